@@ -1,0 +1,4 @@
+"""The Hyperliquid wire protocol: subscriptions, typed messages, decode, /info requests.
+
+Pure: no I/O and no Textual.
+"""
