@@ -1,4 +1,35 @@
 """The Hyperliquid wire protocol: subscriptions, typed messages, decode, /info requests.
 
-Pure: no I/O and no Textual.
+Pure: no I/O and no Textual. Importing this package loads msgspec and the structs only.
 """
+
+from hlmon.protocol.decode import decode
+from hlmon.protocol.errors import ProtocolError
+from hlmon.protocol.messages import KNOWN_CHANNELS, KnownMsg, Message, UnknownMsg
+from hlmon.protocol.subscriptions import (
+    PING_FRAME,
+    Subscription,
+    ack_matches,
+    canonical_key,
+    message_sub_key,
+    post_frame,
+    subscribe_frame,
+    unsubscribe_frame,
+)
+
+__all__ = [
+    "KNOWN_CHANNELS",
+    "PING_FRAME",
+    "KnownMsg",
+    "Message",
+    "ProtocolError",
+    "Subscription",
+    "UnknownMsg",
+    "ack_matches",
+    "canonical_key",
+    "decode",
+    "message_sub_key",
+    "post_frame",
+    "subscribe_frame",
+    "unsubscribe_frame",
+]

@@ -219,7 +219,8 @@ class Fill(Struct):
     oid: int
     crossed: bool
     fee: str
-    tid: int
+    tid: int = 0
+    """0 when absent (2023-era REST fills) and for system fills such as dust conversion."""
     feeToken: str = "USDC"
     builderFee: str | None = None
     cloid: str | None = None
@@ -454,10 +455,7 @@ KnownMsg = (
 
 Message = KnownMsg | UnknownMsg
 
-KNOWN_CHANNELS: frozenset[str] = frozenset(
-    cls.__struct_config__.tag  # type: ignore[misc]
-    for cls in KnownMsg.__args__  # type: ignore[attr-defined]
-)
+KNOWN_CHANNELS: frozenset[str] = frozenset(cls.__struct_config__.tag for cls in KnownMsg.__args__)
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 _ = msgspec  # keep the import explicit for readers: these are msgspec structs
