@@ -5,6 +5,7 @@ Pure: no I/O and no Textual. Importing this package loads msgspec and the struct
 
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
+from hlmon.protocol.info import InfoRequest, decode_response, to_message
 from hlmon.protocol.messages import KNOWN_CHANNELS, KnownMsg, Message, UnknownMsg
 from hlmon.protocol.subscriptions import (
     PING_FRAME,
@@ -20,6 +21,7 @@ from hlmon.protocol.subscriptions import (
 __all__ = [
     "KNOWN_CHANNELS",
     "PING_FRAME",
+    "InfoRequest",
     "KnownMsg",
     "Message",
     "ProtocolError",
@@ -28,8 +30,10 @@ __all__ = [
     "ack_matches",
     "canonical_key",
     "decode",
+    "decode_response",
     "message_sub_key",
     "post_frame",
     "subscribe_frame",
+    "to_message",
     "unsubscribe_frame",
 ]

@@ -1,0 +1,447 @@
+"""REST ``POST /info``: typed request builders, weights, response structs and decoding.
+
+Builders return an ``InfoRequest`` whose ``body`` is the JSON object to post. Responses are
+decoded with ``decode_response`` into the structs below (or those in ``messages``), and
+``to_message`` turns the answers the store cares about into the same websocket ``Message``
+types it already applies, so REST fallback and reconciliation need no second code path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from msgspec import Struct
+
+from hlmon.protocol.errors import ProtocolError
+from hlmon.protocol.messages import (
+    AllMids,
+    AllMidsMsg,
+    Candle,
+    ClearinghouseState,
+    ClearinghouseStateData,
+    ClearinghouseStateMsg,
+    Fill,
+    FrontendOrder,
+    L2Book,
+    L2BookMsg,
+    LedgerUpdate,
+    Message,
+    OpenOrdersData,
+    OpenOrdersMsg,
+    PerpAssetCtx,
+    SpotAssetCtx,
+    UserFills,
+    UserFillsMsg,
+)
+from hlmon.protocol.subscriptions import CANDLE_INTERVALS, MANTISSAS, N_SIG_FIGS
+
+# --------------------------------------------------------------------------- weights
+
+INFO_WEIGHTS: dict[str, int] = {
+    "l2Book": 2,
+    "allMids": 2,
+    "clearinghouseState": 2,
+    "orderStatus": 2,
+    "spotClearinghouseState": 2,
+    "exchangeStatus": 2,
+    "userRole": 60,
+}
+"""Base weight per info type (Docs rate limits); any type not listed costs ``DEFAULT_WEIGHT``."""
+
+DEFAULT_WEIGHT = 20
+
+PER_20_ITEMS: frozenset[str] = frozenset(
+    (
+        "recentTrades",
+        "historicalOrders",
+        "userFills",
+        "userFillsByTime",
+        "fundingHistory",
+        "userFunding",
+        "nonUserFundingUpdates",
+        "twapHistory",
+        "userTwapSliceFills",
+        "userTwapSliceFillsByTime",
+        "delegatorHistory",
+        "delegatorRewards",
+        "validatorStats",
+    )
+)
+"""Types that cost extra weight per 20 items returned."""
+
+PER_60_ITEMS: frozenset[str] = frozenset(("candleSnapshot",))
+"""Types that cost extra weight per 60 items returned."""
+
+
+def base_weight(info_type: str) -> int:
+    """Weight of one request of ``info_type`` before any per-item extra."""
+    return INFO_WEIGHTS.get(info_type, DEFAULT_WEIGHT)
+
+
+def extra_weight(info_type: str, n_items: int) -> int:
+    """Extra weight for a response with ``n_items`` items.
+
+    Assumes 1 per block of 20 (60 for ``candleSnapshot``) items, rounded **up**: the Docs do
+    not state the amount or the rounding, and over-counting a client-side budget is safe where
+    under-counting earns HTTP 429. Types without a per-item charge cost 0 extra.
+    """
+    if n_items <= 0:
+        return 0
+    if info_type in PER_20_ITEMS:
+        return math.ceil(n_items / 20)
+    if info_type in PER_60_ITEMS:
+        return math.ceil(n_items / 60)
+    return 0
+
+
+def response_weight(req: InfoRequest, n_items: int) -> int:
+    """Total weight of ``req`` once its response held ``n_items`` items."""
+    return req.weight + extra_weight(req.type, n_items)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class InfoRequest:
+    """One /info request.
+
+    Attributes:
+        type: the info ``type``.
+        body: the JSON body to post (includes ``type``).
+        weight: base rate-limit weight (see ``response_weight`` for the per-item extra).
+    """
+
+    type: str
+    body: dict[str, Any] = field(hash=False)
+    weight: int
+
+
+def from_body(body: Mapping[str, Any]) -> InfoRequest:
+    """An ``InfoRequest`` for an already-built body (any info type, no validation of params)."""
+    info_type = body.get("type")
+    if not isinstance(info_type, str) or not info_type:
+        raise ValueError(f"info body needs a non-empty string 'type', got {info_type!r}")
+    return InfoRequest(info_type, dict(body), base_weight(info_type))
+
+
+def _req(info_type: str, **params: Any) -> InfoRequest:
+    body: dict[str, Any] = {"type": info_type}
+    body.update((k, v) for k, v in params.items() if v is not None)
+    return InfoRequest(info_type, body, base_weight(info_type))
+
+
+def _check_str(name: str, value: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _check_ms(name: str, value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"{name} must be a non-negative int of ms, got {value!r}")
+    return value
+
+
+def _flag(value: bool) -> bool | None:
+    return True if value else None  # omitted when false: that is the server default
+
+
+def all_mids(dex: str | None = None) -> InfoRequest:
+    """Flat map coin -> mid (``dex`` None or "" = default perp dex, which includes spot)."""
+    return _req("allMids", dex=dex or None)
+
+
+def l2_book(coin: str, n_sig_figs: int | None = None, mantissa: int | None = None) -> InfoRequest:
+    """Top 20 levels per side; ``n_sig_figs`` 2..5, ``mantissa`` 1/2/5 only with 5."""
+    if n_sig_figs is not None and (isinstance(n_sig_figs, bool) or n_sig_figs not in N_SIG_FIGS):
+        raise ValueError(f"n_sig_figs must be one of 2, 3, 4, 5 or None, got {n_sig_figs!r}")
+    if mantissa is not None:
+        if n_sig_figs != 5:
+            raise ValueError("mantissa is only allowed together with n_sig_figs=5")
+        if isinstance(mantissa, bool) or mantissa not in MANTISSAS:
+            raise ValueError(f"mantissa must be 1, 2 or 5, got {mantissa!r}")
+    return _req("l2Book", coin=_check_str("coin", coin), nSigFigs=n_sig_figs, mantissa=mantissa)
+
+
+def clearinghouse_state(user: str, dex: str | None = None) -> InfoRequest:
+    """Perp account state of ``user``."""
+    return _req("clearinghouseState", user=_check_str("user", user), dex=dex or None)
+
+
+def spot_clearinghouse_state(user: str) -> InfoRequest:
+    """Spot balances of ``user``."""
+    return _req("spotClearinghouseState", user=_check_str("user", user))
+
+
+def open_orders(user: str, dex: str | None = None) -> InfoRequest:
+    """Open orders of ``user`` (basic shape)."""
+    return _req("openOrders", user=_check_str("user", user), dex=dex or None)
+
+
+def frontend_open_orders(user: str, dex: str | None = None) -> InfoRequest:
+    """Open orders of ``user`` with trigger/TP-SL details (the WS ``openOrders`` shape)."""
+    return _req("frontendOpenOrders", user=_check_str("user", user), dex=dex or None)
+
+
+def user_fills(user: str, aggregate_by_time: bool = False) -> InfoRequest:
+    """Most recent fills of ``user`` (at most 2000)."""
+    return _req(
+        "userFills", user=_check_str("user", user), aggregateByTime=_flag(aggregate_by_time)
+    )
+
+
+def user_fills_by_time(
+    user: str, start_time: int, end_time: int | None = None, aggregate_by_time: bool = False
+) -> InfoRequest:
+    """Fills of ``user`` in ``[start_time, end_time]`` ms (end defaults to now server-side)."""
+    return _req(
+        "userFillsByTime",
+        user=_check_str("user", user),
+        startTime=_check_ms("start_time", start_time),
+        endTime=_check_ms("end_time", end_time),
+        aggregateByTime=_flag(aggregate_by_time),
+    )
+
+
+def candle_snapshot(coin: str, interval: str, start_time: int, end_time: int) -> InfoRequest:
+    """Candles of ``coin`` at ``interval`` between two ms timestamps (note the nested ``req``)."""
+    if interval not in CANDLE_INTERVALS:
+        raise ValueError(f"interval must be one of {' '.join(sorted(CANDLE_INTERVALS))}")
+    inner = {
+        "coin": _check_str("coin", coin),
+        "interval": interval,
+        "startTime": _check_ms("start_time", start_time),
+        "endTime": _check_ms("end_time", end_time),
+    }
+    return _req("candleSnapshot", req=inner)
+
+
+def meta(dex: str | None = None) -> InfoRequest:
+    """Perp universe (names, size decimals, max leverage)."""
+    return _req("meta", dex=dex or None)
+
+
+def meta_and_asset_ctxs(dex: str | None = None) -> InfoRequest:
+    """``[meta, ctxs]`` with one perp context per universe entry."""
+    return _req("metaAndAssetCtxs", dex=dex or None)
+
+
+def spot_meta() -> InfoRequest:
+    """Spot pairs and tokens."""
+    return _req("spotMeta")
+
+
+def spot_meta_and_asset_ctxs() -> InfoRequest:
+    """``[spotMeta, ctxs]`` with one spot context per pair."""
+    return _req("spotMetaAndAssetCtxs")
+
+
+def funding_history(coin: str, start_time: int, end_time: int | None = None) -> InfoRequest:
+    """Hourly funding rates of ``coin`` (at most 500 per response; paginate by time)."""
+    return _req(
+        "fundingHistory",
+        coin=_check_str("coin", coin),
+        startTime=_check_ms("start_time", start_time),
+        endTime=_check_ms("end_time", end_time),
+    )
+
+
+def user_funding(user: str, start_time: int, end_time: int | None = None) -> InfoRequest:
+    """Funding payments of ``user`` in a time range."""
+    return _req(
+        "userFunding",
+        user=_check_str("user", user),
+        startTime=_check_ms("start_time", start_time),
+        endTime=_check_ms("end_time", end_time),
+    )
+
+
+def exchange_status() -> InfoRequest:
+    """Cheap liveness / L1-time probe."""
+    return _req("exchangeStatus")
+
+
+def order_status(user: str, oid: int | str) -> InfoRequest:
+    """Status of one order of ``user`` by ``oid`` (int) or cloid (hex string)."""
+    if isinstance(oid, bool) or not isinstance(oid, int | str) or oid == "":
+        raise ValueError(f"oid must be an int or a cloid string, got {oid!r}")
+    return _req("orderStatus", user=_check_str("user", user), oid=oid)
+
+
+# --------------------------------------------------------------------------- response structs
+
+
+class AssetMeta(Struct):
+    """One perp in ``meta.universe``; its index is the asset id on the default dex."""
+
+    name: str
+    szDecimals: int
+    maxLeverage: int
+    marginTableId: int | None = None
+    isDelisted: bool = False
+    onlyIsolated: bool = False
+    marginMode: str | None = None
+
+
+class Meta(Struct):
+    universe: list[AssetMeta]
+    marginTables: list[Any] = []
+    collateralToken: int | None = None
+
+
+class SpotPair(Struct):
+    name: str
+    tokens: list[int]
+    index: int
+    isCanonical: bool = False
+
+
+class SpotToken(Struct):
+    name: str
+    szDecimals: int
+    weiDecimals: int
+    index: int
+    tokenId: str | None = None
+    isCanonical: bool = False
+    evmContract: Any = None
+    """null, or ``{address, evm_extra_wei_decimals}`` on current servers."""
+    fullName: str | None = None
+
+
+class SpotMeta(Struct):
+    universe: list[SpotPair]
+    tokens: list[SpotToken]
+
+
+class SpotBalance(Struct):
+    coin: str
+    token: int
+    total: str
+    hold: str
+    entryNtl: str | None = None
+
+
+class SpotClearinghouseState(Struct):
+    balances: list[SpotBalance]
+
+
+class FundingHistoryItem(Struct):
+    coin: str
+    fundingRate: str
+    premium: str
+    time: int
+
+
+class UserFundingDelta(Struct):
+    type: str
+    coin: str
+    usdc: str
+    szi: str
+    fundingRate: str
+    nSamples: int | None = None
+
+
+class UserFundingItem(Struct):
+    time: int
+    hash: str
+    delta: UserFundingDelta
+
+
+class ExchangeStatus(Struct):
+    time: int
+    specialStatuses: Any = None
+
+
+class OrderWithStatus(Struct):
+    """An order plus its status (``orderStatus.order`` and ``historicalOrders`` items)."""
+
+    order: FrontendOrder
+    status: str
+    statusTimestamp: int
+
+
+class OrderStatus(Struct):
+    """``status`` is ``order`` (then ``order`` is set) or ``unknownOid``."""
+
+    status: str
+    order: OrderWithStatus | None = None
+
+
+RESPONSE_TYPES: dict[str, Any] = {
+    "allMids": dict[str, str],
+    "l2Book": L2Book,
+    "clearinghouseState": ClearinghouseState,
+    "spotClearinghouseState": SpotClearinghouseState,
+    "openOrders": list[FrontendOrder],
+    "frontendOpenOrders": list[FrontendOrder],
+    "historicalOrders": list[OrderWithStatus],
+    "userFills": list[Fill],
+    "userFillsByTime": list[Fill],
+    "candleSnapshot": list[Candle],
+    "meta": Meta,
+    "metaAndAssetCtxs": tuple[Meta, list[PerpAssetCtx]],
+    "spotMeta": SpotMeta,
+    "spotMetaAndAssetCtxs": tuple[SpotMeta, list[SpotAssetCtx]],
+    "fundingHistory": list[FundingHistoryItem],
+    "userFunding": list[UserFundingItem],
+    "userNonFundingLedgerUpdates": list[LedgerUpdate],
+    "exchangeStatus": ExchangeStatus,
+    "orderStatus": OrderStatus,
+}
+"""Decoded type per info type; other types decode to plain JSON values."""
+
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    name: msgspec.json.Decoder(tp) for name, tp in RESPONSE_TYPES.items()
+}
+_GENERIC: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+
+
+def decode_response(req: InfoRequest, body: bytes | str) -> Any:
+    """Decode the response ``body`` of ``req`` into its type from ``RESPONSE_TYPES``.
+
+    Unknown info types decode to plain JSON values.
+
+    Raises:
+        ProtocolError: on malformed JSON or a body that does not fit the expected type.
+    """
+    decoder = _DECODERS.get(req.type, _GENERIC)
+    try:
+        return decoder.decode(body)
+    except RecursionError:
+        raise ProtocolError(f"{req.type} response nests too deeply", body) from None
+    except Exception as exc:  # msgspec, unicode and type errors alike mean "malformed"
+        raise ProtocolError(f"invalid {req.type} response: {exc}", body) from None
+
+
+def to_message(req: InfoRequest, response: Any, user: str | None = None) -> Message | None:
+    """Turn a decoded REST answer into the websocket ``Message`` the store already applies.
+
+    ``user`` defaults to ``req.body["user"]`` and is lower-cased like websocket frames.
+    Returns None for types with no websocket counterpart (or when a user is needed and
+    unknown). REST fills become a non-snapshot
+    ``UserFillsMsg``, so the store merges them (deduping by tid/oid) instead of replacing.
+    """
+    body_user = req.body.get("user")
+    who = user if user is not None else body_user if isinstance(body_user, str) else None
+    if who is not None:
+        who = who.lower()  # websocket frames carry lower-case addresses; keep one spelling
+    dex = req.body.get("dex") or ""
+    if req.type == "allMids" and isinstance(response, dict):
+        return AllMidsMsg(data=AllMids(mids=response, dex=dex or None))
+    if req.type == "l2Book" and isinstance(response, L2Book):
+        return L2BookMsg(data=response)
+    if who is None:
+        return None
+    if req.type == "clearinghouseState" and isinstance(response, ClearinghouseState):
+        data = ClearinghouseStateData(user=who, clearinghouseState=response, dex=dex)
+        return ClearinghouseStateMsg(data=data)
+    if req.type in ("openOrders", "frontendOpenOrders") and isinstance(response, list):
+        return OpenOrdersMsg(data=OpenOrdersData(user=who, orders=response, dex=dex))
+    if req.type in ("userFills", "userFillsByTime") and isinstance(response, list):
+        return UserFillsMsg(data=UserFills(user=who, fills=response, isSnapshot=False))
+    return None
