@@ -1,1 +1,43 @@
-"""hlmon.state."""
+"""hlmon.state: the store of truth (market + account state, freshness, derived numbers).
+
+Pure: no I/O, no asyncio, no Textual; time comes from an injected clock.
+"""
+
+from .decimals import fmt_dec, fmt_price, pct, to_dec, try_dec
+from .freshness import EVENT_FEEDS, FEEDS, PERIODIC_FEEDS, feed_kind
+from .store import Store
+from .types import (
+    AccountSummary,
+    Clock,
+    ConnectionInfo,
+    ConnState,
+    FeedState,
+    FeedStatus,
+    LogEvent,
+    PositionView,
+    Source,
+    Stamp,
+)
+
+__all__ = [
+    "EVENT_FEEDS",
+    "FEEDS",
+    "PERIODIC_FEEDS",
+    "AccountSummary",
+    "Clock",
+    "ConnState",
+    "ConnectionInfo",
+    "FeedState",
+    "FeedStatus",
+    "LogEvent",
+    "PositionView",
+    "Source",
+    "Stamp",
+    "Store",
+    "feed_kind",
+    "fmt_dec",
+    "fmt_price",
+    "pct",
+    "to_dec",
+    "try_dec",
+]

@@ -1,0 +1,169 @@
+"""Account state for the watched address: clearinghouse, open orders, fills, fundings, ledger.
+
+Plain data plus the merge rules; the Store decides which messages reach it (user filter) and
+stamps them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from hlmon.protocol.messages import (
+    ClearinghouseState,
+    Fill,
+    FrontendOrder,
+    Funding,
+    LedgerUpdate,
+    Liquidation,
+    OrderUpdate,
+)
+
+from .rings import DedupeRing
+
+_TERMINAL_MEMORY = 4096
+"""How many closed oids to remember, so a late ``openOrders`` push cannot resurrect them."""
+
+
+def coin_dex(coin: str) -> str:
+    """The perp dex a coin belongs to: ``"xyz:AAPL"`` -> ``"xyz"``; ``"BTC"`` -> ``""``."""
+    dex, sep, _ = coin.partition(":")
+    return dex if sep else ""
+
+
+def _fill_key(f: Fill) -> tuple[int, int]:
+    return (f.tid, f.oid)
+
+
+def _fill_order(f: Fill) -> tuple[int, int]:
+    return (f.time, f.tid)
+
+
+def _funding_key(f: Funding) -> tuple[int, str]:
+    return (f.time, f.coin)
+
+
+def _ledger_key(u: LedgerUpdate) -> tuple[str, int]:
+    return (u.hash, u.time)
+
+
+def _ledger_order(u: LedgerUpdate) -> tuple[int, str]:
+    return (u.time, u.hash)
+
+
+class AccountState:
+    """Everything hlmon knows about one account."""
+
+    def __init__(self, *, fills_cap: int, fundings_cap: int, ledger_cap: int) -> None:
+        self.clearinghouse: dict[str, ClearinghouseState] = {}
+        """By perp dex (``""`` is the default dex)."""
+        self.orders: dict[int, FrontendOrder] = {}
+        self._closed_oids: set[int] = set()
+        self._closed_ring: deque[int] = deque()
+        self._orders_sorted: list[FrontendOrder] | None = None
+        self.fills: DedupeRing[Fill] = DedupeRing(fills_cap, _fill_key, _fill_order)
+        self.fundings: DedupeRing[Funding] = DedupeRing(fundings_cap, _funding_key, _funding_key)
+        self.ledger: DedupeRing[LedgerUpdate] = DedupeRing(ledger_cap, _ledger_key, _ledger_order)
+        self.liquidations: deque[Liquidation] = deque(maxlen=50)
+
+    def clear(self) -> None:
+        """Forget everything (the watched address changed)."""
+        self.clearinghouse.clear()
+        self.orders.clear()
+        self._closed_oids.clear()
+        self._closed_ring.clear()
+        self._orders_sorted = None
+        self.fills.clear()
+        self.fundings.clear()
+        self.ledger.clear()
+        self.liquidations.clear()
+
+    # ------------------------------------------------------------------ orders
+
+    def _remember_closed(self, oid: int) -> None:
+        if oid in self._closed_oids:
+            return
+        self._closed_oids.add(oid)
+        self._closed_ring.append(oid)
+        if len(self._closed_ring) > _TERMINAL_MEMORY:
+            self._closed_oids.discard(self._closed_ring.popleft())
+
+    def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> None:
+        """A full ``openOrders`` list for one dex replaces that dex's orders."""
+        for oid in [oid for oid, o in self.orders.items() if coin_dex(o.coin) == dex]:
+            del self.orders[oid]
+        for order in orders:
+            # An order we saw close cannot be open again; the push was older than the update.
+            if order.oid not in self._closed_oids:
+                self.orders[order.oid] = order
+        self._orders_sorted = None
+
+    def apply_order_updates(self, updates: list[OrderUpdate]) -> bool:
+        """Upsert ``open`` updates, remove on any other status; True if anything changed."""
+        changed = False
+        for upd in updates:
+            o = upd.order
+            if upd.status != "open":
+                self._remember_closed(o.oid)
+                if self.orders.pop(o.oid, None) is not None:
+                    changed = True
+                continue
+            if o.oid in self._closed_oids:
+                continue  # a late "open" for an order already closed
+            old = self.orders.get(o.oid)
+            if old is None:
+                self.orders[o.oid] = FrontendOrder(
+                    coin=o.coin,
+                    side=o.side,
+                    limitPx=o.limitPx,
+                    sz=o.sz,
+                    oid=o.oid,
+                    timestamp=o.timestamp,
+                    origSz=o.origSz,
+                    cloid=o.cloid,
+                    reduceOnly=bool(o.reduceOnly),
+                )
+            else:
+                # Keep the richer frontend fields (orderType, tif, trigger...) and take the
+                # fresh remaining size and price.
+                self.orders[o.oid] = FrontendOrder(
+                    coin=old.coin,
+                    side=old.side,
+                    limitPx=o.limitPx,
+                    sz=o.sz,
+                    oid=old.oid,
+                    timestamp=old.timestamp,
+                    origSz=o.origSz,
+                    cloid=o.cloid if o.cloid is not None else old.cloid,
+                    isTrigger=old.isTrigger,
+                    triggerCondition=old.triggerCondition,
+                    triggerPx=old.triggerPx,
+                    isPositionTpsl=old.isPositionTpsl,
+                    reduceOnly=old.reduceOnly if o.reduceOnly is None else o.reduceOnly,
+                    orderType=old.orderType,
+                    tif=old.tif,
+                    children=old.children,
+                )
+            changed = True
+        if changed:
+            self._orders_sorted = None
+        return changed
+
+    def cancel_oids(self, oids: Iterable[int]) -> bool:
+        """System cancels (``nonUserCancel``); True if an open order was removed."""
+        changed = False
+        for oid in oids:
+            self._remember_closed(oid)
+            if self.orders.pop(oid, None) is not None:
+                changed = True
+        if changed:
+            self._orders_sorted = None
+        return changed
+
+    def open_orders(self) -> list[FrontendOrder]:
+        """Open orders, newest first (placement time, then oid)."""
+        if self._orders_sorted is None:
+            self._orders_sorted = sorted(
+                self.orders.values(), key=lambda o: (o.timestamp, o.oid), reverse=True
+            )
+        return list(self._orders_sorted)

@@ -1,0 +1,101 @@
+"""Decimal helpers: parse the exchange's decimal strings and print numbers without float noise.
+
+Hyperliquid sends every price, size and amount as a decimal string. hlmon never turns them into
+floats for arithmetic (``0.1 + 0.2`` must print ``0.3``), and never prints an exponent
+(``Decimal("1E+2")`` prints ``100``). The UI reuses these helpers for display.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+
+# Wide enough that account values times 100 with 6+ decimals never lose digits.
+_CTX = Context(prec=48, rounding=ROUND_HALF_UP)
+_ZERO = Decimal(0)
+
+
+def to_dec(value: str | int | Decimal) -> Decimal:
+    """Parse an exchange decimal string (or int) exactly. Raises ValueError on garbage."""
+    if isinstance(value, Decimal):
+        return value
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, TypeError) as exc:
+        raise ValueError(f"not a decimal: {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return d
+
+
+def try_dec(value: str | int | Decimal | None) -> Decimal | None:
+    """Like ``to_dec`` but None for None, garbage or non-finite input (never raises)."""
+    if value is None:
+        return None
+    try:
+        return to_dec(value)
+    except ValueError:
+        return None
+
+
+def fmt_dec(d: Decimal, places: int | None = None, *, grouped: bool = False) -> str:
+    """Format ``d`` in plain notation.
+
+    Args:
+        d: the number.
+        places: round half-up to exactly this many decimals (padding with zeros); None keeps
+            every significant digit and drops trailing zeros (``921.200`` -> ``921.2``).
+        grouped: insert thousands separators (``104,412.5``).
+    """
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places), context=_CTX)
+    else:
+        d = d.normalize(_CTX)
+    if d == _ZERO:
+        d = abs(d)  # never print "-0" / "-0.00"
+    return f"{d:,f}" if grouped else f"{d:f}"
+
+
+def quantize_sig(d: Decimal, sig: int = 5, max_places: int = 6) -> Decimal:
+    """Round to ``sig`` significant figures like an exchange price, integers always kept.
+
+    Hyperliquid prices have at most 5 significant figures (integer prices are always valid) and
+    at most 6 decimals for perps; hlmon uses this for prices it computes itself.
+    """
+    if d == _ZERO:
+        return _ZERO
+    int_digits = d.adjusted() + 1  # digits before the point (<= 0 for |d| < 1)
+    places = min(max_places, max(0, sig - int_digits))
+    return d.quantize(Decimal(1).scaleb(-places), context=_CTX)
+
+
+def pct(num: Decimal, den: Decimal, places: int = 2) -> str | None:
+    """``num / den * 100`` rounded to ``places``; None when ``den`` is zero."""
+    if den == _ZERO:
+        return None
+    return fmt_dec(_CTX.multiply(_CTX.divide(num, den), Decimal(100)), places)
+
+
+def decimals_of(px: str) -> int:
+    """Number of digits after the point in a decimal string (``"104412.50"`` -> 2)."""
+    dot = px.find(".")
+    return 0 if dot < 0 else len(px) - dot - 1
+
+
+def fmt_price(px: str | None, sz_decimals: int | None = None) -> str:
+    """Display a price string with thousands separators, keeping the exchange's digits.
+
+    With ``sz_decimals`` (from ``meta``), pad to the coin's price precision so a column of
+    prices does not jitter: perps allow ``6 - szDecimals`` decimals, and at most 5 significant
+    figures. Existing digits are never dropped. Unparseable input comes back unchanged; None
+    prints as an empty string.
+    """
+    if px is None:
+        return ""
+    d = try_dec(px)
+    if d is None:
+        return px
+    places = decimals_of(px)
+    if sz_decimals is not None:
+        int_digits = max(1, d.copy_abs().adjusted() + 1) if d != _ZERO else 1
+        places = max(places, min(max(0, 6 - sz_decimals), max(0, 5 - int_digits)))
+    return fmt_dec(d, places, grouped=True)

@@ -1,0 +1,89 @@
+"""Feed freshness: which feeds are live, quiet, stale, kept by REST, or missing.
+
+A feed key is ``kind`` or ``kind:COIN`` (``mids``, ``book:BTC``). Two kinds of feed behave
+differently once their threshold has passed:
+
+* periodic feeds (mids, book, ctx, account, orders) are pushed on a timer whether or not
+  anything changed, so silence always means the data stopped: STALE. A periodic feed that stops
+  while the socket is alive is exactly the failure hlmon exists to show.
+* event feeds (bbo, trades, fills, fundings, ...) are pushed only when something happens, so
+  silence on a socket proven alive is just a quiet market: QUIET; otherwise STALE.
+"""
+
+from __future__ import annotations
+
+from .types import FeedState, FeedStatus, Source, Stamp
+
+PERIODIC_FEEDS: tuple[str, ...] = ("mids", "book", "ctx", "account", "orders")
+EVENT_FEEDS: tuple[str, ...] = ("bbo", "trades", "fills", "fundings")
+FEEDS: tuple[str, ...] = (
+    "mids",
+    "book",
+    "bbo",
+    "trades",
+    "ctx",
+    "account",
+    "orders",
+    "fills",
+    "fundings",
+)
+"""Known feed kinds, in the order the status bar lists them."""
+
+FUNDINGS_THRESHOLD = 3600.0 + 300.0
+"""userFundings pushes once an hour (on the hour plus a few ms); allow five minutes of slack."""
+CANDLE_THRESHOLD = 120.0
+"""A candle pushes on trades; a 1m candle on a live coin changes well within two minutes."""
+DEFAULT_EVENT_THRESHOLD = 60.0
+"""Threshold for feed kinds hlmon does not know the cadence of; they are treated as event feeds."""
+
+_PERIODIC = frozenset(PERIODIC_FEEDS)
+_ORDER = {kind: i for i, kind in enumerate(FEEDS)}
+
+
+def feed_kind(feed_key: str) -> str:
+    """``"book:BTC"`` -> ``"book"``; ``"mids"`` -> ``"mids"``.
+
+    Only the first colon splits: HIP-3 coins contain one themselves (``book:xyz:AAPL``).
+    """
+    kind, _, _ = feed_key.partition(":")
+    return kind
+
+
+def is_periodic(kind: str) -> bool:
+    """True for feeds pushed on a timer (silence = stopped)."""
+    return kind in _PERIODIC
+
+
+def sort_key(feed_key: str) -> tuple[int, str]:
+    """Stable display order: known kinds in ``FEEDS`` order, then unknown ones; then by key."""
+    return (_ORDER.get(feed_kind(feed_key), len(_ORDER)), feed_key)
+
+
+def classify(
+    feed_key: str,
+    stamp: Stamp | None,
+    now: float,
+    threshold: float,
+    *,
+    socket_alive: bool,
+) -> FeedStatus:
+    """Freshness of one feed given its last update.
+
+    Args:
+        feed_key: the key, reported back in the status.
+        stamp: the last update, or None if there never was one.
+        now: current clock.
+        threshold: seconds after which the feed is no longer fresh.
+        socket_alive: the websocket is LIVE and proved alive recently.
+    """
+    if stamp is None:
+        return FeedStatus(feed_key, FeedState.MISSING, None, None)
+    # A clock that steps back (NTP) must not produce negative ages.
+    age = max(0.0, now - stamp.received_at)
+    if age <= threshold:
+        state = FeedState.FALLBACK if stamp.source is Source.REST else FeedState.LIVE
+    elif not is_periodic(feed_kind(feed_key)) and socket_alive:
+        state = FeedState.QUIET
+    else:
+        state = FeedState.STALE
+    return FeedStatus(feed_key, state, age, stamp.source)

@@ -1,0 +1,149 @@
+"""Market state: mids, books, BBOs, trade tapes, asset contexts, mid history, candles.
+
+Holds the decoded structs as they arrived (no copies: the hot path is thousands of frames a
+second) plus bounded rings where a feed is incremental.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+
+from hlmon.protocol.messages import (
+    ActiveAssetData,
+    Bbo,
+    Candle,
+    L2Book,
+    PerpAssetCtx,
+    SpotAssetCtx,
+    Trade,
+)
+
+_TradeKey = tuple[int, int]
+
+
+class _Tape:
+    """A ring of trades for one coin, newest last, deduped on (time, tid).
+
+    ``tid`` alone is not unique (it is a hash of the two oids), ``(time, tid)`` is within one coin.
+    The dedupe set is kept exactly in step with the ring so it stays bounded too.
+    """
+
+    __slots__ = ("keys", "ring")
+
+    def __init__(self, cap: int) -> None:
+        self.ring: deque[Trade] = deque(maxlen=cap)
+        self.keys: set[_TradeKey] = set()
+
+    def add(self, trade: Trade) -> bool:
+        """Append one trade; False if it was a duplicate (e.g. the backfill after a reconnect)."""
+        key = (trade.time, trade.tid)
+        if key in self.keys:
+            return False
+        ring = self.ring
+        if ring and trade.time < ring[-1].time:
+            # Out of order (a reconnect backfill filling a gap): rare, so an O(cap) rebuild is fine.
+            if len(ring) == ring.maxlen and trade.time < ring[0].time:
+                return False  # older than everything kept: it would be evicted at once
+            items = sorted([*ring, trade], key=lambda t: (t.time, t.tid))
+            ring.clear()
+            ring.extend(items)
+            self.keys = {(t.time, t.tid) for t in ring}
+            return True
+        if len(ring) == ring.maxlen:
+            old = ring[0]
+            self.keys.discard((old.time, old.tid))
+        ring.append(trade)
+        self.keys.add(key)
+        return True
+
+
+class MarketState:
+    """Latest market data per coin. Pure data holder; the Store stamps and tracks changes."""
+
+    def __init__(self, *, trades_cap: int, history_cap: int, candles_cap: int) -> None:
+        self._trades_cap = trades_cap
+        self._history_cap = history_cap
+        self._candles_cap = candles_cap
+        self.mids: Mapping[str, str] = {}
+        self.books: dict[str, L2Book] = {}
+        self.bbos: dict[str, Bbo] = {}
+        self.tapes: dict[str, _Tape] = {}
+        self.ctxs: dict[str, PerpAssetCtx] = {}
+        self.spot_ctxs: dict[str, SpotAssetCtx] = {}
+        self.asset_data: dict[str, ActiveAssetData] = {}
+        self.history: dict[str, deque[float]] = {}
+        # (coin, interval) -> candles by open time, oldest first; coin -> last interval pushed
+        self.candles: dict[tuple[str, str], deque[Candle]] = {}
+        self.candle_interval: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ writes
+
+    def set_mids(self, mids: dict[str, str]) -> None:
+        """Store the map as is (no copy) and sample the tracked coins' history."""
+        self.mids = mids
+        for coin, ring in self.history.items():
+            px = mids.get(coin)
+            if px is not None:
+                try:
+                    ring.append(float(px))  # float is fine here: only a sparkline shape
+                except ValueError:
+                    pass
+
+    def track(self, coins: Iterable[str]) -> None:
+        """Start keeping mid history for these coins (idempotent)."""
+        for coin in coins:
+            if coin not in self.history:
+                self.history[coin] = deque(maxlen=self._history_cap)
+
+    def untrack_except(self, coins: Iterable[str]) -> None:
+        """Drop the history of coins not in ``coins`` (the watch set shrank)."""
+        keep = set(coins)
+        for coin in [c for c in self.history if c not in keep]:
+            del self.history[coin]
+
+    def add_trades(self, trades: list[Trade]) -> set[str]:
+        """Add a trades frame; returns the coins that got at least one new trade."""
+        changed: set[str] = set()
+        for trade in trades:
+            tape = self.tapes.get(trade.coin)
+            if tape is None:
+                tape = self.tapes[trade.coin] = _Tape(self._trades_cap)
+            if tape.add(trade):
+                changed.add(trade.coin)
+        return changed
+
+    def add_candle(self, candle: Candle) -> None:
+        """Replace the open candle (same open time) or append the next one."""
+        key = (candle.coin, candle.interval)
+        ring = self.candles.get(key)
+        if ring is None:
+            ring = self.candles[key] = deque(maxlen=self._candles_cap)
+        self.candle_interval[candle.coin] = candle.interval
+        if ring and ring[-1].open_time == candle.open_time:
+            ring[-1] = candle
+        elif ring and candle.open_time < ring[-1].open_time:
+            # A late push for an older candle: replace it in place if we have it, else drop.
+            for i, old in enumerate(ring):
+                if old.open_time == candle.open_time:
+                    ring[i] = candle
+                    break
+        else:
+            ring.append(candle)
+
+    # ------------------------------------------------------------------ reads
+
+    def trades(self, coin: str) -> list[Trade]:
+        tape = self.tapes.get(coin)
+        return list(tape.ring) if tape is not None else []
+
+    def mid_history(self, coin: str) -> list[float]:
+        ring = self.history.get(coin)
+        return list(ring) if ring is not None else []
+
+    def candle_list(self, coin: str, interval: str | None = None) -> list[Candle]:
+        interval = interval or self.candle_interval.get(coin)
+        if interval is None:
+            return []
+        ring = self.candles.get((coin, interval))
+        return list(ring) if ring is not None else []

@@ -1,0 +1,106 @@
+"""Derived account numbers: position views (mark, live uPnL, ROE, liquidation distance) and
+the account summary (margin ratio, total uPnL).
+
+All arithmetic is ``Decimal`` on the exchange strings. Exchange strings are passed through
+unchanged next to hlmon's own numbers so the two can be compared on screen.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hlmon.protocol.messages import ClearinghouseState, Position
+
+from .decimals import fmt_dec, pct, quantize_sig, try_dec
+from .types import AccountSummary, PositionView, Source
+
+_ZERO = Decimal(0)
+_USD_STEP = Decimal("0.000001")  # USDC has 6 decimals on Hyperliquid
+
+
+def _usd(d: Decimal) -> str:
+    """A USD amount rounded to 6 decimals (USDC precision), trailing zeros dropped."""
+    return fmt_dec(d.quantize(_USD_STEP))
+
+
+def mark_price(position: Position, ctx_mark: str | None, mid: str | None) -> str | None:
+    """The best mark hlmon has for a position: ctx markPx, else the mid, else value / |size|.
+
+    The last resort is the clearinghouse's own implied mark (positionValue is |szi| * mark at
+    the time of the push), rounded like an exchange price.
+    """
+    if ctx_mark is not None and try_dec(ctx_mark) is not None:
+        return ctx_mark
+    if mid is not None and try_dec(mid) is not None:
+        return mid
+    szi = try_dec(position.szi)
+    value = try_dec(position.positionValue)
+    if szi is None or value is None or szi == _ZERO:
+        return None
+    return fmt_dec(quantize_sig(value / abs(szi)))
+
+
+def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> PositionView:
+    """Build the display record for one position."""
+    p = position
+    szi = try_dec(p.szi) or _ZERO
+    mark_s = mark_price(p, ctx_mark, mid)
+    mark = try_dec(mark_s)
+    entry = try_dec(p.entryPx)
+    liq = try_dec(p.liquidationPx)
+    lev = p.leverage.value
+
+    live_upnl = p.unrealizedPnl
+    live_roe: str | None = None
+    if mark is not None and entry is not None:
+        upnl = szi * (mark - entry)
+        live_upnl = _usd(upnl)
+        # Exchange ROE = uPnL / initial margin at entry = uPnL / (|szi| * entry / leverage).
+        if lev > 0:
+            live_roe = pct(upnl * lev, abs(szi) * entry)
+
+    liq_dist: str | None = None
+    if liq is not None and mark is not None and mark != _ZERO:
+        liq_dist = pct(abs(mark - liq), mark)
+
+    return PositionView(
+        coin=p.coin,
+        side="SHORT" if szi < _ZERO else "LONG",
+        szi=p.szi,
+        size=p.szi.lstrip("-"),
+        entry_px=p.entryPx,
+        mark_px=mark_s,
+        position_value=p.positionValue,
+        unrealized_pnl=p.unrealizedPnl,
+        return_on_equity=p.returnOnEquity,
+        liquidation_px=p.liquidationPx,
+        liq_distance_pct=liq_dist,
+        margin_used=p.marginUsed,
+        leverage_type=p.leverage.type,
+        leverage_value=lev,
+        live_upnl=live_upnl,
+        live_roe_pct=live_roe,
+    )
+
+
+def account_summary(ch: ClearinghouseState, source: Source, received_at: float) -> AccountSummary:
+    """Account-level numbers from one clearinghouse state."""
+    maint = try_dec(ch.crossMaintenanceMarginUsed)
+    cross_value = try_dec(ch.crossMarginSummary.accountValue)
+    ratio = None
+    if maint is not None and cross_value is not None:
+        ratio = pct(maint, cross_value)
+    total = _ZERO
+    for ap in ch.assetPositions:
+        total += try_dec(ap.position.unrealizedPnl) or _ZERO
+    return AccountSummary(
+        account_value=ch.marginSummary.accountValue,
+        total_margin_used=ch.marginSummary.totalMarginUsed,
+        total_ntl_pos=ch.marginSummary.totalNtlPos,
+        withdrawable=ch.withdrawable,
+        cross_maintenance_margin_used=ch.crossMaintenanceMarginUsed,
+        margin_ratio_pct=ratio,
+        total_upnl=fmt_dec(total),
+        source=source,
+        received_at=received_at,
+    )

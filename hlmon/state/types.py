@@ -1,0 +1,148 @@
+"""Value types the store hands out: enums, frozen records and the injected clock type.
+
+Everything here is immutable so the UI can keep a reference across frames without the store
+changing it underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+Clock = Callable[[], float]
+"""Seconds since the epoch, like ``time.time``; tests pass a fake they advance by hand."""
+
+
+class Source(StrEnum):
+    """Where a value came from."""
+
+    WS = "ws"
+    REST = "rest"
+
+
+class FeedState(StrEnum):
+    """How much a feed can be trusted right now (see ``freshness.classify``)."""
+
+    LIVE = "live"
+    """Updated within its threshold over the websocket."""
+    QUIET = "quiet"
+    """An event feed with nothing new, on a socket proven alive: not a fault."""
+    STALE = "stale"
+    """Past its threshold and nothing proves the data is still current."""
+    FALLBACK = "fallback"
+    """Kept fresh by the REST poller."""
+    MISSING = "missing"
+    """Never received."""
+
+
+class ConnState(StrEnum):
+    """The websocket's state as the feed engine reports it."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When and how a feed (or an entry) was last updated."""
+
+    received_at: float
+    """Local clock at ``apply``."""
+    exchange_time: int | None
+    """Exchange time in ms where the message carries one."""
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """Freshness of one feed key (``mids``, ``book:BTC``, ...)."""
+
+    feed: str
+    state: FeedState
+    age_s: float | None
+    """Seconds since the last update; None when never updated."""
+    source: Source | None
+    """Source of the last update; None when never updated."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """Snapshot of the websocket connection facts pushed by the feed engine."""
+
+    state: ConnState
+    attempt: int
+    """Reconnect attempt number (0 when not retrying)."""
+    next_retry_at: float | None
+    """Clock time of the next attempt, when one is scheduled."""
+    reconnects: int
+    """Transitions into LIVE after the first one."""
+    url: str
+    last_alive: float | None
+    """Clock time of the last frame/pong that proved the socket alive."""
+    last_error: str | None
+    connected_since: float | None
+    """Clock time of the last transition into LIVE; None while not LIVE."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One line of the in-app log."""
+
+    time: float
+    level: str
+    """``info``, ``warn`` or ``error``."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """Account-level numbers from the (default dex) clearinghouse state.
+
+    Exchange strings are passed through unchanged; derived ones are decimal strings.
+    """
+
+    account_value: str
+    total_margin_used: str
+    total_ntl_pos: str
+    withdrawable: str
+    cross_maintenance_margin_used: str
+    margin_ratio_pct: str | None
+    """crossMaintenanceMarginUsed / crossMarginSummary.accountValue * 100, 2 dp; None if 0."""
+    total_upnl: str
+    """Sum of the positions' exchange ``unrealizedPnl``."""
+    source: Source
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One position with hlmon's derived numbers next to the exchange's own."""
+
+    coin: str
+    side: str
+    """``LONG`` or ``SHORT``."""
+    szi: str
+    """Signed size, exchange string."""
+    size: str
+    """Absolute size, exchange formatting."""
+    entry_px: str | None
+    mark_px: str | None
+    """ctx markPx, else mid, else positionValue/|szi|."""
+    position_value: str
+    unrealized_pnl: str
+    """Exchange string, unchanged (as of the last clearinghouse push)."""
+    return_on_equity: str
+    """Exchange string, unchanged (a fraction, not a percent)."""
+    liquidation_px: str | None
+    liq_distance_pct: str | None
+    """|mark - liq| / mark * 100, 2 dp."""
+    margin_used: str
+    leverage_type: str
+    leverage_value: int
+    live_upnl: str
+    """szi * (mark - entry) with the latest mark."""
+    live_roe_pct: str | None
+    """live_upnl / (|szi| * entry / leverage) * 100, 2 dp (the exchange's ROE definition)."""
