@@ -1,0 +1,398 @@
+"""``WsFeed``: one websocket to the exchange, kept alive, resubscribed, never given up.
+
+State machine reported to the store (``Store.set_connection``)::
+
+    connecting -> live -> reconnecting(attempt, next retry in s) -> live -> ...
+
+(``down`` is the engine's business: it only applies when websockets are disabled.)
+
+Liveness is decided by the application, not by TCP: a ``{"method":"ping"}`` goes out every
+``ping_interval``; no ``pong`` within ``pong_timeout`` or no frame at all within
+``silence_timeout`` means the socket is dead even if the kernel still calls it open
+(half-open sockets are common), so we abort it and reconnect. Reconnects wait
+``uniform(0, min(cap, initial * 2**attempt))`` (full jitter) and never open more than
+``max_new_per_minute`` connections in any rolling minute.
+
+Every received frame goes ``note_alive -> decode -> note_frame -> apply``; a frame that does not
+decode is counted with ``note_rejected`` and the loop carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+
+from hlmon.config import WebsocketSettings
+from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
+from hlmon.protocol.decode import decode
+from hlmon.protocol.errors import ProtocolError
+from hlmon.protocol.messages import Message, PongMsg, SubscriptionResponseMsg
+from hlmon.protocol.subscriptions import (
+    PING_FRAME,
+    Subscription,
+    ack_matches,
+    subscribe_frame,
+    unsubscribe_frame,
+)
+from hlmon.state.types import ConnState, Source
+
+MAX_FRAME_BYTES = 16 * 2**20
+"""Largest frame accepted: a big account's clearinghouseState is ~65 KB, allMids ~16 KB;
+16 MB leaves room for huge snapshots while still bounding memory."""
+
+
+class FeedStore(Protocol):
+    """The part of the Store the websocket feed writes to."""
+
+    def apply(self, msg: Message, source: Source = ...) -> Any: ...
+    def note_alive(self) -> None: ...
+    def note_frame(self, channel: str, nbytes: int) -> None: ...
+    def note_rejected(self, reason: str, snippet: str) -> None: ...
+    def set_connection(
+        self,
+        state: ConnState,
+        *,
+        attempt: int = ...,
+        next_retry_in: float | None = ...,
+        url: str | None = ...,
+        error: str | None = ...,
+    ) -> None: ...
+    def log(self, text: str, level: str = ...) -> None: ...
+
+
+class SocketDead(Exception):
+    """The heartbeat decided the socket is dead (missing pong or silence)."""
+
+
+@dataclass
+class _PendingAck:
+    sub: Subscription
+    sent_at: float
+
+
+@dataclass
+class FeedTimings:
+    """Timings of the feed; defaults come from ``WebsocketSettings``."""
+
+    ping_interval: float
+    pong_timeout: float
+    silence_timeout: float
+    backoff_initial: float
+    backoff_max: float
+    max_new_per_minute: int
+    open_timeout: float = 10.0
+    """Give up a TCP/TLS/HTTP-upgrade attempt after this long."""
+    ack_timeout: float = 5.0
+    """A subscribe not acked within this long is logged (once)."""
+    stable_after: float = 10.0
+    """A connection that lived this long resets the backoff attempt counter; one that died
+    sooner keeps counting up, so a server that accepts then drops is not hammered."""
+
+    @classmethod
+    def from_settings(cls, ws: WebsocketSettings, **overrides: float) -> FeedTimings:
+        base: dict[str, Any] = {
+            "ping_interval": ws.ping_interval,
+            "pong_timeout": ws.pong_timeout,
+            "silence_timeout": ws.silence_timeout,
+            "backoff_initial": ws.backoff_initial,
+            "backoff_max": ws.backoff_max,
+            "max_new_per_minute": ws.max_new_per_minute,
+        }
+        base.update(overrides)
+        return cls(**base)
+
+
+@dataclass
+class FeedStats:
+    """Counters tests and benchmarks read."""
+
+    connects: int = 0
+    """Successful connections (the first included)."""
+    attempts: int = 0
+    """Connection attempts, successful or not."""
+    dead_detected: int = 0
+    """Connections the heartbeat declared dead."""
+    last_dead_reason: str | None = None
+    unacked_logged: int = 0
+    delays: list[float] = field(default_factory=list)
+    """Every backoff delay slept, in order."""
+
+
+LiveCallback = Callable[[float | None], None]
+"""Called on every transition into live with the outage length (None on the first connect).
+Must not block: start a task for slow work (reconciliation)."""
+DownCallback = Callable[[], None]
+"""Called when a live connection is lost (before any reconnect wait)."""
+
+
+class WsFeed:
+    """Keeps one websocket to ``url`` live and subscribed to ``subscriptions``."""
+
+    def __init__(
+        self,
+        url: str,
+        store: FeedStore,
+        timings: FeedTimings,
+        *,
+        rng: random.Random | None = None,
+        on_live: LiveCallback | None = None,
+        on_down: DownCallback | None = None,
+        max_size: int = MAX_FRAME_BYTES,
+    ) -> None:
+        self.url = url
+        self._store = store
+        self.timings = timings
+        self._backoff = FullJitterBackoff(
+            timings.backoff_initial, timings.backoff_max, rng or random.Random()
+        )
+        self._limiter = ConnectionRateLimiter(timings.max_new_per_minute, clock=self._now)
+        self._on_live = on_live
+        self._on_down = on_down
+        self._max_size = max_size
+        self._subs: dict[str, Subscription] = {}
+        self._ws: ClientConnection | None = None
+        self._outbox: asyncio.Queue[str] | None = None
+        self._pending_acks: dict[str, _PendingAck] = {}
+        self._last_frame = 0.0
+        self._ping_sent_at: float | None = None
+        self._down_since: float | None = None
+        self.live = asyncio.Event()
+        """Set while a connection is up and subscribed."""
+        self.stats = FeedStats()
+
+    # ------------------------------------------------------------------ subscriptions
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        """What the feed is (or will be, once connected) subscribed to."""
+        return list(self._subs.values())
+
+    def subscribe(self, sub: Subscription) -> None:
+        """Add ``sub``; sent now if connected, and after every reconnect."""
+        if sub.key in self._subs:
+            return
+        self._subs[sub.key] = sub
+        self._send_soon(subscribe_frame(sub), sub)
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Drop ``sub``; an unsubscribe is sent if connected."""
+        if self._subs.pop(sub.key, None) is None:
+            return
+        self._pending_acks.pop(sub.key, None)
+        self._send_soon(unsubscribe_frame(sub), None)
+
+    def _send_soon(self, frame: str, sub: Subscription | None) -> None:
+        # Queued rather than awaited: the engine's select_coin is synchronous, and one writer
+        # per connection keeps unsubscribe-old / subscribe-new in order.
+        if self._outbox is not None and self.live.is_set():
+            if sub is not None:
+                self._pending_acks[sub.key] = _PendingAck(sub, self._now())
+            self._outbox.put_nowait(frame)
+
+    # ------------------------------------------------------------------ main loop
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
+
+    async def run(self) -> None:
+        """Connect and stay connected until cancelled."""
+        attempt = 0
+        retrying = False
+        error: str | None = None
+        self._store.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
+        while True:
+            # Until the first connection succeeds the state stays "connecting" (with its retry
+            # count); after a live connection was lost it is "reconnecting".
+            waiting = ConnState.RECONNECTING if self.stats.connects else ConnState.CONNECTING
+            if retrying:
+                delay = max(self._backoff.delay(attempt - 1), self._limiter.wait_time())
+                self.stats.delays.append(delay)
+                self._store.set_connection(
+                    waiting, attempt=attempt, next_retry_in=delay, url=self.url, error=error
+                )
+                await asyncio.sleep(delay)
+                # Never more than max_new_per_minute attempts in any rolling minute.
+                while (wait := self._limiter.wait_time()) > 0:
+                    self._store.set_connection(
+                        waiting, attempt=attempt, next_retry_in=wait, url=self.url, error=error
+                    )
+                    await asyncio.sleep(wait)
+                self._store.set_connection(
+                    waiting, attempt=attempt, next_retry_in=None, url=self.url, error=error
+                )
+            retrying = True
+            self._limiter.note_attempt()
+            self.stats.attempts += 1
+            try:
+                ws = await connect(
+                    self.url,
+                    ping_interval=None,  # application pings only (see module docstring)
+                    max_size=self._max_size,
+                    open_timeout=self.timings.open_timeout,
+                    close_timeout=1.0,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # refused, DNS, TLS, HTTP status, open timeout...
+                attempt += 1
+                error = _describe(exc)
+                continue
+            started = self._now()
+            error = await self._serve(ws)
+            lived = self._now() - started
+            # attempt counts consecutive failures; the delay before attempt n is drawn from
+            # uniform(0, min(cap, initial * 2**(n-1))).
+            attempt = 1 if lived >= self.timings.stable_after else attempt + 1
+            self._store.log(f"websocket lost: {error}", "warn")
+
+    async def _serve(self, ws: ClientConnection) -> str:
+        """Run one connection until it dies; return why it died."""
+        self._ws = ws
+        self._outbox = asyncio.Queue()
+        self._pending_acks.clear()
+        now = self._now()
+        self._last_frame = now
+        self._ping_sent_at = None
+        self.stats.connects += 1
+        for sub in self._subs.values():
+            self._pending_acks[sub.key] = _PendingAck(sub, now)
+            self._outbox.put_nowait(subscribe_frame(sub))
+        outage = None if self._down_since is None else now - self._down_since
+        self.live.set()
+        self._store.set_connection(ConnState.LIVE, attempt=0, url=self.url)
+        tasks = [
+            asyncio.create_task(self._receive(ws), name="ws-receive"),
+            asyncio.create_task(self._heartbeat(ws), name="ws-heartbeat"),
+            asyncio.create_task(self._write(ws, self._outbox), name="ws-write"),
+        ]
+        if self._on_live is not None:
+            self._on_live(outage)
+        reason = "closed"
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                exc = task.exception()
+                reason = _describe(exc) if exc is not None else "closed by server"
+                if isinstance(exc, SocketDead):
+                    self.stats.dead_detected += 1
+                    self.stats.last_dead_reason = str(exc)
+                break
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.live.clear()
+            self._ws = None
+            self._outbox = None
+            self._down_since = self._now()
+            if self._on_down is not None:
+                self._on_down()
+            await _abort(ws)
+        return reason
+
+    # ------------------------------------------------------------------ per-connection tasks
+
+    async def _receive(self, ws: ClientConnection) -> None:
+        store = self._store
+        while True:
+            # decode=False: text frames come back as the raw bytes, which msgspec parses
+            # directly (no UTF-8 decode into a str first, no copy).
+            frame = await ws.recv(decode=False)
+            self._last_frame = self._now()
+            store.note_alive()
+            try:
+                msg = decode(frame)
+            except ProtocolError as exc:
+                store.note_frame("?", len(frame))
+                store.note_rejected(exc.reason, exc.snippet)
+                continue
+            store.note_frame(msg.channel if hasattr(msg, "channel") else "?", len(frame))
+            if isinstance(msg, PongMsg):
+                self._ping_sent_at = None
+            elif isinstance(msg, SubscriptionResponseMsg):
+                self._match_ack(msg)
+            store.apply(msg, Source.WS)
+
+    def _match_ack(self, msg: SubscriptionResponseMsg) -> None:
+        if msg.data.method != "subscribe":
+            return
+        for key, pending in list(self._pending_acks.items()):
+            if ack_matches(pending.sub, msg.data):
+                del self._pending_acks[key]
+                return
+
+    async def _write(self, ws: ClientConnection, outbox: asyncio.Queue[str]) -> None:
+        while True:
+            frame = await outbox.get()
+            await ws.send(frame)
+
+    async def _heartbeat(self, ws: ClientConnection) -> None:
+        t = self.timings
+        next_ping = self._now() + t.ping_interval
+        while True:
+            now = self._now()
+            if self._ping_sent_at is not None and now - self._ping_sent_at >= t.pong_timeout:
+                raise SocketDead(f"no pong within {t.pong_timeout:g} s")
+            if now - self._last_frame >= t.silence_timeout:
+                raise SocketDead(f"no frame for {t.silence_timeout:g} s")
+            if now >= next_ping:
+                if self._ping_sent_at is None:
+                    self._ping_sent_at = now
+                await ws.send(PING_FRAME)
+                next_ping = now + t.ping_interval
+            self._log_unacked(now)
+            deadlines = [next_ping, self._last_frame + t.silence_timeout]
+            if self._ping_sent_at is not None:
+                deadlines.append(self._ping_sent_at + t.pong_timeout)
+            if self._pending_acks:
+                deadlines.append(
+                    min(p.sent_at for p in self._pending_acks.values()) + t.ack_timeout
+                )
+            await asyncio.sleep(max(0.0, min(deadlines) - self._now()) + 0.001)
+
+    def _log_unacked(self, now: float) -> None:
+        for key, pending in list(self._pending_acks.items()):
+            if now - pending.sent_at >= self.timings.ack_timeout:
+                del self._pending_acks[key]
+                self.stats.unacked_logged += 1
+                self._store.log(
+                    f"subscription not acknowledged within {self.timings.ack_timeout:g} s: "
+                    f"{pending.sub.key}",
+                    "warn",
+                )
+
+    @property
+    def pending_acks(self) -> list[Subscription]:
+        """Subscriptions sent on this connection and not acknowledged yet."""
+        return [p.sub for p in self._pending_acks.values()]
+
+    async def close(self) -> None:
+        """Abort the current socket, if any (``run`` is stopped by cancelling its task)."""
+        if self._ws is not None:
+            await _abort(self._ws)
+
+
+async def _abort(ws: ClientConnection) -> None:
+    """Drop a socket now. A polite close handshake could wait on a stalled peer."""
+    transport = getattr(ws, "transport", None)
+    if transport is not None:
+        transport.abort()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(1.0):
+            await ws.wait_closed()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, websockets.ConnectionClosed):
+        code = exc.rcvd.code if exc.rcvd is not None else None
+        return f"connection closed (code {code})" if code is not None else "connection lost"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
