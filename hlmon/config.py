@@ -3,17 +3,48 @@
 Resolution order (later wins): built-in defaults, then the first config file found among
 ``--config PATH``, ``$HLMON_CONFIG``, ``./config.toml``, the user config dir; then the
 ``HLMON_ADDRESS`` / ``HLMON_NETWORK`` environment overrides; then CLI flags.
+
+Public API: :class:`Settings` (with :class:`StaleThresholds` and :class:`WebsocketSettings`),
+:func:`load_settings`, :func:`settings_from_mapping`, :func:`validate_address`,
+:func:`parse_coins`, :func:`find_config_file`, :class:`ConfigError` and
+:data:`DEFAULT_CONFIG_TOML` (the commented defaults; ``config.toml`` in the repository is
+exactly this text).
+
+The TOML keys are the dataclass field names: top-level keys for :class:`Settings`, a
+``[stale]`` table for :class:`StaleThresholds`, a ``[websocket]`` table for
+:class:`WebsocketSettings`. Nothing here touches the machine at import time.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+import json
+import logging
+import math
+import os
+import re
+import tomllib
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 NETWORK_URLS: dict[str, str] = {
     "mainnet": "https://api.hyperliquid.xyz",
     "testnet": "https://api.hyperliquid-testnet.xyz",
 }
+NETWORKS: tuple[str, ...] = ("mainnet", "testnet", "custom")
 DEFAULT_WATCHLIST: tuple[str, ...] = ("BTC", "ETH", "SOL", "LTC", "AAVE", "HYPE")
+CONFIG_FILENAME = "config.toml"
+APP_NAME = "hlmon"
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or invalid. The message names the source and the key."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +112,9 @@ class Settings:
     theme: str = "textual-dark"
     """Textual theme name."""
     stale: StaleThresholds = field(default_factory=StaleThresholds)
+    """Per-feed staleness thresholds (the ``[stale]`` table)."""
     websocket: WebsocketSettings = field(default_factory=WebsocketSettings)
+    """Heartbeat and reconnect tuning (the ``[websocket]`` table)."""
     demo: bool = False
     """Run against the built-in simulator."""
 
@@ -94,3 +127,553 @@ class Settings:
         if base.startswith("http://"):
             return "ws://" + base[len("http://") :] + "/ws"
         return base + "/ws"
+
+
+# The example config.toml at the repository root is exactly this text (a test checks both that
+# the file matches and that it parses to Settings()), so the documented defaults cannot drift.
+DEFAULT_CONFIG_TOML = """\
+# hlmon configuration: every key with its default value.
+#
+# hlmon uses the first file found among: --config PATH, $HLMON_CONFIG, ./config.toml and the
+# user config dir (~/.config/hlmon/config.toml on Linux). Keys left out keep their defaults.
+# $HLMON_ADDRESS / $HLMON_NETWORK override the file; command-line flags override both.
+# Unknown keys and wrong types are errors.
+
+# "mainnet", "testnet", or "custom" (then api_url is required; giving api_url alone means
+# "custom"). A custom api_url must be https unless its host is loopback (127.0.0.1, localhost,
+# ::1), e.g. the local simulator started by `hlmon sim`.
+network = "mainnet"
+# api_url = "http://127.0.0.1:8080"
+
+# Public address to watch (0x + 40 hex digits); without one only market panels show.
+# hlmon is read-only and never needs a private key: one is refused if given here.
+# address = "0x0000000000000000000000000000000000000000"
+
+# Coins in the watchlist, in display order. Names are case-sensitive ("kPEPE", "@107").
+watchlist = ["BTC", "ETH", "SOL", "LTC", "AAVE", "HYPE"]
+
+# Feeds: the websocket is the normal path; REST /info polling covers stale or dead feeds.
+use_websocket = true
+rest_fallback = true
+# REST weight per minute hlmon may spend (1..1200; the exchange allows 1200 per IP).
+rest_weight_budget = 600
+
+# UI refresh rate in frames per second (1..60) and the Textual theme.
+fps = 10.0
+theme = "textual-dark"
+
+# Run against the built-in simulator instead of a real network (same as --demo).
+demo = false
+
+# Seconds without an update after which a feed counts as stale. Feeds that push only on change
+# (bbo, trades, fills) are shown as "quiet" instead while the socket is proven alive.
+[stale]
+mids = 15.0       # allMids pushes every ~5 s
+book = 15.0       # l2Book (20 levels) pushes every ~5 s
+book_fast = 2.5   # l2Book with fast=true pushes every ~0.5 s
+bbo = 10.0        # pushes on change only
+trades = 30.0     # pushes as trades happen
+ctx = 5.0         # activeAssetCtx pushes every ~1 s
+account = 12.0    # clearinghouseState pushes every ~4 s
+orders = 12.0     # openOrders pushes every ~4 s
+fills = 60.0      # event-driven
+
+# Heartbeat and reconnect tuning. The server closes sockets idle for 60 s.
+[websocket]
+ping_interval = 15.0        # seconds between pings (< 60)
+pong_timeout = 10.0         # no pong within this: the socket is dead
+silence_timeout = 30.0      # no frame at all within this: the socket is dead
+backoff_initial = 0.5       # first reconnect delay bound, doubled per failure (with jitter)
+backoff_max = 30.0          # cap on the reconnect delay bound
+max_new_per_minute = 30     # new connections per minute (1..30, the exchange's limit)
+"""
+
+
+# --- showing values in messages -------------------------------------------------------------
+
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
+_PRIVATE_KEY_RE = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
+# Any 64-hex run anywhere in a string: never echo such a string, whatever key it was given for.
+_KEYISH_RE = re.compile(r"[0-9a-fA-F]{64}")
+_REDACTED = "<hidden: looks like a private key>"
+
+PRIVATE_KEY_WARNING = (
+    "this looks like a PRIVATE KEY (64 hex digits), not an address. hlmon is read-only and "
+    "never needs a private key; give your public address (0x + 40 hex digits) instead. "
+    "If that key is real, remove it from wherever you typed or stored it."
+)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a private key (64 hex digits) in ``text``."""
+    return re.sub(r"(?:0x)?[0-9a-fA-F]{64,}", _REDACTED, text)
+
+
+def _show(value: Any) -> str:
+    """A short TOML-ish rendering of a bad value for an error message, never a key."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, int | float):
+        text = repr(value)
+    elif isinstance(value, Mapping):
+        return "a table"
+    elif isinstance(value, list | tuple):
+        try:
+            text = json.dumps(list(value), ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = "an array"
+    else:
+        return f"a {type(value).__name__}"
+    if _KEYISH_RE.search(text):
+        return _REDACTED
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- per-value validators ---------------------------------------------------------------------
+#
+# Each takes the raw value and returns the typed value, or raises _Invalid(expected). The caller
+# knows where the value came from and turns that into a ConfigError naming source and key.
+
+
+class _Invalid(Exception):
+    def __init__(self, expected: str, *, show_value: bool = True) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.show_value = show_value
+
+
+Validator = Callable[[Any], Any]
+
+
+def _seconds(value: Any) -> float:
+    expected = "a number of seconds > 0"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(expected)
+    if not (math.isfinite(value) and value > 0):
+        raise _Invalid(expected)
+    return float(value)
+
+
+def _ping_interval(value: Any) -> float:
+    # The server closes a socket it has not heard from for 60 s, so pings must come sooner.
+    expected = "a number of seconds > 0 and < 60 (the server closes idle sockets after 60 s)"
+    try:
+        seconds = _seconds(value)
+    except _Invalid:
+        raise _Invalid(expected) from None
+    if seconds >= 60:
+        raise _Invalid(expected)
+    return seconds
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
+def _int_range(lo: int, hi: int, note: str = "") -> Validator:
+    expected = f"an integer {lo}..{hi}{note}"
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(expected)
+        if not lo <= value <= hi:
+            raise _Invalid(expected)
+        return value
+
+    return check
+
+
+def _number_range(lo: float, hi: float) -> Validator:
+    expected = f"a number {lo:g}..{hi:g}"
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(expected)
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise _Invalid(expected)
+        return float(value)
+
+    return check
+
+
+def _network(value: Any) -> str:
+    if not isinstance(value, str) or value not in NETWORKS:
+        raise _Invalid("one of " + ", ".join(f'"{n}"' for n in NETWORKS))
+    return value
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (brackets allowed)."""
+    return _is_loopback_host(host.strip("[]"))
+
+
+def _api_url(value: Any) -> str:
+    expected = "an https:// URL (http:// only for 127.0.0.1, localhost or ::1)"
+    if not isinstance(value, str):
+        raise _Invalid(expected)
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        raise _Invalid(expected) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Invalid(expected)
+    if parts.username is not None or parts.password is not None:
+        # Credentials in a URL end up in logs and status bars; the exchange needs none.
+        raise _Invalid("expected a URL without user:password@ credentials", show_value=False)
+    if parts.query or parts.fragment:
+        raise _Invalid("a base URL without ?query or #fragment")
+    # Plain http would send everything in clear over a real network; it is only acceptable
+    # for a local simulator or proxy, so http is allowed for loopback hosts only.
+    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
+        raise _Invalid(expected)
+    return value.strip().rstrip("/")
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("an address: a string of 0x + 40 hex digits")
+    text = value.strip()
+    if _PRIVATE_KEY_RE.fullmatch(text):
+        raise _Invalid(PRIVATE_KEY_WARNING, show_value=False)
+    if not _ADDRESS_RE.fullmatch(text):
+        raise _Invalid("an address: 0x + 40 hex digits")
+    return text.lower()
+
+
+def parse_coins(text: str) -> list[str]:
+    """Split a ``--coins`` value: names separated by commas and/or whitespace."""
+    return [part for part in re.split(r"[,\s]+", text.strip()) if part]
+
+
+def _watchlist(value: Any) -> tuple[str, ...]:
+    expected = "a non-empty array of coin names (strings without spaces)"
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise _Invalid(expected)
+    coins: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise _Invalid(expected)
+        coin = item.strip()
+        if not coin or any(ch.isspace() for ch in coin):
+            raise _Invalid(expected)
+        # Case is kept as given: names like "kPEPE", "@107" and "PURR/USDC" are case-sensitive.
+        if coin not in coins:
+            coins.append(coin)
+    if not coins:
+        raise _Invalid(expected)
+    return tuple(coins)
+
+
+def _theme(value: Any) -> str:
+    # Checked only for shape here: the theme list lives in Textual, which config must not import.
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("a theme name (a non-empty string)")
+    return value.strip()
+
+
+_STALE_SCHEMA: dict[str, Validator] = {
+    f.name: _seconds for f in dataclasses.fields(StaleThresholds)
+}
+_WEBSOCKET_SCHEMA: dict[str, Validator] = {
+    "ping_interval": _ping_interval,
+    "pong_timeout": _seconds,
+    "silence_timeout": _seconds,
+    "backoff_initial": _seconds,
+    "backoff_max": _seconds,
+    "max_new_per_minute": _int_range(1, 30, " (the exchange allows 30 per minute)"),
+}
+_TABLES: dict[str, dict[str, Validator]] = {"stale": _STALE_SCHEMA, "websocket": _WEBSOCKET_SCHEMA}
+_SCHEMA: dict[str, Validator] = {
+    "network": _network,
+    "api_url": _api_url,
+    "address": _address,
+    "watchlist": _watchlist,
+    "use_websocket": _boolean,
+    "rest_fallback": _boolean,
+    "rest_weight_budget": _int_range(1, 1200),
+    "fps": _number_range(1, 60),
+    "theme": _theme,
+    "demo": _boolean,
+}
+
+
+# --- layers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Layer:
+    """Validated values from one source (a file, the environment or the flags)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    """Top-level settings given by this source (None never appears: absent means not given)."""
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Nested tables given by this source, partially."""
+    where: dict[str, str] = field(default_factory=dict)
+    """How to name each given key in a message, e.g. ``config.toml: key 'api_url'``."""
+
+
+def _error(where: str, value: Any, exc: _Invalid) -> ConfigError:
+    if exc.show_value:
+        return ConfigError(f"{where}: expected {exc.expected}, got {_show(value)}")
+    return ConfigError(f"{where}: {exc.expected}")
+
+
+def _file_layer(data: Mapping[str, Any], source: str) -> _Layer:
+    layer = _Layer()
+    for key, value in data.items():
+        where = f"{source}: key '{key}'"
+        if key in _TABLES:
+            schema = _TABLES[key]
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: expected a table [{key}], got {_show(value)}")
+            table: dict[str, Any] = {}
+            for sub, sub_value in value.items():
+                sub_where = f"{source}: key '{key}.{sub}'"
+                if sub not in schema:
+                    # The value is not shown: an unknown key could be anything, even a secret.
+                    known = ", ".join(schema)
+                    raise ConfigError(f"{sub_where}: unknown key (known in [{key}]: {known})")
+                try:
+                    table[sub] = schema[sub](sub_value)
+                except _Invalid as exc:
+                    raise _error(sub_where, sub_value, exc) from None
+                layer.where[f"{key}.{sub}"] = sub_where
+            layer.tables[key] = table
+        elif key in _SCHEMA:
+            try:
+                layer.values[key] = _SCHEMA[key](value)
+            except _Invalid as exc:
+                raise _error(where, value, exc) from None
+            layer.where[key] = where
+        else:
+            known = ", ".join([*_SCHEMA, *(f"[{t}]" for t in _TABLES)])
+            raise ConfigError(f"{where}: unknown key (known keys: {known})")
+    return layer
+
+
+def _flat_layer(values: Mapping[str, Any], names: Mapping[str, str]) -> _Layer:
+    """A layer from the environment or flags: ``names`` maps a setting to its source name."""
+    layer = _Layer()
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key not in _SCHEMA:
+            raise ValueError(f"not a top-level setting: {key!r}")
+        where = names.get(key, f"--{key.replace('_', '-')}")
+        if key == "watchlist" and isinstance(value, str):
+            value = parse_coins(value)
+        try:
+            layer.values[key] = _SCHEMA[key](value)
+        except _Invalid as exc:
+            raise _error(where, value, exc) from None
+        layer.where[key] = where
+    return layer
+
+
+def _merge(layers: Sequence[_Layer]) -> Settings:
+    """Apply layers over the defaults, lowest priority first, and check cross-field rules."""
+    values: dict[str, Any] = {}
+    tables: dict[str, dict[str, Any]] = {name: {} for name in _TABLES}
+    where: dict[str, str] = {}
+    network: str | None = None
+    network_where = ""
+    api_url: str | None = None
+    for layer in layers:
+        # network and api_url are decided together per layer: the highest layer that names
+        # either wins, so --network mainnet beats a file's custom api_url and vice versa.
+        layer_network = layer.values.get("network")
+        layer_url = layer.values.get("api_url")
+        if layer_network is None and layer_url is not None:
+            layer_network = "custom"  # api_url alone implies a custom network
+        if layer_network is not None:
+            if (
+                layer_network != "custom"
+                and layer_url is not None
+                and layer_url != NETWORK_URLS[layer_network]
+            ):
+                raise ConfigError(
+                    f"{layer.where['api_url']}: api_url is only used with network "
+                    f'"custom" (network is "{layer_network}"); drop one of them'
+                )
+            network = layer_network
+            network_where = layer.where.get("network", layer.where.get("api_url", ""))
+        if layer_url is not None:
+            api_url = layer_url
+        for key, value in layer.values.items():
+            if key not in ("network", "api_url"):
+                values[key] = value
+        for name, table in layer.tables.items():
+            tables[name].update(table)
+        where.update(layer.where)
+
+    if network is not None:
+        values["network"] = network
+        if network == "custom":
+            # A higher layer may supply the URL (file: network = "custom", flag: --api-url).
+            if api_url is None:
+                raise ConfigError(f'{network_where}: network "custom" needs an api_url')
+            values["api_url"] = api_url
+        else:
+            values["api_url"] = NETWORK_URLS[network]
+
+    websocket = dataclasses.replace(WebsocketSettings(), **tables["websocket"])
+    if websocket.backoff_initial > websocket.backoff_max:
+        key = "websocket.backoff_initial"
+        raise ConfigError(
+            f"{where.get(key, where.get('websocket.backoff_max', key))}: backoff_initial "
+            f"({websocket.backoff_initial:g}) must not exceed backoff_max "
+            f"({websocket.backoff_max:g})"
+        )
+    stale = dataclasses.replace(StaleThresholds(), **tables["stale"])
+    return Settings(**values, stale=stale, websocket=websocket)
+
+
+# --- public entry points ----------------------------------------------------------------------
+
+
+def validate_address(value: str, source: str) -> str:
+    """Return ``value`` as a lower-case 0x address, or raise :class:`ConfigError`.
+
+    A 64-hex-digit value (a private key, with or without 0x) is refused with a warning; the
+    value never appears in the message, and the error is raised ``from None`` so no chained
+    exception carries it either.
+    """
+    try:
+        return str(_address(value))
+    except _Invalid as exc:
+        raise _error(source, value, exc) from None
+
+
+def settings_from_mapping(data: Mapping[str, Any], source: str) -> Settings:
+    """Build :class:`Settings` from a parsed TOML mapping; ``source`` names it in errors."""
+    return _merge([_file_layer(data, source)])
+
+
+def read_config_file(path: Path, source: str | None = None) -> dict[str, Any]:
+    """Parse a TOML config file, turning every failure into a :class:`ConfigError`."""
+    name = source if source is not None else str(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{name}: is a directory, expected a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: invalid TOML: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib messages give a position, not the offending text, so they are safe to show.
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+
+
+def default_user_config_dir() -> Path:
+    """The per-user config directory (``~/.config/hlmon`` on Linux). Never created here."""
+    import platformdirs  # imported on use: nothing touches the machine at import time
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def _env_value(env: Mapping[str, str], name: str) -> str | None:
+    # An empty variable counts as unset, as in most shells' ${VAR:-default} habit.
+    value = env.get(name, "")
+    return value if value.strip() else None
+
+
+def find_config_file(
+    config_path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    user_dir: Path | None = None,
+) -> Path | None:
+    """The config file to use: ``--config``, ``$HLMON_CONFIG``, ``./config.toml``, user dir.
+
+    An explicitly named file (``--config`` or ``$HLMON_CONFIG``) must exist; the other two are
+    used only if present. ``cwd`` and ``user_dir`` default to the real ones.
+    """
+    environ = os.environ if env is None else env
+    base = Path.cwd() if cwd is None else cwd
+    if config_path is not None:
+        path = base / Path(config_path).expanduser()
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "no such file"
+            raise ConfigError(f"--config {config_path}: {what}")
+        return path
+    from_env = _env_value(environ, "HLMON_CONFIG")
+    if from_env is not None:
+        path = base / Path(from_env).expanduser()
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "no such file"
+            raise ConfigError(f"$HLMON_CONFIG={from_env}: {what}")
+        return path
+    # Named relative to cwd when cwd is the real one, so messages read "config.toml: ...".
+    local = Path(CONFIG_FILENAME) if cwd is None else cwd / CONFIG_FILENAME
+    if local.is_file():
+        return local
+    user_file = (default_user_config_dir() if user_dir is None else user_dir) / CONFIG_FILENAME
+    if user_file.is_file():
+        return user_file
+    return None
+
+
+# Environment variables that override single settings, and the flag name used in messages.
+ENV_OVERRIDES: dict[str, str] = {"address": "HLMON_ADDRESS", "network": "HLMON_NETWORK"}
+FLAG_NAMES: dict[str, str] = {
+    "watchlist": "--coins",
+    "use_websocket": "--no-ws",
+    "rest_fallback": "--no-rest-fallback",
+}
+
+
+def load_settings(
+    config_path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    user_dir: Path | None = None,
+) -> Settings:
+    """Resolve :class:`Settings` from defaults, a config file, the environment and flags.
+
+    Args:
+        config_path: ``--config PATH``; must exist if given.
+        env: the environment (default ``os.environ``): ``HLMON_CONFIG``, ``HLMON_ADDRESS``,
+            ``HLMON_NETWORK``. Empty values count as unset.
+        cwd: where ``./config.toml`` is looked for (default the process's cwd).
+        overrides: already-parsed CLI flags keyed by setting name (``network``, ``api_url``,
+            ``address``, ``watchlist`` (a list or a ``"BTC,ETH"`` string), ``demo``, ``fps``,
+            ``theme``, ``use_websocket``, ...). ``None`` values mean "not given".
+        user_dir: the user config dir (default ``platformdirs.user_config_dir("hlmon")``).
+
+    Raises:
+        ConfigError: naming the file or variable or flag, the key, and what was expected.
+    """
+    environ = os.environ if env is None else env
+    layers: list[_Layer] = []
+    path = find_config_file(config_path, env=environ, cwd=cwd, user_dir=user_dir)
+    if path is not None:
+        logger.info("config file: %s", path)
+        layers.append(_file_layer(read_config_file(path), str(path)))
+    env_values = {key: _env_value(environ, var) for key, var in ENV_OVERRIDES.items()}
+    if env_values["network"] is not None:
+        env_values["network"] = env_values["network"].strip()
+    layers.append(_flat_layer(env_values, {k: f"${v}" for k, v in ENV_OVERRIDES.items()}))
+    if overrides:
+        layers.append(_flat_layer(overrides, FLAG_NAMES))
+    return _merge(layers)
