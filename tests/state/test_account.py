@@ -1,0 +1,235 @@
+"""Account data: fills dedupe, orders lifecycle, fundings, ledger, user filtering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from hlmon.protocol.messages import Fill, Message
+from hlmon.state import Source, Store
+
+from .conftest import (
+    OTHER,
+    USER,
+    FakeClock,
+    clearinghouse,
+    fill,
+    funding,
+    msg,
+    order,
+    order_update,
+)
+
+
+def fills_msg(*fills: dict[str, Any], user: str = USER, snapshot: bool = False) -> Message:
+    data: dict[str, Any] = {"user": user, "fills": list(fills)}
+    if snapshot:
+        data["isSnapshot"] = True
+    return msg("userFills", data)
+
+
+def rest_fills(*fills: dict[str, Any]) -> list[Fill]:
+    return msgspec.json.decode(msgspec.json.encode(list(fills)), type=list[Fill])
+
+
+class TestFills:
+    def test_dedupe_across_snapshot_events_and_rest(self, store: Store) -> None:
+        """The same fill via the userFills snapshot, a user event and REST is kept once."""
+        store.apply(fills_msg(fill(1, 10, 1000), fill(2, 10, 1001), snapshot=True))
+        store.apply(msg("user", {"fills": [fill(2, 10, 1001), fill(3, 11, 1002)]}))
+        store.apply(fills_msg(fill(3, 11, 1002), fill(4, 12, 1003)))
+        new = store.apply_fills(rest_fills(fill(1, 10, 1000), fill(5, 12, 1004)), Source.REST)
+        assert new == 1
+        assert [f.tid for f in store.fills()] == [5, 4, 3, 2, 1]  # newest first
+        assert store.newest_fill_time() == 1004
+        assert store.source_of("fills") is Source.REST
+
+    def test_snapshot_after_reconnect_counts_nothing_new(self, store: Store) -> None:
+        store.apply(fills_msg(fill(1, 10, 1000), fill(2, 10, 1001), snapshot=True))
+        store.take_changes()
+        store.apply(fills_msg(fill(1, 10, 1000), fill(2, 10, 1001), snapshot=True))
+        assert store.take_changes() == set()
+        assert len(store.fills()) == 2
+
+    def test_same_tid_other_oid_is_distinct(self, store: Store) -> None:
+        """Dust conversions share tid 0; (tid, oid) keeps them apart."""
+        assert store.apply_fills(rest_fills(fill(0, 1, 5), fill(0, 2, 5)), Source.REST) == 2
+
+    def test_older_fills_arriving_late_are_ordered(self, store: Store) -> None:
+        store.apply(fills_msg(fill(9, 1, 9000)))
+        store.apply_fills(rest_fills(fill(8, 1, 8000), fill(7, 1, 7000)), Source.REST)
+        assert [f.time for f in store.fills()] == [9000, 8000, 7000]
+
+    def test_ring_bounded_evicts_oldest_by_time(self, clock: FakeClock) -> None:
+        s = Store(clock, fills_cap=3)
+        s.set_user(USER)
+        assert (
+            s.apply_fills(rest_fills(*[fill(i, i, 1000 + i) for i in range(5)]), Source.REST) == 3
+        )
+        assert [f.tid for f in s.fills()] == [4, 3, 2]
+        # an old fill no longer kept is not "new" again (reconciliation must not count it)
+        assert s.apply_fills(rest_fills(fill(0, 0, 1000)), Source.REST) == 0
+        assert s.apply_fills(rest_fills(fill(9, 9, 2000)), Source.REST) == 1
+        assert [f.tid for f in s.fills()] == [9, 4, 3]
+        assert s.newest_fill_time() == 2000
+
+    def test_empty_snapshot_still_stamps(self, store: Store) -> None:
+        store.apply(fills_msg(snapshot=True))
+        assert store.fills() == []
+        assert store.newest_fill_time() is None
+        assert store.feed_status("fills").state == "live"
+        assert store.take_changes() == set()
+
+
+class TestOrders:
+    def test_lifecycle(self, store: Store) -> None:
+        """Snapshot, new order, partial fill, cancel, fill; newest first throughout."""
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(1, 100), order(2, 200)]}))
+        assert [o.oid for o in store.open_orders()] == [2, 1]
+        assert store.take_changes() == {"orders"}
+
+        store.apply(msg("orderUpdates", [order_update(3, "open", ts=300)]))
+        assert [o.oid for o in store.open_orders()] == [3, 2, 1]
+
+        store.apply(msg("orderUpdates", [order_update(1, "open", ts=100, sz="0.4")]))
+        o1 = next(o for o in store.open_orders() if o.oid == 1)
+        assert o1.sz == "0.4" and o1.limitPx == "101.0"
+        assert o1.orderType == "Limit" and o1.tif == "Gtc"  # frontend fields kept
+
+        store.apply(msg("orderUpdates", [order_update(2, "canceled"), order_update(3, "filled")]))
+        assert [o.oid for o in store.open_orders()] == [1]
+        assert store.take_changes() == {"orders"}
+
+    def test_every_non_open_status_is_terminal(self, store: Store) -> None:
+        statuses = ["filled", "canceled", "rejected", "marginCanceled", "triggered",
+                    "reduceOnlyCanceled", "somethingNewRejected"]  # fmt: skip
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(i, i) for i in range(7)]}))
+        store.apply(msg("orderUpdates", [order_update(i, s) for i, s in enumerate(statuses)]))
+        assert store.open_orders() == []
+
+    def test_open_then_filled_in_one_frame(self, store: Store) -> None:
+        store.apply(msg("orderUpdates", [order_update(5, "open"), order_update(5, "filled")]))
+        assert store.open_orders() == []
+
+    def test_late_snapshot_cannot_resurrect_a_closed_order(self, store: Store) -> None:
+        """openOrders pushes every ~4 s; one built before the cancel must not bring it back."""
+        store.apply(msg("orderUpdates", [order_update(7, "canceled")]))
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(7, 1), order(8, 2)]}))
+        assert [o.oid for o in store.open_orders()] == [8]
+        store.apply(msg("orderUpdates", [order_update(7, "open")]))
+        assert [o.oid for o in store.open_orders()] == [8]
+
+    def test_non_user_cancel(self, store: Store) -> None:
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(1, 1), order(2, 2)]}))
+        store.take_changes()
+        store.apply(msg("user", {"nonUserCancel": [{"coin": "BTC", "oid": 1}]}))
+        assert [o.oid for o in store.open_orders()] == [2]
+        assert store.take_changes() == {"orders", "log"}
+
+    def test_snapshot_replaces_only_its_dex(self, store: Store) -> None:
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(1, 1)]}))
+        store.apply(
+            msg("openOrders", {"user": USER, "dex": "xyz", "orders": [order(2, 2, "xyz:AAPL")]})
+        )
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(3, 3)]}))
+        assert [o.oid for o in store.open_orders()] == [3, 2]
+
+    def test_order_updates_do_not_refresh_the_orders_feed(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Only the periodic openOrders push proves that feed alive."""
+        store.apply(msg("openOrders", {"user": USER, "orders": []}))
+        clock.advance(30)
+        store.apply(msg("orderUpdates", [order_update(1, "open")]))
+        assert store.feed_status("orders").state == "stale"
+
+
+class TestFundingsAndLedger:
+    def test_fundings_dedupe_and_order(self, store: Store) -> None:
+        snap = {"user": USER, "isSnapshot": True, "fundings": [funding(1000), funding(2000)]}
+        store.apply(msg("userFundings", snap))
+        store.apply(msg("user", {"funding": funding(3000)}))
+        store.apply(msg("userFundings", snap))  # resent after a reconnect
+        store.apply(msg("userFundings", {"user": USER, "fundings": [funding(3000, "ETH")]}))
+        assert [(f.time, f.coin) for f in store.fundings()] == [
+            (3000, "ETH"),
+            (3000, "BTC"),
+            (2000, "BTC"),
+            (1000, "BTC"),
+        ]
+        assert store.take_changes() == {"fundings"}
+
+    def test_fundings_bounded(self, clock: FakeClock) -> None:
+        s = Store(clock, fundings_cap=2)
+        s.set_user(USER)
+        s.apply(msg("userFundings", {"user": USER, "fundings": [funding(t) for t in (1, 2, 3)]}))
+        assert [f.time for f in s.fundings()] == [3, 2]
+
+    def test_ledger(self, store: Store) -> None:
+        upd = {"time": 1, "hash": "0xab", "delta": {"type": "deposit", "usdc": "10.0"}}
+        data = {"user": USER, "isSnapshot": True, "nonFundingLedgerUpdates": [upd, upd]}
+        store.apply(msg("userNonFundingLedgerUpdates", data))
+        assert len(store.ledger()) == 1
+        assert store.take_changes() == {"ledger"}
+
+    def test_liquidation_event_logged(self, store: Store) -> None:
+        liq = {"lid": 1, "liquidator": "0x1", "liquidated_user": USER,
+               "liquidated_ntl_pos": "1000.0", "liquidated_account_value": "10.0"}  # fmt: skip
+        store.apply(msg("user", {"liquidation": liq}))
+        assert store.liquidations()[0].lid == 1
+        assert store.events[-1].level == "error"
+
+
+class TestUserFilter:
+    def test_other_users_ignored(self, store: Store) -> None:
+        """A frame for another address changes nothing (multiplexed or stale subscriptions)."""
+        store.apply(clearinghouse([], user=OTHER))
+        store.apply(msg("openOrders", {"user": OTHER, "orders": [order(1, 1)]}))
+        store.apply(fills_msg(fill(1, 1, 1), user=OTHER))
+        store.apply(msg("userFundings", {"user": OTHER, "fundings": [funding(1)]}))
+        store.apply(msg("userNonFundingLedgerUpdates",
+                        {"user": OTHER, "nonFundingLedgerUpdates": []}))  # fmt: skip
+        data = {"user": OTHER, "coin": "BTC", "leverage": {"type": "cross", "value": 20},
+                "maxTradeSzs": ["1", "1"], "availableToTrade": ["1", "1"]}  # fmt: skip
+        store.apply(msg("activeAssetData", data))
+        store.apply(msg("webData3", {"userState": {"user": OTHER}}))
+        assert store.account_summary() is None
+        assert store.open_orders() == [] and store.fills() == [] and store.fundings() == []
+        assert store.asset_data("BTC") is None and store.web_data() is None
+        assert store.take_changes() == set()
+        assert store.ignored_user_msgs == 7
+        assert store.feed_status("account").state == "missing"
+
+    def test_address_case_insensitive(self, store: Store) -> None:
+        store.apply(clearinghouse([], user=USER.upper().replace("0X", "0x")))
+        assert store.account_summary() is not None
+
+    def test_no_user_set_ignores_account_frames(self, clock: FakeClock) -> None:
+        s = Store(clock)
+        s.apply(clearinghouse([]))
+        s.apply(msg("orderUpdates", [order_update(1, "open")]))
+        s.apply(msg("user", {"fills": [fill(1, 1, 1)]}))
+        assert s.account_summary() is None and s.open_orders() == [] and s.fills() == []
+
+    def test_switching_user_forgets_account_state(self, store: Store) -> None:
+        store.apply(clearinghouse([]))
+        store.apply(fills_msg(fill(1, 1, 1)))
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(1, 1)]}))
+        store.set_user(OTHER)
+        assert store.user == OTHER
+        assert store.account_summary() is None and store.fills() == []
+        assert store.open_orders() == []
+        assert store.feed_status("account").state == "missing"
+        assert {"account", "orders", "fills", "fundings"} <= store.take_changes()
+
+    def test_asset_data_and_web_data_for_me(self, store: Store) -> None:
+        data = {"user": USER, "coin": "BTC", "leverage": {"type": "cross", "value": 20},
+                "maxTradeSzs": ["1", "1"], "availableToTrade": ["1", "1"],
+                "markPx": "1.0"}  # fmt: skip
+        store.apply(msg("activeAssetData", data))
+        store.apply(msg("webData3", {"userState": {"user": USER}, "perpDexStates": []}))
+        ad = store.asset_data("BTC")
+        assert ad is not None and ad.leverage.value == 20
+        assert store.web_data() == {"userState": {"user": USER}, "perpDexStates": []}
+        assert store.take_changes() == {"assetData:BTC", "webData3"}
