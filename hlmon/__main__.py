@@ -2,4 +2,6 @@
 
 from hlmon.cli import main
 
-main()
+if __name__ == "__main__":
+    # Without prog_name, click would call itself "python -m hlmon" in usage and errors.
+    main(prog_name="hlmon")

@@ -1,0 +1,337 @@
+"""The ``hlmon`` command line: the TUI (default), ``hlmon sim`` and ``hlmon snapshot``.
+
+Parses flags, resolves :class:`~hlmon.config.Settings` (see :func:`hlmon.config.load_settings`)
+and hands them to the TUI or a headless command. The heavy parts (Textual, the simulator, the
+feeds) are imported only inside the command that needs them, so ``--help`` and ``--version``
+stay fast and a half-built tree still gives clear errors instead of tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import logging
+import os
+import platform
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from hlmon import __version__
+from hlmon.config import ConfigError, Settings, is_loopback_host, load_settings, redact
+
+logger = logging.getLogger("hlmon.cli")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HlmonError(click.ClickException):
+    """A user-facing error: printed as ``hlmon: error: <message>``, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        message = redact(self.format_message())
+        logger.info("error: %s", message)  # INFO: stderr already gets it once, below
+        click.echo(f"hlmon: error: {message}", err=True, file=file)
+
+
+def _redacted(exc: click.ClickException) -> click.ClickException:
+    """``exc``, or an equivalent error whose message has no key-like text."""
+    text = exc.format_message()
+    clean = redact(text)
+    if clean == text:
+        return exc
+    if isinstance(exc, click.UsageError):
+        return click.UsageError(clean, ctx=exc.ctx)
+    return HlmonError(clean)
+
+
+class _Group(click.Group):
+    """A group whose usage errors never echo anything that looks like a private key.
+
+    Click quotes bad input back ("No such command '...'", "Got unexpected extra argument"),
+    so a key pasted in the wrong place would land on screen and in terminal scrollback.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            raise _redacted(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise _redacted(exc) from None
+
+
+def _version_text() -> str:
+    try:
+        # Read from metadata: importing Textual just to print a version costs ~0.3 s.
+        textual = importlib.metadata.version("textual")
+    except importlib.metadata.PackageNotFoundError:
+        textual = "not installed"
+    return f"hlmon {__version__} (textual {textual}, python {platform.python_version()})"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit()
+
+
+def _shared_options(func: F) -> F:
+    """Options shared by the TUI and ``snapshot`` (accepted before or after ``snapshot``)."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Config file (default: $HLMON_CONFIG, ./config.toml, then the user config dir).",
+        ),
+        click.option(
+            "--network",
+            type=click.Choice(["mainnet", "testnet"]),
+            help="Network to watch (default: mainnet).",
+        ),
+        click.option(
+            "--api-url",
+            metavar="URL",
+            help="Custom API base URL (https; http only on loopback). Implies a custom network.",
+        ),
+        click.option("--address", metavar="ADDR", help="Public 0x address to watch (never a key)."),
+        click.option("--coins", metavar="COINS", help='Watchlist, e.g. "BTC,ETH,kPEPE".'),
+        click.option("--demo", is_flag=True, help="Run against the built-in simulator."),
+        click.option("--no-ws", is_flag=True, help="REST polling only, no websocket."),
+        click.option("--fps", type=float, help="UI refresh rate, 1..60 (default 10)."),
+        click.option("--theme", metavar="NAME", help="Textual theme name."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _merge_shared(group_opts: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """Options given after the subcommand win over those given before it."""
+    merged = dict(group_opts)
+    for key, value in own.items():
+        if value is not None and value is not False:
+            merged[key] = value
+    return merged
+
+
+def _settings(opts: dict[str, Any]) -> Settings:
+    overrides = {
+        "network": opts.get("network"),
+        "api_url": opts.get("api_url"),
+        "address": opts.get("address"),
+        "watchlist": opts.get("coins"),
+        # Flags not given must not override the file, hence None rather than False.
+        "demo": True if opts.get("demo") else None,
+        "use_websocket": False if opts.get("no_ws") else None,
+        "fps": opts.get("fps"),
+        "theme": opts.get("theme"),
+    }
+    try:
+        settings = load_settings(opts.get("config_path"), overrides=overrides)
+    except ConfigError as exc:
+        raise HlmonError(str(exc)) from None
+    logger.info(
+        "settings: network=%s api_url=%s address=%s demo=%s",
+        settings.network,
+        settings.api_url,
+        "set" if settings.address else "none",
+        settings.demo,
+    )
+    return settings
+
+
+def _load_entry_point(module: str, attr: str, what: str) -> Callable[..., Any]:
+    """Import ``module.attr`` lazily; a missing piece is a clear error, not a traceback."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module == exc.name or module.startswith(exc.name + ".")):
+            raise HlmonError(f"{what} is not built yet ({module} is missing)") from None
+        # The traceback goes to the log file only (INFO is below the stderr handler's level).
+        logger.info("cannot import %s", module, exc_info=True)
+        raise HlmonError(f"{what} failed to load: {exc}") from None
+    except ImportError as exc:
+        logger.info("cannot import %s", module, exc_info=True)
+        raise HlmonError(f"{what} failed to load: {exc}") from None
+    func = getattr(mod, attr, None)
+    if not callable(func):
+        raise HlmonError(f"{what} is not built yet ({module}.{attr} is missing)")
+    return func  # type: ignore[no-any-return]
+
+
+# --- logging ----------------------------------------------------------------------------------
+
+_TRUTHY = {"1", "true", "yes", "on"}
+
+
+def _log_file(option: Path | None, env: Mapping[str, str]) -> Path | None:
+    """``--log-file PATH``, else ``$HLMON_LOG`` (a path, or 1/true for the user log dir)."""
+    if option is not None:
+        return option
+    value = env.get("HLMON_LOG", "").strip()
+    if not value or value.lower() in {"0", "false", "no", "off"}:
+        return None
+    if value.lower() in _TRUTHY:
+        import platformdirs
+
+        return Path(platformdirs.user_log_dir("hlmon", appauthor=False)) / "hlmon.log"
+    return Path(value).expanduser()
+
+
+_installed_handlers: list[logging.Handler] = []
+
+
+def _install(root: logging.Logger, handler: logging.Handler) -> None:
+    root.addHandler(handler)
+    _installed_handlers.append(handler)
+
+
+def configure_logging(log_file: Path | None, level: str, *, to_stderr: bool) -> None:
+    """Set up logging once: a file only when asked, stderr only for headless commands.
+
+    The TUI owns the terminal, so with no log file its records are dropped rather than let
+    Python's last-resort handler print warnings over the screen.
+    """
+    root = logging.getLogger()
+    # Calling again (tests, or main() invoked twice in one process) replaces, never stacks.
+    for old in _installed_handlers:
+        root.removeHandler(old)
+        old.close()
+    _installed_handlers.clear()
+    root.setLevel(level.upper())
+    if log_file is not None:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            raise HlmonError(f"--log-file {log_file}: cannot open: {exc.strerror or exc}") from None
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        _install(root, handler)
+    if to_stderr:
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setLevel(logging.WARNING)
+        stderr.setFormatter(logging.Formatter("hlmon: %(levelname)s: %(name)s: %(message)s"))
+        _install(root, stderr)
+    elif log_file is None:
+        _install(root, logging.NullHandler())
+    logging.captureWarnings(True)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@click.group(
+    cls=_Group,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@_shared_options
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a log here (or set HLMON_LOG to a path, or to 1 for the user log dir).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="Log level for the log file.",
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the hlmon, Textual and Python versions and exit.",
+)
+@click.pass_context
+def main(ctx: click.Context, /, log_file: Path | None, log_level: str, **opts: Any) -> None:
+    """A read-only real-time terminal monitor for the Hyperliquid exchange.
+
+    With no command, runs the TUI. Settings come from defaults, then the first config file
+    found (--config, $HLMON_CONFIG, ./config.toml, the user config dir), then $HLMON_ADDRESS /
+    $HLMON_NETWORK, then these flags. hlmon never needs a private key: a public address is
+    enough.
+    """
+    ctx.obj = opts
+    configure_logging(
+        _log_file(log_file, os.environ),
+        log_level,
+        to_stderr=ctx.invoked_subcommand is not None,
+    )
+    if ctx.invoked_subcommand is None:
+        settings = _settings(opts)
+        run_app = _load_entry_point("hlmon.ui.app", "run_app", "the TUI")
+        sys.exit(run_app(settings))
+
+
+@main.command()
+@_shared_options
+@click.option(
+    "--wait",
+    type=float,
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for every feed to report before printing.",
+)
+@click.pass_context
+def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
+    """Print one JSON document of market (and account) state, then exit."""
+    if not (wait > 0 and wait <= 3600):
+        raise HlmonError(f"--wait: expected a number of seconds 0 < SECONDS <= 3600, got {wait:g}")
+    settings = _settings(_merge_shared(ctx.obj or {}, opts))
+    run_snapshot = _load_entry_point("hlmon.snapshot", "run_snapshot", "snapshot")
+    try:
+        code = run_snapshot(settings, wait=wait)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to listen on (0: any free port, printed at start).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Market model seed.")
+@click.option(
+    "--profile",
+    type=click.Choice(["standard", "stress"]),
+    default="standard",
+    show_default=True,
+    help="Traffic profile: standard rates, or stress (many coins, high message rates).",
+)
+@click.option("--faults", is_flag=True, help="Enable fault injection (POST /_sim/<fault>).")
+def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn:
+    """Run a local Hyperliquid simulator (/info and /ws on one port)."""
+    if not is_loopback_host(host):
+        click.echo(
+            f"hlmon: warning: the simulator will listen on {host}, which is not a loopback "
+            "address: other machines may be able to reach it"
+            + (" and inject faults" if faults else ""),
+            err=True,
+        )
+    run_standalone = _load_entry_point("hlmon.sim", "run_standalone", "the simulator")
+    try:
+        code = run_standalone(host=host, port=port, seed=seed, profile=profile, faults=faults)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
