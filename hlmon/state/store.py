@@ -288,7 +288,7 @@ class Store:
     ) -> None:
         """Record the websocket state; logs transitions and counts reconnects."""
         now = self._clock()
-        prev_state, prev_attempt = self._conn_state, self._attempt
+        prev_state, prev_attempt, prev_url = self._conn_state, self._attempt, self._url
         if url is not None:
             self._url = url
         if error is not None:
@@ -306,8 +306,13 @@ class Store:
         else:
             self._connected_since = None
         self._changes.add("status")
-        if state is prev_state and attempt == prev_attempt and error is None:
-            return
+        if (
+            state is prev_state
+            and attempt == prev_attempt
+            and error is None
+            and self._url == prev_url
+        ):
+            return  # nothing new to tell the user (e.g. a repeated LIVE)
         self._log_connection(state, attempt, next_retry_in, error)
 
     def _log_connection(

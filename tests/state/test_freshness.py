@@ -1,0 +1,168 @@
+"""Freshness: live / quiet / stale / fallback / missing, periodic vs event feeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from hlmon.config import StaleThresholds
+from hlmon.state import ConnState, FeedState, Source, Store
+from hlmon.state.freshness import classify
+from hlmon.state.types import Stamp
+
+from .conftest import USER, FakeClock, clearinghouse, fill, msg, trade
+
+
+def mids() -> object:
+    return msg("allMids", {"mids": {"BTC": "1.0"}})
+
+
+def bbo() -> object:
+    return msg("bbo", {"coin": "BTC", "time": 1, "bbo": [None, None]})
+
+
+class TestTransitions:
+    def test_missing_until_first_update(self, store: Store) -> None:
+        st = store.feed_status("mids")
+        assert (st.state, st.age_s, st.source) == (FeedState.MISSING, None, None)
+
+    def test_periodic_feed_goes_stale_even_on_a_live_socket(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """allMids stopping while pongs still arrive is the bug hlmon must show."""
+        store.apply(mids())
+        clock.advance(15.0)
+        store.note_alive()
+        assert store.feed_status("mids").state is FeedState.LIVE  # threshold is inclusive
+        clock.advance(0.5)
+        store.note_alive()
+        st = store.feed_status("mids")
+        assert st.state is FeedState.STALE and st.age_s == pytest.approx(15.5)
+
+    def test_event_feed_quiet_while_socket_alive(self, store: Store, clock: FakeClock) -> None:
+        store.apply(bbo())
+        clock.advance(60)
+        store.note_alive()
+        assert store.feed_status("bbo:BTC").state is FeedState.QUIET
+        # no proof of life for longer than alive_window (20 s): stale
+        clock.advance(21)
+        assert store.feed_status("bbo:BTC").state is FeedState.STALE
+        store.note_alive()
+        assert store.feed_status("bbo:BTC").state is FeedState.QUIET
+
+    def test_event_feed_stale_when_socket_not_live(self, store: Store, clock: FakeClock) -> None:
+        store.apply(msg("trades", [trade(1, 1)]))
+        clock.advance(31)
+        store.note_alive()
+        assert store.feed_status("trades:BTC").state is FeedState.QUIET
+        store.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=1.0)
+        assert store.feed_status("trades:BTC").state is FeedState.STALE
+
+    @pytest.mark.parametrize(
+        ("key", "fresh_for"),
+        [("bbo:BTC", 10.0), ("trades:BTC", 30.0), ("fills", 60.0), ("fundings", 3900.0)],
+    )
+    def test_event_feeds_are_live_within_threshold(
+        self, store: Store, clock: FakeClock, key: str, fresh_for: float
+    ) -> None:
+        store.apply(bbo())
+        store.apply(msg("trades", [trade(1, 1)]))
+        store.apply(msg("userFills", {"user": USER, "fills": [fill(1, 1, 1)]}))
+        store.apply(msg("userFundings", {"user": USER, "fundings": []}))
+        clock.advance(fresh_for)
+        assert store.feed_status(key).state is FeedState.LIVE
+        clock.advance(0.01)
+        store.note_alive()
+        assert store.feed_status(key).state is FeedState.QUIET
+        store.set_connection(ConnState.RECONNECTING, attempt=1)
+        assert store.feed_status(key).state is FeedState.STALE
+        store.set_connection(ConnState.LIVE)  # the new handshake proves the socket alive
+        assert store.feed_status(key).state is FeedState.QUIET
+
+    @pytest.mark.parametrize(
+        ("key", "threshold"),
+        [("mids", 15.0), ("book:BTC", 15.0), ("ctx:BTC", 5.0), ("account", 12.0),
+         ("orders", 12.0)],
+    )  # fmt: skip
+    def test_periodic_thresholds(
+        self, store: Store, clock: FakeClock, key: str, threshold: float
+    ) -> None:
+        assert store.threshold(key) == threshold
+
+    def test_fast_book_threshold(self, store: Store, clock: FakeClock) -> None:
+        store.apply(msg("l2Book", {"coin": "BTC", "time": 1, "levels": [[], []]}))
+        clock.advance(3.0)
+        store.note_alive()
+        assert store.feed_status("book:BTC").state is FeedState.LIVE
+        store.take_changes()
+        store.set_book_fast(True)
+        assert store.take_changes() == {"status"}
+        assert store.feed_status("book:BTC").state is FeedState.STALE  # 3 s > 2.5 s
+        store.set_book_fast(False)
+        assert store.feed_status("book:BTC").state is FeedState.LIVE
+
+    def test_custom_thresholds(self, clock: FakeClock) -> None:
+        s = Store(clock, StaleThresholds(mids=1.0))
+        s.apply(msg("allMids", {"mids": {}}))
+        clock.advance(1.5)
+        assert s.feed_status("mids").state is FeedState.STALE
+
+    def test_clock_stepping_back_gives_age_zero(self, store: Store, clock: FakeClock) -> None:
+        store.apply(mids())
+        clock.advance(-5)
+        st = store.feed_status("mids")
+        assert st.state is FeedState.LIVE and st.age_s == 0.0
+
+
+class TestFallback:
+    def test_rest_then_back_to_ws(self, store: Store, clock: FakeClock) -> None:
+        """REST-fed data says FALLBACK; the next websocket push makes it LIVE again."""
+        store.apply(clearinghouse([]))
+        clock.advance(20)
+        assert store.feed_status("account").state is FeedState.STALE
+        store.apply(clearinghouse([]), Source.REST)
+        st = store.feed_status("account")
+        assert (st.state, st.source) == (FeedState.FALLBACK, Source.REST)
+        assert store.source_of("account") is Source.REST
+        summary = store.account_summary()
+        assert summary is not None and summary.source is Source.REST
+        clock.advance(13)
+        assert store.feed_status("account").state is FeedState.STALE  # poller stopped too
+        store.apply(clearinghouse([]))
+        st = store.feed_status("account")
+        assert (st.state, st.source) == (FeedState.LIVE, Source.WS)
+        summary = store.account_summary()
+        assert summary is not None and summary.source is Source.WS
+
+
+class TestExpected:
+    def test_statuses_list_expected_feeds_in_stable_order(self, store: Store) -> None:
+        for key in ("fills", "trades:BTC", "book:ETH", "mids", "book:BTC", "account", "ledger"):
+            store.expect(key)
+        assert store.take_changes() == {"status"}
+        assert list(store.feed_statuses()) == [
+            "mids", "book:BTC", "book:ETH", "trades:BTC", "account", "fills", "ledger",
+        ]  # fmt: skip
+        store.unexpect("book:ETH")
+        store.unexpect("nope")
+        assert "book:ETH" not in store.feed_statuses()
+
+    def test_stale_feeds(self, store: Store, clock: FakeClock) -> None:
+        for key in ("mids", "bbo:BTC", "account", "orders"):
+            store.expect(key)
+        store.apply(mids())
+        store.apply(bbo())
+        store.apply(clearinghouse([]), Source.REST)
+        assert store.stale_feeds() == ["orders"]  # missing
+        clock.advance(16)
+        store.note_alive()
+        # mids stale, bbo quiet, account fell back and the poller stopped
+        assert store.stale_feeds() == ["mids", "account", "orders"]
+
+
+class TestClassify:
+    def test_pure_function(self) -> None:
+        stamp = Stamp(100.0, None, Source.WS)
+        assert classify("x", None, 0, 1, socket_alive=True).state is FeedState.MISSING
+        assert classify("mids", stamp, 101, 1, socket_alive=True).state is FeedState.LIVE
+        assert classify("mids", stamp, 102, 1, socket_alive=True).state is FeedState.STALE
+        assert classify("weird:X", stamp, 102, 1, socket_alive=True).state is FeedState.QUIET

@@ -1,0 +1,126 @@
+"""Derived numbers against hand-computed values, as exact decimal strings."""
+
+from __future__ import annotations
+
+from hlmon.state import Source, Store
+
+from .conftest import FakeClock, clearinghouse, msg, position
+
+
+def ctx(mark: str) -> dict[str, str]:
+    return {"funding": "0.0", "openInterest": "1.0", "prevDayPx": "1.0", "dayNtlVlm": "1.0",
+            "oraclePx": mark, "markPx": mark}  # fmt: skip
+
+
+BTC_LONG = position("BTC", "0.4", "102110.0", value="40844.0", upnl="920.0", roe="0.45",
+                    liq="81020.5", lev=20)  # fmt: skip
+ETH_SHORT = position("ETH", "-2.0", "3735.3", value="7376.4", upnl="94.0", roe="0.126",
+                     liq="4190.0", lev=10, lev_type="isolated")  # fmt: skip
+SOL_BARE = position("SOL", "10", "200.0", value="2015.5", upnl="15.5", roe="0.0775", lev=5)
+
+
+class TestPositions:
+    def test_mark_sources_and_live_numbers(self, store: Store) -> None:
+        """BTC marks from ctx, ETH from the mid, SOL from positionValue / |szi|.
+
+        BTC: uPnL 0.4 * (104413.0 - 102110.0) = 921.2;
+             ROE 921.2 / (0.4 * 102110.0 / 20) = 921.2 / 2042.2 = 45.1082...% -> 45.11;
+             liq distance |104413.0 - 81020.5| / 104413.0 = 23392.5 / 104413 = 22.4038...% -> 22.40.
+        ETH: uPnL -2.0 * (3688.2 - 3735.3) = 94.2;
+             ROE 94.2 / (2.0 * 3735.3 / 10) = 94.2 / 747.06 = 12.6094...% -> 12.61;
+             liq distance 501.8 / 3688.2 = 13.6055...% -> 13.61.
+        SOL: mark 2015.5 / 10 = 201.55; uPnL 10 * 1.55 = 15.5; ROE 15.5 / (2000 / 5) = 3.875%
+             -> 3.88 (half-up); no liquidation price -> no distance.
+        """
+        store.apply(clearinghouse([BTC_LONG, ETH_SHORT, SOL_BARE]))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.apply(msg("allMids", {"mids": {"BTC": "1.0", "ETH": "3688.2"}}))
+        btc, eth, sol = store.positions()
+
+        assert (btc.coin, btc.side, btc.szi, btc.size) == ("BTC", "LONG", "0.4", "0.4")
+        assert btc.mark_px == "104413.0"  # ctx wins over the mid
+        assert btc.live_upnl == "921.2"
+        assert btc.live_roe_pct == "45.11"
+        assert btc.liq_distance_pct == "22.40"
+        assert btc.unrealized_pnl == "920.0" and btc.return_on_equity == "0.45"  # untouched
+        assert (btc.leverage_type, btc.leverage_value) == ("cross", 20)
+
+        assert (eth.side, eth.szi, eth.size) == ("SHORT", "-2.0", "2.0")
+        assert eth.mark_px == "3688.2"
+        assert eth.live_upnl == "94.2"
+        assert eth.live_roe_pct == "12.61"
+        assert eth.liq_distance_pct == "13.61"
+        assert eth.leverage_type == "isolated"
+
+        assert sol.mark_px == "201.55"
+        assert sol.live_upnl == "15.5"
+        assert sol.live_roe_pct == "3.88"
+        assert sol.liquidation_px is None and sol.liq_distance_pct is None
+
+    def test_recorded_clearinghouse_sample(self, store: Store) -> None:
+        """The protocol notes' BTC position: szi 0.00061, entry 82771.8, value 47.66235, 20x.
+
+        Implied mark 47.66235 / 0.00061 = 78135 (exact); uPnL 0.00061 * (78135 - 82771.8) =
+        -2.828448; ROE -2.828448 / (0.00061 * 82771.8 / 20) = -112.036...% -> -112.04, which
+        matches the exchange's returnOnEquity -1.1203935447.
+        """
+        p = position("BTC", "0.00061", "82771.8", value="47.66235", upnl="-2.82848",
+                     roe="-1.1203935447", lev=20)  # fmt: skip
+        store.apply(clearinghouse([p], maint="0.595779", value="179.007426"))
+        (v,) = store.positions()
+        assert v.mark_px == "78135"
+        assert v.live_upnl == "-2.828448"
+        assert v.live_roe_pct == "-112.04"
+        s = store.account_summary()
+        assert s is not None
+        # 0.595779 / 179.007426 = 0.0033282...% of 100 -> 0.33
+        assert s.margin_ratio_pct == "0.33"
+        assert s.total_upnl == "-2.82848"
+
+    def test_marks_follow_the_latest_ctx(self, store: Store) -> None:
+        store.apply(clearinghouse([BTC_LONG]))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        assert store.positions()[0].live_upnl == "921.2"
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("102000.0")}))
+        # 0.4 * (102000.0 - 102110.0) = -44
+        assert store.positions()[0].live_upnl == "-44"
+        assert store.positions()[0].live_roe_pct == "-2.15"  # -880 / 40844 = -2.1545...%
+
+    def test_no_entry_price_falls_back_to_exchange_upnl(self, store: Store) -> None:
+        store.apply(clearinghouse([position("BTC", "0.1", None, value="10.0", upnl="1.5")]))
+        (v,) = store.positions()
+        assert v.live_upnl == "1.5" and v.live_roe_pct is None
+
+    def test_hip3_positions_listed_after_default_dex(self, store: Store) -> None:
+        store.apply(clearinghouse([position("xyz:AAPL", "1", "200", value="201")], dex="xyz"))
+        store.apply(clearinghouse([BTC_LONG]))
+        assert [p.coin for p in store.positions()] == ["BTC", "xyz:AAPL"]
+        s = store.account_summary()
+        assert s is not None and s.total_upnl == "920"  # default dex only
+
+
+class TestAccountSummary:
+    def test_margin_ratio_and_passthrough(self, store: Store, clock: FakeClock) -> None:
+        """2202.78 / 18204.77 = 12.1000...% -> 12.10."""
+        store.apply(clearinghouse([BTC_LONG, ETH_SHORT]), Source.REST)
+        s = store.account_summary()
+        assert s is not None
+        assert s.margin_ratio_pct == "12.10"
+        assert s.total_upnl == "1014"  # 920.0 + 94.0
+        assert (s.account_value, s.withdrawable) == ("18204.77", "14870.02")
+        assert (s.total_margin_used, s.total_ntl_pos) == ("2200.0", "44930.0")
+        assert s.cross_maintenance_margin_used == "2202.78"
+        assert s.source is Source.REST and s.received_at == clock.now
+
+    def test_zero_account_value(self, store: Store) -> None:
+        store.apply(clearinghouse([], maint="0.0", value="0.0"))
+        s = store.account_summary()
+        assert s is not None and s.margin_ratio_pct is None and s.total_upnl == "0"
+
+    def test_summary_follows_new_pushes(self, store: Store) -> None:
+        store.apply(clearinghouse([], value="100.0", maint="1.0"))
+        first = store.account_summary()
+        store.apply(clearinghouse([], value="200.0", maint="1.0"))
+        second = store.account_summary()
+        assert first is not None and second is not None
+        assert (first.margin_ratio_pct, second.margin_ratio_pct) == ("1.00", "0.50")
