@@ -153,18 +153,23 @@ class InfoClient:
 
     # ------------------------------------------------------------------ requests
 
-    async def info(self, req: InfoRequest, *, urgent: bool = True) -> Any:
+    async def info(
+        self, req: InfoRequest, *, urgent: bool = True, retries: int | None = None
+    ) -> Any:
         """Send ``req`` and return ``decode_response(req, body)``.
 
         Args:
             req: the request (its ``body`` is posted as JSON).
             urgent: wait for budget room (reconciliation); if False raise ``BudgetExhausted``
                 instead of waiting (the fallback poller, which will simply try later).
+            retries: retries after a 429/5xx/timeout/connection error (default
+                ``max_retries``); a poller whose next round is its retry passes 0.
 
         Raises:
             InfoError: one of its subclasses, never a raw httpx exception.
         """
         worst = self._worst_case(req)
+        max_retries = self.max_retries if retries is None else retries
         attempt = 0
         while True:
             await self._wait_for_budget(worst, urgent)
@@ -196,7 +201,7 @@ class InfoClient:
                     # Everyone waits, not only this caller: the server said "slow down".
                     self.budget.pause_until(self._clock() + delay)
                     failure = RateLimited(f"{req.type}: HTTP 429 (retry after {delay:.1f} s)")
-                    if attempt >= self.max_retries:
+                    if attempt >= max_retries:
                         raise failure
                     attempt += 1
                     if not urgent:
@@ -207,7 +212,7 @@ class InfoClient:
                 else:
                     snippet = response.text[:200]
                     raise BadResponse(f"{req.type}: HTTP {status}: {snippet}")
-            if attempt >= self.max_retries:
+            if attempt >= max_retries:
                 raise failure
             await self._sleep(self._backoff.delay(attempt))
             attempt += 1

@@ -33,7 +33,13 @@ from hlmon.config import WebsocketSettings
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
-from hlmon.protocol.messages import Message, PongMsg, SubscriptionResponseMsg
+from hlmon.protocol.messages import (
+    KnownMsg,
+    Message,
+    PongMsg,
+    SubscriptionResponseMsg,
+    UnknownMsg,
+)
 from hlmon.protocol.subscriptions import (
     PING_FRAME,
     Subscription,
@@ -215,6 +221,7 @@ class WsFeed:
             if retrying:
                 delay = max(self._backoff.delay(attempt - 1), self._limiter.wait_time())
                 self.stats.delays.append(delay)
+                # The error is passed once per failure: the store logs each new one.
                 self._store.set_connection(
                     waiting, attempt=attempt, next_retry_in=delay, url=self.url, error=error
                 )
@@ -222,12 +229,9 @@ class WsFeed:
                 # Never more than max_new_per_minute attempts in any rolling minute.
                 while (wait := self._limiter.wait_time()) > 0:
                     self._store.set_connection(
-                        waiting, attempt=attempt, next_retry_in=wait, url=self.url, error=error
+                        waiting, attempt=attempt, next_retry_in=wait, url=self.url
                     )
                     await asyncio.sleep(wait)
-                self._store.set_connection(
-                    waiting, attempt=attempt, next_retry_in=None, url=self.url, error=error
-                )
             retrying = True
             self._limiter.note_attempt()
             self.stats.attempts += 1
@@ -314,7 +318,7 @@ class WsFeed:
                 store.note_frame("?", len(frame))
                 store.note_rejected(exc.reason, exc.snippet)
                 continue
-            store.note_frame(msg.channel if hasattr(msg, "channel") else "?", len(frame))
+            store.note_frame(_channel_of(msg), len(frame))
             if isinstance(msg, PongMsg):
                 self._ping_sent_at = None
             elif isinstance(msg, SubscriptionResponseMsg):
@@ -378,6 +382,16 @@ class WsFeed:
         """Abort the current socket, if any (``run`` is stopped by cancelling its task)."""
         if self._ws is not None:
             await _abort(self._ws)
+
+
+_CHANNELS: dict[type, str] = {cls: cls.__struct_config__.tag for cls in KnownMsg.__args__}
+
+
+def _channel_of(msg: Message) -> str:
+    """The wire channel of a decoded message (msgspec keeps the tag off the instance)."""
+    if isinstance(msg, UnknownMsg):
+        return msg.channel
+    return _CHANNELS.get(type(msg), "?")
 
 
 async def _abort(ws: ClientConnection) -> None:

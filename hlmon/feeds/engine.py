@@ -1,0 +1,312 @@
+"""``FeedEngine``: ties the websocket feed, the /info client, the fallback poller and
+reconciliation to one ``Store``.
+
+The UI (or the headless snapshot) builds one engine, ``await start()``s it and calls the
+synchronous selectors (``select_coin``, ``set_book_mode``, ``add_coin``, ``remove_coin``) when
+the user acts; those only change subscriptions and expectations, the I/O happens in the
+engine's tasks. ``await stop()`` cancels every task, closes the socket and the HTTP client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+
+from hlmon.config import Settings
+from hlmon.feeds.backoff import FullJitterBackoff
+from hlmon.feeds.fallback import BookParams, FallbackPoller
+from hlmon.feeds.info_client import InfoClient, InfoError
+from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
+from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+from hlmon.protocol import subscriptions as subs
+from hlmon.protocol.subscriptions import Subscription
+from hlmon.state import ConnState, Store
+
+
+class FeedEngine:
+    """Owns every network task that feeds the store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
+        timings: FeedTimings | None = None,
+        fallback_down_grace: float = 3.0,
+        reconcile_retry_cap: float = 30.0,
+    ) -> None:
+        """
+        Args:
+            settings: what to connect to and watch.
+            store: where everything lands.
+            http_client: an ``httpx.AsyncClient`` to use (the engine then does not close it).
+            rng: random source for every backoff (tests pin it).
+            clock: wall-clock seconds (``time.time``) for fill-time arithmetic.
+            timings: websocket timings; default from ``settings.websocket``.
+            fallback_down_grace: seconds the websocket may be down before REST takes over.
+            reconcile_retry_cap: cap on the delay between failed reconciliation attempts.
+        """
+        self.settings = settings
+        self.store = store
+        self._rng = rng or random.Random()
+        self._clock = clock or time.time
+        self.user = settings.address.lower() if settings.address else None
+        self.info = InfoClient(
+            settings.api_url,
+            budget=settings.rest_weight_budget,
+            usage=store,
+            http_client=http_client,
+            rng=self._rng,
+        )
+        self.ws: WsFeed | None = None
+        if settings.use_websocket:
+            self.ws = WsFeed(
+                settings.ws_url,
+                store,
+                timings or FeedTimings.from_settings(settings.websocket),
+                rng=self._rng,
+                on_live=self._on_live,
+                on_down=self._on_down,
+            )
+        self.reconciler = (
+            Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
+        )
+        self.fallback = FallbackPoller(
+            self.info,
+            store,
+            ws_live=self._ws_live,
+            book=self._book_params,
+            user=self.user,
+            down_grace=fallback_down_grace if self.ws is not None else 0.0,
+        )
+        self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
+        self._selected: str | None = self._watchlist[0] if self._watchlist else None
+        self._book_fast = False
+        self._n_sig_figs: int | None = None
+        self._coin_subs: dict[str, list[Subscription]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._mark: Mark | None = None
+        self._reconcile_task: asyncio.Task[None] | None = None
+        self._reconcile_backoff = FullJitterBackoff(1.0, reconcile_retry_cap, self._rng)
+        self._started = False
+        self.reconciled = asyncio.Event()
+        """Set after the first successful reconciliation (startup bootstrap or reconnect)."""
+        self.last_reconcile: ReconcileResult | None = None
+        self.reconcile_count = 0
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def selected_coin(self) -> str | None:
+        """The coin whose book, trades and bbo are subscribed."""
+        return self._selected
+
+    @property
+    def watchlist(self) -> tuple[str, ...]:
+        """Coins with an asset-context subscription, in display order."""
+        return tuple(self._watchlist)
+
+    def _ws_live(self) -> bool:
+        return self.ws is not None and self.ws.live.is_set()
+
+    def _book_params(self) -> BookParams | None:
+        if self._selected is None:
+            return None
+        return BookParams(self._selected, self._n_sig_figs)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Subscribe, connect, start the fallback and (with an address) bootstrap the account."""
+        if self._started:
+            return
+        self._started = True
+        store = self.store
+        store.set_user(self.user)
+        store.set_watch(self._watchlist)
+        store.set_book_fast(self._book_fast)
+        self._add(subs.all_mids(), "mids")
+        for coin in self._watchlist:
+            self._add(subs.active_asset_ctx(coin), f"ctx:{coin}")
+        if self._selected is not None:
+            self._subscribe_selected(self._selected)
+        if self.user is not None:
+            user = self.user
+            self._add(subs.clearinghouse_state(user), "account")
+            self._add(subs.open_orders(user), "orders")
+            self._add(subs.order_updates(user), None)
+            self._add(subs.user_events(user), None)
+            self._add(subs.user_fills(user), "fills")
+            self._add(subs.user_fundings(user), "fundings")
+        if self.ws is not None:
+            self._spawn(self.ws.run(), "ws-feed")
+        else:
+            store.set_connection(
+                ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
+            )
+        if self.settings.rest_fallback:
+            self._spawn(self.fallback.run(), "fallback")
+        if self.reconciler is not None:
+            # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
+            self._schedule_reconcile(None, None)
+
+    async def stop(self) -> None:
+        """Cancel every task, close the socket and the HTTP client. Safe to call twice."""
+        tasks = list(self._tasks)
+        if self._reconcile_task is not None:
+            tasks.append(self._reconcile_task)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._reconcile_task = None
+        if self.ws is not None:
+            await self.ws.close()
+        await self.info.aclose()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        # The long-lived tasks never return; if one crashes, say so loudly instead of
+        # leaving a screen that looks alive (the design's cardinal sin).
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.store.log(f"internal error in {task.get_name()}: {exc!r}", "error")
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def _add(self, sub: Subscription, feed_key: str | None) -> None:
+        if self.ws is not None:
+            self.ws.subscribe(sub)
+        if feed_key is not None:
+            self.store.expect(feed_key)
+
+    def _remove(self, sub: Subscription, feed_key: str | None) -> None:
+        if self.ws is not None:
+            self.ws.unsubscribe(sub)
+        if feed_key is not None:
+            self.store.unexpect(feed_key)
+
+    def _book_sub(self, coin: str) -> Subscription:
+        return subs.l2_book(coin, n_sig_figs=self._n_sig_figs, fast=self._book_fast)
+
+    def _subscribe_selected(self, coin: str) -> None:
+        self._add(self._book_sub(coin), f"book:{coin}")
+        self._add(subs.trades(coin), f"trades:{coin}")
+        self._add(subs.bbo(coin), f"bbo:{coin}")
+        self.store.track_history(coin)
+
+    def _unsubscribe_selected(self, coin: str) -> None:
+        self._remove(self._book_sub(coin), f"book:{coin}")
+        self._remove(subs.trades(coin), f"trades:{coin}")
+        self._remove(subs.bbo(coin), f"bbo:{coin}")
+
+    def select_coin(self, coin: str) -> None:
+        """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's)."""
+        subs.trades(coin)  # validates the name before anything changes
+        if coin == self._selected:
+            return
+        if self._selected is not None:
+            self._unsubscribe_selected(self._selected)
+        self._selected = coin
+        self._subscribe_selected(coin)
+
+    def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
+        """Switch the selected coin's book between 20 levels/~5 s and 5 levels/~0.5 s
+        (``fast``), optionally bucketed to ``n_sig_figs`` significant figures."""
+        new = (fast, n_sig_figs)
+        if self._selected is not None:
+            subs.l2_book(self._selected, n_sig_figs=n_sig_figs, fast=fast)  # validate first
+        if new == (self._book_fast, self._n_sig_figs):
+            return
+        if self._selected is not None and self.ws is not None:
+            self.ws.unsubscribe(self._book_sub(self._selected))
+        self._book_fast, self._n_sig_figs = new
+        self.store.set_book_fast(fast)
+        if self._selected is not None and self.ws is not None:
+            self.ws.subscribe(self._book_sub(self._selected))
+
+    def add_coin(self, coin: str) -> None:
+        """Add ``coin`` to the watchlist (subscribes its asset context)."""
+        sub = subs.active_asset_ctx(coin)
+        if coin in self._watchlist:
+            return
+        self._watchlist.append(coin)
+        self._add(sub, f"ctx:{coin}")
+        self.store.set_watch(self._watchlist)
+
+    def remove_coin(self, coin: str) -> None:
+        """Drop ``coin`` from the watchlist (the selected coin's book stays if selected)."""
+        if coin not in self._watchlist:
+            return
+        self._watchlist.remove(coin)
+        self._remove(subs.active_asset_ctx(coin), f"ctx:{coin}")
+        self.store.set_watch(self._watchlist)
+
+    # ------------------------------------------------------------------ reconnects
+
+    def _on_down(self) -> None:
+        # Keep the oldest mark until a reconciliation consumed it: after two quick drops the
+        # outage to recover is the union of both.
+        if self.reconciler is not None and self._mark is None:
+            self._mark = self.reconciler.mark()
+        elif self.reconciler is None and self._mark is None:
+            self._mark = Mark(self._clock(), None, frozenset(), frozenset())
+
+    def _on_live(self, outage: float | None) -> None:
+        if outage is None:
+            return
+        mark, self._mark = self._mark, None
+        if self.reconciler is None:
+            self.store.log(f"reconnected after {outage:.0f} s")
+            return
+        self._schedule_reconcile(mark, outage)
+
+    def _schedule_reconcile(self, mark: Mark | None, outage: float | None) -> None:
+        previous = self._reconcile_task
+        if previous is not None and not previous.done():
+            # A reconciliation still running (or retrying) covers an older outage: replace
+            # it with one that covers both, from the older mark.
+            previous.cancel()
+            older = self._pending_mark
+            if older is not None and (mark is None or older.at < mark.at):
+                mark = older
+        self._pending_mark = mark
+        self._reconcile_task = asyncio.create_task(
+            self._reconcile_until_done(mark, outage), name="reconcile"
+        )
+
+    _pending_mark: Mark | None = None
+
+    async def _reconcile_until_done(self, mark: Mark | None, outage: float | None) -> None:
+        assert self.reconciler is not None
+        attempt = 0
+        while True:
+            try:
+                result = await self.reconciler.reconcile(mark)
+            except InfoError as exc:
+                delay = self._reconcile_backoff.delay(attempt)
+                attempt += 1
+                self.store.log(f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn")
+                await asyncio.sleep(delay)
+                continue
+            break
+        self._pending_mark = None
+        self.last_reconcile = result
+        self.reconcile_count += 1
+        self.store.log(Reconciler.describe(result, outage))
+        self.reconciled.set()

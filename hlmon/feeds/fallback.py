@@ -1,0 +1,274 @@
+"""The REST fallback poller: keeps the screen's feeds fresh over ``/info`` when the websocket
+cannot.
+
+It polls exactly the feeds that need it, and only those it can serve: ``mids`` (``allMids``),
+``book:<selected coin>`` (``l2Book``), ``account`` (``clearinghouseState``), ``orders``
+(``frontendOpenOrders``) and ``fills`` (``userFillsByTime``). A feed needs it when
+
+* the websocket has not been live for ``down_grace`` seconds (all servable feeds), or
+* the feed is stale (a periodic push stopped on a live socket), or missing well after the
+  socket came up, or
+* the poller took it over and the websocket has not delivered it since (its last update still
+  came from REST): this is the hand-back rule, without which a feed would flap between "stale"
+  and "fallback" at its threshold.
+
+Cadence per feed (``BASE_INTERVALS``) is stretched automatically so the planned weight stays
+within ``share`` of the budget (reconciliation needs the rest), and a poll refused by the
+budget simply waits for its next turn. Answers go through ``to_message`` and ``Store.apply``
+with ``Source.REST``, the same path as websocket data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.protocol import info
+from hlmon.protocol.info import InfoRequest
+from hlmon.state import FeedState, Source, Store
+
+BASE_INTERVALS: dict[str, float] = {
+    "mids": 2.0,
+    "book": 2.0,
+    "account": 4.0,
+    "orders": 10.0,
+    "fills": 10.0,
+}
+"""Seconds between polls of each feed kind at full budget."""
+
+PLANNED_WEIGHT: dict[str, int] = {"mids": 2, "book": 2, "account": 2, "orders": 20, "fills": 21}
+"""Weight one poll is expected to cost (fills: base 20 + ~1 per 20 fills returned)."""
+
+PERIODIC_KINDS = frozenset(("mids", "book", "account", "orders"))
+"""Feeds the websocket re-pushes on a timer (so a hand-back can wait for the next push)."""
+
+FILL_MARGIN_MS = 5_000
+"""Fills are polled from a little before the newest one held (dedupe absorbs overlap)."""
+
+
+@dataclass(frozen=True)
+class BookParams:
+    """How the selected coin's book is requested (mirrors the websocket subscription)."""
+
+    coin: str
+    n_sig_figs: int | None = None
+
+
+class FallbackPoller:
+    """Polls ``/info`` for the feeds the websocket is not keeping fresh."""
+
+    def __init__(
+        self,
+        client: InfoClient,
+        store: Store,
+        *,
+        ws_live: Callable[[], bool],
+        book: Callable[[], BookParams | None],
+        user: str | None,
+        down_grace: float = 3.0,
+        missing_grace: float = 8.0,
+        share: float = 0.6,
+        tick: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """
+        Args:
+            client: the budgeted /info client.
+            store: where answers are applied and freshness is read.
+            ws_live: True while the websocket is connected.
+            book: the selected coin and book precision (None: no book feed).
+            user: watched address (account feeds are polled only with one).
+            down_grace: how long the websocket may be down before taking over (0 when
+                websockets are disabled).
+            missing_grace: how long after the socket came up a never-received feed waits for
+                its first websocket push before the poller fetches it.
+            share: fraction of the REST budget the poller may plan to spend.
+            tick: scheduling resolution in seconds.
+            clock: monotonic seconds.
+        """
+        self._client = client
+        self._store = store
+        self._ws_live = ws_live
+        self._book = book
+        self._user = user.lower() if user else None
+        self.down_grace = down_grace
+        self.missing_grace = missing_grace
+        self.share = share
+        self.tick = tick
+        self._clock = clock
+        self._next_due: dict[str, float] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._taken: set[str] = set()
+        self._last_error: dict[str, str] = {}
+        self._live_since: float | None = None
+        self._down_since: float | None = clock()
+        self.active = False
+        self.polls: dict[str, int] = {}
+        """Successful polls per feed key (tests and benchmarks read it)."""
+        self.scale = 1.0
+        """Current cadence stretch factor (1 = base cadence)."""
+
+    # ------------------------------------------------------------------ decisions
+
+    def servable(self) -> list[str]:
+        """Expected feeds this poller knows how to fetch."""
+        expected = self._store.expected
+        keys = ["mids"]
+        params = self._book()
+        if params is not None:
+            keys.append("book:" + params.coin)
+        if self._user is not None:
+            keys += ["account", "orders", "fills"]
+        return [k for k in keys if k in expected]
+
+    def needed(self) -> tuple[list[str], list[str]]:
+        """``(poll, held)``: feeds to poll now, and feeds still held by the fallback.
+
+        A held feed was taken over, the websocket is back, and its REST data is still fresh:
+        it is not polled again (the websocket should deliver it within its cadence), but the
+        fallback stays on until the websocket does, or polls it again if it goes stale.
+        """
+        now = self._clock()
+        live = self._ws_live()
+        if live:
+            self._down_since = None
+            if self._live_since is None:
+                self._live_since = now
+        else:
+            self._live_since = None
+            if self._down_since is None:
+                self._down_since = now
+        ws_gone = not live and now - (self._down_since or now) >= self.down_grace
+        poll: list[str] = []
+        held: list[str] = []
+        for key in self.servable():
+            if ws_gone:
+                poll.append(key)
+                continue
+            taken = key in self._taken
+            if not live:
+                # Within the grace period: keep serving feeds already taken over.
+                if taken:
+                    poll.append(key)
+                continue
+            status = self._store.feed_status(key)
+            if status.state is FeedState.STALE:
+                poll.append(key)
+            elif status.state is FeedState.MISSING:
+                if now - (self._live_since or now) >= self.missing_grace:
+                    poll.append(key)
+            elif taken and status.source is Source.REST and _kind(key) in PERIODIC_KINDS:
+                # Event feeds (fills) are handed back at once: the resubscribe snapshot and
+                # the reconciliation cover them, and they may not push again for hours.
+                held.append(key)
+        return poll, held
+
+    def interval(self, key: str, needed: list[str]) -> float:
+        """Seconds between polls of ``key`` given everything being polled."""
+        planned = sum(PLANNED_WEIGHT[_kind(k)] * 60.0 / BASE_INTERVALS[_kind(k)] for k in needed)
+        allowed = self._client.budget.budget * self.share
+        self.scale = max(1.0, planned / allowed) if allowed > 0 else 1.0
+        return BASE_INTERVALS[_kind(key)] * self.scale
+
+    # ------------------------------------------------------------------ loop
+
+    async def run(self) -> None:
+        """Decide and poll until cancelled."""
+        try:
+            while True:
+                self.step()
+                await asyncio.sleep(self.tick)
+        finally:
+            for task in self._inflight.values():
+                task.cancel()
+            if self._inflight:
+                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+            self._inflight.clear()
+
+    def step(self) -> None:
+        """One scheduling round: switch on/off, start the polls that are due."""
+        needed, held = self.needed()
+        store = self._store
+        if (needed or held) and not self.active:
+            self.active = True
+            store.set_fallback_active(True)
+            store.log("fallback on: " + ", ".join(needed), "warn")
+        elif not (needed or held) and self.active:
+            self.active = False
+            store.set_fallback_active(False)
+            store.log("fallback off: websocket live and feeds fresh")
+        self._taken = set(needed) | set(held)
+        now = self._clock()
+        for key in list(self._next_due):
+            if key not in needed:
+                del self._next_due[key]
+        for key in needed:
+            if key in self._inflight:
+                continue
+            if now < self._next_due.get(key, 0.0):
+                continue
+            self._next_due[key] = now + self.interval(key, needed)
+            task = asyncio.create_task(self._poll(key), name=f"fallback-{key}")
+            self._inflight[key] = task
+            task.add_done_callback(functools.partial(self._done, key))
+
+    def _done(self, key: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(key, None)
+
+    async def _poll(self, key: str) -> None:
+        req = self._request(key)
+        if req is None:
+            return
+        try:
+            # Not urgent, no retries: the next round is the retry, and reconciliation (urgent)
+            # must not queue behind the poller.
+            response = await self._client.info(req, urgent=False, retries=0)
+        except BudgetExhausted as exc:
+            self._next_due[key] = self._clock() + min(exc.retry_in, 60.0)
+            self._note_error(key, f"budget: {exc}")
+            return
+        except InfoError as exc:
+            self._note_error(key, str(exc))
+            return
+        msg = info.to_message(req, response, self._user)
+        if msg is not None:
+            self._store.apply(msg, Source.REST)
+        self.polls[key] = self.polls.get(key, 0) + 1
+        if self._last_error.pop(key, None) is not None:
+            self._store.log(f"fallback {key}: /info answering again")
+
+    def _note_error(self, key: str, text: str) -> None:
+        # Log a failure once per distinct error, not once per poll.
+        if self._last_error.get(key) != text:
+            self._last_error[key] = text
+            self._store.log(f"fallback {key}: {text}", "warn")
+
+    def _request(self, key: str) -> InfoRequest | None:
+        kind = _kind(key)
+        if kind == "mids":
+            return info.all_mids()
+        if kind == "book":
+            params = self._book()
+            if params is None:
+                return None
+            return info.l2_book(params.coin, params.n_sig_figs)
+        if self._user is None:
+            return None
+        if kind == "account":
+            return info.clearinghouse_state(self._user)
+        if kind == "orders":
+            return info.frontend_open_orders(self._user)
+        if kind == "fills":
+            newest = self._store.newest_fill_time()
+            if newest is None:
+                return info.user_fills(self._user)
+            return info.user_fills_by_time(self._user, max(0, newest - FILL_MARGIN_MS))
+        return None
+
+
+def _kind(key: str) -> str:
+    return key.partition(":")[0]

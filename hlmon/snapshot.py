@@ -1,0 +1,292 @@
+"""``hlmon snapshot``: run the feed engine headless until every requested feed has data (or a
+deadline passes), print one JSON document, exit.
+
+Exit codes: 0 when every requested feed has data, 2 on timeout (the document is still printed,
+its ``status.feeds`` saying what is missing), 1 on bad input (with a message on stderr).
+
+Choices worth knowing:
+
+* ``mids`` holds the watchlist coins only: the full ``allMids`` map is 700+ coins (~16 KB).
+* ``books`` holds every watchlist coin: the selected coin's book comes from the websocket,
+  the others from one REST ``l2Book`` each (weight 2), fetched while the engine starts.
+  Those REST books appear in ``status.feeds`` as ``book:COIN`` too, so the status names any
+  that are missing.
+* ``fills`` holds the newest ``FILLS_LIMIT`` fills, newest first.
+* "Requested feeds" are the feeds the engine subscribes to (``mids``, ``ctx:COIN`` per
+  watchlist coin, ``book``/``bbo``/``trades`` of the selected coin and, with an address,
+  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. With the
+  websocket disabled, only what REST can serve is requested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import re
+import sys
+import time
+from typing import Any
+
+from hlmon.config import Settings
+from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.info_client import InfoError
+from hlmon.protocol import info
+from hlmon.protocol.messages import L2Book, Level
+from hlmon.state import FeedState, Source, Store
+
+FILLS_LIMIT = 100
+"""Newest fills included in the document."""
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_POLL = 0.05
+"""Seconds between checks of the completion condition (cheap: reads the store)."""
+
+
+class SnapshotInputError(ValueError):
+    """Bad input: exit 1 with this message."""
+
+
+def _check(settings: Settings, wait: float) -> None:
+    if not wait > 0:
+        raise SnapshotInputError(f"wait must be a positive number of seconds, got {wait!r}")
+    if settings.address is not None and not _ADDRESS.fullmatch(settings.address):
+        raise SnapshotInputError(f"not a 0x address: {settings.address!r}")
+    if not settings.watchlist:
+        raise SnapshotInputError("the watchlist is empty: nothing to snapshot")
+    if not settings.demo and not settings.api_url.startswith(("http://", "https://")):
+        raise SnapshotInputError(f"api url must start with http:// or https://: {settings.api_url}")
+
+
+async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any], bool]:
+    """Collect state for at most ``wait`` seconds; return ``(document, complete)``.
+
+    Raises:
+        SnapshotInputError: for bad input.
+    """
+    _check(settings, wait)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    sim: Any = None
+    network = settings.network
+    if settings.demo:
+        from hlmon.sim import SimServer  # imported only for --demo
+
+        sim = SimServer(seed=0)
+        await sim.start(host="127.0.0.1", port=0)
+        network = "demo"
+        settings = dataclasses.replace(
+            settings, api_url=sim.url, address=settings.address or sim.demo_address
+        )
+    store = Store(time.time, settings.stale)
+    engine = FeedEngine(settings, store)
+    rest_books: dict[str, tuple[L2Book, float]] = {}
+    fetcher: asyncio.Task[None] | None = None
+    try:
+        await engine.start()
+        fetcher = asyncio.create_task(_fetch_books(engine, rest_books))
+        required = _required(engine, settings)
+        while True:
+            if not _missing(store, engine, rest_books, required):
+                complete = True
+                break
+            if loop.time() >= deadline:
+                complete = False
+                break
+            await asyncio.sleep(min(_POLL, max(0.0, deadline - loop.time())))
+        doc = _document(network, settings, store, engine, rest_books)
+    finally:
+        if fetcher is not None:
+            fetcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetcher
+        await engine.stop()
+        if sim is not None:
+            await sim.stop()
+    return doc, complete
+
+
+def run_snapshot(settings: Settings, wait: float = 10.0) -> int:
+    """Print the snapshot document to stdout; return the process exit code (0, 1 or 2)."""
+    try:
+        doc, complete = asyncio.run(take_snapshot(settings, wait))
+    except SnapshotInputError as exc:
+        print(f"hlmon snapshot: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    sys.stdout.flush()
+    if complete:
+        return 0
+    missing = [k for k, v in doc["status"]["feeds"].items() if v["state"] == "missing"]
+    print(
+        f"hlmon snapshot: timed out after {wait:g} s; connection "
+        f"{doc['status']['connection']}; missing: {', '.join(missing) or 'nothing'}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+# ---------------------------------------------------------------------- collection
+
+
+async def _fetch_books(engine: FeedEngine, out: dict[str, tuple[L2Book, float]]) -> None:
+    """One REST book per watchlist coin, retried until it arrives (or we are cancelled)."""
+
+    async def one(coin: str) -> None:
+        delay = 0.25
+        while True:
+            try:
+                book = await engine.info.info(info.l2_book(coin), retries=0)
+            except InfoError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            out[coin] = (book, time.time())
+            return
+
+    await asyncio.gather(*(one(coin) for coin in engine.watchlist))
+
+
+def _required(engine: FeedEngine, settings: Settings) -> list[str]:
+    if settings.use_websocket:
+        return sorted(engine.store.expected)
+    return engine.fallback.servable()  # bbo/trades/ctx have no REST path here
+
+
+def _missing(
+    store: Store,
+    engine: FeedEngine,
+    rest_books: dict[str, tuple[L2Book, float]],
+    required: list[str],
+) -> list[str]:
+    out = [k for k in required if store.feed_status(k).state is FeedState.MISSING]
+    out += [f"book:{c}" for c in engine.watchlist if c not in rest_books and store.book(c) is None]
+    return out
+
+
+# ---------------------------------------------------------------------- the document
+
+
+def _levels(levels: list[Level]) -> list[list[Any]]:
+    return [[lv.px, lv.sz, lv.n] for lv in levels]
+
+
+def _book_doc(book: L2Book) -> dict[str, Any]:
+    return {"time": book.time, "bids": _levels(book.levels[0]), "asks": _levels(book.levels[1])}
+
+
+def _status(
+    store: Store, engine: FeedEngine, rest_books: dict[str, tuple[L2Book, float]]
+) -> dict[str, Any]:
+    feeds: dict[str, Any] = {}
+    for key, st in store.feed_statuses().items():
+        feeds[key] = {
+            "state": st.state.value,
+            "age_s": None if st.age_s is None else round(st.age_s, 3),
+            "source": None if st.source is None else st.source.value,
+        }
+    now = time.time()
+    for coin in engine.watchlist:
+        key = f"book:{coin}"
+        if key in feeds:
+            continue
+        got = rest_books.get(coin)
+        if got is None:
+            feeds[key] = {"state": FeedState.MISSING.value, "age_s": None, "source": None}
+        else:
+            feeds[key] = {
+                "state": FeedState.FALLBACK.value,
+                "age_s": round(now - got[1], 3),
+                "source": Source.REST.value,
+            }
+    conn = store.connection
+    return {"connection": conn.state.value, "reconnects": conn.reconnects, "feeds": feeds}
+
+
+def _document(
+    network: str,
+    settings: Settings,
+    store: Store,
+    engine: FeedEngine,
+    rest_books: dict[str, tuple[L2Book, float]],
+) -> dict[str, Any]:
+    mids = {c: m for c in engine.watchlist if (m := store.mid(c)) is not None}
+    books: dict[str, Any] = {}
+    for coin in engine.watchlist:
+        ws_book = store.book(coin)
+        rest = rest_books.get(coin)
+        # The websocket book wins when both exist and it is at least as new.
+        if ws_book is not None and (rest is None or ws_book.time >= rest[0].time):
+            books[coin] = _book_doc(ws_book)
+        elif rest is not None:
+            books[coin] = _book_doc(rest[0])
+    summary = store.account_summary()
+    account = (
+        None
+        if summary is None
+        else {
+            "accountValue": summary.account_value,
+            "totalMarginUsed": summary.total_margin_used,
+            "totalNtlPos": summary.total_ntl_pos,
+            "withdrawable": summary.withdrawable,
+            "crossMaintenanceMarginUsed": summary.cross_maintenance_margin_used,
+        }
+    )
+    positions = [
+        {
+            "coin": p.coin,
+            "szi": p.szi,
+            "entryPx": p.entry_px,
+            "markPx": p.mark_px,
+            "positionValue": p.position_value,
+            "unrealizedPnl": p.unrealized_pnl,
+            "returnOnEquity": p.return_on_equity,
+            "liquidationPx": p.liquidation_px,
+            "liqDistancePct": p.liq_distance_pct,
+            "marginUsed": p.margin_used,
+            "leverage": {"type": p.leverage_type, "value": p.leverage_value},
+        }
+        for p in store.positions()
+    ]
+    orders = [
+        {
+            "coin": o.coin,
+            "side": o.side,
+            "limitPx": o.limitPx,
+            "sz": o.sz,
+            "origSz": o.origSz,
+            "oid": o.oid,
+            "timestamp": o.timestamp,
+            "orderType": o.orderType,
+            "reduceOnly": o.reduceOnly,
+            "isTrigger": o.isTrigger,
+            "triggerPx": o.triggerPx,
+        }
+        for o in store.open_orders()
+    ]
+    fills = [
+        {
+            "coin": f.coin,
+            "px": f.px,
+            "sz": f.sz,
+            "side": f.side,
+            "time": f.time,
+            "dir": f.dir,
+            "closedPnl": f.closedPnl,
+            "fee": f.fee,
+            "oid": f.oid,
+            "tid": f.tid,
+        }
+        for f in store.fills()[:FILLS_LIMIT]
+    ]
+    return {
+        "network": network,
+        "address": engine.user,
+        "status": _status(store, engine, rest_books),
+        "mids": mids,
+        "books": books,
+        "account": account,
+        "positions": positions,
+        "openOrders": orders,
+        "fills": fills,
+    }
