@@ -28,3 +28,7 @@ class ProtocolError(ValueError):
         self.reason = reason
         self.snippet = make_snippet(data)
         super().__init__(f"{reason} (input starts: {self.snippet[:80]!r})")
+
+    def __reduce__(self) -> tuple[type[ProtocolError], tuple[str, str]]:
+        # Default exception pickling would call __init__ with the formatted message only.
+        return (type(self), (self.reason, self.snippet))

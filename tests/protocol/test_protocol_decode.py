@@ -7,6 +7,7 @@ else, whatever the input.
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,17 @@ def test_deeply_nested_arrays(depth: int) -> None:
         "[" * depth,
     ):
         _assert_contract(raw)
+
+
+def test_protocol_error_pickles() -> None:
+    with pytest.raises(ProtocolError) as info:
+        decode(b"nope")
+    clone = pickle.loads(pickle.dumps(info.value))
+    assert (clone.reason, clone.snippet, str(clone)) == (
+        info.value.reason,
+        info.value.snippet,
+        str(info.value),
+    )
 
 
 def test_wrong_input_type_raises_protocol_error() -> None:
