@@ -309,7 +309,7 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     type=click.IntRange(0, 65535),
     default=0,
     show_default=True,
-    help="Port to listen on (0: any free port, printed at start).",
+    help="Port to listen on (0: any free port).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Market model seed.")
 @click.option(
@@ -317,7 +317,7 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     type=click.Choice(["standard", "stress"]),
     default="standard",
     show_default=True,
-    help="Traffic profile: standard rates, or stress (many coins, high message rates).",
+    help="Market traffic profile.",
 )
 @click.option("--faults", is_flag=True, help="Enable fault injection (POST /_sim/<fault>).")
 def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn:
