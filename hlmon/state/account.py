@@ -35,8 +35,9 @@ def _fill_key(f: Fill) -> tuple[int, int]:
     return (f.tid, f.oid)
 
 
-def _fill_order(f: Fill) -> tuple[int, int]:
-    return (f.time, f.tid)
+def _fill_order(f: Fill) -> tuple[int, int, int]:
+    # oid breaks ties so the order is total and eviction deterministic
+    return (f.time, f.tid, f.oid)
 
 
 def _funding_key(f: Funding) -> tuple[int, str]:
