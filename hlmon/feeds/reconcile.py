@@ -121,10 +121,12 @@ class Reconciler:
             store.apply(msg, Source.REST)
 
         oids_after = frozenset(o.oid for o in store.open_orders())
+        new_fills = added
         if mark is not None:
-            new_fills = sum(1 for f in store.fills() if _fill_key(f) not in mark.fill_keys)
-        else:
-            new_fills = added
+            # Also count outage fills the resubscribed websocket delivered before REST did;
+            # ``added`` still wins when more fills came than the store's ring keeps.
+            held_now = sum(1 for f in store.fills() if _fill_key(f) not in mark.fill_keys)
+            new_fills = max(added, held_now)
         changes = len(oids_before ^ oids_after) if oids_before is not None else 0
         return ReconcileResult(new_fills, changes, fetched, pages, len(oids_after))
 
