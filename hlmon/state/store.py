@@ -324,13 +324,14 @@ class Store:
                 self.log(f"reconnected to {self._url} (reconnect {self._reconnects})")
             else:
                 self.log(f"connected to {self._url}")
-        elif state is ConnState.CONNECTING:
-            suffix = f" (attempt {attempt})" if attempt else ""
-            self.log(f"connecting to {self._url}{suffix}")
-        elif state is ConnState.RECONNECTING:
+        elif state is ConnState.CONNECTING and not attempt:
+            self.log(f"connecting to {self._url}{why}")
+        elif state in (ConnState.CONNECTING, ConnState.RECONNECTING):
+            # CONNECTING with an attempt: the first connection has not succeeded yet.
+            what = "connect failed" if state is ConnState.CONNECTING else "connection lost"
             retry = f", retry {attempt}" if attempt else ""
             when = f" in {next_retry_in:.1f} s" if next_retry_in is not None else ""
-            self.log(f"connection lost{why}{retry}{when}", "warn")
+            self.log(f"{what}{why}{retry}{when}", "warn")
         else:
             self.log(f"websocket down{why}", "error")
 
@@ -346,11 +347,8 @@ class Store:
         if active == self.fallback_active:
             return
         self.fallback_active = active
+        # No log line here: the poller logs the switch itself, with the feeds involved.
         self._changes.add("status")
-        if active:
-            self.log("REST fallback on: polling /info for stale feeds", "warn")
-        else:
-            self.log("REST fallback off")
 
     def log(self, text: str, level: str = "info") -> None:
         """Append a line to the event log (``info``, ``warn`` or ``error``)."""

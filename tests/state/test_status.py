@@ -43,6 +43,8 @@ class TestConnection:
     def test_transitions_logged_and_status_changed(self, clock: FakeClock) -> None:
         s = Store(clock)
         s.set_connection(ConnState.CONNECTING, url="wss://a/ws")
+        s.set_connection(ConnState.CONNECTING, attempt=1, next_retry_in=0.25, error="refused")
+        s.set_connection(ConnState.CONNECTING, attempt=1, next_retry_in=0.1)  # limiter wait
         s.set_connection(ConnState.LIVE)
         s.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=0.5, error="closed")
         s.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=0.5)  # no new facts
@@ -50,6 +52,7 @@ class TestConnection:
         s.set_connection(ConnState.DOWN, error="gave up")
         assert [(e.level, e.text) for e in s.events] == [
             ("info", "connecting to wss://a/ws"),
+            ("warn", "connect failed: refused, retry 1 in 0.2 s"),
             ("info", "connected to wss://a/ws"),
             ("warn", "connection lost: closed, retry 1 in 0.5 s"),
             ("info", "reconnected to wss://a/ws (reconnect 1)"),
@@ -137,7 +140,7 @@ class TestLogAndCounters:
         assert store.take_changes() == set()
         store.set_fallback_active(True)
         assert store.fallback_active
-        assert store.take_changes() == {"status", "log"}
+        assert store.take_changes() == {"status"}  # the poller logs the switch itself
         store.set_fallback_active(True)
         assert store.take_changes() == set()
         store.set_fallback_active(False)
