@@ -1,1 +1,71 @@
-"""hlmon.sim."""
+"""hlmon.sim — a local Hyperliquid that speaks the real public protocol.
+
+One aiohttp server on one port serves ``POST /info`` (REST base ``http://HOST:PORT``) and the
+websocket ``/ws`` (``ws://HOST:PORT/ws``). It never imports Textual.
+
+In-process API::
+
+    from hlmon.sim import SimServer, SimLimits, ManualClock
+
+    sim = SimServer(
+        seed=7,                  # same seed + same clock => same frames
+        profile="standard",      # or "stress", or a hlmon.sim.profiles.Profile
+        clock=None,              # None: wall clock; ManualClock(): moves only on advance();
+                                 # any Callable[[], int] returning ms (e.g. WallClock(rate=60))
+        limits=SimLimits(),      # per-IP limits (connections, subs, users, REST weight, ...)
+        idle_timeout=60.0,       # close sockets the server has not sent to for this long (s)
+        fault_routes=False,      # True: enable POST /_sim/<fault>, GET /_sim/truth, /_sim/faults
+        autotick=None,           # None: run the block loop unless the clock is a ManualClock
+    )
+    await sim.start(host="127.0.0.1", port=0)   # returns sim.url; also sim.ws_url, sim.port
+    sim.demo_address                             # "0x5e1a7ed3..." (40 hex, lower-case)
+    await sim.advance(seconds)                   # run every block up to now + seconds
+    sim.tick()                                   # one block at the clock's current time
+    sim.force_fill(coin=None)                    # fill one resting demo order now -> fill dict
+    sim.account.force_fill(coin=None)            # same, on the DemoAccount
+    sim.truth                                    # Truth(fills, clearinghouse_state,
+                                                 #       open_orders, fundings, time, address)
+    await sim.stop()
+    async with SimServer(seed=7) as sim: ...     # starts on 127.0.0.1, random port
+
+Faults (``sim.faults``)::
+
+    drop_all()                     abort every websocket (no close frame)
+    stall(seconds=None)            sockets stay open, nothing is sent (no pongs) until unstall()
+    unstall()
+    send_malformed(n=1)            n malformed frames (truncated JSON, non-JSON, wrong types)
+    send_error(text)               {"channel":"error","data":text} to every socket
+    info_status(status=429, count=None)   next `count` /info answers (all if None) get `status`
+    info_hang(seconds)             every /info request waits `seconds` (or until clear())
+    latency(ms)                    delay every ws frame and /info answer
+    refuse_connections(seconds)    websocket upgrades get HTTP 503 for `seconds`
+    clear()                        everything back to normal
+
+Over HTTP (``fault_routes=True`` or ``hlmon sim --faults``): ``POST /_sim/<name>`` with a JSON
+object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
+``/_sim/info_status {"status": 429, "count": 3}``, ``/_sim/force_fill {"coin": "BTC"}``,
+``/_sim/advance {"seconds": 3600}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
+
+Standalone (the ``hlmon sim`` CLI): ``run_standalone(host, port, seed, profile, faults) -> int``
+blocks, prints ``listening on http://HOST:PORT`` then ``demo address 0x...`` and serves until
+SIGINT/SIGTERM; ``serve_standalone(...)`` is the async form.
+"""
+
+from hlmon.sim.clock import ManualClock, WallClock
+from hlmon.sim.limits import SimLimits
+from hlmon.sim.profiles import STANDARD, STRESS, Profile
+from hlmon.sim.server import SimServer, Truth
+from hlmon.sim.standalone import run_standalone, serve_standalone
+
+__all__ = [
+    "STANDARD",
+    "STRESS",
+    "ManualClock",
+    "Profile",
+    "SimLimits",
+    "SimServer",
+    "Truth",
+    "WallClock",
+    "run_standalone",
+    "serve_standalone",
+]

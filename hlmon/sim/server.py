@@ -1,0 +1,442 @@
+"""``SimServer``: a local Hyperliquid on one port (``POST /info`` and websocket ``/ws``).
+
+Owns the clock, the market, the demo account, the fan-out hub, limits and faults, and runs one
+block loop that moves the market and pushes frames. With a ``ManualClock`` nothing moves until
+``advance()`` is awaited, which makes every frame deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from hlmon.sim.account import DemoAccount
+from hlmon.sim.clock import ClockFn, ManualClock, WallClock, is_manual
+from hlmon.sim.faults import Faults
+from hlmon.sim.hub import PONG, Connection, Hub, frame
+from hlmon.sim.info import UNPROCESSABLE, InfoRequestError, InfoService, base_weight, request_weight
+from hlmon.sim.limits import LimitTracker, SimLimits
+from hlmon.sim.market import Market
+from hlmon.sim.profiles import Profile, get_profile
+from hlmon.sim.subscriptions import (
+    InvalidSubscription,
+    Ping,
+    PostRequest,
+    RequestParseError,
+    SubscribeRequest,
+    parse_error_text,
+    parse_request,
+    parse_subscription,
+)
+from hlmon.sim.universe import Universe
+
+_ENCODER = msgspec.json.Encoder()
+
+
+@dataclass(slots=True)
+class Truth:
+    """The simulator's own view of the demo account, for assertions in tests."""
+
+    address: str
+    fills: list[dict[str, Any]] = field(default_factory=list)
+    """Every fill of the demo account, oldest first (history included)."""
+    clearinghouse_state: dict[str, Any] = field(default_factory=dict)
+    open_orders: list[dict[str, Any]] = field(default_factory=list)
+    """Frontend-shaped open orders."""
+    fundings: list[dict[str, Any]] = field(default_factory=list)
+    time: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form (``GET /_sim/truth``)."""
+        return {
+            "address": self.address,
+            "time": self.time,
+            "fills": self.fills,
+            "clearinghouseState": self.clearinghouse_state,
+            "openOrders": self.open_orders,
+            "fundings": self.fundings,
+        }
+
+
+class SimServer:
+    """A simulated Hyperliquid API server (see the package docstring for the full API)."""
+
+    def __init__(
+        self,
+        seed: int = 7,
+        profile: str | Profile = "standard",
+        clock: ClockFn | None = None,
+        *,
+        limits: SimLimits | None = None,
+        idle_timeout: float = 60.0,
+        fault_routes: bool = False,
+        autotick: bool | None = None,
+    ) -> None:
+        self.seed = seed
+        self.profile = get_profile(profile)
+        self.clock: ClockFn = clock if clock is not None else WallClock()
+        self._offset_ms = 0
+        self.autotick = (not is_manual(self.clock)) if autotick is None else autotick
+        self.idle_timeout = idle_timeout
+        self.fault_routes = fault_routes
+        self.limits = limits or SimLimits()
+        self.universe = Universe()
+        self.market = Market(self.universe, seed, self.now_ms(), self.profile.market)
+        self.account = DemoAccount(self.market, seed, self.profile.account)
+        self.hub = Hub(self.market, self.account, self.profile)
+        self.account.listener = self.hub.publish_account
+        self.info = InfoService(self.universe, self.market, self.account)
+        self.faults = Faults()
+        self.faults.install(self._drop_all, self._broadcast)
+        self.tracker = LimitTracker(self.limits)
+        self.connections: set[Connection] = set()
+        self.url = ""
+        self.ws_url = ""
+        self.host = ""
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def demo_address(self) -> str:
+        """The address of the demo account (lower-case ``0x`` + 40 hex)."""
+        return self.account.address
+
+    @property
+    def truth(self) -> Truth:
+        """A snapshot of the demo account as the simulator knows it."""
+        return Truth(
+            address=self.account.address,
+            fills=list(self.account.fills),
+            clearinghouse_state=self.account.clearinghouse_state(),
+            open_orders=self.account.frontend_open_orders(),
+            fundings=list(self.account.fundings),
+            time=self.market.now,
+        )
+
+    def now_ms(self) -> int:
+        """Simulated time in ms (the injected clock plus any ``advance``)."""
+        return self.clock() + self._offset_ms
+
+    def tick(self, now: int | None = None) -> None:
+        """Run one block at ``now`` (default: the clock). Ignored if time did not move."""
+        now = self.now_ms() if now is None else now
+        if now <= self.market.now:
+            return
+        step = self.market.step(now)
+        self.account.step(now)
+        self.hub.publish(step)
+
+    async def advance(self, seconds: float) -> None:
+        """Move simulated time forward by ``seconds``, running every block in between."""
+        target = self.now_ms() + int(seconds * 1000)
+        tick_ms = self.profile.tick_ms
+        t = self.market.now
+        n = 0
+        while t < target:
+            t = min(t + tick_ms, target)
+            if isinstance(self.clock, ManualClock):
+                self.clock.set(t)
+            else:
+                self._offset_ms = max(self._offset_ms, t - self.clock())
+            self.tick(t)
+            n += 1
+            if n % 50 == 0:
+                await asyncio.sleep(0)
+        if not isinstance(self.clock, ManualClock):
+            self._offset_ms = max(self._offset_ms, target - self.clock())
+        await asyncio.sleep(0)
+
+    def force_fill(self, coin: str | None = None) -> dict[str, Any] | None:
+        """Fill one resting demo order now (see ``DemoAccount.force_fill``)."""
+        return self.account.force_fill(coin)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0 = any free port); returns ``self.url``."""
+        app = web.Application()
+        app.router.add_post("/info", self._handle_info)
+        app.router.add_get("/ws", self._handle_ws)
+        if self.fault_routes:
+            app.router.add_post("/_sim/{name}", self._handle_fault)
+            app.router.add_get("/_sim/truth", self._handle_truth)
+            app.router.add_get("/_sim/faults", self._handle_fault_state)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else port
+        self.host = host
+        self.url = f"http://{host}:{self.port}"
+        self.ws_url = f"ws://{host}:{self.port}/ws"
+        loop = asyncio.get_running_loop()
+        if self.autotick:
+            self._tasks.append(loop.create_task(self._block_loop()))
+        self._tasks.append(loop.create_task(self._idle_loop()))
+        return self.url
+
+    async def stop(self) -> None:
+        """Close every socket and stop listening."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self.faults.clear()
+        for conn in list(self.connections):
+            await conn.close(1001, b"server shutdown")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SimServer:
+        if not self.url:
+            await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ loops
+
+    async def _block_loop(self) -> None:
+        interval = self.profile.tick_ms / 1000.0
+        next_at = time.monotonic()
+        while True:
+            self.tick()
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay < 0:  # running late: do not try to catch up block by block
+                next_at = time.monotonic()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    async def _idle_loop(self) -> None:
+        period = max(min(self.idle_timeout / 4, 1.0), 0.01)
+        while True:
+            await asyncio.sleep(period)
+            if self.faults.stalled:
+                continue
+            cutoff = time.monotonic() - self.idle_timeout
+            for conn in list(self.connections):
+                if conn.last_send < cutoff and not conn.closed:
+                    await conn.close(1000, b"idle timeout")
+
+    # ------------------------------------------------------------------ faults plumbing
+
+    def _drop_all(self) -> None:
+        for conn in list(self.connections):
+            conn.abort()
+
+    def _broadcast(self, texts: list[str]) -> None:
+        for conn in list(self.connections):
+            for text in texts:
+                conn.send(text)
+
+    # ------------------------------------------------------------------ websocket
+
+    async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
+        ip = request.remote or "unknown"
+        if self.faults.refusing:
+            return web.Response(status=503, text="Service Unavailable")
+        refusal = self.tracker.try_connect(ip)
+        if refusal is not None:
+            return web.Response(status=429, text=refusal)
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        try:
+            await ws.prepare(request)
+        except Exception:
+            self.tracker.disconnect(ip)
+            raise
+        conn = Connection(ws, request, ip, self.faults, self.limits.send_queue_max)
+        self.connections.add(conn)
+        writer = asyncio.get_running_loop().create_task(conn.run_writer())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self._on_message(conn, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    conn.send(frame("error", parse_error_text(msg.data)))
+                if conn.closed:
+                    break
+        finally:
+            conn.closed = True
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+            self.hub.remove_connection(conn)
+            self.connections.discard(conn)
+            self.tracker.disconnect(ip)
+        return ws
+
+    def _ip_subscriptions(self, ip: str) -> tuple[int, set[str]]:
+        count = 0
+        users: set[str] = set()
+        for conn in self.connections:
+            if conn.ip != ip:
+                continue
+            count += len(conn.subs)
+            users.update(s.user for s in conn.subs.values() if s.user is not None)
+        return count, users
+
+    def _on_message(self, conn: Connection, raw: str) -> None:
+        if not self.tracker.try_message(conn.ip):
+            conn.send(frame("error", "Too many messages"))
+            return
+        try:
+            req = parse_request(raw)
+        except RequestParseError:
+            conn.send(frame("error", parse_error_text(raw)))
+            return
+        if isinstance(req, Ping):
+            conn.send(PONG)
+        elif isinstance(req, SubscribeRequest):
+            self._on_subscribe(conn, req, raw)
+        elif isinstance(req, PostRequest):
+            self._on_post(conn, req, raw)
+
+    def _on_subscribe(self, conn: Connection, req: SubscribeRequest, raw: str) -> None:
+        try:
+            sub = parse_subscription(req.subscription, self.universe)
+        except RequestParseError:
+            conn.send(frame("error", parse_error_text(raw)))
+            return
+        except InvalidSubscription:
+            sent = msgspec.json.encode(req.subscription).decode()
+            conn.send(frame("error", f"Invalid subscription {sent}"))
+            return
+        if req.method == "unsubscribe":
+            if sub.key not in conn.subs:
+                conn.send(frame("error", f"Already unsubscribed: {sub.sent}"))
+                return
+            del conn.subs[sub.key]
+            self.hub.remove(conn, sub.key)
+            conn.send(
+                frame("subscriptionResponse", {"method": "unsubscribe", "subscription": sub.echo})
+            )
+            return
+        if sub.key in conn.subs:
+            conn.send(frame("error", f"Already subscribed: {sub.sent}"))
+            return
+        count, users = self._ip_subscriptions(conn.ip)
+        if count >= self.limits.max_subscriptions:
+            conn.send(
+                frame(
+                    "error",
+                    f"Cannot track more than {self.limits.max_subscriptions} total subscriptions.",
+                )
+            )
+            return
+        if sub.user is not None and sub.user not in users and len(users) >= self.limits.max_users:
+            conn.send(
+                frame("error", f"Cannot track more than {self.limits.max_users} total users.")
+            )
+            return
+        conn.subs[sub.key] = sub
+        conn.send(frame("subscriptionResponse", {"method": "subscribe", "subscription": sub.echo}))
+        for text in self.hub.add(conn, sub):
+            conn.send(text)
+
+    def _on_post(self, conn: Connection, req: PostRequest, raw: str) -> None:
+        if req.type == "action":
+            response: dict[str, Any] = {
+                "type": "action",
+                "payload": {"status": "err", "response": "Unable to recover signer."},
+            }
+            conn.send(frame("post", {"id": req.id, "response": response}))
+            return
+        try:
+            kind = self.info.kind(req.payload)
+            if not self.tracker.rest_allowed(conn.ip, base_weight(kind)):
+                response = {"type": "error", "payload": "429 Too Many Requests"}
+                conn.send(frame("post", {"id": req.id, "response": response}))
+                return
+            kind, result = self.info.handle(req.payload)
+        except InfoRequestError:
+            conn.send(frame("error", parse_error_text(raw)))
+            return
+        self.tracker.charge_rest(conn.ip, request_weight(kind, result))
+        response = {"type": "info", "payload": {"type": kind, "data": result}}
+        conn.send(frame("post", {"id": req.id, "response": response}))
+
+    # ------------------------------------------------------------------ REST
+
+    async def _handle_info(self, request: web.Request) -> web.StreamResponse:
+        ip = request.remote or "unknown"
+        status = self.faults.take_info_status()
+        if status is not None:
+            reason = "Too Many Requests" if status == 429 else "Internal Server Error"
+            return web.Response(status=status, text=reason)
+        await self.faults.hang()
+        if self.faults.latency_s:
+            await asyncio.sleep(self.faults.latency_s)
+        raw = await request.read()
+        try:
+            body = msgspec.json.decode(raw)
+            kind = self.info.kind(body)
+        except (msgspec.DecodeError, InfoRequestError):
+            return web.Response(status=422, text=UNPROCESSABLE)
+        if not self.tracker.rest_allowed(ip, base_weight(kind)):
+            return web.Response(status=429, text="Too Many Requests")
+        try:
+            kind, result = self.info.handle(body)
+        except InfoRequestError:
+            return web.Response(status=422, text=UNPROCESSABLE)
+        self.tracker.charge_rest(ip, request_weight(kind, result))
+        return web.Response(body=_ENCODER.encode(result), content_type="application/json")
+
+    # ------------------------------------------------------------------ /_sim control
+
+    async def _handle_fault(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        raw = await request.read()
+        try:
+            args = msgspec.json.decode(raw) if raw.strip() else {}
+        except msgspec.DecodeError:
+            return web.json_response({"error": "body must be a JSON object"}, status=400)
+        if not isinstance(args, dict):
+            return web.json_response({"error": "body must be a JSON object"}, status=400)
+        actions: dict[str, Any] = {
+            "drop_all": self.faults.drop_all,
+            "stall": self.faults.stall,
+            "unstall": self.faults.unstall,
+            "send_malformed": self.faults.send_malformed,
+            "send_error": self.faults.send_error,
+            "info_status": self.faults.info_status,
+            "info_hang": self.faults.info_hang,
+            "latency": self.faults.latency,
+            "refuse_connections": self.faults.refuse_connections,
+            "clear": self.faults.clear,
+            "force_fill": self.force_fill,
+        }
+        result: Any = None
+        try:
+            if name == "advance":
+                await self.advance(float(args.get("seconds", 0)))
+            elif name in actions:
+                result = actions[name](**args)
+            else:
+                return web.json_response({"error": f"unknown fault {name!r}"}, status=404)
+        except TypeError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"ok": True, "result": result, "faults": self.faults.state()})
+
+    async def _handle_truth(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=_ENCODER.encode(self.truth.as_dict()), content_type="application/json"
+        )
+
+    async def _handle_fault_state(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.faults.state())
