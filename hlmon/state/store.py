@@ -245,6 +245,11 @@ class Store:
         self._tracked.add(coin)
         self._market.track((coin,))
 
+    def untrack_history(self, coin: str) -> None:
+        """Stop keeping history for a coin added with ``track_history`` (unless watched)."""
+        self._tracked.discard(coin)
+        self._market.untrack_except(self._watch | self._tracked)
+
     def expect(self, feed_key: str) -> None:
         """The engine subscribed to this feed: list it in ``feed_statuses``."""
         if feed_key not in self._expected:

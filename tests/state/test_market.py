@@ -43,6 +43,10 @@ class TestMids:
         store.set_watch(["BTC"])
         assert store.mid_history("ETH") == []
         assert store.mid_history("SOL") == [7.0, 7.0, 7.0]
+        store.untrack_history("SOL")
+        store.untrack_history("BTC")  # still watched: kept
+        assert store.mid_history("SOL") == []
+        assert store.mid_history("BTC") == [1.0, 2.0, 3.0]
 
     def test_history_ring_bounded(self, clock: FakeClock) -> None:
         s = Store(clock, history_cap=5)
