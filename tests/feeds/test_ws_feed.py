@@ -1,0 +1,224 @@
+"""WsFeed against a small scripted websocket server on loopback (real sockets, no mocks).
+
+The simulator tests cover the whole engine; these pin the feed's own rules precisely:
+resubscribe-all, ack tracking, heartbeat deadlines, rejected frames, the connection limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+from hlmon.protocol import subscriptions as subs
+from hlmon.state import ConnState, Store
+
+Wait = Callable[..., Awaitable[float]]
+
+FAST = FeedTimings(
+    ping_interval=0.2,
+    pong_timeout=0.3,
+    silence_timeout=0.6,
+    backoff_initial=0.02,
+    backoff_max=0.2,
+    max_new_per_minute=30,
+    ack_timeout=0.3,
+    stable_after=0.5,
+)
+
+
+class MiniServer:
+    """Acks subscribes, answers pings, pushes one allMids per subscribe; can stall or kill."""
+
+    def __init__(self) -> None:
+        self.conns: set[ServerConnection] = set()
+        self.received: list[tuple[int, dict[str, Any]]] = []
+        self.connections = 0
+        self.stalled = False
+        self.ack = True
+        self.server: Server | None = None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        self.connections += 1
+        n = self.connections
+        self.conns.add(ws)
+        try:
+            async for raw in ws:
+                msg = json.loads(raw)
+                self.received.append((n, msg))
+                if self.stalled:
+                    continue
+                if msg.get("method") == "ping":
+                    await ws.send('{"channel":"pong"}')
+                elif msg.get("method") in ("subscribe", "unsubscribe"):
+                    if self.ack:
+                        await ws.send(json.dumps({"channel": "subscriptionResponse", "data": msg}))
+                    if msg["method"] == "subscribe" and msg["subscription"]["type"] == "allMids":
+                        await ws.send('{"channel":"allMids","data":{"mids":{"BTC":"100.5"}}}')
+        except Exception:
+            pass
+        finally:
+            self.conns.discard(ws)
+
+    async def start(self) -> str:
+        self.server = await serve(self.handler, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"ws://127.0.0.1:{port}/ws"
+
+    def kill(self) -> None:
+        for ws in list(self.conns):
+            ws.transport.abort()
+
+    async def broadcast(self, text: str) -> None:
+        for ws in list(self.conns):
+            await ws.send(text)
+
+    def subscribes(self, conn: int) -> list[str]:
+        return [
+            m["subscription"]["type"]
+            for n, m in self.received
+            if n == conn and m.get("method") == "subscribe"
+        ]
+
+
+@pytest.fixture
+async def mini() -> AsyncIterator[tuple[MiniServer, str]]:
+    server = MiniServer()
+    url = await server.start()
+    yield server, url
+    assert server.server is not None
+    server.server.close()
+    await server.server.wait_closed()
+
+
+@pytest.fixture
+async def feed_factory() -> AsyncIterator[Callable[..., tuple[WsFeed, Store]]]:
+    tasks: list[asyncio.Task[None]] = []
+
+    def make(url: str, timings: FeedTimings = FAST) -> tuple[WsFeed, Store]:
+        store = Store(time.time)
+        feed = WsFeed(url, store, timings, rng=random.Random(3))
+        feed.subscribe(subs.all_mids())
+        feed.subscribe(subs.bbo("BTC"))
+        tasks.append(asyncio.create_task(feed.run()))
+        return feed, store
+
+    yield make
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_connects_subscribes_and_applies(mini: Any, feed_factory: Any, wait: Wait) -> None:
+    server, url = mini
+    feed, store = feed_factory(url)
+    await wait(lambda: store.mid("BTC") == "100.5", 3)
+    assert store.connection.state is ConnState.LIVE
+    assert server.subscribes(1) == ["allMids", "bbo"]
+    await wait(lambda: not feed.pending_acks, 2)
+    assert store.frames_by_channel.get("allMids") == 1
+
+
+async def test_kill_reconnects_and_resubscribes_everything(
+    mini: Any, feed_factory: Any, wait: Wait
+) -> None:
+    server, url = mini
+    feed, store = feed_factory(url)
+    await wait(lambda: feed.live.is_set(), 3)
+    feed.subscribe(subs.trades("ETH"))  # added while running
+    await wait(lambda: "trades" in server.subscribes(1), 2)
+    server.kill()
+    took = await wait(lambda: server.connections == 2 and len(server.subscribes(2)) == 3, 3)
+    assert sorted(server.subscribes(2)) == ["allMids", "bbo", "trades"]
+    await wait(lambda: store.connection.state is ConnState.LIVE, 2)
+    assert store.connection.reconnects == 1
+    assert took < 1.0
+
+
+async def test_stall_detected_by_heartbeat(mini: Any, feed_factory: Any, wait: Wait) -> None:
+    """Socket open, nothing sent (not even pongs): dead within ping_interval + pong_timeout."""
+    server, url = mini
+    feed, store = feed_factory(url)
+    await wait(lambda: feed.live.is_set(), 3)
+    await wait(lambda: store.frames_by_channel.get("pong", 0) >= 1, 2)  # heartbeat works
+    assert feed.stats.dead_detected == 0
+    server.stalled = True
+    t0 = time.monotonic()
+    await wait(lambda: feed.stats.dead_detected == 1, 3)
+    detect = time.monotonic() - t0
+    assert detect <= FAST.ping_interval + FAST.pong_timeout + 0.15
+    assert "no pong" in (feed.stats.last_dead_reason or "")
+    server.stalled = False
+    await wait(lambda: server.connections >= 2 and feed.live.is_set(), 3)
+
+
+async def test_silence_detected_even_with_pongs_disabled(
+    mini: Any, feed_factory: Any, wait: Wait
+) -> None:
+    """With a long ping interval, the silence deadline alone catches a dead socket."""
+    server, url = mini
+    timings = FeedTimings(**{**FAST.__dict__, "ping_interval": 30.0, "silence_timeout": 0.4})
+    feed, _ = feed_factory(url, timings)
+    await wait(lambda: feed.live.is_set(), 3)
+    server.stalled = True
+    took = await wait(lambda: feed.stats.dead_detected == 1, 2)
+    assert took <= 0.4 + 0.15
+    assert "no frame" in (feed.stats.last_dead_reason or "")
+
+
+async def test_malformed_and_error_frames_counted_not_fatal(
+    mini: Any, feed_factory: Any, wait: Wait
+) -> None:
+    server, url = mini
+    feed, store = feed_factory(url)
+    await wait(lambda: feed.live.is_set() and server.conns, 3)
+    await server.broadcast("this is not json")
+    await server.broadcast('{"channel":"l2Book","data":{"coin":5}}')
+    await server.broadcast('{"channel":"error","data":"Already subscribed: {}"}')
+    await server.broadcast('{"channel":"allMids","data":{"mids":{"BTC":"101"}}}')
+    await wait(lambda: store.mid("BTC") == "101", 2)
+    assert store.frames_rejected == 2
+    assert store.server_errors == 1
+    assert server.connections == 1 and feed.live.is_set()
+
+
+async def test_unacked_subscription_logged(mini: Any, feed_factory: Any, wait: Wait) -> None:
+    server, url = mini
+    server.ack = False
+    feed, store = feed_factory(url)
+    await wait(lambda: feed.stats.unacked_logged == 2, 3)
+    assert any("not acknowledged" in e.text for e in store.events)
+
+
+async def test_unsubscribe_sends_frame(mini: Any, feed_factory: Any, wait: Wait) -> None:
+    server, url = mini
+    feed, _ = feed_factory(url)
+    await wait(lambda: feed.live.is_set(), 3)
+    feed.unsubscribe(subs.bbo("BTC"))
+    await wait(lambda: any(m.get("method") == "unsubscribe" for _, m in server.received), 2)
+    assert [s.type for s in feed.subscriptions] == ["allMids"]
+
+
+async def test_refused_connections_respect_limiter(wait: Wait) -> None:
+    """Nothing listening: attempts keep coming (never give up) but at most N per minute."""
+    timings = FeedTimings(**{**FAST.__dict__, "max_new_per_minute": 4, "backoff_max": 0.01})
+    store = Store(time.time)
+    feed = WsFeed("ws://127.0.0.1:1/ws", store, timings, rng=random.Random(0))
+    task = asyncio.create_task(feed.run())
+    try:
+        await wait(lambda: feed.stats.attempts >= 4, 3)
+        await asyncio.sleep(0.3)  # would allow ~30 more attempts without the limiter
+        assert feed.stats.attempts == 4
+        assert store.connection.state is ConnState.CONNECTING
+        assert store.connection.next_retry_at is not None
+        assert store.connection.next_retry_at - time.time() > 50  # waits out the minute
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
