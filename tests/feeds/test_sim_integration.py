@@ -1,0 +1,267 @@
+"""The feed engine against the real simulator over loopback, with faults injected.
+
+Real sockets, real HTTP, no mocks of our own code. Heartbeat and backoff timings are shortened
+(``TEST_WS``) and the simulator's cadences sped up (``FAST_PROFILE``) so the suite stays fast;
+every wait is a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from hlmon.config import Settings, WebsocketSettings
+from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoTimeout, ServerError
+from hlmon.feeds.ws_feed import FeedTimings
+from hlmon.protocol import info
+from hlmon.sim import STANDARD, SimServer
+from hlmon.state import ConnState, FeedState, Source, Store
+
+Wait = Callable[..., Awaitable[float]]
+
+TEST_WS = WebsocketSettings(
+    ping_interval=0.3,
+    pong_timeout=0.4,
+    silence_timeout=1.0,
+    backoff_initial=0.05,
+    backoff_max=0.4,
+    max_new_per_minute=30,
+)
+TEST_TIMINGS = FeedTimings.from_settings(TEST_WS, ack_timeout=1.0, stable_after=0.5)
+FAST_PROFILE = STANDARD.with_changes(
+    name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
+)
+MEASURED: dict[str, float] = {}
+"""Recovery/detection times measured by the tests (printed at the end with -s)."""
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimServer]:
+    server = SimServer(seed=11, profile=FAST_PROFILE)
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+def settings_for(sim: SimServer, **changes: Any) -> Settings:
+    base = Settings(
+        network="custom",
+        api_url=sim.url,
+        address=sim.demo_address,
+        watchlist=("BTC", "ETH"),
+        websocket=TEST_WS,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+async def engines() -> AsyncIterator[Callable[..., Awaitable[FeedEngine]]]:
+    started: list[FeedEngine] = []
+
+    async def make(settings: Settings, **kw: Any) -> FeedEngine:
+        store = Store(time.time, settings.stale)
+        kw.setdefault("timings", TEST_TIMINGS)
+        kw.setdefault("fallback_down_grace", 0.3)
+        engine = FeedEngine(settings, store, rng=random.Random(5), **kw)
+        await engine.start()
+        started.append(engine)
+        return engine
+
+    yield make
+    for engine in started:
+        await engine.stop()
+
+
+def ws_subs_on_sim(sim: SimServer) -> int:
+    return sum(len(c.subs) for c in sim.connections)
+
+
+def fill_keys(fills: list[Any]) -> list[tuple[int, int]]:
+    return [(f["tid"], f["oid"]) if isinstance(f, dict) else (f.tid, f.oid) for f in fills]
+
+
+class TestReconnect:
+    async def test_kill_all_reconnects_resubscribes_and_data_flows(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """drop_all: the engine reconnects, resubscribes everything, and frames flow again."""
+        engine = await engines(settings_for(sim))
+        store = engine.store
+        await wait(lambda: store.book("BTC") is not None and engine.reconciled.is_set(), 5)
+        n_subs = len(engine.ws.subscriptions)
+        assert ws_subs_on_sim(sim) == n_subs
+        t0 = time.monotonic()
+        sim.faults.drop_all()
+        await wait(lambda: store.connection.reconnects == 1, 5)
+        frames = store.frames_by_channel.get("bbo", 0)
+        await wait(lambda: store.frames_by_channel.get("bbo", 0) > frames, 5)
+        MEASURED["kill -> data flowing (test settings)"] = time.monotonic() - t0
+        await wait(lambda: ws_subs_on_sim(sim) == n_subs, 3)
+        assert store.connection.state is ConnState.LIVE
+        await wait(lambda: engine.reconcile_count >= 2, 5)
+        assert any(e.text.startswith("reconnected after") for e in store.events)
+
+    async def test_stall_detected_within_heartbeat_deadline(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """Socket open, server silent: declared dead by the heartbeat, not by TCP."""
+        engine = await engines(settings_for(sim, address=None))
+        store = engine.store
+        await wait(lambda: engine.ws.live.is_set() and store.mid("BTC") is not None, 5)
+        await wait(lambda: store.frames_by_channel.get("pong", 0) >= 1, 3)
+        t0 = time.monotonic()
+        sim.faults.stall()
+        await wait(lambda: engine.ws.stats.dead_detected == 1, 3)
+        detect = time.monotonic() - t0
+        MEASURED["stall -> detected (test settings)"] = detect
+        # Worst case: a ping just went out before the stall -> ping_interval + pong_timeout.
+        assert detect <= TEST_WS.ping_interval + TEST_WS.pong_timeout + 0.2
+        sim.faults.unstall()
+        await wait(lambda: store.connection.reconnects >= 1 and engine.ws.live.is_set(), 5)
+
+    async def test_malformed_and_error_frames_counted(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        engine = await engines(settings_for(sim, address=None))
+        store = engine.store
+        await wait(lambda: engine.ws.live.is_set() and sim.connections, 5)
+        sim.faults.send_malformed(6)
+        sim.faults.send_error("Something odd happened")
+        await wait(lambda: store.frames_rejected >= 6 and store.server_errors >= 1, 3)
+        assert store.frames_rejected == 6
+        assert any("server error: Something odd" in e.text for e in store.events)
+        assert any("rejected frame" in e.text for e in store.events)
+        # Still the same healthy connection, data still applied.
+        mids = store.frames_by_channel.get("allMids", 0)
+        await wait(lambda: store.frames_by_channel.get("allMids", 0) > mids, 3)
+        assert store.connection.reconnects == 0
+
+
+class TestOutage:
+    async def test_fills_during_outage_recovered_exactly_once(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """Fills made while connections are refused are all in the store after reconnect,
+        each once (reconciliation alone: the REST fallback is off here)."""
+        engine = await engines(settings_for(sim, rest_fallback=False))
+        store = engine.store
+        await wait(lambda: engine.reconciled.is_set() and store.fills(), 5)
+        sim.faults.refuse_connections(1.5)
+        sim.faults.drop_all()
+        await wait(lambda: not engine.ws.live.is_set(), 2)
+        made = [sim.force_fill() for _ in range(3)]
+        assert all(made)
+        await wait(lambda: engine.ws.live.is_set() and engine.reconcile_count >= 2, 8)
+        truth = fill_keys(sim.truth.fills)
+        held = fill_keys(store.fills())
+        assert len(held) == len(set(held))
+        assert set(truth) <= set(held)
+        for f in made:
+            assert held.count((f["tid"], f["oid"])) == 1
+        assert engine.last_reconcile is not None and engine.last_reconcile.new_fills >= 3
+        line = [e.text for e in store.events if e.text.startswith("reconnected after")][-1]
+        assert "recovered" in line and "fill" in line
+
+    async def test_fallback_takes_over_and_hands_back(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """Websocket refused: REST keeps mids/book/account/orders fresh (source rest);
+        websocket back: the fallback stops by itself."""
+        engine = await engines(settings_for(sim))
+        store = engine.store
+        await wait(lambda: engine.ws.live.is_set() and engine.reconciled.is_set(), 5)
+        await wait(lambda: store.source_of("account") is Source.WS, 3)
+        sim.faults.refuse_connections(2.5)
+        sim.faults.drop_all()
+        await wait(lambda: store.fallback_active, 3)
+        await wait(
+            lambda: all(
+                store.feed_status(k).state is FeedState.FALLBACK
+                for k in ("mids", "book:BTC", "account", "orders")
+            ),
+            4,
+        )
+        assert any(e.text.startswith("fallback on: mids") for e in store.events)
+        fills_before = len(store.fills())
+        sim.force_fill()
+        await wait(lambda: len(store.fills()) > fills_before, 12)  # fills polled every 10 s
+        await wait(lambda: engine.ws.live.is_set(), 6)
+        await wait(lambda: not store.fallback_active, 5)
+        assert any(e.text.startswith("fallback off") for e in store.events)
+        assert store.source_of("mids") is Source.WS
+        assert engine.info.budget.peak <= engine.settings.rest_weight_budget
+
+    async def test_select_coin_switches_subscriptions(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        engine = await engines(settings_for(sim, address=None))
+        store = engine.store
+        await wait(lambda: store.book("BTC") is not None, 5)
+        engine.select_coin("ETH")
+        await wait(lambda: store.book("ETH") is not None and store.bbo("ETH") is not None, 5)
+        assert "book:BTC" not in store.expected and "book:ETH" in store.expected
+        conn = next(iter(sim.connections))
+        await wait(lambda: not any('"BTC"' in k and "l2Book" in k for k in conn.subs), 3)
+        engine.set_book_mode(True, None)
+        assert store.book_fast
+        await wait(lambda: store.book("ETH") is not None and store.book("ETH").fast, 5)
+
+
+class TestInfoAgainstSim:
+    async def test_429_and_500_retried_then_ok(self, sim: SimServer) -> None:
+        client = InfoClient(sim.url, budget=600, backoff_initial=0.01, backoff_cap=0.05)
+        try:
+            sim.faults.info_status(429, count=2)
+            assert "BTC" in await client.info(info.all_mids())
+            assert client.rate_limited == 2
+            sim.faults.info_status(500, count=2)
+            assert "BTC" in await client.info(info.all_mids())
+            sim.faults.info_status(503)
+            with pytest.raises(ServerError):
+                await client.info(info.all_mids(), retries=1)
+        finally:
+            sim.faults.clear()
+            await client.aclose()
+
+    async def test_hang_times_out_typed(self, sim: SimServer) -> None:
+        import httpx
+
+        client = InfoClient(sim.url, budget=600, timeout=httpx.Timeout(0.3), backoff_cap=0.01)
+        try:
+            sim.faults.info_hang(5)
+            t0 = time.monotonic()
+            with pytest.raises(InfoTimeout):
+                await client.info(info.all_mids(), retries=1)
+            assert time.monotonic() - t0 < 1.5
+        finally:
+            sim.faults.clear()
+            await client.aclose()
+
+    async def test_budget_never_exceeded_in_window(self, sim: SimServer) -> None:
+        """A burst against a 40-weight budget: 20 allMids go out, the 21st is refused
+        (non-urgent) instead of exceeding; the server never had to say 429."""
+        client = InfoClient(sim.url, budget=40)
+        try:
+            sent = 0
+            with pytest.raises(BudgetExhausted) as err:
+                for _ in range(100):
+                    await client.info(info.all_mids(), urgent=False)
+                    sent += 1
+            assert sent == 20
+            assert client.budget.used() == 40 and client.budget.peak == 40
+            assert 55 < err.value.retry_in <= 60
+            assert client.rate_limited == 0
+        finally:
+            await client.aclose()
+
+
+def test_report_measurements() -> None:
+    """Prints what the tests above measured (run with -s to see it)."""
+    for name, value in MEASURED.items():
+        print(f"{name}: {value:.3f} s")

@@ -1,0 +1,105 @@
+"""``hlmon snapshot``: document shape with the demo simulator, exit 2 on a dead URL, exit 1 on
+bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+
+from hlmon.config import Settings
+from hlmon.snapshot import run_snapshot, take_snapshot
+
+TOP_KEYS = {"network", "address", "status", "mids", "books", "account", "positions",
+            "openOrders", "fills"}  # fmt: skip
+POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "positionValue", "unrealizedPnl",
+                 "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
+                 "leverage"}  # fmt: skip
+ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
+              "reduceOnly", "isTrigger", "triggerPx"}  # fmt: skip
+FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "oid", "tid"}
+ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
+                "crossMaintenanceMarginUsed"}  # fmt: skip
+
+
+def is_decimal_string(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    Decimal(value)  # raises if not a decimal
+    return "e" not in value.lower()
+
+
+async def test_demo_document_shape() -> None:
+    """--demo equivalent: complete, exact keys, exchange decimal strings unchanged."""
+    doc, complete = await take_snapshot(Settings(demo=True, watchlist=("BTC", "ETH", "SOL")), 10)
+    assert complete
+    assert set(doc) == TOP_KEYS
+    assert doc["network"] == "demo" and doc["address"].startswith("0x")
+    status = doc["status"]
+    assert set(status) == {"connection", "reconnects", "feeds"}
+    assert status["connection"] == "live" and status["reconnects"] == 0
+    for feed in status["feeds"].values():
+        assert set(feed) == {"state", "age_s", "source"}
+        assert feed["state"] in {"live", "quiet", "stale", "fallback"}
+        assert feed["source"] in {"ws", "rest"}
+    assert set(doc["mids"]) == {"BTC", "ETH", "SOL"}
+    assert all(is_decimal_string(v) for v in doc["mids"].values())
+    assert set(doc["books"]) == {"BTC", "ETH", "SOL"}
+    for book in doc["books"].values():
+        assert set(book) == {"time", "bids", "asks"} and isinstance(book["time"], int)
+        for px, sz, n in book["bids"] + book["asks"]:
+            assert is_decimal_string(px) and is_decimal_string(sz) and isinstance(n, int)
+        bids = [Decimal(b[0]) for b in book["bids"]]
+        assert bids == sorted(bids, reverse=True)
+    assert set(doc["account"]) == ACCOUNT_KEYS
+    assert all(is_decimal_string(v) for v in doc["account"].values())
+    assert doc["positions"]
+    for pos in doc["positions"]:
+        assert set(pos) == POSITION_KEYS
+        assert set(pos["leverage"]) == {"type", "value"}
+        assert is_decimal_string(pos["markPx"])
+        assert pos["liqDistancePct"] is None or is_decimal_string(pos["liqDistancePct"])
+    for order in doc["openOrders"]:
+        assert set(order) == ORDER_KEYS
+    assert doc["fills"]
+    for fill in doc["fills"]:
+        assert set(fill) == FILL_KEYS
+    times = [f["time"] for f in doc["fills"]]
+    assert times == sorted(times, reverse=True)  # newest first
+    json.dumps(doc)  # serialisable as is
+
+
+def test_dead_url_exits_2_within_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing listening: exit 2 within --wait, still one JSON document, connection not live."""
+    settings = Settings(network="custom", api_url="http://127.0.0.1:1", watchlist=("BTC",))
+    t0 = time.monotonic()
+    code = run_snapshot(settings, wait=1.5)
+    elapsed = time.monotonic() - t0
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert elapsed < 1.5 + 1.0
+    doc = json.loads(out)
+    assert set(doc) == TOP_KEYS
+    assert doc["status"]["connection"] != "live"
+    assert doc["status"]["feeds"]["mids"] == {"state": "missing", "age_s": None, "source": None}
+    assert doc["mids"] == {} and doc["account"] is None
+    assert "missing: mids" in err
+
+
+@pytest.mark.parametrize(
+    ("settings", "wait", "message"),
+    [
+        (Settings(), 0.0, "wait must be"),
+        (Settings(address="0x123"), 1.0, "not a 0x address"),
+        (Settings(watchlist=()), 1.0, "watchlist is empty"),
+        (Settings(api_url="ftp://x"), 1.0, "api url"),
+    ],
+)
+def test_bad_input_exits_1(
+    settings: Settings, wait: float, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_snapshot(settings, wait=wait) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and message in err
