@@ -1,0 +1,348 @@
+"""The dashboard screen: layout, keys, and the frame timer that pulls changes from the store.
+
+Render cost is bounded by the frame rate, not by traffic: a timer at ``fps`` asks the store
+which keys changed (``take_changes``) and rebuilds only the panes those keys feed; each pane
+repaints only its lines that differ. The status bar, header and panel titles are refreshed on
+every frame because ages move, but they are single lines and diffed too.
+
+Layout: a wide terminal (>= 110x34) shows watchlist, positions and the lower tabs on the left,
+book and trades on the right. A compact terminal shows the book or the trades (``b``) on the
+right. Below 60x20 only the status line and a "window too small" note remain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from hlmon.state import FeedState, Store
+from hlmon.ui.fmt import fmt_age
+from hlmon.ui.screens.prompts import AddCoinScreen
+from hlmon.ui.widgets.account import (
+    POSITION_COLUMNS,
+    account_rows,
+    fill_rows,
+    funding_rows,
+    log_rows,
+    order_rows,
+    position_rows,
+)
+from hlmon.ui.widgets.bars import HeaderBar, StatusBar
+from hlmon.ui.widgets.book import AGGREGATIONS, BookView
+from hlmon.ui.widgets.lines import LinePane
+from hlmon.ui.widgets.table import TableView
+from hlmon.ui.widgets.tabs import TABS, LowerTabs
+from hlmon.ui.widgets.tape import TapeView
+from hlmon.ui.widgets.watchlist import Watchlist
+
+MIN_WIDTH, MIN_HEIGHT = 60, 20
+"""Below this only the status line and a note are shown."""
+WIDE_WIDTH, WIDE_HEIGHT = 110, 34
+"""From this size up the full layout is used."""
+
+TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings", "accounts": "account"}
+"""Feed whose freshness each lower tab shows (the log has none)."""
+
+
+def freshness_marks(state: FeedState, age: float | None) -> tuple[str | None, bool]:
+    """(stale age text or None, REST-fed?) for a panel title."""
+    if state is FeedState.STALE:
+        return fmt_age(age), False
+    return None, state is FeedState.FALLBACK
+
+
+class Dashboard(Screen[None]):
+    """The main screen."""
+
+    AUTO_FOCUS = ""
+    """Nothing is focused at start, so the arrow keys move the coin selection."""
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "coin", key_display="↑↓"),
+        Binding("down,j", "move(1)", "coin", show=False),
+        Binding("a", "add_coin", "add"),
+        Binding("d", "remove_coin", "del"),
+        Binding("f", "toggle_fast", "fast book"),
+        Binding("g", "cycle_aggregation", "aggregate"),
+        Binding("b", "toggle_tape", "book/trades", show=False),
+        Binding("1", "tab('orders')", "tabs", key_display="1-5"),
+        Binding("2", "tab('fills')", "Fills", show=False),
+        Binding("3", "tab('funding')", "Funding", show=False),
+        Binding("4", "tab('log')", "Log", show=False),
+        Binding("5", "tab('accounts')", "Accounts", show=False),
+        Binding("y", "copy", "copy", show=False),
+    ]
+
+    class BookModeChanged(Message):
+        """The user asked for another book mode."""
+
+        def __init__(self, fast: bool, n_sig_figs: int | None) -> None:
+            super().__init__()
+            self.fast = fast
+            """Fast mode (5 levels, 0.5 s)."""
+            self.n_sig_figs = n_sig_figs
+            """Aggregation, None for none."""
+
+    class CoinAdded(Message):
+        """A coin was added to the watchlist."""
+
+        def __init__(self, coin: str, coins: Sequence[str]) -> None:
+            super().__init__()
+            self.coin = coin
+            """The new coin."""
+            self.coins = tuple(coins)
+            """The whole watchlist after the change."""
+
+    class CoinRemoved(Message):
+        """A coin was removed from the watchlist."""
+
+        def __init__(self, coin: str, coins: Sequence[str]) -> None:
+            super().__init__()
+            self.coin = coin
+            """The removed coin."""
+            self.coins = tuple(coins)
+            """The whole watchlist after the change."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float],
+        *,
+        network: str,
+        address: str | None,
+        coins: Sequence[str],
+        fps: float,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        """The store every pane reads."""
+        self.clock = clock
+        """Clock for ages and the header's time."""
+        self.fps = max(1.0, min(fps, 60.0))
+        """Frames per second of the refresh timer."""
+        self.address = address
+        """The watched address (None: market data only)."""
+        self.header = HeaderBar(store, clock, network, address, id="header")
+        self.watchlist = Watchlist(store, coins, id="watchlist")
+        self.positions = TableView(POSITION_COLUMNS, empty="no open positions", id="positions")
+        self.lower = LowerTabs(id="lower")
+        self.book = BookView(store, id="book")
+        self.tape = TapeView(store, id="tape")
+        self.tape_alt = TapeView(store, id="tape-alt")
+        """The trades in the book's place, for the compact layout (``b``)."""
+        self.tapes = (self.tape, self.tape_alt)
+        self.status = StatusBar(store, clock, id="status")
+        self.frames = 0
+        """Frames processed (for tests and benchmarks)."""
+
+    def compose(self) -> ComposeResult:
+        """Header, the two columns, the status line and the footer."""
+        yield self.header
+        with Vertical(id="main"):
+            with Horizontal(id="row1"):
+                yield self.watchlist
+                yield self.book
+                yield self.tape_alt
+            with Horizontal(id="row2"):
+                yield self.positions
+                yield self.tape
+            yield self.lower
+        yield Static("window too small for hlmon: make it at least 60x20", id="too-small")
+        yield self.status
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show the first coin, fill every pane, and start the frame timer."""
+        self.positions.set_caption("Positions")
+        coin = self.watchlist.selected
+        self.book.show(coin)
+        for tape in self.tapes:
+            tape.show(coin)
+        self._refresh_all()
+        self.set_interval(1.0 / self.fps, self.refresh_frame, name="frame")
+
+    # ------------------------------------------------------------------ layout
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Pick the layout for the terminal size."""
+        width, height = event.size
+        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        self.set_class(width < WIDE_WIDTH or height < WIDE_HEIGHT, "-compact")
+
+    # ------------------------------------------------------------------ frames
+
+    def refresh_frame(self) -> None:
+        """One frame: rebuild panes whose data changed, then ages, titles and bars."""
+        self.frames += 1
+        changes = self.store.take_changes()
+        if changes:
+            self.apply_changes(changes)
+        self.update_freshness()
+        self.header.rebuild()
+        self.status.rebuild()
+
+    def apply_changes(self, changes: set[str]) -> None:
+        """Rebuild only the panes fed by the changed keys."""
+        coin = self.watchlist.selected
+        ctx_changed = any(key.startswith("ctx:") for key in changes)
+        if "mids" in changes or ctx_changed:
+            self.watchlist.rebuild()
+        if coin is not None:
+            if f"book:{coin}" in changes or f"bbo:{coin}" in changes:
+                self.book.rebuild()
+            if f"trades:{coin}" in changes:
+                for tape in self.tapes:
+                    tape.rebuild()
+        if "account" in changes or "mids" in changes or ctx_changed:
+            self._update_positions()
+        if "account" in changes:
+            self._update_accounts()
+        tables = self.lower.tables
+        if "orders" in changes:
+            tables["orders"].set_data(*order_rows(self.store.open_orders()))
+        if "fills" in changes:
+            tables["fills"].set_data(*fill_rows(self.store.fills()))
+        if "fundings" in changes:
+            tables["funding"].set_data(*funding_rows(self.store.fundings()))
+        if "log" in changes:
+            tables["log"].set_data(*log_rows(self.store.events))
+
+    def _refresh_all(self) -> None:
+        self.apply_changes(
+            {"mids", "account", "orders", "fills", "fundings", "log"}
+            | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
+        )
+        self._update_accounts()
+        self.book.rebuild()
+        for tape in self.tapes:
+            tape.rebuild()
+        self.update_freshness()
+        self.header.rebuild()
+        self.status.rebuild()
+
+    def _update_positions(self) -> None:
+        self.positions.set_data(*position_rows(self.store.positions()))
+
+    def _update_accounts(self) -> None:
+        rows = account_rows(self.address, self.store.account_summary(), len(self.store.positions()))
+        self.lower.tables["accounts"].set_data(*rows)
+
+    def update_freshness(self) -> None:
+        """Stale panes are dimmed and carry the age in their title; REST-fed ones say REST."""
+        store = self.store
+        coin = self.watchlist.selected
+        self._mark(self.watchlist, ["mids", *(f"ctx:{c}" for c in self.watchlist.coins)])
+        if coin is not None:
+            self._mark(self.book, [f"book:{coin}"])
+            for tape in self.tapes:
+                self._mark(tape, [f"trades:{coin}"])
+        if self.address is not None:
+            self._mark(self.positions, ["account"])
+        feed = TAB_FEEDS.get(self.lower.active)
+        if feed is not None and self.address is not None:
+            st = store.feed_status(feed)
+            stale, rest = freshness_marks(st.state, st.age_s)
+            self.lower.set_freshness(stale_age=stale, rest=rest)
+        else:
+            self.lower.set_freshness(stale_age=None, rest=False)
+
+    def _mark(self, pane: LinePane, feeds: list[str]) -> None:
+        """Mark ``pane`` with the worst freshness of ``feeds`` (missing feeds don't count)."""
+        worst_stale: float | None = None
+        rest = False
+        for feed in feeds:
+            st = self.store.feed_status(feed)
+            if st.state is FeedState.STALE:
+                age = st.age_s or 0.0
+                worst_stale = age if worst_stale is None else max(worst_stale, age)
+            elif st.state is FeedState.FALLBACK:
+                rest = True
+        pane.set_freshness(
+            stale_age=fmt_age(worst_stale) if worst_stale is not None else None, rest=rest
+        )
+
+    # ------------------------------------------------------------------ events
+
+    def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
+        """Book and trades follow the selection (the app forwards it to the engine)."""
+        self.book.show(event.coin)
+        for tape in self.tapes:
+            tape.show(event.coin)
+        self.update_freshness()
+
+    def set_address(self, address: str | None) -> None:
+        """The watched address became known (demo mode learns it from the simulator)."""
+        self.address = address
+        self.header.address = address
+        self.header.rebuild()
+        self._update_accounts()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_move(self, delta: int) -> None:
+        """Select the previous/next coin."""
+        self.watchlist.move(delta)
+
+    def action_add_coin(self) -> None:
+        """Ask for a coin and add it."""
+
+        def added(coin: str | None) -> None:
+            if coin and self.watchlist.add_coin(coin):
+                self.post_message(self.CoinAdded(coin, self.watchlist.coins))
+
+        self.app.push_screen(AddCoinScreen(), added)
+
+    def action_remove_coin(self) -> None:
+        """Remove the selected coin."""
+        coin = self.watchlist.remove_selected()
+        if coin is not None:
+            self.post_message(self.CoinRemoved(coin, self.watchlist.coins))
+            if not self.watchlist.coins:
+                self.book.show(None)
+                for tape in self.tapes:
+                    tape.show(None)
+
+    def action_toggle_fast(self) -> None:
+        """Fast (5 levels, 0.5 s) or full (20 levels) book."""
+        self.book.set_mode(not self.book.fast, self.book.n_sig_figs)
+        self.post_message(self.BookModeChanged(self.book.fast, self.book.n_sig_figs))
+
+    def action_cycle_aggregation(self) -> None:
+        """Next price aggregation: none, 5, 4, 3, 2 significant figures."""
+        i = AGGREGATIONS.index(self.book.n_sig_figs) if self.book.n_sig_figs in AGGREGATIONS else 0
+        self.book.set_mode(self.book.fast, AGGREGATIONS[(i + 1) % len(AGGREGATIONS)])
+        self.post_message(self.BookModeChanged(self.book.fast, self.book.n_sig_figs))
+
+    def action_toggle_tape(self) -> None:
+        """Compact layout: show the trades instead of the book, or back."""
+        self.toggle_class("-show-tape")
+
+    def action_tab(self, tab: str) -> None:
+        """Show a lower tab."""
+        self.lower.show(tab)
+        self.update_freshness()
+
+    def action_copy(self) -> None:
+        """Copy the focused order's id, else the address (OSC 52: works over SSH)."""
+        orders = self.lower.tables["orders"]
+        if orders.has_focus and orders.selected_key is not None:
+            text, what = str(orders.selected_key), "order id"
+        elif self.address:
+            text, what = self.address, "address"
+        else:
+            self.notify("nothing to copy: no address", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied {what} {text}", timeout=3)
+
+    @property
+    def tab_ids(self) -> tuple[str, ...]:
+        """Ids of the lower tabs in key order."""
+        return tuple(t for t, _ in TABS)

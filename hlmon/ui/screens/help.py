@@ -1,0 +1,72 @@
+"""The ``?`` help screen: every key, and what the status bar and panel titles mean."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ ↓  k j", "select coin (book and trades follow)"),
+    ("a", "add a coin to the watchlist"),
+    ("d", "remove the selected coin"),
+    ("1 - 5", "Orders, Fills, Funding, Log, Accounts tab"),
+    ("tab", "focus the orders table (↑ ↓ move its cursor)"),
+    ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
+    ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
+    ("b", "book / trades (compact layout)"),
+    ("y", "copy the address, or the order id in the orders table (OSC 52)"),
+    ("t", "next theme"),
+    ("ctrl+p", "command palette"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+LEGEND: tuple[tuple[str, str], ...] = (
+    ("● LIVE", "websocket connected and proven alive"),
+    ("◌ RECONNECTING n", "attempt n, with the delay before the next try"),
+    ("0.4s", "age of a feed's last update"),
+    ("quiet", "event feed with nothing new on a live socket: not a fault"),
+    ("18s STALE", "no update past the feed's cadence: data may be wrong"),
+    ("REST", "kept fresh by the REST fallback while the websocket is out"),
+    ("–", "feed never received yet"),
+)
+
+
+def help_text() -> str:
+    """The help screen's content as markup."""
+    lines = ["[b]Keys[/b]", ""]
+    lines += [f"  [b]{key:<12}[/b] {what}" for key, what in KEYS]
+    lines += ["", "[b]Status bar and panel titles[/b]", ""]
+    lines += [f"  [b]{key:<18}[/b] {what}" for key, what in LEGEND]
+    lines += ["", "A stale panel is dimmed and its title says STALE with the age.", ""]
+    lines += ["[dim]esc, q or ? closes this screen[/dim]"]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal listing the keys and the freshness legend."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """The help text in a scrollable box."""
+        with VerticalScroll() as box:
+            box.border_title = "hlmon help"
+            yield Static(help_text(), id="help-text")
+
+    def action_close(self) -> None:
+        """Close the help screen."""
+        self.dismiss(None)

@@ -1,0 +1,252 @@
+"""Columns and row builders for the account tables: positions, orders, fills, funding, log,
+accounts. Each builder turns store records into ``(text, style)`` cells for a ``TableView``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from hlmon.protocol.messages import Fill, FrontendOrder, Funding
+from hlmon.state import AccountSummary, LogEvent, PositionView, try_dec
+from hlmon.ui.fmt import (
+    DASH,
+    fmt_clock,
+    fmt_money,
+    fmt_ms_clock,
+    fmt_num,
+    fmt_pct,
+    fmt_px,
+    fmt_size,
+    short_address,
+)
+from hlmon.ui.widgets.lines import Cell, Column
+
+LIQ_WARN_PCT = 15.0
+"""Liquidation distance under this is shown in warning colour."""
+LIQ_DANGER_PCT = 5.0
+"""Liquidation distance under this is shown in error colour."""
+
+Rows = tuple[list[dict[str, Cell]], list[Hashable]]
+
+POSITION_COLUMNS: tuple[Column, ...] = (
+    Column("coin", "coin", 5, "left", priority=100),
+    Column("side", "side", 5, "left", priority=95),
+    Column("size", "size", 7, "right", priority=90),
+    Column("entry", "entry", 9, "right", priority=40),
+    Column("mark", "mark", 9, "right", priority=50),
+    Column("upnl", "uPnL", 9, "right", priority=85),
+    Column("roe", "ROE", 6, "right", priority=70),
+    Column("liq", "liq", 9, "right", priority=45),
+    Column("dist", "dist", 6, "right", priority=80),
+    Column("lev", "lev", 12, "left", priority=30, flex=True),
+)
+
+ORDER_COLUMNS: tuple[Column, ...] = (
+    Column("time", "time", 8, "left", priority=60),
+    Column("coin", "coin", 6, "left", priority=100),
+    Column("side", "side", 4, "left", priority=95),
+    Column("type", "type", 10, "left", priority=40),
+    Column("px", "price", 10, "right", priority=90),
+    Column("sz", "size", 9, "right", priority=85),
+    Column("filled", "filled", 9, "right", priority=30),
+    Column("ro", "ro", 2, "left", priority=20),
+    Column("oid", "oid", 11, "right", priority=50, flex=True),
+)
+
+FILL_COLUMNS: tuple[Column, ...] = (
+    Column("time", "time", 8, "left", priority=80),
+    Column("coin", "coin", 6, "left", priority=100),
+    Column("dir", "dir", 11, "left", priority=90),
+    Column("px", "price", 10, "right", priority=95),
+    Column("sz", "size", 9, "right", priority=85),
+    Column("pnl", "closed PnL", 10, "right", priority=60),
+    Column("fee", "fee", 8, "right", priority=40),
+    Column("liq", "", 5, "left", priority=30, flex=True),
+)
+
+FUNDING_COLUMNS: tuple[Column, ...] = (
+    Column("time", "time", 8, "left", priority=80),
+    Column("coin", "coin", 6, "left", priority=100),
+    Column("szi", "size", 10, "right", priority=60),
+    Column("rate", "rate/h", 9, "right", priority=70),
+    Column("usdc", "payment", 10, "right", priority=90, flex=True),
+)
+
+LOG_COLUMNS: tuple[Column, ...] = (
+    Column("time", "time", 8, "left", priority=80),
+    Column("level", "", 5, "left", priority=60),
+    Column("text", "event", 20, "left", priority=100, flex=True),
+)
+
+ACCOUNT_COLUMNS: tuple[Column, ...] = (
+    Column("addr", "address", 11, "left", priority=100),
+    Column("equity", "equity", 12, "right", priority=95),
+    Column("margin", "margin used", 12, "right", priority=60),
+    Column("ratio", "maint %", 8, "right", priority=50),
+    Column("upnl", "uPnL", 11, "right", priority=90),
+    Column("wd", "withdrawable", 12, "right", priority=40),
+    Column("npos", "pos", 3, "right", priority=30),
+    Column("src", "src", 4, "left", priority=20, flex=True),
+)
+
+
+def signed_style(value: str | None) -> str:
+    """``pane--up`` for positive, ``pane--down`` for negative, else plain."""
+    d = try_dec(value)
+    if d is None or d == 0:
+        return ""
+    return "pane--up" if d > 0 else "pane--down"
+
+
+def liq_style(dist_pct: str | None) -> str:
+    """Colour for a liquidation distance: red under 5 %, yellow under 15 %."""
+    d = try_dec(dist_pct)
+    if d is None:
+        return "pane--muted"
+    if d < LIQ_DANGER_PCT:
+        return "pane--bad"
+    if d < LIQ_WARN_PCT:
+        return "pane--warn"
+    return ""
+
+
+def leverage_text(kind: str, value: int) -> str:
+    """``cross 20x`` / ``isolated 10x``."""
+    return f"{kind} {value}x"
+
+
+def position_rows(positions: Sequence[PositionView]) -> Rows:
+    """Table rows for open positions (live uPnL/ROE from the latest mark)."""
+    rows: list[dict[str, Cell]] = []
+    for p in positions:
+        side_style = "pane--up" if p.side == "LONG" else "pane--down"
+        roe = try_dec(p.live_roe_pct)
+        rows.append(
+            {
+                "coin": (p.coin, "pane--strong"),
+                "side": (p.side, side_style),
+                "size": (fmt_size(p.size), ""),
+                "entry": (fmt_px(p.entry_px), ""),
+                "mark": (fmt_px(p.mark_px), ""),
+                "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
+                "roe": (
+                    fmt_pct(float(roe), 1) if roe is not None else DASH,
+                    signed_style(p.live_roe_pct),
+                ),
+                "liq": (fmt_px(p.liquidation_px), ""),
+                "dist": (
+                    f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
+                    liq_style(p.liq_distance_pct),
+                ),
+                "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
+            }
+        )
+    return rows, [p.coin for p in positions]
+
+
+def order_rows(orders: Sequence[FrontendOrder]) -> Rows:
+    """Table rows for open orders, keyed by oid."""
+    rows: list[dict[str, Cell]] = []
+    for o in orders:
+        buy = o.side == "B"
+        filled = None
+        orig, sz = try_dec(o.origSz), try_dec(o.sz)
+        if orig is not None and sz is not None:
+            filled = fmt_size(str(orig - sz)) if orig != sz else "0"
+        kind = o.orderType + (" trg" if o.isTrigger else "")
+        rows.append(
+            {
+                "time": (fmt_ms_clock(o.timestamp), "pane--muted"),
+                "coin": (o.coin, "pane--strong"),
+                "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
+                "type": (kind, ""),
+                "px": (fmt_px(o.limitPx), ""),
+                "sz": (fmt_size(o.sz), ""),
+                "filled": (filled or DASH, "pane--muted"),
+                "ro": ("ro" if o.reduceOnly else "", "pane--muted"),
+                "oid": (str(o.oid), "pane--muted"),
+            }
+        )
+    return rows, [o.oid for o in orders]
+
+
+def fill_rows(fills: Sequence[Fill]) -> Rows:
+    """Table rows for fills, newest first, keyed by (tid, oid)."""
+    rows: list[dict[str, Cell]] = []
+    for f in fills:
+        buy = f.side == "B"
+        rows.append(
+            {
+                "time": (fmt_ms_clock(f.time), "pane--muted"),
+                "coin": (f.coin, "pane--strong"),
+                "dir": (f.dir, "pane--up" if buy else "pane--down"),
+                "px": (fmt_px(f.px), ""),
+                "sz": (fmt_size(f.sz), ""),
+                "pnl": (fmt_money(f.closedPnl, sign=True), signed_style(f.closedPnl)),
+                "fee": (fmt_num(f.fee, 4), "pane--muted"),
+                "liq": ("LIQ" if f.liquidation is not None else "", "pane--bad"),
+            }
+        )
+    return rows, [(f.tid, f.oid) for f in fills]
+
+
+def funding_rows(fundings: Sequence[Funding]) -> Rows:
+    """Table rows for funding payments, newest first."""
+    rows: list[dict[str, Cell]] = []
+    for f in fundings:
+        rate = try_dec(f.fundingRate)
+        rows.append(
+            {
+                "time": (fmt_ms_clock(f.time), "pane--muted"),
+                "coin": (f.coin, "pane--strong"),
+                "szi": (fmt_size(f.szi), ""),
+                "rate": (
+                    fmt_pct(float(rate * 100), 4, sign=False) if rate is not None else DASH,
+                    "",
+                ),
+                "usdc": (fmt_money(f.usdc, sign=True), signed_style(f.usdc)),
+            }
+        )
+    return rows, [(f.time, f.coin) for f in fundings]
+
+
+_LEVEL_STYLE = {"warn": "pane--warn", "error": "pane--bad"}
+
+
+def log_rows(events: Sequence[LogEvent]) -> Rows:
+    """Table rows for the event log, oldest first (the table shows the tail)."""
+    rows: list[dict[str, Cell]] = []
+    for e in events:
+        style = _LEVEL_STYLE.get(e.level, "")
+        rows.append(
+            {
+                "time": (fmt_clock(e.time), "pane--muted"),
+                "level": ("" if e.level == "info" else e.level.upper(), style),
+                "text": (e.text, style),
+            }
+        )
+    return rows, list(range(len(rows)))
+
+
+def account_rows(address: str | None, summary: AccountSummary | None, n_positions: int) -> Rows:
+    """The accounts tab: one summary row for the watched address."""
+    if address is None:
+        return [], []
+    if summary is None:
+        row: dict[str, Cell] = {
+            "addr": (short_address(address), "pane--strong"),
+            "equity": ("waiting…", "pane--muted"),
+        }
+        return [row], [address]
+    ratio = summary.margin_ratio_pct
+    row = {
+        "addr": (short_address(address), "pane--strong"),
+        "equity": (fmt_money(summary.account_value), ""),
+        "margin": (fmt_money(summary.total_margin_used), ""),
+        "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+        "upnl": (fmt_money(summary.total_upnl, sign=True), signed_style(summary.total_upnl)),
+        "wd": (fmt_money(summary.withdrawable), ""),
+        "npos": (str(n_positions), ""),
+        "src": (summary.source.value.upper(), "pane--muted"),
+    }
+    return [row], [address]

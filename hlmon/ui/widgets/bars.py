@@ -1,0 +1,243 @@
+"""One-line bars: ``HeaderBar`` (network, address, account numbers, clock) and ``StatusBar``
+(connection, per-feed freshness, REST weight, reconnects, message rate).
+
+Both are line-API panes of height 1 that lay their parts out by priority: when the terminal is
+narrow the least important parts go first, so the line never wraps or overflows. Both are
+redrawn on the UI timer; the diff in ``set_rows`` makes an unchanged bar free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
+from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
+
+Part = tuple[int, tuple[Cell, ...]]
+"""A part of a bar: (priority, cells). Higher priority survives a narrow terminal longer."""
+
+SEP: Cell = (" │ ", "pane--muted")
+COMPACT_WIDTH = 100
+"""Below this many columns the bars use their compact forms."""
+
+FEED_LABELS = {"account": "acct", "fundings": "funding"}
+_BADNESS = {
+    FeedState.STALE: 4,
+    FeedState.MISSING: 3,
+    FeedState.FALLBACK: 2,
+    FeedState.LIVE: 1,
+    FeedState.QUIET: 0,
+}
+
+
+def fit_parts(parts: list[Part], width: int, *, sep: Cell = SEP, lead: str = " ") -> Row:
+    """Join parts with separators, dropping the lowest-priority ones until the line fits."""
+    live = list(parts)
+
+    def length(ps: list[Part]) -> int:
+        body = sum(len(t) for _, cells in ps for t, _ in cells)
+        return len(lead) + body + len(sep[0]) * max(0, len(ps) - 1)
+
+    while len(live) > 1 and length(live) > width:
+        victim = min(range(len(live)), key=lambda i: (live[i][0], -i))
+        live.pop(victim)
+    cells: list[Cell] = [(lead, "")]
+    for i, (_, part) in enumerate(live):
+        if i:
+            cells.append(sep)
+        cells.extend(part)
+    return pad_row(tuple(cells), width)
+
+
+def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
+    """Collapse ``book:BTC``, ``book:ETH``... into one status per kind: the worst one."""
+    out: dict[str, FeedStatus] = {}
+    for st in statuses:
+        kind = st.feed.partition(":")[0]
+        cur = out.get(kind)
+        if cur is None or (_BADNESS[st.state], st.age_s or 0.0) > (
+            _BADNESS[cur.state],
+            cur.age_s or 0.0,
+        ):
+            out[kind] = st
+    return out
+
+
+def feed_cells(label: str, st: FeedStatus) -> tuple[tuple[Cell, ...], int]:
+    """Cells for one feed in the status bar, and its priority (bad news ranks high)."""
+    if st.state is FeedState.STALE:
+        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} STALE", "pane--bad")), 90
+    if st.state is FeedState.MISSING:
+        return ((f"{label} ", ""), ("–", "pane--warn")), 40
+    if st.state is FeedState.FALLBACK:
+        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} REST", "pane--warn")), 80
+    if st.state is FeedState.QUIET:
+        return ((f"{label} ", ""), ("quiet", "pane--muted")), 20
+    src = " ws" if st.source is Source.WS and label in ("acct", "orders") else ""
+    return ((f"{label} ", ""), (f"{fmt_age(st.age_s)}{src}", "")), 30
+
+
+class StatusBar(LinePane):
+    """Connection state and feed freshness; always visible."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; border: none; background: $panel; }
+    StatusBar.-stale { border: none; }
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.store = store
+        """The store read on each frame."""
+        self.clock = clock
+        """Clock for the reconnect countdown."""
+
+    def connection_cells(self, compact: bool) -> tuple[Cell, ...]:
+        """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``."""
+        conn = self.store.connection
+        if conn.state is ConnState.LIVE:
+            return (("● LIVE", "pane--up"),)
+        if conn.state is ConnState.DOWN:
+            return (("✖ DOWN", "pane--bad"),)
+        if conn.state is ConnState.CONNECTING:
+            return (("◌ CONNECTING", "pane--warn"),)
+        text = f"◌ RECONN {conn.attempt}" if compact else f"◌ RECONNECTING {conn.attempt}"
+        if conn.next_retry_at is not None:
+            wait = max(0.0, conn.next_retry_at - self.clock())
+            text += f" ({wait:.1f}s)" if compact else f" (next {wait:.1f} s)"
+        return ((text, "pane--warn"),)
+
+    def rebuild(self) -> None:
+        """Recompute the line from the store."""
+        width = self.inner_width
+        if width <= 0:
+            return
+        store = self.store
+        compact = width < COMPACT_WIDTH
+        parts: list[Part] = [(100, self.connection_cells(compact))]
+        kinds = worst_by_kind(store.feed_statuses().values())
+        if compact:
+            bad = [
+                (k, st)
+                for k, st in kinds.items()
+                if st.state in (FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING)
+            ]
+            for kind, st in bad:
+                cells, prio = feed_cells(FEED_LABELS.get(kind, kind), st)
+                parts.append((prio, cells))
+            live = [
+                st.age_s
+                for kind, st in kinds.items()
+                if kind in PERIODIC_FEEDS and st.state is FeedState.LIVE and st.age_s is not None
+            ]
+            if live and not bad:
+                parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
+        else:
+            for kind, st in kinds.items():
+                cells, prio = feed_cells(FEED_LABELS.get(kind, kind), st)
+                parts.append((prio, cells))
+        if store.fallback_active:
+            parts.append((95, (("FALLBACK", "pane--warn"),)))
+        if store.rest_budget:
+            used = f"REST {store.rest_weight_used}"
+            text = used if compact else f"{used}/{store.rest_budget} w/min"
+            style = "pane--warn" if store.rest_weight_used > store.rest_budget * 0.8 else ""
+            parts.append((50, ((text, style),)))
+        reconnects = store.connection.reconnects
+        parts.append((45, ((f"r{reconnects}" if compact else f"reconn {reconnects}", ""),)))
+        rate = store.msgs_per_s()
+        parts.append((35, ((f"{rate:.0f}/s" if compact else f"{rate:.0f} msg/s", ""),)))
+        self.set_rows([fit_parts(parts, width)])
+
+
+class HeaderBar(LinePane):
+    """Network, address, account numbers and the local clock."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 1; border: none; background: $panel; }
+    HeaderBar.-stale { border: none; }
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float],
+        network: str,
+        address: str | None,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.store = store
+        """The store account numbers are read from."""
+        self.clock = clock
+        """Clock for the time shown on the right."""
+        self.network = network
+        """Network name."""
+        self.address = address
+        """Watched address, if any."""
+
+    def rebuild(self) -> None:
+        """Recompute the line."""
+        width = self.inner_width
+        if width <= 0:
+            return
+        compact = width < COMPACT_WIDTH
+        clock_text = fmt_clock(self.clock())
+        parts: list[Part] = [
+            (100, (("hlmon", "pane--accent"),)),
+            (90, ((self.network, "pane--strong"),)),
+        ]
+        if self.address is None:
+            parts.append((50, (("no address: market data only", "pane--muted"),)))
+        else:
+            parts.append((85, ((short_address(self.address), ""),)))
+            parts.extend(self._account_parts(compact))
+        row = fit_parts(parts, max(0, width - len(clock_text) - 1), sep=("  ", ""))
+        self.set_rows([(*row, (" ", ""), (clock_text, "pane--strong"))])
+
+    def _account_parts(self, compact: bool) -> list[Part]:
+        summary = self.store.account_summary()
+        if summary is None:
+            return [(60, (("waiting for account…", "pane--muted"),))]
+        status = self.store.feed_status("account")
+        parts: list[Part] = [
+            (
+                80,
+                (
+                    ("eq " if compact else "equity ", "pane--muted"),
+                    (fmt_money(summary.account_value), "pane--strong"),
+                ),
+            ),
+        ]
+        ratio = f" ({summary.margin_ratio_pct}%)" if summary.margin_ratio_pct is not None else ""
+        parts.append(
+            (
+                40,
+                (
+                    ("margin ", "pane--muted"),
+                    (f"{fmt_money(summary.total_margin_used)}{ratio}", ""),
+                ),
+            )
+        )
+        upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
+        parts.append(
+            (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
+        )
+        parts.append(
+            (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
+        )
+        if status.state is FeedState.STALE:
+            parts.append((95, ((f"STALE {fmt_age(status.age_s)}", "pane--bad"),)))
+        elif status.state is FeedState.FALLBACK:
+            parts.append((75, (("REST", "pane--warn"),)))
+        return parts

@@ -1,0 +1,116 @@
+"""The lower tab panel: Orders, Fills, Funding, Log, Accounts behind keys ``1``-``5``.
+
+The tab names live in the panel's border title (``1 Orders │ 2 Fills │ ...``, the active one
+highlighted) instead of a separate tab bar, which saves two lines on small terminals. Only the
+active table is displayed; the others keep their data and cost nothing to paint.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.widgets import ContentSwitcher
+
+from hlmon.ui.widgets.account import (
+    ACCOUNT_COLUMNS,
+    FILL_COLUMNS,
+    FUNDING_COLUMNS,
+    LOG_COLUMNS,
+    ORDER_COLUMNS,
+)
+from hlmon.ui.widgets.lines import title_markup
+from hlmon.ui.widgets.table import TableView
+
+TABS: tuple[tuple[str, str], ...] = (
+    ("orders", "Orders"),
+    ("fills", "Fills"),
+    ("funding", "Funding"),
+    ("log", "Log"),
+    ("accounts", "Accounts"),
+)
+"""(id, label) of each tab, in key order."""
+
+
+class LowerTabs(Container):
+    """A bordered panel showing one of five tables."""
+
+    DEFAULT_CSS = """
+    LowerTabs {
+        height: 1fr;
+        min-height: 3;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        padding: 0 0;
+    }
+    LowerTabs.-stale { border: round $error; }
+    LowerTabs:focus-within { border: round $accent; }
+    LowerTabs TableView, LowerTabs TableView:focus, LowerTabs TableView.-stale {
+        border: none;
+        height: 1fr;
+    }
+    LowerTabs ContentSwitcher { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.active = TABS[0][0]
+        """Id of the visible tab."""
+        self._suffix: tuple[str | None, bool] = (None, False)
+        self.tables: dict[str, TableView] = {
+            "orders": TableView(ORDER_COLUMNS, empty="no open orders", cursor=True, id="orders"),
+            "fills": TableView(FILL_COLUMNS, empty="no fills yet", id="fills"),
+            "funding": TableView(FUNDING_COLUMNS, empty="no funding payments yet", id="funding"),
+            "log": TableView(LOG_COLUMNS, empty="no events yet", tail=True, id="log"),
+            "accounts": TableView(
+                ACCOUNT_COLUMNS,
+                empty="no address: pass --address to watch an account",
+                id="accounts",
+            ),
+        }
+        """The tables by tab id."""
+
+    def compose(self) -> ComposeResult:
+        """The switcher with every table."""
+        with ContentSwitcher(initial=self.active):
+            yield from self.tables.values()
+
+    def on_mount(self) -> None:
+        """Draw the tab names."""
+        self._update_title()
+
+    @property
+    def active_table(self) -> TableView:
+        """The visible table."""
+        return self.tables[self.active]
+
+    def show(self, tab: str) -> None:
+        """Switch to ``tab`` (one of the ``TABS`` ids)."""
+        if tab not in self.tables or tab == self.active:
+            return
+        had_focus = any(t.has_focus for t in self.tables.values())
+        self.active = tab
+        self.query_one(ContentSwitcher).current = tab
+        self._update_title()
+        if had_focus and self.active_table.can_focus:
+            self.active_table.focus()
+        elif had_focus:
+            self.screen.set_focus(None)
+
+    def set_freshness(self, *, stale_age: str | None, rest: bool) -> None:
+        """Freshness of the visible tab's feed: title suffix, dimming, warning border."""
+        suffix = (stale_age, rest)
+        if suffix != self._suffix:
+            self._suffix = suffix
+            self._update_title()
+        self.set_class(stale_age is not None, "-stale")
+        for name, table in self.tables.items():
+            table.set_freshness(stale_age=stale_age if name == self.active else None, rest=False)
+
+    def _update_title(self) -> None:
+        parts = []
+        for n, (tab_id, label) in enumerate(TABS, start=1):
+            text = f"{n} {label}"
+            parts.append(f"[b reverse] {text} [/]" if tab_id == self.active else f" {text} ")
+        title = "│".join(parts)
+        stale_age, rest = self._suffix
+        self.border_title = title + title_markup("", stale_age=stale_age, rest=rest)

@@ -1,0 +1,192 @@
+"""The watchlist pane: one line per coin with mid, 24h change, funding, open interest, trend.
+
+The selected coin (``▶``) drives the book and the tape; moving the selection posts
+``Watchlist.CoinSelected``. Rows are rebuilt from the store only when mids or a watched coin's
+asset context changed, and only lines whose text changed are repainted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from textual.message import Message
+
+from hlmon.state import Store, try_dec
+from hlmon.ui.fmt import DASH, decimals_of, fmt_compact, fmt_pct, fmt_px, price_decimals, sparkline
+from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, header_row, layout_row
+
+HOURS_PER_YEAR = 24 * 365
+
+COLUMNS: tuple[Column, ...] = (
+    Column("mark", "", 1, "left", priority=100),
+    Column("coin", "coin", 6, "left", priority=100),
+    Column("mid", "mid", 11, "right", priority=90),
+    Column("chg", "24h %", 7, "right", priority=80),
+    Column("fund", "funding/h", 9, "right", priority=50),
+    Column("ann", "ann.", 7, "right", priority=30),
+    Column("oi", "OI ($)", 7, "right", priority=60),
+    Column("trend", "trend", 6, "left", priority=20, flex=True),
+)
+
+
+class Watchlist(LinePane):
+    """Prices for the watched coins; the selected coin drives the book and the tape."""
+
+    class CoinSelected(Message):
+        """The selected coin changed."""
+
+        def __init__(self, coin: str) -> None:
+            super().__init__()
+            self.coin = coin
+            """The newly selected coin."""
+
+    def __init__(
+        self,
+        store: Store,
+        coins: Sequence[str],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.store = store
+        """The store rows are read from."""
+        self._coins: list[str] = list(coins)
+        self._index = 0
+        self._top = 0
+        self._decimals: dict[str, int] = {}
+        self._last_mid: dict[str, Decimal] = {}
+        self._direction: dict[str, str] = {}
+        self.set_caption("Watchlist")
+
+    # ------------------------------------------------------------------ model
+
+    @property
+    def coins(self) -> list[str]:
+        """The coins, in display order."""
+        return list(self._coins)
+
+    @property
+    def selected(self) -> str | None:
+        """The selected coin, if any."""
+        return self._coins[self._index] if self._coins else None
+
+    def move(self, delta: int) -> None:
+        """Move the selection by ``delta`` rows (clamped)."""
+        if not self._coins:
+            return
+        self.select_index(min(max(self._index + delta, 0), len(self._coins) - 1))
+
+    def select_index(self, index: int) -> None:
+        """Select the coin at ``index`` and announce it."""
+        if not self._coins or (index == self._index and self._rows):
+            return
+        self._index = min(max(index, 0), len(self._coins) - 1)
+        self.rebuild()
+        coin = self.selected
+        if coin is not None:
+            self.post_message(self.CoinSelected(coin))
+
+    def add_coin(self, coin: str) -> bool:
+        """Append ``coin`` and select it; False if it is already listed."""
+        if coin in self._coins:
+            self.select_index(self._coins.index(coin))
+            return False
+        self._coins.append(coin)
+        self.refresh(layout=True)
+        self._index = -1  # force the announcement
+        self.select_index(len(self._coins) - 1)
+        return True
+
+    def remove_selected(self) -> str | None:
+        """Remove the selected coin and select its neighbour; returns the removed coin."""
+        if not self._coins:
+            return None
+        coin = self._coins.pop(self._index)
+        self._index = min(self._index, max(0, len(self._coins) - 1))
+        self.refresh(layout=True)
+        self.rebuild()
+        if self._coins:
+            self.post_message(self.CoinSelected(self._coins[self._index]))
+        return coin
+
+    # ------------------------------------------------------------------ rows
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        """One header line plus one line per coin (at least one, for the empty message)."""
+        return 1 + max(1, len(self._coins))
+
+    def rebuild(self) -> None:
+        """Rebuild every row from the store (cheap: a handful of coins)."""
+        width = self.inner_width
+        if width <= 0:
+            return
+        cols = fit_columns(COLUMNS, width)
+        rows: list[Row] = [header_row(cols, width)]
+        if not self._coins:
+            rows.append(((" no coins: press a to add one".ljust(width), "pane--muted"),))
+        trend_width = next((c.width for c in cols if c.key == "trend"), 0)
+        # Scroll so the selected coin stays visible on a short pane.
+        room = max(1, self.inner_height - 1)
+        if self._index < self._top:
+            self._top = self._index
+        elif self._index >= self._top + room:
+            self._top = self._index - room + 1
+        self._top = max(0, min(self._top, max(0, len(self._coins) - room)))
+        for i in range(self._top, min(len(self._coins), self._top + room)):
+            coin = self._coins[i]
+            cells = self._cells(coin, trend_width)
+            fill = "pane--sel" if i == self._index else ""
+            if fill:
+                cells["mark"] = ("▶", "pane--accent")
+            rows.append(layout_row(cols, cells, width, fill=fill))
+        self.set_rows(rows)
+
+    def _cells(self, coin: str, trend_width: int) -> dict[str, Cell]:
+        store = self.store
+        ctx = store.ctx(coin)
+        mid_s = store.mid(coin)
+        if mid_s is None and ctx is not None:
+            mid_s = ctx.midPx or ctx.markPx
+        mid = try_dec(mid_s)
+
+        # Sticky precision per coin, so a mid half a tick off does not make the column jitter.
+        if mid_s is not None:
+            places = max(price_decimals(mid_s), decimals_of(mid_s), self._decimals.get(coin, 0))
+            self._decimals[coin] = min(places, 8)
+        mid_style = ""
+        if mid is not None:
+            prev = self._last_mid.get(coin)
+            if prev is not None and mid != prev:
+                self._direction[coin] = "pane--up" if mid > prev else "pane--down"
+            self._last_mid[coin] = mid
+            mid_style = self._direction.get(coin, "")
+
+        cells: dict[str, Cell] = {
+            "coin": (coin, "pane--strong"),
+            "mid": (fmt_px(mid_s, self._decimals.get(coin)), mid_style),
+        }
+        chg = fund = ann = oi = DASH
+        chg_style = fund_style = ""
+        if ctx is not None:
+            prev_day = try_dec(ctx.prevDayPx)
+            if mid is not None and prev_day:
+                change = float((mid - prev_day) / prev_day * 100)
+                chg = fmt_pct(change)
+                chg_style = "pane--up" if change > 0 else "pane--down" if change < 0 else ""
+            rate = try_dec(ctx.funding)
+            if rate is not None:
+                fund = fmt_pct(float(rate * 100), 4, sign=False)
+                ann = fmt_pct(float(rate * 100 * HOURS_PER_YEAR), 1, sign=False)
+                fund_style = "pane--down" if rate < 0 else ""
+            oi_size, mark = try_dec(ctx.openInterest), try_dec(ctx.markPx)
+            if oi_size is not None and mark is not None:
+                oi = fmt_compact(oi_size * mark)
+        cells["chg"] = (chg, chg_style)
+        cells["fund"] = (fund, fund_style)
+        cells["ann"] = (ann, fund_style)
+        cells["oi"] = (oi, "")
+        if trend_width:
+            cells["trend"] = (sparkline(store.mid_history(coin), trend_width), "pane--accent")
+        return cells

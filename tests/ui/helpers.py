@@ -1,0 +1,253 @@
+"""Deterministic data for the UI tests: a hand-driven clock and a store filled with
+hand-made exchange messages (decoded exactly as the websocket feed would decode them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from hlmon.config import Settings
+from hlmon.protocol.messages import KnownMsg, Message
+from hlmon.state import ConnState, Source, Store
+
+USER = "0x8a31c0ffee00000000000000000000000000f02c"
+T0 = 1_790_000_000.0
+"""2026-09-21 14:13:20 UTC: the fixed wall clock of every UI test."""
+T0_MS = int(T0 * 1000)
+COINS = ("BTC", "ETH", "SOL", "LTC", "AAVE", "HYPE")
+
+
+class FakeClock:
+    """A wall clock that only moves when told to."""
+
+    def __init__(self, start: float = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+def msg(channel: str, data: Any = None) -> Message:
+    """A frame struct from JSON-like data, exactly as ``decode`` would build it."""
+    frame: dict[str, Any] = {"channel": channel}
+    if data is not None:
+        frame["data"] = data
+    return msgspec.json.decode(msgspec.json.encode(frame), type=KnownMsg)
+
+
+def settings(**kw: Any) -> Settings:
+    """Settings for tests: the demo address, the default watchlist."""
+    base: dict[str, Any] = {"address": USER, "watchlist": COINS, "fps": 10.0}
+    base.update(kw)
+    return Settings(**base)
+
+
+MID_PATHS: dict[str, list[str]] = {
+    "BTC": ["104100.0", "104180.5", "104230.0", "104305.0", "104390.5", "104412.5"],
+    "ETH": ["3712.4", "3705.1", "3701.0", "3696.35", "3690.2", "3688.25"],
+    "SOL": ["200.61", "200.88", "201.02", "201.31", "201.42", "201.555"],
+    "LTC": ["96.05", "96.08", "96.1", "96.11", "96.1", "96.12"],
+    "AAVE": ["290.1", "289.7", "289.2", "288.6", "288.3", "287.9"],
+    "HYPE": ["37.12", "37.41", "37.77", "38.05", "38.3", "38.412"],
+}
+
+CTX: dict[str, dict[str, str]] = {
+    "BTC": {"funding": "0.0000125", "openInterest": "29120.5", "prevDayPx": "102870.0",
+            "markPx": "104413.0"},
+    "ETH": {"funding": "-0.0000031", "openInterest": "550210.2", "prevDayPx": "3787.0",
+            "markPx": "3688.2"},
+    "SOL": {"funding": "0.00001", "openInterest": "2044210.0", "prevDayPx": "200.71",
+            "markPx": "201.55"},
+    "LTC": {"funding": "0.000008", "openInterest": "917652.0", "prevDayPx": "96.02",
+            "markPx": "96.12"},
+    "AAVE": {"funding": "0.000011", "openInterest": "418230.1", "prevDayPx": "290.37",
+             "markPx": "287.9"},
+    "HYPE": {"funding": "0.000021", "openInterest": "31502210.0", "prevDayPx": "37.22",
+             "markPx": "38.41"},
+}  # fmt: skip
+
+
+def ctx_msg(coin: str) -> Message:
+    c = CTX[coin]
+    return msg(
+        "activeAssetCtx",
+        {
+            "coin": coin,
+            "ctx": {**c, "dayNtlVlm": "1000000.0", "oraclePx": c["markPx"], "premium": "0.0001"},
+        },
+    )
+
+
+def book_msg(coin: str = "BTC", mid: float = 104412.5, tick: float = 1.0, levels: int = 20,
+             t_ms: int = T0_MS - 200) -> Message:  # fmt: skip
+    bids, asks = [], []
+    for i in range(levels):
+        sz_b = f"{0.25 + ((i * 7919) % 13) * 0.31711:.5f}"
+        sz_a = f"{0.12 + ((i * 104729) % 11) * 0.41237:.5f}"
+        bids.append({"px": f"{mid - tick / 2 - i * tick:.1f}", "sz": sz_b, "n": 1 + i % 4})
+        asks.append({"px": f"{mid + tick / 2 + i * tick:.1f}", "sz": sz_a, "n": 1 + i % 3})
+    return msg("l2Book", {"coin": coin, "time": t_ms, "levels": [bids, asks]})
+
+
+def trades_msg(coin: str = "BTC", n: int = 30, t_ms: int = T0_MS - 100) -> Message:
+    data = []
+    for i in range(n):
+        side = "B" if (i * 37) % 5 < 3 else "A"
+        px = 104412.0 + ((i * 13) % 7) - 3
+        data.append(
+            {"coin": coin, "side": side, "px": f"{px:.1f}", "sz": f"{0.001 + (i % 9) * 0.0137:.5f}",
+             "time": t_ms - (n - i) * 1700, "tid": 1000 + i, "hash": "0x00"}
+        )  # fmt: skip
+    return msg("trades", data)
+
+
+def clearinghouse_msg(user: str = USER) -> Message:
+    def pos(coin: str, szi: str, entry: str, value: str, upnl: str, roe: str, liq: str,
+            lev_type: str, lev: int, margin: str) -> dict[str, Any]:  # fmt: skip
+        return {
+            "type": "oneWay",
+            "position": {
+                "coin": coin, "szi": szi, "leverage": {"type": lev_type, "value": lev},
+                "entryPx": entry, "positionValue": value, "unrealizedPnl": upnl,
+                "returnOnEquity": roe, "liquidationPx": liq, "marginUsed": margin,
+            },
+        }  # fmt: skip
+
+    summary = {"accountValue": "18204.77", "totalNtlPos": "49342.6", "totalRawUsd": "-31137.8",
+               "totalMarginUsed": "2202.78"}  # fmt: skip
+    return msg(
+        "clearinghouseState",
+        {
+            "user": user,
+            "clearinghouseState": {
+                "marginSummary": summary,
+                "crossMarginSummary": summary,
+                "crossMaintenanceMarginUsed": "581.3",
+                "withdrawable": "14870.02",
+                "assetPositions": [
+                    pos("BTC", "0.4", "102110.0", "41765.2", "921.2", "0.451", "81020.5",
+                        "cross", 20, "2088.26"),
+                    pos("ETH", "-2.0", "3735.3", "7376.4", "94.2", "0.252", "3950.0",
+                        "isolated", 10, "737.64"),
+                    pos("HYPE", "120.0", "37.9", "4609.2", "61.44", "0.27", "37.1",
+                        "cross", 5, "921.84"),
+                ],
+                "time": T0_MS - 2100,
+            },
+        },
+    )  # fmt: skip
+
+
+def orders_msg(user: str = USER) -> Message:
+    def order(oid: int, coin: str, side: str, px: str, sz: str, orig: str, ro: bool = False,
+              kind: str = "Limit") -> dict[str, Any]:  # fmt: skip
+        return {"coin": coin, "side": side, "limitPx": px, "sz": sz, "oid": oid,
+                "timestamp": T0_MS - (oid % 1000) * 1000, "origSz": orig, "orderType": kind,
+                "reduceOnly": ro, "tif": "Gtc"}  # fmt: skip
+
+    return msg(
+        "openOrders",
+        {
+            "user": user,
+            "orders": [
+                order(88123401, "BTC", "B", "103000.0", "0.05", "0.05"),
+                order(88123455, "ETH", "A", "3800.0", "1.0", "1.5", ro=True),
+                order(88123502, "SOL", "B", "195.5", "10.0", "10.0"),
+            ],
+        },
+    )
+
+
+def fills_msg(user: str = USER) -> Message:
+    def fill(tid: int, coin: str, side: str, px: str, sz: str, d: str, pnl: str, ago: int
+             ) -> dict[str, Any]:  # fmt: skip
+        return {"coin": coin, "px": px, "sz": sz, "side": side, "time": T0_MS - ago * 1000,
+                "startPosition": "0.0", "dir": d, "closedPnl": pnl, "hash": "0x00",
+                "oid": 88000000 + tid, "crossed": True, "fee": "0.0412", "tid": tid}  # fmt: skip
+
+    return msg(
+        "userFills",
+        {
+            "user": user,
+            "isSnapshot": True,
+            "fills": [
+                fill(1, "BTC", "B", "102110.0", "0.4", "Open Long", "0.0", 3600),
+                fill(2, "ETH", "A", "3735.3", "2.0", "Open Short", "0.0", 1800),
+                fill(3, "SOL", "A", "201.2", "5.0", "Close Long", "12.35", 60),
+            ],
+        },
+    )
+
+
+def fundings_msg(user: str = USER) -> Message:
+    return msg(
+        "userFundings",
+        {
+            "user": user,
+            "isSnapshot": True,
+            "fundings": [
+                {"time": T0_MS - 3600_000, "coin": "BTC", "usdc": "-0.5221", "szi": "0.4",
+                 "fundingRate": "0.0000125"},
+                {"time": T0_MS - 3600_000, "coin": "ETH", "usdc": "0.0229", "szi": "-2.0",
+                 "fundingRate": "-0.0000031"},
+            ],
+        },
+    )  # fmt: skip
+
+
+def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = COINS) -> Store:
+    """A store as the engine would leave it after a few seconds on a healthy connection.
+
+    Ages are deterministic: the clock is moved between messages so each feed has its own
+    age at ``T0``, like the mockup's status bar.
+    """
+    clock = clock or FakeClock()
+    end = clock.now
+    clock.now = end - 30.0
+    store = Store(clock)
+    store.set_user(USER)
+    store.set_watch(coins)
+    store.set_connection(ConnState.CONNECTING, url="wss://api.hyperliquid.xyz/ws")
+    store.set_connection(ConnState.LIVE, url="wss://api.hyperliquid.xyz/ws")
+    for key in ("mids", "account", "orders", "fills", "fundings", "book:BTC", "trades:BTC",
+                "bbo:BTC", *(f"ctx:{c}" for c in coins)):  # fmt: skip
+        store.expect(key)
+    store.log("reconciled at startup: 3 fills, 3 open orders")
+    store.set_rest_usage(12, 600)
+    clock.now = end - 5.0
+    store.apply(fills_msg())
+    store.apply(fundings_msg())
+    for i in range(len(MID_PATHS["BTC"])):
+        clock.now = end - 5.0 + i * 0.9
+        store.apply(msg("allMids", {"mids": {c: MID_PATHS[c][i] for c in coins}}))
+        store.note_frame("allMids", 300)
+    clock.now = end - 2.1
+    store.apply(clearinghouse_msg())
+    store.apply(orders_msg())
+    clock.now = end - 1.2
+    store.apply(book_msg())
+    for c in coins:
+        store.apply(ctx_msg(c))
+        store.note_frame("activeAssetCtx", 200)
+    clock.now = end - 0.4
+    store.apply(trades_msg())
+    store.apply(
+        msg("bbo", {"coin": "BTC", "time": T0_MS - 100,
+                    "bbo": [{"px": "104412.0", "sz": "0.8", "n": 2},
+                            {"px": "104413.0", "sz": "0.12", "n": 1}]})
+    )  # fmt: skip
+    for _ in range(40):
+        store.note_frame("bbo", 120)
+    clock.now = end
+    store.note_alive()
+    return store
+
+
+def apply_rest(store: Store, message: Message) -> None:
+    """Apply a message as the REST fallback would."""
+    store.apply(message, Source.REST)
