@@ -168,6 +168,17 @@ def fmt_ms_clock(epoch_ms: int | float | None, *, tenths: bool = False) -> str:
     return fmt_clock(epoch_ms / 1000.0, tenths=tenths)
 
 
+def fmt_when(epoch_ms: int | float | None, now_s: float) -> str:
+    """``HH:MM:SS`` for today (local time), ``MM-DD HH:MM`` for older events."""
+    if epoch_ms is None:
+        return DASH
+    t = epoch_ms / 1000.0
+    lt, ln = time.localtime(t), time.localtime(now_s)
+    if (lt.tm_year, lt.tm_yday) == (ln.tm_year, ln.tm_yday):
+        return fmt_clock(t)
+    return f"{lt.tm_mon:02d}-{lt.tm_mday:02d} {lt.tm_hour:02d}:{lt.tm_min:02d}"
+
+
 def short_address(address: str | None) -> str:
     """Shorten ``0x8a31...f02c`` to ``0x8a31…f02c``; a dash when there is no address."""
     if not address:

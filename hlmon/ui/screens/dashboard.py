@@ -206,11 +206,11 @@ class Dashboard(Screen[None]):
             self._update_accounts()
         tables = self.lower.tables
         if "orders" in changes:
-            tables["orders"].set_data(*order_rows(self.store.open_orders()))
+            tables["orders"].set_data(*order_rows(self.store.open_orders(), self.clock()))
         if "fills" in changes:
-            tables["fills"].set_data(*fill_rows(self.store.fills()))
+            tables["fills"].set_data(*fill_rows(self.store.fills(), self.clock()))
         if "fundings" in changes:
-            tables["funding"].set_data(*funding_rows(self.store.fundings()))
+            tables["funding"].set_data(*funding_rows(self.store.fundings(), self.clock()))
         if "log" in changes:
             tables["log"].set_data(*log_rows(self.store.events))
 

@@ -12,11 +12,12 @@ from hlmon.ui.fmt import (
     DASH,
     fmt_clock,
     fmt_money,
-    fmt_ms_clock,
     fmt_num,
     fmt_pct,
     fmt_px,
     fmt_size,
+    fmt_when,
+    price_decimals,
     short_address,
 )
 from hlmon.ui.widgets.lines import Cell, Column
@@ -42,34 +43,37 @@ POSITION_COLUMNS: tuple[Column, ...] = (
 )
 
 ORDER_COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 8, "left", priority=60),
+    Column("time", "time", 14, "left", priority=60),
     Column("coin", "coin", 6, "left", priority=100),
     Column("side", "side", 4, "left", priority=95),
-    Column("type", "type", 10, "left", priority=40),
+    Column("type", "type", 12, "left", priority=40),
     Column("px", "price", 10, "right", priority=90),
     Column("sz", "size", 9, "right", priority=85),
     Column("filled", "filled", 9, "right", priority=30),
     Column("ro", "ro", 2, "left", priority=20),
-    Column("oid", "oid", 11, "right", priority=50, flex=True),
+    Column("oid", "oid", 11, "right", priority=50),
+    Column("_", "", 0, priority=0, flex=True),
 )
 
 FILL_COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 8, "left", priority=80),
+    Column("time", "time", 14, "left", priority=80),
     Column("coin", "coin", 6, "left", priority=100),
     Column("dir", "dir", 11, "left", priority=90),
     Column("px", "price", 10, "right", priority=95),
     Column("sz", "size", 9, "right", priority=85),
     Column("pnl", "closed PnL", 10, "right", priority=60),
     Column("fee", "fee", 8, "right", priority=40),
-    Column("liq", "", 5, "left", priority=30, flex=True),
+    Column("liq", "", 3, "left", priority=30),
+    Column("_", "", 0, priority=0, flex=True),
 )
 
 FUNDING_COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 8, "left", priority=80),
+    Column("time", "time", 14, "left", priority=80),
     Column("coin", "coin", 6, "left", priority=100),
     Column("szi", "size", 10, "right", priority=60),
     Column("rate", "rate/h", 9, "right", priority=70),
-    Column("usdc", "payment", 10, "right", priority=90, flex=True),
+    Column("usdc", "payment", 10, "right", priority=90),
+    Column("_", "", 0, priority=0, flex=True),
 )
 
 LOG_COLUMNS: tuple[Column, ...] = (
@@ -86,7 +90,8 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("upnl", "uPnL", 11, "right", priority=90),
     Column("wd", "withdrawable", 12, "right", priority=40),
     Column("npos", "pos", 3, "right", priority=30),
-    Column("src", "src", 4, "left", priority=20, flex=True),
+    Column("src", "src", 4, "left", priority=20),
+    Column("_", "", 0, priority=0, flex=True),
 )
 
 
@@ -126,14 +131,14 @@ def position_rows(positions: Sequence[PositionView]) -> Rows:
                 "coin": (p.coin, "pane--strong"),
                 "side": (p.side, side_style),
                 "size": (fmt_size(p.size), ""),
-                "entry": (fmt_px(p.entry_px), ""),
+                "entry": (fmt_sig(p.entry_px), ""),
                 "mark": (fmt_px(p.mark_px), ""),
                 "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
                 "roe": (
                     fmt_pct(float(roe), 1) if roe is not None else DASH,
                     signed_style(p.live_roe_pct),
                 ),
-                "liq": (fmt_px(p.liquidation_px), ""),
+                "liq": (fmt_sig(p.liquidation_px), ""),
                 "dist": (
                     f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
                     liq_style(p.liq_distance_pct),
@@ -144,7 +149,12 @@ def position_rows(positions: Sequence[PositionView]) -> Rows:
     return rows, [p.coin for p in positions]
 
 
-def order_rows(orders: Sequence[FrontendOrder]) -> Rows:
+def fmt_sig(px: str | None) -> str:
+    """A derived price (average entry, liquidation) at the exchange's 5 significant figures."""
+    return fmt_px(px, price_decimals(px)) if px is not None else DASH
+
+
+def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
     """Table rows for open orders, keyed by oid."""
     rows: list[dict[str, Cell]] = []
     for o in orders:
@@ -156,7 +166,7 @@ def order_rows(orders: Sequence[FrontendOrder]) -> Rows:
         kind = o.orderType + (" trg" if o.isTrigger else "")
         rows.append(
             {
-                "time": (fmt_ms_clock(o.timestamp), "pane--muted"),
+                "time": (fmt_when(o.timestamp, now), "pane--muted"),
                 "coin": (o.coin, "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
                 "type": (kind, ""),
@@ -170,14 +180,14 @@ def order_rows(orders: Sequence[FrontendOrder]) -> Rows:
     return rows, [o.oid for o in orders]
 
 
-def fill_rows(fills: Sequence[Fill]) -> Rows:
+def fill_rows(fills: Sequence[Fill], now: float) -> Rows:
     """Table rows for fills, newest first, keyed by (tid, oid)."""
     rows: list[dict[str, Cell]] = []
     for f in fills:
         buy = f.side == "B"
         rows.append(
             {
-                "time": (fmt_ms_clock(f.time), "pane--muted"),
+                "time": (fmt_when(f.time, now), "pane--muted"),
                 "coin": (f.coin, "pane--strong"),
                 "dir": (f.dir, "pane--up" if buy else "pane--down"),
                 "px": (fmt_px(f.px), ""),
@@ -190,14 +200,14 @@ def fill_rows(fills: Sequence[Fill]) -> Rows:
     return rows, [(f.tid, f.oid) for f in fills]
 
 
-def funding_rows(fundings: Sequence[Funding]) -> Rows:
+def funding_rows(fundings: Sequence[Funding], now: float) -> Rows:
     """Table rows for funding payments, newest first."""
     rows: list[dict[str, Cell]] = []
     for f in fundings:
         rate = try_dec(f.fundingRate)
         rows.append(
             {
-                "time": (fmt_ms_clock(f.time), "pane--muted"),
+                "time": (fmt_when(f.time, now), "pane--muted"),
                 "coin": (f.coin, "pane--strong"),
                 "szi": (fmt_size(f.szi), ""),
                 "rate": (

@@ -22,6 +22,11 @@ COMPACT_WIDTH = 100
 """Below this many columns the bars use their compact forms."""
 
 FEED_LABELS = {"account": "acct", "fundings": "funding"}
+FEED_PRIORITY = {
+    "mids": 9, "book": 8, "account": 7, "bbo": 6, "orders": 5,
+    "fills": 4, "trades": 3, "ctx": 2, "fundings": 1,
+}  # fmt: skip
+"""Which healthy feeds the status bar keeps longest on a narrow terminal."""
 _BADNESS = {
     FeedState.STALE: 4,
     FeedState.MISSING: 3,
@@ -64,18 +69,20 @@ def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
     return out
 
 
-def feed_cells(label: str, st: FeedStatus) -> tuple[tuple[Cell, ...], int]:
+def feed_cells(kind: str, st: FeedStatus) -> tuple[tuple[Cell, ...], int]:
     """Cells for one feed in the status bar, and its priority (bad news ranks high)."""
+    label = FEED_LABELS.get(kind, kind)
+    rank = FEED_PRIORITY.get(kind, 0)
     if st.state is FeedState.STALE:
-        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} STALE", "pane--bad")), 90
+        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} STALE", "pane--bad")), 80 + rank
     if st.state is FeedState.MISSING:
-        return ((f"{label} ", ""), ("–", "pane--warn")), 40
+        return ((f"{label} ", ""), ("–", "pane--warn")), 40 + rank
     if st.state is FeedState.FALLBACK:
-        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} REST", "pane--warn")), 80
+        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} REST", "pane--warn")), 70 + rank
     if st.state is FeedState.QUIET:
-        return ((f"{label} ", ""), ("quiet", "pane--muted")), 20
+        return ((f"{label} ", ""), ("quiet", "pane--muted")), 10 + rank
     src = " ws" if st.source is Source.WS and label in ("acct", "orders") else ""
-    return ((f"{label} ", ""), (f"{fmt_age(st.age_s)}{src}", "")), 30
+    return ((f"{label} ", ""), (f"{fmt_age(st.age_s)}{src}", "")), 20 + rank
 
 
 class StatusBar(LinePane):
@@ -131,7 +138,7 @@ class StatusBar(LinePane):
                 if st.state in (FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING)
             ]
             for kind, st in bad:
-                cells, prio = feed_cells(FEED_LABELS.get(kind, kind), st)
+                cells, prio = feed_cells(kind, st)
                 parts.append((prio, cells))
             live = [
                 st.age_s
@@ -142,7 +149,7 @@ class StatusBar(LinePane):
                 parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
         else:
             for kind, st in kinds.items():
-                cells, prio = feed_cells(FEED_LABELS.get(kind, kind), st)
+                cells, prio = feed_cells(kind, st)
                 parts.append((prio, cells))
         if store.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))

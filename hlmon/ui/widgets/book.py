@@ -124,15 +124,9 @@ class BookView(LinePane):
         return max(max(price_decimals(p), decimals_of(p)) for p in prices)
 
     def _spread_row(self, levels: tuple[list[Level], list[Level]], places: int, width: int) -> Row:
-        """``spread 1.0 (0.10 bps)  mid 104,412.5``, preferring the fresher bbo feed."""
+        """``spread 1.0 (0.10 bps)   mid 104,412.5`` from the levels on screen."""
         bid_s = levels[0][0].px if levels[0] else None
         ask_s = levels[1][0].px if levels[1] else None
-        bbo = self.store.bbo(self.coin) if self.coin else None
-        book = self.store.book(self.coin) if self.coin else None
-        if bbo is not None and book is not None and bbo.time >= book.time:
-            b, a = bbo.bbo
-            bid_s = b.px if b is not None else bid_s
-            ask_s = a.px if a is not None else ask_s
         bid, ask = try_dec(bid_s), try_dec(ask_s)
         if bid is None or ask is None:
             text = "one-sided book"
