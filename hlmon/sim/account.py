@@ -669,6 +669,21 @@ class DemoAccount:
             self.listener(ev)
         return ev
 
+    def deposit(self, usdc: Decimal | str = "1000") -> dict[str, Any]:
+        """Credit a USDC deposit now (a ``userNonFundingLedgerUpdates`` event)."""
+        amount = Decimal(usdc)
+        self.cash += amount
+        item = {
+            "time": self.market.now,
+            "hash": self._hash(),
+            "delta": {"type": "deposit", "usdc": fmt_exact(amount)},
+        }
+        self.ledger.append(item)
+        ev = AccountEvents(ledger=[item])
+        if self.listener is not None:
+            self.listener(ev)
+        return item
+
     def force_fill(self, coin: str | None = None) -> dict[str, Any] | None:
         """Fill one resting limit order now (on ``coin`` if given); returns the fill or None."""
         ev = AccountEvents()

@@ -338,7 +338,7 @@ class Hub:
     def _state_touched(sub: Subscription, ev: AccountEvents) -> bool:
         """True if a state feed should be re-pushed at once after ``ev``."""
         if sub.type in ("clearinghouseState", "openOrders"):
-            return bool(ev.fills or ev.fundings or ev.order_updates)
+            return bool(ev.fills or ev.fundings or ev.order_updates or ev.ledger)
         if sub.type == "activeAssetData":
             return any(f["coin"] == sub.coin for f in ev.fills)
         return False
