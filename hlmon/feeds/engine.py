@@ -94,6 +94,9 @@ class FeedEngine:
         self._coin_subs: dict[str, list[Subscription]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._mark: Mark | None = None
+        """Store contents when the socket was lost; consumed by the next reconciliation."""
+        self._pending_mark: Mark | None = None
+        """Mark of the reconciliation in progress (kept if a newer outage replaces it)."""
         self._reconcile_task: asyncio.Task[None] | None = None
         self._reconcile_backoff = FullJitterBackoff(1.0, reconcile_retry_cap, self._rng)
         self._started = False
@@ -289,8 +292,6 @@ class FeedEngine:
         self._reconcile_task = asyncio.create_task(
             self._reconcile_until_done(mark, outage), name="reconcile"
         )
-
-    _pending_mark: Mark | None = None
 
     async def _reconcile_until_done(self, mark: Mark | None, outage: float | None) -> None:
         assert self.reconciler is not None

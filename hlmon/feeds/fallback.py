@@ -191,6 +191,7 @@ class FallbackPoller:
 
     def step(self) -> None:
         """One scheduling round: switch on/off, start the polls that are due."""
+        self._client.report_usage()
         needed, held = self.needed()
         store = self._store
         if (needed or held) and not self.active:

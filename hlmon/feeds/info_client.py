@@ -147,6 +147,11 @@ class InfoClient:
             await self._sleep(wait)
             waited += wait
 
+    def report_usage(self) -> None:
+        """Push the current window's usage to the store (the window slides without requests,
+        so a poller calls this on its tick to keep the status bar honest)."""
+        self._report()
+
     def _report(self) -> None:
         if self._usage is not None:
             self._usage.set_rest_usage(self.budget.used(), self.budget.budget)

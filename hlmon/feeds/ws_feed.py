@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -127,8 +128,8 @@ class FeedStats:
     """Connections the heartbeat declared dead."""
     last_dead_reason: str | None = None
     unacked_logged: int = 0
-    delays: list[float] = field(default_factory=list)
-    """Every backoff delay slept, in order."""
+    delays: deque[float] = field(default_factory=lambda: deque(maxlen=100))
+    """The last 100 backoff delays slept, in order (bounded: the feed runs for weeks)."""
 
 
 LiveCallback = Callable[[float | None], None]

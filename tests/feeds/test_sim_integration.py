@@ -213,6 +213,28 @@ class TestOutage:
         await wait(lambda: store.book("ETH") is not None and store.book("ETH").fast, 5)
 
 
+class TestRestOnly:
+    async def test_websocket_disabled_polls_everything_over_rest(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """use_websocket=False: connection 'down', every REST-servable feed kept by the
+        fallback at once (no grace), coin switches followed."""
+        engine = await engines(settings_for(sim, use_websocket=False))
+        store = engine.store
+        assert store.connection.state is ConnState.DOWN
+        await wait(
+            lambda: all(
+                store.feed_status(k).state is FeedState.FALLBACK
+                for k in ("mids", "book:BTC", "account", "orders", "fills")
+            ),
+            3,
+        )
+        engine.select_coin("ETH")
+        await wait(lambda: store.book("ETH") is not None, 4)
+        assert store.source_of("book:ETH") is Source.REST
+        assert store.rest_weight_used > 0 and store.rest_budget == 600
+
+
 class TestInfoAgainstSim:
     async def test_429_and_500_retried_then_ok(self, sim: SimServer) -> None:
         client = InfoClient(sim.url, budget=600, backoff_initial=0.01, backoff_cap=0.05)
