@@ -74,6 +74,15 @@ class WsClient:
     async def unsubscribe(self, sub: dict[str, Any]) -> None:
         await self.send({"method": "unsubscribe", "subscription": sub})
 
+    async def read(self, within: float = 5.0) -> tuple[str, dict[str, Any] | None]:
+        """The next raw frame, whatever it is (parsed as JSON when it parses)."""
+        raw = await asyncio.wait_for(self.ws.recv(), within)
+        text = raw if isinstance(raw, str) else raw.decode()
+        try:
+            return text, json.loads(text)
+        except ValueError:
+            return text, None
+
     async def _read(self, within: float) -> tuple[str, dict[str, Any]]:
         raw = await asyncio.wait_for(self.ws.recv(), within)
         text = raw if isinstance(raw, str) else raw.decode()
@@ -96,7 +105,10 @@ class WsClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError("timed out waiting for a matching frame")
-            await self._read(left)
+            try:
+                await self._read(left)
+            except TimeoutError:
+                raise AssertionError("timed out waiting for a matching frame") from None
 
     async def channel(self, name: str, within: float = 5.0) -> tuple[str, dict[str, Any]]:
         """The next frame on channel ``name``."""

@@ -1,0 +1,88 @@
+"""Exchange-like limits: connections, new connections, subscriptions, users, REST weight."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from hlmon.sim import SimLimits
+
+from .support import make_sim, wait_until
+
+
+async def test_concurrent_connection_limit() -> None:
+    """Past max_connections the upgrade is refused with HTTP 429; a freed slot is reusable."""
+    async with make_sim(limits=SimLimits(max_connections=2)) as sim:
+        a = await connect(sim.ws_url)
+        b = await connect(sim.ws_url)
+        with pytest.raises(InvalidStatus) as info:
+            await connect(sim.ws_url)
+        assert info.value.response.status_code == 429
+        await a.close()
+        await wait_until(lambda: len(sim.connections) == 1, what="slot released")
+        c = await connect(sim.ws_url)
+        await b.close()
+        await c.close()
+
+
+async def test_new_connections_per_minute() -> None:
+    """More than new_connections_per_minute connects in the window are refused."""
+    async with make_sim(limits=SimLimits(new_connections_per_minute=3)) as sim:
+        for _ in range(3):
+            ws = await connect(sim.ws_url)
+            await ws.close()
+        with pytest.raises(InvalidStatus) as info:
+            await connect(sim.ws_url)
+        assert info.value.response.status_code == 429
+
+
+async def test_subscription_and_user_limits(open_ws: Any) -> None:
+    """Subscriptions past the cap and users past the cap are refused with error frames."""
+    async with make_sim(limits=SimLimits(max_subscriptions=3, max_users=2)) as sim:
+        ws = await open_ws(sim)
+        users = ["0x" + f"{i:02x}" * 20 for i in range(3)]
+        await ws.subscribe({"type": "userFills", "user": users[0]})
+        await ws.subscribe({"type": "userFundings", "user": users[1]})
+        await ws.subscribe({"type": "webData3", "user": users[2]})
+        _, err = await ws.channel("error")
+        assert err["data"] == "Cannot track more than 2 total users."
+        await ws.subscribe({"type": "bbo", "coin": "BTC"})
+        await ws.subscribe({"type": "bbo", "coin": "ETH"})
+        _, err = await ws.channel("error")
+        assert err["data"] == "Cannot track more than 3 total subscriptions."
+        acks = [m for _, m in ws.log if m["channel"] == "subscriptionResponse"]
+        assert len(acks) == 3
+
+
+async def test_rest_weight_budget() -> None:
+    """REST weight is counted per client with the real weights; past the budget: HTTP 429."""
+    sim = make_sim(limits=SimLimits(rest_weight_per_minute=45))
+    async with sim, httpx.AsyncClient(base_url=sim.url, timeout=5) as client:
+        codes = []
+        for body in [
+            {"type": "meta"},
+            {"type": "meta"},
+            {"type": "allMids"},
+            {"type": "l2Book", "coin": "BTC"},
+            {"type": "allMids"},
+            {"type": "exchangeStatus"},
+        ]:
+            codes.append((await client.post("/info", json=body)).status_code)
+        # 20 + 20 + 2 = 42; l2Book (2) would make 44 <= 45; the next 2 exceeds.
+        assert codes == [200, 200, 200, 200, 429, 429]
+
+
+async def test_slow_socket_is_dropped() -> None:
+    """A connection whose send backlog passes send_queue_max is dropped."""
+    async with make_sim(limits=SimLimits(send_queue_max=5)) as sim:
+        ws = await connect(sim.ws_url, close_timeout=1)
+        await wait_until(lambda: len(sim.connections) == 1)
+        sim.faults.send_malformed(50)
+        with pytest.raises(ConnectionClosed):
+            for _ in range(100):
+                await ws.recv()
+        await wait_until(lambda: not sim.connections, what="connection dropped")
