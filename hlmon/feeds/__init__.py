@@ -1,1 +1,33 @@
-"""hlmon.feeds."""
+"""hlmon.feeds: all network I/O (asyncio only, never Textual).
+
+- ``engine.FeedEngine``: the one object the app talks to; ties everything below to a Store.
+- ``ws_feed.WsFeed``: one websocket, heartbeat, full-jitter reconnects, resubscribe-all.
+- ``info_client.InfoClient``: budgeted, retrying ``POST /info`` client and its typed errors.
+- ``fallback.FallbackPoller``: REST polling for feeds the websocket is not keeping fresh.
+- ``reconcile.Reconciler``: account/orders/fills over REST after every reconnect.
+- ``backoff`` / ``weight_budget``: the pure pacing rules (unit-tested without sockets).
+"""
+
+from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.info_client import (
+    BadResponse,
+    BudgetExhausted,
+    InfoClient,
+    InfoError,
+    InfoTimeout,
+    InfoUnavailable,
+    RateLimited,
+    ServerError,
+)
+
+__all__ = [
+    "BadResponse",
+    "BudgetExhausted",
+    "FeedEngine",
+    "InfoClient",
+    "InfoError",
+    "InfoTimeout",
+    "InfoUnavailable",
+    "RateLimited",
+    "ServerError",
+]

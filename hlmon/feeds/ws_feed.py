@@ -324,7 +324,12 @@ class WsFeed:
                 self._ping_sent_at = None
             elif isinstance(msg, SubscriptionResponseMsg):
                 self._match_ack(msg)
-            store.apply(msg, Source.WS)
+            try:
+                store.apply(msg, Source.WS)
+            except Exception as exc:
+                # A bug in applying one frame must cost that frame, not the connection (a
+                # reconnect would just replay the snapshot that triggers it).
+                store.note_rejected(f"could not apply {_channel_of(msg)} frame: {exc!r}", "")
 
     def _match_ack(self, msg: SubscriptionResponseMsg) -> None:
         if msg.data.method != "subscribe":
@@ -351,7 +356,13 @@ class WsFeed:
             if now >= next_ping:
                 if self._ping_sent_at is None:
                     self._ping_sent_at = now
-                await ws.send(PING_FRAME)
+                try:
+                    # A peer that stopped reading can make even a tiny send wait for buffer
+                    # space; that must not silence the watchdog.
+                    async with asyncio.timeout(t.pong_timeout):
+                        await ws.send(PING_FRAME)
+                except TimeoutError:
+                    raise SocketDead(f"ping not sent within {t.pong_timeout:g} s") from None
                 next_ping = now + t.ping_interval
             self._log_unacked(now)
             deadlines = [next_ping, self._last_frame + t.silence_timeout]
