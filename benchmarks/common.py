@@ -1,0 +1,197 @@
+"""Shared helpers for the benchmarks: /proc readers (CPU, RSS), medians, machine facts, tables.
+
+Only the standard library: ``benchmarks/sdk_client.py`` runs in another venv and the UI
+benchmark reads other processes, so nothing here imports hlmon or psutil.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "benchmarks"
+RESULTS_DIR = BENCH_DIR / "results"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+# ------------------------------------------------------------------ /proc readers
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` in seconds (threads included), from ``/proc/PID/stat``."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        stat = f.read()
+    # The command name (field 2) may contain spaces: split after its closing parenthesis.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / CLK_TCK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` in MB (10^6 bytes), from ``/proc/PID/statm``."""
+    with open(f"/proc/{pid}/statm", encoding="ascii") as f:
+        resident_pages = int(f.read().split()[1])
+    return resident_pages * PAGE_SIZE / 1e6
+
+
+class CpuMeter:
+    """CPU percent of one core used by a process between ``start()`` and ``stop()``."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._cpu0 = 0.0
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        self._cpu0 = cpu_seconds(self.pid)
+        self._t0 = time.monotonic()
+
+    def stop(self) -> float:
+        """Percent of one core since ``start()``."""
+        cpu = cpu_seconds(self.pid) - self._cpu0
+        return 100.0 * cpu / max(time.monotonic() - self._t0, 1e-9)
+
+
+# ------------------------------------------------------------------ processes
+
+
+def pinned_to(cpu: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins the child to one CPU (None: no pinning, or only one CPU)."""
+    if cpu is None or (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        return None
+
+    def pin() -> None:
+        os.sched_setaffinity(0, {cpu})
+
+    return pin
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds passed; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> None:
+    """Terminate a child we started, then kill it if it does not exit in time."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def median(values: Iterable[float | None]) -> float | None:
+    """Median of the non-None values, or None if there are none."""
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) by nearest rank, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def slope_per_minute(samples: Sequence[tuple[float, float]]) -> float | None:
+    """Least-squares slope of ``(seconds, value)`` samples, per minute."""
+    if len(samples) < 2:
+        return None
+    xs = [t for t, _ in samples]
+    ys = [v for _, v in samples]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    if var == 0:
+        return None
+    return 60.0 * sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var
+
+
+def rnd(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# ------------------------------------------------------------------ machine facts
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, CPU, OS, Python and the versions of the libraries on the measured paths."""
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "versions": {
+            name: _version(name)
+            for name in ("hlmon", "textual", "rich", "websockets", "msgspec", "aiohttp")
+        },
+    }
+
+
+# ------------------------------------------------------------------ output
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 100:
+            return f"{value:.0f}"
+        return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_table(title: str, rows: Sequence[tuple[str, Any, str]]) -> None:
+    """Print ``(name, value, note)`` rows under a title."""
+    print(f"\n{title}")
+    width = max((len(name) for name, _, _ in rows), default=10) + 2
+    print("-" * (width + 14 + 40))
+    for name, value, note in rows:
+        print(f"{name:<{width}}{fmt(value):>14}  {note}")

@@ -1,0 +1,60 @@
+"""Keeps the ingest benchmark harness from rotting: a tiny stream through every local client.
+
+Not a timed assertion: it only checks that each client receives the whole stream and that
+hlmon's feed path applies it without rejecting a frame. The SDK client is not run here (it
+needs its own venv, built by ``make bench``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import ingest
+from benchmarks.blast_server import start, subscriptions
+
+FRAMES = 600
+
+
+@pytest.fixture
+async def blast():
+    srv, corpus = await start(0, seconds=10)
+    port = srv.sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}/{FRAMES}/ws", corpus
+    srv.close()
+    await srv.wait_closed()
+
+
+@pytest.mark.parametrize("kind", ["raw", "json", "decode"])
+async def test_websockets_loops_receive_the_whole_stream(blast, kind):
+    url, corpus = blast
+    result = await ingest._raw_client(kind, url, corpus.address, FRAMES)
+    acks = len(subscriptions(corpus.address))
+    assert result["received"] == FRAMES + acks
+    assert result["seconds"] > 0
+
+
+async def test_aiohttp_loop_receives_the_whole_stream(blast):
+    url, corpus = blast
+    result = await ingest._aiohttp_client(url, corpus.address, FRAMES)
+    assert result["received"] == FRAMES + len(subscriptions(corpus.address))
+
+
+async def test_hlmon_feed_path_applies_every_frame(blast):
+    url, corpus = blast
+    result = await ingest._hlmon_client(url, corpus.address, FRAMES)
+    subs = len(subscriptions(corpus.address))
+    assert result["received"] == FRAMES + subs
+    assert result["rejected"] == 0
+    assert result["acks"] == subs
+    assert result["pending_acks"] == 0
+    assert result["ignored_user_msgs"] == 0
+
+
+def test_corpus_mixes_market_and_account_channels():
+    from benchmarks.blast_server import build_corpus
+
+    mix = build_corpus(10).mix()
+    for channel in ("bbo", "trades", "l2Book", "allMids", "activeAssetCtx"):
+        assert mix.get(channel), channel
+    for channel in ("clearinghouseState", "openOrders", "userFills"):
+        assert mix.get(channel), channel
