@@ -118,9 +118,47 @@ class StatusBar(LinePane):
             return (("◌ CONNECTING", "pane--warn"),)
         text = f"◌ RECONN {conn.attempt}" if compact else f"◌ RECONNECTING {conn.attempt}"
         if conn.next_retry_at is not None:
-            wait = max(0.0, conn.next_retry_at - self.clock())
-            text += f" ({wait:.1f}s)" if compact else f" (next {wait:.1f} s)"
+            wait = conn.next_retry_at - self.clock()
+            if wait <= 0:
+                text += " (now)" if compact else " (retrying)"
+            else:
+                text += f" ({wait:.1f}s)" if compact else f" (next {wait:.1f} s)"
         return ((text, "pane--warn"),)
+
+    @staticmethod
+    def feed_parts(kinds: dict[str, FeedStatus], room: int, compact: bool) -> list[Part]:
+        """Status parts for the feeds: one per feed when they fit in ``room`` cells, else
+        bad news grouped (``STALE 18s: mids book``, ``REST: acct``) so none is dropped."""
+        bad = (FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING)
+        chosen = {k: st for k, st in kinds.items() if st.state in bad} if compact else kinds
+        parts = [(prio, cells) for cells, prio in (feed_cells(k, st) for k, st in chosen.items())]
+        bad_parts = [p for p in parts if p[0] >= 40]
+        needed = sum(len(t) + 3 for _, cells in bad_parts for t, _ in cells)
+        if needed > room:
+            parts = [p for p in parts if p[0] < 40]
+            for state, label, style, prio in (
+                (FeedState.STALE, "STALE", "pane--bad", 99),
+                (FeedState.FALLBACK, "REST", "pane--warn", 98),
+                (FeedState.MISSING, "waiting", "pane--warn", 60),
+            ):
+                group = [(k, st) for k, st in kinds.items() if st.state is state]
+                if not group:
+                    continue
+                names = " ".join(FEED_LABELS.get(k, k) for k, _ in group)
+                ages = [st.age_s for _, st in group if st.age_s is not None]
+                head = (
+                    f"{label} {fmt_age(max(ages))}" if ages and state is FeedState.STALE else label
+                )
+                parts.append((prio, ((f"{head}:", style), (f" {names}", ""))))
+        if compact:
+            live = [
+                st.age_s
+                for kind, st in kinds.items()
+                if kind in PERIODIC_FEEDS and st.state is FeedState.LIVE and st.age_s is not None
+            ]
+            if live and not chosen:
+                parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
+        return parts
 
     def rebuild(self) -> None:
         """Recompute the line from the store."""
@@ -131,26 +169,7 @@ class StatusBar(LinePane):
         compact = width < COMPACT_WIDTH
         parts: list[Part] = [(100, self.connection_cells(compact))]
         kinds = worst_by_kind(store.feed_statuses().values())
-        if compact:
-            bad = [
-                (k, st)
-                for k, st in kinds.items()
-                if st.state in (FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING)
-            ]
-            for kind, st in bad:
-                cells, prio = feed_cells(kind, st)
-                parts.append((prio, cells))
-            live = [
-                st.age_s
-                for kind, st in kinds.items()
-                if kind in PERIODIC_FEEDS and st.state is FeedState.LIVE and st.age_s is not None
-            ]
-            if live and not bad:
-                parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
-        else:
-            for kind, st in kinds.items():
-                cells, prio = feed_cells(kind, st)
-                parts.append((prio, cells))
+        parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
         if store.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))
         if store.rest_budget:

@@ -1,0 +1,415 @@
+"""Pilot tests of the dashboard: keys, selection, watchlist edits, tabs, layout, themes, help,
+copying, and the status bar and panels following the store's connection and freshness."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from hlmon.state import ConnState, Store
+from hlmon.ui.app import THEMES, HlmonApp, build_app
+from hlmon.ui.screens.help import HelpScreen
+from hlmon.ui.screens.prompts import AddCoinScreen
+
+from .conftest import RecordingEngine
+from .helpers import (
+    T0_MS,
+    USER,
+    FakeClock,
+    book_msg,
+    clearinghouse_msg,
+    msg,
+    populated_store,
+    settings,
+)
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot: Pilot[int], cond: Callable[[], bool], limit: float = 5.0) -> None:
+    """Let the app run until ``cond()`` holds (never a fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)
+
+
+def status_text(app: HlmonApp) -> str:
+    return app.dashboard.status.text_lines[0]
+
+
+class TestLayout:
+    async def test_every_panel_has_data_at_120x40(self, app: HlmonApp) -> None:
+        """Header, watchlist, book, tape, positions, orders and status all show the store."""
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            d = app.dashboard
+            assert "0x8a31…f02c" in d.header.text_lines[0]
+            assert "18,204.77" in d.header.text_lines[0]
+            assert "14:13:20" in d.header.text_lines[0]
+            wl = "\n".join(d.watchlist.text_lines)
+            assert "▶ BTC" in wl and "104,412.5" in wl and "+1.50%" in wl and "3.04B" in wl
+            book = "\n".join(d.book.text_lines)
+            assert "spread 1.0 (0.10 bps)" in book and "104,413.0" in book
+            assert "Trades BTC" in str(d.tape.border_title)
+            assert any("104,41" in line for line in d.tape.text_lines[1:])
+            pos = "\n".join(d.positions.text_lines)
+            assert "LONG" in pos and "SHORT" in pos and "isolated 10x" in pos
+            assert "88123401" in "\n".join(d.lower.tables["orders"].text_lines)
+            assert status_text(app).startswith(" ● LIVE")
+            assert "REST 12/600 w/min" in status_text(app)
+
+    async def test_resize_to_compact_tiny_and_back(self, app: HlmonApp) -> None:
+        """80x24 is compact (book and trades share a column), 60x20 still works, smaller
+        shows only the status line and a note; nothing crashes on the way back."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            assert not d.has_class("-compact")
+            assert d.tape.display and d.book.display
+
+            await pilot.resize_terminal(80, 24)
+            await wait_for(pilot, lambda: d.has_class("-compact"))
+            await pilot.pause()
+            assert d.book.region.width > 0 and d.tape.region.width == 0
+            assert d.positions.region.width == 80
+            await pilot.press("b")
+            await pilot.pause()
+            assert d.tape_alt.region.width > 0 and d.book.region.width == 0
+            assert any("104,41" in line for line in d.tape_alt.text_lines[1:])
+            await pilot.press("b")
+
+            await pilot.resize_terminal(60, 20)
+            await pilot.pause()
+            assert d.has_class("-compact") and not d.has_class("-too-small")
+            assert d.watchlist.region.height > 0 and d.status.region.y == 18
+
+            await pilot.resize_terminal(50, 15)
+            await wait_for(pilot, lambda: d.has_class("-too-small"))
+            await pilot.pause()
+            assert d.watchlist.region.height == 0
+            assert d.query_one("#too-small").region.height > 0
+            assert d.status.region.height == 1 and d.status.text_lines[0].startswith(" ● LIVE")
+
+            await pilot.resize_terminal(*SIZE)
+            await wait_for(pilot, lambda: not d.has_class("-compact"))
+            await pilot.pause()
+            assert d.book.region.width == 56 and "spread" in "\n".join(d.book.text_lines)
+
+
+class TestKeys:
+    async def test_arrows_and_jk_select_coin_and_book_and_tape_follow(
+        self, app_with_engine: HlmonApp, engine: RecordingEngine
+    ) -> None:
+        app = app_with_engine
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await wait_for(pilot, lambda: engine.started)
+            await pilot.press("down")
+            await wait_for(pilot, lambda: ("ETH",) in engine.named("select_coin"))
+            assert d.watchlist.selected == "ETH"
+            assert d.book.coin == "ETH" and d.tape.coin == "ETH"
+            assert "waiting for the ETH book" in "\n".join(d.book.text_lines)
+            assert "Book ETH" in str(d.book.border_title)
+            assert "Trades ETH" in str(d.tape.border_title)
+            assert any(line.startswith("▶ ETH") for line in d.watchlist.text_lines)
+
+            await pilot.press("j", "j")
+            await pilot.pause()
+            assert d.watchlist.selected == "LTC"
+            await pilot.press("k", "up", "up", "up")  # clamps at the top
+            await pilot.pause()
+            assert d.watchlist.selected == "BTC"
+            assert "spread" in "\n".join(d.book.text_lines)
+            assert engine.named("select_coin")[-1] == ("BTC",)
+
+    async def test_add_coin_prompt(
+        self, app_with_engine: HlmonApp, engine: RecordingEngine
+    ) -> None:
+        """``a`` opens a prompt; the coin is added, selected and subscribed."""
+        app = app_with_engine
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, AddCoinScreen))
+            await pilot.press("!", "enter")  # rejected: stays open
+            await pilot.pause()
+            assert isinstance(app.screen, AddCoinScreen)
+            await pilot.press("backspace", *"doge", "enter")
+            await wait_for(pilot, lambda: app.screen is d)
+            assert d.watchlist.coins[-1] == "DOGE" and d.watchlist.selected == "DOGE"
+            await wait_for(pilot, lambda: ("DOGE",) in engine.named("add_coin"))
+            assert engine.named("select_coin")[-1] == ("DOGE",)
+            assert any(line.startswith("▶ DOGE") for line in d.watchlist.text_lines)
+
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, AddCoinScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is d)
+            assert len(d.watchlist.coins) == 7
+
+    async def test_remove_coin(self, app_with_engine: HlmonApp, engine: RecordingEngine) -> None:
+        app = app_with_engine
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.press("d")
+            await wait_for(pilot, lambda: ("BTC",) in engine.named("remove_coin"))
+            assert "BTC" not in d.watchlist.coins
+            assert d.watchlist.selected == "ETH" and d.book.coin == "ETH"
+            assert not any("BTC" in line for line in d.watchlist.text_lines)
+
+    async def test_remove_every_coin_then_add(self, app: HlmonApp) -> None:
+        """An empty watchlist says how to add a coin; nothing crashes."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.press(*"dddddd")
+            await pilot.pause()
+            assert d.watchlist.coins == []
+            assert "press a to add" in "\n".join(d.watchlist.text_lines)
+            assert "no coin selected" in "\n".join(d.book.text_lines)
+            await pilot.press("down", "f", "g")
+            await pilot.press("a", *"btc", "enter")
+            await wait_for(pilot, lambda: d.watchlist.coins == ["BTC"])
+            await wait_for(pilot, lambda: "spread" in "\n".join(d.book.text_lines))
+
+    async def test_number_keys_switch_lower_tabs(self, app: HlmonApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            lower = app.dashboard.lower
+            expected = {"1": "orders", "2": "fills", "3": "funding", "4": "log", "5": "accounts"}
+            for key, tab in expected.items():
+                await pilot.press(key)
+                await pilot.pause()
+                assert lower.active == tab
+                assert lower.active_table.region.height > 0
+                label = tab.capitalize()
+                assert f"[b reverse] {key} {label} [/" in str(lower.border_title)
+            fills = "\n".join(lower.tables["fills"].text_lines)
+            assert "Close Long" in fills and "+12.35" in fills
+            assert "-0.52" in "\n".join(lower.tables["funding"].text_lines)
+            assert "reconciled at startup" in "\n".join(lower.tables["log"].text_lines)
+            assert "18,204.77" in "\n".join(lower.tables["accounts"].text_lines)
+
+    async def test_fast_book_and_aggregation(
+        self, app_with_engine: HlmonApp, engine: RecordingEngine
+    ) -> None:
+        """``f`` toggles fast/full, ``g`` cycles none,5,4,3,2; both go to the engine."""
+        app = app_with_engine
+        async with app.run_test(size=SIZE) as pilot:
+            book = app.dashboard.book
+            await pilot.press("f")
+            await wait_for(pilot, lambda: engine.named("set_book_mode") == [(True, None)])
+            assert "fast 5" in str(book.border_title)
+            # fast mode shows at most 5 levels per side
+            levels = [line for line in book.text_lines if "104,4" in line and "spread" not in line]
+            assert len(levels) == 10
+            await pilot.press("g", "g", "g", "g", "g")
+            await wait_for(pilot, lambda: len(engine.named("set_book_mode")) == 6)
+            assert [a[1] for a in engine.named("set_book_mode")] == [None, 5, 4, 3, 2, None]
+            await pilot.press("g", "f")
+            await wait_for(pilot, lambda: len(engine.named("set_book_mode")) == 8)
+            assert engine.named("set_book_mode")[-1] == (False, 5)
+            assert "full 20" in str(book.border_title) and "agg 5 sf" in str(book.border_title)
+
+    async def test_theme_cycles(self, app: HlmonApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            assert app.theme == "textual-dark"
+            seen = []
+            for _ in range(3):
+                await pilot.press("t")
+                await pilot.pause()
+                seen.append(app.theme)
+            assert seen == [t for t in THEMES if t in app.available_themes][1:4]
+            assert any("104,412.5" in line for line in app.dashboard.watchlist.text_lines)
+
+    async def test_help_screen_opens_and_closes(self, app: HlmonApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await pilot.press("down")  # dashboard keys do not leak through the modal
+            await pilot.pause()
+            assert app.dashboard.watchlist.selected == "BTC"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.dashboard)
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await pilot.press("q")  # q closes help, it does not quit
+            await wait_for(pilot, lambda: app.screen is app.dashboard)
+            assert app.is_running
+
+    async def test_copy_address_and_focused_order_id(self, app: HlmonApp) -> None:
+        """``y`` copies the address; with the orders table focused, the order id."""
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("y")
+            await pilot.pause()
+            assert app.clipboard == USER
+            await pilot.press("tab")
+            await pilot.pause()
+            orders = app.dashboard.lower.tables["orders"]
+            assert orders.has_focus
+            await pilot.press("down", "y")
+            await pilot.pause()
+            assert app.clipboard == "88123455"
+            # arrows moved the order cursor, not the coin
+            assert app.dashboard.watchlist.selected == "BTC"
+
+    async def test_quit_key(self, app_with_engine: HlmonApp, engine: RecordingEngine) -> None:
+        """``q`` quits and the engine is stopped on the way out."""
+        app = app_with_engine
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: engine.started)
+            await pilot.press("q")
+            await pilot.pause()
+        assert engine.stopped
+
+    async def test_command_palette_lists_main_actions(self, app: HlmonApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            titles = [c.title for c in app.get_system_commands(app.dashboard)]
+            for title in ("Add coin", "Remove coin", "Fast/full book", "Aggregate book",
+                          "Tab 4: Log", "Copy address", "Next theme", "Help", "Quit"):  # fmt: skip
+                assert title in titles
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"fast")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.dashboard.book.fast)
+
+
+class TestFreshness:
+    async def test_status_bar_follows_live_reconnecting_fallback_live(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """The store as the engine drives it: the status line and the panels say so."""
+        app = build_app(settings(), store=store, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            assert status_text(app).startswith(" ● LIVE")
+            assert not d.book.is_stale
+
+            store.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
+            await wait_for(pilot, lambda: "◌ RECONNECTING 3 (next 4.2 s)" in status_text(app))
+
+            clock.advance(18.0)  # nothing arrives: periodic feeds go stale
+            await wait_for(pilot, lambda: d.book.is_stale)
+            assert "STALE 19s" in str(d.book.border_title)
+            assert d.book.has_class("-stale") and d.watchlist.is_stale
+            # six stale feeds do not fit one by one: grouped, none dropped
+            assert "STALE 20s: mids book bbo ctx acct orders" in status_text(app)
+            assert "RECONNECTING 3 (retrying)" in status_text(app)
+            assert "STALE" in d.header.text_lines[0]
+
+            # The fallback takes over: REST-fed values say REST, not STALE.
+            store.set_fallback_active(True)
+            store.apply(book_msg(t_ms=T0_MS + 18_000), source_rest())
+            store.apply(clearinghouse_msg(), source_rest())
+            await wait_for(pilot, lambda: not d.book.is_stale)
+            assert "REST" in str(d.book.border_title)
+            assert "REST" in str(d.positions.border_title)
+            assert "REST: book acct" in status_text(app) and "FALLBACK" in status_text(app)
+            assert "STALE 20s: mids bbo ctx orders" in status_text(app)
+
+            store.set_connection(ConnState.LIVE)
+            store.set_fallback_active(False)
+            store.apply(book_msg(t_ms=T0_MS + 19_000))
+            store.apply(msg("allMids", {"mids": {"BTC": "104420.0"}}))
+            await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE"))
+            await wait_for(pilot, lambda: "REST" not in str(d.book.border_title))
+            assert "reconn 1" in status_text(app)
+            await pilot.press("4")
+            await pilot.pause()
+            log = d.lower.tables["log"].text_lines
+            assert "reconnected to wss://api.hyperliquid.xyz/ws" in log[-1]  # newest at the bottom
+            assert any("WARN  connection lost" in line for line in log)
+
+    async def test_down_state_and_missing_feeds(self, clock: FakeClock) -> None:
+        """A store that never got data: panels wait, the status line says DOWN."""
+        store = Store(clock)
+        store.set_connection(ConnState.DOWN, url="wss://x/ws", error="websocket disabled")
+        store.expect("mids")
+        app = build_app(settings(address=None), store=store, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert status_text(app).startswith(" ✖ DOWN")
+            assert "mids –" in status_text(app)
+            assert "market data only" in app.dashboard.header.text_lines[0]
+            assert "waiting for the BTC book" in "\n".join(app.dashboard.book.text_lines)
+            await pilot.press("y")  # no address: a warning, not a crash
+            await pilot.press("5")
+            await pilot.pause()
+            assert "pass --address" in "\n".join(app.dashboard.lower.active_table.text_lines)
+
+
+def source_rest():  # type: ignore[no-untyped-def]
+    from hlmon.state import Source
+
+    return Source.REST
+
+
+class TestRenderCost:
+    async def test_only_changed_panes_repaint(self, app: HlmonApp, store: Store) -> None:
+        """A burst of trades touches the tape only; the watchlist and book repaint nothing."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause(0.3)
+            wl, book = d.watchlist.lines_painted, d.book.lines_painted
+            frames = d.frames
+            for i in range(5000):
+                store.apply(
+                    msg("trades", [{"coin": "BTC", "side": "B" if i % 2 else "A",
+                                    "px": f"{104400 + i % 20}.0", "sz": "0.01",
+                                    "time": T0_MS + i, "tid": 10_000 + i}])
+                )  # fmt: skip
+            await wait_for(pilot, lambda: d.frames >= frames + 2)
+            await pilot.pause(0.2)
+            assert d.watchlist.lines_painted == wl
+            assert d.book.lines_painted == book
+            # the tape repainted at most its visible lines a few times, not 5000 times
+            assert d.tape.lines_painted < 10 * d.tape.region.height
+
+    async def test_idle_frames_repaint_nothing_but_ages(self, app: HlmonApp) -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause(0.3)
+            before = {p.id: p.lines_painted for p in (d.watchlist, d.book, d.tape, d.positions)}
+            frames = d.frames
+            await wait_for(pilot, lambda: d.frames >= frames + 5)
+            after = {p.id: p.lines_painted for p in (d.watchlist, d.book, d.tape, d.positions)}
+            assert after == before
+
+
+class TestErrors:
+    async def test_engine_start_failure_is_shown(self, store: Store, clock: FakeClock) -> None:
+        """A failing background start is logged and notified, and the app keeps running."""
+        engine = RecordingEngine(fail_start=RuntimeError("boom"))
+        app = build_app(settings(), store=store, clock=clock, engine=engine)  # type: ignore[arg-type]
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: any("boom" in e.text for e in store.events))
+            assert any(n.severity == "error" and "boom" in n.message for n in app._notifications)
+            assert app.is_running
+
+    async def test_engine_refusal_is_shown(self, store: Store, clock: FakeClock) -> None:
+        """The engine rejecting a coin name becomes a notification, not a crash."""
+        engine = RecordingEngine()
+        app = build_app(settings(watchlist=("BTC", "BAD!")), store=store, clock=clock,
+                        engine=engine)  # type: ignore[arg-type]  # fmt: skip
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: engine.started)
+            await pilot.press("down")
+            await wait_for(pilot, lambda: any("invalid coin" in e.text for e in store.events))
+            assert app.is_running
+
+
+async def test_no_color_runs(monkeypatch, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """NO_COLOR: Textual renders monochrome; stale panes still say STALE in their titles."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    store = populated_store(clock)
+    app = build_app(settings(), store=store, clock=clock)
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        clock.advance(30)
+        await wait_for(pilot, lambda: "STALE" in str(app.dashboard.book.border_title))
