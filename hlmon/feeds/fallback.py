@@ -9,8 +9,11 @@ It polls exactly the feeds that need it, and only those it can serve: ``mids`` (
 * the feed is stale (a periodic push stopped on a live socket), or missing well after the
   socket came up, or
 * the poller took it over and the websocket has not delivered it since (its last update still
-  came from REST): this is the hand-back rule, without which a feed would flap between "stale"
-  and "fallback" at its threshold.
+  came from REST). Such a feed is *held*: not polled while its REST data is fresh (the
+  websocket gets its cadence to deliver), polled again just before it would turn stale, and
+  handed back as soon as a websocket update lands. Without this rule a feed would flap
+  between "stale" and "fallback" at its threshold. The fallback switches off when nothing is
+  polled or held.
 
 Cadence per feed (``BASE_INTERVALS``) is stretched automatically so the planned weight stays
 within ``share`` of the budget (reconciliation needs the rest), and a poll refused by the
@@ -45,6 +48,9 @@ PLANNED_WEIGHT: dict[str, int] = {"mids": 2, "book": 2, "account": 2, "orders": 
 
 PERIODIC_KINDS = frozenset(("mids", "book", "account", "orders"))
 """Feeds the websocket re-pushes on a timer (so a hand-back can wait for the next push)."""
+
+HELD_REFRESH = 0.8
+"""A held feed is polled again at this fraction of its stale threshold."""
 
 FILL_MARGIN_MS = 5_000
 """Fills are polled from a little before the newest one held (dedupe absorbs overlap)."""
@@ -164,7 +170,13 @@ class FallbackPoller:
             elif taken and status.source is Source.REST and _kind(key) in PERIODIC_KINDS:
                 # Event feeds (fills) are handed back at once: the resubscribe snapshot and
                 # the reconciliation cover them, and they may not push again for hours.
-                held.append(key)
+                # A held feed the websocket still does not deliver is refreshed just before it
+                # would turn stale, so the screen never flickers to "stale" in between.
+                age = status.age_s or 0.0
+                if age >= HELD_REFRESH * self._store.threshold(key):
+                    poll.append(key)
+                else:
+                    held.append(key)
         return poll, held
 
     def interval(self, key: str, needed: list[str]) -> float:
