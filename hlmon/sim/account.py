@@ -32,6 +32,8 @@ ZERO_HASH = "0x" + "0" * 64
 MAKER_FEE = Decimal("0.00015")
 TAKER_FEE = Decimal("0.00045")
 INITIAL_DEPOSIT = Decimal("100000")
+FUNDING_DELAY_MS = 37
+"""Funding is paid a few ms after the hour, as on the exchange."""
 
 
 @dataclass(slots=True)
@@ -82,6 +84,8 @@ class AccountEvents:
     fundings: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[str] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    trades: list[dict[str, Any]] = field(default_factory=list)
+    """Tape trades made by the demo account's fills (same tid as the fill)."""
 
     def __bool__(self) -> bool:
         return bool(self.fills or self.order_updates or self.fundings or self.ledger)
@@ -123,7 +127,7 @@ class DemoAccount:
         self.listener: Callable[[AccountEvents], None] | None = None
         self._oid = 4_000_000_000 + (seed % 1000) * 1_000_000
         now = market.now
-        self._last_hour = now // HOUR_MS
+        self.funding_due = (now // HOUR_MS + 1) * HOUR_MS + FUNDING_DELAY_MS
         self.next_fill_at = now + self._fill_gap()
         self._build_initial(now)
 
@@ -258,7 +262,9 @@ class DemoAccount:
                 assert st is not None
                 rate = Decimal(fmt_float(self.rng.uniform(-0.00002, 0.00006), 10))
                 usdc = _q(-pos.szi * self._mark(pos.coin) * rate)
-                self.fundings.append(self._funding_dict(hour - h * HOUR_MS + 37, pos, usdc, rate))
+                self.fundings.append(
+                    self._funding_dict(hour - h * HOUR_MS + FUNDING_DELAY_MS, pos, usdc, rate)
+                )
                 pos.cum_all -= usdc
                 pos.cum_open -= usdc
         # Resting limit orders around the market, one with TP/SL children, and position TP/SL.
@@ -661,10 +667,9 @@ class DemoAccount:
         if now >= self.next_fill_at:
             self.next_fill_at = now + self._fill_gap()
             self._force(None, now, ev)
-        hour = now // HOUR_MS
-        if hour != self._last_hour:
-            self._last_hour = hour
-            self._pay_funding(hour * HOUR_MS + 37 if now >= hour * HOUR_MS + 37 else now, ev)
+        if now >= self.funding_due:
+            self._pay_funding(self.funding_due, ev)
+            self.funding_due = (now // HOUR_MS + 1) * HOUR_MS + FUNDING_DELAY_MS
         if ev and self.listener is not None:
             self.listener(ev)
         return ev
@@ -797,7 +802,7 @@ class DemoAccount:
         other = self.rng.choice(self.market.users)
         users = [self.address, other] if order.side == "B" else [other, self.address]
         aggressor = ("A" if order.side == "B" else "B") if not crossed else order.side
-        self.market.record_trade(
+        trade = self.market.record_trade(
             st.spec.index,
             aggressor,
             decimal_to_ticks(px, st.exp),
@@ -806,6 +811,7 @@ class DemoAccount:
             tid,
             hash_hex,
         )
+        ev.trades.append(trade)
         if not order.is_trigger:
             self._replace(order, now, ev)
         return fill

@@ -306,6 +306,11 @@ class Hub:
         demo = self.account.address
         for feed in list(self.feeds.values()):
             sub = feed.sub
+            if sub.type == "trades" and ev.trades:
+                batch = [t for t in ev.trades if t["coin"] == sub.coin]
+                if batch:
+                    self._fan_out(feed, frame("trades", batch))
+                continue
             if sub.user != demo:
                 continue
             kind = sub.type
