@@ -256,7 +256,8 @@ class WsFeed:
             # attempt counts consecutive failures; the delay before attempt n is drawn from
             # uniform(0, min(cap, initial * 2**(n-1))).
             attempt = 1 if lived >= self.timings.stable_after else attempt + 1
-            self._store.log(f"websocket lost: {error}", "warn")
+            # No log line here: the next set_connection carries ``error`` and the store logs
+            # "connection lost: <why>, retry n in x s" once.
 
     async def _serve(self, ws: ClientConnection) -> str:
         """Run one connection until it dies; return why it died."""
@@ -278,10 +279,10 @@ class WsFeed:
             asyncio.create_task(self._heartbeat(ws), name="ws-heartbeat"),
             asyncio.create_task(self._write(ws, self._outbox), name="ws-write"),
         ]
-        if self._on_live is not None:
-            self._on_live(outage)
         reason = "closed"
         try:
+            if self._on_live is not None:
+                self._on_live(outage)
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 exc = task.exception()
@@ -419,6 +420,9 @@ async def _abort(ws: ClientConnection) -> None:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, websockets.ConnectionClosed):
         code = exc.rcvd.code if exc.rcvd is not None else None
-        return f"connection closed (code {code})" if code is not None else "connection lost"
+        if code is None:
+            return "socket dropped without a close frame"
+        reason = f": {exc.rcvd.reason}" if exc.rcvd is not None and exc.rcvd.reason else ""
+        return f"closed by server (code {code}{reason})"
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
