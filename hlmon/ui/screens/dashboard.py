@@ -154,7 +154,7 @@ class Dashboard(Screen[None]):
                 yield self.positions
                 yield self.tape
             yield self.lower
-        yield Static("window too small for hlmon: make it at least 60x20", id="too-small")
+        yield Static(f"window too small\nhlmon needs {MIN_WIDTH}x{MIN_HEIGHT}", id="too-small")
         yield self.status
         yield Footer()
 

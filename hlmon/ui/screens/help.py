@@ -17,7 +17,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
     ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
     ("b", "book / trades (compact layout)"),
-    ("y", "copy the address, or the order id in the orders table (OSC 52)"),
+    ("y", "copy the address (or the focused order's id) via OSC 52"),
     ("t", "next theme"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
@@ -28,9 +28,9 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("● LIVE", "websocket connected and proven alive"),
     ("◌ RECONNECTING n", "attempt n, with the delay before the next try"),
     ("0.4s", "age of a feed's last update"),
-    ("quiet", "event feed with nothing new on a live socket: not a fault"),
+    ("quiet", "event feed, nothing new on a live socket: not a fault"),
     ("18s STALE", "no update past the feed's cadence: data may be wrong"),
-    ("REST", "kept fresh by the REST fallback while the websocket is out"),
+    ("REST", "kept fresh by the REST fallback (websocket out)"),
     ("–", "feed never received yet"),
 )
 
@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        width: 84; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     """

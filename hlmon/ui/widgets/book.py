@@ -65,7 +65,8 @@ class BookView(LinePane):
         when = fmt_ms_clock(book_time, tenths=True) if book_time else DASH
         coin = self.coin or DASH
         if self.inner_width and self.inner_width < 40:
-            self.set_caption(f"Book {coin}  {'fast' if self.fast else 'full'}  agg {agg}")
+            short_agg = "" if self.n_sig_figs is None else f" {self.n_sig_figs}sf"
+            self.set_caption(f"Book {coin} {'fast' if self.fast else 'full'}{short_agg}")
         else:
             self.set_caption(f"Book {coin}  {mode}  agg {agg}  {when}")
 
