@@ -113,6 +113,7 @@ class CandleBook:
         self.paths: dict[int, SyntheticPath] = {}
         self.live: dict[tuple[int, str], LiveCandle] = {}
         self.closed: dict[tuple[int, str], list[LiveCandle]] = {}
+        self._intervals: dict[int, list[str]] = {}
 
     def add_path(self, path: SyntheticPath) -> None:
         """Register a coin's synthetic history."""
@@ -132,11 +133,12 @@ class CandleBook:
         )
         self.live[key] = cur
         self.closed.setdefault(key, [])
+        self._intervals.setdefault(coin, []).append(interval)
         return cur
 
     def tracked_intervals(self, coin: int) -> list[str]:
         """Intervals currently tracked for ``coin``."""
-        return [i for (c, i) in self.live if c == coin]
+        return self._intervals.get(coin, [])
 
     def on_trade(self, coin: int, t: int, px_ticks: int, lots: int) -> list[LiveCandle]:
         """Fold one trade into every tracked candle of the coin; returns the touched candles."""

@@ -119,6 +119,7 @@ class Feed:
     sub: Subscription
     conns: set[Connection] = field(default_factory=set)
     coin_index: int = -1
+    cadence: int = 0
     next_due: int = 0
     last_marker: Any = None
 
@@ -143,7 +144,7 @@ class Hub:
             if sub.coin is not None:
                 st = self.market.coin(sub.coin)
                 feed.coin_index = -1 if st is None else st.spec.index
-            cadence = self._cadence(sub)
+            cadence = feed.cadence = self._cadence(sub)
             feed.next_due = self.market.now + cadence if cadence else 0
             self.feeds[sub.key] = feed
         feed.conns.add(conn)
@@ -292,8 +293,7 @@ class Hub:
                 if idx in trades:
                     self._fan_out(feed, frame("candle", self.payload(sub)))
             elif feed.next_due and now >= feed.next_due:
-                cadence = self._cadence(sub)
-                feed.next_due = max(feed.next_due + cadence, now + 1)
+                feed.next_due = max(feed.next_due + feed.cadence, now + 1)
                 if kind == "l2Book":
                     ver = coins[idx].ver
                     if ver == feed.last_marker:

@@ -300,14 +300,22 @@ class Market:
         return levels
 
     def bbo(self, st: CoinState) -> dict[str, Any]:
-        """The ``bbo`` data object."""
-        book = self.book(st)
-        bids, asks = book["levels"]
-        return {
-            "coin": st.spec.name,
-            "time": self.now,
-            "bbo": [bids[0] if bids else None, asks[0] if asks else None],
-        }
+        """The ``bbo`` data object (the touch of the 20-level book, computed on its own)."""
+        key = (1, None, None)
+        cached = st.book_cache.get(key)
+        if cached is None or cached[0] != st.ver:
+            bids = self._side(st, 0, 1, 1)
+            asks = self._side(st, 1, 1, 1)
+            cached = (
+                st.ver,
+                {
+                    "coin": st.spec.name,
+                    "time": self.now,
+                    "bbo": [bids[0] if bids else None, asks[0] if asks else None],
+                },
+            )
+            st.book_cache[key] = cached
+        return cached[1]
 
     def funding_rate(self, st: CoinState) -> float:
         """Current hourly funding rate of a perp."""

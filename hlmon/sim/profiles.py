@@ -42,7 +42,7 @@ STRESS = Profile(
     all_mids_ms=250,
     ctx_ms=100,
     user_ms=400,
-    market=MarketParams(activity_mult=5.0, trade_mult=4.0, burst_every_ms=2000, burst_trades=5),
+    market=MarketParams(activity_mult=20.0, trade_mult=3.0, burst_every_ms=2000, burst_trades=5),
     account=AccountParams(fill_every_min_s=1.0, fill_every_max_s=3.0),
 )
 PROFILES = {"standard": STANDARD, "stress": STRESS}
