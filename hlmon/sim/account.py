@@ -32,6 +32,8 @@ ZERO_HASH = "0x" + "0" * 64
 MAKER_FEE = Decimal("0.00015")
 TAKER_FEE = Decimal("0.00045")
 INITIAL_DEPOSIT = Decimal("100000")
+MAX_FILLS = 10_000
+"""Fills kept (the exchange serves only the 10 000 most recent)."""
 FUNDING_DELAY_MS = 37
 """Funding is paid a few ms after the hour, as on the exchange."""
 
@@ -785,6 +787,8 @@ class DemoAccount:
         self.cash -= Decimal(fill["fee"])
         self._apply(order.coin, pos, start, delta, new, px)
         self.fills.append(fill)
+        if len(self.fills) > MAX_FILLS + 1000:  # only the most recent fills stay reachable
+            del self.fills[: len(self.fills) - MAX_FILLS]
         ev.fills.append(fill)
         ev.order_updates.append(
             {
@@ -794,6 +798,10 @@ class DemoAccount:
             }
         )
         self.order_status[order.oid] = (self._update_order(order, Decimal(0)), "filled", now)
+        if len(self.order_status) > MAX_FILLS + 1000:
+            for oid in sorted(self.order_status)[: len(self.order_status) - MAX_FILLS]:
+                if oid not in self.orders:
+                    del self.order_status[oid]
         verb = "Bought" if order.side == "B" else "Sold"
         ev.notifications.append(
             f"{'Resting order' if not crossed else order.order_type + ' order'} filled: "

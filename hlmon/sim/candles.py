@@ -1,13 +1,16 @@
 """Candles: a synthetic deterministic past joined to live candles built from simulated trades.
 
 History before the simulator started comes from a smooth pseudo-random price path anchored at
-each coin's start price, so ``candleSnapshot`` can serve any range cheaply. Live candles are
-tracked per (coin, interval) from the first time someone asks for them (``1m`` always).
+each coin's start price, so ``candleSnapshot`` can serve any range cheaply. Since the start, the
+price of every coin at each minute is recorded compactly (one float per coin-minute), and
+candles of untracked intervals are built from those. Exact live candles (OHLCV from trades) are
+tracked per (coin, interval) from the first time someone asks for that pair.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -32,6 +35,8 @@ INTERVAL_MS: dict[str, int] = {
 }
 """Interval lengths; ``1M`` is handled on calendar months, this value is only its nominal size."""
 MAX_CANDLES = 5000
+MAX_MINUTES = 5000
+"""Minute prices kept per coin (the oldest are dropped in chunks)."""
 
 
 def bucket_start(t_ms: int, interval: str) -> int:
@@ -94,7 +99,7 @@ class SyntheticPath:
         ph2 = _noise(self.seed, self.coin_index, 2) * 6.283
         x = (
             self.vol * 1.5 * math.sin(t / (3 * 86_400_000) * 6.283 + ph1)
-            + self.vol * 0.6 * math.sin(t / (7 * 3_600_000) * 6.283 + ph2)
+            + self.vol * 0.15 * math.sin(t / (7 * 3_600_000) * 6.283 + ph2)
             + self.vol * 0.05 * (_noise(self.seed, self.coin_index, t // MINUTE) - 0.5)
         )
         return math.exp(x)
@@ -114,6 +119,50 @@ class CandleBook:
         self.live: dict[tuple[int, str], LiveCandle] = {}
         self.closed: dict[tuple[int, str], list[LiveCandle]] = {}
         self._intervals: dict[int, list[str]] = {}
+        self._minutes: dict[int, array[float]] = {}
+        self._minute0: dict[int, int] = {}
+
+    def record_minute(self, coin: int, minute: int, px: float) -> None:
+        """Record ``px`` as the price of ``coin`` at the start of minute index ``minute``."""
+        arr = self._minutes.get(coin)
+        if arr is None:
+            self._minutes[coin] = array("d", [px])
+            self._minute0[coin] = minute
+            return
+        last = self._minute0[coin] + len(arr) - 1
+        if minute <= last:
+            return
+        fill = arr[-1]
+        for _ in range(minute - last - 1):  # minutes skipped by a coarse advance
+            arr.append(fill)
+        arr.append(px)
+        if len(arr) > MAX_MINUTES + 1000:
+            drop = len(arr) - MAX_MINUTES
+            del arr[:drop]
+            self._minute0[coin] += drop
+
+    def px_at(self, coin: int, t: int) -> float:
+        """Price of ``coin`` at ``t``: recorded minute price, else the synthetic past."""
+        arr = self._minutes.get(coin)
+        if arr is not None:
+            i = t // MINUTE - self._minute0[coin]
+            if 0 <= i < len(arr):
+                return arr[i]
+            if i >= len(arr):
+                return arr[-1]
+        return self.paths[coin].px(t)
+
+    def _range_px(self, coin: int, t: int, nxt: int) -> tuple[float, float] | None:
+        """Max and min recorded minute prices in ``[t, nxt)``, or None if none recorded."""
+        arr = self._minutes.get(coin)
+        if arr is None:
+            return None
+        lo = max(t // MINUTE - self._minute0[coin], 0)
+        hi = min((nxt - 1) // MINUTE - self._minute0[coin] + 1, len(arr))
+        if lo >= hi:
+            return None
+        window = arr[lo:hi]
+        return max(window), min(window)
 
     def add_path(self, path: SyntheticPath) -> None:
         """Register a coin's synthetic history."""
@@ -126,8 +175,7 @@ class CandleBook:
         if cur is not None:
             return cur
         t = bucket_start(now, interval)
-        path = self.paths[coin]
-        o = max(1, round(path.px(max(t, 0)) / 10**exp))
+        o = max(1, round(self.px_at(coin, max(t, 0)) / 10**exp))
         cur = LiveCandle(
             t, bucket_end(t, interval) - 1, o, max(o, mid_ticks), min(o, mid_ticks), mid_ticks, 0, 0
         )
@@ -199,22 +247,34 @@ class CandleBook:
             nxt = bucket_end(t, interval)
             c = known.get(t)
             if c is None:
-                c = self._synthetic(path, coin, t, nxt, exp, lots_per_min)
+                c = self._synthetic(path, coin, t, min(nxt, now), nxt, exp, lots_per_min)
             out.append(candle_dict(c, name, interval, exp, sz_decimals))
             t = nxt
         return out
 
     def _synthetic(
-        self, path: SyntheticPath, coin: int, t: int, nxt: int, exp: int, lots_per_min: float
+        self,
+        path: SyntheticPath,
+        coin: int,
+        t: int,
+        close_at: int,
+        nxt: int,
+        exp: int,
+        lots_per_min: float,
     ) -> LiveCandle:
         scale = 10**exp
-        o = max(1, round(path.px(t) / scale))
-        c = max(1, round(path.px(nxt) / scale))
+        o = max(1, round(self.px_at(coin, t) / scale))
+        c = max(1, round(self.px_at(coin, close_at) / scale))
         minutes = max((nxt - t) // MINUTE, 1)
         wiggle = path.vol * 0.004 * math.sqrt(minutes)
         u1, u2, u3 = (_noise(self.seed, coin, t, k) for k in (11, 12, 13))
-        h = max(o, c) + round(max(o, c) * wiggle * u1)
-        low = max(1, min(o, c) - round(min(o, c) * wiggle * u2))
+        top, bottom = max(o, c), min(o, c)
+        seen = self._range_px(coin, t, nxt)
+        if seen is not None:
+            top = max(top, round(seen[0] / scale))
+            bottom = min(bottom, round(seen[1] / scale))
+        h = top + round(top * wiggle * u1 * 0.3)
+        low = max(1, bottom - round(bottom * wiggle * u2 * 0.3))
         v = max(1, int(lots_per_min * minutes * (0.4 + u3)))
         n = max(1, int(minutes * (3 + 40 * u3)))
         return LiveCandle(t, nxt - 1, o, h, low, c, v, n)

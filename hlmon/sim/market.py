@@ -104,7 +104,7 @@ class Market:
             self.candles.add_path(
                 SyntheticPath(seed, spec.index, px, start_ms, spec.daily_vol, lots_per_min)
             )
-            self.candles.track(spec.index, "1m", start_ms, exp, bid)
+            self.candles.record_minute(spec.index, start_ms // 60_000, px)
             st.prev_day_px = self._prev_day(st, start_ms)
             self.coins.append(st)
 
@@ -153,6 +153,12 @@ class Market:
                     side = "B" if (up if rng.random() < 0.7 else rng.random() < 0.5) else "A"
                     lots = max(1, int(st.base_lots * rng.expovariate(1.0) * 0.2))
                     out.append(self._trade(st, side, st.ask if side == "B" else st.bid, lots))
+        minute = now // 60_000
+        if minute != (now - dt) // 60_000:
+            for st in self.coins:
+                self.candles.record_minute(
+                    st.spec.index, minute, self.mark_ticks(st) * 10.0**st.exp
+                )
         if now // HOUR_MS != (now - dt) // HOUR_MS:
             for st in self.coins:
                 st.prev_day_px = self._prev_day(st, now)
