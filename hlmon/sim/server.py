@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -385,7 +386,10 @@ class SimServer:
         ip = request.remote or "unknown"
         status = self.faults.take_info_status()
         if status is not None:
-            reason = "Too Many Requests" if status == 429 else "Internal Server Error"
+            try:
+                reason = HTTPStatus(status).phrase
+            except ValueError:
+                reason = "Error"
             return web.Response(status=status, text=reason)
         await self.faults.hang()
         if self.faults.latency_s:
