@@ -23,8 +23,11 @@ In-process API::
     sim.tick()                                   # one block at the clock's current time
     sim.force_fill(coin=None)                    # fill one resting demo order now -> fill dict
     sim.account.force_fill(coin=None)            # same, on the DemoAccount
-    sim.truth                                    # Truth(fills, clearinghouse_state,
-                                                 #       open_orders, fundings, time, address)
+    sim.account.deposit("1000")                  # a userNonFundingLedgerUpdates event
+    sim.truth                                    # Truth(address, fills (oldest first, history
+                                                 #   included), clearinghouse_state (REST shape),
+                                                 #   open_orders (frontend shape), fundings, time)
+    sim.connections                              # open websocket connections (set)
     await sim.stop()
     async with SimServer(seed=7) as sim: ...     # starts on 127.0.0.1, random port
 
@@ -45,6 +48,28 @@ Over HTTP (``fault_routes=True`` or ``hlmon sim --faults``): ``POST /_sim/<name>
 object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
 ``/_sim/info_status {"status": 429, "count": 3}``, ``/_sim/force_fill {"coin": "BTC"}``,
 ``/_sim/advance {"seconds": 3600}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
+
+Behaviour worth knowing (see ``/work/shared/protocol/hyperliquid.md`` for the wire rules):
+
+- Demo account ``sim.demo_address``: BTC long cross 20x, ETH short cross 15x, SOL long isolated
+  10x, HYPE short isolated 5x; resting limit orders (one with TP/SL children), position TP/SL
+  trigger orders; ~36 past fills, 24 h of past fundings, two ledger entries. A resting order
+  fills when the book trades through it, and on a schedule (every 10-30 s in ``standard``); a
+  fresh order is then placed near the market. Funding is paid at each hour + 37 ms. Any other
+  valid address is an empty account.
+- Errors (``error`` channel): ``Already subscribed: {...}``, ``Already unsubscribed: {...}``,
+  ``Invalid subscription {...}`` (unknown coin/dex, bad nSigFigs/mantissa, spot activeAssetData),
+  ``Error parsing JSON into valid websocket request: <request>`` (bad JSON/envelope, unknown type,
+  ``webData2``, bad address, bad candle interval, unparseable ``post``).
+- Limits (``SimLimits``, per client IP): too many / too frequent connections -> upgrade refused
+  with HTTP 429; too many subscriptions -> ``Cannot track more than N total subscriptions.``;
+  too many users -> ``Cannot track more than N total users.``; too many inbound messages ->
+  ``Too many messages``; REST (and ws ``post``) weight past the budget -> HTTP 429 (a ``post``
+  gets ``{"type":"error","payload":"429 Too Many Requests"}``). A socket whose send backlog
+  passes ``send_queue_max`` frames is dropped.
+- Idle close (code 1000) after ``idle_timeout`` s without server->client frames; suspended while
+  stalled. Websocket ``action`` posts answer ``{"status":"err","response":"Unable to recover
+  signer."}`` (read-only).
 
 Standalone (the ``hlmon sim`` CLI): ``run_standalone(host, port, seed, profile, faults) -> int``
 blocks, prints ``listening on http://HOST:PORT`` then ``demo address 0x...`` and serves until

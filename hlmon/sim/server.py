@@ -201,10 +201,13 @@ class SimServer:
                 await task
         self._tasks.clear()
         self.faults.clear()
-        for conn in list(self.connections):
-            try:
-                await asyncio.wait_for(conn.close(1001, b"server shutdown"), 0.5)
-            except (TimeoutError, Exception):
+        conns = list(self.connections)
+        results = await asyncio.gather(
+            *(asyncio.wait_for(c.close(1001, b"server shutdown"), 0.5) for c in conns),
+            return_exceptions=True,
+        )
+        for conn, result in zip(conns, results, strict=True):
+            if isinstance(result, BaseException):  # client did not answer the close: drop it
                 conn.abort()
         if self._runner is not None:
             await self._runner.cleanup()
