@@ -117,6 +117,9 @@ class Settings:
     """Heartbeat and reconnect tuning (the ``[websocket]`` table)."""
     demo: bool = False
     """Run against the built-in simulator."""
+    record_path: str | None = None
+    """Record every websocket frame received to this gzip JSON-lines file (``--record``); a
+    command-line option only, not a config-file key."""
 
     @property
     def ws_url(self) -> str:

@@ -71,7 +71,8 @@ def _load(tmp_path: Path, config: Path | None = None, **kwargs: Any) -> Settings
 
 
 def _all_keys() -> set[str]:
-    keys = {f.name for f in dataclasses.fields(Settings)} - {"stale", "websocket"}
+    # record_path is set by the --record flag only, never by a config file.
+    keys = {f.name for f in dataclasses.fields(Settings)} - {"stale", "websocket", "record_path"}
     keys |= {f"stale.{f.name}" for f in dataclasses.fields(StaleThresholds)}
     keys |= {f"websocket.{f.name}" for f in dataclasses.fields(WebsocketSettings)}
     return keys

@@ -5,6 +5,9 @@ The UI (or the headless snapshot) builds one engine, ``await start()``s it and c
 synchronous selectors (``select_coin``, ``set_book_mode``, ``add_coin``, ``remove_coin``) when
 the user acts; those only change subscriptions and expectations, the I/O happens in the
 engine's tasks. ``await stop()`` cancels every task, closes the socket and the HTTP client.
+
+With ``settings.record_path`` (or a ``recorder`` given), every frame the websocket receives is
+recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes the recording.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.fallback import BookParams, FallbackPoller
 from hlmon.feeds.info_client import InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
+from hlmon.feeds.recorder import FrameRecorder, make_header
 from hlmon.feeds.ws_feed import FeedTimings, WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
@@ -42,6 +46,7 @@ class FeedEngine:
         timings: FeedTimings | None = None,
         fallback_down_grace: float = 3.0,
         reconcile_retry_cap: float = 30.0,
+        recorder: FrameRecorder | None = None,
     ) -> None:
         """
         Args:
@@ -53,6 +58,8 @@ class FeedEngine:
             timings: websocket timings; default from ``settings.websocket``.
             fallback_down_grace: seconds the websocket may be down before REST takes over.
             reconcile_retry_cap: cap on the delay between failed reconciliation attempts.
+            recorder: where to record received frames (default: a ``FrameRecorder`` on
+                ``settings.record_path`` when that is set, else no recording).
         """
         self.settings = settings
         self.store = store
@@ -66,6 +73,18 @@ class FeedEngine:
             http_client=http_client,
             rng=self._rng,
         )
+        if recorder is None and settings.record_path:
+            recorder = FrameRecorder(
+                settings.record_path,
+                make_header(
+                    network=settings.network,
+                    api_url=settings.api_url,
+                    address=self.user,
+                    coins=settings.watchlist,
+                ),
+            )
+        self.recorder = recorder
+        """Records every received websocket frame, or None."""
         self.ws: WsFeed | None = None
         if settings.use_websocket:
             self.ws = WsFeed(
@@ -75,6 +94,7 @@ class FeedEngine:
                 rng=self._rng,
                 on_live=self._on_live,
                 on_down=self._on_down,
+                recorder=recorder,
             )
         self.reconciler = (
             Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
@@ -132,6 +152,8 @@ class FeedEngine:
         if self._started:
             return
         self._started = True
+        if self.recorder is not None:
+            self.recorder.start()  # creates the file: an unwritable path fails here, at once
         store = self.store
         store.set_user(self.user)
         store.set_watch(self._watchlist)
@@ -174,6 +196,8 @@ class FeedEngine:
         self._reconcile_task = None
         if self.ws is not None:
             await self.ws.close()
+        if self.recorder is not None:
+            await self.recorder.close()
         await self.info.aclose()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:

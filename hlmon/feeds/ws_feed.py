@@ -14,7 +14,8 @@ Liveness is decided by the application, not by TCP: a ``{"method":"ping"}`` goes
 ``max_new_per_minute`` connections in any rolling minute.
 
 Every received frame goes ``note_alive -> decode -> note_frame -> apply``; a frame that does not
-decode is counted with ``note_rejected`` and the loop carries on.
+decode is counted with ``note_rejected`` and the loop carries on. With a ``recorder`` (see
+``hlmon.feeds.recorder``), each raw frame is first handed to ``recorder.write(raw, time.time())``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +74,12 @@ class FeedStore(Protocol):
         error: str | None = ...,
     ) -> None: ...
     def log(self, text: str, level: str = ...) -> None: ...
+
+
+class FrameSink(Protocol):
+    """Where raw frames go when recording (``hlmon.feeds.recorder.FrameRecorder``)."""
+
+    def write(self, raw: bytes, t: float) -> None: ...
 
 
 class SocketDead(Exception):
@@ -152,8 +160,11 @@ class WsFeed:
         on_live: LiveCallback | None = None,
         on_down: DownCallback | None = None,
         max_size: int = MAX_FRAME_BYTES,
+        recorder: FrameSink | None = None,
     ) -> None:
         self.url = url
+        self.recorder = recorder
+        """Gets every received frame with its wall-clock receive time (must not block)."""
         self._store = store
         self.timings = timings
         self._backoff = FullJitterBackoff(
@@ -308,10 +319,13 @@ class WsFeed:
 
     async def _receive(self, ws: ClientConnection) -> None:
         store = self._store
+        record = self.recorder.write if self.recorder is not None else None
         while True:
             # decode=False: text frames come back as the raw bytes, which msgspec parses
             # directly (no UTF-8 decode into a str first, no copy).
             frame = await ws.recv(decode=False)
+            if record is not None:
+                record(frame, time.time())
             self._last_frame = self._now()
             store.note_alive()
             try:
