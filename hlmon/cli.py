@@ -21,7 +21,14 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from hlmon import __version__
-from hlmon.config import ConfigError, Settings, is_loopback_host, load_settings, redact
+from hlmon.config import (
+    ConfigError,
+    Settings,
+    is_loopback_host,
+    load_settings,
+    parse_coins,
+    redact,
+)
 
 logger = logging.getLogger("hlmon.cli")
 
@@ -104,7 +111,13 @@ def _shared_options(func: F) -> F:
             metavar="URL",
             help="Custom API base URL (https; http only on loopback). Implies a custom network.",
         ),
-        click.option("--address", metavar="ADDR", help="Public 0x address to watch (never a key)."),
+        click.option(
+            "--address",
+            metavar="ADDR",
+            multiple=True,
+            help="Public 0x address to watch (never a key); repeat or comma-separate to watch "
+            "up to 10, the first selected.",
+        ),
         click.option("--coins", metavar="COINS", help='Watchlist, e.g. "BTC,ETH,kPEPE".'),
         click.option("--demo", is_flag=True, help="Run against the built-in simulator."),
         click.option("--no-ws", is_flag=True, help="REST polling only, no websocket."),
@@ -120,16 +133,22 @@ def _merge_shared(group_opts: dict[str, Any], own: dict[str, Any]) -> dict[str, 
     """Options given after the subcommand win over those given before it."""
     merged = dict(group_opts)
     for key, value in own.items():
-        if value is not None and value is not False:
+        # () is a repeatable option (--address) not given after the subcommand.
+        if value is not None and value is not False and value != ():
             merged[key] = value
     return merged
 
 
 def _settings(opts: dict[str, Any]) -> Settings:
+    given = opts.get("address") or ()
+    # --address A (backwards compatible: select A), or --address A --address B / A,B: watch
+    # exactly these, A selected.
+    addresses = parse_coins(",".join([given] if isinstance(given, str) else given))
     overrides = {
         "network": opts.get("network"),
         "api_url": opts.get("api_url"),
-        "address": opts.get("address"),
+        "address": addresses[0] if addresses else None,
+        "addresses": addresses if len(addresses) > 1 else None,
         "watchlist": opts.get("coins"),
         # Flags not given must not override the file, hence None rather than False.
         "demo": True if opts.get("demo") else None,

@@ -98,7 +98,13 @@ class Settings:
     api_url: str = NETWORK_URLS["mainnet"]
     """REST base URL; the websocket URL is derived from it (http->ws, + /ws)."""
     address: str | None = None
-    """Public 0x address to watch; without it only market panels show."""
+    """Public 0x address to watch; without it only market panels show. With ``addresses``,
+    the selected one (default: the first of ``addresses``)."""
+    addresses: tuple[str, ...] = ()
+    """More public addresses to watch, one account row each; ``address`` is always watched
+    too, and at most 10 distinct addresses in all (the exchange's unique-user limit)."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """Display names for watched addresses, ``(address, label)`` pairs (the ``labels`` table)."""
     watchlist: tuple[str, ...] = DEFAULT_WATCHLIST
     """Coins in the watchlist, in display order."""
     use_websocket: bool = True
@@ -131,6 +137,20 @@ class Settings:
             return "ws://" + base[len("http://") :] + "/ws"
         return base + "/ws"
 
+    @property
+    def watched_addresses(self) -> tuple[str, ...]:
+        """Every watched address, lower-case, each once: ``addresses`` in order, with
+        ``address`` first when it is not among them."""
+        out = [a.lower() for a in self.addresses]
+        if self.address is not None and self.address.lower() not in out:
+            out.insert(0, self.address.lower())
+        return tuple(dict.fromkeys(out))
+
+    def label_for(self, address: str) -> str | None:
+        """The configured label of ``address`` (any case), or None."""
+        wanted = address.lower()
+        return next((label for addr, label in self.labels if addr == wanted), None)
+
 
 # The example config.toml at the repository root is exactly this text (a test checks both that
 # the file matches and that it parses to Settings()), so the documented defaults cannot drift.
@@ -151,6 +171,15 @@ network = "mainnet"
 # Public address to watch (0x + 40 hex digits); without one only market panels show.
 # hlmon is read-only and never needs a private key: one is refused if given here.
 # address = "0x0000000000000000000000000000000000000000"
+# More accounts (up to 10 addresses in all, the exchange's limit): each gets a row in the
+# Accounts tab; `address` is the one selected at start (default: the first listed), and
+# labels name them on screen. --address may be repeated or comma-separated.
+addresses = []
+# addresses = [
+#     "0x0000000000000000000000000000000000000000",
+#     "0x1111111111111111111111111111111111111111",
+# ]
+# labels = { "0x1111111111111111111111111111111111111111" = "hedge" }
 
 # Coins in the watchlist, in display order. Names are case-sensitive ("kPEPE", "@107").
 watchlist = ["BTC", "ETH", "SOL", "LTC", "AAVE", "HYPE"]
@@ -357,6 +386,49 @@ def _address(value: Any) -> str:
     return text.lower()
 
 
+MAX_ADDRESSES = 10
+"""Distinct addresses hlmon watches at most: the exchange's unique users per IP (websocket)."""
+MAX_LABEL_LEN = 24
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    expected = "an array of addresses (0x + 40 hex digits)"
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise _Invalid(expected)
+    out: list[str] = []
+    for i, item in enumerate(value, 1):
+        try:
+            address = _address(item)
+        except _Invalid as exc:
+            if not exc.show_value:  # a private key: say so, never show it
+                raise _Invalid(f"item {i}: {exc.expected}", show_value=False) from None
+            raise _Invalid(f"{expected}; item {i} is not one") from None
+        if address not in out:
+            out.append(address)
+    return tuple(out)
+
+
+def _labels(value: Any) -> tuple[tuple[str, str], ...]:
+    expected = 'a table of address = "label" (labels up to 24 characters)'
+    if not isinstance(value, Mapping):
+        raise _Invalid(expected)
+    out: dict[str, str] = {}
+    for key, label in value.items():
+        try:
+            address = _address(key)
+        except _Invalid as exc:
+            if not exc.show_value:
+                raise _Invalid(f"a key in labels: {exc.expected}", show_value=False) from None
+            raise _Invalid(f"{expected}; a key is not an address") from None
+        if not isinstance(label, str):
+            raise _Invalid(expected)
+        text = label.strip()
+        if not text or len(text) > MAX_LABEL_LEN or not text.isprintable():
+            raise _Invalid(expected)
+        out[address] = text
+    return tuple(out.items())
+
+
 def parse_coins(text: str) -> list[str]:
     """Split a ``--coins`` value: names separated by commas and/or whitespace."""
     return [part for part in re.split(r"[,\s]+", text.strip()) if part]
@@ -404,6 +476,8 @@ _SCHEMA: dict[str, Validator] = {
     "network": _network,
     "api_url": _api_url,
     "address": _address,
+    "addresses": _addresses,
+    "labels": _labels,
     "watchlist": _watchlist,
     "use_websocket": _boolean,
     "rest_fallback": _boolean,
@@ -477,7 +551,7 @@ def _flat_layer(values: Mapping[str, Any], names: Mapping[str, str]) -> _Layer:
         if key not in _SCHEMA:
             raise ValueError(f"not a top-level setting: {key!r}")
         where = names.get(key, f"--{key.replace('_', '-')}")
-        if key == "watchlist" and isinstance(value, str):
+        if key in ("watchlist", "addresses") and isinstance(value, str):
             value = parse_coins(value)
         try:
             layer.values[key] = _SCHEMA[key](value)
@@ -542,7 +616,17 @@ def _merge(layers: Sequence[_Layer]) -> Settings:
             f"({websocket.backoff_max:g})"
         )
     stale = dataclasses.replace(StaleThresholds(), **tables["stale"])
-    return Settings(**values, stale=stale, websocket=websocket)
+    if values.get("addresses") and values.get("address") is None:
+        values["address"] = values["addresses"][0]  # only a list given: select the first
+    settings = Settings(**values, stale=stale, websocket=websocket)
+    watched = settings.watched_addresses
+    if len(watched) > MAX_ADDRESSES:
+        raise ConfigError(
+            f"{where.get('addresses', where.get('address', 'addresses'))}: at most "
+            f"{MAX_ADDRESSES} distinct addresses can be watched (the exchange's limit of "
+            f"unique users per IP), got {len(watched)} counting address"
+        )
+    return settings
 
 
 # --- public entry points ----------------------------------------------------------------------
@@ -639,6 +723,7 @@ def find_config_file(
 ENV_OVERRIDES: dict[str, str] = {"address": "HLMON_ADDRESS", "network": "HLMON_NETWORK"}
 FLAG_NAMES: dict[str, str] = {
     "watchlist": "--coins",
+    "addresses": "--address",
     "use_websocket": "--no-ws",
     "rest_fallback": "--no-rest-fallback",
 }

@@ -83,6 +83,8 @@ BAD_TYPES: dict[str, Any] = {
     "network": 1,
     "api_url": 443,
     "address": 12345,
+    "addresses": "0x" + "ab" * 20,
+    "labels": 5,
     "watchlist": "BTC",
     "use_websocket": "yes",
     "rest_fallback": 1,
@@ -108,6 +110,11 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("address", "0x" + "g" * 40),
     ("address", "ab" * 20),
     ("address", "0x" + "a" * 41),
+    ("addresses", ["0x" + "ab" * 20, "0x1234"]),
+    ("addresses", [1]),
+    ("labels", {"0x1234": "main"}),
+    ("labels", {"0x" + "ab" * 20: ""}),
+    ("labels", {"0x" + "ab" * 20: "x" * 25}),
     ("watchlist", []),
     ("watchlist", [""]),
     ("watchlist", ["BTC", "  "]),
@@ -499,14 +506,15 @@ class TestExampleConfig:
         assert settings_from_mapping(data, "config.toml") == Settings()
 
     def test_example_spells_out_every_key(self) -> None:
-        """Every setting appears in the example (address and api_url as comments)."""
+        """Every setting appears in the example (address, api_url, labels as comments)."""
         data = tomllib.loads(DEFAULT_CONFIG_TOML)
         given_keys = {k for k, v in data.items() if not isinstance(v, dict)}
         given_keys |= {
             f"{t}.{k}" for t, table in data.items() if isinstance(table, dict) for k in table
         }
-        assert given_keys == _all_keys() - {"address", "api_url"}
+        assert given_keys == _all_keys() - {"address", "api_url", "labels"}
         assert "# address = " in DEFAULT_CONFIG_TOML and "# api_url = " in DEFAULT_CONFIG_TOML
+        assert "# labels = " in DEFAULT_CONFIG_TOML
 
 
 def test_import_has_no_side_effects() -> None:
