@@ -1,4 +1,5 @@
-"""The ``hlmon`` command line: the TUI (default), ``hlmon sim`` and ``hlmon snapshot``.
+"""The ``hlmon`` command line: the TUI (default), ``sim``, ``snapshot``, ``record``, ``replay``
+and ``serve``.
 
 Parses flags, resolves :class:`~hlmon.config.Settings` (see :func:`hlmon.config.load_settings`)
 and hands them to the TUI or a headless command. The heavy parts (Textual, the simulator, the
@@ -8,6 +9,7 @@ stay fast and a half-built tree still gives clear errors instead of tracebacks.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
 import logging
@@ -189,6 +191,26 @@ def _load_entry_point(module: str, attr: str, what: str) -> Callable[..., Any]:
     return func  # type: ignore[no-any-return]
 
 
+def _record_target(path: Path) -> Path:
+    """Where to record, checked before anything starts (a missing directory is an error)."""
+    target = path.expanduser()
+    if target.is_dir():
+        raise HlmonError(f"--record {path}: is a directory")
+    if not target.parent.is_dir():
+        raise HlmonError(f"--record {path}: directory {target.parent} does not exist")
+    return target
+
+
+def _warn_exposed(host: str, what: str) -> None:
+    """A loud stderr warning when a server binds to a non-loopback address."""
+    if not is_loopback_host(host):
+        click.echo(
+            f"hlmon: warning: {what} will listen on {host}, which is not a loopback address: "
+            "other machines may be able to reach it (there is no authentication)",
+            err=True,
+        )
+
+
 # --- logging ----------------------------------------------------------------------------------
 
 _TRUTHY = {"1", "true", "yes", "on"}
@@ -257,6 +279,13 @@ def configure_logging(log_file: Path | None, level: str, *, to_stderr: bool) -> 
 )
 @_shared_options
 @click.option(
+    "--record",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Record every websocket frame received to FILE (gzip JSON lines) while the TUI runs; "
+    "play it back with `hlmon replay FILE`.",
+)
+@click.option(
     "--log-file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write a log here (or set HLMON_LOG to a path, or to 1 for the user log dir).",
@@ -277,7 +306,9 @@ def configure_logging(log_file: Path | None, level: str, *, to_stderr: bool) -> 
     help="Show the hlmon, Textual and Python versions and exit.",
 )
 @click.pass_context
-def main(ctx: click.Context, /, log_file: Path | None, log_level: str, **opts: Any) -> None:
+def main(
+    ctx: click.Context, /, log_file: Path | None, log_level: str, record: Path | None, **opts: Any
+) -> None:
     """A read-only real-time terminal monitor for the Hyperliquid exchange.
 
     With no command, runs the TUI. Settings come from defaults, then the first config file
@@ -291,8 +322,14 @@ def main(ctx: click.Context, /, log_file: Path | None, log_level: str, **opts: A
         log_level,
         to_stderr=ctx.invoked_subcommand is not None,
     )
+    if record is not None and ctx.invoked_subcommand is not None:
+        raise HlmonError(
+            "--record is an option of the TUI; to record headless use `hlmon record FILE`"
+        )
     if ctx.invoked_subcommand is None:
         settings = _settings(opts)
+        if record is not None:
+            settings = dataclasses.replace(settings, record_path=str(_record_target(record)))
         run_app = _load_entry_point("hlmon.ui.app", "run_app", "the TUI")
         sys.exit(run_app(settings))
 
@@ -354,3 +391,101 @@ def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn
     except KeyboardInterrupt:
         code = 130
     sys.exit(code if isinstance(code, int) else 0)
+
+
+@main.command("record")
+@_shared_options
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--duration",
+    type=float,
+    metavar="SECONDS",
+    help="Stop after this many seconds (default: run until ctrl+c).",
+)
+@click.pass_context
+def record_cmd(ctx: click.Context, /, file: Path, duration: float | None, **opts: Any) -> NoReturn:
+    """Record every websocket frame received, with its receive time, to FILE (gzip JSON lines).
+
+    Runs the feeds headless (no TUI); `hlmon replay FILE` serves the recording back.
+    """
+    if duration is not None and not (0 < duration <= 7 * 86400):
+        raise HlmonError(f"--duration: expected seconds 0 < SECONDS <= 604800, got {duration:g}")
+    settings = _settings(_merge_shared(ctx.obj or {}, opts))
+    if not settings.use_websocket:
+        raise HlmonError("--no-ws: nothing to record without the websocket")
+    target = _record_target(file)
+    run_record = _load_entry_point("hlmon.record", "run_record", "recording")
+    try:
+        code = run_record(settings, str(target), duration)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--speed",
+    type=click.FloatRange(0, 10_000, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Replay at this many times the recorded pace.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option("--paused", is_flag=True, help="Start paused (POST /_replay/resume to start).")
+def replay(file: Path, speed: float, host: str, port: int, paused: bool) -> NoReturn:
+    """Serve a recording as a local exchange (/info and /ws on one port).
+
+    Point a client at it, e.g. `hlmon --api-url http://127.0.0.1:PORT`. Playback starts with
+    the first subscription; POST /_replay/pause, /_replay/resume, /_replay/seek {"t": s},
+    /_replay/speed {"x": 2} and GET /_replay/status control it.
+    """
+    _warn_exposed(host, "the replay server")
+    run_replay = _load_entry_point("hlmon.replay", "run_replay", "replay")
+    try:
+        code = run_replay(str(file), host=host, port=port, speed=speed, paused=paused)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+@main.command()
+@_shared_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on.",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="URL browsers reach the server at (default http://HOST:PORT), e.g. behind a proxy.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, /, host: str, port: int, public_url: str | None, **opts: Any
+) -> NoReturn:
+    """Serve the TUI in a web browser (textual-serve): one app process per browser tab.
+
+    Binds to 127.0.0.1 by default. There is no authentication: anyone who can reach the port
+    sees the TUI and the watched address.
+    """
+    merged = _merge_shared(ctx.obj or {}, opts)
+    _settings(merged)  # bad options fail here, not in every browser tab
+    _warn_exposed(host, "the web view")
+    run_serve = _load_entry_point("hlmon.serve", "run_serve", "the web view")
+    try:
+        code = run_serve(merged, host=host, port=port, public_url=public_url)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
