@@ -12,7 +12,8 @@ exactly this text).
 
 The TOML keys are the dataclass field names: top-level keys for :class:`Settings`, a
 ``[stale]`` table for :class:`StaleThresholds`, a ``[websocket]`` table for
-:class:`WebsocketSettings`. Nothing here touches the machine at import time.
+:class:`WebsocketSettings`, an ``[alerts]`` table (with ``[[alerts.rules]]``) for
+:class:`~hlmon.alerts.settings.AlertSettings`. Nothing here touches the machine at import time.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hlmon.alerts.settings import AlertConfigError, AlertSettings, parse_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +124,8 @@ class Settings:
     """Per-feed staleness thresholds (the ``[stale]`` table)."""
     websocket: WebsocketSettings = field(default_factory=WebsocketSettings)
     """Heartbeat and reconnect tuning (the ``[websocket]`` table)."""
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    """Alert rules and delivery (the ``[alerts]`` table, ``hlmon.alerts.settings``)."""
     demo: bool = False
     """Run against the built-in simulator."""
     record_path: str | None = None
@@ -218,6 +223,47 @@ silence_timeout = 30.0      # no frame at all within this: the socket is dead
 backoff_initial = 0.5       # first reconnect delay bound, doubled per failure (with jitter)
 backoff_max = 30.0          # cap on the reconnect delay bound
 max_new_per_minute = 30     # new connections per minute (1..30, the exchange's limit)
+
+# Alerts: fired once when a level is crossed, re-armed only after the value is back past the
+# level by hysteresis_pct percent of it, then silent for cooldown_s. Each alert is shown in the
+# app and the Log tab, rings the terminal bell and sends a desktop notification through the
+# terminal (OSC 9 and/or OSC 777; works over SSH; inside tmux it needs
+# `set -g allow-passthrough on`). Terminals that understand both OSCs show two notifications:
+# keep one in desktop_osc.
+[alerts]
+bell = true
+desktop = true
+desktop_osc = [9, 777]
+cooldown_s = 60.0
+hysteresis_pct = 0.1
+timeout_s = 5.0             # for the command and the webhook
+# Also run a command (no shell; {title} {body} {level} {rule} are filled in) and/or POST JSON
+# {"text", "title", "body", "level", "rule", "time"} to a webhook (https, or http to loopback).
+# command = ["notify-send", "{title}", "{body}"]
+# webhook = "https://hooks.example.com/hlmon"
+
+# The rules. Giving any [[alerts.rules]] replaces this list, so keep the dead-man's switch:
+# it fires when any feed has been stale for stale_for_s seconds while positions are open.
+[[alerts.rules]]
+kind = "deadman"
+stale_for_s = 30.0
+
+# More kinds (levels are prices in USD, or percents):
+# [[alerts.rules]]
+# kind = "price"            # the mid crosses a level; exactly one of above / below
+# coin = "BTC"
+# above = 110000
+# [[alerts.rules]]
+# kind = "liq_distance"     # a position gets closer to liquidation than below_pct % of mark
+# below_pct = 10            # coin = "ETH" to watch one position; default: every position
+# [[alerts.rules]]
+# kind = "margin_ratio"     # maintenance margin / account value, in % (100 = liquidation)
+# above_pct = 80
+# [[alerts.rules]]
+# kind = "upnl"             # total unrealised PnL in USD: above and/or below
+# below = -500
+# [[alerts.rules]]
+# kind = "fill"             # any new fill of the watched account
 """
 
 
@@ -530,6 +576,13 @@ def _file_layer(data: Mapping[str, Any], source: str) -> _Layer:
                     raise _error(sub_where, sub_value, exc) from None
                 layer.where[f"{key}.{sub}"] = sub_where
             layer.tables[key] = table
+        elif key == "alerts":
+            # A file-only table with its own parser (rules are arrays of tables).
+            try:
+                layer.values[key] = parse_alerts(value, source)
+            except AlertConfigError as exc:
+                raise ConfigError(str(exc)) from None
+            layer.where[key] = where
         elif key in _SCHEMA:
             try:
                 layer.values[key] = _SCHEMA[key](value)
@@ -537,7 +590,7 @@ def _file_layer(data: Mapping[str, Any], source: str) -> _Layer:
                 raise _error(where, value, exc) from None
             layer.where[key] = where
         else:
-            known = ", ".join([*_SCHEMA, *(f"[{t}]" for t in _TABLES)])
+            known = ", ".join([*_SCHEMA, *(f"[{t}]" for t in (*_TABLES, "alerts"))])
             raise ConfigError(f"{where}: unknown key (known keys: {known})")
     return layer
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hlmon.alerts.settings import AlertSettings
 from hlmon.config import (
     DEFAULT_CONFIG_TOML,
     NETWORK_URLS,
@@ -75,6 +76,8 @@ def _all_keys() -> set[str]:
     keys = {f.name for f in dataclasses.fields(Settings)} - {"stale", "websocket", "record_path"}
     keys |= {f"stale.{f.name}" for f in dataclasses.fields(StaleThresholds)}
     keys |= {f"websocket.{f.name}" for f in dataclasses.fields(WebsocketSettings)}
+    keys.discard("alerts")
+    keys |= {f"alerts.{f.name}" for f in dataclasses.fields(AlertSettings)}
     return keys
 
 
@@ -94,6 +97,15 @@ BAD_TYPES: dict[str, Any] = {
     "demo": "false",
     **{f"stale.{f.name}": "x" for f in dataclasses.fields(StaleThresholds)},
     **{f"websocket.{f.name}": "x" for f in dataclasses.fields(WebsocketSettings)},
+    "alerts.bell": "yes",
+    "alerts.desktop": 1,
+    "alerts.desktop_osc": 9,
+    "alerts.cooldown_s": "60",
+    "alerts.hysteresis_pct": True,
+    "alerts.command": "notify-send",
+    "alerts.webhook": 5,
+    "alerts.timeout_s": "5",
+    "alerts.rules": "deadman",
 }
 
 # ...and values of the right type that are still wrong.
@@ -137,6 +149,15 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("websocket.max_new_per_minute", 0),
     ("websocket.max_new_per_minute", 31),
     ("websocket.max_new_per_minute", 2.5),
+    ("alerts.desktop_osc", [52]),
+    ("alerts.desktop_osc", []),
+    ("alerts.cooldown_s", -1),
+    ("alerts.hysteresis_pct", 60),
+    ("alerts.command", []),
+    ("alerts.command", ["", "{title}"]),
+    ("alerts.webhook", "http://hooks.example.com/x"),
+    ("alerts.webhook", "ftp://127.0.0.1/x"),
+    ("alerts.timeout_s", 0),
 ]
 
 
@@ -512,7 +533,13 @@ class TestExampleConfig:
         given_keys |= {
             f"{t}.{k}" for t, table in data.items() if isinstance(table, dict) for k in table
         }
-        assert given_keys == _all_keys() - {"address", "api_url", "labels"}
+        assert given_keys == _all_keys() - {
+            "address",
+            "api_url",
+            "labels",
+            "alerts.command",
+            "alerts.webhook",
+        }
         assert "# address = " in DEFAULT_CONFIG_TOML and "# api_url = " in DEFAULT_CONFIG_TOML
         assert "# labels = " in DEFAULT_CONFIG_TOML
 

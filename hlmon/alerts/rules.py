@@ -1,0 +1,435 @@
+"""Alert rules: frozen value objects that look at the Store and report what they see.
+
+A rule never keeps state of its own (the :class:`~hlmon.alerts.engine.AlertEngine` does: armed
+or not, cooldowns, what it has already seen), so rules can live in :class:`hlmon.config.Settings`
+and compare equal. Each rule answers two questions:
+
+* ``watch_keys``: which Store change keys can change its answer (``None``: every evaluation,
+  for rules about the *absence* of changes, like the dead-man's switch);
+* ``check(store, now, memo, band_pct)``: a list of :class:`Check`, one per *subject* (the
+  position's coin for a per-position rule, ``""`` for a single-valued one).
+
+Threshold rules report ``past`` (beyond the level now) and ``clear`` (back on the safe side by
+the hysteresis band); event rules (fills) report ``event=True`` checks. Numbers are compared as
+``Decimal`` on the exchange's own strings, so a level of ``110000`` is crossed exactly.
+
+This module imports nothing from hlmon at run time: :mod:`hlmon.config` imports it, and
+:mod:`hlmon.state` imports :mod:`hlmon.config`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from hlmon.state import Store
+
+Direction = Literal["above", "below"]
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What one rule sees for one subject at one evaluation."""
+
+    subject: str
+    """``""`` for single-valued rules, the coin for per-position ones."""
+    past: bool = False
+    """Beyond the level now (threshold rules)."""
+    clear: bool = True
+    """Back on the safe side by the hysteresis band: the rule may re-arm."""
+    event: bool = False
+    """Something happened (fills): fire now, no arming involved."""
+    title: str = ""
+    body: str = ""
+    count: int = 1
+    """How many events this check stands for (fills in one evaluation)."""
+
+
+class Rule(Protocol):
+    """What the engine needs from a rule."""
+
+    @property
+    def rule_id(self) -> str:
+        """Stable, unique per distinct rule; also how the UI names it."""
+        ...
+
+    @property
+    def severity(self) -> str:
+        """Severity of its alerts: ``warn`` or ``error``."""
+        ...
+
+    @property
+    def fire_if_past_at_start(self) -> bool:
+        """Fire on the first observation if it is already past the level."""
+        ...
+
+    def watch_keys(self) -> frozenset[str] | None:
+        """Store change keys that can change the answer; None = check every evaluation."""
+        ...
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        """What the rule sees now. ``memo`` is the engine's scratch space for this rule."""
+        ...
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """An exchange string or a config number as a finite Decimal, else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def fmt_num(d: Decimal) -> str:
+    """A level for humans: no exponent, no trailing zeros (``110000``, ``0.5``)."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def threshold_check(
+    subject: str,
+    value: Decimal,
+    level: Decimal,
+    direction: Direction,
+    band_pct: Decimal,
+    *,
+    title: str,
+    body: str,
+) -> Check:
+    """Past / clear for ``value`` against ``level``.
+
+    The band is ``band_pct`` percent of ``|level|``: with 0.1 %, a BTC alert above 110000
+    re-arms once the price is back at or below 109890.
+    """
+    band = abs(level) * band_pct / _HUNDRED
+    if direction == "above":
+        past = value > level
+        clear = value <= level - band
+    else:
+        past = value < level
+        clear = value >= level + band
+    return Check(subject, past=past, clear=clear and not past, title=title, body=body)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceCross:
+    """The mid price of ``coin`` crosses ``level`` going ``above`` or ``below`` it.
+
+    Only a crossing fires: a level the price is already past when the rule starts is armed
+    once the price is back on the other side.
+    """
+
+    coin: str
+    direction: Direction
+    level: Decimal
+
+    @property
+    def rule_id(self) -> str:
+        sign = ">" if self.direction == "above" else "<"
+        return f"price {self.coin} {sign} {fmt_num(self.level)}"
+
+    severity = "warn"
+    fire_if_past_at_start = False
+
+    def watch_keys(self) -> frozenset[str] | None:
+        return frozenset(("mids",))
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        mid = to_decimal(store.mid(self.coin))
+        if mid is None:
+            return []
+        level = fmt_num(self.level)
+        return [
+            threshold_check(
+                "",
+                mid,
+                self.level,
+                self.direction,
+                band_pct,
+                title=f"{self.coin} {self.direction} {level}",
+                body=f"{self.coin} mid {store.mid(self.coin)} crossed {self.direction} {level}",
+            )
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class LiqDistance:
+    """A position's distance to its liquidation price falls below ``below_pct`` percent.
+
+    ``coin=None`` watches every position, each on its own (one alert per coin crossing).
+    """
+
+    below_pct: Decimal
+    coin: str | None = None
+
+    severity = "error"
+    fire_if_past_at_start = True
+
+    @property
+    def rule_id(self) -> str:
+        where = self.coin if self.coin is not None else "any"
+        return f"liq distance {where} < {fmt_num(self.below_pct)}%"
+
+    def watch_keys(self) -> frozenset[str] | None:
+        # Distance moves with the mark (ctx, then mids) and with the liquidation price (account).
+        return None if self.coin is None else frozenset(("account", "mids", "ctx:" + self.coin))
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        out: list[Check] = []
+        limit = fmt_num(self.below_pct)
+        for pos in store.positions():
+            if self.coin is not None and pos.coin != self.coin:
+                continue
+            dist = to_decimal(pos.liq_distance_pct)
+            if dist is None:
+                continue
+            out.append(
+                threshold_check(
+                    pos.coin,
+                    dist,
+                    self.below_pct,
+                    "below",
+                    band_pct,
+                    title=f"{pos.coin} {dist}% from liquidation",
+                    body=(
+                        f"{pos.side} {pos.size} {pos.coin}: mark {pos.mark_px}, liquidation "
+                        f"{pos.liquidation_px} ({pos.liq_distance_pct}% away, alert below {limit}%)"
+                    ),
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class MarginRatio:
+    """The account's margin ratio (maintenance margin / account value) rises above a percent."""
+
+    above_pct: Decimal
+
+    severity = "error"
+    fire_if_past_at_start = True
+
+    @property
+    def rule_id(self) -> str:
+        return f"margin ratio > {fmt_num(self.above_pct)}%"
+
+    def watch_keys(self) -> frozenset[str] | None:
+        return frozenset(("account",))
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        summary = store.account_summary()
+        ratio = to_decimal(summary.margin_ratio_pct) if summary is not None else None
+        if ratio is None:
+            return []
+        limit = fmt_num(self.above_pct)
+        return [
+            threshold_check(
+                "",
+                ratio,
+                self.above_pct,
+                "above",
+                band_pct,
+                title=f"Margin ratio {ratio}%",
+                body=f"margin ratio {ratio}% is above {limit}% (100% = liquidation)",
+            )
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class UpnlBeyond:
+    """Total unrealised PnL (live, at the latest marks) goes above ``above`` or below ``below``.
+
+    The two bounds are separate subjects (``above`` / ``below``), each with its own arming.
+    """
+
+    above: Decimal | None = None
+    below: Decimal | None = None
+
+    severity = "warn"
+    fire_if_past_at_start = True
+
+    @property
+    def rule_id(self) -> str:
+        parts = []
+        if self.above is not None:
+            parts.append(f"> {fmt_num(self.above)}")
+        if self.below is not None:
+            parts.append(f"< {fmt_num(self.below)}")
+        return "upnl " + " or ".join(parts)
+
+    def watch_keys(self) -> frozenset[str] | None:
+        # Live uPnL moves with every coin's mark (ctx:COIN, mids) and the account; the store
+        # caches positions() between changes, so looking every evaluation is cheap.
+        return None
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        if store.account_summary() is None:
+            return []
+        total = Decimal(0)
+        for pos in store.positions():
+            total += to_decimal(pos.live_upnl) or Decimal(0)
+        shown = fmt_num(total)
+        out: list[Check] = []
+        for direction, level in (("above", self.above), ("below", self.below)):
+            if level is None:
+                continue
+            out.append(
+                threshold_check(
+                    direction,
+                    total,
+                    level,
+                    "above" if direction == "above" else "below",
+                    band_pct,
+                    title=f"uPnL {shown}",
+                    body=f"total unrealised PnL {shown} USD is {direction} {fmt_num(level)}",
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AnyFill:
+    """Any new fill of the watched account (history from before the rule started is skipped)."""
+
+    severity = "warn"
+    fire_if_past_at_start = False
+
+    @property
+    def rule_id(self) -> str:
+        return "fill"
+
+    def watch_keys(self) -> frozenset[str] | None:
+        return frozenset(("fills",))
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        # Fills older than the rule are history (the userFills snapshot, a reconciliation
+        # backfill); later ones fire even if they arrive late (fills made during an outage).
+        since_ms = memo.setdefault("since_ms", int(now * 1000))
+        seen: set[tuple[int, int]] = memo.setdefault("seen", set())
+        fills = store.fills()
+        new = [f for f in fills if (f.tid, f.oid) not in seen and f.time >= since_ms]
+        # Remember exactly what the store holds: its ring bounds this set.
+        memo["seen"] = {(f.tid, f.oid) for f in fills}
+        if not new:
+            return []
+        new.reverse()  # oldest first
+        lines = [
+            f"{'BUY' if f.side == 'B' else 'SELL'} {f.sz} {f.coin} @ {f.px} ({f.dir})"
+            for f in new[:5]
+        ]
+        if len(new) > 5:
+            lines.append(f"... and {len(new) - 5} more")
+        first = new[0]
+        title = f"Fill: {first.coin}" if len(new) == 1 else f"{len(new)} fills"
+        return [Check("", event=True, title=title, body="; ".join(lines), count=len(new))]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadMan:
+    """Dead-man's switch: an expected feed stale for more than ``stale_for_s`` seconds while
+    positions are open. Re-arms when every feed is fresh again or the account is flat."""
+
+    stale_for_s: float = 30.0
+
+    severity = "error"
+    fire_if_past_at_start = True
+
+    @property
+    def rule_id(self) -> str:
+        return f"deadman {self.stale_for_s:g}s"
+
+    def watch_keys(self) -> frozenset[str] | None:
+        return None  # staleness is the absence of changes: look every time
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        missing_since: dict[str, float] = memo.setdefault("missing_since", {})
+        positions = store.positions()
+        if not positions:
+            missing_since.clear()
+            return [Check("", past=False, clear=True)]
+        bad: list[tuple[str, float]] = []
+        statuses = store.feed_statuses()
+        for key, status in statuses.items():
+            stale_for: float | None = None
+            if status.state == "stale" and status.age_s is not None:
+                stale_for = status.age_s - store.threshold(key)
+                missing_since.pop(key, None)
+            elif status.state == "missing":
+                stale_for = now - missing_since.setdefault(key, now)
+            else:
+                missing_since.pop(key, None)
+            if stale_for is not None and stale_for >= self.stale_for_s:
+                bad.append((key, stale_for))
+        for key in [k for k in missing_since if k not in statuses]:
+            del missing_since[key]
+        if not bad:
+            return [Check("", past=False, clear=True)]
+        n = len(positions)
+        feeds = ", ".join(f"{key} stale {secs:.0f} s" for key, secs in bad[:6])
+        if len(bad) > 6:
+            feeds += f", +{len(bad) - 6} more"
+        return [
+            Check(
+                "",
+                past=True,
+                clear=False,
+                title="Data stale with open positions",
+                body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
+            )
+        ]
+
+
+AlertRule = PriceCross | LiqDistance | MarginRatio | UpnlBeyond | AnyFill | DeadMan
+"""Every rule kind hlmon knows (what ``[[alerts.rules]]`` tables parse to)."""
+
+RULE_KINDS: dict[str, type[AlertRule]] = {
+    "price": PriceCross,
+    "liq_distance": LiqDistance,
+    "margin_ratio": MarginRatio,
+    "upnl": UpnlBeyond,
+    "fill": AnyFill,
+    "deadman": DeadMan,
+}
+"""Config ``kind`` -> rule class."""
+
+
+def parse_price_rule(text: str) -> PriceCross:
+    """``"BTC > 110000"`` / ``"ETH below 3000"`` -> :class:`PriceCross` (the UI's input box).
+
+    Raises:
+        ValueError: with a message fit to show the user.
+    """
+    parts = text.split()
+    if len(parts) != 3:
+        raise ValueError('expected "COIN > PRICE" or "COIN < PRICE", e.g. "BTC > 110000"')
+    coin, op, raw = parts
+    ops: dict[str, Direction] = {">": "above", "above": "above", "<": "below", "below": "below"}
+    direction = ops.get(op.lower())
+    if direction is None:
+        raise ValueError(f'expected ">" or "<" between coin and price, got "{op}"')
+    level = to_decimal(raw.replace(",", "").replace("_", ""))
+    if level is None or level <= 0:
+        raise ValueError(f'expected a price > 0, got "{raw}"')
+    return PriceCross(coin, direction, level)
