@@ -707,6 +707,12 @@ class DemoAccount:
             return None
         candidates.sort(key=lambda o: o.oid)
         order = candidates[self.rng.randrange(len(candidates))]
+        st = self.market.coin(order.coin)
+        assert st is not None
+        # The market trades through the order: move the book there first.
+        self.market.cross_to(
+            st.spec.index, decimal_to_ticks(order.limit_px, st.exp), order.side == "B"
+        )
         return self._fill_order(order, order.limit_px, order.sz, False, now, ev)
 
     def _trigger(self, order: Order, mark: Decimal, now: int, ev: AccountEvents) -> None:

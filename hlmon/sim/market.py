@@ -85,6 +85,7 @@ class Market:
         self.now = start_ms
         self.start_ms = start_ms
         self._tid = 0
+        self._touched: set[int] = set()
         self._last_burst = start_ms
         self.candles = CandleBook(seed, start_ms)
         self.users = ["0x" + f"{self.rng.getrandbits(160):040x}" for _ in range(64)]
@@ -121,7 +122,8 @@ class Market:
             burst = True
             self._last_burst = now
         rng = self.rng
-        changed: list[int] = []
+        changed: list[int] = sorted(self._touched)
+        self._touched.clear()
         trades: dict[int, list[dict[str, Any]]] = {}
         day_frac = math.sqrt(dt / DAY_MS)
         for st in self.coins:
@@ -209,6 +211,22 @@ class Market:
         st.day_base += lots * 10.0**-spec.sz_decimals
         self.candles.on_trade(spec.index, self.now, px_ticks, lots)
         return trade
+
+    def cross_to(self, coin: int, px_ticks: int, buy: bool) -> None:
+        """Move a coin's book so a resting buy (``buy``) or sell at ``px_ticks`` is crossed.
+
+        The change is reported in the next block's ``book_changed``.
+        """
+        st = self.coins[coin]
+        if buy and st.ask > px_ticks:
+            st.bid, st.ask = px_ticks - 1, px_ticks
+        elif not buy and st.bid < px_ticks:
+            st.bid, st.ask = px_ticks, px_ticks + 1
+        else:
+            return
+        st.px = (st.bid + 0.5) * 10.0**st.exp
+        st.ver += 1
+        self._touched.add(coin)
 
     def next_tid(self) -> int:
         """A fresh 50-bit trade id (unique in this simulator)."""

@@ -165,6 +165,10 @@ async def test_forced_fill_crosses_an_order(sim: SimServer, open_ws: Any) -> Non
     assert btc_after - btc_before == delta
     assert Decimal(fill["startPosition"]) == btc_before
     assert after.fills[-1] == fill
+    book = sim.market.book(sim.market.coin("BTC"))  # type: ignore[arg-type]
+    bid, ask = (Decimal(side[0]["px"]) for side in book["levels"])
+    fill_px = Decimal(fill["px"])
+    assert (ask <= fill_px) if fill["side"] == "B" else (bid >= fill_px)  # book traded through
     assert len(after.open_orders) == len(before.open_orders)  # a fresh order replaced it
     _, tape = await ws.wait_for(
         lambda m: m["channel"] == "trades" and any(t["tid"] == fill["tid"] for t in m["data"])
