@@ -220,7 +220,7 @@ class HeaderBar(LinePane):
         compact = width < COMPACT_WIDTH
         clock_text = fmt_clock(self.clock())
         parts: list[Part] = [
-            (100, (("hlmon", "pane--accent"),)),
+            (25, (("hlmon", "pane--accent"),)),
             (90, ((self.network, "pane--strong"),)),
         ]
         if self.address is None:
@@ -228,8 +228,10 @@ class HeaderBar(LinePane):
         else:
             parts.append((85, ((short_address(self.address), ""),)))
             parts.extend(self._account_parts(compact))
-        row = fit_parts(parts, max(0, width - len(clock_text) - 1), sep=("  ", ""))
-        self.set_rows([(*row, (" ", ""), (clock_text, "pane--strong"))])
+        row = fit_parts(parts, max(0, width - len(clock_text) - 4), sep=("  ", ""))
+        self.set_rows(
+            [pad_row((*row, ("   ", ""), (clock_text, "pane--strong"), (" ", "")), width)]
+        )
 
     def _account_parts(self, compact: bool) -> list[Part]:
         summary = self.store.account_summary()

@@ -11,7 +11,16 @@ from decimal import Decimal
 
 from hlmon.protocol.messages import Level
 from hlmon.state import Store, try_dec
-from hlmon.ui.fmt import DASH, bar, decimals_of, fmt_ms_clock, fmt_num, fmt_px, price_decimals
+from hlmon.ui.fmt import (
+    DASH,
+    bar,
+    decimals_of,
+    fmt_compact,
+    fmt_ms_clock,
+    fmt_num,
+    fmt_px,
+    price_decimals,
+)
 from hlmon.ui.widgets.lines import Column, LinePane, Row, fit_columns, header_row, layout_row
 
 FAST_LEVELS = 5
@@ -96,14 +105,21 @@ class BookView(LinePane):
         bar_width = next((c.width for c in cols if c.key == "bar"), 0)
         sz_places = max((decimals_of(lv.sz) for lv in (*bids, *asks)), default=0)
 
+        widths = {c.key: c.width for c in cols}
+
+        def amount(value: str | Decimal, key: str) -> str:
+            """Exact size when it fits the column, else compact (``1.05M``)."""
+            text = fmt_num(value, sz_places)
+            return text if len(text) <= widths.get(key, 0) else fmt_compact(value)
+
         def level_row(level: Level, cum: Decimal, side: str) -> Row:
             frac = float(cum / deepest) if deepest else 0.0
             return layout_row(
                 cols,
                 {
                     "px": (fmt_px(level.px, places), f"pane--{side}"),
-                    "sz": (fmt_num(level.sz, sz_places), ""),
-                    "cum": (fmt_num(cum, sz_places), "pane--muted"),
+                    "sz": (amount(level.sz, "sz"), ""),
+                    "cum": (amount(cum, "cum"), "pane--muted"),
                     "bar": (bar(frac, bar_width), f"pane--{side}-bar"),
                 },
                 width,
