@@ -3,6 +3,7 @@
 Pure: no I/O, no asyncio, no Textual; time comes from an injected clock.
 """
 
+from .accounts import AccountBook, AccountRow, AccountTotals
 from .decimals import fmt_dec, fmt_price, pct, to_dec, try_dec
 from .freshness import EVENT_FEEDS, FEEDS, PERIODIC_FEEDS, feed_kind
 from .store import Store
@@ -23,7 +24,10 @@ __all__ = [
     "EVENT_FEEDS",
     "FEEDS",
     "PERIODIC_FEEDS",
+    "AccountBook",
+    "AccountRow",
     "AccountSummary",
+    "AccountTotals",
     "Clock",
     "ConnState",
     "ConnectionInfo",

@@ -54,6 +54,7 @@ from hlmon.protocol.messages import (
 )
 
 from .account import AccountState
+from .accounts import AccountBook, AccountRow, AccountTotals
 from .freshness import (
     CANDLE_THRESHOLD,
     DEFAULT_EVENT_THRESHOLD,
@@ -86,6 +87,8 @@ _REJECT_LOG_INTERVAL = 1.0
 """Log at most one rejected-frame line per second; a garbage flood must not evict the log."""
 _MAX_UNKNOWN_LOGGED = 64
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
+_USERLESS_CHANNELS = ("orderUpdates", "userEvents")
+"""User channels whose frames do not name their user (subscription types)."""
 
 _Handler = Callable[[Any, Source, float], None]
 
@@ -133,6 +136,9 @@ class Store:
         )
         self._web_data: dict[str, Any] | None = None
         self._user: str | None = None
+        self._accounts = AccountBook()
+        self._userless_closed: set[str] = set()
+        """User-less channels not accepted yet after a switch of user (see ``set_user``)."""
         self._watch: frozenset[str] = frozenset()
         self._tracked: set[str] = set()
 
@@ -219,14 +225,36 @@ class Store:
         new = address.lower() if address else None
         if new == self._user:
             return
+        # orderUpdates and user events carry no user: after a switch, frames of the old user's
+        # subscriptions may still be in flight. The feed unsubscribes the old user before it
+        # subscribes the new one on the same socket, so once the server acks the new user's
+        # subscription, later frames are the new user's; until then they are dropped.
+        switched = self._user is not None and new is not None
+        self._userless_closed = set(_USERLESS_CHANNELS) if switched else set()
         self._user = new
         self._account.clear()
         self._market.asset_data.clear()
         self._web_data = None
         for key in [k for k in self._stamps if self._is_account_key(k)]:
             del self._stamps[key]
+        held = self._accounts.state_of(new) if new is not None else None
+        if held is not None:
+            # A watched account's last state shows at once, with its own age and source.
+            self._account.clearinghouse[""], self._stamps["account"] = held
         self._invalidate_account()
         self._changes.update(_ACCOUNT_KEYS)
+        self._changes.add("accounts")
+
+    def set_watched_users(
+        self, addresses: Iterable[str], labels: Mapping[str, str] | None = None
+    ) -> None:
+        """Keep a summary row (``accounts()``) for each of these addresses, in this order.
+
+        Only the selected user (``set_user``) gets full detail; the others' clearinghouse
+        states feed their rows. ``labels`` maps addresses to display names.
+        """
+        if self._accounts.set_watched(addresses, labels):
+            self._changes.add("accounts")
 
     def set_book_fast(self, fast: bool) -> None:
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
@@ -371,9 +399,9 @@ class Store:
         self.ignored_user_msgs += 1
         return False
 
-    def _have_user(self) -> bool:
+    def _have_user(self, channel: str | None = None) -> bool:
         """For user channels without a ``user`` field (orderUpdates, user events)."""
-        if self._user is not None:
+        if self._user is not None and channel not in self._userless_closed:
             return True
         self.ignored_user_msgs += 1
         return False
@@ -452,7 +480,12 @@ class Store:
 
     def _on_clearinghouse(self, msg: ClearinghouseStateMsg, source: Source, now: float) -> None:
         data = msg.data
-        if not self._is_me(data.user):
+        state = data.clearinghouseState
+        if self._accounts.apply(data.user, state, source, now, dex=data.dex, also=self._user):
+            self._changes.add("accounts")
+            if data.user.lower() != self._user:
+                return  # another watched account: its row is all that is kept
+        elif not self._is_me(data.user):
             return
         self._account.clearinghouse[data.dex] = data.clearinghouseState
         self._touch("account", source, now, data.clearinghouseState.time)
@@ -468,7 +501,7 @@ class Store:
         self._changes.add("orders")
 
     def _on_order_updates(self, msg: OrderUpdatesMsg, source: Source, now: float) -> None:
-        if not self._have_user():
+        if not self._have_user("orderUpdates"):
             return
         # Not an "orders" stamp: the periodic openOrders push is what proves that feed alive,
         # and incremental updates must not hide it stopping.
@@ -477,7 +510,7 @@ class Store:
             self._changes.add("orders")
 
     def _on_user_event(self, msg: UserEventsMsg, source: Source, now: float) -> None:
-        if not self._have_user():
+        if not self._have_user("userEvents"):
             return
         ev = msg.data
         if ev.fills is not None:
@@ -547,6 +580,11 @@ class Store:
 
     def _on_ack(self, msg: SubscriptionResponseMsg, source: Source, now: float) -> None:
         self.acks += 1
+        if self._userless_closed and msg.data.method == "subscribe":
+            sub = msg.data.subscription
+            user = sub.get("user")
+            if isinstance(user, str) and user.lower() == self._user:
+                self._userless_closed.discard(str(sub.get("type")))
 
     def _on_ignored(self, msg: PongMsg | PostMsg, source: Source, now: float) -> None:
         # Liveness is the feed's job (it calls note_alive); post replies go to their caller.
@@ -744,6 +782,32 @@ class Store:
                     )
             self._positions_cache = views
         return list(self._positions_cache)
+
+    @property
+    def watched_users(self) -> tuple[str, ...]:
+        """Addresses with a summary row (``set_watched_users``), lower-case, in order."""
+        return self._accounts.watched
+
+    def accounts(self) -> list[AccountRow]:
+        """One summary row per watched address (just the selected user's when none are set),
+        with freshness; change key ``accounts``."""
+        now = self._clock()
+        addresses = self._accounts.watched or ((self._user,) if self._user else ())
+        return self._accounts.rows(
+            now,
+            self.threshold("account"),
+            selected=self._user,
+            socket_alive=self._socket_alive(now),
+            addresses=addresses,
+        )
+
+    def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:
+        """Totals over ``rows`` (default: ``accounts()``)."""
+        return self._accounts.totals(self.accounts() if rows is None else rows)
+
+    def account_stamp(self, address: str) -> Stamp | None:
+        """When and from where ``address``'s row was last updated (None: never)."""
+        return self._accounts.stamp(address)
 
     def open_orders(self) -> list[FrontendOrder]:
         """Open orders, newest first."""

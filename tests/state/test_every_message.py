@@ -67,7 +67,7 @@ SAMPLES: dict[str, tuple[Any, set[str]]] = {
                 "assetPositions": [position("BTC", "1", "1")],
             },
         },
-        {"account"},
+        {"account", "accounts"},  # the selected user's row in the all-accounts view too
     ),
     "openOrders": ({"user": USER, "orders": [order(1, 1)]}, {"orders"}),
     "orderUpdates": ([order_update(2, "open")], {"orders"}),
