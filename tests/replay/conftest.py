@@ -1,0 +1,93 @@
+"""A recording of the real simulator, made once per session through the real FeedEngine."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hlmon.config import Settings
+from hlmon.feeds.engine import FeedEngine
+from hlmon.protocol.messages import L2Book
+from hlmon.sim import SimServer
+from hlmon.state import Store
+
+COINS = ("BTC", "ETH")
+
+
+async def wait_until(cond: Callable[[], object], within: float = 10.0, what: str = "") -> None:
+    """Poll ``cond`` until true; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within:g} s waiting for {what or cond}")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class Recorded:
+    path: Path
+    address: str
+    mids: dict[str, str]
+    """The recording engine's store at the end."""
+    book: L2Book | None
+    frames: int
+    api_url: str
+
+
+async def _record(path: Path) -> Recorded:
+    async with SimServer(seed=11) as sim:
+        settings = Settings(
+            network="custom",
+            api_url=sim.url,
+            address=sim.demo_address,
+            watchlist=COINS,
+            record_path=str(path),
+        )
+        store = Store(time.time, settings.stale)
+        engine = FeedEngine(settings, store)
+        await engine.start()
+        try:
+            rec = engine.recorder
+            assert rec is not None
+            # A couple of seconds of traffic: every stream of the selected coin has spoken, the
+            # account snapshots are in, and enough bbo/ctx frames for pacing checks.
+            await wait_until(
+                lambda: (
+                    store.mids
+                    and store.book("BTC") is not None
+                    and store.bbo("BTC") is not None
+                    and rec.frames >= 60
+                ),
+                what="a couple of seconds of traffic",
+            )
+        finally:
+            await engine.stop()
+        return Recorded(
+            path=path,
+            address=sim.demo_address,
+            mids=dict(store.mids),
+            book=store.book("BTC"),
+            frames=rec.frames,
+            api_url=sim.url,
+        )
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    """One recording for the whole session (~2 s of the simulator)."""
+    path = tmp_path_factory.mktemp("rec") / "sim.jsonl.gz"
+    return asyncio.run(_record(path))
+
+
+def frames_of(recording: Any, keys: set[str]) -> list[str]:
+    """Texts of the recorded data frames that belong to ``keys`` (stream keys), in order."""
+    from hlmon.replay.recording import ROUTE_KEY
+
+    return [f.text for f in recording.frames if f.route == ROUTE_KEY and f.key in keys]

@@ -1,0 +1,145 @@
+"""Recording files (bounded buffer, truncation, corruption) and the record/replay commands."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+from click.testing import CliRunner
+
+from hlmon.cli import main
+from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.replay import RecordingError, load_recording
+from tests.replay.conftest import Recorded
+
+HEADER = make_header(network="custom", api_url="http://127.0.0.1:1", address=None, coins=["BTC"])
+BOOK = '{"channel":"l2Book","data":{"coin":"BTC","time":1,"levels":[[],[]]}}'
+
+
+async def test_recorder_buffer_is_bounded_and_counts_drops(tmp_path: Path) -> None:
+    """Past max_pending_bytes frames are dropped and counted, never buffered without limit."""
+    path = tmp_path / "r.jsonl.gz"
+    rec = FrameRecorder(path, HEADER, max_pending_bytes=3 * len(BOOK))
+    rec.start()
+    for i in range(5):
+        rec.write(BOOK.encode(), 1e9 + i)
+    assert (rec.frames, rec.dropped) == (3, 2)
+    await rec.flush()  # the buffer empties: recording goes on
+    rec.write(BOOK.encode(), 1e9 + 9)
+    await rec.close()
+    await rec.close()  # twice is fine
+    loaded = load_recording(path)
+    assert len(loaded.frames) == 4 and loaded.trailer is not None
+    assert loaded.trailer["dropped"] == 2 and loaded.trailer["frames"] == 4
+
+
+def test_killed_recording_loads_up_to_the_last_flush(recorded: Recorded, tmp_path: Path) -> None:
+    """Each flush is a complete gzip member: a file cut short still replays what it holds."""
+    data = recorded.path.read_bytes()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) - 200])
+    loaded = load_recording(cut)
+    assert loaded.truncated and 0 < len(loaded.frames) < recorded.frames
+
+
+def _gz(path: Path, text: str) -> Path:
+    path.write_bytes(gzip.compress(text.encode()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"plain text, not gzip\n", "not a gzip file"),
+        (b"", "empty file"),
+        ('{"hello": 1}\n', "not an hlmon recording"),
+        ('{"hlmon_recording": 99, "start": 1}\n', "format 99 is not supported"),
+        (json.dumps(HEADER) + "\nnot json\n", "line 2: not a JSON line"),
+        (json.dumps(HEADER) + '\n{"t": "x", "f": 1}\n', "line 2: expected"),
+    ],
+)
+def test_bad_files_give_a_clear_error(
+    tmp_path: Path, content: bytes | str | None, message: str
+) -> None:
+    path = tmp_path / "bad.jsonl.gz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        _gz(path, content)
+    with pytest.raises(RecordingError, match=message):
+        load_recording(path)
+    result = CliRunner().invoke(main, ["replay", str(path)])
+    assert result.exit_code == 1
+    assert "hlmon replay: error:" in result.output and message.split(":")[-1] in result.output
+    assert "Traceback" not in result.output
+
+
+def test_corrupt_replay_file_in_a_real_process(tmp_path: Path) -> None:
+    """The installed command: exit 1, one line on stderr, no traceback."""
+    path = tmp_path / "corrupt.jsonl.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 64)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hlmon", "replay", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("hlmon replay: error:") and "Traceback" not in proc.stderr
+
+
+def test_record_options_are_checked_before_anything_starts(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = tmp_path / "nope" / "r.gz"
+    for args in (["--record", str(missing), "--demo"], ["record", str(missing), "--demo"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1 and "does not exist" in result.output
+    result = runner.invoke(main, ["record", str(tmp_path / "r.gz"), "--duration", "0"])
+    assert result.exit_code == 1 and "--duration" in result.output
+    result = runner.invoke(main, ["record", str(tmp_path / "r.gz"), "--demo", "--no-ws"])
+    assert result.exit_code == 1 and "--no-ws" in result.output
+    result = runner.invoke(main, ["--record", str(tmp_path / "r.gz"), "sim"])
+    assert result.exit_code == 1 and "hlmon record FILE" in result.output
+
+
+async def test_record_and_replay_commands(tmp_path: Path) -> None:
+    """`hlmon record --demo --duration` writes a recording that `hlmon replay` serves."""
+    path = tmp_path / "demo.jsonl.gz"
+    rec_args = ["record", str(path), "--demo", "--duration", "1"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hlmon", *rec_args, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err
+    assert b"recorded " in err and b"Traceback" not in err
+    loaded = load_recording(path)
+    assert loaded.header["network"] == "demo" and len(loaded.frames) > 5
+
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hlmon",
+        *["replay", str(path), "--speed", "10", "--paused"],
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert server.stdout is not None
+        first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode().strip()
+        assert first.startswith("listening on http://127.0.0.1:")
+        url = first.removeprefix("listening on ")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/_replay/status") as resp:
+                status = await resp.json()
+            assert status["state"] == "paused" and status["frames"] == len(loaded.frames)
+            async with http.post(f"{url}/_replay/resume") as resp:
+                assert (await resp.json())["state"] == "playing"
+    finally:
+        server.terminate()
+        assert await asyncio.wait_for(server.wait(), 10) == 0
