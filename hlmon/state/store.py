@@ -302,7 +302,10 @@ class Store:
         """A malformed frame: counted and logged (rate-limited). Never raises."""
         self.frames_rejected += 1
         now = self._clock()
-        if self._last_reject_log is not None and now - self._last_reject_log < _REJECT_LOG_INTERVAL:
+        last = self._last_reject_log
+        # 0 <= ...: after the clock steps back, log again at once instead of staying silent
+        # until it has caught up with the last logged time.
+        if last is not None and 0 <= now - last < _REJECT_LOG_INTERVAL:
             self._rejects_suppressed += 1
             return
         more = f" (+{self._rejects_suppressed} more)" if self._rejects_suppressed else ""

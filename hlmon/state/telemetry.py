@@ -31,6 +31,10 @@ class FrameCounter:
         if buckets and buckets[-1][0] == sec:
             buckets[-1][1] += 1
         else:
+            if buckets and sec < buckets[-1][0]:
+                # The clock stepped back (NTP): the buckets are from its "future" and would be
+                # counted (and never trimmed) until the clock caught up. Start afresh.
+                buckets.clear()
             buckets.append([sec, 1])
             self._trim(sec)
 
@@ -45,6 +49,6 @@ class FrameCounter:
         self._trim(sec)
         # Buckets sec-5 .. sec: 5 whole seconds plus the running one, so divide by the span
         # actually covered to avoid under-reporting mid-second.
-        count = sum(c for s, c in self._buckets if s >= sec - RATE_WINDOW_S)
+        count = sum(c for s, c in self._buckets if sec - RATE_WINDOW_S <= s <= sec)
         span = RATE_WINDOW_S + (now - sec)
         return count / span if span > 0 else 0.0
