@@ -195,3 +195,52 @@ def print_table(title: str, rows: Sequence[tuple[str, Any, str]]) -> None:
     print("-" * (width + 14 + 40))
     for name, value, note in rows:
         print(f"{name:<{width}}{fmt(value):>14}  {note}")
+
+
+# ------------------------------------------------------------------ tmux
+
+
+class Tmux:
+    """One program in a detached tmux session on a private tmux server (``-L``).
+
+    The private socket keeps the benchmark away from anyone else's tmux sessions; ``close``
+    kills only that server.
+    """
+
+    def __init__(self, name: str, width: int = 120, height: int = 40) -> None:
+        self.socket = f"hlbench-{os.getpid()}-{name}"
+        self.session = name
+        self.width, self.height = width, height
+
+    def _tmux(self, *args: str, check: bool = True) -> str:
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
+        )
+        if check and out.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)}: {out.stderr.strip()}")
+        return out.stdout
+
+    def start(self, command: str, env: dict[str, str] | None = None) -> int:
+        """Run ``command`` (exec'd, so the pane's pid is the program's); returns that pid."""
+        env_args = [arg for k, v in (env or {}).items() for arg in ("-e", f"{k}={v}")]
+        self._tmux(
+            "-f", "/dev/null", "new-session", "-d", "-s", self.session,
+            "-x", str(self.width), "-y", str(self.height), *env_args,
+            f"cd {REPO} && exec {command}",
+        )  # fmt: skip
+        self._tmux("set-option", "-t", self.session, "remain-on-exit", "on")
+        return int(self._tmux("display-message", "-p", "-t", self.session, "#{pane_pid}"))
+
+    def capture(self) -> str:
+        """The visible screen as text."""
+        return self._tmux("capture-pane", "-p", "-t", self.session, check=False)
+
+    def send_keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", self.session, *keys, check=False)
+
+    def pane_dead(self) -> bool:
+        return self._tmux("display-message", "-p", "-t", self.session, "#{pane_dead}",
+                          check=False).strip() in ("1", "")  # fmt: skip
+
+    def close(self) -> None:
+        self._tmux("kill-server", check=False)

@@ -1,0 +1,118 @@
+"""Memory: RSS of the real ``hlmon`` process over a long ``stress`` run; growth must be flat.
+
+The simulator (``stress`` profile, its own process) serves on loopback; ``hlmon --api-url URL
+--address DEMO`` (the real CLI) runs in a detached tmux session of 120x40. RSS is read from
+``/proc/PID/statm`` when the first data is painted (``rss_mb_start``), then every few seconds
+until the end (``rss_mb_end``). Growth is the least-squares slope of RSS over time (MB/min),
+over the whole run after a short warm-up and over its second half (rings and caches fill early;
+a leak keeps the second-half slope up).
+
+Duration: 10 minutes by default; ``BENCH_QUICK=1`` makes it 60 s, ``BENCH_MEMORY_SECONDS=N``
+sets it exactly. Run alone: ``python -m benchmarks.memory [--seconds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from typing import Any
+
+from benchmarks.common import (
+    CpuMeter,
+    Tmux,
+    print_table,
+    rnd,
+    rss_mb,
+    slope_per_minute,
+    wait_until,
+)
+from benchmarks.startup import MID_ROW, clean_env
+from benchmarks.ui_cost import APP_CPU, Sim
+
+DEFAULT_SECONDS = 600
+QUICK_SECONDS = 60
+
+
+def default_seconds() -> tuple[float, str]:
+    """The run length and why (env overrides)."""
+    if os.environ.get("BENCH_MEMORY_SECONDS"):
+        return float(os.environ["BENCH_MEMORY_SECONDS"]), "BENCH_MEMORY_SECONDS"
+    if os.environ.get("BENCH_QUICK", "") not in ("", "0"):
+        return QUICK_SECONDS, "BENCH_QUICK=1 (shortened from 10 min)"
+    return DEFAULT_SECONDS, "default (10 min)"
+
+
+def measure(seconds: float, why: str = "", log: Any = print) -> dict[str, Any]:
+    """Returns the ``memory`` JSON section."""
+    interval = 2.0 if seconds <= 120 else 5.0
+    sim = Sim("stress")
+    tmux = Tmux("memory")
+    samples: list[tuple[float, float]] = []
+    try:
+        pin = f"taskset -c {APP_CPU} " if (os.cpu_count() or 1) > 1 else ""
+        pid = tmux.start(
+            f"{pin}.venv/bin/hlmon --api-url {sim.url} --address {sim.address}", env=clean_env()
+        )
+        if not wait_until(lambda: bool(MID_ROW.search(tmux.capture())), 30, 0.05):
+            raise RuntimeError(f"hlmon showed no data within 30 s:\n{tmux.capture()}")
+        t0 = time.monotonic()
+        cpu = CpuMeter(pid)
+        cpu.start()
+        samples.append((0.0, rss_mb(pid)))
+        next_log = 60.0
+        while (elapsed := time.monotonic() - t0) < seconds:
+            time.sleep(min(interval, seconds - elapsed))
+            samples.append((time.monotonic() - t0, rss_mb(pid)))
+            if samples[-1][0] >= next_log:
+                log(f"  memory {samples[-1][0]:.0f}/{seconds:.0f} s: RSS {samples[-1][1]:.1f} MB")
+                next_log += 60
+        cpu_pct = cpu.stop()
+        alive = not tmux.pane_dead()
+        tmux.send_keys("q")
+        wait_until(tmux.pane_dead, 10)
+    finally:
+        tmux.close()
+        sim.stop()
+    warm = [s for s in samples if s[0] >= min(30.0, seconds / 6)]
+    half = [s for s in samples if s[0] >= seconds / 2]
+    return {
+        "rss_mb_start": rnd(samples[0][1]),
+        "rss_mb_end": rnd(samples[-1][1]),
+        "rss_mb_max": rnd(max(v for _, v in samples)),
+        "slope_mb_per_min": rnd(slope_per_minute(warm), 3),
+        "slope_mb_per_min_second_half": rnd(slope_per_minute(half), 3),
+        "seconds": seconds,
+        "duration_source": why,
+        "profile": "stress",
+        "cpu_pct": rnd(cpu_pct),
+        "alive_at_end": alive,
+        "samples": [[rnd(t), rnd(v, 2)] for t, v in samples],
+    }
+
+
+def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    note = f"{res['seconds']:.0f} s stress run ({res['duration_source']})"
+    return [
+        ("RSS at first data", res["rss_mb_start"], "MB"),
+        ("RSS at end", res["rss_mb_end"], f"MB after {note}"),
+        ("RSS growth", res["slope_mb_per_min"], "MB/min (after warm-up)"),
+        ("RSS growth, 2nd half", res["slope_mb_per_min_second_half"], "MB/min"),
+        ("CPU over the run", res["cpu_pct"], "% of one core (tmux, stress)"),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float)
+    args = parser.parse_args()
+    seconds, why = (args.seconds, "--seconds") if args.seconds else default_seconds()
+    res = measure(seconds, why)
+    print_table("Memory", table_rows(res))
+    print(json.dumps(res["samples"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

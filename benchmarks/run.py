@@ -1,0 +1,119 @@
+"""``make bench``: every benchmark in turn, one table on stdout, ``benchmarks/results/latest.json``.
+
+Sections (each in its own module, each runnable alone):
+
+- ``ingest``: msg/s of hlmon's feed path vs raw websockets, json.loads, the official SDK;
+- ``startup``: ``hlmon --demo`` launch to first painted data;
+- ``ui``: CPU, fps, send-to-paint and key-to-paint latency, headless and in tmux, under the
+  ``standard`` and ``stress`` simulator profiles;
+- ``memory``: RSS over a ``stress`` run (10 min; ``BENCH_QUICK=1``: 60 s).
+
+Timings are repeated and the median reported. The first run creates ``benchmarks/.sdk-venv``
+(hyperliquid-python-sdk from PyPI, never a dependency of hlmon). Needs ``tmux``.
+
+Usage: ``python -m benchmarks.run [--only ingest,startup,ui,memory]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import ingest, memory, startup, ui_cost
+from benchmarks.common import RESULTS_DIR, machine_info, print_table
+
+SECTIONS = ("ingest", "startup", "ui", "memory")
+OUTPUT = RESULTS_DIR / "latest.json"
+
+
+def log(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
+    mem_seconds, mem_why = memory.default_seconds()
+    plan: dict[str, Callable[[], dict[str, Any]]] = {
+        "ingest": lambda: ingest.measure(repeats=5, log=log),
+        "startup": lambda: startup.measure(repeats=5, log=log),
+        "ui": lambda: ui_cost.measure(seconds=15, repeats=3, log=log),
+        "memory": lambda: memory.measure(mem_seconds, mem_why, log=log),
+    }
+    results: dict[str, Any] = {}
+    for name in SECTIONS:
+        if name not in only:
+            continue
+        if name in ("startup", "ui", "memory") and shutil.which("tmux") is None:
+            results[name] = {"error": "tmux is not installed"}
+            continue
+        log(f"== {name}")
+        t0 = time.monotonic()
+        try:
+            results[name] = plan[name]()
+        except Exception as exc:
+            traceback.print_exc()
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        results[name]["section_seconds"] = round(time.monotonic() - t0, 1)
+    return results
+
+
+def print_report(results: dict[str, Any]) -> None:
+    tables = {
+        "ingest": ("Ingest: messages/s over loopback (median)", ingest.table_rows),
+        "ui": ("UI cost (median CPU/fps; latency percentiles over all runs)", ui_cost.table_rows),
+        "memory": ("Memory (RSS of the hlmon process)", memory.table_rows),
+        "startup": ("Startup (median)", startup.table_rows),
+    }
+    for name, (title, rows) in tables.items():
+        section = results.get(name)
+        if section is None:
+            continue
+        if "error" in section:
+            print_table(title, [("error", section["error"], "")])
+        else:
+            print_table(title, rows(section))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    args = parser.parse_args()
+    only = tuple(s.strip() for s in args.only.split(",") if s.strip())
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    if quick and "memory" in only:
+        log(f"BENCH_QUICK=1: the memory run is {memory.QUICK_SECONDS} s instead of 10 min")
+    started = time.monotonic()
+    results = run_sections(only)
+    doc = {
+        "machine": machine_info(),
+        "quick": quick,
+        **results,
+        "total_seconds": round(time.monotonic() - started, 1),
+    }
+    print_report(results)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = OUTPUT.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(OUTPUT)
+    m = doc["machine"]
+    print(
+        f"\n{m['date']}  {m['cores']} cores ({m['cpu']}), Python {m['python']}, "
+        f"textual {m['versions']['textual']}, websockets {m['versions']['websockets']}"
+        f"{'  [BENCH_QUICK]' if quick else ''}  total {doc['total_seconds']:.0f} s"
+    )
+    print(f"wrote {OUTPUT.relative_to(OUTPUT.parents[2])}")
+    failed = [name for name in results if "error" in results[name]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
