@@ -1,4 +1,4 @@
-"""The demo account: positions, resting and trigger orders, fills, funding and margin maths.
+"""The demo account: positions, resting and trigger orders, fills and funding over time.
 
 Money is ``Decimal`` throughout. The accounting identity the exchange shows holds by
 construction: ``accountValue = totalRawUsd + sum(szi * markPx)``, per margin mode. Resting
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from hlmon.sim.margin import Margin
 from hlmon.sim.market import HOUR_MS, Market
 from hlmon.sim.numbers import (
     MONEY_QUANTUM,
-    RATE_QUANTUM,
     decimal_to_ticks,
     fmt_decimal,
     fmt_exact,
@@ -26,71 +26,26 @@ from hlmon.sim.numbers import (
     plain_number,
     ticks_to_decimal,
 )
+from hlmon.sim.orders import (
+    AccountEvents,
+    Order,
+    Position,
+    fill_dict,
+    frontend_order_dict,
+    funding_dict,
+    plain_order_dict,
+    update_order_dict,
+)
+
+__all__ = ["AccountEvents", "AccountParams", "DemoAccount"]
 
 DEMO_ADDRESS = "0x5e1a7ed3b0c4d2e6f8a9b1c3d5e7f9a2b4c6d8e0"
 ZERO_HASH = "0x" + "0" * 64
-MAKER_FEE = Decimal("0.00015")
-TAKER_FEE = Decimal("0.00045")
 INITIAL_DEPOSIT = Decimal("100000")
 MAX_FILLS = 10_000
 """Fills kept (the exchange serves only the 10 000 most recent)."""
 FUNDING_DELAY_MS = 37
 """Funding is paid a few ms after the hour, as on the exchange."""
-
-
-@dataclass(slots=True)
-class Order:
-    """An open order of the demo account (frontend shape fields)."""
-
-    oid: int
-    coin: str
-    side: str
-    limit_px: Decimal
-    sz: Decimal
-    orig_sz: Decimal
-    timestamp: int
-    order_type: str = "Limit"
-    tif: str | None = "Gtc"
-    is_trigger: bool = False
-    trigger_px: Decimal = Decimal(0)
-    trigger_condition: str = "N/A"
-    reduce_only: bool = False
-    is_position_tpsl: bool = False
-    cloid: str | None = None
-    parent: int | None = None
-    children: list[int] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Position:
-    """An open perp position."""
-
-    coin: str
-    szi: Decimal
-    entry: Decimal
-    leverage: int
-    cross: bool
-    raw_usd: Decimal = Decimal(0)
-    """Isolated only: margin minus ``szi * entry`` (as the exchange reports ``rawUsd``)."""
-    cum_all: Decimal = Decimal(0)
-    cum_open: Decimal = Decimal(0)
-    cum_change: Decimal = Decimal(0)
-
-
-@dataclass(slots=True)
-class AccountEvents:
-    """What changed in the account during one block (or one forced fill)."""
-
-    fills: list[dict[str, Any]] = field(default_factory=list)
-    order_updates: list[dict[str, Any]] = field(default_factory=list)
-    fundings: list[dict[str, Any]] = field(default_factory=list)
-    notifications: list[str] = field(default_factory=list)
-    ledger: list[dict[str, Any]] = field(default_factory=list)
-    trades: list[dict[str, Any]] = field(default_factory=list)
-    """Tape trades made by the demo account's fills (same tid as the fill)."""
-
-    def __bool__(self) -> bool:
-        return bool(self.fills or self.order_updates or self.fundings or self.ledger)
 
 
 @dataclass(slots=True)
@@ -116,6 +71,7 @@ class DemoAccount:
         address: str = DEMO_ADDRESS,
     ) -> None:
         self.market = market
+        self.margin = Margin(market)
         self.address = address
         self.params = params or AccountParams()
         self.rng = random.Random(seed * 7919 + 17)
@@ -147,9 +103,7 @@ class DemoAccount:
         return "0x" + f"{self.rng.getrandbits(256):064x}"
 
     def _mark(self, coin: str) -> Decimal:
-        st = self.market.coin(coin)
-        assert st is not None
-        return self.market.mark_decimal(st)
+        return self.margin.mark(coin)
 
     def _px(self, coin: str, factor: float) -> Decimal:
         """A valid price for ``coin`` near ``mark * factor``."""
@@ -388,55 +342,26 @@ class DemoAccount:
         tid: int | None = None,
         hash_hex: str | None = None,
     ) -> dict[str, Any]:
-        fee = _q(px * sz * (TAKER_FEE if crossed else MAKER_FEE))
-        return {
-            "coin": coin,
-            "px": fmt_exact(px),
-            "sz": fmt_exact(sz),
-            "side": side,
-            "time": t,
-            "startPosition": fmt_exact(start),
-            "dir": direction,
-            "closedPnl": fmt_decimal(closed_pnl),
-            "hash": hash_hex or self._hash(),
-            "oid": oid,
-            "crossed": crossed,
-            "fee": fmt_decimal(fee),
-            "tid": tid if tid is not None else self.market.next_tid(),
-            "feeToken": "USDC",
-            "twapId": None,
-        }
+        return fill_dict(
+            coin,
+            px,
+            sz,
+            side,
+            t,
+            start,
+            direction,
+            closed_pnl,
+            oid,
+            crossed,
+            self.market.next_tid() if tid is None else tid,
+            hash_hex or self._hash(),
+        )
 
-    @staticmethod
-    def _funding_dict(t: int, pos: Position, usdc: Decimal, rate: Decimal) -> dict[str, Any]:
-        return {
-            "time": t,
-            "coin": pos.coin,
-            "usdc": fmt_decimal(usdc),
-            "szi": fmt_exact(pos.szi),
-            "fundingRate": fmt_decimal(rate, RATE_QUANTUM),
-            "nSamples": None,
-        }
-
-    @staticmethod
-    def _update_order(order: Order, sz: Decimal | None = None) -> dict[str, Any]:
-        """``orderUpdates`` order shape."""
-        out: dict[str, Any] = {
-            "coin": order.coin,
-            "side": order.side,
-            "limitPx": fmt_exact(order.limit_px),
-            "sz": fmt_exact(order.sz if sz is None else sz),
-            "oid": order.oid,
-            "timestamp": order.timestamp,
-            "origSz": fmt_exact(order.orig_sz),
-        }
-        if order.reduce_only:
-            out["reduceOnly"] = True
-        if order.cloid:
-            out["cloid"] = order.cloid
-        return out
+    _funding_dict = staticmethod(funding_dict)
+    _update_order = staticmethod(update_order_dict)
 
     def frontend_order(self, order: Order, nested: bool = True) -> dict[str, Any]:
+        """Frontend shape of ``order`` (with its open TP/SL children when ``nested``)."""
         children = []
         if nested:
             children = [
@@ -444,24 +369,7 @@ class DemoAccount:
                 for c in order.children
                 if c in self.orders
             ]
-        return {
-            "coin": order.coin,
-            "side": order.side,
-            "limitPx": fmt_exact(order.limit_px),
-            "sz": fmt_exact(order.sz),
-            "oid": order.oid,
-            "timestamp": order.timestamp,
-            "triggerCondition": order.trigger_condition,
-            "isTrigger": order.is_trigger,
-            "triggerPx": fmt_exact(order.trigger_px),
-            "children": children,
-            "isPositionTpsl": order.is_position_tpsl,
-            "reduceOnly": order.reduce_only,
-            "orderType": order.order_type,
-            "origSz": fmt_exact(order.orig_sz),
-            "tif": order.tif,
-            "cloid": order.cloid,
-        }
+        return frontend_order_dict(order, children)
 
     def frontend_open_orders(self) -> list[dict[str, Any]]:
         """REST ``frontendOpenOrders`` / WS ``openOrders`` list, newest first."""
@@ -471,128 +379,17 @@ class DemoAccount:
     def open_orders(self) -> list[dict[str, Any]]:
         """REST ``openOrders`` list (plain shape)."""
         ordered = sorted(self.orders.values(), key=lambda o: (-o.timestamp, -o.oid))
-        return [
-            {
-                "coin": o.coin,
-                "side": o.side,
-                "limitPx": fmt_exact(o.limit_px),
-                "sz": fmt_exact(o.sz),
-                "oid": o.oid,
-                "timestamp": o.timestamp,
-                "origSz": fmt_exact(o.orig_sz),
-                "cloid": o.cloid,
-            }
-            for o in ordered
-        ]
+        return [plain_order_dict(o) for o in ordered]
 
-    # ------------------------------------------------------------------ margin maths
-
-    def _mm_rate(self, coin: str) -> Decimal:
-        st = self.market.coin(coin)
-        assert st is not None
-        return Decimal(1) / (2 * st.spec.max_leverage)
+    # ------------------------------------------------------------------ margin views
 
     def summary(self) -> dict[str, Decimal]:
-        """Totals used by every state view (all Decimal)."""
-        cross_ntl = cross_signed = cross_margin = cross_mm = Decimal(0)
-        iso_raw = iso_ntl = iso_signed = iso_margin = Decimal(0)
-        for pos in self.positions.values():
-            mark = self._mark(pos.coin)
-            ntl = abs(pos.szi) * mark
-            if pos.cross:
-                cross_ntl += ntl
-                cross_signed += pos.szi * mark
-                cross_margin += ntl / pos.leverage
-                cross_mm += ntl * self._mm_rate(pos.coin)
-            else:
-                iso_raw += pos.raw_usd
-                iso_ntl += ntl
-                iso_signed += pos.szi * mark
-                iso_margin += pos.raw_usd + pos.szi * mark
-        cross_value = self.cash + cross_signed
-        return {
-            "cross_value": cross_value,
-            "cross_ntl": cross_ntl,
-            "cross_raw": self.cash,
-            "cross_margin": cross_margin,
-            "cross_mm": cross_mm,
-            "value": cross_value + iso_raw + iso_signed,
-            "ntl": cross_ntl + iso_ntl,
-            "raw": self.cash + iso_raw,
-            "margin": cross_margin + iso_margin,
-            "withdrawable": max(Decimal(0), cross_value - cross_margin),
-        }
-
-    def _liq_px(self, pos: Position, totals: dict[str, Decimal]) -> Decimal | None:
-        mark = self._mark(pos.coin)
-        side = 1 if pos.szi > 0 else -1
-        mm_rate = self._mm_rate(pos.coin)
-        if pos.cross:
-            available = totals["cross_value"] - totals["cross_mm"]
-        else:
-            available = pos.raw_usd + pos.szi * mark - abs(pos.szi) * mark * mm_rate
-        liq = mark - side * available / abs(pos.szi) / (1 - mm_rate * side)
-        return liq if liq > 0 else None
-
-    def position_dict(self, pos: Position, totals: dict[str, Decimal]) -> dict[str, Any]:
-        """One ``assetPositions[].position`` object."""
-        mark = self._mark(pos.coin)
-        st = self.market.coin(pos.coin)
-        assert st is not None
-        ntl = abs(pos.szi) * mark
-        upnl = pos.szi * (mark - pos.entry)
-        init_margin = abs(pos.szi) * pos.entry / pos.leverage
-        margin = ntl / pos.leverage if pos.cross else pos.raw_usd + pos.szi * mark
-        leverage: dict[str, Any] = {
-            "type": "cross" if pos.cross else "isolated",
-            "value": pos.leverage,
-        }
-        if not pos.cross:
-            leverage["rawUsd"] = fmt_decimal(pos.raw_usd)
-        liq = self._liq_px(pos, totals)
-        return {
-            "coin": pos.coin,
-            "szi": fmt_exact(pos.szi),
-            "leverage": leverage,
-            "entryPx": fmt_decimal(pos.entry, Decimal(1).scaleb(min(st.exp - 1, 0))),
-            "positionValue": fmt_decimal(ntl),
-            "unrealizedPnl": fmt_decimal(upnl),
-            "returnOnEquity": fmt_decimal(upnl / init_margin, RATE_QUANTUM),
-            "liquidationPx": None if liq is None else fmt_decimal(liq, Decimal("0.00000001")),
-            "marginUsed": fmt_decimal(margin),
-            "maxLeverage": st.spec.max_leverage,
-            "cumFunding": {
-                "allTime": fmt_decimal(pos.cum_all),
-                "sinceOpen": fmt_decimal(pos.cum_open),
-                "sinceChange": fmt_decimal(pos.cum_change),
-            },
-        }
+        """Account totals (Decimal), see ``Margin.summary``."""
+        return self.margin.summary(self.cash, self.positions.values())
 
     def clearinghouse_state(self) -> dict[str, Any]:
         """REST ``clearinghouseState`` body."""
-        t = self.summary()
-        cross = {
-            "accountValue": fmt_decimal(t["cross_value"]),
-            "totalNtlPos": fmt_decimal(t["cross_ntl"]),
-            "totalRawUsd": fmt_decimal(t["cross_raw"]),
-            "totalMarginUsed": fmt_decimal(t["cross_margin"]),
-        }
-        return {
-            "marginSummary": {
-                "accountValue": fmt_decimal(t["value"]),
-                "totalNtlPos": fmt_decimal(t["ntl"]),
-                "totalRawUsd": fmt_decimal(t["raw"]),
-                "totalMarginUsed": fmt_decimal(t["margin"]),
-            },
-            "crossMarginSummary": cross,
-            "crossMaintenanceMarginUsed": fmt_decimal(t["cross_mm"]),
-            "withdrawable": fmt_decimal(t["withdrawable"]),
-            "assetPositions": [
-                {"type": "oneWay", "position": self.position_dict(p, t)}
-                for p in self.positions.values()
-            ],
-            "time": self.market.now,
-        }
+        return self.margin.clearinghouse_state(self.cash, list(self.positions.values()))
 
     def active_asset_data(self, coin: str) -> dict[str, Any]:
         """``activeAssetData`` data for the demo account."""
@@ -942,21 +739,3 @@ class DemoAccount:
     def ledger_between(self, start: int, end: int) -> list[dict[str, Any]]:
         """REST ``userNonFundingLedgerUpdates`` items."""
         return [u for u in self.ledger if start <= u["time"] <= end][:500]
-
-
-def empty_clearinghouse_state(now: int) -> dict[str, Any]:
-    """``clearinghouseState`` of an address with nothing in it."""
-    zero = {
-        "accountValue": "0.0",
-        "totalNtlPos": "0.0",
-        "totalRawUsd": "0.0",
-        "totalMarginUsed": "0.0",
-    }
-    return {
-        "marginSummary": dict(zero),
-        "crossMarginSummary": dict(zero),
-        "crossMaintenanceMarginUsed": "0.0",
-        "withdrawable": "0.0",
-        "assetPositions": [],
-        "time": now,
-    }

@@ -11,6 +11,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import msgspec
+
 MALFORMED_FRAMES: tuple[str, ...] = (
     '{"channel":"l2Book","data":{"coin":"BTC","time":',
     "this is not json",
@@ -83,8 +85,6 @@ class Faults:
 
     def send_error(self, text: str) -> None:
         """Send ``{"channel":"error","data":text}`` to every connected socket."""
-        import msgspec
-
         self._on_broadcast([msgspec.json.encode({"channel": "error", "data": text}).decode()])
 
     def latency(self, ms: float) -> None:

@@ -12,16 +12,17 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from hlmon.sim.account import AccountEvents, DemoAccount, empty_clearinghouse_state
+from hlmon.sim.account import DemoAccount
 from hlmon.sim.faults import Faults
+from hlmon.sim.margin import empty_clearinghouse_state
 from hlmon.sim.market import Market, StepResult
+from hlmon.sim.orders import AccountEvents
 from hlmon.sim.profiles import Profile
 from hlmon.sim.subscriptions import Subscription
 
@@ -347,9 +348,3 @@ class Hub:
         if sub.type == "activeAssetData":
             return any(f["coin"] == sub.coin for f in ev.fills)
         return False
-
-    def broadcast(self, conns: Callable[[], list[Connection]], texts: list[str]) -> None:
-        """Send raw frames to every connection (fault injection)."""
-        for conn in conns():
-            for text in texts:
-                conn.send(text)

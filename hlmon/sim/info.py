@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hlmon.sim.account import DemoAccount, empty_clearinghouse_state
+from hlmon.sim.account import DemoAccount
 from hlmon.sim.candles import INTERVAL_MS
+from hlmon.sim.margin import empty_clearinghouse_state
 from hlmon.sim.market import Market
 from hlmon.sim.subscriptions import ADDRESS_RE
 from hlmon.sim.universe import Universe
