@@ -9,17 +9,22 @@ In-process API::
 
     sim = SimServer(
         seed=7,                  # same seed + same clock => same frames
-        profile="standard",      # or "stress", or a hlmon.sim.profiles.Profile
+        profile="standard",      # or "stress", or a Profile, e.g.
+                                 # STANDARD.with_changes(tick_ms=20, l2book_ms=200)
         clock=None,              # None: wall clock; ManualClock(): moves only on advance();
                                  # any Callable[[], int] returning ms (e.g. WallClock(rate=60))
-        limits=SimLimits(),      # per-IP limits (connections, subs, users, REST weight, ...)
+        limits=SimLimits(),      # per IP: max_connections=10, new_connections_per_minute=30,
+                                 # max_subscriptions=1000, max_users=10,
+                                 # messages_per_minute=2000, rest_weight_per_minute=1200,
+                                 # send_queue_max=50_000 (frames), window_s=60
         idle_timeout=60.0,       # close sockets the server has not sent to for this long (s)
         fault_routes=False,      # True: enable POST /_sim/<fault>, GET /_sim/truth, /_sim/faults
         autotick=None,           # None: run the block loop unless the clock is a ManualClock
     )
     await sim.start(host="127.0.0.1", port=0)   # returns sim.url; also sim.ws_url, sim.port
     sim.demo_address                             # "0x5e1a7ed3..." (40 hex, lower-case)
-    await sim.advance(seconds)                   # run every block up to now + seconds
+    await sim.advance(seconds, step_ms=None)     # run the blocks up to now + seconds (<= 500
+                                                 #   blocks per call unless step_ms is given)
     sim.tick()                                   # one block at the clock's current time
     sim.force_fill(coin=None)                    # fill one resting demo order now -> fill dict
     sim.account.force_fill(coin=None)            # same, on the DemoAccount
