@@ -6,6 +6,13 @@ synchronous selectors (``select_coin``, ``set_book_mode``, ``add_coin``, ``remov
 the user acts; those only change subscriptions and expectations, the I/O happens in the
 engine's tasks. ``await stop()`` cancels every task, closes the socket and the HTTP client.
 
+Several accounts (``settings.watched_addresses``, at most 10: the exchange's unique-user
+limit): each gets one ``clearinghouseState`` subscription for its summary row
+(``Store.accounts()``); only the selected one (``user``) also gets openOrders, orderUpdates,
+userEvents, userFills and userFundings. ``select_user(address)`` moves those detail feeds to
+another watched address and reconciles it over REST. ``AccountsPoller`` keeps the other rows
+fresh over REST when their push stops.
+
 With ``settings.record_path`` (or a ``recorder`` given), every frame the websocket receives is
 recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes the recording.
 """
@@ -21,6 +28,7 @@ from typing import Any
 import httpx
 
 from hlmon.config import Settings
+from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.fallback import BookParams, FallbackPoller
 from hlmon.feeds.info_client import InfoClient, InfoError
@@ -66,6 +74,8 @@ class FeedEngine:
         self._rng = rng or random.Random()
         self._clock = clock or time.time
         self.user = settings.address.lower() if settings.address else None
+        self.users: tuple[str, ...] = settings.watched_addresses
+        """Every watched address (lower-case, display order); ``user`` is the selected one."""
         self.info = InfoClient(
             settings.api_url,
             budget=settings.rest_weight_budget,
@@ -107,6 +117,12 @@ class FeedEngine:
             user=self.user,
             down_grace=fallback_down_grace if self.ws is not None else 0.0,
         )
+        self.accounts_poller = AccountsPoller(
+            self.info,
+            store,
+            others=self._other_users,
+            missing_grace=8.0 if self.ws is not None else 0.0,
+        )
         self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
         self._selected: str | None = self._watchlist[0] if self._watchlist else None
         self._book_fast = False
@@ -140,6 +156,9 @@ class FeedEngine:
     def _ws_live(self) -> bool:
         return self.ws is not None and self.ws.live.is_set()
 
+    def _other_users(self) -> list[str]:
+        return [u for u in self.users if u != self.user]
+
     def _book_params(self) -> BookParams | None:
         if self._selected is None:
             return None
@@ -155,6 +174,7 @@ class FeedEngine:
         if self.recorder is not None:
             self.recorder.start()  # creates the file: an unwritable path fails here, at once
         store = self.store
+        store.set_watched_users(self.users, dict(self.settings.labels))
         store.set_user(self.user)
         store.set_watch(self._watchlist)
         store.set_book_fast(self._book_fast)
@@ -164,13 +184,12 @@ class FeedEngine:
         if self._selected is not None:
             self._subscribe_selected(self._selected)
         if self.user is not None:
-            user = self.user
-            self._add(subs.clearinghouse_state(user), "account")
-            self._add(subs.open_orders(user), "orders")
-            self._add(subs.order_updates(user), None)
-            self._add(subs.user_events(user), None)
-            self._add(subs.user_fills(user), "fills")
-            self._add(subs.user_fundings(user), "fundings")
+            self._add(subs.clearinghouse_state(self.user), "account")
+            for sub, key in self._detail_subs(self.user):
+                self._add(sub, key)
+        for other in self._other_users():
+            # One cheap subscription per other account: its summary row.
+            self._add(subs.clearinghouse_state(other), None)
         if self.ws is not None:
             self._spawn(self.ws.run(), "ws-feed")
         else:
@@ -179,6 +198,8 @@ class FeedEngine:
             )
         if self.settings.rest_fallback:
             self._spawn(self.fallback.run(), "fallback")
+            if len(self.users) > 1:
+                self._spawn(self.accounts_poller.run(), "accounts-poller")
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
@@ -241,6 +262,57 @@ class FeedEngine:
         self._remove(self._book_sub(coin), f"book:{coin}")
         self._remove(subs.trades(coin), f"trades:{coin}")
         self._remove(subs.bbo(coin), f"bbo:{coin}")
+
+    @staticmethod
+    def _detail_subs(user: str) -> list[tuple[Subscription, str | None]]:
+        """The selected account's feeds besides clearinghouseState, with their feed keys."""
+        return [
+            (subs.open_orders(user), "orders"),
+            (subs.order_updates(user), None),
+            (subs.user_events(user), None),
+            (subs.user_fills(user), "fills"),
+            (subs.user_fundings(user), "fundings"),
+        ]
+
+    def select_user(self, address: str) -> None:
+        """Show ``address``'s detail (positions, orders, fills, fundings) instead.
+
+        Unsubscribes the previous account's detail feeds, points the store, the fallback and
+        reconciliation at the new one, subscribes its detail feeds and reconciles it over REST
+        (``orderUpdates`` has no snapshot). Every watched account keeps its clearinghouseState
+        subscription, so the new one's positions show at once from its summary row.
+
+        Raises:
+            ValueError: ``address`` is not one of the watched addresses.
+        """
+        new = address.strip().lower()
+        if new not in self.users:
+            raise ValueError(f"not a watched address: {address!r}")
+        if new == self.user:
+            return
+        old, self.user = self.user, new
+        if self._started and old is not None:
+            # Unsubscribe first: the socket's single writer keeps this before the new
+            # subscribes, which is what lets the store tell the two users' frames apart.
+            for sub, key in self._detail_subs(old):
+                self._remove(sub, key)
+        # A reconciliation in flight (or retrying) is the old user's: its REST answers must
+        # not land on the new one. Cancelled before any await can resume it.
+        if self._reconcile_task is not None:
+            self._reconcile_task.cancel()
+            self._reconcile_task = None
+        self._mark = self._pending_mark = None
+        self.store.set_user(new)
+        self.fallback.set_user(new)
+        self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
+        if not self._started:
+            return  # start() subscribes the selected user
+        self._add(subs.clearinghouse_state(new), "account")  # already subscribed: expects only
+        for sub, key in self._detail_subs(new):
+            self._add(sub, key)
+        label = self.settings.label_for(new)
+        self.store.log(f"account {label or new} selected")
+        self._schedule_reconcile(None, None)
 
     def select_coin(self, coin: str) -> None:
         """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's)."""

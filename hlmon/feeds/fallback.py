@@ -118,6 +118,17 @@ class FallbackPoller:
         self.scale = 1.0
         """Current cadence stretch factor (1 = base cadence)."""
 
+    def set_user(self, user: str | None) -> None:
+        """Poll the account feeds of ``user`` from now on (the selected account changed).
+
+        Account polls still in flight are the old user's: they are cancelled.
+        """
+        self._user = user.lower() if user else None
+        for key, task in list(self._inflight.items()):
+            if _kind(key) in ("account", "orders", "fills"):
+                task.cancel()
+                self._next_due.pop(key, None)
+
     # ------------------------------------------------------------------ decisions
 
     def servable(self) -> list[str]:
@@ -236,6 +247,7 @@ class FallbackPoller:
         req = self._request(key)
         if req is None:
             return
+        user = self._user  # the answer belongs to the user asked about, whatever happens next
         try:
             # Not urgent, no retries: the next round is the retry, and reconciliation (urgent)
             # must not queue behind the poller.
@@ -247,7 +259,7 @@ class FallbackPoller:
         except InfoError as exc:
             self._note_error(key, str(exc))
             return
-        msg = info.to_message(req, response, self._user)
+        msg = info.to_message(req, response, user)
         if msg is not None:
             self._store.apply(msg, Source.REST)
         self.polls[key] = self.polls.get(key, 0) + 1

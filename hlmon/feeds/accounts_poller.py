@@ -1,0 +1,138 @@
+"""REST upkeep of the all-accounts rows: polls ``clearinghouseState`` (weight 2) for watched
+addresses other than the selected one whose row went stale.
+
+Every watched address has its own ``clearinghouseState`` websocket subscription, re-pushed
+every few seconds, so normally this poller does nothing. A row is polled when
+
+* it is STALE (the websocket is down, or that push stopped), or
+* it never arrived ``missing_grace`` seconds after the poller started, or
+* its last update came from REST and is about to turn stale (it is *held*, like the main
+  fallback's feeds, so the row does not flicker to "stale" between polls).
+
+The selected address is left to the main ``FallbackPoller`` (its ``account`` feed). Polls are
+non-urgent with no retries: a poll refused by the weight budget waits for its next turn, so
+the rows never crowd out reconciliation or the selected account's feeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable, Iterable
+
+from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.protocol import info
+from hlmon.state import FeedState, Source, Store
+
+HELD_REFRESH = 0.8
+"""A row kept by REST is polled again at this fraction of the account stale threshold."""
+
+
+class AccountsPoller:
+    """Keeps the other watched accounts' rows fresh over ``/info`` when the websocket does not."""
+
+    def __init__(
+        self,
+        client: InfoClient,
+        store: Store,
+        *,
+        others: Callable[[], Iterable[str]],
+        missing_grace: float = 8.0,
+        min_interval: float = 4.0,
+        tick: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """
+        Args:
+            client: the budgeted /info client.
+            store: where answers are applied and row freshness is read.
+            others: the watched addresses except the selected one, read every round.
+            missing_grace: how long a row may wait for its first websocket push.
+            min_interval: seconds between two polls of one address at least.
+            tick: scheduling resolution in seconds.
+            clock: monotonic seconds.
+        """
+        self._client = client
+        self._store = store
+        self._others = others
+        self.missing_grace = missing_grace
+        self.min_interval = min_interval
+        self.tick = tick
+        self._clock = clock
+        self._started_at = clock()
+        self._next_due: dict[str, float] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._last_error: dict[str, str] = {}
+        self.polls: dict[str, int] = {}
+        """Successful polls per address (tests read it)."""
+
+    def due(self) -> list[str]:
+        """Addresses whose row needs a poll now."""
+        now = self._clock()
+        store = self._store
+        threshold = store.threshold("account")
+        rows = {row.address: row for row in store.accounts()}
+        out: list[str] = []
+        for address in self._others():
+            row = rows.get(address)
+            if row is None or address in self._inflight:
+                continue
+            if now < self._next_due.get(address, 0.0):
+                continue
+            if row.state is FeedState.STALE:
+                out.append(address)
+            elif row.state is FeedState.MISSING:
+                if now - self._started_at >= self.missing_grace:
+                    out.append(address)
+            elif row.source is Source.REST and (row.age_s or 0.0) >= HELD_REFRESH * threshold:
+                out.append(address)
+        return out
+
+    async def run(self) -> None:
+        """Decide and poll until cancelled."""
+        try:
+            while True:
+                self.step()
+                await asyncio.sleep(self.tick)
+        finally:
+            for task in self._inflight.values():
+                task.cancel()
+            if self._inflight:
+                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+            self._inflight.clear()
+
+    def step(self) -> None:
+        """Start the polls that are due."""
+        now = self._clock()
+        for address in self.due():
+            self._next_due[address] = now + self.min_interval
+            task = asyncio.create_task(self._poll(address), name=f"accounts-{address[:10]}")
+            self._inflight[address] = task
+            task.add_done_callback(functools.partial(self._done, address))
+
+    def _done(self, address: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(address, None)
+
+    async def _poll(self, address: str) -> None:
+        req = info.clearinghouse_state(address)
+        try:
+            response = await self._client.info(req, urgent=False, retries=0)
+        except BudgetExhausted as exc:
+            self._next_due[address] = self._clock() + min(exc.retry_in, 60.0)
+            return
+        except InfoError as exc:
+            self._note_error(address, str(exc))
+            return
+        msg = info.to_message(req, response, address)
+        if msg is not None:
+            self._store.apply(msg, Source.REST)
+        self.polls[address] = self.polls.get(address, 0) + 1
+        if self._last_error.pop(address, None) is not None:
+            self._store.log(f"account {address[:10]}…: /info answering again")
+
+    def _note_error(self, address: str, text: str) -> None:
+        # Once per distinct error, not once per poll.
+        if self._last_error.get(address) != text:
+            self._last_error[address] = text
+            self._store.log(f"account {address[:10]}…: {text}", "warn")
