@@ -61,6 +61,7 @@ class HlmonApp(App[int]):
         *,
         engine: FeedEngine | None = None,
         sim: SimServer | None = None,
+        connect: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -73,6 +74,8 @@ class HlmonApp(App[int]):
         """The feed engine, or None (tests drive the store directly)."""
         self.sim = sim
         """An in-process simulator to start before the engine (``--demo``)."""
+        self.connect = connect or sim is not None
+        """Build a ``FeedEngine`` in the app's loop when none was given."""
         self.dashboard = Dashboard(
             store,
             clock,
@@ -90,7 +93,7 @@ class HlmonApp(App[int]):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.push_screen(self.dashboard)
-        if self.engine is None and self.sim is None:
+        if self.engine is None and not self.connect:
             self.store.set_watch(self.settings.watchlist)
         else:
             self.run_worker(self._start_backend(), name="backend", exit_on_error=False)
@@ -105,10 +108,10 @@ class HlmonApp(App[int]):
             )
             self.dashboard.set_address(address)
             self.store.log(f"demo: simulator listening on {url}, account {address}")
-            if self.engine is None:
-                from hlmon.feeds.engine import FeedEngine
+        if self.engine is None and self.connect:
+            from hlmon.feeds.engine import FeedEngine
 
-                self.engine = FeedEngine(self.settings, self.store)
+            self.engine = FeedEngine(self.settings, self.store)
         if self.engine is not None:
             await self.engine.start()
             selected = self.dashboard.watchlist.selected
@@ -226,17 +229,20 @@ def build_app(
     engine: FeedEngine | None = None,
     clock: Callable[[], float] | None = None,
     sim: SimServer | None = None,
+    connect: bool = False,
 ) -> HlmonApp:
     """Build the app; the one factory used by the CLI and the tests.
 
     Args:
         settings: What to show and connect to.
         store: The store to read (default: a new one on ``clock``).
-        engine: A feed engine feeding ``store``. Without it and without ``sim`` the app only
-            reads the store (tests populate it by hand).
+        engine: A feed engine feeding ``store``, started on mount and stopped on exit.
         clock: Wall clock in seconds (default ``time.time``); tests pin it.
         sim: A simulator to start in the app's loop; the app then builds an engine pointed
             at it (unless one is given) and watches its demo account by default.
+        connect: Without ``engine``: build a ``FeedEngine`` for ``settings`` inside the app's
+            event loop (the CLI path). With neither ``engine``, ``sim`` nor ``connect`` the
+            app only reads the store, which tests populate by hand.
 
     Returns:
         The app, not yet running.
@@ -244,7 +250,7 @@ def build_app(
     clock = clock or time.time
     if store is None:
         store = Store(clock, settings.stale)
-    return HlmonApp(settings, store, clock, engine=engine, sim=sim)
+    return HlmonApp(settings, store, clock, engine=engine, sim=sim, connect=connect)
 
 
 def run_app(settings: Settings) -> int:
@@ -257,18 +263,11 @@ def run_app(settings: Settings) -> int:
         The process exit code.
     """
     sim: SimServer | None = None
-    engine: FeedEngine | None = None
-    clock = time.time
-    store = Store(clock, settings.stale)
     if settings.demo:
         from hlmon.sim.server import SimServer
 
         sim = SimServer(seed=int(time.time()) % 100_000, profile="standard")
-    else:
-        from hlmon.feeds.engine import FeedEngine
-
-        engine = FeedEngine(settings, store)
-    app = build_app(settings, store=store, engine=engine, clock=clock, sim=sim)
+    app = build_app(settings, sim=sim, connect=True)
     code = app.run()
     if app.return_code:
         return app.return_code

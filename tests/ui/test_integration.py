@@ -67,3 +67,21 @@ async def test_demo_fills_every_panel_and_survives_drop_all() -> None:
         assert "connection lost" in events and "reconnected" in events
     # leaving the app stopped the engine and the simulator
     assert sim.connections == set()
+
+
+async def test_connect_builds_the_engine_in_the_app_loop() -> None:
+    """The CLI path: ``connect=True`` builds a FeedEngine for the settings' URL on mount."""
+    sim = SimServer(seed=5, profile="standard")
+    await sim.start(host="127.0.0.1", port=0)
+    try:
+        settings = Settings(
+            network="custom", api_url=sim.url, address=sim.demo_address, watchlist=("ETH",)
+        )
+        app = build_app(settings, connect=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
+            await wait_for(pilot, lambda: "bps" in "\n".join(app.dashboard.book.text_lines))
+            assert app.engine is not None and app.engine.selected_coin == "ETH"
+        assert not sim.connections
+    finally:
+        await sim.stop()
