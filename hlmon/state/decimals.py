@@ -46,10 +46,13 @@ def fmt_dec(d: Decimal, places: int | None = None, *, grouped: bool = False) -> 
             every significant digit and drops trailing zeros (``921.200`` -> ``921.2``).
         grouped: insert thousands separators (``104,412.5``).
     """
-    if places is not None:
-        d = d.quantize(Decimal(1).scaleb(-places), context=_CTX)
-    else:
-        d = d.normalize(_CTX)
+    try:
+        if places is not None:
+            d = d.quantize(Decimal(1).scaleb(-places), context=_CTX)
+        else:
+            d = d.normalize(_CTX)
+    except ArithmeticError:
+        pass  # more digits than the context holds (hostile input such as "1e400"): unrounded
     if d == _ZERO:
         d = abs(d)  # never print "-0" / "-0.00"
     return f"{d:,f}" if grouped else f"{d:f}"
@@ -65,14 +68,20 @@ def quantize_sig(d: Decimal, sig: int = 5, max_places: int = 6) -> Decimal:
         return _ZERO
     int_digits = d.adjusted() + 1  # digits before the point (<= 0 for |d| < 1)
     places = min(max_places, max(0, sig - int_digits))
-    return d.quantize(Decimal(1).scaleb(-places), context=_CTX)
+    try:
+        return d.quantize(Decimal(1).scaleb(-places), context=_CTX)
+    except ArithmeticError:
+        return d  # too many digits to round within the context (hostile input)
 
 
 def pct(num: Decimal, den: Decimal, places: int = 2) -> str | None:
     """``num / den * 100`` rounded to ``places``; None when ``den`` is zero."""
     if den == _ZERO:
         return None
-    return fmt_dec(_CTX.multiply(_CTX.divide(num, den), Decimal(100)), places)
+    try:
+        return fmt_dec(_CTX.multiply(_CTX.divide(num, den), Decimal(100)), places)
+    except ArithmeticError:
+        return None  # overflow (hostile input such as "1e999999" / "1e-999999")
 
 
 def decimals_of(px: str) -> int:

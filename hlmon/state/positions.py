@@ -7,6 +7,7 @@ unchanged next to hlmon's own numbers so the two can be compared on screen.
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 from hlmon.protocol.messages import ClearinghouseState, Position
@@ -20,7 +21,11 @@ _USD_STEP = Decimal("0.000001")  # USDC has 6 decimals on Hyperliquid
 
 def _usd(d: Decimal) -> str:
     """A USD amount rounded to 6 decimals (USDC precision), trailing zeros dropped."""
-    return fmt_dec(d.quantize(_USD_STEP))
+    try:
+        d = d.quantize(_USD_STEP)
+    except ArithmeticError:
+        pass  # more digits than the context holds (hostile input): shown unrounded
+    return fmt_dec(d)
 
 
 def mark_price(position: Position, ctx_mark: str | None, mid: str | None) -> str | None:
@@ -52,16 +57,18 @@ def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> 
 
     live_upnl = p.unrealizedPnl
     live_roe: str | None = None
-    if mark is not None and entry is not None:
-        upnl = szi * (mark - entry)
-        live_upnl = _usd(upnl)
-        # Exchange ROE = uPnL / initial margin at entry = uPnL / (|szi| * entry / leverage).
-        if lev > 0:
-            live_roe = pct(upnl * lev, abs(szi) * entry)
-
     liq_dist: str | None = None
-    if liq is not None and mark is not None and mark != _ZERO:
-        liq_dist = pct(abs(mark - liq), mark)
+    # Numbers too large for Decimal's context (only hostile frames have them) leave hlmon's
+    # own figures out rather than raise on every read.
+    with contextlib.suppress(ArithmeticError):
+        if mark is not None and entry is not None:
+            upnl = szi * (mark - entry)
+            live_upnl = _usd(upnl)
+            # Exchange ROE = uPnL / initial margin at entry = uPnL / (|szi| * entry / leverage).
+            if lev > 0:
+                live_roe = pct(upnl * lev, abs(szi) * entry)
+        if liq is not None and mark is not None and mark != _ZERO:
+            liq_dist = pct(abs(mark - liq), mark)
 
     return PositionView(
         coin=p.coin,
@@ -91,8 +98,9 @@ def account_summary(ch: ClearinghouseState, source: Source, received_at: float) 
     if maint is not None and cross_value is not None:
         ratio = pct(maint, cross_value)
     total = _ZERO
-    for ap in ch.assetPositions:
-        total += try_dec(ap.position.unrealizedPnl) or _ZERO
+    with contextlib.suppress(ArithmeticError):  # overflow: hostile input only
+        for ap in ch.assetPositions:
+            total += try_dec(ap.position.unrealizedPnl) or _ZERO
     return AccountSummary(
         account_value=ch.marginSummary.accountValue,
         total_margin_used=ch.marginSummary.totalMarginUsed,
