@@ -12,6 +12,9 @@ Choices worth knowing:
   Those REST books appear in ``status.feeds`` as ``book:COIN`` too, so the status names any
   that are missing.
 * ``fills`` holds the newest ``FILLS_LIMIT`` fills, newest first.
+* ``accounts`` (only when more than one address is watched) holds one summary row per watched
+  address, in order; ``account``/``positions``/``openOrders``/``fills`` stay the selected
+  (``address``) one's. Every row is waited for like a requested feed.
 * "Requested feeds" are the feeds the engine subscribes to (``mids``, ``ctx:COIN`` per
   watchlist coin, ``book``/``bbo``/``trades`` of the selected coin and, with an address,
   ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. With the
@@ -160,6 +163,8 @@ def _missing(
     required: list[str],
 ) -> list[str]:
     out = [k for k in required if store.feed_status(k).state is FeedState.MISSING]
+    if len(engine.users) > 1:
+        out += [f"account:{r.address}" for r in store.accounts() if r.received_at is None]
     out += [f"book:{c}" for c in engine.watchlist if c not in rest_books and store.book(c) is None]
     return out
 
@@ -279,7 +284,7 @@ def _document(
         }
         for f in store.fills()[:FILLS_LIMIT]
     ]
-    return {
+    doc = {
         "network": network,
         "address": engine.user,
         "status": _status(store, engine, rest_books),
@@ -290,3 +295,24 @@ def _document(
         "openOrders": orders,
         "fills": fills,
     }
+    if len(engine.users) > 1:
+        doc["accounts"] = _accounts_doc(store)
+    return doc
+
+
+def _accounts_doc(store: Store) -> list[dict[str, Any]]:
+    return [
+        {
+            "address": r.address,
+            "label": r.label,
+            "selected": r.selected,
+            "accountValue": r.account_value,
+            "totalMarginUsed": r.total_margin_used,
+            "marginRatioPct": r.margin_ratio_pct,
+            "totalUpnl": r.total_upnl,
+            "positions": r.positions,
+            "source": None if r.source is None else r.source.value,
+            "age_s": None if r.age_s is None else round(r.age_s, 3),
+        }
+        for r in store.accounts()
+    ]
