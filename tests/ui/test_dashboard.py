@@ -193,6 +193,25 @@ class TestKeys:
             assert "reconciled at startup" in "\n".join(lower.tables["log"].text_lines)
             assert "18,204.77" in "\n".join(lower.tables["accounts"].text_lines)
 
+    async def test_accounts_tab_rows_per_watched_address(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Tab 5 lists every watched address with its own age, and a total line."""
+        other = "0x31ca8395cf837de08b24da3f660e77761dfb974b"
+        store.set_watched_users([USER, other], {other: "hedge"})
+        app = build_app(settings(), store=store, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await pilot.pause()
+            table = app.dashboard.lower.tables["accounts"]
+            await wait_for(pilot, lambda: table.row_count == 3)
+            lines = table.text_lines
+            assert lines[1].startswith("▶ 0x8a31…f02c") and "18,204.77" in lines[1]
+            assert "0x31ca…974b" in lines[2] and "hedge" in lines[2] and "waiting" in lines[2]
+            store.apply(clearinghouse_msg(user=other))
+            await wait_for(pilot, lambda: "36,409.54" in "\n".join(table.text_lines))
+            assert "total (2)" in table.text_lines[3]
+
     async def test_fast_book_and_aggregation(
         self, app_with_engine: HlmonApp, engine: RecordingEngine
     ) -> None:

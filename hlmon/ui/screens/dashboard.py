@@ -47,8 +47,9 @@ MIN_WIDTH, MIN_HEIGHT = 60, 20
 WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 """From this size up the full layout is used."""
 
-TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings", "accounts": "account"}
-"""Feed whose freshness each lower tab shows (the log has none)."""
+TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
+"""Feed whose freshness each lower tab shows (the log has none; account rows carry their own
+ages)."""
 
 
 def freshness_marks(state: FeedState, age: float | None) -> tuple[str | None, bool]:
@@ -187,6 +188,8 @@ class Dashboard(Screen[None]):
         self.update_freshness()
         self.header.rebuild()
         self.status.rebuild()
+        if self.frames % max(1, round(self.fps)) == 0 and self.lower.active == "accounts":
+            self._update_accounts()  # the rows carry ages: refresh them once a second
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys."""
@@ -202,7 +205,7 @@ class Dashboard(Screen[None]):
                     tape.rebuild()
         if "account" in changes or "mids" in changes or ctx_changed:
             self._update_positions()
-        if "account" in changes:
+        if "account" in changes or "accounts" in changes:
             self._update_accounts()
         tables = self.lower.tables
         if "orders" in changes:
@@ -231,8 +234,8 @@ class Dashboard(Screen[None]):
         self.positions.set_data(*position_rows(self.store.positions()))
 
     def _update_accounts(self) -> None:
-        rows = account_rows(self.address, self.store.account_summary(), len(self.store.positions()))
-        self.lower.tables["accounts"].set_data(*rows)
+        rows = self.store.accounts()
+        self.lower.tables["accounts"].set_data(*account_rows(rows, self.store.accounts_total(rows)))
 
     def update_freshness(self) -> None:
         """Stale panes are dimmed and carry the age in their title; REST-fed ones say REST."""

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
-from hlmon.state import AccountSummary, LogEvent, PositionView, try_dec
+from hlmon.state import FeedState, LogEvent, PositionView, try_dec
+from hlmon.state.accounts import AccountRow, AccountTotals
 from hlmon.ui.fmt import (
     DASH,
+    fmt_age,
     fmt_clock,
     fmt_money,
     fmt_num,
@@ -18,7 +20,6 @@ from hlmon.ui.fmt import (
     fmt_size,
     fmt_when,
     price_decimals,
-    short_address,
 )
 from hlmon.ui.widgets.lines import Cell, Column
 
@@ -83,14 +84,15 @@ LOG_COLUMNS: tuple[Column, ...] = (
 )
 
 ACCOUNT_COLUMNS: tuple[Column, ...] = (
+    Column("sel", "", 1, "left", priority=100),
     Column("addr", "address", 11, "left", priority=100),
+    Column("label", "label", 10, "left", priority=35),
     Column("equity", "equity", 12, "right", priority=95),
-    Column("margin", "margin used", 12, "right", priority=60),
-    Column("ratio", "maint %", 8, "right", priority=50),
+    Column("margin", "margin used", 11, "right", priority=60),
+    Column("ratio", "maint %", 7, "right", priority=50),
     Column("upnl", "uPnL", 11, "right", priority=90),
-    Column("wd", "withdrawable", 12, "right", priority=40),
     Column("npos", "pos", 3, "right", priority=30),
-    Column("src", "src", 4, "left", priority=20),
+    Column("age", "age", 10, "left", priority=85),
     Column("_", "", 0, priority=0, flex=True),
 )
 
@@ -238,25 +240,45 @@ def log_rows(events: Sequence[LogEvent]) -> Rows:
     return rows, list(range(len(rows)))
 
 
-def account_rows(address: str | None, summary: AccountSummary | None, n_positions: int) -> Rows:
-    """The accounts tab: one summary row for the watched address."""
-    if address is None:
-        return [], []
-    if summary is None:
-        row: dict[str, Cell] = {
-            "addr": (short_address(address), "pane--strong"),
-            "equity": ("waiting…", "pane--muted"),
-        }
-        return [row], [address]
-    ratio = summary.margin_ratio_pct
-    row = {
-        "addr": (short_address(address), "pane--strong"),
-        "equity": (fmt_money(summary.account_value), ""),
-        "margin": (fmt_money(summary.total_margin_used), ""),
-        "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
-        "upnl": (fmt_money(summary.total_upnl, sign=True), signed_style(summary.total_upnl)),
-        "wd": (fmt_money(summary.withdrawable), ""),
-        "npos": (str(n_positions), ""),
-        "src": (summary.source.value.upper(), "pane--muted"),
-    }
-    return [row], [address]
+def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = None) -> Rows:
+    """The accounts tab: one row per watched address (``▶`` marks the one shown in detail),
+    each with its own age; a total line when there is more than one."""
+    rows: list[dict[str, Cell]] = []
+    for a in accounts:
+        if a.state is FeedState.STALE:
+            age: Cell = (f"{fmt_age(a.age_s)} STALE", "pane--bad")
+        elif a.state is FeedState.FALLBACK:
+            age = (f"{fmt_age(a.age_s)} REST", "pane--warn")
+        elif a.state is FeedState.MISSING:
+            age = ("waiting…", "pane--muted")
+        else:
+            age = (fmt_age(a.age_s), "pane--muted")
+        ratio = a.margin_ratio_pct
+        rows.append(
+            {
+                "sel": ("▶" if a.selected else "", "pane--accent"),
+                "addr": (a.short_address, "pane--strong"),
+                "label": (a.label or "", "pane--muted"),
+                "equity": (fmt_money(a.account_value), ""),
+                "margin": (fmt_money(a.total_margin_used), ""),
+                "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+                "upnl": (fmt_money(a.total_upnl, sign=True), signed_style(a.total_upnl)),
+                "npos": (str(a.positions) if a.positions is not None else DASH, ""),
+                "age": age,
+            }
+        )
+    keys: list[Hashable] = [a.address for a in accounts]
+    if totals is not None and len(accounts) > 1:
+        ratio = totals.margin_ratio_pct
+        rows.append(
+            {
+                "addr": (f"total ({totals.accounts})", "pane--head"),
+                "equity": (fmt_money(totals.account_value), "pane--strong"),
+                "margin": (fmt_money(totals.total_margin_used), ""),
+                "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+                "upnl": (fmt_money(totals.total_upnl, sign=True), signed_style(totals.total_upnl)),
+                "npos": (str(totals.positions), ""),
+            }
+        )
+        keys.append("total")
+    return rows, keys
