@@ -73,7 +73,7 @@ class FrameRecorder:
         *,
         flush_interval: float = 0.5,
         max_pending_bytes: int = 64 * 2**20,
-        compresslevel: int = 6,
+        compresslevel: int = 1,
     ) -> None:
         """
         Args:
@@ -82,7 +82,8 @@ class FrameRecorder:
             flush_interval: seconds between flushes to the worker thread.
             max_pending_bytes: frames waiting for a flush are bounded to this many bytes;
                 frames beyond it are dropped and counted.
-            compresslevel: gzip level (6: ~zlib's default speed/size trade-off).
+            compresslevel: gzip level; 1 (fastest) costs about half the CPU of 6, for
+                ~20 % more bytes.
         """
         self.path = Path(path)
         self.header = header
@@ -95,7 +96,11 @@ class FrameRecorder:
         """Frames dropped because the buffer was full."""
         self.bytes_written = 0
         """Compressed bytes written to the file so far."""
-        self._pending: list[tuple[float, bytes]] = []
+        # Two flat lists rather than a list of (t, raw) tuples: a tuple per frame is a
+        # GC-tracked object, and at tens of thousands of frames/s the collector's passes over
+        # them cost ~7x the append itself.
+        self._times: list[float] = []
+        self._raws: list[bytes] = []
         self._pending_bytes = 0
         self._file: IO[bytes] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -110,7 +115,8 @@ class FrameRecorder:
         if self._pending_bytes + size > self.max_pending_bytes or self._closed:
             self.dropped += 1
             return
-        self._pending.append((t, raw if isinstance(raw, bytes) else raw.encode()))
+        self._times.append(t)
+        self._raws.append(raw if isinstance(raw, bytes) else raw.encode())
         self._pending_bytes += size
         self.frames += 1
 
@@ -150,21 +156,25 @@ class FrameRecorder:
     async def flush(self) -> None:
         """Write every buffered frame to the file (in a worker thread)."""
         async with self._lock:
-            batch = self._pending
-            if not batch or self._file is None:
+            if not self._raws or self._file is None:
                 return
-            self._pending = []
-            self._pending_bytes = 0
-            self.bytes_written += await asyncio.to_thread(self._write_batch, batch)
+            times, raws = self._take()
+            self.bytes_written += await asyncio.to_thread(self._write_batch, times, raws)
 
-    def _write_batch(self, batch: list[tuple[float, bytes]], trailer: bytes = b"") -> int:
+    def _take(self) -> tuple[list[float], list[bytes]]:
+        times, raws = self._times, self._raws
+        self._times, self._raws, self._pending_bytes = [], [], 0
+        return times, raws
+
+    def _write_batch(self, times: list[float], raws: list[bytes], trailer: bytes = b"") -> int:
         fh = self._file
         if fh is None:
             return 0
-        parts: list[bytes] = []
         encode = _ENCODER.encode
-        for t, raw in batch:
-            parts.append(encode({"t": t, "f": raw.decode("utf-8", "replace")}))
+        parts = [
+            encode({"t": t, "f": raw.decode("utf-8", "replace")})
+            for t, raw in zip(times, raws, strict=True)
+        ]
         text = b"\n".join(parts) + b"\n" if parts else b""
         data = gzip.compress(text + trailer, compresslevel=self.compresslevel)
         fh.write(data)
@@ -184,14 +194,14 @@ class FrameRecorder:
             fh = self._file
             if fh is None:
                 return
-            batch, self._pending, self._pending_bytes = self._pending, [], 0
+            times, raws = self._take()
             self._closed = True
             trailer = _ENCODER.encode(
                 {"end": time.time(), "frames": self.frames, "dropped": self.dropped}
             )
             try:
                 self.bytes_written += await asyncio.to_thread(
-                    self._write_batch, batch, trailer + b"\n"
+                    self._write_batch, times, raws, trailer + b"\n"
                 )
             finally:
                 self._file = None
