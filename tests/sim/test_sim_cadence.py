@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hlmon.sim import SimServer
+from hlmon.sim import SimServer, WallClock
 
 from .support import WsClient
 
@@ -56,10 +56,22 @@ async def test_wall_clock_server_runs_by_itself(live_sim: SimServer, open_ws: An
     await ws.subscribe({"type": "userFills", "user": live_sim.demo_address})
     times = []
     for _ in range(3):
-        _, book = await ws.wait_for(lambda m: m["channel"] == "l2Book")
+        _, book = await ws.wait_for(lambda m: m["channel"] == "l2Book", within=10)
         times.append(book["data"]["time"])
     assert times == sorted(times) and len(set(times)) == 3
     _, fills = await ws.wait_for(
-        lambda m: m["channel"] == "userFills" and "isSnapshot" not in m["data"]
+        lambda m: m["channel"] == "userFills" and "isSnapshot" not in m["data"], within=10
     )
     assert fills["data"]["fills"]
+
+
+async def test_fast_wall_clock_pays_funding(open_ws: Any) -> None:
+    """With a clock running 3600x (an hour per second) funding arrives on its own."""
+    async with SimServer(seed=3, clock=WallClock(rate=3600)) as sim:
+        ws = await open_ws(sim)
+        await ws.subscribe({"type": "userFundings", "user": sim.demo_address})
+        await ws.channel("userFundings")  # snapshot
+        _, live = await ws.wait_for(
+            lambda m: m["channel"] == "userFundings" and "isSnapshot" not in m["data"], within=5
+        )
+        assert live["data"]["fundings"] and live["data"]["fundings"][0]["time"] % 3_600_000 == 37

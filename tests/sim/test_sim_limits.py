@@ -86,3 +86,35 @@ async def test_slow_socket_is_dropped() -> None:
             for _ in range(100):
                 await ws.recv()
         await wait_until(lambda: not sim.connections, what="connection dropped")
+
+
+async def test_post_requests_share_the_rest_budget(open_ws: Any) -> None:
+    """ws post info requests spend the same weight; past it the reply is a post error."""
+    async with make_sim(limits=SimLimits(rest_weight_per_minute=30)) as sim:
+        ws = await open_ws(sim)
+        for rid in (1, 2):
+            await ws.send(
+                {
+                    "method": "post",
+                    "id": rid,
+                    "request": {"type": "info", "payload": {"type": "meta"}},
+                }
+            )
+        _, ok = await ws.wait_for(lambda m: m["channel"] == "post" and m["data"]["id"] == 1)
+        assert ok["data"]["response"]["type"] == "info"
+        _, refused = await ws.wait_for(lambda m: m["channel"] == "post" and m["data"]["id"] == 2)
+        assert refused["data"]["response"] == {"type": "error", "payload": "429 Too Many Requests"}
+        async with httpx.AsyncClient(base_url=sim.url, timeout=5) as client:
+            r = await client.post("/info", json={"type": "meta"})
+        assert r.status_code == 429
+
+
+async def test_inbound_message_limit(open_ws: Any) -> None:
+    """Past messages_per_minute client messages are refused with an error frame."""
+    async with make_sim(limits=SimLimits(messages_per_minute=3)) as sim:
+        ws = await open_ws(sim)
+        for _ in range(4):
+            await ws.send({"method": "ping"})
+        _, err = await ws.channel("error")
+        assert err["data"] == "Too many messages"
+        assert ws.channels().count("pong") == 3
