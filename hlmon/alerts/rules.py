@@ -307,7 +307,13 @@ class UpnlBeyond:
 
 @dataclass(frozen=True, slots=True)
 class AnyFill:
-    """Any new fill of the watched account (history from before the rule started is skipped)."""
+    """Any new fill of the watched account; fills from before hlmon saw the account are history.
+
+    "Before" is judged in exchange time: the baseline is the ``time`` of the first
+    clearinghouse state received, so the local clock's skew does not matter. Fills older than
+    that (the userFills snapshot, whenever it arrives) are skipped; later ones fire even if they
+    arrive late (made during an outage, recovered by reconciliation).
+    """
 
     severity = "warn"
     fire_if_past_at_start = False
@@ -317,14 +323,20 @@ class AnyFill:
         return "fill"
 
     def watch_keys(self) -> frozenset[str] | None:
-        return frozenset(("fills",))
+        return frozenset(("fills", "account"))
 
     def check(
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
-        # Fills older than the rule are history (the userFills snapshot, a reconciliation
-        # backfill); later ones fire even if they arrive late (fills made during an outage).
-        since_ms = memo.setdefault("since_ms", int(now * 1000))
+        since_ms = memo.get("since_ms")
+        if since_ms is None:
+            stamp = store.stamp("account")
+            if stamp is None:
+                return []  # no account yet: nothing to tell history from news
+            exchange = stamp.exchange_time
+            since_ms = memo["since_ms"] = (
+                exchange if exchange is not None else int(stamp.received_at * 1000)
+            )
         seen: set[tuple[int, int]] = memo.setdefault("seen", set())
         fills = store.fills()
         new = [f for f in fills if (f.tid, f.oid) not in seen and f.time >= since_ms]

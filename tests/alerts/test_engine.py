@@ -179,10 +179,13 @@ class TestFills:
     def test_history_skipped_new_fills_fire(self, store: Store, clock: FakeClock) -> None:
         """The snapshot's old fills are history; each later batch fires one alert."""
         eng = engine(clock, AnyFill())
-        now_ms = int(clock.now * 1000)
-        assert eng.evaluate(store, set()) == []  # the rule starts now
+        now_ms = int(clock.now * 1000)  # the exchange time in clearinghouse() too
+        assert eng.evaluate(store, set()) == []
+        # The snapshot may come before the account: history is judged once the account is in.
         snapshot = [fill(1, now_ms - 60_000), fill(2, now_ms - 30_000)]
         assert step(store, eng, clock, fills_msg(snapshot, snapshot=True)) == []
+        assert step(store, eng, clock, clearinghouse([])) == []
+        assert step(store, eng, clock, fills_msg([fill(6, now_ms - 1)], snapshot=True)) == []
         alerts = step(store, eng, clock, fills_msg([fill(3, now_ms + 1000, px="101.5")]))
         assert alerts == ["Fill: BTC"]
         assert eng.evaluate(store, {"fills"}) == []
@@ -199,7 +202,8 @@ class TestFills:
         """No fill goes unannounced: fills inside the cooldown arrive as one alert after it."""
         eng = engine(clock, AnyFill(), cooldown_s=30)
         t = int(clock.now * 1000)
-        eng.evaluate(store, set())
+        store.apply(clearinghouse([]))
+        eng.evaluate(store, store.take_changes())
         assert step(store, eng, clock, fills_msg([fill(1, t + 1)])) == ["Fill: BTC"]
         assert step(store, eng, clock, fills_msg([fill(2, t + 2)])) == []
         assert step(store, eng, clock, fills_msg([fill(3, t + 3)])) == []
