@@ -143,3 +143,23 @@ async def test_record_and_replay_commands(tmp_path: Path) -> None:
     finally:
         server.terminate()
         assert await asyncio.wait_for(server.wait(), 10) == 0
+
+
+def test_tui_record_option_reaches_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`hlmon --record FILE` hands run_app Settings with record_path: the engine it builds
+    records (FeedEngine creates the recorder from settings.record_path)."""
+    import hlmon.ui.app
+
+    seen: list[object] = []
+
+    def fake_run_app(settings: object) -> int:
+        seen.append(settings)
+        return 0
+
+    monkeypatch.setattr(hlmon.ui.app, "run_app", fake_run_app)
+    target = tmp_path / "tui.jsonl.gz"
+    result = CliRunner().invoke(main, ["--demo", "--record", str(target)])
+    assert result.exit_code == 0, result.output
+    assert [getattr(s, "record_path", None) for s in seen] == [str(target)]
