@@ -106,6 +106,10 @@ class FeedTimings:
     """Give up a TCP/TLS/HTTP-upgrade attempt after this long."""
     ack_timeout: float = 5.0
     """A subscribe not acked within this long is logged (once)."""
+    probe_after: float = 5.0
+    """After this long without any frame, ping at once instead of waiting for the next
+    scheduled ping: a stalled (half-open) socket is then found within probe_after +
+    pong_timeout, not ping_interval + pong_timeout."""
     stable_after: float = 10.0
     """A connection that lived this long resets the backoff attempt counter; one that died
     sooner keeps counting up, so a server that accepts then drops is not hammered."""
@@ -181,8 +185,10 @@ class WsFeed:
         self._last_frame = 0.0
         self._ping_sent_at: float | None = None
         self._down_since: float | None = None
+        self._outage: float | None = None
         self.live = asyncio.Event()
-        """Set while a connection is up and subscribed."""
+        """Set once a connection has delivered its first frame, until it dies: an open
+        socket that never says anything is not live."""
         self.stats = FeedStats()
 
     # ------------------------------------------------------------------ subscriptions
@@ -209,7 +215,7 @@ class WsFeed:
     def _send_soon(self, frame: str, sub: Subscription | None) -> None:
         # Queued rather than awaited: the engine's select_coin is synchronous, and one writer
         # per connection keeps unsubscribe-old / subscribe-new in order.
-        if self._outbox is not None and self.live.is_set():
+        if self._outbox is not None:
             if sub is not None:
                 self._pending_acks[sub.key] = _PendingAck(sub, self._now())
             self._outbox.put_nowait(frame)
@@ -282,9 +288,7 @@ class WsFeed:
         for sub in self._subs.values():
             self._pending_acks[sub.key] = _PendingAck(sub, now)
             self._outbox.put_nowait(subscribe_frame(sub))
-        outage = None if self._down_since is None else now - self._down_since
-        self.live.set()
-        self._store.set_connection(ConnState.LIVE, attempt=0, url=self.url)
+        self._outage = None if self._down_since is None else now - self._down_since
         tasks = [
             asyncio.create_task(self._receive(ws), name="ws-receive"),
             asyncio.create_task(self._heartbeat(ws), name="ws-heartbeat"),
@@ -292,8 +296,6 @@ class WsFeed:
         ]
         reason = "closed"
         try:
-            if self._on_live is not None:
-                self._on_live(outage)
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 exc = task.exception()
@@ -327,6 +329,8 @@ class WsFeed:
             if record is not None:
                 record(frame, time.time())
             self._last_frame = self._now()
+            if not self.live.is_set():
+                self._went_live()
             store.note_alive()
             try:
                 msg = decode(frame)
@@ -345,6 +349,15 @@ class WsFeed:
                 # A bug in applying one frame must cost that frame, not the connection (a
                 # reconnect would just replay the snapshot that triggers it).
                 store.note_rejected(f"could not apply {_channel_of(msg)} frame: {exc!r}", "")
+
+    def _went_live(self) -> None:
+        # Live only once the server has said something on this socket (normally the first
+        # ack, milliseconds after the upgrade): a server that accepts and then stays silent
+        # must not turn the status bar green.
+        self.live.set()
+        self._store.set_connection(ConnState.LIVE, attempt=0, url=self.url)
+        if self._on_live is not None:
+            self._on_live(self._outage)
 
     def _match_ack(self, msg: SubscriptionResponseMsg) -> None:
         if msg.data.method != "subscribe":
@@ -368,7 +381,8 @@ class WsFeed:
                 raise SocketDead(f"no pong within {t.pong_timeout:g} s")
             if now - self._last_frame >= t.silence_timeout:
                 raise SocketDead(f"no frame for {t.silence_timeout:g} s")
-            if now >= next_ping:
+            probe = self._ping_sent_at is None and now - self._last_frame >= t.probe_after
+            if now >= next_ping or probe:
                 if self._ping_sent_at is None:
                     self._ping_sent_at = now
                 try:
@@ -383,6 +397,8 @@ class WsFeed:
             deadlines = [next_ping, self._last_frame + t.silence_timeout]
             if self._ping_sent_at is not None:
                 deadlines.append(self._ping_sent_at + t.pong_timeout)
+            else:
+                deadlines.append(self._last_frame + t.probe_after)
             if self._pending_acks:
                 deadlines.append(
                     min(p.sent_at for p in self._pending_acks.values()) + t.ack_timeout
@@ -390,15 +406,24 @@ class WsFeed:
             await asyncio.sleep(max(0.0, min(deadlines) - self._now()) + 0.001)
 
     def _log_unacked(self, now: float) -> None:
-        for key, pending in list(self._pending_acks.items()):
-            if now - pending.sent_at >= self.timings.ack_timeout:
-                del self._pending_acks[key]
-                self.stats.unacked_logged += 1
-                self._store.log(
-                    f"subscription not acknowledged within {self.timings.ack_timeout:g} s: "
-                    f"{pending.sub.key}",
-                    "warn",
-                )
+        late = [
+            key
+            for key, pending in self._pending_acks.items()
+            if now - pending.sent_at >= self.timings.ack_timeout
+        ]
+        if not late:
+            return
+        for key in late:
+            del self._pending_acks[key]
+        self.stats.unacked_logged += len(late)
+        # One line for the lot: after a reconnect to a silent server every subscription is
+        # late at once, and a line each would flood the log tab.
+        shown = ", ".join(late[:3]) + (f" and {len(late) - 3} more" if len(late) > 3 else "")
+        self._store.log(
+            f"{len(late)} subscription(s) not acknowledged within "
+            f"{self.timings.ack_timeout:g} s: {shown}",
+            "warn",
+        )
 
     @property
     def pending_acks(self) -> list[Subscription]:

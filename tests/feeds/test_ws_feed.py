@@ -173,6 +173,36 @@ async def test_silence_detected_even_with_pongs_disabled(
     assert "no frame" in (feed.stats.last_dead_reason or "")
 
 
+async def test_probe_ping_finds_a_stall_before_the_scheduled_ping(
+    mini: Any, feed_factory: Any, wait: Wait
+) -> None:
+    """A quiet socket is probed at once: dead within probe_after + pong_timeout."""
+    server, url = mini
+    timings = FeedTimings(
+        **{**FAST.__dict__, "ping_interval": 30.0, "silence_timeout": 30.0, "probe_after": 0.3}
+    )
+    feed, _ = feed_factory(url, timings)
+    await wait(lambda: feed.live.is_set(), 3)
+    server.stalled = True
+    took = await wait(lambda: feed.stats.dead_detected == 1, 2)
+    assert took <= 0.3 + FAST.pong_timeout + 0.15
+    assert "no pong" in (feed.stats.last_dead_reason or "")
+
+
+async def test_a_server_that_accepts_and_says_nothing_is_not_live(
+    mini: Any, feed_factory: Any, wait: Wait
+) -> None:
+    """Live means the server spoke on this socket, not that the upgrade succeeded."""
+    server, url = mini
+    server.stalled = True
+    feed, store = feed_factory(url)
+    await wait(lambda: server.connections >= 1 and len(server.received) >= 2, 3)
+    assert not feed.live.is_set()
+    assert store.connection.state is not ConnState.LIVE
+    server.stalled = False
+    await wait(lambda: feed.live.is_set() and store.connection.state is ConnState.LIVE, 3)
+
+
 async def test_malformed_and_error_frames_counted_not_fatal(
     mini: Any, feed_factory: Any, wait: Wait
 ) -> None:
