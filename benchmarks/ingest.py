@@ -16,7 +16,10 @@ Clients, each run in its own process pinned to one CPU while the server is pinne
 Each run is one connection: subscribe, receive the fixed stream, stop at the server's close
 frame. Rate = stream frames / seconds from connection live to close received (the SDK, whose
 connection is internal, is timed from its first callback). Runs are interleaved and repeated;
-the median is reported.
+the median is reported. Each client also reports the CPU time it used over the same span
+(``time.process_time``, all threads), and so msgs per CPU-second: on a quiet machine the two
+agree (the client is the bottleneck, pinned to its core); on a shared, busy machine wall-clock
+rates swing while the CPU-normalised ones stay put, so both are kept.
 
 Run alone: ``python -m benchmarks.ingest [--repeats 3] [--frames 200000] [--no-sdk] [--profile]``.
 Internal: ``python -m benchmarks.ingest client KIND URL ADDRESS FRAMES`` prints one JSON line.
@@ -45,12 +48,21 @@ from benchmarks.common import (
 
 SDK_VERSION = "0.24.0"
 SDK_VENV = BENCH_DIR / ".sdk-venv"
+PROFILE_DIR = BENCH_DIR / "results" / "profiles"
 SERVER_CPU, CLIENT_CPU = 0, 1
 CLIENTS = ("raw", "json", "decode", "aiohttp", "hlmon", "sdk")
 MAX_FRAME = 16 * 2**20
 
 
 # ------------------------------------------------------------------ clients (child process)
+
+
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _span(start: tuple[float, float], end: tuple[float, float]) -> dict[str, float]:
+    return {"seconds": end[0] - start[0], "cpu_seconds": end[1] - start[1]}
 
 
 async def _raw_client(kind: str, url: str, address: str, frames: int) -> dict[str, Any]:
@@ -67,7 +79,7 @@ async def _raw_client(kind: str, url: str, address: str, frames: int) -> dict[st
     async with connect(url, ping_interval=None, max_size=MAX_FRAME) as ws:
         for sub in subscriptions(address):
             await ws.send(subscribe_frame(sub))
-        start = time.perf_counter()
+        start = _now()
         try:
             if handle is None:
                 while True:
@@ -78,8 +90,8 @@ async def _raw_client(kind: str, url: str, address: str, frames: int) -> dict[st
                     handle(await ws.recv(decode=False))
                     received += 1
         except websockets.ConnectionClosed:
-            end = time.perf_counter()
-    return {"seconds": end - start, "received": received}
+            end = _now()
+    return {**_span(start, end), "received": received}
 
 
 async def _aiohttp_client(url: str, address: str, frames: int) -> dict[str, Any]:
@@ -95,11 +107,11 @@ async def _aiohttp_client(url: str, address: str, frames: int) -> dict[str, Any]
     ):
         for sub in subscriptions(address):
             await ws.send_str(subscribe_frame(sub))
-        start = time.perf_counter()
+        start = _now()
         while (await ws.receive()).type is aiohttp.WSMsgType.TEXT:
             received += 1
-        end = time.perf_counter()
-    return {"seconds": end - start, "received": received}
+        end = _now()
+    return {**_span(start, end), "received": received}
 
 
 async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
@@ -112,14 +124,14 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
     store.set_user(address)
     store.set_watch(DEFAULT_WATCHLIST)
     store.track_history(SELECTED)
-    marks: dict[str, float] = {}
+    marks: dict[str, tuple[float, float]] = {}
     closed = asyncio.Event()
 
     def on_live(_outage: float | None) -> None:
-        marks.setdefault("start", time.perf_counter())
+        marks.setdefault("start", _now())
 
     def on_down() -> None:
-        marks.setdefault("end", time.perf_counter())
+        marks.setdefault("end", _now())
         closed.set()
 
     feed = WsFeed(
@@ -139,7 +151,7 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
         await asyncio.gather(task, return_exceptions=True)
         await feed.close()
     return {
-        "seconds": marks["end"] - marks["start"],
+        **_span(marks["start"], marks["end"]),
         "received": store.frames_total,
         "rejected": store.frames_rejected,
         "acks": store.acks,
@@ -167,6 +179,7 @@ def client_main(kind: str, url: str, address: str, frames: int, profile: str | N
     else:
         result = asyncio.run(coro)
     result["msgs_per_s"] = frames / result["seconds"]
+    result["msgs_per_cpu_s"] = frames / result["cpu_seconds"]
     print(json.dumps(result), flush=True)
     return 0
 
@@ -283,6 +296,103 @@ def _subscriptions(address: str) -> list[Any]:
     return subscriptions(address)
 
 
+def _ratio(runs: dict[str, list[dict[str, Any]]], a: str, b: str) -> float | None:
+    ra = median(r["msgs_per_s"] for r in runs.get(a, []))
+    rb = median(r["msgs_per_s"] for r in runs.get(b, []))
+    return ra / rb if ra and rb else None
+
+
+def profile_summary(path: Path, top: int = 14) -> list[dict[str, Any]]:
+    """The functions with the most self time in a cProfile stats file."""
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    entries = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)  # type: ignore[attr-defined]
+    out = []
+    for (file, line, func), (_cc, calls, self_t, cum_t, _callers) in entries[:top]:
+        where = file.split("site-packages/")[-1].replace(str(REPO) + "/", "")
+        out.append(
+            {
+                "function": f"{where}:{line}({func})",
+                "calls": calls,
+                "self_pct": round(100 * self_t / total, 1),
+                "cum_pct": round(100 * cum_t / total, 1),
+            }
+        )
+    return out
+
+
+def hot_path_us(rounds: int = 5) -> dict[str, float]:
+    """In-process cost per frame (µs, best of ``rounds``) of each step hlmon's receive loop
+    takes after ``recv``, on the same corpus (no socket, no profiler overhead)."""
+    import timeit
+
+    from benchmarks.blast_server import SELECTED, build_corpus
+    from hlmon.config import DEFAULT_WATCHLIST
+    from hlmon.feeds import ws_feed
+    from hlmon.protocol import decode
+    from hlmon.state import Store
+
+    corpus = build_corpus()
+    frames = corpus.frames
+    msgs = [decode(f) for f in frames]
+    store = Store(time.time)
+    store.set_user(corpus.address)
+    store.set_watch(DEFAULT_WATCHLIST)
+    store.track_history(SELECTED)
+    loop = asyncio.new_event_loop()
+    try:
+        steps: dict[str, Any] = {
+            "decode": lambda: [decode(f) for f in frames],
+            "Store.apply": lambda: [store.apply(m) for m in msgs],
+            "Store.note_frame": lambda: [store.note_frame("bbo", 100) for _ in msgs],
+            "Store.note_alive": lambda: [store.note_alive() for _ in msgs],
+            "channel_of": lambda: [ws_feed._channel_of(m) for m in msgs],
+            "WsFeed._now (get_running_loop().time())": lambda: loop.run_until_complete(
+                _loop_time_calls(len(msgs))
+            ),
+            "empty loop": lambda: [None for _ in msgs],
+        }
+        return {
+            name: round(min(timeit.repeat(fn, number=3, repeat=rounds)) / 3 / len(frames) * 1e6, 3)
+            for name, fn in steps.items()
+        }
+    finally:
+        loop.close()
+
+
+async def _loop_time_calls(n: int) -> None:
+    from hlmon.feeds.ws_feed import WsFeed
+
+    for _ in range(n):
+        WsFeed._now()
+
+
+LAYERS = (
+    ("websockets/", "websockets library (frame parsing, recv)"),
+    ("asyncio/", "asyncio event loop, sockets"),
+    ("msgspec", "msgspec typed decode"),
+    ("hlmon/protocol/", "msgspec typed decode"),
+    ("hlmon/state/", "Store (apply, note_alive, note_frame, stamps)"),
+    ("hlmon/feeds/", "WsFeed receive loop (self time, _now, _channel_of)"),
+)
+
+
+def profile_layers(path: Path) -> dict[str, float]:
+    """Percent of self time per layer of the stack (builtins counted under "other")."""
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    layers: dict[str, float] = {}
+    for (file, _line, func), (_cc, _calls, self_t, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = file if file != "~" else func
+        name = next((label for key, label in LAYERS if key in where), "other (builtins, ...)")
+        layers[name] = layers.get(name, 0.0) + self_t
+    return {k: round(100 * v / total, 1) for k, v in sorted(layers.items(), key=lambda kv: -kv[1])}
+
+
 def _round_to_cycle(n: int, cycle: int) -> int:
     return max(cycle, round(n / cycle) * cycle)
 
@@ -292,10 +402,15 @@ def measure(
     frames: int = 200_000,
     sdk_frames: int = 40_000,
     sdk: bool = True,
-    profile_dir: Path | None = None,
+    profile: bool | None = None,
     log: Any = print,
 ) -> dict[str, Any]:
-    """Run every client ``repeats`` times, interleaved; returns the ``ingest`` JSON section."""
+    """Run every client ``repeats`` times, interleaved; returns the ``ingest`` JSON section.
+
+    ``profile``: also run hlmon's client once under cProfile (None: only if hlmon/raw misses
+    its target); the top functions land in ``profile_top``, the stats file in
+    ``benchmarks/results/profiles/``.
+    """
     sdk_python, sdk_error = ensure_sdk_venv() if sdk else (None, "skipped (--no-sdk)")
     server = Server()
     try:
@@ -312,13 +427,24 @@ def measure(
                 log(
                     f"  ingest run {i + 1}/{repeats} {kind:<7} {result['msgs_per_s']:>10,.0f} msg/s"
                 )
-        if profile_dir is not None:
-            profile_dir.mkdir(parents=True, exist_ok=True)
-            run_client(server, "hlmon", frames, None, str(profile_dir / "hlmon_ingest.prof"))
+        hl_raw = _ratio(runs, "hlmon", "raw")
+        profile_top = None
+        if profile or (profile is None and hl_raw is not None and hl_raw < 0.6):
+            PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+            path = PROFILE_DIR / "hlmon_ingest.prof"
+            log("  profiling one hlmon run (cProfile)")
+            run_client(server, "hlmon", frames, None, str(path))
+            profile_top = {
+                "layers": profile_layers(path),
+                "functions": profile_summary(path),
+                "hot_path_us_per_frame": hot_path_us(),
+            }
     finally:
         server.stop()
     rates = {k: median(r["msgs_per_s"] for r in v) for k, v in runs.items()}
+    cpu_rates = {k: median(r["msgs_per_cpu_s"] for r in v) for k, v in runs.items()}
     hl, raw, sdk_rate = rates.get("hlmon"), rates.get("raw"), rates.get("sdk")
+    hl_c, raw_c, sdk_c = cpu_rates.get("hlmon"), cpu_rates.get("raw"), cpu_rates.get("sdk")
     return {
         "hlmon_msgs_per_s": rnd(hl, 0),
         "sdk_msgs_per_s": rnd(sdk_rate, 0),
@@ -328,6 +454,9 @@ def measure(
         "aiohttp_raw_msgs_per_s": rnd(rates.get("aiohttp"), 0),
         "hlmon_over_raw": rnd(hl / raw, 3) if hl and raw else None,
         "hlmon_over_sdk": rnd(hl / sdk_rate, 2) if hl and sdk_rate else None,
+        "per_cpu_second": {k: rnd(v, 0) for k, v in cpu_rates.items()},
+        "hlmon_over_raw_cpu": rnd(hl_c / raw_c, 3) if hl_c and raw_c else None,
+        "hlmon_over_sdk_cpu": rnd(hl_c / sdk_c, 2) if hl_c and sdk_c else None,
         "targets": {"hlmon_over_raw_min": 0.6, "hlmon_over_sdk_min": 6.0},
         "frames_per_run": frames,
         "sdk_frames_per_run": sdk_frames if sdk_python is not None else None,
@@ -337,37 +466,57 @@ def measure(
         "corpus": server.corpus,
         "runs": {k: [rnd(r["msgs_per_s"], 0) for r in v] for k, v in runs.items()},
         "best": {k: rnd(max(r["msgs_per_s"] for r in v), 0) for k, v in runs.items()},
+        "profile_top": profile_top,
         "checks": {
-            k: {x: y for x, y in v[-1].items() if x not in ("msgs_per_s", "seconds")}
+            k: {x: y for x, y in v[-1].items() if "seconds" not in x and "msgs_per" not in x}
             for k, v in runs.items()
         },
     }
 
 
 def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    hl_raw, hl_sdk = res["hlmon_over_raw"], res["hlmon_over_sdk"]
+    cpu = res["per_cpu_second"]
+
+    def rate(label: str, key: str, kind: str, what: str) -> tuple[str, Any, str]:
+        per_cpu = cpu.get(kind)
+        extra = f"{per_cpu:>11,.0f}/CPU-s  " if per_cpu else " " * 18
+        return (label, res[key], f"msg/s {extra}{what}")
+
+    def ratio(label: str, key: str, target: float) -> tuple[str, Any, str]:
+        wall, per_cpu = res[key], res[key + "_cpu"]
+        missed = [n for n, v in (("wall", wall), ("cpu", per_cpu)) if v is not None and v < target]
+        verdict = f"  MISSED ({', '.join(missed)})" if missed else ""
+        return (
+            label,
+            wall,
+            f"      {fmt_ratio(per_cpu):>11} per CPU-s  target >= {target}{verdict}",
+        )
+
+    sdk_what = res["sdk_error"] or f"hyperliquid-python-sdk {res['sdk_version']} Info.subscribe"
     return [
-        ("raw websockets recv", res["raw_msgs_per_s"], "msg/s (ceiling)"),
-        ("raw + json.loads", res["raw_json_msgs_per_s"], "msg/s"),
-        ("raw + hlmon decode", res["raw_decode_msgs_per_s"], "msg/s"),
-        ("aiohttp ws recv", res["aiohttp_raw_msgs_per_s"], "msg/s (reference: other stack)"),
-        ("hlmon feed path", res["hlmon_msgs_per_s"], "msg/s (WsFeed+decode+Store.apply)"),
-        (
-            "hyperliquid-python-sdk",
-            res["sdk_msgs_per_s"],
-            f"msg/s ({res['sdk_error'] or 'Info.subscribe'})",
+        rate("raw websockets recv", "raw_msgs_per_s", "raw", "ceiling of this stack"),
+        rate("raw + json.loads", "raw_json_msgs_per_s", "json", ""),
+        rate("raw + hlmon decode", "raw_decode_msgs_per_s", "decode", "typed msgspec decode"),
+        rate("aiohttp ws recv", "aiohttp_raw_msgs_per_s", "aiohttp", "reference: other stack"),
+        rate("hlmon feed path", "hlmon_msgs_per_s", "hlmon", "WsFeed+decode+Store.apply"),
+        rate("official SDK", "sdk_msgs_per_s", "sdk", sdk_what),
+        ratio("hlmon / raw", "hlmon_over_raw", 0.6),
+        ratio("hlmon / sdk", "hlmon_over_sdk", 6.0),
+        *(
+            (f"  profile: {layer[:36]}", pct, "% of hlmon client self time (cProfile)")
+            for layer, pct in ((res.get("profile_top") or {}).get("layers") or {}).items()
         ),
-        (
-            "hlmon / raw",
-            hl_raw,
-            "target >= 0.6" + ("" if hl_raw is None or hl_raw >= 0.6 else "  MISSED"),
-        ),
-        (
-            "hlmon / sdk",
-            hl_sdk,
-            "target >= 6" + ("" if hl_sdk is None or hl_sdk >= 6 else "  MISSED"),
+        *(
+            (f"  per frame: {step[:34]}", us, "µs in-process (best of 5)")
+            for step, us in (
+                (res.get("profile_top") or {}).get("hot_path_us_per_frame") or {}
+            ).items()
         ),
     ]
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
 
 
 def main() -> int:
@@ -388,8 +537,7 @@ def main() -> int:
     parser.add_argument("--no-sdk", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also cProfile one hlmon run")
     args = parser.parse_args()
-    prof_dir = BENCH_DIR / "results" / "profiles" if args.profile else None
-    res = measure(args.repeats, args.frames, args.sdk_frames, not args.no_sdk, prof_dir)
+    res = measure(args.repeats, args.frames, args.sdk_frames, not args.no_sdk, args.profile or None)
     print_table("Ingest (median msg/s)", table_rows(res))
     print(json.dumps(res["checks"], indent=1))
     return 0

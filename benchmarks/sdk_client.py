@@ -26,12 +26,12 @@ def main() -> int:
     meta = {"universe": [{"name": c, "szDecimals": 5} for c in coins]}
     spot_meta: dict[str, list[object]] = {"universe": [], "tokens": []}
     calls = 0
-    first: float | None = None
+    first: tuple[float, float] | None = None
 
     def callback(_msg: object) -> None:
         nonlocal calls, first
         if first is None:
-            first = time.perf_counter()
+            first = time.perf_counter(), time.process_time()
         calls += 1
 
     info = Info(base_url, skip_ws=False, meta=meta, spot_meta=spot_meta)
@@ -40,13 +40,20 @@ def main() -> int:
     manager = info.ws_manager
     assert manager is not None
     manager.join(timeout=600)  # returns when the server's close frame ends run_forever
-    end = time.perf_counter()
+    end = time.perf_counter(), time.process_time()
     manager.stop()  # let the SDK's ping thread exit
     if first is None:
         print(json.dumps({"error": "no callback fired"}))
         return 1
-    seconds = end - first
-    print(json.dumps({"seconds": seconds, "callbacks": calls, "msgs_per_s": frames / seconds}))
+    seconds, cpu_seconds = end[0] - first[0], end[1] - first[1]
+    result = {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "callbacks": calls,
+        "msgs_per_s": frames / seconds,
+        "msgs_per_cpu_s": frames / cpu_seconds,
+    }
+    print(json.dumps(result))
     return 0
 
 
