@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 DASH = "–"
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -49,7 +49,7 @@ def price_decimals(value: str | float | Decimal | None, max_decimals: int = 6) -
     d = to_decimal(value)
     if d is None or d == 0:
         return 1
-    int_digits = max(1, math.floor(math.log10(abs(float(d)))) + 1)
+    int_digits = math.floor(math.log10(abs(float(d)))) + 1  # <= 0 below 1
     return max(1, min(max_decimals, 5 - int_digits))
 
 
@@ -67,7 +67,7 @@ def fmt_num(value: str | float | Decimal | None, decimals: int, *, sign: bool = 
     d = to_decimal(value)
     if d is None:
         return DASH
-    q = d.quantize(Decimal(1).scaleb(-decimals)) if decimals >= 0 else d
+    q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals >= 0 else d
     if q == 0:
         q = abs(q)  # never print -0.00
     text = f"{q:,.{decimals}f}"

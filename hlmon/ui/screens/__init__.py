@@ -1,0 +1,1 @@
+"""Screens: the dashboard, the help modal and small prompts."""

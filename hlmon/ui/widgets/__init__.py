@@ -1,0 +1,1 @@
+"""Dashboard panes, each a line-API widget (see ``lines.LinePane``)."""

@@ -1,0 +1,134 @@
+"""Unit tests for the UI's text formatting and column layout (no app needed)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from hlmon.ui.fmt import (
+    bar,
+    fmt_age,
+    fmt_compact,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    fmt_px,
+    fmt_when,
+    short_address,
+    sparkline,
+)
+from hlmon.ui.screens.prompts import normalise_coin
+from hlmon.ui.widgets.bars import fit_parts
+from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
+
+from .helpers import T0, T0_MS
+
+
+class TestNumbers:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("104412.5", "104,412.5"),
+            ("104412", "104,412.0"),
+            ("3688.2", "3,688.2"),
+            ("201.555", "201.555"),
+            ("0.001604", "0.001604"),
+            ("0.1", "0.10000"),
+            (None, "–"),
+            ("garbage", "–"),
+        ],
+    )
+    def test_prices_keep_exchange_precision(self, value: str | None, expected: str) -> None:
+        assert fmt_px(value) == expected
+
+    def test_no_float_artefacts_or_negative_zero(self) -> None:
+        assert fmt_num(0.1 + 0.2, 2) == "0.30"
+        assert fmt_num("-0.001", 2) == "0.00"
+        assert fmt_money("-2202.785", sign=True) == "-2,202.79"
+        assert fmt_money("1015.4", sign=True) == "+1,015.40"
+        assert fmt_pct(-0.0) == "0.00%"
+        assert fmt_pct(1.5) == "+1.50%"
+        assert fmt_num(Decimal("1E+2"), 1) == "100.0"
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            (3.04e9, "3.04B"),
+            (412.1e6, "412.1M"),
+            (88_200_000, "88.2M"),
+            (12_500, "12.5K"),
+            (950, "950"),
+            (2.5e12, "2.50T"),
+        ],
+    )
+    def test_compact_dollars(self, value: float, expected: str) -> None:
+        assert fmt_compact(value) == expected
+
+    def test_ages(self) -> None:
+        assert [fmt_age(x) for x in (0.43, 9.96, 18.7, 125, 3 * 3600 + 120, None)] == [
+            "0.4s", "10.0s", "18s", "2m05s", "3h02m", "–",
+        ]  # fmt: skip
+
+    def test_times_today_and_older(self) -> None:
+        # local time is pinned to UTC by the conftest
+        assert fmt_when(T0_MS - 60_000, T0) == "14:12:20"
+        assert fmt_when(T0_MS - 3 * 86_400_000, T0) == "09-18 14:13"
+
+    def test_address_and_coin_names(self) -> None:
+        assert short_address("0x8a31c0ffee00000000000000000000000000f02c") == "0x8a31…f02c"
+        assert short_address(None) == "–"
+        assert normalise_coin(" doge ") == "DOGE"
+        assert normalise_coin("kPEPE") == "kPEPE"
+        assert normalise_coin("xyz:AAPL") == "xyz:AAPL"
+        assert normalise_coin("@107") == "@107"
+        assert normalise_coin("bad name") is None
+        assert normalise_coin("") is None
+
+
+class TestGlyphs:
+    def test_sparkline_scales_to_its_range(self) -> None:
+        assert sparkline([1, 2, 3, 4, 5, 6, 7, 8], 8) == "▁▂▃▄▅▆▇█"
+        assert sparkline([5, 5, 5], 6) == "▄▄▄"  # flat is a line, not a crash
+        assert sparkline([1, 2, 3, 4], 2) == "▁█"  # the newest values
+        assert sparkline([], 5) == ""
+
+    def test_bar_eighths(self) -> None:
+        assert bar(1.0, 4) == "████"
+        assert bar(0.5, 4) == "██  "
+        assert bar(0.0001, 4) == "▏   "  # a non-empty level never vanishes
+        assert bar(0.0, 3) == "   "
+
+
+class TestLayout:
+    COLS = (
+        Column("a", "A", 5, "left", priority=100),
+        Column("b", "B", 5, "right", priority=10),
+        Column("c", "C", 5, "right", priority=50),
+        Column("d", "", 0, priority=0, flex=True),
+    )
+
+    def test_narrow_drops_lowest_priority_first(self) -> None:
+        assert [c.key for c in fit_columns(self.COLS, 30)] == ["a", "b", "c", "d"]
+        # the zero-width spacer still costs a gap, so it goes first
+        assert [c.key for c in fit_columns(self.COLS, 17)] == ["a", "b", "c"]
+        assert [c.key for c in fit_columns(self.COLS, 11)] == ["a", "c"]
+        assert [c.key for c in fit_columns(self.COLS, 3)] == ["a"]
+
+    def test_rows_are_exactly_the_width(self) -> None:
+        cols = fit_columns(self.COLS, 24)
+        row = layout_row(cols, {"a": ("BTC", "x"), "b": ("123456789", ""), "c": ("1", "")}, 24)
+        text = "".join(t for t, _ in row)
+        assert len(text) == 24
+        assert text.startswith("BTC   1234…     1")
+
+    def test_status_parts_drop_by_priority(self) -> None:
+        parts = [
+            (100, (("● LIVE", ""),)),
+            (10, (("quiet thing", ""),)),
+            (90, (("book 18s STALE", ""),)),
+        ]
+        row = fit_parts(parts, 30)
+        text = "".join(t for t, _ in row)
+        assert text.rstrip() == " ● LIVE │ book 18s STALE"
+        assert len(text) == 30
