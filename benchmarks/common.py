@@ -164,6 +164,7 @@ def machine_info() -> dict[str, Any]:
         "cpu": _cpu_model(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
         "versions": {
             name: _version(name)
             for name in ("hlmon", "textual", "rich", "websockets", "msgspec", "aiohttp")

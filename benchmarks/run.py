@@ -52,7 +52,8 @@ def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
         if name in ("startup", "ui", "memory") and shutil.which("tmux") is None:
             results[name] = {"error": "tmux is not installed"}
             continue
-        log(f"== {name}")
+        load = os.getloadavg()[0]
+        log(f"== {name} (load average {load:.2f} on {os.cpu_count()} cores)")
         t0 = time.monotonic()
         try:
             results[name] = plan[name]()
@@ -60,6 +61,8 @@ def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
             traceback.print_exc()
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
         results[name]["section_seconds"] = round(time.monotonic() - t0, 1)
+        # Other work on a shared machine skews wall-clock figures: keep the context.
+        results[name]["loadavg_1m_before"] = round(load, 2)
     return results
 
 
