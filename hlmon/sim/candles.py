@@ -98,7 +98,7 @@ class SyntheticPath:
         ph1 = _noise(self.seed, self.coin_index, 1) * 6.283
         ph2 = _noise(self.seed, self.coin_index, 2) * 6.283
         x = (
-            self.vol * 1.5 * math.sin(t / (3 * 86_400_000) * 6.283 + ph1)
+            self.vol * 0.4 * math.sin(t / (3 * 86_400_000) * 6.283 + ph1)
             + self.vol * 0.15 * math.sin(t / (7 * 3_600_000) * 6.283 + ph2)
             + self.vol * 0.05 * (_noise(self.seed, self.coin_index, t // MINUTE) - 0.5)
         )
