@@ -62,6 +62,7 @@ class FeedStore(Protocol):
 
     def apply(self, msg: Message, source: Source = ...) -> Any: ...
     def note_alive(self) -> None: ...
+    def note_rtt(self, ms: float) -> None: ...
     def note_frame(self, channel: str, nbytes: int) -> None: ...
     def note_rejected(self, reason: str, snippet: str) -> None: ...
     def set_connection(
@@ -340,6 +341,8 @@ class WsFeed:
                 continue
             store.note_frame(_channel_of(msg), len(frame))
             if isinstance(msg, PongMsg):
+                if self._ping_sent_at is not None:
+                    store.note_rtt((self._last_frame - self._ping_sent_at) * 1000.0)
                 self._ping_sent_at = None
             elif isinstance(msg, SubscriptionResponseMsg):
                 self._match_ack(msg)

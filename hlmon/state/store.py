@@ -156,6 +156,8 @@ class Store:
         self._ever_live = False
         self._url = ""
         self._last_alive: float | None = None
+        self.ws_rtt_ms: float | None = None
+        """Round trip of the latest application ping, in ms (None until the first pong)."""
         self._last_error: str | None = None
         self._connected_since: float | None = None
 
@@ -293,6 +295,11 @@ class Store:
     def note_alive(self) -> None:
         """A pong or any frame proved the socket alive now."""
         self._last_alive = self._clock()
+
+    def note_rtt(self, ms: float) -> None:
+        """Round trip of the latest ping/pong, in milliseconds."""
+        self.ws_rtt_ms = ms
+        self._changes.add("status")
 
     def note_frame(self, channel: str, nbytes: int) -> None:
         """Count one received frame (for msg/s and per-channel totals)."""

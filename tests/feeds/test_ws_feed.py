@@ -148,6 +148,7 @@ async def test_stall_detected_by_heartbeat(mini: Any, feed_factory: Any, wait: W
     feed, store = feed_factory(url)
     await wait(lambda: feed.live.is_set(), 3)
     await wait(lambda: store.frames_by_channel.get("pong", 0) >= 1, 2)  # heartbeat works
+    assert store.ws_rtt_ms is not None and 0 <= store.ws_rtt_ms < 1000  # round trip measured
     assert feed.stats.dead_detected == 0
     server.stalled = True
     t0 = time.monotonic()

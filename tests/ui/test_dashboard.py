@@ -345,6 +345,18 @@ class TestFreshness:
             assert "reconnected to wss://api.hyperliquid.xyz/ws" in log[-1]  # newest at the bottom
             assert any("WARN  connection lost" in line for line in log)
 
+    async def test_live_shows_round_trip_then_silence(self, store: Store, clock: FakeClock) -> None:
+        """A live socket shows its ping round trip; one that goes quiet says so at once."""
+        app = build_app(settings(), store=store, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            store.note_alive()
+            store.note_rtt(23.4)
+            await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
+            clock.advance(4.0)  # no frame, no pong: still "live" to the heartbeat
+            await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE silent 4.0s"))
+            store.note_alive()
+            await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
+
     async def test_down_state_and_missing_feeds(self, clock: FakeClock) -> None:
         """A store that never got data: panels wait, the status line says DOWN."""
         store = Store(clock)

@@ -20,6 +20,8 @@ Part = tuple[int, tuple[Cell, ...]]
 SEP: Cell = (" │ ", "pane--muted")
 COMPACT_WIDTH = 100
 """Below this many columns the bars use their compact forms."""
+SILENT_AFTER_S = 3.0
+"""A live socket that has said nothing for this long is flagged in the status bar."""
 
 FEED_LABELS = {"account": "acct", "fundings": "funding"}
 FEED_PRIORITY = {
@@ -111,7 +113,15 @@ class StatusBar(LinePane):
         """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``."""
         conn = self.store.connection
         if conn.state is ConnState.LIVE:
-            return (("● LIVE", "pane--up"),)
+            # Live but silent: the heartbeat has not declared the socket dead yet, but the
+            # user should not have to wait for it to see that nothing is arriving.
+            silent = None if conn.last_alive is None else self.clock() - conn.last_alive
+            if silent is not None and silent >= SILENT_AFTER_S:
+                return (("● LIVE", "pane--warn"), (f" silent {fmt_age(silent)}", "pane--warn"))
+            rtt = self.store.ws_rtt_ms
+            if rtt is None or compact:
+                return (("● LIVE", "pane--up"),)
+            return (("● LIVE", "pane--up"), (f"  ws {rtt:.0f} ms", ""))
         if conn.state is ConnState.DOWN:
             return (("✖ DOWN", "pane--bad"),)
         if conn.state is ConnState.CONNECTING:
