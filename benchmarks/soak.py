@@ -1,0 +1,410 @@
+"""Soak: hlmon's FeedEngine + Store for a long time against the ``stress`` simulator, with a
+fault every so often, watching for anything that grows.
+
+``make soak`` runs 30 minutes (``SOAK_MINUTES`` shortens it; ``SOAK_SAMPLE_S`` sets the
+sampling period, default 10 s; ``SOAK_FAULT_S`` the fault period, default 60 s). The simulator
+runs in its own process (``hlmon sim --profile stress --faults``) so this process's memory is
+hlmon's alone; faults go over ``POST /_sim/...``: drops, drops with refused reconnects, stalls,
+malformed and error frames, /info 429s, in turn.
+
+Every sample: RSS (``/proc/self/statm``), asyncio task count, the websocket outbox and pending
+acks, and the store's rings (fills, trades, fundings, log, per-coin mid history, stamps).
+
+Pass criteria (measured after a warm-up of the first quarter of the run, when the rings are
+full):
+
+* RSS slope <= ``RSS_SLOPE_MAX_MB_PER_MIN`` (0.5 MB/min: 15 MB over 30 minutes would fail) and
+  RSS at the end <= warm RSS + ``RSS_GROWTH_MAX_MB`` (20 MB);
+* task count: never more than the warm-up maximum + 3 (fallback polls and reconciliations
+  come and go), and the median of the last third of the samples at most the first third's + 1;
+* every queue/ring at or under its bound at every sample, and none growing after warm-up;
+* still live at the end: socket live and every periodic feed fresh within 15 s of the last
+  fault being cleared, and every fill the simulator made since the oldest fill hlmon holds is
+  held (by (tid, oid)).
+
+Writes ``benchmarks/results/soak.json``; exits 1 on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO, RESULTS_DIR, machine_info, print_table, slope_per_minute
+from hlmon.config import Settings, WebsocketSettings
+from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.ws_feed import FeedTimings
+from hlmon.state import ConnState, FeedState, Store
+from hlmon.state.freshness import feed_kind, is_periodic
+
+RSS_SLOPE_MAX_MB_PER_MIN = 0.5
+RSS_GROWTH_MAX_MB = 20.0
+TASK_HEADROOM = 3
+OUTBOX_MAX = 50
+"""Frames waiting to be sent on the websocket (subscribes after a reconnect, pings)."""
+SOAK_WS = WebsocketSettings(
+    ping_interval=5.0,
+    pong_timeout=3.0,
+    silence_timeout=10.0,
+    backoff_initial=0.2,
+    backoff_max=5.0,
+    max_new_per_minute=30,
+)
+"""Shorter than the defaults (so a stall is caught in seconds), exchange limits kept."""
+FAULTS: list[tuple[str, dict[str, Any]]] = [
+    ("drop_all", {}),
+    ("refuse_connections+drop_all", {"seconds": 5}),
+    ("stall", {"seconds": 12}),
+    ("send_malformed", {"n": 6}),
+    ("send_error", {"text": "soak: something odd"}),
+    ("info_status+drop_all", {"status": 429, "count": 4}),
+]
+
+
+def rss_self_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+@dataclass
+class Sample:
+    t: float
+    rss_mb: float
+    tasks: int
+    outbox: int
+    pending_acks: int
+    fills: int
+    trades: int
+    fundings: int
+    log: int
+    mid_history: int
+    stamps: int
+    frames_total: int
+    msgs_per_s: float
+    reconnects: int
+    state: str
+
+
+@dataclass
+class SoakReport:
+    minutes: float
+    samples: list[Sample] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    fills_made_recent: int = 0
+    fills_missing_recent: int = 0
+    live_at_end: bool = False
+    live_after_s: float | None = None
+    crashes: list[str] = field(default_factory=list)
+    checks: dict[str, Any] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def _post(url: str, body: dict[str, Any]) -> None:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as resp:  # loopback only
+        resp.read()
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as resp:  # loopback only
+        return json.loads(resp.read())
+
+
+def _pump(stream: Any, out: queue.Queue[str]) -> None:
+    for line in stream:
+        out.put(line)
+
+
+def start_sim() -> tuple[subprocess.Popen[str], str, str]:
+    """``hlmon sim --profile stress --faults`` on a free loopback port: (process, url, demo)."""
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "hlmon"), "sim", "--profile", "stress", "--faults",
+         "--port", "0", "--seed", "11"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+    url = address = None
+    deadline = time.monotonic() + 20
+    while (url is None or address is None) and time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line.startswith("listening on "):
+            url = line.split()[-1]
+        elif line.startswith("demo address "):
+            address = line.split()[-1]
+    if url is None or address is None:
+        proc.kill()
+        raise RuntimeError("the simulator did not start")
+    return proc, url, address
+
+
+class Soak:
+    def __init__(self, minutes: float, sample_s: float, fault_s: float) -> None:
+        self.minutes = minutes
+        self.sample_s = sample_s
+        self.fault_s = fault_s
+        self.report = SoakReport(minutes=minutes)
+        self.rng = random.Random(11)
+
+    def _sample(self, engine: FeedEngine, store: Store, t0: float) -> Sample:
+        ws = engine.ws
+        assert ws is not None
+        outbox = ws._outbox.qsize() if ws._outbox is not None else 0
+        coins = set(store.mids) if len(store.mids) < 2000 else set()
+        return Sample(
+            t=round(time.monotonic() - t0, 1),
+            rss_mb=round(rss_self_mb(), 2),
+            tasks=len(asyncio.all_tasks()),
+            outbox=outbox,
+            pending_acks=len(ws.pending_acks),
+            fills=len(store.fills()),
+            trades=sum(len(store.trades(c)) for c in coins),
+            fundings=len(store.fundings()),
+            log=len(store.events),
+            mid_history=sum(len(store.mid_history(c)) for c in coins),
+            stamps=len(store._stamps),
+            frames_total=store.frames_total,
+            msgs_per_s=round(store.msgs_per_s(), 1),
+            reconnects=store.connection.reconnects,
+            state=store.connection.state.value,
+        )
+
+    def _fault(self, url: str, i: int) -> None:
+        name, args = FAULTS[i % len(FAULTS)]
+        self.report.faults.append(name)
+        if name == "refuse_connections+drop_all":
+            _post(f"{url}/_sim/refuse_connections", args)
+            _post(f"{url}/_sim/drop_all", {})
+        elif name == "info_status+drop_all":
+            _post(f"{url}/_sim/info_status", args)
+            _post(f"{url}/_sim/drop_all", {})
+        else:
+            _post(f"{url}/_sim/{name}", args)
+
+    def _live(self, engine: FeedEngine, store: Store) -> bool:
+        if engine.ws is None or not engine.ws.live.is_set():
+            return False
+        if store.connection.state is not ConnState.LIVE:
+            return False
+        return all(
+            st.state in (FeedState.LIVE, FeedState.QUIET)
+            for key, st in store.feed_statuses().items()
+            if is_periodic(feed_kind(key))
+        )
+
+    async def _wait(self, cond: Callable[[], bool], within: float) -> float | None:
+        start = time.monotonic()
+        while not cond():
+            if time.monotonic() - start > within:
+                return None
+            await asyncio.sleep(0.05)
+        return time.monotonic() - start
+
+    async def run(self) -> SoakReport:
+        proc, url, address = start_sim()
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(
+            lambda _loop, ctx: self.report.crashes.append(
+                f"{ctx.get('message')}: {ctx.get('exception')!r}"
+            )
+        )
+        settings = Settings(
+            network="custom",
+            api_url=url,
+            address=address,
+            watchlist=("BTC", "ETH", "SOL", "HYPE"),
+            websocket=SOAK_WS,
+        )
+        store = Store(time.time, settings.stale)
+        engine = FeedEngine(
+            settings,
+            store,
+            rng=random.Random(11),
+            timings=FeedTimings.from_settings(SOAK_WS, stable_after=2.0),
+        )
+        try:
+            await engine.start()
+            if await self._wait(lambda: self._live(engine, store), 30) is None:
+                raise RuntimeError("never live at start")
+            t0 = time.monotonic()
+            end = t0 + self.minutes * 60
+            next_sample = t0
+            next_fault = t0 + self.fault_s / 2
+            n_fault = 0
+            while True:
+                now = time.monotonic()
+                if now >= next_sample:
+                    sample = self._sample(engine, store, t0)
+                    self.report.samples.append(sample)
+                    print(
+                        f"  t={sample.t:7.1f}s rss={sample.rss_mb:7.2f} MB tasks={sample.tasks:3d}"
+                        f" outbox={sample.outbox} fills={sample.fills} trades={sample.trades}"
+                        f" log={sample.log} msg/s={sample.msgs_per_s:.0f} {sample.state}"
+                        f" reconn={sample.reconnects}",
+                        flush=True,
+                    )
+                    next_sample += self.sample_s
+                if now >= end:
+                    break
+                # The last fault comes at least 30 s before the end (so "live at the end"
+                # measures recovery, not a fault still in progress).
+                if now >= next_fault and now < end - 30:
+                    await asyncio.to_thread(self._fault, url, n_fault)
+                    n_fault += 1
+                    next_fault += self.fault_s
+                wake = min(next_sample, end, max(next_fault, time.monotonic() + 0.05))
+                await asyncio.sleep(max(0.0, wake - time.monotonic()) + 0.001)
+            _post(f"{url}/_sim/clear", {})
+            live_after = await self._wait(lambda: self._live(engine, store), 15)
+            self.report.live_after_s = None if live_after is None else round(live_after, 2)
+            self.report.live_at_end = self.report.live_after_s is not None
+            truth = await asyncio.to_thread(_get, f"{url}/_sim/truth")
+            held = {(f.tid, f.oid) for f in store.fills()}
+            oldest = min((f.time for f in store.fills()), default=0)
+            recent = {(f["tid"], f["oid"]) for f in truth["fills"] if f["time"] >= oldest}
+            self.report.fills_made_recent = len(recent)
+            self.report.fills_missing_recent = len(recent - held)
+        finally:
+            await engine.stop()
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self._judge()
+        return self.report
+
+    def _judge(self) -> None:
+        rep = self.report
+        samples = rep.samples
+        fails = rep.failures
+        warm = [s for s in samples if s.t >= self.minutes * 60 / 4]
+        if len(warm) < 3:
+            fails.append(f"too few samples after warm-up ({len(warm)})")
+            return
+        rss_slope = slope_per_minute([(s.t, s.rss_mb) for s in warm])
+        task_slope = slope_per_minute([(s.t, s.tasks) for s in warm])
+        rss_growth = warm[-1].rss_mb - warm[0].rss_mb
+        checks: dict[str, Any] = {
+            "rss_start_mb": samples[0].rss_mb,
+            "rss_warm_mb": warm[0].rss_mb,
+            "rss_end_mb": samples[-1].rss_mb,
+            "rss_slope_mb_per_min": None if rss_slope is None else round(rss_slope, 3),
+            "rss_growth_after_warmup_mb": round(rss_growth, 2),
+            "tasks_min_max": [min(s.tasks for s in samples), max(s.tasks for s in samples)],
+            "task_slope_per_min": None if task_slope is None else round(task_slope, 3),
+            "outbox_max": max(s.outbox for s in samples),
+            "fills_max": max(s.fills for s in samples),
+            "log_max": max(s.log for s in samples),
+            "reconnects": samples[-1].reconnects,
+            "frames_total": samples[-1].frames_total,
+            "faults": len(rep.faults),
+        }
+        rep.checks = checks
+        if rss_slope is not None and rss_slope > RSS_SLOPE_MAX_MB_PER_MIN:
+            fails.append(f"RSS grows {rss_slope:.2f} MB/min > {RSS_SLOPE_MAX_MB_PER_MIN}")
+        if rss_growth > RSS_GROWTH_MAX_MB:
+            fails.append(f"RSS grew {rss_growth:.1f} MB after warm-up > {RSS_GROWTH_MAX_MB}")
+        early = [s.tasks for s in samples if s.t < self.minutes * 60 / 4] or [warm[0].tasks]
+        if max(s.tasks for s in warm) > max(early) + TASK_HEADROOM:
+            fails.append("task count above its warm-up maximum + headroom")
+        third = max(1, len(warm) // 3)
+        first = sorted(s.tasks for s in warm[:third])[third // 2]
+        last = sorted(s.tasks for s in warm[-third:])[third // 2]
+        checks["tasks_median_first_last_third"] = [first, last]
+        if last > first + 1:
+            fails.append(f"task count creeps up (median {first} -> {last})")
+        if checks["outbox_max"] > OUTBOX_MAX:
+            fails.append(f"websocket outbox reached {checks['outbox_max']}")
+        n_coins = 5  # watchlist + selected coin with mid history
+        caps = {"fills": 2000, "log": 500, "fundings": 1000, "mid_history": 120 * (n_coins + 1)}
+        for name, cap in caps.items():
+            peak = max(getattr(s, name) for s in samples)
+            if peak > cap:
+                fails.append(f"{name} above its cap ({peak} > {cap})")
+        for name in ("stamps", "pending_acks"):  # no cap: must simply not grow
+            vals = [getattr(s, name) for s in warm]
+            if vals[-1] > max(vals[0] * 1.5, vals[0] + 10):
+                fails.append(f"{name} keeps growing ({vals[0]} -> {vals[-1]})")
+        if not rep.live_at_end:
+            fails.append("not live at the end")
+        if rep.fills_missing_recent:
+            fails.append(f"{rep.fills_missing_recent} recent fill(s) missing")
+        if rep.crashes:
+            fails.append(f"{len(rep.crashes)} crash(es): {rep.crashes[:2]}")
+
+
+def main() -> int:
+    minutes = float(os.environ.get("SOAK_MINUTES", "30"))
+    sample_s = float(os.environ.get("SOAK_SAMPLE_S", "10"))
+    fault_s = float(os.environ.get("SOAK_FAULT_S", "60"))
+    print(f"soak: {minutes:g} min, sample every {sample_s:g} s, a fault every {fault_s:g} s")
+    rep = asyncio.run(Soak(minutes, sample_s, fault_s).run())
+    c = rep.checks
+    rows: list[tuple[str, Any, str]] = [
+        ("minutes", rep.minutes, f"{len(rep.samples)} samples"),
+        ("faults", len(rep.faults), ", ".join(sorted(set(rep.faults)))),
+        ("RSS start / end MB", f"{c.get('rss_start_mb')} / {c.get('rss_end_mb')}", ""),
+        ("RSS slope MB/min", c.get("rss_slope_mb_per_min"), f"max {RSS_SLOPE_MAX_MB_PER_MIN}"),
+        ("RSS growth MB", c.get("rss_growth_after_warmup_mb"), f"max {RSS_GROWTH_MAX_MB:g}"),
+        ("tasks min..max", str(c.get("tasks_min_max")), f"slope {c.get('task_slope_per_min')}/min"),
+        ("outbox max", c.get("outbox_max"), f"max {OUTBOX_MAX}"),
+        ("fills held max", c.get("fills_max"), "ring cap 2000"),
+        ("log lines max", c.get("log_max"), "ring cap 500"),
+        ("reconnects", c.get("reconnects"), "survived"),
+        ("frames", c.get("frames_total"), "received"),
+        ("recent fills missing", rep.fills_missing_recent, f"of {rep.fills_made_recent}"),
+        ("live at end", "yes" if rep.live_at_end else "NO", f"after {rep.live_after_s} s"),
+        ("crashes", len(rep.crashes), ""),
+    ]  # fmt: skip
+    print_table("hlmon soak", rows)
+    print("\nRESULT: " + ("PASS" if not rep.failures else "FAIL: " + "; ".join(rep.failures)))
+    doc = {
+        "machine": machine_info(),
+        "minutes": rep.minutes,
+        "passed": not rep.failures,
+        "failures": rep.failures,
+        "thresholds": {
+            "rss_slope_mb_per_min": RSS_SLOPE_MAX_MB_PER_MIN,
+            "rss_growth_after_warmup_mb": RSS_GROWTH_MAX_MB,
+            "task_count": "after warm-up: never above the warm-up max + headroom; median of "
+            "the last third at most the first third's + 1",
+            "task_headroom": TASK_HEADROOM,
+            "outbox_max": OUTBOX_MAX,
+            "warm_up": "first quarter of the run",
+        },
+        **rep.checks,
+        "fills_made_recent": rep.fills_made_recent,
+        "fills_missing_recent": rep.fills_missing_recent,
+        "live_at_end": rep.live_at_end,
+        "live_after_s": rep.live_after_s,
+        "crashes": rep.crashes,
+        "fault_sequence": rep.faults,
+        "samples": [s.__dict__ for s in rep.samples],
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / "soak.json"
+    out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {out.relative_to(REPO)}")
+    return 1 if rep.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
