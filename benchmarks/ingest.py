@@ -349,9 +349,7 @@ def hot_path_us(rounds: int = 5) -> dict[str, float]:
             "Store.note_frame": lambda: [store.note_frame("bbo", 100) for _ in msgs],
             "Store.note_alive": lambda: [store.note_alive() for _ in msgs],
             "channel_of": lambda: [ws_feed._channel_of(m) for m in msgs],
-            "WsFeed._now (get_running_loop().time())": lambda: loop.run_until_complete(
-                _loop_time_calls(len(msgs))
-            ),
+            "WsFeed._now": lambda: loop.run_until_complete(_loop_time_calls(len(msgs))),
             "empty loop": lambda: [None for _ in msgs],
         }
         return {
@@ -370,12 +368,12 @@ async def _loop_time_calls(n: int) -> None:
 
 
 LAYERS = (
-    ("websockets/", "websockets library (frame parsing, recv)"),
-    ("asyncio/", "asyncio event loop, sockets"),
+    ("websockets/", "websockets lib (frames, recv)"),
+    ("asyncio/", "asyncio loop, sockets"),
     ("msgspec", "msgspec typed decode"),
     ("hlmon/protocol/", "msgspec typed decode"),
-    ("hlmon/state/", "Store (apply, note_alive, note_frame, stamps)"),
-    ("hlmon/feeds/", "WsFeed receive loop (self time, _now, _channel_of)"),
+    ("hlmon/state/", "Store (apply, note_*, stamps)"),
+    ("hlmon/feeds/", "WsFeed loop (self, _now, ...)"),
 )
 
 
@@ -388,7 +386,7 @@ def profile_layers(path: Path) -> dict[str, float]:
     layers: dict[str, float] = {}
     for (file, _line, func), (_cc, _calls, self_t, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         where = file if file != "~" else func
-        name = next((label for key, label in LAYERS if key in where), "other (builtins, ...)")
+        name = next((label for key, label in LAYERS if key in where), "other (builtins)")
         layers[name] = layers.get(name, 0.0) + self_t
     return {k: round(100 * v / total, 1) for k, v in sorted(layers.items(), key=lambda kv: -kv[1])}
 
@@ -503,11 +501,19 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ratio("hlmon / raw", "hlmon_over_raw", 0.6),
         ratio("hlmon / sdk", "hlmon_over_sdk", 6.0),
         *(
-            (f"  profile: {layer[:36]}", pct, "% of hlmon client self time (cProfile)")
+            (f"  profile: {layer}", pct, "% of the hlmon client's self time (cProfile)")
             for layer, pct in ((res.get("profile_top") or {}).get("layers") or {}).items()
         ),
         *(
-            (f"  per frame: {step[:34]}", us, "µs in-process (best of 5)")
+            (f"  per frame: {name}", rnd(1e6 / cpu[kind], 3) if cpu.get(kind) else None, what)
+            for name, kind, what in (
+                ("hlmon feed path, total", "hlmon", "µs per frame (1 / msgs per CPU-s)"),
+                ("websockets recv alone", "raw", "µs per frame (1 / msgs per CPU-s)"),
+            )
+            if res.get("profile_top")
+        ),
+        *(
+            (f"  per frame: {step}", us, "µs in-process (best of 5)")
             for step, us in (
                 (res.get("profile_top") or {}).get("hot_path_us_per_frame") or {}
             ).items()
