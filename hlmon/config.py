@@ -491,6 +491,12 @@ def _watchlist(value: Any) -> tuple[str, ...]:
         coin = item.strip()
         if not coin or any(ch.isspace() for ch in coin):
             raise _Invalid(expected)
+        if _KEYISH_RE.search(coin):
+            # A key pasted into the wrong field must not travel on into subscriptions,
+            # snapshots and logs.
+            raise _Invalid(
+                f"a coin name, not a private key: {PRIVATE_KEY_WARNING}", show_value=False
+            )
         # Case is kept as given: names like "kPEPE", "@107" and "PURR/USDC" are case-sensitive.
         if coin not in coins:
             coins.append(coin)
@@ -720,6 +726,9 @@ def read_config_file(path: Path, source: str | None = None) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # tomllib messages give a position, not the offending text, so they are safe to show.
         raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib recurses per nesting level; a hostile file must still get a clean message.
+        raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None
 
 
 def default_user_config_dir() -> Path:

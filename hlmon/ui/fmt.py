@@ -49,7 +49,8 @@ def price_decimals(value: str | float | Decimal | None, max_decimals: int = 6) -
     d = to_decimal(value)
     if d is None or d == 0:
         return 1
-    int_digits = math.floor(math.log10(abs(float(d)))) + 1  # <= 0 below 1
+    # From the decimal exponent, not a float log: '1e400' is a valid Decimal but an inf float.
+    int_digits = d.adjusted() + 1  # <= 0 below 1
     return max(1, min(max_decimals, 5 - int_digits))
 
 
@@ -67,7 +68,10 @@ def fmt_num(value: str | float | Decimal | None, decimals: int, *, sign: bool = 
     d = to_decimal(value)
     if d is None:
         return DASH
-    q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals >= 0 else d
+    try:
+        q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals >= 0 else d
+    except InvalidOperation:  # more digits than the context holds ('1e30'): show it unrounded
+        q = d
     if q == 0:
         q = abs(q)  # never print -0.00
     text = f"{q:,.{decimals}f}"

@@ -246,12 +246,6 @@ async def test_snapshot_and_log_of_a_normal_run_hold_no_secret(
     assert sim.demo_address in out.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config accepts a 64-hex coin name; the key is then echoed in the snapshot and "
-    "stderr. Fix belongs in config._watchlist (refuse like an address); config is outside "
-    "this issue's files.",
-)
 async def test_key_given_as_a_coin_never_echoed(sim: SimServer, tmp_path: Path) -> None:
     _code, out, err = await _hlmon(
         "snapshot", "--wait", "2", "--api-url", sim.url, "--coins", f"BTC,{KEY}",

@@ -65,27 +65,16 @@ HOSTILE_FRAMES = [
 ]
 
 
-UI_BUG = "hlmon/ui is being finished by its engineer (not edited here); handed over: "
 HOSTILE = [
     pytest.param(
         HOSTILE_FRAMES[0],
         id="mids",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=UI_BUG + "a mid of '1e400' raises OverflowError in ui/fmt.py price_decimals "
-            "(watchlist rebuild) and the app exits",
-        ),
     ),
     pytest.param(HOSTILE_FRAMES[1], id="bbo"),
     pytest.param(HOSTILE_FRAMES[2], id="trades"),
     pytest.param(
         HOSTILE_FRAMES[3],
         id="account",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=UI_BUG + "a position size of '1e30' raises decimal.InvalidOperation in "
-            "ui/fmt.py fmt_num (positions table) and the app exits",
-        ),
     ),
 ]
 
