@@ -245,3 +245,6 @@ class Tmux:
 
     def close(self) -> None:
         self._tmux("kill-server", check=False)
+        # tmux leaves its socket file behind; it is ours, remove it.
+        tmpdir = os.environ.get("TMUX_TMPDIR", "/tmp")
+        Path(tmpdir, f"tmux-{os.getuid()}", self.socket).unlink(missing_ok=True)
