@@ -379,6 +379,8 @@ def main() -> int:
     doc = {
         "machine": machine_info(),
         "minutes": rep.minutes,
+        "sample_every_s": sample_s,
+        "fault_every_s": fault_s,
         "passed": not rep.failures,
         "failures": rep.failures,
         "thresholds": {
