@@ -19,6 +19,7 @@ This module imports nothing from hlmon at run time: :mod:`hlmon.config` imports 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
     from hlmon.state import Store
 
 Direction = Literal["above", "below"]
+_KEYISH_RE = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def looks_like_key(text: str) -> bool:
+    """True if ``text`` holds 64 hex digits in a row: a private key, never a coin name."""
+    return _KEYISH_RE.search(text) is not None
+
+
 _HUNDRED = Decimal(100)
 
 
@@ -437,6 +446,8 @@ def parse_price_rule(text: str) -> PriceCross:
     if len(parts) != 3:
         raise ValueError('expected "COIN > PRICE" or "COIN < PRICE", e.g. "BTC > 110000"')
     coin, op, raw = parts
+    if looks_like_key(coin):
+        raise ValueError("that looks like a private key, not a coin name: remove it from here")
     ops: dict[str, Direction] = {">": "above", "above": "above", "<": "below", "below": "below"}
     direction = ops.get(op.lower())
     if direction is None:

@@ -25,6 +25,7 @@ from hlmon.alerts.rules import (
     MarginRatio,
     PriceCross,
     UpnlBeyond,
+    looks_like_key,
 )
 
 OSC_NUMBERS: tuple[int, ...] = (9, 777)
@@ -171,6 +172,11 @@ _RULE_EXAMPLE = '{kind = "price", coin = "BTC", above = 110000}'
 def _coin(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
         raise _Bad("a coin name (a string without spaces)")
+    if looks_like_key(value):
+        from hlmon.config import PRIVATE_KEY_WARNING
+
+        # A key pasted into the wrong field must not travel on into alerts and logs.
+        raise _Bad(f"a coin name, not a private key: {PRIVATE_KEY_WARNING}", show_value=False)
     return value.strip()
 
 

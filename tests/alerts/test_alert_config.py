@@ -209,3 +209,12 @@ def test_webhook_url_is_never_echoed() -> None:
 def test_unknown_top_level_key_lists_alerts() -> None:
     with pytest.raises(ConfigError, match=r"\[alerts\]"):
         settings_from_mapping({"alert": {}}, "c.toml")
+
+
+def test_a_private_key_as_coin_is_refused_and_not_echoed() -> None:
+    key = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping(_rules({"kind": "price", "coin": key, "above": 1}), "c.toml")
+    message = str(info.value)
+    assert message.startswith("c.toml: key 'alerts.rules[1].coin': expected a coin name, not a")
+    assert key not in message

@@ -300,7 +300,10 @@ class TestRuntime:
     def test_parse_price_rule(self, text: str, expected: PriceCross) -> None:
         assert parse_price_rule(text) == expected
 
-    @pytest.mark.parametrize("text", ["BTC", "BTC = 1", "BTC > -5", "BTC > x", "BTC > 1 2"])
+    @pytest.mark.parametrize(
+        "text", ["BTC", "BTC = 1", "BTC > -5", "BTC > x", "BTC > 1 2", "ab" * 32 + " > 1"]
+    )
     def test_parse_price_rule_errors(self, text: str) -> None:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError) as info:
             parse_price_rule(text)
+        assert "ab" * 32 not in str(info.value)
