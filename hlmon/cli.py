@@ -251,6 +251,10 @@ def configure_logging(log_file: Path | None, level: str, *, to_stderr: bool) -> 
         old.close()
     _installed_handlers.clear()
     root.setLevel(level.upper())
+    # httpx logs every request URL at INFO and websockets every frame at DEBUG; a custom
+    # api_url may carry a token, and frames carry account data.
+    for noisy in ("httpx", "httpcore", "websockets"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     if log_file is not None:
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)

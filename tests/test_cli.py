@@ -436,6 +436,17 @@ class TestLogging:
         assert "settings: network=mainnet" in text and "address=set" in text
         assert ADDRESS.lower() not in text.lower()
 
+    def test_request_urls_and_frames_stay_out_of_the_log(
+        self, run_app: Calls, tmp_path: Path
+    ) -> None:
+        """httpx logs request URLs at INFO and websockets frames at DEBUG: both are capped, so
+        a token in a custom api_url or account data in frames never reaches the log file."""
+        log_file = tmp_path / "hlmon.log"
+        assert invoke("--log-file", str(log_file), "--log-level", "debug").exit_code == 0
+        for name in ("httpx", "httpcore", "websockets"):
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+        assert logging.getLogger("hlmon").isEnabledFor(logging.DEBUG)
+
     def test_hlmon_log_env(self, run_app: Calls, tmp_path: Path) -> None:
         """$HLMON_LOG=PATH logs there; $HLMON_LOG=1 uses the user log dir."""
         log_file = tmp_path / "env.log"

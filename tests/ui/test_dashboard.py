@@ -357,6 +357,23 @@ class TestFreshness:
             store.note_alive()
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
 
+    async def test_server_text_with_escapes_is_drawn_inert(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """A server error text carrying ESC/BEL (say, a title-setting OSC) is shown with
+        visible marks: the raw control characters never reach the terminal."""
+        app = build_app(settings(), store=store, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            store.apply(msg("error", "bad \x1b]0;pwned\x07 \x1b[2J end"))
+            await pilot.press("4")
+            table = app.dashboard.lower.tables["log"]
+            await wait_for(pilot, lambda: any("pwned" in line for line in table.text_lines))
+            drawn = "".join(
+                seg.text for y in range(table.size.height) for seg in table.render_line(y)
+            )
+            assert "pwned" in drawn and "end" in drawn
+            assert "\x1b" not in drawn and "\x07" not in drawn
+
     async def test_down_state_and_missing_feeds(self, clock: FakeClock) -> None:
         """A store that never got data: panels wait, the status line says DOWN."""
         store = Store(clock)

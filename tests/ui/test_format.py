@@ -132,3 +132,13 @@ class TestLayout:
         text = "".join(t for t, _ in row)
         assert text.rstrip() == " ● LIVE │ book 18s STALE"
         assert len(text) == 30
+
+
+def test_control_characters_never_reach_the_terminal() -> None:
+    """An ESC or BEL inside an exchange string is drawn as a visible mark, same width."""
+    from hlmon.ui.widgets.lines import visible
+
+    hostile = "BTC\x1b[31m\x07\x9b"
+    shown = visible(hostile)
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert len(shown) == len(hostile) and shown.startswith("BTC")

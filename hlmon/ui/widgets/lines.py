@@ -157,6 +157,17 @@ def clip_row(row: Row, width: int) -> Row:
     return tuple(out)
 
 
+# C0 controls, DEL and C1 controls shown as a visible mark: exchange strings (coin names,
+# server error texts) reach the screen, and an ESC or BEL in one must not reach the terminal.
+_CONTROLS = {c: "\ufffd" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_CONTROL_TABLE = str.maketrans(_CONTROLS)
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character replaced by U+FFFD (same cell count)."""
+    return text.translate(_CONTROL_TABLE)
+
+
 def pad_row(row: Row, width: int, style: str = "") -> Row:
     """Cut or pad a row to exactly ``width`` cells."""
     row = clip_row(row, width)
@@ -336,7 +347,9 @@ class LinePane(Widget):
         if strip is None:
             width = self.size.width
             if y < len(self._rows):
-                segments = [Segment(text, self.style_for(name)) for text, name in self._rows[y]]
+                segments = [
+                    Segment(visible(text), self.style_for(name)) for text, name in self._rows[y]
+                ]
                 strip = Strip(segments).adjust_cell_length(width, self.style_for(""))
             else:
                 strip = Strip.blank(width, self.style_for(""))
