@@ -163,6 +163,7 @@ class Store:
 
         # counters
         self._frames = FrameCounter()
+        self._frame_flushers: list[Callable[[], None]] = []
         self.frames_rejected = 0
         self.server_errors = 0
         self.unknown_frames = 0
@@ -304,6 +305,24 @@ class Store:
     def note_frame(self, channel: str, nbytes: int) -> None:
         """Count one received frame (for msg/s and per-channel totals)."""
         self._frames.add(self._clock(), channel, nbytes)
+
+    def add_frame_flusher(self, flush: Callable[[], None]) -> None:
+        """Register a feed that counts frames in batches: ``flush`` must hand over what it holds
+        (``note_alive`` + ``note_frames``). Every read of the frame counters or of liveness calls
+        it first, so reads stay exact however the feed batches."""
+        self._frame_flushers.append(flush)
+
+    def _flush_frames(self) -> None:
+        for flush in self._frame_flushers:
+            flush()
+
+    def note_frames(
+        self, n: int, nbytes: int, by_channel: dict[str, int], at: float | None = None
+    ) -> None:
+        """Count ``n`` received frames at once (``nbytes`` in all, ``by_channel`` per channel),
+        the last received at ``at`` (store clock; default now). For feeds that batch their
+        counting; the totals and msg/s are the same as ``n`` calls of ``note_frame``."""
+        self._frames.add_many(self._clock() if at is None else at, n, nbytes, by_channel)
 
     def note_rejected(self, reason: str, snippet: str) -> None:
         """A malformed frame: counted and logged (rate-limited). Never raises."""
@@ -616,6 +635,7 @@ class Store:
     @property
     def connection(self) -> ConnectionInfo:
         """The websocket connection facts as last reported by the feed engine."""
+        self._flush_frames()
         return ConnectionInfo(
             state=self._conn_state,
             attempt=self._attempt,
@@ -634,18 +654,22 @@ class Store:
 
     @property
     def frames_total(self) -> int:
+        self._flush_frames()
         return self._frames.total
 
     @property
     def bytes_total(self) -> int:
+        self._flush_frames()
         return self._frames.bytes_total
 
     @property
     def frames_by_channel(self) -> Mapping[str, int]:
+        self._flush_frames()
         return self._frames.by_channel
 
     def msgs_per_s(self) -> float:
         """Frames per second over the last ~5 s."""
+        self._flush_frames()
         return self._frames.rate(self._clock())
 
     @property
@@ -662,6 +686,7 @@ class Store:
         return self._socket_alive(self._clock())
 
     def _socket_alive(self, now: float) -> bool:
+        self._flush_frames()
         return (
             self._conn_state is ConnState.LIVE
             and self._last_alive is not None

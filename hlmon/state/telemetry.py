@@ -38,6 +38,31 @@ class FrameCounter:
             buckets.append([sec, 1])
             self._trim(sec)
 
+    def add_many(self, now: float, n: int, nbytes: int, by_channel: dict[str, int]) -> None:
+        """Count ``n`` frames (``nbytes`` in all, ``by_channel`` per channel) received by ``now``.
+
+        The same totals as ``n`` calls of ``add``, all in the second of ``now``: a feed that
+        hands its counts over in batches (every few ms under load) costs one call per batch.
+        """
+        if n <= 0:
+            return
+        self.total += n
+        self.bytes_total += nbytes
+        by = self.by_channel
+        for channel, count in by_channel.items():
+            if channel not in by and len(by) >= _MAX_CHANNELS:
+                channel = "(other)"
+            by[channel] = by.get(channel, 0) + count
+        sec = int(now)
+        buckets = self._buckets
+        if buckets and buckets[-1][0] == sec:
+            buckets[-1][1] += n
+        else:
+            if buckets and sec < buckets[-1][0]:
+                buckets.clear()  # the clock stepped back: see ``add``
+            buckets.append([sec, n])
+            self._trim(sec)
+
     def _trim(self, sec: int) -> None:
         buckets = self._buckets
         while buckets and buckets[0][0] < sec - RATE_WINDOW_S:

@@ -132,6 +132,35 @@ class TestLogAndCounters:
         clock.advance(10)
         assert store.msgs_per_s() == 0.0
 
+    def test_batched_frames_count_like_single_ones(self, store: Store, clock: FakeClock) -> None:
+        """``note_frames`` (a feed's batch) leaves the same totals and rate as ``note_frame``."""
+        clock.now = 1000.0
+        for _ in range(10):
+            store.note_frames(20, 2000, {"bbo": 15, "trades": 5})
+            clock.advance(1.0)
+        assert store.msgs_per_s() == pytest.approx(100 / 5)
+        assert store.frames_total == 200 and store.bytes_total == 20_000
+        assert store.frames_by_channel == {"bbo": 150, "trades": 50}
+        store.note_frames(0, 0, {})  # an empty batch is a no-op
+        assert store.frames_total == 200
+
+    def test_frame_flusher_runs_before_every_read(self, store: Store, clock: FakeClock) -> None:
+        """Counts a feed still holds are pulled before any read: reads are exact."""
+        pending = {"bbo": 3}
+
+        def flush() -> None:
+            if pending:
+                store.note_alive()
+                store.note_frames(sum(pending.values()), 300, pending)
+                pending.clear()
+
+        store.add_frame_flusher(flush)
+        store.set_connection(ConnState.LIVE)
+        clock.advance(30)  # past alive_window: only the pending frames make it alive
+        assert store.frames_total == 3 and not pending
+        assert store.connection.last_alive == clock.now
+        assert store.socket_alive()
+
     def test_rest_usage_and_fallback(self, store: Store) -> None:
         store.set_rest_usage(12, 600)
         assert (store.rest_weight_used, store.rest_budget) == (12, 600)
