@@ -13,9 +13,19 @@ Liveness is decided by the application, not by TCP: a ``{"method":"ping"}`` goes
 ``uniform(0, min(cap, initial * 2**attempt))`` (full jitter) and never open more than
 ``max_new_per_minute`` connections in any rolling minute.
 
-Every received frame goes ``note_alive -> decode -> note_frame -> apply``; a frame that does not
-decode is counted with ``note_rejected`` and the loop carries on. With a ``recorder`` (see
-``hlmon.feeds.recorder``), each raw frame is first handed to ``recorder.write(raw, time.time())``.
+Transport: aiohttp's client websocket (its frame reader is C; per frame it costs a fifth of
+``websockets``' pure-Python one), on an ``aiohttp.ClientSession`` the feed owns for its life
+(or one passed in). Library-level pings are off (``heartbeat=None``); protocol pings from the
+server are still answered (``autoping``). TLS: the session's default context (certificates and
+host names verified); nothing here can turn that off.
+
+Every received frame goes ``decode -> apply``; a frame that does not decode is counted with
+``note_rejected`` and the loop carries on. Counting (frames, bytes, per channel) and the
+``note_alive`` stamp are batched: the loop keeps plain counters and hands them to the store
+(``note_alive`` + ``note_frames``) once per event-loop turn, i.e. every time it has drained what
+the socket delivered, and the store pulls them before any read of its counters or of liveness,
+so what the store reports is exact. With a ``recorder`` (see ``hlmon.feeds.recorder``), each raw
+frame is first handed to ``recorder.write(raw, time.time())``.
 """
 
 from __future__ import annotations
@@ -27,10 +37,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, cast
 
-import websockets
-from websockets.asyncio.client import ClientConnection, connect
+import aiohttp
+from aiohttp import WSMsgType
 
 from hlmon.config import WebsocketSettings
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
@@ -63,7 +73,10 @@ class FeedStore(Protocol):
     def apply(self, msg: Message, source: Source = ...) -> Any: ...
     def note_alive(self) -> None: ...
     def note_rtt(self, ms: float) -> None: ...
-    def note_frame(self, channel: str, nbytes: int) -> None: ...
+    def note_frames(
+        self, n: int, nbytes: int, by_channel: dict[str, int], at: float | None = ...
+    ) -> None: ...
+    def add_frame_flusher(self, flush: Callable[[], None]) -> None: ...
     def note_rejected(self, reason: str, snippet: str) -> None: ...
     def set_connection(
         self,
@@ -85,6 +98,14 @@ class FrameSink(Protocol):
 
 class SocketDead(Exception):
     """The heartbeat decided the socket is dead (missing pong or silence)."""
+
+
+class ConnectionLost(Exception):
+    """The socket ended (close frame, dropped connection, protocol error); says why."""
+
+
+_Socket = aiohttp.ClientWebSocketResponse[Literal[False]]
+"""A client websocket that hands text frames over as bytes (``decode_text=False``)."""
 
 
 @dataclass
@@ -166,7 +187,10 @@ class WsFeed:
         on_down: DownCallback | None = None,
         max_size: int = MAX_FRAME_BYTES,
         recorder: FrameSink | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
+        """``session``: an ``aiohttp.ClientSession`` to connect with (the feed then does not
+        close it); by default ``run`` opens its own and closes it when it ends."""
         self.url = url
         self.recorder = recorder
         """Gets every received frame with its wall-clock receive time (must not block)."""
@@ -180,7 +204,8 @@ class WsFeed:
         self._on_down = on_down
         self._max_size = max_size
         self._subs: dict[str, Subscription] = {}
-        self._ws: ClientConnection | None = None
+        self._session = session
+        self._ws: _Socket | None = None
         self._outbox: asyncio.Queue[str] | None = None
         self._pending_acks: dict[str, _PendingAck] = {}
         self._last_frame = 0.0
@@ -191,6 +216,11 @@ class WsFeed:
         """Set once a connection has delivered its first frame, until it dies: an open
         socket that never says anything is not live."""
         self.stats = FeedStats()
+        # Frames received but not yet handed to the store (see the module docstring).
+        self._counts: dict[str, int] = {}
+        self._nbytes = 0
+        self._flush_armed = False
+        store.add_frame_flusher(self._flush_counts)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -223,12 +253,20 @@ class WsFeed:
 
     # ------------------------------------------------------------------ main loop
 
-    @staticmethod
-    def _now() -> float:
-        return asyncio.get_running_loop().time()
+    _now = staticmethod(time.monotonic)
+    """Monotonic seconds (what ``loop.time()`` reads too, but a plain C call): every deadline."""
 
     async def run(self) -> None:
         """Connect and stay connected until cancelled."""
+        session = self._session
+        if session is not None:
+            await self._run(session)
+            return
+        # Default TLS context: certificates and host names verified (docs/security.md).
+        async with aiohttp.ClientSession() as session:
+            await self._run(session)
+
+    async def _run(self, session: aiohttp.ClientSession) -> None:
         attempt = 0
         retrying = False
         error: str | None = None
@@ -255,16 +293,23 @@ class WsFeed:
             self._limiter.note_attempt()
             self.stats.attempts += 1
             try:
-                ws = await connect(
-                    self.url,
-                    ping_interval=None,  # application pings only (see module docstring)
-                    max_size=self._max_size,
-                    open_timeout=self.timings.open_timeout,
-                    close_timeout=1.0,
-                )
+                async with asyncio.timeout(self.timings.open_timeout):
+                    ws = await session.ws_connect(
+                        self.url,
+                        autoping=True,  # answer the server's protocol pings
+                        heartbeat=None,  # application pings only (see module docstring)
+                        max_msg_size=self._max_size,
+                        timeout=_WS_TIMEOUT,
+                        compress=0,
+                        decode_text=False,  # text frames as bytes: msgspec parses them as is
+                    )
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # refused, DNS, TLS, HTTP status, open timeout...
+            except TimeoutError as exc:
+                attempt += 1
+                error = _describe(exc) if str(exc) else "TimeoutError: timed out opening the socket"
+                continue
+            except Exception as exc:  # refused, DNS, TLS, HTTP status...
                 attempt += 1
                 error = _describe(exc)
                 continue
@@ -277,7 +322,7 @@ class WsFeed:
             # No log line here: the next set_connection carries ``error`` and the store logs
             # "connection lost: <why>, retry n in x s" once.
 
-    async def _serve(self, ws: ClientConnection) -> str:
+    async def _serve(self, ws: _Socket) -> str:
         """Run one connection until it dies; return why it died."""
         self._ws = ws
         self._outbox = asyncio.Queue()
@@ -298,7 +343,9 @@ class WsFeed:
         reason = "closed"
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
+            # In task order: when the socket ends, the receiver's reason (close code, drop) is
+            # the one to tell, not the writer's "cannot write to closing transport".
+            for task in (t for t in tasks if t in done):
                 exc = task.exception()
                 reason = _describe(exc) if exc is not None else "closed by server"
                 if isinstance(exc, SocketDead):
@@ -320,38 +367,75 @@ class WsFeed:
 
     # ------------------------------------------------------------------ per-connection tasks
 
-    async def _receive(self, ws: ClientConnection) -> None:
+    async def _receive(self, ws: _Socket) -> None:
+        # The hot loop: everything it needs is bound to locals, messages are dispatched on
+        # their exact type, and counting is plain dict/int increments handed over in batches.
         store = self._store
+        apply = store.apply
+        receive = ws.receive
+        monotonic = time.monotonic
         record = self.recorder.write if self.recorder is not None else None
-        while True:
-            # decode=False: text frames come back as the raw bytes, which msgspec parses
-            # directly (no UTF-8 decode into a str first, no copy).
-            frame = await ws.recv(decode=False)
-            if record is not None:
-                record(frame, time.time())
-            self._last_frame = self._now()
-            if not self.live.is_set():
-                self._went_live()
-            store.note_alive()
-            try:
-                msg = decode(frame)
-            except ProtocolError as exc:
-                store.note_frame("?", len(frame))
-                store.note_rejected(exc.reason, exc.snippet)
-                continue
-            store.note_frame(_channel_of(msg), len(frame))
-            if isinstance(msg, PongMsg):
-                if self._ping_sent_at is not None:
-                    store.note_rtt((self._last_frame - self._ping_sent_at) * 1000.0)
-                self._ping_sent_at = None
-            elif isinstance(msg, SubscriptionResponseMsg):
-                self._match_ack(msg)
-            try:
-                store.apply(msg, Source.WS)
-            except Exception as exc:
-                # A bug in applying one frame must cost that frame, not the connection (a
-                # reconnect would just replay the snapshot that triggers it).
-                store.note_rejected(f"could not apply {_channel_of(msg)} frame: {exc!r}", "")
+        wall = time.time
+        channels = _CHANNELS
+        counts = self._counts
+        call_soon = asyncio.get_running_loop().call_soon
+        flush = self._flush_counts
+        text, binary = WSMsgType.TEXT, WSMsgType.BINARY
+        ws_source = Source.WS
+        live = self.live.is_set()
+        try:
+            while True:
+                msg = await receive()
+                kind = msg.type
+                if kind is not text and kind is not binary:
+                    raise ConnectionLost(_describe_end(msg))
+                frame: bytes = msg.data
+                if record is not None:
+                    record(frame, wall())
+                self._last_frame = monotonic()
+                if not live:
+                    live = True
+                    self._went_live()
+                self._nbytes += len(frame)
+                if not self._flush_armed:
+                    # Hand the counts over once the loop has drained what the socket delivered.
+                    self._flush_armed = True
+                    call_soon(flush)
+                try:
+                    decoded = decode(frame)
+                except ProtocolError as exc:
+                    counts["?"] = counts.get("?", 0) + 1
+                    store.note_rejected(exc.reason, exc.snippet)
+                    continue
+                cls = type(decoded)
+                channel = channels.get(cls) or _channel_of(decoded)
+                counts[channel] = counts.get(channel, 0) + 1
+                if cls is PongMsg:
+                    if self._ping_sent_at is not None:
+                        store.note_rtt((self._last_frame - self._ping_sent_at) * 1000.0)
+                    self._ping_sent_at = None
+                elif cls is SubscriptionResponseMsg:
+                    self._match_ack(cast(SubscriptionResponseMsg, decoded))
+                try:
+                    apply(decoded, ws_source)
+                except Exception as exc:
+                    # A bug in applying one frame must cost that frame, not the connection (a
+                    # reconnect would just replay the snapshot that triggers it).
+                    store.note_rejected(f"could not apply {channel} frame: {exc!r}", "")
+        finally:
+            self._flush_counts()
+
+    def _flush_counts(self) -> None:
+        """Hand the frames counted since the last call to the store (and stamp it alive)."""
+        self._flush_armed = False
+        counts = self._counts
+        if not counts:
+            return
+        store = self._store
+        store.note_alive()
+        store.note_frames(sum(counts.values()), self._nbytes, counts)
+        counts.clear()
+        self._nbytes = 0
 
     def _went_live(self) -> None:
         # Live only once the server has said something on this socket (normally the first
@@ -370,12 +454,12 @@ class WsFeed:
                 del self._pending_acks[key]
                 return
 
-    async def _write(self, ws: ClientConnection, outbox: asyncio.Queue[str]) -> None:
+    async def _write(self, ws: _Socket, outbox: asyncio.Queue[str]) -> None:
         while True:
             frame = await outbox.get()
-            await ws.send(frame)
+            await ws.send_str(frame)
 
-    async def _heartbeat(self, ws: ClientConnection) -> None:
+    async def _heartbeat(self, ws: _Socket) -> None:
         t = self.timings
         next_ping = self._now() + t.ping_interval
         while True:
@@ -392,7 +476,7 @@ class WsFeed:
                     # A peer that stopped reading can make even a tiny send wait for buffer
                     # space; that must not silence the watchdog.
                     async with asyncio.timeout(t.pong_timeout):
-                        await ws.send(PING_FRAME)
+                        await ws.send_str(PING_FRAME)
                 except TimeoutError:
                     raise SocketDead(f"ping not sent within {t.pong_timeout:g} s") from None
                 next_ping = now + t.ping_interval
@@ -449,22 +533,41 @@ def _channel_of(msg: Message) -> str:
     return _CHANNELS.get(type(msg), "?")
 
 
-async def _abort(ws: ClientConnection) -> None:
+_WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=1.0)
+"""No receive timeout (the heartbeat owns liveness); a close handshake waits at most 1 s."""
+
+
+async def _abort(ws: _Socket) -> None:
     """Drop a socket now. A polite close handshake could wait on a stalled peer."""
-    transport = getattr(ws, "transport", None)
+    # aiohttp has no public abort: reach the connection's transport through the response.
+    conn = getattr(getattr(ws, "_response", None), "connection", None)
+    transport = getattr(conn, "transport", None)
     if transport is not None:
         transport.abort()
     with contextlib.suppress(Exception):
         async with asyncio.timeout(1.0):
-            await ws.wait_closed()
+            # Marks the socket closed and releases the connection; with the transport gone
+            # the close frame fails at once instead of waiting for the peer.
+            await ws.close()
+
+
+def _describe_end(msg: aiohttp.WSMessage | Any) -> str:
+    """Why ``receive`` returned something other than a data frame."""
+    kind = msg.type
+    if kind is WSMsgType.CLOSE:
+        reason = f": {msg.extra}" if msg.extra else ""
+        return f"closed by server (code {msg.data}{reason})"
+    if kind is WSMsgType.ERROR:  # bad framing, frame over max_msg_size, ...
+        err = msg.data
+        if isinstance(err, aiohttp.WebSocketError):
+            return f"websocket error (code {err.code}): {err}"
+        return _describe(err) if isinstance(err, BaseException) else f"websocket error: {err!r}"
+    # CLOSED/CLOSING: EOF or a reset with no close frame (a close frame comes as CLOSE).
+    return "socket dropped without a close frame"
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, websockets.ConnectionClosed):
-        code = exc.rcvd.code if exc.rcvd is not None else None
-        if code is None:
-            return "socket dropped without a close frame"
-        reason = f": {exc.rcvd.reason}" if exc.rcvd is not None and exc.rcvd.reason else ""
-        return f"closed by server (code {code}{reason})"
+    if isinstance(exc, ConnectionLost):
+        return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -220,6 +220,24 @@ async def test_malformed_and_error_frames_counted_not_fatal(
     assert server.connections == 1 and feed.live.is_set()
 
 
+async def test_frame_counts_exact_right_after_a_burst(
+    mini: Any, feed_factory: Any, wait: Wait
+) -> None:
+    """The feed counts in batches, yet a read right after the last frame sees every frame."""
+    server, url = mini
+    feed, store = feed_factory(url)
+    await wait(lambda: feed.live.is_set() and server.conns, 3)
+    await wait(lambda: store.frames_by_channel.get("allMids") == 1, 2)
+    for i in range(500):
+        await server.broadcast(f'{{"channel":"allMids","data":{{"mids":{{"BTC":"{i}"}}}}}}')
+    await server.broadcast("not json")
+    await wait(lambda: store.frames_rejected == 1, 3)
+    assert store.mid("BTC") == "499"
+    assert store.frames_by_channel.get("allMids") == 501
+    assert store.frames_by_channel.get("?") == 1
+    assert store.msgs_per_s() > 0 and store.socket_alive()
+
+
 async def test_unacked_subscription_logged(mini: Any, feed_factory: Any, wait: Wait) -> None:
     server, url = mini
     server.ack = False

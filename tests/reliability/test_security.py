@@ -14,6 +14,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,8 +25,10 @@ from hlmon.cli import main
 from hlmon.config import NETWORK_URLS, Settings, load_settings
 from hlmon.feeds import ws_feed
 from hlmon.feeds.info_client import InfoClient, InfoError
+from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.protocol import info
 from hlmon.sim import SimServer
+from hlmon.state import Store
 
 KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 """A well-known test private key (never fund it): what a user might paste by mistake."""
@@ -83,12 +86,16 @@ def test_info_client_verifies_certificates_and_host_names() -> None:
 
 
 def test_websocket_connect_keeps_the_library_default_tls() -> None:
-    """WsFeed passes no ``ssl=`` to ``websockets.connect``: wss:// then uses
-    ``ssl.create_default_context()`` (certificates and host name verified)."""
+    """WsFeed passes no ``ssl=`` (nor a connector, nor a fingerprint) to aiohttp: wss:// then
+    uses aiohttp's default context, ``ssl.create_default_context()`` (certificates and host
+    name verified)."""
     source = inspect.getsource(ws_feed)
-    call = source[source.index("ws = await connect(") :]
-    call = call[: call.index(")") + 1]
-    assert "ssl" not in call and "server_hostname" not in call
+    calls = [source[source.index("aiohttp.ClientSession(") :]]
+    calls.append(source[source.index("session.ws_connect(") :])
+    for call in calls:
+        call = call[: call.index(")") + 1]
+        for word in ("ssl", "server_hostname", "connector", "fingerprint", "verify"):
+            assert word not in call, (word, call)
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +141,23 @@ async def test_self_signed_certificate_refused_over_rest_and_websocket(tls_serve
         )
     finally:
         await client.aclose()
-    from websockets.asyncio.client import connect
-
-    with pytest.raises(ssl.SSLCertVerificationError):
-        await connect(f"wss://127.0.0.1:{tls_server}/ws", open_timeout=5)
+    # hlmon's own websocket feed: every attempt fails certificate verification, none goes live.
+    store = Store(time.time)
+    timings = FeedTimings.from_settings(
+        Settings().websocket, backoff_initial=0.01, backoff_max=0.01, open_timeout=5.0
+    )
+    feed = ws_feed.WsFeed(f"wss://127.0.0.1:{tls_server}/ws", store, timings)
+    task = asyncio.create_task(feed.run())
+    try:
+        for _ in range(500):
+            if feed.stats.attempts >= 2 and store.connection.last_error:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert feed.stats.connects == 0 and not feed.live.is_set()
+    assert "CERTIFICATE_VERIFY_FAILED" in (store.connection.last_error or ""), store.connection
 
 
 # ------------------------------------------------------------------ the simulator binds loopback
