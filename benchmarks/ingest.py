@@ -7,9 +7,10 @@ Clients, each run in its own process pinned to one CPU while the server is pinne
 - ``decode``: the same loop plus ``hlmon.protocol.decode`` (typed msgspec decode);
 - ``aiohttp``: an ``aiohttp`` websocket receive loop (C frame reader), for reference: another
   stack hlmon already depends on;
-- ``hlmon``: hlmon's real feed path: ``hlmon.feeds.ws_feed.WsFeed`` (receive, ``note_alive``,
-  decode, ``note_frame``, ack matching) into a real ``Store`` (``apply``, freshness stamps,
-  change keys) watching the demo user, subscribed as ``FeedEngine.start`` subscribes;
+- ``hlmon``: hlmon's real feed path: ``hlmon.feeds.ws_feed.WsFeed`` (its aiohttp receive,
+  decode, ack matching, batched ``note_alive``/``note_frames``) into a real ``Store`` (``apply``,
+  freshness stamps, change keys) watching the demo user, subscribed as ``FeedEngine.start``
+  subscribes;
 - ``sdk``: the official ``hyperliquid-python-sdk`` (``Info(...).subscribe`` with a callback per
   subscription), in its own venv ``benchmarks/.sdk-venv`` (see ``sdk_client.py``).
 
@@ -369,6 +370,7 @@ async def _loop_time_calls(n: int) -> None:
 
 LAYERS = (
     ("websockets/", "websockets lib (frames, recv)"),
+    ("aiohttp/", "aiohttp lib (frames, receive)"),
     ("asyncio/", "asyncio loop, sockets"),
     ("msgspec", "msgspec typed decode"),
     ("hlmon/protocol/", "msgspec typed decode"),
