@@ -34,6 +34,8 @@ import asyncio
 import contextlib
 import random
 import time
+import urllib.parse
+import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -302,6 +304,7 @@ class WsFeed:
                         timeout=_WS_TIMEOUT,
                         compress=0,
                         decode_text=False,  # text frames as bytes: msgspec parses them as is
+                        proxy=_env_proxy(self.url),
                     )
             except asyncio.CancelledError:
                 raise
@@ -549,6 +552,27 @@ async def _abort(ws: _Socket) -> None:
             # Marks the socket closed and releases the connection; with the transport gone
             # the close frame fails at once instead of waiting for the peer.
             await ws.close()
+
+
+def _env_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url``, chosen as ``websockets`` (hlmon's previous
+    transport) chose it: ``wss_proxy`` then ``https_proxy`` for wss://, ``ws_proxy``,
+    ``https_proxy``, ``http_proxy`` for ws://, none for a host in ``no_proxy``; aiohttp then
+    tunnels wss:// with CONNECT. Passed explicitly rather than with aiohttp's ``trust_env``,
+    which would also read ~/.netrc. Only http:// proxies are supported (as by aiohttp); another
+    kind (socks, https) is skipped."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    secure = parts.scheme == "wss"
+    port = parts.port or (443 if secure else 80)
+    if urllib.request.proxy_bypass(f"{host}:{port}"):
+        return None
+    proxies = urllib.request.getproxies()
+    for scheme in ("wss", "https") if secure else ("ws", "https", "http"):
+        proxy = proxies.get(scheme)
+        if proxy is not None and proxy.startswith("http://"):
+            return proxy
+    return None
 
 
 def _describe_end(msg: aiohttp.WSMessage | Any) -> str:

@@ -271,3 +271,22 @@ async def test_refused_connections_respect_limiter(wait: Wait) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def test_proxy_from_the_environment_as_websockets_chose_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transport moved from websockets (which honours proxy env vars) to aiohttp: the same
+    proxy is still used, and no_proxy still bypasses it."""
+    from hlmon.feeds.ws_feed import _env_proxy
+
+    for var in ("http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.upper(), raising=False)
+    assert _env_proxy("wss://api.hyperliquid.xyz/ws") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.local:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://plain.local:8080")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert _env_proxy("wss://api.hyperliquid.xyz/ws") == "http://proxy.local:3128"
+    assert _env_proxy("ws://example.com/ws") == "http://proxy.local:3128"
+    assert _env_proxy("ws://127.0.0.1:8000/ws") is None
+    monkeypatch.setenv("WSS_PROXY", "http://ws-only.local:9000")
+    assert _env_proxy("wss://api.hyperliquid.xyz/ws") == "http://ws-only.local:9000"
