@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from hlmon.alerts import Alert, AlertEngine
+from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
 from hlmon.state import Store
 from hlmon.ui.screens.dashboard import Dashboard
@@ -76,6 +79,16 @@ class HlmonApp(App[int]):
         """An in-process simulator to start before the engine (``--demo``)."""
         self.connect = connect or sim is not None
         """Build a ``FeedEngine`` in the app's loop when none was given."""
+        alert_settings = settings.alerts
+        self.alerts = AlertEngine(
+            alert_settings.rules,
+            clock=clock,
+            cooldown_s=alert_settings.cooldown_s,
+            hysteresis_pct=alert_settings.hysteresis_pct,
+        )
+        """Alert rules, evaluated by the dashboard's frame timer."""
+        self.alert_outputs = AlertOutputs.from_settings(alert_settings)
+        """Bell, desktop notifications (OSC 9/777), command and webhook."""
         self.dashboard = Dashboard(
             store,
             clock,
@@ -83,6 +96,7 @@ class HlmonApp(App[int]):
             address=settings.address,
             coins=settings.watchlist,
             fps=settings.fps,
+            alerts=self.alerts,
         )
         """The main screen."""
 
@@ -120,6 +134,7 @@ class HlmonApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Stop the engine, then the simulator."""
+        await self.alert_outputs.aclose()
         if self.engine is not None:
             try:
                 await self.engine.stop()
@@ -175,6 +190,43 @@ class HlmonApp(App[int]):
         if self.engine is None:
             self.store.set_watch(event.coins)
 
+    # ------------------------------------------------------------------ alerts
+
+    def on_dashboard_alerts_fired(self, event: Dashboard.AlertsFired) -> None:
+        """Deliver alerts: toast, log line, bell + desktop notification, command/webhook."""
+        for alert in event.alerts:
+            self.store.log(f"alert: {alert.title}: {alert.body}", alert.level)
+            severity: SeverityLevel = "error" if alert.level == "error" else "warning"
+            self.notify(alert.body, title=alert.title, severity=severity, timeout=10)
+            self.write_to_terminal(self.alert_outputs.terminal_text(alert))
+            if self.alert_outputs.has_external:
+                self.run_worker(self._send_external(alert), group="alerts", exit_on_error=False)
+
+    async def _send_external(self, alert: Alert) -> None:
+        for error in await self.alert_outputs.send_external(alert):
+            self.store.log(error, "warn")
+
+    def on_dashboard_alert_added(self, event: Dashboard.AlertAdded) -> None:
+        """Confirm a rule added from the prompt."""
+        self.store.log(f"alert added: {event.rule_id}")
+        self.notify(f"alert added: {event.rule_id}", timeout=3)
+
+    def write_to_terminal(self, text: str) -> None:
+        """Write raw escape sequences (bell, OSC notifications) to the terminal.
+
+        Textual has no public API for this; ``App.bell`` and ``copy_to_clipboard`` write to the
+        driver the same way. Headless (tests) and web drivers get nothing.
+        """
+        driver = self._driver
+        if text and not self.is_headless and driver is not None:
+            driver.write(text)
+
+    def remove_alert(self, rule_id: str) -> None:
+        """Remove an alert rule (command palette)."""
+        if self.alerts.remove(rule_id):
+            self.store.log(f"alert removed: {rule_id}")
+            self.notify(f"alert removed: {rule_id}", timeout=3)
+
     # ------------------------------------------------------------------ actions
 
     def action_help(self) -> None:
@@ -217,6 +269,15 @@ class HlmonApp(App[int]):
                 f"Tab {n}: {label}", f"Show the {label.lower()} tab", lambda t=tab: d.action_tab(t)
             )
         yield SystemCommand("Copy address", "Copy the watched address (OSC 52)", d.action_copy)
+        yield SystemCommand(
+            "Add price alert", "Alert when a mid crosses a level (shift+a)", d.action_add_alert
+        )
+        for rule in self.alerts.rules:
+            yield SystemCommand(
+                f"Remove alert: {rule.rule_id}",
+                "Stop this alert rule",
+                lambda rid=rule.rule_id: self.remove_alert(rid),
+            )
         yield SystemCommand("Next theme", "Cycle the colour theme", self.action_cycle_theme)
         yield SystemCommand("Help", "Show the keys", self.action_help)
         yield from super().get_system_commands(screen)

@@ -22,8 +22,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import FeedState, Store
 from hlmon.ui.fmt import fmt_age
+from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
@@ -79,6 +81,7 @@ class Dashboard(Screen[None]):
         Binding("4", "tab('log')", "Log", show=False),
         Binding("5", "tab('accounts')", "Accounts", show=False),
         Binding("y", "copy", "copy", show=False),
+        Binding("A", "add_alert", "price alert", show=False, key_display="shift+a"),
     ]
 
     class BookModeChanged(Message):
@@ -101,6 +104,21 @@ class Dashboard(Screen[None]):
             self.coins = tuple(coins)
             """The whole watchlist after the change."""
 
+    class AlertsFired(Message):
+        """Alert rules fired this frame (the app delivers them)."""
+
+        def __init__(self, alerts: Sequence[Alert]) -> None:
+            super().__init__()
+            self.alerts = tuple(alerts)
+            """The alerts, in rule order."""
+
+    class AlertAdded(Message):
+        """The user added an alert rule (already in the engine)."""
+
+        def __init__(self, rule_id: str) -> None:
+            super().__init__()
+            self.rule_id = rule_id
+
     class CoinRemoved(Message):
         """A coin was removed from the watchlist."""
 
@@ -120,9 +138,12 @@ class Dashboard(Screen[None]):
         address: str | None,
         coins: Sequence[str],
         fps: float,
+        alerts: AlertEngine | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.alerts = alerts
+        """Alert rules evaluated every frame with the frame's changes (None: no alerts)."""
         """The store every pane reads."""
         self.clock = clock
         """Clock for ages and the header's time."""
@@ -183,6 +204,10 @@ class Dashboard(Screen[None]):
         """One frame: rebuild panes whose data changed, then ages, titles and bars."""
         self.frames += 1
         changes = self.store.take_changes()
+        if self.alerts is not None:
+            fired = self.alerts.evaluate(self.store, changes)
+            if fired:
+                self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
         self.update_freshness()
@@ -301,6 +326,21 @@ class Dashboard(Screen[None]):
                 self.post_message(self.CoinAdded(coin, self.watchlist.coins))
 
         self.app.push_screen(AddCoinScreen(), added)
+
+    def action_add_alert(self) -> None:
+        """Ask for a price alert (``BTC > 110000``) and add it to the alert rules."""
+        if self.alerts is None:
+            return
+        coin = self.watchlist.selected or "BTC"
+        mid = self.store.mid(coin)
+        example = f"{coin} > {mid}" if mid is not None else f"{coin} > 110000"
+        alerts = self.alerts
+
+        def added(rule: PriceCross | None) -> None:
+            if rule is not None:
+                self.post_message(self.AlertAdded(alerts.add(rule)))
+
+        self.app.push_screen(AddAlertScreen(example), added)
 
     def action_remove_coin(self) -> None:
         """Remove the selected coin."""

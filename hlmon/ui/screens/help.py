@@ -18,6 +18,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
     ("b", "book / trades (compact layout)"),
     ("y", "copy the address (or the focused order's id) via OSC 52"),
+    ("A", "add a price alert (e.g. BTC > 110000); more kinds in config.toml"),
     ("t", "next theme"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
