@@ -227,6 +227,12 @@ class HlmonApp(App[int]):
             self.store.log(f"alert removed: {rule_id}")
             self.notify(f"alert removed: {rule_id}", timeout=3)
 
+    def on_dashboard_account_selected(self, event: Dashboard.AccountSelected) -> None:
+        """Move the detail feeds (orders, fills, fundings) to another watched account."""
+        self._engine_call("select_user", event.address)
+        if self.engine is None:
+            self.store.set_user(event.address)
+
     # ------------------------------------------------------------------ actions
 
     def action_help(self) -> None:
@@ -268,6 +274,9 @@ class HlmonApp(App[int]):
             yield SystemCommand(
                 f"Tab {n}: {label}", f"Show the {label.lower()} tab", lambda t=tab: d.action_tab(t)
             )
+        yield SystemCommand(
+            "Next account", "Show the next watched account", lambda: d.action_next_account(1)
+        )
         yield SystemCommand("Copy address", "Copy the watched address (OSC 52)", d.action_copy)
         yield SystemCommand(
             "Add price alert", "Alert when a mid crosses a level (shift+a)", d.action_add_alert

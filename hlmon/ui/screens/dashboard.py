@@ -82,6 +82,8 @@ class Dashboard(Screen[None]):
         Binding("5", "tab('accounts')", "Accounts", show=False),
         Binding("y", "copy", "copy", show=False),
         Binding("A", "add_alert", "price alert", show=False, key_display="shift+a"),
+        Binding("u", "next_account(1)", "account", show=False),
+        Binding("U", "next_account(-1)", "account", show=False),
     ]
 
     class BookModeChanged(Message):
@@ -118,6 +120,14 @@ class Dashboard(Screen[None]):
         def __init__(self, rule_id: str) -> None:
             super().__init__()
             self.rule_id = rule_id
+
+    class AccountSelected(Message):
+        """The user chose another watched account to show in detail."""
+
+        def __init__(self, address: str) -> None:
+            super().__init__()
+            self.address = address
+            """The newly selected address (lower-case)."""
 
     class CoinRemoved(Message):
         """A coin was removed from the watchlist."""
@@ -309,10 +319,27 @@ class Dashboard(Screen[None]):
         """The watched address became known (demo mode learns it from the simulator)."""
         self.address = address
         self.header.address = address
+        wanted = address.lower() if address else None
+        rows = self.store.accounts()
+        self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
         self._update_accounts()
 
     # ------------------------------------------------------------------ actions
+
+    def action_next_account(self, delta: int) -> None:
+        """Show the next (``u``) or previous (``U``) watched account in detail."""
+        users = self.store.watched_users
+        if len(users) < 2:
+            self.notify("only one account is watched (see addresses in the config)", timeout=3)
+            return
+        current = self.address.lower() if self.address else None
+        i = users.index(current) if current in users else -1
+        new = users[(i + delta) % len(users)]
+        self.set_address(new)
+        label = next((r.label for r in self.store.accounts() if r.address == new), None)
+        self.notify(f"account: {label or new}", timeout=2)
+        self.post_message(self.AccountSelected(new))
 
     def action_move(self, delta: int) -> None:
         """Select the previous/next coin."""

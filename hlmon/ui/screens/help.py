@@ -13,6 +13,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("a", "add a coin to the watchlist"),
     ("d", "remove the selected coin"),
     ("1 - 5", "Orders, Fills, Funding, Log, Accounts tab"),
+    ("u  U", "next / previous watched account (detail panels follow)"),
     ("tab", "focus the orders table (↑ ↓ move its cursor)"),
     ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
     ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),

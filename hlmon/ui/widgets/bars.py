@@ -221,6 +221,8 @@ class HeaderBar(LinePane):
         """Network name."""
         self.address = address
         """Watched address, if any."""
+        self.label: str | None = None
+        """The selected account's configured label, shown before its address."""
 
     def rebuild(self) -> None:
         """Recompute the line."""
@@ -236,6 +238,8 @@ class HeaderBar(LinePane):
         if self.address is None:
             parts.append((50, (("no address: market data only", "pane--muted"),)))
         else:
+            if self.label:
+                parts.append((80, ((self.label, "pane--strong"),)))
             parts.append((85, ((short_address(self.address), ""),)))
             parts.extend(self._account_parts(compact))
         row = fit_parts(parts, max(0, width - len(clock_text) - 4), sep=("  ", ""))

@@ -1,0 +1,127 @@
+"""The UI's account switching: ``u``/``U`` cycle the selected account, the header names it,
+the engine moves the detail feeds, and through the real simulator the panels follow."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from hlmon.config import Settings
+from hlmon.sim import STANDARD, SimServer
+from hlmon.state import Store
+from hlmon.ui.app import HlmonApp, build_app
+
+from .helpers import A, B, FakeClock, clearinghouse, position
+
+SIZE = (120, 40)
+FAST = STANDARD.with_changes(name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400)
+
+
+class SelectingEngine:
+    """Stands in for ``FeedEngine``: records select_user, refuses unknown addresses."""
+
+    def __init__(self, store: Store, users: tuple[str, ...]) -> None:
+        self.store = store
+        self.users = users
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def start(self) -> None:
+        self.store.set_watched_users(self.users, {B: "hedge"})
+        self.store.set_user(self.users[0])
+
+    async def stop(self) -> None:
+        return None
+
+    def select_coin(self, coin: str) -> None:
+        return None
+
+    def select_user(self, address: str) -> None:
+        if address not in self.users:
+            raise ValueError(f"not a watched address: {address!r}")
+        self.calls.append(("select_user", (address,)))
+        self.store.set_user(address)
+
+
+async def wait_for(pilot: Pilot[int], cond: Callable[[], object], limit: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+def header(app: HlmonApp) -> str:
+    return app.dashboard.header.text_lines[0] if app.dashboard.header.text_lines else ""
+
+
+async def test_u_cycles_the_selected_account() -> None:
+    """``u`` selects the next watched account, ``U`` the previous; the header names it."""
+    clock = FakeClock()
+    store = Store(clock)
+    settings = Settings(address=A, addresses=(A, B), labels=((B, "hedge"),), fps=10.0)
+    engine = SelectingEngine(store, (A, B))
+    store.apply(clearinghouse(A, "1000.0"))
+    app = build_app(settings, store=store, engine=engine, clock=clock)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: store.watched_users == (A, B))
+        store.apply(clearinghouse(A, "1000.0"))
+        store.apply(clearinghouse(B, "250.0", positions=[position("ETH", "-2", "-1.5")]))
+        await pilot.press("u")
+        assert engine.calls == [("select_user", (B,))]
+        assert (store.user, app.dashboard.address) == (B, B)
+        await wait_for(pilot, lambda: "hedge" in header(app))
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.dashboard.lower.tables["accounts"].row_count == 3)
+        await wait_for(pilot, lambda: app.dashboard.positions.row_count == 1)  # B's position
+        await pilot.press("U")
+        assert engine.calls[-1] == ("select_user", (A,))
+        assert store.user == A
+        await wait_for(pilot, lambda: "hedge" not in header(app))
+
+
+async def test_u_with_one_account_only_says_so() -> None:
+    clock = FakeClock()
+    store = Store(clock)
+    engine = SelectingEngine(store, (A,))
+    app = build_app(Settings(address=A), store=store, engine=engine, clock=clock)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: store.user == A)
+        await pilot.press("u")
+        assert engine.calls == [] and store.user == A
+
+
+async def test_switch_through_the_simulator() -> None:
+    """Real engine and simulator: ``u`` moves to the empty account, and back to the demo
+    one, whose orders return (reconciled over REST)."""
+    sim = SimServer(seed=5, profile=FAST)
+    await sim.start(host="127.0.0.1", port=0)
+    try:
+        demo = sim.demo_address
+        settings = Settings(
+            network="custom",
+            api_url=sim.url,
+            address=demo,
+            addresses=(demo, B),
+            watchlist=("BTC",),
+            fps=20.0,
+        )
+        app = build_app(settings, connect=True)
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await wait_for(pilot, lambda: d.lower.tables["orders"].row_count > 0)
+            engine = app.engine
+            assert engine is not None
+            await pilot.press("u")
+            assert engine.user == B
+            await wait_for(pilot, lambda: d.lower.tables["orders"].row_count == 0)
+            await wait_for(pilot, lambda: d.positions.row_count == 0)
+            await pilot.press("u")
+            assert engine.user == demo
+            await wait_for(pilot, lambda: d.lower.tables["orders"].row_count > 0)
+            await wait_for(pilot, lambda: engine.reconcile_count >= 3)
+    finally:
+        await sim.stop()
