@@ -4,35 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from hlmon.protocol.messages import KnownMsg, Message
+from hlmon.protocol.messages import Message
+from tests.support import FakeClock as FakeClock  # re-exported for the accounts tests
+from tests.support import msg
 
 A = "0x" + "a1" * 20
 B = "0x" + "b2" * 20
 C = "0x" + "c3" * 20
-T0 = 1_790_000_000.0
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def msg(channel: str, data: Any = None) -> Message:
-    """A frame struct from plain JSON-like data, exactly as ``decode`` would build it."""
-    frame: dict[str, Any] = {"channel": channel}
-    if data is not None:
-        frame["data"] = data
-    return msgspec.json.decode(msgspec.json.encode(frame), type=KnownMsg)
 
 
 def position(coin: str, szi: str, upnl: str) -> dict[str, Any]:

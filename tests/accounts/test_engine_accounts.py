@@ -8,7 +8,6 @@ has one demo account). Every wait is a condition with a deadline.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import random
 import time
@@ -18,42 +17,22 @@ from typing import Any
 
 import pytest
 
-from hlmon.config import Settings, StaleThresholds, WebsocketSettings
+from hlmon.config import Settings, StaleThresholds
 from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.protocol import subscriptions as subs
-from hlmon.sim import STANDARD, SimServer
+from hlmon.sim import SimServer
 from hlmon.state import FeedState, Source, Store
+from tests.support import TEST_TIMINGS, TEST_WS, running_sim, wait_for
 
 from .helpers import B
 
-TEST_WS = WebsocketSettings(
-    ping_interval=0.3,
-    pong_timeout=0.4,
-    silence_timeout=1.0,
-    backoff_initial=0.05,
-    backoff_max=0.4,
-    max_new_per_minute=30,
-)
-TIMINGS = FeedTimings.from_settings(TEST_WS, ack_timeout=1.0, stable_after=0.5)
-FAST = STANDARD.with_changes(name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400)
 DETAIL_TYPES = {"openOrders", "orderUpdates", "userEvents", "userFills", "userFundings"}
-
-
-async def wait_for(cond: Callable[[], object], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not cond():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(seed=11, profile=FAST)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_sim() as server:
+        yield server
 
 
 def settings_for(sim: SimServer, **changes: Any) -> Settings:
@@ -78,7 +57,7 @@ async def engines() -> AsyncIterator[Callable[..., Awaitable[FeedEngine]]]:
             settings,
             Store(time.time, settings.stale),
             rng=random.Random(5),
-            timings=TIMINGS,
+            timings=TEST_TIMINGS,
             fallback_down_grace=0.3,
         )
         await engine.start()

@@ -7,20 +7,17 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hlmon.config import Settings
-from hlmon.sim import STANDARD, SimServer
+from hlmon.sim import SimServer
 from hlmon.snapshot import take_snapshot
+from tests.support import running_sim
 
 from .helpers import B
-
-FAST = STANDARD.with_changes(name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400)
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(seed=3, profile=FAST)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_sim(seed=3) as server:
+        yield server
 
 
 async def test_accounts_key_with_two_addresses(sim: SimServer) -> None:

@@ -10,14 +10,14 @@ from typing import Any
 from textual.pilot import Pilot
 
 from hlmon.config import Settings
-from hlmon.sim import STANDARD, SimServer
+from hlmon.sim import SimServer
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
+from tests.support import FAST_PROFILE
 
 from .helpers import A, B, FakeClock, clearinghouse, position
 
 SIZE = (120, 40)
-FAST = STANDARD.with_changes(name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400)
 
 
 class SelectingEngine:
@@ -97,7 +97,7 @@ async def test_u_with_one_account_only_says_so() -> None:
 async def test_switch_through_the_simulator() -> None:
     """Real engine and simulator: ``u`` moves to the empty account, and back to the demo
     one, whose orders return (reconciled over REST)."""
-    sim = SimServer(seed=5, profile=FAST)
+    sim = SimServer(seed=5, profile=FAST_PROFILE)
     await sim.start(host="127.0.0.1", port=0)
     try:
         demo = sim.demo_address

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import pytest
 
-from hlmon.protocol.messages import KnownMsg, Message
+from hlmon.protocol.messages import Message
 from hlmon.state import Store
+from tests.support import FakeClock, msg
+from tests.support import wait_for as wait_for  # re-exported for the alerts tests
 
 USER = "0x61fb9e7583dc92cc76eb52f93d88addaa0f02265"
-T0 = 1_790_000_000.0
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def msg(channel: str, data: Any) -> Message:
-    """A frame struct from plain JSON-like data, exactly as ``decode`` would build it."""
-    return msgspec.json.decode(
-        msgspec.json.encode({"channel": channel, "data": data}), type=KnownMsg
-    )
 
 
 def mids(**prices: str) -> Message:
@@ -98,13 +75,3 @@ def store(clock: FakeClock) -> Store:
     s = Store(clock)
     s.set_user(USER)
     return s
-
-
-async def wait_for(cond: Callable[[], object], within: float, interval: float = 0.01) -> float:
-    """Poll ``cond`` until truthy; AssertionError at the deadline. Returns seconds taken."""
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start >= within:
-            raise AssertionError(f"condition not met within {within} s: {cond}")
-        await asyncio.sleep(interval)
-    return time.monotonic() - start

@@ -18,26 +18,15 @@ from typing import Any
 import pytest
 
 from hlmon.alerts import Alert, AlertEngine, AlertRule, AnyFill, DeadMan, PriceCross
-from hlmon.config import Settings, StaleThresholds, WebsocketSettings
+from hlmon.config import Settings, StaleThresholds
 from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.ws_feed import FeedTimings
-from hlmon.sim import STANDARD, SimServer
+from hlmon.sim import SimServer
 from hlmon.state import Store
+from tests.support import FAST_PROFILE, TEST_TIMINGS, TEST_WS, running_sim
 
 from .conftest import wait_for
 
-TEST_WS = WebsocketSettings(
-    ping_interval=0.3,
-    pong_timeout=0.4,
-    silence_timeout=1.0,
-    backoff_initial=0.05,
-    backoff_max=0.4,
-    max_new_per_minute=30,
-)
-TEST_TIMINGS = FeedTimings.from_settings(TEST_WS, ack_timeout=1.0, stable_after=0.5)
-FAST_PROFILE = STANDARD.with_changes(
-    name="fast", l2book_ms=400, all_mids_ms=200, ctx_ms=200, user_ms=400
-)
+FAST_MIDS = FAST_PROFILE.with_changes(all_mids_ms=200)
 SHORT_STALE = StaleThresholds(
     mids=1.0, book=1.0, book_fast=1.0, bbo=1.0, trades=1.0, ctx=1.0, account=1.0, orders=1.0,
     fills=1.0,
@@ -74,10 +63,8 @@ class Evaluator:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(seed=11, profile=FAST_PROFILE)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_sim(FAST_MIDS) as server:
+        yield server
 
 
 @pytest.fixture

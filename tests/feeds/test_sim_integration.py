@@ -15,38 +15,24 @@ from typing import Any
 
 import pytest
 
-from hlmon.config import Settings, WebsocketSettings
+from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoTimeout, ServerError
-from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.protocol import info
-from hlmon.sim import STANDARD, SimServer
+from hlmon.sim import SimServer
 from hlmon.state import ConnState, FeedState, Source, Store
+from tests.support import FAST_PROFILE, TEST_TIMINGS, TEST_WS, running_sim
 
 Wait = Callable[..., Awaitable[float]]
 
-TEST_WS = WebsocketSettings(
-    ping_interval=0.3,
-    pong_timeout=0.4,
-    silence_timeout=1.0,
-    backoff_initial=0.05,
-    backoff_max=0.4,
-    max_new_per_minute=30,
-)
-TEST_TIMINGS = FeedTimings.from_settings(TEST_WS, ack_timeout=1.0, stable_after=0.5)
-FAST_PROFILE = STANDARD.with_changes(
-    name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
-)
 MEASURED: dict[str, float] = {}
 """Recovery/detection times measured by the tests (printed at the end with -s)."""
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
-    server = SimServer(seed=11, profile=FAST_PROFILE)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+    async with running_sim(FAST_PROFILE) as server:
+        yield server
 
 
 def settings_for(sim: SimServer, **changes: Any) -> Settings:

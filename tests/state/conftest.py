@@ -4,36 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 
-from hlmon.protocol.messages import KnownMsg, Message
+from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, Store
+from tests.support import FakeClock, msg
 
 USER = "0x61fb9e7583dc92cc76eb52f93d88addaa0f02265"
 OTHER = "0x31ca8395cf837de08b24da3f660e77761dfb974b"
-T0 = 1_790_000_000.0
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def msg(channel: str, data: Any = None) -> Message:
-    """Build a frame struct from plain JSON-like data, exactly as ``decode`` would."""
-    frame: dict[str, Any] = {"channel": channel}
-    if data is not None:
-        frame["data"] = data
-    return msgspec.json.decode(msgspec.json.encode(frame), type=KnownMsg)
 
 
 def fill(tid: int, oid: int, time: int, coin: str = "BTC", px: str = "100.0") -> dict[str, Any]:

@@ -5,39 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from hlmon.config import Settings
-from hlmon.protocol.messages import KnownMsg, Message
+from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, Source, Store
+from tests.support import T0, FakeClock, msg
 
 USER = "0x8a31c0ffee00000000000000000000000000f02c"
-T0 = 1_790_000_000.0
-"""2026-09-21 14:13:20 UTC: the fixed wall clock of every UI test."""
 T0_MS = int(T0 * 1000)
 COINS = ("BTC", "ETH", "SOL", "LTC", "AAVE", "HYPE")
-
-
-class FakeClock:
-    """A wall clock that only moves when told to."""
-
-    def __init__(self, start: float = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
-
-
-def msg(channel: str, data: Any = None) -> Message:
-    """A frame struct from JSON-like data, exactly as ``decode`` would build it."""
-    frame: dict[str, Any] = {"channel": channel}
-    if data is not None:
-        frame["data"] = data
-    return msgspec.json.decode(msgspec.json.encode(frame), type=KnownMsg)
 
 
 def settings(**kw: Any) -> Settings:

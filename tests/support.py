@@ -1,0 +1,91 @@
+"""Helpers shared by several test packages: a hand-driven clock, a frame builder, condition
+waits with deadlines, and the shortened timings and sped-up simulator the loopback tests use.
+
+Package-specific builders (positions, clearinghouse states, ...) stay in each package's
+``conftest.py`` / ``helpers.py``: their shapes and defaults differ on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+
+from hlmon.config import WebsocketSettings
+from hlmon.feeds.ws_feed import FeedTimings
+from hlmon.protocol.messages import KnownMsg, Message
+from hlmon.sim import STANDARD, Profile, SimServer
+
+T0 = 1_790_000_000.0
+"""2026-09-21 14:13:20 UTC: the fixed wall clock the unit tests start at."""
+
+
+class FakeClock:
+    """A wall clock that only moves when told to."""
+
+    def __init__(self, start: float = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+def msg(channel: str, data: Any = None) -> Message:
+    """A frame struct from plain JSON-like data, exactly as ``decode`` would build it."""
+    frame: dict[str, Any] = {"channel": channel}
+    if data is not None:
+        frame["data"] = data
+    return msgspec.json.decode(msgspec.json.encode(frame), type=KnownMsg)
+
+
+async def wait_for(
+    cond: Callable[[], object], within: float = 5.0, interval: float = 0.01
+) -> float:
+    """Poll ``cond`` until it is truthy; return the seconds it took.
+
+    Raises ``AssertionError`` (with the deadline) when the deadline passes first, so a failing
+    test says what it was waiting for instead of hanging.
+    """
+    start = time.monotonic()
+    deadline = start + within
+    while True:
+        if cond():
+            return time.monotonic() - start
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {within} s: {cond}")
+        await asyncio.sleep(interval)
+
+
+TEST_WS = WebsocketSettings(
+    ping_interval=0.3,
+    pong_timeout=0.4,
+    silence_timeout=1.0,
+    backoff_initial=0.05,
+    backoff_max=0.4,
+    max_new_per_minute=30,
+)
+"""Short heartbeat and backoff so a stall is caught, and recovered from, in about a second."""
+TEST_TIMINGS = FeedTimings.from_settings(TEST_WS, ack_timeout=1.0, stable_after=0.5)
+FAST_PROFILE = STANDARD.with_changes(
+    name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
+)
+"""Simulator cadences sped up so the loopback tests run in seconds."""
+
+
+@contextlib.asynccontextmanager
+async def running_sim(profile: Profile = FAST_PROFILE, seed: int = 11) -> AsyncIterator[SimServer]:
+    """A simulator listening on a free loopback port; stopped on exit."""
+    server = SimServer(seed=seed, profile=profile)
+    await server.start(host="127.0.0.1", port=0)
+    try:
+        yield server
+    finally:
+        await server.stop()
