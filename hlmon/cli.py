@@ -131,6 +131,21 @@ def _shared_options(func: F) -> F:
     return func
 
 
+def _listen_options(func: F) -> F:
+    """``--host`` (loopback by default) and ``--port`` (0: any free port) for the local servers
+    (``sim``, ``replay``); ``serve`` has its own fixed default port."""
+    func = click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=0,
+        show_default=True,
+        help="Port to listen on (0: any free port).",
+    )(func)
+    return click.option(
+        "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+    )(func)
+
+
 def _merge_shared(group_opts: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     """Options given after the subcommand win over those given before it."""
     merged = dict(group_opts)
@@ -363,14 +378,7 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=0,
-    show_default=True,
-    help="Port to listen on (0: any free port).",
-)
+@_listen_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Market model seed.")
 @click.option(
     "--profile",
@@ -435,14 +443,7 @@ def record_cmd(ctx: click.Context, /, file: Path, duration: float | None, **opts
     show_default=True,
     help="Replay at this many times the recorded pace.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=0,
-    show_default=True,
-    help="Port to listen on (0: any free port).",
-)
+@_listen_options
 @click.option("--paused", is_flag=True, help="Start paused (POST /_replay/resume to start).")
 def replay(file: Path, speed: float, host: str, port: int, paused: bool) -> NoReturn:
     """Serve a recording as a local exchange (/info and /ws on one port).
