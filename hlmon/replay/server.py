@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from hlmon.listen import listen
 from hlmon.protocol.subscriptions import stream_key
 from hlmon.replay.recording import ROUTE_ALL, ROUTE_KEY, ROUTE_TYPE, Frame, Recording
 
@@ -252,14 +253,7 @@ class ReplayServer:
         app.router.add_get("/ws", self._handle_ws)
         app.router.add_post("/_replay/{action}", self._handle_control)
         app.router.add_get("/_replay/status", self._handle_status)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        self._runner, self.port = await listen(app, host, port)
         self.host = host
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}"

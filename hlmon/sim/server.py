@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from hlmon.listen import listen
 from hlmon.sim.account import DemoAccount
 from hlmon.sim.clock import ClockFn, ManualClock, WallClock, is_manual
 from hlmon.sim.faults import Faults
@@ -174,15 +175,7 @@ class SimServer:
             app.router.add_post("/_sim/{name}", self._handle_fault)
             app.router.add_get("/_sim/truth", self._handle_truth)
             app.router.add_get("/_sim/faults", self._handle_fault_state)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        self._runner, self.port = await listen(app, host, port)
         self.host = host
         self.url = f"http://{host}:{self.port}"
         self.ws_url = f"ws://{host}:{self.port}/ws"
