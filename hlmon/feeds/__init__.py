@@ -4,6 +4,8 @@
 - ``ws_feed.WsFeed``: one websocket, heartbeat, full-jitter reconnects, resubscribe-all.
 - ``info_client.InfoClient``: budgeted, retrying ``POST /info`` client and its typed errors.
 - ``fallback.FallbackPoller``: REST polling for feeds the websocket is not keeping fresh.
+- ``accounts_poller.AccountsPoller``: REST upkeep of the other watched accounts' rows.
+- ``keyed_poller.KeyedPoller``: the per-key poll bookkeeping both pollers share.
 - ``reconcile.Reconciler``: account/orders/fills over REST after every reconnect.
 - ``backoff`` / ``weight_budget``: the pure pacing rules (unit-tested without sockets).
 """

@@ -16,12 +16,11 @@ the rows never crowd out reconciliation or the selected account's feeds.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import time
 from collections.abc import Callable, Iterable
 
-from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.feeds.info_client import InfoClient
+from hlmon.feeds.keyed_poller import KeyedPoller
 from hlmon.protocol import info
 from hlmon.state import FeedState, Source, Store
 
@@ -29,7 +28,7 @@ HELD_REFRESH = 0.8
 """A row kept by REST is polled again at this fraction of the account stale threshold."""
 
 
-class AccountsPoller:
+class AccountsPoller(KeyedPoller):
     """Keeps the other watched accounts' rows fresh over ``/info`` when the websocket does not."""
 
     def __init__(
@@ -53,19 +52,12 @@ class AccountsPoller:
             tick: scheduling resolution in seconds.
             clock: monotonic seconds.
         """
-        self._client = client
-        self._store = store
+        super().__init__(client, store, clock)
         self._others = others
         self.missing_grace = missing_grace
         self.min_interval = min_interval
         self.tick = tick
-        self._clock = clock
         self._started_at = clock()
-        self._next_due: dict[str, float] = {}
-        self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._last_error: dict[str, str] = {}
-        self.polls: dict[str, int] = {}
-        """Successful polls per address (tests read it)."""
 
     def due(self) -> list[str]:
         """Addresses whose row needs a poll now."""
@@ -89,50 +81,15 @@ class AccountsPoller:
                 out.append(address)
         return out
 
-    async def run(self) -> None:
-        """Decide and poll until cancelled."""
-        try:
-            while True:
-                self.step()
-                await asyncio.sleep(self.tick)
-        finally:
-            for task in self._inflight.values():
-                task.cancel()
-            if self._inflight:
-                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
-            self._inflight.clear()
-
     def step(self) -> None:
         """Start the polls that are due."""
         now = self._clock()
         for address in self.due():
             self._next_due[address] = now + self.min_interval
-            task = asyncio.create_task(self._poll(address), name=f"accounts-{address[:10]}")
-            self._inflight[address] = task
-            task.add_done_callback(functools.partial(self._done, address))
-
-    def _done(self, address: str, _task: asyncio.Task[None]) -> None:
-        self._inflight.pop(address, None)
+            self._launch(address, name=f"accounts-{address[:10]}")
 
     async def _poll(self, address: str) -> None:
-        req = info.clearinghouse_state(address)
-        try:
-            response = await self._client.info(req, urgent=False, retries=0)
-        except BudgetExhausted as exc:
-            self._next_due[address] = self._clock() + min(exc.retry_in, 60.0)
-            return
-        except InfoError as exc:
-            self._note_error(address, str(exc))
-            return
-        msg = info.to_message(req, response, address)
-        if msg is not None:
-            self._store.apply(msg, Source.REST)
-        self.polls[address] = self.polls.get(address, 0) + 1
-        if self._last_error.pop(address, None) is not None:
-            self._store.log(f"account {address[:10]}…: /info answering again")
+        await self._fetch(address, info.clearinghouse_state(address), address)
 
-    def _note_error(self, address: str, text: str) -> None:
-        # Once per distinct error, not once per poll.
-        if self._last_error.get(address) != text:
-            self._last_error[address] = text
-            self._store.log(f"account {address[:10]}…: {text}", "warn")
+    def _describe(self, address: str) -> str:
+        return f"account {address[:10]}…"

@@ -23,13 +23,12 @@ with ``Source.REST``, the same path as websocket data.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.feeds.info_client import InfoClient
+from hlmon.feeds.keyed_poller import KeyedPoller
 from hlmon.protocol import info
 from hlmon.protocol.info import InfoRequest
 from hlmon.state import FeedState, Source, Store
@@ -64,7 +63,7 @@ class BookParams:
     n_sig_figs: int | None = None
 
 
-class FallbackPoller:
+class FallbackPoller(KeyedPoller):
     """Polls ``/info`` for the feeds the websocket is not keeping fresh."""
 
     def __init__(
@@ -96,8 +95,7 @@ class FallbackPoller:
             tick: scheduling resolution in seconds.
             clock: monotonic seconds.
         """
-        self._client = client
-        self._store = store
+        super().__init__(client, store, clock)
         self._ws_live = ws_live
         self._book = book
         self._user = user.lower() if user else None
@@ -105,16 +103,10 @@ class FallbackPoller:
         self.missing_grace = missing_grace
         self.share = share
         self.tick = tick
-        self._clock = clock
-        self._next_due: dict[str, float] = {}
-        self._inflight: dict[str, asyncio.Task[None]] = {}
         self._taken: set[str] = set()
-        self._last_error: dict[str, str] = {}
         self._live_since: float | None = None
         self._down_since: float | None = clock()
         self.active = False
-        self.polls: dict[str, int] = {}
-        """Successful polls per feed key (tests and benchmarks read it)."""
         self.scale = 1.0
         """Current cadence stretch factor (1 = base cadence)."""
 
@@ -199,19 +191,6 @@ class FallbackPoller:
 
     # ------------------------------------------------------------------ loop
 
-    async def run(self) -> None:
-        """Decide and poll until cancelled."""
-        try:
-            while True:
-                self.step()
-                await asyncio.sleep(self.tick)
-        finally:
-            for task in self._inflight.values():
-                task.cancel()
-            if self._inflight:
-                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
-            self._inflight.clear()
-
     def step(self) -> None:
         """One scheduling round: switch on/off, start the polls that are due."""
         self._client.report_usage()
@@ -236,41 +215,17 @@ class FallbackPoller:
             if now < self._next_due.get(key, 0.0):
                 continue
             self._next_due[key] = now + self.interval(key, needed)
-            task = asyncio.create_task(self._poll(key), name=f"fallback-{key}")
-            self._inflight[key] = task
-            task.add_done_callback(functools.partial(self._done, key))
-
-    def _done(self, key: str, _task: asyncio.Task[None]) -> None:
-        self._inflight.pop(key, None)
+            self._launch(key, name=f"fallback-{key}")
 
     async def _poll(self, key: str) -> None:
         req = self._request(key)
         if req is None:
             return
         user = self._user  # the answer belongs to the user asked about, whatever happens next
-        try:
-            # Not urgent, no retries: the next round is the retry, and reconciliation (urgent)
-            # must not queue behind the poller.
-            response = await self._client.info(req, urgent=False, retries=0)
-        except BudgetExhausted as exc:
-            self._next_due[key] = self._clock() + min(exc.retry_in, 60.0)
-            self._note_error(key, f"budget: {exc}")
-            return
-        except InfoError as exc:
-            self._note_error(key, str(exc))
-            return
-        msg = info.to_message(req, response, user)
-        if msg is not None:
-            self._store.apply(msg, Source.REST)
-        self.polls[key] = self.polls.get(key, 0) + 1
-        if self._last_error.pop(key, None) is not None:
-            self._store.log(f"fallback {key}: /info answering again")
+        await self._fetch(key, req, user, log_budget=True)
 
-    def _note_error(self, key: str, text: str) -> None:
-        # Log a failure once per distinct error, not once per poll.
-        if self._last_error.get(key) != text:
-            self._last_error[key] = text
-            self._store.log(f"fallback {key}: {text}", "warn")
+    def _describe(self, key: str) -> str:
+        return f"fallback {key}"
 
     def _request(self, key: str) -> InfoRequest | None:
         kind = _kind(key)
