@@ -7,6 +7,7 @@ benchmark reads other processes, so nothing here imports hlmon or psutil.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import statistics
@@ -75,6 +76,25 @@ def pinned_to(cpu: int | None) -> Callable[[], None] | None:
         os.sched_setaffinity(0, {cpu})
 
     return pin
+
+
+def run_pinned_client(cmd: Sequence[str], cpu: int | None, what: str) -> dict[str, Any]:
+    """Run a benchmark client ``cmd`` from the repo root pinned to ``cpu`` and return the JSON
+    object it prints on its last stdout line; ``RuntimeError`` (naming ``what``, with the tail
+    of its stderr) when it exits non-zero."""
+    out = subprocess.run(
+        list(cmd),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=pinned_to(cpu),
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{what} client failed ({out.returncode}): {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.01) -> bool:

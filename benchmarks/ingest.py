@@ -44,6 +44,7 @@ from benchmarks.common import (
     pinned_to,
     print_table,
     rnd,
+    run_pinned_client,
     stop_process,
 )
 
@@ -277,18 +278,7 @@ def run_client(
         ]
         if profile:
             cmd += ["--profile-out", profile]
-    out = subprocess.run(
-        cmd,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        preexec_fn=pinned_to(CLIENT_CPU),
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"{kind} client failed ({out.returncode}): {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_pinned_client(cmd, CLIENT_CPU, kind)
 
 
 def _subscriptions(address: str) -> list[Any]:

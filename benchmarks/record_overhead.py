@@ -21,14 +21,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import BENCH_DIR, REPO, machine_info, median, pinned_to, print_table, rnd
+from benchmarks.common import (
+    BENCH_DIR,
+    REPO,
+    machine_info,
+    median,
+    print_table,
+    rnd,
+    run_pinned_client,
+)
 from benchmarks.ingest import CLIENT_CPU, Server, _round_to_cycle
 
 MODES = ("plain", "record")
@@ -123,18 +130,7 @@ def run_client(server: Server, mode: str, frames: int) -> dict[str, Any]:
         server.address,
         str(frames),
     ]
-    out = subprocess.run(
-        cmd,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        preexec_fn=pinned_to(CLIENT_CPU),
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"{mode} client failed ({out.returncode}): {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_pinned_client(cmd, CLIENT_CPU, mode)
 
 
 def measure(repeats: int = 5, frames: int = 100_000, log: Any = print) -> dict[str, Any]:
