@@ -3,7 +3,6 @@ the engine moves the detail feeds, and through the real simulator the panels fol
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from hlmon.sim import SimServer
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
 from tests.support import FAST_PROFILE
+from tests.ui.helpers import pilot_wait
 
 from .helpers import A, B, FakeClock, clearinghouse, position
 
@@ -46,12 +46,7 @@ class SelectingEngine:
 
 
 async def wait_for(pilot: Pilot[int], cond: Callable[[], object], limit: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
+    await pilot_wait(pilot, cond, limit, interval=0.05)
 
 
 def header(app: HlmonApp) -> str:

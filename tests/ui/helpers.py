@@ -1,14 +1,20 @@
 """Deterministic data for the UI tests: a hand-driven clock and a store filled with
-hand-made exchange messages (decoded exactly as the websocket feed would decode them)."""
+hand-made exchange messages (decoded exactly as the websocket feed would decode them), and a
+condition wait that lets a running app work."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from hlmon.config import Settings
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, Source, Store
 from tests.support import T0, FakeClock, msg
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 USER = "0x8a31c0ffee00000000000000000000000000f02c"
 T0_MS = int(T0 * 1000)
@@ -221,6 +227,19 @@ def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = 
     clock.now = end
     store.note_alive()
     return store
+
+
+async def pilot_wait(
+    pilot: Pilot[int], cond: Callable[[], object], limit: float = 5.0, interval: float = 0.02
+) -> None:
+    """Let the app run (``pilot.pause``) until ``cond()`` holds; ``AssertionError`` after
+    ``limit`` seconds (never a fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(interval)
 
 
 def apply_rest(store: Store, message: Message) -> None:

@@ -3,11 +3,6 @@ copying, and the status bar and panels following the store's connection and fres
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
-from textual.pilot import Pilot
-
 from hlmon.state import ConnState, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
@@ -24,18 +19,9 @@ from .helpers import (
     populated_store,
     settings,
 )
+from .helpers import pilot_wait as wait_for
 
 SIZE = (120, 40)
-
-
-async def wait_for(pilot: Pilot[int], cond: Callable[[], bool], limit: float = 5.0) -> None:
-    """Let the app run until ``cond()`` holds (never a fixed sleep)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
 
 
 def status_text(app: HlmonApp) -> str:

@@ -3,7 +3,6 @@ dropped connection shows as reconnecting and stale, then live again."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 
@@ -14,16 +13,13 @@ from hlmon.config import Settings, StaleThresholds, WebsocketSettings
 from hlmon.sim.server import SimServer
 from hlmon.ui.app import HlmonApp, build_app
 
+from .helpers import pilot_wait
+
 pytestmark = pytest.mark.slow
 
 
 async def wait_for(pilot: Pilot[int], cond: Callable[[], bool], limit: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
+    await pilot_wait(pilot, cond, limit, interval=0.05)
 
 
 def status(app: HlmonApp) -> str:
