@@ -214,29 +214,30 @@ class InfoService:
         user = _user(body)
         return self.account.recent_fills() if self._is_demo(user) else []
 
-    def _userFillsByTime(self, body: dict[str, Any]) -> Any:
+    def _demo_window(
+        self, body: dict[str, Any], start_default: int | None = None
+    ) -> tuple[int, int] | None:
+        """The ``[startTime, endTime]`` window a user-history request asks about (``endTime``
+        defaults to now), or None for any user but the demo account (whose history is the only
+        non-empty one). Validates user, then start, then end, as every such request did."""
         user = _user(body)
-        start = _int(body, "startTime")
+        start = _int(body, "startTime", start_default)
         end = _opt_int(body, "endTime")
         if not self._is_demo(user):
-            return []
-        return self.account.fills_between(start, self.market.now if end is None else end)
+            return None
+        return start, self.market.now if end is None else end
+
+    def _userFillsByTime(self, body: dict[str, Any]) -> Any:
+        window = self._demo_window(body)
+        return [] if window is None else self.account.fills_between(*window)
 
     def _userFunding(self, body: dict[str, Any]) -> Any:
-        user = _user(body)
-        start = _int(body, "startTime", 0)
-        end = _opt_int(body, "endTime")
-        if not self._is_demo(user):
-            return []
-        return self.account.user_funding(start, self.market.now if end is None else end)
+        window = self._demo_window(body, 0)
+        return [] if window is None else self.account.user_funding(*window)
 
     def _userNonFundingLedgerUpdates(self, body: dict[str, Any]) -> Any:
-        user = _user(body)
-        start = _int(body, "startTime", 0)
-        end = _opt_int(body, "endTime")
-        if not self._is_demo(user):
-            return []
-        return self.account.ledger_between(start, self.market.now if end is None else end)
+        window = self._demo_window(body, 0)
+        return [] if window is None else self.account.ledger_between(*window)
 
     def _orderStatus(self, body: dict[str, Any]) -> Any:
         user = _user(body)
