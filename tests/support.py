@@ -1,5 +1,6 @@
 """Helpers shared by several test packages: a hand-driven clock, a frame builder, condition
-waits with deadlines, and the shortened timings and sped-up simulator the loopback tests use.
+waits with deadlines, the shortened timings and sped-up simulator the loopback tests use, and
+the undoing of the CLI's logging setup.
 
 Package-specific builders (positions, clearinghouse states, ...) stay in each package's
 ``conftest.py`` / ``helpers.py``: their shapes and defaults differ on purpose.
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -89,3 +91,21 @@ async def running_sim(profile: Profile = FAST_PROFILE, seed: int = 11) -> AsyncI
         yield server
     finally:
         await server.stop()
+
+
+@contextlib.contextmanager
+def cli_logging_restored() -> Iterator[None]:
+    """On exit, undo what running the CLI did to the root logger: the handlers it installed
+    (removed and closed), the level, and the capture of warnings."""
+    from hlmon import cli  # only the CLI tests pay for importing it
+
+    level = logging.getLogger().level
+    try:
+        yield
+    finally:
+        for handler in cli._installed_handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+        cli._installed_handlers.clear()
+        logging.getLogger().setLevel(level)
+        logging.captureWarnings(False)

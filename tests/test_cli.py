@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import hlmon.sim
-from hlmon import cli
 from hlmon.cli import main
 from hlmon.config import NETWORK_URLS, Settings
+from tests.support import cli_logging_restored
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
@@ -31,14 +31,8 @@ def _cwd_and_logging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    level = logging.getLogger().level
-    yield
-    for handler in cli._installed_handlers:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-    cli._installed_handlers.clear()
-    logging.getLogger().setLevel(level)
-    logging.captureWarnings(False)
+    with cli_logging_restored():
+        yield
 
 
 class Calls:

@@ -3,7 +3,6 @@ and ``--address`` repeated or comma-separated on the command line."""
 
 from __future__ import annotations
 
-import logging
 import sys
 import types
 from collections.abc import Iterator
@@ -13,9 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from hlmon import cli
 from hlmon.cli import main
 from hlmon.config import ConfigError, Settings, load_settings, settings_from_mapping
+from tests.support import cli_logging_restored
 
 A, B, C = ("0x" + c * 40 for c in "abc")
 KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
@@ -111,14 +110,8 @@ def _clean_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    level = logging.getLogger().level
-    yield
-    for handler in cli._installed_handlers:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-    cli._installed_handlers.clear()
-    logging.getLogger().setLevel(level)
-    logging.captureWarnings(False)
+    with cli_logging_restored():
+        yield
 
 
 @pytest.fixture

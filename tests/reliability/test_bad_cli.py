@@ -8,7 +8,6 @@ process-level behaviour (exit status, stderr, no traceback) is what a user sees.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 import hlmon.sim
-from hlmon import cli
 from hlmon.cli import main
+from tests.support import cli_logging_restored
 
 LOOPBACK = ["--api-url", "http://127.0.0.1:9"]
 """Anything that might start anyway points at a closed loopback port, never the network."""
@@ -105,14 +104,8 @@ def entry_points(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[li
     sim_calls = Calls()
     monkeypatch.setattr(hlmon.sim, "run_standalone", sim_calls, raising=False)
     fakes.append(sim_calls)
-    level = logging.getLogger().level
-    yield fakes
-    for handler in cli._installed_handlers:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-    cli._installed_handlers.clear()
-    logging.getLogger().setLevel(level)
-    logging.captureWarnings(False)
+    with cli_logging_restored():
+        yield fakes
 
 
 @pytest.mark.parametrize(("args", "code", "needle"), BAD_VALUES, ids=lambda v: repr(v))
