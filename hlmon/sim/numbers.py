@@ -34,33 +34,30 @@ def fmt_ticks(ticks: int, exp: int) -> str:
     return f"{'-' if neg else ''}{whole}.{frac}"
 
 
+def _exchange_style(text: str) -> str:
+    """Fixed-point ``text`` the exchange's way: trailing zeros stripped, at least ``.0``, and
+    no negative zero (``"12.50"`` -> ``"12.5"``, ``"3"`` -> ``"3.0"``, ``"-0.00"`` -> ``"0.0"``).
+    Shared by every formatter below so they cannot disagree."""
+    if "." in text:
+        text = text.rstrip("0")
+        if text.endswith("."):
+            text += "0"
+    else:
+        text += ".0"
+    return "0.0" if text == "-0.0" else text
+
+
 def fmt_decimal(value: Decimal, quantum: Decimal = MONEY_QUANTUM) -> str:
     """Format a Decimal rounded to ``quantum`` the exchange way (``"0.0"``, ``"-2.82848"``)."""
     q = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
     if q == 0:
         return "0.0"
-    text = format(q, "f")
-    if "." in text:
-        text = text.rstrip("0")
-        if text.endswith("."):
-            text += "0"
-    else:
-        text += ".0"
-    return text
+    return _exchange_style(format(q, "f"))
 
 
 def fmt_float(value: float, decimals: int) -> str:
     """Format a float with fixed decimals then strip zeros: safe from repr artefacts."""
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0")
-        if text.endswith("."):
-            text += "0"
-    else:
-        text += ".0"
-    if text == "-0.0":
-        return "0.0"
-    return text
+    return _exchange_style(f"{value:.{decimals}f}")
 
 
 def ticks_to_decimal(ticks: int, exp: int) -> Decimal:
@@ -81,11 +78,4 @@ def plain_number(value: Decimal) -> str:
 
 def fmt_exact(value: Decimal) -> str:
     """Format a Decimal without rounding, exchange style (``"0.05"``, ``"12.0"``)."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0")
-        if text.endswith("."):
-            text += "0"
-    else:
-        text += ".0"
-    return "0.0" if text == "-0.0" else text
+    return _exchange_style(format(value, "f"))
