@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.shutdown import stop_event
 from hlmon.state import Store
 
 
@@ -101,14 +101,7 @@ def run_record(settings: Settings, path: str, duration: float | None = None) -> 
     """Blocking entry point for the CLI; returns the process exit code."""
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
-                pass
-        await record(settings, path, duration, stop=stop)
+        await record(settings, path, duration, stop=stop_event())
 
     try:
         asyncio.run(main())

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 
 from hlmon.replay.recording import RecordingError, load_recording
 from hlmon.replay.server import ReplayServer
+from hlmon.shutdown import stop_event
 
 
 async def serve_replay(
@@ -41,13 +41,7 @@ async def serve_replay(
         f"GET {server.url}/_replay/status",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop = stop_event()
     try:
         await stop.wait()
     finally:

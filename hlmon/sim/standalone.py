@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 
+from hlmon.shutdown import stop_event
 from hlmon.sim.server import SimServer
 
 
@@ -23,13 +23,7 @@ async def serve_standalone(
     print(f"demo address {sim.demo_address}", flush=True)
     if faults:
         print(f"fault control: POST {sim.url}/_sim/<fault>, GET {sim.url}/_sim/truth", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread / platform
-            pass
+    stop = stop_event()
     try:
         await stop.wait()
     finally:
