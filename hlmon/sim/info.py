@@ -247,27 +247,31 @@ class InfoService:
         entry = self.account.order_status.get(oid) if isinstance(oid, int) else None
         if not self._is_demo(user) or entry is None:
             return {"status": "unknownOid"}
+        assert isinstance(oid, int)  # only int oids have an entry
         order, status, ts = entry
-        live = self.account.orders.get(oid) if isinstance(oid, int) else None
-        shown = (
-            self.account.frontend_order(live)
-            if live is not None
-            else {
-                **order,
-                "triggerCondition": "N/A",
-                "isTrigger": False,
-                "triggerPx": "0.0",
-                "children": [],
-                "isPositionTpsl": False,
-                "reduceOnly": False,
-                "orderType": "Limit",
-                "tif": "Gtc",
-                "cloid": None,
-            }
-        )
+        shown = self._shown_order(oid, order)
         return {
             "status": "order",
             "order": {"order": shown, "status": status, "statusTimestamp": ts},
+        }
+
+    def _shown_order(self, oid: int, order: dict[str, Any]) -> dict[str, Any]:
+        """An order as orderStatus/historicalOrders show it: the live frontend shape while it
+        rests, else its last update padded with the frontend fields a plain limit order has."""
+        live = self.account.orders.get(oid)
+        if live is not None:
+            return self.account.frontend_order(live)
+        return {
+            **order,
+            "triggerCondition": "N/A",
+            "isTrigger": False,
+            "triggerPx": "0.0",
+            "children": [],
+            "isPositionTpsl": False,
+            "reduceOnly": False,
+            "orderType": "Limit",
+            "tif": "Gtc",
+            "cloid": None,
         }
 
     def _historicalOrders(self, body: dict[str, Any]) -> Any:
@@ -276,22 +280,6 @@ class InfoService:
             return []
         out = []
         for oid, (order, status, ts) in sorted(self.account.order_status.items(), reverse=True):
-            live = self.account.orders.get(oid)
-            shown = (
-                self.account.frontend_order(live)
-                if live is not None
-                else {
-                    **order,
-                    "triggerCondition": "N/A",
-                    "isTrigger": False,
-                    "triggerPx": "0.0",
-                    "children": [],
-                    "isPositionTpsl": False,
-                    "reduceOnly": False,
-                    "orderType": "Limit",
-                    "tif": "Gtc",
-                    "cloid": None,
-                }
-            )
+            shown = self._shown_order(oid, order)
             out.append({"order": shown, "status": status, "statusTimestamp": ts})
         return out[:2000]
