@@ -1,6 +1,6 @@
 """Helpers shared by several test packages: a hand-driven clock, a frame builder, condition
-waits with deadlines, the shortened timings and sped-up simulator the loopback tests use, and
-the undoing of the CLI's logging setup.
+waits with deadlines, the shortened timings, sped-up simulator and engine factory the loopback
+tests use, and the undoing of the CLI's logging setup.
 
 Package-specific builders (positions, clearinghouse states, ...) stay in each package's
 ``conftest.py`` / ``helpers.py``: their shapes and defaults differ on purpose.
@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import msgspec
 
-from hlmon.config import WebsocketSettings
+from hlmon.config import Settings, WebsocketSettings
+from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.protocol.messages import KnownMsg, Message
 from hlmon.sim import STANDARD, Profile, SimServer
+from hlmon.state import Store
 
 T0 = 1_790_000_000.0
 """2026-09-21 14:13:20 UTC: the fixed wall clock the unit tests start at."""
@@ -91,6 +94,29 @@ async def running_sim(profile: Profile = FAST_PROFILE, seed: int = 11) -> AsyncI
         yield server
     finally:
         await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def engine_factory() -> AsyncIterator[Callable[..., Awaitable[FeedEngine]]]:
+    """``make(settings, **kw)``: start a ``FeedEngine`` on a fresh wall-clock ``Store`` with a
+    seeded rng, ``TEST_TIMINGS`` and a 0.3 s fallback grace (``kw`` overrides any engine
+    argument). Every engine made is stopped on exit."""
+    started: list[FeedEngine] = []
+
+    async def make(settings: Settings, **kw: Any) -> FeedEngine:
+        store = Store(time.time, settings.stale)
+        kw.setdefault("timings", TEST_TIMINGS)
+        kw.setdefault("fallback_down_grace", 0.3)
+        engine = FeedEngine(settings, store, rng=random.Random(5), **kw)
+        await engine.start()
+        started.append(engine)
+        return engine
+
+    try:
+        yield make
+    finally:
+        for engine in started:
+            await engine.stop()
 
 
 @contextlib.contextmanager

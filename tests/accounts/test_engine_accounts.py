@@ -9,8 +9,6 @@ has one demo account). Every wait is a condition with a deadline.
 from __future__ import annotations
 
 import dataclasses
-import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -21,8 +19,8 @@ from hlmon.config import Settings, StaleThresholds
 from hlmon.feeds.engine import FeedEngine
 from hlmon.protocol import subscriptions as subs
 from hlmon.sim import SimServer
-from hlmon.state import FeedState, Source, Store
-from tests.support import TEST_TIMINGS, TEST_WS, running_sim, wait_for
+from hlmon.state import FeedState, Source
+from tests.support import TEST_WS, engine_factory, running_sim, wait_for
 
 from .helpers import B
 
@@ -50,23 +48,8 @@ def settings_for(sim: SimServer, **changes: Any) -> Settings:
 
 @pytest.fixture
 async def engines() -> AsyncIterator[Callable[..., Awaitable[FeedEngine]]]:
-    started: list[FeedEngine] = []
-
-    async def make(settings: Settings) -> FeedEngine:
-        engine = FeedEngine(
-            settings,
-            Store(time.time, settings.stale),
-            rng=random.Random(5),
-            timings=TEST_TIMINGS,
-            fallback_down_grace=0.3,
-        )
-        await engine.start()
-        started.append(engine)
-        return engine
-
-    yield make
-    for engine in started:
-        await engine.stop()
+    async with engine_factory() as make:
+        yield make
 
 
 def server_subs(sim: SimServer) -> set[tuple[str, str | None]]:

@@ -8,7 +8,6 @@ every wait is a condition with a deadline.
 from __future__ import annotations
 
 import dataclasses
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -20,8 +19,8 @@ from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoTimeout, ServerError
 from hlmon.protocol import info
 from hlmon.sim import SimServer
-from hlmon.state import ConnState, FeedState, Source, Store
-from tests.support import FAST_PROFILE, TEST_TIMINGS, TEST_WS, running_sim
+from hlmon.state import ConnState, FeedState, Source
+from tests.support import FAST_PROFILE, TEST_WS, engine_factory, running_sim
 
 Wait = Callable[..., Awaitable[float]]
 
@@ -48,20 +47,8 @@ def settings_for(sim: SimServer, **changes: Any) -> Settings:
 
 @pytest.fixture
 async def engines() -> AsyncIterator[Callable[..., Awaitable[FeedEngine]]]:
-    started: list[FeedEngine] = []
-
-    async def make(settings: Settings, **kw: Any) -> FeedEngine:
-        store = Store(time.time, settings.stale)
-        kw.setdefault("timings", TEST_TIMINGS)
-        kw.setdefault("fallback_down_grace", 0.3)
-        engine = FeedEngine(settings, store, rng=random.Random(5), **kw)
-        await engine.start()
-        started.append(engine)
-        return engine
-
-    yield make
-    for engine in started:
-        await engine.stop()
+    async with engine_factory() as make:
+        yield make
 
 
 def ws_subs_on_sim(sim: SimServer) -> int:
