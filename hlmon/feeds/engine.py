@@ -354,6 +354,7 @@ class FeedEngine:
             return
         self._watchlist.remove(coin)
         self._remove(subs.active_asset_ctx(coin), f"ctx:{coin}")
+        self.store.forget_ctx(coin)  # a position in it must not keep the last markPx forever
         self.store.set_watch(self._watchlist)
 
     # ------------------------------------------------------------------ reconnects

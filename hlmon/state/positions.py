@@ -28,28 +28,33 @@ def _usd(d: Decimal) -> str:
     return fmt_dec(d)
 
 
-def mark_price(position: Position, ctx_mark: str | None, mid: str | None) -> str | None:
-    """The best mark hlmon has for a position: ctx markPx, else the mid, else value / |size|.
+def mark_price(
+    position: Position, ctx_mark: str | None, mid: str | None
+) -> tuple[str | None, str | None]:
+    """The best mark hlmon has for a position and the feed it came from: ctx markPx, else the
+    mid, else value / |size|.
 
-    The last resort is the clearinghouse's own implied mark (positionValue is |szi| * mark at
-    the time of the push), rounded like an exchange price.
+    The caller passes ``ctx_mark`` / ``mid`` only while their feeds are fresh: a frozen ctx
+    must not hide a moving market. The last resort is the clearinghouse's own implied mark
+    (positionValue is |szi| * mark at the time of the push), rounded like an exchange price;
+    its feed is None (it is as fresh as ``account``).
     """
     if ctx_mark is not None and try_dec(ctx_mark) is not None:
-        return ctx_mark
+        return ctx_mark, "ctx:" + position.coin
     if mid is not None and try_dec(mid) is not None:
-        return mid
+        return mid, "mids"
     szi = try_dec(position.szi)
     value = try_dec(position.positionValue)
     if szi is None or value is None or szi == _ZERO:
-        return None
-    return fmt_dec(quantize_sig(value / abs(szi)))
+        return None, None
+    return fmt_dec(quantize_sig(value / abs(szi))), None
 
 
 def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> PositionView:
-    """Build the display record for one position."""
+    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only)."""
     p = position
     szi = try_dec(p.szi) or _ZERO
-    mark_s = mark_price(p, ctx_mark, mid)
+    mark_s, mark_feed = mark_price(p, ctx_mark, mid)
     mark = try_dec(mark_s)
     entry = try_dec(p.entryPx)
     liq = try_dec(p.liquidationPx)
@@ -87,6 +92,7 @@ def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> 
         leverage_value=lev,
         live_upnl=live_upnl,
         live_roe_pct=live_roe,
+        mark_feed=mark_feed,
     )
 
 

@@ -146,6 +146,8 @@ class Store:
         self._expected: set[str] = set()
         self._changes: set[str] = set()
         self._positions_cache: list[PositionView] | None = None
+        self._positions_fresh: frozenset[str] = frozenset()
+        """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._summary_cache: AccountSummary | None = None
 
         # connection facts pushed by the feed engine
@@ -280,6 +282,14 @@ class Store:
         """Stop keeping history for a coin added with ``track_history`` (unless watched)."""
         self._tracked.discard(coin)
         self._market.untrack_except(self._watch | self._tracked)
+
+    def forget_ctx(self, coin: str) -> None:
+        """Drop ``coin``'s asset context (unsubscribed): its markPx would only get older."""
+        self._market.ctxs.pop(coin, None)
+        self._market.spot_ctxs.pop(coin, None)
+        if self._stamps.pop("ctx:" + coin, None) is not None:
+            self._changes.add("ctx:" + coin)
+        self._positions_cache = None
 
     def expect(self, feed_key: str) -> None:
         """The engine subscribed to this feed: list it in ``feed_statuses``."""
@@ -801,22 +811,50 @@ class Store:
         return self._summary_cache
 
     def positions(self) -> list[PositionView]:
-        """Open positions (default dex first) with hlmon's derived numbers."""
-        if self._positions_cache is None:
+        """Open positions (default dex first) with hlmon's derived numbers.
+
+        Marks come only from fresh feeds (``ctx:COIN``, else ``mids``, see ``mark_price``);
+        the cache is rebuilt when which of them are fresh changes, not only on pushes.
+        """
+        now = self._clock()
+        alive = self._socket_alive(now)
+        coins = [
+            ap.position.coin
+            for ch in self._account.clearinghouse.values()
+            for ap in ch.assetPositions
+        ]
+        fresh = frozenset(
+            key
+            for key in ("mids", *("ctx:" + coin for coin in coins))
+            if self._is_fresh(key, now, alive)
+        )
+        if self._positions_cache is None or fresh != self._positions_fresh:
             ctxs = self._market.ctxs
-            mids = self._market.mids
+            mids = self._market.mids if "mids" in fresh else {}
             views: list[PositionView] = []
             for dex in sorted(self._account.clearinghouse):
                 for ap in self._account.clearinghouse[dex].assetPositions:
                     coin = ap.position.coin
-                    ctx = ctxs.get(coin)
+                    ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
                     views.append(
                         position_view(
                             ap.position, ctx.markPx if ctx is not None else None, mids.get(coin)
                         )
                     )
             self._positions_cache = views
+            self._positions_fresh = fresh
         return list(self._positions_cache)
+
+    def _is_fresh(self, feed_key: str, now: float, socket_alive: bool) -> bool:
+        """``feed_key`` is LIVE, FALLBACK (fresh over REST) or QUIET (an event feed, alive)."""
+        status = classify(
+            feed_key,
+            self._stamps.get(feed_key),
+            now,
+            self.threshold(feed_key),
+            socket_alive=socket_alive,
+        )
+        return status.state in (FeedState.LIVE, FeedState.FALLBACK, FeedState.QUIET)
 
     @property
     def watched_users(self) -> tuple[str, ...]:

@@ -130,7 +130,8 @@ class PositionView:
     """Absolute size, exchange formatting."""
     entry_px: str | None
     mark_px: str | None
-    """ctx markPx, else mid, else positionValue/|szi|."""
+    """ctx markPx while ``ctx:COIN`` is fresh, else the mid while ``mids`` is fresh, else
+    positionValue/|szi| (the clearinghouse's own mark, as fresh as ``account``)."""
     position_value: str
     unrealized_pnl: str
     """Exchange string, unchanged (as of the last clearinghouse push)."""
@@ -146,3 +147,5 @@ class PositionView:
     """szi * (mark - entry) with the latest mark."""
     live_roe_pct: str | None
     """live_upnl / (|szi| * entry / leverage) * 100, 2 dp (the exchange's ROE definition)."""
+    mark_feed: str | None = None
+    """The feed ``mark_px`` came from (``ctx:COIN`` or ``mids``); None: the clearinghouse."""

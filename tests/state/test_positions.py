@@ -124,3 +124,37 @@ class TestAccountSummary:
         second = store.account_summary()
         assert first is not None and second is not None
         assert (first.margin_ratio_pct, second.margin_ratio_pct) == ("1.00", "0.50")
+
+
+class TestMarkFreshness:
+    """H1: a frozen ctx markPx must not hide a moving market."""
+
+    def test_stale_ctx_gives_way_to_the_mid(self, store: Store, clock: FakeClock) -> None:
+        store.apply(clearinghouse([BTC_LONG]))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.apply(msg("allMids", {"mids": {"BTC": "104000.0"}}))
+        (v,) = store.positions()
+        assert (v.mark_px, v.mark_feed) == ("104413.0", "ctx:BTC")
+        clock.advance(6.0)  # ctx threshold 5 s; mids (15 s) still fresh, no push in between
+        (v,) = store.positions()
+        assert (v.mark_px, v.mark_feed) == ("104000.0", "mids")
+        assert v.live_upnl == "756"  # 0.4 * (104000.0 - 102110.0)
+
+    def test_all_marks_stale_falls_back_to_the_clearinghouse(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.apply(msg("allMids", {"mids": {"BTC": "104000.0"}}))
+        clock.advance(20.0)
+        store.apply(clearinghouse([BTC_LONG]))  # fresh account, stale ctx and mids
+        (v,) = store.positions()
+        assert (v.mark_px, v.mark_feed) == ("102110", None)  # 40844.0 / 0.4
+
+    def test_forget_ctx(self, store: Store) -> None:
+        store.apply(clearinghouse([BTC_LONG]))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.positions()
+        store.forget_ctx("BTC")
+        assert store.ctx("BTC") is None and store.stamp("ctx:BTC") is None
+        (v,) = store.positions()
+        assert v.mark_feed is None and v.mark_px == "102110"

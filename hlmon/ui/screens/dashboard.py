@@ -164,6 +164,8 @@ class Dashboard(Screen[None]):
         self.header = HeaderBar(store, clock, network, address, id="header")
         self.watchlist = Watchlist(store, coins, id="watchlist")
         self.positions = TableView(POSITION_COLUMNS, empty="no open positions", id="positions")
+        self._position_mark_feeds: list[str] = []
+        """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
@@ -266,7 +268,9 @@ class Dashboard(Screen[None]):
         self.status.rebuild()
 
     def _update_positions(self) -> None:
-        self.positions.set_data(*position_rows(self.store.positions()))
+        views = self.store.positions()
+        self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
+        self.positions.set_data(*position_rows(views))
 
     def _update_accounts(self) -> None:
         rows = self.store.accounts()
@@ -282,7 +286,8 @@ class Dashboard(Screen[None]):
             for tape in self.tapes:
                 self._mark(tape, [f"trades:{coin}"])
         if self.address is not None:
-            self._mark(self.positions, ["account"])
+            # The rows are as fresh as the account and the marks they were computed with.
+            self._mark(self.positions, ["account", *self._position_mark_feeds])
         feed = TAB_FEEDS.get(self.lower.active)
         if feed is not None and self.address is not None:
             st = store.feed_status(feed)
