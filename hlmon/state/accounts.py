@@ -13,7 +13,7 @@ Pure: no I/O, no Textual; the store passes the clock reading in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from hlmon.protocol.messages import ClearinghouseState
@@ -101,6 +101,12 @@ class AccountBook:
         self._watched: list[str] = []
         self._labels: dict[str, str] = {}
         self._entries: dict[str, _Entry] = {}
+
+    def shift_times(self, delta: float) -> None:
+        """Move every receive time by ``delta`` s (the store's clock stepped back)."""
+        for address, entry in self._entries.items():
+            stamp = replace(entry.stamp, received_at=entry.stamp.received_at + delta)
+            self._entries[address] = replace(entry, stamp=stamp)
 
     @property
     def watched(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from hlmon.config import StaleThresholds
@@ -123,7 +124,9 @@ class Store:
             fundings_cap: funding payments kept.
             ledger_cap: non-funding ledger updates kept.
         """
-        self._clock = clock
+        self._wall = clock
+        self._last_now: float | None = None
+        self._clock = self._read_clock
         self._stale = stale
         self._alive_window = alive_window
         self._book_fast = False
@@ -282,6 +285,32 @@ class Store:
         """Stop keeping history for a coin added with ``track_history`` (unless watched)."""
         self._tracked.discard(coin)
         self._market.untrack_except(self._watch | self._tracked)
+
+    def _read_clock(self) -> float:
+        """The injected clock, with steps back (NTP, VM resume) rebased away.
+
+        Ages are ``now - received_at``: a clock that stepped back an hour would make hour-old
+        data look brand new. Every time the store holds is moved back by the step instead, so
+        ages stay true (steps forward cannot be told from time passing: data just looks old).
+        """
+        now = self._wall()
+        last, self._last_now = self._last_now, now
+        if last is not None and now < last:
+            self._shift_times(now - last)
+        return now
+
+    def _shift_times(self, delta: float) -> None:
+        self._stamps = {
+            key: replace(st, received_at=st.received_at + delta) for key, st in self._stamps.items()
+        }
+        self._accounts.shift_times(delta)
+        if self._last_alive is not None:
+            self._last_alive += delta
+        if self._connected_since is not None:
+            self._connected_since += delta
+        if self._next_retry_at is not None:
+            self._next_retry_at += delta
+        self._summary_cache = None
 
     def forget_ctx(self, coin: str) -> None:
         """Drop ``coin``'s asset context (unsubscribed): its markPx would only get older."""

@@ -112,6 +112,26 @@ class TestTransitions:
         st = store.feed_status("mids")
         assert st.state is FeedState.LIVE and st.age_s == 0.0
 
+    def test_clock_stepping_back_does_not_revive_stale_feeds(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """M1: a feed silent for 30 s stays stale (and 30 s old) when the clock steps back 1 h;
+        the socket that proved nothing since is not alive either."""
+        store.set_watched_users([USER])
+        store.apply(mids())
+        store.apply(clearinghouse([]))
+        clock.advance(30)
+        assert store.feed_status("mids").state is FeedState.STALE
+        clock.advance(-3600)
+        st = store.feed_status("mids")
+        assert (st.state, st.age_s) == (FeedState.STALE, 30.0)
+        assert not store.socket_alive()
+        assert store.accounts()[0].state is FeedState.STALE
+        clock.advance(600)
+        assert store.feed_status("mids").age_s == 630.0
+        store.apply(mids())
+        assert store.feed_status("mids").state is FeedState.LIVE
+
 
 class TestFallback:
     def test_rest_then_back_to_ws(self, store: Store, clock: FakeClock) -> None:
