@@ -81,6 +81,8 @@ from .types import (
 )
 
 _DEFAULT_STALE = StaleThresholds()
+CLOCK_STEP_TOLERANCE = 2.0
+"""Steps back of the clock up to this many seconds are not rebased (ages clamp at 0)."""
 _LEVELS = {"info": "info", "warn": "warn", "warning": "warn", "error": "error"}
 _ACCOUNT_KEYS = ("account", "orders", "fills", "fundings", "ledger", "webData3")
 """Change keys (and feed keys) that belong to the watched user."""
@@ -292,10 +294,11 @@ class Store:
         Ages are ``now - received_at``: a clock that stepped back an hour would make hour-old
         data look brand new. Every time the store holds is moved back by the step instead, so
         ages stay true (steps forward cannot be told from time passing: data just looks old).
+        Steps within ``CLOCK_STEP_TOLERANCE`` only clamp ages at 0.
         """
         now = self._wall()
         last, self._last_now = self._last_now, now
-        if last is not None and now < last:
+        if last is not None and now < last - CLOCK_STEP_TOLERANCE:
             self._shift_times(now - last)
         return now
 
