@@ -133,11 +133,12 @@ class Reconciler:
     async def _fetch_fills(self, mark: Mark | None) -> tuple[int, int, int]:
         """Return (rows fetched, requests made, fills new to the store)."""
         store = self._store
-        since = mark.newest_fill_time if mark is not None else None
+        # With a mark, only the mark bounds the window: the store's newest fill may have come
+        # over the resubscribed websocket after the outage, past fills still missing.
+        since = mark.newest_fill_time if mark is not None else store.newest_fill_time()
         if since is None:
-            since = store.newest_fill_time()
-        if since is None:
-            # Nothing held: the most recent fills (up to 2000) are what the screen shows.
+            # Nothing held (before the outage): the most recent fills (up to 2000) are what
+            # the screen shows.
             req = info.user_fills(self.user)
             fills: list[Fill] = await self._client.info(req)
             return len(fills), 1, store.apply_fills(fills, Source.REST)

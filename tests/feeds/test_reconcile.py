@@ -110,6 +110,21 @@ async def test_outage_fills_recovered_once_with_margin_and_order_diff() -> None:
     )
 
 
+async def test_mark_without_fills_ignores_fills_that_came_after_it() -> None:
+    """M3: nothing held at the mark; the resubscribed websocket delivers the newest outage
+    fill first. The window must not start at that fill: userFills recovers the earlier ones."""
+    ex = FakeExchange([], [])
+    rec, store = make(ex)
+    mark = rec.mark()
+    assert mark.newest_fill_time is None
+    ex.fills += [fill(1, 10_000), fill(2, 11_000), fill(3, 60_000)]
+    store.apply_fills([Fill(**fill(3, 60_000))], Source.WS)
+    result = await rec.reconcile(mark)
+    assert ex.requests[0]["type"] == "userFills"
+    assert sorted(f.tid for f in store.fills()) == [1, 2, 3]
+    assert result.new_fills == 3
+
+
 async def test_pages_when_a_full_page_comes_back() -> None:
     ex = FakeExchange([fill(1, 1_000)], [])
     rec, store = make(ex)
