@@ -73,7 +73,9 @@ def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> 
             if lev > 0:
                 live_roe = pct(upnl * lev, abs(szi) * entry)
         if liq is not None and mark is not None and mark != _ZERO:
-            liq_dist = pct(abs(mark - liq), mark)
+            # Signed: how far the mark may still move against the position; negative once the
+            # mark is past the liquidation price (a long below it, a short above it).
+            liq_dist = pct(mark - liq if szi >= _ZERO else liq - mark, mark)
 
     return PositionView(
         coin=p.coin,

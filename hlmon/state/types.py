@@ -139,7 +139,8 @@ class PositionView:
     """Exchange string, unchanged (a fraction, not a percent)."""
     liquidation_px: str | None
     liq_distance_pct: str | None
-    """|mark - liq| / mark * 100, 2 dp."""
+    """(mark - liq) / mark * 100 for a long, (liq - mark) / mark * 100 for a short, 2 dp:
+    negative once the mark is past the liquidation price."""
     margin_used: str
     leverage_type: str
     leverage_value: int

@@ -158,3 +158,16 @@ class TestMarkFreshness:
         assert store.ctx("BTC") is None and store.stamp("ctx:BTC") is None
         (v,) = store.positions()
         assert v.mark_feed is None and v.mark_px == "102110"
+
+
+class TestLiqDistanceSign:
+    """L1: the distance is signed; negative once the mark is past the liquidation price."""
+
+    def test_long_and_short_on_both_sides(self, store: Store) -> None:
+        long_ = position("BTC", "1", "100", value="91", liq="90", lev=10)
+        short = position("ETH", "-1", "100", value="109", liq="110", lev=10)
+        store.apply(clearinghouse([long_, short]))
+        store.apply(msg("allMids", {"mids": {"BTC": "91", "ETH": "109"}}))
+        assert [p.liq_distance_pct for p in store.positions()] == ["1.10", "0.92"]
+        store.apply(msg("allMids", {"mids": {"BTC": "89", "ETH": "111"}}))  # both past liq
+        assert [p.liq_distance_pct for p in store.positions()] == ["-1.12", "-0.90"]

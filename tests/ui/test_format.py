@@ -19,6 +19,7 @@ from hlmon.ui.fmt import (
     sparkline,
 )
 from hlmon.ui.screens.prompts import normalise_coin
+from hlmon.ui.widgets.account import liq_style
 from hlmon.ui.widgets.bars import fit_parts
 from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
 
@@ -142,3 +143,9 @@ def test_control_characters_never_reach_the_terminal() -> None:
     shown = visible(hostile)
     assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
     assert len(shown) == len(hostile) and shown.startswith("BTC")
+
+
+def test_liq_distance_past_liquidation_is_red() -> None:
+    """L1: a negative distance (mark past the liquidation price) is the worst case."""
+    assert liq_style("-1.12") == "pane--bad"
+    assert liq_style("4.99") == "pane--bad" and liq_style("10") == "pane--warn"
