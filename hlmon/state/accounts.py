@@ -94,6 +94,16 @@ class _Entry:
     maintenance: Decimal | None
 
 
+def is_older(state: ClearinghouseState, held: ClearinghouseState | None) -> bool:
+    """``state`` carries an exchange time before ``held``'s (both known)."""
+    return (
+        held is not None
+        and state.time is not None
+        and held.time is not None
+        and state.time < held.time
+    )
+
+
 class AccountBook:
     """Latest default-dex clearinghouse state and summary per watched address."""
 
@@ -151,6 +161,9 @@ class AccountBook:
         address = user.lower()
         if dex or not (address in self._watched or address == also):
             return False
+        held = self._entries.get(address)
+        if held is not None and is_older(state, held.state):
+            return False  # older than the row's state (a slow REST reply): keep the newer one
         summary = account_summary(state, source, now)
         self._entries[address] = _Entry(
             state=state,

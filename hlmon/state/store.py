@@ -55,7 +55,7 @@ from hlmon.protocol.messages import (
 )
 
 from .account import AccountState
-from .accounts import AccountBook, AccountRow, AccountTotals
+from .accounts import AccountBook, AccountRow, AccountTotals, is_older
 from .freshness import (
     CANDLE_THRESHOLD,
     DEFAULT_EVENT_THRESHOLD,
@@ -552,6 +552,10 @@ class Store:
     def _on_clearinghouse(self, msg: ClearinghouseStateMsg, source: Source, now: float) -> None:
         data = msg.data
         state = data.clearinghouseState
+        mine = self._user is not None and data.user.lower() == self._user
+        held = self._account.clearinghouse.get(data.dex) if mine else None
+        if is_older(state, held):
+            return  # an older answer (a slow REST reply) must not replace a newer push
         if self._accounts.apply(data.user, state, source, now, dex=data.dex, also=self._user):
             self._changes.add("accounts")
             if data.user.lower() != self._user:

@@ -19,6 +19,7 @@ from .conftest import (
     msg,
     order,
     order_update,
+    summary,
 )
 
 
@@ -233,3 +234,29 @@ class TestUserFilter:
         assert ad is not None and ad.leverage.value == 20
         assert store.web_data() == {"userState": {"user": USER}, "perpDexStates": []}
         assert store.take_changes() == {"assetData:BTC", "webData3"}
+
+
+class TestClearinghouseOrder:
+    """L2: an older clearinghouseState (a slow REST reply) must not replace a newer one."""
+
+    @staticmethod
+    def state(t: int, value: str, user: str = USER) -> Message:
+        return msg(
+            "clearinghouseState",
+            {"dex": "", "user": user, "clearinghouseState": {
+                "marginSummary": summary(value), "crossMarginSummary": summary(value),
+                "crossMaintenanceMarginUsed": "0.0", "withdrawable": value,
+                "assetPositions": [], "time": t}},
+        )  # fmt: skip
+
+    def test_older_rest_answer_ignored(self, store: Store) -> None:
+        store.set_watched_users([USER, OTHER])
+        for user in (USER, OTHER):
+            store.apply(self.state(2_000, "900", user))
+            store.apply(self.state(1_000, "1000", user), Source.REST)
+        s = store.account_summary()
+        assert s is not None and s.account_value == "900" and s.source is Source.WS
+        assert [r.account_value for r in store.accounts()] == ["900", "900"]
+        store.apply(self.state(2_000, "950"), Source.REST)  # same time: accepted
+        s = store.account_summary()
+        assert s is not None and s.account_value == "950"
