@@ -29,6 +29,9 @@ from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.info import InfoRequest, decode_response, extra_weight
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=5.0)
+DEFAULT_TOTAL_TIMEOUT = 10.0
+"""Deadline for one whole attempt: httpx's read timeout is per read, so a server dripping one
+byte every few seconds would otherwise hold a request open indefinitely."""
 """Explicit per-phase timeouts: a hung /info must not hold the fallback forever."""
 
 MAX_ITEMS_PER_RESPONSE = 2000
@@ -89,6 +92,7 @@ class InfoClient:
         usage: UsageSink | None = None,
         http_client: httpx.AsyncClient | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
         max_retries: int = 3,
         backoff_initial: float = 0.25,
         backoff_cap: float = 5.0,
@@ -105,6 +109,7 @@ class InfoClient:
         self._owns_client = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=timeout, verify=True)
         self._timeout = timeout
+        self.total_timeout = total_timeout
         self.max_retries = max_retries
         self._backoff = FullJitterBackoff(backoff_initial, backoff_cap, rng or random.Random())
         self.max_budget_wait = max_budget_wait
@@ -181,8 +186,9 @@ class InfoClient:
             reservation = self.budget.reserve(worst)
             self._report()
             try:
-                response = await self._http.post(self.url, json=req.body, timeout=self._timeout)
-            except httpx.TimeoutException as exc:
+                async with asyncio.timeout(self.total_timeout):
+                    response = await self._http.post(self.url, json=req.body, timeout=self._timeout)
+            except (httpx.TimeoutException, TimeoutError) as exc:
                 # A timed-out request may have been served: keep its base weight counted.
                 self.budget.settle(reservation, req.weight)
                 self._report()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 
@@ -225,3 +226,20 @@ class TestInfoClient:
         client2, _ = make_client(lambda r: httpx.Response(200, text="<html>"), ft)
         with pytest.raises(BadResponse):
             await client2.info(info.all_mids())
+
+
+async def test_whole_attempt_has_a_deadline() -> None:
+    """L3: a server answering slower than ``total_timeout`` (e.g. dripping bytes, each read
+    within httpx's per-read timeout) fails the attempt as ``InfoTimeout``."""
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return httpx.Response(200, json={"BTC": "1.0"})
+
+    client, _ = make_client(slow, FakeTime(), total_timeout=0.1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(InfoTimeout):
+        await client.info(info.all_mids(), retries=0)
+    assert loop.time() - started < 5
+    await client.aclose()
