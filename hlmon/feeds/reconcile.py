@@ -4,8 +4,9 @@
 ``userFills`` snapshot carries is not documented, so after every outage hlmon asks ``/info``
 for the account state, the open orders and every fill since the newest one it held when the
 socket went down (minus a margin), paging when a full page (2000) comes back. Everything goes
-through ``Store.apply``/``apply_fills``, which dedupe fills by (tid, oid): a fill seen over the
-websocket and again over REST is kept once, and no fill made during the outage is missed.
+through ``Store.apply``/``apply_fills``, which dedupe fills (``state.account.fill_key``): a fill
+seen over the websocket and again over REST is kept once, and no fill made during the outage is
+missed.
 
 What changed is measured against a ``Mark`` taken when the socket was lost (not when the REST
 answers arrive): the resubscribed websocket may already have delivered the same data by then,
@@ -22,6 +23,7 @@ from hlmon.feeds.info_client import InfoClient
 from hlmon.protocol import info
 from hlmon.protocol.messages import Fill
 from hlmon.state import Source, Store
+from hlmon.state.account import FillKey, fill_key
 
 PAGE_SIZE = 2000
 """Fills per ``userFillsByTime`` response at most; a full page means "ask again"."""
@@ -39,7 +41,7 @@ class Mark:
     at: float
     """Wall-clock seconds when the socket was lost."""
     newest_fill_time: int | None
-    fill_keys: frozenset[tuple[int, int]]
+    fill_keys: frozenset[FillKey]
     order_oids: frozenset[int]
 
 
@@ -57,10 +59,6 @@ class ReconcileResult:
     """``userFills``/``userFillsByTime`` requests made."""
     open_orders: int = 0
     """Open orders held after the merge."""
-
-
-def _fill_key(fill: Fill) -> tuple[int, int]:
-    return (fill.tid, fill.oid)
 
 
 def _plural(n: int, word: str) -> str:
@@ -91,7 +89,7 @@ class Reconciler:
         return Mark(
             at=self._clock(),
             newest_fill_time=store.newest_fill_time(),
-            fill_keys=frozenset(_fill_key(f) for f in store.fills()),
+            fill_keys=frozenset(fill_key(f) for f in store.fills()),
             order_oids=frozenset(o.oid for o in store.open_orders()),
         )
 
@@ -125,7 +123,7 @@ class Reconciler:
         if mark is not None:
             # Also count outage fills the resubscribed websocket delivered before REST did;
             # ``added`` still wins when more fills came than the store's ring keeps.
-            held_now = sum(1 for f in store.fills() if _fill_key(f) not in mark.fill_keys)
+            held_now = sum(1 for f in store.fills() if fill_key(f) not in mark.fill_keys)
             new_fills = max(added, held_now)
         changes = len(oids_before ^ oids_after) if oids_before is not None else 0
         return ReconcileResult(new_fills, changes, fetched, pages, len(oids_after))

@@ -31,8 +31,16 @@ def coin_dex(coin: str) -> str:
     return dex if sep else ""
 
 
-def _fill_key(f: Fill) -> tuple[int, int]:
-    return (f.tid, f.oid)
+FillKey = tuple[int | str, ...]
+
+
+def fill_key(f: Fill) -> FillKey:
+    """A fill's identity for dedupe: ``(tid, oid)``. Fills without a trade id (``tid`` 0, as
+    in older history) are told apart by ``(oid, hash, time, coin, px, sz)`` instead: several
+    partial fills of one order would otherwise collapse into one."""
+    if f.tid:
+        return (f.tid, f.oid)
+    return (f.oid, f.hash, f.time, f.coin, f.px, f.sz)
 
 
 def _fill_order(f: Fill) -> tuple[int, int, int]:
@@ -62,7 +70,7 @@ class AccountState:
         self._closed_oids: set[int] = set()
         self._closed_ring: deque[int] = deque()
         self._orders_sorted: list[FrontendOrder] | None = None
-        self.fills: DedupeRing[Fill] = DedupeRing(fills_cap, _fill_key, _fill_order)
+        self.fills: DedupeRing[Fill] = DedupeRing(fills_cap, fill_key, _fill_order)
         self.fundings: DedupeRing[Funding] = DedupeRing(fundings_cap, _funding_key, _funding_key)
         self.ledger: DedupeRing[LedgerUpdate] = DedupeRing(ledger_cap, _ledger_key, _ledger_order)
         self.liquidations: deque[Liquidation] = deque(maxlen=50)

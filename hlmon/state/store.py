@@ -119,7 +119,7 @@ class Store:
             stale: per-feed thresholds.
             alive_window: a socket counts as alive if a frame/pong arrived this recently.
             trades_cap: trades kept per coin.
-            fills_cap: fills kept (deduped by (tid, oid)).
+            fills_cap: fills kept (deduped by ``account.fill_key``).
             history_cap: mid samples kept per tracked coin (sparklines).
             log_cap: log lines kept.
             candles_cap: candles kept per (coin, interval).
@@ -223,7 +223,7 @@ class Store:
         handler(msg, source, self._clock())
 
     def apply_fills(self, fills: Iterable[Fill], source: Source) -> int:
-        """Merge fills, deduped by (tid, oid); returns how many were new.
+        """Merge fills, deduped by ``account.fill_key``; returns how many were new.
 
         Used for ``userFills`` (snapshot or not), ``user`` fill events and REST reconciliation
         alike, so the same fill arriving three ways is kept once.
@@ -923,7 +923,7 @@ class Store:
         return self._account.open_orders()
 
     def fills(self) -> list[Fill]:
-        """Fills, newest first, deduped by (tid, oid)."""
+        """Fills, newest first, deduped by ``account.fill_key`` ((tid, oid) when tid is set)."""
         return self._account.fills.newest_first()
 
     def fundings(self) -> list[Funding]:

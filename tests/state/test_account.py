@@ -57,6 +57,14 @@ class TestFills:
         """Dust conversions share tid 0; (tid, oid) keeps them apart."""
         assert store.apply_fills(rest_fills(fill(0, 1, 5), fill(0, 2, 5)), Source.REST) == 2
 
+    def test_fills_without_tid_are_not_collapsed(self, store: Store) -> None:
+        """L4: older history has no tid (0); partial fills of one order are distinct rows,
+        and the same row seen twice is still kept once."""
+        parts = [fill(0, 7, 1000 + i, px=f"100.{i}") for i in range(3)]
+        assert store.apply_fills(rest_fills(*parts), Source.REST) == 3
+        assert store.apply_fills(rest_fills(*parts), Source.REST) == 0
+        assert len(store.fills()) == 3
+
     def test_older_fills_arriving_late_are_ordered(self, store: Store) -> None:
         store.apply(fills_msg(fill(9, 1, 9000)))
         store.apply_fills(rest_fills(fill(8, 1, 8000), fill(7, 1, 7000)), Source.REST)
