@@ -390,7 +390,12 @@ class SimServer:
         await self.faults.hang()
         if self.faults.latency_s:
             await asyncio.sleep(self.faults.latency_s)
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except ConnectionResetError:
+            # The client gave up (timeout, shutdown) mid-body: nothing to answer, and not a
+            # server error worth a traceback in the log.
+            return web.Response(status=499, text="client closed request")
         try:
             body = msgspec.json.decode(raw)
             kind = self.info.kind(body)
