@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+import msgspec
+
 from hlmon.protocol.messages import (
     ClearinghouseState,
     Fill,
@@ -135,23 +137,13 @@ class AccountState:
             else:
                 # Keep the richer frontend fields (orderType, tif, trigger...) and take the
                 # fresh remaining size and price.
-                self.orders[o.oid] = FrontendOrder(
-                    coin=old.coin,
-                    side=old.side,
+                self.orders[o.oid] = msgspec.structs.replace(
+                    old,
                     limitPx=o.limitPx,
                     sz=o.sz,
-                    oid=old.oid,
-                    timestamp=old.timestamp,
                     origSz=o.origSz,
                     cloid=o.cloid if o.cloid is not None else old.cloid,
-                    isTrigger=old.isTrigger,
-                    triggerCondition=old.triggerCondition,
-                    triggerPx=old.triggerPx,
-                    isPositionTpsl=old.isPositionTpsl,
                     reduceOnly=old.reduceOnly if o.reduceOnly is None else o.reduceOnly,
-                    orderType=old.orderType,
-                    tif=old.tif,
-                    children=old.children,
                 )
             changed = True
         if changed:
