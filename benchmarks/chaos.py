@@ -60,12 +60,12 @@ from typing import Any
 import msgspec
 
 from benchmarks.common import REPO, RESULTS_DIR, machine_info, print_table
+from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, StaleThresholds, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.sim import STANDARD, SimLimits, SimServer
-from hlmon.state import ConnState, FeedState, Store
-from hlmon.state.freshness import feed_kind, is_periodic
+from hlmon.state import Store
 
 CHAOS_WS = WebsocketSettings(
     ping_interval=0.3,
@@ -445,30 +445,15 @@ class ChaosRun:
         return self.engine.ws.live.is_set()
 
     def _live_data(self, frames_before: dict[str, int]) -> bool:
-        """Socket live, fresh allMids and book frames since ``frames_before``, and every
-        periodic feed live (or quiet) again."""
-        store = self.store
-        assert store is not None
-        if not self._ws_live() or store.connection.state is not ConnState.LIVE:
-            return False
-        seen = store.frames_by_channel
-        for channel in ("allMids", "l2Book"):
-            if seen.get(channel, 0) <= frames_before.get(channel, 0):
-                return False
-        return all(
-            st.state in (FeedState.LIVE, FeedState.QUIET)
-            for key, st in store.feed_statuses().items()
-            if is_periodic(feed_kind(key))
-        )
+        """Live again (see ``engine_live``) with fresh allMids and book frames since
+        ``frames_before``."""
+        assert self.engine is not None and self.store is not None
+        seen = self.store.frames_by_channel
+        fresh = all(seen.get(ch, 0) > frames_before.get(ch, 0) for ch in ("allMids", "l2Book"))
+        return fresh and engine_live(self.engine, self.store)
 
     async def _wait(self, cond: Callable[[], bool], within: float) -> float | None:
-        """Seconds until ``cond`` held, or None if ``within`` passed first."""
-        start = time.monotonic()
-        while not cond():
-            if time.monotonic() - start > within:
-                return None
-            await asyncio.sleep(0.01)
-        return time.monotonic() - start
+        return await seconds_until(cond, within)
 
     def _frames(self) -> dict[str, int]:
         assert self.store is not None

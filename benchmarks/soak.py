@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import REPO, RESULTS_DIR, machine_info, print_table, slope_per_minute
+from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.ws_feed import FeedTimings
-from hlmon.state import ConnState, FeedState, Store
-from hlmon.state.freshness import feed_kind, is_periodic
+from hlmon.state import Store
 
 RSS_SLOPE_MAX_MB_PER_MIN = 0.5
 RSS_GROWTH_MAX_MB = 20.0
@@ -199,23 +199,10 @@ class Soak:
             _post(f"{url}/_sim/{name}", args)
 
     def _live(self, engine: FeedEngine, store: Store) -> bool:
-        if engine.ws is None or not engine.ws.live.is_set():
-            return False
-        if store.connection.state is not ConnState.LIVE:
-            return False
-        return all(
-            st.state in (FeedState.LIVE, FeedState.QUIET)
-            for key, st in store.feed_statuses().items()
-            if is_periodic(feed_kind(key))
-        )
+        return engine_live(engine, store)
 
     async def _wait(self, cond: Callable[[], bool], within: float) -> float | None:
-        start = time.monotonic()
-        while not cond():
-            if time.monotonic() - start > within:
-                return None
-            await asyncio.sleep(0.05)
-        return time.monotonic() - start
+        return await seconds_until(cond, within, interval=0.05)
 
     async def run(self) -> SoakReport:
         proc, url, address = start_sim()
