@@ -413,6 +413,9 @@ def to_message(req: InfoRequest, response: Any, user: str | None = None) -> Mess
     Returns None for types with no websocket counterpart (or when a user is needed and
     unknown). REST fills become a non-snapshot
     ``UserFillsMsg``, so the store merges them (deduping by tid/oid) instead of replacing.
+    Per-dex answers (``allMids``, ``clearinghouseState``, ``openOrders``/``frontendOpenOrders``)
+    carry the request's ``dex`` exactly as the websocket frames do (``allMids`` of the default
+    dex without one, the others with ``""`` for it), so their stream keys match.
     """
     body_user = req.body.get("user")
     who = user if user is not None else body_user if isinstance(body_user, str) else None
