@@ -1,23 +1,18 @@
 """Parametrisation over the shared recorded payloads (never copied into this repo).
 
-The folder is ``<repo>/../shared/protocol/payloads`` unless ``HLMON_PAYLOADS`` points
-elsewhere. When it is absent, every test that uses a payload fixture is skipped with a reason.
+The folder is found by ``payload_samples.payloads_dir`` (``shared/protocol/payloads`` above the
+checkout) unless ``HLMON_PAYLOADS`` points elsewhere. When it is absent, every test that uses
+a payload fixture is skipped with a reason.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-DEFAULT_PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "protocol" / "payloads"
-
-
-def payloads_dir() -> Path:
-    return Path(os.environ.get("HLMON_PAYLOADS") or DEFAULT_PAYLOADS)
+from tests.protocol.payload_samples import payloads_dir
 
 
 def _load() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:

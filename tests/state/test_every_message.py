@@ -69,6 +69,8 @@ SAMPLES: dict[str, tuple[Any, set[str]]] = {
         },
         {"account", "accounts"},  # the selected user's row in the all-accounts view too
     ),
+    # Decoded since the HIP-3 protocol work; the store does not apply it yet (no change keys).
+    "allDexsClearinghouseState": ({"user": USER, "clearinghouseStates": []}, set()),
     "openOrders": ({"user": USER, "orders": [order(1, 1)]}, {"orders"}),
     "orderUpdates": ([order_update(2, "open")], {"orders"}),
     "user": ({"fills": [fill(1, 1, 1)]}, {"fills"}),
