@@ -204,6 +204,10 @@ class RestPlan:
     budget: int
     reserve_share: float
     entries: tuple[PlannedFeed, ...]
+    _index: dict[PollKey, PlannedFeed] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {e.key: e for e in self.entries})
 
     @property
     def available(self) -> float:
@@ -221,10 +225,8 @@ class RestPlan:
         return any(e.state is not PlanState.OK for e in self.entries)
 
     def entry(self, key: PollKey) -> PlannedFeed | None:
-        for planned in self.entries:
-            if planned.key == key:
-                return planned
-        return None
+        """The plan of ``key``; None when it is not wanted."""
+        return self._index.get(key)
 
     def served(self) -> list[PlannedFeed]:
         return [e for e in self.entries if e.interval is not None]
