@@ -24,9 +24,10 @@ background          idle accounts: ``clearinghouseState`` per active dex  60 s  
 Cadences follow the websocket's own pushes (2026 page §1.7: books and mids about 5 s, state and
 orders about 4 s, asset contexts about 15 s since June 2026, fundings hourly), a little faster
 for the feeds the user looks at. Every feed may be stretched to 5 min before it is dropped,
-except the selected account's: 60 s for its state, 120 s for spot and orders, so it keeps that
-much ahead of other accounts and market data (which rank below it). The default dex is always
-an active dex of an account: it carries spot orders (§7).
+except the selected account's (60 s for its state, 120 s for spot and orders) and mids (30 s):
+the planner grants every feed its floor before it raises any class towards its cadence, so a
+tighter floor is what keeps a feed usable when a higher class is expensive. The default dex is
+always an active dex of an account: it carries spot orders (§7).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ TRADES_CADENCE = 10.0
 FILLS_CADENCE = 10.0
 FUNDINGS_CADENCE = 60.0
 IDLE_ACCOUNT_CADENCE = 60.0
+MIDS_FLOOR = 30.0
+"""Longest interval of mids: they carry the watchlist prices, and at 2 weight a dex the
+floor is cheap enough to keep ahead of the selected account's stretch."""
 SELECTED_ACCOUNT_FLOORS = (60.0, 120.0)
 """Longest interval of the selected account's (state, spot and orders): the planner keeps at
 least this much for it before other accounts and market data get their 5 min floors."""
@@ -137,7 +141,7 @@ def wanted_feeds(demand: ScreenDemand) -> list[WantedFeed]:
     dexes = _unique((*demand.market_dexes, *([dex_of(coin)] if coin is not None else [])))
     # Mids first: they carry the watchlist prices and cost a tenth of a context call.
     for dex in dexes:
-        feeds.append(_feed("allMids", Priority.MARKET, MIDS_CADENCE, "mids", dex=dex))
+        feeds.append(_feed("allMids", Priority.MARKET, MIDS_CADENCE, "mids", MIDS_FLOOR, dex=dex))
     for dex in dexes:
         feeds.append(_feed("metaAndAssetCtxs", Priority.MARKET, CTX_CADENCE, "ctx", dex=dex))
     if coin is not None:

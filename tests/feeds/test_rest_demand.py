@@ -199,3 +199,26 @@ def test_everything_on_every_dex_degrades_and_says_so() -> None:
     summary = plan.summary()
     assert summary.startswith("REST plan: 480/600 w/min (120 reserved); book xyz:TSLA every 2 s")
     assert "not served" in summary
+
+
+def test_eleven_watched_dexes_keep_prices_within_their_floor() -> None:
+    """Ten accounts on three dexes, four with positions, every dex watched: all is served,
+    the selected account is stretched before the mids pass their 30 s floor."""
+    accounts = tuple(
+        AccountDemand(f"0x{i}", ALL_DEXES[:3], has_positions=i < 4, near_liquidation=i == 1)
+        for i in range(10)
+    )
+    demand = ScreenDemand(
+        selected_coin="BTC",
+        market_dexes=ALL_DEXES,
+        selected_account=accounts[0],
+        other_accounts=accounts,
+    )
+    plan = plan_rest(wanted_feeds(demand))
+    assert exact_total(plan) <= 480
+    assert all(e.state is not PlanState.NOT_SERVED for e in plan.entries)
+    mids = [e for e in plan.entries if e.key.kind == "allMids"]
+    assert len(mids) == 11
+    assert all(e.interval is not None and e.interval <= 30 for e in mids)
+    account = [e for e in plan.entries if e.feed.priority is Priority.SELECTED_ACCOUNT]
+    assert any(e.state is PlanState.STRETCHED for e in account)
