@@ -5,6 +5,7 @@ default dex, four HIP-3 dexes and spot (mainnet had 1,592 in 2026-09), with dete
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 from hlmon.protocol.market_streams import FastAssetCtxs, FastCtx
 from hlmon.protocol.messages import PerpAssetCtx, SpotAssetCtx
@@ -59,16 +60,21 @@ def synthetic_catalog(n_main: int = 230, n_per_dex: int = 60, n_spot: int = 1139
     return MarketCatalog(markets, dexes, loaded_at=T0)
 
 
+def px(value: float) -> str:
+    """Five significant figures in plain notation, as the exchange writes prices."""
+    return f"{Decimal(f'{value:.5g}'):f}"
+
+
 def perp_ctx(rng: random.Random, price: float) -> PerpAssetCtx:
     prev = price * (1 + rng.uniform(-0.12, 0.12))
     return PerpAssetCtx(
         funding=f"{rng.uniform(-0.0002, 0.0004):.8f}",
         openInterest=f"{rng.uniform(10, 5_000_000):.2f}",
-        prevDayPx=f"{prev:.5g}",
+        prevDayPx=px(prev),
         dayNtlVlm=f"{rng.uniform(0, 2e9):.1f}",
-        oraclePx=f"{price:.5g}",
-        markPx=f"{price:.5g}",
-        midPx=f"{price:.5g}",
+        oraclePx=px(price),
+        markPx=px(price),
+        midPx=px(price),
     )
 
 
@@ -91,7 +97,7 @@ def filled_table(clock: Clock | None = None, seed: int = 7) -> MarketTable:
                 spots.append(
                     SpotAssetCtx(c.prevDayPx, c.dayNtlVlm, c.markPx, c.midPx, coin=row.name)
                 )
-        prices[row.name] = FastCtx(markPx=f"{price:.5g}", midPx=f"{price * 1.0001:.5g}")
+        prices[row.name] = FastCtx(markPx=px(price), midPx=px(price * 1.0001))
     table.apply_perp_contexts(perps)
     table.apply_spot_contexts(spots)
     table.apply_fast(FastAssetCtxs(prices))

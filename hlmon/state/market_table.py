@@ -157,6 +157,8 @@ class MarketTable:
         """Entries and contexts the streams sent that could not be read."""
         self.unknown_names: set[str] = set()
         """Names in the streams that the catalog does not know (at most ``MAX_UNKNOWN_NAMES``)."""
+        self.last_source: Source | None = None
+        """Where the last applied prices or contexts came from (REST while the socket is out)."""
         self.reload_reason: str | None = None
         """Why the catalog looks out of date (a listing it lacks); cleared by ``set_catalog``."""
         if catalog is not None:
@@ -219,6 +221,7 @@ class MarketTable:
         snapshot = self.awaiting_snapshot
         self.awaiting_snapshot = False
         self.fast_at = now
+        self.last_source = source
         self.fast_frames += 1
         self.dropped += frame.dropped
         rows = self._rows
@@ -281,7 +284,7 @@ class MarketTable:
                 prices_at=now, ctx_at=now, source=source,
             )  # fmt: skip
             changed += 1
-        self._after_ctx(now, changed)
+        self._after_ctx(now, changed, source)
         return changed
 
     def apply_spot_contexts(
@@ -301,12 +304,13 @@ class MarketTable:
                 volume=ctx.dayNtlVlm, prices_at=now, ctx_at=now, source=source,
             )  # fmt: skip
             changed += 1
-        self._after_ctx(now, changed)
+        self._after_ctx(now, changed, source)
         return changed
 
-    def _after_ctx(self, now: float, changed: int) -> None:
+    def _after_ctx(self, now: float, changed: int, source: Source) -> None:
         if changed:
             self.ctx_at = now
+            self.last_source = source
             self._bump("prices", "ctx")
 
     def _note_unknown(self, name: str) -> None:
