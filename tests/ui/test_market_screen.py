@@ -258,6 +258,17 @@ async def test_names_are_never_cut() -> None:
         assert "123,456.5" in pane_of(app).text_lines[1]
 
 
+async def test_a_resize_lays_the_table_out_again() -> None:
+    app, _, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "fund/yr" in header(app) and len(shown(app)) == 36
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert "fund/yr" not in header(app) and len(shown(app)) == 20
+        assert all(len(line) == 78 for line in pane_of(app).text_lines)
+
+
 # ------------------------------------------------------------------ mouse
 
 

@@ -301,9 +301,6 @@ class MarketScreen(Screen[None]):
         self.refresh_frame()
         self.set_interval(1.0 / self.fps, self.refresh_frame, name="market-frame")
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.pane.rebuild()
-
     # ------------------------------------------------------------------ frames
 
     def refresh_frame(self) -> None:
