@@ -1,4 +1,4 @@
-"""The market-wide streams: fastAssetCtxs (base64 raw DEFLATE) and allDexsAssetCtxs (by position)."""
+"""Market-wide streams: fastAssetCtxs (base64 raw DEFLATE) and allDexsAssetCtxs (by position)."""
 
 from __future__ import annotations
 
