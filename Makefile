@@ -25,9 +25,11 @@ sim: $(STAMP)
 snapshot: $(STAMP)
 	$(BIN)/hlmon snapshot --demo
 
+# Import contracts (layer order, no cycles, light package roots) are checked with lint.
 lint: $(STAMP)
 	$(BIN)/ruff check hlmon tests benchmarks
 	$(BIN)/ruff format --check hlmon tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layering.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
