@@ -34,8 +34,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# A missing payload folder (../shared/protocol/payloads or $$HLMON_PAYLOADS) fails here, never skips.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	HLMON_REQUIRE_PAYLOADS=1 $(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
 

@@ -14,13 +14,12 @@ import httpx
 import pytest
 
 from hlmon.sim import SimServer
+from tests.payloads import MISSING, PAYLOADS, payloads_present
 
 from .shapes import best_match
-from .support import PAYLOADS, START_MS, WsClient, decode_frame
+from .support import START_MS, WsClient, decode_frame
 
-pytestmark = pytest.mark.skipif(
-    not PAYLOADS.is_dir(), reason=f"recorded payloads not available at {PAYLOADS}"
-)
+pytestmark = pytest.mark.skipif(not payloads_present(), reason=MISSING)
 
 NO_COUNTERPART = {"rest_tokenDetails", "rest_userRateLimit"}
 """Info types the simulator does not serve."""
@@ -32,7 +31,7 @@ def _samples(name: str) -> list[dict[str, Any]]:
 
 
 def _rest_names() -> list[str]:
-    if not PAYLOADS.is_dir():
+    if not payloads_present():
         return []
     return sorted(p.stem for p in PAYLOADS.glob("rest_*.json") if p.stem not in NO_COUNTERPART)
 
