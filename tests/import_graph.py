@@ -118,12 +118,18 @@ def _is_dynamic_import(func: ast.expr) -> bool:
     return name in ("import_module", "__import__")
 
 
+def all_imports(root: Path = HLMON_DIR) -> Graph:
+    """module -> every dotted name it imports, inside the package or not."""
+    known = module_names(root)
+    return {module: set(_imports_of(module, path, known)) for module, path in known.items()}
+
+
 def build_graph(root: Path = HLMON_DIR) -> Graph:
     """module -> the package modules it imports (self-imports dropped)."""
     known = module_names(root)
     graph: Graph = {}
-    for module, path in known.items():
-        edges = {_resolve(t, known) for t in _imports_of(module, path, known)}
+    for module, names in all_imports(root).items():
+        edges = {_resolve(name, known) for name in names}
         graph[module] = {e for e in edges if e is not None and e != module}
     return graph
 

@@ -15,6 +15,7 @@ import pytest
 
 from tests.import_graph import (
     Violation,
+    all_imports,
     build_graph,
     cycles,
     layer_of,
@@ -110,6 +111,18 @@ def test_known_cycle_edges_still_close_a_cycle() -> None:
         if b not in full.get(a, set()) or a not in reachable(rest, b)
     )
     assert not gone, f"no longer close a cycle, remove them from KNOWN_CYCLE_EDGES: {gone}"
+
+
+def test_hlmon_imports_no_test_only_dependency() -> None:
+    """websockets, pytest and hypothesis are in the ``test`` extra only (pyproject.toml)."""
+    test_only = ("websockets", "pytest", "hypothesis")
+    found = sorted(
+        (module, name)
+        for module, names in all_imports().items()
+        for name in names
+        if name.split(".")[0] in test_only
+    )
+    assert not found, f"hlmon imports test-only packages: {found}"
 
 
 @pytest.mark.parametrize("module", sorted(MUST_NOT_LOAD))
