@@ -31,6 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check hlmon tests benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layering.py
 
+# mypy --strict on hlmon/; tests/ and benchmarks/ checked too, with relaxed settings (pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

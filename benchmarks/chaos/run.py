@@ -198,13 +198,12 @@ class ChaosRun:
                 self.report.unrecovered += 1
         elif fault.kind == "stall":
             await self._wait(lambda: store.frames_by_channel.get("pong", 0) > 0, 5.0)
-            dead = engine.ws.stats.dead_detected
+            stats = engine.ws.stats
+            dead = stats.dead_detected
             t0 = time.monotonic()
             self._outage = True
             faults.stall(fault.seconds)
-            rec.detect_s = await self._wait(
-                lambda: engine.ws.stats.dead_detected > dead, fault.seconds + 5.0
-            )
+            rec.detect_s = await self._wait(lambda: stats.dead_detected > dead, fault.seconds + 5.0)
             self._force_fill()
             await self._wait(lambda: not faults.stalled, fault.seconds + 1.0)
             self._outage = False
