@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hlmon.protocol import ProtocolError
 from hlmon.protocol import info as i
-from tests.protocol.payload_samples import payloads_dir, responses
+from tests.payloads import MISSING, payloads_present, responses
 
 _CTX = {"funding": "0.0001", "openInterest": "1", "prevDayPx": "1", "dayNtlVlm": "1",
         "oraclePx": "1", "markPx": "1", "premium": None, "midPx": None,
@@ -203,7 +203,7 @@ def test_outcome_meta_is_lenient() -> None:
 # --------------------------------------------------------------------------- recorded samples
 
 
-@pytest.mark.skipif(not payloads_dir().is_dir(), reason="recorded payloads not found")
+@pytest.mark.skipif(not payloads_present(), reason=MISSING)
 def test_recorded_catalog_samples_decode_strictly() -> None:
     """The recorded perpDexs, meta and spotMeta answers need no tolerance at all."""
     (perp_dexs,) = responses("rest_perpDexs.json")
