@@ -23,14 +23,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from hlmon import __version__
-from hlmon.config import (
-    ConfigError,
-    Settings,
-    is_loopback_host,
-    load_settings,
-    parse_coins,
-    redact,
-)
+from hlmon.config import ConfigError, Settings, load_settings, parse_coins
+from hlmon.keyguard import redact
+from hlmon.loopback import is_loopback_host
 
 logger = logging.getLogger("hlmon.cli")
 
