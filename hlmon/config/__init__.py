@@ -10,17 +10,18 @@ The top of the settings stack: :class:`Settings` composes each layer's own setti
 - ``loading``: :func:`load_settings` (file, environment, flags), :func:`settings_from_mapping`,
   :func:`validate_address`, :func:`find_config_file`, :func:`default_config_text` (the shipped,
   commented ``config.toml``, package data; the repository's ``config.toml`` is the same text).
+- ``flags``: the one table of shared command-line flags.
 
 The TOML keys are the dataclass field names: top-level keys for :class:`Settings`, a
 ``[stale]``, a ``[websocket]`` and an ``[alerts]`` table (with ``[[alerts.rules]]``).
 """
 
 from hlmon.config.errors import ConfigError
+from hlmon.config.flags import FLAG_NAMES
 from hlmon.config.loading import (
     APP_NAME,
     CONFIG_FILENAME,
     ENV_OVERRIDES,
-    FLAG_NAMES,
     default_config_text,
     default_user_config_dir,
     find_config_file,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hlmon.config.errors import ConfigError
+from hlmon.config.flags import FLAG_NAMES
 from hlmon.config.layers import Layer, file_layer, flat_layer, merge
 from hlmon.config.settings import Settings
 from hlmon.config.validators import check_address
@@ -29,13 +30,6 @@ APP_NAME = "hlmon"
 
 ENV_OVERRIDES: dict[str, str] = {"address": "HLMON_ADDRESS", "network": "HLMON_NETWORK"}
 """Environment variables that override single settings."""
-FLAG_NAMES: dict[str, str] = {
-    "watchlist": "--coins",
-    "addresses": "--address",
-    "use_websocket": "--no-ws",
-    "rest_fallback": "--no-rest-fallback",
-}
-"""The flag that sets a setting, where it is not ``--`` + the setting's name."""
 
 
 def default_config_text() -> str:
@@ -155,7 +149,8 @@ def load_settings(
         cwd: where ``./config.toml`` is looked for (default the process's cwd).
         overrides: already-parsed CLI flags keyed by setting name (``network``, ``api_url``,
             ``address``, ``watchlist`` (a list or a ``"BTC,ETH"`` string), ``demo``, ``fps``,
-            ``theme``, ``use_websocket``, ...). ``None`` values mean "not given".
+            ``theme``, ``use_websocket``, ...; see ``flags.settings_overrides``). ``None``
+            values mean "not given".
         user_dir: the user config dir (default ``platformdirs.user_config_dir("hlmon")``).
 
     Raises:
