@@ -119,7 +119,7 @@ async def _aiohttp_client(url: str, address: str, frames: int) -> dict[str, Any]
 async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
     from benchmarks.blast_server import SELECTED, subscriptions
     from hlmon.config import DEFAULT_WATCHLIST, WebsocketSettings
-    from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+    from hlmon.feeds.ws_feed import WsFeed
     from hlmon.state import Store
 
     store = Store(time.time)
@@ -139,7 +139,7 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
     feed = WsFeed(
         url,
         store,
-        FeedTimings.from_settings(WebsocketSettings()),
+        WebsocketSettings(),
         on_live=on_live,
         on_down=on_down,
     )

@@ -46,7 +46,7 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
     from benchmarks.blast_server import SELECTED, subscriptions
     from hlmon.config import DEFAULT_WATCHLIST, WebsocketSettings
     from hlmon.feeds.recorder import FrameRecorder, make_header
-    from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+    from hlmon.feeds.ws_feed import WsFeed
     from hlmon.state import Store
 
     store = Store(time.time)
@@ -74,7 +74,7 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
         feed = WsFeed(
             url,
             store,
-            FeedTimings.from_settings(WebsocketSettings()),
+            WebsocketSettings(),
             on_live=on_live,
             on_down=on_down,
             recorder=recorder,

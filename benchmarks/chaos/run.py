@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -18,7 +19,6 @@ from benchmarks.chaos.report import ChaosReport, FaultRecord, fmt_s, round_s
 from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, StaleThresholds, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.sim import STANDARD, SimLimits, SimServer
 
 CHAOS_WS = WebsocketSettings(
@@ -30,7 +30,7 @@ CHAOS_WS = WebsocketSettings(
     max_new_per_minute=300,
 )
 """Short heartbeat and backoff (as in tests/feeds) so a stall is caught in < 1 s."""
-CHAOS_TIMINGS = FeedTimings.from_settings(CHAOS_WS, ack_timeout=1.0, stable_after=0.5)
+CHAOS_TIMINGS = dataclasses.replace(CHAOS_WS, ack_timeout=1.0, stable_after=0.5)
 CHAOS_PROFILE = STANDARD.with_changes(
     name="chaos", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
 )

@@ -27,14 +27,14 @@ from typing import Any
 
 import httpx
 
-from hlmon.config import Settings
 from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.fallback import BookParams, FallbackPoller
 from hlmon.feeds.info_client import InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder, make_header
-from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+from hlmon.feeds.settings import EngineSettings, WebsocketSettings
+from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
 from hlmon.state import ConnState, Store
@@ -45,13 +45,13 @@ class FeedEngine:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: EngineSettings,
         store: Store,
         *,
         http_client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] | None = None,
-        timings: FeedTimings | None = None,
+        timings: WebsocketSettings | None = None,
         fallback_down_grace: float = 3.0,
         reconcile_retry_cap: float = 30.0,
         recorder: FrameRecorder | None = None,
@@ -100,7 +100,7 @@ class FeedEngine:
             self.ws = WsFeed(
                 settings.ws_url,
                 store,
-                timings or FeedTimings.from_settings(settings.websocket),
+                timings or settings.websocket,
                 rng=self._rng,
                 on_live=self._on_live,
                 on_down=self._on_down,

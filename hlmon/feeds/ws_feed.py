@@ -44,8 +44,8 @@ from typing import Any, Literal, Protocol, cast
 import aiohttp
 from aiohttp import WSMsgType
 
-from hlmon.config import WebsocketSettings
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
+from hlmon.feeds.settings import WebsocketSettings
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
@@ -117,42 +117,6 @@ class _PendingAck:
 
 
 @dataclass
-class FeedTimings:
-    """Timings of the feed; defaults come from ``WebsocketSettings``."""
-
-    ping_interval: float
-    pong_timeout: float
-    silence_timeout: float
-    backoff_initial: float
-    backoff_max: float
-    max_new_per_minute: int
-    open_timeout: float = 10.0
-    """Give up a TCP/TLS/HTTP-upgrade attempt after this long."""
-    ack_timeout: float = 5.0
-    """A subscribe not acked within this long is logged (once)."""
-    probe_after: float = 5.0
-    """After this long without any frame, ping at once instead of waiting for the next
-    scheduled ping: a stalled (half-open) socket is then found within probe_after +
-    pong_timeout, not ping_interval + pong_timeout."""
-    stable_after: float = 10.0
-    """A connection that lived this long resets the backoff attempt counter; one that died
-    sooner keeps counting up, so a server that accepts then drops is not hammered."""
-
-    @classmethod
-    def from_settings(cls, ws: WebsocketSettings, **overrides: float) -> FeedTimings:
-        base: dict[str, Any] = {
-            "ping_interval": ws.ping_interval,
-            "pong_timeout": ws.pong_timeout,
-            "silence_timeout": ws.silence_timeout,
-            "backoff_initial": ws.backoff_initial,
-            "backoff_max": ws.backoff_max,
-            "max_new_per_minute": ws.max_new_per_minute,
-        }
-        base.update(overrides)
-        return cls(**base)
-
-
-@dataclass
 class FeedStats:
     """Counters tests and benchmarks read."""
 
@@ -182,7 +146,7 @@ class WsFeed:
         self,
         url: str,
         store: FeedStore,
-        timings: FeedTimings,
+        timings: WebsocketSettings,
         *,
         rng: random.Random | None = None,
         on_live: LiveCallback | None = None,

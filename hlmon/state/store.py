@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from hlmon.config import StaleThresholds
 from hlmon.protocol.messages import (
     ActiveAssetCtxMsg,
     ActiveAssetData,
@@ -53,6 +52,7 @@ from hlmon.protocol.messages import (
     UserNonFundingLedgerUpdatesMsg,
     WebData3Msg,
 )
+from hlmon.state.settings import StaleThresholds
 
 from .account import AccountState
 from .accounts import AccountBook, AccountRow, AccountTotals, is_older

@@ -11,18 +11,20 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+from hlmon.feeds.settings import WebsocketSettings
+from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.state import ConnState, Store
 
 Wait = Callable[..., Awaitable[float]]
 
-FAST = FeedTimings(
+FAST = WebsocketSettings(
     ping_interval=0.2,
     pong_timeout=0.3,
     silence_timeout=0.6,
@@ -102,7 +104,7 @@ async def mini() -> AsyncIterator[tuple[MiniServer, str]]:
 async def feed_factory() -> AsyncIterator[Callable[..., tuple[WsFeed, Store]]]:
     tasks: list[asyncio.Task[None]] = []
 
-    def make(url: str, timings: FeedTimings = FAST) -> tuple[WsFeed, Store]:
+    def make(url: str, timings: WebsocketSettings = FAST) -> tuple[WsFeed, Store]:
         store = Store(time.time)
         feed = WsFeed(url, store, timings, rng=random.Random(3))
         feed.subscribe(subs.all_mids())
@@ -165,7 +167,7 @@ async def test_silence_detected_even_with_pongs_disabled(
 ) -> None:
     """With a long ping interval, the silence deadline alone catches a dead socket."""
     server, url = mini
-    timings = FeedTimings(**{**FAST.__dict__, "ping_interval": 30.0, "silence_timeout": 0.4})
+    timings = replace(FAST, ping_interval=30.0, silence_timeout=0.4)
     feed, _ = feed_factory(url, timings)
     await wait(lambda: feed.live.is_set(), 3)
     server.stalled = True
@@ -179,9 +181,7 @@ async def test_probe_ping_finds_a_stall_before_the_scheduled_ping(
 ) -> None:
     """A quiet socket is probed at once: dead within probe_after + pong_timeout."""
     server, url = mini
-    timings = FeedTimings(
-        **{**FAST.__dict__, "ping_interval": 30.0, "silence_timeout": 30.0, "probe_after": 0.3}
-    )
+    timings = replace(FAST, ping_interval=30.0, silence_timeout=30.0, probe_after=0.3)
     feed, _ = feed_factory(url, timings)
     await wait(lambda: feed.live.is_set(), 3)
     server.stalled = True
@@ -257,7 +257,7 @@ async def test_unsubscribe_sends_frame(mini: Any, feed_factory: Any, wait: Wait)
 
 async def test_refused_connections_respect_limiter(wait: Wait) -> None:
     """Nothing listening: attempts keep coming (never give up) but at most N per minute."""
-    timings = FeedTimings(**{**FAST.__dict__, "max_new_per_minute": 4, "backoff_max": 0.01})
+    timings = replace(FAST, max_new_per_minute=4, backoff_max=0.01)
     store = Store(time.time)
     feed = WsFeed("ws://127.0.0.1:1/ws", store, timings, rng=random.Random(0))
     task = asyncio.create_task(feed.run())
