@@ -13,8 +13,8 @@ userEvents, userFills and userFundings. ``select_user(address)`` moves those det
 another watched address and reconciles it over REST. ``AccountsPoller`` keeps the other rows
 fresh over REST when their push stops.
 
-With ``settings.record_path`` (or a ``recorder`` given), every frame the websocket receives is
-recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes the recording.
+With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
+websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 
 Every long-lived task (websocket feed, fallback poller, accounts poller, reconciliation) runs
 under a ``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows
@@ -36,7 +36,7 @@ from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.fallback import BookParams, FallbackPoller
 from hlmon.feeds.info_client import InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
-from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.feeds.recorder import FrameRecorder
 from hlmon.feeds.supervisor import Supervisor
 from hlmon.feeds.ws_feed import FeedTimings, WsFeed
 from hlmon.protocol import subscriptions as subs
@@ -70,8 +70,8 @@ class FeedEngine:
             timings: websocket timings; default from ``settings.websocket``.
             fallback_down_grace: seconds the websocket may be down before REST takes over.
             reconcile_retry_cap: cap on the delay between failed reconciliation attempts.
-            recorder: where to record received frames (default: a ``FrameRecorder`` on
-                ``settings.record_path`` when that is set, else no recording).
+            recorder: where to record received frames (started and closed by the engine), or
+                None.
         """
         self.settings = settings
         self.store = store
@@ -87,16 +87,6 @@ class FeedEngine:
             http_client=http_client,
             rng=self._rng,
         )
-        if recorder is None and settings.record_path:
-            recorder = FrameRecorder(
-                settings.record_path,
-                make_header(
-                    network=settings.network,
-                    api_url=settings.api_url,
-                    address=self.user,
-                    coins=settings.watchlist,
-                ),
-            )
         self.recorder = recorder
         """Records every received websocket frame, or None."""
         timings = timings or FeedTimings.from_settings(settings.websocket)
