@@ -4,7 +4,6 @@ stops everything it started. Real simulator, real engine, loopback only."""
 
 from __future__ import annotations
 
-import ast
 import gzip
 import json
 from pathlib import Path
@@ -105,24 +104,3 @@ async def test_a_failed_start_stops_what_had_started(tmp_path: Path) -> None:
             pytest.fail("entered although the recording could not be created")
     assert runtime.sim is not None and runtime.sim.url
     assert await refuses(runtime.sim.url)
-
-
-def test_the_ui_never_imports_the_engine_or_the_simulator() -> None:
-    """The UI is handed its backend; it does not assemble one. Every import counts: at module
-    level, inside functions and under TYPE_CHECKING."""
-    ui = Path(__file__).resolve().parent.parent / "hlmon" / "ui"
-    forbidden = ("hlmon.sim", "hlmon.feeds.engine")
-    found: list[str] = []
-    for path in sorted(ui.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            found += [
-                f"{path.name}: {name}"
-                for name in names
-                if any(name == f or name.startswith(f + ".") for f in forbidden)
-            ]
-    assert found == []

@@ -238,7 +238,7 @@ class TestFaults:
         assert not store.live_after(first)  # still failing: never shown LIVE meanwhile
         engine.poller_broken = False
         await wait_for(lambda: store.live_after(store.downs("fallback")[-1]), 5)
-        assert store.connection.state is ConnState.LIVE
+        assert store.states[-1] == (ConnState.LIVE, None)
         assert engine.supervisor.restarts["fallback"] >= 2
         # The restarted poller does its job: with the socket gone, mids come over REST.
         before = engine.fallback.polls.get("mids", 0)

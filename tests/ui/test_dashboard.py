@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from hlmon.state import ConnState, Store
+import pytest
+
+from hlmon.state import ConnState, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
@@ -303,8 +305,8 @@ class TestFreshness:
 
             # The fallback takes over: REST-fed values say REST, not STALE.
             store.set_fallback_active(True)
-            store.apply(book_msg(t_ms=T0_MS + 18_000), source_rest())
-            store.apply(clearinghouse_msg(), source_rest())
+            store.apply(book_msg(t_ms=T0_MS + 18_000), Source.REST)
+            store.apply(clearinghouse_msg(), Source.REST)
             await wait_for(pilot, lambda: not d.book.is_stale)
             assert "REST" in str(d.book.border_title)
             assert "REST" in str(d.positions.border_title)
@@ -369,12 +371,6 @@ class TestFreshness:
             await pilot.press("5")
             await pilot.pause()
             assert "pass --address" in "\n".join(app.dashboard.lower.active_table.text_lines)
-
-
-def source_rest():  # type: ignore[no-untyped-def]
-    from hlmon.state import Source
-
-    return Source.REST
 
 
 class TestRenderCost:
@@ -457,7 +453,7 @@ class TestErrors:
             assert runtime.named("select_coin")[-1] == ("ETH",)
 
 
-async def test_no_color_runs(monkeypatch, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_no_color_runs(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
     """NO_COLOR: Textual renders monochrome; stale panes still say STALE in their titles."""
     monkeypatch.setenv("NO_COLOR", "1")
     store = populated_store(clock)
