@@ -1,6 +1,7 @@
 """hlmon.feeds: all network I/O (asyncio only, never Textual).
 
-- ``engine.FeedEngine``: the one object the app talks to; ties everything below to a Store.
+- ``engine.FeedEngine``: ties everything below to a Store (the runtime builds and runs it).
+- ``supervisor.Supervisor``: runs the engine's long-lived tasks, restarts any that crashes.
 - ``ws_feed.WsFeed``: one websocket, heartbeat, full-jitter reconnects, resubscribe-all.
 - ``info_client.InfoClient``: budgeted, retrying ``POST /info`` client and its typed errors.
 - ``fallback.FallbackPoller``: REST polling for feeds the websocket is not keeping fresh.

@@ -4,7 +4,8 @@ State machine reported to the store (``Store.set_connection``)::
 
     connecting -> live -> reconnecting(attempt, next retry in s) -> live -> ...
 
-(``down`` is the engine's business: it only applies when websockets are disabled.)
+(``down`` is the engine's business: websockets disabled, or a task of the engine crashed and
+its supervisor is restarting it, see ``hlmon.feeds.supervisor``.)
 
 Liveness is decided by the application, not by TCP: a ``{"method":"ping"}`` goes out every
 ``ping_interval``; no ``pong`` within ``pong_timeout`` or no frame at all within

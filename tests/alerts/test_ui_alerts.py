@@ -12,6 +12,7 @@ from hlmon.config import Settings
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
 from hlmon.ui.screens.alerts import AddAlertScreen
+from tests.fakes import FakeRuntime
 
 from .conftest import FakeClock, mids, wait_for
 
@@ -24,7 +25,7 @@ def make_app(clock: FakeClock, **alert_changes: object) -> tuple[HlmonApp, list[
         **alert_changes,  # type: ignore[arg-type]
     )
     settings = Settings(watchlist=("BTC", "ETH"), alerts=alerts)
-    app = build_app(settings, store=Store(clock), clock=clock)
+    app = build_app(FakeRuntime(settings, Store(clock), clock))
     written: list[str] = []
     # Headless apps write nothing to a terminal: record what would have been written.
     app.alert_outputs.terminal.tmux = False

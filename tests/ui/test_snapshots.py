@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 
 from hlmon.state import ConnState, Source
 from hlmon.ui.app import HlmonApp, build_app
+from tests.fakes import FakeRuntime
 
 from .helpers import FakeClock, book_msg, clearinghouse_msg, populated_store, settings
 
@@ -19,7 +20,7 @@ from .helpers import FakeClock, book_msg, clearinghouse_msg, populated_store, se
 def make_app() -> tuple[HlmonApp, FakeClock]:
     clock = FakeClock()
     store = populated_store(clock)
-    return build_app(settings(), store=store, clock=clock), clock
+    return build_app(FakeRuntime(settings(), store, clock)), clock
 
 
 async def settle(pilot: Pilot[Any]) -> None:
