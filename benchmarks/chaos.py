@@ -90,6 +90,9 @@ hours of faults into minutes."""
 BURST_FRAMES = 10_000
 RECOVERY_DEADLINE = 20.0
 """A fault not recovered from within this many seconds counts as a failure."""
+CHAOS_LOG_CAP = 1_000_000
+"""Event log lines the chaos store keeps: all of them (the app keeps 500), since the report
+looks for internal errors and odd disconnect reasons in every line."""
 BUG_EXCEPTIONS = (
     "KeyError",
     "TypeError",
@@ -196,18 +199,6 @@ class FreezableSimClock:
 
     def freeze(self) -> None:
         self.frozen = self()
-
-
-class RecordingStore(Store):
-    """A Store that also keeps every log line (the store's own log is a bounded ring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.all_logs: list[tuple[str, str]] = []
-        super().__init__(*args, **kwargs)
-
-    def log(self, text: str, level: str = "info") -> None:
-        self.all_logs.append((level, text))
-        super().log(text, level)
 
 
 class CrashCounter:
@@ -392,7 +383,7 @@ class ChaosRun:
         self.crashes = CrashCounter()
         self.sim: SimServer | None = None
         self.engine: FeedEngine | None = None
-        self.store: RecordingStore | None = None
+        self.store: Store | None = None
         self._outage = False
         self._start_fills: set[tuple[int, int]] = set()
 
@@ -422,7 +413,7 @@ class ChaosRun:
             stale=CHAOS_STALE,
             rest_weight_budget=600 * LIMIT_SCALE,
         )
-        self.store = RecordingStore(self.store_clock, settings.stale)
+        self.store = Store(self.store_clock, settings.stale, log_cap=CHAOS_LOG_CAP)
         self.engine = FeedEngine(
             settings,
             self.store,
@@ -448,7 +439,7 @@ class ChaosRun:
         """Live again (see ``engine_live``) with fresh allMids and book frames since
         ``frames_before``."""
         assert self.engine is not None and self.store is not None
-        seen = self.store.frames_by_channel
+        seen = self.store.health.frames_by_channel
         fresh = all(seen.get(ch, 0) > frames_before.get(ch, 0) for ch in ("allMids", "l2Book"))
         return fresh and engine_live(self.engine, self.store)
 
@@ -457,7 +448,7 @@ class ChaosRun:
 
     def _frames(self) -> dict[str, int]:
         assert self.store is not None
-        return dict(self.store.frames_by_channel)
+        return dict(self.store.health.frames_by_channel)
 
     async def _recover(self, rec: FaultRecord, frames_before: dict[str, int] | None = None) -> None:
         frames = self._frames() if frames_before is None else frames_before
@@ -521,7 +512,7 @@ class ChaosRun:
                 rec.note = "reconciliation did not finish"
                 self.report.unrecovered += 1
         elif fault.kind == "stall":
-            await self._wait(lambda: store.frames_by_channel.get("pong", 0) > 0, 5.0)
+            await self._wait(lambda: store.health.frames_by_channel.get("pong", 0) > 0, 5.0)
             dead = engine.ws.stats.dead_detected
             t0 = time.monotonic()
             self._outage = True
@@ -537,11 +528,11 @@ class ChaosRun:
             _ = t0
             await self._recover(rec)
         elif fault.kind == "malformed":
-            before = store.frames_rejected
+            before = store.health.frames_rejected
             conns = len(sim.connections)
             faults.send_malformed(fault.n)
             self.report.malformed_sent += fault.n * conns
-            await self._wait(lambda: store.frames_rejected >= before + fault.n * conns, 5.0)
+            await self._wait(lambda: store.health.frames_rejected >= before + fault.n * conns, 5.0)
             await self._recover(rec)
         elif fault.kind == "error":
             faults.send_error("chaos: something odd happened")
@@ -560,7 +551,7 @@ class ChaosRun:
             if fault.seconds < 0:
                 # After a step back, msg/s must still describe the last few seconds.
                 await asyncio.sleep(0)
-                self.report.msgs_per_s_after_back_jump = round(store.msgs_per_s(), 1)
+                self.report.msgs_per_s_after_back_jump = round(store.health.msgs_per_s(), 1)
         else:  # pragma: no cover - plan typo
             raise ValueError(f"unknown fault {fault.kind!r}")
         return rec
@@ -574,7 +565,7 @@ class ChaosRun:
         bbo_frame = msgspec.json.encode({"channel": "bbo", "data": bbo}).decode()
         book_frame = msgspec.json.encode({"channel": "l2Book", "data": book}).decode()
         frames = [book_frame if i % 5 == 0 else bbo_frame for i in range(n)]
-        total0 = store.frames_total
+        total0 = store.health.frames_total
         conns = len(sim.connections)
         t0 = time.monotonic()
         slices = 10
@@ -582,8 +573,8 @@ class ChaosRun:
         for i in range(slices):
             sim._broadcast(frames[i * per : (i + 1) * per])  # the server's own fan-out (module doc)
             await asyncio.sleep(max(0.0, t0 + (i + 1) / slices - time.monotonic()))
-        got = await self._wait(lambda: store.frames_total - total0 >= n * conns, 15.0)
-        self.report.burst_frames_received = store.frames_total - total0
+        got = await self._wait(lambda: store.health.frames_total - total0 >= n * conns, 15.0)
+        self.report.burst_frames_received = store.health.frames_total - total0
         # From the first slice sent to the last frame applied (1 s of sending included).
         self.report.burst_ingest_s = None if got is None else _r(time.monotonic() - t0)
         rec.note = f"{n} frames"
@@ -695,19 +686,20 @@ class ChaosRun:
         self.report.duration_s = round(time.monotonic() - t_start, 1)
         return self.report
 
-    def _collect(self, engine: FeedEngine, store: RecordingStore) -> None:
+    def _collect(self, engine: FeedEngine, store: Store) -> None:
         rep = self.report
         assert engine.ws is not None
-        rep.reconnects = store.connection.reconnects
+        rep.reconnects = store.health.connection.reconnects
         rep.dead_detected = engine.ws.stats.dead_detected
-        rep.frames_total = store.frames_total
-        rep.frames_rejected = store.frames_rejected
-        rep.server_errors = store.server_errors
-        internal = [text for level, text in store.all_logs if text.startswith("internal error")]
+        rep.frames_total = store.health.frames_total
+        rep.frames_rejected = store.health.frames_rejected
+        rep.server_errors = store.health.server_errors
+        logs = store.health.events
+        internal = [e.text for e in logs if e.text.startswith("internal error")]
         rep.crashes += len(internal)
         rep.crash_details += internal
         odd = set()
-        for _level, text in store.all_logs:
+        for text in (e.text for e in logs):
             if text.startswith(("connection lost: ", "connect failed: ")):
                 reason = text.split(": ", 1)[1]
                 if any(bug in reason for bug in BUG_EXCEPTIONS):

@@ -154,9 +154,9 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
         await feed.close()
     return {
         **_span(marks["start"], marks["end"]),
-        "received": store.frames_total,
-        "rejected": store.frames_rejected,
-        "acks": store.acks,
+        "received": store.health.frames_total,
+        "rejected": store.health.frames_rejected,
+        "acks": store.health.acks,
         "ignored_user_msgs": store.ignored_user_msgs,
         "pending_acks": len(feed.pending_acks),
     }
@@ -337,8 +337,8 @@ def hot_path_us(rounds: int = 5) -> dict[str, float]:
         steps: dict[str, Any] = {
             "decode": lambda: [decode(f) for f in frames],
             "Store.apply": lambda: [store.apply(m) for m in msgs],
-            "Store.note_frame": lambda: [store.note_frame("bbo", 100) for _ in msgs],
-            "Store.note_alive": lambda: [store.note_alive() for _ in msgs],
+            "FeedHealth.note_frame": lambda: [store.health.note_frame("bbo", 100) for _ in msgs],
+            "FeedHealth.note_alive": lambda: [store.health.note_alive() for _ in msgs],
             "channel_of": lambda: [ws_feed._channel_of(m) for m in msgs],
             "WsFeed._now": lambda: loop.run_until_complete(_loop_time_calls(len(msgs))),
             "empty loop": lambda: [None for _ in msgs],

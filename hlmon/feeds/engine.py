@@ -79,7 +79,7 @@ class FeedEngine:
         self.info = InfoClient(
             settings.api_url,
             budget=settings.rest_weight_budget,
-            usage=store,
+            usage=store.health,
             http_client=http_client,
             rng=self._rng,
         )
@@ -193,7 +193,7 @@ class FeedEngine:
         if self.ws is not None:
             self._spawn(self.ws.run(), "ws-feed")
         else:
-            store.set_connection(
+            store.health.set_connection(
                 ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
             )
         if self.settings.rest_fallback:
@@ -233,7 +233,7 @@ class FeedEngine:
             return
         exc = task.exception()
         if exc is not None:
-            self.store.log(f"internal error in {task.get_name()}: {exc!r}", "error")
+            self.store.health.log(f"internal error in {task.get_name()}: {exc!r}", "error")
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -311,7 +311,7 @@ class FeedEngine:
         for sub, key in self._detail_subs(new):
             self._add(sub, key)
         label = self.settings.label_for(new)
-        self.store.log(f"account {label or new} selected")
+        self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)
 
     def select_coin(self, coin: str) -> None:
@@ -372,7 +372,7 @@ class FeedEngine:
             return
         mark, self._mark = self._mark, None
         if self.reconciler is None:
-            self.store.log(f"reconnected after {outage:.0f} s")
+            self.store.health.log(f"reconnected after {outage:.0f} s")
             return
         self._schedule_reconcile(mark, outage)
 
@@ -399,12 +399,14 @@ class FeedEngine:
             except InfoError as exc:
                 delay = self._reconcile_backoff.delay(attempt)
                 attempt += 1
-                self.store.log(f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn")
+                self.store.health.log(
+                    f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn"
+                )
                 await asyncio.sleep(delay)
                 continue
             break
         self._pending_mark = None
         self.last_reconcile = result
         self.reconcile_count += 1
-        self.store.log(Reconciler.describe(result, outage))
+        self.store.health.log(Reconciler.describe(result, outage))
         self.reconciled.set()

@@ -59,7 +59,7 @@ async def test_demo_fills_every_panel_and_survives_drop_all() -> None:
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"), limit=20.0)
         await wait_for(pilot, lambda: not d.book.is_stale and not d.watchlist.is_stale)
         assert "reconn 1" in status(app)
-        events = "\n".join(e.text for e in app.store.events)
+        events = "\n".join(e.text for e in app.store.health.events)
         assert "connection lost" in events and "reconnected" in events
     # leaving the app stopped the engine and the simulator
     assert sim.connections == set()
