@@ -92,7 +92,7 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
         cpu = time.process_time() - cpu0
         result: dict[str, Any] = {
             "seconds": marks["end"] - marks["start"],
-            "received": store.frames_total,
+            "received": store.health.frames_total,
             "cpu_s": cpu,
         }
         if recorder is not None:

@@ -176,13 +176,13 @@ class Soak:
             fills=len(store.fills()),
             trades=sum(len(store.trades(c)) for c in coins),
             fundings=len(store.fundings()),
-            log=len(store.events),
+            log=len(store.health.events),
             mid_history=sum(len(store.mid_history(c)) for c in coins),
             stamps=len(store._stamps),
-            frames_total=store.frames_total,
-            msgs_per_s=round(store.msgs_per_s(), 1),
-            reconnects=store.connection.reconnects,
-            state=store.connection.state.value,
+            frames_total=store.health.frames_total,
+            msgs_per_s=round(store.health.msgs_per_s(), 1),
+            reconnects=store.health.connection.reconnects,
+            state=store.health.connection.state.value,
         )
 
     def _fault(self, url: str, i: int) -> None:

@@ -257,7 +257,7 @@ async def _run_app(args: argparse.Namespace) -> None:
                 fps=(observer.paints - paints0) / span,
                 tty_kb_per_s=(_proc_io_wchar() - wchar0) / span / 1000,
                 seen=[[str(k[0]), str(k[1]), t] for k, t in observer.seen.items()],
-                msgs_per_s=store.msgs_per_s(),
+                msgs_per_s=store.health.msgs_per_s(),
             )
             keys: list[tuple[str, float]] = []
             for i in range(args.keys):  # headless: no terminal, so keys are simulated

@@ -190,7 +190,7 @@ def _status(
                 "age_s": round(now - got[1], 3),
                 "source": Source.REST.value,
             }
-    conn = store.connection
+    conn = store.health.connection
     return {"connection": conn.state.value, "reconnects": conn.reconnects, "feeds": feeds}
 
 

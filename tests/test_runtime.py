@@ -40,15 +40,15 @@ async def test_demo_is_resolved_once_before_and_on_entry() -> None:
     assert (sim.seed, sim.profile.name) == (DEMO_SEED, DEMO_PROFILE)
     assert runtime.network == DEMO_NETWORK == "demo"
     assert runtime.address == sim.demo_address
-    assert runtime.store.connection.state is ConnState.CONNECTING and not sim.url
+    assert runtime.store.health.connection.state is ConnState.CONNECTING and not sim.url
     async with runtime as rt:
         assert rt is runtime
         settings = runtime.settings
         assert settings.api_url == sim.url and sim.url.startswith("http://127.0.0.1:")
         assert (settings.network, settings.address) == ("custom", sim.demo_address)
-        await wait_for(lambda: runtime.store.connection.state is ConnState.LIVE, 10)
+        await wait_for(lambda: runtime.store.health.connection.state is ConnState.LIVE, 10)
         assert runtime.engine.user == sim.demo_address
-        assert any("demo: simulator listening on" in e.text for e in runtime.store.events)
+        assert any("demo: simulator listening on" in e.text for e in runtime.store.health.events)
         url = sim.url
     assert await refuses(url)
     assert not sim.connections

@@ -83,7 +83,7 @@ class FeedEngine:
         self.info = InfoClient(
             settings.api_url,
             budget=settings.rest_weight_budget,
-            usage=store,
+            usage=store.health,
             http_client=http_client,
             rng=self._rng,
         )
@@ -91,7 +91,7 @@ class FeedEngine:
         """Records every received websocket frame, or None."""
         timings = timings or settings.websocket
         self.supervisor = Supervisor(
-            store,
+            store.health,
             FullJitterBackoff(timings.backoff_initial, timings.backoff_max, self._rng),
             on_restart=self._restarted,
             stable_after=timings.stable_after,
@@ -214,7 +214,7 @@ class FeedEngine:
         await self.info.aclose()
 
     def _report_ws_disabled(self) -> None:
-        self.store.set_connection(
+        self.store.health.set_connection(
             ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
         )
 
@@ -227,7 +227,7 @@ class FeedEngine:
         if self.ws is None:
             self._report_ws_disabled()
         elif self._ws_live():
-            self.store.set_connection(ConnState.LIVE, url=self.settings.ws_url)
+            self.store.health.set_connection(ConnState.LIVE, url=self.settings.ws_url)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -305,7 +305,7 @@ class FeedEngine:
         for sub, key in self._detail_subs(new):
             self._add(sub, key)
         label = self.settings.label_for(new)
-        self.store.log(f"account {label or new} selected")
+        self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)
 
     def select_coin(self, coin: str) -> None:
@@ -366,7 +366,7 @@ class FeedEngine:
             return
         mark, self._mark = self._mark, None
         if self.reconciler is None:
-            self.store.log(f"reconnected after {outage:.0f} s")
+            self.store.health.log(f"reconnected after {outage:.0f} s")
             return
         self._schedule_reconcile(mark, outage)
 
@@ -393,12 +393,14 @@ class FeedEngine:
             except InfoError as exc:
                 delay = self._reconcile_backoff.delay(attempt)
                 attempt += 1
-                self.store.log(f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn")
+                self.store.health.log(
+                    f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn"
+                )
                 await asyncio.sleep(delay)
                 continue
             break
         self._pending_mark = None
         self.last_reconcile = result
         self.reconcile_count += 1
-        self.store.log(Reconciler.describe(result, outage))
+        self.store.health.log(Reconciler.describe(result, outage))
         self.reconciled.set()

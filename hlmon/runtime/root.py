@@ -111,7 +111,7 @@ class Runtime:
             self.settings = dataclasses.replace(
                 self.settings, network="custom", api_url=url, address=self.address
             )
-            self.store.log(f"demo: simulator listening on {url}, account {self.address}")
+            self.store.health.log(f"demo: simulator listening on {url}, account {self.address}")
         settings = self.settings
         if settings.record_path:
             self.recorder = FrameRecorder(

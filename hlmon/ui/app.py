@@ -136,7 +136,7 @@ class HlmonApp(App[int]):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             text = f"{event.worker.name} failed: {error!r}"
-            self.store.log(text, "error")
+            self.store.health.log(text, "error")
             self.notify(text, title="error", severity="error", timeout=15)
 
     # ------------------------------------------------------------------ controls
@@ -150,7 +150,7 @@ class HlmonApp(App[int]):
             call(self.controls)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
-            self.store.log(f"{what}: {exc}", "error")
+            self.store.health.log(f"{what}: {exc}", "error")
 
     def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
         """Subscribe the selected coin's book, trades and bbo."""
@@ -184,7 +184,7 @@ class HlmonApp(App[int]):
     def on_dashboard_alerts_fired(self, event: Dashboard.AlertsFired) -> None:
         """Deliver alerts: toast, log line, bell + desktop notification, command/webhook."""
         for alert in event.alerts:
-            self.store.log(f"alert: {alert.title}: {alert.body}", alert.level)
+            self.store.health.log(f"alert: {alert.title}: {alert.body}", alert.level)
             severity: SeverityLevel = "error" if alert.level == "error" else "warning"
             self.notify(alert.body, title=alert.title, severity=severity, timeout=10)
             self.write_to_terminal(self.alert_outputs.terminal_text(alert))
@@ -193,11 +193,11 @@ class HlmonApp(App[int]):
 
     async def _send_external(self, alert: Alert) -> None:
         for error in await self.alert_outputs.send_external(alert):
-            self.store.log(error, "warn")
+            self.store.health.log(error, "warn")
 
     def on_dashboard_alert_added(self, event: Dashboard.AlertAdded) -> None:
         """Confirm a rule added from the prompt."""
-        self.store.log(f"alert added: {event.rule_id}")
+        self.store.health.log(f"alert added: {event.rule_id}")
         self.notify(f"alert added: {event.rule_id}", timeout=3)
 
     def write_to_terminal(self, text: str) -> None:
@@ -213,7 +213,7 @@ class HlmonApp(App[int]):
     def remove_alert(self, rule_id: str) -> None:
         """Remove an alert rule (command palette)."""
         if self.alerts.remove(rule_id):
-            self.store.log(f"alert removed: {rule_id}")
+            self.store.health.log(f"alert removed: {rule_id}")
             self.notify(f"alert removed: {rule_id}", timeout=3)
 
     # ------------------------------------------------------------------ actions

@@ -33,10 +33,14 @@ class RecordingStore(Store):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.states: list[tuple[ConnState, str | None]] = []
+        health = self.health
+        set_connection = health.set_connection
 
-    def set_connection(self, state: ConnState, **kw: Any) -> None:
-        self.states.append((state, kw.get("error")))
-        super().set_connection(state, **kw)
+        def recording(state: ConnState, **kw: Any) -> None:
+            self.states.append((state, kw.get("error")))
+            set_connection(state, **kw)
+
+        health.set_connection = recording  # type: ignore[method-assign]
 
     def downs(self, needle: str) -> list[int]:
         """Indexes of the DOWN states whose reason contains ``needle``."""
@@ -49,7 +53,7 @@ class RecordingStore(Store):
 
 
 def supervisor(store: Store, **kw: Any) -> Supervisor:
-    return Supervisor(store, FullJitterBackoff(0.01, 0.05, random.Random(3)), **kw)
+    return Supervisor(store.health, FullJitterBackoff(0.01, 0.05, random.Random(3)), **kw)
 
 
 # ---------------------------------------------------------------------- unit
@@ -75,10 +79,10 @@ class TestSupervisor:
             f"{c.restart_in:.1f} s"
             for n, c in zip((1, 2), sup.crashes, strict=True)
         ]
-        assert store.connection.state is ConnState.DOWN
-        assert "RuntimeError('bug 2')" in (store.connection.last_error or "")
+        assert store.health.connection.state is ConnState.DOWN
+        assert "RuntimeError('bug 2')" in (store.health.connection.last_error or "")
         assert restarted == ["poller", "poller"] and sup.restarts == {"poller": 2}
-        logged = [e.text for e in store.events]
+        logged = [e.text for e in store.health.events]
         assert any(t.startswith("websocket down: internal error in poller") for t in logged)
         assert sum("poller restarted after an internal error" in t for t in logged) == 2
         await sup.stop()
@@ -140,7 +144,9 @@ class TestSupervisor:
             clock.advance(life or 0.0)
             raise ValueError("dies")
 
-        sup = Supervisor(store, Spy(1.0, 30.0, random.Random(1)), stable_after=10.0, clock=clock)
+        sup = Supervisor(
+            store.health, Spy(1.0, 30.0, random.Random(1)), stable_after=10.0, clock=clock
+        )
         sup.spawn("fallback", job)
         await wait_for(lambda: len(bounds) == 5)
         assert bounds == [0, 1, 2, 0, 1]
@@ -191,7 +197,9 @@ async def engine(sim: SimServer) -> AsyncIterator[FaultyEngine]:
     )
     await eng.start()
     try:
-        await wait_for(lambda: store.connection.state is ConnState.LIVE and eng.reconciled.is_set())
+        await wait_for(
+            lambda: store.health.connection.state is ConnState.LIVE and eng.reconciled.is_set()
+        )
         yield eng
     finally:
         await eng.stop()
@@ -217,11 +225,11 @@ class TestFaults:
             "internal error in ws-feed: RuntimeError('injected fault in on_down')"
         )
         await wait_for(lambda: store.live_after(down), 5)
-        assert store.connection.state is ConnState.LIVE
+        assert store.health.connection.state is ConnState.LIVE
         assert engine.supervisor.restarts == {"ws-feed": 1}
         # The restarted feed resubscribed: data flows, and the account was reconciled afresh.
-        frames = store.frames_by_channel.get("bbo", 0)
-        await wait_for(lambda: store.frames_by_channel.get("bbo", 0) > frames, 5)
+        frames = store.health.frames_by_channel.get("bbo", 0)
+        await wait_for(lambda: store.health.frames_by_channel.get("bbo", 0) > frames, 5)
         await wait_for(lambda: engine.reconcile_count > reconciles, 5)
 
     async def test_crash_in_the_poller_goes_down_then_live(
@@ -232,8 +240,8 @@ class TestFaults:
         store = recording(engine)
         engine.poller_broken = True
         await wait_for(lambda: len(store.downs("injected fault in the poller")) >= 2, 5)
-        assert store.connection.state is ConnState.DOWN
-        assert "internal error in fallback" in (store.connection.last_error or "")
+        assert store.health.connection.state is ConnState.DOWN
+        assert "internal error in fallback" in (store.health.connection.last_error or "")
         first = store.downs("internal error in fallback")[0]
         assert not store.live_after(first)  # still failing: never shown LIVE meanwhile
         engine.poller_broken = False

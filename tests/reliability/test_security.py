@@ -149,14 +149,16 @@ async def test_self_signed_certificate_refused_over_rest_and_websocket(tls_serve
     task = asyncio.create_task(feed.run())
     try:
         for _ in range(500):
-            if feed.stats.attempts >= 2 and store.connection.last_error:
+            if feed.stats.attempts >= 2 and store.health.connection.last_error:
                 break
             await asyncio.sleep(0.01)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert feed.stats.connects == 0 and not feed.live.is_set()
-    assert "CERTIFICATE_VERIFY_FAILED" in (store.connection.last_error or ""), store.connection
+    assert "CERTIFICATE_VERIFY_FAILED" in (store.health.connection.last_error or ""), (
+        store.health.connection
+    )
 
 
 # ------------------------------------------------------------------ the simulator binds loopback

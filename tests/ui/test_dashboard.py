@@ -291,7 +291,7 @@ class TestFreshness:
             assert status_text(app).startswith(" ● LIVE")
             assert not d.book.is_stale
 
-            store.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
+            store.health.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
             await wait_for(pilot, lambda: "◌ RECONNECTING 3 (next 4.2 s)" in status_text(app))
 
             clock.advance(18.0)  # nothing arrives: periodic feeds go stale
@@ -304,7 +304,7 @@ class TestFreshness:
             assert "STALE" in d.header.text_lines[0]
 
             # The fallback takes over: REST-fed values say REST, not STALE.
-            store.set_fallback_active(True)
+            store.health.set_fallback_active(True)
             store.apply(book_msg(t_ms=T0_MS + 18_000), Source.REST)
             store.apply(clearinghouse_msg(), Source.REST)
             await wait_for(pilot, lambda: not d.book.is_stale)
@@ -313,8 +313,8 @@ class TestFreshness:
             assert "REST: book acct" in status_text(app) and "FALLBACK" in status_text(app)
             assert "STALE 20s: mids bbo ctx orders" in status_text(app)
 
-            store.set_connection(ConnState.LIVE)
-            store.set_fallback_active(False)
+            store.health.set_connection(ConnState.LIVE)
+            store.health.set_fallback_active(False)
             store.apply(book_msg(t_ms=T0_MS + 19_000))
             store.apply(msg("allMids", {"mids": {"BTC": "104420.0"}}))
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE"))
@@ -330,12 +330,12 @@ class TestFreshness:
         """A live socket shows its ping round trip; one that goes quiet says so at once."""
         app = build_app(FakeRuntime(settings(), store, clock))
         async with app.run_test(size=SIZE) as pilot:
-            store.note_alive()
-            store.note_rtt(23.4)
+            store.health.note_alive()
+            store.health.note_rtt(23.4)
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
             clock.advance(4.0)  # no frame, no pong: still "live" to the heartbeat
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE silent 4.0s"))
-            store.note_alive()
+            store.health.note_alive()
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
 
     async def test_server_text_with_escapes_is_drawn_inert(
@@ -358,7 +358,7 @@ class TestFreshness:
     async def test_down_state_and_missing_feeds(self, clock: FakeClock) -> None:
         """A store that never got data: panels wait, the status line says DOWN."""
         store = Store(clock)
-        store.set_connection(ConnState.DOWN, url="wss://x/ws", error="websocket disabled")
+        store.health.set_connection(ConnState.DOWN, url="wss://x/ws", error="websocket disabled")
         store.expect("mids")
         app = build_app(FakeRuntime(settings(address=None), store, clock))
         async with app.run_test(size=SIZE) as pilot:
@@ -411,7 +411,7 @@ class TestErrors:
         runtime = FakeRuntime(settings(), store, clock, fail_start=RuntimeError("boom"))
         app = build_app(runtime)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: any("boom" in e.text for e in store.events))
+            await wait_for(pilot, lambda: any("boom" in e.text for e in store.health.events))
             assert any(n.severity == "error" and "boom" in n.message for n in app._notifications)
             assert app.is_running
 
@@ -422,7 +422,9 @@ class TestErrors:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: runtime.started)
             await pilot.press("down")
-            await wait_for(pilot, lambda: any("without spaces" in e.text for e in store.events))
+            await wait_for(
+                pilot, lambda: any("without spaces" in e.text for e in store.health.events)
+            )
             assert runtime.named("select_coin") == [("BTC",)]
             assert any(n.severity == "error" for n in app._notifications)
             assert app.is_running

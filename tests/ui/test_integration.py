@@ -65,7 +65,7 @@ async def test_demo_fills_every_panel_and_survives_drop_all() -> None:
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"), limit=20.0)
         await wait_for(pilot, lambda: not d.book.is_stale and not d.watchlist.is_stale)
         assert "reconn 1" in status(app)
-        events = "\n".join(e.text for e in app.store.events)
+        events = "\n".join(e.text for e in app.store.health.events)
         assert "connection lost" in events and "reconnected" in events
     # leaving the app stopped the engine and the simulator
     assert sim.connections == set()
@@ -118,9 +118,11 @@ async def test_status_bar_shows_a_crashed_task_down_then_live(
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
         broken = True
         await wait_for(pilot, lambda: status(app).startswith(" ✖ DOWN"))
-        error = app.store.connection.last_error or ""
+        error = app.store.health.connection.last_error or ""
         assert "internal error in fallback: RuntimeError('injected fault in the poller')" in error
-        assert any("injected fault" in e.text and e.level == "error" for e in app.store.events)
+        assert any(
+            "injected fault" in e.text and e.level == "error" for e in app.store.health.events
+        )
         broken = False
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
         assert runtime.engine.supervisor.restarts["fallback"] >= 1
