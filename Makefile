@@ -25,17 +25,21 @@ sim: $(STAMP)
 snapshot: $(STAMP)
 	$(BIN)/hlmon snapshot --demo
 
+# Import contracts (layer order, no cycles, light package roots) are checked with lint.
 lint: $(STAMP)
 	$(BIN)/ruff check hlmon tests benchmarks
 	$(BIN)/ruff format --check hlmon tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layering.py
 
+# mypy --strict on hlmon/; tests/ and benchmarks/ checked too, with relaxed settings (pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The browser test of `hlmon serve` must run here, not skip: a missing Chromium fails it
-# (.ci/run installs Chromium; a bare `pytest` skips that test instead).
+# A missing payload folder (../shared/protocol/payloads or $$HLMON_PAYLOADS) fails here, never skips;
+# so does a missing Chromium for the browser test of `hlmon serve` (.ci/run installs it; a bare
+# `pytest` skips that test instead).
 pytest: $(STAMP)
-	HLMON_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
+	HLMON_REQUIRE_PAYLOADS=1 HLMON_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -329,11 +329,19 @@ def unsubscribe_frame(sub: SubLike) -> str:
     return _encode({"method": "unsubscribe", "subscription": _wire(sub)}).decode()
 
 
-def post_frame(id: int, info_body: Mapping[str, Any]) -> str:
-    """A websocket ``post`` carrying an /info body; the reply comes on channel ``post``."""
+class _HasInfoBody(Protocol):
+    """An ``info.InfoRequest`` (not imported: ``info`` imports this module)."""
+
+    @property
+    def body(self) -> Mapping[str, Any]: ...
+
+
+def post_frame(id: int, info_body: Mapping[str, Any] | _HasInfoBody) -> str:
+    """A websocket ``post`` carrying an /info body (or an ``InfoRequest``); the reply comes on
+    channel ``post``."""
     if isinstance(id, bool) or not isinstance(id, int) or id < 0:
         raise ValueError(f"post id must be a non-negative int, got {id!r}")
-    body = getattr(info_body, "body", info_body)  # also accept an info.InfoRequest
+    body = info_body if isinstance(info_body, Mapping) else info_body.body
     request = {"type": "info", "payload": dict(body)}
     return _encode({"method": "post", "id": id, "request": request}).decode()
 

@@ -54,7 +54,7 @@ object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
 ``/_sim/info_status {"status": 429, "count": 3}``, ``/_sim/force_fill {"coin": "BTC"}``,
 ``/_sim/advance {"seconds": 3600}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
 
-Behaviour worth knowing (see ``/work/shared/protocol/hyperliquid.md`` for the wire rules):
+Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` beside the repository):
 
 - Demo account ``sim.demo_address``: BTC long cross 20x, ETH short cross 15x, SOL long isolated
   10x, HYPE short isolated 5x; resting limit orders (one with TP/SL children), position TP/SL

@@ -23,7 +23,7 @@ from hlmon.feeds.catalog_loader import (
 )
 from hlmon.feeds.info_client import InfoClient, InfoUnavailable, ServerError
 from hlmon.state.catalog import MarketCatalog, MarketKind, ResolveError
-from tests.protocol.payload_samples import payloads_dir, responses
+from tests.payloads import MISSING, payloads_present, responses
 
 
 def _hip3_meta(dex: str, names: list[str], collateral: int = 0) -> dict[str, Any]:
@@ -87,8 +87,8 @@ async def _no_sleep(_seconds: float) -> None:
 
 @pytest.fixture
 def exchange() -> Exchange:
-    if not (payloads_dir() / "rest_perpDexs.json").is_file():
-        pytest.skip(f"recorded payloads not found at {payloads_dir()} (set HLMON_PAYLOADS)")
+    if not payloads_present():
+        pytest.skip(MISSING)
     return Exchange()
 
 

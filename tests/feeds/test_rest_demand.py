@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +12,8 @@ from hlmon.feeds.rest_demand import (
     dex_of,
     wanted_feeds,
 )
-from hlmon.feeds.rest_plan import PlanState, PollKey, Priority, RestPlan, plan_rest
+from hlmon.feeds.rest_plan import PlanState, PollKey, Priority, plan_rest
+from tests.feeds.test_rest_plan import exact_total
 
 HIP3_DEXES = ("xyz", "flx", "vntl", "hyna", "km", "abcd", "cash", "mkts", "io", "test")
 ALL_DEXES = ("", *HIP3_DEXES)  # D = 11
@@ -26,13 +25,6 @@ def by_kind(demand: ScreenDemand) -> dict[str, list[PollKey]]:
     for f in wanted_feeds(demand):
         out.setdefault(f.key.kind, []).append(f.key)
     return out
-
-
-def exact_total(plan: RestPlan) -> Fraction:
-    return sum(
-        (Fraction(e.feed.weight) * 60 / Fraction(e.interval) for e in plan.served()),
-        Fraction(0),
-    )
 
 
 class TestWantedFeeds:

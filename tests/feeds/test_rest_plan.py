@@ -13,6 +13,7 @@ from hlmon.feeds.rest_plan import (
     DEFAULT_MAX_INTERVAL,
     PROTECTED,
     REST_WEIGHTS,
+    PlannedFeed,
     PlanState,
     PollKey,
     Priority,
@@ -306,12 +307,15 @@ random_feeds = st.lists(
 )
 
 
+def per_minute(entry: PlannedFeed) -> Fraction:
+    """One served entry's weight per minute, exactly."""
+    assert entry.interval is not None
+    return Fraction(entry.feed.weight) * 60 / Fraction(entry.interval)
+
+
 def exact_total(plan: RestPlan) -> Fraction:
     """The plan's weight per minute in exact arithmetic (no float rounding to hide behind)."""
-    return sum(
-        (Fraction(e.feed.weight) * 60 / Fraction(e.interval) for e in plan.served()),
-        Fraction(0),
-    )
+    return sum((per_minute(e) for e in plan.served()), Fraction(0))
 
 
 def exact_floor(f: WantedFeed) -> Fraction:
@@ -347,11 +351,7 @@ def test_any_plan_respects_budget_floors_and_priority(
         assert float(exact_total(plan)) == pytest.approx(float(available), rel=5e-3)
     # A feed is dropped only when its floor did not fit beside those ahead of it.
     protected = sum(
-        (
-            Fraction(e.feed.weight) * 60 / Fraction(e.interval)
-            for e in plan.served()
-            if e.feed.priority is PROTECTED
-        ),
+        (per_minute(e) for e in plan.served() if e.feed.priority is PROTECTED),
         Fraction(0),
     )
     ahead = Fraction(0)

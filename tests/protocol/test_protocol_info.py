@@ -103,7 +103,7 @@ def test_request_body_and_weight(req: i.InfoRequest, body: dict[str, Any], weigh
         (lambda: i.l2_book(""), "coin must be"),
         (lambda: i.candle_snapshot("BTC", "7m", 1, 2), "interval must be"),
         (lambda: i.user_fills_by_time(USER, -1), "start_time"),
-        (lambda: i.funding_history("BTC", 1, True), "end_time"),  # type: ignore[arg-type]
+        (lambda: i.funding_history("BTC", 1, True), "end_time"),  # a bool is not a time
         (lambda: i.order_status(USER, ""), "oid"),
         (lambda: i.user_fills(""), "user must be"),
         (lambda: i.from_body({"coin": "BTC"}), "type"),

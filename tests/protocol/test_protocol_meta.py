@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from hlmon.protocol import ProtocolError
 from hlmon.protocol import info as i
-from tests.protocol.payload_samples import payloads_dir, responses
+from hlmon.protocol.meta import STRICT_TYPES
+from tests.payloads import MISSING, payloads_present, responses
 
 _CTX = {"funding": "0.0001", "openInterest": "1", "prevDayPx": "1", "dayNtlVlm": "1",
         "oraclePx": "1", "markPx": "1", "premium": None, "midPx": None,
@@ -203,7 +204,7 @@ def test_outcome_meta_is_lenient() -> None:
 # --------------------------------------------------------------------------- recorded samples
 
 
-@pytest.mark.skipif(not payloads_dir().is_dir(), reason="recorded payloads not found")
+@pytest.mark.skipif(not payloads_present(), reason=MISSING)
 def test_recorded_catalog_samples_decode_strictly() -> None:
     """The recorded perpDexs, meta and spotMeta answers need no tolerance at all."""
     (perp_dexs,) = responses("rest_perpDexs.json")
@@ -236,7 +237,7 @@ _entry = st.fixed_dictionaries(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(i.META_TYPES)), _json)
+@given(st.sampled_from(sorted(STRICT_TYPES)), _json)
 def test_property_any_json_decodes_or_raises_protocol_error(info_type: str, value: Any) -> None:
     try:
         i.decode_response(i.from_body({"type": info_type}), json.dumps(value))

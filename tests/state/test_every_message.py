@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -11,10 +10,9 @@ import pytest
 
 from hlmon.protocol.messages import KNOWN_CHANNELS, KnownMsg, Message, UnknownMsg
 from hlmon.state import Source, Store
+from tests.payloads import MISSING, PAYLOADS, payloads_present
 
 from .conftest import USER, FakeClock, fill, funding, msg, order, order_update, position, trade
-
-PAYLOADS = Path("/work/shared/protocol/payloads")
 
 _LEV = {"type": "cross", "value": 20}
 _CTX = {"funding": "0", "openInterest": "1", "prevDayPx": "1", "dayNtlVlm": "1", "oraclePx": "1",
@@ -114,7 +112,7 @@ def test_each_message_type(store: Store, channel: str, source: Source) -> None:
 
 def test_unknown_message(store: Store) -> None:
     store.apply(UnknownMsg("someNewChannel"))
-    assert store.unknown_frames == 1
+    assert store.health.unknown_frames == 1
     assert store.take_changes() == {"log"}
 
 
@@ -139,7 +137,7 @@ def _decode(frame: Any) -> Message:
         return msgspec.json.decode(raw, type=UnknownMsg)
 
 
-@pytest.mark.skipif(not PAYLOADS.is_dir(), reason="shared recorded payloads not available")
+@pytest.mark.skipif(not payloads_present(), reason=MISSING)
 def test_recorded_ws_frames_apply(clock: FakeClock) -> None:
     """Every recorded websocket frame applies without raising, for the user it names."""
     frames = _recorded_frames()

@@ -25,6 +25,12 @@ def perp(name: str, index: int, dex: str = "", delisted: bool = False) -> Market
     return Market(name, MarketKind.PERP, dex, 2, name, "USDC", delisted, asset_index=index)
 
 
+def get(t: MarketTable, name: str) -> MarketRow:
+    found = t.row(name)
+    assert found is not None, name
+    return found
+
+
 def small_catalog() -> MarketCatalog:
     markets = [
         perp("BTC", 0),
@@ -59,7 +65,7 @@ def table(clock: FakeClock | None = None) -> MarketTable:
 def test_rows_are_listed_perps_of_every_dex_and_spot_pairs() -> None:
     t = table()
     assert [r.name for r in t.rows()] == ["BTC", "ETH", "xyz:NVDA", "xyz:TSLA", "PURR/USDC", "@107"]
-    assert t.row("@107") is not None and t.row("@107").display == "HYPE/USDC"  # type: ignore[union-attr]
+    assert get(t, "@107").display == "HYPE/USDC"
     assert t.row("OLD") is None and t.row("#140") is None
     assert t.universe("") == ["BTC", "OLD", "ETH"]  # delisted kept: it holds a wire position
 
@@ -103,7 +109,7 @@ def test_fast_deltas_merge_field_by_field() -> None:
     # A coin left out of a delta did not change: the frame confirms it.
     assert t.price_time(eth) == T0 + 1
     t.apply_fast(fast(BTC=FastCtx(midPx=None)))
-    assert t.row("BTC").mid is None and t.row("BTC").mark == "100.0"  # type: ignore[union-attr]
+    assert get(t, "BTC").mid is None and get(t, "BTC").mark == "100.0"
 
 
 def test_the_snapshot_after_a_reset_replaces_and_unconfirms() -> None:
@@ -112,8 +118,8 @@ def test_the_snapshot_after_a_reset_replaces_and_unconfirms() -> None:
     t.apply_fast(fast(BTC=FastCtx("100.0", "100.5"), ETH=FastCtx("3.0", "3.1")))
     clock.advance(5)
     t.reset_prices()
-    assert t.awaiting_snapshot and t.row("ETH").mark == "3.0"  # type: ignore[union-attr]
-    assert t.price_time(t.row("ETH")) == T0  # type: ignore[arg-type]  # shown, not confirmed
+    assert t.awaiting_snapshot and get(t, "ETH").mark == "3.0"
+    assert t.price_time(get(t, "ETH")) == T0  # shown, not confirmed
     clock.advance(1)
     t.apply_fast(fast(BTC=FastCtx("102.0")))  # the new snapshot: BTC has no mid field
     btc, eth = t.row("BTC"), t.row("ETH")
@@ -135,7 +141,7 @@ def test_fast_frame_counts_and_unknown_names() -> None:
     assert t.catalog_reload_wanted and "NEW" in (t.reload_reason or "")
     t.set_catalog(small_catalog())
     assert not t.catalog_reload_wanted and not t.unknown_names
-    assert t.row("BTC").mark == "1"  # type: ignore[union-attr]  # values survive a new catalog
+    assert get(t, "BTC").mark == "1"  # values survive a new catalog
 
 
 def test_without_a_catalog_nothing_is_shown_or_blamed() -> None:
@@ -155,16 +161,16 @@ def test_all_dexs_frame_named_by_the_catalog_universe() -> None:
     msg = decode(json.dumps({"channel": "allDexsAssetCtxs", "data": frame}))
     assert isinstance(msg, AllDexsAssetCtxsMsg)
     t.apply_all_dexs(msg.data)
-    assert t.row("ETH").mark == "3"  # type: ignore[union-attr]  # after the delisted slot
-    assert t.row("xyz:NVDA").mark == "145.2"  # type: ignore[union-attr]
-    assert t.row("xyz:TSLA").mark is None  # type: ignore[union-attr]
+    assert get(t, "ETH").mark == "3"  # after the delisted slot
+    assert get(t, "xyz:NVDA").mark == "145.2"
+    assert get(t, "xyz:TSLA").mark is None
     assert t.dropped == 1 and not t.catalog_reload_wanted
-    assert t.row("BTC").source is Source.WS  # type: ignore[union-attr]
+    assert get(t, "BTC").source is Source.WS
     longer = {"ctxs": [["xyz", [_wire(ctx("1")), _wire(ctx("2")), _wire(ctx("3"))]]]}
     msg = decode(json.dumps({"channel": "allDexsAssetCtxs", "data": longer}))
     assert isinstance(msg, AllDexsAssetCtxsMsg)
     t.apply_all_dexs(msg.data)
-    assert t.row("xyz:TSLA").mark == "2"  # type: ignore[union-attr]
+    assert get(t, "xyz:TSLA").mark == "2"
     assert t.catalog_reload_wanted and "xyz" in (t.reload_reason or "")
 
 
@@ -180,7 +186,7 @@ def test_rest_contexts_per_dex_and_spot() -> None:
     nvda = t.row("xyz:NVDA")
     assert nvda is not None and nvda.source is Source.REST and nvda.ctx_at == T0
     assert nvda.oi_usd == pytest.approx(580.0)
-    assert t.row("xyz:TSLA").funding == "-0.00002"  # type: ignore[union-attr]
+    assert get(t, "xyz:TSLA").funding == "-0.00002"
     spot = SpotAssetCtx(prevDayPx="40", dayNtlVlm="5e6", markPx="38.4", midPx="38.41", coin="@107")
     assert t.apply_spot_contexts([spot, SpotAssetCtx("1", "1", "1", coin="@99999")]) == 1
     hype = t.row("@107")
@@ -195,7 +201,7 @@ def test_a_context_sets_prices_too_and_a_later_tick_overrides_them() -> None:
     t.apply_fast(fast(BTC=FastCtx("100.0", "100.5")))
     clock.advance(2)
     t.apply_perp_contexts({"BTC": ctx("99.0", mid="99.5")})
-    assert t.row("BTC").mark == "99.0" and t.ctx_at == T0 + 2  # type: ignore[union-attr]
+    assert get(t, "BTC").mark == "99.0" and t.ctx_at == T0 + 2
     t.apply_fast(fast(BTC=FastCtx("98.0")))
     row = t.row("BTC")
     assert row is not None and (row.mark, row.mid, row.funding) == ("98.0", "99.5", "0.0001")
@@ -267,7 +273,7 @@ def test_filter(text: str, expected: list[str]) -> None:
     by_name = SortSpec(SortColumn.NAME, descending=False)
     assert names(loaded().view(MarketQuery.parse(text), by_name)) == sorted(
         expected,
-        key=lambda n: loaded().row(n).display.casefold(),  # type: ignore[union-attr]
+        key=lambda n: get(loaded(), n).display.casefold(),
     )
 
 
@@ -303,7 +309,7 @@ def test_1600_names_sorted_and_filtered_like_a_brute_force() -> None:
                     want = sorted(kept, key=lambda r: r.display.casefold(), reverse=descending)
                 else:
                     known = [r for r in kept if r.value(column) is not None]
-                    known.sort(key=lambda r: r.value(column), reverse=descending)  # type: ignore[arg-type,return-value]
+                    known.sort(key=lambda r: r.value(column) or 0.0, reverse=descending)
                     want = known + [r for r in kept if r.value(column) is None]
                 assert got == names(want), (column, descending, text)
     row = rng.choice(t.rows())
@@ -331,7 +337,7 @@ def test_a_new_catalog_refilters() -> None:
     t.set_catalog(synthetic_catalog(n_per_dex=5))
     after = t.view_names(MarketQuery.parse("dex:xyz"), SortSpec(SortColumn.NAME, False))
     assert len(before) == 60 and len(after) == 5
-    assert t.row("xyz:NVDA").mark is not None  # type: ignore[union-attr]
+    assert get(t, "xyz:NVDA").mark is not None
 
 
 def test_fast_entry_that_is_unset_everywhere_changes_nothing() -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Input
 from hlmon.protocol.market_streams import FastAssetCtxs, FastCtx
 from hlmon.state.catalog import Dex, Market, MarketCatalog, MarketKind
 from hlmon.state.market_query import MarketQuery, SortColumn, SortSpec
-from hlmon.state.market_table import MarketTable
+from hlmon.state.market_table import MarketRow, MarketTable
 from hlmon.ui.screens.market import MarketPane, MarketScreen
 from tests.market_fixtures import filled_table
 from tests.support import T0, FakeClock
@@ -51,6 +51,12 @@ def shown(app: MarketApp) -> list[str]:
     """Names of the rows on screen, top to bottom."""
     pane = pane_of(app)
     return [n for y in range(1, pane.inner_height) if (n := pane.name_at(y)) is not None]
+
+
+def row_of(table: MarketTable, name: str) -> MarketRow:
+    found = table.row(name)
+    assert found is not None, name
+    return found
 
 
 def header(app: MarketApp) -> str:
@@ -92,13 +98,13 @@ async def test_s_cycles_the_sort_column_and_S_flips_it() -> None:
         await pilot.press("s")  # volume -> name, ascending
         assert "market ▲" in header(app)
         names = pane_of(app).names
-        displays = [table.row(n).display.casefold() for n in names]  # type: ignore[union-attr]
+        displays = [row_of(table, n).display.casefold() for n in names]
         assert displays == sorted(displays)
         await pilot.press("s")  # -> mark, biggest first
         assert "▼ mark" in header(app) and pane_of(app).names[0] == "BTC"
         await pilot.press("S")
         assert "▲ mark" in header(app) and pane_of(app).names[-1] in _no_mark(table)
-        marks = [table.row(n).value(SortColumn.MARK) for n in pane_of(app).names]  # type: ignore[union-attr]
+        marks = [row_of(table, n).value(SortColumn.MARK) for n in pane_of(app).names]
         known = [m for m in marks if m is not None]
         assert known == sorted(known) and marks[len(known) :] == [None] * (len(marks) - len(known))
 
@@ -151,7 +157,7 @@ async def test_kind_filter_and_no_match() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert len(pane_of(app).names) == 1139
-        assert all(table.row(n).kind is MarketKind.SPOT for n in pane_of(app).names)  # type: ignore[union-attr]
+        assert all(row_of(table, n).kind is MarketKind.SPOT for n in pane_of(app).names)
         await pilot.press("slash", "ctrl+u", *"perp hype")
         await settle(pilot)
         assert pane_of(app).names == ("HYPE",)
