@@ -4,6 +4,7 @@ answered with HTTP 500, and the demo account's HIP-3 positions and orders."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,8 +14,10 @@ import pytest
 from hlmon.protocol import info as pi
 from hlmon.protocol import messages as m
 from hlmon.sim import SimLimits, SimServer
+from hlmon.sim.account_seed import HIP3_HISTORY
 
 from .support import make_sim
+from .test_sim_market_account import check_account_identities
 
 ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 DEXES = ["", "xyz", "flx", "hyna"]
@@ -224,3 +227,22 @@ async def test_fills_of_every_dex_carry_their_fee_token(sim: SimServer) -> None:
     tokens = {f["coin"]: f["feeToken"] for f in fills}
     assert tokens["xyz:NVDA"] == "USDC" and tokens["flx:CRCL"] == "USDH"
     assert tokens["BTC"] == "USDC"
+
+
+async def test_hip3_pools_are_internally_consistent(sim: SimServer) -> None:
+    """Each HIP-3 dex's state obeys the same identities as the default dex, against that dex's
+    marks, while marks move and scheduled fills land on any dex."""
+    for _ in range(3):
+        for dex in ("xyz", "flx"):
+            state = await _json(
+                sim, {"type": "clearinghouseState", "user": sim.demo_address, "dex": dex}
+            )
+            meta, ctxs = await _json(sim, {"type": "metaAndAssetCtxs", "dex": dex})
+            marks = {
+                u["name"]: Decimal(c["markPx"]) for u, c in zip(meta["universe"], ctxs, strict=True)
+            }
+            check_account_identities(state, marks)
+        await sim.advance(90)
+    hip3_fills = [f for f in sim.truth.fills if ":" in f["coin"]]
+    seeded = 2 * len(HIP3_HISTORY) + 3  # round trips, then the three opening fills
+    assert len(hip3_fills) > seeded  # scheduled fills land on HIP-3 dexes too
