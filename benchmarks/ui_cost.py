@@ -138,7 +138,8 @@ class Sim:
         """Stop the simulator; returns every BTC trade it sent as (px, sz, monotonic time)."""
         stop_process(self.proc, timeout=10)
         try:
-            return [tuple(x) for x in json.loads(self.record.read_text() or "[]")]  # type: ignore[misc]
+            rows = json.loads(self.record.read_text() or "[]")
+            return [(str(px), str(sz), float(t)) for px, sz, t in rows]
         finally:
             self.record.unlink(missing_ok=True)
 

@@ -32,12 +32,23 @@ from hlmon.protocol.messages import (
     Message,
     OpenOrdersData,
     OpenOrdersMsg,
-    PerpAssetCtx,
-    SpotAssetCtx,
     UserFills,
     UserFillsMsg,
 )
-from hlmon.protocol.subscriptions import CANDLE_INTERVALS, MANTISSAS, N_SIG_FIGS
+
+# Metadata structs live in ``meta``; re-exported here, where callers have always found them.
+from hlmon.protocol.meta import STRICT_TYPES as META_TYPES
+from hlmon.protocol.meta import AssetMeta as AssetMeta
+from hlmon.protocol.meta import Meta as Meta
+from hlmon.protocol.meta import OutcomeMeta as OutcomeMeta
+from hlmon.protocol.meta import PerpDex as PerpDex
+from hlmon.protocol.meta import SpotMeta as SpotMeta
+from hlmon.protocol.meta import SpotPair as SpotPair
+from hlmon.protocol.meta import SpotToken as SpotToken
+from hlmon.protocol.meta import decode_tolerant
+from hlmon.protocol.subscriptions import CANDLE_INTERVALS, check_book_params, check_dex
+from hlmon.protocol.subscriptions import MANTISSAS as MANTISSAS
+from hlmon.protocol.subscriptions import N_SIG_FIGS as N_SIG_FIGS
 
 # --------------------------------------------------------------------------- weights
 
@@ -151,26 +162,28 @@ def _flag(value: bool) -> bool | None:
     return True if value else None  # omitted when false: that is the server default
 
 
+def _dex(dex: str | None) -> str | None:
+    """The ``dex`` body value: omitted (None) for the default dex, as the exchange expects."""
+    return check_dex(dex) or None
+
+
 def all_mids(dex: str | None = None) -> InfoRequest:
     """Flat map coin -> mid (``dex`` None or "" = default perp dex, which includes spot)."""
-    return _req("allMids", dex=dex or None)
+    return _req("allMids", dex=_dex(dex))
 
 
 def l2_book(coin: str, n_sig_figs: int | None = None, mantissa: int | None = None) -> InfoRequest:
-    """Top 20 levels per side; ``n_sig_figs`` 2..5, ``mantissa`` 1/2/5 only with 5."""
-    if n_sig_figs is not None and (isinstance(n_sig_figs, bool) or n_sig_figs not in N_SIG_FIGS):
-        raise ValueError(f"n_sig_figs must be one of 2, 3, 4, 5 or None, got {n_sig_figs!r}")
-    if mantissa is not None:
-        if n_sig_figs != 5:
-            raise ValueError("mantissa is only allowed together with n_sig_figs=5")
-        if isinstance(mantissa, bool) or mantissa not in MANTISSAS:
-            raise ValueError(f"mantissa must be 1, 2 or 5, got {mantissa!r}")
+    """Top 20 levels per side; ``n_sig_figs`` 2..5, ``mantissa`` 2 or 5 only with 5.
+
+    Raises ValueError for any other combination (``mantissa: 1`` answers HTTP 500).
+    """
+    check_book_params(n_sig_figs, mantissa)
     return _req("l2Book", coin=_check_str("coin", coin), nSigFigs=n_sig_figs, mantissa=mantissa)
 
 
 def clearinghouse_state(user: str, dex: str | None = None) -> InfoRequest:
     """Perp account state of ``user``."""
-    return _req("clearinghouseState", user=_check_str("user", user), dex=dex or None)
+    return _req("clearinghouseState", user=_check_str("user", user), dex=_dex(dex))
 
 
 def spot_clearinghouse_state(user: str) -> InfoRequest:
@@ -180,12 +193,12 @@ def spot_clearinghouse_state(user: str) -> InfoRequest:
 
 def open_orders(user: str, dex: str | None = None) -> InfoRequest:
     """Open orders of ``user`` (basic shape)."""
-    return _req("openOrders", user=_check_str("user", user), dex=dex or None)
+    return _req("openOrders", user=_check_str("user", user), dex=_dex(dex))
 
 
 def frontend_open_orders(user: str, dex: str | None = None) -> InfoRequest:
     """Open orders of ``user`` with trigger/TP-SL details (the WS ``openOrders`` shape)."""
-    return _req("frontendOpenOrders", user=_check_str("user", user), dex=dex or None)
+    return _req("frontendOpenOrders", user=_check_str("user", user), dex=_dex(dex))
 
 
 def user_fills(user: str, aggregate_by_time: bool = False) -> InfoRequest:
@@ -222,13 +235,28 @@ def candle_snapshot(coin: str, interval: str, start_time: int, end_time: int) ->
 
 
 def meta(dex: str | None = None) -> InfoRequest:
-    """Perp universe (names, size decimals, max leverage)."""
-    return _req("meta", dex=dex or None)
+    """Perp universe of one dex (names, size decimals, max leverage, collateral token)."""
+    return _req("meta", dex=_dex(dex))
 
 
 def meta_and_asset_ctxs(dex: str | None = None) -> InfoRequest:
-    """``[meta, ctxs]`` with one perp context per universe entry."""
-    return _req("metaAndAssetCtxs", dex=dex or None)
+    """``[meta, ctxs]`` with one perp context per universe entry (an unknown dex: HTTP 500)."""
+    return _req("metaAndAssetCtxs", dex=_dex(dex))
+
+
+def perp_dexs() -> InfoRequest:
+    """Every perp dex: ``[null, {name, fullName, ...}, ...]``; element 0 is the default dex."""
+    return _req("perpDexs")
+
+
+def all_perp_metas() -> InfoRequest:
+    """One ``Meta`` per perp dex, in ``perpDexs`` order (bare metas, not ``[meta, ctxs]``)."""
+    return _req("allPerpMetas")
+
+
+def outcome_meta() -> InfoRequest:
+    """HIP-4 outcome markets (``#N`` coins) and the questions that group them."""
+    return _req("outcomeMeta")
 
 
 def spot_meta() -> InfoRequest:
@@ -274,48 +302,6 @@ def order_status(user: str, oid: int | str) -> InfoRequest:
 
 
 # --------------------------------------------------------------------------- response structs
-
-
-class AssetMeta(Struct):
-    """One perp in ``meta.universe``; its index is the asset id on the default dex."""
-
-    name: str
-    szDecimals: int
-    maxLeverage: int
-    marginTableId: int | None = None
-    isDelisted: bool = False
-    onlyIsolated: bool = False
-    marginMode: str | None = None
-
-
-class Meta(Struct):
-    universe: list[AssetMeta]
-    marginTables: list[Any] = []
-    collateralToken: int | None = None
-
-
-class SpotPair(Struct):
-    name: str
-    tokens: list[int]
-    index: int
-    isCanonical: bool = False
-
-
-class SpotToken(Struct):
-    name: str
-    szDecimals: int
-    weiDecimals: int
-    index: int
-    tokenId: str | None = None
-    isCanonical: bool = False
-    evmContract: Any = None
-    """null, or ``{address, evm_extra_wei_decimals}`` on current servers."""
-    fullName: str | None = None
-
-
-class SpotMeta(Struct):
-    universe: list[SpotPair]
-    tokens: list[SpotToken]
 
 
 class SpotBalance(Struct):
@@ -383,10 +369,7 @@ RESPONSE_TYPES: dict[str, Any] = {
     "userFills": list[Fill],
     "userFillsByTime": list[Fill],
     "candleSnapshot": list[Candle],
-    "meta": Meta,
-    "metaAndAssetCtxs": tuple[Meta, list[PerpAssetCtx]],
-    "spotMeta": SpotMeta,
-    "spotMetaAndAssetCtxs": tuple[SpotMeta, list[SpotAssetCtx]],
+    **META_TYPES,
     "fundingHistory": list[FundingHistoryItem],
     "userFunding": list[UserFundingItem],
     "userNonFundingLedgerUpdates": list[LedgerUpdate],
@@ -404,7 +387,10 @@ _GENERIC: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 def decode_response(req: InfoRequest, body: bytes | str) -> Any:
     """Decode the response ``body`` of ``req`` into its type from ``RESPONSE_TYPES``.
 
-    Unknown info types decode to plain JSON values.
+    Unknown info types decode to plain JSON values. Market metadata (``perpDexs``,
+    ``allPerpMetas``, ``meta``, ``spotMeta``, ``outcomeMeta``...) that fails the strict decode is
+    decoded again entry by entry (see ``hlmon.protocol.meta``): one odd entry is left out and
+    counted instead of losing the whole answer.
 
     Raises:
         ProtocolError: on malformed JSON or a body that does not fit the expected type.
@@ -415,6 +401,8 @@ def decode_response(req: InfoRequest, body: bytes | str) -> Any:
     except RecursionError:
         raise ProtocolError(f"{req.type} response nests too deeply", body) from None
     except Exception as exc:  # msgspec, unicode and type errors alike mean "malformed"
+        if req.type in META_TYPES:
+            return decode_tolerant(req.type, body)
         raise ProtocolError(f"invalid {req.type} response: {exc}", body) from None
 
 
@@ -425,6 +413,9 @@ def to_message(req: InfoRequest, response: Any, user: str | None = None) -> Mess
     Returns None for types with no websocket counterpart (or when a user is needed and
     unknown). REST fills become a non-snapshot
     ``UserFillsMsg``, so the store merges them (deduping by tid/oid) instead of replacing.
+    Per-dex answers (``allMids``, ``clearinghouseState``, ``openOrders``/``frontendOpenOrders``)
+    carry the request's ``dex`` exactly as the websocket frames do (``allMids`` of the default
+    dex without one, the others with ``""`` for it), so their stream keys match.
     """
     body_user = req.body.get("user")
     who = user if user is not None else body_user if isinstance(body_user, str) else None

@@ -69,8 +69,16 @@ class Candle(Struct):
 
 
 class AllMids(Struct):
+    """Mids of one perp dex. Keys are exact coin names (``xyz:TSLA`` on a HIP-3 dex)."""
+
     mids: dict[str, str]
     dex: str | None = None
+    """Set on HIP-3 dexes' frames; absent (None) on the default dex's. Route by ``dex_name``."""
+
+    @property
+    def dex_name(self) -> str:
+        """The dex these mids belong to: ``""`` for the default dex."""
+        return self.dex or ""
 
 
 class PerpAssetCtx(Struct):
@@ -290,12 +298,31 @@ class ClearinghouseStateData(Struct):
     user: str
     clearinghouseState: ClearinghouseState
     dex: str = ""
+    """The perp dex of this state; ``""`` (or absent) for the default dex."""
+
+
+class AllDexsClearinghouseState(Struct):
+    """Perp account state of ``user`` on every dex, as ``[dex, state]`` tuples.
+
+    Join by dex name (the first element), never by position. The default dex's ``""`` entry
+    can be missing: a dex without an entry is unknown, not empty.
+    """
+
+    user: str
+    clearinghouseStates: list[tuple[str, ClearinghouseState]]
+    dropped: int = 0
+    """Not on the wire: entries that could not be read and were left out (see ``decode``)."""
+
+    def by_dex(self) -> dict[str, ClearinghouseState]:
+        """The states keyed by dex name (``""`` = default dex), in wire order."""
+        return dict(self.clearinghouseStates)
 
 
 class OpenOrdersData(Struct):
     user: str
     orders: list[FrontendOrder]
     dex: str = ""
+    """The perp dex of these orders; ``""`` (or absent) for the default dex (and spot)."""
 
 
 class ActiveAssetData(Struct):
@@ -371,6 +398,10 @@ class ClearinghouseStateMsg(_Frame, tag="clearinghouseState"):
     data: ClearinghouseStateData
 
 
+class AllDexsClearinghouseStateMsg(_Frame, tag="allDexsClearinghouseState"):
+    data: AllDexsClearinghouseState
+
+
 class OpenOrdersMsg(_Frame, tag="openOrders"):
     data: OpenOrdersData
 
@@ -438,6 +469,7 @@ KnownMsg = (
     | ActiveSpotAssetCtxMsg
     | ActiveAssetDataMsg
     | ClearinghouseStateMsg
+    | AllDexsClearinghouseStateMsg
     | OpenOrdersMsg
     | OrderUpdatesMsg
     | UserEventsMsg

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -28,6 +28,7 @@ from hlmon.protocol.messages import (
     ActiveAssetCtxMsg,
     ActiveAssetDataMsg,
     ActiveSpotAssetCtxMsg,
+    AllDexsClearinghouseStateMsg,
     AllMidsMsg,
     BboMsg,
     CandleMsg,
@@ -49,8 +50,10 @@ CANDLE_INTERVALS: frozenset[str] = frozenset(
 """Candle intervals the exchange accepts (case matters: ``1m`` minute vs ``1M`` month)."""
 
 N_SIG_FIGS: frozenset[int] = frozenset((2, 3, 4, 5))
-MANTISSAS: frozenset[int] = frozenset((1, 2, 5))
-"""Allowed ``mantissa`` values; only valid together with ``nSigFigs`` 5."""
+"""Allowed ``nSigFigs`` besides null: ``6`` closes the whole socket (2026 protocol page §1.6)."""
+MANTISSAS: frozenset[int] = frozenset((2, 5))
+"""Allowed ``mantissa`` values, only together with ``nSigFigs`` 5. The docs also list 1, but
+REST answers it with HTTP 500; on the websocket a bad ``mantissa`` closes the socket."""
 
 PING_FRAME = '{"method":"ping"}'
 """Application-level keep-alive; the server answers ``{"channel":"pong"}``."""
@@ -148,12 +151,40 @@ def _user(user: str) -> str:
     return user.lower()
 
 
-def _dex(dex: str | None) -> list[tuple[str, Any]]:
-    if dex is None or dex == "":
-        return []  # "" is the default dex; leaving it out matches what the server echoes
+def check_dex(dex: str | None) -> str:
+    """Validate a perp dex name; returns ``""`` for the default dex (None or ``""``).
+
+    Only the form is checked (a string without spaces or ``:``); whether the dex exists is
+    the market catalog's business.
+    """
+    if dex is None:
+        return ""
     if not isinstance(dex, str):
         raise ValueError(f"dex must be a string or None, got {dex!r}")
-    return [("dex", dex)]
+    if dex and (dex != dex.strip() or ":" in dex or any(c.isspace() for c in dex)):
+        raise ValueError(f"dex must be a bare dex name such as 'xyz', got {dex!r}")
+    return dex
+
+
+def check_book_params(n_sig_figs: int | None, mantissa: int | None) -> None:
+    """Raise ValueError unless ``nSigFigs``/``mantissa`` is a combination the exchange takes.
+
+    Safe: ``n_sig_figs`` None or 2..5; ``mantissa`` None, or 2 or 5 with ``n_sig_figs`` 5.
+    Anything else closes the whole websocket (2026 protocol page §1.6), so it must never be sent.
+    """
+    if n_sig_figs is not None and (isinstance(n_sig_figs, bool) or n_sig_figs not in N_SIG_FIGS):
+        raise ValueError(f"n_sig_figs must be one of 2, 3, 4, 5 or None, got {n_sig_figs!r}")
+    if mantissa is not None:
+        if n_sig_figs != 5:
+            raise ValueError("mantissa is only allowed together with n_sig_figs=5")
+        if isinstance(mantissa, bool) or mantissa not in MANTISSAS:
+            raise ValueError(f"mantissa must be 2 or 5, got {mantissa!r}")
+
+
+def _dex(dex: str | None) -> list[tuple[str, Any]]:
+    # "" is the default dex; leaving it out matches what the server echoes (and means the same)
+    name = check_dex(dex)
+    return [("dex", name)] if name else []
 
 
 def _flag(name: str, value: bool) -> list[tuple[str, Any]]:
@@ -166,7 +197,11 @@ def _flag(name: str, value: bool) -> list[tuple[str, Any]]:
 
 
 def all_mids(dex: str | None = None) -> Subscription:
-    """Mid prices of every coin (of one perp dex when ``dex`` is given)."""
+    """Mid prices of every coin of one perp dex (default when None/"").
+
+    The default dex's map also holds spot (``@N``, ``PURR/USDC``) and outcome (``#N``) mids.
+    Frames of a HIP-3 dex carry ``data.dex``; the default dex's frames carry none.
+    """
     return Subscription("allMids", tuple(_dex(dex)))
 
 
@@ -175,18 +210,14 @@ def l2_book(
 ) -> Subscription:
     """Top-of-book snapshots: 20 levels (~every 5 s), or 5 levels ~every 0.5 s with ``fast``.
 
-    ``n_sig_figs`` (2..5) buckets prices; ``mantissa`` (1, 2 or 5) only with ``n_sig_figs=5``.
+    ``n_sig_figs`` (2..5) buckets prices; ``mantissa`` (2 or 5) only with ``n_sig_figs=5``.
+    Any other combination raises ValueError: the exchange would close the socket over it.
     """
     params: list[tuple[str, Any]] = [("coin", _coin(coin))]
+    check_book_params(n_sig_figs, mantissa)
     if n_sig_figs is not None:
-        if isinstance(n_sig_figs, bool) or n_sig_figs not in N_SIG_FIGS:
-            raise ValueError(f"n_sig_figs must be one of 2, 3, 4, 5 or None, got {n_sig_figs!r}")
         params.append(("nSigFigs", n_sig_figs))
     if mantissa is not None:
-        if n_sig_figs != 5:
-            raise ValueError("mantissa is only allowed together with n_sig_figs=5")
-        if isinstance(mantissa, bool) or mantissa not in MANTISSAS:
-            raise ValueError(f"mantissa must be 1, 2 or 5, got {mantissa!r}")
         params.append(("mantissa", mantissa))
     params += _flag("fast", fast)
     return Subscription("l2Book", tuple(params))
@@ -221,12 +252,24 @@ def active_asset_data(user: str, coin: str) -> Subscription:
 
 
 def clearinghouse_state(user: str, dex: str | None = None) -> Subscription:
-    """Full perp account state, re-pushed every few seconds."""
+    """Full perp account state on one dex (default when None/""), re-pushed every ~4 s.
+
+    ``dex`` sits inside the subscription (the server ignores a top-level one); frames carry
+    ``data.dex``.
+    """
     return Subscription("clearinghouseState", (("user", _user(user)), *_dex(dex)))
 
 
+def all_dexs_clearinghouse_state(user: str) -> Subscription:
+    """Perp account state on every dex in one frame, ~every 5 s (one user slot)."""
+    return Subscription("allDexsClearinghouseState", (("user", _user(user)),))
+
+
 def open_orders(user: str, dex: str | None = None) -> Subscription:
-    """Full list of open orders (frontend shape), re-pushed every few seconds."""
+    """Full list of open orders on one dex (frontend shape), re-pushed every ~4 s.
+
+    Spot orders come only with the default dex.
+    """
     return Subscription("openOrders", (("user", _user(user)), *_dex(dex)))
 
 
@@ -286,11 +329,19 @@ def unsubscribe_frame(sub: SubLike) -> str:
     return _encode({"method": "unsubscribe", "subscription": _wire(sub)}).decode()
 
 
-def post_frame(id: int, info_body: Mapping[str, Any]) -> str:
-    """A websocket ``post`` carrying an /info body; the reply comes on channel ``post``."""
+class _HasInfoBody(Protocol):
+    """An ``info.InfoRequest`` (not imported: ``info`` imports this module)."""
+
+    @property
+    def body(self) -> Mapping[str, Any]: ...
+
+
+def post_frame(id: int, info_body: Mapping[str, Any] | _HasInfoBody) -> str:
+    """A websocket ``post`` carrying an /info body (or an ``InfoRequest``); the reply comes on
+    channel ``post``."""
     if isinstance(id, bool) or not isinstance(id, int) or id < 0:
         raise ValueError(f"post id must be a non-negative int, got {id!r}")
-    body = getattr(info_body, "body", info_body)  # also accept an info.InfoRequest
+    body = info_body if isinstance(info_body, Mapping) else info_body.body
     request = {"type": "info", "payload": dict(body)}
     return _encode({"method": "post", "id": id, "request": request}).decode()
 
@@ -352,6 +403,8 @@ def message_sub_key(msg: Message) -> str | None:
         sub = {"type": "activeAssetData", "user": msg.data.user, "coin": msg.data.coin}
     elif isinstance(msg, ClearinghouseStateMsg):
         sub = {"type": "clearinghouseState", "user": msg.data.user, "dex": msg.data.dex}
+    elif isinstance(msg, AllDexsClearinghouseStateMsg):
+        sub = {"type": "allDexsClearinghouseState", "user": msg.data.user}
     elif isinstance(msg, OpenOrdersMsg):
         sub = {"type": "openOrders", "user": msg.data.user, "dex": msg.data.dex}
     elif isinstance(msg, UserFillsMsg):

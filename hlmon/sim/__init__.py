@@ -67,7 +67,7 @@ object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
 ``/_sim/info_status {"status": 429, "count": 3}``, ``/_sim/force_fill {"coin": "BTC"}``,
 ``/_sim/advance {"seconds": 3600}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
 
-Behaviour worth knowing (see ``/work/shared/protocol/hyperliquid.md`` for the wire rules):
+Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` beside the repository):
 
 - Markets (``hlmon.sim.dexes``, ``hlmon.sim.universe``): the default dex (~160 perps, ``MATIC``
   delisted: acked, empty ``l2Book`` levels on every push, silent ``bbo``/``trades``), spot

@@ -117,9 +117,14 @@ def _clean_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
 @pytest.fixture
 def captured(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     got: list[Settings] = []
+
+    def run(settings: Settings, **_kw: Any) -> int:
+        got.append(settings)
+        return 0
+
     for name, attr in (("hlmon.ui.app", "run_app"), ("hlmon.snapshot", "run_snapshot")):
         module = types.ModuleType(name)
-        setattr(module, attr, lambda settings, **_kw: got.append(settings) or 0)
+        setattr(module, attr, run)
         monkeypatch.setitem(sys.modules, name, module)
     return got
 

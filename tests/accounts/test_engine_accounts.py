@@ -123,7 +123,7 @@ async def test_switch_user_moves_detail_and_reconciles(sim: SimServer, engines: 
     # The fill was pushed before that row update on the same socket: had it been taken for
     # the selected account, it would be here by now.
     assert store.fills() == [] and store.open_orders() == []
-    assert store.account_summary().account_value == "0.0"  # type: ignore[union-attr]
+    assert store.account_summary().account_value == "0.0"
 
     # And back: the demo account's orders and fills return (REST bootstrap + websocket).
     engine.select_user(demo.upper().replace("0X", "0x"))

@@ -28,7 +28,11 @@ def make_app(clock: FakeClock, **alert_changes: object) -> tuple[HlmonApp, list[
     written: list[str] = []
     # Headless apps write nothing to a terminal: record what would have been written.
     app.alert_outputs.terminal.tmux = False
-    app.write_to_terminal = written.append  # type: ignore[method-assign]
+
+    def record(text: str) -> None:
+        written.append(text)
+
+    app.write_to_terminal = record  # type: ignore[method-assign]
     return app, written
 
 

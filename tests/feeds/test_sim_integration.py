@@ -24,9 +24,6 @@ from tests.support import FAST_PROFILE, TEST_WS, engine_factory, running_sim
 
 Wait = Callable[..., Awaitable[float]]
 
-MEASURED: dict[str, float] = {}
-"""Recovery/detection times measured by the tests (printed at the end with -s)."""
-
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimServer]:
@@ -69,12 +66,10 @@ class TestReconnect:
         await wait(lambda: store.book("BTC") is not None and engine.reconciled.is_set(), 5)
         n_subs = len(engine.ws.subscriptions)
         assert ws_subs_on_sim(sim) == n_subs
-        t0 = time.monotonic()
         sim.faults.drop_all()
         await wait(lambda: store.connection.reconnects == 1, 5)
         frames = store.frames_by_channel.get("bbo", 0)
         await wait(lambda: store.frames_by_channel.get("bbo", 0) > frames, 5)
-        MEASURED["kill -> data flowing (test settings)"] = time.monotonic() - t0
         await wait(lambda: ws_subs_on_sim(sim) == n_subs, 3)
         assert store.connection.state is ConnState.LIVE
         await wait(lambda: engine.reconcile_count >= 2, 5)
@@ -92,7 +87,6 @@ class TestReconnect:
         sim.faults.stall()
         await wait(lambda: engine.ws.stats.dead_detected == 1, 3)
         detect = time.monotonic() - t0
-        MEASURED["stall -> detected (test settings)"] = detect
         # Worst case: a ping just went out before the stall -> ping_interval + pong_timeout.
         assert detect <= TEST_WS.ping_interval + TEST_WS.pong_timeout + 0.2
         sim.faults.unstall()
@@ -128,8 +122,8 @@ class TestOutage:
         sim.faults.refuse_connections(1.5)
         sim.faults.drop_all()
         await wait(lambda: not engine.ws.live.is_set(), 2)
-        made = [sim.force_fill() for _ in range(3)]
-        assert all(made)
+        made = [f for f in (sim.force_fill() for _ in range(3)) if f is not None]
+        assert len(made) == 3
         await wait(lambda: engine.ws.live.is_set() and engine.reconcile_count >= 2, 8)
         truth = fill_keys(sim.truth.fills)
         held = fill_keys(store.fills())
@@ -254,9 +248,3 @@ class TestInfoAgainstSim:
             assert client.rate_limited == 0
         finally:
             await client.aclose()
-
-
-def test_report_measurements() -> None:
-    """Prints what the tests above measured (run with -s to see it)."""
-    for name, value in MEASURED.items():
-        print(f"{name}: {value:.3f} s")

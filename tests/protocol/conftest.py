@@ -1,32 +1,25 @@
-"""Parametrisation over the shared recorded payloads (never copied into this repo).
+"""Parametrisation over the shared recorded payloads (located by ``tests/payloads.py``).
 
-The folder is ``<repo>/../shared/protocol/payloads`` unless ``HLMON_PAYLOADS`` points
-elsewhere. When it is absent, every test that uses a payload fixture is skipped with a reason.
+When the folder is absent, every test that uses a payload fixture is skipped with the reason
+(under ``make test`` the collection fails instead).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-DEFAULT_PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "protocol" / "payloads"
-
-
-def payloads_dir() -> Path:
-    return Path(os.environ.get("HLMON_PAYLOADS") or DEFAULT_PAYLOADS)
+from tests.payloads import MISSING, PAYLOADS, payloads_present
 
 
 def _load() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(file name, file header, sample) for every sample of every payload file."""
-    folder = payloads_dir()
-    if not folder.is_dir():
+    if not payloads_present():
         return []
     out = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(PAYLOADS.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         for sample in doc["samples"]:
             out.append((path.name, doc, sample))
@@ -34,8 +27,8 @@ def _load() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 
 
 def _skip_param(what: str) -> Any:
-    reason = f"recorded payloads not found at {payloads_dir()} (set HLMON_PAYLOADS): no {what}"
-    return pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-payloads")
+    skip = pytest.mark.skip(reason=f"{MISSING}: no {what}")
+    return pytest.param(None, marks=skip, id="no-payloads")
 
 
 def _is_ack_pair(sample: dict[str, Any]) -> bool:
@@ -43,7 +36,12 @@ def _is_ack_pair(sample: dict[str, Any]) -> bool:
     return isinstance(frame, dict) and "sent" in frame and "ack" in frame
 
 
+PAYLOAD_FIXTURES = frozenset({"ws_sample", "rest_sample", "ack_pair", "ack_frame"})
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not PAYLOAD_FIXTURES.intersection(metafunc.fixturenames):
+        return  # the folder is read (and required) only by tests that use it
     samples = _load()
     counters: dict[str, int] = {}
 

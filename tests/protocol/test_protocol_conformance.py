@@ -1,6 +1,6 @@
 """Every recorded payload in the shared folder decodes, round-trips and matches its ack.
 
-Payloads are read from the shared folder at test time (see conftest.py); nothing is copied.
+Payloads are read from the shared folder at test time (``tests/payloads.py``); nothing is copied.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ USER = "0x00000000000000000000000000000000000000AA"
         (i.all_mids("xyz"), {"type": "allMids", "dex": "xyz"}, 2),
         (i.l2_book("ETH"), {"type": "l2Book", "coin": "ETH"}, 2),
         (
-            i.l2_book("ETH", 5, 1),
-            {"type": "l2Book", "coin": "ETH", "nSigFigs": 5, "mantissa": 1},
+            i.l2_book("ETH", 5, 2),
+            {"type": "l2Book", "coin": "ETH", "nSigFigs": 5, "mantissa": 2},
             2,
         ),
         (i.clearinghouse_state(USER), {"type": "clearinghouseState", "user": USER}, 2),
@@ -98,10 +98,12 @@ def test_request_body_and_weight(req: i.InfoRequest, body: dict[str, Any], weigh
         (lambda: i.l2_book("ETH", 7), "n_sig_figs"),
         (lambda: i.l2_book("ETH", 4, 2), "mantissa is only allowed"),
         (lambda: i.l2_book("ETH", 5, 3), "mantissa must be"),
+        (lambda: i.l2_book("ETH", 5, 1), "mantissa must be 2 or 5"),  # REST: HTTP 500
+        (lambda: i.l2_book("ETH", 6), "n_sig_figs"),
         (lambda: i.l2_book(""), "coin must be"),
         (lambda: i.candle_snapshot("BTC", "7m", 1, 2), "interval must be"),
         (lambda: i.user_fills_by_time(USER, -1), "start_time"),
-        (lambda: i.funding_history("BTC", 1, True), "end_time"),  # type: ignore[arg-type]
+        (lambda: i.funding_history("BTC", 1, True), "end_time"),  # a bool is not a time
         (lambda: i.order_status(USER, ""), "oid"),
         (lambda: i.user_fills(""), "user must be"),
         (lambda: i.from_body({"coin": "BTC"}), "type"),
@@ -234,7 +236,9 @@ _ORDER = {"coin": "ETH", "side": "B", "limitPx": "1", "sz": "1", "oid": 3, "time
             list,
         ),
         (i.spot_clearinghouse_state(USER), {"balances": []}, i.SpotClearinghouseState),
-        (i.from_body({"type": "perpDexs"}), [None, {"name": "xyz"}], list),
+        (i.perp_dexs(), [None, {"name": "xyz"}], list),
+        (i.all_perp_metas(), [{"universe": []}], list),
+        (i.outcome_meta(), {"outcomes": [], "questions": []}, i.OutcomeMeta),
     ],
 )
 def test_decode_response_types(req: i.InfoRequest, body: Any, expected_type: type) -> None:

@@ -83,10 +83,11 @@ def test_subscription_is_frozen_and_hashable() -> None:
     [
         (lambda: s.l2_book("BTC", mantissa=2), "only allowed together with n_sig_figs=5"),
         (lambda: s.l2_book("BTC", 4, 2), "only allowed together with n_sig_figs=5"),
-        (lambda: s.l2_book("BTC", 5, 3), "mantissa must be 1, 2 or 5"),
+        (lambda: s.l2_book("BTC", 5, 3), "mantissa must be 2 or 5"),
+        (lambda: s.l2_book("BTC", 5, 1), "mantissa must be 2 or 5"),
         (lambda: s.l2_book("BTC", 1), "n_sig_figs must be one of 2, 3, 4, 5"),
         (lambda: s.l2_book("BTC", 6), "n_sig_figs must be one of 2, 3, 4, 5"),
-        (lambda: s.l2_book("BTC", True), "n_sig_figs"),  # type: ignore[arg-type]
+        (lambda: s.l2_book("BTC", True), "n_sig_figs"),  # a bool is not a digit count
         (lambda: s.l2_book("BTC", fast=1), "fast must be a bool"),  # type: ignore[arg-type]
         (lambda: s.l2_book(""), "coin must be a non-empty string"),
         (lambda: s.trades(" BTC"), "coin must be"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.chaos import BURST_FRAMES, ChaosRun, small_plan
+from benchmarks.chaos.plan import BURST_FRAMES, small_plan
+from benchmarks.chaos.run import ChaosRun
 
 pytestmark = pytest.mark.slow
 

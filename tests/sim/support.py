@@ -10,7 +10,6 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -22,7 +21,6 @@ from hlmon.sim import ManualClock, SimServer
 from hlmon.sim.account import AccountParams
 from hlmon.sim.profiles import STANDARD
 
-PAYLOADS = Path("/work/shared/protocol/payloads")
 START_MS = 1_790_000_000_000
 """Fixed start of the manual clock (ms)."""
 

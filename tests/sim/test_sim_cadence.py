@@ -12,7 +12,7 @@ from .support import WsClient
 async def test_standard_cadences(sim: SimServer, open_ws: Any) -> None:
     """l2Book ~5 s (20 levels), fast ~0.5 s (5 levels), allMids ~5 s, ctx ~1 s, user ~4 s."""
     ws: WsClient = await open_ws(sim)
-    subs = [
+    subs: list[dict[str, Any]] = [
         {"type": "l2Book", "coin": "BTC"},
         {"type": "l2Book", "coin": "BTC", "fast": True},
         {"type": "allMids"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hlmon.config import StaleThresholds
+from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source, Store
 from hlmon.state.freshness import classify
 from hlmon.state.types import Stamp
@@ -12,11 +13,11 @@ from hlmon.state.types import Stamp
 from .conftest import USER, FakeClock, clearinghouse, fill, msg, trade
 
 
-def mids() -> object:
+def mids() -> Message:
     return msg("allMids", {"mids": {"BTC": "1.0"}})
 
 
-def bbo() -> object:
+def bbo() -> Message:
     return msg("bbo", {"coin": "BTC", "time": 1, "bbo": [None, None]})
 
 

@@ -3,7 +3,9 @@ copying, and the status bar and panels following the store's connection and fres
 
 from __future__ import annotations
 
-from hlmon.state import ConnState, Store
+import pytest
+
+from hlmon.state import ConnState, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
@@ -310,8 +312,8 @@ class TestFreshness:
 
             # The fallback takes over: REST-fed values say REST, not STALE.
             store.set_fallback_active(True)
-            store.apply(book_msg(t_ms=T0_MS + 18_000), source_rest())
-            store.apply(clearinghouse_msg(), source_rest())
+            store.apply(book_msg(t_ms=T0_MS + 18_000), Source.REST)
+            store.apply(clearinghouse_msg(), Source.REST)
             await wait_for(pilot, lambda: not d.book.is_stale)
             assert "REST" in str(d.book.border_title)
             assert "REST" in str(d.positions.border_title)
@@ -378,12 +380,6 @@ class TestFreshness:
             assert "pass --address" in "\n".join(app.dashboard.lower.active_table.text_lines)
 
 
-def source_rest():  # type: ignore[no-untyped-def]
-    from hlmon.state import Source
-
-    return Source.REST
-
-
 class TestRenderCost:
     async def test_only_changed_panes_repaint(self, app: HlmonApp, store: Store) -> None:
         """A burst of trades touches the tape only; the watchlist and book repaint nothing."""
@@ -438,7 +434,7 @@ class TestErrors:
             assert app.is_running
 
 
-async def test_no_color_runs(monkeypatch, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_no_color_runs(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
     """NO_COLOR: Textual renders monochrome; stale panes still say STALE in their titles."""
     monkeypatch.setenv("NO_COLOR", "1")
     store = populated_store(clock)

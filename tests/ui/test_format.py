@@ -124,7 +124,7 @@ class TestLayout:
         assert text.startswith("BTC   1234…     1")
 
     def test_status_parts_drop_by_priority(self) -> None:
-        parts = [
+        parts: list[tuple[int, tuple[tuple[str, str], ...]]] = [
             (100, (("● LIVE", ""),)),
             (10, (("quiet thing", ""),)),
             (90, (("book 18s STALE", ""),)),
