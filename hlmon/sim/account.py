@@ -11,16 +11,15 @@ The starting content is in ``hlmon.sim.account_seed``.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from hlmon.sim.account_seed import seed_demo
-from hlmon.sim.account_views import AccountViews
+from hlmon.sim.account_state import AccountState
 from hlmon.sim.dexes import dex_of
-from hlmon.sim.margin import Margin, apply_fill
+from hlmon.sim.margin import apply_fill
 from hlmon.sim.market import FUNDING_DELAY_MS, HOUR_MS, Market
 from hlmon.sim.numbers import (
     MONEY_QUANTUM,
@@ -34,7 +33,6 @@ from hlmon.sim.orders import (
     AccountEvents,
     Order,
     Position,
-    fill_dict,
     funding_dict,
     update_order_dict,
 )
@@ -58,7 +56,7 @@ def _q(value: Decimal, quantum: Decimal = MONEY_QUANTUM) -> Decimal:
     return value.quantize(quantum)
 
 
-class DemoAccount(AccountViews):
+class DemoAccount(AccountState):
     """The one account with data; every other valid address is an empty account."""
 
     def __init__(
@@ -68,132 +66,19 @@ class DemoAccount(AccountViews):
         params: AccountParams | None = None,
         address: str = DEMO_ADDRESS,
     ) -> None:
-        self.market = market
-        self.margin = Margin(market)
-        self.address = address
+        super().__init__(market, seed, address)
         self.params = params or AccountParams()
-        self.rng = random.Random(seed * 7919 + 17)
-        self.pools: dict[str, Decimal] = {dex: Decimal(0) for dex in market.universe.dex_names}
-        """Cash of each perp dex (``""`` = default) in that dex's collateral token."""
-        self.positions: dict[str, Position] = {}
-        self.orders: dict[int, Order] = {}
-        self.order_status: dict[int, tuple[dict[str, Any], str, int]] = {}
-        self.fills: list[dict[str, Any]] = []
-        self.fundings: list[dict[str, Any]] = []
-        self.ledger: list[dict[str, Any]] = []
         self.listener: Callable[[AccountEvents], None] | None = None
-        self._oid = 4_000_000_000 + (seed % 1000) * 1_000_000
         now = market.now
         self.funding_due = (now // HOUR_MS + 1) * HOUR_MS + FUNDING_DELAY_MS
         self.next_fill_at = now + self._fill_gap()
         seed_demo(self, now)
 
-    @property
-    def cash(self) -> Decimal:
-        """Cash of the default dex's pool."""
-        return self.pools[""]
-
-    # ------------------------------------------------------------------ building blocks
+    # ------------------------------------------------------------------ schedule
 
     def _fill_gap(self) -> int:
         p = self.params
         return int(self.rng.uniform(p.fill_every_min_s, p.fill_every_max_s) * 1000)
-
-    def next_oid(self) -> int:
-        """A fresh order id (increasing, with random gaps as on the exchange)."""
-        self._oid += 1 + self.rng.randrange(50)
-        return self._oid
-
-    def new_hash(self) -> str:
-        """A fresh random transaction hash."""
-        return "0x" + f"{self.rng.getrandbits(256):064x}"
-
-    def price_near(self, coin: str, factor: float) -> Decimal:
-        """A valid price for ``coin`` near ``mark * factor``."""
-        st = self.market.coin(coin)
-        assert st is not None
-        ticks = max(1, round(self.market.mark_ticks(st) * factor))
-        return ticks_to_decimal(ticks, st.exp)
-
-    def place(self, coin: str, side: str, px: Decimal, sz: Decimal, ts: int) -> Order:
-        """Rest a limit order."""
-        order = Order(self.next_oid(), coin, side, px, sz, sz, ts)
-        self.orders[order.oid] = order
-        self.order_status[order.oid] = (update_order_dict(order), "open", ts)
-        return order
-
-    def place_trigger(
-        self,
-        coin: str,
-        side: str,
-        sz: Decimal,
-        trigger: Decimal,
-        kind: str,
-        ts: int,
-        *,
-        parent: int | None = None,
-        position_tpsl: bool = False,
-    ) -> Order:
-        """Rest a reduce-only take-profit (``kind="tp"``) or stop (``"sl"``) market order."""
-        above = (kind == "tp") == (side == "A")
-        slip = Decimal("0.9") if side == "A" else Decimal("1.1")
-        st = self.market.coin(coin)
-        assert st is not None
-        limit = ticks_to_decimal(max(1, decimal_to_ticks(trigger * slip, st.exp)), st.exp)
-        order = Order(
-            self.next_oid(),
-            coin,
-            side,
-            limit,
-            sz,
-            sz,
-            ts,
-            order_type="Take Profit Market" if kind == "tp" else "Stop Market",
-            tif=None,
-            is_trigger=True,
-            trigger_px=trigger,
-            trigger_condition=f"Price {'above' if above else 'below'} {fmt_exact(trigger)}",
-            reduce_only=True,
-            is_position_tpsl=position_tpsl,
-            parent=parent,
-        )
-        self.orders[order.oid] = order
-        self.order_status[order.oid] = (update_order_dict(order), "open", ts)
-        return order
-
-    def make_fill(
-        self,
-        coin: str,
-        px: Decimal,
-        sz: Decimal,
-        side: str,
-        t: int,
-        start: Decimal,
-        direction: str,
-        closed_pnl: Decimal,
-        oid: int,
-        crossed: bool,
-        tid: int | None = None,
-        hash_hex: str | None = None,
-    ) -> dict[str, Any]:
-        """A fill dict; the fee is in the collateral token of the coin's dex."""
-        return fill_dict(
-            coin,
-            px,
-            sz,
-            side,
-            t,
-            start,
-            direction,
-            closed_pnl,
-            oid,
-            crossed,
-            self.market.next_tid() if tid is None else tid,
-            hash_hex or self.new_hash(),
-            fee_token=self.market.universe.collateral_name(dex_of(coin)),
-        )
-
-    make_funding = staticmethod(funding_dict)
 
     # ------------------------------------------------------------------ dynamics
 
@@ -234,6 +119,7 @@ class DemoAccount(AccountViews):
         event)."""
         amount = Decimal(usdc)
         self.pools[""] += amount
+        self.cum_ledger += amount
         item = {
             "time": self.market.now,
             "hash": self.new_hash(),

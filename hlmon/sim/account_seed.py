@@ -19,7 +19,7 @@ from hlmon.sim.numbers import MONEY_QUANTUM, fmt_exact, fmt_float, ticks_to_deci
 from hlmon.sim.orders import Position
 
 if TYPE_CHECKING:
-    from hlmon.sim.account import DemoAccount
+    from hlmon.sim.account_state import AccountState
 
 DAY_MS = 86_400_000
 INITIAL_DEPOSIT = Decimal("100000")
@@ -27,7 +27,7 @@ TO_SPOT_USDC = Decimal("250")
 TO_XYZ_USDC = Decimal("20000")
 TO_FLX_USDH = Decimal("6500")
 
-SPOT_BALANCES: tuple[dict[str, Any], ...] = (
+SPOT_BALANCES: tuple[dict[str, str], ...] = (
     {"coin": "USDC", "total": "250.0", "hold": "0.0", "entryNtl": "0.0"},
     {"coin": "PURR", "total": "1200.0", "hold": "0.0", "entryNtl": "271.4"},
     {"coin": "USDH", "total": "1500.0", "hold": "0.0", "entryNtl": "1499.76"},
@@ -71,7 +71,7 @@ POSITION_TPSL: tuple[tuple[str, str, str, float, str], ...] = (
 )
 
 
-def _ledger(acc: DemoAccount, now: int) -> None:
+def _ledger(acc: AccountState, now: int) -> None:
     """Deposit, a USDC move to spot, and the sends that fund the ``xyz`` and ``flx`` pools."""
     me = acc.address
     acc.ledger.append(
@@ -116,12 +116,13 @@ def _ledger(acc: DemoAccount, now: int) -> None:
                 },
             }
         )
+    acc.cum_ledger = INITIAL_DEPOSIT
     acc.pools[""] = INITIAL_DEPOSIT - TO_SPOT_USDC - TO_XYZ_USDC
     acc.pools["xyz"] += TO_XYZ_USDC
     acc.pools["flx"] += TO_FLX_USDH
 
 
-def _round_trip(acc: DemoAccount, coin: str, t: int, history: list[dict[str, Any]]) -> int:
+def _round_trip(acc: AccountState, coin: str, t: int, history: list[dict[str, Any]]) -> int:
     """An opening and a closing fill on ``coin`` starting after ``t``; returns the close time."""
     rng = acc.rng
     st = acc.market.coin(coin)
@@ -167,7 +168,7 @@ def _round_trip(acc: DemoAccount, coin: str, t: int, history: list[dict[str, Any
     return t
 
 
-def _positions(acc: DemoAccount, now: int, history: list[dict[str, Any]]) -> None:
+def _positions(acc: AccountState, now: int, history: list[dict[str, Any]]) -> None:
     """Open the seed positions, each from one opening fill in its dex's pool."""
     for coin, size, factor, lev, cross in POSITIONS:
         szi = Decimal(size)
@@ -199,7 +200,7 @@ def _positions(acc: DemoAccount, now: int, history: list[dict[str, Any]]) -> Non
         )
 
 
-def _past_fundings(acc: DemoAccount, now: int) -> None:
+def _past_fundings(acc: AccountState, now: int) -> None:
     """24 hourly fundings of the open positions before ``now``."""
     hour = now // HOUR_MS * HOUR_MS
     for h in range(24, 0, -1):
@@ -212,7 +213,7 @@ def _past_fundings(acc: DemoAccount, now: int) -> None:
             pos.cum_open -= usdc
 
 
-def _orders(acc: DemoAccount, now: int) -> None:
+def _orders(acc: AccountState, now: int) -> None:
     """Resting orders, one with TP/SL children, and position TP/SL triggers."""
     for coin, side, factor, size in RESTING:
         acc.place(coin, side, acc.price_near(coin, factor), Decimal(size), now - 600_000)
@@ -242,8 +243,8 @@ def _orders(acc: DemoAccount, now: int) -> None:
         )
 
 
-def seed_demo(acc: DemoAccount, now: int) -> None:
-    """Give a fresh ``DemoAccount`` its ledger, history, positions, fundings and orders."""
+def seed_demo(acc: AccountState, now: int) -> None:
+    """Give a fresh ``AccountState`` its ledger, history, positions, fundings and orders."""
     _ledger(acc, now)
     history: list[dict[str, Any]] = []
     t = now - 3 * DAY_MS
@@ -257,5 +258,6 @@ def seed_demo(acc: DemoAccount, now: int) -> None:
         dex = dex_of(f["coin"])
         acc.pools[dex] += Decimal(f["closedPnl"]) - Decimal(f["fee"])
     acc.fills = history
+    acc.spot_balances = [dict(b) for b in SPOT_BALANCES]
     _past_fundings(acc, now)
     _orders(acc, now)

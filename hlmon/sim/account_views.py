@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from hlmon.sim.account_seed import INITIAL_DEPOSIT, SPOT_BALANCES
 from hlmon.sim.dexes import dex_of
 from hlmon.sim.margin import Margin
 from hlmon.sim.market import Market
@@ -31,6 +30,10 @@ class AccountViews:
     fills: list[dict[str, Any]]
     fundings: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
+    cum_ledger: Decimal
+    """USDC deposited in total (``webData3.userState.cumLedger``)."""
+    spot_balances: list[dict[str, str]]
+    """Spot balances (``coin``, ``total``, ``hold``, ``entryNtl``) by token name."""
 
     # ------------------------------------------------------------------ wire shapes
 
@@ -106,7 +109,7 @@ class AccountViews:
             "userState": {
                 "agentAddress": None,
                 "agentValidUntil": None,
-                "cumLedger": fmt_exact(INITIAL_DEPOSIT),
+                "cumLedger": fmt_exact(self.cum_ledger),
                 "serverTime": self.market.now,
                 "isVault": False,
                 "user": self.address,
@@ -128,7 +131,7 @@ class AccountViews:
                     "hold": b["hold"],
                     "entryNtl": b["entryNtl"],
                 }
-                for b in SPOT_BALANCES
+                for b in self.spot_balances
             ]
         }
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -131,6 +132,11 @@ async def test_all_dexs_clearinghouse_state(sim: SimServer, open_ws: Any) -> Non
     assert len(pushes) == 4
 
 
+def state_of(dex: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches a ``clearinghouseState`` frame of ``dex``."""
+    return lambda f: f["channel"] == "clearinghouseState" and f["data"]["dex"] == dex
+
+
 async def test_hip3_fill_moves_its_dex_only(sim: SimServer, open_ws: Any) -> None:
     """A fill on ``xyz:TSLA`` comes on ``userFills`` (no dex), re-pushes the ``xyz`` state and
     orders at once, and leaves the default dex's feeds alone."""
@@ -140,18 +146,14 @@ async def test_hip3_fill_moves_its_dex_only(sim: SimServer, open_ws: Any) -> Non
     await ws.channel("userFills")
     for dex in ("", "xyz"):
         await ws.subscribe({"type": "clearinghouseState", "user": user, "dex": dex})
-        await ws.wait_for(
-            lambda f, d=dex: f["channel"] == "clearinghouseState" and f["data"]["dex"] == d
-        )
+        await ws.wait_for(state_of(dex))
     before = sim.truth.dex_states["xyz"]
     mark = len(ws.log)
     fill = sim.force_fill("xyz:TSLA")
     assert fill is not None and fill["coin"] == "xyz:TSLA" and fill["feeToken"] == "USDC"
     _, fills = await ws.wait_for(lambda f: f["channel"] == "userFills")
     assert [f["tid"] for f in fills["data"]["fills"]] == [fill["tid"]]
-    _, state = await ws.wait_for(
-        lambda f: f["channel"] == "clearinghouseState" and f["data"]["dex"] == "xyz"
-    )
+    _, state = await ws.wait_for(state_of("xyz"))
     assert state["data"]["clearinghouseState"] == sim.truth.dex_states["xyz"] != before
     await ws.send({"method": "ping"})
     await ws.channel("pong")

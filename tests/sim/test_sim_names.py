@@ -63,7 +63,7 @@ async def test_bad_name_drops_the_whole_socket(
 async def test_listed_names_and_book_options_are_accepted(sim: SimServer, open_ws: Any) -> None:
     """The same feeds with exact names and valid options are acked on one socket."""
     ws: WsClient = await open_ws(sim)
-    good = [
+    good: list[dict[str, Any]] = [
         {"type": "trades", "coin": "BTC"},
         {"type": "l2Book", "coin": "xyz:TSLA"},
         {"type": "l2Book", "coin": "flx:TSLA"},
