@@ -298,7 +298,11 @@ class Market:
         key = (n_levels, n_sig, mantissa)
         cached = st.book_cache.get(key)
         if cached is not None and cached[0] == st.ver:
-            return cached[1]
+            data = cached[1]
+            if data["time"] != self.now:  # an unchanged book is resent with this block's time
+                data = {**data, "time": self.now}
+                st.book_cache[key] = (st.ver, data)
+            return data
         if st.spec.delisted:  # acked, but a delisted book is empty on every push
             return {"coin": st.spec.name, "time": self.now, "levels": [[], []]}
         step = 1
