@@ -101,9 +101,10 @@ async def test_all_dexs_clearinghouse_state(sim: SimServer, open_ws: Any) -> Non
         await ws.subscribe(sub)
         _, ack = await ws.channel("subscriptionResponse")
         assert ack["data"]["subscription"] == sub
-    _, first = await ws.wait_for(
+    raw, first = await ws.wait_for(
         lambda f: f["channel"] == "allDexsClearinghouseState" and f["data"]["user"] == user
     )
+    assert isinstance(decode_frame(raw), m.AllDexsClearinghouseStateMsg)
     tuples = first["data"]["clearinghouseStates"]
     assert [t[0] for t in tuples] == DEXES and all(len(t) == 2 for t in tuples)
     for dex, state in tuples:
