@@ -15,7 +15,7 @@ def engine_live(engine: FeedEngine, store: Store) -> bool:
     """Socket live (it has spoken), connection LIVE, and every periodic feed live or quiet."""
     if engine.ws is None or not engine.ws.live.is_set():
         return False
-    if store.connection.state is not ConnState.LIVE:
+    if store.health.connection.state is not ConnState.LIVE:
         return False
     return all(
         st.state in (FeedState.LIVE, FeedState.QUIET)

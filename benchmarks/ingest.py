@@ -119,7 +119,7 @@ async def _aiohttp_client(url: str, address: str, frames: int) -> dict[str, Any]
 async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
     from benchmarks.blast_server import SELECTED, subscriptions
     from hlmon.config import DEFAULT_WATCHLIST, WebsocketSettings
-    from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+    from hlmon.feeds.ws_feed import WsFeed
     from hlmon.state import Store
 
     store = Store(time.time)
@@ -139,7 +139,7 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
     feed = WsFeed(
         url,
         store,
-        FeedTimings.from_settings(WebsocketSettings()),
+        WebsocketSettings(),
         on_live=on_live,
         on_down=on_down,
     )
@@ -154,9 +154,9 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
         await feed.close()
     return {
         **_span(marks["start"], marks["end"]),
-        "received": store.frames_total,
-        "rejected": store.frames_rejected,
-        "acks": store.acks,
+        "received": store.health.frames_total,
+        "rejected": store.health.frames_rejected,
+        "acks": store.health.acks,
         "ignored_user_msgs": store.ignored_user_msgs,
         "pending_acks": len(feed.pending_acks),
     }
@@ -341,11 +341,11 @@ def hot_path_us(rounds: int = 5) -> dict[str, float]:
 
     def note_frames() -> None:
         for _ in msgs:
-            store.note_frame("bbo", 100)
+            store.health.note_frame("bbo", 100)
 
     def note_alive() -> None:
         for _ in msgs:
-            store.note_alive()
+            store.health.note_alive()
 
     try:
         steps: dict[str, Any] = {

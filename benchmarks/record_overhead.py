@@ -46,7 +46,7 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
     from benchmarks.blast_server import SELECTED, subscriptions
     from hlmon.config import DEFAULT_WATCHLIST, WebsocketSettings
     from hlmon.feeds.recorder import FrameRecorder, make_header
-    from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+    from hlmon.feeds.ws_feed import WsFeed
     from hlmon.state import Store
 
     store = Store(time.time)
@@ -74,7 +74,7 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
         feed = WsFeed(
             url,
             store,
-            FeedTimings.from_settings(WebsocketSettings()),
+            WebsocketSettings(),
             on_live=on_live,
             on_down=on_down,
             recorder=recorder,
@@ -92,7 +92,7 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
         cpu = time.process_time() - cpu0
         result: dict[str, Any] = {
             "seconds": marks["end"] - marks["start"],
-            "received": store.frames_total,
+            "received": store.health.frames_total,
             "cpu_s": cpu,
         }
         if recorder is not None:

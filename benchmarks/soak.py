@@ -38,7 +38,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,6 @@ from benchmarks.common import REPO, RESULTS_DIR, machine_info, print_table, slop
 from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.state import Store
 
 RSS_SLOPE_MAX_MB_PER_MIN = 0.5
@@ -177,13 +176,13 @@ class Soak:
             fills=len(store.fills()),
             trades=sum(len(store.trades(c)) for c in coins),
             fundings=len(store.fundings()),
-            log=len(store.events),
+            log=len(store.health.events),
             mid_history=sum(len(store.mid_history(c)) for c in coins),
             stamps=len(store._stamps),
-            frames_total=store.frames_total,
-            msgs_per_s=round(store.msgs_per_s(), 1),
-            reconnects=store.connection.reconnects,
-            state=store.connection.state.value,
+            frames_total=store.health.frames_total,
+            msgs_per_s=round(store.health.msgs_per_s(), 1),
+            reconnects=store.health.connection.reconnects,
+            state=store.health.connection.state.value,
         )
 
     def _fault(self, url: str, i: int) -> None:
@@ -224,7 +223,7 @@ class Soak:
             settings,
             store,
             rng=random.Random(11),
-            timings=FeedTimings.from_settings(SOAK_WS, stable_after=2.0),
+            timings=replace(SOAK_WS, stable_after=2.0),
         )
         try:
             await engine.start()

@@ -3,9 +3,9 @@
 Processes (2 cores): the simulator (``python -m benchmarks.ui_cost sim``: ``hlmon.sim``'s
 ``SimServer`` with the ``standard`` or ``stress`` profile, pinned to CPU 0) records the
 ``time.monotonic()`` at which it pushes every BTC trade; the app (``python -m benchmarks.ui_cost
-app``, pinned to CPU 1) is hlmon's real app, built by ``hlmon.ui.app.build_app`` with a real
-``FeedEngine`` exactly as ``run_app`` builds it, watching the simulator's demo account, at
-120x40. It runs in one of two modes:
+app``, pinned to CPU 1) is hlmon's real app, built by ``hlmon.ui.app.build_app`` on a real
+``Runtime`` (feed engine included) exactly as ``run_app`` builds it, watching the simulator's
+demo account, at 120x40. It runs in one of two modes:
 
 - ``headless``: ``App.run_async(headless=True)``; Textual renders every widget and composes
   each update but writes nothing to a terminal.
@@ -229,14 +229,13 @@ def _proc_io_wchar() -> int:
 
 
 async def _run_app(args: argparse.Namespace) -> None:
-    from hlmon.feeds.engine import FeedEngine
-    from hlmon.state import Store
+    from hlmon.runtime.root import Runtime
     from hlmon.ui.app import build_app
 
     settings = _settings(args.url, args.address)
-    store = Store(time.time, settings.stale)
-    engine = FeedEngine(settings, store)
-    app = build_app(settings, store=store, engine=engine, clock=time.time)
+    runtime = Runtime(settings)
+    store = runtime.store
+    app = build_app(runtime)
     observer = PaintObserver(app)
     result: dict[str, Any] = {}
 
@@ -258,7 +257,7 @@ async def _run_app(args: argparse.Namespace) -> None:
                 fps=(observer.paints - paints0) / span,
                 tty_kb_per_s=(_proc_io_wchar() - wchar0) / span / 1000,
                 seen=[[str(k[0]), str(k[1]), t] for k, t in observer.seen.items()],
-                msgs_per_s=store.msgs_per_s(),
+                msgs_per_s=store.health.msgs_per_s(),
             )
             keys: list[tuple[str, float]] = []
             for i in range(args.keys):  # headless: no terminal, so keys are simulated

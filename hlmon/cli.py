@@ -23,14 +23,18 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from hlmon import __version__
-from hlmon.config import (
-    ConfigError,
-    Settings,
-    is_loopback_host,
-    load_settings,
-    parse_coins,
-    redact,
+from hlmon.config import ConfigError, Settings, load_settings
+from hlmon.config.flags import (
+    Command,
+    SharedFlag,
+    flags_for,
+    help_text,
+    is_given,
+    misplaced,
+    settings_overrides,
 )
+from hlmon.keyguard import redact
+from hlmon.loopback import is_loopback_host
 
 logger = logging.getLogger("hlmon.cli")
 
@@ -94,41 +98,34 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-def _shared_options(func: F) -> F:
-    """Options shared by the TUI and ``snapshot`` (accepted before or after ``snapshot``)."""
-    options = [
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="Config file (default: $HLMON_CONFIG, ./config.toml, then the user config dir).",
-        ),
-        click.option(
-            "--network",
-            type=click.Choice(["mainnet", "testnet"]),
-            help="Network to watch (default: mainnet).",
-        ),
-        click.option(
-            "--api-url",
-            metavar="URL",
-            help="Custom API base URL (https; http only on loopback). Implies a custom network.",
-        ),
-        click.option(
-            "--address",
-            metavar="ADDR",
-            multiple=True,
-            help="Public 0x address to watch (never a key); repeat or comma-separate to watch "
-            "up to 10, the first selected.",
-        ),
-        click.option("--coins", metavar="COINS", help='Watchlist, e.g. "BTC,ETH,kPEPE".'),
-        click.option("--demo", is_flag=True, help="Run against the built-in simulator."),
-        click.option("--no-ws", is_flag=True, help="REST polling only, no websocket."),
-        click.option("--fps", type=float, help="UI refresh rate, 1..60 (default 10)."),
-        click.option("--theme", metavar="NAME", help="Textual theme name."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def _click_option(flag: SharedFlag) -> Callable[[F], F]:
+    """The click option for one row of the shared-flags table."""
+    kwargs: dict[str, Any] = {"help": help_text(flag)}
+    if flag.metavar is not None:
+        kwargs["metavar"] = flag.metavar
+    if flag.kind == "path":
+        kwargs["type"] = click.Path(path_type=Path, dir_okay=False)
+    elif flag.kind == "choice":
+        kwargs["type"] = click.Choice(list(flag.choices))
+    elif flag.kind == "number":
+        kwargs["type"] = float
+    elif flag.kind == "texts":
+        kwargs["multiple"] = True
+    elif flag.kind == "switch":
+        kwargs["is_flag"] = True
+    return click.option(flag.name, flag.dest, **kwargs)
+
+
+def _shared_options(command: Command) -> Callable[[F], F]:
+    """The shared options ``command`` takes (``hlmon.config.flags``); for a subcommand they
+    are accepted before or after its name."""
+
+    def decorate(func: F) -> F:
+        for flag in reversed(flags_for(command)):
+            func = _click_option(flag)(func)
+        return func
+
+    return decorate
 
 
 def _listen_options(func: F) -> F:
@@ -151,28 +148,25 @@ def _merge_shared(group_opts: dict[str, Any], own: dict[str, Any]) -> dict[str, 
     merged = dict(group_opts)
     for key, value in own.items():
         # () is a repeatable option (--address) not given after the subcommand.
-        if value is not None and value is not False and value != ():
+        if is_given(value):
             merged[key] = value
     return merged
 
 
+def _inherited(ctx: click.Context, group_opts: dict[str, Any]) -> dict[str, Any]:
+    """The group's options, for the TUI or the subcommand; a shared option given before a
+    subcommand that does not take it is a usage error, not silently ignored."""
+    command = ctx.invoked_subcommand
+    if command is not None:
+        wrong = misplaced(group_opts, command)
+        if wrong:
+            raise click.UsageError(f"{wrong[0]} is not an option of `hlmon {command}`", ctx=ctx)
+    return group_opts
+
+
 def _settings(opts: dict[str, Any]) -> Settings:
-    given = opts.get("address") or ()
-    # --address A (backwards compatible: select A), or --address A --address B / A,B: watch
-    # exactly these, A selected.
-    addresses = parse_coins(",".join([given] if isinstance(given, str) else given))
-    overrides = {
-        "network": opts.get("network"),
-        "api_url": opts.get("api_url"),
-        "address": addresses[0] if addresses else None,
-        "addresses": addresses if len(addresses) > 1 else None,
-        "watchlist": opts.get("coins"),
-        # Flags not given must not override the file, hence None rather than False.
-        "demo": True if opts.get("demo") else None,
-        "use_websocket": False if opts.get("no_ws") else None,
-        "fps": opts.get("fps"),
-        "theme": opts.get("theme"),
-    }
+    """Resolve the settings with the shared options in ``opts`` as overrides."""
+    overrides = settings_overrides(opts)
     try:
         settings = load_settings(opts.get("config_path"), overrides=overrides)
     except ConfigError as exc:
@@ -296,7 +290,7 @@ def configure_logging(log_file: Path | None, level: str, *, to_stderr: bool) -> 
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@_shared_options
+@_shared_options("tui")
 @click.option(
     "--record",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -335,7 +329,7 @@ def main(
     $HLMON_NETWORK, then these flags. hlmon never needs a private key: a public address is
     enough.
     """
-    ctx.obj = opts
+    ctx.obj = _inherited(ctx, opts)
     configure_logging(
         _log_file(log_file, os.environ),
         log_level,
@@ -354,7 +348,7 @@ def main(
 
 
 @main.command()
-@_shared_options
+@_shared_options("snapshot")
 @click.option(
     "--wait",
     type=float,
@@ -418,7 +412,7 @@ def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn
 
 
 @main.command("record")
-@_shared_options
+@_shared_options("record")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--duration",
@@ -474,7 +468,7 @@ def replay(file: Path, speed: float, host: str, port: int, paused: bool) -> NoRe
 
 
 @main.command()
-@_shared_options
+@_shared_options("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",

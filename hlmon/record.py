@@ -2,7 +2,8 @@
 
 The recording (gzip JSON lines, see ``hlmon.feeds.recorder``) is what ``hlmon replay FILE``
 serves back. Runs for ``--duration`` seconds, or until SIGINT/SIGTERM; either way the file is
-flushed and closed cleanly. With ``--demo`` the in-process simulator is recorded.
+flushed and closed cleanly. The stack, ``--demo``'s simulator included, is the one every
+command runs on (``hlmon.runtime.root.Runtime``), which also builds the recorder.
 
 Exit codes: 0 after a clean stop, 1 on bad input (message on stderr).
 """
@@ -12,14 +13,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
 from hlmon.config import Settings
-from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.feeds.recorder import FrameRecorder
+from hlmon.runtime.root import Runtime
 from hlmon.shutdown import stop_event
-from hlmon.state import Store
 
 
 class RecordInputError(ValueError):
@@ -48,43 +47,21 @@ async def record(
     """Record until ``duration`` seconds passed or ``stop`` is set; return the closed recorder."""
     target = check_record_path(path)
     stop = stop or asyncio.Event()
-    sim = None
-    network = settings.network
-    if settings.demo:
-        from hlmon.sim import SimServer  # imported only for --demo
-
-        sim = SimServer(seed=int(time.time()) % 100_000)
-        await sim.start(host="127.0.0.1", port=0)
-        network = "demo"
-        settings = dataclasses.replace(
-            settings, api_url=sim.url, address=settings.address or sim.demo_address
-        )
-    recorder = FrameRecorder(
-        target,
-        make_header(
-            network=network,
-            api_url=settings.api_url,
-            address=settings.address,
-            coins=settings.watchlist,
-        ),
-    )
-    store = Store(time.time, settings.stale)
-    engine = FeedEngine(settings, store, recorder=recorder)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    try:
-        await engine.start()
+    async with Runtime(dataclasses.replace(settings, record_path=str(target))) as runtime:
+        recorder = runtime.recorder
+        if recorder is None:  # cannot happen: record_path is set
+            raise RuntimeError("the runtime built no recorder")
         if progress:
             until = f" for {duration:g} s" if duration else " until interrupted (ctrl+c)"
-            print(f"recording {settings.ws_url} to {target}{until}", file=sys.stderr, flush=True)
+            url = runtime.settings.ws_url
+            print(f"recording {url} to {target}{until}", file=sys.stderr, flush=True)
         try:
             await asyncio.wait_for(stop.wait(), timeout=duration)
         except TimeoutError:
             pass
-    finally:
-        await engine.stop()
-        if sim is not None:
-            await sim.stop()
+    # Leaving the runtime stopped the engine, which flushed and closed the recording.
     if progress:
         took = loop.time() - started
         dropped = f", {recorder.dropped} dropped" if recorder.dropped else ""

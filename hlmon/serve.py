@@ -13,39 +13,15 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-# Flags that take a value, in the order they are passed on: (option key, flag).
-_VALUE_FLAGS = (
-    ("config_path", "--config"),
-    ("network", "--network"),
-    ("api_url", "--api-url"),
-    ("coins", "--coins"),
-    ("fps", "--fps"),
-    ("theme", "--theme"),
-)
-_BOOL_FLAGS = (("demo", "--demo"), ("no_ws", "--no-ws"))
+from hlmon.config.flags import app_argv
 
 
 def app_args(opts: Mapping[str, Any], python: str | None = None) -> list[str]:
-    """The argv that runs the TUI with the shared options in ``opts`` (as the CLI parsed them)."""
-    argv = [python or sys.executable, "-m", "hlmon"]
-    for key, flag in _VALUE_FLAGS:
-        value = opts.get(key)
-        if value is None:
-            continue
-        if key == "config_path":
-            value = Path(value).expanduser().absolute()  # the app may start elsewhere
-        argv += [flag, str(value)]
-    address = opts.get("address")
-    addresses = [address] if isinstance(address, str) else list(address or ())
-    for item in addresses:
-        argv += ["--address", str(item)]
-    for key, flag in _BOOL_FLAGS:
-        if opts.get(key):
-            argv.append(flag)
-    return argv
+    """The argv that runs the TUI with the shared options in ``opts`` (as the CLI parsed them):
+    every TUI flag of ``hlmon.config.flags`` that was given, in the table's order."""
+    return [python or sys.executable, "-m", "hlmon", *app_argv(opts)]
 
 
 def app_command(opts: Mapping[str, Any], python: str | None = None) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import re
 import sys
@@ -37,6 +36,7 @@ from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.info_client import InfoError
 from hlmon.protocol import info
 from hlmon.protocol.messages import L2Book, Level
+from hlmon.runtime.root import Runtime
 from hlmon.state import FeedState, Source, Store
 
 FILLS_LIMIT = 100
@@ -64,48 +64,34 @@ def _check(settings: Settings, wait: float) -> None:
 async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any], bool]:
     """Collect state for at most ``wait`` seconds; return ``(document, complete)``.
 
+    The stack (``--demo``'s simulator included) is the one every command runs on:
+    ``hlmon.runtime.root.Runtime``.
+
     Raises:
         SnapshotInputError: for bad input.
     """
     _check(settings, wait)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    sim: Any = None
-    network = settings.network
-    if settings.demo:
-        from hlmon.sim import SimServer  # imported only for --demo
-
-        sim = SimServer(seed=0)
-        await sim.start(host="127.0.0.1", port=0)
-        network = "demo"
-        settings = dataclasses.replace(
-            settings, api_url=sim.url, address=settings.address or sim.demo_address
-        )
-    store = Store(time.time, settings.stale)
-    engine = FeedEngine(settings, store)
     rest_books: dict[str, tuple[L2Book, float]] = {}
-    fetcher: asyncio.Task[None] | None = None
-    try:
-        await engine.start()
+    async with Runtime(settings) as runtime:
+        engine, store = runtime.engine, runtime.store
         fetcher = asyncio.create_task(_fetch_books(engine, rest_books))
-        required = _required(engine, settings)
-        while True:
-            if not _missing(store, engine, rest_books, required):
-                complete = True
-                break
-            if loop.time() >= deadline:
-                complete = False
-                break
-            await asyncio.sleep(min(_POLL, max(0.0, deadline - loop.time())))
-        doc = _document(network, settings, store, engine, rest_books)
-    finally:
-        if fetcher is not None:
+        try:
+            required = _required(engine, runtime.settings)
+            while True:
+                if not _missing(store, engine, rest_books, required):
+                    complete = True
+                    break
+                if loop.time() >= deadline:
+                    complete = False
+                    break
+                await asyncio.sleep(min(_POLL, max(0.0, deadline - loop.time())))
+            doc = _document(runtime.network, store, engine, rest_books)
+        finally:
             fetcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await fetcher
-        await engine.stop()
-        if sim is not None:
-            await sim.stop()
     return doc, complete
 
 
@@ -204,13 +190,12 @@ def _status(
                 "age_s": round(now - got[1], 3),
                 "source": Source.REST.value,
             }
-    conn = store.connection
+    conn = store.health.connection
     return {"connection": conn.state.value, "reconnects": conn.reconnects, "feeds": feeds}
 
 
 def _document(
     network: str,
-    settings: Settings,
     store: Store,
     engine: FeedEngine,
     rest_books: dict[str, tuple[L2Book, float]],

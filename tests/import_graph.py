@@ -144,9 +144,20 @@ def layer_of(module: str, graph: Mapping[str, set[str]]) -> str | None:
         return "commands"
     if top == "__main__":
         return "cli"
-    if len(parts) <= 2 and not graph.get(module):
+    if len(parts) <= 2 and _only_leaves(module, graph, frozenset()):
         return LEAF
     return None
+
+
+def _only_leaves(module: str, graph: Mapping[str, set[str]], seen: frozenset[str]) -> bool:
+    """A top-level module is a leaf when everything it imports from hlmon is a leaf too
+    (``settable`` builds on ``keyguard``); an import cycle is never a leaf."""
+    if module in seen or len(module.split(".")) > 2:
+        return False
+    top = module.split(".")[-1] if "." in module else ""
+    if top in TIER_OF or top in BESIDE or top in COMMANDS:
+        return False
+    return all(_only_leaves(dep, graph, seen | {module}) for dep in graph.get(module, ()))
 
 
 def _rule_broken(src: str, dst: str) -> str | None:

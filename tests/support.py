@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -18,9 +19,9 @@ from typing import Any
 
 import msgspec
 
-from hlmon.config import Settings, WebsocketSettings
+from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.ws_feed import FeedTimings
+from hlmon.feeds.settings import WebsocketSettings
 from hlmon.protocol.messages import KnownMsg, Message
 from hlmon.sim import STANDARD, Profile, SimServer
 from hlmon.state import Store
@@ -78,7 +79,7 @@ TEST_WS = WebsocketSettings(
     max_new_per_minute=30,
 )
 """Short heartbeat and backoff so a stall is caught, and recovered from, in about a second."""
-TEST_TIMINGS = FeedTimings.from_settings(TEST_WS, ack_timeout=1.0, stable_after=0.5)
+TEST_TIMINGS = dataclasses.replace(TEST_WS, ack_timeout=1.0, stable_after=0.5)
 FAST_PROFILE = STANDARD.with_changes(
     name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
 )

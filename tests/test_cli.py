@@ -335,12 +335,20 @@ class TestSnapshot:
     def test_options_before_and_after(self, run_snapshot: Calls) -> None:
         """Shared options work on either side of 'snapshot'; the later one wins."""
         result = invoke(
-            "--coins", "BTC", "--theme", "nord", "snapshot", "--coins", "ETH,SOL", "--wait", "2.5"
+            "--coins",
+            "BTC",
+            "--network",
+            "testnet",
+            "snapshot",
+            "--coins",
+            "ETH,SOL",
+            "--wait",
+            "2.5",
         )
         assert result.exit_code == 0, result.output
         settings = run_snapshot.settings
         assert settings.watchlist == ("ETH", "SOL")
-        assert settings.theme == "nord"
+        assert settings.network == "testnet"
         assert run_snapshot.calls[0][1] == {"wait": 2.5}
 
     def test_default_wait_and_exit_code(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -356,7 +364,8 @@ class TestSnapshot:
             (["--wait", "0"], 1),
             (["--wait", "-3"], 1),
             (["--wait", "soon"], 2),
-            (["--fps", "100"], 1),
+            (["--coins", " , "], 1),
+            (["--fps", "12"], 2),  # no screen, no frame rate: not an option of snapshot
             (["--api-url", "http://example.com"], 1),
         ],
     )

@@ -8,8 +8,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from hlmon.state import Store
-
 BUG_EXCEPTIONS = (
     "KeyError",
     "TypeError",
@@ -33,16 +31,9 @@ failures (dropped, refused, reset, timed out, handshake 503) name other exceptio
 the websocket library, so a denylist survives a change of client."""
 
 
-class RecordingStore(Store):
-    """A Store that also keeps every log line (the store's own log is a bounded ring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.all_logs: list[tuple[str, str]] = []
-        super().__init__(*args, **kwargs)
-
-    def log(self, text: str, level: str = "info") -> None:
-        self.all_logs.append((level, text))
-        super().log(text, level)
+CHAOS_LOG_CAP = 1_000_000
+"""Event log lines the chaos store keeps: all of them (the app keeps 500), since the report
+looks for internal errors and odd disconnect reasons in every line."""
 
 
 class CrashCounter:

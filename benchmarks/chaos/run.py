@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -12,14 +13,14 @@ from collections.abc import Callable
 import msgspec
 
 from benchmarks.chaos.clocks import FreezableSimClock, JumpClock
-from benchmarks.chaos.crashes import BUG_EXCEPTIONS, CrashCounter, RecordingStore
+from benchmarks.chaos.crashes import BUG_EXCEPTIONS, CHAOS_LOG_CAP, CrashCounter
 from benchmarks.chaos.plan import RECOVERY_DEADLINE, Fault
 from benchmarks.chaos.report import ChaosReport, FaultRecord, fmt_s, round_s
 from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, StaleThresholds, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
-from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.sim import STANDARD, SimLimits, SimServer
+from hlmon.state import Store
 
 CHAOS_WS = WebsocketSettings(
     ping_interval=0.3,
@@ -30,7 +31,7 @@ CHAOS_WS = WebsocketSettings(
     max_new_per_minute=300,
 )
 """Short heartbeat and backoff (as in tests/feeds) so a stall is caught in < 1 s."""
-CHAOS_TIMINGS = FeedTimings.from_settings(CHAOS_WS, ack_timeout=1.0, stable_after=0.5)
+CHAOS_TIMINGS = dataclasses.replace(CHAOS_WS, ack_timeout=1.0, stable_after=0.5)
 CHAOS_PROFILE = STANDARD.with_changes(
     name="chaos", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
 )
@@ -68,7 +69,7 @@ class ChaosRun:
         self.crashes = CrashCounter()
         self.sim: SimServer | None = None
         self.engine: FeedEngine | None = None
-        self.store: RecordingStore | None = None
+        self.store: Store | None = None
         self._outage = False
         self._start_fills: set[tuple[int, int]] = set()
 
@@ -98,7 +99,7 @@ class ChaosRun:
             stale=CHAOS_STALE,
             rest_weight_budget=600 * LIMIT_SCALE,
         )
-        self.store = RecordingStore(self.store_clock, settings.stale)
+        self.store = Store(self.store_clock, settings.stale, log_cap=CHAOS_LOG_CAP)
         self.engine = FeedEngine(
             settings,
             self.store,
@@ -124,7 +125,7 @@ class ChaosRun:
         """Live again (see ``engine_live``) with fresh allMids and book frames since
         ``frames_before``."""
         assert self.engine is not None and self.store is not None
-        seen = self.store.frames_by_channel
+        seen = self.store.health.frames_by_channel
         fresh = all(seen.get(ch, 0) > frames_before.get(ch, 0) for ch in ("allMids", "l2Book"))
         return fresh and engine_live(self.engine, self.store)
 
@@ -133,7 +134,7 @@ class ChaosRun:
 
     def _frames(self) -> dict[str, int]:
         assert self.store is not None
-        return dict(self.store.frames_by_channel)
+        return dict(self.store.health.frames_by_channel)
 
     async def _recover(self, rec: FaultRecord, frames_before: dict[str, int] | None = None) -> None:
         frames = self._frames() if frames_before is None else frames_before
@@ -197,7 +198,7 @@ class ChaosRun:
                 rec.note = "reconciliation did not finish"
                 self.report.unrecovered += 1
         elif fault.kind == "stall":
-            await self._wait(lambda: store.frames_by_channel.get("pong", 0) > 0, 5.0)
+            await self._wait(lambda: store.health.frames_by_channel.get("pong", 0) > 0, 5.0)
             stats = engine.ws.stats
             dead = stats.dead_detected
             t0 = time.monotonic()
@@ -212,11 +213,11 @@ class ChaosRun:
             _ = t0
             await self._recover(rec)
         elif fault.kind == "malformed":
-            before = store.frames_rejected
+            before = store.health.frames_rejected
             conns = len(sim.connections)
             faults.send_malformed(fault.n)
             self.report.malformed_sent += fault.n * conns
-            await self._wait(lambda: store.frames_rejected >= before + fault.n * conns, 5.0)
+            await self._wait(lambda: store.health.frames_rejected >= before + fault.n * conns, 5.0)
             await self._recover(rec)
         elif fault.kind == "error":
             faults.send_error("chaos: something odd happened")
@@ -235,7 +236,7 @@ class ChaosRun:
             if fault.seconds < 0:
                 # After a step back, msg/s must still describe the last few seconds.
                 await asyncio.sleep(0)
-                self.report.msgs_per_s_after_back_jump = round(store.msgs_per_s(), 1)
+                self.report.msgs_per_s_after_back_jump = round(store.health.msgs_per_s(), 1)
         else:  # pragma: no cover - plan typo
             raise ValueError(f"unknown fault {fault.kind!r}")
         return rec
@@ -249,7 +250,7 @@ class ChaosRun:
         bbo_frame = msgspec.json.encode({"channel": "bbo", "data": bbo}).decode()
         book_frame = msgspec.json.encode({"channel": "l2Book", "data": book}).decode()
         frames = [book_frame if i % 5 == 0 else bbo_frame for i in range(n)]
-        total0 = store.frames_total
+        total0 = store.health.frames_total
         conns = len(sim.connections)
         t0 = time.monotonic()
         slices = 10
@@ -257,8 +258,8 @@ class ChaosRun:
         for i in range(slices):
             sim._broadcast(frames[i * per : (i + 1) * per])  # the server's own fan-out (module doc)
             await asyncio.sleep(max(0.0, t0 + (i + 1) / slices - time.monotonic()))
-        got = await self._wait(lambda: store.frames_total - total0 >= n * conns, 15.0)
-        self.report.burst_frames_received = store.frames_total - total0
+        got = await self._wait(lambda: store.health.frames_total - total0 >= n * conns, 15.0)
+        self.report.burst_frames_received = store.health.frames_total - total0
         # From the first slice sent to the last frame applied (1 s of sending included).
         self.report.burst_ingest_s = None if got is None else round_s(time.monotonic() - t0)
         rec.note = f"{n} frames"
@@ -370,19 +371,24 @@ class ChaosRun:
         self.report.duration_s = round(time.monotonic() - t_start, 1)
         return self.report
 
-    def _collect(self, engine: FeedEngine, store: RecordingStore) -> None:
+    @staticmethod
+    def _logs(store: Store) -> list[tuple[str, str]]:
+        """Every log line (level, text): the chaos store's log keeps them all."""
+        return [(e.level, e.text) for e in store.health.events]
+
+    def _collect(self, engine: FeedEngine, store: Store) -> None:
         rep = self.report
         assert engine.ws is not None
-        rep.reconnects = store.connection.reconnects
+        rep.reconnects = store.health.connection.reconnects
         rep.dead_detected = engine.ws.stats.dead_detected
-        rep.frames_total = store.frames_total
-        rep.frames_rejected = store.frames_rejected
-        rep.server_errors = store.server_errors
-        internal = [text for level, text in store.all_logs if text.startswith("internal error")]
+        rep.frames_total = store.health.frames_total
+        rep.frames_rejected = store.health.frames_rejected
+        rep.server_errors = store.health.server_errors
+        internal = [text for level, text in self._logs(store) if text.startswith("internal error")]
         rep.crashes += len(internal)
         rep.crash_details += internal
         odd = set()
-        for _level, text in store.all_logs:
+        for _level, text in self._logs(store):
             if text.startswith(("connection lost: ", "connect failed: ")):
                 reason = text.split(": ", 1)[1]
                 if any(bug in reason for bug in BUG_EXCEPTIONS):

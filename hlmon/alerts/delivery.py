@@ -27,11 +27,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hlmon.alerts.engine import Alert
+from hlmon.alerts.settings import AlertSettings, check_webhook_url
 
 if TYPE_CHECKING:
     import httpx
-
-    from hlmon.alerts.settings import AlertSettings
 
 ESC = "\x1b"
 BEL = "\x07"
@@ -183,22 +182,6 @@ class CommandNotifier:
             why = f": {tail}" if tail else ""
             return f"alert command {argv[0]!r} exited with {proc.returncode}{why}"
         return None
-
-
-def check_webhook_url(url: str) -> str:
-    """``url`` if it is https (http only for a loopback host), else ValueError (no echo)."""
-    from hlmon.config import is_loopback_host
-
-    try:
-        parts = urllib.parse.urlsplit(url.strip())
-        _ = parts.port
-    except ValueError:
-        raise ValueError("webhook must be an https:// URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("webhook must be an https:// URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError("webhook must be https:// (http:// only for 127.0.0.1, localhost, ::1)")
-    return url.strip()
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:

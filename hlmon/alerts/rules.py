@@ -1,8 +1,8 @@
 """Alert rules: frozen value objects that look at the Store and report what they see.
 
 A rule never keeps state of its own (the :class:`~hlmon.alerts.engine.AlertEngine` does: armed
-or not, cooldowns, what it has already seen), so rules can live in :class:`hlmon.config.Settings`
-and compare equal. Each rule answers two questions:
+or not, cooldowns, what it has already seen), so rules can live in the settings
+(``AlertSettings.rules``) and compare equal. Each rule answers two questions:
 
 * ``watch_keys``: which Store change keys can change its answer (``None``: every evaluation,
   for rules about the *absence* of changes, like the dead-man's switch);
@@ -13,28 +13,23 @@ Threshold rules report ``past`` (beyond the level now) and ``clear`` (back on th
 the hysteresis band); event rules (fills) report ``event=True`` checks. Numbers are compared as
 ``Decimal`` on the exchange's own strings, so a level of ``110000`` is crossed exactly.
 
-This module imports nothing from hlmon at run time: :mod:`hlmon.config` imports it, and
-:mod:`hlmon.state` imports :mod:`hlmon.config`.
+Numbers are read and printed with :mod:`hlmon.state.decimals` (the one decimal toolkit) and
+key-like coin names refused with :mod:`hlmon.keyguard`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from hlmon.keyguard import looks_like_key
+from hlmon.state.decimals import fmt_dec, try_dec
 
 if TYPE_CHECKING:
     from hlmon.state import Store
 
 Direction = Literal["above", "below"]
-_KEYISH_RE = re.compile(r"[0-9a-fA-F]{64}")
-
-
-def looks_like_key(text: str) -> bool:
-    """True if ``text`` holds 64 hex digits in a row: a private key, never a coin name."""
-    return _KEYISH_RE.search(text) is not None
-
 
 _HUNDRED = Decimal(100)
 
@@ -86,25 +81,6 @@ class Rule(Protocol):
         ...
 
 
-def to_decimal(value: object) -> Decimal | None:
-    """An exchange string or a config number as a finite Decimal, else None."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
-
-
-def fmt_num(d: Decimal) -> str:
-    """A level for humans: no exponent, no trailing zeros (``110000``, ``0.5``)."""
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
 def threshold_check(
     subject: str,
     value: Decimal,
@@ -145,7 +121,7 @@ class PriceCross:
     @property
     def rule_id(self) -> str:
         sign = ">" if self.direction == "above" else "<"
-        return f"price {self.coin} {sign} {fmt_num(self.level)}"
+        return f"price {self.coin} {sign} {fmt_dec(self.level)}"
 
     severity = "warn"
     fire_if_past_at_start = False
@@ -156,10 +132,10 @@ class PriceCross:
     def check(
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
-        mid = to_decimal(store.mid(self.coin))
+        mid = try_dec(store.mid(self.coin))
         if mid is None:
             return []
-        level = fmt_num(self.level)
+        level = fmt_dec(self.level)
         return [
             threshold_check(
                 "",
@@ -189,7 +165,7 @@ class LiqDistance:
     @property
     def rule_id(self) -> str:
         where = self.coin if self.coin is not None else "any"
-        return f"liq distance {where} < {fmt_num(self.below_pct)}%"
+        return f"liq distance {where} < {fmt_dec(self.below_pct)}%"
 
     def watch_keys(self) -> frozenset[str] | None:
         # Distance moves with the mark (ctx, then mids) and with the liquidation price (account).
@@ -199,11 +175,11 @@ class LiqDistance:
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
         out: list[Check] = []
-        limit = fmt_num(self.below_pct)
+        limit = fmt_dec(self.below_pct)
         for pos in store.positions():
             if self.coin is not None and pos.coin != self.coin:
                 continue
-            dist = to_decimal(pos.liq_distance_pct)
+            dist = try_dec(pos.liq_distance_pct)
             if dist is None:
                 continue
             out.append(
@@ -234,7 +210,7 @@ class MarginRatio:
 
     @property
     def rule_id(self) -> str:
-        return f"margin ratio > {fmt_num(self.above_pct)}%"
+        return f"margin ratio > {fmt_dec(self.above_pct)}%"
 
     def watch_keys(self) -> frozenset[str] | None:
         return frozenset(("account",))
@@ -243,10 +219,10 @@ class MarginRatio:
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
         summary = store.account_summary()
-        ratio = to_decimal(summary.margin_ratio_pct) if summary is not None else None
+        ratio = try_dec(summary.margin_ratio_pct) if summary is not None else None
         if ratio is None:
             return []
-        limit = fmt_num(self.above_pct)
+        limit = fmt_dec(self.above_pct)
         return [
             threshold_check(
                 "",
@@ -277,9 +253,9 @@ class UpnlBeyond:
     def rule_id(self) -> str:
         parts = []
         if self.above is not None:
-            parts.append(f"> {fmt_num(self.above)}")
+            parts.append(f"> {fmt_dec(self.above)}")
         if self.below is not None:
-            parts.append(f"< {fmt_num(self.below)}")
+            parts.append(f"< {fmt_dec(self.below)}")
         return "upnl " + " or ".join(parts)
 
     def watch_keys(self) -> frozenset[str] | None:
@@ -294,8 +270,8 @@ class UpnlBeyond:
             return []
         total = Decimal(0)
         for pos in store.positions():
-            total += to_decimal(pos.live_upnl) or Decimal(0)
-        shown = fmt_num(total)
+            total += try_dec(pos.live_upnl) or Decimal(0)
+        shown = fmt_dec(total)
         out: list[Check] = []
         for direction, level in (("above", self.above), ("below", self.below)):
             if level is None:
@@ -308,7 +284,7 @@ class UpnlBeyond:
                     "above" if direction == "above" else "below",
                     band_pct,
                     title=f"uPnL {shown}",
-                    body=f"total unrealised PnL {shown} USD is {direction} {fmt_num(level)}",
+                    body=f"total unrealised PnL {shown} USD is {direction} {fmt_dec(level)}",
                 )
             )
         return out
@@ -452,7 +428,7 @@ def parse_price_rule(text: str) -> PriceCross:
     direction = ops.get(op.lower())
     if direction is None:
         raise ValueError(f'expected ">" or "<" between coin and price, got "{op}"')
-    level = to_decimal(raw.replace(",", "").replace("_", ""))
+    level = try_dec(raw.replace(",", "").replace("_", ""))
     if level is None or level <= 0:
         raise ValueError(f'expected a price > 0, got "{raw}"')
     return PriceCross(coin, direction, level)

@@ -13,8 +13,12 @@ userEvents, userFills and userFundings. ``select_user(address)`` moves those det
 another watched address and reconciles it over REST. ``AccountsPoller`` keeps the other rows
 fresh over REST when their push stops.
 
-With ``settings.record_path`` (or a ``recorder`` given), every frame the websocket receives is
-recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes the recording.
+With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
+websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
+
+Every long-lived task (websocket feed, fallback poller, accounts poller, reconciliation) runs
+under a ``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows
+the connection DOWN with the reason, and is restarted with backoff.
 """
 
 from __future__ import annotations
@@ -22,19 +26,19 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 
-from hlmon.config import Settings
 from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.fallback import BookParams, FallbackPoller
 from hlmon.feeds.info_client import InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
-from hlmon.feeds.recorder import FrameRecorder, make_header
-from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+from hlmon.feeds.recorder import FrameRecorder
+from hlmon.feeds.settings import EngineSettings, WebsocketSettings
+from hlmon.feeds.supervisor import Supervisor
+from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
 from hlmon.state import ConnState, Store
@@ -45,13 +49,13 @@ class FeedEngine:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: EngineSettings,
         store: Store,
         *,
         http_client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] | None = None,
-        timings: FeedTimings | None = None,
+        timings: WebsocketSettings | None = None,
         fallback_down_grace: float = 3.0,
         reconcile_retry_cap: float = 30.0,
         recorder: FrameRecorder | None = None,
@@ -66,8 +70,8 @@ class FeedEngine:
             timings: websocket timings; default from ``settings.websocket``.
             fallback_down_grace: seconds the websocket may be down before REST takes over.
             reconcile_retry_cap: cap on the delay between failed reconciliation attempts.
-            recorder: where to record received frames (default: a ``FrameRecorder`` on
-                ``settings.record_path`` when that is set, else no recording).
+            recorder: where to record received frames (started and closed by the engine), or
+                None.
         """
         self.settings = settings
         self.store = store
@@ -79,28 +83,26 @@ class FeedEngine:
         self.info = InfoClient(
             settings.api_url,
             budget=settings.rest_weight_budget,
-            usage=store,
+            usage=store.health,
             http_client=http_client,
             rng=self._rng,
         )
-        if recorder is None and settings.record_path:
-            recorder = FrameRecorder(
-                settings.record_path,
-                make_header(
-                    network=settings.network,
-                    api_url=settings.api_url,
-                    address=self.user,
-                    coins=settings.watchlist,
-                ),
-            )
         self.recorder = recorder
         """Records every received websocket frame, or None."""
+        timings = timings or settings.websocket
+        self.supervisor = Supervisor(
+            store.health,
+            FullJitterBackoff(timings.backoff_initial, timings.backoff_max, self._rng),
+            on_restart=self._restarted,
+            stable_after=timings.stable_after,
+        )
+        """Runs every long-lived task below and restarts any that crashes."""
         self.ws: WsFeed | None = None
         if settings.use_websocket:
             self.ws = WsFeed(
                 settings.ws_url,
                 store,
-                timings or FeedTimings.from_settings(settings.websocket),
+                timings,
                 rng=self._rng,
                 on_live=self._on_live,
                 on_down=self._on_down,
@@ -128,7 +130,6 @@ class FeedEngine:
         self._book_fast = False
         self._n_sig_figs: int | None = None
         self._coin_subs: dict[str, list[Subscription]] = {}
-        self._tasks: list[asyncio.Task[Any]] = []
         self._mark: Mark | None = None
         """Store contents when the socket was lost; consumed by the next reconciliation."""
         self._pending_mark: Mark | None = None
@@ -191,29 +192,20 @@ class FeedEngine:
             # One cheap subscription per other account: its summary row.
             self._add(subs.clearinghouse_state(other), None)
         if self.ws is not None:
-            self._spawn(self.ws.run(), "ws-feed")
+            self.supervisor.spawn("ws-feed", self.ws.run)
         else:
-            store.set_connection(
-                ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
-            )
+            self._report_ws_disabled()
         if self.settings.rest_fallback:
-            self._spawn(self.fallback.run(), "fallback")
+            self.supervisor.spawn("fallback", self.fallback.run)
             if len(self.users) > 1:
-                self._spawn(self.accounts_poller.run(), "accounts-poller")
+                self.supervisor.spawn("accounts-poller", self.accounts_poller.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
 
     async def stop(self) -> None:
         """Cancel every task, close the socket and the HTTP client. Safe to call twice."""
-        tasks = list(self._tasks)
-        if self._reconcile_task is not None:
-            tasks.append(self._reconcile_task)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self.supervisor.stop()
         self._reconcile_task = None
         if self.ws is not None:
             await self.ws.close()
@@ -221,19 +213,21 @@ class FeedEngine:
             await self.recorder.close()
         await self.info.aclose()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        task.add_done_callback(self._task_done)
-        self._tasks.append(task)
+    def _report_ws_disabled(self) -> None:
+        self.store.health.set_connection(
+            ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
+        )
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        # The long-lived tasks never return; if one crashes, say so loudly instead of
-        # leaving a screen that looks alive (the design's cardinal sin).
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            self.store.log(f"internal error in {task.get_name()}: {exc!r}", "error")
+    def _restarted(self, name: str) -> None:
+        """A crashed task runs again: put back the connection state its crash replaced.
+
+        A restarted websocket feed reports its own state (connecting, then live); after any
+        other task the socket was never lost, so it is LIVE again if it is live.
+        """
+        if self.ws is None:
+            self._report_ws_disabled()
+        elif self._ws_live():
+            self.store.health.set_connection(ConnState.LIVE, url=self.settings.ws_url)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -311,7 +305,7 @@ class FeedEngine:
         for sub, key in self._detail_subs(new):
             self._add(sub, key)
         label = self.settings.label_for(new)
-        self.store.log(f"account {label or new} selected")
+        self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)
 
     def select_coin(self, coin: str) -> None:
@@ -372,7 +366,7 @@ class FeedEngine:
             return
         mark, self._mark = self._mark, None
         if self.reconciler is None:
-            self.store.log(f"reconnected after {outage:.0f} s")
+            self.store.health.log(f"reconnected after {outage:.0f} s")
             return
         self._schedule_reconcile(mark, outage)
 
@@ -386,8 +380,8 @@ class FeedEngine:
             if older is not None and (mark is None or older.at < mark.at):
                 mark = older
         self._pending_mark = mark
-        self._reconcile_task = asyncio.create_task(
-            self._reconcile_until_done(mark, outage), name="reconcile"
+        self._reconcile_task = self.supervisor.spawn(
+            "reconcile", lambda: self._reconcile_until_done(mark, outage), forever=False
         )
 
     async def _reconcile_until_done(self, mark: Mark | None, outage: float | None) -> None:
@@ -399,12 +393,14 @@ class FeedEngine:
             except InfoError as exc:
                 delay = self._reconcile_backoff.delay(attempt)
                 attempt += 1
-                self.store.log(f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn")
+                self.store.health.log(
+                    f"reconciliation failed ({exc}); retrying in {delay:.1f} s", "warn"
+                )
                 await asyncio.sleep(delay)
                 continue
             break
         self._pending_mark = None
         self.last_reconcile = result
         self.reconcile_count += 1
-        self.store.log(Reconciler.describe(result, outage))
+        self.store.health.log(Reconciler.describe(result, outage))
         self.reconciled.set()

@@ -198,12 +198,12 @@ class FallbackPoller(KeyedPoller):
         store = self._store
         if (needed or held) and not self.active:
             self.active = True
-            store.set_fallback_active(True)
-            store.log("fallback on: " + ", ".join(needed), "warn")
+            store.health.set_fallback_active(True)
+            store.health.log("fallback on: " + ", ".join(needed), "warn")
         elif not (needed or held) and self.active:
             self.active = False
-            store.set_fallback_active(False)
-            store.log("fallback off: websocket live and feeds fresh")
+            store.health.set_fallback_active(False)
+            store.health.log("fallback off: websocket live and feeds fresh")
         self._taken = set(needed) | set(held)
         now = self._clock()
         for key in list(self._next_due):

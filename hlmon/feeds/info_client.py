@@ -76,7 +76,7 @@ class BadResponse(InfoError):
 
 
 class UsageSink(Protocol):
-    """Where the client reports its weight usage (the Store)."""
+    """Where the client reports its weight usage (``store.health``)."""
 
     def set_rest_usage(self, weight_last_minute: int, budget: int) -> None: ...
 
@@ -153,7 +153,7 @@ class InfoClient:
             waited += wait
 
     def report_usage(self) -> None:
-        """Push the current window's usage to the store (the window slides without requests,
+        """Push the current window's usage to the health (the window slides without requests,
         so a poller calls this on its tick to keep the status bar honest)."""
         self._report()
 

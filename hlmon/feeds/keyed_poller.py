@@ -98,10 +98,10 @@ class KeyedPoller(ABC):
             self._store.apply(msg, Source.REST)
         self.polls[key] = self.polls.get(key, 0) + 1
         if self._last_error.pop(key, None) is not None:
-            self._store.log(f"{self._describe(key)}: /info answering again")
+            self._store.health.log(f"{self._describe(key)}: /info answering again")
 
     def _note_error(self, key: str, text: str) -> None:
         # Once per distinct error, not once per poll.
         if self._last_error.get(key) != text:
             self._last_error[key] = text
-            self._store.log(f"{self._describe(key)}: {text}", "warn")
+            self._store.health.log(f"{self._describe(key)}: {text}", "warn")

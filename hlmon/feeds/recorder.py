@@ -33,10 +33,9 @@ from typing import IO, Any
 
 import msgspec
 
-logger = logging.getLogger(__name__)
+from hlmon.recording_format import RECORDING_FORMAT
 
-RECORDING_FORMAT = 1
-"""Value of the header's ``hlmon_recording`` key; bumped on incompatible changes."""
+logger = logging.getLogger(__name__)
 
 _ENCODER = msgspec.json.Encoder()
 

@@ -1,10 +1,11 @@
 """``WsFeed``: one websocket to the exchange, kept alive, resubscribed, never given up.
 
-State machine reported to the store (``Store.set_connection``)::
+State machine pushed to the store's health (``FeedHealth.set_connection``)::
 
     connecting -> live -> reconnecting(attempt, next retry in s) -> live -> ...
 
-(``down`` is the engine's business: it only applies when websockets are disabled.)
+(``down`` is the engine's business: websockets disabled, or a task of the engine crashed and
+its supervisor is restarting it, see ``hlmon.feeds.supervisor``.)
 
 Liveness is decided by the application, not by TCP: a ``{"method":"ping"}`` goes out every
 ``ping_interval``; no ``pong`` within ``pong_timeout`` or no frame at all within
@@ -20,12 +21,12 @@ server are still answered (``autoping``). TLS: the session's default context (ce
 host names verified); nothing here can turn that off.
 
 Every received frame goes ``decode -> apply``; a frame that does not decode is counted with
-``note_rejected`` and the loop carries on. Counting (frames, bytes, per channel) and the
-``note_alive`` stamp are batched: the loop keeps plain counters and hands them to the store
-(``note_alive`` + ``note_frames``) once per event-loop turn, i.e. every time it has drained what
-the socket delivered, and the store pulls them before any read of its counters or of liveness,
-so what the store reports is exact. With a ``recorder`` (see ``hlmon.feeds.recorder``), each raw
-frame is first handed to ``recorder.write(raw, time.time())``.
+``health.note_rejected`` and the loop carries on. Counting (frames, bytes, per channel) and the
+``note_alive`` stamp are batched: the loop keeps plain counters and pushes them to the store's
+health (``note_alive`` + ``note_frames``) once per event-loop turn, i.e. every time it has
+drained what the socket delivered. That push is the only path: the store never calls back into
+the feed, so what it reports is at most one loop turn behind. With a ``recorder`` (see
+``hlmon.feeds.recorder``), each raw frame is first handed to ``recorder.write(raw, time.time())``.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ from typing import Any, Literal, Protocol, cast
 import aiohttp
 from aiohttp import WSMsgType
 
-from hlmon.config import WebsocketSettings
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
+from hlmon.feeds.settings import WebsocketSettings
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
@@ -69,16 +70,14 @@ MAX_FRAME_BYTES = 16 * 2**20
 16 MB leaves room for huge snapshots while still bounding memory."""
 
 
-class FeedStore(Protocol):
-    """The part of the Store the websocket feed writes to."""
+class HealthSink(Protocol):
+    """The part of ``FeedHealth`` the websocket feed pushes to."""
 
-    def apply(self, msg: Message, source: Source = ...) -> Any: ...
     def note_alive(self) -> None: ...
     def note_rtt(self, ms: float) -> None: ...
     def note_frames(
         self, n: int, nbytes: int, by_channel: dict[str, int], at: float | None = ...
     ) -> None: ...
-    def add_frame_flusher(self, flush: Callable[[], None]) -> None: ...
     def note_rejected(self, reason: str, snippet: str) -> None: ...
     def set_connection(
         self,
@@ -90,6 +89,14 @@ class FeedStore(Protocol):
         error: str | None = ...,
     ) -> None: ...
     def log(self, text: str, level: str = ...) -> None: ...
+
+
+class FeedStore(Protocol):
+    """The part of the Store the websocket feed writes to: messages, and its health."""
+
+    def apply(self, msg: Message, source: Source = ...) -> Any: ...
+    @property
+    def health(self) -> HealthSink: ...
 
 
 class FrameSink(Protocol):
@@ -114,42 +121,6 @@ _Socket = aiohttp.ClientWebSocketResponse[Literal[False]]
 class _PendingAck:
     sub: Subscription
     sent_at: float
-
-
-@dataclass
-class FeedTimings:
-    """Timings of the feed; defaults come from ``WebsocketSettings``."""
-
-    ping_interval: float
-    pong_timeout: float
-    silence_timeout: float
-    backoff_initial: float
-    backoff_max: float
-    max_new_per_minute: int
-    open_timeout: float = 10.0
-    """Give up a TCP/TLS/HTTP-upgrade attempt after this long."""
-    ack_timeout: float = 5.0
-    """A subscribe not acked within this long is logged (once)."""
-    probe_after: float = 5.0
-    """After this long without any frame, ping at once instead of waiting for the next
-    scheduled ping: a stalled (half-open) socket is then found within probe_after +
-    pong_timeout, not ping_interval + pong_timeout."""
-    stable_after: float = 10.0
-    """A connection that lived this long resets the backoff attempt counter; one that died
-    sooner keeps counting up, so a server that accepts then drops is not hammered."""
-
-    @classmethod
-    def from_settings(cls, ws: WebsocketSettings, **overrides: float) -> FeedTimings:
-        base: dict[str, Any] = {
-            "ping_interval": ws.ping_interval,
-            "pong_timeout": ws.pong_timeout,
-            "silence_timeout": ws.silence_timeout,
-            "backoff_initial": ws.backoff_initial,
-            "backoff_max": ws.backoff_max,
-            "max_new_per_minute": ws.max_new_per_minute,
-        }
-        base.update(overrides)
-        return cls(**base)
 
 
 @dataclass
@@ -182,7 +153,7 @@ class WsFeed:
         self,
         url: str,
         store: FeedStore,
-        timings: FeedTimings,
+        timings: WebsocketSettings,
         *,
         rng: random.Random | None = None,
         on_live: LiveCallback | None = None,
@@ -197,6 +168,7 @@ class WsFeed:
         self.recorder = recorder
         """Gets every received frame with its wall-clock receive time (must not block)."""
         self._store = store
+        self._health = store.health
         self.timings = timings
         self._backoff = FullJitterBackoff(
             timings.backoff_initial, timings.backoff_max, rng or random.Random()
@@ -218,11 +190,10 @@ class WsFeed:
         """Set once a connection has delivered its first frame, until it dies: an open
         socket that never says anything is not live."""
         self.stats = FeedStats()
-        # Frames received but not yet handed to the store (see the module docstring).
+        # Frames received but not yet pushed to the health (see the module docstring).
         self._counts: dict[str, int] = {}
         self._nbytes = 0
         self._flush_armed = False
-        store.add_frame_flusher(self._flush_counts)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -272,7 +243,7 @@ class WsFeed:
         attempt = 0
         retrying = False
         error: str | None = None
-        self._store.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
+        self._health.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
         while True:
             # Until the first connection succeeds the state stays "connecting" (with its retry
             # count); after a live connection was lost it is "reconnecting".
@@ -280,14 +251,14 @@ class WsFeed:
             if retrying:
                 delay = max(self._backoff.delay(attempt - 1), self._limiter.wait_time())
                 self.stats.delays.append(delay)
-                # The error is passed once per failure: the store logs each new one.
-                self._store.set_connection(
+                # The error is passed once per failure: the health logs each new one.
+                self._health.set_connection(
                     waiting, attempt=attempt, next_retry_in=delay, url=self.url, error=error
                 )
                 await asyncio.sleep(delay)
                 # Never more than max_new_per_minute attempts in any rolling minute.
                 while (wait := self._limiter.wait_time()) > 0:
-                    self._store.set_connection(
+                    self._health.set_connection(
                         waiting, attempt=attempt, next_retry_in=wait, url=self.url
                     )
                     await asyncio.sleep(wait)
@@ -322,7 +293,7 @@ class WsFeed:
             # attempt counts consecutive failures; the delay before attempt n is drawn from
             # uniform(0, min(cap, initial * 2**(n-1))).
             attempt = 1 if lived >= self.timings.stable_after else attempt + 1
-            # No log line here: the next set_connection carries ``error`` and the store logs
+            # No log line here: the next set_connection carries ``error`` and the health logs
             # "connection lost: <why>, retry n in x s" once.
 
     async def _serve(self, ws: _Socket) -> str:
@@ -373,8 +344,8 @@ class WsFeed:
     async def _receive(self, ws: _Socket) -> None:
         # The hot loop: everything it needs is bound to locals, messages are dispatched on
         # their exact type, and counting is plain dict/int increments handed over in batches.
-        store = self._store
-        apply = store.apply
+        health = self._health
+        apply = self._store.apply
         receive = ws.receive
         monotonic = time.monotonic
         record = self.recorder.write if self.recorder is not None else None
@@ -401,21 +372,21 @@ class WsFeed:
                     self._went_live()
                 self._nbytes += len(frame)
                 if not self._flush_armed:
-                    # Hand the counts over once the loop has drained what the socket delivered.
+                    # Push the counts once the loop has drained what the socket delivered.
                     self._flush_armed = True
                     call_soon(flush)
                 try:
                     decoded = decode(frame)
                 except ProtocolError as exc:
                     counts["?"] = counts.get("?", 0) + 1
-                    store.note_rejected(exc.reason, exc.snippet)
+                    health.note_rejected(exc.reason, exc.snippet)
                     continue
                 cls = type(decoded)
                 channel = channels.get(cls) or _channel_of(decoded)
                 counts[channel] = counts.get(channel, 0) + 1
                 if cls is PongMsg:
                     if self._ping_sent_at is not None:
-                        store.note_rtt((self._last_frame - self._ping_sent_at) * 1000.0)
+                        health.note_rtt((self._last_frame - self._ping_sent_at) * 1000.0)
                     self._ping_sent_at = None
                 elif cls is SubscriptionResponseMsg:
                     self._match_ack(cast(SubscriptionResponseMsg, decoded))
@@ -424,19 +395,19 @@ class WsFeed:
                 except Exception as exc:
                     # A bug in applying one frame must cost that frame, not the connection (a
                     # reconnect would just replay the snapshot that triggers it).
-                    store.note_rejected(f"could not apply {channel} frame: {exc!r}", "")
+                    health.note_rejected(f"could not apply {channel} frame: {exc!r}", "")
         finally:
             self._flush_counts()
 
     def _flush_counts(self) -> None:
-        """Hand the frames counted since the last call to the store (and stamp it alive)."""
+        """Push the frames counted since the last call to the health (and stamp it alive)."""
         self._flush_armed = False
         counts = self._counts
         if not counts:
             return
-        store = self._store
-        store.note_alive()
-        store.note_frames(sum(counts.values()), self._nbytes, counts)
+        health = self._health
+        health.note_alive()
+        health.note_frames(sum(counts.values()), self._nbytes, counts)
         counts.clear()
         self._nbytes = 0
 
@@ -445,7 +416,7 @@ class WsFeed:
         # ack, milliseconds after the upgrade): a server that accepts and then stays silent
         # must not turn the status bar green.
         self.live.set()
-        self._store.set_connection(ConnState.LIVE, attempt=0, url=self.url)
+        self._health.set_connection(ConnState.LIVE, attempt=0, url=self.url)
         if self._on_live is not None:
             self._on_live(self._outage)
 
@@ -509,7 +480,7 @@ class WsFeed:
         # One line for the lot: after a reconnect to a silent server every subscription is
         # late at once, and a line each would flood the log tab.
         shown = ", ".join(late[:3]) + (f" and {len(late) - 3} more" if len(late) > 3 else "")
-        self._store.log(
+        self._health.log(
             f"{len(late)} subscription(s) not acknowledged within "
             f"{self.timings.ack_timeout:g} s: {shown}",
             "warn",

@@ -18,7 +18,6 @@ from typing import Any
 
 import msgspec
 
-from hlmon.feeds.recorder import RECORDING_FORMAT
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
@@ -32,6 +31,7 @@ from hlmon.protocol.messages import (
     UserEventsMsg,
 )
 from hlmon.protocol.subscriptions import message_sub_key
+from hlmon.recording_format import RECORDING_FORMAT
 
 # Data frames that carry no user or coin are routed by subscription type.
 _ROUTE_BY_TYPE: dict[type, str] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 Clock = Callable[[], float]
 """Seconds since the epoch, like ``time.time``; tests pass a fake they advance by hand."""
@@ -19,6 +20,10 @@ class Source(StrEnum):
 
     WS = "ws"
     REST = "rest"
+
+
+Handler = Callable[[Any, Source, float], None]
+"""One ``Store.apply`` handler: (message, source, local receive time)."""
 
 
 class FeedState(StrEnum):

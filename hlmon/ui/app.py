@@ -1,17 +1,19 @@
 """The Textual app: ``build_app`` (one factory for the CLI and the tests) and ``run_app``.
 
-The app owns the store, the (optional) simulator and the feed engine, all in its own event
-loop: the simulator and engine are started in a worker on mount and stopped on unmount. The
-UI never does network I/O itself; it reads the store on a timer (see ``screens.dashboard``)
-and forwards the user's choices (coin, book mode, watchlist) to the engine.
+The app runs on a ``Backend`` (``hlmon.runtime.controls``): the store it reads, what it
+watches, and the ``Controls`` it forwards the user's choices to (coin, book mode, watchlist,
+account). For the CLI that is ``hlmon.runtime.root.Runtime`` (store, feed engine and, for
+``--demo``, the simulator); the tests give a fake. The backend is entered in a worker on mount,
+so the first frame never waits for the network, in the app's own event loop, and left on
+unmount. The UI never does network I/O itself; it reads the store on a timer (see
+``screens.dashboard``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
+import contextlib
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -22,14 +24,10 @@ from textual.worker import Worker, WorkerState
 from hlmon.alerts import Alert, AlertEngine
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
-from hlmon.state import Store
+from hlmon.runtime.controls import Backend, Controls
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.widgets.watchlist import Watchlist
-
-if TYPE_CHECKING:
-    from hlmon.feeds.engine import FeedEngine
-    from hlmon.sim.server import SimServer
 
 THEMES: tuple[str, ...] = (
     "textual-dark",
@@ -44,6 +42,9 @@ THEMES: tuple[str, ...] = (
 )
 """Themes ``t`` cycles through (those the installed Textual knows)."""
 
+ControlCall = Callable[[Controls], None]
+"""One forwarded choice, e.g. ``lambda c: c.select_coin("ETH")``."""
+
 
 class HlmonApp(App[int]):
     """hlmon's terminal UI."""
@@ -56,33 +57,27 @@ class HlmonApp(App[int]):
         Binding("question_mark", "help", "help", key_display="?"),
     ]
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        clock: Callable[[], float],
-        *,
-        engine: FeedEngine | None = None,
-        sim: SimServer | None = None,
-        connect: bool = False,
-    ) -> None:
+    def __init__(self, backend: Backend) -> None:
         super().__init__()
-        self.settings = settings
-        """Settings in force (``api_url``/``address`` are updated when a simulator starts)."""
-        self.store = store
+        self.backend = backend
+        """What the app runs on (entered on mount, left on unmount)."""
+        settings = backend.settings
+        self.settings: Settings = settings
+        """Display settings (watchlist, fps, theme, alerts)."""
+        self.store = backend.store
         """The store every pane reads."""
-        self.clock = clock
-        """Wall clock for ages and the header (injected in tests)."""
-        self.engine = engine
-        """The feed engine, or None (tests drive the store directly)."""
-        self.sim = sim
-        """An in-process simulator to start before the engine (``--demo``)."""
-        self.connect = connect or sim is not None
-        """Build a ``FeedEngine`` in the app's loop when none was given."""
+        self.clock = backend.clock
+        """Wall clock for ages and the header (the store's)."""
+        self.controls: Controls | None = None
+        """Where the user's choices go, once the backend has started."""
+        self._pending: list[tuple[str, ControlCall]] = []
+        """Choices made before the backend started, replayed in order when it has."""
+        self._backend_exit = contextlib.AsyncExitStack()
+        self._backend_worker: Worker[None] | None = None
         alert_settings = settings.alerts
         self.alerts = AlertEngine(
             alert_settings.rules,
-            clock=clock,
+            clock=self.clock,
             cooldown_s=alert_settings.cooldown_s,
             hysteresis_pct=alert_settings.hysteresis_pct,
         )
@@ -90,10 +85,10 @@ class HlmonApp(App[int]):
         self.alert_outputs = AlertOutputs.from_settings(alert_settings)
         """Bell, desktop notifications (OSC 9/777), command and webhook."""
         self.dashboard = Dashboard(
-            store,
-            clock,
-            network="demo" if sim is not None else settings.network,
-            address=settings.address,
+            self.store,
+            self.clock,
+            network=backend.network,
+            address=backend.address,
             coins=settings.watchlist,
             fps=settings.fps,
             alerts=self.alerts,
@@ -103,99 +98,93 @@ class HlmonApp(App[int]):
     # ------------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:
-        """Apply the theme, show the dashboard, start the simulator and the engine."""
+        """Apply the theme, show the dashboard, start the backend in the background."""
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.push_screen(self.dashboard)
-        if self.engine is None and not self.connect:
-            self.store.set_watch(self.settings.watchlist)
-        else:
-            self.run_worker(self._start_backend(), name="backend", exit_on_error=False)
+        self._backend_worker = self.run_worker(
+            self._start_backend(), name="backend", exit_on_error=False
+        )
 
     async def _start_backend(self) -> None:
-        """Start the simulator (if any), build the engine if needed, and start it."""
-        if self.sim is not None:
-            url = await self.sim.start(host="127.0.0.1", port=0)
-            address = self.settings.address or self.sim.demo_address
-            self.settings = dataclasses.replace(
-                self.settings, api_url=url, address=address, network="custom"
-            )
-            self.dashboard.set_address(address)
-            self.store.log(f"demo: simulator listening on {url}, account {address}")
-        if self.engine is None and self.connect:
-            from hlmon.feeds.engine import FeedEngine
-
-            self.engine = FeedEngine(self.settings, self.store)
-        if self.engine is not None:
-            await self.engine.start()
-            selected = self.dashboard.watchlist.selected
-            if selected is not None:
-                self._engine_call("select_coin", selected)
+        """Enter the backend (left in ``on_unmount``), then forward what the user chose since."""
+        controls = await self._backend_exit.enter_async_context(self.backend)
+        self.controls = controls
+        pending, self._pending = self._pending, []
+        for what, call in pending:
+            self._control(what, call)
+        selected = self.dashboard.watchlist.selected
+        if selected is not None:
+            self._control(f"select_coin({selected!r})", lambda c: c.select_coin(selected))
 
     async def on_unmount(self) -> None:
-        """Stop the engine, then the simulator."""
+        """Stop the backend (the engine, then the simulator)."""
         await self.alert_outputs.aclose()
-        if self.engine is not None:
-            try:
-                await self.engine.stop()
-            except Exception as exc:  # shutting down: report, never hang the exit
-                self.log.error(f"engine stop failed: {exc!r}")
-        if self.sim is not None:
-            try:
-                await self.sim.stop()
-            except Exception as exc:
-                self.log.error(f"simulator stop failed: {exc!r}")
+        worker = self._backend_worker
+        if worker is not None and not worker.is_finished:
+            # Quitting while it starts: Textual has cancelled the worker; wait until the
+            # backend has stopped what it had started.
+            with contextlib.suppress(Exception):
+                await worker.wait()
+        try:
+            await self._backend_exit.aclose()
+        except Exception as exc:  # shutting down: report, never hang the exit
+            self.log.error(f"backend stop failed: {exc!r}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A background task failed: say so on screen and in the log, never swallow it."""
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             text = f"{event.worker.name} failed: {error!r}"
-            self.store.log(text, "error")
+            self.store.health.log(text, "error")
             self.notify(text, title="error", severity="error", timeout=15)
 
-    # ------------------------------------------------------------------ engine forwarding
+    # ------------------------------------------------------------------ controls
 
-    def _engine_call(self, method: str, *args: Any) -> None:
-        """Call an engine selector; a refusal (bad coin name...) is shown, not raised."""
-        if self.engine is None:
+    def _control(self, what: str, call: ControlCall) -> None:
+        """Forward one choice; a refusal (bad coin name...) is shown, not raised."""
+        if self.controls is None:
+            self._pending.append((what, call))
             return
         try:
-            getattr(self.engine, method)(*args)
+            call(self.controls)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
-            self.store.log(f"{method}{args}: {exc}", "error")
+            self.store.health.log(f"{what}: {exc}", "error")
 
     def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
         """Subscribe the selected coin's book, trades and bbo."""
-        self._engine_call("select_coin", event.coin)
-        if self.engine is None:
-            self.store.track_history(event.coin)
+        coin = event.coin
+        self._control(f"select_coin({coin!r})", lambda c: c.select_coin(coin))
 
     def on_dashboard_book_mode_changed(self, event: Dashboard.BookModeChanged) -> None:
         """Switch the book subscription (fast/full, aggregation)."""
-        self._engine_call("set_book_mode", event.fast, event.n_sig_figs)
-        if self.engine is None:
-            self.store.set_book_fast(event.fast)
+        fast, n_sig_figs = event.fast, event.n_sig_figs
+        self._control(
+            f"set_book_mode({fast}, {n_sig_figs})", lambda c: c.set_book_mode(fast, n_sig_figs)
+        )
 
     def on_dashboard_coin_added(self, event: Dashboard.CoinAdded) -> None:
         """Subscribe a new watchlist coin."""
-        self._engine_call("add_coin", event.coin)
-        if self.engine is None:
-            self.store.set_watch(event.coins)
+        coin = event.coin
+        self._control(f"add_coin({coin!r})", lambda c: c.add_coin(coin))
 
     def on_dashboard_coin_removed(self, event: Dashboard.CoinRemoved) -> None:
         """Unsubscribe a removed watchlist coin."""
-        self._engine_call("remove_coin", event.coin)
-        if self.engine is None:
-            self.store.set_watch(event.coins)
+        coin = event.coin
+        self._control(f"remove_coin({coin!r})", lambda c: c.remove_coin(coin))
+
+    def on_dashboard_account_selected(self, event: Dashboard.AccountSelected) -> None:
+        """Move the detail feeds (orders, fills, fundings) to another watched account."""
+        address = event.address
+        self._control(f"select_user({address!r})", lambda c: c.select_user(address))
 
     # ------------------------------------------------------------------ alerts
 
     def on_dashboard_alerts_fired(self, event: Dashboard.AlertsFired) -> None:
         """Deliver alerts: toast, log line, bell + desktop notification, command/webhook."""
         for alert in event.alerts:
-            self.store.log(f"alert: {alert.title}: {alert.body}", alert.level)
+            self.store.health.log(f"alert: {alert.title}: {alert.body}", alert.level)
             severity: SeverityLevel = "error" if alert.level == "error" else "warning"
             self.notify(alert.body, title=alert.title, severity=severity, timeout=10)
             self.write_to_terminal(self.alert_outputs.terminal_text(alert))
@@ -204,11 +193,11 @@ class HlmonApp(App[int]):
 
     async def _send_external(self, alert: Alert) -> None:
         for error in await self.alert_outputs.send_external(alert):
-            self.store.log(error, "warn")
+            self.store.health.log(error, "warn")
 
     def on_dashboard_alert_added(self, event: Dashboard.AlertAdded) -> None:
         """Confirm a rule added from the prompt."""
-        self.store.log(f"alert added: {event.rule_id}")
+        self.store.health.log(f"alert added: {event.rule_id}")
         self.notify(f"alert added: {event.rule_id}", timeout=3)
 
     def write_to_terminal(self, text: str) -> None:
@@ -224,14 +213,8 @@ class HlmonApp(App[int]):
     def remove_alert(self, rule_id: str) -> None:
         """Remove an alert rule (command palette)."""
         if self.alerts.remove(rule_id):
-            self.store.log(f"alert removed: {rule_id}")
+            self.store.health.log(f"alert removed: {rule_id}")
             self.notify(f"alert removed: {rule_id}", timeout=3)
-
-    def on_dashboard_account_selected(self, event: Dashboard.AccountSelected) -> None:
-        """Move the detail feeds (orders, fills, fundings) to another watched account."""
-        self._engine_call("select_user", event.address)
-        if self.engine is None:
-            self.store.set_user(event.address)
 
     # ------------------------------------------------------------------ actions
 
@@ -292,52 +275,27 @@ class HlmonApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
-def build_app(
-    settings: Settings,
-    *,
-    store: Store | None = None,
-    engine: FeedEngine | None = None,
-    clock: Callable[[], float] | None = None,
-    sim: SimServer | None = None,
-    connect: bool = False,
-) -> HlmonApp:
-    """Build the app; the one factory used by the CLI and the tests.
-
-    Args:
-        settings: What to show and connect to.
-        store: The store to read (default: a new one on ``clock``).
-        engine: A feed engine feeding ``store``, started on mount and stopped on exit.
-        clock: Wall clock in seconds (default ``time.time``); tests pin it.
-        sim: A simulator to start in the app's loop; the app then builds an engine pointed
-            at it (unless one is given) and watches its demo account by default.
-        connect: Without ``engine``: build a ``FeedEngine`` for ``settings`` inside the app's
-            event loop (the CLI path). With neither ``engine``, ``sim`` nor ``connect`` the
-            app only reads the store, which tests populate by hand.
+def build_app(backend: Backend) -> HlmonApp:
+    """Build the app on ``backend``; the one factory used by the CLI and the tests.
 
     Returns:
-        The app, not yet running.
+        The app, not yet running (the backend is entered when it mounts).
     """
-    clock = clock or time.time
-    if store is None:
-        store = Store(clock, settings.stale)
-    return HlmonApp(settings, store, clock, engine=engine, sim=sim, connect=connect)
+    return HlmonApp(backend)
 
 
 def run_app(settings: Settings) -> int:
     """Run the TUI until the user quits; the CLI's entry point.
 
-    With ``settings.demo`` a simulator is started in-process on a free loopback port and the
-    app watches its demo account.
+    The app runs on a ``Runtime`` (``hlmon.runtime.root``) for ``settings``: with
+    ``settings.demo`` that starts the in-process simulator and watches its demo account.
 
     Returns:
         The process exit code.
     """
-    sim: SimServer | None = None
-    if settings.demo:
-        from hlmon.sim.server import SimServer
+    from hlmon.runtime.root import Runtime  # loads the feeds; importing the app does not
 
-        sim = SimServer(seed=int(time.time()) % 100_000, profile="standard")
-    app = build_app(settings, sim=sim, connect=True)
+    app = build_app(Runtime(settings))
     code = app.run()
     if app.return_code:
         return app.return_code

@@ -47,7 +47,7 @@ def make(
     store = Store(clock)
     store.set_watched_users([A, B, C])
     store.set_user(A)
-    store.set_connection(ConnState.LIVE, url="ws://x/ws")
+    store.health.set_connection(ConnState.LIVE, url="ws://x/ws")
     http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
     client = InfoClient("http://x", budget=budget, http_client=http, rng=random.Random(0))
     poller = AccountsPoller(
@@ -120,12 +120,12 @@ async def test_errors_logged_once_and_retried_no_sooner_than_min_interval() -> N
         clock.advance(2.0)
         await settle(poller)
         assert len(fake.asked) == 4
-        warnings = [e.text for e in store.events if e.level == "warn"]
+        warnings = [e.text for e in store.health.events if e.level == "warn"]
         assert len(warnings) == 2  # one per address, not one per poll
         fake.status = 200
         clock.advance(2.0)
         await settle(poller)
-        assert any("answering again" in e.text for e in store.events)
+        assert any("answering again" in e.text for e in store.health.events)
         assert all(r.account_value is not None for r in store.accounts()[1:])
     finally:
         await client.aclose()
@@ -138,7 +138,7 @@ async def test_budget_refusal_waits_without_logging() -> None:
         clock.advance(5.0)
         await settle(poller)
         assert len(fake.asked) == 1
-        assert not [e for e in store.events if e.level == "warn"]
+        assert not [e for e in store.health.events if e.level == "warn"]
         asked: Any = list(fake.asked)
         clock.advance(2.0)
         await settle(poller)

@@ -133,7 +133,7 @@ async def test_switch_user_moves_detail_and_reconciles(sim: SimServer, engines: 
     assert {o.oid for o in store.open_orders()} <= demo_orders | {
         o["oid"] for o in sim.truth.open_orders
     }
-    assert any(e.text == f"account {demo} selected" for e in store.events)
+    assert any(e.text == f"account {demo} selected" for e in store.health.events)
     assert store.feed_statuses()["orders"].state is not FeedState.MISSING
 
 

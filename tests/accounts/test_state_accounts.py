@@ -21,7 +21,7 @@ def store(clock: FakeClock) -> Store:
     s = Store(clock)
     s.set_watched_users([A, B], {B: "hedge"})
     s.set_user(A)
-    s.set_connection(ConnState.LIVE, url="ws://x/ws")
+    s.health.set_connection(ConnState.LIVE, url="ws://x/ws")
     s.take_changes()
     return s
 
@@ -91,7 +91,7 @@ class TestRows:
         store.apply(clearinghouse(B), Source.REST)
         assert store.accounts()[1].state is FeedState.FALLBACK
         clock.advance(store.threshold("account") + 0.1)
-        store.note_alive()  # a live socket does not make a periodic feed "quiet"
+        store.health.note_alive()  # a live socket does not make a periodic feed "quiet"
         row = store.accounts()[1]
         assert row.state is FeedState.STALE and row.age_s == pytest.approx(12.1)
         assert store.account_stamp(B) is not None and store.account_stamp(C) is None

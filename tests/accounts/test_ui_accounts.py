@@ -4,45 +4,21 @@ the engine moves the detail feeds, and through the real simulator the panels fol
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from textual.pilot import Pilot
 
 from hlmon.config import Settings
+from hlmon.runtime.root import Runtime
 from hlmon.sim import SimServer
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
+from tests.fakes import FakeRuntime
 from tests.support import FAST_PROFILE
 from tests.ui.helpers import pilot_wait
 
 from .helpers import A, B, FakeClock, clearinghouse, position
 
 SIZE = (120, 40)
-
-
-class SelectingEngine:
-    """Stands in for ``FeedEngine``: records select_user, refuses unknown addresses."""
-
-    def __init__(self, store: Store, users: tuple[str, ...]) -> None:
-        self.store = store
-        self.users = users
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-
-    async def start(self) -> None:
-        self.store.set_watched_users(self.users, {B: "hedge"})
-        self.store.set_user(self.users[0])
-
-    async def stop(self) -> None:
-        return None
-
-    def select_coin(self, coin: str) -> None:
-        return None
-
-    def select_user(self, address: str) -> None:
-        if address not in self.users:
-            raise ValueError(f"not a watched address: {address!r}")
-        self.calls.append(("select_user", (address,)))
-        self.store.set_user(address)
 
 
 async def wait_for(pilot: Pilot[int], cond: Callable[[], object], limit: float = 10.0) -> None:
@@ -58,22 +34,22 @@ async def test_u_cycles_the_selected_account() -> None:
     clock = FakeClock()
     store = Store(clock)
     settings = Settings(address=A, addresses=(A, B), labels=((B, "hedge"),), fps=10.0)
-    engine = SelectingEngine(store, (A, B))
+    runtime = FakeRuntime(settings, store, clock)
     store.apply(clearinghouse(A, "1000.0"))
-    app = build_app(settings, store=store, engine=engine, clock=clock)  # type: ignore[arg-type]
+    app = build_app(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: store.watched_users == (A, B))
         store.apply(clearinghouse(A, "1000.0"))
         store.apply(clearinghouse(B, "250.0", positions=[position("ETH", "-2", "-1.5")]))
         await pilot.press("u")
-        assert engine.calls == [("select_user", (B,))]
+        assert runtime.named("select_user") == [(B,)]
         assert (store.user, app.dashboard.address) == (B, B)
         await wait_for(pilot, lambda: "hedge" in header(app))
         await pilot.press("5")
         await wait_for(pilot, lambda: app.dashboard.lower.tables["accounts"].row_count == 3)
         await wait_for(pilot, lambda: app.dashboard.positions.row_count == 1)  # B's position
         await pilot.press("U")
-        assert engine.calls[-1] == ("select_user", (A,))
+        assert runtime.named("select_user")[-1] == (A,)
         assert store.user == A
         await wait_for(pilot, lambda: "hedge" not in header(app))
 
@@ -81,12 +57,12 @@ async def test_u_cycles_the_selected_account() -> None:
 async def test_u_with_one_account_only_says_so() -> None:
     clock = FakeClock()
     store = Store(clock)
-    engine = SelectingEngine(store, (A,))
-    app = build_app(Settings(address=A), store=store, engine=engine, clock=clock)  # type: ignore[arg-type]
+    runtime = FakeRuntime(Settings(address=A), store, clock)
+    app = build_app(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: store.user == A)
         await pilot.press("u")
-        assert engine.calls == [] and store.user == A
+        assert runtime.named("select_user") == [] and store.user == A
 
 
 async def test_switch_through_the_simulator() -> None:
@@ -104,12 +80,12 @@ async def test_switch_through_the_simulator() -> None:
             watchlist=("BTC",),
             fps=20.0,
         )
-        app = build_app(settings, connect=True)
+        runtime = Runtime(settings)
+        app = build_app(runtime)
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await wait_for(pilot, lambda: d.lower.tables["orders"].row_count > 0)
-            engine = app.engine
-            assert engine is not None
+            engine = runtime.engine
             await pilot.press("u")
             assert engine.user == B
             await wait_for(pilot, lambda: d.lower.tables["orders"].row_count == 0)

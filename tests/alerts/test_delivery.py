@@ -19,13 +19,12 @@ from hlmon.alerts.delivery import (
     CommandNotifier,
     TerminalNotifier,
     WebhookNotifier,
-    check_webhook_url,
     osc9,
     osc777,
     sanitize,
     tmux_wrap,
 )
-from hlmon.alerts.settings import AlertSettings
+from hlmon.alerts.settings import AlertSettings, check_webhook_url
 
 ALERT = Alert("price BTC > 110000", "BTC above 110000", "BTC mid 110001 crossed", "warn", 1.0)
 

@@ -127,8 +127,10 @@ async def test_price_cross_through_the_sim(sim: SimServer, run: Any) -> None:
     else:
         assert mid_then < level and alert.title == f"BTC below {level.normalize():f}"
     # Crossing only: several more mids pushes, still exactly one alert.
-    frames = store.frames_by_channel.get("allMids", 0)
-    await wait_for(tick_until(lambda: store.frames_by_channel.get("allMids", 0) >= frames + 5), 5)
+    frames = store.health.frames_by_channel.get("allMids", 0)
+    await wait_for(
+        tick_until(lambda: store.health.frames_by_channel.get("allMids", 0) >= frames + 5), 5
+    )
     assert len(ev.alerts) == 1
 
 

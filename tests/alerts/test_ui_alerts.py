@@ -12,6 +12,7 @@ from hlmon.config import Settings
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
 from hlmon.ui.screens.alerts import AddAlertScreen
+from tests.fakes import FakeRuntime
 
 from .conftest import FakeClock, mids, wait_for
 
@@ -24,7 +25,7 @@ def make_app(clock: FakeClock, **alert_changes: object) -> tuple[HlmonApp, list[
         **alert_changes,  # type: ignore[arg-type]
     )
     settings = Settings(watchlist=("BTC", "ETH"), alerts=alerts)
-    app = build_app(settings, store=Store(clock), clock=clock)
+    app = build_app(FakeRuntime(settings, Store(clock), clock))
     written: list[str] = []
     # Headless apps write nothing to a terminal: record what would have been written.
     app.alert_outputs.terminal.tmux = False
@@ -50,7 +51,7 @@ async def test_crossing_notifies_logs_and_writes_osc() -> None:
             "\x1b]9;BTC above 100: BTC mid 100.5 crossed above 100\x07"
             "\x1b]777;notify;BTC above 100;BTC mid 100.5 crossed above 100\x07"
         ]
-        lines = [(e.level, e.text) for e in app.store.events if e.text.startswith("alert")]
+        lines = [(e.level, e.text) for e in app.store.health.events if e.text.startswith("alert")]
         assert lines == [("warn", "alert: BTC above 100: BTC mid 100.5 crossed above 100")]
         toasts = [(n.title, n.message, n.severity) for n in app._notifications]
         assert ("BTC above 100", "BTC mid 100.5 crossed above 100", "warning") in toasts
@@ -68,7 +69,7 @@ async def test_bell_and_desktop_off_write_nothing() -> None:
         app.store.apply(mids(BTC="99"))
         await wait_for(lambda: app.dashboard.frames > 2, 5)
         app.store.apply(mids(BTC="100.5"))
-        await wait_for(lambda: any(e.text.startswith("alert:") for e in app.store.events), 5)
+        await wait_for(lambda: any(e.text.startswith("alert:") for e in app.store.health.events), 5)
         assert "".join(written) == ""
 
 
@@ -82,7 +83,7 @@ async def test_shift_a_adds_a_price_alert() -> None:
         await pilot.press("enter")
         await wait_for(lambda: app.alerts.rules, 5)
         assert [r.rule_id for r in app.alerts.rules] == ["price BTC < 95"]
-        assert any(e.text == "alert added: price BTC < 95" for e in app.store.events)
+        assert any(e.text == "alert added: price BTC < 95" for e in app.store.health.events)
         app.store.apply(mids(BTC="94", ETH="10"))
         await wait_for(lambda: written, 5)
         assert "BTC below 95" in written[0]

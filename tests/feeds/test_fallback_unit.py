@@ -71,15 +71,15 @@ async def test_takes_over_when_ws_down_and_hands_back(wait: Wait) -> None:
     task = asyncio.create_task(poller.run())
     try:
         await wait(lambda: all(poller.polls.get(k) for k in ("mids", "book:BTC", "account")), 3)
-        assert store.fallback_active
+        assert store.health.fallback_active
         assert store.feed_status("mids").state is FeedState.FALLBACK
         assert "bbo:BTC" not in poller.servable()  # no REST path for bbo
-        assert any("fallback on: mids, book:BTC" in e.text for e in store.events)
+        assert any("fallback on: mids, book:BTC" in e.text for e in store.health.events)
 
         # The websocket comes back but has not delivered yet: the fallback holds on.
         live[0] = True
         await asyncio.sleep(0.1)
-        assert store.fallback_active
+        assert store.health.fallback_active
         # It delivers every periodic feed: handed back.
         store.apply(AllMidsMsg(data=AllMids(mids={"BTC": "101"})), Source.WS)
         store.apply(L2BookMsg(data=L2Book(coin="BTC", time=9, levels=([], []))), Source.WS)
@@ -89,8 +89,8 @@ async def test_takes_over_when_ws_down_and_hands_back(wait: Wait) -> None:
             Source.WS,
         )
         store.apply(OpenOrdersMsg(data=OpenOrdersData(user=USER, orders=[])), Source.WS)
-        await wait(lambda: not store.fallback_active, 2)
-        assert any(e.text.startswith("fallback off") for e in store.events)
+        await wait(lambda: not store.health.fallback_active, 2)
+        assert any(e.text.startswith("fallback off") for e in store.health.events)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

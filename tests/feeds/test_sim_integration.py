@@ -67,13 +67,13 @@ class TestReconnect:
         n_subs = len(engine.ws.subscriptions)
         assert ws_subs_on_sim(sim) == n_subs
         sim.faults.drop_all()
-        await wait(lambda: store.connection.reconnects == 1, 5)
-        frames = store.frames_by_channel.get("bbo", 0)
-        await wait(lambda: store.frames_by_channel.get("bbo", 0) > frames, 5)
+        await wait(lambda: store.health.connection.reconnects == 1, 5)
+        frames = store.health.frames_by_channel.get("bbo", 0)
+        await wait(lambda: store.health.frames_by_channel.get("bbo", 0) > frames, 5)
         await wait(lambda: ws_subs_on_sim(sim) == n_subs, 3)
-        assert store.connection.state is ConnState.LIVE
+        assert store.health.connection.state is ConnState.LIVE
         await wait(lambda: engine.reconcile_count >= 2, 5)
-        assert any(e.text.startswith("reconnected after") for e in store.events)
+        assert any(e.text.startswith("reconnected after") for e in store.health.events)
 
     async def test_stall_detected_within_heartbeat_deadline(
         self, sim: SimServer, engines: Any, wait: Wait
@@ -82,7 +82,7 @@ class TestReconnect:
         engine = await engines(settings_for(sim, address=None))
         store = engine.store
         await wait(lambda: engine.ws.live.is_set() and store.mid("BTC") is not None, 5)
-        await wait(lambda: store.frames_by_channel.get("pong", 0) >= 1, 3)
+        await wait(lambda: store.health.frames_by_channel.get("pong", 0) >= 1, 3)
         t0 = time.monotonic()
         sim.faults.stall()
         await wait(lambda: engine.ws.stats.dead_detected == 1, 3)
@@ -90,7 +90,7 @@ class TestReconnect:
         # Worst case: a ping just went out before the stall -> ping_interval + pong_timeout.
         assert detect <= TEST_WS.ping_interval + TEST_WS.pong_timeout + 0.2
         sim.faults.unstall()
-        await wait(lambda: store.connection.reconnects >= 1 and engine.ws.live.is_set(), 5)
+        await wait(lambda: store.health.connection.reconnects >= 1 and engine.ws.live.is_set(), 5)
 
     async def test_malformed_and_error_frames_counted(
         self, sim: SimServer, engines: Any, wait: Wait
@@ -100,14 +100,14 @@ class TestReconnect:
         await wait(lambda: engine.ws.live.is_set() and sim.connections, 5)
         sim.faults.send_malformed(6)
         sim.faults.send_error("Something odd happened")
-        await wait(lambda: store.frames_rejected >= 6 and store.server_errors >= 1, 3)
-        assert store.frames_rejected == 6
-        assert any("server error: Something odd" in e.text for e in store.events)
-        assert any("rejected frame" in e.text for e in store.events)
+        await wait(lambda: store.health.frames_rejected >= 6 and store.health.server_errors >= 1, 3)
+        assert store.health.frames_rejected == 6
+        assert any("server error: Something odd" in e.text for e in store.health.events)
+        assert any("rejected frame" in e.text for e in store.health.events)
         # Still the same healthy connection, data still applied.
-        mids = store.frames_by_channel.get("allMids", 0)
-        await wait(lambda: store.frames_by_channel.get("allMids", 0) > mids, 3)
-        assert store.connection.reconnects == 0
+        mids = store.health.frames_by_channel.get("allMids", 0)
+        await wait(lambda: store.health.frames_by_channel.get("allMids", 0) > mids, 3)
+        assert store.health.connection.reconnects == 0
 
 
 class TestOutage:
@@ -132,7 +132,7 @@ class TestOutage:
         for f in made:
             assert held.count((f["tid"], f["oid"])) == 1
         assert engine.last_reconcile is not None and engine.last_reconcile.new_fills >= 3
-        line = [e.text for e in store.events if e.text.startswith("reconnected after")][-1]
+        line = [e.text for e in store.health.events if e.text.startswith("reconnected after")][-1]
         assert "recovered" in line and "fill" in line
 
     async def test_fallback_takes_over_and_hands_back(
@@ -146,7 +146,7 @@ class TestOutage:
         await wait(lambda: store.source_of("account") is Source.WS, 3)
         sim.faults.refuse_connections(2.5)
         sim.faults.drop_all()
-        await wait(lambda: store.fallback_active, 3)
+        await wait(lambda: store.health.fallback_active, 3)
         await wait(
             lambda: all(
                 store.feed_status(k).state is FeedState.FALLBACK
@@ -154,13 +154,13 @@ class TestOutage:
             ),
             4,
         )
-        assert any(e.text.startswith("fallback on: mids") for e in store.events)
+        assert any(e.text.startswith("fallback on: mids") for e in store.health.events)
         fills_before = len(store.fills())
         sim.force_fill()
         await wait(lambda: len(store.fills()) > fills_before, 12)  # fills polled every 10 s
         await wait(lambda: engine.ws.live.is_set(), 6)
-        await wait(lambda: not store.fallback_active, 5)
-        assert any(e.text.startswith("fallback off") for e in store.events)
+        await wait(lambda: not store.health.fallback_active, 5)
+        assert any(e.text.startswith("fallback off") for e in store.health.events)
         assert store.source_of("mids") is Source.WS
         assert engine.info.budget.peak <= engine.settings.rest_weight_budget
 
@@ -188,7 +188,7 @@ class TestRestOnly:
         fallback at once (no grace), coin switches followed."""
         engine = await engines(settings_for(sim, use_websocket=False))
         store = engine.store
-        assert store.connection.state is ConnState.DOWN
+        assert store.health.connection.state is ConnState.DOWN
         await wait(
             lambda: all(
                 store.feed_status(k).state is FeedState.FALLBACK
@@ -199,7 +199,7 @@ class TestRestOnly:
         engine.select_coin("ETH")
         await wait(lambda: store.book("ETH") is not None, 4)
         assert store.source_of("book:ETH") is Source.REST
-        assert store.rest_weight_used > 0 and store.rest_budget == 600
+        assert store.health.rest_weight_used > 0 and store.health.rest_budget == 600
 
 
 class TestInfoAgainstSim:

@@ -11,18 +11,20 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from hlmon.feeds.ws_feed import FeedTimings, WsFeed
+from hlmon.feeds.settings import WebsocketSettings
+from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.state import ConnState, Store
 
 Wait = Callable[..., Awaitable[float]]
 
-FAST = FeedTimings(
+FAST = WebsocketSettings(
     ping_interval=0.2,
     pong_timeout=0.3,
     silence_timeout=0.6,
@@ -102,7 +104,7 @@ async def mini() -> AsyncIterator[tuple[MiniServer, str]]:
 async def feed_factory() -> AsyncIterator[Callable[..., tuple[WsFeed, Store]]]:
     tasks: list[asyncio.Task[None]] = []
 
-    def make(url: str, timings: FeedTimings = FAST) -> tuple[WsFeed, Store]:
+    def make(url: str, timings: WebsocketSettings = FAST) -> tuple[WsFeed, Store]:
         store = Store(time.time)
         feed = WsFeed(url, store, timings, rng=random.Random(3))
         feed.subscribe(subs.all_mids())
@@ -120,10 +122,11 @@ async def test_connects_subscribes_and_applies(mini: Any, feed_factory: Any, wai
     server, url = mini
     feed, store = feed_factory(url)
     await wait(lambda: store.mid("BTC") == "100.5", 3)
-    assert store.connection.state is ConnState.LIVE
+    assert store.health.connection.state is ConnState.LIVE
     assert server.subscribes(1) == ["allMids", "bbo"]
     await wait(lambda: not feed.pending_acks, 2)
-    assert store.frames_by_channel.get("allMids") == 1
+    # Counts are pushed once per loop turn: a read may be one turn behind.
+    await wait(lambda: store.health.frames_by_channel.get("allMids") == 1, 2)
 
 
 async def test_kill_reconnects_and_resubscribes_everything(
@@ -137,8 +140,8 @@ async def test_kill_reconnects_and_resubscribes_everything(
     server.kill()
     took = await wait(lambda: server.connections == 2 and len(server.subscribes(2)) == 3, 3)
     assert sorted(server.subscribes(2)) == ["allMids", "bbo", "trades"]
-    await wait(lambda: store.connection.state is ConnState.LIVE, 2)
-    assert store.connection.reconnects == 1
+    await wait(lambda: store.health.connection.state is ConnState.LIVE, 2)
+    assert store.health.connection.reconnects == 1
     assert took < 1.0
 
 
@@ -147,8 +150,10 @@ async def test_stall_detected_by_heartbeat(mini: Any, feed_factory: Any, wait: W
     server, url = mini
     feed, store = feed_factory(url)
     await wait(lambda: feed.live.is_set(), 3)
-    await wait(lambda: store.frames_by_channel.get("pong", 0) >= 1, 2)  # heartbeat works
-    assert store.ws_rtt_ms is not None and 0 <= store.ws_rtt_ms < 1000  # round trip measured
+    await wait(lambda: store.health.frames_by_channel.get("pong", 0) >= 1, 2)  # heartbeat works
+    assert (
+        store.health.ws_rtt_ms is not None and 0 <= store.health.ws_rtt_ms < 1000
+    )  # round trip measured
     assert feed.stats.dead_detected == 0
     server.stalled = True
     t0 = time.monotonic()
@@ -165,7 +170,7 @@ async def test_silence_detected_even_with_pongs_disabled(
 ) -> None:
     """With a long ping interval, the silence deadline alone catches a dead socket."""
     server, url = mini
-    timings = FeedTimings(**{**FAST.__dict__, "ping_interval": 30.0, "silence_timeout": 0.4})
+    timings = replace(FAST, ping_interval=30.0, silence_timeout=0.4)
     feed, _ = feed_factory(url, timings)
     await wait(lambda: feed.live.is_set(), 3)
     server.stalled = True
@@ -179,9 +184,7 @@ async def test_probe_ping_finds_a_stall_before_the_scheduled_ping(
 ) -> None:
     """A quiet socket is probed at once: dead within probe_after + pong_timeout."""
     server, url = mini
-    timings = FeedTimings(
-        **{**FAST.__dict__, "ping_interval": 30.0, "silence_timeout": 30.0, "probe_after": 0.3}
-    )
+    timings = replace(FAST, ping_interval=30.0, silence_timeout=30.0, probe_after=0.3)
     feed, _ = feed_factory(url, timings)
     await wait(lambda: feed.live.is_set(), 3)
     server.stalled = True
@@ -199,9 +202,9 @@ async def test_a_server_that_accepts_and_says_nothing_is_not_live(
     feed, store = feed_factory(url)
     await wait(lambda: server.connections >= 1 and len(server.received) >= 2, 3)
     assert not feed.live.is_set()
-    assert store.connection.state is not ConnState.LIVE
+    assert store.health.connection.state is not ConnState.LIVE
     server.stalled = False
-    await wait(lambda: feed.live.is_set() and store.connection.state is ConnState.LIVE, 3)
+    await wait(lambda: feed.live.is_set() and store.health.connection.state is ConnState.LIVE, 3)
 
 
 async def test_malformed_and_error_frames_counted_not_fatal(
@@ -215,27 +218,28 @@ async def test_malformed_and_error_frames_counted_not_fatal(
     await server.broadcast('{"channel":"error","data":"Already subscribed: {}"}')
     await server.broadcast('{"channel":"allMids","data":{"mids":{"BTC":"101"}}}')
     await wait(lambda: store.mid("BTC") == "101", 2)
-    assert store.frames_rejected == 2
-    assert store.server_errors == 1
+    assert store.health.frames_rejected == 2
+    assert store.health.server_errors == 1
     assert server.connections == 1 and feed.live.is_set()
 
 
-async def test_frame_counts_exact_right_after_a_burst(
+async def test_frame_counts_pushed_whole_after_a_burst(
     mini: Any, feed_factory: Any, wait: Wait
 ) -> None:
-    """The feed counts in batches, yet a read right after the last frame sees every frame."""
+    """The feed counts in batches and pushes them each loop turn: after a burst the health
+    holds every frame (and no more), per channel, with the socket alive."""
     server, url = mini
     feed, store = feed_factory(url)
+    health = store.health
     await wait(lambda: feed.live.is_set() and server.conns, 3)
-    await wait(lambda: store.frames_by_channel.get("allMids") == 1, 2)
+    await wait(lambda: health.frames_by_channel.get("allMids") == 1, 2)
     for i in range(500):
         await server.broadcast(f'{{"channel":"allMids","data":{{"mids":{{"BTC":"{i}"}}}}}}')
     await server.broadcast("not json")
-    await wait(lambda: store.frames_rejected == 1, 3)
-    assert store.mid("BTC") == "499"
-    assert store.frames_by_channel.get("allMids") == 501
-    assert store.frames_by_channel.get("?") == 1
-    assert store.msgs_per_s() > 0 and store.socket_alive()
+    await wait(lambda: health.frames_by_channel.get("?") == 1, 3)
+    assert store.mid("BTC") == "499" and health.frames_rejected == 1
+    assert health.frames_by_channel.get("allMids") == 501  # the same push as the "?" frame
+    assert health.msgs_per_s() > 0 and health.socket_alive()
 
 
 async def test_unacked_subscription_logged(mini: Any, feed_factory: Any, wait: Wait) -> None:
@@ -243,7 +247,7 @@ async def test_unacked_subscription_logged(mini: Any, feed_factory: Any, wait: W
     server.ack = False
     feed, store = feed_factory(url)
     await wait(lambda: feed.stats.unacked_logged == 2, 3)
-    assert any("not acknowledged" in e.text for e in store.events)
+    assert any("not acknowledged" in e.text for e in store.health.events)
 
 
 async def test_unsubscribe_sends_frame(mini: Any, feed_factory: Any, wait: Wait) -> None:
@@ -257,7 +261,7 @@ async def test_unsubscribe_sends_frame(mini: Any, feed_factory: Any, wait: Wait)
 
 async def test_refused_connections_respect_limiter(wait: Wait) -> None:
     """Nothing listening: attempts keep coming (never give up) but at most N per minute."""
-    timings = FeedTimings(**{**FAST.__dict__, "max_new_per_minute": 4, "backoff_max": 0.01})
+    timings = replace(FAST, max_new_per_minute=4, backoff_max=0.01)
     store = Store(time.time)
     feed = WsFeed("ws://127.0.0.1:1/ws", store, timings, rng=random.Random(0))
     task = asyncio.create_task(feed.run())
@@ -265,9 +269,9 @@ async def test_refused_connections_respect_limiter(wait: Wait) -> None:
         await wait(lambda: feed.stats.attempts >= 4, 3)
         await asyncio.sleep(0.3)  # would allow ~30 more attempts without the limiter
         assert feed.stats.attempts == 4
-        assert store.connection.state is ConnState.CONNECTING
-        assert store.connection.next_retry_at is not None
-        assert store.connection.next_retry_at - time.time() > 50  # waits out the minute
+        assert store.health.connection.state is ConnState.CONNECTING
+        assert store.health.connection.next_retry_at is not None
+        assert store.health.connection.next_retry_at - time.time() > 50  # waits out the minute
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -61,7 +61,8 @@ BAD_VALUES: list[tuple[list[str], int, str]] = [
     (["snapshot", "--wait", "nan"], 1, "--wait"),
     (["snapshot", "--wait", "inf"], 1, "--wait"),
     (["snapshot", "--wait", "1e9"], 1, "--wait"),
-    (["snapshot", "--fps", "0"], 1, "--fps"),
+    (["snapshot", "--coins", ","], 1, "--coins"),
+    (["snapshot", "--fps", "0"], 2, "--fps"),  # not an option of snapshot (no screen)
     (["snapshot", "--address", "0x12"], 1, "--address"),
     (["sim", "--port", "-1"], 2, "--port"),
     (["sim", "--port", "65536"], 2, "--port"),

@@ -40,12 +40,12 @@ def test_rate_ignores_buckets_ahead_of_now() -> None:
 def test_rejected_frames_logged_again_after_clock_steps_back() -> None:
     clock = StepClock()
     store = Store(clock)
-    store.note_rejected("bad", "x")
+    store.health.note_rejected("bad", "x")
     clock.now -= 300.0
-    store.note_rejected("bad again", "y")
-    lines = [e.text for e in store.events if e.text.startswith("rejected frame")]
+    store.health.note_rejected("bad again", "y")
+    lines = [e.text for e in store.health.events if e.text.startswith("rejected frame")]
     assert len(lines) == 2, lines
-    assert store.frames_rejected == 2
+    assert store.health.frames_rejected == 2
 
 
 def test_store_keeps_working_across_steps_both_ways() -> None:

@@ -152,7 +152,7 @@ def _read_everything(store: Store) -> None:
     store.ledger()
     store.liquidations()
     store.feed_statuses()
-    store.msgs_per_s()
+    store.health.msgs_per_s()
     store.newest_fill_time()
     changes = store.take_changes()
     assert all(isinstance(c, str) and c for c in changes)
@@ -166,7 +166,7 @@ def _store() -> Store:
     store.set_watched_users([USER, OTHER])
     store.set_watch(["BTC", "ETH"])
     store.track_history("@1")
-    store.set_connection(ConnState.LIVE, url="ws://127.0.0.1/ws")
+    store.health.set_connection(ConnState.LIVE, url="ws://127.0.0.1/ws")
     for key in ("mids", "book:BTC", "account", "orders", "fills"):
         store.expect(key)
     return store

@@ -25,7 +25,6 @@ from hlmon.cli import main
 from hlmon.config import NETWORK_URLS, Settings, load_settings
 from hlmon.feeds import ws_feed
 from hlmon.feeds.info_client import InfoClient, InfoError
-from hlmon.feeds.ws_feed import FeedTimings
 from hlmon.protocol import info
 from hlmon.sim import SimServer
 from hlmon.state import Store
@@ -143,21 +142,23 @@ async def test_self_signed_certificate_refused_over_rest_and_websocket(tls_serve
         await client.aclose()
     # hlmon's own websocket feed: every attempt fails certificate verification, none goes live.
     store = Store(time.time)
-    timings = FeedTimings.from_settings(
+    timings = dataclasses.replace(
         Settings().websocket, backoff_initial=0.01, backoff_max=0.01, open_timeout=5.0
     )
     feed = ws_feed.WsFeed(f"wss://127.0.0.1:{tls_server}/ws", store, timings)
     task = asyncio.create_task(feed.run())
     try:
         for _ in range(500):
-            if feed.stats.attempts >= 2 and store.connection.last_error:
+            if feed.stats.attempts >= 2 and store.health.connection.last_error:
                 break
             await asyncio.sleep(0.01)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert feed.stats.connects == 0 and not feed.live.is_set()
-    assert "CERTIFICATE_VERIFY_FAILED" in (store.connection.last_error or ""), store.connection
+    assert "CERTIFICATE_VERIFY_FAILED" in (store.health.connection.last_error or ""), (
+        store.health.connection
+    )
 
 
 # ------------------------------------------------------------------ the simulator binds loopback

@@ -9,6 +9,7 @@ pytest.importorskip("hlmon.ui.app", reason="the TUI has not landed yet")
 
 from hlmon.protocol.decode import decode
 from hlmon.ui.app import HlmonApp, build_app
+from tests.fakes import FakeRuntime
 from tests.ui.helpers import USER, FakeClock, populated_store, settings
 
 pytestmark = pytest.mark.slow
@@ -23,7 +24,7 @@ def _screen_ok(app: HlmonApp) -> None:
 
 async def test_starts_at_1x1_then_grows() -> None:
     clock = FakeClock()
-    app = build_app(settings(), store=populated_store(clock), clock=clock)
+    app = build_app(FakeRuntime(settings(), populated_store(clock), clock))
     async with app.run_test(size=(1, 1)) as pilot:
         await pilot.pause()
         await pilot.press("down", "f", "1", "2", "t")  # keys at 1x1 must not crash either
@@ -36,7 +37,7 @@ async def test_starts_at_1x1_then_grows() -> None:
 
 async def test_resize_to_1x1_and_back_repeatedly() -> None:
     clock = FakeClock()
-    app = build_app(settings(), store=populated_store(clock), clock=clock)
+    app = build_app(FakeRuntime(settings(), populated_store(clock), clock))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         for size in [(1, 1), (120, 40), (2, 1), (1, 40), (120, 1), (1, 1), (120, 40)]:
@@ -86,7 +87,7 @@ async def test_hostile_values_render_without_crash(frame: bytes) -> None:
     clock = FakeClock()
     store = populated_store(clock)
     store.apply(decode(frame))
-    app = build_app(settings(), store=store, clock=clock)
+    app = build_app(FakeRuntime(settings(), store, clock))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.resize_terminal(80, 24)

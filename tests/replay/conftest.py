@@ -1,9 +1,9 @@
-"""A recording of the real simulator, made once per session through the real FeedEngine."""
+"""A recording of the real simulator, made once per session through the real runtime (the
+recorder it builds from ``record_path``, fed by the real FeedEngine)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from hlmon.config import Settings
-from hlmon.feeds.engine import FeedEngine
 from hlmon.protocol.messages import L2Book
+from hlmon.runtime.root import Runtime
 from hlmon.sim import SimServer
-from hlmon.state import Store
 
 COINS = ("BTC", "ETH")
 
@@ -50,11 +49,8 @@ async def _record(path: Path) -> Recorded:
             watchlist=COINS,
             record_path=str(path),
         )
-        store = Store(time.time, settings.stale)
-        engine = FeedEngine(settings, store)
-        await engine.start()
-        try:
-            rec = engine.recorder
+        async with Runtime(settings) as runtime:
+            store, rec = runtime.store, runtime.recorder
             assert rec is not None
             # A couple of seconds of traffic: every stream of the selected coin has spoken, the
             # account snapshots are in, and enough bbo/ctx frames for pacing checks.
@@ -67,8 +63,6 @@ async def _record(path: Path) -> Recorded:
                 ),
                 what="a couple of seconds of traffic",
             )
-        finally:
-            await engine.stop()
         return Recorded(
             path=path,
             address=sim.demo_address,

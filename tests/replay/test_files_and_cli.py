@@ -149,7 +149,7 @@ def test_tui_record_option_reaches_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """`hlmon --record FILE` hands run_app Settings with record_path: the engine it builds
-    records (FeedEngine creates the recorder from settings.record_path)."""
+    records (the Runtime builds the recorder from settings.record_path)."""
     import hlmon.ui.app
 
     seen: list[object] = []

@@ -105,6 +105,6 @@ def store(clock: FakeClock) -> Store:
     """A store watching USER, with a live socket, changes drained."""
     s = Store(clock)
     s.set_user(USER)
-    s.set_connection(ConnState.LIVE, url="wss://example/ws")
+    s.health.set_connection(ConnState.LIVE, url="wss://example/ws")
     s.take_changes()
     return s

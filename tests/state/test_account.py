@@ -187,7 +187,7 @@ class TestFundingsAndLedger:
                "liquidated_ntl_pos": "1000.0", "liquidated_account_value": "10.0"}  # fmt: skip
         store.apply(msg("user", {"liquidation": liq}))
         assert store.liquidations()[0].lid == 1
-        assert store.events[-1].level == "error"
+        assert store.health.events[-1].level == "error"
 
 
 class TestUserFilter:

@@ -106,7 +106,7 @@ def test_each_message_type(store: Store, channel: str, source: Source) -> None:
 
 def test_unknown_message(store: Store) -> None:
     store.apply(UnknownMsg("someNewChannel"))
-    assert store.unknown_frames == 1
+    assert store.health.unknown_frames == 1
     assert store.take_changes() == {"log"}
 
 

@@ -32,30 +32,30 @@ class TestTransitions:
         """allMids stopping while pongs still arrive is the bug hlmon must show."""
         store.apply(mids())
         clock.advance(15.0)
-        store.note_alive()
+        store.health.note_alive()
         assert store.feed_status("mids").state is FeedState.LIVE  # threshold is inclusive
         clock.advance(0.5)
-        store.note_alive()
+        store.health.note_alive()
         st = store.feed_status("mids")
         assert st.state is FeedState.STALE and st.age_s == pytest.approx(15.5)
 
     def test_event_feed_quiet_while_socket_alive(self, store: Store, clock: FakeClock) -> None:
         store.apply(bbo())
         clock.advance(60)
-        store.note_alive()
+        store.health.note_alive()
         assert store.feed_status("bbo:BTC").state is FeedState.QUIET
         # no proof of life for longer than alive_window (20 s): stale
         clock.advance(21)
         assert store.feed_status("bbo:BTC").state is FeedState.STALE
-        store.note_alive()
+        store.health.note_alive()
         assert store.feed_status("bbo:BTC").state is FeedState.QUIET
 
     def test_event_feed_stale_when_socket_not_live(self, store: Store, clock: FakeClock) -> None:
         store.apply(msg("trades", [trade(1, 1)]))
         clock.advance(31)
-        store.note_alive()
+        store.health.note_alive()
         assert store.feed_status("trades:BTC").state is FeedState.QUIET
-        store.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=1.0)
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=1.0)
         assert store.feed_status("trades:BTC").state is FeedState.STALE
 
     @pytest.mark.parametrize(
@@ -72,11 +72,11 @@ class TestTransitions:
         clock.advance(fresh_for)
         assert store.feed_status(key).state is FeedState.LIVE
         clock.advance(0.01)
-        store.note_alive()
+        store.health.note_alive()
         assert store.feed_status(key).state is FeedState.QUIET
-        store.set_connection(ConnState.RECONNECTING, attempt=1)
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1)
         assert store.feed_status(key).state is FeedState.STALE
-        store.set_connection(ConnState.LIVE)  # the new handshake proves the socket alive
+        store.health.set_connection(ConnState.LIVE)  # the new handshake proves the socket alive
         assert store.feed_status(key).state is FeedState.QUIET
 
     @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ class TestTransitions:
     def test_fast_book_threshold(self, store: Store, clock: FakeClock) -> None:
         store.apply(msg("l2Book", {"coin": "BTC", "time": 1, "levels": [[], []]}))
         clock.advance(3.0)
-        store.note_alive()
+        store.health.note_alive()
         assert store.feed_status("book:BTC").state is FeedState.LIVE
         store.take_changes()
         store.set_book_fast(True)
@@ -126,7 +126,7 @@ class TestTransitions:
         clock.advance(-3600)
         st = store.feed_status("mids")
         assert (st.state, st.age_s) == (FeedState.STALE, 30.0)
-        assert not store.socket_alive()
+        assert not store.health.socket_alive()
         assert store.accounts()[0].state is FeedState.STALE
         clock.advance(600)
         assert store.feed_status("mids").age_s == 630.0
@@ -175,7 +175,7 @@ class TestExpected:
         store.apply(clearinghouse([]), Source.REST)
         assert store.stale_feeds() == ["orders"]  # missing
         clock.advance(16)
-        store.note_alive()
+        store.health.note_alive()
         # mids stale, bbo quiet, account fell back and the poller stopped
         assert store.stale_feeds() == ["mids", "account", "orders"]
 

@@ -1,18 +1,18 @@
 """Fixtures for the UI tests: local time pinned to UTC, a fixed clock, a populated store,
-and a recording stand-in for the feed engine (the engine's own behaviour is tested in
-tests/feeds; here we only check what the UI asks of it)."""
+and the app on a ``FakeRuntime`` (``tests/fakes.py``) that records what the UI asks of its
+backend (the real runtime and engine are tested in tests/feeds and tests/ui/test_integration)."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
+from tests.fakes import FakeRuntime
 
 from .helpers import FakeClock, populated_store, settings
 
@@ -37,44 +37,6 @@ def _no_color_leak(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
-class RecordingEngine:
-    """Stands in for ``FeedEngine``: records the calls the UI makes."""
-
-    def __init__(self, *, fail_start: BaseException | None = None) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.fail_start = fail_start
-        self.started = False
-        self.stopped = False
-
-    async def start(self) -> None:
-        self.calls.append(("start", ()))
-        if self.fail_start is not None:
-            raise self.fail_start
-        self.started = True
-
-    async def stop(self) -> None:
-        self.calls.append(("stop", ()))
-        self.stopped = True
-
-    def select_coin(self, coin: str) -> None:
-        if coin == "BAD!":
-            raise ValueError(f"invalid coin {coin!r}")
-        self.calls.append(("select_coin", (coin,)))
-
-    def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
-        self.calls.append(("set_book_mode", (fast, n_sig_figs)))
-
-    def add_coin(self, coin: str) -> None:
-        self.calls.append(("add_coin", (coin,)))
-
-    def remove_coin(self, coin: str) -> None:
-        self.calls.append(("remove_coin", (coin,)))
-
-    def named(self, name: str) -> list[tuple[Any, ...]]:
-        """Arguments of every call to ``name``."""
-        return [args for n, args in self.calls if n == name]
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -86,17 +48,12 @@ def store(clock: FakeClock) -> Store:
 
 
 @pytest.fixture
-def engine() -> RecordingEngine:
-    return RecordingEngine()
+def runtime(store: Store, clock: FakeClock) -> FakeRuntime:
+    """The backend the ``app`` fixture runs on: records the UI's calls."""
+    return FakeRuntime(settings(), store, clock)
 
 
 @pytest.fixture
-def app(store: Store, clock: FakeClock) -> HlmonApp:
-    """The app on the populated store, without an engine."""
-    return build_app(settings(), store=store, clock=clock)
-
-
-@pytest.fixture
-def app_with_engine(store: Store, clock: FakeClock, engine: RecordingEngine) -> HlmonApp:
-    """The app on the populated store, with a recording engine."""
-    return build_app(settings(), store=store, clock=clock, engine=engine)  # type: ignore[arg-type]
+def app(runtime: FakeRuntime) -> HlmonApp:
+    """The app on the populated store."""
+    return build_app(runtime)

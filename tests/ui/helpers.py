@@ -193,20 +193,20 @@ def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = 
     store = Store(clock)
     store.set_user(USER)
     store.set_watch(coins)
-    store.set_connection(ConnState.CONNECTING, url="wss://api.hyperliquid.xyz/ws")
-    store.set_connection(ConnState.LIVE, url="wss://api.hyperliquid.xyz/ws")
+    store.health.set_connection(ConnState.CONNECTING, url="wss://api.hyperliquid.xyz/ws")
+    store.health.set_connection(ConnState.LIVE, url="wss://api.hyperliquid.xyz/ws")
     for key in ("mids", "account", "orders", "fills", "fundings", "book:BTC", "trades:BTC",
                 "bbo:BTC", *(f"ctx:{c}" for c in coins)):  # fmt: skip
         store.expect(key)
-    store.log("reconciled at startup: 3 fills, 3 open orders")
-    store.set_rest_usage(12, 600)
+    store.health.log("reconciled at startup: 3 fills, 3 open orders")
+    store.health.set_rest_usage(12, 600)
     clock.now = end - 5.0
     store.apply(fills_msg())
     store.apply(fundings_msg())
     for i in range(len(MID_PATHS["BTC"])):
         clock.now = end - 5.0 + i * 0.9
         store.apply(msg("allMids", {"mids": {c: MID_PATHS[c][i] for c in coins}}))
-        store.note_frame("allMids", 300)
+        store.health.note_frame("allMids", 300)
     clock.now = end - 2.1
     store.apply(clearinghouse_msg())
     store.apply(orders_msg())
@@ -214,7 +214,7 @@ def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = 
     store.apply(book_msg())
     for c in coins:
         store.apply(ctx_msg(c))
-        store.note_frame("activeAssetCtx", 200)
+        store.health.note_frame("activeAssetCtx", 200)
     clock.now = end - 0.4
     store.apply(trades_msg())
     store.apply(
@@ -223,9 +223,9 @@ def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = 
                             {"px": "104413.0", "sz": "0.12", "n": 1}]})
     )  # fmt: skip
     for _ in range(40):
-        store.note_frame("bbo", 120)
+        store.health.note_frame("bbo", 120)
     clock.now = end
-    store.note_alive()
+    store.health.note_alive()
     return store
 
 

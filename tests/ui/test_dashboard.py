@@ -3,14 +3,16 @@ copying, and the status bar and panels following the store's connection and fres
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from hlmon.state import ConnState, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
+from tests.fakes import FakeRuntime
 
-from .conftest import RecordingEngine
 from .helpers import (
     T0_MS,
     USER,
@@ -91,14 +93,13 @@ class TestLayout:
 
 class TestKeys:
     async def test_arrows_and_jk_select_coin_and_book_and_tape_follow(
-        self, app_with_engine: HlmonApp, engine: RecordingEngine
+        self, app: HlmonApp, runtime: FakeRuntime
     ) -> None:
-        app = app_with_engine
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
-            await wait_for(pilot, lambda: engine.started)
+            await wait_for(pilot, lambda: runtime.started)
             await pilot.press("down")
-            await wait_for(pilot, lambda: ("ETH",) in engine.named("select_coin"))
+            await wait_for(pilot, lambda: ("ETH",) in runtime.named("select_coin"))
             assert d.watchlist.selected == "ETH"
             assert d.book.coin == "ETH" and d.tape.coin == "ETH"
             assert "waiting for the ETH book" in "\n".join(d.book.text_lines)
@@ -113,13 +114,10 @@ class TestKeys:
             await pilot.pause()
             assert d.watchlist.selected == "BTC"
             assert "spread" in "\n".join(d.book.text_lines)
-            assert engine.named("select_coin")[-1] == ("BTC",)
+            assert runtime.named("select_coin")[-1] == ("BTC",)
 
-    async def test_add_coin_prompt(
-        self, app_with_engine: HlmonApp, engine: RecordingEngine
-    ) -> None:
+    async def test_add_coin_prompt(self, app: HlmonApp, runtime: FakeRuntime) -> None:
         """``a`` opens a prompt; the coin is added, selected and subscribed."""
-        app = app_with_engine
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.press("a")
@@ -130,8 +128,8 @@ class TestKeys:
             await pilot.press("backspace", *"doge", "enter")
             await wait_for(pilot, lambda: app.screen is d)
             assert d.watchlist.coins[-1] == "DOGE" and d.watchlist.selected == "DOGE"
-            await wait_for(pilot, lambda: ("DOGE",) in engine.named("add_coin"))
-            assert engine.named("select_coin")[-1] == ("DOGE",)
+            await wait_for(pilot, lambda: ("DOGE",) in runtime.named("add_coin"))
+            assert runtime.named("select_coin")[-1] == ("DOGE",)
             assert any(line.startswith("▶ DOGE") for line in d.watchlist.text_lines)
 
             await pilot.press("a")
@@ -140,12 +138,11 @@ class TestKeys:
             await wait_for(pilot, lambda: app.screen is d)
             assert len(d.watchlist.coins) == 7
 
-    async def test_remove_coin(self, app_with_engine: HlmonApp, engine: RecordingEngine) -> None:
-        app = app_with_engine
+    async def test_remove_coin(self, app: HlmonApp, runtime: FakeRuntime) -> None:
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.press("d")
-            await wait_for(pilot, lambda: ("BTC",) in engine.named("remove_coin"))
+            await wait_for(pilot, lambda: ("BTC",) in runtime.named("remove_coin"))
             assert "BTC" not in d.watchlist.coins
             assert d.watchlist.selected == "ETH" and d.book.coin == "ETH"
             assert not any("BTC" in line for line in d.watchlist.text_lines)
@@ -186,8 +183,8 @@ class TestKeys:
     ) -> None:
         """Tab 5 lists every watched address with its own age, and a total line."""
         other = "0x31ca8395cf837de08b24da3f660e77761dfb974b"
-        store.set_watched_users([USER, other], {other: "hedge"})
-        app = build_app(settings(), store=store, clock=clock)
+        watching = settings(addresses=(USER, other), labels=((other, "hedge"),))
+        app = build_app(FakeRuntime(watching, store, clock))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("5")
             await pilot.pause()
@@ -200,25 +197,22 @@ class TestKeys:
             await wait_for(pilot, lambda: "36,409.54" in "\n".join(table.text_lines))
             assert "total (2)" in table.text_lines[3]
 
-    async def test_fast_book_and_aggregation(
-        self, app_with_engine: HlmonApp, engine: RecordingEngine
-    ) -> None:
+    async def test_fast_book_and_aggregation(self, app: HlmonApp, runtime: FakeRuntime) -> None:
         """``f`` toggles fast/full, ``g`` cycles none,5,4,3,2; both go to the engine."""
-        app = app_with_engine
         async with app.run_test(size=SIZE) as pilot:
             book = app.dashboard.book
             await pilot.press("f")
-            await wait_for(pilot, lambda: engine.named("set_book_mode") == [(True, None)])
+            await wait_for(pilot, lambda: runtime.named("set_book_mode") == [(True, None)])
             assert "fast 5" in str(book.border_title)
             # fast mode shows at most 5 levels per side
             levels = [line for line in book.text_lines if "104,4" in line and "spread" not in line]
             assert len(levels) == 10
             await pilot.press("g", "g", "g", "g", "g")
-            await wait_for(pilot, lambda: len(engine.named("set_book_mode")) == 6)
-            assert [a[1] for a in engine.named("set_book_mode")] == [None, 5, 4, 3, 2, None]
+            await wait_for(pilot, lambda: len(runtime.named("set_book_mode")) == 6)
+            assert [a[1] for a in runtime.named("set_book_mode")] == [None, 5, 4, 3, 2, None]
             await pilot.press("g", "f")
-            await wait_for(pilot, lambda: len(engine.named("set_book_mode")) == 8)
-            assert engine.named("set_book_mode")[-1] == (False, 5)
+            await wait_for(pilot, lambda: len(runtime.named("set_book_mode")) == 8)
+            assert runtime.named("set_book_mode")[-1] == (False, 5)
             assert "full 20" in str(book.border_title) and "agg 5 sf" in str(book.border_title)
 
     async def test_theme_cycles(self, app: HlmonApp) -> None:
@@ -263,14 +257,13 @@ class TestKeys:
             # arrows moved the order cursor, not the coin
             assert app.dashboard.watchlist.selected == "BTC"
 
-    async def test_quit_key(self, app_with_engine: HlmonApp, engine: RecordingEngine) -> None:
+    async def test_quit_key(self, app: HlmonApp, runtime: FakeRuntime) -> None:
         """``q`` quits and the engine is stopped on the way out."""
-        app = app_with_engine
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: engine.started)
+            await wait_for(pilot, lambda: runtime.started)
             await pilot.press("q")
             await pilot.pause()
-        assert engine.stopped
+        assert runtime.stopped
 
     async def test_command_palette_lists_main_actions(self, app: HlmonApp) -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -291,14 +284,14 @@ class TestFreshness:
         self, store: Store, clock: FakeClock
     ) -> None:
         """The store as the engine drives it: the status line and the panels say so."""
-        app = build_app(settings(), store=store, clock=clock)
+        app = build_app(FakeRuntime(settings(), store, clock))
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause()
             assert status_text(app).startswith(" ● LIVE")
             assert not d.book.is_stale
 
-            store.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
+            store.health.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
             await wait_for(pilot, lambda: "◌ RECONNECTING 3 (next 4.2 s)" in status_text(app))
 
             clock.advance(18.0)  # nothing arrives: periodic feeds go stale
@@ -311,7 +304,7 @@ class TestFreshness:
             assert "STALE" in d.header.text_lines[0]
 
             # The fallback takes over: REST-fed values say REST, not STALE.
-            store.set_fallback_active(True)
+            store.health.set_fallback_active(True)
             store.apply(book_msg(t_ms=T0_MS + 18_000), Source.REST)
             store.apply(clearinghouse_msg(), Source.REST)
             await wait_for(pilot, lambda: not d.book.is_stale)
@@ -320,8 +313,8 @@ class TestFreshness:
             assert "REST: book acct" in status_text(app) and "FALLBACK" in status_text(app)
             assert "STALE 20s: mids bbo ctx orders" in status_text(app)
 
-            store.set_connection(ConnState.LIVE)
-            store.set_fallback_active(False)
+            store.health.set_connection(ConnState.LIVE)
+            store.health.set_fallback_active(False)
             store.apply(book_msg(t_ms=T0_MS + 19_000))
             store.apply(msg("allMids", {"mids": {"BTC": "104420.0"}}))
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE"))
@@ -335,14 +328,14 @@ class TestFreshness:
 
     async def test_live_shows_round_trip_then_silence(self, store: Store, clock: FakeClock) -> None:
         """A live socket shows its ping round trip; one that goes quiet says so at once."""
-        app = build_app(settings(), store=store, clock=clock)
+        app = build_app(FakeRuntime(settings(), store, clock))
         async with app.run_test(size=SIZE) as pilot:
-            store.note_alive()
-            store.note_rtt(23.4)
+            store.health.note_alive()
+            store.health.note_rtt(23.4)
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
             clock.advance(4.0)  # no frame, no pong: still "live" to the heartbeat
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE silent 4.0s"))
-            store.note_alive()
+            store.health.note_alive()
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE  ws 23 ms"))
 
     async def test_server_text_with_escapes_is_drawn_inert(
@@ -350,7 +343,7 @@ class TestFreshness:
     ) -> None:
         """A server error text carrying ESC/BEL (say, a title-setting OSC) is shown with
         visible marks: the raw control characters never reach the terminal."""
-        app = build_app(settings(), store=store, clock=clock)
+        app = build_app(FakeRuntime(settings(), store, clock))
         async with app.run_test(size=SIZE) as pilot:
             store.apply(msg("error", "bad \x1b]0;pwned\x07 \x1b[2J end"))
             await pilot.press("4")
@@ -365,9 +358,9 @@ class TestFreshness:
     async def test_down_state_and_missing_feeds(self, clock: FakeClock) -> None:
         """A store that never got data: panels wait, the status line says DOWN."""
         store = Store(clock)
-        store.set_connection(ConnState.DOWN, url="wss://x/ws", error="websocket disabled")
+        store.health.set_connection(ConnState.DOWN, url="wss://x/ws", error="websocket disabled")
         store.expect("mids")
-        app = build_app(settings(address=None), store=store, clock=clock)
+        app = build_app(FakeRuntime(settings(address=None), store, clock))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert status_text(app).startswith(" ✖ DOWN")
@@ -413,32 +406,60 @@ class TestRenderCost:
 
 
 class TestErrors:
-    async def test_engine_start_failure_is_shown(self, store: Store, clock: FakeClock) -> None:
-        """A failing background start is logged and notified, and the app keeps running."""
-        engine = RecordingEngine(fail_start=RuntimeError("boom"))
-        app = build_app(settings(), store=store, clock=clock, engine=engine)  # type: ignore[arg-type]
+    async def test_backend_start_failure_is_shown(self, store: Store, clock: FakeClock) -> None:
+        """A backend that fails to start is logged and notified, and the app keeps running."""
+        runtime = FakeRuntime(settings(), store, clock, fail_start=RuntimeError("boom"))
+        app = build_app(runtime)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: any("boom" in e.text for e in store.events))
+            await wait_for(pilot, lambda: any("boom" in e.text for e in store.health.events))
             assert any(n.severity == "error" and "boom" in n.message for n in app._notifications)
             assert app.is_running
 
-    async def test_engine_refusal_is_shown(self, store: Store, clock: FakeClock) -> None:
-        """The engine rejecting a coin name becomes a notification, not a crash."""
-        engine = RecordingEngine()
-        app = build_app(settings(watchlist=("BTC", "BAD!")), store=store, clock=clock,
-                        engine=engine)  # type: ignore[arg-type]  # fmt: skip
+    async def test_refusal_is_shown(self, store: Store, clock: FakeClock) -> None:
+        """The backend refusing a coin name becomes a notification, not a crash."""
+        runtime = FakeRuntime(settings(watchlist=("BTC", " BAD")), store, clock)
+        app = build_app(runtime)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: engine.started)
+            await wait_for(pilot, lambda: runtime.started)
             await pilot.press("down")
-            await wait_for(pilot, lambda: any("invalid coin" in e.text for e in store.events))
+            await wait_for(
+                pilot, lambda: any("without spaces" in e.text for e in store.health.events)
+            )
+            assert runtime.named("select_coin") == [("BTC",)]
+            assert any(n.severity == "error" for n in app._notifications)
             assert app.is_running
+
+    async def test_choices_before_the_backend_started_are_replayed(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Keys pressed while the backend starts reach it, in order, once it has."""
+        gate = asyncio.Event()
+
+        class SlowRuntime(FakeRuntime):
+            async def __aenter__(self) -> FakeRuntime:
+                await gate.wait()
+                return await super().__aenter__()
+
+        runtime = SlowRuntime(settings(), store, clock)
+        app = build_app(runtime)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("down", "f")
+            await pilot.pause()
+            assert runtime.calls == [] and app.dashboard.watchlist.selected == "ETH"
+            gate.set()
+            await wait_for(pilot, lambda: runtime.started)
+            assert [c for c in runtime.calls if c[0] != "start"][:2] == [
+                ("select_coin", ("ETH",)),
+                ("set_book_mode", (True, None)),
+            ]
+            assert runtime.named("select_coin")[-1] == ("ETH",)
 
 
 async def test_no_color_runs(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
     """NO_COLOR: Textual renders monochrome; stale panes still say STALE in their titles."""
     monkeypatch.setenv("NO_COLOR", "1")
     store = populated_store(clock)
-    app = build_app(settings(), store=store, clock=clock)
+    app = build_app(FakeRuntime(settings(), store, clock))
     assert app.no_color
     async with app.run_test(size=(80, 24)) as pilot:
         clock.advance(30)

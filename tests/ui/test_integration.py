@@ -10,6 +10,8 @@ import pytest
 from textual.pilot import Pilot
 
 from hlmon.config import Settings, StaleThresholds, WebsocketSettings
+from hlmon.feeds.engine import FeedEngine
+from hlmon.runtime.root import Runtime
 from hlmon.sim.server import SimServer
 from hlmon.ui.app import HlmonApp, build_app
 
@@ -36,12 +38,16 @@ async def test_demo_fills_every_panel_and_survives_drop_all() -> None:
         ),
         websocket=dataclasses.replace(WebsocketSettings(), backoff_initial=0.2, backoff_max=1.0),
     )
-    sim = SimServer(seed=11, profile="standard")
-    app = build_app(settings, sim=sim)
+    settings = dataclasses.replace(settings, demo=True)
+    runtime = Runtime(settings)
+    sim = runtime.sim
+    assert sim is not None
+    app = build_app(runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         d = app.dashboard
+        assert d.address == sim.demo_address and d.header.network == "demo"
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
-        assert app.settings.address == sim.demo_address
+        assert runtime.settings.api_url == sim.url
         await wait_for(pilot, lambda: "spread" in "\n".join(d.book.text_lines))
         await wait_for(pilot, lambda: d.positions.row_count > 0)
         await wait_for(pilot, lambda: d.tape.text_lines[1:2] != [] and ":" in d.tape.text_lines[1])
@@ -59,25 +65,64 @@ async def test_demo_fills_every_panel_and_survives_drop_all() -> None:
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"), limit=20.0)
         await wait_for(pilot, lambda: not d.book.is_stale and not d.watchlist.is_stale)
         assert "reconn 1" in status(app)
-        events = "\n".join(e.text for e in app.store.events)
+        events = "\n".join(e.text for e in app.store.health.events)
         assert "connection lost" in events and "reconnected" in events
     # leaving the app stopped the engine and the simulator
     assert sim.connections == set()
 
 
-async def test_connect_builds_the_engine_in_the_app_loop() -> None:
-    """The CLI path: ``connect=True`` builds a FeedEngine for the settings' URL on mount."""
+async def test_runtime_builds_the_engine_in_the_app_loop() -> None:
+    """The CLI path: the app enters its ``Runtime`` on mount, which builds a FeedEngine for the
+    settings' URL in the app's own loop, and leaves it on exit."""
     sim = SimServer(seed=5, profile="standard")
     await sim.start(host="127.0.0.1", port=0)
     try:
         settings = Settings(
             network="custom", api_url=sim.url, address=sim.demo_address, watchlist=("ETH",)
         )
-        app = build_app(settings, connect=True)
+        runtime = Runtime(settings)
+        app = build_app(runtime)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
             await wait_for(pilot, lambda: "bps" in "\n".join(app.dashboard.book.text_lines))
-            assert app.engine is not None and app.engine.selected_coin == "ETH"
+            assert runtime.engine.selected_coin == "ETH"
         assert not sim.connections
     finally:
         await sim.stop()
+
+
+async def test_status_bar_shows_a_crashed_task_down_then_live(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug inside the REST poller's round (injected into the real engine of a ``--demo``
+    runtime) kills that task: the status bar says DOWN while it keeps failing, the log says
+    why, and once its supervised restart succeeds the bar says LIVE again."""
+    broken = False
+    ws_live = FeedEngine._ws_live
+
+    def faulty_ws_live(engine: FeedEngine) -> bool:
+        if broken:
+            raise RuntimeError("injected fault in the poller")
+        return ws_live(engine)
+
+    monkeypatch.setattr(FeedEngine, "_ws_live", faulty_ws_live)
+    settings = Settings(
+        demo=True,
+        watchlist=("BTC",),
+        fps=20.0,
+        websocket=dataclasses.replace(WebsocketSettings(), backoff_initial=0.2, backoff_max=0.5),
+    )
+    runtime = Runtime(settings)
+    app = build_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
+        broken = True
+        await wait_for(pilot, lambda: status(app).startswith(" ✖ DOWN"))
+        error = app.store.health.connection.last_error or ""
+        assert "internal error in fallback: RuntimeError('injected fault in the poller')" in error
+        assert any(
+            "injected fault" in e.text and e.level == "error" for e in app.store.health.events
+        )
+        broken = False
+        await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
+        assert runtime.engine.supervisor.restarts["fallback"] >= 1

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 
 from hlmon.state import ConnState, Source
 from hlmon.ui.app import HlmonApp, build_app
+from tests.fakes import FakeRuntime
 
 from .helpers import FakeClock, book_msg, clearinghouse_msg, populated_store, settings
 
@@ -19,7 +20,7 @@ from .helpers import FakeClock, book_msg, clearinghouse_msg, populated_store, se
 def make_app() -> tuple[HlmonApp, FakeClock]:
     clock = FakeClock()
     store = populated_store(clock)
-    return build_app(settings(), store=store, clock=clock), clock
+    return build_app(FakeRuntime(settings(), store, clock)), clock
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -65,7 +66,7 @@ class TestTroubleSnapshots:
 
         async def trouble(pilot: Pilot[Any]) -> None:
             clock.advance(18.0)
-            app.store.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
+            app.store.health.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=(120, 40), run_before=trouble)
@@ -77,9 +78,9 @@ class TestTroubleSnapshots:
         async def fallback(pilot: Pilot[Any]) -> None:
             clock.advance(20.0)
             store = app.store
-            store.set_connection(ConnState.RECONNECTING, attempt=5, next_retry_in=12.5)
-            store.set_fallback_active(True)
-            store.set_rest_usage(212, 600)
+            store.health.set_connection(ConnState.RECONNECTING, attempt=5, next_retry_in=12.5)
+            store.health.set_fallback_active(True)
+            store.health.set_rest_usage(212, 600)
             store.apply(book_msg(t_ms=int(clock.now * 1000) - 300), Source.REST)
             store.apply(clearinghouse_msg(), Source.REST)
             clock.advance(1.5)
@@ -93,7 +94,7 @@ class TestTroubleSnapshots:
 
         async def trouble(pilot: Pilot[Any]) -> None:
             clock.advance(18.0)
-            app.store.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
+            app.store.health.set_connection(ConnState.RECONNECTING, attempt=3, next_retry_in=4.2)
             await settle(pilot)
 
         assert snap_compare(app, terminal_size=(80, 24), run_before=trouble)

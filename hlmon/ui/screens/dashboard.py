@@ -252,7 +252,7 @@ class Dashboard(Screen[None]):
         if "fundings" in changes:
             tables["funding"].set_data(*funding_rows(self.store.fundings(), self.clock()))
         if "log" in changes:
-            tables["log"].set_data(*log_rows(self.store.events))
+            tables["log"].set_data(*log_rows(self.store.health.events))
 
     def _refresh_all(self) -> None:
         self.apply_changes(

@@ -111,14 +111,14 @@ class StatusBar(LinePane):
 
     def connection_cells(self, compact: bool) -> tuple[Cell, ...]:
         """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``."""
-        conn = self.store.connection
+        conn = self.store.health.connection
         if conn.state is ConnState.LIVE:
             # Live but silent: the heartbeat has not declared the socket dead yet, but the
             # user should not have to wait for it to see that nothing is arriving.
             silent = None if conn.last_alive is None else self.clock() - conn.last_alive
             if silent is not None and silent >= SILENT_AFTER_S:
                 return (("● LIVE", "pane--warn"), (f" silent {fmt_age(silent)}", "pane--warn"))
-            rtt = self.store.ws_rtt_ms
+            rtt = self.store.health.ws_rtt_ms
             if rtt is None or compact:
                 return (("● LIVE", "pane--up"),)
             return (("● LIVE", "pane--up"), (f"  ws {rtt:.0f} ms", ""))
@@ -180,16 +180,17 @@ class StatusBar(LinePane):
         parts: list[Part] = [(100, self.connection_cells(compact))]
         kinds = worst_by_kind(store.feed_statuses().values())
         parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
-        if store.fallback_active:
+        health = store.health
+        if health.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))
-        if store.rest_budget:
-            used = f"REST {store.rest_weight_used}"
-            text = used if compact else f"{used}/{store.rest_budget} w/min"
-            style = "pane--warn" if store.rest_weight_used > store.rest_budget * 0.8 else ""
+        if health.rest_budget:
+            used = f"REST {health.rest_weight_used}"
+            text = used if compact else f"{used}/{health.rest_budget} w/min"
+            style = "pane--warn" if health.rest_weight_used > health.rest_budget * 0.8 else ""
             parts.append((50, ((text, style),)))
-        reconnects = store.connection.reconnects
+        reconnects = health.connection.reconnects
         parts.append((45, ((f"r{reconnects}" if compact else f"reconn {reconnects}", ""),)))
-        rate = store.msgs_per_s()
+        rate = health.msgs_per_s()
         parts.append((35, ((f"{rate:.0f}/s" if compact else f"{rate:.0f} msg/s", ""),)))
         self.set_rows([fit_parts(parts, width)])
 

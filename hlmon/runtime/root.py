@@ -1,0 +1,169 @@
+"""``Runtime``: the composition root. Every command that watches the exchange runs on one.
+
+::
+
+    async with Runtime(settings) as rt:      # starts the simulator (--demo), the engine
+        rt.store, rt.engine, rt.settings     # settings resolved: the simulator's URL...
+        rt.recorder                          # with settings.record_path: the recording
+        rt.select_coin("ETH")                # the UI's Controls, forwarded to the engine
+    # leaving the block stopped the engine (closing the recording), then the simulator
+
+What the constructor settles (synchronously, so the TUI can draw its first frame at once):
+the store, the network label, the selected address. What ``__aenter__`` does (in the caller's
+event loop; the TUI enters from a worker on mount): start the simulator for ``--demo``, build
+the recorder when ``settings.record_path`` is set, build and start the ``FeedEngine``. If any
+step fails or is cancelled, what already started is stopped before the error propagates.
+
+``--demo`` means the same in the TUI, ``hlmon snapshot`` and ``hlmon record``: an in-process
+simulator on a free loopback port with ``DEMO_SEED`` and ``DEMO_PROFILE`` (the market ``hlmon
+sim`` serves with its defaults, so a demo run can be reproduced against a standalone
+simulator), the settings pointed at it (``network="custom"``, its ``api_url``), its demo account
+selected unless an address was given, and ``demo`` as the network label on screen, in the
+snapshot document and in a recording's header.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from hlmon.config import Settings
+from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.state import Store
+
+if TYPE_CHECKING:
+    from hlmon.sim import SimServer
+
+DEMO_SEED = 0
+"""The simulator's market seed for ``--demo`` (``hlmon sim``'s default too)."""
+DEMO_PROFILE = "standard"
+"""The simulator's traffic profile for ``--demo`` (``hlmon sim``'s default too)."""
+DEMO_NETWORK = "demo"
+"""The network label of a ``--demo`` run."""
+DEMO_HOST = "127.0.0.1"
+"""The demo simulator listens on loopback only, on a free port."""
+
+
+class Runtime:
+    """Store, feed engine, recorder and (``--demo``) simulator for one run.
+
+    Implements ``hlmon.runtime.controls.Backend`` and ``Controls``; single use.
+    """
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] | None = None) -> None:
+        """
+        Args:
+            settings: what to connect to and watch (``demo``: the built-in simulator).
+            clock: wall-clock seconds for the store (default ``time.time``).
+        """
+        self.clock: Callable[[], float] = clock or time.time
+        """The store's wall clock."""
+        self.settings = settings
+        """The settings in force; for ``--demo`` resolved on entry (the simulator's URL)."""
+        self.sim: SimServer | None = None
+        """The in-process simulator of a ``--demo`` run (started on entry), else None."""
+        self.network = settings.network
+        """The network label (``demo`` for ``--demo``)."""
+        self.address = settings.address
+        """The account selected at start."""
+        if settings.demo:
+            from hlmon.sim import SimServer  # the simulator is loaded only for --demo
+
+            self.sim = SimServer(seed=DEMO_SEED, profile=DEMO_PROFILE)
+            self.network = DEMO_NETWORK
+            self.address = settings.address or self.sim.demo_address
+        self.store = Store(self.clock, settings.stale)
+        """The state every reader shares; the engine writes it."""
+        self._engine: FeedEngine | None = None
+        self.recorder: FrameRecorder | None = None
+        """Records every received frame when ``settings.record_path`` is set (built on entry)."""
+        self._entered = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Runtime:
+        if self._entered:
+            raise RuntimeError("a Runtime runs once; build a new one")
+        self._entered = True
+        try:
+            await self._start()
+        except BaseException:
+            # Failed or cancelled half way: stop what already runs, then let the error out.
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    async def _start(self) -> None:
+        if self.sim is not None:
+            url = await self.sim.start(host=DEMO_HOST, port=0)
+            self.settings = dataclasses.replace(
+                self.settings, network="custom", api_url=url, address=self.address
+            )
+            self.store.health.log(f"demo: simulator listening on {url}, account {self.address}")
+        settings = self.settings
+        if settings.record_path:
+            self.recorder = FrameRecorder(
+                settings.record_path,
+                make_header(
+                    network=self.network,
+                    api_url=settings.api_url,
+                    address=self.address.lower() if self.address else None,
+                    coins=settings.watchlist,
+                ),
+            )
+        self._engine = FeedEngine(settings, self.store, recorder=self.recorder)
+        await self._engine.start()
+
+    async def _stop(self) -> None:
+        """Engine first (it closes the recording), then the simulator it talks to."""
+        try:
+            if self._engine is not None:
+                await self._engine.stop()
+        finally:
+            if self.sim is not None:
+                await self.sim.stop()
+
+    @property
+    def engine(self) -> FeedEngine:
+        """The feed engine (built on entry).
+
+        Raises:
+            RuntimeError: the runtime has not been entered yet.
+        """
+        if self._engine is None:
+            raise RuntimeError("the runtime is not running (use it as `async with`)")
+        return self._engine
+
+    # ------------------------------------------------------------------ Controls
+
+    def select_coin(self, coin: str) -> None:
+        """Show ``coin``'s book, trades and bbo (``FeedEngine.select_coin``)."""
+        self.engine.select_coin(coin)
+
+    def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
+        """Switch the selected coin's book (``FeedEngine.set_book_mode``)."""
+        self.engine.set_book_mode(fast, n_sig_figs)
+
+    def add_coin(self, coin: str) -> None:
+        """Add ``coin`` to the watchlist (``FeedEngine.add_coin``)."""
+        self.engine.add_coin(coin)
+
+    def remove_coin(self, coin: str) -> None:
+        """Drop ``coin`` from the watchlist (``FeedEngine.remove_coin``)."""
+        self.engine.remove_coin(coin)
+
+    def select_user(self, address: str) -> None:
+        """Show another watched account's detail (``FeedEngine.select_user``)."""
+        self.engine.select_user(address)

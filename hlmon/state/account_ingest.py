@@ -1,0 +1,259 @@
+"""The account half of ``Store.apply``: one handler per user channel, the user filter, and the
+choice of user (``set_user``, ``set_watched_users``).
+
+Account frames reach ``AccountState`` only when they are for the watched address (``set_user``);
+frames for another address (or when none is set) are counted in ``ignored_user_msgs`` and
+dropped. Channels whose frames name no user (orderUpdates, user events) are accepted once the
+server has acknowledged the current user's subscription (see ``set_user``). A watched
+account other than the selected one only feeds its summary row (``AccountBook``).
+
+A base class of ``Store`` for the same reason as ``MarketIngest``: bound methods sharing the
+store's stamps, change keys and caches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hlmon.protocol.messages import (
+    ActiveAssetDataMsg,
+    ClearinghouseStateMsg,
+    Fill,
+    Funding,
+    NotificationMsg,
+    OpenOrdersMsg,
+    OrderUpdatesMsg,
+    SubscriptionResponseMsg,
+    UserEventsMsg,
+    UserFillsMsg,
+    UserFundingsMsg,
+    UserNonFundingLedgerUpdatesMsg,
+    WebData3Msg,
+)
+
+from .account import AccountState
+from .accounts import AccountBook, is_older
+from .freshness import feed_kind
+from .health import FeedHealth
+from .market import MarketState
+from .types import AccountSummary, Handler, PositionView, Source, Stamp
+
+_ACCOUNT_KEYS = ("account", "orders", "fills", "fundings", "ledger", "webData3")
+"""Change keys (and feed keys) that belong to the watched user."""
+_USERLESS_CHANNELS = ("orderUpdates", "userEvents")
+"""User channels whose frames do not name their user (subscription types)."""
+
+
+class AccountIngest:
+    """Handlers for the watched user's channels and subscription acks; which user is watched."""
+
+    # Set by Store.__init__.
+    health: FeedHealth
+    ignored_user_msgs: int
+    _market: MarketState
+    _account: AccountState
+    _accounts: AccountBook
+    _user: str | None
+    _userless_closed: set[str]
+    _web_data: dict[str, Any] | None
+    _stamps: dict[str, Stamp]
+    _changes: set[str]
+    _positions_cache: list[PositionView] | None
+    _summary_cache: AccountSummary | None
+
+    def _account_handlers(self) -> dict[type, Handler]:
+        """Message type -> handler, for ``Store.apply``'s dispatch table."""
+        return {
+            ActiveAssetDataMsg: self._on_asset_data,
+            ClearinghouseStateMsg: self._on_clearinghouse,
+            OpenOrdersMsg: self._on_open_orders,
+            OrderUpdatesMsg: self._on_order_updates,
+            UserEventsMsg: self._on_user_event,
+            UserFillsMsg: self._on_user_fills,
+            UserFundingsMsg: self._on_user_fundings,
+            UserNonFundingLedgerUpdatesMsg: self._on_ledger,
+            WebData3Msg: self._on_web_data,
+            NotificationMsg: self._on_notification,
+            SubscriptionResponseMsg: self._on_ack,
+        }
+
+    def set_user(self, address: str | None) -> None:
+        """Watch this address (case-insensitive). Changing it forgets all account state."""
+        new = address.lower() if address else None
+        if new == self._user:
+            return
+        # orderUpdates and user events carry no user: after a switch, frames of the old user's
+        # subscriptions may still be in flight. The feed unsubscribes the old user before it
+        # subscribes the new one on the same socket, so once the server acks the new user's
+        # subscription, later frames are the new user's; until then they are dropped.
+        switched = self._user is not None and new is not None
+        self._userless_closed = set(_USERLESS_CHANNELS) if switched else set()
+        self._user = new
+        self._account.clear()
+        self._market.asset_data.clear()
+        self._web_data = None
+        for key in [k for k in self._stamps if self._is_account_key(k)]:
+            del self._stamps[key]
+        held = self._accounts.state_of(new) if new is not None else None
+        if held is not None:
+            # A watched account's last state shows at once, with its own age and source.
+            self._account.clearinghouse[""], self._stamps["account"] = held
+        self._invalidate_account()
+        self._changes.update(_ACCOUNT_KEYS)
+        self._changes.add("accounts")
+
+    def set_watched_users(
+        self, addresses: Iterable[str], labels: Mapping[str, str] | None = None
+    ) -> None:
+        """Keep a summary row (``accounts()``) for each of these addresses, in this order.
+
+        Only the selected user (``set_user``) gets full detail; the others' clearinghouse
+        states feed their rows. ``labels`` maps addresses to display names.
+        """
+        if self._accounts.set_watched(addresses, labels):
+            self._changes.add("accounts")
+
+    @staticmethod
+    def _is_account_key(key: str) -> bool:
+        kind = feed_kind(key)
+        return kind in _ACCOUNT_KEYS or kind in ("orderUpdates", "assetData")
+
+    def _invalidate_account(self) -> None:
+        """The account changed: derived positions and summary are rebuilt on the next read."""
+        self._positions_cache = None
+        self._summary_cache = None
+
+    def _is_me(self, user: str) -> bool:
+        if self._user is not None and user.lower() == self._user:
+            return True
+        self.ignored_user_msgs += 1
+        return False
+
+    def _have_user(self, channel: str | None = None) -> bool:
+        """For user channels without a ``user`` field (orderUpdates, user events)."""
+        if self._user is not None and channel not in self._userless_closed:
+            return True
+        self.ignored_user_msgs += 1
+        return False
+
+    def _on_asset_data(self, msg: ActiveAssetDataMsg, source: Source, now: float) -> None:
+        data = msg.data
+        if not self._is_me(data.user):
+            return
+        self._market.asset_data[data.coin] = data
+        key = "assetData:" + data.coin
+        self._stamps[key] = Stamp(now, None, source)
+        self._changes.add(key)
+
+    def _on_clearinghouse(self, msg: ClearinghouseStateMsg, source: Source, now: float) -> None:
+        data = msg.data
+        state = data.clearinghouseState
+        mine = self._user is not None and data.user.lower() == self._user
+        held = self._account.clearinghouse.get(data.dex) if mine else None
+        if is_older(state, held):
+            return  # an older answer (a slow REST reply) must not replace a newer push
+        if self._accounts.apply(data.user, state, source, now, dex=data.dex, also=self._user):
+            self._changes.add("accounts")
+            if data.user.lower() != self._user:
+                return  # another watched account: its row is all that is kept
+        elif not self._is_me(data.user):
+            return
+        self._account.clearinghouse[data.dex] = state
+        self._stamps["account"] = Stamp(now, state.time, source)
+        self._invalidate_account()
+        self._changes.add("account")
+
+    def _on_open_orders(self, msg: OpenOrdersMsg, source: Source, now: float) -> None:
+        data = msg.data
+        if not self._is_me(data.user):
+            return
+        self._account.replace_orders(data.dex, data.orders)
+        self._stamps["orders"] = Stamp(now, None, source)
+        self._changes.add("orders")
+
+    def _on_order_updates(self, msg: OrderUpdatesMsg, source: Source, now: float) -> None:
+        if not self._have_user("orderUpdates"):
+            return
+        # Not an "orders" stamp: the periodic openOrders push is what proves that feed alive,
+        # and incremental updates must not hide it stopping.
+        self._stamps["orderUpdates"] = Stamp(now, None, source)
+        if self._account.apply_order_updates(msg.data):
+            self._changes.add("orders")
+
+    def _on_user_event(self, msg: UserEventsMsg, source: Source, now: float) -> None:
+        if not self._have_user("userEvents"):
+            return
+        ev = msg.data
+        if ev.fills is not None:
+            self._add_fills(ev.fills, source, now)
+        if ev.funding is not None:
+            self._add_fundings((ev.funding,), source, now)
+        if ev.nonUserCancel is not None:
+            oids = [c.oid for c in ev.nonUserCancel]
+            if self._account.cancel_oids(oids):
+                self._changes.add("orders")
+            self.health.log(f"{len(oids)} order(s) cancelled by the system", "warn")
+        if ev.liquidation is not None:
+            self._account.liquidations.append(ev.liquidation)
+            liq = ev.liquidation
+            self.health.log(
+                f"liquidation {liq.lid}: notional {liq.liquidated_ntl_pos}, "
+                f"account value {liq.liquidated_account_value}",
+                "error",
+            )
+
+    def _on_user_fills(self, msg: UserFillsMsg, source: Source, now: float) -> None:
+        if self._is_me(msg.data.user):
+            self._add_fills(msg.data.fills, source, now)
+
+    def _add_fills(self, fills: Iterable[Fill], source: Source, now: float) -> int:
+        new = self._account.fills.add_many(fills)
+        newest = self._account.fills.newest
+        self._stamps["fills"] = Stamp(now, newest.time if newest is not None else None, source)
+        if new:
+            self._changes.add("fills")
+        return new
+
+    def _on_user_fundings(self, msg: UserFundingsMsg, source: Source, now: float) -> None:
+        if self._is_me(msg.data.user):
+            self._add_fundings(msg.data.fundings, source, now)
+
+    def _add_fundings(self, fundings: Iterable[Funding], source: Source, now: float) -> None:
+        new = self._account.fundings.add_many(fundings)
+        newest = self._account.fundings.newest
+        self._stamps["fundings"] = Stamp(now, newest.time if newest is not None else None, source)
+        if new:
+            self._changes.add("fundings")
+
+    def _on_ledger(self, msg: UserNonFundingLedgerUpdatesMsg, source: Source, now: float) -> None:
+        data = msg.data
+        if not self._is_me(data.user):
+            return
+        new = self._account.ledger.add_many(data.nonFundingLedgerUpdates)
+        self._stamps["ledger"] = Stamp(now, None, source)
+        if new:
+            self._changes.add("ledger")
+
+    def _on_web_data(self, msg: WebData3Msg, source: Source, now: float) -> None:
+        state = msg.data.get("userState")
+        user = state.get("user") if isinstance(state, dict) else None
+        # The payload names its user under userState; fall back to "any user set".
+        accepted = self._is_me(user) if isinstance(user, str) else self._have_user()
+        if not accepted:
+            return
+        self._web_data = msg.data
+        self._stamps["webData3"] = Stamp(now, None, source)
+        self._changes.add("webData3")
+
+    def _on_notification(self, msg: NotificationMsg, source: Source, now: float) -> None:
+        if self._have_user():
+            self.health.log(f"notification: {msg.data.notification}")
+
+    def _on_ack(self, msg: SubscriptionResponseMsg, source: Source, now: float) -> None:
+        self.health.note_ack()
+        if self._userless_closed and msg.data.method == "subscribe":
+            sub = msg.data.subscription
+            user = sub.get("user")
+            if isinstance(user, str) and user.lower() == self._user:
+                self._userless_closed.discard(str(sub.get("type")))

@@ -1,0 +1,274 @@
+"""``FeedHealth``: the facts about the feeds themselves, as the feeds push them.
+
+Connection state and retries, socket liveness and ping round trip, frame counters and msg/s,
+rejected and error frames, REST weight usage, whether the REST fallback runs, and the event
+log. Data flows one way: the websocket feed, the engine and its pollers (and ``Store.apply``,
+for error/unknown/ack frames) push here; the UI and the store's freshness read what has been
+pushed. Nothing here calls back into a feed: a feed that counts frames in batches hands them
+over once per event-loop turn, so a read may be one loop turn behind, never more.
+
+Pure like the rest of ``hlmon.state``: no I/O, no asyncio, time from the injected clock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+
+from .clock import RebasingClock
+from .telemetry import FrameCounter
+from .types import Clock, ConnectionInfo, ConnState, LogEvent
+
+_LEVELS = {"info": "info", "warn": "warn", "warning": "warn", "error": "error"}
+_REJECT_LOG_INTERVAL = 1.0
+"""Log at most one rejected-frame line per second; a garbage flood must not evict the log."""
+_MAX_UNKNOWN_LOGGED = 64
+
+
+class FeedHealth:
+    """Connection facts, liveness, counters, REST usage and the event log.
+
+    Change keys (``take_changes``): ``status`` for connection/RTT/REST/fallback changes, ``log``
+    for a new log line. Liveness and counters change every frame and are read on the UI tick
+    instead, so they record no change key.
+    """
+
+    def __init__(
+        self, clock: Clock | RebasingClock, *, alive_window: float = 20.0, log_cap: int = 500
+    ) -> None:
+        """
+        Args:
+            clock: the store's ``RebasingClock`` (shared, so one clock step rebases every
+                held time), or a plain clock for a health object of its own.
+            alive_window: a socket counts as alive if a frame/pong arrived this recently.
+            log_cap: log lines kept.
+        """
+        self._time = clock if isinstance(clock, RebasingClock) else RebasingClock(clock)
+        self._time.on_step_back(self._shift_times)
+        self._clock = self._time.now
+        self._alive_window = alive_window
+        self._changes: set[str] = set()
+
+        self._conn_state = ConnState.CONNECTING
+        self._attempt = 0
+        self._next_retry_at: float | None = None
+        self._reconnects = 0
+        self._ever_live = False
+        self._url = ""
+        self._last_alive: float | None = None
+        self._last_error: str | None = None
+        self._connected_since: float | None = None
+        self.ws_rtt_ms: float | None = None
+        """Round trip of the latest application ping, in ms (None until the first pong)."""
+
+        self._frames = FrameCounter()
+        self.frames_rejected = 0
+        self.server_errors = 0
+        self.unknown_frames = 0
+        self.acks = 0
+        self._unknown_logged: set[str] = set()
+        self._last_reject_log: float | None = None
+        self._rejects_suppressed = 0
+        self.rest_weight_used = 0
+        self.rest_budget = 0
+        self.fallback_active = False
+
+        self._log: deque[LogEvent] = deque(maxlen=log_cap)
+
+    def _shift_times(self, delta: float) -> None:
+        if self._last_alive is not None:
+            self._last_alive += delta
+        if self._connected_since is not None:
+            self._connected_since += delta
+        if self._next_retry_at is not None:
+            self._next_retry_at += delta
+
+    def take_changes(self) -> set[str]:
+        """Change keys recorded since the last call (and reset); ``Store.take_changes`` merges
+        them with its own."""
+        changes = self._changes
+        self._changes = set()
+        return changes
+
+    # ================================================================== writes: connection
+
+    def set_connection(
+        self,
+        state: ConnState,
+        *,
+        attempt: int = 0,
+        next_retry_in: float | None = None,
+        url: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the websocket state; logs transitions and counts reconnects."""
+        now = self._clock()
+        prev_state, prev_attempt, prev_url = self._conn_state, self._attempt, self._url
+        if url is not None:
+            self._url = url
+        if error is not None:
+            self._last_error = error
+        self._attempt = attempt
+        self._next_retry_at = now + next_retry_in if next_retry_in is not None else None
+        self._conn_state = state
+        if state is ConnState.LIVE:
+            if prev_state is not ConnState.LIVE:
+                if self._ever_live:
+                    self._reconnects += 1
+                self._ever_live = True
+                self._connected_since = now
+                self._last_alive = now  # the handshake itself proves the socket alive
+        else:
+            self._connected_since = None
+        self._changes.add("status")
+        if (
+            state is prev_state
+            and attempt == prev_attempt
+            and error is None
+            and self._url == prev_url
+        ):
+            return  # nothing new to tell the user (e.g. a repeated LIVE)
+        self._log_connection(state, attempt, next_retry_in, error)
+
+    def _log_connection(
+        self, state: ConnState, attempt: int, next_retry_in: float | None, error: str | None
+    ) -> None:
+        why = f": {error}" if error else ""
+        if state is ConnState.LIVE:
+            if self._reconnects:
+                self.log(f"reconnected to {self._url} (reconnect {self._reconnects})")
+            else:
+                self.log(f"connected to {self._url}")
+        elif state is ConnState.CONNECTING and not attempt:
+            self.log(f"connecting to {self._url}{why}")
+        elif state in (ConnState.CONNECTING, ConnState.RECONNECTING):
+            # CONNECTING with an attempt: the first connection has not succeeded yet.
+            what = "connect failed" if state is ConnState.CONNECTING else "connection lost"
+            retry = f", retry {attempt}" if attempt else ""
+            when = f" in {next_retry_in:.1f} s" if next_retry_in is not None else ""
+            self.log(f"{what}{why}{retry}{when}", "warn")
+        else:
+            self.log(f"websocket down{why}", "error")
+
+    def note_alive(self) -> None:
+        """A pong or any frame proved the socket alive now."""
+        self._last_alive = self._clock()
+
+    def note_rtt(self, ms: float) -> None:
+        """Round trip of the latest ping/pong, in milliseconds."""
+        self.ws_rtt_ms = ms
+        self._changes.add("status")
+
+    # ================================================================== writes: counters
+
+    def note_frame(self, channel: str, nbytes: int) -> None:
+        """Count one received frame (for msg/s and per-channel totals)."""
+        self._frames.add(self._clock(), channel, nbytes)
+
+    def note_frames(
+        self, n: int, nbytes: int, by_channel: dict[str, int], at: float | None = None
+    ) -> None:
+        """Count ``n`` received frames at once (``nbytes`` in all, ``by_channel`` per channel),
+        the last received at ``at`` (store clock; default now). For feeds that batch their
+        counting; the totals and msg/s are the same as ``n`` calls of ``note_frame``."""
+        self._frames.add_many(self._clock() if at is None else at, n, nbytes, by_channel)
+
+    def note_rejected(self, reason: str, snippet: str) -> None:
+        """A malformed frame: counted and logged (rate-limited). Never raises."""
+        self.frames_rejected += 1
+        now = self._clock()
+        last = self._last_reject_log
+        # 0 <= ...: after the clock steps back, log again at once instead of staying silent
+        # until it has caught up with the last logged time.
+        if last is not None and 0 <= now - last < _REJECT_LOG_INTERVAL:
+            self._rejects_suppressed += 1
+            return
+        more = f" (+{self._rejects_suppressed} more)" if self._rejects_suppressed else ""
+        self._rejects_suppressed = 0
+        self._last_reject_log = now
+        self.log(f"rejected frame: {reason}: {snippet[:120]!r}{more}", "warn")
+
+    def note_server_error(self, text: str) -> None:
+        """An ``error`` frame from the server: counted and logged; the connection is kept."""
+        self.server_errors += 1
+        self.log(f"server error: {text}", "error")
+
+    def note_unknown(self, channel: str) -> None:
+        """A frame on a channel hlmon does not know: counted; logged once per channel."""
+        self.unknown_frames += 1
+        logged = self._unknown_logged
+        if channel not in logged and len(logged) < _MAX_UNKNOWN_LOGGED:
+            logged.add(channel)
+            self.log(f"ignoring frames on unknown channel {channel!r}", "warn")
+
+    def note_ack(self) -> None:
+        """A subscription response arrived."""
+        self.acks += 1
+
+    # ================================================================== writes: REST
+
+    def set_rest_usage(self, weight_last_minute: int, budget: int) -> None:
+        """REST weight spent in the last minute, and the budget it is held to."""
+        if (weight_last_minute, budget) != (self.rest_weight_used, self.rest_budget):
+            self.rest_weight_used = weight_last_minute
+            self.rest_budget = budget
+            self._changes.add("status")
+
+    def set_fallback_active(self, active: bool) -> None:
+        """The REST fallback poller started or stopped."""
+        if active == self.fallback_active:
+            return
+        self.fallback_active = active
+        # No log line here: the poller logs the switch itself, with the feeds involved.
+        self._changes.add("status")
+
+    # ================================================================== the event log
+
+    def log(self, text: str, level: str = "info") -> None:
+        """Append a line to the event log (``info``, ``warn`` or ``error``)."""
+        self._log.append(LogEvent(self._clock(), _LEVELS.get(level, level), text))
+        self._changes.add("log")
+
+    @property
+    def events(self) -> list[LogEvent]:
+        """The event log, newest last."""
+        return list(self._log)
+
+    # ================================================================== reads
+
+    @property
+    def connection(self) -> ConnectionInfo:
+        """The websocket connection facts as last pushed by the feed."""
+        return ConnectionInfo(
+            state=self._conn_state,
+            attempt=self._attempt,
+            next_retry_at=self._next_retry_at,
+            reconnects=self._reconnects,
+            url=self._url,
+            last_alive=self._last_alive,
+            last_error=self._last_error,
+            connected_since=self._connected_since,
+        )
+
+    def socket_alive(self, now: float | None = None) -> bool:
+        """The socket is LIVE and a frame/pong arrived within ``alive_window`` of ``now``
+        (default: the clock now)."""
+        if self._conn_state is not ConnState.LIVE or self._last_alive is None:
+            return False
+        return (self._clock() if now is None else now) - self._last_alive <= self._alive_window
+
+    @property
+    def frames_total(self) -> int:
+        return self._frames.total
+
+    @property
+    def bytes_total(self) -> int:
+        return self._frames.bytes_total
+
+    @property
+    def frames_by_channel(self) -> Mapping[str, int]:
+        return self._frames.by_channel
+
+    def msgs_per_s(self) -> float:
+        """Frames per second over the last ~5 s."""
+        return self._frames.rate(self._clock())

@@ -1,0 +1,101 @@
+"""The market half of ``Store.apply``: one handler per market channel.
+
+Each handler stores the decoded struct as is in ``MarketState``, stamps the feed key and records
+a change key; nothing is derived here (the hot path is thousands of frames a second).
+
+A base class of ``Store`` rather than an object of its own: the handlers stay bound methods of
+the store, so a frame costs one dict lookup and one call, and they share the store's stamps,
+change keys and caches without handing containers between objects.
+"""
+
+from __future__ import annotations
+
+from hlmon.protocol.messages import (
+    ActiveAssetCtxMsg,
+    ActiveSpotAssetCtxMsg,
+    AllMidsMsg,
+    BboMsg,
+    CandleMsg,
+    L2BookMsg,
+    TradesMsg,
+)
+
+from .market import MarketState
+from .types import Handler, PositionView, Source, Stamp
+
+
+class MarketIngest:
+    """Handlers for allMids, l2Book, trades, bbo, candle and the asset contexts."""
+
+    # Set by Store.__init__.
+    _market: MarketState
+    _stamps: dict[str, Stamp]
+    _changes: set[str]
+    _positions_cache: list[PositionView] | None
+
+    def _market_handlers(self) -> dict[type, Handler]:
+        """Message type -> handler, for ``Store.apply``'s dispatch table."""
+        return {
+            AllMidsMsg: self._on_all_mids,
+            L2BookMsg: self._on_l2_book,
+            TradesMsg: self._on_trades,
+            BboMsg: self._on_bbo,
+            CandleMsg: self._on_candle,
+            ActiveAssetCtxMsg: self._on_ctx,
+            ActiveSpotAssetCtxMsg: self._on_spot_ctx,
+        }
+
+    def _on_all_mids(self, msg: AllMidsMsg, source: Source, now: float) -> None:
+        self._market.set_mids(msg.data.mids)
+        self._stamps["mids"] = Stamp(now, None, source)
+        self._changes.add("mids")
+        self._positions_cache = None  # marks may come from mids
+
+    def _on_l2_book(self, msg: L2BookMsg, source: Source, now: float) -> None:
+        book = msg.data
+        self._market.books[book.coin] = book
+        key = "book:" + book.coin
+        self._stamps[key] = Stamp(now, book.time, source)
+        self._changes.add(key)
+
+    def _on_trades(self, msg: TradesMsg, source: Source, now: float) -> None:
+        trades = msg.data
+        if not trades:
+            return  # an empty frame names no coin
+        changed = self._market.add_trades(trades)
+        coins = {t.coin for t in trades} if len(trades) > 1 else {trades[0].coin}
+        stamp = Stamp(now, trades[-1].time, source)
+        for coin in coins:
+            # Duplicates still prove the feed is flowing, so stamp every coin in the frame.
+            self._stamps["trades:" + coin] = stamp
+        for coin in changed:
+            self._changes.add("trades:" + coin)
+
+    def _on_bbo(self, msg: BboMsg, source: Source, now: float) -> None:
+        bbo = msg.data
+        self._market.bbos[bbo.coin] = bbo
+        key = "bbo:" + bbo.coin
+        self._stamps[key] = Stamp(now, bbo.time, source)
+        self._changes.add(key)
+
+    def _on_candle(self, msg: CandleMsg, source: Source, now: float) -> None:
+        candle = msg.data
+        self._market.add_candle(candle)
+        key = "candle:" + candle.coin
+        self._stamps[key] = Stamp(now, candle.open_time, source)
+        self._changes.add(key)
+
+    def _on_ctx(self, msg: ActiveAssetCtxMsg, source: Source, now: float) -> None:
+        coin = msg.data.coin
+        self._market.ctxs[coin] = msg.data.ctx
+        key = "ctx:" + coin
+        self._stamps[key] = Stamp(now, None, source)
+        self._changes.add(key)
+        self._positions_cache = None  # marks come from ctx
+
+    def _on_spot_ctx(self, msg: ActiveSpotAssetCtxMsg, source: Source, now: float) -> None:
+        coin = msg.data.coin
+        self._market.spot_ctxs[coin] = msg.data.ctx
+        key = "ctx:" + coin
+        self._stamps[key] = Stamp(now, None, source)
+        self._changes.add(key)

@@ -1,0 +1,106 @@
+"""``FakeRuntime``: the one stand-in for ``hlmon.runtime.root.Runtime`` in the UI tests.
+
+It implements the same two protocols the app is typed against (``Backend`` and ``Controls``,
+``hlmon.runtime.controls``; mypy checks it wherever it is handed to ``build_app``), records
+every call, and tells the store what the real feed engine would tell it (watched accounts,
+selected account, watchlist, tracked coin, book mode), with the engine's own input checks
+(the protocol's subscription constructors). No network: the tests fill the store by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from hlmon.config import Settings
+from hlmon.protocol import subscriptions as subs
+from hlmon.state import Store
+
+
+class FakeRuntime:
+    """A ``Backend`` whose ``Controls`` record the UI's calls (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        clock: Callable[[], float] | None = None,
+        *,
+        network: str | None = None,
+        fail_start: BaseException | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Callable[[], float] = clock or time.time
+        self.store = store if store is not None else Store(self.clock, settings.stale)
+        self.network = network or settings.network
+        self.address = settings.address
+        self.fail_start = fail_start
+        """Raised by ``__aenter__`` (a backend that cannot start)."""
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        """Every call in order: ``("start", ())``, ``("select_coin", ("ETH",))``, ..."""
+        self.started = False
+        self.stopped = False
+        self.users = settings.watched_addresses
+        self.user = settings.address.lower() if settings.address else None
+        self.watchlist = list(settings.watchlist)
+
+    def named(self, name: str) -> list[tuple[Any, ...]]:
+        """Arguments of every call to ``name``."""
+        return [args for n, args in self.calls if n == name]
+
+    # ------------------------------------------------------------------ Backend
+
+    async def __aenter__(self) -> FakeRuntime:
+        self.calls.append(("start", ()))
+        if self.fail_start is not None:
+            raise self.fail_start
+        # What FeedEngine.start tells the store before any data arrives.
+        self.store.set_watched_users(self.users, dict(self.settings.labels))
+        self.store.set_user(self.user)
+        self.store.set_watch(self.watchlist)
+        self.started = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.calls.append(("stop", ()))
+        self.stopped = True
+
+    # ------------------------------------------------------------------ Controls
+
+    def select_coin(self, coin: str) -> None:
+        subs.trades(coin)  # refuses what the engine refuses, before anything changes
+        self.calls.append(("select_coin", (coin,)))
+        self.store.track_history(coin)
+
+    def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
+        subs.l2_book("BTC", n_sig_figs=n_sig_figs, fast=fast)
+        self.calls.append(("set_book_mode", (fast, n_sig_figs)))
+        self.store.set_book_fast(fast)
+
+    def add_coin(self, coin: str) -> None:
+        subs.active_asset_ctx(coin)
+        self.calls.append(("add_coin", (coin,)))
+        if coin not in self.watchlist:
+            self.watchlist.append(coin)
+        self.store.set_watch(self.watchlist)
+
+    def remove_coin(self, coin: str) -> None:
+        self.calls.append(("remove_coin", (coin,)))
+        if coin in self.watchlist:
+            self.watchlist.remove(coin)
+        self.store.set_watch(self.watchlist)
+
+    def select_user(self, address: str) -> None:
+        new = address.strip().lower()
+        if new not in self.users:
+            raise ValueError(f"not a watched address: {address!r}")
+        self.calls.append(("select_user", (address,)))
+        self.user = new
+        self.store.set_user(new)

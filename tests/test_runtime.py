@@ -1,0 +1,106 @@
+"""The composition root (``hlmon.runtime.root.Runtime``): what ``--demo`` resolves to, what is
+known before entry, the recorder it builds, its controls, and that a failed or finished run
+stops everything it started. Real simulator, real engine, loopback only."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hlmon.config import Settings
+from hlmon.runtime.root import DEMO_NETWORK, DEMO_PROFILE, DEMO_SEED, Runtime
+from hlmon.sim import SimServer
+from hlmon.state import ConnState
+from tests.support import wait_for
+
+OTHER = "0x31ca8395cf837de08b24da3f660e77761dfb974b"
+
+
+async def refuses(url: str) -> bool:
+    """True when nothing answers at ``url`` any more."""
+    async with httpx.AsyncClient() as client:
+        try:
+            await client.post(f"{url}/info", json={"type": "allMids"}, timeout=1.0)
+        except httpx.ConnectError:
+            return True
+    return False
+
+
+async def test_demo_is_resolved_once_before_and_on_entry() -> None:
+    """Before entry: the store, the label and the demo account (the UI's first frame needs
+    them). On entry: the simulator on a loopback port with the one demo seed and profile, the
+    settings pointed at it. On exit: the engine, then the simulator, stopped."""
+    runtime = Runtime(Settings(demo=True, watchlist=("BTC",)))
+    sim = runtime.sim
+    assert isinstance(sim, SimServer)
+    assert (sim.seed, sim.profile.name) == (DEMO_SEED, DEMO_PROFILE)
+    assert runtime.network == DEMO_NETWORK == "demo"
+    assert runtime.address == sim.demo_address
+    assert runtime.store.health.connection.state is ConnState.CONNECTING and not sim.url
+    async with runtime as rt:
+        assert rt is runtime
+        settings = runtime.settings
+        assert settings.api_url == sim.url and sim.url.startswith("http://127.0.0.1:")
+        assert (settings.network, settings.address) == ("custom", sim.demo_address)
+        await wait_for(lambda: runtime.store.health.connection.state is ConnState.LIVE, 10)
+        assert runtime.engine.user == sim.demo_address
+        assert any("demo: simulator listening on" in e.text for e in runtime.store.health.events)
+        url = sim.url
+    assert await refuses(url)
+    assert not sim.connections
+
+
+async def test_demo_keeps_a_given_address() -> None:
+    runtime = Runtime(Settings(demo=True, address=OTHER, watchlist=("BTC",)))
+    assert runtime.address == OTHER
+    async with runtime:
+        assert runtime.settings.address == OTHER and runtime.engine.user == OTHER
+
+
+async def test_controls_reach_the_engine_and_refusals_raise() -> None:
+    runtime = Runtime(Settings(demo=True, watchlist=("BTC", "ETH")))
+    with pytest.raises(RuntimeError, match="not running"):
+        runtime.select_coin("ETH")
+    async with runtime:
+        runtime.select_coin("ETH")
+        runtime.add_coin("SOL")
+        runtime.remove_coin("BTC")
+        runtime.set_book_mode(True, 4)
+        engine = runtime.engine
+        assert engine.selected_coin == "ETH" and engine.watchlist == ("ETH", "SOL")
+        with pytest.raises(ValueError, match="not a watched address"):
+            runtime.select_user(OTHER)
+        with pytest.raises(ValueError, match="n_sig_figs"):
+            runtime.set_book_mode(False, 9)
+    with pytest.raises(RuntimeError, match="runs once"):
+        await runtime.__aenter__()
+
+
+async def test_record_path_builds_the_recorder_with_the_demo_label(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl.gz"
+    runtime = Runtime(Settings(demo=True, watchlist=("BTC",), record_path=str(path)))
+    async with runtime:
+        recorder = runtime.recorder
+        assert recorder is not None
+        await wait_for(lambda: recorder.frames > 5, 10)
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    header = json.loads(lines[0])
+    assert header["network"] == "demo" and header["address"] == runtime.address
+    assert header["api_url"] == runtime.settings.api_url
+    assert json.loads(lines[-1])["frames"] == recorder.frames  # closed cleanly
+
+
+async def test_a_failed_start_stops_what_had_started(tmp_path: Path) -> None:
+    """The recording cannot be created (the path is a directory): the error comes out, and
+    the simulator that had already started is stopped."""
+    runtime = Runtime(Settings(demo=True, watchlist=("BTC",), record_path=str(tmp_path)))
+    with pytest.raises(IsADirectoryError):
+        async with runtime:
+            pytest.fail("entered although the recording could not be created")
+    assert runtime.sim is not None and runtime.sim.url
+    assert await refuses(runtime.sim.url)
