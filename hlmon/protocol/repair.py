@@ -152,6 +152,7 @@ def _nested(key: str, patch: Patch) -> Callable[[dict[str, Any], Tally], int]:
         if fixed is None:
             raise Bad(f"{key} cannot be read")
         item[key] = fixed
+        tally.dropped += scratch.dropped  # items left out inside it (an order's children)
         return scratch.defaulted
 
     return apply

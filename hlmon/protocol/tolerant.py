@@ -105,10 +105,11 @@ def list_or_empty(value: Any) -> list[Any]:
 
 
 def fill_missing(item: dict[str, Any], defaults: Mapping[str, Any]) -> int:
-    """Set each absent (or null) key of ``item`` to its default; returns how many were set."""
+    """Set each absent key of ``item`` (or null one, unless null is its default) to its
+    default; returns how many were set."""
     n = 0
     for key, default in defaults.items():
-        if item.get(key) is None:
+        if key not in item or (item[key] is None and default is not None):
             item[key] = default
             n += 1
     return n

@@ -389,3 +389,18 @@ def test_property_every_fill_with_its_identity_survives(items: list[dict[str, An
     expected = [d for d in items if readable(d)]
     assert len(fills) == len(expected)
     assert len(fills) + tolerance_of(fills).dropped == len(items)
+
+
+def test_nested_drops_are_counted_and_a_legitimate_null_is_not_a_default() -> None:
+    order = _order(1, children=[_order(2), {"coin": "BTC"}], timestamp=None)
+    history = i.decode_response(i.from_body({"type": "historicalOrders", "user": USER}),
+                                json.dumps([{"order": order, "status": "open"}]))  # fmt: skip
+    assert [c.oid for c in history[0].order.children] == [2]
+    assert tolerance_of(history) == Tolerance(dropped=1, defaulted=1)
+    flat = _position("BTC", entryPx=None)  # a null entryPx is the wire's own value
+    body = _without(_state([flat, _position("ETH", leverage=None)]), "time")
+    body["time"] = "soon"  # a malformed optional field: removed, counted once for the state
+    state = i.decode_response(i.clearinghouse_state(USER), json.dumps(body))
+    assert [p.position.coin for p in state.assetPositions] == ["BTC"]
+    assert state.assetPositions[0].position.entryPx is None and state.time is None
+    assert (state.dropped, state.defaulted) == (1, 1)
