@@ -222,7 +222,7 @@ def trigger_orders_msg(user: str = USER) -> Message:
 
 def hip3_messages(user: str = USER) -> list[Message]:
     """A HIP-3 dex ``xyz`` with two names that differ in their last letter (``xyz:TSLA``
-    long, ``xyz:TSLL`` short, its liquidation price far away) and an order on each."""
+    long, ``xyz:TSLL`` short) and an order on each."""
 
     def pos(coin: str, szi: str, entry: str, value: str, upnl: str, liq: str,
             lev: int) -> dict[str, Any]:  # fmt: skip
@@ -240,7 +240,7 @@ def hip3_messages(user: str = USER) -> list[Message]:
             "crossMaintenanceMarginUsed": "0.0", "withdrawable": "1170.2",
             "assetPositions": [
                 pos("xyz:TSLA", "30.0", "188.2", "5442.0", "-204.0", "151.37", 5),
-                pos("xyz:TSLL", "-500.0", "14.12", "7098.0", "-39.0", "118634.25", 3),
+                pos("xyz:TSLL", "-500.0", "14.12", "7098.0", "-39.0", "41.37", 3),
             ],
             "time": T0_MS - 2100}},
     )  # fmt: skip
@@ -254,6 +254,16 @@ def hip3_messages(user: str = USER) -> list[Message]:
         ]},
     )  # fmt: skip
     return [state, orders]
+
+
+def far_liquidation_msg(user: str = USER) -> Message:
+    """The fixture's account with liquidation prices far away: long texts in ``liq`` and
+    ``dist`` (a short liquidated at 118,634 while ETH trades at 3,688)."""
+    frame = msgspec.to_builtins(clearinghouse_msg(user))
+    positions = frame["data"]["clearinghouseState"]["assetPositions"]
+    positions[0]["position"]["liquidationPx"] = "9.5"
+    positions[1]["position"]["liquidationPx"] = "118634.2"
+    return msg("clearinghouseState", frame["data"])
 
 
 def populated_store(

@@ -25,15 +25,17 @@ class RowDetailScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,enter,q", "close", "Close")]
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, title: str = "row") -> None:
         super().__init__()
         self.text = text
         """The row, one labelled cell per line."""
+        self.heading = title
+        """What the row is (``orders``, ``events``)."""
 
     def compose(self) -> ComposeResult:
         """The text in a scrollable box (markup off: exchange text is shown as is)."""
         with VerticalScroll() as box:
-            box.border_title = "row"
+            box.border_title = self.heading
             box.border_subtitle = "esc closes"
             shown = "\n".join(visible(line) for line in self.text.split("\n"))
             yield Static(shown, id="row-text", markup=False)

@@ -15,7 +15,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("d", "remove the selected coin"),
     ("1 - 5", "Orders, Fills, Funding, Log, Accounts tab"),
     ("u  U", "next / previous watched account (detail panels follow)"),
-    ("tab", "focus the lower table (↑ ↓ pgup pgdn scroll, enter: the whole row)"),
+    ("tab", "focus the lower table: ↑ ↓ pgup pgdn scroll, enter shows a row whole"),
     ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
     ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
     ("b", "book / trades (compact layout)"),
@@ -39,7 +39,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
 
 HEADER: tuple[tuple[str, str], ...] = (
     ("margin M (P% of equity)", "margin in use, and its share of the account value"),
-    ("maint R%", "cross maintenance margin / cross account value: liquidation at 100%"),
+    ("maint R%", "cross maintenance margin / cross account value (liquidated at 100%)"),
 )
 
 GLYPHS: tuple[tuple[str, str], ...] = (
@@ -81,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 84; max-width: 100%; height: auto; max-height: 100%;
+        width: 100; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     """

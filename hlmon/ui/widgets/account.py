@@ -63,8 +63,8 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("sz", "size", 4, "right", priority=85),
     Column("filled", "filled", 6, "right", priority=30),
     Column("tpsl", "tp/sl", 5, "left", priority=80),
-    Column("flags", "", 0, "left", priority=65, alt="flags_short"),
     Column("oid", "oid", 3, "right", priority=45),
+    Column("flags", "", 0, "left", priority=65, alt="flags_short"),
     Column("_", "", 0, priority=0, flex=True),
 )
 

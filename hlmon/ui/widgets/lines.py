@@ -80,7 +80,8 @@ def fit_columns(
 
     Without ``content`` every column has its declared width. With ``content`` (the widest
     text per key, see ``content_widths``) a column is as wide as its header and its widest
-    cell, so nothing is cut while there is room; when the pane is too narrow, free-text
+    cell, so nothing is cut while there is room, and a column empty in every row is left
+    out (no ``trigger`` column without trigger orders); when the pane is too narrow, free-text
     columns (``cut``) shrink first, then the least important columns switch to their short
     form (``alt``) or are dropped, whole.
 
@@ -101,9 +102,13 @@ def fit_columns(
             return c.width
         return max(c.width, len(c.label), content.get(key, 0))
 
+    def says_something(c: Column) -> bool:
+        assert content is not None
+        return c.flex or content.get(c.key, 0) > 0 or content.get(c.alt or c.key, 0) > 0
+
     cols = [replace(c, width=natural(c.key, c)) for c in columns]
-    if content is not None:  # a column with nothing to show costs no gap
-        cols = [c for c in cols if c.width > 0 or c.flex]
+    if content:  # with rows, a column with nothing to say in any of them costs no room
+        cols = [c for c in cols if says_something(c)]
     minimum = {c.key: c.width for c in columns}
 
     def needed(cs: list[Column]) -> int:

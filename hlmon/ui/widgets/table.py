@@ -167,7 +167,7 @@ class TableView(LinePane):
             return
         from hlmon.ui.screens.detail import RowDetailScreen  # screens import widgets
 
-        self.app.push_screen(RowDetailScreen(self.row_text(self._cursor)))
+        self.app.push_screen(RowDetailScreen(self.row_text(self._cursor), title=self.noun))
 
     def row_text(self, index: int) -> str:
         """Every cell of row ``index``, labelled, one per line (nothing cut)."""

@@ -154,9 +154,15 @@ class Watchlist(LinePane):
             self._top = self._index - room + 1
         self._top = max(0, min(self._top, max(0, len(self._coins) - room)))
         shown = range(self._top, min(len(self._coins), self._top + room))
+        # Coins off the pane's edge are counted in the title (no line is spent on it).
+        hidden = [f"▲ {shown.start} above"] if shown.start else []
+        if shown.stop < len(self._coins):
+            hidden.append(f"▼ {len(self._coins) - shown.stop} more")
+        self.set_caption("  ".join(["Watchlist", *hidden]))
         cells = {i: self._cells(self._coins[i]) for i in shown}
         # Sized by every coin's content, so scrolling does not make the columns jump.
         content = content_widths(self._cells(c, peek=True) for c in self._coins)
+        content["mark"] = content["trend"] = 1  # drawn after sizing, never empty
         cols = fit_columns(COLUMNS, width, content=content, spread=2)
         rows: list[Row] = [header_row(cols, width)]
         if not self._coins:
