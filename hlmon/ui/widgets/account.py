@@ -186,7 +186,11 @@ def child_oids(orders: Sequence[FrontendOrder]) -> dict[int, int]:
     return out
 
 
-def position_tpsl(position: PositionView, orders: Sequence[FrontendOrder]) -> dict[str, list[str]]:
+def position_tpsl(
+    position: PositionView,
+    orders: Sequence[FrontendOrder],
+    parents: dict[int, int] | None = None,
+) -> dict[str, list[str]]:
     """A position's TP and SL trigger prices (``{"TP": ["170.00"], "SL": [...]}``).
 
     Counted: trigger orders on the position's coin that close it (the opposite side) and are
@@ -194,13 +198,13 @@ def position_tpsl(position: PositionView, orders: Sequence[FrontendOrder]) -> di
     protect the position yet and are left out.
     """
     closing = "A" if position.side == "LONG" else "B"
-    parents = child_oids(orders)
-    open_oids = {o.oid for o in orders}
+    if parents is None:
+        parents = child_oids(orders)
     found: dict[str, list[str]] = {"TP": [], "SL": []}
     for o in orders:
         if o.coin != position.coin or o.side != closing or not o.isTrigger:
             continue
-        if not (o.reduceOnly or o.isPositionTpsl) or parents.get(o.oid) in open_oids:
+        if not (o.reduceOnly or o.isPositionTpsl) or o.oid in parents:
             continue
         kind = tpsl_kind(o)
         if kind:
@@ -212,6 +216,7 @@ def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOr
     """Table rows for open positions (live uPnL/ROE from the latest mark), each with its
     TP/SL triggers on a line under it when it has any."""
     rows: list[dict[str, Cell]] = []
+    parents = child_oids(orders)
     for p in positions:
         side_style = "pane--up" if p.side == "LONG" else "pane--down"
         roe = try_dec(p.live_roe_pct)
@@ -234,7 +239,7 @@ def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOr
             "risk": (liq_mark(p.liq_distance_pct), liq_style(p.liq_distance_pct)),
             "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
         }
-        tpsl = position_tpsl(p, orders)
+        tpsl = position_tpsl(p, orders, parents)
         if tpsl:
             full = " / ".join(f"{kind} {', '.join(pxs)}" for kind, pxs in tpsl.items())
             row["tpsl"] = (full, "")

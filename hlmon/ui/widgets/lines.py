@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from rich.segment import Segment
@@ -96,6 +97,21 @@ def fit_columns(
     Returns:
         The surviving columns, in order, with flexible columns sized to fill the width.
     """
+    # Panes re-lay out on every frame that changes them, with the same columns and widths
+    # almost every time: the answer is memoised (it is a pure function of its arguments).
+    items = None if content is None else tuple(sorted(content.items()))
+    return list(_fit_columns(tuple(columns), width, gap, items, spread))
+
+
+@lru_cache(maxsize=256)
+def _fit_columns(
+    columns: tuple[Column, ...],
+    width: int,
+    gap: int,
+    content_items: tuple[tuple[str, int], ...] | None,
+    spread: int,
+) -> tuple[Column, ...]:
+    content = None if content_items is None else dict(content_items)
 
     def natural(key: str, c: Column) -> int:
         if content is None:
@@ -142,7 +158,7 @@ def fit_columns(
         share, extra = divmod(spare, len(flex))
         for n, i in enumerate(flex):
             cols[i] = replace(cols[i], width=cols[i].width + share + (1 if n < extra else 0))
-    return cols
+    return tuple(cols)
 
 
 def fit_text(text: str, width: int, align: Align = "left") -> str:

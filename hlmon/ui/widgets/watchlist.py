@@ -159,9 +159,10 @@ class Watchlist(LinePane):
         if shown.stop < len(self._coins):
             hidden.append(f"▼ {len(self._coins) - shown.stop} more")
         self.set_caption("  ".join(["Watchlist", *hidden]))
-        cells = {i: self._cells(self._coins[i]) for i in shown}
-        # Sized by every coin's content, so scrolling does not make the columns jump.
-        content = content_widths(self._cells(c, peek=True) for c in self._coins)
+        # Every coin's cells (a handful): the columns are sized by all of them, so scrolling
+        # does not make them jump, and a hidden coin's direction of change stays current.
+        cells = [self._cells(coin) for coin in self._coins]
+        content = content_widths(cells)
         content["mark"] = content["trend"] = 1  # drawn after sizing, never empty
         cols = fit_columns(COLUMNS, width, content=content, spread=2)
         rows: list[Row] = [header_row(cols, width)]
@@ -182,8 +183,8 @@ class Watchlist(LinePane):
             rows.append(layout_row(cols, row, width, fill=fill))
         self.set_rows(rows)
 
-    def _cells(self, coin: str, *, peek: bool = False) -> dict[str, Cell]:
-        """The cells of one coin (``peek``: for sizing only, the mid's direction is kept)."""
+    def _cells(self, coin: str) -> dict[str, Cell]:
+        """The cells of one coin (all but the selection mark and the trend)."""
         store = self.store
         ctx = store.ctx(coin)
         mid_s = store.mid(coin)
@@ -196,12 +197,11 @@ class Watchlist(LinePane):
             places = max(price_decimals(mid_s), shown_decimals(mid_s), self._decimals.get(coin, 0))
             self._decimals[coin] = min(places, 8)
         mid_style = ""
-        if mid is not None and not peek:
+        if mid is not None:
             prev = self._last_mid.get(coin)
             if prev is not None and mid != prev:
                 self._direction[coin] = "pane--up" if mid > prev else "pane--down"
             self._last_mid[coin] = mid
-        if mid is not None:
             mid_style = self._direction.get(coin, "")
 
         cells: dict[str, Cell] = {
