@@ -155,10 +155,15 @@ class TestCues:
             await wait_for(pilot, lambda: orders.hidden_rows > 0)
             assert orders.text_lines[-1].startswith(" ▼ 7 more · 9 orders · tab: scroll")
             assert "1 Orders 9" in str(app.dashboard.lower.border_title)
-            await pilot.press("tab", "end")  # the oldest order, the ETH take profit
+            await pilot.press("tab")  # the cursor shows as soon as the table has the focus
+            await wait_for(pilot, lambda: orders.text_lines[1].startswith("▶ETH  Buy  Stop"))
+            assert "tab: scroll" not in orders.text_lines[-1]
+            await pilot.press("end")  # the oldest order, the ETH take profit
             await wait_for(pilot, lambda: orders.selected_key == 4000000957)
             assert orders.text_lines[-2].startswith("▶ETH  Buy  Take Profit Market")
             assert orders.text_lines[-1].startswith(" ▲ 7 above · 9 orders")
+            app.dashboard.set_focus(None)  # and hides when it leaves
+            await wait_for(pilot, lambda: not any(s.startswith("▶") for s in orders.text_lines))
 
     async def test_log_scrolls_follows_and_shows_a_line_whole(self) -> None:
         clock = FakeClock()

@@ -181,22 +181,22 @@ class TableView(LinePane):
             lines.append(row[DETAIL][0].strip())
         return "\n".join(lines)
 
-    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """The wheel moves the cursor (and so the rows shown)."""
         if self.can_focus and self._data:
             event.stop()
             self.action_cursor(3)
 
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """The wheel moves the cursor (and so the rows shown)."""
         if self.can_focus and self._data:
             event.stop()
             self.action_cursor(-3)
 
-    def on_focus(self) -> None:
-        """Show the cursor."""
-        self.rebuild()
-
-    def on_blur(self) -> None:
-        """Hide the cursor."""
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """Show or hide the cursor once the focus really moved (an ``on_focus`` handler here
+        would run before the base class sets ``has_focus``, and draw the old state)."""
+        super().watch_has_focus(has_focus)
         self.rebuild()
 
     # ------------------------------------------------------------------ layout
