@@ -17,6 +17,7 @@ from hlmon.ui.screens.detail import RowDetailScreen
 from hlmon.ui.widgets.account import order_rows, position_rows, trigger_text
 from hlmon.ui.widgets.lines import Column, content_widths, fit_columns
 from hlmon.ui.widgets.table import DETAIL
+from tests.fakes import FakeRuntime
 
 from .helpers import (
     T0,
@@ -141,7 +142,7 @@ class TestOrders:
 
 
 def app_on(store: Store, clock: FakeClock) -> HlmonApp:
-    return build_app(settings(), store=store, clock=clock)
+    return build_app(FakeRuntime(settings(), store, clock))
 
 
 class TestCues:
@@ -170,21 +171,21 @@ class TestCues:
         store = populated_store(clock)
         long = "reconnected after 42 s without data: " + "detail " * 40 + "END"
         for i in range(30):
-            store.log(long if i == 5 else f"event {i}")
+            store.health.log(long if i == 5 else f"event {i}")
         app = app_on(store, clock)
         async with app.run_test(size=(120, 40)) as pilot:
             log = app.dashboard.lower.tables["log"]
             await pilot.press("4", "tab")
             await wait_for(pilot, lambda: log.has_focus)
             assert "event 29" in log.text_lines[-2] and "above" in log.text_lines[-1]
-            store.log("event 30")  # the tail follows new lines
+            store.health.log("event 30")  # the tail follows new lines
             await wait_for(pilot, lambda: "event 30" in "\n".join(log.text_lines))
             await pilot.press("home")  # up to the oldest: new lines no longer move the view
             await wait_for(pilot, lambda: log.selected_key == 0)
-            store.log("event 31")
+            store.health.log("event 31")
             await wait_for(pilot, lambda: "event 31" in log.row_text(log.row_count - 1))
             assert "event 31" not in "\n".join(log.text_lines)
-            index = next(i for i, e in enumerate(store.events) if e.text == long)
+            index = next(i for i, e in enumerate(store.health.events) if e.text == long)
             await pilot.press(*["down"] * index)
             await wait_for(pilot, lambda: log.selected_key == index)
             assert any("detail detail" in line and "…" in line for line in log.text_lines)
@@ -223,7 +224,7 @@ class TestWaiting:
     async def test_watchlist_cells_wait_for_their_feed(self) -> None:
         clock = FakeClock()
         store = populated_store(clock)
-        app = build_app(settings(watchlist=("BTC", "NEWCOIN")), store=store, clock=clock)
+        app = build_app(FakeRuntime(settings(watchlist=("BTC", "NEWCOIN")), store, clock))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             line = next(s for s in app.dashboard.watchlist.text_lines if "NEWCOIN" in s)

@@ -16,6 +16,7 @@ import pytest
 
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
+from tests.fakes import FakeRuntime
 
 from .helpers import (
     COINS,
@@ -32,7 +33,7 @@ SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24"
 
 
 def app_on(store: Store, clock: FakeClock, **kw: Any) -> HlmonApp:
-    return build_app(settings(**kw), store=store, clock=clock)
+    return build_app(FakeRuntime(settings(**kw), store, clock))
 
 
 def triggers_app() -> HlmonApp:
