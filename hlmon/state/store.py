@@ -116,6 +116,7 @@ class Store(MarketIngest, AccountIngest):
         self._account = AccountState(
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
+        self._init_extras()
         self._web_data: dict[str, Any] | None = None
         self._user: str | None = None
         self._accounts = AccountBook()
@@ -190,6 +191,7 @@ class Store(MarketIngest, AccountIngest):
             key: replace(st, received_at=st.received_at + delta) for key, st in self._stamps.items()
         }
         self._accounts.shift_times(delta)
+        self._facts.shift_times(delta)
         self._summary_cache = None
 
     def forget_ctx(self, coin: str) -> None:
