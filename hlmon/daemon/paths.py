@@ -24,10 +24,16 @@ MAX_UNIX_PATH = 104
 
 
 def runtime_dir() -> Path:
-    """The user's runtime directory for hlmon (``$XDG_RUNTIME_DIR/hlmon`` on Linux)."""
+    """The user's runtime directory for hlmon (``$XDG_RUNTIME_DIR/hlmon`` on Linux; without
+    that variable platformdirs picks ``/tmp/runtime-<uid>``, which ``ensure_private_dir``
+    then checks is ours and private)."""
+    import warnings
+
     import platformdirs
 
-    return Path(platformdirs.user_runtime_dir("hlmon", appauthor=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "XDG_RUNTIME_DIR is not set": the fallback is fine
+        return Path(platformdirs.user_runtime_dir("hlmon", appauthor=False))
 
 
 def upstream_name(api_url: str) -> str:

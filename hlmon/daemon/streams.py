@@ -20,14 +20,21 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 
 from hlmon.protocol.subscriptions import Subscription, canonical_key, stream_key
 
-if TYPE_CHECKING:
-    from hlmon.daemon.sessions import ClientSession
+
+class Subscriber(Protocol):
+    """A client holding streams (``sessions.ClientSession``)."""
+
+    subs: dict[str, Stream]
+
+    def push(self, raw: bytes, event: bool) -> None: ...
+    def send(self, raw: bytes) -> None: ...
+
 
 EVENT_TYPES = frozenset(
     (
@@ -107,9 +114,9 @@ class Stream:
         self.kind = sub.type
         self.event = sub.type in EVENT_TYPES
         self.user: str | None = sub.get("user")
-        self.subscribers: dict[ClientSession, None] = {}
+        self.subscribers: dict[Subscriber, None] = {}
         """Clients holding it (connected, or disconnected within their resume window)."""
-        self.waiting: list[ClientSession] = []
+        self.waiting: list[Subscriber] = []
         """Clients to ack once the exchange acks the upstream subscription."""
         self.ack_frame: bytes | None = None
         """The exchange's ack (its normalised echo), replayed to each later subscriber."""
@@ -123,7 +130,7 @@ class Stream:
 
     # ------------------------------------------------------------------ upstream side
 
-    def acked(self, echo: Mapping[str, Any]) -> list[ClientSession]:
+    def acked(self, echo: Mapping[str, Any]) -> list[Subscriber]:
         """The exchange acked it: remember the ack; returns the clients waiting for it."""
         if self.ack_frame is None:
             ack = {"method": "subscribe", "subscription": dict(echo)}
