@@ -19,6 +19,11 @@ def _isolate_machine_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
         if name.startswith("HLMON_"):
             monkeypatch.delenv(name)
     # XDG_RUNTIME_DIR too: a test must never find (or start) the machine's own hlmon daemon.
-    xdg = ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR")
-    for name in xdg:
+    for name in (
+        "XDG_CONFIG_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_RUNTIME_DIR",
+    ):
         monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))
