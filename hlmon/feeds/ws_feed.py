@@ -280,11 +280,11 @@ class WsFeed:
                 url, via_session = self.route.pick(self.last_seq)
                 if via_session is None:
                     self.last_seq = None  # direct: the exchange does not number frames
-                if url != self.url:
-                    self.url = url.split("?", 1)[0]
+                self.url = url.split("?", 1)[0]  # shown without the client id
+            use_session = via_session or session
             try:
                 async with asyncio.timeout(self.timings.open_timeout):
-                    ws = await (via_session or session).ws_connect(
+                    ws = await use_session.ws_connect(
                         url,
                         autoping=True,  # answer the server's protocol pings
                         heartbeat=None,  # application pings only (see module docstring)
