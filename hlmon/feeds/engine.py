@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import httpx
 
+from hlmon.feeds.account_checks import AccountChecks
 from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.fallback import BookParams, FallbackPoller
@@ -139,6 +140,10 @@ class FeedEngine:
             others=self._other_users,
             missing_grace=8.0 if self.ws is not None else 0.0,
         )
+        self.checks = AccountChecks(
+            self.info, store, users=lambda: self.users, selected=lambda: self.user
+        )
+        """userRole and userAbstraction once per address, the selected one's equity history."""
         self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
         self._selected: str | None = self._watchlist[0] if self._watchlist else None
         self._book_fast = False
@@ -201,11 +206,14 @@ class FeedEngine:
             self._subscribe_selected(self._selected)
         if self.user is not None:
             self._add(subs.clearinghouse_state(self.user), "account")
+            self._add(subs.spot_state(self.user), "spot")
             for sub, key in self._detail_subs(self.user):
                 self._add(sub, key)
         for other in self._other_users():
-            # One cheap subscription per other account: its summary row.
+            # Cheap subscriptions (one user slot) per other account: its summary row; its
+            # spot state is the collateral of a unified or portfolio-margin account.
             self._add(subs.clearinghouse_state(other), None)
+            self._add(subs.spot_state(other), None)
         if self.ws is not None:
             self.supervisor.spawn("ws-feed", self.ws.run)
         else:
@@ -214,6 +222,8 @@ class FeedEngine:
             self.supervisor.spawn("fallback", self.fallback.run)
             if len(self.users) > 1:
                 self.supervisor.spawn("accounts-poller", self.accounts_poller.run)
+        if self.users:
+            self.supervisor.spawn("account-checks", self.checks.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
@@ -283,6 +293,11 @@ class FeedEngine:
             (subs.user_events(user), None),
             (subs.user_fills(user), "fills"),
             (subs.user_fundings(user), "fundings"),
+            # The whole account (#14): TWAPs, their slice fills (never on userFills), and the
+            # ledger (one of the three signals of the account's own liquidation).
+            (subs.twap_states(user), "twaps"),
+            (subs.user_twap_slice_fills(user), None),
+            (subs.user_non_funding_ledger_updates(user), None),
         ]
 
     def select_user(self, address: str) -> None:
@@ -319,11 +334,42 @@ class FeedEngine:
         if not self._started:
             return  # start() subscribes the selected user
         self._add(subs.clearinghouse_state(new), "account")  # already subscribed: expects only
+        self._add(subs.spot_state(new), "spot")
         for sub, key in self._detail_subs(new):
             self._add(sub, key)
         label = self.settings.label_for(new)
         self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)
+
+    def watch_instead(self, old: str, new: str) -> None:
+        """Watch ``new`` in ``old``'s place (an agent wallet's master account, #14).
+
+        ``new`` takes ``old``'s place in the watched list (or ``old`` just leaves it when
+        ``new`` is already watched), gets its summary subscriptions and its one-off checks,
+        and is selected if ``old`` was; then ``old``'s subscriptions go.
+
+        Raises:
+            ValueError: ``old`` is not watched, or ``new`` is not an address.
+        """
+        was, now = old.strip().lower(), new.strip().lower()
+        subs.clearinghouse_state(now)  # validates the address before anything changes
+        if was not in self.users:
+            raise ValueError(f"not a watched address: {old!r}")
+        if was == now:
+            return
+        users = [now if u == was else u for u in self.users]
+        self.users = tuple(dict.fromkeys(users))
+        self.store.set_watched_users(self.users, dict(self.settings.labels))
+        if self._started:
+            self._add(subs.clearinghouse_state(now), None)
+            self._add(subs.spot_state(now), None)
+        if self.user == was:
+            self.select_user(now)
+        if self._started:
+            self._remove(subs.clearinghouse_state(was), None)
+            self._remove(subs.spot_state(was), None)
+        self.checks.forget(was)
+        self.store.health.log(f"watching {now} instead of {was}")
 
     def select_coin(self, coin: str) -> None:
         """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's)."""

@@ -3,7 +3,8 @@ cannot.
 
 It polls exactly the feeds that need it, and only those it can serve: ``mids`` (``allMids``),
 ``book:<selected coin>`` (``l2Book``), ``account`` (``clearinghouseState``), ``orders``
-(``frontendOpenOrders``) and ``fills`` (``userFillsByTime``). A feed needs it when
+(``frontendOpenOrders``), ``fills`` (``userFillsByTime``) and ``spot``
+(``spotClearinghouseState``). A feed needs it when
 
 * the websocket has not been live for ``down_grace`` seconds (all servable feeds), or
 * the feed is stale (a periodic push stopped on a live socket), or missing well after the
@@ -39,10 +40,13 @@ BASE_INTERVALS: dict[str, float] = {
     "account": 4.0,
     "orders": 10.0,
     "fills": 10.0,
+    "spot": 10.0,
 }
 """Seconds between polls of each feed kind at full budget."""
 
-PLANNED_WEIGHT: dict[str, int] = {"mids": 2, "book": 2, "account": 2, "orders": 20, "fills": 21}
+PLANNED_WEIGHT: dict[str, int] = {
+    "mids": 2, "book": 2, "account": 2, "orders": 20, "fills": 21, "spot": 2,
+}  # fmt: skip
 """Weight one poll is expected to cost (fills: base 20 + ~1 per 20 fills returned)."""
 
 PERIODIC_KINDS = frozenset(("mids", "book", "account", "orders"))
@@ -117,7 +121,7 @@ class FallbackPoller(KeyedPoller):
         """
         self._user = user.lower() if user else None
         for key, task in list(self._inflight.items()):
-            if _kind(key) in ("account", "orders", "fills"):
+            if _kind(key) in ("account", "orders", "fills", "spot"):
                 task.cancel()
                 self._next_due.pop(key, None)
 
@@ -131,7 +135,7 @@ class FallbackPoller(KeyedPoller):
         if params is not None:
             keys.append("book:" + params.coin)
         if self._user is not None:
-            keys += ["account", "orders", "fills"]
+            keys += ["account", "orders", "fills", "spot"]
         return [k for k in keys if k in expected]
 
     def needed(self) -> tuple[list[str], list[str]]:
@@ -242,6 +246,8 @@ class FallbackPoller(KeyedPoller):
             return info.clearinghouse_state(self._user)
         if kind == "orders":
             return info.frontend_open_orders(self._user)
+        if kind == "spot":
+            return info.spot_clearinghouse_state(self._user)
         if kind == "fills":
             newest = self._store.newest_fill_time()
             if newest is None:

@@ -2,11 +2,11 @@
 
 ``orderUpdates`` and ``userEvents`` never replay after a reconnect, and how much history the
 ``userFills`` snapshot carries is not documented, so after every outage hlmon asks ``/info``
-for the account state, the open orders and every fill since the newest one it held when the
-socket went down (minus a margin), paging when a full page (2000) comes back. Everything goes
-through ``Store.apply``/``apply_fills``, which dedupe fills (``state.account.fill_key``): a fill
-seen over the websocket and again over REST is kept once, and no fill made during the outage is
-missed.
+for the account state, the open orders, the spot balances and every fill since the newest one
+it held when the socket went down (minus a margin), paging when a full page (2000) comes back.
+Everything goes through ``Store.apply``/``apply_fills``, which dedupe fills
+(``state.account.fill_key``): a fill seen over the websocket and again over REST is kept once,
+and no fill made during the outage is missed.
 
 What changed is measured against a ``Mark`` taken when the socket was lost (not when the REST
 answers arrive): the resubscribed websocket may already have delivered the same data by then,
@@ -115,6 +115,13 @@ class Reconciler:
         req_orders = info.frontend_open_orders(self.user)
         orders = await self._client.info(req_orders)
         msg = info.to_message(req_orders, orders, self.user)
+        if msg is not None:
+            store.apply(msg, Source.REST)
+
+        # Spot balances (weight 2): the collateral of unified and portfolio-margin accounts.
+        req_spot = info.spot_clearinghouse_state(self.user)
+        spot = await self._client.info(req_spot)
+        msg = info.to_message(req_spot, spot, self.user)
         if msg is not None:
             store.apply(msg, Source.REST)
 

@@ -172,3 +172,7 @@ class Runtime:
     def select_user(self, address: str) -> None:
         """Show another watched account's detail (``FeedEngine.select_user``)."""
         self.engine.select_user(address)
+
+    def watch_instead(self, old: str, new: str) -> None:
+        """Watch ``new`` in ``old``'s place (``FeedEngine.watch_instead``)."""
+        self.engine.watch_instead(old, new)
