@@ -7,11 +7,13 @@ amounts carry their sign, a close liquidation is marked ``!`` / ``!!``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
 from hlmon.state import FeedState, LogEvent, PositionView, try_dec
 from hlmon.state.accounts import AccountRow, AccountTotals
+from hlmon.state.liquidations import is_liquidated_dir
+from hlmon.state.order_status import status_text
 from hlmon.ui.fmt import (
     DASH,
     fmt_age,
@@ -26,6 +28,7 @@ from hlmon.ui.fmt import (
 )
 from hlmon.ui.widgets.lines import Cell, Column
 from hlmon.ui.widgets.table import DETAIL
+from hlmon.ui.widgets.whole_account import fee_text
 
 LIQ_WARN_PCT = 15.0
 """Liquidation distance under this is shown in warning colour."""
@@ -77,6 +80,7 @@ FILL_COLUMNS: tuple[Column, ...] = (
     Column("pnl", "closed PnL", 4, "right", priority=60),
     Column("fee", "fee", 3, "right", priority=40),
     Column("liq", "", 0, "left", priority=70),
+    Column("twap", "", 0, "left", priority=65),
     Column("_", "", 0, priority=0, flex=True),
 )
 
@@ -155,9 +159,10 @@ def tpsl_kind(order: FrontendOrder) -> str:
     return ""
 
 
-def is_triggered(order: FrontendOrder) -> bool:
-    """The trigger has fired and the order is working (``triggerCondition`` says so)."""
-    return order.isTrigger and "triggered" in order.triggerCondition.lower()
+def is_triggered(order: FrontendOrder, flag: str | None = None) -> bool:
+    """The trigger has fired and the order is working: its ``triggered`` order update
+    (``flag``), or ``triggerCondition`` saying so (then ``isTrigger`` may already be false)."""
+    return flag == "triggered" or "triggered" in order.triggerCondition.lower()
 
 
 def trigger_text(order: FrontendOrder) -> str:
@@ -165,16 +170,21 @@ def trigger_text(order: FrontendOrder) -> str:
 
     The price is the order's ``triggerPx`` at the exchange's precision; an unknown condition
     text is shown as the exchange wrote it rather than guessed at."""
+    cond = order.triggerCondition.lower()
+    if "triggered" in cond:
+        return f"triggered {fmt_px(order.triggerPx)}" if _has_px(order) else "triggered"
     if not order.isTrigger:
         return ""
     px = fmt_px(order.triggerPx)
-    cond = order.triggerCondition.lower()
-    if "triggered" in cond:
-        return f"triggered {px}"
     for word in ("above", "below"):
         if word in cond:
             return f"{word} {px}"
     return f"{order.triggerCondition} ({px})"
+
+
+def _has_px(order: FrontendOrder) -> bool:
+    px = try_dec(order.triggerPx)
+    return px is not None and px != 0
 
 
 def child_oids(orders: Sequence[FrontendOrder]) -> dict[int, int]:
@@ -266,9 +276,14 @@ def _order_flags(o: FrontendOrder) -> tuple[str, str]:
     return ", ".join(long), " ".join(short)
 
 
-def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
+def order_rows(
+    orders: Sequence[FrontendOrder], now: float, flags: Mapping[int, str] | None = None
+) -> Rows:
     """Table rows for open orders, keyed by oid; the TP/SL legs of an order directly under
-    it (``└ Stop Market``), the rest newest first."""
+    it (``└ Stop Market``), the rest newest first. ``flags``: the status that keeps an order
+    listed besides ``open`` (``triggered``: it now rests on the book; a status hlmon does not
+    know: shown until the next snapshot settles it)."""
+    flags = flags or {}
     by_oid = {o.oid: o for o in orders}
     parents = child_oids(orders)
     listed: list[tuple[FrontendOrder, bool]] = []
@@ -285,7 +300,15 @@ def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
         orig, sz = try_dec(o.origSz), try_dec(o.sz)
         if orig is not None and sz is not None:
             filled = fmt_size(str(orig - sz)) if orig != sz else "0"
-        flags, flags_short = _order_flags(o)
+        marks, marks_short = _order_flags(o)
+        flag = flags.get(o.oid)
+        triggered = is_triggered(o, flag)
+        trigger = trigger_text(o)
+        if triggered and not trigger.startswith("triggered"):
+            trigger = "triggered"  # the update said so before the order's own fields did
+        if flag is not None and flag != "triggered":
+            marks = ", ".join(filter(None, (f"status {status_text(flag)}?", marks)))
+            marks_short = " ".join(filter(None, ("?", marks_short)))
         kind = tpsl_kind(o)
         rows.append(
             {
@@ -293,13 +316,13 @@ def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
                 "coin": (o.coin, "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
                 "type": (("└ " if leg else "") + o.orderType, ""),
-                "trigger": (trigger_text(o), "pane--accent" if is_triggered(o) else ""),
+                "trigger": (trigger, "pane--accent" if triggered else ""),
                 "px": (fmt_px(o.limitPx), ""),
                 "sz": (fmt_size(o.sz), ""),
                 "filled": (filled or DASH, "pane--muted"),
                 "tpsl": (kind, "pane--strong"),
-                "flags": (flags, "pane--muted"),
-                "flags_short": (flags_short, "pane--muted"),
+                "flags": (marks, "pane--warn" if flag and flag != "triggered" else "pane--muted"),
+                "flags_short": (marks_short, "pane--muted"),
                 "oid": (str(o.oid), "pane--muted"),
             }
         )
@@ -319,8 +342,12 @@ def fill_rows(fills: Sequence[Fill], now: float) -> Rows:
                 "px": (fmt_px(f.px), ""),
                 "sz": (fmt_size(f.sz), ""),
                 "pnl": (fmt_money(f.closedPnl, sign=True), signed_style(f.closedPnl)),
-                "fee": (fmt_num(f.fee, 4), "pane--muted"),
-                "liq": ("LIQ" if f.liquidation is not None else "", "pane--bad"),
+                "fee": (fee_text(f.fee, f.feeToken, f.fee_known), "pane--muted"),
+                "liq": (
+                    "LIQ" if f.liquidation is not None or is_liquidated_dir(f.dir) else "",
+                    "pane--bad",
+                ),
+                "twap": (f"TWAP {f.twapId}" if f.twapId is not None else "", "pane--accent"),
             }
         )
     return rows, [(f.tid, f.oid) for f in fills]

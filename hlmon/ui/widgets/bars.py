@@ -11,8 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store, try_dec
-from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
+from hlmon.state.account_modes import AccountMode
+from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
+from hlmon.ui.widgets.whole_account import (
+    equity_cells,
+    history_cells,
+    mode_cells,
+    ratio_cells,
+    role_cells,
+)
 
 Part = tuple[int, tuple[Cell, ...]]
 """A part of a bar: (priority, cells). Higher priority survives a narrow terminal longer."""
@@ -262,39 +270,52 @@ class HeaderBar(LinePane):
         )
 
     def _account_parts(self, compact: bool) -> list[Part]:
-        summary = self.store.account_summary()
+        store = self.store
+        summary = store.account_summary()
+        reading = store.account_mode()
+        # The mode changes what equity means: shown before the margin figures unless it is
+        # the standard one (then it gives way to them on a narrow terminal).
+        standard_mode = reading is not None and reading.mode is AccountMode.STANDARD
+        parts: list[Part] = [(35 if standard_mode else 65, mode_cells(reading))]
+        role = role_cells(store.user_role())
+        if role is not None:
+            parts.append((88, role))
         if summary is None:
-            return [(60, (("waiting for account…", "pane--muted"),))]
-        status = self.store.feed_status("account")
-        parts: list[Part] = [
-            (
-                80,
-                (
-                    ("eq " if compact else "equity ", "pane--muted"),
-                    (fmt_money(summary.account_value), "pane--strong"),
-                ),
-            ),
-        ]
-        # Margin in use, and its share of the account value; then the maintenance ratio
-        # (cross maintenance margin / cross account value: liquidation at 100 %).
+            parts.append((60, (("waiting for account…", "pane--muted"),)))
+            return parts
+        status = store.feed_status("account")
+        # Equity and the risk ratio by the rules of the account's mode (``store.equity``):
+        # standard accounts are their perp pools plus spot; unified and portfolio-margin ones
+        # keep their collateral in spot, where the perp account value reads about 0.
+        figures = store.equity()
+        parts.append((80, equity_cells(figures, compact)))
+        history = history_cells(store.equity_history())
+        if history is not None:
+            parts.append((20, history))
+        standard = figures.mode is AccountMode.STANDARD
+        # Margin in use, and (standard accounts) its share of the account value.
         share = margin_share_pct(summary.total_margin_used, summary.account_value)
         used: tuple[Cell, ...] = (("margin ", "pane--muted"),)
-        if compact:
-            used += ((share + "%" if share is not None else DASH, ""),)
+        if compact and share is not None and standard:
+            used += ((share + "%", ""),)
+        elif compact:
+            used += ((fmt_money(summary.total_margin_used), ""),)
         else:
             used += ((fmt_money(summary.total_margin_used), ""),)
-            if share is not None:
+            if share is not None and standard:
                 used += ((f" ({share}% of equity)", ""),)
         parts.append((40, used))
-        if summary.margin_ratio_pct is not None:
-            parts.append((55, (("maint ", "pane--muted"), (f"{summary.margin_ratio_pct}%", ""))))
+        ratio = ratio_cells(figures)
+        if ratio is not None:
+            parts.append((55, ratio))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
         parts.append(
             (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
         )
-        parts.append(
-            (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
-        )
+        if standard:  # not a balance under a unified or portfolio-margin account
+            parts.append(
+                (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
+            )
         if status.state is FeedState.STALE:
             parts.append((95, ((f"STALE {fmt_age(status.age_s)}", "pane--bad"),)))
         elif status.state is FeedState.FALLBACK:
