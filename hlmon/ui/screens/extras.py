@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hlmon.ui.fmt import short_address
-from hlmon.ui.widgets.whole_account import fee_summary, spot_rows, twap_rows
+from hlmon.ui.widgets.whole_account import fee_summary, spot_rows, spot_total_text, twap_rows
 
 if TYPE_CHECKING:
     from hlmon.ui.screens.dashboard import Dashboard
@@ -53,8 +53,10 @@ class ExtrasPanes:
         valuation = d.store.spot_valuation()
         if valuation is None:
             table.set_data([], loaded=d.address is None)
+            d.lower.set_footer("spot", "")
             return
         table.set_data(*spot_rows(valuation), loaded=True)
+        d.lower.set_footer("spot", spot_total_text(valuation))
 
     def update_twaps(self) -> None:
         d = self.dashboard

@@ -87,7 +87,8 @@ def _usd(value: str | None, *, sign: bool = False) -> Cell:
 
 
 def spot_rows(valuation: SpotValuation) -> Rows:
-    """One row per balance (outcome sides by name, settled ones raw), then the total."""
+    """One row per balance (outcome sides by name, settled ones raw); the total is the tab's
+    footer (``spot_total_text``)."""
     rows: list[dict[str, Cell]] = []
     keys: list[Hashable] = []
     for r in valuation.rows:
@@ -116,17 +117,18 @@ def spot_rows(valuation: SpotValuation) -> Rows:
         }
         rows.append(row)
         keys.append(r.coin)
-    if len(valuation.rows) > 1 or valuation.unpriced:
-        rows.append({"token": ("total", "pane--head"), "value": spot_total_cell(valuation)})
-        keys.append("total")
     return rows, keys
 
 
-def spot_total_cell(valuation: SpotValuation) -> Cell:
-    """``12,345.67`` when every held balance is priced, else ``12,000.00+?``."""
+def spot_total_text(valuation: SpotValuation) -> str:
+    """The Spot tab's footer: ``total $12,345.67``; ``total $12,000.00+?`` while a held
+    balance has no price (then it is at least that)."""
+    if not valuation.rows:
+        return ""
     if valuation.value_usd is not None:
-        return (fmt_money(valuation.value_usd), "pane--strong")
-    return (fmt_money(valuation.known_usd) + PARTIAL, "pane--warn")
+        return f"total ${fmt_money(valuation.value_usd)}"
+    unpriced = ", ".join(valuation.unpriced)
+    return f"total ${fmt_money(valuation.known_usd)}{PARTIAL} (no price: {unpriced})"
 
 
 def fmt_left(ms: int) -> str:
@@ -162,7 +164,8 @@ def twap_rows(twaps: Sequence[TwapProgress]) -> Rows:
 def fee_summary(totals: FeeTotals) -> str:
     """``fees 1.2345 USDC · 0.5 USDH`` (each token on its own, never added together), and how
     many fills did not say their fee."""
-    parts = [f"{fmt_num(v, 4)} {token}" for token, v in totals.by_token.items()]
+    tokens = sorted(totals.by_token, key=lambda t: (t != "USDC", t))  # USDC first
+    parts = [f"{fmt_num(totals.by_token[t], 4)} {t}" for t in tokens]
     text = "fees " + " · ".join(parts) if parts else ""
     if totals.unknown:
         unknown = f"{totals.unknown} fill{'s' * (totals.unknown != 1)} without fee"
