@@ -41,6 +41,9 @@ response, a reset, a broken pipe). Retried once at once, outside the retry count
 
 MAX_ITEMS_PER_RESPONSE = 2000
 """Largest list /info returns (``userFills``/``userFillsByTime``); sizes the worst-case extra."""
+MAX_ITEMS_BY_TYPE: dict[str, int] = {"userFunding": 500, "fundingHistory": 500, "recentTrades": 100}
+"""Smaller caps where the exchange has them: fundings come 500 per answer at most, and the
+recent-trades tape holds the last few trades (10 to 30 seen; 100 leaves room)."""
 
 
 class InfoError(Exception):
@@ -138,7 +141,20 @@ class InfoClient:
     # ------------------------------------------------------------------ budget
 
     def _worst_case(self, req: InfoRequest) -> int:
-        return req.weight + extra_weight(req.type, MAX_ITEMS_PER_RESPONSE)
+        cap = MAX_ITEMS_BY_TYPE.get(req.type, MAX_ITEMS_PER_RESPONSE)
+        return req.weight + extra_weight(req.type, cap)
+
+    def worst_case(self, req: InfoRequest) -> int:
+        """The weight ``req`` reserves until its answer settles it to the true cost."""
+        return self._worst_case(req)
+
+    def room_in(self, req: InfoRequest, pending: int = 0) -> float:
+        """Seconds until ``req`` (its worst-case weight) fits the budget next to ``pending``
+        weight about to be reserved: 0 now, ``inf`` never.
+
+        A scheduler asks this before sending so a cheap poll does not overtake a costlier,
+        more important one waiting for room (and a 429 pause holds every poll)."""
+        return self.budget.wait_time(self._worst_case(req) + pending)
 
     async def _wait_for_budget(self, weight: int, urgent: bool) -> None:
         waited = 0.0

@@ -23,9 +23,11 @@ by it and the status bar shows it) and, while REST is in use, logged once, as a 
 plan is degraded (a feed stretched or not served).
 
 Polls are non-urgent with no retries: the ``InfoClient``'s rolling weight budget stays the hard
-limit, and a poll it refuses, or one answered 429 (``Retry-After`` honoured) or failing, is
-pushed back by the scheduler. Nothing here refreshes an as-of time without an answer: a feed
-whose polls keep failing ages until the screen shows it stale. Answers go through
+limit. Due polls go out highest priority first, and only while the budget has room for their
+worst case: one that must wait holds back the polls below it (a cheap poll never keeps a costly,
+more important one out). One answered 429 (``Retry-After`` honoured, which pauses every poll) or
+failing is pushed back by the scheduler. Nothing here refreshes an as-of time without an
+answer: a feed whose polls keep failing ages until the screen shows it stale. Answers go through
 ``rest_sources.answer_messages`` and ``Store.apply`` with ``Source.REST``, the same path as
 websocket data.
 """
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import time
 from collections.abc import Callable, Collection
 
@@ -49,11 +52,14 @@ from hlmon.feeds.rest_sources import (
     screen_demand,
     served_feeds,
 )
+from hlmon.protocol.info import InfoRequest
 from hlmon.state import FeedState, FeedStatus, RestPlanView, Source, Store, feed_kind
 from hlmon.state.freshness import is_periodic
 
 HELD_REFRESH = 0.8
 """A held feed is polled again at this fraction of its stale threshold."""
+HOLD_MAX = 10.0
+"""A due poll waiting for budget room holds back the polls below it for at most this long."""
 LOG_LINE_WIDTH = 100
 """The plan is logged in lines of about this many characters."""
 BUDGET_RECHECK = 1.0
@@ -117,6 +123,7 @@ class RestPoller:
         self._live_since: float | None = None
         self._down_since: float | None = clock()
         self._plan_logged = False
+        self._waiting_since: dict[PollKey, float] = {}
         self.active = False
         """The fallback is on (never in REST mode, where REST is the transport)."""
         self.polls: dict[PollKey, int] = {}
@@ -144,7 +151,8 @@ class RestPoller:
         state = self._screen()
         feeds = []
         serves: dict[PollKey, tuple[str, ...]] = {}
-        for feed in wanted_feeds(screen_demand(state, self._store)):
+        demand = screen_demand(state, self._store, int(self._wall_clock() * 1000))
+        for feed in wanted_feeds(demand):
             keys = served_feeds(feed.key, state)
             if keys:  # a poll that shows nothing costs weight for nothing
                 feeds.append(feed)
@@ -280,12 +288,29 @@ class RestPoller:
         self._taken = poll | held
         if self.rest_mode or self.active:
             self._log_plan()
-        for key in self.scheduler.due():
+        now_ms = int(self._wall_clock() * 1000)
+        pending = 0  # worst-case weight launched this round, not reserved by its task yet
+        for key in self.scheduler.due():  # highest priority first
             wanted = frozenset(self._serves.get(key, ())) & poll
             if not wanted or key in self._inflight:
                 continue
+            req = build_request(key, self._state, self._store, now_ms)
+            wait = self._client.room_in(req, pending)
+            if wait == math.inf and pending == 0:
+                continue  # larger than the whole budget: the client refuses it, and says why
+            if wait > 0:
+                # No room yet (or a 429 pause): polls below it wait too, so a cheap one never
+                # keeps a costlier, more important one out; room comes as the window slides.
+                # Only for a while: one that cannot fit beside the polls above it (a tiny
+                # budget) must not starve everything below it.
+                since = self._waiting_since.setdefault(key, self._clock())
+                if self._clock() - since < HOLD_MAX:
+                    break
+                continue
+            self._waiting_since.pop(key, None)
+            pending += self._client.worst_case(req)
             self.scheduler.note_sent(key)
-            task = asyncio.create_task(self._poll(key, wanted), name=f"rest-{key}")
+            task = asyncio.create_task(self._poll(key, req, wanted), name=f"rest-{key}")
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._done, key))
 
@@ -307,9 +332,8 @@ class RestPoller:
         if self._inflight.get(key) is _task:
             del self._inflight[key]
 
-    async def _poll(self, key: PollKey, wanted: Collection[str]) -> None:
+    async def _poll(self, key: PollKey, req: InfoRequest, wanted: Collection[str]) -> None:
         state, scheduler = self._state, self.scheduler
-        req = build_request(key, state, self._store, int(self._wall_clock() * 1000))
         try:
             response = await self._client.info(req, urgent=False, retries=0)
         except BudgetExhausted as exc:

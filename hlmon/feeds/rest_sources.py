@@ -64,7 +64,10 @@ FILL_MARGIN_MS = 5_000
 FUNDINGS_LOOKBACK_MS = 24 * 3_600_000
 """The first ``userFunding`` poll asks for the last day (what the Funding tab shows first)."""
 RECENT_FILLS_SCANNED = 200
-"""Newest fills whose coin prefixes name the selected account's active dexes."""
+"""Newest fills whose coin prefixes may name the selected account's active dexes."""
+RECENT_FILL_MS = 3_600_000
+"""A fill this recent makes its dex active: positions opened there show within a poll, and a
+dex traded on hours ago does not cost an orders poll (20 weight) every few seconds."""
 
 
 @dataclass(frozen=True)
@@ -91,15 +94,17 @@ def is_perp(coin: str) -> bool:
     return not coin.startswith("@") and "/" not in coin
 
 
-def screen_demand(screen: ScreenState, store: Store) -> ScreenDemand:
-    """The planner's view of ``screen``: dexes from the watchlist, each account's activity
-    from what the store holds (positions, open orders and recent fills name their dexes)."""
+def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDemand:
+    """The planner's view of ``screen``: dexes from the watchlist; the selected account's
+    active dexes from what the store holds (positions, open orders, fills of the last hour
+    name their dexes; the default dex always); whether other accounts hold positions."""
     market = tuple(dict.fromkeys(dex_of(c) for c in screen.watchlist)) or (DEFAULT_DEX,)
     selected = None
     if screen.user is not None:
         coins = [p.coin for p in store.positions()]
         coins += [o.coin for o in store.open_orders()]
-        coins += [f.coin for f in store.fills()[:RECENT_FILLS_SCANNED]]
+        since = now_ms - RECENT_FILL_MS
+        coins += [f.coin for f in store.fills()[:RECENT_FILLS_SCANNED] if f.time >= since]
         dexes = tuple(dict.fromkeys((DEFAULT_DEX, *(dex_of(c) for c in coins))))
         selected = AccountDemand(screen.user, active_dexes=dexes)
     rows = {r.address: r for r in store.accounts()}

@@ -324,3 +324,16 @@ async def test_the_dead_connection_retry_happens_once_only() -> None:
             assert server.connections == 2 and server.drop_next == 8
         finally:
             await client.aclose()
+
+
+def test_worst_case_reservations_follow_each_types_cap() -> None:
+    """Fills may come 2000 to an answer, fundings 500, the recent-trades tape a few dozen: the
+    reservation (and so the room a poll waits for) follows the cap of its type."""
+    client = InfoClient("http://127.0.0.1:1", budget=600)
+    user = "0x" + "ab" * 20
+    assert client.worst_case(info.user_fills_by_time(user, 0)) == 20 + 100
+    assert client.worst_case(info.user_funding(user, 0)) == 20 + 25
+    assert client.worst_case(info.recent_trades("BTC")) == 20 + 5
+    assert client.worst_case(info.l2_book("BTC")) == 2
+    assert client.room_in(info.l2_book("BTC"), pending=598) == 0
+    assert client.room_in(info.l2_book("BTC"), pending=599) == float("inf")

@@ -313,3 +313,37 @@ async def test_fallback_takes_over_when_the_websocket_is_down_and_hands_back() -
         assert any(e.text.startswith("fallback off") for e in store.health.events)
     finally:
         await rig.close()
+
+
+async def test_a_cheap_poll_never_overtakes_a_costlier_more_important_one() -> None:
+    """Budget 200: the first round fills it with worst-case reservations (the fills poll alone
+    holds 120 until its answer settles it) up to the fundings poll, which must wait; the other
+    account's row (weight 2, lower priority) waits behind it instead of taking the room, and
+    goes right after it once the answers settle."""
+    other = "0x" + "cd" * 20
+    rig = Rig(budget=200, others=(other,))
+    try:
+        await rig.settle()
+        assert "recentTrades" in rig.fake.kinds() and "userFunding" not in rig.fake.kinds()
+        assert [b for b in rig.fake.asked if b.get("user") == other] == []
+        await rig.settle()  # the reservations settled to the true weights: room again
+        asked = rig.fake.asked
+        funding = next(i for i, b in enumerate(asked) if b["type"] == "userFunding")
+        row = next(i for i, b in enumerate(asked) if b.get("user") == other)
+        assert funding < row
+    finally:
+        await rig.close()
+
+
+async def test_a_poll_that_cannot_fit_does_not_starve_the_polls_below() -> None:
+    """Budget 150: the book keeps part of it busy all the time, so the fills poll (worst case
+    120) may never find room; after a while the polls below it go anyway (the other account's
+    row), and the budget is never exceeded."""
+    other = "0x" + "cd" * 20
+    rig = Rig(budget=150, others=(other,))
+    try:
+        await rig.run_for(70.0)
+        assert [b for b in rig.fake.asked if b.get("user") == other]
+        assert rig.client.budget.peak <= 150
+    finally:
+        await rig.close()

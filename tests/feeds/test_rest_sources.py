@@ -16,6 +16,7 @@ from hlmon.feeds.rest_sources import (
     ScreenState,
     answer_messages,
     build_request,
+    screen_demand,
     served_feeds,
 )
 from hlmon.protocol import info
@@ -85,6 +86,31 @@ class TestServedFeeds:
         assert served_feeds(PollKey.of("allMids", dex="xyz"), SCREEN) == ()
         assert served_feeds(PollKey.of("spotClearinghouseState", user=USER), SCREEN) == ()
         assert served_feeds(PollKey.of("clearinghouseState", user="0x" + "ee" * 20), SCREEN) == ()
+
+
+class TestDemand:
+    def test_active_dexes_from_positions_orders_and_recent_fills(self) -> None:
+        """A dex traded an hour ago is not polled for orders every few seconds; one traded a
+        few minutes ago is (a position may have opened there)."""
+        store = Store(FakeClock())
+        store.set_user(USER)
+        now_ms = 1_790_000_000_000
+        fills = [
+            msgspec.convert(
+                {"coin": coin, "px": "1", "sz": "1", "side": "B", "time": now_ms - age_ms,
+                 "oid": i, "tid": i, "startPosition": "0", "dir": "Open Long",
+                 "closedPnl": "0", "hash": "0x0", "crossed": True, "fee": "0"},
+                FillStruct,
+            )
+            for i, (coin, age_ms) in enumerate([("xyz:TSLA", 7_200_000), ("flx:GOLD", 600_000)])
+        ]  # fmt: skip
+        store.apply(UserFillsMsg(data=UserFills(user=USER, fills=fills)))
+        demand = screen_demand(SCREEN, store, now_ms)
+        assert demand.selected_account is not None
+        assert demand.selected_account.dexes == ("", "flx")
+        assert demand.market_dexes == ("", "xyz")  # the watchlist's (spot on the default dex)
+        assert [a.address for a in demand.other_accounts] == [OTHER]
+        assert demand.selected_coin == "BTC"
 
 
 class TestRequests:
