@@ -68,6 +68,9 @@ RECENT_FILLS_SCANNED = 200
 RECENT_FILL_MS = 3_600_000
 """A fill this recent makes its dex active: positions opened there show within a poll, and a
 dex traded on hours ago does not cost an orders poll (20 weight) every few seconds."""
+RECENT_FUNDING_MS = 2 * 3_600_000
+"""A funding payment this recent makes its dex active: fundings are hourly, so a position held
+on a dex (however long ago it was opened) names its dex within the hour."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,9 @@ def is_perp(coin: str) -> bool:
 
 def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDemand:
     """The planner's view of ``screen``: dexes from the watchlist; the selected account's
-    active dexes from what the store holds (positions, open orders, fills of the last hour
-    name their dexes; the default dex always); whether other accounts hold positions."""
+    active dexes from what the store holds (positions, open orders, fills of the last hour and
+    fundings of the last two hours name their dexes; the default dex always); whether other
+    accounts hold positions."""
     market = tuple(dict.fromkeys(dex_of(c) for c in screen.watchlist)) or (DEFAULT_DEX,)
     selected = None
     if screen.user is not None:
@@ -105,6 +109,8 @@ def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDeman
         coins += [o.coin for o in store.open_orders()]
         since = now_ms - RECENT_FILL_MS
         coins += [f.coin for f in store.fills()[:RECENT_FILLS_SCANNED] if f.time >= since]
+        since = now_ms - RECENT_FUNDING_MS
+        coins += [f.coin for f in store.fundings()[:RECENT_FILLS_SCANNED] if f.time >= since]
         dexes = tuple(dict.fromkeys((DEFAULT_DEX, *(dex_of(c) for c in coins))))
         selected = AccountDemand(screen.user, active_dexes=dexes)
     rows = {r.address: r for r in store.accounts()}

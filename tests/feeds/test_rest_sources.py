@@ -21,7 +21,13 @@ from hlmon.feeds.rest_sources import (
 )
 from hlmon.protocol import info
 from hlmon.protocol.messages import Fill as FillStruct
-from hlmon.protocol.messages import UserFills, UserFillsMsg
+from hlmon.protocol.messages import (
+    Funding,
+    UserFills,
+    UserFillsMsg,
+    UserFundings,
+    UserFundingsMsg,
+)
 from hlmon.state import FeedState, Source, Store
 from tests.payloads import MISSING, payloads_present, responses
 from tests.support import FakeClock
@@ -108,6 +114,13 @@ class TestDemand:
         demand = screen_demand(SCREEN, store, now_ms)
         assert demand.selected_account is not None
         assert demand.selected_account.dexes == ("", "flx")
+        # A position held for hours names its dex through its hourly funding payments.
+        funding = Funding(time=now_ms - 1_800_000, coin="hyna:BTC", usdc="-0.1", szi="1.0",
+                          fundingRate="0.00001")  # fmt: skip
+        store.apply(UserFundingsMsg(data=UserFundings(user=USER, fundings=[funding])))
+        demand = screen_demand(SCREEN, store, now_ms)
+        assert demand.selected_account is not None
+        assert demand.selected_account.dexes == ("", "flx", "hyna")
         assert demand.market_dexes == ("", "xyz")  # the watchlist's (spot on the default dex)
         assert [a.address for a in demand.other_accounts] == [OTHER]
         assert demand.selected_coin == "BTC"
