@@ -151,7 +151,8 @@ class RestPoller:
         state = self._screen()
         feeds = []
         serves: dict[PollKey, tuple[str, ...]] = {}
-        demand = screen_demand(state, self._store, int(self._wall_clock() * 1000))
+        now_ms = int(self._wall_clock() * 1000)
+        demand = screen_demand(state, self._store, now_ms, every_dex=self.rest_mode)
         for feed in wanted_feeds(demand):
             keys = served_feeds(feed.key, state)
             if keys:  # a poll that shows nothing costs weight for nothing

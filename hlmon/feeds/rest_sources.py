@@ -97,14 +97,24 @@ def is_perp(coin: str) -> bool:
     return not coin.startswith("@") and "/" not in coin
 
 
-def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDemand:
+def screen_demand(
+    screen: ScreenState, store: Store, now_ms: int, *, every_dex: bool = True
+) -> ScreenDemand:
     """The planner's view of ``screen``: dexes from the watchlist; the selected account's
     active dexes from what the store holds (positions, open orders, fills of the last hour and
     fundings of the last two hours name their dexes; the default dex always); whether other
-    accounts hold positions."""
+    accounts hold positions.
+
+    ``every_dex`` False: the selected account on the default dex only. The websocket fallback
+    passes it while the websocket serves the default dex's state and orders only: a HIP-3
+    dex's state polled during an outage would otherwise freeze, looking fresh, once the
+    websocket is back (hook: drop it when per-dex account subscriptions land).
+    """
     market = tuple(dict.fromkeys(dex_of(c) for c in screen.watchlist)) or (DEFAULT_DEX,)
     selected = None
-    if screen.user is not None:
+    if screen.user is not None and not every_dex:
+        selected = AccountDemand(screen.user)
+    elif screen.user is not None:
         coins = [p.coin for p in store.positions()]
         coins += [o.coin for o in store.open_orders()]
         since = now_ms - RECENT_FILL_MS

@@ -121,6 +121,10 @@ class TestDemand:
         demand = screen_demand(SCREEN, store, now_ms)
         assert demand.selected_account is not None
         assert demand.selected_account.dexes == ("", "flx", "hyna")
+        # The websocket fallback serves what the websocket does: the default dex's account.
+        fallback = screen_demand(SCREEN, store, now_ms, every_dex=False)
+        assert fallback.selected_account is not None
+        assert fallback.selected_account.dexes == ("",)
         assert demand.market_dexes == ("", "xyz")  # the watchlist's (spot on the default dex)
         assert [a.address for a in demand.other_accounts] == [OTHER]
         assert demand.selected_coin == "BTC"
