@@ -25,6 +25,7 @@ import msgspec
 
 from hlmon.protocol.account_types import Fill, PortfolioPeriod, TwapHistoryItem, UserRole
 from hlmon.protocol.messages import (
+    ClearinghouseState,
     LedgerUpdate,
     Liquidation,
     Message,
@@ -379,6 +380,29 @@ class ExtrasIngest:
         )
         self._equity_cache = (plain, held, figures)
         return figures
+
+    def account_figures(self, address: str) -> AccountEquity:
+        """Equity and risk of any watched account by the rules of its mode, from its held
+        perp states and its spot state (the selected one's is ``equity()``): what the
+        Accounts tab shows."""
+        who = address.lower()
+        if who == self._user:
+            return self.equity()
+        reading = self._facts.modes.get(who)
+        states = self._held_states(who)
+        return account_equity(
+            reading.mode if reading is not None else None,
+            self._catalog_now(),
+            dex_states=states,
+            spot=self.spot_state(who),
+            mids=self._market.mids,
+            expected_dexes=["", *sorted(d for d in states if d)],
+        )
+
+    def _held_states(self, address: str) -> dict[str, ClearinghouseState]:
+        """The perp states held for a watched account that is not the selected one."""
+        held = self._accounts.state_of(address)
+        return {} if held is None else {"": held[0]}
 
     def twaps(self) -> list[TwapProgress]:
         """Active TWAPs of the selected account (every dex), oldest first."""
