@@ -130,8 +130,9 @@ class Margin:
 
         ``collateral_in_spot`` (unified and portfolio-margin accounts): the balance lives in the
         spot clearinghouse, so the perp side holds only the margin of its positions:
-        ``accountValue`` = margin used + unrealised PnL (0 with no position, as the exchange
-        shows), ``withdrawable`` 0. Positions, margins, maintenance margin and liquidation
+        ``accountValue`` = margin used + the cross positions' unrealised PnL (an isolated
+        margin already holds its own; 0 with no position, as the exchange shows),
+        ``withdrawable`` 0. Positions, margins, maintenance margin and liquidation
         prices stay what they are.
         """
         t = self.summary(cash, positions)
