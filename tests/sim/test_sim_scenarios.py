@@ -70,7 +70,7 @@ async def test_stop_limit_triggers_rests_then_fills(sim: SimServer, open_ws: Any
     assert frame["data"][0]["order"]["oid"] == stop["oid"]
     st = sim.market.coin("AVAX")
     assert st is not None and sim.market.mark_decimal(st) >= Decimal(stop["triggerPx"])
-    _, pushed = await ws.wait_for(
+    await ws.wait_for(
         lambda f: (
             f["channel"] == "openOrders"
             and any(o["oid"] == stop["oid"] and not o["isTrigger"] for o in f["data"]["orders"])
