@@ -181,8 +181,9 @@ from hlmon.sim.roles import (
     DEMO_VAULT_ADDRESS,
     LIQUIDATOR_ADDRESS,
 )
-from hlmon.sim.server import SimServer, Truth
+from hlmon.sim.server import SimServer
 from hlmon.sim.standalone import run_standalone, serve_standalone
+from hlmon.sim.truth import Truth
 
 __all__ = [
     "ACCOUNT_MODES",

@@ -22,7 +22,7 @@ from typing import Any
 
 from hlmon.sim import account_actions
 from hlmon.sim.account_seed import seed_demo
-from hlmon.sim.account_state import AccountState
+from hlmon.sim.account_state import MAX_FILLS, AccountState
 from hlmon.sim.dexes import dex_of
 from hlmon.sim.market import FUNDING_DELAY_MS, HOUR_MS, Market
 from hlmon.sim.numbers import (
@@ -36,10 +36,7 @@ from hlmon.sim.numbers import (
 from hlmon.sim.orders import AccountEvents, Order, funding_dict, update_order_dict
 from hlmon.sim.roles import DEMO_ADDRESS
 
-__all__ = ["DEMO_ADDRESS", "AccountEvents", "AccountParams", "DemoAccount"]
-
-MAX_FILLS = 10_000
-"""Fills kept (the exchange serves only the 10 000 most recent)."""
+__all__ = ["DEMO_ADDRESS", "MAX_FILLS", "AccountEvents", "AccountParams", "DemoAccount"]
 
 
 @dataclass(slots=True)
@@ -223,7 +220,7 @@ class DemoAccount(AccountState):
             account_actions.trigger_to_book(self, order, now, ev)
             return
         pos = self.positions.get(order.coin)
-        self._remove(order.oid)
+        self.remove_order(order.oid)
         closing = pos is not None and ((pos.szi > 0) == (order.side == "A"))
         if pos is None or not closing:
             ev.order_updates.append(
@@ -240,32 +237,6 @@ class DemoAccount(AccountState):
         sz = min(order.sz, abs(pos.szi))
         self._fill_order(order, mark, sz, True, now, ev, already_removed=True)
 
-    def _remove(self, oid: int) -> None:
-        order = self.orders.pop(oid, None)
-        if order is None:
-            return
-        for parent in self.orders.values():
-            if oid in parent.children:
-                parent.children.remove(oid)
-        for child in order.children:
-            if child in self.orders:
-                self.orders[child].parent = None
-
-    def record_fill(self, fill: dict[str, Any], ev: AccountEvents) -> None:
-        """List a fill on ``userFills`` (and trim the history to what the exchange keeps)."""
-        self.fills.append(fill)
-        if len(self.fills) > MAX_FILLS + 1000:  # only the most recent fills stay reachable
-            del self.fills[: len(self.fills) - MAX_FILLS]
-        ev.fills.append(fill)
-
-    def set_status(self, order: Order, status: str, now: int, sz: Decimal | None = None) -> None:
-        """Record an order's new status (``orderStatus``/``historicalOrders``) and trim."""
-        self.order_status[order.oid] = (update_order_dict(order, sz), status, now)
-        if len(self.order_status) > MAX_FILLS + 1000:
-            for oid in sorted(self.order_status)[: len(self.order_status) - MAX_FILLS]:
-                if oid not in self.orders:
-                    del self.order_status[oid]
-
     def _fill_order(
         self,
         order: Order,
@@ -278,7 +249,7 @@ class DemoAccount(AccountState):
         already_removed: bool = False,
     ) -> dict[str, Any]:
         if not already_removed:
-            self._remove(order.oid)
+            self.remove_order(order.oid)
         fill = self.execute(order.coin, order.side, px, sz, crossed, now, ev, order.oid)
         self.record_fill(fill, ev)
         done = update_order_dict(order, Decimal(0))

@@ -1,7 +1,7 @@
 """Scenario moves of the demo account: Stop Limit triggers, cancels, TWAP slices, liquidations.
 
-Functions over a ``DemoAccount`` that add their events to an ``AccountEvents``; the account
-calls them from its block step and from its forced-event methods.
+Functions over the account state that add their events to an ``AccountEvents``; the demo
+account calls them from its block step and from its forced-event methods.
 
 A triggered Stop Limit order keeps its ``oid`` and stays on ``openOrders`` and
 ``frontendOpenOrders`` as a resting limit order: ``orderUpdates`` says ``triggered``, and its
@@ -21,17 +21,14 @@ ledger a ``liquidation`` delta; the coin's TP/SL orders end ``liquidatedCanceled
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hlmon.sim.account_state import AccountState
 from hlmon.sim.account_views import ZERO_HASH
 from hlmon.sim.dexes import dex_of
 from hlmon.sim.numbers import decimal_to_ticks, fmt_decimal, fmt_exact, ticks_to_decimal
 from hlmon.sim.orders import AccountEvents, Order, update_order_dict
 from hlmon.sim.roles import LIQUIDATOR_ADDRESS
-
-if TYPE_CHECKING:
-    from hlmon.sim.account import DemoAccount
-    from hlmon.sim.account_state import AccountState
 
 STOP_TRIGGER_FACTOR = 0.012
 """A demo Stop Limit order triggers this far from the mark when armed..."""
@@ -45,7 +42,7 @@ liquidates at the mark instead)."""
 # ---------------------------------------------------------------------- stop limit orders
 
 
-def trigger_to_book(acc: DemoAccount, order: Order, now: int, ev: AccountEvents) -> None:
+def trigger_to_book(acc: AccountState, order: Order, now: int, ev: AccountEvents) -> None:
     """The mark crossed a Stop Limit order's trigger: it now rests as a limit order."""
     order.triggered = True
     order.is_trigger = False
@@ -58,7 +55,7 @@ def trigger_to_book(acc: DemoAccount, order: Order, now: int, ev: AccountEvents)
 
 
 def force_trigger(
-    acc: DemoAccount, oid: int | None, now: int, ev: AccountEvents
+    acc: AccountState, oid: int | None, now: int, ev: AccountEvents
 ) -> dict[str, Any] | None:
     """Move the mark across a Stop Limit order's trigger and trigger it."""
     waiting = sorted(
@@ -86,7 +83,7 @@ def arm_stop_limit(acc: AccountState, coin: str, side: str, sz: Decimal, now: in
     return acc.place_stop_limit(coin, side, sz, trigger, limit, now)
 
 
-def rearm_stop_limit(acc: DemoAccount, filled: Order, now: int, ev: AccountEvents) -> None:
+def rearm_stop_limit(acc: AccountState, filled: Order, now: int, ev: AccountEvents) -> None:
     """A triggered Stop Limit order filled: arm the next one the other way."""
     side = "A" if filled.side == "B" else "B"
     order = arm_stop_limit(acc, filled.coin, side, filled.orig_sz, now)
@@ -96,13 +93,13 @@ def rearm_stop_limit(acc: DemoAccount, filled: Order, now: int, ev: AccountEvent
 
 
 def cancel(
-    acc: DemoAccount, oid: int, status: str, now: int, ev: AccountEvents
+    acc: AccountState, oid: int, status: str, now: int, ev: AccountEvents
 ) -> dict[str, Any] | None:
     """End an open order with ``status`` (``canceled``, ``liquidatedCanceled``...)."""
     order = acc.orders.get(oid)
     if order is None:
         return None
-    acc._remove(oid)
+    acc.remove_order(oid)
     update = {"order": update_order_dict(order), "status": status, "statusTimestamp": now}
     ev.order_updates.append(update)
     acc.set_status(order, status, now)
@@ -113,7 +110,7 @@ def cancel(
 
 
 def start_twap(
-    acc: DemoAccount, coin: str, side: str, sz: Decimal, minutes: int, ev: AccountEvents
+    acc: AccountState, coin: str, side: str, sz: Decimal, minutes: int, ev: AccountEvents
 ) -> dict[str, Any]:
     """Start a TWAP on a perp now."""
     st = acc.market.coin(coin)
@@ -127,7 +124,7 @@ def start_twap(
     return item
 
 
-def run_twaps(acc: DemoAccount, now: int, ev: AccountEvents) -> None:
+def run_twaps(acc: AccountState, now: int, ev: AccountEvents) -> None:
     """Execute the TWAP slices due at ``now``, finish completed TWAPs, start scheduled ones."""
     book = acc.twaps
     for coin, dex, side, sz, minutes, sz_decimals in book.take_pending(now):
@@ -167,7 +164,7 @@ def run_twaps(acc: DemoAccount, now: int, ev: AccountEvents) -> None:
 
 
 def liquidate(
-    acc: DemoAccount, coin: str | None, now: int, ev: AccountEvents
+    acc: AccountState, coin: str | None, now: int, ev: AccountEvents
 ) -> dict[str, Any] | None:
     """Liquidate one position of the demo account (see the module docstring)."""
     if coin is None:

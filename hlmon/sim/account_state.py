@@ -31,6 +31,9 @@ from hlmon.sim.roles import check_mode
 from hlmon.sim.spot import SpotWallet
 from hlmon.sim.twap import TwapBook
 
+MAX_FILLS = 10_000
+"""Fills kept (the exchange serves only the 10 000 most recent)."""
+
 
 class AccountState(AccountViews):
     """Pools, positions, orders and histories of one account, with the primitives to add to
@@ -181,6 +184,33 @@ class AccountState(AccountViews):
         )
 
     make_funding = staticmethod(funding_dict)
+
+    def remove_order(self, oid: int) -> None:
+        """Take an order off the open list (and unlink it from its parent and children)."""
+        order = self.orders.pop(oid, None)
+        if order is None:
+            return
+        for parent in self.orders.values():
+            if oid in parent.children:
+                parent.children.remove(oid)
+        for child in order.children:
+            if child in self.orders:
+                self.orders[child].parent = None
+
+    def record_fill(self, fill: dict[str, Any], ev: AccountEvents) -> None:
+        """List a fill on ``userFills`` (and trim the history to what the exchange keeps)."""
+        self.fills.append(fill)
+        if len(self.fills) > MAX_FILLS + 1000:  # only the most recent fills stay reachable
+            del self.fills[: len(self.fills) - MAX_FILLS]
+        ev.fills.append(fill)
+
+    def set_status(self, order: Order, status: str, now: int, sz: Decimal | None = None) -> None:
+        """Record an order's new status (``orderStatus``/``historicalOrders``) and trim."""
+        self.order_status[order.oid] = (update_order_dict(order, sz), status, now)
+        if len(self.order_status) > MAX_FILLS + 1000:
+            for oid in sorted(self.order_status)[: len(self.order_status) - MAX_FILLS]:
+                if oid not in self.orders:
+                    del self.order_status[oid]
 
     def execute(
         self,

@@ -7,14 +7,13 @@ account as the simulator knows it; ``GET /_sim/faults`` the fault switches.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from hlmon.sim.server import SimServer
+from hlmon.sim.faults import Faults
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -45,28 +44,26 @@ SCENARIO_NAMES = (
 
 
 class ControlRoutes:
-    """The ``/_sim`` handlers of one ``SimServer``."""
+    """The ``/_sim`` handlers of one simulator: its fault switches, its scenarios (the
+    ``SCENARIO_NAMES`` but ``advance``, by name), time control and truth."""
 
-    def __init__(self, sim: SimServer) -> None:
-        self.sim = sim
+    def __init__(
+        self,
+        faults: Faults,
+        scenarios: dict[str, Callable[..., Any]],
+        advance: Callable[[float], Awaitable[None]],
+        truth: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.faults = faults
+        self.advance = advance
+        self.truth = truth
+        self.actions: dict[str, Callable[..., Any]] = {n: getattr(faults, n) for n in FAULT_NAMES}
+        self.actions.update(scenarios)
 
     def install(self, app: web.Application) -> None:
         app.router.add_post("/_sim/{name}", self.handle_action)
         app.router.add_get("/_sim/truth", self.handle_truth)
         app.router.add_get("/_sim/faults", self.handle_fault_state)
-
-    def _actions(self) -> dict[str, Callable[..., Any]]:
-        sim = self.sim
-        actions: dict[str, Callable[..., Any]] = {n: getattr(sim.faults, n) for n in FAULT_NAMES}
-        actions.update(
-            force_fill=sim.force_fill,
-            trigger=sim.force_trigger,
-            cancel_order=sim.cancel_order,
-            liquidate=sim.liquidate,
-            twap=sim.start_twap,
-            deposit=sim.account.deposit,
-        )
-        return actions
 
     async def handle_action(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -77,24 +74,21 @@ class ControlRoutes:
             return web.json_response({"error": "body must be a JSON object"}, status=400)
         if not isinstance(args, dict):
             return web.json_response({"error": "body must be a JSON object"}, status=400)
-        actions = self._actions()
         result: Any = None
         try:
             if name == "advance":
-                await self.sim.advance(float(args.get("seconds", 0)))
-            elif name in actions:
-                result = actions[name](**args)
+                await self.advance(float(args.get("seconds", 0)))
+            elif name in self.actions:
+                result = self.actions[name](**args)
             else:
                 return web.json_response({"error": f"unknown fault {name!r}"}, status=404)
         except (TypeError, ValueError, ArithmeticError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        body = {"ok": True, "result": result, "faults": self.sim.faults.state()}
+        body = {"ok": True, "result": result, "faults": self.faults.state()}
         return web.Response(body=_ENCODER.encode(body), content_type="application/json")
 
     async def handle_truth(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(
-            body=_ENCODER.encode(self.sim.truth.as_dict()), content_type="application/json"
-        )
+        return web.Response(body=_ENCODER.encode(self.truth()), content_type="application/json")
 
     async def handle_fault_state(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.sim.faults.state())
+        return web.json_response(self.faults.state())

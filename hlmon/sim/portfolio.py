@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hlmon.sim.numbers import fmt_decimal
 
 if TYPE_CHECKING:
-    from hlmon.sim.account import DemoAccount
+    from hlmon.sim.account_state import AccountState
 
 DAY_MS = 86_400_000
 PERIODS: tuple[tuple[str, int, int], ...] = (
@@ -36,7 +36,7 @@ def _wobble(seed: int, t: int) -> float:
     return math.sin(t / 9_700_000 + seed) * 0.6 + math.sin(t / 2_300_000 + 2 * seed) * 0.4
 
 
-def _deposits(acc: DemoAccount) -> list[tuple[int, Decimal]]:
+def _deposits(acc: AccountState) -> list[tuple[int, Decimal]]:
     """(time, USDC) of each deposit, oldest first."""
     out = []
     for item in acc.ledger:
@@ -47,7 +47,7 @@ def _deposits(acc: DemoAccount) -> list[tuple[int, Decimal]]:
 
 
 def _series(
-    acc: DemoAccount, now: int, start: int, first: int, n: int, equity: Decimal, perp: bool
+    acc: AccountState, now: int, start: int, first: int, n: int, equity: Decimal, perp: bool
 ) -> dict[str, Any]:
     deposits = _deposits(acc)
     funded = sum((d for _, d in deposits), Decimal(0))
@@ -87,12 +87,12 @@ def _series(
     }
 
 
-def _is_spot(acc: DemoAccount, coin: str) -> bool:
+def _is_spot(acc: AccountState, coin: str) -> bool:
     spec = acc.market.universe.get(coin)
     return spec is not None and spec.is_spot
 
 
-def portfolio(acc: DemoAccount) -> list[list[Any]]:
+def portfolio(acc: AccountState) -> list[list[Any]]:
     """The ``portfolio`` answer of the demo account."""
     now = acc.market.now
     total, perp = acc.equity_usd()

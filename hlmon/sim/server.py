@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -51,58 +51,13 @@ from hlmon.sim.subscriptions import (
     parse_request,
     parse_subscription,
 )
+from hlmon.sim.truth import Truth, truth_of
 from hlmon.sim.universe import Universe
 
 _ENCODER = msgspec.json.Encoder()
 BAD_NAME_DROP_S = 0.1
 """Delay before the socket of a subscription naming something unlisted is dropped (2026: the
 exchange aborted 90-155 ms after the request, with no close frame and no error frame)."""
-
-
-@dataclass(slots=True)
-class Truth:
-    """The simulator's own view of the demo account, for assertions in tests."""
-
-    address: str
-    fills: list[dict[str, Any]] = field(default_factory=list)
-    """Every fill of the demo account, oldest first (history included)."""
-    clearinghouse_state: dict[str, Any] = field(default_factory=dict)
-    """The default dex's state (what ``clearinghouseState`` without ``dex`` answers)."""
-    open_orders: list[dict[str, Any]] = field(default_factory=list)
-    """Frontend-shaped open orders of the default dex."""
-    fundings: list[dict[str, Any]] = field(default_factory=list)
-    """Every funding payment, oldest first (all dexes)."""
-    time: int = 0
-    dex_states: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Every perp dex's state by dex name (``""`` = default), empty dexes included."""
-    dex_open_orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Frontend-shaped open orders by dex name."""
-    account_mode: str = "standard"
-    """``standard``, ``unified`` or ``portfolio`` (``SimServer(demo_account=...)``)."""
-    spot_state: dict[str, Any] = field(default_factory=dict)
-    """What ``spotClearinghouseState`` answers now."""
-    twap_slice_fills: list[dict[str, Any]] = field(default_factory=list)
-    """Every ``{fill, twapId}`` of the demo account's TWAP slices, oldest first (these are
-    not in ``fills``: the exchange never lists them on ``userFills``)."""
-    twap_states: dict[str, list[list[Any]]] = field(default_factory=dict)
-    """Active TWAPs (``[twapId, state]``) by dex name."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form (``GET /_sim/truth``)."""
-        return {
-            "address": self.address,
-            "time": self.time,
-            "fills": self.fills,
-            "clearinghouseState": self.clearinghouse_state,
-            "openOrders": self.open_orders,
-            "fundings": self.fundings,
-            "dexClearinghouseStates": self.dex_states,
-            "dexOpenOrders": self.dex_open_orders,
-            "accountMode": self.account_mode,
-            "spotState": self.spot_state,
-            "twapSliceFills": self.twap_slice_fills,
-            "twapStates": self.twap_states,
-        }
 
 
 class SimServer:
@@ -158,22 +113,10 @@ class SimServer:
     @property
     def truth(self) -> Truth:
         """A snapshot of the demo account as the simulator knows it."""
-        acc = self.account
-        dexes = self.universe.dex_names
-        return Truth(
-            address=acc.address,
-            fills=list(acc.fills),
-            clearinghouse_state=acc.clearinghouse_state(),
-            open_orders=acc.frontend_open_orders(),
-            fundings=list(acc.fundings),
-            time=self.market.now,
-            dex_states={dex: acc.clearinghouse_state(dex) for dex in dexes},
-            dex_open_orders={dex: acc.frontend_open_orders(dex) for dex in dexes},
-            account_mode=acc.mode,
-            spot_state=acc.spot_clearinghouse_state(),
-            twap_slice_fills=list(acc.twaps.slice_fills),
-            twap_states={dex: acc.twap_states(dex) for dex in dexes},
-        )
+        return truth_of(self.account)
+
+    def _truth_dict(self) -> dict[str, Any]:
+        return self.truth.as_dict()
 
     def now_ms(self) -> int:
         """Simulated time in ms (the injected clock plus any ``advance``)."""
@@ -239,7 +182,16 @@ class SimServer:
         app.router.add_post("/info", self._handle_info)
         app.router.add_get("/ws", self._handle_ws)
         if self.fault_routes:
-            ControlRoutes(self).install(app)
+            scenarios: dict[str, Callable[..., Any]] = {
+                "force_fill": self.force_fill,
+                "trigger": self.force_trigger,
+                "cancel_order": self.cancel_order,
+                "liquidate": self.liquidate,
+                "twap": self.start_twap,
+                "deposit": self.account.deposit,
+            }
+            routes = ControlRoutes(self.faults, scenarios, self.advance, self._truth_dict)
+            routes.install(app)
         self._runner, self.port = await listen(app, host, port)
         self.host = host
         self.url = f"http://{host}:{self.port}"
