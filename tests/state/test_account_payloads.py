@@ -17,11 +17,9 @@ from hlmon.state.fees import total_fees
 from hlmon.state.liquidations import LiquidationDetector, absorbed_key
 from hlmon.state.order_status import OrderClass, classify_status
 from hlmon.state.spot import value_spot
-from tests.protocol.payload_samples import payloads_dir, responses, samples
+from tests.payloads import MISSING, payloads_present, responses, samples
 
-pytestmark = pytest.mark.skipif(
-    not payloads_dir().is_dir(), reason=f"recorded payloads not found at {payloads_dir()}"
-)
+pytestmark = pytest.mark.skipif(not payloads_present(), reason=MISSING)
 WATCHED = "0x" + "ab" * 20
 
 
