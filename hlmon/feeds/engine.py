@@ -296,7 +296,9 @@ class FeedEngine:
             (subs.user_fundings(user), "fundings"),
             # The whole account (#14): TWAPs, their slice fills (never on userFills), and the
             # ledger (one of the three signals of the account's own liquidation).
-            (subs.twap_states(user), "twaps"),
+            # Not an expected feed: it has no REST source, and an account without TWAPs may
+            # never be pushed one (the TWAP tab then says it is waiting, nothing goes stale).
+            (subs.twap_states(user), None),
             (subs.user_twap_slice_fills(user), None),
             (subs.user_non_funding_ledger_updates(user), None),
         ]

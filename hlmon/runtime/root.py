@@ -18,8 +18,9 @@ step fails or is cancelled, what already started is stopped before the error pro
 ``--demo`` means the same in the TUI, ``hlmon snapshot`` and ``hlmon record``: an in-process
 simulator on a free loopback port with ``DEMO_SEED`` and ``DEMO_PROFILE`` (the market ``hlmon
 sim`` serves with its defaults, so a demo run can be reproduced against a standalone
-simulator), the settings pointed at it (``network="custom"``, its ``api_url``), its demo account
-selected unless an address was given, and ``demo`` as the network label on screen, in the
+simulator) and its demo account in the mode ``settings.demo_account`` (``--demo-account``),
+the settings pointed at it (``network="custom"``, its ``api_url``), its demo account selected
+unless an address was given, and ``demo`` as the network label on screen, in the
 snapshot document and in a recording's header.
 """
 
@@ -75,7 +76,9 @@ class Runtime:
         if settings.demo:
             from hlmon.sim import SimServer  # the simulator is loaded only for --demo
 
-            self.sim = SimServer(seed=DEMO_SEED, profile=DEMO_PROFILE)
+            self.sim = SimServer(
+                seed=DEMO_SEED, profile=DEMO_PROFILE, demo_account=settings.demo_account
+            )
             self.network = DEMO_NETWORK
             self.address = settings.address or self.sim.demo_address
         self.store = Store(self.clock, settings.stale)

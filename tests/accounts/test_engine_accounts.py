@@ -24,7 +24,10 @@ from tests.support import TEST_WS, engine_factory, running_sim, wait_for
 
 from .helpers import B
 
-DETAIL_TYPES = {"openOrders", "orderUpdates", "userEvents", "userFills", "userFundings"}
+DETAIL_TYPES = {"openOrders", "orderUpdates", "userEvents", "userFills", "userFundings",
+                "twapStates", "userTwapSliceFills", "userNonFundingLedgerUpdates"}  # fmt: skip
+ROW_TYPES = {"clearinghouseState", "spotState"}
+"""What every watched account has: its summary row's perp state and its spot state."""
 
 
 @pytest.fixture
@@ -91,8 +94,8 @@ async def test_rows_for_every_address_detail_for_the_selected(sim: SimServer, en
     await wait_for(lambda: ("userFundings", demo) in server_subs(sim))
     held = server_subs(sim)
     assert {("clearinghouseState", demo), ("clearinghouseState", B)} <= held
-    assert {t for t, u in held if u == B} == {"clearinghouseState"}
-    assert {t for t, u in held if u == demo} == DETAIL_TYPES | {"clearinghouseState"}
+    assert {t for t, u in held if u == B} == ROW_TYPES
+    assert {t for t, u in held if u == demo} == DETAIL_TYPES | ROW_TYPES
     rows = store.accounts()
     total = store.accounts_total(rows)
     assert total.accounts == total.accounts_with_data == 2
@@ -121,10 +124,8 @@ async def test_switch_user_moves_detail_and_reconciles(sim: SimServer, engines: 
     assert [r.selected for r in store.accounts()] == [False, True]
     await wait_for(lambda: engine.reconcile_count == count + 1)
     assert engine.last_reconcile is not None and engine.last_reconcile.open_orders == 0
-    await wait_for(
-        lambda: {t for t, u in server_subs(sim) if u == B} == DETAIL_TYPES | {"clearinghouseState"}
-    )
-    assert {t for t, u in server_subs(sim) if u == demo} == {"clearinghouseState"}
+    await wait_for(lambda: {t for t, u in server_subs(sim) if u == B} == DETAIL_TYPES | ROW_TYPES)
+    assert {t for t, u in server_subs(sim) if u == demo} == ROW_TYPES
     # The demo account trades on: its row updates, the detail stays B's (empty).
     before = store.account_stamp(demo)
     assert sim.force_fill() is not None

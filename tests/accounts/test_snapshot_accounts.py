@@ -57,5 +57,5 @@ async def test_no_accounts_key_with_one_address(sim: SimServer) -> None:
     assert "accounts" not in doc
     assert list(doc) == [
         "network", "address", "status", "mids", "books", "account", "positions", "openOrders",
-        "fills",
+        "fills", "spot",
     ]  # fmt: skip

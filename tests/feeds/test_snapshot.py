@@ -14,15 +14,18 @@ from hlmon.snapshot import run_snapshot, take_snapshot
 from tests.support import FAST_PROFILE, running_sim
 
 TOP_KEYS = {"network", "address", "status", "mids", "books", "account", "positions",
-            "openOrders", "fills"}  # fmt: skip
+            "openOrders", "fills", "spot"}  # fmt: skip
 POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "positionValue", "unrealizedPnl",
                  "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
                  "leverage"}  # fmt: skip
 ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
               "reduceOnly", "isTrigger", "triggerPx"}  # fmt: skip
-FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "oid", "tid"}
+FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "feeToken", "oid",
+             "tid", "twapId"}  # fmt: skip
 ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
-                "crossMaintenanceMarginUsed"}  # fmt: skip
+                "crossMaintenanceMarginUsed", "mode", "equity", "ratio", "ratioKind"}  # fmt: skip
+SPOT_KEYS = {"coin", "token", "total", "hold", "entryNtl", "valueUsd"}
+EXCHANGE_ACCOUNT_KEYS = ACCOUNT_KEYS - {"mode", "equity", "ratio", "ratioKind"}
 
 
 def is_decimal_string(value: object) -> bool:
@@ -54,8 +57,19 @@ async def test_demo_document_shape() -> None:
             assert is_decimal_string(px) and is_decimal_string(sz) and isinstance(n, int)
         bids = [Decimal(b[0]) for b in book["bids"]]
         assert bids == sorted(bids, reverse=True)
-    assert set(doc["account"]) == ACCOUNT_KEYS
-    assert all(is_decimal_string(v) for v in doc["account"].values())
+    account = doc["account"]
+    assert set(account) == ACCOUNT_KEYS
+    assert all(is_decimal_string(account[k]) for k in EXCHANGE_ACCOUNT_KEYS)
+    assert account["mode"] == "standard" and account["ratioKind"] == "crossMaintenance"
+    assert is_decimal_string(account["ratio"])
+    assert account["equity"] is None or is_decimal_string(account["equity"])
+    assert doc["spot"]
+    for row in doc["spot"]:
+        assert set(row) == SPOT_KEYS
+        assert is_decimal_string(row["total"]) and is_decimal_string(row["hold"])
+        assert row["valueUsd"] is None or is_decimal_string(row["valueUsd"])
+    usdc = next(r for r in doc["spot"] if r["coin"] == "USDC")
+    assert usdc["token"] == 0 and Decimal(usdc["valueUsd"]) == Decimal(usdc["total"])
     assert doc["positions"]
     for pos in doc["positions"]:
         assert set(pos) == POSITION_KEYS
