@@ -21,6 +21,7 @@ from hlmon.config import Settings, StaleThresholds, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.sim import STANDARD, SimLimits, SimServer
 from hlmon.state import Store
+from hlmon.state.clock import SteadyClock
 
 CHAOS_WS = WebsocketSettings(
     ping_interval=0.3,
@@ -99,7 +100,13 @@ class ChaosRun:
             stale=CHAOS_STALE,
             rest_weight_budget=600 * LIMIT_SCALE,
         )
-        self.store = Store(self.store_clock, settings.stale, log_cap=CHAOS_LOG_CAP)
+        # As in the app: lag is measured on a clock the store clock's jumps do not move.
+        self.store = Store(
+            self.store_clock,
+            settings.stale,
+            log_cap=CHAOS_LOG_CAP,
+            lag_clock=SteadyClock(time.time, time.monotonic),
+        )
         self.engine = FeedEngine(
             settings,
             self.store,
