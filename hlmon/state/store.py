@@ -141,6 +141,7 @@ class Store(MarketIngest, AccountIngest):
         self._expected: set[str] = set()
         self._changes: set[str] = set()
         self._positions_cache: list[PositionView] | None = None
+        self._positions_version = 0
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._summary_cache: AccountSummary | None = None
@@ -429,7 +430,17 @@ class Store(MarketIngest, AccountIngest):
                     )
             self._positions_cache = views
             self._positions_fresh = fresh
+            self._positions_version += 1
         return self._positions_cache
+
+    @property
+    def positions_version(self) -> int:
+        """Changes whenever ``positions()`` would return other rows: a push, a new mark, or
+        a mark feed turning stale or fresh (which no change key announces). A reader that
+        redraws rows only on change keys checks this once a frame, so the rows and totals
+        built from ``positions()`` on that frame agree."""
+        self._position_views()
+        return self._positions_version
 
     def _is_fresh(self, feed_key: str, now: float, socket_alive: bool) -> bool:
         """``feed_key`` is LIVE, FALLBACK (fresh over REST), LAGGING (moving, if late) or

@@ -87,7 +87,7 @@ def trades_msg(coin: str = "BTC", n: int = 30, t_ms: int = T0_MS - 100) -> Messa
     return msg("trades", data)
 
 
-def clearinghouse_msg(user: str = USER) -> Message:
+def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100) -> Message:
     def pos(coin: str, szi: str, entry: str, value: str, upnl: str, roe: str, liq: str,
             lev_type: str, lev: int, margin: str) -> dict[str, Any]:  # fmt: skip
         return {
@@ -118,7 +118,7 @@ def clearinghouse_msg(user: str = USER) -> Message:
                     pos("HYPE", "120.0", "37.9", "4609.2", "61.44", "0.27", "37.1",
                         "cross", 5, "921.84"),
                 ],
-                "time": T0_MS - 2100,
+                "time": t_ms,
             },
         },
     )  # fmt: skip

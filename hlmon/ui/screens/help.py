@@ -28,12 +28,22 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 LEGEND: tuple[tuple[str, str], ...] = (
     ("● LIVE", "websocket connected and proven alive"),
-    ("◌ RECONNECTING n", "attempt n, with the delay before the next try"),
+    ("◌ RECONNECTING n", "attempt n since the connection was lost, and the delay before it"),
+    ("✖ DOWN  why", "not connected, and why in short (the Log has the full error)"),
     ("0.4s", "age of a feed's last update"),
     ("quiet", "event feed, nothing new on a live socket: not a fault"),
     ("18s STALE", "no update past the feed's cadence: data may be wrong"),
+    ("LAG 3.0s", "updates arrive, but 3 s older than usual (exchange timestamps)"),
+    ("ctx STALE 32s", "only that part of the panel is stale (its cells are greyed)"),
     ("REST", "kept fresh by the REST fallback (websocket out)"),
     ("–", "feed never received yet"),
+)
+
+MARKS: tuple[tuple[str, str], ...] = (
+    ("104,412.5", "a position's mark: the exchange's mark price"),
+    ("≈104,412.5", "the mid, used while the mark price is not fresh"),
+    ("~104,400", "positionValue / size from the last account update (no fresher price)"),
+    ("uPnL, equity", "header: the sum of the rows' uPnL at these marks; equity moves with it"),
 )
 
 
@@ -44,6 +54,9 @@ def help_text() -> str:
     lines += ["", "[b]Status bar and panel titles[/b]", ""]
     lines += [f"  [b]{key:<18}[/b] {what}" for key, what in LEGEND]
     lines += ["", "A stale panel is dimmed and its title says STALE with the age.", ""]
+    lines += ["[b]Marks[/b]", ""]
+    lines += [f"  [b]{key:<18}[/b] {what}" for key, what in MARKS]
+    lines += [""]
     lines += ["[dim]esc, q or ? closes this screen[/dim]"]
     return "\n".join(lines)
 

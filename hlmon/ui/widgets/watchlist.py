@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from textual.message import Message
 
-from hlmon.state import Store, try_dec
+from hlmon.state import FeedState, Store, try_dec
 from hlmon.ui.fmt import DASH, decimals_of, fmt_compact, fmt_pct, fmt_px, price_decimals, sparkline
 from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, header_row, layout_row
 
@@ -187,6 +187,11 @@ class Watchlist(LinePane):
         cells["fund"] = (fund, fund_style)
         cells["ann"] = (ann, fund_style)
         cells["oi"] = (oi, "")
+        if ctx is not None and store.feed_status("ctx:" + coin).state is FeedState.STALE:
+            # Only the context is stale (the title says ``ctx STALE``): its cells are greyed,
+            # the mid beside them is not.
+            for key in ("fund", "ann", "oi"):
+                cells[key] = (cells[key][0], "pane--muted")
         if trend_width:
             cells["trend"] = (sparkline(store.mid_history(coin), trend_width), "pane--accent")
         return cells
