@@ -64,6 +64,12 @@ class LagMeter:
         """The usual delay (seconds, clock difference included); None before any sample."""
         return self._floor
 
+    @property
+    def settled(self) -> bool:
+        """Delays from two buckets at least: the floor no longer rests on one moment (a lag
+        that starts before this is taken for the usual delay)."""
+        return len(self._buckets) >= 2
+
     def observe(self, received_at: float, exchange_ms: int) -> float | None:
         """Record one delay; return its lag in seconds (>= 0), None for an implausible one."""
         delay = received_at - exchange_ms / 1000.0

@@ -317,6 +317,11 @@ class Store(MarketIngest, AccountIngest):
         """The usual delay of timed data (seconds, clock difference included; ``state.lag``)."""
         return self._lag.floor
 
+    @property
+    def lag_settled(self) -> bool:
+        """The usual delay is known from more than one moment (``LagMeter.settled``)."""
+        return self._lag.settled
+
     def stale_feeds(self) -> list[str]:
         """Expected feeds that are STALE or MISSING right now (what the fallback should poll)."""
         bad = (FeedState.STALE, FeedState.MISSING)
