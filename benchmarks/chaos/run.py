@@ -315,7 +315,7 @@ class ChaosRun:
             != tuple(truth_fills[k][f] for f in fields)
         )
         summary = store.account_summary()
-        rep.equity_hlmon = summary.account_value if summary is not None else None
+        rep.equity_hlmon = summary.exchange_account_value if summary is not None else None
         rep.equity_truth = truth.clearinghouse_state["marginSummary"]["accountValue"]
         rep.equity_match = rep.equity_hlmon == rep.equity_truth
         mine = {(p.coin, p.szi, p.entry_px) for p in store.positions()}

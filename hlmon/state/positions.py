@@ -79,11 +79,11 @@ def position_view(
             # Signed: how far the mark may still move against the position; negative once the
             # mark is past the liquidation price (a long below it, a short above it).
             liq_dist = pct(mark - liq if szi >= _ZERO else liq - mark, mark)
-        if mark_source is MarkSource.ACCOUNT and try_dec(p.unrealizedPnl) is not None:
-            # No fresher mark than the push's own: its uPnL is the exchange's, exactly
-            # (recomputed from the rounded implied mark it would only differ by noise, and
-            # the equity it adds up to is the exchange's too).
-            live_upnl = p.unrealizedPnl
+    if mark_source is MarkSource.ACCOUNT and try_dec(p.unrealizedPnl) is not None:
+        # No fresher mark than the push's own: its uPnL is the exchange's, exactly
+        # (recomputed from the rounded implied mark it would only differ by noise, and the
+        # equity it adds up to is the exchange's too).
+        live_upnl = p.unrealizedPnl
 
     return PositionView(
         coin=p.coin,

@@ -117,6 +117,10 @@ class ConnectionInfo:
     """Why the socket is not LIVE, in a few words (``cannot connect: host:port refused``,
     ``TLS error``, ``HTTP 503``...; see ``state.reasons``); None while LIVE. The full text is
     ``last_error`` and the log."""
+    via: str | None = None
+    """``daemon`` when connected through an ``hlmon daemon`` (the state is then the worse of
+    the local link and the daemon's own link to the exchange), ``direct (daemon down)`` after
+    falling back from one; None for a plain direct connection."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,12 +83,23 @@ SAMPLES: dict[str, tuple[Any, set[str]]] = {
         },
         {"ledger"},
     ),
+    # Decoded since the whole-account protocol work (#14); the store does not apply them yet.
+    "spotState": ({"user": USER, "spotState": {"balances": []}}, set()),
+    "twapStates": ({"user": USER, "states": []}, set()),
+    "userTwapSliceFills": ({"user": USER, "twapSliceFills": []}, set()),
+    "userTwapHistory": ({"user": USER, "history": []}, set()),
     "webData3": ({"userState": {"user": USER}}, {"webData3"}),
     "notification": ({"notification": "hi"}, {"log"}),
     "subscriptionResponse": ({"method": "subscribe", "subscription": {"type": "allMids"}}, set()),
     "pong": (None, set()),
     "error": ("Invalid subscription {}", {"log"}),
     "post": ({"id": 1, "response": {"type": "info", "payload": None}}, set()),
+    # Market-wide streams feed the MarketTable (hlmon/state/market_table.py), not the store.
+    "fastAssetCtxs": (
+        "q1ZyCnFWsqpWyk0syg6oULJSsjQ3NTDQM1Wq1VFyDfFAkTI2MzXQMwJLVVRWWfmFuTiiyBuamOoZKdXWAgA=",
+        set(),
+    ),
+    "allDexsAssetCtxs": ({"ctxs": [["", [_CTX]]]}, set()),
 }
 
 

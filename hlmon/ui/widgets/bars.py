@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
-from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
+from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store, try_dec
+from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
 Part = tuple[int, tuple[Cell, ...]]
@@ -209,6 +209,11 @@ class StatusBar(LinePane):
         store = self.store
         compact = width < COMPACT_WIDTH
         parts: list[Part] = [(100, self.connection_cells(compact))]
+        via = store.health.connection.via
+        if via is not None:
+            # Through a daemon the state above is the exchange's, as the daemon sees it.
+            style = "pane--muted" if via == "daemon" else "pane--warn"
+            parts.append((96, ((f"via {via}" if via == "daemon" else via, style),)))
         kinds = worst_by_kind(store.feed_statuses().values())
         parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
         health = store.health
@@ -224,6 +229,14 @@ class StatusBar(LinePane):
         rate = health.msgs_per_s()
         parts.append((35, ((f"{rate:.0f}/s" if compact else f"{rate:.0f} msg/s", ""),)))
         self.set_rows([fit_parts(parts, width)])
+
+
+def margin_share_pct(margin_used: str, account_value: str) -> str | None:
+    """Margin in use as a percentage of the account value, one decimal (None if no value)."""
+    used, value = try_dec(margin_used), try_dec(account_value)
+    if used is None or value is None or value <= 0:
+        return None
+    return fmt_num(used / value * 100, 1)
 
 
 class HeaderBar(LinePane):
@@ -293,16 +306,19 @@ class HeaderBar(LinePane):
                 ),
             ),
         ]
-        ratio = f" ({summary.margin_ratio_pct}%)" if summary.margin_ratio_pct is not None else ""
-        parts.append(
-            (
-                40,
-                (
-                    ("margin ", "pane--muted"),
-                    (f"{fmt_money(summary.total_margin_used)}{ratio}", ""),
-                ),
-            )
-        )
+        # Margin in use, and its share of the account value; then the maintenance ratio
+        # (cross maintenance margin / cross account value: liquidation at 100 %).
+        share = margin_share_pct(summary.total_margin_used, summary.account_value)
+        used: tuple[Cell, ...] = (("margin ", "pane--muted"),)
+        if compact:
+            used += ((share + "%" if share is not None else DASH, ""),)
+        else:
+            used += ((fmt_money(summary.total_margin_used), ""),)
+            if share is not None:
+                used += ((f" ({share}% of equity)", ""),)
+        parts.append((40, used))
+        if summary.margin_ratio_pct is not None:
+            parts.append((55, (("maint ", "pane--muted"), (f"{summary.margin_ratio_pct}%", ""))))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
         parts.append(
             (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
