@@ -58,6 +58,9 @@ class LagMeter:
         self._buckets: deque[list[float]] = deque()
         """``[bucket index, minimum delay]``, oldest first."""
         self._floor: float | None = None
+        self._last: list[float] | None = None
+        """The newest bucket, and where it ends (receive time): the hot path's check."""
+        self._last_end = 0.0
 
     @property
     def floor(self) -> float | None:
@@ -72,9 +75,17 @@ class LagMeter:
 
     def observe(self, received_at: float, exchange_ms: int) -> float | None:
         """Record one delay; return its lag in seconds (>= 0), None for an implausible one."""
-        delay = received_at - exchange_ms / 1000.0
+        delay = received_at - exchange_ms * 0.001
+        last = self._last
+        # The hot path (thousands of frames a second): same bucket, not a new minimum.
+        if last is not None and received_at < self._last_end and delay >= last[1]:
+            floor = self._floor
+            return delay - floor if floor is not None and delay > floor else 0.0
         if not -MAX_DELAY_S <= delay <= MAX_DELAY_S:
             return None
+        return self._observe_slow(received_at, delay)
+
+    def _observe_slow(self, received_at: float, delay: float) -> float:
         index = received_at // self._bucket_s
         buckets = self._buckets
         floor = self._floor
@@ -92,6 +103,8 @@ class LagMeter:
                 recompute = True
         # (A sample for an older bucket than the newest only happens within one loop turn
         # around a bucket edge; it is simply not kept.)
+        self._last = buckets[-1]
+        self._last_end = (buckets[-1][0] + 1) * self._bucket_s
         if recompute:
             floor = self._floor = _second_smallest([b[1] for b in buckets])
         return max(0.0, delay - floor) if floor is not None else 0.0
@@ -105,6 +118,7 @@ class LagMeter:
             bucket[1] += delta
         if self._floor is not None:
             self._floor += delta
+        self._last = None  # the next sample takes the slow path and re-reads the buckets
 
 
 def _second_smallest(values: list[float]) -> float:
@@ -136,7 +150,7 @@ class LagStamps:
         becomes the socket's lag."""
         lag_clock = self._lag_clock
         lag = self._lag.observe(now if lag_clock is None else lag_clock(), exchange_ms)
-        if lag is not None and source is Source.WS:
+        if source is Source.WS and lag is not None:
             self._socket_lag = lag
             self._socket_lag_at = now
         return lag
