@@ -37,6 +37,7 @@ from .accounts import AccountBook, is_older
 from .extras_ingest import ExtrasIngest
 from .freshness import feed_kind
 from .health import FeedHealth
+from .lag import LagStamps
 from .market import MarketState
 from .types import AccountSummary, Handler, PositionView, Source, Stamp
 
@@ -46,10 +47,10 @@ _USERLESS_CHANNELS = ("orderUpdates", "userEvents")
 """User channels whose frames do not name their user (subscription types)."""
 
 
-class AccountIngest(ExtrasIngest):
+class AccountIngest(ExtrasIngest, LagStamps):
     """Handlers for the watched user's channels and subscription acks; which user is watched.
 
-    The whole-account extras (spot, TWAP, modes, liquidations) are the base class's."""
+    The whole-account extras (spot, TWAP, modes, liquidations) are ``ExtrasIngest``'s."""
 
     # Set by Store.__init__.
     health: FeedHealth
@@ -167,7 +168,8 @@ class AccountIngest(ExtrasIngest):
         elif not self._is_me(data.user):
             return
         self._account.clearinghouse[data.dex] = state
-        self._stamps["account"] = Stamp(now, state.time, source)
+        lag = self._measure_lag(state.time, source, now) if state.time else None
+        self._stamps["account"] = Stamp(now, state.time, source, lag)
         self._invalidate_account()
         self._changes.add("account")
 

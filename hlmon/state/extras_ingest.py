@@ -18,7 +18,9 @@ keys and user filter.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -45,15 +47,16 @@ from hlmon.protocol.repair import Tolerance, tolerance_of
 from .account import AccountState
 from .accounts import AccountBook
 from .catalog import USDC_TOKEN, Dex, MarketCatalog, Token
+from .decimals import SAFE, dec_str, try_dec
 from .equity import AccountEquity, account_equity
 from .fees import FeeTotals, total_fees
 from .health import FeedHealth
 from .liquidations import OwnLiquidation
 from .market import MarketState
 from .order_status import OrderClass, classify_status, status_text
-from .spot import SpotValuation, value_spot
+from .spot import SpotValuation, UsdPricer, value_spot
 from .twap import TwapProgress, twap_progress
-from .types import Clock, Handler, Source, Stamp
+from .types import Clock, Handler, PositionView, Source, Stamp
 from .whole_account import (
     AccountExtras,
     AddressFacts,
@@ -118,6 +121,40 @@ def slice_fills(slices: Iterable[TwapSliceFill]) -> list[Fill]:
     ]
 
 
+def at_marks(
+    figures: AccountEquity,
+    rows: Iterable[PositionView],
+    pricer: UsdPricer,
+    catalog: MarketCatalog,
+) -> AccountEquity:
+    """``figures`` with each position's uPnL at the mark its row shows instead of the
+    exchange's at its last push (both standard and unified equity hold the uPnL once), each
+    in USD through its dex's collateral token. Unchanged when nothing moved or a price is
+    unknown (then the figures stay the exchange's, already marked incomplete if need be)."""
+    delta = Decimal(0)
+    for row in rows:
+        live, pushed = try_dec(row.live_upnl), try_dec(row.unrealized_pnl)
+        if live is None or pushed is None or live == pushed:
+            continue
+        dex = catalog.dex(row.dex)
+        token = dex.collateral_token if dex is not None else None
+        price = pricer.token(token) if token is not None else None
+        if price is None:
+            return figures
+        delta = SAFE.add(delta, SAFE.multiply(SAFE.subtract(live, pushed), price.usd))
+    if delta == 0 or not delta.is_finite():
+        return figures
+    known = try_dec(figures.known_usd)
+    total = try_dec(figures.equity_usd)
+    return dataclasses.replace(
+        figures,
+        known_usd=(dec_str(SAFE.add(known, delta)) or figures.known_usd)
+        if known is not None
+        else figures.known_usd,
+        equity_usd=dec_str(SAFE.add(total, delta)) if total is not None else None,
+    )
+
+
 def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
@@ -139,11 +176,13 @@ class ExtrasIngest:
     _facts: AddressFacts
     _equity_cache: tuple[tuple[object, ...], tuple[object, ...], AccountEquity] | None
 
-    if TYPE_CHECKING:  # AccountIngest provides them
+    if TYPE_CHECKING:  # AccountIngest and the Store provide them
 
         def _is_me(self, user: str) -> bool: ...
 
         def _add_fills(self, fills: Iterable[Fill], source: Source, now: float) -> int: ...
+
+        def _position_views(self) -> list[PositionView]: ...
 
     def _init_extras(self) -> None:
         self._extras = AccountExtras()
@@ -350,8 +389,9 @@ class ExtrasIngest:
 
     def equity(self) -> AccountEquity:
         """The selected account's equity and risk by the rules of its mode (``state.equity``),
-        from its per-dex states, its spot state and the current mids. Cached until one of
-        them changes."""
+        from its per-dex states, its spot state and the current mids, with the positions'
+        uPnL at the marks the rows show (``positions()``), as the header's uPnL: the equity
+        moves with the same marks. Cached until one of them changes."""
         reading = self.account_mode()
         mode = reading.mode if reading is not None else None
         states = self._account.clearinghouse
@@ -360,11 +400,13 @@ class ExtrasIngest:
         plain: tuple[object, ...] = (self._user, mode, names)
         # Compared by identity: every push makes new objects, so equal-looking inputs from
         # two pushes at one clock reading are still told apart (the key keeps them alive).
+        rows = self._position_views()
         held: tuple[object, ...] = (
             catalog,
             self._market.mids,
             self._stamps.get("mids"),
             self.spot_state(),
+            rows,
             *(states[d] for d in names),
         )
         cached = self._equity_cache
@@ -378,6 +420,7 @@ class ExtrasIngest:
             mids=self._market.mids,
             expected_dexes=["", *sorted(d for d in states if d)],
         )
+        figures = at_marks(figures, rows, UsdPricer(catalog, self._market.mids), catalog)
         self._equity_cache = (plain, held, figures)
         return figures
 

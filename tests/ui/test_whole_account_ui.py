@@ -155,10 +155,11 @@ async def test_header_by_mode_unified_equity_ratio_and_sparkline() -> None:
     app = app_on(store, clock)
     async with app.run_test(size=(160, 40)) as pilot:
         header = app.dashboard.header
-        # 10,000 USDC in spot + the positions' uPnL (1,076.84); the unified ratio is the
-        # cross maintenance margin 581.3 over the spot USDC less the isolated ETH margin
-        # (737.64): 581.3 / 9,262.36 = 6.28 %.
-        await wait_for(pilot, lambda: "11,076.84" in header.text_lines[0])
+        # 10,000 USDC in spot + the positions' uPnL at the marks the rows show (1,076.60, the
+        # header's uPnL too); the unified ratio is the cross maintenance margin 581.3 over the
+        # spot USDC less the isolated ETH margin (737.64): 581.3 / 9,262.36 = 6.28 %.
+        await wait_for(pilot, lambda: "equity 11,076.60" in header.text_lines[0])
+        assert "uPnL +1,076.60" in header.text_lines[0]
         text = header.text_lines[0]
         assert "mode: unified" in text and "UA ratio 6.28%" in text
         assert "withdrawable" not in text  # not a balance under a unified account
