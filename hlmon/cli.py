@@ -547,6 +547,17 @@ def serve(
     metavar="SECONDS",
     help="How long a client that dropped keeps its subscriptions and missed events.",
 )
+@click.option(
+    "--nats",
+    "nats_url",
+    metavar="URL",
+    help="Also publish the streams to this NATS server (nats://HOST:PORT, JetStream on), for "
+    "`hlmon --via nats://…` on other hosts. Needs `pip install 'hlmon[nats]'`.",
+)
+@click.option(
+    "--nats-token",
+    help="Token for the NATS server (or nats://TOKEN@HOST; default $HLMON_NATS_TOKEN).",
+)
 @click.pass_context
 def daemon_cmd(
     ctx: click.Context,
@@ -558,6 +569,8 @@ def daemon_cmd(
     max_users: int,
     rest_budget: int,
     resume_window: float,
+    nats_url: str | None,
+    nats_token: str | None,
     **opts: Any,
 ) -> NoReturn:
     """Own the exchange connections for every hlmon on this host (and any Hyperliquid client).
@@ -585,6 +598,8 @@ def daemon_cmd(
             max_users=max_users,
             rest_budget=rest_budget,
             resume_window=resume_window,
+            nats_url=nats_url,
+            nats_token=nats_token or os.environ.get("HLMON_NATS_TOKEN") or None,
         )
     except KeyboardInterrupt:
         code = 130
