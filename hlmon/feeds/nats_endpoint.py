@@ -12,6 +12,7 @@ Light on purpose (no NATS client): the config checks ``--via nats://…`` with i
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -102,7 +103,4 @@ class NatsEndpoint:
         """The same endpoint reading ``network``'s subjects (unless its URL named one)."""
         if self.network is not None:
             return self
-        return NatsEndpoint(
-            self.scheme, self.host, self.port, check_network(network), self.token, self.user,
-            self.password,
-        )  # fmt: skip
+        return dataclasses.replace(self, network=check_network(network))

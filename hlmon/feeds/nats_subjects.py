@@ -227,8 +227,9 @@ def subject_of(network: str, sub: Subscription) -> str | None:
         value = params.pop(name, None)
         if name == "dex":
             dex = value or ""
-            tokens.append(MAIN_DEX if dex == "" else _MAIN_ESCAPED if dex == MAIN_DEX else
-                          escape_token(dex))  # fmt: skip
+            tokens.append(
+                MAIN_DEX if dex == "" else _MAIN_ESCAPED if dex == MAIN_DEX else escape_token(dex)
+            )
         else:
             tokens.append(_value_token(name, value))
     for name in sorted(params):

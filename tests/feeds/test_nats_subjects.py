@@ -113,8 +113,9 @@ def test_subjects_round_trip_and_land_in_one_stream(sub: Subscription) -> None:
     assert all(SAFE_TOKEN.fullmatch(t) for t in subject.split(".")[2:]), subject
     assert subscription_of(NET, subject).key == sub.key
     delivery = delivery_of(sub.type)
-    kept = {d for d in ("events", "last") if any(_matches(f, subject) for f in
-                                                 stream_subjects(NET, d))}  # fmt: skip
+    kept = {
+        d for d in ("events", "last") if any(_matches(f, subject) for f in stream_subjects(NET, d))
+    }
     assert kept == (set() if delivery == "core" else {delivery})
 
 
