@@ -547,17 +547,8 @@ def serve(
     metavar="SECONDS",
     help="How long a client that dropped keeps its subscriptions and missed events.",
 )
-@click.option(
-    "--nats",
-    "nats_url",
-    metavar="URL",
-    help="Also publish the streams to this NATS server (nats://HOST:PORT, JetStream on), for "
-    "`hlmon --via nats://…` on other hosts. Needs `pip install 'hlmon[nats]'`.",
-)
-@click.option(
-    "--nats-token",
-    help="Token for the NATS server (or nats://TOKEN@HOST; default $HLMON_NATS_TOKEN).",
-)
+@click.option("--nats", "nats_url", metavar="URL", help="Also publish to NATS (hlmon[nats]).")
+@click.option("--nats-token", envvar="HLMON_NATS_TOKEN", show_envvar=True, help="NATS token.")
 @click.pass_context
 def daemon_cmd(
     ctx: click.Context,
@@ -599,7 +590,7 @@ def daemon_cmd(
             rest_budget=rest_budget,
             resume_window=resume_window,
             nats_url=nats_url,
-            nats_token=nats_token or os.environ.get("HLMON_NATS_TOKEN") or None,
+            nats_token=nats_token or None,
         )
     except KeyboardInterrupt:
         code = 130

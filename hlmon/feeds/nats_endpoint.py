@@ -7,21 +7,30 @@
 names the network whose subjects to read (``hl.<network>.…``) when it cannot be derived from
 the API URL (a client that names the same upstream by another URL).
 
-Light on purpose (no NATS client): the config checks ``--via nats://…`` with it.
+Light on purpose (no NATS client, no protocol): the config checks ``--via nats://…`` with it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hlmon.feeds.nats_subjects import check_network
 from hlmon.keyguard import looks_like_key
 
 SCHEMES = ("nats", "tls")
 DEFAULT_PORT = 4222
+NETWORK_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
+"""A network token (``paths.upstream_name``): already subject- and file-name-safe."""
+
+
+def check_network(network: str) -> str:
+    """Raise ValueError unless ``network`` is a safe subject token."""
+    if not isinstance(network, str) or not NETWORK_RE.fullmatch(network):
+        raise ValueError(f"a network token is 1-64 of A-Z a-z 0-9 -, got {network!r}")
+    return network
 
 
 def is_nats_url(text: str) -> bool:

@@ -40,14 +40,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hlmon.feeds.nats_endpoint import check_network
 from hlmon.protocol.subscriptions import Subscription
 
 Delivery = Literal["events", "last", "core"]
 """``events``: JetStream, resumed by sequence; ``last``: JetStream, last per subject;
 ``core``: plain NATS."""
 
-NETWORK_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
-"""A network token (``paths.upstream_name``): already subject- and file-name-safe."""
 _KEEP = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
 _ESCAPED_RE = re.compile(r"(?:[A-Za-z0-9-]|_[0-9A-F]{2})+")
 MAIN_DEX = "main"
@@ -147,13 +146,6 @@ def unescape_token(token: str) -> str:
     if escape_token(text) != token:  # e.g. "_41" for a plain "A": one spelling per name
         raise ValueError(f"not the canonical token of {text!r}: {token!r}")
     return text
-
-
-def check_network(network: str) -> str:
-    """Raise ValueError unless ``network`` is a safe subject token."""
-    if not isinstance(network, str) or not NETWORK_RE.fullmatch(network):
-        raise ValueError(f"a network token is 1-64 of A-Z a-z 0-9 -, got {network!r}")
-    return network
 
 
 def prefix(network: str) -> str:

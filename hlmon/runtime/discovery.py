@@ -1,10 +1,10 @@
 """Find the ``hlmon daemon`` a run should go through, if any.
 
 ``settings.daemon`` is ``auto`` (the daemon for this network, found by its socket in the user's
-runtime dir, when one answers), ``off`` (``--direct``), or a socket path / URL (``--via``),
-or a NATS server a daemon publishes to (``--via nats://HOST:PORT``). A
-socket that does not answer means direct connections, with a line saying so: a terminal must
-work whether or not a daemon runs. ``--demo`` (an in-process simulator) and recordings (which
+runtime dir, when one answers), ``off`` (``--direct``), a socket path / URL (``--via``), or a
+NATS server a daemon publishes to (``--via nats://HOST:PORT``). A socket that does not answer
+means direct connections, with a line saying so: a terminal must work whether or not a daemon
+runs. ``--demo`` (an in-process simulator) and recordings (which
 must hold what the exchange sent) always connect directly.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -394,3 +395,17 @@ def test_bad_nats_urls_are_refused_without_echo() -> None:
     assert result.exit_code == 2 and "port" in result.output
     result = runner.invoke(main, ["daemon", "--nats", "nats://127.0.0.1:1", "--nats-token", KEY])
     assert result.exit_code == 2 and KEY not in result.output
+
+
+def test_via_nats_is_a_setting_and_discovery_names_the_network() -> None:
+    from hlmon.config import load_settings
+    from hlmon.runtime.discovery import resolve_daemon
+
+    settings = load_settings(None, overrides={"daemon": "nats://tok@127.0.0.1:4222"})
+    assert settings.daemon == "nats://tok@127.0.0.1:4222"
+    resolved, note = resolve_daemon(settings, env={"HLMON_NATS_TOKEN": "env-token"})
+    assert resolved.daemon_endpoint == "nats://tok@127.0.0.1:4222/mainnet"
+    assert resolved.daemon_token == "env-token"
+    assert note == "through the hlmon daemon on NATS at nats://127.0.0.1:4222 (hl.mainnet)"
+    named = dataclasses.replace(settings, daemon="nats://127.0.0.1:4222/desk-1")
+    assert resolve_daemon(named, env={})[0].daemon_endpoint == "nats://127.0.0.1:4222/desk-1"
