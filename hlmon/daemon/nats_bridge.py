@@ -204,7 +204,8 @@ class NatsBridge:
                 retention=js_api.RetentionPolicy.LIMITS,
                 storage=js_api.StorageType.FILE,
                 max_age=self.events_max_age,
-                max_msgs_per_subject=10_000,
+                # No per-subject cap: dropping only the oldest (age, size) keeps "the first
+                # sequence still kept" an exact test of whether a client can resume.
                 max_bytes=512 * 2**20,
                 discard=js_api.DiscardPolicy.OLD,
                 num_replicas=1,

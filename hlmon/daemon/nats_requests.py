@@ -146,9 +146,14 @@ class NatsRequests:
     ) -> bytes:
         try:
             frame = await asyncio.wait_for(ack, self.ack_timeout)
-        except (TimeoutError, asyncio.CancelledError):
+        except TimeoutError:
             # Still held and waiting upstream: the frames come on the subject when it acks.
             return b""
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the daemon is stopping
+            return b""  # unsubscribed meanwhile (``forget_pending`` cancelled the ack)
         if frame.startswith(_ERROR):
             self.refused += 1
             return frame

@@ -91,7 +91,9 @@ class NatsSocket:
         self._wake = asyncio.Event()
         self._sources: dict[str, _Source] = {}
         self._daemon: _Source | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._chains: dict[str, asyncio.Future[Any]] = {}
+        """Per subscription key, the last request queued for it."""
         self._ended: str | None = None
         self.closed = False
 
@@ -150,7 +152,11 @@ class NatsSocket:
                 self._put(_PONG, None, None)
         elif method in ("subscribe", "unsubscribe") and isinstance(msg.get("subscription"), dict):
             work = self._subscribe if method == "subscribe" else self._unsubscribe
-            self._spawn(work(msg["subscription"]))
+            wire = msg["subscription"]
+            # In order per subscription (a quick subscribe-unsubscribe must not swap), in
+            # parallel across them (each waits for the exchange's ack).
+            key = canonical_key(wire)
+            self._chains[key] = self._spawn(_after(self._chains.get(key), work(wire)))
         elif method == "post" and isinstance(msg.get("id"), int):
             self._spawn(self._post(msg["id"], msg.get("request")))
         else:
@@ -189,13 +195,17 @@ class NatsSocket:
         self._frames.append((raw, key, seq))
         self._wake.set()
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        return task
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
+    def _done(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
+        for key, last in list(self._chains.items()):
+            if last is task:
+                del self._chains[key]
         if not task.cancelled() and task.exception() is not None:
             self.end(f"NATS: {task.exception()}")
 
@@ -263,13 +273,14 @@ class NatsSocket:
         return data
 
     async def _still_kept(self, seq: int) -> bool:
-        """The event stream still holds the message after ``seq``."""
+        """The event stream still holds every message after ``seq``: none aged out (the
+        stream drops only its oldest, by age or size) and it was not made anew since."""
         try:
             info = await self._js().stream_info(stream_name(self._route.network, "events"))
         except (NatsError, TimeoutError):
             return False
-        first = info.state.first_seq if info.state is not None else 0
-        return first <= seq + 1
+        state = info.state
+        return state is not None and state.first_seq <= seq + 1 and seq <= state.last_seq
 
     async def _source(self, subject: str, delivery: str, key: str, resume: int | None) -> _Source:
         put = self._put
@@ -334,3 +345,11 @@ def _subscription(wire: dict[str, Any]) -> Subscription:
 
 def _error(text: str) -> bytes:
     return _encode({"channel": "error", "data": text})
+
+
+async def _after(previous: asyncio.Future[Any] | None, work: Awaitable[None]) -> None:
+    """Run ``work`` once ``previous`` (if any) has finished, however it finished."""
+    if previous is not None:
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(previous)
+    await work

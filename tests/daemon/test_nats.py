@@ -409,3 +409,41 @@ def test_via_nats_is_a_setting_and_discovery_names_the_network() -> None:
     assert note == "through the hlmon daemon on NATS at nats://127.0.0.1:4222 (hl.mainnet)"
     named = dataclasses.replace(settings, daemon="nats://127.0.0.1:4222/desk-1")
     assert resolve_daemon(named, env={})[0].daemon_endpoint == "nats://127.0.0.1:4222/desk-1"
+
+
+async def test_subscribe_then_unsubscribe_at_once_leaves_nothing_held(tmp_path: Path) -> None:
+    """Requests for one subscription keep their order: nothing is left held upstream, and the
+    last value of a stream nobody holds is purged (a later subscriber never starts from it)."""
+    from nats.js.errors import NotFoundError
+
+    from hlmon.feeds.nats_route import NatsRoute
+
+    async with desk(tmp_path) as d, nats_client(d.nats.url) as nc:
+        endpoint = NatsEndpoint.parse(d.nats.url).with_network(d.network)
+        route = NatsRoute(endpoint, direct_api_url=d.sim.url, direct_ws_url=d.sim.ws_url,
+                          health=FeedHealth(time.time))  # fmt: skip
+        try:
+            sock = await route.connector.ws_connect("x")
+            book = subs.l2_book("ETH")
+            await sock.send_str(subs.subscribe_frame(book))
+            async with asyncio.timeout(10):
+                while json.loads((await sock.receive()).data)["channel"] != "l2Book":
+                    pass
+            await sock.send_str(subs.unsubscribe_frame(book))
+            await sock.send_str(subs.subscribe_frame(subs.bbo("ETH")))
+            await sock.send_str(subs.unsubscribe_frame(subs.bbo("ETH")))
+            await wait_for(lambda: d.upstream_subs() == 0 and not d.daemon.upstream.streams, 5)
+            assert route.renewal() == []
+            js = nc.jetstream()
+
+            async def purged() -> bool:
+                try:
+                    await js.get_last_msg(f"hl-{d.network}-last", f"hl.{d.network}.book.ETH")
+                except NotFoundError:
+                    return True
+                return False
+
+            await until(purged)
+            await sock.close()
+        finally:
+            await route.aclose()
