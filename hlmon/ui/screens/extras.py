@@ -2,18 +2,41 @@
 Fills tab, and the offer to watch an agent wallet's master account instead.
 
 Split from ``dashboard`` to keep it small; it reads the same store on the same frame timer and
-writes into the dashboard's lower tabs.
+writes into the dashboard's lower tabs. It knows the dashboard only through ``Host`` (no import
+of it: the import graph stays acyclic).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from textual.notifications import SeverityLevel
+
+from hlmon.state import Store
 from hlmon.ui.fmt import short_address
+from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import fee_summary, spot_rows, spot_total_text, twap_rows
 
-if TYPE_CHECKING:
-    from hlmon.ui.screens.dashboard import Dashboard
+
+class Host(Protocol):
+    """What the panes need from the screen that shows them (the dashboard)."""
+
+    store: Store
+    lower: LowerTabs
+    address: str | None
+
+    def _loaded(self, feed: str) -> bool: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
 
 EXTRAS_CHANGES = frozenset(("spot", "twaps", "role"))
 """Change keys these panes redraw on (a full refresh passes them all)."""
@@ -22,7 +45,7 @@ EXTRAS_CHANGES = frozenset(("spot", "twaps", "role"))
 class ExtrasPanes:
     """Fills the Spot and TWAP tabs and the fees footer of one dashboard."""
 
-    def __init__(self, dashboard: Dashboard) -> None:
+    def __init__(self, dashboard: Host) -> None:
         self.dashboard = dashboard
         self._offered: set[str] = set()
         """Agent wallets whose master account was offered already (once per address)."""
