@@ -21,16 +21,11 @@ from hlmon.protocol.messages import (
     OrderUpdate,
 )
 
+from .dexes import coin_dex as coin_dex
 from .rings import DedupeRing
 
 _TERMINAL_MEMORY = 4096
 """How many closed oids to remember, so a late ``openOrders`` push cannot resurrect them."""
-
-
-def coin_dex(coin: str) -> str:
-    """The perp dex a coin belongs to: ``"xyz:AAPL"`` -> ``"xyz"``; ``"BTC"`` -> ``""``."""
-    dex, sep, _ = coin.partition(":")
-    return dex if sep else ""
 
 
 FillKey = tuple[int | str, ...]
@@ -67,7 +62,13 @@ class AccountState:
 
     def __init__(self, *, fills_cap: int, fundings_cap: int, ledger_cap: int) -> None:
         self.clearinghouse: dict[str, ClearinghouseState] = {}
-        """By perp dex (``""`` is the default dex)."""
+        """By perp dex NAME (``""`` is the default dex). A dex missing here is unknown, not
+        empty: an ``allDexsClearinghouseState`` push without a dex leaves its state alone."""
+        self.orders_loaded: set[str] = set()
+        """Dexes whose full open-orders list has arrived (``replace_orders``)."""
+        self.activity: dict[str, int] = {}
+        """dex -> exchange time (ms) of the newest fill or order update seen on it: with the
+        dexes holding margin or positions, what makes a dex "active" (orders fetched)."""
         self.orders: dict[int, FrontendOrder] = {}
         self._closed_oids: set[int] = set()
         self._closed_ring: deque[int] = deque()
@@ -80,6 +81,8 @@ class AccountState:
     def clear(self) -> None:
         """Forget everything (the watched address changed)."""
         self.clearinghouse.clear()
+        self.orders_loaded.clear()
+        self.activity.clear()
         self.orders.clear()
         self._closed_oids.clear()
         self._closed_ring.clear()
@@ -99,8 +102,15 @@ class AccountState:
         if len(self._closed_ring) > _TERMINAL_MEMORY:
             self._closed_oids.discard(self._closed_ring.popleft())
 
+    def note_activity(self, coin: str, time_ms: int) -> None:
+        """A fill or order update on ``coin`` at ``time_ms``: its dex is active."""
+        dex = coin_dex(coin)
+        if time_ms > self.activity.get(dex, -1):
+            self.activity[dex] = time_ms
+
     def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> None:
         """A full ``openOrders`` list for one dex replaces that dex's orders."""
+        self.orders_loaded.add(dex)
         for oid in [oid for oid, o in self.orders.items() if coin_dex(o.coin) == dex]:
             del self.orders[oid]
         for order in orders:
@@ -114,6 +124,7 @@ class AccountState:
         changed = False
         for upd in updates:
             o = upd.order
+            self.note_activity(o.coin, upd.statusTimestamp)
             if upd.status != "open":
                 self._remember_closed(o.oid)
                 if self.orders.pop(o.oid, None) is not None:

@@ -50,8 +50,16 @@ def mark_price(
     return fmt_dec(quantize_sig(value / abs(szi))), None
 
 
-def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> PositionView:
-    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only)."""
+def position_view(
+    position: Position,
+    ctx_mark: str | None,
+    mid: str | None,
+    *,
+    dex: str = "",
+    collateral: str | None = None,
+) -> PositionView:
+    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only) on
+    ``dex``, whose amounts are in ``collateral``."""
     p = position
     szi = try_dec(p.szi) or _ZERO
     mark_s, mark_feed = mark_price(p, ctx_mark, mid)
@@ -95,6 +103,8 @@ def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> 
         live_upnl=live_upnl,
         live_roe_pct=live_roe,
         mark_feed=mark_feed,
+        dex=dex,
+        collateral=collateral,
     )
 
 

@@ -43,7 +43,10 @@ from hlmon.state.settings import StaleThresholds
 from .account import AccountState
 from .account_ingest import AccountIngest
 from .accounts import AccountBook, AccountRow, AccountTotals
+from .catalog import MarketCatalog
 from .clock import RebasingClock
+from .dex_reads import DexReads
+from .dexes import collateral_lookup
 from .freshness import (
     CANDLE_THRESHOLD,
     DEFAULT_EVENT_THRESHOLD,
@@ -71,7 +74,7 @@ _DEFAULT_STALE = StaleThresholds()
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
 
 
-class Store(MarketIngest, AccountIngest):
+class Store(MarketIngest, AccountIngest, DexReads):
     """Market + account state and freshness per feed; ``health`` holds the feeds' own facts."""
 
     def __init__(
@@ -117,6 +120,8 @@ class Store(MarketIngest, AccountIngest):
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
         self._web_data: dict[str, Any] | None = None
+        self._catalog: MarketCatalog | None = None
+        self._collateral_of = collateral_lookup(None)
         self._user: str | None = None
         self._accounts = AccountBook()
         self._userless_closed: set[str] = set()
@@ -345,7 +350,8 @@ class Store(MarketIngest, AccountIngest):
         return self._summary_cache
 
     def positions(self) -> list[PositionView]:
-        """Open positions (default dex first) with hlmon's derived numbers.
+        """Open positions of every dex (default dex first), each with its dex and collateral,
+        with hlmon's derived numbers.
 
         Marks come only from fresh feeds (``ctx:COIN``, else ``mids``, see ``mark_price``);
         the cache is rebuilt when which of them are fresh changes, not only on pushes.
@@ -372,7 +378,11 @@ class Store(MarketIngest, AccountIngest):
                     ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
                     views.append(
                         position_view(
-                            ap.position, ctx.markPx if ctx is not None else None, mids.get(coin)
+                            ap.position,
+                            ctx.markPx if ctx is not None else None,
+                            mids.get(coin),
+                            dex=dex,
+                            collateral=self._collateral_of(dex),
                         )
                     )
             self._positions_cache = views
@@ -406,6 +416,7 @@ class Store(MarketIngest, AccountIngest):
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,
+            collateral_of=self._collateral_of,
         )
 
     def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:

@@ -155,3 +155,7 @@ class PositionView:
     """live_upnl / (|szi| * entry / leverage) * 100, 2 dp (the exchange's ROE definition)."""
     mark_feed: str | None = None
     """The feed ``mark_px`` came from (``ctx:COIN`` or ``mids``); None: the clearinghouse."""
+    dex: str = ""
+    """The perp dex the position is on (``""`` = default dex)."""
+    collateral: str | None = None
+    """That dex's collateral token (the unit of uPnL and margin); None when unknown."""
