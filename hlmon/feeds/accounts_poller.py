@@ -1,8 +1,11 @@
-"""REST upkeep of the all-accounts rows: polls ``clearinghouseState`` (weight 2) for watched
-addresses other than the selected one whose row went stale.
+"""REST upkeep of the all-accounts rows: polls ``clearinghouseState`` (weight 2 per active
+dex) for watched addresses other than the selected one whose row went stale.
 
-Every watched address has its own ``clearinghouseState`` websocket subscription, re-pushed
-every few seconds, so normally this poller does nothing. A row is polled when
+Every watched address has its own ``allDexsClearinghouseState`` and ``clearinghouseState``
+websocket subscriptions, re-pushed every few seconds, so normally this poller does nothing. A
+poll asks for the account's active dexes only (the default dex and the dexes its last states
+show margin or positions on); every ``SWEEP_INTERVAL`` it asks for every catalog dex instead,
+to discover activity no push reported. A row is polled when
 
 * it is STALE (the websocket is down, or that push stopped), or
 * it never arrived ``missing_grace`` seconds after the poller started, or
@@ -19,9 +22,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from hlmon.feeds.dex_fetch import SWEEP_INTERVAL, sendable_dex, state_request, sweep_dexes
 from hlmon.feeds.info_client import InfoClient
 from hlmon.feeds.keyed_poller import KeyedPoller
-from hlmon.protocol import info
 from hlmon.state import FeedState, Source, Store
 
 HELD_REFRESH = 0.8
@@ -58,6 +61,8 @@ class AccountsPoller(KeyedPoller):
         self.min_interval = min_interval
         self.tick = tick
         self._started_at = clock()
+        self._swept: dict[str, float] = {}
+        """address -> when its dexes were last swept."""
 
     def due(self) -> list[str]:
         """Addresses whose row needs a poll now."""
@@ -89,7 +94,17 @@ class AccountsPoller(KeyedPoller):
             self._launch(address, name=f"accounts-{address[:10]}")
 
     async def _poll(self, address: str) -> None:
-        await self._fetch(address, info.clearinghouse_state(address), address)
+        store = self._store
+        dexes = [d for d in store.active_dexes(address) if sendable_dex(store, d)]
+        now = self._clock()
+        last = self._swept.get(address)
+        if last is None or now - last >= SWEEP_INTERVAL:
+            extra = sweep_dexes(store, address)
+            if extra:
+                self._swept[address] = now
+                dexes += extra
+        for dex in dexes:
+            await self._fetch(address, state_request(address, dex), address)
 
     def _describe(self, address: str) -> str:
         return f"account {address[:10]}…"

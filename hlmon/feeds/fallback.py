@@ -2,8 +2,12 @@
 cannot.
 
 It polls exactly the feeds that need it, and only those it can serve: ``mids`` (``allMids``),
-``book:<selected coin>`` (``l2Book``), ``account`` (``clearinghouseState``), ``orders``
-(``frontendOpenOrders``) and ``fills`` (``userFillsByTime``). A feed needs it when
+``book:<selected coin>`` (``l2Book``), ``account`` / ``account:<dex>`` (``clearinghouseState``
+per active dex, weight 2), ``orders`` / ``orders:<dex>`` (``frontendOpenOrders`` per active dex,
+weight 20) and ``fills`` (``userFillsByTime``). The per-dex keys are those the engine expects
+(the selected account's active dexes, ``Store.active_dexes``), never every dex; while the
+account is served over REST a discovery sweep (``dexscan``: the state of every other catalog
+dex, every ``SWEEP_INTERVAL``) finds activity no websocket push reports. A feed needs it when
 
 * the websocket has not been live for ``down_grace`` seconds (all servable feeds), or
 * the feed is stale (a periodic push stopped on a live socket), or missing well after the
@@ -27,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hlmon.feeds.dex_fetch import SWEEP_INTERVAL, feed_request, state_request, sweep_dexes
 from hlmon.feeds.info_client import InfoClient
 from hlmon.feeds.keyed_poller import KeyedPoller
 from hlmon.protocol import info
@@ -39,11 +44,18 @@ BASE_INTERVALS: dict[str, float] = {
     "account": 4.0,
     "orders": 10.0,
     "fills": 10.0,
+    "dexscan": SWEEP_INTERVAL,
 }
-"""Seconds between polls of each feed kind at full budget."""
+"""Seconds between polls of each feed kind at full budget (per dex for account and orders)."""
 
-PLANNED_WEIGHT: dict[str, int] = {"mids": 2, "book": 2, "account": 2, "orders": 20, "fills": 21}
-"""Weight one poll is expected to cost (fills: base 20 + ~1 per 20 fills returned)."""
+PLANNED_WEIGHT: dict[str, int] = {
+    "mids": 2, "book": 2, "account": 2, "orders": 20, "fills": 21, "dexscan": 20,
+}  # fmt: skip
+"""Weight one poll is expected to cost (fills: base 20 + ~1 per 20 fills returned; dexscan:
+2 per HIP-3 dex, about 10 on mainnet)."""
+
+DEXSCAN = "dexscan"
+"""The discovery sweep's key: served while ``account`` is polled, every ``SWEEP_INTERVAL``."""
 
 PERIODIC_KINDS = frozenset(("mids", "book", "account", "orders"))
 """Feeds the websocket re-pushes on a timer (so a hand-back can wait for the next push)."""
@@ -104,6 +116,7 @@ class FallbackPoller(KeyedPoller):
         self.share = share
         self.tick = tick
         self._taken: set[str] = set()
+        self._last_sweep: float | None = None
         self._live_since: float | None = None
         self._down_since: float | None = clock()
         self.active = False
@@ -116,8 +129,9 @@ class FallbackPoller(KeyedPoller):
         Account polls still in flight are the old user's: they are cancelled.
         """
         self._user = user.lower() if user else None
+        self._last_sweep = None
         for key, task in list(self._inflight.items()):
-            if _kind(key) in ("account", "orders", "fills"):
+            if _kind(key) in ("account", "orders", "fills", DEXSCAN):
                 task.cancel()
                 self._next_due.pop(key, None)
 
@@ -132,6 +146,8 @@ class FallbackPoller(KeyedPoller):
             keys.append("book:" + params.coin)
         if self._user is not None:
             keys += ["account", "orders", "fills"]
+            # Active HIP-3 dexes of the account (the engine expects their keys).
+            keys += sorted(k for k in expected if _kind(k) in ("account", "orders") and ":" in k)
         return [k for k in keys if k in expected]
 
     def needed(self) -> tuple[list[str], list[str]]:
@@ -180,7 +196,15 @@ class FallbackPoller(KeyedPoller):
                     poll.append(key)
                 else:
                     held.append(key)
+        if "account" in poll and self._sweep_due(now):
+            poll.append(DEXSCAN)
         return poll, held
+
+    def _sweep_due(self, now: float) -> bool:
+        """A discovery sweep is due (the account is polled, a catalog lists HIP-3 dexes)."""
+        if self._user is None or not sweep_dexes(self._store, self._user):
+            return False
+        return self._last_sweep is None or now - self._last_sweep >= SWEEP_INTERVAL
 
     def interval(self, key: str, needed: list[str]) -> float:
         """Seconds between polls of ``key`` given everything being polled."""
@@ -218,11 +242,25 @@ class FallbackPoller(KeyedPoller):
             self._launch(key, name=f"fallback-{key}")
 
     async def _poll(self, key: str) -> None:
+        if key == DEXSCAN:
+            await self._sweep()
+            return
         req = self._request(key)
         if req is None:
             return
         user = self._user  # the answer belongs to the user asked about, whatever happens next
         await self._fetch(key, req, user, log_budget=True)
+
+    async def _sweep(self) -> None:
+        """The state of every catalog dex the account is not known to be active on: what
+        ``allDexsClearinghouseState`` would have said. Dexes found with margin or positions
+        become active, and the engine expects (so this poller serves) their keys."""
+        user = self._user
+        if user is None:
+            return
+        self._last_sweep = self._clock()
+        for dex in sweep_dexes(self._store, user):
+            await self._fetch(f"{DEXSCAN}:{dex}", state_request(user, dex), user)
 
     def _describe(self, key: str) -> str:
         return f"fallback {key}"
@@ -238,10 +276,8 @@ class FallbackPoller(KeyedPoller):
             return info.l2_book(params.coin, params.n_sig_figs)
         if self._user is None:
             return None
-        if kind == "account":
-            return info.clearinghouse_state(self._user)
-        if kind == "orders":
-            return info.frontend_open_orders(self._user)
+        if kind in ("account", "orders"):
+            return feed_request(key, self._user)
         if kind == "fills":
             newest = self._store.newest_fill_time()
             if newest is None:
