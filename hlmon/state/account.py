@@ -64,6 +64,8 @@ class AccountState:
         self.clearinghouse: dict[str, ClearinghouseState] = {}
         """By perp dex NAME (``""`` is the default dex). A dex missing here is unknown, not
         empty: an ``allDexsClearinghouseState`` push without a dex leaves its state alone."""
+        self.dexes_listed = False
+        """An ``allDexsClearinghouseState`` push has listed the account's dexes."""
         self.orders_loaded: set[str] = set()
         """Dexes whose full open-orders list has arrived (``replace_orders``)."""
         self.activity: dict[str, int] = {}
@@ -81,6 +83,7 @@ class AccountState:
     def clear(self) -> None:
         """Forget everything (the watched address changed)."""
         self.clearinghouse.clear()
+        self.dexes_listed = False
         self.orders_loaded.clear()
         self.activity.clear()
         self.orders.clear()

@@ -167,6 +167,8 @@ class AccountIngest:
                 f"allDexsClearinghouseState: {data.dropped} unreadable dex entries", data.user
             )
         self._apply_dex_states(data.user, data.clearinghouseStates, source, now)
+        if self._user is not None and data.user.lower() == self._user:
+            self._account.dexes_listed = True
 
     def _apply_dex_states(
         self,

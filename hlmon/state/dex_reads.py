@@ -93,6 +93,11 @@ class DexReads:
         dexes.update(dex for dex, t in account.activity.items() if t >= since)
         return tuple(sorted(dexes))
 
+    def dexes_listed(self) -> bool:
+        """An ``allDexsClearinghouseState`` push has listed the selected account's dexes (so
+        the active dexes are known, not just the default one)."""
+        return self._account.dexes_listed
+
     def orders_ready(self) -> bool:
         """The open-orders list is complete: both the state and the orders list of every
         active dex have arrived. Before that an empty list would be a false "no orders"."""

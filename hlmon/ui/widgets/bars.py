@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
 from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
+from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
 Part = tuple[int, tuple[Cell, ...]]
@@ -253,12 +254,17 @@ class HeaderBar(LinePane):
         if summary is None:
             return [(60, (("waiting for account…", "pane--muted"),))]
         status = self.store.feed_status("account")
+        # With positions or margin on a HIP-3 dex, equity and uPnL are per collateral token
+        # (every dex's pool, in its own token; tokens never added): "20,315.17 USDC · 6,500.00
+        # USDH". Otherwise the default dex alone, in USDC, as the exchange shows it.
+        tokens = self.store.token_totals() if is_multi_dex(self.store.dex_summaries()) else ()
+        equity = token_amounts(tokens, "account_value") if tokens else None
         parts: list[Part] = [
             (
                 80,
                 (
                     ("eq " if compact else "equity ", "pane--muted"),
-                    (fmt_money(summary.account_value), "pane--strong"),
+                    (equity or fmt_money(summary.account_value), "pane--strong"),
                 ),
             ),
         ]
@@ -273,8 +279,15 @@ class HeaderBar(LinePane):
             )
         )
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
+        upnl = token_amounts(tokens, "total_upnl", sign=True) if tokens else None
         parts.append(
-            (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
+            (
+                70,
+                (
+                    ("uPnL ", "pane--muted"),
+                    (upnl or fmt_money(summary.total_upnl, sign=True), "" if upnl else upnl_style),
+                ),
+            )
         )
         parts.append(
             (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
