@@ -10,78 +10,27 @@ from typing import Any
 
 import pytest
 
-from hlmon.protocol import info
 from hlmon.protocol.decode import decode
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source, Store
-from hlmon.state.catalog import MarketCatalog, build_catalog
 from hlmon.state.dexes import token_totals
+from tests import hip3
+from tests.hip3 import FLX, HYNA, MAIN, T_MS, XYZ, catalog, position, state
 from tests.support import FakeClock, msg
 
-from .catalog_fixtures import ALL_PERP_METAS, PERP_DEXS, SPOT_META
-from .conftest import OTHER, USER, fill, order, position
-
-T_MS = 1_790_000_000_000
-"""The FakeClock's start, in exchange milliseconds."""
-
-
-def catalog() -> MarketCatalog:
-    """xyz (USDC), flx and km (USDH), hyna (USDE), as on mainnet."""
-
-    def dec(req: info.InfoRequest, body: Any) -> Any:
-        return info.decode_response(req, json.dumps(body))
-
-    return build_catalog(
-        dec(info.perp_dexs(), PERP_DEXS),
-        dec(info.all_perp_metas(), ALL_PERP_METAS),
-        dec(info.spot_meta(), SPOT_META),
-        None,
-        loaded_at=T_MS / 1000,
-    )
-
-
-def state(
-    value: str = "0.0",
-    *,
-    positions: list[dict[str, Any]] | None = None,
-    margin: str = "0.0",
-    maint: str = "0.0",
-    time: int = T_MS,
-) -> dict[str, Any]:
-    summary = {"accountValue": value, "totalNtlPos": "0.0", "totalRawUsd": value,
-               "totalMarginUsed": margin}  # fmt: skip
-    return {
-        "marginSummary": summary,
-        "crossMarginSummary": summary,
-        "crossMaintenanceMarginUsed": maint,
-        "withdrawable": value,
-        "assetPositions": positions or [],
-        "time": time,
-    }
+from .conftest import OTHER, USER, fill, order
 
 
 def all_dexs(entries: list[tuple[str, dict[str, Any]]], user: str = USER) -> Message:
-    return msg(
-        "allDexsClearinghouseState",
-        {"user": user, "clearinghouseStates": [[dex, st] for dex, st in entries]},
-    )
+    return hip3.all_dexs(user, entries)
 
 
 def per_dex(dex: str, st: dict[str, Any], user: str = USER) -> Message:
-    return msg("clearinghouseState", {"dex": dex, "user": user, "clearinghouseState": st})
+    return hip3.per_dex(user, dex, st)
 
 
 def orders_frame(dex: str, orders: list[dict[str, Any]]) -> Message:
-    return msg("openOrders", {"dex": dex, "user": USER, "orders": orders})
-
-
-MAIN = state("18204.77", positions=[position("BTC", "0.4", "102110.0")], margin="2202.78",
-             maint="1101.39")  # fmt: skip
-XYZ = state("2110.40", positions=[position("xyz:NVDA", "-30", "188.2")], margin="1129.2",
-            maint="300.0")  # fmt: skip
-FLX = state("6500.0", positions=[position("flx:CRCL", "10", "80.0")], margin="266.0",
-            maint="100.0")  # fmt: skip
-HYNA = state()  # empty: listed by allDexsClearinghouseState, but no activity
+    return hip3.open_orders(USER, dex, orders)
 
 
 class TestMergePerDex:

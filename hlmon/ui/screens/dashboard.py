@@ -30,6 +30,7 @@ from hlmon.ui.fmt import fmt_age
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.widgets.account import (
+    ORDER_COLUMNS,
     POSITION_COLUMNS,
     account_rows,
     fill_rows,
@@ -40,7 +41,7 @@ from hlmon.ui.widgets.account import (
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
-from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
+from hlmon.ui.widgets.dexes import dex_line, is_multi_dex, widen_coin_column
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
@@ -255,7 +256,10 @@ class Dashboard(Screen[None]):
             self._update_accounts()
         tables = self.lower.tables
         if "orders" in changes:
-            tables["orders"].set_data(*order_rows(self.store.open_orders(), self.clock()))
+            orders = self.store.open_orders()
+            table = tables["orders"]
+            table.columns = widen_coin_column(ORDER_COLUMNS, (o.coin for o in orders))
+            table.set_data(*order_rows(orders, self.clock()))
         if "fills" in changes:
             tables["fills"].set_data(*fill_rows(self.store.fills(), self.clock()))
         if "fundings" in changes:
@@ -279,6 +283,7 @@ class Dashboard(Screen[None]):
     def _update_positions(self) -> None:
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
+        self.positions.columns = widen_coin_column(POSITION_COLUMNS, (p.coin for p in views))
         self.positions.set_data(*position_rows(views))
 
     def _update_accounts(self) -> None:
