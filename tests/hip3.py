@@ -9,6 +9,7 @@ from typing import Any
 
 from hlmon.protocol import info
 from hlmon.protocol.messages import Message
+from hlmon.state import Store
 from hlmon.state.catalog import MarketCatalog, build_catalog
 from tests.state.catalog_fixtures import ALL_PERP_METAS, PERP_DEXS, SPOT_META
 from tests.support import T0, msg
@@ -109,3 +110,10 @@ FLX = state("6500.0", positions=[position("flx:CRCL", "10", "80.0", value="812.0
             upnl="12.0")], margin="266.0", maint="100.0")  # fmt: skip
 HYNA = state()
 """Empty: listed by ``allDexsClearinghouseState``, but no activity."""
+
+
+def use_catalog(store: Store, cat: MarketCatalog | None = None) -> MarketCatalog:
+    """Put a catalog in force in ``store`` (as the feeds do once it loads); returns it."""
+    cat = cat or catalog()
+    store.set_catalog(cat)
+    return cat

@@ -7,12 +7,13 @@ Split from ``store.py`` to keep it small; it shares the store's account state an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .account import AccountState
 from .accounts import AccountBook
 from .catalog import MarketCatalog
 from .dexes import (
     DEFAULT_DEX,
-    CollateralOf,
     DexSummary,
     TokenTotal,
     account_feed,
@@ -22,7 +23,7 @@ from .dexes import (
     orders_feed,
     token_totals,
 )
-from .types import AccountSummary, Clock, PositionView, Stamp
+from .types import Clock, Stamp
 
 ACTIVE_WINDOW_MS = 24 * 3600 * 1000
 """A dex with a fill or order update this recent counts as active (its orders are fetched)."""
@@ -38,30 +39,17 @@ class DexReads:
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _clock: Clock
-    _catalog: MarketCatalog | None
-    _collateral_of: CollateralOf
-    _positions_cache: list[PositionView] | None
-    _summary_cache: AccountSummary | None
 
-    def set_catalog(self, catalog: MarketCatalog | None) -> None:
-        """The market catalog (loaded by the feeds): each dex's collateral token comes from it.
-        Without one only the default dex's token is known (USDC); the others show ``?``."""
-        if catalog is self._catalog:
-            return
-        self._catalog = catalog
-        self._collateral_of = collateral_lookup(catalog)
-        self._positions_cache = None  # positions carry their collateral
-        self._summary_cache = None
-        self._changes.update(("account", "accounts"))
+    if TYPE_CHECKING:  # the Store provides it
 
-    @property
-    def catalog(self) -> MarketCatalog | None:
-        """The market catalog set with ``set_catalog``, or None."""
-        return self._catalog
+        @property
+        def catalog(self) -> MarketCatalog | None:
+            """The market catalog in force (each dex's collateral token comes from it)."""
 
     def collateral_of(self, dex: str) -> str | None:
-        """The collateral token name of ``dex`` (None: unknown, no catalog or not listed)."""
-        return self._collateral_of(dex)
+        """The collateral token name of ``dex`` (None: unknown, no catalog or not listed;
+        the default dex is USDC without a catalog)."""
+        return collateral_lookup(self.catalog)(dex)
 
     def dex_summaries(self) -> tuple[DexSummary, ...]:
         """The selected user's account on each dex with a state (empty ones included), the
@@ -71,7 +59,7 @@ class DexReads:
             for dex in self._account.clearinghouse
             if (st := self._stamps.get(account_feed(dex))) is not None
         }
-        return dex_summaries(self._account.clearinghouse, stamps, self._collateral_of)
+        return dex_summaries(self._account.clearinghouse, stamps, collateral_lookup(self.catalog))
 
     def token_totals(self) -> tuple[TokenTotal, ...]:
         """The selected user's totals per collateral token (USDC first, unknown last) over the

@@ -121,7 +121,6 @@ class Store(MarketIngest, AccountIngest, DexReads):
         )
         self._web_data: dict[str, Any] | None = None
         self._catalog: MarketCatalog | None = None
-        self._collateral_of = collateral_lookup(None)
         self._user: str | None = None
         self._accounts = AccountBook()
         self._userless_closed: set[str] = set()
@@ -136,6 +135,7 @@ class Store(MarketIngest, AccountIngest, DexReads):
         self._changes: set[str] = set()
         self._positions_cache: list[PositionView] | None = None
         self._positions_fresh: frozenset[str] = frozenset()
+        self._positions_catalog: MarketCatalog | None = None
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._summary_cache: AccountSummary | None = None
 
@@ -166,6 +166,17 @@ class Store(MarketIngest, AccountIngest, DexReads):
         alike, so the same fill arriving three ways is kept once.
         """
         return self._add_fills(fills, source, self._clock())
+
+    def set_catalog(self, catalog: MarketCatalog | None) -> None:
+        """The market catalog in force (loaded by the feeds): it names each dex's collateral
+        token. Without one only the default dex's token is known (USDC)."""
+        if catalog is not self._catalog:
+            self._catalog = catalog
+            self._changes.update(("account", "accounts"))
+
+    @property
+    def catalog(self) -> MarketCatalog | None:
+        return self._catalog
 
     def set_book_fast(self, fast: bool) -> None:
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
@@ -368,7 +379,13 @@ class Store(MarketIngest, AccountIngest, DexReads):
             for key in ("mids", *("ctx:" + coin for coin in coins))
             if self._is_fresh(key, now, alive)
         )
-        if self._positions_cache is None or fresh != self._positions_fresh:
+        catalog = self.catalog  # positions carry their dex's collateral token
+        if (
+            self._positions_cache is None
+            or fresh != self._positions_fresh
+            or catalog is not self._positions_catalog
+        ):
+            collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
             mids = self._market.mids if "mids" in fresh else {}
             views: list[PositionView] = []
@@ -382,11 +399,12 @@ class Store(MarketIngest, AccountIngest, DexReads):
                             ctx.markPx if ctx is not None else None,
                             mids.get(coin),
                             dex=dex,
-                            collateral=self._collateral_of(dex),
+                            collateral=collateral_of(dex),
                         )
                     )
             self._positions_cache = views
             self._positions_fresh = fresh
+            self._positions_catalog = catalog
         return list(self._positions_cache)
 
     def _is_fresh(self, feed_key: str, now: float, socket_alive: bool) -> bool:
@@ -416,7 +434,7 @@ class Store(MarketIngest, AccountIngest, DexReads):
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,
-            collateral_of=self._collateral_of,
+            collateral_of=collateral_lookup(self.catalog),
         )
 
     def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:

@@ -15,7 +15,7 @@ from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source, Store
 from hlmon.state.dexes import token_totals
 from tests import hip3
-from tests.hip3 import FLX, HYNA, MAIN, T_MS, XYZ, catalog, position, state
+from tests.hip3 import FLX, HYNA, MAIN, T_MS, XYZ, position, state, use_catalog
 from tests.support import FakeClock, msg
 
 from .conftest import OTHER, USER, fill, order
@@ -35,7 +35,7 @@ def orders_frame(dex: str, orders: list[dict[str, Any]]) -> Message:
 
 class TestMergePerDex:
     def test_all_dexs_lands_every_dex_by_name(self, store: Store) -> None:
-        store.set_catalog(catalog())
+        use_catalog(store)
         store.apply(all_dexs([("", MAIN), ("xyz", XYZ), ("flx", FLX), ("hyna", HYNA)]))
         assert store.take_changes() >= {"account"}
         views = store.positions()
@@ -122,7 +122,7 @@ class TestMergePerDex:
 
 class TestCollateral:
     def test_tokens_are_never_added_together(self, store: Store) -> None:
-        store.set_catalog(catalog())
+        use_catalog(store)
         store.apply(all_dexs([("", MAIN), ("xyz", XYZ), ("flx", FLX), ("hyna", HYNA)]))
         totals = store.token_totals()
         assert [(t.token, t.account_value, t.dexes) for t in totals] == [
@@ -140,7 +140,7 @@ class TestCollateral:
         assert [(t.token, t.account_value) for t in totals] == [("USDC", "18204.77"),
                                                                 (None, "8610.4")]  # fmt: skip
         # Each unknown dex stays its own line on screen; this sum is marked "?" there.
-        store.set_catalog(catalog())
+        use_catalog(store)
         assert store.take_changes() >= {"account", "accounts"}
         assert [t.token for t in store.token_totals()] == ["USDC", "USDH"]
 
@@ -206,7 +206,7 @@ class TestAccountsTab:
         s = Store(clock)
         s.set_watched_users([USER, OTHER])
         s.set_user(USER)
-        s.set_catalog(catalog())
+        use_catalog(s)
         s.health.set_connection(ConnState.LIVE, url="wss://example/ws")
         return s
 

@@ -12,7 +12,7 @@ from hlmon.config import Settings
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
 from tests.fakes import FakeRuntime
-from tests.hip3 import FLX, HYNA, MAIN, XYZ, all_dexs, catalog, open_orders, order, state
+from tests.hip3 import FLX, HYNA, MAIN, XYZ, all_dexs, open_orders, order, state, use_catalog
 
 from .helpers import USER, FakeClock, pilot_wait, populated_store, settings
 
@@ -25,7 +25,7 @@ def hip3_store(clock: FakeClock, *, with_catalog: bool = True) -> Store:
     xyz order, as ``allDexsClearinghouseState`` and per-dex ``openOrders`` deliver them."""
     store = populated_store(clock)
     if with_catalog:
-        store.set_catalog(catalog())
+        use_catalog(store)
     store.expect("account:xyz")
     store.expect("account:flx")
     store.apply(all_dexs(USER, [("", MAIN), ("xyz", XYZ), ("flx", FLX), ("hyna", HYNA)]))
