@@ -30,7 +30,6 @@ from hlmon.ui.fmt import fmt_age
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.widgets.account import (
-    ORDER_COLUMNS,
     POSITION_COLUMNS,
     account_rows,
     fill_rows,
@@ -41,7 +40,7 @@ from hlmon.ui.widgets.account import (
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
-from hlmon.ui.widgets.dexes import dex_line, is_multi_dex, widen_coin_column
+from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
@@ -173,7 +172,14 @@ class Dashboard(Screen[None]):
         """The watched address (None: market data only)."""
         self.header = HeaderBar(store, clock, network, address, id="header")
         self.watchlist = Watchlist(store, coins, id="watchlist")
-        self.positions = TableView(POSITION_COLUMNS, empty="no open positions", id="positions")
+        self.positions = TableView(
+            POSITION_COLUMNS,
+            empty="no open positions",
+            waiting="waiting for account…",
+            noun="positions",
+            detail_column="tpsl",
+            id="positions",
+        )
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self.lower = LowerTabs(id="lower")
@@ -250,20 +256,26 @@ class Dashboard(Screen[None]):
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        if "account" in changes or "mids" in changes or ctx_changed:
+        if "account" in changes or "orders" in changes or "mids" in changes or ctx_changed:
             self._update_positions()
         if "account" in changes or "accounts" in changes:
             self._update_accounts()
         tables = self.lower.tables
-        if "orders" in changes:
-            orders = self.store.open_orders()
-            table = tables["orders"]
-            table.columns = widen_coin_column(ORDER_COLUMNS, (o.coin for o in orders))
-            table.set_data(*order_rows(orders, self.clock()))
+        if "orders" in changes or "account" in changes:  # a state can make a dex active
+            # Loaded only once the state and the orders of every active dex have arrived:
+            # before that an empty list would be a false "no open orders".
+            tables["orders"].set_data(
+                *order_rows(self.store.open_orders(), self.clock()),
+                loaded=self.address is None or self.store.orders_ready(),
+            )
         if "fills" in changes:
-            tables["fills"].set_data(*fill_rows(self.store.fills(), self.clock()))
+            tables["fills"].set_data(
+                *fill_rows(self.store.fills(), self.clock()), loaded=self._loaded("fills")
+            )
         if "fundings" in changes:
-            tables["funding"].set_data(*funding_rows(self.store.fundings(), self.clock()))
+            tables["funding"].set_data(
+                *funding_rows(self.store.fundings(), self.clock()), loaded=self._loaded("fundings")
+            )
         if "log" in changes:
             tables["log"].set_data(*log_rows(self.store.health.events))
 
@@ -280,11 +292,17 @@ class Dashboard(Screen[None]):
         self.header.rebuild()
         self.status.rebuild()
 
+    def _loaded(self, feed: str) -> bool:
+        """Whether ``feed`` has delivered its first data (without an address there is none
+        to wait for)."""
+        return self.address is None or self.store.stamp(feed) is not None
+
     def _update_positions(self) -> None:
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
-        self.positions.columns = widen_coin_column(POSITION_COLUMNS, (p.coin for p in views))
-        self.positions.set_data(*position_rows(views))
+        self.positions.set_data(
+            *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
+        )
 
     def _update_accounts(self) -> None:
         rows = self.store.accounts()
@@ -359,6 +377,8 @@ class Dashboard(Screen[None]):
         self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
         self._update_accounts()
+        # The account tables wait for this address's data now (not "empty").
+        self.apply_changes({"account", "orders", "fills", "fundings"})
 
     # ------------------------------------------------------------------ actions
 

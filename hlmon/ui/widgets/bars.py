@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
-from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
+from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store, try_dec
+from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
@@ -196,6 +196,14 @@ class StatusBar(LinePane):
         self.set_rows([fit_parts(parts, width)])
 
 
+def margin_share_pct(margin_used: str, account_value: str) -> str | None:
+    """Margin in use as a percentage of the account value, one decimal (None if no value)."""
+    used, value = try_dec(margin_used), try_dec(account_value)
+    if used is None or value is None or value <= 0:
+        return None
+    return fmt_num(used / value * 100, 1)
+
+
 class HeaderBar(LinePane):
     """Network, address, account numbers and the local clock."""
 
@@ -268,16 +276,23 @@ class HeaderBar(LinePane):
                 ),
             ),
         ]
-        ratio = f" ({summary.margin_ratio_pct}%)" if summary.margin_ratio_pct is not None else ""
-        parts.append(
-            (
-                40,
-                (
-                    ("margin ", "pane--muted"),
-                    (f"{fmt_money(summary.total_margin_used)}{ratio}", ""),
-                ),
-            )
-        )
+        # Margin in use, and its share of the account value; then the maintenance ratio
+        # (cross maintenance margin / cross account value: liquidation at 100 %). Each dex
+        # liquidates on its own: with HIP-3 dexes these are the default dex's ("main"); the
+        # others' are on the dex line under the positions.
+        scope = "main " if tokens else ""
+        share = margin_share_pct(summary.total_margin_used, summary.account_value)
+        used: tuple[Cell, ...] = ((scope + "margin ", "pane--muted"),)
+        if compact:
+            used += ((share + "%" if share is not None else DASH, ""),)
+        else:
+            used += ((fmt_money(summary.total_margin_used), ""),)
+            if share is not None:
+                used += ((f" ({share}% of equity)", ""),)
+        parts.append((40, used))
+        if summary.margin_ratio_pct is not None:
+            ratio = f"{summary.margin_ratio_pct}%"
+            parts.append((55, ((scope + "maint ", "pane--muted"), (ratio, ""))))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
         upnl = token_amounts(tokens, "total_upnl", sign=True) if tokens else None
         parts.append(
@@ -290,7 +305,7 @@ class HeaderBar(LinePane):
             )
         )
         parts.append(
-            (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
+            (30, ((scope + "withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
         )
         if status.state is FeedState.STALE:
             parts.append((95, ((f"STALE {fmt_age(status.age_s)}", "pane--bad"),)))

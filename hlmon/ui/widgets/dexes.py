@@ -8,13 +8,11 @@ by side. An unknown token (no market catalog yet) is shown as ``?``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 
 from hlmon.state import FeedState
 from hlmon.state.dexes import DexSummary, TokenTotal
 from hlmon.ui.fmt import fmt_age, fmt_money
-from hlmon.ui.widgets.lines import Column
 
 UNKNOWN_TOKEN = "?"
 DEX_SEP = " · "
@@ -64,12 +62,3 @@ def token_amounts(totals: Sequence[TokenTotal], field: str, *, sign: bool = Fals
     ``field``: the ``TokenTotal`` attribute (``account_value``, ``total_upnl``...).
     """
     return DEX_SEP.join(amount(getattr(t, field), t.token, sign=sign) for t in totals)
-
-
-def widen_coin_column(columns: Sequence[Column], coins: Iterable[str]) -> tuple[Column, ...]:
-    """``columns`` with the ``coin`` column as wide as the longest coin: a HIP-3 name
-    (``xyz:NVDA``) carries its dex and must not be cut (``xyz:TSLA`` vs ``xyz:TSLL``)."""
-    longest = max((len(c) for c in coins), default=0)
-    return tuple(
-        replace(c, width=longest) if c.key == "coin" and longest > c.width else c for c in columns
-    )
