@@ -88,7 +88,8 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
         try:
             while True:
                 # Recomputed every round: the engine expects a dex's feeds once the account
-                # turns out to be active on it.
+                # turns out to be active on it (followed now, not at the engine's next tick).
+                engine.sync_dexes()
                 required = _required(engine, runtime.settings)
                 if not _missing(store, engine, rest_books, required, runtime.settings):
                     complete = True
