@@ -3,10 +3,10 @@
 The simulator's demo account holds positions and orders on the default dex, ``xyz`` (USDC)
 and ``flx`` (USDH), and nothing on ``hyna``: active on 3 dexes. The engine runs against the
 simulator (standard cadences) with every websocket upgrade refused and the market catalog in
-force, as a user on a network that blocks websockets would run it. After a warm-up (startup
-reconciliation, the first discovery sweep), every ``/info`` request is tallied for one minute
-by type and dex, with its true weight (base + per-item extra for fills), as the exchange would
-charge it.
+force, as a user on a network that blocks websockets would run it: the REST poller serves the
+screen by plan. After a warm-up (startup reconciliation, the first discovery sweep), every
+``/info`` request is tallied for one minute by type and dex, with its true weight (base +
+per-item extra for fills), as the exchange would charge it.
 
 Run: ``python -m benchmarks.hip3_rest_weight [--budget 600] [--warmup 30] [--window 60]``;
 prints a table and writes ``benchmarks/results/hip3_rest_weight.json``.
@@ -76,6 +76,7 @@ async def measure(budget: int, warmup: float, window: float) -> dict[str, Any]:
         elapsed = time.monotonic() - t0
         active = store.active_dexes()
         positions = sorted({p.dex for p in store.positions()})
+        swept = engine.sweeps.swept(sim.demo_address)
     finally:
         await engine.stop()
         await http.aclose()
@@ -92,9 +93,11 @@ async def measure(budget: int, warmup: float, window: float) -> dict[str, Any]:
     ]
     return {
         "budget": budget,
-        "fallback_share": engine.fallback.share,
+        "planned_weight_per_min": round(engine.rest.plan.weight_per_min, 1),
+        "plan": engine.rest.plan.summary(),
         "active_dexes": list(active),
         "position_dexes": positions,
+        "swept": swept,
         "warmup_s": warmup,
         "window_s": round(elapsed, 1),
         "weight_per_min": round(sum(weight.values()) * per_min, 1),
@@ -112,8 +115,8 @@ def main() -> None:
     results = [asyncio.run(measure(b, args.warmup, args.window)) for b in args.budget]
     for r in results:
         title = (
-            f"budget {r['budget']} w/min (fallback share {r['fallback_share']}), active dexes "
-            f"{r['active_dexes']}: {r['weight_per_min']} weight/min"
+            f"budget {r['budget']} w/min (planned {r['planned_weight_per_min']}), active dexes "
+            f"{r['active_dexes']}: {r['weight_per_min']} weight/min measured"
         )
         rows = [
             (f"{x['type']} {x['dex']}", x["weight_per_min"], f"{x['requests']} requests")

@@ -23,8 +23,9 @@ Choices worth knowing:
   (``address``) one's. Every row is waited for like a requested feed.
 * "Requested feeds" are the feeds the engine subscribes to (``mids``, ``ctx:COIN`` per
   watchlist coin, ``book``/``bbo``/``trades`` of the selected coin and, with an address,
-  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. With the
-  websocket disabled, only what REST can serve is requested.
+  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. Every one has
+  a REST source, so with the websocket off (``--no-ws``) or refused the snapshot completes
+  from REST, each feed's ``source`` saying ``rest``.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
                 # Recomputed every round: the engine expects a dex's feeds once the account
                 # turns out to be active on it (followed now, not at the engine's next tick).
                 engine.sync_dexes()
-                required = _required(engine, runtime.settings)
-                if not _missing(store, engine, rest_books, required, runtime.settings):
+                required = _required(engine)
+                if not _missing(store, engine, rest_books, required):
                     complete = True
                     break
                 if loop.time() >= deadline:
@@ -147,10 +148,9 @@ async def _fetch_books(engine: FeedEngine, out: dict[str, tuple[L2Book, float]])
     await asyncio.gather(*(one(coin) for coin in engine.watchlist))
 
 
-def _required(engine: FeedEngine, settings: Settings) -> list[str]:
-    if settings.use_websocket:
-        return sorted(engine.store.expected)
-    return engine.fallback.servable()  # bbo/trades/ctx have no REST path here
+def _required(engine: FeedEngine) -> list[str]:
+    # Every feed has a REST source: with the websocket off or refused, REST fills them all.
+    return sorted(engine.store.expected)
 
 
 def _missing(
@@ -158,12 +158,11 @@ def _missing(
     engine: FeedEngine,
     rest_books: dict[str, tuple[L2Book, float]],
     required: list[str],
-    settings: Settings,
 ) -> list[str]:
     out = [k for k in required if store.feed_status(k).state is FeedState.MISSING]
     if engine.user is not None:
-        if settings.use_websocket and not store.dexes_listed():
-            out.append("allDexsClearinghouseState")
+        if not engine.dexes_known():
+            out.append("dexes (allDexsClearinghouseState or a REST sweep)")
         if not store.orders_ready():
             out += [k for k in store.order_feeds() + store.account_feeds() if k not in out]
     if len(engine.users) > 1:

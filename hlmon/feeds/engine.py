@@ -1,4 +1,4 @@
-"""``FeedEngine``: ties the websocket feed, the /info client, the fallback poller and
+"""``FeedEngine``: ties the websocket feed, the /info client, the REST poller and
 reconciliation to one ``Store``.
 
 The UI (or the headless snapshot) builds one engine, ``await start()``s it and calls the
@@ -14,17 +14,22 @@ summary row (``Store.accounts()``); only the selected one (``user``) also gets o
 orderUpdates, userEvents, userFills and userFundings. Open orders are per dex: the default
 dex's from the start, and those of each dex the account turns out to be active on
 (``Store.active_dexes``, checked every ``dex_tick`` s) as soon as it is; the active dexes'
-feed keys (``account:<dex>``, ``orders:<dex>``) are then expected, so the REST fallback serves
-exactly those. ``select_user(address)`` moves the detail feeds to another watched address and
-reconciles it over REST. ``AccountsPoller`` keeps the other rows fresh over REST when their
-push stops.
+feed keys (``account:<dex>``, ``orders:<dex>``) are then expected, so REST serves exactly
+those. ``select_user(address)`` moves the detail feeds to another watched address and
+reconciles it over REST.
+
+``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
+as the fallback when the websocket is down or a feed is stale, and always in REST mode
+(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``. While REST
+serves the accounts, a discovery sweep (``dex_fetch.sweep``: the state of every other catalog
+dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push reports.
 
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 
-Every long-lived task (websocket feed, fallback poller, accounts poller, reconciliation) runs
-under a ``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows
-the connection DOWN with the reason, and is restarted with backoff.
+Every long-lived task (websocket feed, REST poller, reconciliation) runs under a ``Supervisor``
+(``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows the connection DOWN
+with the reason, and is restarted with backoff.
 """
 
 from __future__ import annotations
@@ -36,13 +41,13 @@ from collections.abc import Callable
 
 import httpx
 
-from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
-from hlmon.feeds.dex_fetch import sendable_dex
-from hlmon.feeds.fallback import BookParams, FallbackPoller
+from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
+from hlmon.feeds.rest_poller import RestPoller
+from hlmon.feeds.rest_sources import ScreenState
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.feeds.supervisor import Supervisor
 from hlmon.feeds.via import DaemonEndpoint, DaemonRoute
@@ -135,24 +140,22 @@ class FeedEngine:
         self.reconciler = (
             Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
         )
-        self.fallback = FallbackPoller(
+        self.rest = RestPoller(
             self.info,
             store,
+            screen=self._screen,
             ws_live=self._ws_live,
-            book=self._book_params,
-            user=self.user,
-            down_grace=fallback_down_grace if self.ws is not None else 0.0,
+            rest_mode=self.ws is None,
+            down_grace=fallback_down_grace,
+            wall_clock=self._clock,
         )
-        self.accounts_poller = AccountsPoller(
-            self.info,
-            store,
-            others=self._other_users,
-            missing_grace=8.0 if self.ws is not None else 0.0,
-        )
+        """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
         self.dex_tick = dex_tick
         self._order_dexes: set[str] = set()
         """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
         self._refused_dexes: set[str] = set()
+        self.sweeps = SweepClock()
+        """When each watched account's dexes were last swept over REST."""
         self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
         self._selected: str | None = self._watchlist[0] if self._watchlist else None
         self._book_fast = False
@@ -189,15 +192,20 @@ class FeedEngine:
     def _other_users(self) -> list[str]:
         return [u for u in self.users if u != self.user]
 
-    def _book_params(self) -> BookParams | None:
-        if self._selected is None:
-            return None
-        return BookParams(self._selected, self._n_sig_figs)
+    def _screen(self) -> ScreenState:
+        """What the screen shows, for the REST poller's plan."""
+        return ScreenState(
+            selected_coin=self._selected,
+            n_sig_figs=self._n_sig_figs,
+            watchlist=tuple(self._watchlist),
+            user=self.user,
+            others=tuple(self._other_users()),
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Subscribe, connect, start the fallback and (with an address) bootstrap the account."""
+        """Subscribe, connect, start the REST poller and (with an address) bootstrap the account."""
         if self._started:
             return
         self._started = True
@@ -223,14 +231,14 @@ class FeedEngine:
         if self.user is not None:
             self.sync_dexes()
             self.supervisor.spawn("dexes", self._follow_dexes)
+        if self.users and (self.settings.rest_fallback or self.ws is None):
+            self.supervisor.spawn("dex-sweep", self._sweep_dexes)
         if self.ws is not None:
             self.supervisor.spawn("ws-feed", self.ws.run)
         else:
             self._report_ws_disabled()
-        if self.settings.rest_fallback:
-            self.supervisor.spawn("fallback", self.fallback.run)
-            if len(self.users) > 1:
-                self.supervisor.spawn("accounts-poller", self.accounts_poller.run)
+        if self.settings.rest_fallback or self.ws is None:
+            self.supervisor.spawn("rest-poller", self.rest.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
@@ -248,9 +256,8 @@ class FeedEngine:
             await self.via.aclose()
 
     def _report_ws_disabled(self) -> None:
-        self.store.health.set_connection(
-            ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
-        )
+        # A choice, not an outage: REST mode, said once in the Log as information.
+        self.store.health.set_connection(ConnState.REST, url=self.settings.ws_url)
 
     def _restarted(self, name: str) -> None:
         """A crashed task runs again: put back the connection state its crash replaced.
@@ -287,6 +294,30 @@ class FeedEngine:
         while True:
             await asyncio.sleep(self.dex_tick)
             self.sync_dexes()
+
+    async def _sweep_dexes(self) -> None:
+        """While REST serves the accounts (no live websocket, so no ``allDexsClearinghouseState``
+        push), sweep each watched account's other catalog dexes every ``SWEEP_INTERVAL``: the
+        only way REST learns of a position on a dex no fill, funding or order named."""
+        while True:
+            if not self._ws_live():
+                for user in (self.user, *self._other_users()):
+                    now = time.monotonic()
+                    if user is None or not self.sweeps.due(user, now):
+                        continue
+                    if sweep_dexes(self.store, user):
+                        self.sweeps.note(user, now)
+                        await sweep(self.info, self.store, user)
+                self.sync_dexes()
+            await asyncio.sleep(self.dex_tick)
+
+    def dexes_known(self) -> bool:
+        """The selected account's active dexes are known, not just the default one: an
+        ``allDexsClearinghouseState`` push listed them, or a REST sweep of the catalog's dexes
+        did; without a live websocket and without a catalog there is nothing more to learn."""
+        if self.user is None or self.store.dexes_listed() or self.sweeps.swept(self.user):
+            return True
+        return not self._ws_live() and self.store.catalog is None
 
     def sync_dexes(self) -> None:
         """Follow the open orders of every dex the selected account is active on.
@@ -347,10 +378,11 @@ class FeedEngine:
     def select_user(self, address: str) -> None:
         """Show ``address``'s detail (positions, orders, fills, fundings) instead.
 
-        Unsubscribes the previous account's detail feeds, points the store, the fallback and
-        reconciliation at the new one, subscribes its detail feeds and reconciles it over REST
-        (``orderUpdates`` has no snapshot). Every watched account keeps its clearinghouseState
-        subscription, so the new one's positions show at once from its summary row.
+        Unsubscribes the previous account's detail feeds, points the store and reconciliation
+        at the new one (the REST poller's plan follows on its next round), subscribes its
+        detail feeds and reconciles it over REST (``orderUpdates`` has no snapshot). Every
+        watched account keeps its clearinghouseState subscription, so the new one's positions
+        show at once from its summary row.
 
         Raises:
             ValueError: ``address`` is not one of the watched addresses.
@@ -374,7 +406,6 @@ class FeedEngine:
             self._reconcile_task = None
         self._mark = self._pending_mark = None
         self.store.set_user(new)
-        self.fallback.set_user(new)
         self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
         if not self._started:
             return  # start() subscribes the selected user

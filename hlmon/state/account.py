@@ -21,6 +21,7 @@ from hlmon.protocol.messages import (
     OrderUpdate,
 )
 
+from .dexes import FILL_ACTIVITY_MS
 from .dexes import coin_dex as coin_dex
 from .rings import DedupeRing
 
@@ -69,8 +70,8 @@ class AccountState:
         self.orders_loaded: set[str] = set()
         """Dexes whose full open-orders list has arrived (``replace_orders``)."""
         self.activity: dict[str, int] = {}
-        """dex -> exchange time (ms) of the newest fill or order update seen on it: with the
-        dexes holding margin or positions, what makes a dex "active" (orders fetched)."""
+        """dex -> exchange time (ms) until which a fill, funding or order update seen on it
+        keeps it "active" (its orders fetched), besides margin or positions."""
         self.orders: dict[int, FrontendOrder] = {}
         self._closed_oids: set[int] = set()
         self._closed_ring: deque[int] = deque()
@@ -105,11 +106,13 @@ class AccountState:
         if len(self._closed_ring) > _TERMINAL_MEMORY:
             self._closed_oids.discard(self._closed_ring.popleft())
 
-    def note_activity(self, coin: str, time_ms: int) -> None:
-        """A fill or order update on ``coin`` at ``time_ms``: its dex is active."""
+    def note_activity(self, coin: str, time_ms: int, keep_ms: int = FILL_ACTIVITY_MS) -> None:
+        """A fill, funding or order update on ``coin`` at ``time_ms``: its dex is active for
+        ``keep_ms`` more."""
         dex = coin_dex(coin)
-        if time_ms > self.activity.get(dex, -1):
-            self.activity[dex] = time_ms
+        until = time_ms + keep_ms
+        if until > self.activity.get(dex, -1):
+            self.activity[dex] = until
 
     def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> None:
         """A full ``openOrders`` list for one dex replaces that dex's orders."""

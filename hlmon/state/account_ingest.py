@@ -40,7 +40,7 @@ from hlmon.protocol.messages import (
 
 from .account import AccountState
 from .accounts import AccountBook, is_older
-from .dexes import account_feed, orders_feed
+from .dexes import FUNDING_ACTIVITY_MS, account_feed, orders_feed
 from .freshness import feed_kind
 from .health import FeedHealth
 from .market import MarketState
@@ -258,6 +258,9 @@ class AccountIngest:
             self._add_fundings(msg.data.fundings, source, now)
 
     def _add_fundings(self, fundings: Iterable[Funding], source: Source, now: float) -> None:
+        fundings = list(fundings)
+        for f in fundings:  # an hourly payment names the dex of a position held there
+            self._account.note_activity(f.coin, f.time, FUNDING_ACTIVITY_MS)
         new = self._account.fundings.add_many(fundings)
         newest = self._account.fundings.newest
         self._stamps["fundings"] = Stamp(now, newest.time if newest is not None else None, source)

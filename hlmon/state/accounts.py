@@ -231,13 +231,16 @@ class AccountBook:
         socket_alive: bool,
         addresses: Sequence[str] | None = None,
         collateral_of: CollateralOf | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> list[AccountRow]:
-        """One row per watched address (or per ``addresses``), in display order."""
+        """One row per watched address (or per ``addresses``), in display order;
+        ``thresholds`` overrides ``threshold`` per address (a row polled over REST)."""
         out: list[AccountRow] = []
         for address in self._watched if addresses is None else addresses:
             shown = self._shown(address)
             stamp = min((e.stamp for e in shown), key=lambda s: s.received_at, default=None)
-            status = classify("account", stamp, now, threshold, socket_alive=socket_alive)
+            limit = threshold if thresholds is None else thresholds.get(address, threshold)
+            status = classify("account", stamp, now, limit, socket_alive=socket_alive)
             main = self._entries.get(address, {}).get(DEFAULT_DEX)
             summaries = self._summaries(address, collateral_of)
             shown_dexes = {e.summary.dex for e in shown}

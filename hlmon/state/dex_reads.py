@@ -25,9 +25,6 @@ from .dexes import (
 )
 from .types import Clock, Stamp
 
-ACTIVE_WINDOW_MS = 24 * 3600 * 1000
-"""A dex with a fill or order update this recent counts as active (its orders are fetched)."""
-
 
 class DexReads:
     """Per-dex account reads for the selected user (and active dexes of any watched one)."""
@@ -68,17 +65,18 @@ class DexReads:
 
     def active_dexes(self, address: str | None = None) -> tuple[str, ...]:
         """Dexes whose state and orders are fetched: the default dex (it carries spot orders),
-        dexes with margin or a position, and, for the selected user, the dexes of open orders
-        and of fills and order updates of the last 24 h. ``address``: another watched account
-        (its last states only). Never every dex: only where there is activity."""
+        dexes with margin or a position, and, for the selected user, the dexes of open orders,
+        of fills and order updates of the last hour and of fundings of the last two hours.
+        ``address``: another watched account (its last states only). Never every dex: only
+        where there is activity."""
         if address is not None and address.lower() != self._user:
             return self._accounts.active_dexes(address)
         account = self._account
-        since = int(self._clock() * 1000) - ACTIVE_WINDOW_MS
+        now_ms = int(self._clock() * 1000)
         dexes = {DEFAULT_DEX}
         dexes.update(s.dex for s in self.dex_summaries() if s.active)
         dexes.update(coin_dex(o.coin) for o in account.orders.values())
-        dexes.update(dex for dex, t in account.activity.items() if t >= since)
+        dexes.update(dex for dex, until in account.activity.items() if until >= now_ms)
         return tuple(sorted(dexes))
 
     def dexes_listed(self) -> bool:

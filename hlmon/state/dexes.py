@@ -31,6 +31,13 @@ DEFAULT_COLLATERAL = "USDC"
 """The default dex settles in USDC (documented); assumed for it only, never for a HIP-3 dex."""
 DEFAULT_DEX_LABEL = "main"
 """How the default dex is named on screen (its wire name is ``""``)."""
+FILL_ACTIVITY_MS = 3_600_000
+"""A fill or order update this recent makes its dex active: a position opened there shows
+within a poll, and a dex traded on hours ago does not cost an orders poll (20 weight) every
+few seconds on REST."""
+FUNDING_ACTIVITY_MS = 2 * 3_600_000
+"""A funding payment this recent makes its dex active: fundings are hourly, so a position held
+on a dex (however long ago it was opened) names its dex within the hour."""
 
 CollateralOf = Callable[[str], "str | None"]
 """dex name -> its collateral token's name, or None when unknown."""
@@ -57,11 +64,6 @@ def account_feed(dex: str) -> str:
 def orders_feed(dex: str) -> str:
     """Feed key of a dex's open-orders list: ``orders`` (default dex), ``orders:xyz``."""
     return f"orders:{dex}" if dex else "orders"
-
-
-def feed_dex(feed_key: str) -> str:
-    """The dex of a per-dex feed key: ``account:xyz`` -> ``xyz``; ``account`` -> ``""``."""
-    return feed_key.partition(":")[2]
 
 
 def collateral_lookup(catalog: MarketCatalog | None) -> CollateralOf:

@@ -71,6 +71,22 @@ from .types import (
 )
 
 _DEFAULT_STALE = StaleThresholds()
+REST_STALE_FACTOR = 2.5
+"""A REST-fed feed turns stale this many planned poll intervals after its last answer."""
+ROW_KEY_PREFIX = "account:"
+"""``account:<address>``: the feed key of another watched account's summary row. (``account:``
+followed by a dex name is the selected account's state on that dex: see ``row_address``.)"""
+
+
+def row_address(feed_key: str) -> str | None:
+    """The address of a summary-row feed key (``account:0x…``, 40 hex digits), else None:
+    ``account:xyz`` is the selected account's state on dex ``xyz``, not a row."""
+    if not feed_key.startswith(ROW_KEY_PREFIX):
+        return None
+    rest = feed_key[len(ROW_KEY_PREFIX) :]
+    return rest if len(rest) == 42 and rest.startswith("0x") else None
+
+
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
 
 
@@ -253,7 +269,27 @@ class Store(MarketIngest, AccountIngest, DexReads):
         return self._book_fast
 
     def threshold(self, feed_key: str) -> float:
-        """Seconds after which ``feed_key`` is no longer fresh."""
+        """Seconds after which ``feed_key`` is no longer fresh.
+
+        Data that came over REST is judged by the cadence it is polled at: a feed polled every
+        15 s is not stale at 6 s. It turns stale ``REST_STALE_FACTOR`` planned intervals after
+        its last answer (never sooner than the configured threshold), so refused or failed
+        polls show as a growing age and then STALE, never as fresh data.
+        """
+        base = self._base_threshold(feed_key)
+        cadence = self.health.rest_cadence(feed_key)
+        if cadence is not None and self._source_for_threshold(feed_key) is Source.REST:
+            return max(base, REST_STALE_FACTOR * cadence)
+        return base
+
+    def _source_for_threshold(self, feed_key: str) -> Source | None:
+        stamp = self._stamps.get(feed_key)
+        address = row_address(feed_key) if stamp is None else None
+        if address is not None:
+            stamp = self._accounts.stamp(address)
+        return None if stamp is None else stamp.source
+
+    def _base_threshold(self, feed_key: str) -> float:
         kind = feed_kind(feed_key)
         s = self._stale
         if kind == "book":
@@ -428,9 +464,12 @@ class Store(MarketIngest, AccountIngest, DexReads):
         with freshness; change key ``accounts``."""
         now = self._clock()
         addresses = self._accounts.watched or ((self._user,) if self._user else ())
+        # Another account's row polled over REST is judged by its own planned cadence.
+        rows = {a: self.threshold(ROW_KEY_PREFIX + a) for a in addresses if a != self._user}
         return self._accounts.rows(
             now,
             self.threshold("account"),
+            thresholds=rows,
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,

@@ -1,7 +1,7 @@
 """The demo account's HIP-3 positions and orders through the real simulator on loopback: over
 the websocket (``allDexsClearinghouseState`` + per-dex ``openOrders``) and over the REST
-fallback with the websocket refused (per-dex ``clearinghouseState`` and
-``frontendOpenOrders`` for the active dexes only, a discovery sweep for the others). Each
+poller with the websocket refused (per-dex ``clearinghouseState`` and ``frontendOpenOrders``
+for the active dexes only, a discovery sweep for the others). Each
 position and order carries its dex, each dex its collateral token from the market catalog."""
 
 from __future__ import annotations
@@ -137,13 +137,20 @@ class TestRestFallback:
         await with_catalog(engine)
         store = engine.store
         await wait(lambda: hip3_loaded(store), 12)
-        polls = engine.fallback.polls
-        await wait(lambda: polls.get("dexscan:hyna", 0) >= 1, 5)  # the discovery sweep
+        await wait(lambda: engine.sweeps.swept(sim.demo_address), 5)  # the discovery sweep
+        await wait(lambda: "hyna" in {s.dex for s in store.dex_summaries()}, 5)
+        assert engine.dexes_known()
         check_hip3(store, sim)
         assert not store.dexes_listed()  # no websocket push ever listed them
         for key in ("account", "account:xyz", "account:flx", "orders:xyz", "orders:flx"):
             await wait(lambda key=key: store.feed_status(key).state is FeedState.FALLBACK, 5)
         assert engine.ws is not None and not engine.ws.live.is_set()
-        assert "account:hyna" not in polls and "orders:hyna" not in polls
-        await wait(lambda: polls.get("orders:xyz", 0) >= 1 and polls.get("account:flx", 0) >= 1)
+
+        def polled(kind: str) -> set[str]:
+            return {k.param("dex") or "" for k in engine.rest.polls if k.kind == kind}
+
+        await wait(lambda: {"xyz", "flx"} <= polled("frontendOpenOrders"), 10)
+        await wait(lambda: {"xyz", "flx"} <= polled("clearinghouseState"), 10)
+        # The planner never polls the empty dex (only the sweep asked about it, once).
+        assert "hyna" not in polled("frontendOpenOrders") | polled("clearinghouseState")
         assert engine.info.budget.peak <= engine.settings.rest_weight_budget
