@@ -262,13 +262,14 @@ class FeedEngine:
     def _restarted(self, name: str) -> None:
         """A crashed task runs again: put back the connection state its crash replaced.
 
-        A restarted websocket feed reports its own state (connecting, then live); after any
-        other task the socket was never lost, so it is LIVE again if it is live.
+        A restarted websocket feed reports its own state (connecting, then live: a new
+        socket, so a reconnect). After any other task the socket was never lost: if it is
+        still live the state goes back to LIVE as a recovery, not a reconnect.
         """
         if self.ws is None:
             self._report_ws_disabled()
-        elif self._ws_live():
-            self.store.health.set_connection(ConnState.LIVE, url=self.settings.ws_url)
+        elif name != "ws-feed":
+            self.store.health.recover(name, socket_live=self._ws_live())
 
     # ------------------------------------------------------------------ subscriptions
 

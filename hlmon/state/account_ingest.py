@@ -43,6 +43,7 @@ from .accounts import AccountBook, is_older
 from .dexes import FUNDING_ACTIVITY_MS, account_feed, orders_feed
 from .freshness import feed_kind
 from .health import FeedHealth
+from .lag import LagStamps
 from .market import MarketState
 from .types import AccountSummary, Handler, PositionView, Source, Stamp
 
@@ -52,7 +53,7 @@ _USERLESS_CHANNELS = ("orderUpdates", "userEvents")
 """User channels whose frames do not name their user (subscription types)."""
 
 
-class AccountIngest:
+class AccountIngest(LagStamps):
     """Handlers for the watched user's channels and subscription acks; which user is watched."""
 
     # Set by Store.__init__.
@@ -185,13 +186,19 @@ class AccountIngest:
             self.ignored_user_msgs += 1
             return
         row_changed = changed = False
+        lags: dict[int, float | None] = {}  # one lag sample per exchange time, not per dex
         for dex, state in states:
             if self._accounts.apply(address, state, source, now, dex=dex, also=self._user):
                 row_changed = True
             if not mine or is_older(state, self._account.clearinghouse.get(dex)):
                 continue  # an older answer (a slow REST reply) must not replace a newer push
             self._account.clearinghouse[dex] = state
-            self._stamps[account_feed(dex)] = Stamp(now, state.time, source)
+            lag = None
+            if state.time:
+                if state.time not in lags:
+                    lags[state.time] = self._measure_lag(state.time, source, now)
+                lag = lags[state.time]
+            self._stamps[account_feed(dex)] = Stamp(now, state.time, source, lag)
             changed = True
         if row_changed:
             self._changes.add("accounts")

@@ -23,7 +23,7 @@ from .dexes import (
     orders_feed,
     token_totals,
 )
-from .types import Clock, Stamp
+from .types import Clock, PositionView, Stamp
 
 
 class DexReads:
@@ -43,6 +43,9 @@ class DexReads:
         def catalog(self) -> MarketCatalog | None:
             """The market catalog in force (each dex's collateral token comes from it)."""
 
+        def _position_views(self) -> list[PositionView]:
+            """The rows ``positions()`` returns (cached)."""
+
     def collateral_of(self, dex: str) -> str | None:
         """The collateral token name of ``dex`` (None: unknown, no catalog or not listed;
         the default dex is USDC without a catalog)."""
@@ -50,13 +53,19 @@ class DexReads:
 
     def dex_summaries(self) -> tuple[DexSummary, ...]:
         """The selected user's account on each dex with a state (empty ones included), the
-        default dex first, each in its collateral token and with its own stamp."""
+        default dex first, each in its collateral token and with its own stamp; ``equity``
+        and ``live_upnl`` at the marks of ``positions()`` (as the default dex's summary)."""
         stamps = {
             dex: st
             for dex in self._account.clearinghouse
             if (st := self._stamps.get(account_feed(dex))) is not None
         }
-        return dex_summaries(self._account.clearinghouse, stamps, collateral_lookup(self.catalog))
+        return dex_summaries(
+            self._account.clearinghouse,
+            stamps,
+            collateral_lookup(self.catalog),
+            self._position_views(),
+        )
 
     def token_totals(self) -> tuple[TokenTotal, ...]:
         """The selected user's totals per collateral token (USDC first, unknown last) over the

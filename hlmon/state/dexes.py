@@ -13,7 +13,7 @@ Pure: no I/O; the store passes states, stamps and the collateral lookup in.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from hlmon.protocol.messages import ClearinghouseState
 
 from .decimals import fmt_dec, pct, try_dec
-from .types import Stamp
+from .positions import account_summary
+from .types import PositionView, Stamp
 
 if TYPE_CHECKING:
     from .catalog import MarketCatalog
@@ -119,6 +120,12 @@ class DexSummary:
     """The account has a position, margin or a non-zero value here."""
     stamp: Stamp
     """When, from where, and with which exchange time this dex's state arrived."""
+    equity: str = ""
+    """``account_value`` moved by the rows' live uPnL (``live_upnl - total_upnl``): what the
+    exchange will report at the marks ``Store.positions()`` shows (as the default dex's
+    ``AccountSummary.account_value``); the exchange's own figure without rows."""
+    live_upnl: str = ""
+    """Sum of this dex's rows' ``live_upnl``; ``total_upnl`` without rows."""
 
     @property
     def label(self) -> str:
@@ -126,9 +133,14 @@ class DexSummary:
 
 
 def dex_summary(
-    dex: str, state: ClearinghouseState, collateral: str | None, stamp: Stamp
+    dex: str,
+    state: ClearinghouseState,
+    collateral: str | None,
+    stamp: Stamp,
+    rows: Sequence[PositionView] | None = None,
 ) -> DexSummary:
-    """Summarise one dex's clearinghouse state."""
+    """Summarise one dex's clearinghouse state; ``rows``: its positions as shown (their live
+    uPnL moves ``equity``, as ``positions.account_summary`` does for the default dex)."""
     maint = try_dec(state.crossMaintenanceMarginUsed)
     cross_value = try_dec(state.crossMarginSummary.accountValue)
     ratio = pct(maint, cross_value) if maint is not None and cross_value is not None else None
@@ -136,6 +148,7 @@ def dex_summary(
     with contextlib.suppress(ArithmeticError):  # overflow: hostile input only
         for ap in state.assetPositions:
             upnl += try_dec(ap.position.unrealizedPnl) or _ZERO
+    live = account_summary(state, stamp.source, stamp.received_at, rows)
     return DexSummary(
         dex=dex,
         collateral=collateral,
@@ -148,6 +161,8 @@ def dex_summary(
         positions=len(state.assetPositions),
         active=has_margin_or_position(state),
         stamp=stamp,
+        equity=live.account_value,
+        live_upnl=live.total_upnl,
     )
 
 
@@ -155,13 +170,19 @@ def dex_summaries(
     states: Mapping[str, ClearinghouseState],
     stamps: Mapping[str, Stamp],
     collateral_of: CollateralOf,
+    rows: Sequence[PositionView] | None = None,
 ) -> tuple[DexSummary, ...]:
-    """Every dex with a state and a stamp, the default dex first, then by name."""
+    """Every dex with a state and a stamp, the default dex first, then by name; ``rows``: the
+    positions as shown (each dex's equity then moves with its rows' marks)."""
+    by_dex: dict[str, list[PositionView]] = {}
+    for row in rows or ():
+        by_dex.setdefault(row.dex, []).append(row)
     out: list[DexSummary] = []
     for dex in sorted(states):
         stamp = stamps.get(dex)
         if stamp is not None:
-            out.append(dex_summary(dex, states[dex], collateral_of(dex), stamp))
+            mine = by_dex.get(dex, []) if rows is not None else None
+            out.append(dex_summary(dex, states[dex], collateral_of(dex), stamp, mine))
     return tuple(out)
 
 
@@ -181,6 +202,10 @@ class TokenTotal:
     positions: int
     dexes: tuple[str, ...]
     """The dexes summed, in display order."""
+    equity: str = ""
+    """Sum of the dexes' ``equity`` (at the rows' marks)."""
+    live_upnl: str = ""
+    """Sum of the dexes' ``live_upnl``."""
 
 
 def token_order(token: str | None) -> tuple[int, str]:
@@ -208,6 +233,8 @@ def token_totals(summaries: Iterable[DexSummary]) -> tuple[TokenTotal, ...]:
                 margin_ratio_pct=_worst_ratio(members),
                 positions=sum(s.positions for s in members),
                 dexes=tuple(s.dex for s in members),
+                equity=_sum(s.equity or s.account_value for s in members),
+                live_upnl=_sum(s.live_upnl or s.total_upnl for s in members),
             )
         )
     return tuple(out)
@@ -233,6 +260,8 @@ def merge_token_totals(groups: Iterable[Iterable[TokenTotal]]) -> tuple[TokenTot
                 margin_ratio_pct=max(ratios, key=_ratio_key) if ratios else None,
                 positions=sum(t.positions for t in members),
                 dexes=tuple(dict.fromkeys(d for t in members for d in t.dexes)),
+                equity=_sum(t.equity or t.account_value for t in members),
+                live_upnl=_sum(t.live_upnl or t.total_upnl for t in members),
             )
         )
     return tuple(out)

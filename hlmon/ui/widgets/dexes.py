@@ -42,13 +42,14 @@ def dex_line(
     summaries: Sequence[DexSummary], states: dict[str, tuple[FeedState, float | None]]
 ) -> str:
     """``dexes: main 18,204.77 USDC · xyz 2,110.40 USDC · flx 6,500.00 USDH``: each dex's
-    account value in its token; a dex whose state stopped arriving says ``STALE age``.
+    equity (at the rows' marks, as the header's) in its token; a dex whose state stopped
+    arriving says ``STALE age``.
 
     ``states``: dex -> (freshness, age) of that dex's state feed.
     """
     parts: list[str] = []
     for s in shown_dexes(summaries):
-        text = f"{s.label} {amount(s.account_value, s.collateral)}"
+        text = f"{s.label} {amount(s.equity or s.account_value, s.collateral)}"
         state, age = states.get(s.dex, (FeedState.LIVE, None))
         if state is FeedState.STALE:
             text += f" STALE {fmt_age(age)}"
