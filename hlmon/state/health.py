@@ -206,11 +206,12 @@ class FeedHealth:
     # ================================================================== writes: via a daemon
 
     def set_via(self, label: str | None) -> None:
-        """Connected through a daemon (``daemon``), fallen back from one, or plain direct."""
+        """Connected through a daemon (``daemon``, or ``nats`` when reading it from a NATS
+        server), fallen back from one, or plain direct."""
         if label == self._via:
             return
         self._via = label
-        if label != "daemon":
+        if label not in ("daemon", "nats"):
             self._upstream = None
         self._changes.add("status")
 

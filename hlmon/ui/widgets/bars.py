@@ -260,8 +260,9 @@ class StatusBar(LinePane):
         via = store.health.connection.via
         if via is not None:
             # Through a daemon the state above is the exchange's, as the daemon sees it.
-            style = "pane--muted" if via == "daemon" else "pane--warn"
-            parts.append((96, ((f"via {via}" if via == "daemon" else via, style),)))
+            through = via in ("daemon", "nats")
+            style = "pane--muted" if through else "pane--warn"
+            parts.append((96, ((f"via {via}" if through else via, style),)))
         health = store.health
         rest_plan = health.rest_plan if health.rest_mode else None
         kinds = worst_by_kind(store.feed_statuses().values())
