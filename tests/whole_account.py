@@ -69,12 +69,4 @@ def spot_msg(user: str, balances: list[dict[str, Any]] | None = None, **extra: A
 
 def use_catalog(store: Store, catalog: MarketCatalog) -> None:
     """Put ``catalog`` in force in ``store``, as the feeds do when it has loaded."""
-    setter = getattr(store, "set_catalog", None)
-    if callable(setter):
-        setter(catalog)
-        return
-    state = getattr(store, "catalog_state", None)
-    if state is not None:
-        state.use(catalog, from_cache=False)
-        return
-    store.catalog = catalog  # type: ignore[attr-defined]  # before the catalog is wired
+    store.set_catalog(catalog)

@@ -184,6 +184,9 @@ class ExtrasIngest:
 
         def _position_views(self) -> list[PositionView]: ...
 
+        @property
+        def catalog(self) -> MarketCatalog | None: ...
+
     def _init_extras(self) -> None:
         self._extras = AccountExtras()
         self._facts = AddressFacts()
@@ -355,8 +358,8 @@ class ExtrasIngest:
 
     def _catalog_now(self) -> MarketCatalog:
         """The market catalog in force (the feeds set it), else ``NO_CATALOG``."""
-        catalog = getattr(self, "catalog", None)
-        return catalog if isinstance(catalog, MarketCatalog) else NO_CATALOG
+        catalog = self.catalog
+        return catalog if catalog is not None else NO_CATALOG
 
     def spot_state(self, address: str | None = None) -> SpotClearinghouseState | None:
         """The spot state of ``address`` (default: the selected account); None before the
@@ -397,7 +400,7 @@ class ExtrasIngest:
         states = self._account.clearinghouse
         catalog = self._catalog_now()
         names = tuple(sorted(states))
-        plain: tuple[object, ...] = (self._user, mode, names)
+        plain: tuple[object, ...] = (self._user, mode, names, self._account.dexes_listed)
         # Compared by identity: every push makes new objects, so equal-looking inputs from
         # two pushes at one clock reading are still told apart (the key keeps them alive).
         rows = self._position_views()
@@ -418,7 +421,10 @@ class ExtrasIngest:
             dex_states=states,
             spot=self.spot_state(),
             mids=self._market.mids,
-            expected_dexes=["", *sorted(d for d in states if d)],
+            # Until an allDexsClearinghouseState push lists the account's dexes, every dex of
+            # the catalog is expected (a REST sweep brings them too): a total of the default
+            # dex alone would be a wrong number, not a partial one.
+            expected_dexes=names if self._account.dexes_listed else None,
         )
         figures = at_marks(figures, rows, UsdPricer(catalog, self._market.mids), catalog)
         self._equity_cache = (plain, held, figures)
@@ -444,8 +450,7 @@ class ExtrasIngest:
 
     def _held_states(self, address: str) -> dict[str, ClearinghouseState]:
         """The perp states held for a watched account that is not the selected one."""
-        held = self._accounts.state_of(address)
-        return {} if held is None else {"": held[0]}
+        return {dex: state for dex, (state, _) in self._accounts.states_of(address).items()}
 
     def twaps(self) -> list[TwapProgress]:
         """Active TWAPs of the selected account (every dex), oldest first."""

@@ -18,16 +18,17 @@ TOP_KEYS = {"ok", "network", "address", "status", "mids", "contexts", "books", "
 CONTEXT_KEYS = {"markPx", "funding", "openInterest", "prevDayPx", "dayNtlVlm", "premium"}
 POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "markSource", "positionValue", "unrealizedPnl",
                  "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
-                 "leverage"}  # fmt: skip
+                 "leverage", "dex", "collateral"}  # fmt: skip
 ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
-              "reduceOnly", "isTrigger", "triggerPx"}  # fmt: skip
+              "reduceOnly", "isTrigger", "triggerPx", "dex"}  # fmt: skip
 FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "feeToken", "oid",
              "tid", "twapId"}  # fmt: skip
 ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
-                "crossMaintenanceMarginUsed", "unrealizedPnl", "mode", "equity", "ratio",
-                "ratioKind"}  # fmt: skip
+                "crossMaintenanceMarginUsed", "unrealizedPnl", "dexes", "mode", "equity",
+                "ratio", "ratioKind"}  # fmt: skip
+DEX_KEYS = {"accountValue", "totalMarginUsed", "withdrawable", "collateral"}
 SPOT_KEYS = {"coin", "token", "total", "hold", "entryNtl", "valueUsd"}
-EXCHANGE_ACCOUNT_KEYS = ACCOUNT_KEYS - {"mode", "equity", "ratio", "ratioKind"}
+MODE_KEYS = {"mode", "equity", "ratio", "ratioKind"}
 
 
 def is_decimal_string(value: object) -> bool:
@@ -71,7 +72,17 @@ async def test_demo_document_shape() -> None:
         assert bids == sorted(bids, reverse=True)
     account = doc["account"]
     assert set(account) == ACCOUNT_KEYS
-    assert all(is_decimal_string(account[k]) for k in EXCHANGE_ACCOUNT_KEYS)
+    dexes = account.pop("dexes")
+    assert all(is_decimal_string(account[k]) for k in ACCOUNT_KEYS - MODE_KEYS - {"dexes"})
+    # Every dex where the demo account holds something, each in its own token (the default
+    # dex's is USDC; a HIP-3 dex's comes from the market catalog).
+    assert {"", "xyz", "flx"} <= set(dexes)
+    for dex in dexes.values():
+        assert set(dex) == DEX_KEYS
+        assert all(is_decimal_string(dex[k]) for k in DEX_KEYS - {"collateral"})
+    assert dexes[""]["collateral"] == "USDC"
+    assert account["accountValue"] == dexes[""]["accountValue"]
+    # The mode, the equity by its rules (every dex converted to USD, plus spot) and its ratio.
     assert account["mode"] == "standard" and account["ratioKind"] == "crossMaintenance"
     assert is_decimal_string(account["ratio"])
     assert account["equity"] is None or is_decimal_string(account["equity"])
@@ -83,14 +94,19 @@ async def test_demo_document_shape() -> None:
     usdc = next(r for r in doc["spot"] if r["coin"] == "USDC")
     assert usdc["token"] == 0 and Decimal(usdc["valueUsd"]) == Decimal(usdc["total"])
     assert doc["positions"]
+    # Positions and orders of every dex, each naming its dex.
+    assert {p["dex"] for p in doc["positions"]} >= {"", "xyz", "flx"}
+    assert {o["dex"] for o in doc["openOrders"]} >= {"", "xyz", "flx"}
     for pos in doc["positions"]:
         assert set(pos) == POSITION_KEYS
+        assert pos["dex"] == (pos["coin"].split(":")[0] if ":" in pos["coin"] else "")
         assert set(pos["leverage"]) == {"type", "value"}
         assert is_decimal_string(pos["markPx"])
         assert pos["markSource"] in {"markPx", "mid", "account"}
         assert pos["liqDistancePct"] is None or is_decimal_string(pos["liqDistancePct"])
     for order in doc["openOrders"]:
         assert set(order) == ORDER_KEYS
+        assert order["dex"] == (order["coin"].split(":")[0] if ":" in order["coin"] else "")
     assert doc["fills"]
     for fill in doc["fills"]:
         assert set(fill) == FILL_KEYS

@@ -8,14 +8,22 @@ of it: the import graph stays acyclic).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from textual.notifications import SeverityLevel
 
 from hlmon.state import Store
+from hlmon.state.accounts import AccountRow
 from hlmon.ui.fmt import short_address
 from hlmon.ui.widgets.tabs import LowerTabs
-from hlmon.ui.widgets.whole_account import fee_summary, spot_rows, spot_total_text, twap_rows
+from hlmon.ui.widgets.whole_account import (
+    AccountFacts,
+    fee_summary,
+    spot_rows,
+    spot_total_text,
+    twap_rows,
+)
 
 
 class Host(Protocol):
@@ -88,6 +96,18 @@ class ExtrasPanes:
     def update_fees(self) -> None:
         d = self.dashboard
         d.lower.set_footer("fills", fee_summary(d.store.fee_totals()))
+
+    def facts(self, rows: Sequence[AccountRow]) -> dict[str, AccountFacts]:
+        """Mode, role and equity by mode of each watched account (the Accounts tab)."""
+        store = self.dashboard.store
+        return {
+            r.address: AccountFacts(
+                store.account_mode(r.address),
+                store.user_role(r.address),
+                store.account_figures(r.address),
+            )
+            for r in rows
+        }
 
     def master_offer(self) -> tuple[str, str] | None:
         """(agent wallet, its master account) when the selected address is an agent wallet

@@ -11,7 +11,9 @@ from collections.abc import Hashable, Mapping, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
 from hlmon.state import FeedState, LogEvent, MarkSource, PositionView, try_dec
+from hlmon.state.account_modes import AccountMode
 from hlmon.state.accounts import AccountRow, AccountTotals
+from hlmon.state.dexes import TokenTotal
 from hlmon.state.liquidations import is_liquidated_dir
 from hlmon.state.order_status import status_text
 from hlmon.ui.fmt import (
@@ -26,9 +28,16 @@ from hlmon.ui.fmt import (
     fmt_when,
     price_decimals,
 )
+from hlmon.ui.widgets.dexes import token_name
 from hlmon.ui.widgets.lines import Cell, Column
 from hlmon.ui.widgets.table import DETAIL
-from hlmon.ui.widgets.whole_account import fee_text
+from hlmon.ui.widgets.whole_account import (
+    AccountFacts,
+    account_fact_cells,
+    fee_text,
+    role_suffix,
+    usd_total_cell,
+)
 
 LIQ_WARN_PCT = 15.0
 """Liquidation distance under this is shown in warning colour."""
@@ -103,6 +112,10 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("sel", "", 1, "left", priority=100),
     Column("addr", "address", 11, "left", priority=100),
     Column("label", "label", 5, "left", priority=35, cut=True),
+    Column("mode", "mode", 4, "left", priority=70),
+    Column("usd", "total $", 7, "right", priority=96),
+    Column("risk", "risk", 4, "right", priority=75),
+    Column("token", "token", 1, "left", priority=92),
     Column("equity", "equity", 6, "right", priority=95),
     Column("margin", "margin used", 6, "right", priority=60),
     Column("ratio", "maint %", 7, "right", priority=50),
@@ -402,11 +415,28 @@ def log_rows(events: Sequence[LogEvent]) -> Rows:
     return rows, list(range(len(rows)))
 
 
-def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = None) -> Rows:
-    """The accounts tab: one row per watched address (``▶`` marks the one shown in detail),
-    each with its own age; a total line when there is more than one."""
+def account_rows(
+    accounts: Sequence[AccountRow],
+    totals: AccountTotals | None = None,
+    facts: Mapping[str, AccountFacts] | None = None,
+) -> Rows:
+    """The accounts tab: one row per watched address and collateral token (``▶`` marks the
+    one shown in detail), each address with its own age; totals per token when there is more
+    than one address. Amounts of different tokens are never added: each token has its row.
+
+    ``facts`` (#14): per address its mode, role and equity by the rules of the mode, shown on
+    its first row (``total $`` in USD, the mode's ``risk`` ratio, the role after the label).
+    Under a unified or portfolio-margin account the per-token perp equity and maintenance
+    ratio are not balances: they show ``–``."""
+    facts = facts or {}
     rows: list[dict[str, Cell]] = []
+    keys: list[Hashable] = []
     for a in accounts:
+        known = facts.get(a.address)
+        spot_collateral = known is not None and known.figures.mode not in (
+            None,
+            AccountMode.STANDARD,
+        )
         if a.state is FeedState.STALE:
             age: Cell = (f"{fmt_age(a.age_s)} STALE", "pane--bad")
         elif a.state is FeedState.FALLBACK:
@@ -415,32 +445,56 @@ def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = 
             age = ("waiting…", "pane--muted")
         else:
             age = (fmt_age(a.age_s), "pane--muted")
-        ratio = a.margin_ratio_pct
-        rows.append(
-            {
-                "sel": ("▶" if a.selected else "", "pane--accent"),
-                "addr": (a.short_address, "pane--strong"),
-                "label": (a.label or "", "pane--muted"),
+        head: dict[str, Cell] = {
+            "sel": ("▶" if a.selected else "", "pane--accent"),
+            "addr": (a.short_address, "pane--strong"),
+            "label": ((a.label or "") + role_suffix(known.role if known else None), "pane--muted"),
+            "age": age,
+        }
+        if known is not None:
+            head |= account_fact_cells(known)
+        if not a.tokens:
+            ratio = a.margin_ratio_pct
+            cells: dict[str, Cell] = {
                 "equity": (fmt_money(a.account_value), ""),
                 "margin": (fmt_money(a.total_margin_used), ""),
                 "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
                 "upnl": (fmt_money(a.total_upnl, sign=True), signed_style(a.total_upnl)),
                 "npos": (str(a.positions) if a.positions is not None else DASH, ""),
-                "age": age,
             }
-        )
-    keys: list[Hashable] = [a.address for a in accounts]
+            if spot_collateral:  # the collateral is in spot: these are not balances
+                cells |= {"equity": (DASH, "pane--muted"), "ratio": (DASH, "pane--muted")}
+            rows.append(head | cells)
+            keys.append(a.address)
+            continue
+        for i, t in enumerate(a.tokens):
+            cells = _token_cells(t)
+            if spot_collateral:  # the collateral is in spot: these are not balances
+                cells |= {"equity": (DASH, "pane--muted"), "ratio": (DASH, "pane--muted")}
+            rows.append((head if i == 0 else {}) | cells)
+            keys.append(a.address if i == 0 else (a.address, t.token))
     if totals is not None and len(accounts) > 1:
-        ratio = totals.margin_ratio_pct
-        rows.append(
-            {
-                "addr": (f"total ({totals.accounts})", "pane--head"),
-                "equity": (fmt_money(totals.account_value), "pane--strong"),
-                "margin": (fmt_money(totals.total_margin_used), ""),
-                "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
-                "upnl": (fmt_money(totals.total_upnl, sign=True), signed_style(totals.total_upnl)),
-                "npos": (str(totals.positions), ""),
-            }
-        )
-        keys.append("total")
+        for i, t in enumerate(totals.by_token):
+            cells = _token_cells(t)
+            cells["equity"] = (cells["equity"][0], "pane--strong")
+            head = {"addr": (f"total ({totals.accounts})", "pane--head")}
+            if i == 0 and facts:
+                head["usd"] = usd_total_cell(
+                    [facts[a.address] for a in accounts if a.address in facts]
+                )
+            rows.append({**head, **cells})
+            keys.append(("total", t.token))
     return rows, keys
+
+
+def _token_cells(t: TokenTotal) -> dict[str, Cell]:
+    """One collateral token's sums (``?``: dexes whose token is not known yet)."""
+    ratio = t.margin_ratio_pct
+    return {
+        "token": (token_name(t.token), "pane--muted" if t.token is not None else "pane--warn"),
+        "equity": (fmt_money(t.account_value), ""),
+        "margin": (fmt_money(t.total_margin_used), ""),
+        "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+        "upnl": (fmt_money(t.total_upnl, sign=True), signed_style(t.total_upnl)),
+        "npos": (str(t.positions), ""),
+    }

@@ -22,7 +22,8 @@ from hlmon.state import (
     try_dec,
 )
 from hlmon.state.account_modes import AccountMode
-from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, fmt_num, short_address
+from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
+from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 from hlmon.ui.widgets.whole_account import (
     equity_cells,
@@ -365,20 +366,32 @@ class HeaderBar(LinePane):
             parts.append((60, (("waiting for account…", "pane--muted"),)))
             return parts
         status = store.feed_status("account")
-        # Equity and the risk ratio by the rules of the account's mode (``store.equity``):
-        # standard accounts are their perp pools plus spot; unified and portfolio-margin ones
-        # keep their collateral in spot, where the perp account value reads about 0.
+        # Equity and the risk ratio by the rules of the account's mode (``store.equity``), in
+        # USD: a standard account's dex pools (each converted from its collateral token) plus
+        # spot; a unified or portfolio-margin account's spot collateral plus its positions'
+        # uPnL (its perp account value reads about 0). At the rows' marks, like the uPnL.
         figures = store.equity()
-        parts.append((80, equity_cells(figures, compact)))
+        standard = figures.mode is AccountMode.STANDARD
+        # With positions or margin on a HIP-3 dex, uPnL is per collateral token (tokens never
+        # added: "+20.10 USDC · -3.00 USDH"), and margin and withdrawable are the default
+        # dex's ("main"); each dex's own are on the dex line under the positions.
+        tokens = store.token_totals() if is_multi_dex(store.dex_summaries()) else ()
+        scope = "main " if tokens else ""
+        if standard and figures.equity_usd is None and tokens:
+            # A pool's token has no USD price (yet): each token's pools on their own, as
+            # they are, rather than a total with a hole in it.
+            pools = token_amounts(tokens, "equity")
+            label = "eq " if compact else "equity "
+            parts.append((80, ((label, "pane--muted"), (pools, "pane--strong"))))
+        else:
+            parts.append((80, equity_cells(figures, compact)))
         history = history_cells(store.equity_history())
         if history is not None:
             parts.append((20, history))
-        standard = figures.mode is AccountMode.STANDARD
-        # Margin in use, and (standard accounts) its share of the account value.
         share = margin_share_pct(summary.total_margin_used, summary.account_value)
-        used: tuple[Cell, ...] = (("margin ", "pane--muted"),)
-        if compact and share is not None and standard:
-            used += ((share + "%", ""),)
+        used: tuple[Cell, ...] = ((scope + "margin ", "pane--muted"),)
+        if compact and standard:
+            used += ((share + "%" if share is not None else DASH, ""),)
         elif compact:
             used += ((fmt_money(summary.total_margin_used), ""),)
         else:
@@ -390,12 +403,25 @@ class HeaderBar(LinePane):
         if ratio is not None:
             parts.append((55, ratio))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
+        upnl = token_amounts(tokens, "live_upnl", sign=True) if tokens else None
         parts.append(
-            (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
+            (
+                70,
+                (
+                    ("uPnL ", "pane--muted"),
+                    (upnl or fmt_money(summary.total_upnl, sign=True), "" if upnl else upnl_style),
+                ),
+            )
         )
         if standard:  # not a balance under a unified or portfolio-margin account
             parts.append(
-                (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
+                (
+                    30,
+                    (
+                        (scope + "withdrawable ", "pane--muted"),
+                        (fmt_money(summary.withdrawable), ""),
+                    ),
+                )
             )
         if status.state is FeedState.STALE:
             parts.append((95, ((f"STALE {fmt_age(status.age_s)}", "pane--bad"),)))

@@ -9,6 +9,8 @@ mid yet), a total that lacks some of its parts shows what is known followed by `
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from hlmon.protocol.account_types import UserRole
 from hlmon.state import try_dec
@@ -258,3 +260,58 @@ def role_cells(role: UserRole | None) -> tuple[Cell, ...] | None:
         return None
     warn = role.role in ("agent", "missing")
     return ((label, "pane--warn" if warn else "pane--accent"),)
+
+
+# --------------------------------------------------------------------------- the Accounts tab
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What the Accounts tab shows of one watched account beside its per-token perp rows."""
+
+    mode: ModeReading | None
+    role: UserRole | None
+    figures: AccountEquity
+
+
+def account_fact_cells(facts: AccountFacts) -> dict[str, Cell]:
+    """``mode``, ``total $`` (equity by the rules of the mode, in USD) and ``risk`` (the
+    mode's ratio: worst dex, unified account ratio or portfolio-margin ratio) for an
+    account's first row."""
+    figures = facts.figures
+    if figures.equity_usd is not None:
+        total: Cell = (fmt_money(figures.equity_usd), "pane--strong")
+    elif figures.mode is not None and try_dec(figures.known_usd) not in (None, 0):
+        total = (fmt_money(figures.known_usd) + PARTIAL, "pane--warn")
+    else:
+        total = (WAITING, "pane--muted")
+    risk: Cell = (WAITING, "pane--muted")
+    if figures.ratio_kind is not None and figures.ratio_pct is not None:
+        short = RATIO_SHORT[figures.ratio_kind].removesuffix(" ratio")
+        mark = " !!" if figures.liquidatable else ""
+        risk = (f"{short} {figures.ratio_pct}%{mark}", "pane--bad" if figures.liquidatable else "")
+    mode: Cell = (WAITING, "pane--muted")
+    if facts.mode is not None:
+        mode = (facts.mode.label, "" if facts.mode.mode is not None else "pane--warn")
+    return {"mode": mode, "usd": total, "risk": risk}
+
+
+def role_suffix(role: UserRole | None) -> str:
+    """`` · vault`` / `` · sub-account`` / `` · agent wallet`` after a label; ``""`` for a
+    plain user or a role not read yet."""
+    label = role_label(role)
+    return f" · {label}" if label else ""
+
+
+def usd_total_cell(all_facts: Sequence[AccountFacts]) -> Cell:
+    """The USD total of every account's equity by its mode (``+?`` while one is partial)."""
+    total = Decimal(0)
+    partial = False
+    for facts in all_facts:
+        value = try_dec(facts.figures.equity_usd)
+        if value is None:
+            partial = True
+            value = try_dec(facts.figures.known_usd) or Decimal(0)
+        total += value
+    text = fmt_money(total) + (PARTIAL if partial else "")
+    return (text, "pane--warn" if partial else "pane--strong")
