@@ -359,12 +359,14 @@ class FeedEngine:
             self._order_dexes.add(dex)
             self.store.expect(account_feed(dex))
             self._add(subs.open_orders(user, dex), orders_feed(dex))
+            self._add(subs.twap_states(user, dex), None)  # its TWAPs (#14)
 
     def _drop_dexes(self, user: str) -> None:
         """Stop following ``user``'s HIP-3 dexes (the selected account changes)."""
         for dex in sorted(self._order_dexes):
             self.store.unexpect(account_feed(dex))
             self._remove(subs.open_orders(user, dex), orders_feed(dex))
+            self._remove(subs.twap_states(user, dex), None)
         self._order_dexes.clear()
         self._refused_dexes.clear()
 
