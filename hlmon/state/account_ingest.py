@@ -34,6 +34,7 @@ from hlmon.protocol.messages import (
 
 from .account import AccountState
 from .accounts import AccountBook, is_older
+from .catalog_state import CatalogState
 from .freshness import feed_kind
 from .health import FeedHealth
 from .market import MarketState
@@ -52,6 +53,7 @@ class AccountIngest:
     health: FeedHealth
     ignored_user_msgs: int
     _market: MarketState
+    catalog_state: CatalogState
     _account: AccountState
     _accounts: AccountBook
     _user: str | None
@@ -208,11 +210,14 @@ class AccountIngest:
             self._add_fills(msg.data.fills, source, now)
 
     def _add_fills(self, fills: Iterable[Fill], source: Source, now: float) -> int:
+        fills = fills if isinstance(fills, list | tuple) else list(fills)
         new = self._account.fills.add_many(fills)
         newest = self._account.fills.newest
         self._stamps["fills"] = Stamp(now, newest.time if newest is not None else None, source)
         if new:
             self._changes.add("fills")
+            # A fill in a market listed since the catalog loaded makes the feeds reload it.
+            self.catalog_state.note_names({f.coin for f in fills})
         return new
 
     def _on_user_fundings(self, msg: UserFundingsMsg, source: Source, now: float) -> None:

@@ -29,7 +29,7 @@ def _usd(d: Decimal) -> str:
 
 
 def mark_price(
-    position: Position, ctx_mark: str | None, mid: str | None
+    position: Position, ctx_mark: str | None, mid: str | None, mid_feed: str = "mids"
 ) -> tuple[str | None, str | None]:
     """The best mark hlmon has for a position and the feed it came from: ctx markPx, else the
     mid, else value / |size|.
@@ -42,7 +42,7 @@ def mark_price(
     if ctx_mark is not None and try_dec(ctx_mark) is not None:
         return ctx_mark, "ctx:" + position.coin
     if mid is not None and try_dec(mid) is not None:
-        return mid, "mids"
+        return mid, mid_feed
     szi = try_dec(position.szi)
     value = try_dec(position.positionValue)
     if szi is None or value is None or szi == _ZERO:
@@ -50,11 +50,14 @@ def mark_price(
     return fmt_dec(quantize_sig(value / abs(szi))), None
 
 
-def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> PositionView:
-    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only)."""
+def position_view(
+    position: Position, ctx_mark: str | None, mid: str | None, mid_feed: str = "mids"
+) -> PositionView:
+    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only;
+    ``mid_feed``: the freshness key of the mids ``mid`` came from, ``mids:xyz`` for xyz)."""
     p = position
     szi = try_dec(p.szi) or _ZERO
-    mark_s, mark_feed = mark_price(p, ctx_mark, mid)
+    mark_s, mark_feed = mark_price(p, ctx_mark, mid, mid_feed)
     mark = try_dec(mark_s)
     entry = try_dec(p.entryPx)
     liq = try_dec(p.liquidationPx)
