@@ -32,24 +32,33 @@ the feed, so what it reports is at most one loop turn behind. With a ``recorder`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
-import urllib.parse
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 import aiohttp
 from aiohttp import WSMsgType
 
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
 from hlmon.feeds.settings import WebsocketSettings
+from hlmon.feeds.ws_limits import LimitKind
+from hlmon.feeds.ws_subscriptions import SubscriptionBook
+from hlmon.feeds.ws_transport import (
+    WS_TIMEOUT,
+    ConnectionLost,
+    Socket,
+    abort,
+    describe,
+    describe_end,
+    env_proxy,
+)
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
+    ErrorMsg,
     KnownMsg,
     Message,
     PongMsg,
@@ -59,7 +68,6 @@ from hlmon.protocol.messages import (
 from hlmon.protocol.subscriptions import (
     PING_FRAME,
     Subscription,
-    ack_matches,
     subscribe_frame,
     unsubscribe_frame,
 )
@@ -109,20 +117,6 @@ class SocketDead(Exception):
     """The heartbeat decided the socket is dead (missing pong or silence)."""
 
 
-class ConnectionLost(Exception):
-    """The socket ended (close frame, dropped connection, protocol error); says why."""
-
-
-_Socket = aiohttp.ClientWebSocketResponse[Literal[False]]
-"""A client websocket that hands text frames over as bytes (``decode_text=False``)."""
-
-
-@dataclass
-class _PendingAck:
-    sub: Subscription
-    sent_at: float
-
-
 @dataclass
 class FeedStats:
     """Counters tests and benchmarks read."""
@@ -135,8 +129,12 @@ class FeedStats:
     """Connections the heartbeat declared dead."""
     last_dead_reason: str | None = None
     unacked_logged: int = 0
+    held_back: int = 0
+    """Market subscriptions held back after a drop right after they were sent."""
     delays: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     """The last 100 backoff delays slept, in order (bounded: the feed runs for weeks)."""
+    limit_errors: dict[str, int] = field(default_factory=dict)
+    """``error`` frames reporting an exchange limit, by kind (``users``, ``channels``...)."""
 
 
 LiveCallback = Callable[[float | None], None]
@@ -144,6 +142,9 @@ LiveCallback = Callable[[float | None], None]
 Must not block: start a task for slow work (reconciliation)."""
 DownCallback = Callable[[], None]
 """Called when a live connection is lost (before any reconnect wait)."""
+HeldBackCallback = Callable[[list[Subscription]], None]
+"""Called with the market subscriptions held back after a drop (see
+``hlmon.feeds.ws_subscriptions``); they are no longer subscribed."""
 
 
 class WsFeed:
@@ -161,9 +162,13 @@ class WsFeed:
         max_size: int = MAX_FRAME_BYTES,
         recorder: FrameSink | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_users: int = 10,
+        on_held_back: HeldBackCallback | None = None,
     ) -> None:
         """``session``: an ``aiohttp.ClientSession`` to connect with (the feed then does not
-        close it); by default ``run`` opens its own and closes it when it ends."""
+        close it); by default ``run`` opens its own and closes it when it ends.
+        ``max_users``: users subscribed at most (lowered for good if the exchange refuses one
+        earlier); ``on_held_back``: told which market subscriptions a drop made it hold back."""
         self.url = url
         self.recorder = recorder
         """Gets every received frame with its wall-clock receive time (must not block)."""
@@ -177,11 +182,13 @@ class WsFeed:
         self._on_live = on_live
         self._on_down = on_down
         self._max_size = max_size
-        self._subs: dict[str, Subscription] = {}
+        self.book = SubscriptionBook(max_users)
+        """What is subscribed, sent, acknowledged and held back (``ws_subscriptions``)."""
+        self._on_held_back = on_held_back
+        self._capped_logged: set[str] = set()
         self._session = session
-        self._ws: _Socket | None = None
+        self._ws: Socket | None = None
         self._outbox: asyncio.Queue[str] | None = None
-        self._pending_acks: dict[str, _PendingAck] = {}
         self._last_frame = 0.0
         self._ping_sent_at: float | None = None
         self._down_since: float | None = None
@@ -200,29 +207,25 @@ class WsFeed:
     @property
     def subscriptions(self) -> list[Subscription]:
         """What the feed is (or will be, once connected) subscribed to."""
-        return list(self._subs.values())
+        return list(self.book.subs.values())
 
     def subscribe(self, sub: Subscription) -> None:
-        """Add ``sub``; sent now if connected, and after every reconnect."""
-        if sub.key in self._subs:
-            return
-        self._subs[sub.key] = sub
-        self._send_soon(subscribe_frame(sub), sub)
+        """Add ``sub``; sent now if connected (a new user's in turn), and after every
+        reconnect."""
+        self._send_subs(self.book.add(sub, self._now()))
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Drop ``sub``; an unsubscribe is sent if connected."""
-        if self._subs.pop(sub.key, None) is None:
-            return
-        self._pending_acks.pop(sub.key, None)
-        self._send_soon(unsubscribe_frame(sub), None)
+        if self.book.discard(sub) and self._outbox is not None:
+            self._outbox.put_nowait(unsubscribe_frame(sub))
 
-    def _send_soon(self, frame: str, sub: Subscription | None) -> None:
+    def _send_subs(self, subs: list[Subscription]) -> None:
         # Queued rather than awaited: the engine's select_coin is synchronous, and one writer
         # per connection keeps unsubscribe-old / subscribe-new in order.
         if self._outbox is not None:
-            if sub is not None:
-                self._pending_acks[sub.key] = _PendingAck(sub, self._now())
-            self._outbox.put_nowait(frame)
+            for sub in subs:
+                self._outbox.put_nowait(subscribe_frame(sub))
+        self._log_capped()
 
     # ------------------------------------------------------------------ main loop
 
@@ -272,20 +275,20 @@ class WsFeed:
                         autoping=True,  # answer the server's protocol pings
                         heartbeat=None,  # application pings only (see module docstring)
                         max_msg_size=self._max_size,
-                        timeout=_WS_TIMEOUT,
+                        timeout=WS_TIMEOUT,
                         compress=0,
                         decode_text=False,  # text frames as bytes: msgspec parses them as is
-                        proxy=_env_proxy(self.url),
+                        proxy=env_proxy(self.url),
                     )
             except asyncio.CancelledError:
                 raise
             except TimeoutError as exc:
                 attempt += 1
-                error = _describe(exc) if str(exc) else "TimeoutError: timed out opening the socket"
+                error = describe(exc) if str(exc) else "TimeoutError: timed out opening the socket"
                 continue
             except Exception as exc:  # refused, DNS, TLS, HTTP status...
                 attempt += 1
-                error = _describe(exc)
+                error = describe(exc)
                 continue
             started = self._now()
             error = await self._serve(ws)
@@ -296,18 +299,15 @@ class WsFeed:
             # No log line here: the next set_connection carries ``error`` and the health logs
             # "connection lost: <why>, retry n in x s" once.
 
-    async def _serve(self, ws: _Socket) -> str:
+    async def _serve(self, ws: Socket) -> str:
         """Run one connection until it dies; return why it died."""
         self._ws = ws
         self._outbox = asyncio.Queue()
-        self._pending_acks.clear()
         now = self._now()
         self._last_frame = now
         self._ping_sent_at = None
         self.stats.connects += 1
-        for sub in self._subs.values():
-            self._pending_acks[sub.key] = _PendingAck(sub, now)
-            self._outbox.put_nowait(subscribe_frame(sub))
+        self._send_subs(self.book.connect(now))
         self._outage = None if self._down_since is None else now - self._down_since
         tasks = [
             asyncio.create_task(self._receive(ws), name="ws-receive"),
@@ -315,13 +315,16 @@ class WsFeed:
             asyncio.create_task(self._write(ws, self._outbox), name="ws-write"),
         ]
         reason = "closed"
+        dropped = False
+        """The server or the network ended it (not our heartbeat, not a cancellation)."""
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             # In task order: when the socket ends, the receiver's reason (close code, drop) is
             # the one to tell, not the writer's "cannot write to closing transport".
             for task in (t for t in tasks if t in done):
                 exc = task.exception()
-                reason = _describe(exc) if exc is not None else "closed by server"
+                reason = describe(exc) if exc is not None else "closed by server"
+                dropped = not isinstance(exc, SocketDead)
                 if isinstance(exc, SocketDead):
                     self.stats.dead_detected += 1
                     self.stats.last_dead_reason = str(exc)
@@ -334,14 +337,15 @@ class WsFeed:
             self._ws = None
             self._outbox = None
             self._down_since = self._now()
+            self._hold_back(self.book.disconnect(self._down_since, dropped=dropped))
             if self._on_down is not None:
                 self._on_down()
-            await _abort(ws)
+            await abort(ws)
         return reason
 
     # ------------------------------------------------------------------ per-connection tasks
 
-    async def _receive(self, ws: _Socket) -> None:
+    async def _receive(self, ws: Socket) -> None:
         # The hot loop: everything it needs is bound to locals, messages are dispatched on
         # their exact type, and counting is plain dict/int increments handed over in batches.
         health = self._health
@@ -362,7 +366,7 @@ class WsFeed:
                 msg = await receive()
                 kind = msg.type
                 if kind is not text and kind is not binary:
-                    raise ConnectionLost(_describe_end(msg))
+                    raise ConnectionLost(describe_end(msg))
                 frame: bytes = msg.data
                 if record is not None:
                     record(frame, wall())
@@ -390,6 +394,8 @@ class WsFeed:
                     self._ping_sent_at = None
                 elif cls is SubscriptionResponseMsg:
                     self._match_ack(cast(SubscriptionResponseMsg, decoded))
+                elif cls is ErrorMsg:
+                    self._on_error_frame(cast(ErrorMsg, decoded).data)
                 try:
                     apply(decoded, ws_source)
                 except Exception as exc:
@@ -421,19 +427,53 @@ class WsFeed:
             self._on_live(self._outage)
 
     def _match_ack(self, msg: SubscriptionResponseMsg) -> None:
-        if msg.data.method != "subscribe":
-            return
-        for key, pending in list(self._pending_acks.items()):
-            if ack_matches(pending.sub, msg.data):
-                del self._pending_acks[key]
-                return
+        self._send_subs(self.book.ack(msg.data, self._now()))
 
-    async def _write(self, ws: _Socket, outbox: asyncio.Queue[str]) -> None:
+    def _on_error_frame(self, text: str) -> None:
+        """An exchange limit reported: act on it (the store logs the text, rate-limited)."""
+        cap = self.book.gate.cap
+        limit, released = self.book.error(text, self._now())
+        if limit is None:
+            return
+        counts = self.stats.limit_errors
+        counts[limit.kind] = counts.get(limit.kind, 0) + 1
+        if limit.kind is LimitKind.USERS and self.book.gate.cap != cap:
+            self._health.log(
+                f"the exchange refused another user: at most {self.book.gate.cap} users are "
+                "subscribed from now on (the others' rows come from REST)",
+                "warn",
+            )
+        self._send_subs(released)
+
+    def _log_capped(self) -> None:
+        new = [u for u in self.book.gate.capped if u not in self._capped_logged]
+        if new:
+            self._capped_logged.update(new)
+            self._health.log(
+                f"user cap {self.book.gate.cap}: not subscribed on the websocket: "
+                f"{', '.join(new)} (their rows come from REST)",
+                "warn",
+            )
+
+    def _hold_back(self, held: list[Subscription]) -> None:
+        if not held:
+            return
+        self.stats.held_back += len(held)
+        shown = ", ".join(_sub_label(s) for s in held)
+        self._health.log(
+            f"the socket was dropped right after subscribing {shown}: held back, not "
+            "resubscribed (the exchange drops a socket over a name it does not list)",
+            "error",
+        )
+        if self._on_held_back is not None:
+            self._on_held_back(held)  # after the log line: its own lines say what follows
+
+    async def _write(self, ws: Socket, outbox: asyncio.Queue[str]) -> None:
         while True:
             frame = await outbox.get()
             await ws.send_str(frame)
 
-    async def _heartbeat(self, ws: _Socket) -> None:
+    async def _heartbeat(self, ws: Socket) -> None:
         t = self.timings
         next_ping = self._now() + t.ping_interval
         while True:
@@ -460,22 +500,16 @@ class WsFeed:
                 deadlines.append(self._ping_sent_at + t.pong_timeout)
             else:
                 deadlines.append(self._last_frame + t.probe_after)
-            if self._pending_acks:
-                deadlines.append(
-                    min(p.sent_at for p in self._pending_acks.values()) + t.ack_timeout
-                )
+            oldest = self.book.oldest_pending()
+            if oldest is not None:
+                deadlines.append(oldest + t.ack_timeout)
             await asyncio.sleep(max(0.0, min(deadlines) - self._now()) + 0.001)
 
     def _log_unacked(self, now: float) -> None:
-        late = [
-            key
-            for key, pending in self._pending_acks.items()
-            if now - pending.sent_at >= self.timings.ack_timeout
-        ]
+        late, released = self.book.late(now, self.timings.ack_timeout)
+        self._send_subs(released)
         if not late:
             return
-        for key in late:
-            del self._pending_acks[key]
         self.stats.unacked_logged += len(late)
         # One line for the lot: after a reconnect to a silent server every subscription is
         # late at once, and a line each would flood the log tab.
@@ -489,15 +523,21 @@ class WsFeed:
     @property
     def pending_acks(self) -> list[Subscription]:
         """Subscriptions sent on this connection and not acknowledged yet."""
-        return [p.sub for p in self._pending_acks.values()]
+        return [p.sub for p in self.book.pending.values()]
 
     async def close(self) -> None:
         """Abort the current socket, if any (``run`` is stopped by cancelling its task)."""
         if self._ws is not None:
-            await _abort(self._ws)
+            await abort(self._ws)
 
 
 _CHANNELS: dict[type, str] = {cls: cls.__struct_config__.tag for cls in KnownMsg.__args__}
+
+
+def _sub_label(sub: Subscription) -> str:
+    coin = sub.get("coin")
+    dex = sub.get("dex")
+    return f"{sub.type} {coin}" if coin else f"{sub.type} dex {dex}" if dex else sub.type
 
 
 def _channel_of(msg: Message) -> str:
@@ -505,64 +545,3 @@ def _channel_of(msg: Message) -> str:
     if isinstance(msg, UnknownMsg):
         return msg.channel
     return _CHANNELS.get(type(msg), "?")
-
-
-_WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=1.0)
-"""No receive timeout (the heartbeat owns liveness); a close handshake waits at most 1 s."""
-
-
-async def _abort(ws: _Socket) -> None:
-    """Drop a socket now. A polite close handshake could wait on a stalled peer."""
-    # aiohttp has no public abort: reach the connection's transport through the response.
-    conn = getattr(getattr(ws, "_response", None), "connection", None)
-    transport = getattr(conn, "transport", None)
-    if transport is not None:
-        transport.abort()
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(1.0):
-            # Marks the socket closed and releases the connection; with the transport gone
-            # the close frame fails at once instead of waiting for the peer.
-            await ws.close()
-
-
-def _env_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url``, chosen as ``websockets`` (hlmon's previous
-    transport) chose it: ``wss_proxy`` then ``https_proxy`` for wss://, ``ws_proxy``,
-    ``https_proxy``, ``http_proxy`` for ws://, none for a host in ``no_proxy``; aiohttp then
-    tunnels wss:// with CONNECT. Passed explicitly rather than with aiohttp's ``trust_env``,
-    which would also read ~/.netrc. Only http:// proxies are supported (as by aiohttp); another
-    kind (socks, https) is skipped."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    secure = parts.scheme == "wss"
-    port = parts.port or (443 if secure else 80)
-    if urllib.request.proxy_bypass(f"{host}:{port}"):
-        return None
-    proxies = urllib.request.getproxies()
-    for scheme in ("wss", "https") if secure else ("ws", "https", "http"):
-        proxy = proxies.get(scheme)
-        if proxy is not None and proxy.startswith("http://"):
-            return proxy
-    return None
-
-
-def _describe_end(msg: aiohttp.WSMessage | Any) -> str:
-    """Why ``receive`` returned something other than a data frame."""
-    kind = msg.type
-    if kind is WSMsgType.CLOSE:
-        reason = f": {msg.extra}" if msg.extra else ""
-        return f"closed by server (code {msg.data}{reason})"
-    if kind is WSMsgType.ERROR:  # bad framing, frame over max_msg_size, ...
-        err = msg.data
-        if isinstance(err, aiohttp.WebSocketError):
-            return f"websocket error (code {err.code}): {err}"
-        return _describe(err) if isinstance(err, BaseException) else f"websocket error: {err!r}"
-    # CLOSED/CLOSING: EOF or a reset with no close frame (a close frame comes as CLOSE).
-    return "socket dropped without a close frame"
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionLost):
-        return str(exc)
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
