@@ -77,7 +77,7 @@ def test_settings_compose_the_layers_own_types() -> None:
     assert type(settings.alerts) is AlertSettings
     assert set(TABLES) == {"stale", "websocket", "alerts"}
     top_level = {f.name for f in dataclasses.fields(Settings)}
-    assert set(KEYS) == top_level - set(TABLES) - {"record_path"}
+    assert set(KEYS) == top_level - set(TABLES) - {"record_path", "strict_watchlist"}
 
 
 def test_settings_has_everything_the_engine_reads() -> None:
