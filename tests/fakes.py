@@ -2,9 +2,11 @@
 
 It implements the same two protocols the app is typed against (``Backend`` and ``Controls``,
 ``hlmon.runtime.controls``; mypy checks it wherever it is handed to ``build_app``), records
-every call, and tells the store what the real feed engine would tell it (watched accounts,
-selected account, watchlist, tracked coin, book mode), with the engine's own input checks
-(the protocol's subscription constructors). No network: the tests fill the store by hand.
+every call, and tells the store what the real feed engine would tell it (the market catalog,
+watched accounts, selected account, watchlist, tracked coin, book mode), with the engine's own
+input checks (the protocol's subscription constructors, and exact catalog names only). No
+network: the tests fill the store by hand. ``waiting=True``: no catalog comes (the screen
+waits for it, as when the exchange cannot be reached and nothing is cached).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 from hlmon.config import Settings
 from hlmon.protocol import subscriptions as subs
 from hlmon.state import Store
+from hlmon.state.catalog import MarketCatalog
+from tests.catalogs import default_catalog
 
 
 class FakeRuntime:
@@ -30,6 +34,8 @@ class FakeRuntime:
         *,
         network: str | None = None,
         fail_start: BaseException | None = None,
+        catalog: MarketCatalog | None = None,
+        waiting: bool = False,
     ) -> None:
         self.settings = settings
         self.clock: Callable[[], float] = clock or time.time
@@ -45,6 +51,8 @@ class FakeRuntime:
         self.users = settings.watched_addresses
         self.user = settings.address.lower() if settings.address else None
         self.watchlist = list(settings.watchlist)
+        self.catalog = None if waiting else (catalog or default_catalog())
+        """Put in force on start, as the engine's first catalog load would."""
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
         """Arguments of every call to ``name``."""
@@ -57,6 +65,10 @@ class FakeRuntime:
         if self.fail_start is not None:
             raise self.fail_start
         # What FeedEngine.start tells the store before any data arrives.
+        if self.catalog is None:
+            self.store.catalog_state.expect()
+        else:
+            self.store.catalog_state.use(self.catalog, from_cache=False)
         self.store.set_watched_users(self.users, dict(self.settings.labels))
         self.store.set_user(self.user)
         self.store.set_watch(self.watchlist)
@@ -74,8 +86,14 @@ class FakeRuntime:
 
     # ------------------------------------------------------------------ Controls
 
+    def _require_listed(self, coin: str) -> None:
+        """The engine's last line of defence: exact listed names only, once it has a catalog."""
+        if self.catalog is not None and not self.catalog.is_listed(coin):
+            raise ValueError(self.catalog.resolve(coin).message or f"{coin!r} is not listed")
+
     def select_coin(self, coin: str) -> None:
         subs.trades(coin)  # refuses what the engine refuses, before anything changes
+        self._require_listed(coin)
         self.calls.append(("select_coin", (coin,)))
         self.store.track_history(coin)
 
@@ -86,6 +104,7 @@ class FakeRuntime:
 
     def add_coin(self, coin: str) -> None:
         subs.active_asset_ctx(coin)
+        self._require_listed(coin)
         self.calls.append(("add_coin", (coin,)))
         if coin not in self.watchlist:
             self.watchlist.append(coin)

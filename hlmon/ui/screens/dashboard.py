@@ -232,7 +232,13 @@ class Dashboard(Screen[None]):
         """Rebuild only the panes fed by the changed keys."""
         coin = self.watchlist.selected
         ctx_changed = any(key.startswith("ctx:") for key in changes)
-        if "mids" in changes or ctx_changed:
+        if "watchlist" in changes:
+            # The feeds resolved the names against the catalog (``eth`` -> ``ETH``, unknown
+            # ones skipped): show what is really watched.
+            self.watchlist.set_coins(self.store.watchlist)
+        if "catalog" in changes:
+            self._catalog_changed()
+        if "mids" in changes or ctx_changed or "catalog" in changes:
             self.watchlist.rebuild()
         if coin is not None:
             if f"book:{coin}" in changes or f"bbo:{coin}" in changes:
@@ -267,6 +273,15 @@ class Dashboard(Screen[None]):
         self.header.rebuild()
         self.status.rebuild()
 
+    def _catalog_changed(self) -> None:
+        """A catalog arrived (or the wait for one began): hold the alert rules to it."""
+        self.book.rebuild()
+        catalog = self.store.catalog
+        if catalog is None or self.alerts is None:
+            return
+        for note in self.alerts.check_coins(catalog):
+            self.store.health.log(note, "warn")
+
     def _update_positions(self) -> None:
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
@@ -280,7 +295,9 @@ class Dashboard(Screen[None]):
         """Stale panes are dimmed and carry the age in their title; REST-fed ones say REST."""
         store = self.store
         coin = self.watchlist.selected
-        self._mark(self.watchlist, ["mids", *(f"ctx:{c}" for c in self.watchlist.coins)])
+        coins = self.watchlist.coins
+        mids = sorted({store.mids_feed(c) for c in coins} | {"mids"})
+        self._mark(self.watchlist, [*mids, *(f"ctx:{c}" for c in coins)])
         if coin is not None:
             self._mark(self.book, [f"book:{coin}"])
             for tape in self.tapes:
@@ -357,7 +374,7 @@ class Dashboard(Screen[None]):
             if coin and self.watchlist.add_coin(coin):
                 self.post_message(self.CoinAdded(coin, self.watchlist.coins))
 
-        self.app.push_screen(AddCoinScreen(), added)
+        self.app.push_screen(AddCoinScreen(self.store), added)
 
     def action_add_alert(self) -> None:
         """Ask for a price alert (``BTC > 110000``) and add it to the alert rules."""
@@ -372,7 +389,7 @@ class Dashboard(Screen[None]):
             if rule is not None:
                 self.post_message(self.AlertAdded(alerts.add(rule)))
 
-        self.app.push_screen(AddAlertScreen(example), added)
+        self.app.push_screen(AddAlertScreen(example, self.store), added)
 
     def action_remove_coin(self) -> None:
         """Remove the selected coin."""

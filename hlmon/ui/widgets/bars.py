@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state.catalog_state import CatalogOrigin
 from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
@@ -170,6 +171,18 @@ class StatusBar(LinePane):
                 parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
         return parts
 
+    def catalog_parts(self, compact: bool) -> list[Part]:
+        """``catalog waiting`` (nothing that takes a coin is subscribed until it loads) or
+        ``catalog cached 2.0h`` (the exchange's could not be fetched); nothing when fresh."""
+        status = self.store.catalog_state.status
+        if status.waiting:
+            return [(97, (("catalog waiting", "pane--bad"),))]
+        if status.origin is CatalogOrigin.CACHE:
+            age = fmt_age(status.age(self.clock()))
+            text = f"cat cached {age}" if compact else f"catalog cached {age}"
+            return [(90, ((text, "pane--warn"),))]
+        return []
+
     def rebuild(self) -> None:
         """Recompute the line from the store."""
         width = self.inner_width
@@ -180,6 +193,7 @@ class StatusBar(LinePane):
         parts: list[Part] = [(100, self.connection_cells(compact))]
         kinds = worst_by_kind(store.feed_statuses().values())
         parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
+        parts.extend(self.catalog_parts(compact))
         health = store.health
         if health.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))

@@ -3,10 +3,15 @@
 The selected coin (``▶``) drives the book and the tape; moving the selection posts
 ``Watchlist.CoinSelected``. Rows are rebuilt from the store only when mids or a watched coin's
 asset context changed, and only lines whose text changed are repainted.
+
+Coins are the exchange's exact names (``xyz:TSLA`` with its dex prefix; spot ``@107`` shown as
+``HYPE/USDC``), never cut: the coin column is as wide as the longest. Until the market catalog
+is in force the pane says it is waiting for it (nothing that takes a coin is subscribed yet).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -99,6 +104,21 @@ class Watchlist(LinePane):
         self.select_index(len(self._coins) - 1)
         return True
 
+    def set_coins(self, coins: Sequence[str]) -> None:
+        """Follow the watchlist the feeds really watch (names resolved by the catalog): keep
+        the selected coin if it is still there, else select the first, and announce a change
+        of selection."""
+        coins = list(dict.fromkeys(coins))
+        if coins == self._coins:
+            return
+        before = self.selected
+        self._coins = coins
+        self._index = coins.index(before) if before in coins else 0
+        self.refresh(layout=True)
+        self.rebuild()
+        if self.selected is not None and self.selected != before:
+            self.post_message(self.CoinSelected(self.selected))
+
     def remove_selected(self) -> str | None:
         """Remove the selected coin and select its neighbour; returns the removed coin."""
         if not self._coins:
@@ -122,8 +142,18 @@ class Watchlist(LinePane):
         width = self.inner_width
         if width <= 0:
             return
-        cols = fit_columns(COLUMNS, width)
+        names = {coin: self._display(coin) for coin in self._coins}
+        longest = max((len(n) for n in names.values()), default=0)
+        columns = [
+            dataclasses.replace(c, width=max(c.width, longest)) if c.key == "coin" else c
+            for c in COLUMNS
+        ]
+        cols = fit_columns(columns, width)
         rows: list[Row] = [header_row(cols, width)]
+        if self.store.catalog_state.status.waiting:
+            rows.append(((" waiting for market catalog…".ljust(width), "pane--muted"),))
+            self.set_rows(rows)
+            return
         if not self._coins:
             rows.append(((" no coins: press a to add one".ljust(width), "pane--muted"),))
         trend_width = next((c.width for c in cols if c.key == "trend"), 0)
@@ -137,11 +167,16 @@ class Watchlist(LinePane):
         for i in range(self._top, min(len(self._coins), self._top + room)):
             coin = self._coins[i]
             cells = self._cells(coin, trend_width)
+            cells["coin"] = (names[coin], "pane--strong")
             fill = "pane--sel" if i == self._index else ""
             if fill:
                 cells["mark"] = ("▶", "pane--accent")
             rows.append(layout_row(cols, cells, width, fill=fill))
         self.set_rows(rows)
+
+    def _display(self, coin: str) -> str:
+        catalog = self.store.catalog
+        return coin if catalog is None else catalog.display(coin)
 
     def _cells(self, coin: str, trend_width: int) -> dict[str, Cell]:
         store = self.store
