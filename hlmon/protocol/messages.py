@@ -452,6 +452,24 @@ class PostMsg(_Frame, tag="post"):
     data: PostReply
 
 
+class FastAssetCtxsMsg(_Frame, tag="fastAssetCtxs"):
+    """Mark and mid of every coin; ``data`` is base64 of raw DEFLATE JSON: read it with
+    ``market_streams.decode_fast_asset_ctxs``."""
+
+    data: str
+
+
+class AllDexsAssetCtxs(Struct):
+    """``[dex, [ctx, ...]]`` entries kept raw: contexts carry no coin, and are named by position
+    (``market_streams.read_all_dexs_asset_ctxs``), so one unreadable entry costs only itself."""
+
+    ctxs: list[msgspec.Raw]
+
+
+class AllDexsAssetCtxsMsg(_Frame, tag="allDexsAssetCtxs"):
+    data: AllDexsAssetCtxs
+
+
 class UnknownMsg(Struct):
     """A frame on a channel hlmon does not know; kept, never an exception."""
 
@@ -482,6 +500,8 @@ KnownMsg = (
     | PongMsg
     | ErrorMsg
     | PostMsg
+    | FastAssetCtxsMsg
+    | AllDexsAssetCtxsMsg
 )
 """Every websocket message ``decode`` can return, besides ``UnknownMsg``."""
 

@@ -2,7 +2,9 @@
 
 The live tests start ``hlmon serve --demo`` on a free loopback port. One reads the app's output
 over textual-serve's own websocket (no browser needed, so CI runs it); one drives a headless
-Chromium through the DevTools protocol and is skipped when ``/usr/bin/chromium`` is absent.
+Chromium through the DevTools protocol: it reads the terminal's text out of the page (xterm.js's
+buffer), takes screenshots and presses a key. ``make test`` requires Chromium (``.ci/run``
+installs it); a bare ``pytest`` skips that test when no Chromium is installed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,7 +33,21 @@ import hlmon.serve
 from hlmon.cli import main
 from hlmon.serve import app_args, app_command
 
-CHROMIUM = Path("/usr/bin/chromium")
+
+def _find_chromium() -> Path | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+CHROMIUM = _find_chromium()
+REQUIRE_CHROMIUM = os.environ.get("HLMON_REQUIRE_CHROMIUM") == "1"
+"""Set by ``make test``: there the browser test must run. Read at import, before the autouse
+fixture that clears HLMON_* variables."""
+DASHBOARD_WORDS = ("Watchlist", "LIVE", "Book BTC", "Positions", "Trades")
+HELP_WORDS = ("hlmon help", "Keys", "this help")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 LIVE_BTC = re.compile(r"BTC\s+\d{1,3}(?:,\d{3})*\.\d")
 """A watchlist row with a mid price, e.g. ``BTC      103,375.5``."""
@@ -173,7 +190,7 @@ async def test_page_and_app_session_over_websocket(served: str) -> None:
 
 
 class _DevTools:
-    """Just enough of the Chrome DevTools protocol: evaluate and screenshot."""
+    """Just enough of the Chrome DevTools protocol: evaluate, screenshot, keys, the terminal."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
@@ -185,6 +202,8 @@ class _DevTools:
         while True:
             msg = await self.ws.receive_json()
             if msg.get("id") == self.n:
+                if "error" in msg:
+                    raise AssertionError(f"DevTools {method} failed: {msg['error']}")
                 result: dict[str, Any] = msg.get("result", {})
                 return result
 
@@ -195,6 +214,58 @@ class _DevTools:
     async def screenshot(self) -> bytes:
         return base64.b64decode((await self.call("Page.captureScreenshot", format="png"))["data"])
 
+    async def find_terminal(self) -> bool:
+        """Keep the page's xterm.js ``Terminal`` as ``window.__hlmonTerm``.
+
+        textual.js keeps it in a closure, so it is found through the heap: ``queryObjects``
+        lists every object, and the one with xterm's public API (``loadAddon``, ``buffer``) is
+        the terminal. Its buffer is the text the canvas shows.
+        """
+        proto = await self.call("Runtime.evaluate", expression="Object.prototype")
+        found = await self.call(
+            "Runtime.queryObjects", prototypeObjectId=proto["result"]["objectId"]
+        )
+        array = found["objects"]["objectId"]
+        try:
+            res = await self.call("Runtime.callFunctionOn", objectId=array, returnByValue=True,
+                                  functionDeclaration=_FIND_TERMINAL)  # fmt: skip
+        finally:
+            await self.call("Runtime.releaseObject", objectId=array)
+        return bool(res.get("result", {}).get("value"))
+
+    async def screen_text(self) -> str:
+        """The terminal's visible lines, as text."""
+        return str(await self.evaluate(_SCREEN_TEXT) or "")
+
+    async def type(self, char: str) -> None:
+        """A key press in the page, as a user's (to the focused xterm textarea)."""
+        await self.evaluate("window.__hlmonTerm.focus()")
+        await self.call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
+        await self.call("Input.dispatchKeyEvent", type="keyUp", key=char)
+
+
+_FIND_TERMINAL = """function () {
+    for (const o of this) {
+        try {
+            if (o && typeof o === "object" && "loadAddon" in o && "buffer" in o
+                    && typeof o.buffer.active.getLine === "function") {
+                window.__hlmonTerm = o;
+                return true;
+            }
+        } catch (e) {}
+    }
+    return false;
+}"""
+
+_SCREEN_TEXT = """(() => {
+    const term = window.__hlmonTerm, buf = term.buffer.active, out = [];
+    for (let y = 0; y < term.rows; y++) {
+        const line = buf.getLine(buf.viewportY + y);
+        out.push(line ? line.translateToString(true) : "");
+    }
+    return out.join("\\n");
+})()"""
+
 
 async def _until(check: Callable[[], Awaitable[object]], interval: float = 0.05) -> None:
     """Poll ``check`` until it returns something true (the caller bounds the time)."""
@@ -204,13 +275,34 @@ async def _until(check: Callable[[], Awaitable[object]], interval: float = 0.05)
         await asyncio.sleep(interval)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt install chromium)")
-async def test_headless_chromium_shows_the_tui(served: str, tmp_path: Path) -> None:
-    """A real browser loads the page, gets the app's first bytes over the websocket and keeps
-    repainting (the screen changes while the data is live)."""
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR", png[:16]
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """The Chromium binary. Under ``make test`` (HLMON_REQUIRE_CHROMIUM=1) a missing browser
+    fails the run; elsewhere the test is skipped."""
+    if CHROMIUM is not None:
+        return CHROMIUM
+    if REQUIRE_CHROMIUM:
+        pytest.fail(
+            "Chromium is required by `make test` (HLMON_REQUIRE_CHROMIUM=1) but was not found: "
+            "install it (`apt-get install -y chromium`; .ci/run does this) or run pytest directly"
+        )
+    pytest.skip("needs Chromium (apt-get install chromium); `make test` requires it")
+
+
+async def test_headless_chromium_shows_the_live_dashboard_and_takes_keys(
+    served: str, chromium: Path, tmp_path: Path
+) -> None:
+    """A real browser loads the page and shows the live dashboard: a screenshot is taken, the
+    terminal's text holds the panels and a live BTC price and keeps changing, and a key pressed
+    in the page (``?``) reaches the app (its help appears)."""
     profile = tmp_path / "chromium"
     browser = await asyncio.create_subprocess_exec(
-        str(CHROMIUM),
+        str(chromium),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -229,8 +321,9 @@ async def test_headless_chromium_shows_the_tui(served: str, tmp_path: Path) -> N
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+    text = ""
     try:
-        async with asyncio.timeout(45):
+        async with asyncio.timeout(60):
             port_file = profile / "DevToolsActivePort"
 
             async def port_known() -> bool:
@@ -254,16 +347,38 @@ async def test_headless_chromium_shows_the_tui(served: str, tmp_path: Path) -> N
                         return "-first-byte" in (await devtools.evaluate(body) or "")
 
                     await _until(painted, 0.1)
-                    assert await devtools.evaluate("document.querySelectorAll('canvas').length")
-                    first = await devtools.screenshot()
-                    (tmp_path / "first.png").write_bytes(first)
-                    # Live data keeps repainting the terminal: a later screenshot differs.
-                    later = first
-                    while later == first:
-                        await asyncio.sleep(0.2)
-                        later = await devtools.screenshot()
-                    (tmp_path / "later.png").write_bytes(later)
-                    assert first.startswith(b"\x89PNG") and len(later) > 20_000
+                    assert await devtools.find_terminal(), "no xterm.js terminal in the page"
+
+                    async def dashboard() -> bool:
+                        nonlocal text
+                        text = await devtools.screen_text()
+                        live = LIVE_BTC.search(text) is not None
+                        return live and all(w in text for w in DASHBOARD_WORDS)
+
+                    await _until(dashboard, 0.1)
+                    shot = await devtools.screenshot()
+                    (tmp_path / "dashboard.png").write_bytes(shot)
+                    width, height = _png_size(shot)
+                    assert width == 1280 and height > 600 and len(shot) > 20_000
+                    first = text
+
+                    async def repainted() -> bool:  # live data (and the clock) move on
+                        return await devtools.screen_text() != first
+
+                    await _until(repainted, 0.1)
+
+                    assert not any(w in text for w in HELP_WORDS[::2])  # not before the key
+                    await devtools.type("?")
+
+                    async def help_shown() -> bool:
+                        nonlocal text
+                        text = await devtools.screen_text()
+                        return all(w in text for w in HELP_WORDS)
+
+                    await _until(help_shown, 0.1)
+                    (tmp_path / "help.png").write_bytes(await devtools.screenshot())
+    except TimeoutError:
+        pytest.fail(f"the browser did not show what was expected; its terminal read:\n{text}")
     finally:
         with contextlib.suppress(ProcessLookupError):
             browser.terminate()

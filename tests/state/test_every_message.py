@@ -89,6 +89,12 @@ SAMPLES: dict[str, tuple[Any, set[str]]] = {
     "pong": (None, set()),
     "error": ("Invalid subscription {}", {"log"}),
     "post": ({"id": 1, "response": {"type": "info", "payload": None}}, set()),
+    # Market-wide streams feed the MarketTable (hlmon/state/market_table.py), not the store.
+    "fastAssetCtxs": (
+        "q1ZyCnFWsqpWyk0syg6oULJSsjQ3NTDQM1Wq1VFyDfFAkTI2MzXQMwJLVVRWWfmFuTiiyBuamOoZKdXWAgA=",
+        set(),
+    ),
+    "allDexsAssetCtxs": ({"ctxs": [["", [_CTX]]]}, set()),
 }
 
 

@@ -1,0 +1,410 @@
+"""The market screen: every perp of every dex and every spot pair, sortable and filterable.
+
+It reads a ``MarketTable`` (hlmon/state/market_table.py) that the runtime keeps fed; it does
+no network I/O. ``enter`` posts ``MarketScreen.CoinChosen`` (the app adds the coin to the
+watchlist), ``escape`` closes the screen.
+
+Drawn with the line API like every hlmon pane: only the visible rows are laid out, each row's
+cells are formatted once per change of that row, and only lines that differ are repainted, so
+~1,600 names cost what the ~40 visible ones cost. Columns are as wide as their widest value
+in the current view (names are never cut); a narrow terminal drops the least useful columns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from hlmon.state.catalog import MarketKind
+from hlmon.state.market_query import MarketQuery, SortColumn, SortSpec
+from hlmon.state.market_table import MarketRow, MarketTable
+from hlmon.state.types import Source
+from hlmon.ui.fmt import DASH, fmt_age, fmt_compact, fmt_pct, fmt_px
+from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, layout_row
+
+STALE_AFTER = 20.0
+"""Seconds after which prices are marked stale: ``fastAssetCtxs`` pushes every second and the
+REST fallback polls contexts every 15 s."""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    column: SortColumn
+    label: str
+    priority: int
+
+
+SPECS: tuple[_Spec, ...] = (
+    _Spec(SortColumn.NAME, "market", 100),
+    _Spec(SortColumn.MARK, "mark", 90),
+    _Spec(SortColumn.MID, "mid", 40),
+    _Spec(SortColumn.CHANGE, "24h %", 85),
+    _Spec(SortColumn.FUNDING, "fund/h", 70),
+    _Spec(SortColumn.FUNDING_APR, "fund/yr", 30),
+    _Spec(SortColumn.OPEN_INTEREST, "OI $", 60),
+    _Spec(SortColumn.VOLUME, "vol 24h $", 65),
+)
+"""Columns in display order; the number keys 1-8 sort by them in this order."""
+ARROWS = {False: "▲", True: "▼"}
+GAP = 2
+"""Cells between columns."""
+
+
+def row_cells(row: MarketRow) -> dict[str, Cell]:
+    """The formatted cells of one row, by column key (the ``SortColumn`` value)."""
+    change, funding = row.change_pct, row.value(SortColumn.FUNDING)
+    perp = row.kind is MarketKind.PERP
+    na = DASH if perp else ""  # spot has no funding or open interest: blank, not "unknown"
+    cells: dict[str, Cell] = {
+        "name": (row.display, "pane--strong"),
+        "mark": (fmt_px(row.mark), ""),
+        "mid": (fmt_px(row.mid), ""),
+        "change": (fmt_pct(change), _sign_style(change)),
+        "funding": (fmt_pct(funding * 100, 4, sign=False) if funding is not None else na,
+                    "pane--down" if funding is not None and funding < 0 else ""),
+        "apr": (fmt_pct(row.funding_apr, 1, sign=False) if row.funding_apr is not None else na,
+                "pane--down" if funding is not None and funding < 0 else ""),
+        "oi": (fmt_compact(row.oi_usd) if row.oi_usd is not None else na, ""),
+        "volume": (fmt_compact(row.volume), ""),
+    }  # fmt: skip
+    return cells
+
+
+def _sign_style(value: float | None) -> str:
+    if value is None or value == 0:
+        return ""
+    return "pane--up" if value > 0 else "pane--down"
+
+
+class MarketPane(LinePane):
+    """The table itself: a header with the sort arrow, then the visible rows."""
+
+    can_focus = True
+
+    def __init__(
+        self, table: MarketTable, clock: Callable[[], float], *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.table = table
+        self.clock = clock
+        self.filter = MarketQuery()
+        self.sort = SortSpec()
+        self.selected: str | None = None
+        """Name of the selected market; the selection follows it when the order changes."""
+        self._top = 0
+        self._names: tuple[str, ...] = ()
+        self._cells: dict[str, tuple[MarketRow, dict[str, Cell]]] = {}
+        self._widths_key: tuple[object, ...] = ()
+        self._columns: list[Column] = []
+        self._shown: list[str] = []
+        """Names on screen, top to bottom (for clicks)."""
+
+    # ------------------------------------------------------------------ model
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The markets in the current view, in order."""
+        return self._names
+
+    def set_view(self, query: MarketQuery | None = None, sort: SortSpec | None = None) -> None:
+        """Another filter or order: back to the top. (When only the data moves, the selection
+        follows its market instead, so ``enter`` adds what the user is looking at.)"""
+        if query is not None:
+            self.filter = query
+        if sort is not None:
+            self.sort = sort
+        self.selected = None
+        self._top = 0
+        self.rebuild()
+
+    def move(self, delta: int) -> None:
+        if not self._names:
+            return
+        i = self._index()
+        self.selected = self._names[min(max(i + delta, 0), len(self._names) - 1)]
+        self.rebuild()
+
+    def _index(self) -> int:
+        try:
+            return self._names.index(self.selected) if self.selected is not None else 0
+        except ValueError:
+            return 0
+
+    # ------------------------------------------------------------------ rows
+
+    def rebuild(self) -> None:
+        width, height = self.inner_width, self.inner_height
+        if width <= 0 or height <= 0:
+            return
+        table = self.table
+        self._names = names = table.view_names(self.filter, self.sort)
+        if self.selected not in names:
+            self.selected = names[0] if names else None
+        cols = self._layout(width)
+        rows: list[Row] = [self._header(cols, width)]
+        room = max(1, height - 1)
+        index = self._index()
+        if index < self._top:
+            self._top = index
+        elif index >= self._top + room:
+            self._top = index - room + 1
+        self._top = max(0, min(self._top, max(0, len(names) - room)))
+        self._shown = list(names[self._top : self._top + room])
+        now = self.clock()
+        for name in self._shown:
+            row = table.row(name)
+            if row is None:
+                continue
+            cells = self._cells_of(row)
+            seen = table.price_time(row)
+            if seen is None or now - seen > STALE_AFTER:  # shown, but not current: dimmed
+                cells = {k: (text, "pane--muted") for k, (text, _) in cells.items()}
+            fill = "pane--sel" if name == self.selected else ""
+            rows.append(layout_row(cols, cells, width, gap=GAP, fill=fill))
+        if not names:
+            rows.append(((self._empty_text().ljust(width), "pane--muted"),))
+        self.set_rows(rows)
+
+    def _empty_text(self) -> str:
+        if self.table.catalog is None:
+            return " market catalog not loaded yet"
+        if not self.filter.is_empty:
+            return f" no market matches {self.filter.text!r}"
+        return " the catalog lists no perp or spot market"
+
+    def _cells_of(self, row: MarketRow) -> dict[str, Cell]:
+        hit = self._cells.get(row.name)
+        if hit is not None and hit[0] is row:
+            return hit[1]
+        cells = row_cells(row)
+        self._cells[row.name] = (row, cells)
+        return cells
+
+    def _layout(self, width: int) -> list[Column]:
+        """Columns as wide as their widest cell in the view, recomputed when it changes."""
+        key = (self._names, self.table.version, width, self.sort)
+        if key == self._widths_key:
+            return self._columns
+        widths = {s.column.value: len(s.label) + 2 for s in SPECS}  # room for the arrow
+        for name in self._names:
+            row = self.table.row(name)
+            if row is not None:
+                for k, (text, _) in self._cells_of(row).items():
+                    if len(text) > widths[k]:
+                        widths[k] = len(text)
+        columns = [
+            Column(s.column.value, s.label, widths[s.column.value],
+                   "left" if s.column is SortColumn.NAME else "right", s.priority)
+            for s in SPECS
+        ]  # fmt: skip
+        self._columns = fit_columns(columns, width, gap=GAP)
+        self._widths_key = key
+        return self._columns
+
+    def _header(self, cols: list[Column], width: int) -> Row:
+        cells: dict[str, Cell] = {}
+        for col in cols:
+            label = col.label
+            if col.key == self.sort.column.value:
+                arrow = ARROWS[self.sort.descending]
+                label = f"{label} {arrow}" if col.align == "left" else f"{arrow} {label}"
+                cells[col.key] = (label, "pane--accent")
+            else:
+                cells[col.key] = (label, "pane--head")
+        return layout_row(cols, cells, width, gap=GAP, fill="pane--head")
+
+    def name_at(self, y: int) -> str | None:
+        """The market on screen line ``y`` (0 is the header)."""
+        return self._shown[y - 1] if 1 <= y <= len(self._shown) else None
+
+    def column_at(self, x: int) -> SortColumn | None:
+        """The column under screen column ``x``."""
+        left = 0
+        for col in self._columns:
+            if left <= x < left + col.width:
+                return SortColumn(col.key)
+            left += col.width + GAP
+        return None
+
+
+class MarketScreen(Screen[None]):
+    """Every market, one key away from the dashboard (the app pushes it)."""
+
+    AUTO_FOCUS = "#market-table"
+
+    DEFAULT_CSS = """
+    MarketScreen { layout: vertical; }
+    MarketScreen #market-table { height: 1fr; }
+    MarketScreen #market-filter { display: none; height: 3; border: round $accent; }
+    MarketScreen.-filtering #market-filter { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "market", key_display="↑↓"),
+        Binding("down,j", "move(1)", "market", show=False),
+        Binding("pageup", "page(-1)", "page", show=False),
+        Binding("pagedown", "page(1)", "page", show=False),
+        Binding("home", "move(-1000000)", "top", show=False),
+        Binding("end", "move(1000000)", "bottom", show=False),
+        Binding("s", "next_sort", "sort"),
+        Binding("S", "flip_sort", "reverse", key_display="shift+s"),
+        *(
+            Binding(str(n), f"sort_by({n - 1})", spec.label, show=False)
+            for n, spec in enumerate(SPECS, 1)
+        ),
+        Binding("slash", "filter", "filter", key_display="/"),
+        Binding("enter", "choose", "add to watchlist"),
+        Binding("escape", "close", "close"),
+    ]
+
+    class CoinChosen(Message):
+        """The user chose a market (``enter``); the app adds it to the watchlist."""
+
+        def __init__(self, coin: str) -> None:
+            super().__init__()
+            self.coin = coin
+            """The exact wire name (``BTC``, ``xyz:NVDA``, ``@107``)."""
+
+    def __init__(
+        self,
+        table: MarketTable,
+        *,
+        clock: Callable[[], float] = time.time,
+        fps: float = 4.0,
+        query: str = "",
+        sort: SortSpec | None = None,
+    ) -> None:
+        super().__init__()
+        self.table = table
+        self.clock = clock
+        self.fps = max(1.0, min(fps, 30.0))
+        self.pane = MarketPane(table, clock, id="market-table")
+        self.pane.filter = MarketQuery.parse(query)
+        self.pane.sort = sort or SortSpec()
+        self._filter_before = query
+        self._seen: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+        yield Input(placeholder="filter: BTC, dex:xyz, perp, spot", id="market-filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_frame()
+        self.set_interval(1.0 / self.fps, self.refresh_frame, name="market-frame")
+
+    # ------------------------------------------------------------------ frames
+
+    def refresh_frame(self) -> None:
+        """Rebuild when the data or the second changed (ages and dimming move with time)."""
+        now = self.clock()
+        seen = (self.table.version, int(now))
+        if seen != self._seen:
+            self._seen = seen
+            self.pane.rebuild()
+        self._update_titles(now)
+
+    def _update_titles(self, now: float) -> None:
+        table, pane = self.table, self.pane
+        sort = next(s.label for s in SPECS if s.column is pane.sort.column)
+        title = f"Markets  {len(pane.names):,}"
+        if not pane.filter.is_empty:
+            title += f" of {len(table):,}  filter: {pane.filter.describe()}"
+        title += f"  sort: {sort} {ARROWS[pane.sort.descending]}"
+        pane.set_caption(title)
+        latest = max((t for t in (table.fast_at, table.ctx_at) if t is not None), default=None)
+        if latest is None:
+            self._subtitle("waiting for prices" if len(table) else "")
+            pane.set_freshness(stale_age=None, rest=False)
+            return
+        age = now - latest
+        stale = fmt_age(age) if age > STALE_AFTER else None
+        pane.set_freshness(stale_age=stale, rest=table.last_source is Source.REST)
+        parts = [f"prices {fmt_age(now - table.fast_at)}" if table.fast_at is not None else ""]
+        if table.ctx_at is not None:
+            parts.append(f"funding/OI {fmt_age(now - table.ctx_at)}")
+        if table.catalog_reload_wanted:
+            parts.append("new listings: catalog reload pending")
+        self._subtitle("  ".join(p for p in parts if p))
+
+    def _subtitle(self, text: str) -> None:
+        if self.pane.border_subtitle != text:
+            self.pane.border_subtitle = text
+
+    # ------------------------------------------------------------------ actions
+
+    def action_move(self, delta: int) -> None:
+        self.pane.move(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.pane.move(direction * max(1, self.pane.inner_height - 1))  # rows below the header
+
+    def action_next_sort(self) -> None:
+        self.pane.set_view(sort=self.pane.sort.by(self.pane.sort.column.next()))
+        self._update_titles(self.clock())
+
+    def action_flip_sort(self) -> None:
+        self.pane.set_view(sort=self.pane.sort.flipped())
+        self._update_titles(self.clock())
+
+    def action_sort_by(self, index: int) -> None:
+        """Sort by the column at ``index``; the current column flips its direction."""
+        column = SPECS[index].column
+        sort = self.pane.sort
+        self.pane.set_view(sort=sort.flipped() if sort.column is column else sort.by(column))
+        self._update_titles(self.clock())
+
+    def action_filter(self) -> None:
+        box = self.query_one("#market-filter", Input)
+        self._filter_before = self.pane.filter.text
+        box.value = self.pane.filter.text
+        self.add_class("-filtering")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the user types."""
+        self.pane.set_view(query=MarketQuery.parse(event.value))
+        self._update_titles(self.clock())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._end_filter()
+
+    def _end_filter(self) -> None:
+        self.remove_class("-filtering")
+        self.pane.focus()
+
+    def action_choose(self) -> None:
+        if self.pane.selected is not None:
+            self.post_message(self.CoinChosen(self.pane.selected))
+
+    def action_close(self) -> None:
+        """``escape``: in the filter box, undo the edit; otherwise close the screen."""
+        if self.has_class("-filtering"):
+            self.pane.set_view(query=MarketQuery.parse(self._filter_before))
+            self._end_filter()
+            self._update_titles(self.clock())
+            return
+        self.dismiss(None)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row selects it; on the header, sorts by that column."""
+        offset = event.get_content_offset(self.pane)  # None outside the table
+        if offset is None:
+            return
+        if offset.y == 0:
+            column = self.pane.column_at(offset.x)
+            if column is not None:
+                self.action_sort_by([s.column for s in SPECS].index(column))
+            return
+        name = self.pane.name_at(offset.y)
+        if name is not None:
+            self.pane.selected = name
+            self.pane.rebuild()
