@@ -207,7 +207,7 @@ class MarketSubscriptions:
             elif isinstance(dex, str) and dex:
                 self.held_back[f"dex:{dex}"] = "the socket was dropped right after its mids"
                 self.dex_mids.discard(dex)
-                self._store.unexpect(f"mids:{dex}")
+                self._remove(sub, f"mids:{dex}")
         if self._on_unlisted is not None and held:
             self._on_unlisted("a subscription was held back")
 
