@@ -385,9 +385,21 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     show_default=True,
     help="Market traffic profile.",
 )
-@click.option("--faults", is_flag=True, help="Enable fault injection (POST /_sim/<fault>).")
+@click.option(
+    "--faults",
+    is_flag=True,
+    help="Enable fault injection (POST /_sim/<fault>, GET /_sim/faults, GET /_sim/truth).",
+)
 def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn:
-    """Run a local Hyperliquid simulator (/info and /ws on one port)."""
+    """Run a local Hyperliquid simulator (/info and /ws on one port).
+
+    It speaks the exchange of late 2026: HIP-3 dexes xyz (USDC), flx (USDH) and hyna (USDE)
+    beside the default dex, and a subscription naming a coin it does not list drops the whole
+    socket. With --faults, POST /_sim/legacy_invalid_subscription restores the older
+    "Invalid subscription" error frame; other faults: drop_all, stall, unstall,
+    send_malformed, send_error, info_status, info_hang, latency, refuse_connections, clear,
+    force_fill, advance.
+    """
     if not is_loopback_host(host):
         click.echo(
             f"hlmon: warning: the simulator will listen on {host}, which is not a loopback "

@@ -14,12 +14,16 @@ In-process API::
         clock=None,              # None: wall clock; ManualClock(): moves only on advance();
                                  # any Callable[[], int] returning ms (e.g. WallClock(rate=60))
         limits=SimLimits(),      # per IP: max_connections=10, new_connections_per_minute=30,
-                                 # max_subscriptions=1000, max_users=10,
-                                 # messages_per_minute=2000, rest_weight_per_minute=1200,
-                                 # send_queue_max=50_000 (frames), window_s=60
+                                 # max_subscriptions=1000, max_users=14 (the 15th new user is
+                                 # refused), max_users_text=None (the N of the refusal text;
+                                 # None: max_users + 1, i.e. "15"), messages_per_minute=2000,
+                                 # rest_weight_per_minute=1200, send_queue_max=50_000 (frames),
+                                 # window_s=60
         idle_timeout=60.0,       # close sockets the server has not sent to for this long (s)
         fault_routes=False,      # True: enable POST /_sim/<fault>, GET /_sim/truth, /_sim/faults
         autotick=None,           # None: run the block loop unless the clock is a ManualClock
+        legacy_invalid_subscription=False,  # True: an unlisted name gets the older
+                                 # "Invalid subscription {...}" error frame, socket kept open
     )
     await sim.start(host="127.0.0.1", port=0)   # returns sim.url; also sim.ws_url, sim.port
     sim.demo_address                             # "0x5e1a7ed3..." (40 hex, lower-case)
@@ -27,11 +31,17 @@ In-process API::
                                                  #   blocks per call unless step_ms is given)
     sim.tick()                                   # one block at the clock's current time
     sim.force_fill(coin=None)                    # fill one resting demo order now -> fill dict
+                                                 #   (coin=None: a default-dex order; name a
+                                                 #   HIP-3 coin such as "xyz:TSLA" to fill there)
     sim.account.force_fill(coin=None)            # same, on the DemoAccount
     sim.account.deposit("1000")                  # a userNonFundingLedgerUpdates event
     sim.truth                                    # Truth(address, fills (oldest first, history
-                                                 #   included), clearinghouse_state (REST shape),
-                                                 #   open_orders (frontend shape), fundings, time)
+                                                 #   included, every dex), clearinghouse_state
+                                                 #   and open_orders (default dex; REST and
+                                                 #   frontend shapes), fundings, time,
+                                                 #   dex_states / dex_open_orders (by dex name,
+                                                 #   "" = default, empty dexes included))
+    sim.universe.dex_names                       # ("", "xyz", "flx", "hyna"): perpDexs order
     sim.connections                              # open websocket connections (set)
     await sim.stop()
     async with SimServer(seed=7) as sim: ...     # starts on 127.0.0.1, random port
@@ -47,7 +57,10 @@ Faults (``sim.faults``)::
     info_hang(seconds)             every /info request waits `seconds` (or until clear())
     latency(ms)                    delay every ws frame and /info answer
     refuse_connections(seconds)    websocket upgrades get HTTP 503 for `seconds`
-    clear()                        everything back to normal
+    legacy_invalid_subscription(enabled=True)
+                                   an unlisted name gets ``Invalid subscription {...}`` and the
+                                   socket stays open (False: drop the socket, the 2026 default)
+    clear()                        everything back to normal (the constructor's name mode)
 
 Over HTTP (``fault_routes=True`` or ``hlmon sim --faults``): ``POST /_sim/<name>`` with a JSON
 object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
@@ -56,21 +69,46 @@ object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
 
 Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` beside the repository):
 
-- Demo account ``sim.demo_address``: BTC long cross 20x, ETH short cross 15x, SOL long isolated
-  10x, HYPE short isolated 5x; resting limit orders (one with TP/SL children), position TP/SL
-  trigger orders; ~36 past fills, 24 h of past fundings, two ledger entries. A resting order
-  fills when the book trades through it, and on a schedule (every 10-30 s in ``standard``); a
-  fresh order is then placed near the market. Funding is paid at each hour + 37 ms. Any other
+- Markets (``hlmon.sim.dexes``, ``hlmon.sim.universe``): the default dex (~160 perps, ``MATIC``
+  delisted: acked, empty ``l2Book`` levels on every push, silent ``bbo``/``trades``), spot
+  (``PURR/USDC``, ``@1``..``@160``; ``@160`` = USDH/USDC), outcome sides ``#90``/``#91``, and
+  the HIP-3 dexes in ``perpDexs`` order: ``xyz`` (collateral USDC, token 0: ``xyz:XYZ100``,
+  ``xyz:TSLA``, ``xyz:NVDA``, ``xyz:TSLL`` strict-isolated, ``xyz:AAPL``, ``xyz:GOLD``,
+  ``xyz:SILVER``), ``flx`` (USDH: ``flx:CRCL``, ``flx:TSLA``, ``flx:GOLD``) and ``hyna`` (USDE:
+  ``hyna:BTC``, ``hyna:ETH``, ``hyna:HYPE``). REST ``perpDexs``, ``allPerpMetas``, ``outcomeMeta``;
+  ``dex`` on ``meta``, ``metaAndAssetCtxs``, ``allMids``, ``clearinghouseState``,
+  ``frontendOpenOrders``, ``openOrders`` (an unlisted dex: HTTP 500). WS ``allMids`` with ``dex``
+  (``data.dex`` present for a HIP-3 dex, absent for the default dex, whose map alone holds spot
+  and outcomes), ``clearinghouseState``/``openOrders`` with ``dex`` (frames carry ``dex``),
+  ``allDexsClearinghouseState`` (``[dex, state]`` tuples for every dex, about every 5 s).
+- Names are exact: a subscription naming a coin the simulator does not list, a mis-cased one
+  (``btc``), an upper-case dex prefix (``XYZ:TSLA``), a HIP-3 name without prefix (``TSLA``), an
+  unlisted ``dex``, or bad ``l2Book`` options (``nSigFigs`` outside 2-5, ``mantissa`` without
+  ``nSigFigs: 5``) makes the server abort the whole socket 0.1 s later: no close frame, no
+  error frame (the client sees 1006), as the exchange does since 2026. With
+  ``legacy_invalid_subscription`` it answers ``Invalid subscription {...}`` and keeps the
+  socket. A ``post`` of ``l2Book`` for an unknown coin answers ``data: null``.
+- Demo account ``sim.demo_address``: default dex BTC long cross 20x, ETH short cross 15x, SOL
+  long isolated 10x, HYPE short isolated 5x; ``xyz`` (its own USDC pool): ``xyz:NVDA`` short
+  isolated 5x with a position stop, ``xyz:TSLA`` long cross 10x; ``flx`` (USDH pool):
+  ``flx:CRCL`` long cross 3x; ``hyna`` empty. Resting limit orders on every dex but ``hyna``
+  (one with TP/SL children), position TP/SL trigger orders; ~40 past fills (fees in the dex's
+  collateral token), 24 h of past fundings, ledger entries (deposit, spot transfer, sends to
+  ``xyz`` and ``flx``); spot USDC, PURR, USDH. A resting order fills when the book trades
+  through it, and on a schedule (every 10-30 s in ``standard``, any dex); a fresh order is
+  then placed near the market. Fills of every dex come on ``userFills``; ``clearinghouseState``
+  without ``dex`` is the default dex only. Funding is paid at each hour + 37 ms. Any other
   valid address is an empty account.
 - Errors (``error`` channel): ``Already subscribed: {...}``, ``Already unsubscribed: {...}``,
-  ``Invalid subscription {...}`` (unknown coin/dex, bad nSigFigs/mantissa, spot activeAssetData),
   ``Error parsing JSON into valid websocket request: <request>`` (bad JSON/envelope, unknown type,
   ``webData2``, bad address, bad candle interval, unparseable ``post``).
 - Limits (``SimLimits``, per client IP): too many / too frequent connections -> upgrade refused
-  with HTTP 429; too many subscriptions -> ``Cannot track more than N total subscriptions.``;
-  too many users -> ``Cannot track more than N total users.``; too many inbound messages ->
-  ``Too many messages``; REST (and ws ``post``) weight past the budget -> HTTP 429 (a ``post``
-  gets ``{"type":"error","payload":"429 Too Many Requests"}``). A socket whose send backlog
+  with HTTP 429; then ``error`` frames with the exchange's texts, no echo, socket kept open:
+  ``Cannot subscribe to more than 1000 channels.``, ``Cannot track more than 15 total users.``
+  (the 15th new user), ``Cannot send more than 2000 messages per minute.`` (N from the limits);
+  REST (and ws ``post``) weight past the budget -> HTTP 429 (a ``post`` gets
+  ``{"type":"error","payload":"429 Too Many Requests"}``; an unlisted dex in a ``post``
+  ``{"type":"error","payload":"500 Internal Server Error"}``). A socket whose send backlog
   passes ``send_queue_max`` frames is dropped.
 - Idle close (code 1000) after ``idle_timeout`` s without server->client frames; suspended while
   stalled. Websocket ``action`` posts answer ``{"status":"err","response":"Unable to recover

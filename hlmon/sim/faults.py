@@ -25,9 +25,15 @@ MALFORMED_FRAMES: tuple[str, ...] = (
 
 
 class Faults:
-    """Run-time fault switches. All methods are safe to call from tests at any time."""
+    """Run-time fault switches. All methods are safe to call from tests at any time.
 
-    def __init__(self) -> None:
+    ``legacy_default`` is the server's configured answer to a subscription naming something
+    unlisted (``SimServer(legacy_invalid_subscription=...)``); ``clear`` returns to it.
+    """
+
+    def __init__(self, legacy_default: bool = False) -> None:
+        self.legacy_default = legacy_default
+        self.legacy_invalid = legacy_default
         self._on_drop_all: Callable[[], None] = lambda: None
         self._on_broadcast: Callable[[list[str]], None] = lambda frames: None
         self._stalled = False
@@ -95,6 +101,12 @@ class Faults:
         """Reject websocket upgrades with HTTP 503 for ``seconds``."""
         self.refuse_until = time.monotonic() + seconds
 
+    def legacy_invalid_subscription(self, enabled: bool = True) -> None:
+        """Answer a subscription naming an unlisted coin or dex (or bad ``l2Book`` options)
+        with the older ``Invalid subscription {...}`` error frame and keep the socket open,
+        instead of dropping the socket as the exchange does since 2026 (``enabled=False``)."""
+        self.legacy_invalid = enabled
+
     @property
     def refusing(self) -> bool:
         """True while new websocket connections are refused."""
@@ -143,6 +155,7 @@ class Faults:
         self.info_status_remaining = None
         self.info_hang_s = None
         self._released.set()
+        self.legacy_invalid = self.legacy_default
 
     def state(self) -> dict[str, object]:
         """Current switches, for ``GET /_sim/faults`` and logs."""
@@ -153,4 +166,5 @@ class Faults:
             "info_status": self.info_status_code,
             "info_status_remaining": self.info_status_remaining,
             "info_hang_s": self.info_hang_s,
+            "legacy_invalid_subscription": self.legacy_invalid,
         }

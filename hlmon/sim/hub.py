@@ -19,6 +19,7 @@ import msgspec
 from aiohttp import web
 
 from hlmon.sim.account import DemoAccount
+from hlmon.sim.dexes import dex_of
 from hlmon.sim.faults import Faults
 from hlmon.sim.margin import empty_clearinghouse_state
 from hlmon.sim.market import Market, StepResult
@@ -175,6 +176,7 @@ class Hub:
             "clearinghouseState": p.user_ms,
             "openOrders": p.user_ms,
             "webData3": p.user_ms,
+            "allDexsClearinghouseState": p.all_dexs_ms,
         }.get(sub.type, 0)
 
     # ------------------------------------------------------------------ payloads
@@ -186,8 +188,9 @@ class Hub:
         """Current full data for a state feed (None for event-only feeds)."""
         m = self.market
         kind = sub.type
-        if kind == "allMids":
-            return {"mids": m.all_mids()}
+        if kind == "allMids":  # the default dex's frame has no "dex" key at all
+            mids = m.all_mids(sub.dex)
+            return {"dex": sub.dex, "mids": mids} if sub.dex else {"mids": mids}
         st = m.coin(sub.coin) if sub.coin is not None else None
         if kind == "l2Book" and st is not None:
             data = m.book(st, 5 if sub.fast else 20, sub.n_sig_figs, sub.mantissa)
@@ -213,10 +216,20 @@ class Hub:
                 "markPx": m.mid_str(st),
             }
         if kind == "clearinghouseState":
-            state = self.account.clearinghouse_state() if demo else empty_clearinghouse_state(m.now)
+            state = (
+                self.account.clearinghouse_state(sub.dex)
+                if demo
+                else empty_clearinghouse_state(m.now)
+            )
             return {"dex": sub.dex, "user": user, "clearinghouseState": state}
+        if kind == "allDexsClearinghouseState":
+            if demo:
+                states = self.account.all_dexs_states()
+            else:
+                states = [[d, empty_clearinghouse_state(m.now)] for d in m.universe.dex_names]
+            return {"user": user, "clearinghouseStates": states}
         if kind == "openOrders":
-            orders = self.account.frontend_open_orders() if demo else []
+            orders = self.account.frontend_open_orders(sub.dex) if demo else []
             return {"dex": sub.dex, "user": user, "orders": orders}
         if kind == "webData3":
             if demo:
@@ -230,7 +243,10 @@ class Hub:
                     "isVault": False,
                     "user": user,
                 },
-                "perpDexStates": [{"totalVaultEquity": "0.0", "perpsAtOpenInterestCap": []}],
+                "perpDexStates": [
+                    {"totalVaultEquity": "0.0", "perpsAtOpenInterestCap": []}
+                    for _ in m.universe.dex_names
+                ],
             }
         return None
 
@@ -240,8 +256,10 @@ class Hub:
         demo = self._is_demo(sub)
         if kind in ("orderUpdates", "userEvents", "notification"):
             return []
+        st = self.market.coin(sub.coin) if sub.coin is not None else None
+        if st is not None and st.spec.delisted and kind in ("trades", "bbo", "candle"):
+            return []  # a delisted coin never trades or quotes: these stay silent
         if kind == "trades":
-            st = self.market.coin(sub.coin or "")
             return [frame("trades", self.market.recent_trades(st))] if st else []
         if kind == "userFills":
             fills = self.account.fills[-2000:] if demo else []
@@ -297,8 +315,8 @@ class Hub:
                 feed.next_due = max(feed.next_due + feed.cadence, now + 1)
                 if kind == "l2Book":
                     ver = coins[idx].ver
-                    if ver == feed.last_marker:
-                        continue
+                    if ver == feed.last_marker and not coins[idx].spec.delisted:
+                        continue  # (a delisted book is resent empty on every push)
                     feed.last_marker = ver
                 self._fan_out(feed, frame(sub.channel, self.payload(sub)))
 
@@ -342,9 +360,22 @@ class Hub:
 
     @staticmethod
     def _state_touched(sub: Subscription, ev: AccountEvents) -> bool:
-        """True if a state feed should be re-pushed at once after ``ev``."""
+        """True if a state feed should be re-pushed at once after ``ev``: per-dex feeds only
+        when the event touched their dex (a deposit touches the default dex)."""
         if sub.type in ("clearinghouseState", "openOrders"):
-            return bool(ev.fills or ev.fundings or ev.order_updates or ev.ledger)
+            return sub.dex in touched_dexes(ev)
+        if sub.type == "allDexsClearinghouseState":
+            return bool(ev)
         if sub.type == "activeAssetData":
             return any(f["coin"] == sub.coin for f in ev.fills)
         return False
+
+
+def touched_dexes(ev: AccountEvents) -> set[str]:
+    """The perp dexes whose state ``ev`` changed."""
+    coins = [f["coin"] for f in ev.fills] + [f["coin"] for f in ev.fundings]
+    coins += [u["order"]["coin"] for u in ev.order_updates]
+    dexes = {dex_of(c) for c in coins}
+    if ev.ledger:
+        dexes.add("")
+    return dexes

@@ -1,7 +1,10 @@
 """The ``/info`` endpoint: request validation, REST response bodies and request weights.
 
 Shared by ``POST /info`` and websocket ``post`` requests. Anything that would not deserialize
-on the exchange raises ``InfoRequestError`` (HTTP 422 / ws ``error`` frame).
+on the exchange raises ``InfoRequestError`` (HTTP 422 / ws ``error`` frame). A ``dex`` the
+exchange does not list raises ``InfoServerError`` (HTTP 500, as the exchange answers
+``meta``, ``metaAndAssetCtxs``, ``allMids``, ``clearinghouseState`` and the open-order requests);
+``""``, null or no ``dex`` is the default dex.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import Any
 
 from hlmon.sim.account import DemoAccount
 from hlmon.sim.candles import INTERVAL_MS
+from hlmon.sim.dexes import outcome_meta
 from hlmon.sim.margin import empty_clearinghouse_state
 from hlmon.sim.market import Market
 from hlmon.sim.subscriptions import ADDRESS_RE
@@ -37,6 +41,10 @@ PER_20_ITEMS = {
 
 class InfoRequestError(Exception):
     """The body is not a valid info request."""
+
+
+class InfoServerError(Exception):
+    """A valid request the exchange fails with HTTP 500 (an unknown ``dex``)."""
 
 
 def request_weight(kind: str, result: Any) -> int:
@@ -91,6 +99,18 @@ def _str(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _dex(body: dict[str, Any], universe: Universe) -> str:
+    """The ``dex`` of a request: ``""`` when absent or null; HTTP 500 when not listed."""
+    dex = body.get("dex")
+    if dex is None:
+        return ""
+    if not isinstance(dex, str):
+        raise InfoRequestError
+    if not universe.has_dex(dex):
+        raise InfoServerError
+    return dex
+
+
 class InfoService:
     """Answers info requests from the market and the demo account."""
 
@@ -104,7 +124,8 @@ class InfoService:
         if not isinstance(body, dict):
             raise InfoRequestError
         kind = body.get("type")
-        if not isinstance(kind, str) or not hasattr(self, "_" + kind):
+        # Request types are camelCase: "_" would reach the helpers below, not a handler.
+        if not isinstance(kind, str) or "_" in kind or not hasattr(self, "_" + kind):
             raise InfoRequestError
         return kind
 
@@ -120,10 +141,7 @@ class InfoService:
     # ------------------------------------------------------------------ market data
 
     def _allMids(self, body: dict[str, Any]) -> Any:
-        dex = body.get("dex") or ""
-        if not isinstance(dex, str):
-            raise InfoRequestError
-        return {} if dex else self.market.all_mids()
+        return self.market.all_mids(_dex(body, self.universe))
 
     def _l2Book(self, body: dict[str, Any]) -> Any:
         coin = _str(body, "coin")
@@ -160,11 +178,19 @@ class InfoService:
         )
 
     def _meta(self, body: dict[str, Any]) -> Any:
-        return self.universe.meta()
+        return self.universe.meta(_dex(body, self.universe))
 
     def _metaAndAssetCtxs(self, body: dict[str, Any]) -> Any:
-        ctxs = [self.market.perp_ctx(self.market.coins[c.index]) for c in self.universe.perps]
-        return [self.universe.meta(), ctxs]
+        dex = _dex(body, self.universe)
+        perps = self.universe.dex_perps[dex]
+        ctxs = [self.market.perp_ctx(self.market.coins[c.index]) for c in perps]
+        return [self.universe.meta(dex), ctxs]
+
+    def _allPerpMetas(self, body: dict[str, Any]) -> Any:
+        return self.universe.all_perp_metas()
+
+    def _outcomeMeta(self, body: dict[str, Any]) -> Any:
+        return outcome_meta()
 
     def _spotMeta(self, body: dict[str, Any]) -> Any:
         return self.universe.spot_meta()
@@ -186,14 +212,15 @@ class InfoService:
         return {"specialStatuses": None, "time": self.market.now}
 
     def _perpDexs(self, body: dict[str, Any]) -> Any:
-        return [None]
+        return self.universe.perp_dexs()
 
     # ------------------------------------------------------------------ account data
 
     def _clearinghouseState(self, body: dict[str, Any]) -> Any:
         user = _user(body)
-        if self._is_demo(user) and not body.get("dex"):
-            return self.account.clearinghouse_state()
+        dex = _dex(body, self.universe)
+        if self._is_demo(user):
+            return self.account.clearinghouse_state(dex)
         return empty_clearinghouse_state(self.market.now)
 
     def _spotClearinghouseState(self, body: dict[str, Any]) -> Any:
@@ -204,11 +231,13 @@ class InfoService:
 
     def _openOrders(self, body: dict[str, Any]) -> Any:
         user = _user(body)
-        return self.account.open_orders() if self._is_demo(user) else []
+        dex = _dex(body, self.universe)
+        return self.account.open_orders(dex) if self._is_demo(user) else []
 
     def _frontendOpenOrders(self, body: dict[str, Any]) -> Any:
         user = _user(body)
-        return self.account.frontend_open_orders() if self._is_demo(user) else []
+        dex = _dex(body, self.universe)
+        return self.account.frontend_open_orders(dex) if self._is_demo(user) else []
 
     def _userFills(self, body: dict[str, Any]) -> Any:
         user = _user(body)

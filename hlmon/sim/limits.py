@@ -1,7 +1,9 @@
 """Exchange-like limits: connections, subscriptions, users, inbound messages and REST weight.
 
 All limits are per client IP and configurable, so tests can hit them quickly and benchmarks can
-lift them. Windows are sliding 60 s windows over real (monotonic) time.
+lift them. Windows are sliding 60 s windows over real (monotonic) time. A refused subscription
+or message gets an ``error`` frame with the exchange's text, which echoes nothing of the
+request; the socket stays open.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ class SimLimits:
     """New websocket connections in any 60 s."""
     max_subscriptions: int = 1000
     """Subscriptions across all connections."""
-    max_users: int = 10
-    """Distinct users across user-scoped subscriptions."""
+    max_users: int = 14
+    """Distinct users (lower-cased) across the user-scoped subscriptions of all of an IP's
+    connections; the next new user is refused (a user already held costs nothing more)."""
+    max_users_text: int | None = None
+    """The N of ``Cannot track more than N total users.``; None: ``max_users + 1``, as the
+    exchange of 2026 says 15 while it refuses the 15th user."""
     messages_per_minute: int = 2000
     """Client->server websocket messages in any 60 s."""
     rest_weight_per_minute: int = 1200
@@ -31,6 +37,22 @@ class SimLimits:
     """Frames queued for one socket before the server drops that slow socket."""
     window_s: float = 60.0
     """Length of the sliding windows."""
+
+
+def users_refusal(limits: SimLimits) -> str:
+    """The ``error`` text for a new user past the cap (verbatim exchange wording)."""
+    n = limits.max_users + 1 if limits.max_users_text is None else limits.max_users_text
+    return f"Cannot track more than {n} total users."
+
+
+def subscriptions_refusal(limits: SimLimits) -> str:
+    """The ``error`` text for a subscription past the per-IP cap."""
+    return f"Cannot subscribe to more than {limits.max_subscriptions} channels."
+
+
+def messages_refusal(limits: SimLimits) -> str:
+    """The ``error`` text for a client message past the per-minute budget."""
+    return f"Cannot send more than {limits.messages_per_minute} messages per minute."
 
 
 class SlidingWindow:

@@ -153,3 +153,44 @@ def empty_clearinghouse_state(now: int) -> dict[str, Any]:
         "assetPositions": [],
         "time": now,
     }
+
+
+def apply_fill(pos: Position, start: Decimal, delta: Decimal, px: Decimal) -> Decimal:
+    """Move ``pos`` (size ``start`` before) by a fill of ``delta`` at ``px``.
+
+    Returns the change of the pool's cash: a cross position trades against the pool; an
+    isolated one moves margin between the pool and its own ``raw_usd``. The caller drops the
+    position when its size reaches zero.
+    """
+    new = start + delta
+    cash = Decimal(0)
+    if pos.cross:
+        cash -= delta * px
+        if new != 0:
+            if start == 0 or (start > 0) == (delta > 0):
+                pos.entry = (pos.entry * abs(start) + px * abs(delta)) / abs(new)
+            elif (start > 0) != (new > 0):
+                pos.entry = px
+                pos.cum_open = Decimal(0)
+    else:
+        equity = pos.raw_usd + start * px
+        if start == 0 or (start > 0) == (delta > 0):
+            add = abs(delta) * px / pos.leverage
+            cash -= add
+            pos.raw_usd += add - delta * px
+            pos.entry = (pos.entry * abs(start) + px * abs(delta)) / abs(new)
+        elif (start > 0) == (new > 0):
+            kept = equity * new / start
+            cash += equity - kept
+            pos.raw_usd = kept - new * px
+        else:
+            cash += equity
+            if new != 0:
+                margin = abs(new) * px / pos.leverage
+                cash -= margin
+                pos.raw_usd = margin - new * px
+                pos.entry = px
+                pos.cum_open = Decimal(0)
+    pos.szi = new
+    pos.cum_change = Decimal(0)
+    return cash

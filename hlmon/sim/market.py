@@ -21,6 +21,8 @@ from hlmon.sim.universe import CoinSpec, Universe
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+FUNDING_DELAY_MS = 37
+"""Funding is paid a few ms after the hour, as on the exchange."""
 TID_MASK = 2**50 - 1
 RECENT_TRADES = 30
 
@@ -91,7 +93,8 @@ class Market:
         self.users = ["0x" + f"{self.rng.getrandbits(160):040x}" for _ in range(64)]
         self.coins: list[CoinState] = []
         for spec in universe.all:
-            jitter = 1 + (self.rng.random() - 0.5) * 0.04
+            # Start within 2% of the reference price (calm coins, e.g. stablecoins, closer).
+            jitter = 1 + (self.rng.random() - 0.5) * 0.04 * min(1.0, spec.daily_vol / 0.03)
             px = spec.ref_px * jitter
             exp = price_exponent(px, spec.max_decimals)
             bid = max(1, math.floor(px / 10**exp))
@@ -108,6 +111,12 @@ class Market:
             self.candles.record_minute(spec.index, start_ms // 60_000, px)
             st.prev_day_px = self._prev_day(st, start_ms)
             self.coins.append(st)
+        self.mid_coins: dict[str, list[CoinState]] = {dex: [] for dex in universe.dex_names}
+        """Coins in each dex's ``allMids`` map: spot and outcomes come with the default dex;
+        delisted perps have no mid."""
+        for st in self.coins:
+            if not st.spec.delisted:
+                self.mid_coins[st.spec.dex].append(st)
 
     # ------------------------------------------------------------------ stepping
 
@@ -128,6 +137,8 @@ class Market:
         day_frac = math.sqrt(dt / DAY_MS)
         for st in self.coins:
             spec = st.spec
+            if spec.delisted:  # a delisted perp neither quotes nor trades
+                continue
             active = burst or rng.random() < min(1.0, spec.activity * p.activity_mult * scale)
             if not active:
                 continue
@@ -271,9 +282,10 @@ class Market:
         """Mark price as an exact Decimal."""
         return ticks_to_decimal(self.mark_ticks(st), st.exp)
 
-    def all_mids(self) -> dict[str, str]:
-        """``allMids`` map: every coin to its mid."""
-        return {st.spec.name: self.mid_str(st) for st in self.coins}
+    def all_mids(self, dex: str = "") -> dict[str, str]:
+        """``allMids`` map of ``dex``: every listed coin of that dex to its mid (the default
+        dex's map also holds spot pairs and outcome sides)."""
+        return {st.spec.name: self.mid_str(st) for st in self.mid_coins[dex]}
 
     def book(
         self,
@@ -286,7 +298,13 @@ class Market:
         key = (n_levels, n_sig, mantissa)
         cached = st.book_cache.get(key)
         if cached is not None and cached[0] == st.ver:
-            return cached[1]
+            data = cached[1]
+            if data["time"] != self.now:  # an unchanged book is resent with this block's time
+                data = {**data, "time": self.now}
+                st.book_cache[key] = (st.ver, data)
+            return data
+        if st.spec.delisted:  # acked, but a delisted book is empty on every push
+            return {"coin": st.spec.name, "time": self.now, "levels": [[], []]}
         step = 1
         exp = st.exp
         if n_sig is not None:
@@ -360,7 +378,7 @@ class Market:
         spec = st.spec
         decimals = max(-st.exp, 0)
         impact = max(1, st.bid - 2), st.ask + 2
-        return {
+        ctx: dict[str, Any] = {
             "funding": fmt_float(self.funding_rate(st), 10),
             "openInterest": fmt_float(st.open_interest, spec.sz_decimals),
             "prevDayPx": st.prev_day_px,
@@ -372,6 +390,9 @@ class Market:
             "impactPxs": [fmt_ticks(impact[0], st.exp), fmt_ticks(impact[1], st.exp)],
             "dayBaseVlm": fmt_float(st.day_base, spec.sz_decimals),
         }
+        if spec.delisted:  # frozen context: no book, so no mid, premium or impact prices
+            ctx.update(funding="0.0", openInterest="0.0", premium=None, midPx=None, impactPxs=None)
+        return ctx
 
     def spot_ctx(self, st: CoinState) -> dict[str, Any]:
         """Spot asset context (``activeSpotAssetCtx`` / ``spotMetaAndAssetCtxs`` item)."""
@@ -390,6 +411,8 @@ class Market:
 
     def recent_trades(self, st: CoinState) -> list[dict[str, Any]]:
         """The last 30 trades (backfilled deterministically for a coin that has not traded)."""
+        if st.spec.delisted:
+            return []
         if not st.backfilled:
             st.backfilled = True
             missing = RECENT_TRADES - len(st.recent)

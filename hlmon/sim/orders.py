@@ -143,8 +143,11 @@ def fill_dict(
     crossed: bool,
     tid: int,
     hash_hex: str,
+    *,
+    fee_token: str = "USDC",
 ) -> dict[str, Any]:
-    """A fill as ``userFills`` / ``user`` / REST ``userFills`` carry it."""
+    """A fill as ``userFills`` / ``user`` / REST ``userFills`` carry it (``fee_token``: the
+    collateral token of the coin's dex)."""
     return {
         "coin": coin,
         "px": fmt_exact(px),
@@ -159,7 +162,7 @@ def fill_dict(
         "crossed": crossed,
         "fee": fmt_decimal(fill_fee(px, sz, crossed)),
         "tid": tid,
-        "feeToken": "USDC",
+        "feeToken": fee_token,
         "twapId": None,
     }
 

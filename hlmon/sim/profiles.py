@@ -25,6 +25,8 @@ class Profile:
     ctx_ms: int = 1000
     user_ms: int = 4000
     """clearinghouseState / openOrders / webData3 / activeAssetData re-push period."""
+    all_dexs_ms: int = 5000
+    """allDexsClearinghouseState push period (about 5 s even for an idle account)."""
     market: MarketParams = field(default_factory=MarketParams)
     account: AccountParams = field(default_factory=AccountParams)
 
@@ -42,6 +44,7 @@ STRESS = Profile(
     all_mids_ms=250,
     ctx_ms=100,
     user_ms=400,
+    all_dexs_ms=500,
     market=MarketParams(activity_mult=20.0, trade_mult=3.0, burst_every_ms=2000, burst_trades=5),
     account=AccountParams(fill_every_min_s=1.0, fill_every_max_s=3.0),
 )

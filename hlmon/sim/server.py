@@ -22,8 +22,21 @@ from hlmon.sim.account import DemoAccount
 from hlmon.sim.clock import ClockFn, ManualClock, WallClock, is_manual
 from hlmon.sim.faults import Faults
 from hlmon.sim.hub import PONG, Connection, Hub, frame
-from hlmon.sim.info import UNPROCESSABLE, InfoRequestError, InfoService, base_weight, request_weight
-from hlmon.sim.limits import LimitTracker, SimLimits
+from hlmon.sim.info import (
+    UNPROCESSABLE,
+    InfoRequestError,
+    InfoServerError,
+    InfoService,
+    base_weight,
+    request_weight,
+)
+from hlmon.sim.limits import (
+    LimitTracker,
+    SimLimits,
+    messages_refusal,
+    subscriptions_refusal,
+    users_refusal,
+)
 from hlmon.sim.market import Market
 from hlmon.sim.profiles import Profile, get_profile
 from hlmon.sim.subscriptions import (
@@ -39,6 +52,9 @@ from hlmon.sim.subscriptions import (
 from hlmon.sim.universe import Universe
 
 _ENCODER = msgspec.json.Encoder()
+BAD_NAME_DROP_S = 0.1
+"""Delay before the socket of a subscription naming something unlisted is dropped (2026: the
+exchange aborted 90-155 ms after the request, with no close frame and no error frame)."""
 
 
 @dataclass(slots=True)
@@ -49,10 +65,16 @@ class Truth:
     fills: list[dict[str, Any]] = field(default_factory=list)
     """Every fill of the demo account, oldest first (history included)."""
     clearinghouse_state: dict[str, Any] = field(default_factory=dict)
+    """The default dex's state (what ``clearinghouseState`` without ``dex`` answers)."""
     open_orders: list[dict[str, Any]] = field(default_factory=list)
-    """Frontend-shaped open orders."""
+    """Frontend-shaped open orders of the default dex."""
     fundings: list[dict[str, Any]] = field(default_factory=list)
+    """Every funding payment, oldest first (all dexes)."""
     time: int = 0
+    dex_states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Every perp dex's state by dex name (``""`` = default), empty dexes included."""
+    dex_open_orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Frontend-shaped open orders by dex name."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (``GET /_sim/truth``)."""
@@ -63,6 +85,8 @@ class Truth:
             "clearinghouseState": self.clearinghouse_state,
             "openOrders": self.open_orders,
             "fundings": self.fundings,
+            "dexClearinghouseStates": self.dex_states,
+            "dexOpenOrders": self.dex_open_orders,
         }
 
 
@@ -79,6 +103,7 @@ class SimServer:
         idle_timeout: float = 60.0,
         fault_routes: bool = False,
         autotick: bool | None = None,
+        legacy_invalid_subscription: bool = False,
     ) -> None:
         self.seed = seed
         self.profile = get_profile(profile)
@@ -94,7 +119,7 @@ class SimServer:
         self.hub = Hub(self.market, self.account, self.profile)
         self.account.listener = self.hub.publish_account
         self.info = InfoService(self.universe, self.market, self.account)
-        self.faults = Faults()
+        self.faults = Faults(legacy_invalid_subscription)
         self.faults.install(self._drop_all, self._broadcast)
         self.tracker = LimitTracker(self.limits)
         self.connections: set[Connection] = set()
@@ -115,13 +140,17 @@ class SimServer:
     @property
     def truth(self) -> Truth:
         """A snapshot of the demo account as the simulator knows it."""
+        acc = self.account
+        dexes = self.universe.dex_names
         return Truth(
-            address=self.account.address,
-            fills=list(self.account.fills),
-            clearinghouse_state=self.account.clearinghouse_state(),
-            open_orders=self.account.frontend_open_orders(),
-            fundings=list(self.account.fundings),
+            address=acc.address,
+            fills=list(acc.fills),
+            clearinghouse_state=acc.clearinghouse_state(),
+            open_orders=acc.frontend_open_orders(),
+            fundings=list(acc.fundings),
             time=self.market.now,
+            dex_states={dex: acc.clearinghouse_state(dex) for dex in dexes},
+            dex_open_orders={dex: acc.frontend_open_orders(dex) for dex in dexes},
         )
 
     def now_ms(self) -> int:
@@ -298,7 +327,7 @@ class SimServer:
 
     def _on_message(self, conn: Connection, raw: str) -> None:
         if not self.tracker.try_message(conn.ip):
-            conn.send(frame("error", "Too many messages"))
+            conn.send(frame("error", messages_refusal(self.limits)))
             return
         try:
             req = parse_request(raw)
@@ -319,8 +348,7 @@ class SimServer:
             conn.send(frame("error", parse_error_text(raw)))
             return
         except InvalidSubscription:
-            sent = msgspec.json.encode(req.subscription).decode()
-            conn.send(frame("error", f"Invalid subscription {sent}"))
+            self._on_invalid(conn, req.subscription)
             return
         if req.method == "unsubscribe":
             if sub.key not in conn.subs:
@@ -337,22 +365,25 @@ class SimServer:
             return
         count, users = self._ip_subscriptions(conn.ip)
         if count >= self.limits.max_subscriptions:
-            conn.send(
-                frame(
-                    "error",
-                    f"Cannot track more than {self.limits.max_subscriptions} total subscriptions.",
-                )
-            )
+            conn.send(frame("error", subscriptions_refusal(self.limits)))
             return
         if sub.user is not None and sub.user not in users and len(users) >= self.limits.max_users:
-            conn.send(
-                frame("error", f"Cannot track more than {self.limits.max_users} total users.")
-            )
+            conn.send(frame("error", users_refusal(self.limits)))
             return
         conn.subs[sub.key] = sub
         conn.send(frame("subscriptionResponse", {"method": "subscribe", "subscription": sub.echo}))
         for text in self.hub.add(conn, sub):
             conn.send(text)
+
+    def _on_invalid(self, conn: Connection, subscription: Any) -> None:
+        """A subscription naming something unlisted: drop the whole socket a moment later,
+        without a close or error frame (2026), or answer ``Invalid subscription {...}`` and
+        keep it open (the older behaviour, ``legacy_invalid_subscription``)."""
+        if self.faults.legacy_invalid:
+            sent = msgspec.json.encode(subscription).decode()
+            conn.send(frame("error", f"Invalid subscription {sent}"))
+            return
+        asyncio.get_running_loop().call_later(BAD_NAME_DROP_S, conn.abort)
 
     def _on_post(self, conn: Connection, req: PostRequest, raw: str) -> None:
         if req.type == "action":
@@ -371,6 +402,11 @@ class SimServer:
             kind, result = self.info.handle(req.payload)
         except InfoRequestError:
             conn.send(frame("error", parse_error_text(raw)))
+            return
+        except InfoServerError:  # what REST answers with HTTP 500 (an unknown dex)
+            self.tracker.charge_rest(conn.ip, base_weight(kind))
+            response = {"type": "error", "payload": "500 Internal Server Error"}
+            conn.send(frame("post", {"id": req.id, "response": response}))
             return
         self.tracker.charge_rest(conn.ip, request_weight(kind, result))
         response = {"type": "info", "payload": {"type": kind, "data": result}}
@@ -407,6 +443,9 @@ class SimServer:
             kind, result = self.info.handle(body)
         except InfoRequestError:
             return web.Response(status=422, text=UNPROCESSABLE)
+        except InfoServerError:  # an unknown dex: the exchange fails it, and still charges it
+            self.tracker.charge_rest(ip, base_weight(kind))
+            return web.Response(status=500, text="Internal Server Error")
         self.tracker.charge_rest(ip, request_weight(kind, result))
         return web.Response(body=_ENCODER.encode(result), content_type="application/json")
 
@@ -431,6 +470,7 @@ class SimServer:
             "info_hang": self.faults.info_hang,
             "latency": self.faults.latency,
             "refuse_connections": self.faults.refuse_connections,
+            "legacy_invalid_subscription": self.faults.legacy_invalid_subscription,
             "clear": self.faults.clear,
             "force_fill": self.force_fill,
         }

@@ -1,10 +1,14 @@
 """Client websocket requests: parsing, validation and normalisation of subscriptions.
 
 The exchange answers a request it cannot deserialize with
-``Error parsing JSON into valid websocket request: {...}``, a well-formed subscription for an
-unknown coin with ``Invalid subscription {...}``, and echoes every accepted subscription in its
-ack *after* normalisation (``l2Book`` gains ``nSigFigs``/``mantissa``/``fast``, ``userFills``
-gains ``aggregateByTime``, ``candle`` keys are reordered). This module reproduces those rules.
+``Error parsing JSON into valid websocket request: {...}``. A well-formed subscription naming
+something it does not list (a coin that is unknown, mis-cased like ``btc``, an upper-case dex
+prefix like ``XYZ:TSLA``, a HIP-3 name without its prefix like ``TSLA``, an unknown ``dex``) or
+carrying bad ``l2Book`` options raises ``InvalidSubscription``; the server then drops the socket
+(2026) or answers ``Invalid subscription {...}`` (older behaviour). Every accepted subscription
+is echoed in its ack *after* normalisation (``l2Book`` gains ``nSigFigs``/``mantissa``/``fast``,
+``userFills`` gains ``aggregateByTime``, ``candle`` keys are reordered; a ``dex`` is echoed as
+sent). This module reproduces those rules.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ USER_TYPES = {
     "webData3": "webData3",
     "notification": "notification",
     "activeAssetData": "activeAssetData",
+    "allDexsClearinghouseState": "allDexsClearinghouseState",
 }
 """User-scoped subscription types and the channel their data frames use."""
 COIN_TYPES = {"l2Book", "trades", "bbo", "candle", "activeAssetCtx"}
@@ -42,7 +47,7 @@ class RequestParseError(Exception):
 
 
 class InvalidSubscription(Exception):
-    """Well-formed subscription naming something that does not exist."""
+    """Well-formed subscription naming something that does not exist, or bad book options."""
 
 
 def compact(value: Any) -> str:
@@ -87,6 +92,16 @@ def _str(sub: dict[str, Any], name: str) -> str:
     return value
 
 
+def _dex(sub: dict[str, Any], universe: Universe) -> str:
+    """The ``dex`` of a subscription (absent or null = the default dex ``""``)."""
+    if sub.get("dex") is None:
+        return ""
+    dex = _str(sub, "dex")
+    if not universe.has_dex(dex):
+        raise InvalidSubscription(f"unknown dex {dex!r}")
+    return dex
+
+
 def parse_subscription(sub: Any, universe: Universe) -> Subscription:
     """Validate and normalise a ``subscription`` object.
 
@@ -104,12 +119,9 @@ def parse_subscription(sub: Any, universe: Universe) -> Subscription:
     fast = False
     dex = ""
     if kind == "allMids":
-        if "dex" in sub:
-            dex = _str(sub, "dex")
+        dex = _dex(sub, universe)
         echo = dict(sub)
         channel = "allMids"
-        if dex:
-            raise InvalidSubscription
     elif kind in COIN_TYPES:
         coin = _str(sub, "coin")
         spec = universe.get(coin)
@@ -131,9 +143,9 @@ def parse_subscription(sub: Any, universe: Universe) -> Subscription:
                 "fast": fast,
             }
             if n_sig is not None and not 2 <= n_sig <= 5:
-                raise InvalidSubscription
+                raise InvalidSubscription(f"nSigFigs {n_sig}")
             if mantissa is not None and (n_sig != 5 or mantissa not in (1, 2, 5)):
-                raise InvalidSubscription
+                raise InvalidSubscription(f"mantissa {mantissa} with nSigFigs {n_sig}")
         elif kind == "candle":
             interval = _str(sub, "interval")
             if interval not in INTERVAL_MS:
@@ -142,7 +154,7 @@ def parse_subscription(sub: Any, universe: Universe) -> Subscription:
         else:
             echo = {"type": kind, "coin": coin}
         if spec is None:
-            raise InvalidSubscription
+            raise InvalidSubscription(f"unknown coin {coin!r}")
         if kind == "activeAssetCtx" and spec.is_spot:
             channel = "activeSpotAssetCtx"
     elif kind in USER_TYPES:
@@ -158,15 +170,13 @@ def parse_subscription(sub: Any, universe: Universe) -> Subscription:
                 raise RequestParseError
             echo = {"type": kind, "user": raw_user, "aggregateByTime": agg}
             interval = "agg" if agg else None
-        if kind in ("clearinghouseState", "openOrders") and "dex" in sub:
-            dex = _str(sub, "dex")
-            if dex:
-                raise InvalidSubscription
+        if kind in ("clearinghouseState", "openOrders"):
+            dex = _dex(sub, universe)
         if kind == "activeAssetData":
             coin = _str(sub, "coin")
             spec = universe.get(coin)
             if spec is None or spec.is_spot:
-                raise InvalidSubscription
+                raise InvalidSubscription(f"not a perp {coin!r}")
     else:
         raise RequestParseError
     key = f"{kind}|{coin}|{user}|{interval}|{n_sig}|{mantissa}|{int(fast)}|{dex}"

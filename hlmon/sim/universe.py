@@ -1,13 +1,17 @@
 """The simulated coin universe: perps and spot pairs with realistic names, prices and decimals.
 
 Indices are stable (perp asset id = position in ``PERPS``; spot pair ``@N`` = index ``N``), so
-``meta``/``spotMeta`` and every feed agree on names.
+``meta``/``spotMeta`` and every feed agree on names. Beside the default dex the universe holds
+the HIP-3 dexes and outcome markets of ``hlmon.sim.dexes``; every name is exact (a name the
+universe does not hold, e.g. ``btc`` or ``TSLA``, is not a coin).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from hlmon.sim.dexes import COLLATERAL_TOKENS, HIP3_DEXES, OUTCOMES, DexDef, perp_dex_entry
 
 # name, reference price, szDecimals, maxLeverage.  The first rows are the coins the demo
 # account trades; the rest fill the universe to a realistic size.
@@ -195,27 +199,37 @@ _SPOT_ROWS: tuple[tuple[str, float, int], ...] = (
 PERP_MAX_DECIMALS = 6
 SPOT_MAX_DECIMALS = 8
 N_SPOT_PAIRS = 160
-"""Spot pairs (``PURR/USDC`` plus ``@1`` ... ``@159``) so ``allMids`` has a few hundred keys."""
+"""Generated spot pairs (``PURR/USDC`` plus ``@1`` ... ``@159``) so ``allMids`` has a few hundred
+keys; the collateral tokens' pairs (``USDH``) follow them."""
+STABLECOINS = frozenset({"USDT0", "FEUSD", "USDE", "USDH"})
+"""Spot tokens that stay within a fraction of a percent of 1 USDC."""
+DELISTED = frozenset({"MATIC"})
+"""Default-dex perps that keep their ``meta`` slot with ``isDelisted: true``."""
 
 
 @dataclass(frozen=True, slots=True)
 class CoinSpec:
-    """Static description of one tradable coin (perp or spot pair)."""
+    """Static description of one tradable coin (perp, spot pair or outcome side)."""
 
     index: int
-    """Position in the combined market table (perps first, then spot pairs)."""
+    """Position in the combined market table (default perps, spot pairs, outcomes, HIP-3)."""
     name: str
-    """Coin string used on the wire (``BTC``, ``PURR/USDC``, ``@12``)."""
+    """Coin string used on the wire (``BTC``, ``PURR/USDC``, ``@12``, ``#90``, ``xyz:TSLA``)."""
     ref_px: float
     sz_decimals: int
     max_leverage: int
     is_spot: bool
     asset_index: int
-    """Index in ``meta.universe`` for perps, pair index for spot."""
+    """Index in its dex's ``meta.universe`` for perps, pair index for spot."""
     base_token: int = 0
     activity: float = 0.1
     """Chance that the coin's book changes in one 100 ms block."""
     daily_vol: float = 0.05
+    dex: str = ""
+    """Perp dex (``""`` = default dex; also ``""`` for spot and outcomes)."""
+    delisted: bool = False
+    strict_isolated: bool = False
+    growth_mode: bool = False
 
     @property
     def max_decimals(self) -> int:
@@ -250,14 +264,17 @@ def _token_id(i: int) -> str:
 
 
 class Universe:
-    """All coins known to the simulator, with lookup by name."""
+    """All coins known to the simulator, with lookup by exact name."""
 
     def __init__(self) -> None:
         coins: list[CoinSpec] = []
         for i, (name, px, szd, lev) in enumerate(_PERP_ROWS):
             activity = _BUSY.get(name, 0.04 + 0.2 * _unit(name) ** 2)
             vol = 0.03 + 0.08 * _unit(name + "vol")
-            coins.append(CoinSpec(i, name, px, szd, lev, False, i, 0, activity, vol))
+            delisted = name in DELISTED
+            coins.append(
+                CoinSpec(i, name, px, szd, lev, False, i, 0, activity, vol, delisted=delisted)
+            )
         self.perps: tuple[CoinSpec, ...] = tuple(coins)
         tokens = [
             SpotToken(0, "USDC", 8, 8, "0x6d1e7cde53ba9467b783cb7c530ce054"),
@@ -266,47 +283,129 @@ class Universe:
         spot: list[CoinSpec] = []
         base = len(coins)
         spot.append(CoinSpec(base, "PURR/USDC", 0.22695, 0, 1, True, 0, 1, 0.2, 0.08))
-        for pair in range(1, N_SPOT_PAIRS):
-            if pair <= len(_SPOT_ROWS):
-                tname, px, szd = _SPOT_ROWS[pair - 1]
-            else:
-                tname = f"TKN{pair}"
+        rows = list(_SPOT_ROWS)
+        rows += [(f"TKN{p}", 0.0, 0) for p in range(len(rows) + 1, N_SPOT_PAIRS)]
+        rows += list(COLLATERAL_TOKENS)
+        for pair, (tname, px, szd) in enumerate(rows, start=1):
+            if tname.startswith("TKN"):
                 px = round(0.001 + 50 * _unit(tname) ** 3, 6)
                 szd = 0 if px < 1 else 1
             token = len(tokens)
             tokens.append(SpotToken(token, tname, szd, szd + 5, _token_id(token)))
             activity = 0.5 if tname in ("HYPE", "UBTC", "UETH") else 0.02 + 0.1 * _unit(tname)
+            vol = 0.002 if tname in STABLECOINS else 0.08
             spot.append(
-                CoinSpec(base + pair, f"@{pair}", px, szd, 1, True, pair, token, activity, 0.08)
+                CoinSpec(base + pair, f"@{pair}", px, szd, 1, True, pair, token, activity, vol)
             )
         self.spots: tuple[CoinSpec, ...] = tuple(spot)
         self.tokens: tuple[SpotToken, ...] = tuple(tokens)
-        self.all: tuple[CoinSpec, ...] = self.perps + self.spots
+        self.outcomes = self._outcome_specs(len(coins) + len(spot))
+        self.dexes: tuple[DexDef, ...] = HIP3_DEXES
+        self.dex_names: tuple[str, ...] = ("", *(d.name for d in HIP3_DEXES))
+        """Perp dexes in ``perpDexs`` order, ``""`` (the default dex) first."""
+        self.dex_perps: dict[str, tuple[CoinSpec, ...]] = {"": self.perps}
+        start = len(coins) + len(spot) + len(self.outcomes)
+        for dex in HIP3_DEXES:
+            specs = self._dex_specs(dex, start)
+            self.dex_perps[dex.name] = specs
+            start += len(specs)
+        hip3 = tuple(c for d in HIP3_DEXES for c in self.dex_perps[d.name])
+        self.all: tuple[CoinSpec, ...] = self.perps + self.spots + self.outcomes + hip3
         self.by_name: dict[str, CoinSpec] = {c.name: c for c in self.all}
+        token_index = {t.name: t.index for t in self.tokens}
+        self.collateral: dict[str, int] = {"": 0}
+        """Dex name -> index of its collateral token in ``spotMeta.tokens``."""
+        for dex in HIP3_DEXES:
+            self.collateral[dex.name] = token_index[dex.collateral]
+
+    @staticmethod
+    def _outcome_specs(start: int) -> tuple[CoinSpec, ...]:
+        specs: list[CoinSpec] = []
+        for oid, _, _, sides, px in OUTCOMES:
+            for side in range(len(sides)):
+                side_px = px if side == 0 else 1 - px
+                encoding = 10 * oid + side
+                name = f"#{encoding}"
+                specs.append(
+                    CoinSpec(start + len(specs), name, side_px, 0, 1, True, encoding, 0, 0.05, 0.1)
+                )
+        return tuple(specs)
+
+    @staticmethod
+    def _dex_specs(dex: DexDef, start: int) -> tuple[CoinSpec, ...]:
+        specs: list[CoinSpec] = []
+        for i, row in enumerate(dex.rows):
+            name = f"{dex.name}:{row.name}"
+            vol = 0.02 + 0.04 * _unit(name + "vol")
+            specs.append(
+                CoinSpec(
+                    start + i,
+                    name,
+                    row.ref_px,
+                    row.sz_decimals,
+                    row.max_leverage,
+                    False,
+                    i,
+                    0,
+                    row.activity,
+                    vol,
+                    dex=dex.name,
+                    strict_isolated=row.strict_isolated,
+                    growth_mode=row.growth_mode,
+                )
+            )
+        return tuple(specs)
 
     def get(self, name: str) -> CoinSpec | None:
-        """The coin named ``name`` on the wire, or None."""
+        """The coin named exactly ``name`` on the wire, or None (no case folding)."""
         return self.by_name.get(name)
 
-    def meta(self) -> dict[str, object]:
-        """The REST ``meta`` body."""
+    def has_dex(self, dex: str) -> bool:
+        """True for ``""`` and every listed HIP-3 dex name (exact, lower-case)."""
+        return dex in self.dex_perps
+
+    def collateral_name(self, dex: str) -> str:
+        """Name of the token ``dex`` settles in (``USDC`` for the default dex)."""
+        return self.tokens[self.collateral[dex]].name
+
+    def meta(self, dex: str = "") -> dict[str, object]:
+        """The REST ``meta`` body of ``dex`` (a listed dex name; ``""`` = default)."""
+        perps = self.dex_perps[dex]
         universe = []
-        for c in self.perps:
+        for c in perps:
             entry: dict[str, object] = {
                 "szDecimals": c.sz_decimals,
                 "name": c.name,
                 "maxLeverage": c.max_leverage,
                 "marginTableId": c.max_leverage,
             }
-            if c.name == "MATIC":
+            if c.delisted:
                 entry["isDelisted"] = True
+            if c.strict_isolated:
+                entry["onlyIsolated"] = True
+                entry["marginMode"] = "strictIsolated"
+            if c.growth_mode:
+                entry["growthMode"] = "enabled"
+                entry["lastGrowthModeChangeTime"] = "2026-05-14T12:00:00.000"
             universe.append(entry)
-        tables = sorted({c.max_leverage for c in self.perps})
+        tables = sorted({c.max_leverage for c in perps})
         margin_tables = [
             [lev, {"description": "", "marginTiers": [{"lowerBound": "0.0", "maxLeverage": lev}]}]
             for lev in tables
         ]
-        return {"universe": universe, "marginTables": margin_tables, "collateralToken": 0}
+        return {
+            "universe": universe,
+            "marginTables": margin_tables,
+            "collateralToken": self.collateral[dex],
+        }
+
+    def all_perp_metas(self) -> list[dict[str, object]]:
+        """The REST ``allPerpMetas`` body: one bare ``meta`` per dex, in ``perpDexs`` order."""
+        return [self.meta(dex) for dex in self.dex_names]
+
+    def perp_dexs(self) -> list[dict[str, object] | None]:
+        """The REST ``perpDexs`` body: ``null`` for the default dex, then one entry per dex."""
+        return [None, *(perp_dex_entry(d) for d in self.dexes)]
 
     def spot_meta(self) -> dict[str, object]:
         """The REST ``spotMeta`` body."""

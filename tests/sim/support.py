@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from hlmon.protocol import messages
 from hlmon.sim import ManualClock, SimServer
@@ -31,6 +32,7 @@ FAST = STANDARD.with_changes(
     all_mids_ms=200,
     ctx_ms=100,
     user_ms=200,
+    all_dexs_ms=200,
     account=AccountParams(fill_every_min_s=0.3, fill_every_max_s=0.6),
 )
 """Short cadences for wall-clock tests."""
@@ -122,6 +124,21 @@ class WsClient:
 
     def channels(self) -> list[str]:
         return [m.get("channel", "") for _, m in self.log]
+
+    async def read_until_closed(self, within: float = 5.0) -> ConnectionClosed:
+        """Read (and log) every frame until the server ends the connection; returns how it
+        ended. Fails if it is still open after ``within`` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("the connection is still open")
+            try:
+                await self._read(left)
+            except ConnectionClosed as exc:
+                return exc
+            except TimeoutError:
+                raise AssertionError("the connection is still open") from None
 
 
 def make_sim(**kwargs: Any) -> SimServer:

@@ -10,6 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from hlmon.sim import SimLimits
+from hlmon.sim.limits import messages_refusal, subscriptions_refusal, users_refusal
 
 from .support import make_sim, wait_until
 
@@ -41,7 +42,8 @@ async def test_new_connections_per_minute() -> None:
 
 
 async def test_subscription_and_user_limits(open_ws: Any) -> None:
-    """Subscriptions past the cap and users past the cap are refused with error frames."""
+    """Subscriptions past the cap and users past the cap are refused with the exchange's error
+    texts, which echo nothing; the socket stays open."""
     async with make_sim(limits=SimLimits(max_subscriptions=3, max_users=2)) as sim:
         ws = await open_ws(sim)
         users = ["0x" + f"{i:02x}" * 20 for i in range(3)]
@@ -49,13 +51,49 @@ async def test_subscription_and_user_limits(open_ws: Any) -> None:
         await ws.subscribe({"type": "userFundings", "user": users[1]})
         await ws.subscribe({"type": "webData3", "user": users[2]})
         _, err = await ws.channel("error")
-        assert err["data"] == "Cannot track more than 2 total users."
+        # The exchange says one more than it accepts (2026: "15" while the 15th is refused).
+        assert err == {"channel": "error", "data": "Cannot track more than 3 total users."}
         await ws.subscribe({"type": "bbo", "coin": "BTC"})
         await ws.subscribe({"type": "bbo", "coin": "ETH"})
         _, err = await ws.channel("error")
-        assert err["data"] == "Cannot track more than 3 total subscriptions."
+        assert err == {"channel": "error", "data": "Cannot subscribe to more than 3 channels."}
         acks = [m for _, m in ws.log if m["channel"] == "subscriptionResponse"]
         assert len(acks) == 3
+        await ws.send({"method": "ping"})
+        await ws.channel("pong")
+
+
+async def test_default_user_cap_is_the_2026_one(open_ws: Any) -> None:
+    """By default 14 users are tracked per IP, across connections; the 15th new user gets
+    ``Cannot track more than 15 total users.``, a user already held costs nothing more, and an
+    unsubscribe frees a slot at once."""
+    async with make_sim() as sim:
+        first, second = await open_ws(sim), await open_ws(sim)
+        users = ["0x" + f"{i + 1:02x}" * 20 for i in range(15)]
+        for user in users[:14]:
+            await first.subscribe({"type": "userFills", "user": user})
+            await first.channel("subscriptionResponse")
+        await second.subscribe({"type": "userFundings", "user": users[14]})
+        _, err = await second.channel("error")
+        assert err["data"] == "Cannot track more than 15 total users."
+        held = users[3].upper().replace("0X", "0x")  # the same user, spelled otherwise
+        await second.subscribe({"type": "userFundings", "user": held})
+        _, ack = await second.channel("subscriptionResponse")
+        assert ack["data"]["subscription"]["user"] == held
+        await first.unsubscribe({"type": "userFills", "user": users[0]})
+        await first.channel("subscriptionResponse")
+        await second.subscribe({"type": "userFundings", "user": users[14]})
+        await second.channel("subscriptionResponse")
+
+
+async def test_users_refusal_text_is_configurable(open_ws: Any) -> None:
+    """``max_users_text`` sets the N of the refusal text independently of the cap."""
+    async with make_sim(limits=SimLimits(max_users=1, max_users_text=10)) as sim:
+        ws = await open_ws(sim)
+        for i in (1, 2):
+            await ws.subscribe({"type": "userFills", "user": "0x" + f"{i:02x}" * 20})
+        _, err = await ws.channel("error")
+        assert err["data"] == "Cannot track more than 10 total users."
 
 
 async def test_rest_weight_budget() -> None:
@@ -110,11 +148,21 @@ async def test_post_requests_share_the_rest_budget(open_ws: Any) -> None:
 
 
 async def test_inbound_message_limit(open_ws: Any) -> None:
-    """Past messages_per_minute client messages are refused with an error frame."""
+    """Past messages_per_minute client messages are refused with the exchange's error text;
+    the socket stays open."""
     async with make_sim(limits=SimLimits(messages_per_minute=3)) as sim:
         ws = await open_ws(sim)
         for _ in range(4):
             await ws.send({"method": "ping"})
         _, err = await ws.channel("error")
-        assert err["data"] == "Too many messages"
+        assert err["data"] == "Cannot send more than 3 messages per minute."
         assert ws.channels().count("pong") == 3
+        assert ws.ws.close_code is None and len(sim.connections) == 1
+
+
+def test_default_limit_texts() -> None:
+    """The defaults give the verbatim 2026 texts."""
+    limits = SimLimits()
+    assert users_refusal(limits) == "Cannot track more than 15 total users."
+    assert subscriptions_refusal(limits) == "Cannot subscribe to more than 1000 channels."
+    assert messages_refusal(limits) == "Cannot send more than 2000 messages per minute."

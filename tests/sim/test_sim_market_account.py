@@ -233,3 +233,17 @@ async def test_hourly_funding(sim: SimServer, open_ws: Any) -> None:
     _, event = await ws.wait_for(lambda m: m["channel"] == "user" and "funding" in m["data"])
     assert event["data"]["funding"] == f
     assert all(x["time"] < START_MS for x in snap["data"]["fundings"])
+
+
+async def test_unchanged_book_carries_the_time_it_is_sent(sim: SimServer) -> None:
+    """A book that did not change since it was last built is served with the current time,
+    not the time it was built (the exchange resends unchanged books with a new time)."""
+    quiet = min(sim.universe.spots, key=lambda c: c.activity).name
+    async with httpx.AsyncClient(base_url=sim.url, timeout=5) as client:
+        first = (await client.post("/info", json={"type": "l2Book", "coin": quiet})).json()
+        ver = sim.market.coin(quiet).ver  # type: ignore[union-attr]
+        await sim.advance(0.3)
+        assert sim.market.coin(quiet).ver == ver  # type: ignore[union-attr]
+        second = (await client.post("/info", json={"type": "l2Book", "coin": quiet})).json()
+    assert second["levels"] == first["levels"]
+    assert first["time"] == START_MS and second["time"] == sim.market.now > START_MS

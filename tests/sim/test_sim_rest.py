@@ -38,7 +38,13 @@ async def test_market_requests(sim: SimServer) -> None:
     spot, spot_ctxs = (await _post(sim, {"type": "spotMetaAndAssetCtxs"})).json()
     assert spot["universe"][0]["name"] == "PURR/USDC"
     assert [c["coin"] for c in spot_ctxs] == [u["name"] for u in spot["universe"]]
-    assert set(names) | {u["name"] for u in spot["universe"]} == set(mids)
+    # The default dex's map: its listed perps, every spot pair and the outcome sides; no
+    # delisted perp (no book, no mid) and no HIP-3 coin (those come with their dex).
+    listed = {u["name"] for u in meta["universe"] if not u.get("isDelisted")}
+    outcomes = {k for k in mids if k.startswith("#")}
+    assert outcomes == {"#90", "#91"}
+    assert listed | {u["name"] for u in spot["universe"]} | outcomes == set(mids)
+    assert "MATIC" in names and "MATIC" not in mids
     candles = (
         await _post(
             sim,
