@@ -38,8 +38,11 @@ async def test_demo_document_shape() -> None:
     assert set(doc) == TOP_KEYS
     assert doc["network"] == "demo" and doc["address"].startswith("0x")
     status = doc["status"]
-    assert set(status) == {"connection", "reconnects", "feeds"}
+    assert set(status) == {"connection", "reconnects", "catalog", "feeds"}
     assert status["connection"] == "live" and status["reconnects"] == 0
+    catalog = status["catalog"]
+    assert catalog["source"] == "exchange" and catalog["markets"] > 100
+    assert catalog["problem"] is None and 0 <= catalog["age_s"] < 10
     for feed in status["feeds"].values():
         assert set(feed) == {"state", "age_s", "source"}
         assert feed["state"] in {"live", "quiet", "stale", "fallback"}
