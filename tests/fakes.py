@@ -36,6 +36,7 @@ class FakeRuntime:
         fail_start: BaseException | None = None,
         catalog: MarketCatalog | None = None,
         waiting: bool = False,
+        from_cache: bool = False,
     ) -> None:
         self.settings = settings
         self.clock: Callable[[], float] = clock or time.time
@@ -53,6 +54,7 @@ class FakeRuntime:
         self.watchlist = list(settings.watchlist)
         self.catalog = None if waiting else (catalog or default_catalog())
         """Put in force on start, as the engine's first catalog load would."""
+        self.from_cache = from_cache
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
         """Arguments of every call to ``name``."""
@@ -68,7 +70,7 @@ class FakeRuntime:
         if self.catalog is None:
             self.store.catalog_state.expect()
         else:
-            self.store.catalog_state.use(self.catalog, from_cache=False)
+            self.store.catalog_state.use(self.catalog, from_cache=self.from_cache)
         self.store.set_watched_users(self.users, dict(self.settings.labels))
         self.store.set_user(self.user)
         self.store.set_watch(self.watchlist)

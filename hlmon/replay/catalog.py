@@ -87,14 +87,16 @@ def catalog_answers(coins: Iterable[str]) -> dict[str, Any]:
         "allPerpMetas": [metas[""], *(metas[d] for d in dexes)],
         "meta": metas,
         "spotMeta": _spot_meta(spot),
-        "outcomeMeta": {
-            "outcomes": [
-                {"outcome": o, "name": f"#{o}",
-                 "sideSpecs": [{"name": str(s)} for s in range(max(sides) + 1)]}
-                for o, sides in sorted(outcomes.items())
-            ],
-            "questions": [],
-        },  # fmt: skip
+        "outcomeMeta": {"outcomes": [_outcome(o, sides) for o, sides in sorted(outcomes.items())],
+                        "questions": []},
+    }  # fmt: skip
+
+
+def _outcome(outcome: int, sides: set[int]) -> dict[str, Any]:
+    return {
+        "outcome": outcome,
+        "name": f"#{outcome}",
+        "sideSpecs": [{"name": str(side)} for side in range(max(sides) + 1)],
     }
 
 

@@ -99,7 +99,7 @@ def test_only_exact_listed_names_afterwards() -> None:
 
 
 def test_dex_mids_follow_the_watchlist() -> None:
-    markets, rec, store = make(("BTC", "xyz:TSLA", "xyz:NVDA", "flx:CRCL"))
+    markets, rec, _ = make(("BTC", "xyz:TSLA", "xyz:NVDA", "flx:CRCL"))
     markets.use_catalog(default_catalog())
     markets.start()
     assert rec.dexes() == {"", "xyz", "flx"}
