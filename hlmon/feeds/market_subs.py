@@ -100,6 +100,10 @@ class MarketSubscriptions:
         self.rejected = failures
         for res in failures:
             self._store.health.log(f"watchlist: {res.message}; skipped", "warn")
+        respelled = [f"{w!r} is {n}" for w in self._wanted if (n := catalog.resolve(w).name)
+                     and n != w]  # fmt: skip
+        if respelled:
+            self._store.health.log("watchlist: " + ", ".join(respelled))
         wanted_selected = self._wanted_selected
         self._wanted = []
         self.watchlist = []

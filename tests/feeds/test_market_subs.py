@@ -64,6 +64,9 @@ def test_nothing_takes_a_coin_before_the_catalog() -> None:
     assert "unknown market 'BTCX'; closest listed: BTC" in rejected["BTCX"]
     assert "xyz:TSLA" in rejected["TSLA"] and "flx:TSLA" in rejected["TSLA"]
     assert "delisted" in rejected["MATIC"]
+    assert "watchlist: 'btc' is BTC, 'xyz:tsla' is xyz:TSLA, 'hype/usdc' is @107" in [
+        e.text for e in store.health.events
+    ]
     warned = [e.text for e in store.health.events if e.level == "warn"]
     assert any("'BTCX'" in t and t.endswith("skipped") for t in warned)
 
