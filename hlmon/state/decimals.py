@@ -13,6 +13,18 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 _CTX = Context(prec=48, rounding=ROUND_HALF_UP)
 _ZERO = Decimal(0)
 
+SAFE = Context(prec=48, rounding=ROUND_HALF_UP, traps=[])
+"""For sums, products and quotients of exchange values in the account models: exact at these
+sizes, and never raises (hostile input such as ``1e999999`` squared gives Infinity or NaN,
+which ``dec_str`` reports as None, i.e. unknown)."""
+
+
+def dec_str(d: Decimal | None, places: int | None = None) -> str | None:
+    """``fmt_dec`` of a finite result (``places`` rounds, e.g. ratios); None otherwise."""
+    if d is None or not d.is_finite():
+        return None
+    return fmt_dec(d, places)
+
 
 def to_dec(value: str | int | Decimal) -> Decimal:
     """Parse an exchange decimal string (or int) exactly. Raises ValueError on garbage."""

@@ -44,11 +44,12 @@ class TestLayout:
             wl = "\n".join(d.watchlist.text_lines)
             assert "▶ BTC" in wl and "104,412.5" in wl and "+1.50%" in wl and "3.04B" in wl
             book = "\n".join(d.book.text_lines)
-            assert "spread 1.0 (0.10 bps)" in book and "104,413.0" in book
+            # BTC above 100,000 trades in whole dollars: no ".0" on its prices
+            assert "spread 1 (0.10 bps)" in book and "104,413 " in book
             assert "Trades BTC" in str(d.tape.border_title)
             assert any("104,41" in line for line in d.tape.text_lines[1:])
             pos = "\n".join(d.positions.text_lines)
-            assert "LONG" in pos and "SHORT" in pos and "isolated 10x" in pos
+            assert "LONG" in pos and "SHORT" in pos and "iso 10x" in pos
             assert "88123401" in "\n".join(d.lower.tables["orders"].text_lines)
             assert status_text(app).startswith(" ● LIVE")
             assert "REST 12/600 w/min" in status_text(app)
@@ -171,7 +172,8 @@ class TestKeys:
                 assert lower.active == tab
                 assert lower.active_table.region.height > 0
                 label = tab.capitalize()
-                assert f"[b reverse] {key} {label} [/" in str(lower.border_title)
+                count = {"orders": " 3", "fills": " 3", "funding": " 2"}.get(tab, "")
+                assert f"[b reverse] {key} {label}{count} [/" in str(lower.border_title)
             fills = "\n".join(lower.tables["fills"].text_lines)
             assert "Close Long" in fills and "+12.35" in fills
             assert "-0.52" in "\n".join(lower.tables["funding"].text_lines)
@@ -191,7 +193,7 @@ class TestKeys:
             table = app.dashboard.lower.tables["accounts"]
             await wait_for(pilot, lambda: table.row_count == 3)
             lines = table.text_lines
-            assert lines[1].startswith("▶ 0x8a31…f02c") and "18,204.77" in lines[1]
+            assert lines[1].startswith(" ▶ 0x8a31…f02c") and "18,204.77" in lines[1]
             assert "0x31ca…974b" in lines[2] and "hedge" in lines[2] and "waiting" in lines[2]
             store.apply(clearinghouse_msg(user=other))
             await wait_for(pilot, lambda: "36,409.54" in "\n".join(table.text_lines))
@@ -324,7 +326,7 @@ class TestFreshness:
             await pilot.pause()
             log = d.lower.tables["log"].text_lines
             assert "reconnected to wss://api.hyperliquid.xyz/ws" in log[-1]  # newest at the bottom
-            assert any("WARN  connection lost" in line for line in log)
+            assert any("WARN   connection lost" in line for line in log)
 
     async def test_live_shows_round_trip_then_silence(self, store: Store, clock: FakeClock) -> None:
         """A live socket shows its ping round trip; one that goes quiet says so at once."""

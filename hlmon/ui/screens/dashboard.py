@@ -163,7 +163,14 @@ class Dashboard(Screen[None]):
         """The watched address (None: market data only)."""
         self.header = HeaderBar(store, clock, network, address, id="header")
         self.watchlist = Watchlist(store, coins, id="watchlist")
-        self.positions = TableView(POSITION_COLUMNS, empty="no open positions", id="positions")
+        self.positions = TableView(
+            POSITION_COLUMNS,
+            empty="no open positions",
+            waiting="waiting for account…",
+            noun="positions",
+            detail_column="tpsl",
+            id="positions",
+        )
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self.lower = LowerTabs(id="lower")
@@ -246,17 +253,23 @@ class Dashboard(Screen[None]):
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        if "account" in changes or "mids" in changes or ctx_changed:
+        if "account" in changes or "orders" in changes or "mids" in changes or ctx_changed:
             self._update_positions()
         if "account" in changes or "accounts" in changes:
             self._update_accounts()
         tables = self.lower.tables
         if "orders" in changes:
-            tables["orders"].set_data(*order_rows(self.store.open_orders(), self.clock()))
+            tables["orders"].set_data(
+                *order_rows(self.store.open_orders(), self.clock()), loaded=self._loaded("orders")
+            )
         if "fills" in changes:
-            tables["fills"].set_data(*fill_rows(self.store.fills(), self.clock()))
+            tables["fills"].set_data(
+                *fill_rows(self.store.fills(), self.clock()), loaded=self._loaded("fills")
+            )
         if "fundings" in changes:
-            tables["funding"].set_data(*funding_rows(self.store.fundings(), self.clock()))
+            tables["funding"].set_data(
+                *funding_rows(self.store.fundings(), self.clock()), loaded=self._loaded("fundings")
+            )
         if "log" in changes:
             tables["log"].set_data(*log_rows(self.store.health.events))
 
@@ -282,10 +295,17 @@ class Dashboard(Screen[None]):
         for note in self.alerts.check_coins(catalog):
             self.store.health.log(note, "warn")
 
+    def _loaded(self, feed: str) -> bool:
+        """Whether ``feed`` has delivered its first data (without an address there is none
+        to wait for)."""
+        return self.address is None or self.store.stamp(feed) is not None
+
     def _update_positions(self) -> None:
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
-        self.positions.set_data(*position_rows(views))
+        self.positions.set_data(
+            *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
+        )
 
     def _update_accounts(self) -> None:
         rows = self.store.accounts()
@@ -346,6 +366,8 @@ class Dashboard(Screen[None]):
         self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
         self._update_accounts()
+        # The account tables wait for this address's data now (not "empty").
+        self.apply_changes({"account", "orders", "fills", "fundings"})
 
     # ------------------------------------------------------------------ actions
 

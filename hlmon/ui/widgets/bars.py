@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store, try_dec
 from hlmon.state.catalog_state import CatalogOrigin
-from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
+from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
 Part = tuple[int, tuple[Cell, ...]]
@@ -209,6 +209,14 @@ class StatusBar(LinePane):
         self.set_rows([fit_parts(parts, width)])
 
 
+def margin_share_pct(margin_used: str, account_value: str) -> str | None:
+    """Margin in use as a percentage of the account value, one decimal (None if no value)."""
+    used, value = try_dec(margin_used), try_dec(account_value)
+    if used is None or value is None or value <= 0:
+        return None
+    return fmt_num(used / value * 100, 1)
+
+
 class HeaderBar(LinePane):
     """Network, address, account numbers and the local clock."""
 
@@ -276,16 +284,19 @@ class HeaderBar(LinePane):
                 ),
             ),
         ]
-        ratio = f" ({summary.margin_ratio_pct}%)" if summary.margin_ratio_pct is not None else ""
-        parts.append(
-            (
-                40,
-                (
-                    ("margin ", "pane--muted"),
-                    (f"{fmt_money(summary.total_margin_used)}{ratio}", ""),
-                ),
-            )
-        )
+        # Margin in use, and its share of the account value; then the maintenance ratio
+        # (cross maintenance margin / cross account value: liquidation at 100 %).
+        share = margin_share_pct(summary.total_margin_used, summary.account_value)
+        used: tuple[Cell, ...] = (("margin ", "pane--muted"),)
+        if compact:
+            used += ((share + "%" if share is not None else DASH, ""),)
+        else:
+            used += ((fmt_money(summary.total_margin_used), ""),)
+            if share is not None:
+                used += ((f" ({share}% of equity)", ""),)
+        parts.append((40, used))
+        if summary.margin_ratio_pct is not None:
+            parts.append((55, (("maint ", "pane--muted"), (f"{summary.margin_ratio_pct}%", ""))))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
         parts.append(
             (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
