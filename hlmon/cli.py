@@ -1,5 +1,5 @@
-"""The ``hlmon`` command line: the TUI (default), ``sim``, ``snapshot``, ``record``, ``replay``
-and ``serve``.
+"""The ``hlmon`` command line: the TUI (default), ``sim``, ``snapshot``, ``record``, ``replay``,
+``serve`` and ``daemon``.
 
 Parses flags, resolves :class:`~hlmon.config.Settings` (see :func:`hlmon.config.load_settings`)
 and hands them to the TUI or a headless command. The heavy parts (Textual, the simulator, the
@@ -166,6 +166,8 @@ def _inherited(ctx: click.Context, group_opts: dict[str, Any]) -> dict[str, Any]
 
 def _settings(opts: dict[str, Any]) -> Settings:
     """Resolve the settings with the shared options in ``opts`` as overrides."""
+    if opts.get("via") and opts.get("direct"):
+        raise HlmonError("--via and --direct contradict each other")
     overrides = settings_overrides(opts)
     try:
         settings = load_settings(opts.get("config_path"), overrides=overrides)
@@ -496,11 +498,98 @@ def serve(
     sees the TUI and the watched address.
     """
     merged = _merge_shared(ctx.obj or {}, opts)
-    _settings(merged)  # bad options fail here, not in every browser tab
+    settings = _settings(merged)  # bad options fail here, not in every browser tab
     _warn_exposed(host, "the web view")
     run_serve = _load_entry_point("hlmon.serve", "run_serve", "the web view")
+    serve_daemon = _load_entry_point("hlmon.serve", "start_daemon_for_tabs", "the web view")
+    daemon = serve_daemon(settings, merged)
     try:
         code = run_serve(merged, host=host, port=port, public_url=public_url)
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        if daemon is not None:  # the one serve started: stopped with it
+            daemon.terminate()
+            daemon.wait(10)
+    sys.exit(code)
+
+
+@main.command("daemon")
+@_shared_options("daemon")
+@click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Unix socket to listen on [default: daemon-NETWORK.sock in the user runtime dir].",
+)
+@click.option(
+    "--tcp-port",
+    type=click.IntRange(0, 65535),
+    help="Also listen on this TCP port (0: any free one); every request then needs the token.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address for --tcp-port.")
+@click.option("--token", help="Token for the TCP listener (default: a new one, saved 0600).")
+@click.option(
+    "--max-users",
+    type=click.IntRange(1, 15),
+    default=10,
+    show_default=True,
+    help="Unique users tracked at most (the exchange documents 10; its text says 15).",
+)
+@click.option(
+    "--rest-budget",
+    type=click.IntRange(1, 1200),
+    default=1000,
+    show_default=True,
+    help="REST weight per minute for the whole host (the exchange allows 1200 per IP).",
+)
+@click.option(
+    "--resume-window",
+    type=click.FloatRange(0, 3600),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a client that dropped keeps its subscriptions and missed events.",
+)
+@click.pass_context
+def daemon_cmd(
+    ctx: click.Context,
+    /,
+    socket_path: Path | None,
+    tcp_port: int | None,
+    host: str,
+    token: str | None,
+    max_users: int,
+    rest_budget: int,
+    resume_window: float,
+    **opts: Any,
+) -> NoReturn:
+    """Own the exchange connections for every hlmon on this host (and any Hyperliquid client).
+
+    Speaks the exchange's protocol (/ws and POST /info) on a private Unix socket; `hlmon`,
+    `hlmon serve` and `hlmon snapshot` use it automatically. Identical subscriptions share one
+    upstream subscription, /info is answered from a shared cache inside one REST budget, and
+    the exchange's per-IP limits are enforced for all clients together. GET /_daemon/status
+    shows the upstream state, the feeds and each client's subscriptions and REST weight. It
+    never needs or accepts a key.
+    """
+    settings = _settings(_merge_shared(ctx.obj or {}, opts))
+    if token is not None and redact(token) != token:
+        raise HlmonError("--token: that looks like a private key; use a random token")
+    if tcp_port is not None:
+        _warn_exposed(host, "the daemon's TCP listener (token required)")
+    run_daemon = _load_entry_point("hlmon.daemon.standalone", "run_daemon", "the daemon")
+    try:
+        code = run_daemon(
+            settings,
+            socket_path=socket_path,
+            tcp_host=host,
+            tcp_port=tcp_port,
+            token=token,
+            max_users=max_users,
+            rest_budget=rest_budget,
+            resume_window=resume_window,
+        )
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)

@@ -81,10 +81,10 @@ def _load(tmp_path: Path, config: Path | None = None, **kwargs: Any) -> Settings
 
 def _all_keys() -> set[str]:
     # record_path and strict_watchlist are set by the --record and --coins flags only, never
-    # by a config file.
-    command_line_only = {"record_path", "strict_watchlist"}
-    keys = {f.name for f in dataclasses.fields(Settings)} - {"stale", "websocket"}
-    keys -= command_line_only
+    # by a config file; the daemon's endpoint and token by the runtime and the environment.
+    code_only = {"stale", "websocket", "record_path", "strict_watchlist", "daemon_endpoint",
+                 "daemon_token"}  # fmt: skip
+    keys = {f.name for f in dataclasses.fields(Settings)} - code_only
     keys |= {f"stale.{f.name}" for f in dataclasses.fields(StaleThresholds)}
     keys |= {f"websocket.{name}" for name in WEBSOCKET_KEYS}
     keys.discard("alerts")
@@ -108,6 +108,7 @@ BAD_TYPES: dict[str, Any] = {
     "fps": "10",
     "theme": True,
     "demo": "false",
+    "daemon": 5,
     **{f"stale.{f.name}": "x" for f in dataclasses.fields(StaleThresholds)},
     **{f"websocket.{name}": "x" for name in WEBSOCKET_KEYS},
     "alerts.bell": "yes",
@@ -131,6 +132,8 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("api_url", "http://0.0.0.0:3001"),
     ("api_url", "https://"),
     ("api_url", "https://example.com/?a=1"),
+    ("daemon", "sometimes"),
+    ("daemon", "http://10.0.0.1:8765"),
     ("address", "0x1234"),
     ("address", "0x" + "g" * 40),
     ("address", "ab" * 20),

@@ -58,6 +58,23 @@ def check_api_url(value: Any) -> str:
     return value.strip().rstrip("/")
 
 
+def check_daemon(value: Any) -> str:
+    """``auto`` (use a running daemon, else direct), ``off`` (always direct), a daemon's socket
+    path (``/path``, ``~/path``, ``unix:/path``) or its http URL (loopback http, or https)."""
+    expected = "auto, off, a daemon socket path or a daemon URL (http on loopback, or https)"
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(expected)
+    text = value.strip()
+    if looks_like_key(text):
+        raise Invalid(PRIVATE_KEY_WARNING, show_value=False)
+    if text in ("auto", "off"):
+        return text
+    bare = text[len("unix:") :] if text.startswith("unix:") else text
+    if bare.startswith(("/", "~")):
+        return "unix:" + bare
+    return check_api_url(text)
+
+
 def check_address(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid("an address: a string of 0x + 40 hex digits")

@@ -44,12 +44,13 @@ from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.fallback import BookParams, FallbackPoller
-from hlmon.feeds.info_client import InfoClient, InfoError
+from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.feeds.supervisor import Supervisor
+from hlmon.feeds.via import DaemonEndpoint, DaemonRoute
 from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
@@ -99,8 +100,19 @@ class FeedEngine:
         self.user = settings.address.lower() if settings.address else None
         self.users: tuple[str, ...] = settings.watched_addresses
         """Every watched address (lower-case, display order); ``user`` is the selected one."""
+        self.via: DaemonRoute | None = None
+        """The route through an ``hlmon daemon`` (``settings.daemon_endpoint``), or None."""
+        if settings.daemon_endpoint:
+            self.via = DaemonRoute(
+                DaemonEndpoint.parse(settings.daemon_endpoint, settings.daemon_token),
+                direct_api_url=settings.api_url,
+                direct_ws_url=settings.ws_url,
+                health=store.health,
+            )
+            http_client = self.via.http_client(DEFAULT_TIMEOUT)
+        self._upstream_down_at: float | None = None
         self.info = InfoClient(
-            settings.api_url,
+            self.via.api_url if self.via is not None else settings.api_url,
             budget=settings.rest_weight_budget,
             usage=store.health,
             http_client=http_client,
@@ -136,6 +148,8 @@ class FeedEngine:
                 recorder=recorder,
                 max_users=settings.max_users,
                 on_held_back=self.markets.hold_back,
+                route=self.via,
+                on_daemon=self._on_daemon if self.via is not None else None,
             )
         self.catalog = CatalogKeeper(
             self.info,
@@ -189,7 +203,8 @@ class FeedEngine:
         return tuple(self.markets.watchlist)
 
     def _ws_live(self) -> bool:
-        return self.ws is not None and self.ws.live.is_set()
+        # Through a daemon, its own link to the exchange must be live too.
+        return self.ws is not None and self.ws.live.is_set() and self.store.health.upstream_live
 
     def _other_users(self) -> list[str]:
         return [u for u in self.users if u != self.user]
@@ -246,6 +261,8 @@ class FeedEngine:
         if self.recorder is not None:
             await self.recorder.close()
         await self.info.aclose()
+        if self.via is not None:
+            await self.via.aclose()
 
     def _report_ws_disabled(self) -> None:
         self.store.health.set_connection(
@@ -363,6 +380,32 @@ class FeedEngine:
             self._mark = self.reconciler.mark()
         elif self.reconciler is None and self._mark is None:
             self._mark = Mark(self._clock(), None, frozenset(), frozenset())
+
+    def _on_daemon(self, data: object) -> None:
+        """A ``_daemon`` frame: the daemon's link to the exchange. Its outages are ours too
+        (``orderUpdates`` sent meanwhile are lost upstream): reconcile after one."""
+        if not isinstance(data, dict):
+            return
+        try:
+            state = ConnState(str(data.get("state")))
+        except ValueError:
+            return
+        retry = data.get("nextRetryIn")
+        error = data.get("error")
+        self.store.health.set_upstream(
+            state,
+            attempt=int(data.get("attempt") or 0),
+            next_retry_in=float(retry) if isinstance(retry, int | float) else None,
+            error=error if isinstance(error, str) else None,
+            reconnects=int(data.get("reconnects") or 0),
+        )
+        if state is not ConnState.LIVE and self._upstream_down_at is None:
+            self._upstream_down_at = time.monotonic()
+            self._on_down()
+        elif state is ConnState.LIVE and self._upstream_down_at is not None:
+            outage = time.monotonic() - self._upstream_down_at
+            self._upstream_down_at = None
+            self._on_live(outage)
 
     def _on_live(self, outage: float | None) -> None:
         if outage is None:

@@ -27,11 +27,16 @@ health (``note_alive`` + ``note_frames``) once per event-loop turn, i.e. every t
 drained what the socket delivered. That push is the only path: the store never calls back into
 the feed, so what it reports is at most one loop turn behind. With a ``recorder`` (see
 ``hlmon.feeds.recorder``), each raw frame is first handed to ``recorder.write(raw, time.time())``.
+
+Through an ``hlmon daemon`` (``route``, see ``hlmon.feeds.via``) each attempt asks the route
+where to go, the last numbered frame (``{"seq":N,...}``) is remembered for the reconnect, and
+``_daemon`` frames (the daemon's upstream state) go to ``on_daemon``, not the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import deque
@@ -44,6 +49,7 @@ from aiohttp import WSMsgType
 
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
 from hlmon.feeds.settings import WebsocketSettings
+from hlmon.feeds.via import Route
 from hlmon.feeds.ws_limits import LimitKind
 from hlmon.feeds.ws_subscriptions import SubscriptionBook
 from hlmon.feeds.ws_transport import (
@@ -163,13 +169,21 @@ class WsFeed:
         recorder: FrameSink | None = None,
         session: aiohttp.ClientSession | None = None,
         max_users: int = 10,
+        learn_user_cap: bool = True,
         on_held_back: HeldBackCallback | None = None,
+        route: Route | None = None,
+        on_daemon: Callable[[Any], None] | None = None,
     ) -> None:
         """``session``: an ``aiohttp.ClientSession`` to connect with (the feed then does not
         close it); by default ``run`` opens its own and closes it when it ends.
         ``max_users``: users subscribed at most (lowered for good if the exchange refuses one
-        earlier); ``on_held_back``: told which market subscriptions a drop made it hold back."""
+        earlier, unless ``learn_user_cap`` is False: the owner keeps the cap across sockets);
+        ``on_held_back``: told which market subscriptions a drop made it hold back."""
         self.url = url
+        self.route = route
+        self._on_daemon = on_daemon
+        self.last_seq: int | None = None
+        """The last numbered frame received through a daemon (sent back on reconnect)."""
         self.recorder = recorder
         """Gets every received frame with its wall-clock receive time (must not block)."""
         self._store = store
@@ -182,7 +196,7 @@ class WsFeed:
         self._on_live = on_live
         self._on_down = on_down
         self._max_size = max_size
-        self.book = SubscriptionBook(max_users)
+        self.book = SubscriptionBook(max_users, learn_cap=learn_user_cap)
         """What is subscribed, sent, acknowledged and held back (``ws_subscriptions``)."""
         self._on_held_back = on_held_back
         self._capped_logged: set[str] = set()
@@ -268,28 +282,41 @@ class WsFeed:
             retrying = True
             self._limiter.note_attempt()
             self.stats.attempts += 1
+            url, via_session = self.url, None
+            if self.route is not None:
+                url, via_session = self.route.pick(self.last_seq)
+                if via_session is None:
+                    self.last_seq = None  # direct: the exchange does not number frames
+                self.url = url.split("?", 1)[0]  # shown without the client id
+            use_session = via_session or session
             try:
                 async with asyncio.timeout(self.timings.open_timeout):
-                    ws = await session.ws_connect(
-                        self.url,
+                    ws = await use_session.ws_connect(
+                        url,
                         autoping=True,  # answer the server's protocol pings
                         heartbeat=None,  # application pings only (see module docstring)
                         max_msg_size=self._max_size,
                         timeout=WS_TIMEOUT,
                         compress=0,
                         decode_text=False,  # text frames as bytes: msgspec parses them as is
-                        proxy=env_proxy(self.url),
+                        proxy=None if via_session is not None else env_proxy(url),
                     )
             except asyncio.CancelledError:
                 raise
             except TimeoutError as exc:
                 attempt += 1
                 error = describe(exc) if str(exc) else "TimeoutError: timed out opening the socket"
+                if self.route is not None and via_session is not None:
+                    self.route.failed()
                 continue
             except Exception as exc:  # refused, DNS, TLS, HTTP status...
                 attempt += 1
                 error = describe(exc)
+                if self.route is not None and via_session is not None:
+                    self.route.failed()
                 continue
+            if self.route is not None:
+                self.route.connected()
             started = self._now()
             error = await self._serve(ws)
             lived = self._now() - started
@@ -361,6 +388,7 @@ class WsFeed:
         text, binary = WSMsgType.TEXT, WSMsgType.BINARY
         ws_source = Source.WS
         live = self.live.is_set()
+        numbered = self.route is not None
         try:
             while True:
                 msg = await receive()
@@ -368,6 +396,9 @@ class WsFeed:
                 if kind is not text and kind is not binary:
                     raise ConnectionLost(describe_end(msg))
                 frame: bytes = msg.data
+                if numbered and frame[:7] == b'{"seq":':
+                    with contextlib.suppress(ValueError):
+                        self.last_seq = int(frame[7 : frame.find(b",", 7)])
                 if record is not None:
                     record(frame, wall())
                 self._last_frame = monotonic()
@@ -396,6 +427,11 @@ class WsFeed:
                     self._match_ack(cast(SubscriptionResponseMsg, decoded))
                 elif cls is ErrorMsg:
                     self._on_error_frame(cast(ErrorMsg, decoded).data)
+                elif cls is UnknownMsg and self._on_daemon is not None:
+                    unknown = cast(UnknownMsg, decoded)
+                    if unknown.channel == "_daemon":
+                        self._on_daemon(unknown.data)
+                        continue
                 try:
                     apply(decoded, ws_source)
                 except Exception as exc:

@@ -76,9 +76,12 @@ class UserGate:
     subscriptions to send now, in order. ``reset`` at every new connection (the cap stays).
     """
 
-    def __init__(self, max_users: int) -> None:
+    def __init__(self, max_users: int, *, learn_cap: bool = True) -> None:
         self.cap = max(0, min(max_users, MAX_USERS_HARD))
         """Users subscribed at most; lowered for good when the server refuses one."""
+        self.learn_cap = learn_cap
+        """Lower ``cap`` on a refusal (False: the owner keeps the cap across its sockets, as
+        the daemon does)."""
         self.capped: list[str] = []
         """Users left unsubscribed because of the cap (on the current connection), in order."""
         self._acked: set[str] = set()
@@ -134,7 +137,8 @@ class UserGate:
     def refused(self, limit: int | None) -> list[Subscription]:
         """The server refused a new user: cap at the users acknowledged now (and at the
         server's number); the one in flight is given up."""
-        self.cap = min(self.cap, len(self._acked), limit if limit is not None else self.cap)
+        if self.learn_cap:
+            self.cap = min(self.cap, len(self._acked), limit if limit is not None else self.cap)
         return self.failed()
 
     def _pump(self) -> list[Subscription]:

@@ -42,8 +42,10 @@ class Pending:
 class SubscriptionBook:
     """Subscriptions of one feed across its connections (see the module docstring)."""
 
-    def __init__(self, max_users: int, *, burst_window: float = BURST_WINDOW) -> None:
-        self.gate = UserGate(max_users)
+    def __init__(
+        self, max_users: int, *, burst_window: float = BURST_WINDOW, learn_cap: bool = True
+    ) -> None:
+        self.gate = UserGate(max_users, learn_cap=learn_cap)
         self.burst_window = burst_window
         self.subs: dict[str, Subscription] = {}
         """Everything subscribed (sent now if connected, and after every reconnect)."""

@@ -10,7 +10,8 @@
 
 What the constructor settles (synchronously, so the TUI can draw its first frame at once):
 the store, the network label, the selected address. What ``__aenter__`` does (in the caller's
-event loop; the TUI enters from a worker on mount): start the simulator for ``--demo``, build
+event loop; the TUI enters from a worker on mount): start the simulator for ``--demo``, find a
+running ``hlmon daemon`` to go through (``discovery``; otherwise direct connections), build
 the recorder when ``settings.record_path`` is set, build and start the ``FeedEngine`` (which
 loads the market catalog before it subscribes any coin). With ``settings.strict_watchlist``
 (the watchlist came from ``--coins``) it waits for the catalog's first load and raises
@@ -39,6 +40,7 @@ from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.recorder import FrameRecorder, make_header
 from hlmon.runtime.controls import InputRejected
+from hlmon.runtime.discovery import resolve_daemon
 from hlmon.state import Store
 
 if TYPE_CHECKING:
@@ -122,6 +124,9 @@ class Runtime:
                 self.settings, network="custom", api_url=url, address=self.address
             )
             self.store.health.log(f"demo: simulator listening on {url}, account {self.address}")
+        self.settings, note = resolve_daemon(self.settings)
+        if note is not None:
+            self.store.health.log(note)
         settings = self.settings
         if settings.record_path:
             self.recorder = FrameRecorder(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 
 from .clock import RebasingClock
 from .telemetry import FrameCounter
@@ -64,6 +65,9 @@ class FeedHealth:
         self._last_alive: float | None = None
         self._last_error: str | None = None
         self._connected_since: float | None = None
+        self._via: str | None = None
+        self._upstream: ConnectionInfo | None = None
+        """The daemon's own link to the exchange, as its ``_daemon`` frames say."""
         self.ws_rtt_ms: float | None = None
         """Round trip of the latest application ping, in ms (None until the first pong)."""
 
@@ -157,6 +161,53 @@ class FeedHealth:
             self.log(f"{what}{why}{retry}{when}", "warn")
         else:
             self.log(f"websocket down{why}", "error")
+
+    # ================================================================== writes: via a daemon
+
+    def set_via(self, label: str | None) -> None:
+        """Connected through a daemon (``daemon``), fallen back from one, or plain direct."""
+        if label == self._via:
+            return
+        self._via = label
+        if label != "daemon":
+            self._upstream = None
+        self._changes.add("status")
+
+    def set_upstream(
+        self,
+        state: ConnState,
+        *,
+        attempt: int = 0,
+        next_retry_in: float | None = None,
+        error: str | None = None,
+        reconnects: int = 0,
+    ) -> None:
+        """The daemon's link to the exchange (from its ``_daemon`` frames)."""
+        now = self._clock()
+        prev = self._upstream
+        self._upstream = ConnectionInfo(
+            state=state,
+            attempt=attempt,
+            next_retry_at=None if next_retry_in is None else now + next_retry_in,
+            reconnects=reconnects,
+            url="",
+            last_alive=None,
+            last_error=error,
+            connected_since=None,
+        )
+        if prev is not None and (prev.state, prev.attempt) == (state, attempt):
+            return
+        self._changes.add("status")
+        if prev is None and state is ConnState.LIVE:
+            return
+        why = f": {error}" if error and state is not ConnState.LIVE else ""
+        level = "info" if state is ConnState.LIVE else "warn"
+        self.log(f"exchange via daemon: {state.value}{why}", level)
+
+    @property
+    def upstream_live(self) -> bool:
+        """False while a daemon says its link to the exchange is not live."""
+        return self._upstream is None or self._upstream.state is ConnState.LIVE
 
     def note_alive(self) -> None:
         """A pong or any frame proved the socket alive now."""
@@ -259,8 +310,9 @@ class FeedHealth:
 
     @property
     def connection(self) -> ConnectionInfo:
-        """The websocket connection facts as last pushed by the feed."""
-        return ConnectionInfo(
+        """The websocket connection facts as last pushed by the feed; through a daemon, the
+        daemon's link to the exchange when that one is not live."""
+        info = ConnectionInfo(
             state=self._conn_state,
             attempt=self._attempt,
             next_retry_at=self._next_retry_at,
@@ -269,12 +321,29 @@ class FeedHealth:
             last_alive=self._last_alive,
             last_error=self._last_error,
             connected_since=self._connected_since,
+            via=self._via,
+        )
+        up = self._upstream
+        if up is None:
+            return info
+        info = replace(info, reconnects=info.reconnects + up.reconnects)
+        if self._conn_state is not ConnState.LIVE or up.state is ConnState.LIVE:
+            return info
+        return replace(
+            info,
+            state=up.state,
+            attempt=up.attempt,
+            next_retry_at=up.next_retry_at,
+            last_error=up.last_error,
+            connected_since=None,
         )
 
     def socket_alive(self, now: float | None = None) -> bool:
         """The socket is LIVE and a frame/pong arrived within ``alive_window`` of ``now``
         (default: the clock now)."""
         if self._conn_state is not ConnState.LIVE or self._last_alive is None:
+            return False
+        if not self.upstream_live:
             return False
         return (self._clock() if now is None else now) - self._last_alive <= self._alive_window
 

@@ -90,6 +90,10 @@ class ConnectionInfo:
     last_error: str | None
     connected_since: float | None
     """Clock time of the last transition into LIVE; None while not LIVE."""
+    via: str | None = None
+    """``daemon`` when connected through an ``hlmon daemon`` (the state is then the worse of
+    the local link and the daemon's own link to the exchange), ``direct (daemon down)`` after
+    falling back from one; None for a plain direct connection."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,11 @@ class StatusBar(LinePane):
         store = self.store
         compact = width < COMPACT_WIDTH
         parts: list[Part] = [(100, self.connection_cells(compact))]
+        via = store.health.connection.via
+        if via is not None:
+            # Through a daemon the state above is the exchange's, as the daemon sees it.
+            style = "pane--muted" if via == "daemon" else "pane--warn"
+            parts.append((96, ((f"via {via}" if via == "daemon" else via, style),)))
         kinds = worst_by_kind(store.feed_statuses().values())
         parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
         parts.extend(self.catalog_parts(compact))
