@@ -23,6 +23,7 @@ from pathlib import Path
 
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_loader import (
+    CachedCatalog,
     CatalogLoad,
     load_catalog,
     read_catalog_cache,
@@ -194,7 +195,10 @@ class CatalogKeeper:
             load = await load_catalog(self._info, outcomes=self.outcomes, clock=self._wall)
         except (InfoError, TypeError, ValueError) as exc:
             self.failures += 1
-            self._failed(str(exc) or type(exc).__name__)
+            cached = None
+            if self._catalog is None and self.cache_dir is not None:
+                cached = await asyncio.to_thread(read_catalog_cache, self.cache_dir)
+            self._failed(str(exc) or type(exc).__name__, cached)
             return False
         self.loads += 1
         self.last_load = load
@@ -203,7 +207,9 @@ class CatalogKeeper:
             log(f"market catalog: {note}", "warn")
         if self.cache_dir is not None:
             try:
-                write_catalog_cache(self.cache_dir, catalog)
+                # Off the event loop: the write ends with an fsync, which a busy disk can make
+                # last long enough to starve the sockets' heartbeats.
+                await asyncio.to_thread(write_catalog_cache, self.cache_dir, catalog)
             except OSError as exc:
                 log(f"market catalog not cached in {self.cache_dir}: {exc}", "warn")
         self._use(catalog, from_cache=False)
@@ -213,7 +219,7 @@ class CatalogKeeper:
         )
         return True
 
-    def _failed(self, problem: str) -> None:
+    def _failed(self, problem: str, cached: CachedCatalog | None) -> None:
         state = self._store.catalog_state
         log = self._store.health.log
         if self._catalog is not None:
@@ -221,7 +227,6 @@ class CatalogKeeper:
             age = age_text(self._catalog.age(self._wall()))
             log(f"market catalog not reloaded ({problem}); keeping the one from {age} ago", "warn")
             return
-        cached = read_catalog_cache(self.cache_dir) if self.cache_dir is not None else None
         if cached is not None and cached.catalog is not None:
             catalog = cached.catalog
             self._use(catalog, from_cache=True, problem=problem)

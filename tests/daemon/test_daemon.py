@@ -34,9 +34,8 @@ KEY = "ab" * 32
 
 @contextlib.asynccontextmanager
 async def running_daemon(sim: SimServer, tmp_path: Path, **kw: Any) -> AsyncIterator[DaemonServer]:
-    config = DaemonConfig(
-        api_url=sim.url, socket_path=tmp_path / "run" / "d.sock", timings=TEST_TIMINGS, **kw
-    )
+    kw.setdefault("timings", TEST_TIMINGS)
+    config = DaemonConfig(api_url=sim.url, socket_path=tmp_path / "run" / "d.sock", **kw)
     daemon = DaemonServer(config)
     await daemon.start()
     try:
@@ -73,17 +72,19 @@ def _client_settings(sim: SimServer, daemon: DaemonServer, **kw: Any) -> Setting
         address=sim.demo_address,
         watchlist=("BTC", "ETH"),
         daemon=f"unix:{daemon.socket_path}",
-        websocket=TEST_TIMINGS,
-        **kw,
+        **{"websocket": TEST_TIMINGS, **kw},
     )
 
 
 async def test_many_clients_one_upstream_socket_one_budget(tmp_path: Path) -> None:
     """Three headless terminals and ten snapshots through one daemon: the simulator sees one
     websocket and REST weight within the daemon's one budget."""
-    async with running_sim() as sim, running_daemon(sim, tmp_path) as daemon:
+    # Thirteen engines, the daemon and the simulator share one event loop here: a 1 s
+    # silence timeout would take a busy loop for a dead socket and reconnect.
+    busy = dataclasses.replace(TEST_TIMINGS, silence_timeout=5.0, probe_after=2.0, pong_timeout=2.0)
+    async with running_sim() as sim, running_daemon(sim, tmp_path, timings=busy) as daemon:
         ip = sim.tracker.client("127.0.0.1")
-        settings = _client_settings(sim, daemon)
+        settings = _client_settings(sim, daemon, websocket=busy)
         async with contextlib.AsyncExitStack() as stack:
             runtimes = [await stack.enter_async_context(Runtime(settings)) for _ in range(3)]
             for rt in runtimes:
