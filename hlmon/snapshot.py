@@ -25,8 +25,9 @@ Choices worth knowing:
   (``address``) one's. Every row is waited for like a requested feed.
 * "Requested feeds" are the feeds the engine subscribes to (``mids``, ``ctx:COIN`` per
   watchlist coin, ``book``/``bbo``/``trades`` of the selected coin and, with an address,
-  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. With the
-  websocket disabled, only what REST can serve is requested.
+  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. Every one has
+  a REST source, so with the websocket off (``--no-ws``) or refused the snapshot completes
+  from REST, each feed's ``source`` saying ``rest``.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
             while True:
                 # The coins' feeds are subscribed (and expected) once the catalog is in force.
                 if store.catalog is not None and not _missing(
-                    store, engine, rest_books, _required(engine, runtime.settings)
+                    store, engine, rest_books, _required(engine)
                 ):
                     complete = True
                     break
@@ -150,10 +151,9 @@ async def _fetch_books(engine: FeedEngine, out: dict[str, tuple[L2Book, float]])
     await asyncio.gather(*(one(coin) for coin in engine.watchlist))
 
 
-def _required(engine: FeedEngine, settings: Settings) -> list[str]:
-    if settings.use_websocket:
-        return sorted(engine.store.expected)
-    return engine.fallback.servable()  # bbo/trades/ctx have no REST path here
+def _required(engine: FeedEngine) -> list[str]:
+    # Every feed has a REST source: with the websocket off or refused, REST fills them all.
+    return sorted(engine.store.expected)
 
 
 def _missing(

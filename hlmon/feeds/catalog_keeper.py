@@ -6,9 +6,11 @@ nothing that takes a coin before that (a name the exchange does not list drops t
 Then it reloads every ``reload_every`` seconds (10 min), and once when a frame or a fill names
 a coin the catalog lacks (``request_reload``), never more often than ``min_reload_gap``.
 
-When the exchange cannot be reached: the catalog in force stays; without one, the last good
-catalog from the disk cache is used (its age is logged and shown); without that, the screen
-says it is waiting, and the load is retried with backoff (2 s up to 60 s) until it succeeds.
+Outcome markets (``outcomeMeta``, 20 of the 80 weight) are skipped when the load would leave
+less than half of the minute's REST budget. When the exchange cannot be reached: the catalog
+in force stays; without one, the last good catalog from the disk cache is used (its age is
+logged and shown); without that, the screen says it is waiting, and the load is retried with
+backoff (2 s up to 60 s) until it succeeds.
 Every fresh catalog is written to the cache.
 """
 
@@ -38,6 +40,8 @@ RELOAD_EVERY = 600.0
 MIN_RELOAD_GAP = 60.0
 """An unknown name triggers a reload at most this often (a catalog load costs 80 weight)."""
 CACHE_DIR_ENV = "HLMON_CACHE_DIR"
+FULL_LOAD_WEIGHT = 80
+"""perpDexs + allPerpMetas + spotMeta + outcomeMeta, 20 each."""
 
 CatalogCallback = Callable[[MarketCatalog, bool], None]
 """Told each catalog put in force, and whether it came from the disk cache."""
@@ -192,7 +196,7 @@ class CatalogKeeper:
         if why is not None:
             log(f"{why}: reloading the market catalog")
         try:
-            load = await load_catalog(self._info, outcomes=self.outcomes, clock=self._wall)
+            load = await load_catalog(self._info, outcomes=self._outcomes_fit(), clock=self._wall)
         except (InfoError, TypeError, ValueError) as exc:
             self.failures += 1
             cached = None
@@ -218,6 +222,14 @@ class CatalogKeeper:
             f"({load.seconds * 1000:.0f} ms, REST weight {load.weight})"
         )
         return True
+
+    def _outcomes_fit(self) -> bool:
+        """Outcome markets are a nicety (20 weight): load them only while the whole load
+        leaves half of the minute's REST budget to what the screen needs (a small budget
+        skips them; its catalog is then 60 weight)."""
+        budget = self._info.budget
+        left = budget.budget - budget.used() - FULL_LOAD_WEIGHT
+        return self.outcomes and left >= budget.budget / 2
 
     def _failed(self, problem: str, cached: CachedCatalog | None) -> None:
         state = self._store.catalog_state

@@ -1,4 +1,4 @@
-"""``FeedEngine``: ties the websocket feed, the /info client, the fallback poller and
+"""``FeedEngine``: ties the websocket feed, the /info client, the REST poller and
 reconciliation to one ``Store``.
 
 The UI (or the headless snapshot) builds one engine, ``await start()``s it and calls the
@@ -19,20 +19,24 @@ before the next, see ``ws_limits``): each gets one ``clearinghouseState`` subscr
 summary row
 (``Store.accounts()``); only the selected one (``user``) also gets openOrders, orderUpdates,
 userEvents, userFills and userFundings. ``select_user(address)`` moves those detail feeds to
-another watched address and reconciles it over REST. ``AccountsPoller`` keeps the other rows
-fresh over REST when their push stops.
+another watched address and reconciles it over REST.
+
+``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
+as the fallback when the websocket is down or a feed is stale, and always in REST mode
+(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``.
 
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 
-Every long-lived task (websocket feed, fallback poller, accounts poller, reconciliation) runs
-under a ``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows
-the connection DOWN with the reason, and is restarted with backoff.
+Every long-lived task (websocket feed, REST poller, catalog keeper, reconciliation) runs under a
+``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows the
+connection DOWN with the reason, and is restarted with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -40,14 +44,14 @@ from pathlib import Path
 
 import httpx
 
-from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
-from hlmon.feeds.fallback import BookParams, FallbackPoller
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
+from hlmon.feeds.rest_poller import RestPoller
+from hlmon.feeds.rest_sources import ScreenState
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.feeds.supervisor import Supervisor
 from hlmon.feeds.via import DaemonEndpoint, DaemonRoute
@@ -56,6 +60,10 @@ from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
 from hlmon.state import ConnState, Store
 from hlmon.state.catalog import MarketCatalog
+
+CATALOG_FIRST = 5.0
+"""Seconds the start-up reconciliation waits for the catalog's first load (see
+``_reconcile_until_done``)."""
 
 
 class FeedEngine:
@@ -163,20 +171,16 @@ class FeedEngine:
         self.reconciler = (
             Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
         )
-        self.fallback = FallbackPoller(
+        self.rest = RestPoller(
             self.info,
             store,
+            screen=self._screen,
             ws_live=self._ws_live,
-            book=self._book_params,
-            user=self.user,
-            down_grace=fallback_down_grace if self.ws is not None else 0.0,
+            rest_mode=self.ws is None,
+            down_grace=fallback_down_grace,
+            wall_clock=self._clock,
         )
-        self.accounts_poller = AccountsPoller(
-            self.info,
-            store,
-            others=self._other_users,
-            missing_grace=8.0 if self.ws is not None else 0.0,
-        )
+        """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
         self._mark: Mark | None = None
         """Store contents when the socket was lost; consumed by the next reconciliation."""
         self._pending_mark: Mark | None = None
@@ -209,11 +213,16 @@ class FeedEngine:
     def _other_users(self) -> list[str]:
         return [u for u in self.users if u != self.user]
 
-    def _book_params(self) -> BookParams | None:
-        selected = self.markets.selected
-        if selected is None:
-            return None
-        return BookParams(selected, self.markets.n_sig_figs)
+    def _screen(self) -> ScreenState:
+        """What the screen shows, for the REST poller's plan (catalog names only: nothing
+        that takes a coin before the catalog is in force)."""
+        return ScreenState(
+            selected_coin=self.markets.selected,
+            n_sig_figs=self.markets.n_sig_figs,
+            watchlist=tuple(self.markets.watchlist),
+            user=self.user,
+            others=tuple(self._other_users()),
+        )
 
     def _on_catalog(self, catalog: MarketCatalog, from_cache: bool) -> None:
         self.markets.use_catalog(catalog)
@@ -222,7 +231,7 @@ class FeedEngine:
 
     async def start(self) -> None:
         """Subscribe, connect, load the market catalog (coins are subscribed once it is in
-        force), start the fallback and (with an address) bootstrap the account."""
+        force), start the REST poller and (with an address) bootstrap the account."""
         if self._started:
             return
         self._started = True
@@ -244,10 +253,8 @@ class FeedEngine:
             self.supervisor.spawn("ws-feed", self.ws.run)
         else:
             self._report_ws_disabled()
-        if self.settings.rest_fallback:
-            self.supervisor.spawn("fallback", self.fallback.run)
-            if len(self.users) > 1:
-                self.supervisor.spawn("accounts-poller", self.accounts_poller.run)
+        if self.settings.rest_fallback or self.ws is None:
+            self.supervisor.spawn("rest-poller", self.rest.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
@@ -265,9 +272,8 @@ class FeedEngine:
             await self.via.aclose()
 
     def _report_ws_disabled(self) -> None:
-        self.store.health.set_connection(
-            ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
-        )
+        # A choice, not an outage: REST mode, said once in the Log as information.
+        self.store.health.set_connection(ConnState.REST, url=self.settings.ws_url)
 
     def _restarted(self, name: str) -> None:
         """A crashed task runs again: put back the connection state its crash replaced.
@@ -308,10 +314,11 @@ class FeedEngine:
     def select_user(self, address: str) -> None:
         """Show ``address``'s detail (positions, orders, fills, fundings) instead.
 
-        Unsubscribes the previous account's detail feeds, points the store, the fallback and
-        reconciliation at the new one, subscribes its detail feeds and reconciles it over REST
-        (``orderUpdates`` has no snapshot). Every watched account keeps its clearinghouseState
-        subscription, so the new one's positions show at once from its summary row.
+        Unsubscribes the previous account's detail feeds, points the store and reconciliation
+        at the new one (the REST poller's plan follows on its next round), subscribes its
+        detail feeds and reconciles it over REST (``orderUpdates`` has no snapshot). Every
+        watched account keeps its clearinghouseState subscription, so the new one's positions
+        show at once from its summary row.
 
         Raises:
             ValueError: ``address`` is not one of the watched addresses.
@@ -334,7 +341,6 @@ class FeedEngine:
             self._reconcile_task = None
         self._mark = self._pending_mark = None
         self.store.set_user(new)
-        self.fallback.set_user(new)
         self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
         if not self._started:
             return  # start() subscribes the selected user
@@ -432,6 +438,11 @@ class FeedEngine:
 
     async def _reconcile_until_done(self, mark: Mark | None, outage: float | None) -> None:
         assert self.reconciler is not None
+        if not self.catalog.attempted.is_set():
+            # The REST budget goes to the catalog first (every coin waits on it); the start-up
+            # bootstrap follows it, or CATALOG_FIRST seconds at most.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.catalog.attempted.wait(), CATALOG_FIRST)
         attempt = 0
         while True:
             try:

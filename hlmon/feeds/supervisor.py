@@ -57,7 +57,7 @@ class Crash:
     """One unexpected end of a supervised task."""
 
     name: str
-    """The task's name (``ws-feed``, ``fallback``, ...)."""
+    """The task's name (``ws-feed``, ``rest-poller``, ...)."""
     error: str
     """What killed it (the exception's repr, or "returned")."""
     restart_in: float

@@ -46,6 +46,7 @@ from hlmon.protocol.messages import (
     OpenOrdersMsg,
     SpotStateData,
     SpotStateMsg,
+    Trade,
     UserFills,
     UserFillsMsg,
     UserTwapHistory,
@@ -199,6 +200,11 @@ def l2_book(coin: str, n_sig_figs: int | None = None, mantissa: int | None = Non
     """
     check_book_params(n_sig_figs, mantissa)
     return _req("l2Book", coin=_check_str("coin", coin), nSigFigs=n_sig_figs, mantissa=mantissa)
+
+
+def recent_trades(coin: str) -> InfoRequest:
+    """The last few trades of ``coin`` (the websocket ``trades`` shape; 20 + 1 per 20 items)."""
+    return _req("recentTrades", coin=_check_str("coin", coin))
 
 
 def clearinghouse_state(user: str, dex: str | None = None) -> InfoRequest:
@@ -375,6 +381,7 @@ class OrderStatus(Struct):
 RESPONSE_TYPES: dict[str, Any] = {
     "allMids": dict[str, str],
     "l2Book": L2Book,
+    "recentTrades": list[Trade],
     "clearinghouseState": ClearinghouseState,
     "spotClearinghouseState": SpotClearinghouseState,
     "openOrders": list[FrontendOrder],

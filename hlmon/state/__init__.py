@@ -18,6 +18,7 @@ from .types import (
     FeedStatus,
     LogEvent,
     PositionView,
+    RestPlanView,
     Source,
     Stamp,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "FeedStatus",
     "LogEvent",
     "PositionView",
+    "RestPlanView",
     "Source",
     "Stamp",
     "Store",

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from .clock import RebasingClock
 from .telemetry import FrameCounter
-from .types import Clock, ConnectionInfo, ConnState, LogEvent
+from .types import Clock, ConnectionInfo, ConnState, LogEvent, RestPlanView
 
 _LEVELS = {"info": "info", "warn": "warn", "warning": "warn", "error": "error"}
 _REJECT_LOG_INTERVAL = 1.0
@@ -84,6 +84,7 @@ class FeedHealth:
         self.rest_weight_used = 0
         self.rest_budget = 0
         self.fallback_active = False
+        self._rest_plan: RestPlanView | None = None
 
         self._log: deque[LogEvent] = deque(maxlen=log_cap)
 
@@ -159,6 +160,9 @@ class FeedHealth:
             retry = f", retry {attempt}" if attempt else ""
             when = f" in {next_retry_in:.1f} s" if next_retry_in is not None else ""
             self.log(f"{what}{why}{retry}{when}", "warn")
+        elif state is ConnState.REST:
+            # A choice, not a fault: information, said once.
+            self.log("websocket off by choice (use_websocket = false): REST serves every feed")
         else:
             self.log(f"websocket down{why}", "error")
 
@@ -293,6 +297,27 @@ class FeedHealth:
         self.fallback_active = active
         # No log line here: the poller logs the switch itself, with the feeds involved.
         self._changes.add("status")
+
+    def set_rest_plan(self, plan: RestPlanView | None) -> None:
+        """The REST poller re-planned (None: no plan, nothing polled)."""
+        if plan != self._rest_plan:
+            self._rest_plan = plan
+            self._changes.add("status")
+
+    @property
+    def rest_plan(self) -> RestPlanView | None:
+        """The REST poll plan in force, or None."""
+        return self._rest_plan
+
+    def rest_cadence(self, feed_key: str) -> float | None:
+        """Planned seconds between the REST polls serving ``feed_key``; None: not planned."""
+        plan = self._rest_plan
+        return None if plan is None else plan.cadences.get(feed_key)
+
+    @property
+    def rest_mode(self) -> bool:
+        """The websocket is off by choice: REST is the transport, not a fallback."""
+        return self._conn_state is ConnState.REST
 
     # ================================================================== the event log
 

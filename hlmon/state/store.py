@@ -70,6 +70,10 @@ from .types import (
 )
 
 _DEFAULT_STALE = StaleThresholds()
+REST_STALE_FACTOR = 2.5
+"""A REST-fed feed turns stale this many planned poll intervals after its last answer."""
+ROW_KEY_PREFIX = "account:"
+"""``account:<address>``: the feed key of another watched account's summary row."""
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
 
 
@@ -249,7 +253,26 @@ class Store(MarketIngest, AccountIngest):
         return self._book_fast
 
     def threshold(self, feed_key: str) -> float:
-        """Seconds after which ``feed_key`` is no longer fresh."""
+        """Seconds after which ``feed_key`` is no longer fresh.
+
+        Data that came over REST is judged by the cadence it is polled at: a feed polled every
+        15 s is not stale at 6 s. It turns stale ``REST_STALE_FACTOR`` planned intervals after
+        its last answer (never sooner than the configured threshold), so refused or failed
+        polls show as a growing age and then STALE, never as fresh data.
+        """
+        base = self._base_threshold(feed_key)
+        cadence = self.health.rest_cadence(feed_key)
+        if cadence is not None and self._source_for_threshold(feed_key) is Source.REST:
+            return max(base, REST_STALE_FACTOR * cadence)
+        return base
+
+    def _source_for_threshold(self, feed_key: str) -> Source | None:
+        stamp = self._stamps.get(feed_key)
+        if stamp is None and feed_key.startswith(ROW_KEY_PREFIX):
+            stamp = self._accounts.stamp(feed_key[len(ROW_KEY_PREFIX) :])
+        return None if stamp is None else stamp.source
+
+    def _base_threshold(self, feed_key: str) -> float:
         kind = feed_kind(feed_key)
         s = self._stale
         if kind == "book":
@@ -435,9 +458,12 @@ class Store(MarketIngest, AccountIngest):
         with freshness; change key ``accounts``."""
         now = self._clock()
         addresses = self._accounts.watched or ((self._user,) if self._user else ())
+        # Another account's row polled over REST is judged by its own planned cadence.
+        rows = {a: self.threshold(ROW_KEY_PREFIX + a) for a in addresses if a != self._user}
         return self._accounts.rows(
             now,
             self.threshold("account"),
+            thresholds=rows,
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,

@@ -6,7 +6,7 @@ changing it underneath.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,8 @@ class ConnState(StrEnum):
     LIVE = "live"
     RECONNECTING = "reconnecting"
     DOWN = "down"
+    REST = "rest"
+    """The websocket is off by choice (``use_websocket = false``): REST serves every feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,33 @@ class ConnectionInfo:
     """``daemon`` when connected through an ``hlmon daemon`` (the state is then the worse of
     the local link and the daemon's own link to the exchange), ``direct (daemon down)`` after
     falling back from one; None for a plain direct connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class RestPlanView:
+    """The REST poll plan as the screen shows it (pushed by the feeds' REST poller).
+
+    ``cadences`` maps a feed key (``ctx:BTC``, ``account``, ``account:0x…`` for another
+    account's row) to the planned seconds between the polls that serve it; a feed the plan does
+    not serve has no entry. Read-only: do not mutate.
+    """
+
+    cadences: Mapping[str, float]
+    weight_per_min: float
+    """Planned weight per minute over every served poll."""
+    budget: int
+    """The weight budget per minute the plan was made for."""
+    stretched: tuple[str, ...]
+    """Labels of the polls planned less often than wanted (``ctx``, ``trades BTC``)."""
+    not_served: tuple[str, ...]
+    """Labels of the polls the budget cannot serve at all."""
+    summary: str
+    """One line naming every group's cadence (what the Log shows on each re-plan)."""
+
+    @property
+    def degraded(self) -> bool:
+        """Some poll is stretched or not served."""
+        return bool(self.stretched or self.not_served)
 
 
 @dataclass(frozen=True, slots=True)

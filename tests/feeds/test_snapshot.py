@@ -11,6 +11,7 @@ import pytest
 
 from hlmon.config import Settings
 from hlmon.snapshot import run_snapshot, take_snapshot
+from tests.support import FAST_PROFILE, running_sim
 
 TOP_KEYS = {"network", "address", "status", "mids", "books", "account", "positions",
             "openOrders", "fills"}  # fmt: skip
@@ -106,3 +107,33 @@ def test_bad_input_exits_1(
     assert run_snapshot(settings, wait=wait) == 1
     out, err = capsys.readouterr()
     assert out == "" and message in err
+
+
+async def test_no_ws_demo_completes_from_rest() -> None:
+    """``hlmon snapshot --demo --no-ws``: every feed (contexts, bbo, trades, fundings too) has
+    data from REST; the connection says ``rest``, not down."""
+    settings = Settings(demo=True, use_websocket=False, watchlist=("BTC", "ETH"))
+    doc, complete = await take_snapshot(settings, 10)
+    assert complete
+    feeds = doc["status"]["feeds"]
+    assert doc["status"]["connection"] == "rest"
+    assert {"mids", "book:BTC", "bbo:BTC", "trades:BTC", "ctx:BTC", "ctx:ETH", "account",
+            "orders", "fills", "fundings"} <= set(feeds)  # fmt: skip
+    assert {f["source"] for f in feeds.values()} == {"rest"}
+    assert doc["positions"] and doc["fills"]
+
+
+async def test_refused_websocket_completes_from_rest() -> None:
+    """A server whose websocket refuses every upgrade: the snapshot still completes, from
+    REST, each feed's source saying so (a cron job can tell this from an outage)."""
+    async with running_sim(FAST_PROFILE) as sim:
+        sim.faults.refuse_connections(3600)
+        settings = Settings(
+            network="custom", api_url=sim.url, address=sim.demo_address, watchlist=("BTC", "ETH")
+        )
+        doc, complete = await take_snapshot(settings, 15)
+    assert complete
+    feeds = doc["status"]["feeds"]
+    assert doc["status"]["connection"] != "live"
+    assert {"bbo:BTC", "trades:BTC", "ctx:ETH", "fundings"} <= set(feeds)
+    assert {f["source"] for f in feeds.values()} == {"rest"}

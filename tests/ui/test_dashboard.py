@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from hlmon.state import ConnState, Source, Store
+from hlmon.state import ConnState, RestPlanView, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
@@ -373,6 +373,34 @@ class TestFreshness:
             await pilot.press("5")
             await pilot.pause()
             assert "pass --address" in "\n".join(app.dashboard.lower.active_table.text_lines)
+
+    async def test_rest_mode_is_a_mode_not_an_outage(self, clock: FakeClock) -> None:
+        """Websocket off by choice: ``⇄ REST`` with no error colour, each feed's age next to
+        its planned poll interval; a stretched plan is said; STALE still shows past it."""
+        store = Store(clock)
+        store.health.set_connection(ConnState.REST, url="wss://x/ws")
+        cadences = {"mids": 7.0, "book:BTC": 2.0}
+        store.health.set_rest_plan(
+            RestPlanView(cadences, 480.0, 600, ("mids",), (), "REST plan: 480/600 w/min")
+        )
+        for key in ("mids", "book:BTC"):
+            store.expect(key)
+        store.apply(msg("allMids", {"mids": {"BTC": "104400.5"}}), Source.REST)
+        store.apply(msg("l2Book", {"coin": "BTC", "time": T0_MS, "levels": [[], []]}), Source.REST)
+        app = build_app(FakeRuntime(settings(address=None), store, clock))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            text = status_text(app)
+            assert text.startswith(" ⇄ REST plan stretched")
+            assert "mids 0.0s/7.0s" in text and "book 0.0s/2.0s" in text
+            assert "DOWN" not in text and "FALLBACK" not in text
+            styles = {style for _, style in app.dashboard.status.rows[0]}
+            assert "pane--bad" not in styles
+            # Past its threshold (here the configured 15 s, more than 2.5 planned intervals)
+            # without an answer the book is stale, in red; mids (2.5 x 7 s) not yet.
+            clock.advance(16.0)
+            await wait_for(pilot, lambda: "book 16s STALE" in status_text(app))
+            assert "mids 16s/7.0s" in status_text(app)
 
 
 class TestRenderCost:

@@ -34,6 +34,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("quiet", "event feed, nothing new on a live socket: not a fault"),
     ("18s STALE", "no update past the feed's cadence: data may be wrong"),
     ("REST", "kept fresh by the REST fallback (websocket out)"),
+    ("⇄ REST", "REST mode (websocket off by choice): 4s/15s = age / planned poll interval"),
     ("–", "feed never received yet"),
 )
 

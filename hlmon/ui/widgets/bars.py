@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store, try_dec
+from hlmon.state import (
+    PERIODIC_FEEDS,
+    ConnState,
+    FeedState,
+    FeedStatus,
+    RestPlanView,
+    Source,
+    Store,
+    try_dec,
+)
 from hlmon.state.catalog_state import CatalogOrigin
 from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
@@ -72,10 +81,20 @@ def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
     return out
 
 
-def feed_cells(kind: str, st: FeedStatus) -> tuple[tuple[Cell, ...], int]:
-    """Cells for one feed in the status bar, and its priority (bad news ranks high)."""
+def feed_cells(
+    kind: str, st: FeedStatus, rest_plan: RestPlanView | None = None
+) -> tuple[tuple[Cell, ...], int]:
+    """Cells for one feed in the status bar, and its priority (bad news ranks high).
+
+    With ``rest_plan`` (REST mode), REST data is the normal case: its age is shown with the
+    planned poll interval (``ctx 4s/15s``), in no warning colour.
+    """
     label = FEED_LABELS.get(kind, kind)
     rank = FEED_PRIORITY.get(kind, 0)
+    if rest_plan is not None and st.state is FeedState.FALLBACK:
+        cadence = rest_plan.cadences.get(st.feed)
+        every = "" if cadence is None else f"/{fmt_age(cadence)}"
+        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)}{every}", "")), 20 + rank
     if st.state is FeedState.STALE:
         return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} STALE", "pane--bad")), 80 + rank
     if st.state is FeedState.MISSING:
@@ -123,6 +142,8 @@ class StatusBar(LinePane):
             if rtt is None or compact:
                 return (("● LIVE", "pane--up"),)
             return (("● LIVE", "pane--up"), (f"  ws {rtt:.0f} ms", ""))
+        if conn.state is ConnState.REST:
+            return self.rest_mode_cells(compact)
         if conn.state is ConnState.DOWN:
             return (("✖ DOWN", "pane--bad"),)
         if conn.state is ConnState.CONNECTING:
@@ -136,13 +157,35 @@ class StatusBar(LinePane):
                 text += f" ({wait:.1f}s)" if compact else f" (next {wait:.1f} s)"
         return ((text, "pane--warn"),)
 
+    def rest_mode_cells(self, compact: bool) -> tuple[Cell, ...]:
+        """``⇄ REST`` (a chosen mode: no error colour), and what the plan had to give up."""
+        plan = self.store.health.rest_plan
+        cells: list[Cell] = [("⇄ REST", "pane--accent")]
+        if plan is not None and plan.not_served:
+            cells.append((f" {len(plan.not_served)} not served", "pane--warn"))
+        elif plan is not None and plan.stretched:
+            cells.append((" stretched" if compact else " plan stretched", "pane--warn"))
+        return tuple(cells)
+
     @staticmethod
-    def feed_parts(kinds: dict[str, FeedStatus], room: int, compact: bool) -> list[Part]:
+    def feed_parts(
+        kinds: dict[str, FeedStatus],
+        room: int,
+        compact: bool,
+        rest_plan: RestPlanView | None = None,
+    ) -> list[Part]:
         """Status parts for the feeds: one per feed when they fit in ``room`` cells, else
-        bad news grouped (``STALE 18s: mids book``, ``REST: acct``) so none is dropped."""
-        bad = (FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING)
+        bad news grouped (``STALE 18s: mids book``, ``REST: acct``) so none is dropped.
+
+        ``rest_plan`` (REST mode): feeds kept by REST are the normal case, not news."""
+        bad = {FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING}
+        if rest_plan is not None:
+            bad.discard(FeedState.FALLBACK)
         chosen = {k: st for k, st in kinds.items() if st.state in bad} if compact else kinds
-        parts = [(prio, cells) for cells, prio in (feed_cells(k, st) for k, st in chosen.items())]
+        parts = [
+            (prio, cells)
+            for cells, prio in (feed_cells(k, st, rest_plan) for k, st in chosen.items())
+        ]
         bad_parts = [p for p in parts if p[0] >= 40]
         needed = sum(len(t) + 3 for _, cells in bad_parts for t, _ in cells)
         if needed > room:
@@ -152,6 +195,8 @@ class StatusBar(LinePane):
                 (FeedState.FALLBACK, "REST", "pane--warn", 98),
                 (FeedState.MISSING, "waiting", "pane--warn", 60),
             ):
+                if state not in bad:
+                    continue
                 group = [(k, st) for k, st in kinds.items() if st.state is state]
                 if not group:
                     continue
@@ -165,7 +210,9 @@ class StatusBar(LinePane):
             live = [
                 st.age_s
                 for kind, st in kinds.items()
-                if kind in PERIODIC_FEEDS and st.state is FeedState.LIVE and st.age_s is not None
+                if kind in PERIODIC_FEEDS
+                and st.age_s is not None
+                and (st.state is FeedState.LIVE or FeedState.FALLBACK not in bad)
             ]
             if live and not chosen:
                 parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
@@ -196,10 +243,12 @@ class StatusBar(LinePane):
             # Through a daemon the state above is the exchange's, as the daemon sees it.
             style = "pane--muted" if via == "daemon" else "pane--warn"
             parts.append((96, ((f"via {via}" if via == "daemon" else via, style),)))
-        kinds = worst_by_kind(store.feed_statuses().values())
-        parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
-        parts.extend(self.catalog_parts(compact))
         health = store.health
+        rest_plan = health.rest_plan if health.rest_mode else None
+        kinds = worst_by_kind(store.feed_statuses().values())
+        room = width - 40 if compact else width - 50
+        parts.extend(self.feed_parts(kinds, room, compact, rest_plan))
+        parts.extend(self.catalog_parts(compact))
         if health.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))
         if health.rest_budget:
