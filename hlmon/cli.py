@@ -392,15 +392,25 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     is_flag=True,
     help="Enable fault injection (POST /_sim/<fault>, GET /_sim/faults, GET /_sim/truth).",
 )
-def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn:
+@click.option(
+    "--demo-account",
+    type=click.Choice(["standard", "unified", "portfolio"]),
+    default="standard",
+    show_default=True,
+    help="Account mode of the demo account: unified and portfolio keep the collateral in spot.",
+)
+def sim(host: str, port: int, seed: int, profile: str, faults: bool, demo_account: str) -> NoReturn:
     """Run a local Hyperliquid simulator (/info and /ws on one port).
 
     It speaks the exchange of late 2026: HIP-3 dexes xyz (USDC), flx (USDH) and hyna (USDE)
     beside the default dex, and a subscription naming a coin it does not list drops the whole
-    socket. With --faults, POST /_sim/legacy_invalid_subscription restores the older
-    "Invalid subscription" error frame; other faults: drop_all, stall, unstall,
-    send_malformed, send_error, info_status, info_hang, latency, refuse_connections, clear,
-    force_fill, advance.
+    socket. The demo account holds spot balances (one pair quoted in USDH), a Stop Limit
+    order, running TWAPs, and reads as a standard, unified or portfolio-margin account
+    (--demo-account). With --faults, POST /_sim/legacy_invalid_subscription restores the
+    older "Invalid subscription" error frame; other faults: drop_all, stall, unstall,
+    send_malformed, send_error, info_status, info_hang, latency, refuse_connections, clear;
+    scenarios: force_fill, trigger (a Stop Limit order), cancel_order, liquidate, twap,
+    deposit, advance.
     """
     if not is_loopback_host(host):
         click.echo(
@@ -411,7 +421,14 @@ def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn
         )
     run_standalone = _load_entry_point("hlmon.sim", "run_standalone", "the simulator")
     try:
-        code = run_standalone(host=host, port=port, seed=seed, profile=profile, faults=faults)
+        code = run_standalone(
+            host=host,
+            port=port,
+            seed=seed,
+            profile=profile,
+            faults=faults,
+            demo_account=demo_account,
+        )
     except KeyboardInterrupt:
         code = 130
     sys.exit(code if isinstance(code, int) else 0)
