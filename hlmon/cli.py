@@ -568,6 +568,8 @@ def serve(
     metavar="SECONDS",
     help="How long a client that dropped keeps its subscriptions and missed events.",
 )
+@click.option("--nats", "nats_url", metavar="URL", help="Also publish to NATS (hlmon[nats]).")
+@click.option("--nats-token", envvar="HLMON_NATS_TOKEN", show_envvar=True, help="NATS token.")
 @click.pass_context
 def daemon_cmd(
     ctx: click.Context,
@@ -579,6 +581,8 @@ def daemon_cmd(
     max_users: int,
     rest_budget: int,
     resume_window: float,
+    nats_url: str | None,
+    nats_token: str | None,
     **opts: Any,
 ) -> NoReturn:
     """Own the exchange connections for every hlmon on this host (and any Hyperliquid client).
@@ -606,6 +610,8 @@ def daemon_cmd(
             max_users=max_users,
             rest_budget=rest_budget,
             resume_window=resume_window,
+            nats_url=nats_url,
+            nats_token=nats_token or None,
         )
     except KeyboardInterrupt:
         code = 130

@@ -134,8 +134,9 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
     SharedFlag(
         "--via",
         "via",
-        "Connect through the `hlmon daemon` at this socket path or URL (without it: through "
-        "a running one for the network, else directly).",
+        "Connect through the `hlmon daemon` at this socket path or URL, or nats://HOST:PORT "
+        "where one publishes (without it: through a running one for the network, else "
+        "directly).",
         ("daemon",),
         metavar="PATH|URL",
         commands=VIA_DAEMON,

@@ -29,12 +29,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import WSMsgType, web
 
 from hlmon.daemon import paths
+from hlmon.daemon.checks import PARSE_ERROR, BadRequest, InvalidSubscription, parse_subscription
 from hlmon.daemon.limits import DaemonLimits
 from hlmon.daemon.rest import InfoProxy
 from hlmon.daemon.sessions import CLIENT_ID_RE, ClientSession, SessionRegistry
@@ -42,15 +43,16 @@ from hlmon.daemon.upstream import Refused, Upstream, error_frame
 from hlmon.feeds.settings import WebsocketSettings
 from hlmon.feeds.weight_budget import WeightBudget
 from hlmon.keyguard import looks_like_key, redact
-from hlmon.protocol.subscriptions import Subscription, check_book_params, check_dex
+from hlmon.protocol.subscriptions import Subscription
+
+if TYPE_CHECKING:
+    from hlmon.daemon.nats_bridge import NatsBridge
 
 logger = logging.getLogger("hlmon.daemon")
 
-PARSE_ERROR = "Error parsing JSON into valid websocket request: "
 PONG = b'{"channel":"pong"}'
 DAEMON_CHANNEL = "_daemon"
 MAX_CLIENT_FRAME = 64 * 1024
-_ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF")
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
@@ -76,6 +78,11 @@ class DaemonConfig:
     """After a resume, subscriptions not renewed within this long are dropped."""
     status_interval: float = 5.0
     """Seconds between ``_daemon`` frames when nothing changes."""
+    nats_url: str | None = field(default=None, repr=False)
+    """Also publish to this NATS server (``nats_bridge``); may hold credentials: never shown."""
+    nats_token: str | None = field(default=None, repr=False)
+    nats_events_max_age: float = 3600.0
+    """Seconds JetStream keeps event frames for NATS clients to resume from."""
 
     @property
     def ws_url(self) -> str:
@@ -84,14 +91,6 @@ class DaemonConfig:
             if base.startswith(http):
                 return ws + base[len(http) :] + "/ws"
         return base + "/ws"
-
-
-class _BadRequest(Exception):
-    """Not a request the exchange would parse."""
-
-
-class _Invalid(Exception):
-    """Parses, but would be refused (or close the exchange's socket)."""
 
 
 class DaemonServer:
@@ -112,6 +111,8 @@ class DaemonServer:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._broadcast_armed = False
+        self.nats: NatsBridge | None = None
+        """Publishes to NATS (``--nats``), or None."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -136,10 +137,39 @@ class DaemonServer:
                 await site.start()
                 sockets = getattr(site._server, "sockets", None) or []
                 self.tcp_port = sockets[0].getsockname()[1] if sockets else self.config.tcp_port
+            if self.config.nats_url is not None:
+                await self._start_nats(self.config.nats_url)
         except BaseException:
             await self.stop()
             raise
         self._spawn(self._housekeeping())
+
+    async def _start_nats(self, url: str) -> None:
+        from hlmon.feeds.nats_endpoint import NatsEndpoint
+
+        try:  # nats-py is an optional extra: imported only here
+            from hlmon.daemon.nats_bridge import NatsBridge
+        except ImportError as exc:
+            raise OSError(f"--nats needs nats-py: pip install 'hlmon[nats]' ({exc})") from None
+
+        try:
+            endpoint = NatsEndpoint.parse(url, self.config.nats_token)
+        except ValueError as exc:
+            raise OSError(f"--nats: {exc}") from None
+        network = endpoint.network or paths.upstream_name(self.config.api_url)
+        bridge = NatsBridge(
+            self.upstream,
+            self.info,
+            self._rest_client,
+            endpoint,
+            network,
+            status_interval=self.config.status_interval,
+            lease=max(self.config.resume_window, 3 * self.config.status_interval),
+            events_max_age=self.config.nats_events_max_age,
+        )
+        await bridge.start()
+        self.nats = bridge
+        bridge.daemon_state(self.daemon_frame())
 
     async def _listen_unix(self, runner: web.AppRunner, path: Path) -> None:
         _prepare_socket_path(path)
@@ -151,6 +181,9 @@ class DaemonServer:
         os.chmod(path, 0o600)
 
     async def stop(self) -> None:
+        if self.nats is not None:
+            await self.nats.stop()
+            self.nats = None
         for task in list(self._tasks):
             task.cancel()
         for session in self.sessions.connected():
@@ -228,6 +261,8 @@ class DaemonServer:
         frame = self.daemon_frame()
         for session in self.sessions.connected():
             session.send(frame)
+        if self.nats is not None:
+            self.nats.daemon_state(frame)
 
     # ------------------------------------------------------------------ /ws
 
@@ -273,12 +308,12 @@ class DaemonServer:
         try:
             msg = _decode(text)
             if not isinstance(msg, dict):
-                raise _BadRequest
+                raise BadRequest
             method = msg.get("method")
             if method == "ping":
                 session.send(PONG)
             elif method in ("subscribe", "unsubscribe"):
-                sub = _subscription(msg.get("subscription"))
+                sub = parse_subscription(msg.get("subscription"))
                 if method == "subscribe":
                     self._subscribe(session, sub, msg["subscription"])
                 else:
@@ -286,10 +321,10 @@ class DaemonServer:
             elif method == "post":
                 self._post(session, msg)
             else:
-                raise _BadRequest
-        except (msgspec.DecodeError, _BadRequest):
+                raise BadRequest
+        except (msgspec.DecodeError, BadRequest):
             session.send(error_frame(PARSE_ERROR + text.strip()[:2000]))
-        except _Invalid:
+        except InvalidSubscription:
             sent = _encode(msg.get("subscription")).decode()
             session.send(error_frame(f"Invalid subscription {sent}"))
 
@@ -335,7 +370,7 @@ class DaemonServer:
         rid = msg.get("id")
         request = msg.get("request")
         if isinstance(rid, bool) or not isinstance(rid, int) or not isinstance(request, dict):
-            raise _BadRequest
+            raise BadRequest
         payload = request.get("payload")
         if request.get("type") != "info" or not isinstance(payload, dict):
             reply = {"type": "error", "payload": "hlmon daemon is read-only: info requests only"}
@@ -400,6 +435,7 @@ class DaemonServer:
             },
             "feeds": [s.status(now) for s in up.streams.values()],
             "rest": self.info.status(),
+            "nats": None if self.nats is None else self.nats.status(),
             "clients": [s.status(now) for s in [*clients, *rest_only]],
         }
 
@@ -430,42 +466,3 @@ def _int_or_none(text: str | None) -> int | None:
     if text is None or not text.isdigit() or len(text) > 18:
         return None
     return int(text)
-
-
-def _subscription(wire: Any) -> Subscription:
-    """The daemon's check of a client's ``subscription`` object: what the exchange would not
-    parse is a parse error; what would be refused, or close its socket (bad ``nSigFigs``,
-    ``mantissa``, ``dex``), is an invalid subscription."""
-    if not isinstance(wire, dict):
-        raise _BadRequest
-    kind = wire.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise _BadRequest
-    params: list[tuple[str, Any]] = []
-    for name, value in wire.items():
-        if name == "type" or value is None:
-            continue
-        if not isinstance(value, str | int | bool):
-            raise _BadRequest
-        if name == "user":
-            if not isinstance(value, str) or not _is_address(value):
-                raise _BadRequest
-            value = value.lower()
-        elif name == "coin" and (not isinstance(value, str) or not value or value != value.strip()):
-            raise _BadRequest
-        params.append((name, value))
-    if kind == "l2Book":
-        try:
-            check_book_params(wire.get("nSigFigs"), wire.get("mantissa"))
-        except ValueError:
-            raise _Invalid from None
-    if "dex" in wire:
-        try:
-            check_dex(wire["dex"])
-        except ValueError:
-            raise _Invalid from None
-    return Subscription(kind, tuple(params))
-
-
-def _is_address(text: str) -> bool:
-    return len(text) == 42 and text.startswith("0x") and _ADDRESS_CHARS.issuperset(text[2:])

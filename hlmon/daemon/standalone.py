@@ -14,6 +14,7 @@ from hlmon.config import Settings
 from hlmon.daemon import paths
 from hlmon.daemon.limits import DaemonLimits
 from hlmon.daemon.server import DaemonConfig, DaemonServer
+from hlmon.feeds.nats_endpoint import NatsEndpoint
 from hlmon.shutdown import stop_event
 
 
@@ -27,9 +28,18 @@ def run_daemon(
     max_users: int = 10,
     rest_budget: int = 1000,
     resume_window: float = 60.0,
+    nats_url: str | None = None,
+    nats_token: str | None = None,
 ) -> int:
     """Serve ``settings``' exchange until told to stop; returns the exit code (1 when it
-    cannot listen). ``socket_path`` defaults to the network's socket in the runtime dir."""
+    cannot listen or reach NATS, 2 for a bad NATS URL or token). ``socket_path`` defaults to
+    the network's socket in the runtime dir."""
+    if nats_url is not None:
+        try:
+            NatsEndpoint.parse(nats_url, nats_token)
+        except ValueError as exc:  # never repeats the credentials
+            print(f"hlmon daemon: error: --nats: {exc}", file=sys.stderr)
+            return 2
     config = DaemonConfig(
         api_url=settings.api_url,
         socket_path=(socket_path or paths.default_socket_path(settings.api_url)).expanduser(),
@@ -39,6 +49,8 @@ def run_daemon(
         limits=DaemonLimits(max_users=max_users, rest_weight_per_minute=rest_budget),
         timings=settings.websocket,
         resume_window=resume_window,
+        nats_url=nats_url,
+        nats_token=nats_token,
     )
     try:
         return asyncio.run(_serve(config))
@@ -55,6 +67,8 @@ async def _serve(config: DaemonConfig) -> int:
         where = [] if server.socket_path is None else [f"unix:{server.socket_path}"]
         if server.tcp_port is not None:
             where.append(f"http://{config.tcp_host}:{server.tcp_port}")
+        if server.nats is not None:
+            where.append(f"NATS {server.nats.endpoint.display} (hl.{server.nats.network}.>)")
         print(
             f"hlmon daemon: upstream {config.api_url}; listening on {', '.join(where)}",
             flush=True,

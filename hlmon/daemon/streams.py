@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -127,6 +127,8 @@ class Stream:
         self.last_at: float | None = None
         """Monotonic time of the last frame from upstream."""
         self.created = time.monotonic()
+        self.tap: Callable[[Stream, bytes], None] | None = None
+        """Also gets every frame from upstream (the NATS bridge), or None."""
 
     # ------------------------------------------------------------------ upstream side
 
@@ -149,6 +151,8 @@ class Stream:
         event = self.event
         for session in self.subscribers:
             session.push(raw, event)
+        if self.tap is not None:
+            self.tap(self, raw)
 
     def _merge(self, raw: bytes) -> None:
         try:

@@ -207,6 +207,10 @@ class Upstream:
         self.refusals = 0
         self._on_change = on_change
         self._http: aiohttp.ClientSession | None = None
+        self.tap: Callable[[Stream, bytes], None] | None = None
+        """Given to every new stream (``Stream.tap``): the NATS bridge, or None."""
+        self.on_close: Callable[[Stream], None] | None = None
+        """Told when a stream closes upstream."""
 
     async def start(self) -> None:
         """Open the first socket (it stays open: clients see the exchange's state at once)."""
@@ -283,6 +287,7 @@ class Upstream:
             index = free[0]
         lane = self._lane(index)
         stream = Stream(sub, index)
+        stream.tap = self.tap
         self.streams[sub.key] = stream
         lane.routes[route] = stream
         lane.feed.subscribe(sub)
@@ -301,6 +306,8 @@ class Upstream:
         if self.streams.get(stream.key) is not stream:
             return
         del self.streams[stream.key]
+        if self.on_close is not None:
+            self.on_close(stream)
         lane = self.lanes.get(stream.lane)
         if lane is None:
             return

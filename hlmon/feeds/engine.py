@@ -52,9 +52,10 @@ from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
 from hlmon.feeds.rest_poller import RestPoller
 from hlmon.feeds.rest_sources import ScreenState
+from hlmon.feeds.routes import open_route
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.feeds.supervisor import Supervisor
-from hlmon.feeds.via import DaemonEndpoint, DaemonRoute
+from hlmon.feeds.via import ViaRoute
 from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
@@ -108,11 +109,12 @@ class FeedEngine:
         self.user = settings.address.lower() if settings.address else None
         self.users: tuple[str, ...] = settings.watched_addresses
         """Every watched address (lower-case, display order); ``user`` is the selected one."""
-        self.via: DaemonRoute | None = None
+        self.via: ViaRoute | None = None
         """The route through an ``hlmon daemon`` (``settings.daemon_endpoint``), or None."""
         if settings.daemon_endpoint:
-            self.via = DaemonRoute(
-                DaemonEndpoint.parse(settings.daemon_endpoint, settings.daemon_token),
+            self.via = open_route(
+                settings.daemon_endpoint,
+                settings.daemon_token,
                 direct_api_url=settings.api_url,
                 direct_ws_url=settings.ws_url,
                 health=store.health,
@@ -278,13 +280,14 @@ class FeedEngine:
     def _restarted(self, name: str) -> None:
         """A crashed task runs again: put back the connection state its crash replaced.
 
-        A restarted websocket feed reports its own state (connecting, then live); after any
-        other task the socket was never lost, so it is LIVE again if it is live.
+        A restarted websocket feed reports its own state (connecting, then live: a new
+        socket, so a reconnect). After any other task the socket was never lost: if it is
+        still live the state goes back to LIVE as a recovery, not a reconnect.
         """
         if self.ws is None:
             self._report_ws_disabled()
-        elif self._ws_live():
-            self.store.health.set_connection(ConnState.LIVE, url=self.settings.ws_url)
+        elif name != "ws-feed":
+            self.store.health.recover(name, socket_live=self._ws_live())
 
     # ------------------------------------------------------------------ subscriptions
 

@@ -21,7 +21,7 @@ import secrets
 import socket
 import stat
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -34,12 +34,32 @@ DIRECT_FALLBACK = "direct (daemon down)"
 FAILURES_BEFORE_DIRECT = 2
 
 
-class Route(Protocol):
-    """Where each websocket connection attempt goes (``DaemonRoute``, for ``WsFeed``)."""
+class WsConnector(Protocol):
+    """What opens a route's websocket: an ``aiohttp.ClientSession`` or a look-alike whose
+    ``ws_connect`` returns a socket with ``receive``, ``send_str`` and ``close``
+    (``nats_socket.NatsConnector``)."""
 
-    def pick(self, last_seq: int | None) -> tuple[str, aiohttp.ClientSession | None]: ...
+    def ws_connect(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class Route(Protocol):
+    """Where each websocket connection attempt goes (``DaemonRoute``, ``NatsRoute``), for
+    ``WsFeed``."""
+
+    def pick(self, last_seq: int | None) -> tuple[str, WsConnector | None]: ...
     def connected(self) -> None: ...
     def failed(self) -> None: ...
+
+
+class ViaRoute(Route, Protocol):
+    """A route the engine also sends its REST requests by (``routes.open_route``)."""
+
+    using_daemon: bool
+
+    @property
+    def api_url(self) -> str: ...
+    def http_client(self, timeout: httpx.Timeout) -> httpx.AsyncClient: ...
+    async def aclose(self) -> None: ...
 
 
 class ViaSink(Protocol):

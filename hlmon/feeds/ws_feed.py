@@ -4,6 +4,11 @@ State machine pushed to the store's health (``FeedHealth.set_connection``)::
 
     connecting -> live -> reconnecting(attempt, next retry in s) -> live -> ...
 
+``attempt`` is the try since the connection was lost (1, 2, ...), what the status bar shows;
+the backoff grows with consecutive quick failures instead, across outages. Each failure comes
+with its full text and a short reason (``feeds.failures``). The outage reported on the way
+back to live runs from the last data frame before it, not from when it was detected.
+
 (``down`` is the engine's business: websockets disabled, or a task of the engine crashed and
 its supervisor is restarting it, see ``hlmon.feeds.supervisor``.)
 
@@ -27,7 +32,6 @@ health (``note_alive`` + ``note_frames``) once per event-loop turn, i.e. every t
 drained what the socket delivered. That push is the only path: the store never calls back into
 the feed, so what it reports is at most one loop turn behind. With a ``recorder`` (see
 ``hlmon.feeds.recorder``), each raw frame is first handed to ``recorder.write(raw, time.time())``.
-
 Through an ``hlmon daemon`` (``route``, see ``hlmon.feeds.via``) each attempt asks the route
 where to go, the last numbered frame (``{"seq":N,...}``) is remembered for the reconnect, and
 ``_daemon`` frames (the daemon's upstream state) go to ``on_daemon``, not the store.
@@ -48,19 +52,13 @@ import aiohttp
 from aiohttp import WSMsgType
 
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
+from hlmon.feeds.failures import ConnectionLost, SocketDead, describe, describe_end, reason
+from hlmon.feeds.proxy import env_proxy as _env_proxy
 from hlmon.feeds.settings import WebsocketSettings
 from hlmon.feeds.via import Route
 from hlmon.feeds.ws_limits import LimitKind
-from hlmon.feeds.ws_subscriptions import SubscriptionBook
-from hlmon.feeds.ws_transport import (
-    WS_TIMEOUT,
-    ConnectionLost,
-    Socket,
-    abort,
-    describe,
-    describe_end,
-    env_proxy,
-)
+from hlmon.feeds.ws_subscriptions import SubscriptionBook, sub_label
+from hlmon.feeds.ws_transport import WS_TIMEOUT, Socket, abort
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
@@ -101,6 +99,7 @@ class HealthSink(Protocol):
         next_retry_in: float | None = ...,
         url: str | None = ...,
         error: str | None = ...,
+        reason: str | None = ...,
     ) -> None: ...
     def log(self, text: str, level: str = ...) -> None: ...
 
@@ -117,10 +116,6 @@ class FrameSink(Protocol):
     """Where raw frames go when recording (``hlmon.feeds.recorder.FrameRecorder``)."""
 
     def write(self, raw: bytes, t: float) -> None: ...
-
-
-class SocketDead(Exception):
-    """The heartbeat decided the socket is dead (missing pong or silence)."""
 
 
 @dataclass
@@ -168,11 +163,11 @@ class WsFeed:
         max_size: int = MAX_FRAME_BYTES,
         recorder: FrameSink | None = None,
         session: aiohttp.ClientSession | None = None,
+        route: Route | None = None,
+        on_daemon: Callable[[Any], None] | None = None,
         max_users: int = 10,
         learn_user_cap: bool = True,
         on_held_back: HeldBackCallback | None = None,
-        route: Route | None = None,
-        on_daemon: Callable[[Any], None] | None = None,
     ) -> None:
         """``session``: an ``aiohttp.ClientSession`` to connect with (the feed then does not
         close it); by default ``run`` opens its own and closes it when it ends.
@@ -206,6 +201,9 @@ class WsFeed:
         self._last_frame = 0.0
         self._ping_sent_at: float | None = None
         self._down_since: float | None = None
+        """When the outage began: the last data frame before the socket died."""
+        self._last_data: float | None = None
+        """Monotonic time of the last data frame (not a pong or an ack), any socket."""
         self._outage: float | None = None
         self.live = asyncio.Event()
         """Set once a connection has delivered its first frame, until it dies: an open
@@ -257,20 +255,31 @@ class WsFeed:
             await self._run(session)
 
     async def _run(self, session: aiohttp.ClientSession) -> None:
+        # ``attempt`` is what the status bar shows: tries since the connection was lost (or
+        # since start-up), 1 for the first retry. ``failures`` counts consecutive quick
+        # failures for the backoff: a socket that keeps dying soon after connecting backs off
+        # further each time, although each outage's attempts start again at 1.
         attempt = 0
+        failures = 0
         retrying = False
         error: str | None = None
+        why: str | None = None
         self._health.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
         while True:
             # Until the first connection succeeds the state stays "connecting" (with its retry
             # count); after a live connection was lost it is "reconnecting".
             waiting = ConnState.RECONNECTING if self.stats.connects else ConnState.CONNECTING
             if retrying:
-                delay = max(self._backoff.delay(attempt - 1), self._limiter.wait_time())
+                delay = max(self._backoff.delay(failures - 1), self._limiter.wait_time())
                 self.stats.delays.append(delay)
                 # The error is passed once per failure: the health logs each new one.
                 self._health.set_connection(
-                    waiting, attempt=attempt, next_retry_in=delay, url=self.url, error=error
+                    waiting,
+                    attempt=attempt,
+                    next_retry_in=delay,
+                    url=self.url,
+                    error=error,
+                    reason=why,
                 )
                 await asyncio.sleep(delay)
                 # Never more than max_new_per_minute attempts in any rolling minute.
@@ -299,35 +308,35 @@ class WsFeed:
                         timeout=WS_TIMEOUT,
                         compress=0,
                         decode_text=False,  # text frames as bytes: msgspec parses them as is
-                        proxy=None if via_session is not None else env_proxy(url),
+                        proxy=None if via_session is not None else _env_proxy(url),
                     )
             except asyncio.CancelledError:
                 raise
-            except TimeoutError as exc:
+            except Exception as exc:  # refused, DNS, TLS, HTTP status, timeout...
                 attempt += 1
-                error = describe(exc) if str(exc) else "TimeoutError: timed out opening the socket"
-                if self.route is not None and via_session is not None:
-                    self.route.failed()
-                continue
-            except Exception as exc:  # refused, DNS, TLS, HTTP status...
-                attempt += 1
+                failures += 1
                 error = describe(exc)
+                if isinstance(exc, TimeoutError) and not str(exc):
+                    error = "TimeoutError: timed out opening the socket"
+                why = reason(exc)
                 if self.route is not None and via_session is not None:
                     self.route.failed()
                 continue
             if self.route is not None:
                 self.route.connected()
             started = self._now()
-            error = await self._serve(ws)
+            error, why = await self._serve(ws)
             lived = self._now() - started
-            # attempt counts consecutive failures; the delay before attempt n is drawn from
-            # uniform(0, min(cap, initial * 2**(n-1))).
-            attempt = 1 if lived >= self.timings.stable_after else attempt + 1
+            # The delay before a retry after n consecutive quick failures is drawn from
+            # uniform(0, min(cap, initial * 2**(n-1))); a socket that lived stable_after
+            # starts the count again.
+            failures = 1 if lived >= self.timings.stable_after else failures + 1
+            attempt = 1
             # No log line here: the next set_connection carries ``error`` and the health logs
             # "connection lost: <why>, retry n in x s" once.
 
-    async def _serve(self, ws: Socket) -> str:
-        """Run one connection until it dies; return why it died."""
+    async def _serve(self, ws: Socket) -> tuple[str, str]:
+        """Run one connection until it dies; return why it died (full text, short reason)."""
         self._ws = ws
         self._outbox = asyncio.Queue()
         now = self._now()
@@ -335,13 +344,12 @@ class WsFeed:
         self._ping_sent_at = None
         self.stats.connects += 1
         self._send_subs(self.book.connect(now))
-        self._outage = None if self._down_since is None else now - self._down_since
         tasks = [
             asyncio.create_task(self._receive(ws), name="ws-receive"),
             asyncio.create_task(self._heartbeat(ws), name="ws-heartbeat"),
             asyncio.create_task(self._write(ws, self._outbox), name="ws-write"),
         ]
-        reason = "closed"
+        text, why = "closed", "closed"
         dropped = False
         """The server or the network ended it (not our heartbeat, not a cancellation)."""
         try:
@@ -350,7 +358,10 @@ class WsFeed:
             # the one to tell, not the writer's "cannot write to closing transport".
             for task in (t for t in tasks if t in done):
                 exc = task.exception()
-                reason = describe(exc) if exc is not None else "closed by server"
+                if exc is None:
+                    text, why = "closed by server", "closed by server"
+                else:
+                    text, why = describe(exc), reason(exc)
                 dropped = not isinstance(exc, SocketDead)
                 if isinstance(exc, SocketDead):
                     self.stats.dead_detected += 1
@@ -363,12 +374,14 @@ class WsFeed:
             self.live.clear()
             self._ws = None
             self._outbox = None
-            self._down_since = self._now()
-            self._hold_back(self.book.disconnect(self._down_since, dropped=dropped))
+            # The outage began with the last data this socket delivered (a stall can precede
+            # the heartbeat's verdict by half a minute), not when it was declared dead.
+            self._down_since = self._last_data if self._last_data is not None else self._now()
+            self._hold_back(self.book.disconnect(self._now(), dropped=dropped))
             if self._on_down is not None:
                 self._on_down()
             await abort(ws)
-        return reason
+        return text, why
 
     # ------------------------------------------------------------------ per-connection tasks
 
@@ -388,6 +401,7 @@ class WsFeed:
         text, binary = WSMsgType.TEXT, WSMsgType.BINARY
         ws_source = Source.WS
         live = self.live.is_set()
+        last_data = self._last_data
         numbered = self.route is not None
         try:
             while True:
@@ -401,7 +415,7 @@ class WsFeed:
                         self.last_seq = int(frame[7 : frame.find(b",", 7)])
                 if record is not None:
                     record(frame, wall())
-                self._last_frame = monotonic()
+                self._last_frame = received = monotonic()
                 if not live:
                     live = True
                     self._went_live()
@@ -432,6 +446,9 @@ class WsFeed:
                     if unknown.channel == "_daemon":
                         self._on_daemon(unknown.data)
                         continue
+                    last_data = received
+                else:
+                    last_data = received
                 try:
                     apply(decoded, ws_source)
                 except Exception as exc:
@@ -439,6 +456,7 @@ class WsFeed:
                     # reconnect would just replay the snapshot that triggers it).
                     health.note_rejected(f"could not apply {channel} frame: {exc!r}", "")
         finally:
+            self._last_data = last_data
             self._flush_counts()
 
     def _flush_counts(self) -> None:
@@ -459,6 +477,9 @@ class WsFeed:
         # must not turn the status bar green.
         self.live.set()
         self._health.set_connection(ConnState.LIVE, attempt=0, url=self.url)
+        # The outage: from the last data before it to now (None on the first connection).
+        down = self._down_since
+        self._outage = None if down is None else self._now() - down
         if self._on_live is not None:
             self._on_live(self._outage)
 
@@ -495,7 +516,7 @@ class WsFeed:
         if not held:
             return
         self.stats.held_back += len(held)
-        shown = ", ".join(_sub_label(s) for s in held)
+        shown = ", ".join(sub_label(s) for s in held)
         self._health.log(
             f"the socket was dropped right after subscribing {shown}: held back, not "
             "resubscribed (the exchange drops a socket over a name it does not list)",
@@ -568,12 +589,6 @@ class WsFeed:
 
 
 _CHANNELS: dict[type, str] = {cls: cls.__struct_config__.tag for cls in KnownMsg.__args__}
-
-
-def _sub_label(sub: Subscription) -> str:
-    coin = sub.get("coin")
-    dex = sub.get("dex")
-    return f"{sub.type} {coin}" if coin else f"{sub.type} dex {dex}" if dex else sub.type
 
 
 def _channel_of(msg: Message) -> str:

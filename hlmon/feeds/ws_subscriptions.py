@@ -164,3 +164,9 @@ class SubscriptionBook:
         self.held_back.extend(held)
         self.pending.clear()
         return held
+
+
+def sub_label(sub: Subscription) -> str:
+    """``l2Book NOPE``, ``allMids dex xyz``: a subscription named for the log."""
+    coin, dex = sub.get("coin"), sub.get("dex")
+    return f"{sub.type} {coin}" if coin else f"{sub.type} dex {dex}" if dex else sub.type

@@ -42,6 +42,7 @@ from hlmon.feeds.recorder import FrameRecorder, make_header
 from hlmon.runtime.controls import InputRejected
 from hlmon.runtime.discovery import resolve_daemon
 from hlmon.state import Store
+from hlmon.state.clock import SteadyClock
 
 if TYPE_CHECKING:
     from hlmon.sim import SimServer
@@ -88,7 +89,10 @@ class Runtime:
             self.sim = SimServer(seed=DEMO_SEED, profile=DEMO_PROFILE)
             self.network = DEMO_NETWORK
             self.address = settings.address or self.sim.demo_address
-        self.store = Store(self.clock, settings.stale)
+        # Delays (lag) are measured on a clock that a wall-clock step (NTP) does not move.
+        self.store = Store(
+            self.clock, settings.stale, lag_clock=SteadyClock(self.clock, time.monotonic)
+        )
         """The state every reader shares; the engine writes it."""
         self._engine: FeedEngine | None = None
         self.recorder: FrameRecorder | None = None

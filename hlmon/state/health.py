@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from .clock import RebasingClock
+from .reasons import short_reason
 from .telemetry import FrameCounter
 from .types import Clock, ConnectionInfo, ConnState, LogEvent, RestPlanView
 
@@ -64,12 +65,19 @@ class FeedHealth:
         self._url = ""
         self._last_alive: float | None = None
         self._last_error: str | None = None
+        self._reason: str | None = None
         self._connected_since: float | None = None
+        self._suspended_since: float | None = None
+        """``connected_since`` of a live socket while an engine task's crash shows DOWN."""
+        self.live_epoch = 0
+        """Counts transitions into LIVE (each one a new socket): what was measured on the
+        previous socket (a round trip, a subscription's first frame) is not this one's."""
         self._via: str | None = None
         self._upstream: ConnectionInfo | None = None
         """The daemon's own link to the exchange, as its ``_daemon`` frames say."""
         self.ws_rtt_ms: float | None = None
-        """Round trip of the latest application ping, in ms (None until the first pong)."""
+        """Round trip of the latest application ping on the current socket, in ms (None until
+        its first pong)."""
 
         self._frames = FrameCounter()
         self.frames_rejected = 0
@@ -93,6 +101,8 @@ class FeedHealth:
             self._last_alive += delta
         if self._connected_since is not None:
             self._connected_since += delta
+        if self._suspended_since is not None:
+            self._suspended_since += delta
         if self._next_retry_at is not None:
             self._next_retry_at += delta
 
@@ -113,25 +123,41 @@ class FeedHealth:
         next_retry_in: float | None = None,
         url: str | None = None,
         error: str | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Record the websocket state; logs transitions and counts reconnects."""
+        """Record the websocket state; logs transitions and counts reconnects.
+
+        ``error`` is the full text (logged, kept as ``last_error``); ``reason`` its short form
+        for the status bar (classified from ``error`` when not given, see ``state.reasons``).
+        A state without an error keeps the last reason until the socket is LIVE again.
+        """
         now = self._clock()
         prev_state, prev_attempt, prev_url = self._conn_state, self._attempt, self._url
         if url is not None:
             self._url = url
         if error is not None:
             self._last_error = error
+            self._reason = reason or short_reason(error)
         self._attempt = attempt
         self._next_retry_at = now + next_retry_in if next_retry_in is not None else None
         self._conn_state = state
         if state is ConnState.LIVE:
+            self._reason = None
+            self._suspended_since = None
             if prev_state is not ConnState.LIVE:
                 if self._ever_live:
                     self._reconnects += 1
                 self._ever_live = True
                 self._connected_since = now
                 self._last_alive = now  # the handshake itself proves the socket alive
+                self.live_epoch += 1
+                self.ws_rtt_ms = None  # a new socket: the old one's round trip says nothing
         else:
+            if prev_state is ConnState.LIVE and state is ConnState.DOWN:
+                # Possibly an engine task's crash with the socket still up (see ``recover``).
+                self._suspended_since = self._connected_since
+            elif state is not ConnState.DOWN:
+                self._suspended_since = None
             self._connected_since = None
         self._changes.add("status")
         if (
@@ -166,14 +192,34 @@ class FeedHealth:
         else:
             self.log(f"websocket down{why}", "error")
 
+    def recover(self, task: str, *, socket_live: bool) -> None:
+        """A crashed engine task other than the websocket feed (the supervisor showed DOWN
+        with the reason) runs again. With ``socket_live`` the socket was never lost: the state
+        goes back to LIVE as it was (same socket, same ``connected_since``), which is neither
+        a reconnect nor a new round trip (the log says "<task> recovered", not "reconnected").
+        Otherwise the websocket feed reports its own state, as it always does."""
+        restore = (
+            socket_live and self._conn_state is ConnState.DOWN and self._suspended_since is not None
+        )
+        if restore:
+            self._conn_state = ConnState.LIVE
+            self._connected_since = self._suspended_since
+            self._attempt = 0
+            self._next_retry_at = None
+            self._reason = None
+            self._changes.add("status")
+            self.log(f"{task} recovered; the websocket stayed connected")
+        self._suspended_since = None
+
     # ================================================================== writes: via a daemon
 
     def set_via(self, label: str | None) -> None:
-        """Connected through a daemon (``daemon``), fallen back from one, or plain direct."""
+        """Connected through a daemon (``daemon``, or ``nats`` when reading it from a NATS
+        server), fallen back from one, or plain direct."""
         if label == self._via:
             return
         self._via = label
-        if label != "daemon":
+        if label not in ("daemon", "nats"):
             self._upstream = None
         self._changes.add("status")
 
@@ -346,6 +392,7 @@ class FeedHealth:
             last_alive=self._last_alive,
             last_error=self._last_error,
             connected_since=self._connected_since,
+            reason=self._reason if self._conn_state is not ConnState.LIVE else None,
             via=self._via,
         )
         up = self._upstream
@@ -361,6 +408,7 @@ class FeedHealth:
             next_retry_at=up.next_retry_at,
             last_error=up.last_error,
             connected_since=None,
+            reason=short_reason(up.last_error) or "exchange link down (daemon)",
         )
 
     def socket_alive(self, now: float | None = None) -> bool:

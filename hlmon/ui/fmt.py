@@ -4,7 +4,8 @@ Prices and sizes arrive as the exchange's decimal strings; they are re-formatted
 ``Decimal`` so the screen never shows float artefacts. Derived numbers (percentages, notional)
 may be floats; they are rounded to a fixed number of places before printing.
 
-One set of rules for every pane:
+One set of rules for every pane (and the alert texts: the core of it, ``fmt_amount``,
+``fmt_px_text``, ``price_places``, ``shown_decimals``, lives in ``hlmon.state.decimals``):
 
 - thousands are separated by ``,``; a negative number starts with ``-``, a signed positive
   one with ``+`` (PnL), so the sign never depends on colour;
@@ -22,7 +23,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from hlmon.state.decimals import fmt_amount, fmt_px_text, price_places
+from hlmon.state.decimals import shown_decimals as shown_decimals  # the panes import it here
 
 DASH = "–"
 """A value that does not exist (no liquidation price, no trigger)."""
@@ -51,13 +55,6 @@ def decimals_of(value: str) -> int:
     return len(frac) if dot else 0
 
 
-def shown_decimals(value: str) -> int:
-    """Decimals worth showing in a decimal string: those written, less trailing zeros
-    (``"104412.0"`` -> 0, ``"3688.20"`` -> 1, ``"0.00125"`` -> 5)."""
-    _, dot, frac = value.partition(".")
-    return len(frac.rstrip("0")) if dot else 0
-
-
 def price_decimals(value: str | float | Decimal | None, max_decimals: int = 6) -> int:
     """Decimals the exchange allows for a price: 5 significant figures (integer prices are
     always allowed, so a price of 100,000 or more has none).
@@ -70,11 +67,7 @@ def price_decimals(value: str | float | Decimal | None, max_decimals: int = 6) -
         The number of decimals to print so that a column of prices lines up.
     """
     d = to_decimal(value)
-    if d is None or d == 0:
-        return 0
-    # From the decimal exponent, not a float log: '1e400' is a valid Decimal but an inf float.
-    int_digits = d.adjusted() + 1  # <= 0 below 1
-    return max(0, min(max_decimals, 5 - int_digits))
+    return 0 if d is None else price_places(d, max_decimals)
 
 
 def fmt_num(value: str | float | Decimal | None, decimals: int, *, sign: bool = False) -> str:
@@ -89,18 +82,7 @@ def fmt_num(value: str | float | Decimal | None, decimals: int, *, sign: bool = 
         The text, or a dash when ``value`` is not a number.
     """
     d = to_decimal(value)
-    if d is None:
-        return DASH
-    try:
-        q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals >= 0 else d
-    except InvalidOperation:  # more digits than the context holds ('1e30'): show it unrounded
-        q = d
-    if q == 0:
-        q = abs(q)  # never print -0.00
-    text = f"{q:,.{decimals}f}"
-    if sign and q > 0:
-        text = "+" + text
-    return text
+    return DASH if d is None else fmt_amount(d, decimals, sign=sign)
 
 
 def fmt_px(value: str | float | Decimal | None, decimals: int | None = None) -> str:
@@ -114,13 +96,12 @@ def fmt_px(value: str | float | Decimal | None, decimals: int | None = None) -> 
     Returns:
         The text, or a dash.
     """
-    if value is None:
+    d = to_decimal(value)
+    if d is None:
         return DASH
-    if decimals is None:
-        decimals = price_decimals(value)
-        if isinstance(value, str):
-            decimals = max(decimals, min(shown_decimals(value), 8))
-    return fmt_num(value, decimals)
+    if decimals is None:  # the shared rule (``hlmon.state.decimals``), as in alert texts
+        return fmt_px_text(value if isinstance(value, str) else d)
+    return fmt_amount(d, decimals)
 
 
 def fmt_size(value: str | float | Decimal | None, decimals: int | None = None) -> str:

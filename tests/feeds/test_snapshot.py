@@ -13,16 +13,17 @@ from hlmon.config import Settings
 from hlmon.snapshot import run_snapshot, take_snapshot
 from tests.support import FAST_PROFILE, running_sim
 
-TOP_KEYS = {"network", "address", "status", "mids", "books", "account", "positions",
-            "openOrders", "fills"}  # fmt: skip
-POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "positionValue", "unrealizedPnl",
+TOP_KEYS = {"ok", "network", "address", "status", "mids", "contexts", "books", "account",
+            "positions", "openOrders", "fills"}  # fmt: skip
+CONTEXT_KEYS = {"markPx", "funding", "openInterest", "prevDayPx", "dayNtlVlm", "premium"}
+POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "markSource", "positionValue", "unrealizedPnl",
                  "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
                  "leverage"}  # fmt: skip
 ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
               "reduceOnly", "isTrigger", "triggerPx"}  # fmt: skip
 FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "oid", "tid"}
 ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
-                "crossMaintenanceMarginUsed"}  # fmt: skip
+                "crossMaintenanceMarginUsed", "equity", "unrealizedPnl"}  # fmt: skip
 
 
 def is_decimal_string(value: object) -> bool:
@@ -33,21 +34,31 @@ def is_decimal_string(value: object) -> bool:
 
 
 async def test_demo_document_shape() -> None:
-    """--demo equivalent: complete, exact keys, exchange decimal strings unchanged."""
+    """--demo equivalent: complete, exact keys, exchange decimal strings unchanged; a healthy
+    run is ok, and every feed says live (or quiet) whichever path its first data took."""
     doc, complete = await take_snapshot(Settings(demo=True, watchlist=("BTC", "ETH", "SOL")), 10)
     assert complete
     assert set(doc) == TOP_KEYS
+    assert doc["ok"] is True
     assert doc["network"] == "demo" and doc["address"].startswith("0x")
     status = doc["status"]
-    assert set(status) == {"connection", "reconnects", "catalog", "feeds"}
+    assert set(status) == {"connection", "reason", "reconnects", "catalog", "feeds"}
     assert status["connection"] == "live" and status["reconnects"] == 0
+    assert status["reason"] is None
     catalog = status["catalog"]
     assert catalog["source"] == "exchange" and catalog["markets"] > 100
     assert catalog["problem"] is None and 0 <= catalog["age_s"] < 10
     for feed in status["feeds"].values():
-        assert set(feed) == {"state", "age_s", "source"}
-        assert feed["state"] in {"live", "quiet", "stale", "fallback"}
+        assert set(feed) == {"state", "age_s", "source", "lag_s"}
+        assert feed["state"] in {"live", "quiet"}, status["feeds"]
         assert feed["source"] in {"ws", "rest"}
+    # The account came over REST at start-up (or the socket since): live either way.
+    assert status["feeds"]["account"]["state"] == "live"
+    assert status["feeds"]["book:ETH"] == {**status["feeds"]["book:ETH"], "state": "live"}
+    assert set(doc["contexts"]) == {"BTC", "ETH", "SOL"}
+    for ctx in doc["contexts"].values():
+        assert set(ctx) == CONTEXT_KEYS
+        assert all(v is None or is_decimal_string(v) for v in ctx.values())
     assert set(doc["mids"]) == {"BTC", "ETH", "SOL"}
     assert all(is_decimal_string(v) for v in doc["mids"].values())
     assert set(doc["books"]) == {"BTC", "ETH", "SOL"}
@@ -64,6 +75,7 @@ async def test_demo_document_shape() -> None:
         assert set(pos) == POSITION_KEYS
         assert set(pos["leverage"]) == {"type", "value"}
         assert is_decimal_string(pos["markPx"])
+        assert pos["markSource"] in {"markPx", "mid", "account"}
         assert pos["liqDistancePct"] is None or is_decimal_string(pos["liqDistancePct"])
     for order in doc["openOrders"]:
         assert set(order) == ORDER_KEYS
@@ -86,8 +98,14 @@ def test_dead_url_exits_2_within_wait(capsys: pytest.CaptureFixture[str]) -> Non
     assert elapsed < 1.5 + 1.0
     doc = json.loads(out)
     assert set(doc) == TOP_KEYS
-    assert doc["status"]["connection"] != "live"
-    assert doc["status"]["feeds"]["mids"] == {"state": "missing", "age_s": None, "source": None}
+    assert doc["status"]["connection"] != "live" and doc["ok"] is False
+    assert doc["status"]["reason"] == "cannot connect: 127.0.0.1:1 refused"
+    assert doc["status"]["feeds"]["mids"] == {
+        "state": "missing",
+        "age_s": None,
+        "source": None,
+        "lag_s": None,
+    }
     assert doc["mids"] == {} and doc["account"] is None
     assert "missing: mids" in err
 

@@ -41,6 +41,15 @@ class RecordingStore(Store):
             set_connection(state, **kw)
 
         health.set_connection = recording  # type: ignore[method-assign]
+        recover = health.recover
+
+        def recovering(task: str, *, socket_live: bool) -> None:
+            was = health.connection.state
+            recover(task, socket_live=socket_live)
+            if health.connection.state is not was:
+                self.states.append((health.connection.state, None))
+
+        health.recover = recovering  # type: ignore[method-assign]
 
     def downs(self, needle: str) -> list[int]:
         """Indexes of the DOWN states whose reason contains ``needle``."""
@@ -244,10 +253,16 @@ class TestFaults:
         assert "internal error in rest-poller" in (store.health.connection.last_error or "")
         first = store.downs("internal error in rest-poller")[0]
         assert not store.live_after(first)  # still failing: never shown LIVE meanwhile
+        reconnects = store.health.connection.reconnects
         engine.poller_broken = False
         await wait_for(lambda: store.live_after(store.downs("rest-poller")[-1]), 5)
         assert store.states[-1] == (ConnState.LIVE, None)
         assert engine.supervisor.restarts["rest-poller"] >= 2
+        # A recovery, not a reconnect: the same socket, nothing counted, nothing "reconnected".
+        assert store.health.connection.reconnects == reconnects
+        log = [e.text for e in store.health.events]
+        assert any("rest-poller recovered" in line for line in log)
+        assert not any(line.startswith("reconnected to") for line in log)
         # The restarted poller does its job: with the socket gone, mids come over REST.
         before = engine.rest.polls_of("allMids")
         sim.faults.refuse_connections(5.0)

@@ -89,7 +89,7 @@ def trades_msg(coin: str = "BTC", n: int = 30, t_ms: int = T0_MS - 100) -> Messa
     return msg("trades", data)
 
 
-def clearinghouse_msg(user: str = USER) -> Message:
+def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100) -> Message:
     def pos(coin: str, szi: str, entry: str, value: str, upnl: str, roe: str, liq: str,
             lev_type: str, lev: int, margin: str) -> dict[str, Any]:  # fmt: skip
         return {
@@ -120,7 +120,7 @@ def clearinghouse_msg(user: str = USER) -> Message:
                     pos("HYPE", "120.0", "37.9", "4609.2", "61.44", "0.27", "37.1",
                         "cross", 5, "921.84"),
                 ],
-                "time": T0_MS - 2100,
+                "time": t_ms,
             },
         },
     )  # fmt: skip
@@ -242,7 +242,7 @@ def hip3_messages(user: str = USER) -> list[Message]:
                 pos("xyz:TSLA", "30.0", "188.2", "5442.0", "-204.0", "151.37", 5),
                 pos("xyz:TSLL", "-500.0", "14.12", "7098.0", "-39.0", "41.37", 3),
             ],
-            "time": T0_MS - 2100}},
+            "time": T0_MS}},  # pushed when the tests apply it (at T0): not late
     )  # fmt: skip
     orders = msg(
         "openOrders",
@@ -256,10 +256,11 @@ def hip3_messages(user: str = USER) -> list[Message]:
     return [state, orders]
 
 
-def far_liquidation_msg(user: str = USER) -> Message:
+def far_liquidation_msg(user: str = USER, t_ms: int = T0_MS) -> Message:
     """The fixture's account with liquidation prices far away: long texts in ``liq`` and
-    ``dist`` (a short liquidated at 118,634 while ETH trades at 3,688)."""
-    frame = msgspec.to_builtins(clearinghouse_msg(user))
+    ``dist`` (a short liquidated at 118,634 while ETH trades at 3,688), pushed at ``t_ms``
+    (by default at ``T0``, when the tests apply it: not late)."""
+    frame = msgspec.to_builtins(clearinghouse_msg(user, t_ms=t_ms))
     positions = frame["data"]["clearinghouseState"]["assetPositions"]
     positions[0]["position"]["liquidationPx"] = "9.5"
     positions[1]["position"]["liquidationPx"] = "118634.2"

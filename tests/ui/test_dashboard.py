@@ -39,7 +39,8 @@ class TestLayout:
             await pilot.pause()
             d = app.dashboard
             assert "0x8a31…f02c" in d.header.text_lines[0]
-            assert "18,204.77" in d.header.text_lines[0]
+            # Equity at the rows' marks: 18,204.77 + (1,076.60 - 1,076.84) (see HeaderTotals).
+            assert "equity 18,204.53" in d.header.text_lines[0]
             assert "14:13:20" in d.header.text_lines[0]
             wl = "\n".join(d.watchlist.text_lines)
             assert "▶ BTC" in wl and "104,412.5" in wl and "+1.50%" in wl and "3.04B" in wl
@@ -308,7 +309,7 @@ class TestFreshness:
             # The fallback takes over: REST-fed values say REST, not STALE.
             store.health.set_fallback_active(True)
             store.apply(book_msg(t_ms=T0_MS + 18_000), Source.REST)
-            store.apply(clearinghouse_msg(), Source.REST)
+            store.apply(clearinghouse_msg(t_ms=T0_MS + 18_000), Source.REST)
             await wait_for(pilot, lambda: not d.book.is_stale)
             assert "REST" in str(d.book.border_title)
             assert "REST" in str(d.positions.border_title)

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
-from hlmon.state import FeedState, Store
+from hlmon.state import FeedState, FeedStatus, Store
 from hlmon.ui.fmt import fmt_age
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
@@ -52,6 +52,16 @@ WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
 ages)."""
+
+
+def _worst(statuses: list[FeedStatus], state: FeedState) -> float | None:
+    """The largest age (or lag, for LAGGING) among ``statuses`` in ``state``, else None."""
+    found = [
+        (st.lag_s if state is FeedState.LAGGING else st.age_s) or 0.0
+        for st in statuses
+        if st.state is state
+    ]
+    return max(found) if found else None
 
 
 def freshness_marks(state: FeedState, age: float | None) -> tuple[str | None, bool]:
@@ -171,6 +181,10 @@ class Dashboard(Screen[None]):
             detail_column="tpsl",
             id="positions",
         )
+        self._stale_ctx: frozenset[str] = frozenset()
+        """The watchlist's stale contexts when its cells were last marked."""
+        self._positions_version = -1
+        """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self.lower = LowerTabs(id="lower")
@@ -229,6 +243,10 @@ class Dashboard(Screen[None]):
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
+        if self.store.positions_version != self._positions_version:
+            # A mark went stale or fresh without a push: the rows change source (and the
+            # header, built from the same rows this frame, follows).
+            self._update_positions()
         self.update_freshness()
         self.header.rebuild()
         self.status.rebuild()
@@ -301,6 +319,7 @@ class Dashboard(Screen[None]):
         return self.address is None or self.store.stamp(feed) is not None
 
     def _update_positions(self) -> None:
+        self._positions_version = self.store.positions_version
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
         self.positions.set_data(
@@ -312,12 +331,24 @@ class Dashboard(Screen[None]):
         self.lower.tables["accounts"].set_data(*account_rows(rows, self.store.accounts_total(rows)))
 
     def update_freshness(self) -> None:
-        """Stale panes are dimmed and carry the age in their title; REST-fed ones say REST."""
+        """Stale panes are dimmed and carry the age in their title; lagging ones say LAG and
+        by how much; REST-fed ones say REST. The watchlist is stale only when its mids are:
+        stale contexts alone are named in its title (``ctx STALE 32s``) and their cells
+        marked, while the mids beside them are fresh."""
         store = self.store
         coin = self.watchlist.selected
         coins = self.watchlist.coins
+        # The mids of every dex on the list (``mids``, ``mids:xyz``): each has its own clock.
         mids = sorted({store.mids_feed(c) for c in coins} | {"mids"})
-        self._mark(self.watchlist, [*mids, *(f"ctx:{c}" for c in coins)])
+        stale_ctx = self._mark(
+            self.watchlist,
+            mids,
+            part=("ctx", [f"ctx:{c}" for c in coins]),
+        )
+        if stale_ctx != self._stale_ctx:
+            # Contexts went stale (or fresh again) without a push: re-mark their cells.
+            self._stale_ctx = stale_ctx
+            self.watchlist.rebuild()
         if coin is not None:
             self._mark(self.book, [f"book:{coin}"])
             for tape in self.tapes:
@@ -333,20 +364,30 @@ class Dashboard(Screen[None]):
         else:
             self.lower.set_freshness(stale_age=None, rest=False)
 
-    def _mark(self, pane: LinePane, feeds: list[str]) -> None:
-        """Mark ``pane`` with the worst freshness of ``feeds`` (missing feeds don't count)."""
-        worst_stale: float | None = None
-        rest = False
-        for feed in feeds:
-            st = self.store.feed_status(feed)
-            if st.state is FeedState.STALE:
-                age = st.age_s or 0.0
-                worst_stale = age if worst_stale is None else max(worst_stale, age)
-            elif st.state is FeedState.FALLBACK:
-                rest = True
+    def _mark(
+        self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None
+    ) -> frozenset[str]:
+        """Mark ``pane`` with the worst freshness of ``feeds`` (missing feeds don't count);
+        ``part`` = (label, feeds) of a part of the pane whose staleness is named in the title
+        (``ctx STALE 32s``) without marking the whole pane stale. Returns the stale ones of
+        the part's feeds."""
+        main = [self.store.feed_status(f) for f in feeds]
+        parts = [self.store.feed_status(f) for f in part[1]] if part is not None else []
+        stale = _worst(main, FeedState.STALE)
+        lag = _worst(main + parts, FeedState.LAGGING)
+        rest = any(st.state is FeedState.FALLBACK for st in main + parts)
+        note = None
+        if part is not None and stale is None:
+            part_stale = _worst(parts, FeedState.STALE)
+            if part_stale is not None:
+                note = f"{part[0]} STALE {fmt_age(part_stale)}"
         pane.set_freshness(
-            stale_age=fmt_age(worst_stale) if worst_stale is not None else None, rest=rest
+            stale_age=fmt_age(stale) if stale is not None else None,
+            rest=rest,
+            lag_age=fmt_age(lag) if lag is not None else None,
+            note=note,
         )
+        return frozenset(st.feed for st in parts if st.state is FeedState.STALE)
 
     # ------------------------------------------------------------------ events
 

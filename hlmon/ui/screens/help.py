@@ -29,10 +29,13 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 LEGEND: tuple[tuple[str, str], ...] = (
     ("● LIVE", "websocket connected and proven alive"),
-    ("◌ RECONNECTING n", "attempt n, with the delay before the next try"),
+    ("◌ RECONNECTING n", "attempt n since the connection was lost, and the delay before it"),
+    ("✖ DOWN  why", "not connected, and why in short (the Log has the full error)"),
     ("0.4s", "age of a feed's last update"),
     ("quiet", "event feed, nothing new on a live socket: not a fault"),
     ("18s STALE", "no update past the feed's cadence: data may be wrong"),
+    ("LAG 3.0s", "updates arrive, but 3 s older than usual (exchange timestamps)"),
+    ("ctx STALE 32s", "only that part of the panel is stale (its cells are greyed)"),
     ("REST", "kept fresh by the REST fallback (websocket out)"),
     ("⇄ REST", "REST mode (websocket off by choice): 4s/15s = age / planned poll interval"),
     ("–", "feed never received yet"),
@@ -41,6 +44,8 @@ LEGEND: tuple[tuple[str, str], ...] = (
 HEADER: tuple[tuple[str, str], ...] = (
     ("margin M (P% of equity)", "margin in use, and its share of the account value"),
     ("maint R%", "cross maintenance margin / cross account value (liquidated at 100%)"),
+    ("uPnL", "the sum of the positions' uPnL at the marks they show"),
+    ("equity", "the exchange's account value, moved by the same marks as uPnL"),
 )
 
 GLYPHS: tuple[tuple[str, str], ...] = (
@@ -50,6 +55,8 @@ GLYPHS: tuple[tuple[str, str], ...] = (
     ("B  S", "trade tape: a buyer lifted the ask / a seller hit the bid"),
     ("+ -", "gain / loss (PnL, ROE, funding): the sign, not only the colour"),
     ("!  !!", "liquidation closer than 15% / 5% of the mark"),
+    ("≈104,412.5", "a position's mark is the mid (the mark price is not fresh)"),
+    ("~104,400", "a position's mark is its value / size from the last account update"),
     ("└ TP / SL", "the take-profit and stop triggers protecting a position"),
     ("└ Stop Market", "a TP/SL leg of the order above it (Orders tab)"),
     ("below / above X", "a trigger order's condition; 'triggered X' once it fired"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
-from hlmon.state import FeedState, LogEvent, PositionView, try_dec
+from hlmon.state import FeedState, LogEvent, MarkSource, PositionView, try_dec
 from hlmon.state.accounts import AccountRow, AccountTotals
 from hlmon.ui.fmt import (
     DASH,
@@ -143,6 +143,17 @@ def leverage_text(kind: str, value: int) -> str:
     return f"{'iso' if kind == 'isolated' else kind} {value}x"
 
 
+MARK_MARKERS = {MarkSource.MID: "≈", MarkSource.ACCOUNT: "~"}
+"""Before a mark that is not the exchange's mark price: a mid (``≈``), or the account's own
+positionValue / size as of its last push (``~``); see the help legend."""
+
+
+def mark_text(p: PositionView) -> str:
+    """The position's mark, marked by where it came from unless it is the exchange's."""
+    marker = MARK_MARKERS.get(p.mark_source) if p.mark_source is not None else None
+    return (marker or "") + fmt_px(p.mark_px)
+
+
 def tpsl_kind(order: FrontendOrder) -> str:
     """``TP`` for a take-profit trigger, ``SL`` for a stop, else ``""``."""
     if not order.isTrigger:
@@ -225,7 +236,7 @@ def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOr
             "side": (p.side, side_style),
             "size": (fmt_size(p.size), ""),
             "entry": (fmt_sig(p.entry_px), ""),
-            "mark": (fmt_px(p.mark_px), ""),
+            "mark": (mark_text(p), ""),
             "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
             "roe": (
                 fmt_pct(float(roe), 1) if roe is not None else DASH,

@@ -1,5 +1,6 @@
 """One-line bars: ``HeaderBar`` (network, address, account numbers, clock) and ``StatusBar``
-(connection, per-feed freshness, REST weight, reconnects, message rate).
+(connection and why it is not live, per-feed freshness and lag, REST weight, reconnects,
+message rate).
 
 Both are line-API panes of height 1 that lay their parts out by priority: when the terminal is
 narrow the least important parts go first, so the line never wraps or overflows. Both are
@@ -32,6 +33,9 @@ COMPACT_WIDTH = 100
 """Below this many columns the bars use their compact forms."""
 SILENT_AFTER_S = 3.0
 """A live socket that has said nothing for this long is flagged in the status bar."""
+REASON_COMPACT = 36
+"""Longest reason shown beside the connection state on a narrow terminal (the Log has it
+whole)."""
 
 FEED_LABELS = {"account": "acct", "fundings": "funding"}
 FEED_PRIORITY = {
@@ -40,7 +44,8 @@ FEED_PRIORITY = {
 }  # fmt: skip
 """Which healthy feeds the status bar keeps longest on a narrow terminal."""
 _BADNESS = {
-    FeedState.STALE: 4,
+    FeedState.STALE: 5,
+    FeedState.LAGGING: 4,
     FeedState.MISSING: 3,
     FeedState.FALLBACK: 2,
     FeedState.LIVE: 1,
@@ -73,12 +78,15 @@ def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
     for st in statuses:
         kind = st.feed.partition(":")[0]
         cur = out.get(kind)
-        if cur is None or (_BADNESS[st.state], st.age_s or 0.0) > (
-            _BADNESS[cur.state],
-            cur.age_s or 0.0,
-        ):
+        if cur is None or _how_bad(st) > _how_bad(cur):
             out[kind] = st
     return out
+
+
+def _how_bad(st: FeedStatus) -> tuple[int, float]:
+    """Worse state first, then the larger age (or lag, for a lagging feed)."""
+    amount = st.lag_s if st.state is FeedState.LAGGING else st.age_s
+    return _BADNESS[st.state], amount or 0.0
 
 
 def feed_cells(
@@ -97,6 +105,8 @@ def feed_cells(
         return ((f"{label} ", ""), (f"{fmt_age(st.age_s)}{every}", "")), 20 + rank
     if st.state is FeedState.STALE:
         return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} STALE", "pane--bad")), 80 + rank
+    if st.state is FeedState.LAGGING:
+        return ((f"{label} ", ""), (f"LAG {fmt_age(st.lag_s)}", "pane--lag")), 75 + rank
     if st.state is FeedState.MISSING:
         return ((f"{label} ", ""), ("–", "pane--warn")), 40 + rank
     if st.state is FeedState.FALLBACK:
@@ -110,9 +120,13 @@ def feed_cells(
 class StatusBar(LinePane):
     """Connection state and feed freshness; always visible."""
 
+    COMPONENT_CLASSES = LinePane.COMPONENT_CLASSES | {"pane--lag"}
+
     DEFAULT_CSS = """
     StatusBar { height: 1; border: none; background: $panel; }
     StatusBar.-stale { border: none; }
+    StatusBar > .pane--lag { color: $secondary; text-style: bold; }
+    StatusBar:nocolor > .pane--lag { color: $text; text-style: bold underline; }
     """
 
     def __init__(
@@ -130,7 +144,19 @@ class StatusBar(LinePane):
         """Clock for the reconnect countdown."""
 
     def connection_cells(self, compact: bool) -> tuple[Cell, ...]:
-        """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``."""
+        """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``, and while not live
+        why, in a few words (``cannot connect: 127.0.0.1:9 refused``)."""
+        cells = self._state_cells(compact)
+        reason = self.store.health.connection.reason
+        if reason and self.store.health.connection.state is not ConnState.LIVE:
+            if compact:
+                reason = reason.removeprefix("cannot connect: ")  # "host:port refused" says it
+                if len(reason) > REASON_COMPACT:
+                    reason = reason[: REASON_COMPACT - 1] + "…"
+            cells += (("  " + reason, ""),)
+        return cells
+
+    def _state_cells(self, compact: bool) -> tuple[Cell, ...]:
         conn = self.store.health.connection
         if conn.state is ConnState.LIVE:
             # Live but silent: the heartbeat has not declared the socket dead yet, but the
@@ -175,10 +201,11 @@ class StatusBar(LinePane):
         rest_plan: RestPlanView | None = None,
     ) -> list[Part]:
         """Status parts for the feeds: one per feed when they fit in ``room`` cells, else
-        bad news grouped (``STALE 18s: mids book``, ``REST: acct``) so none is dropped.
+        bad news grouped (``STALE 18s: mids book``, ``LAG 3.0s: book bbo``, ``REST: acct``) so
+        none is dropped.
 
         ``rest_plan`` (REST mode): feeds kept by REST are the normal case, not news."""
-        bad = {FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING}
+        bad = {FeedState.STALE, FeedState.LAGGING, FeedState.FALLBACK, FeedState.MISSING}
         if rest_plan is not None:
             bad.discard(FeedState.FALLBACK)
         chosen = {k: st for k, st in kinds.items() if st.state in bad} if compact else kinds
@@ -192,6 +219,7 @@ class StatusBar(LinePane):
             parts = [p for p in parts if p[0] < 40]
             for state, label, style, prio in (
                 (FeedState.STALE, "STALE", "pane--bad", 99),
+                (FeedState.LAGGING, "LAG", "pane--lag", 97),
                 (FeedState.FALLBACK, "REST", "pane--warn", 98),
                 (FeedState.MISSING, "waiting", "pane--warn", 60),
             ):
@@ -201,10 +229,13 @@ class StatusBar(LinePane):
                 if not group:
                     continue
                 names = " ".join(FEED_LABELS.get(k, k) for k, _ in group)
-                ages = [st.age_s for _, st in group if st.age_s is not None]
-                head = (
-                    f"{label} {fmt_age(max(ages))}" if ages and state is FeedState.STALE else label
-                )
+                if state is FeedState.STALE:
+                    ages = [st.age_s for _, st in group if st.age_s is not None]
+                elif state is FeedState.LAGGING:
+                    ages = [st.lag_s for _, st in group if st.lag_s is not None]
+                else:
+                    ages = []
+                head = f"{label} {fmt_age(max(ages))}" if ages else label
                 parts.append((prio, ((f"{head}:", style), (f" {names}", ""))))
         if compact:
             live = [
@@ -241,8 +272,9 @@ class StatusBar(LinePane):
         via = store.health.connection.via
         if via is not None:
             # Through a daemon the state above is the exchange's, as the daemon sees it.
-            style = "pane--muted" if via == "daemon" else "pane--warn"
-            parts.append((96, ((f"via {via}" if via == "daemon" else via, style),)))
+            through = via in ("daemon", "nats")
+            style = "pane--muted" if through else "pane--warn"
+            parts.append((96, ((f"via {via}" if through else via, style),)))
         health = store.health
         rest_plan = health.rest_plan if health.rest_mode else None
         kinds = worst_by_kind(store.feed_statuses().values())

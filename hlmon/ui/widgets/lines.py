@@ -6,9 +6,10 @@ the new rows with the old ones and refreshes only the screen lines that differ; 
 ``Strip`` is built once and cached until that row, the width or the styles change. A pane that
 did not change costs nothing, and one that changed costs only its changed lines.
 
-Freshness is part of the base: ``set_freshness`` puts ``STALE 18s`` or ``REST`` in the border
-title, and a stale pane is dimmed (the ``dim`` attribute, which survives 16 colours and
-``NO_COLOR``) and gets the ``-stale`` class for a warning border.
+Freshness is part of the base: ``set_freshness`` puts ``STALE 18s``, ``LAG 3.0s`` or ``REST``
+in the border title, and a stale pane is dimmed (the ``dim`` attribute, which survives 16
+colours and ``NO_COLOR``) and gets the ``-stale`` class for a warning border; a lagging one gets
+``-lag`` (its own border colour, not dimmed: late data still moves).
 """
 
 from __future__ import annotations
@@ -255,13 +256,25 @@ def pad_row(row: Row, width: int, style: str = "") -> Row:
     return row
 
 
-def title_markup(caption: str, *, stale_age: str | None = None, rest: bool = False) -> str:
-    """Border title markup: the caption, then ``STALE 18s`` or ``REST`` when they apply."""
+def title_markup(
+    caption: str,
+    *,
+    stale_age: str | None = None,
+    rest: bool = False,
+    lag_age: str | None = None,
+    note: str | None = None,
+) -> str:
+    """Border title markup: the caption, then ``STALE 18s``, ``LAG 3.0s`` or ``REST`` when
+    they apply, then ``note`` (a part of the pane that is stale, ``ctx STALE 32s``)."""
     text = escape(caption)
     if stale_age is not None:
         text += f"  [b reverse]STALE {escape(stale_age)}[/]"
+    elif lag_age is not None:
+        text += f"  [b underline $secondary]LAG {escape(lag_age)}[/]"
     elif rest:
         text += "  [b]REST[/]"
+    if note:
+        text += f"  [b $error]{escape(note)}[/]"
     return text
 
 
@@ -293,6 +306,7 @@ class LinePane(Widget):
     }
     LinePane:focus { border: round $accent; }
     LinePane.-stale { border: round $error; border-title-color: $error; }
+    LinePane.-lag { border: round $secondary; }
     LinePane > .pane--head { color: $text-muted; text-style: bold; }
     LinePane > .pane--muted { color: $text-muted; }
     LinePane > .pane--up { color: $success; }
@@ -324,7 +338,12 @@ class LinePane(Widget):
         self._style_cache: dict[str, Style] = {}
         self._dimmed = False
         self._caption = ""
-        self._title_suffix: tuple[str | None, bool] = (None, False)
+        self._title_suffix: tuple[str | None, bool, str | None, str | None] = (
+            None,
+            False,
+            None,
+            None,
+        )
         self.lines_painted = 0
         """How many lines were (re)built: a cheap counter for tests and benchmarks."""
 
@@ -378,12 +397,22 @@ class LinePane(Widget):
             self._caption = caption
             self._update_title()
 
-    def set_freshness(self, *, stale_age: str | None, rest: bool) -> None:
-        """Mark the pane stale (dim, ``STALE age`` in the title) or REST-fed, or neither."""
-        suffix = (stale_age, rest)
+    def set_freshness(
+        self,
+        *,
+        stale_age: str | None,
+        rest: bool,
+        lag_age: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Mark the pane stale (dim, ``STALE age`` in the title), lagging (``LAG 3.0s``, the
+        ``-lag`` class: late data still moves, so it is not dimmed), REST-fed, or neither;
+        ``note`` names a stale part of the pane (``ctx STALE 32s``) without dimming the rest."""
+        suffix = (stale_age, rest, lag_age if stale_age is None else None, note)
         if suffix != self._title_suffix:
             self._title_suffix = suffix
             self._update_title()
+        self.set_class(suffix[2] is not None, "-lag")
         stale = stale_age is not None
         if stale != self._dimmed:
             self._dimmed = stale
@@ -396,8 +425,10 @@ class LinePane(Widget):
         return self._dimmed
 
     def _update_title(self) -> None:
-        stale_age, rest = self._title_suffix
-        self.border_title = title_markup(self._caption, stale_age=stale_age, rest=rest)
+        stale_age, rest, lag_age, note = self._title_suffix
+        self.border_title = title_markup(
+            self._caption, stale_age=stale_age, rest=rest, lag_age=lag_age, note=note
+        )
 
     # ------------------------------------------------------------------ painting
 

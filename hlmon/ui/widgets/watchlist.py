@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from textual.message import Message
 
-from hlmon.state import Store, try_dec
+from hlmon.state import FeedState, Store, try_dec
 from hlmon.ui.fmt import (
     DASH,
     WAITING,
@@ -258,4 +258,9 @@ class Watchlist(LinePane):
         cells["fund"] = (fund, fund_style)
         cells["ann"] = (ann, fund_style)
         cells["oi"] = (oi, "")
+        if store.feed_status("ctx:" + coin).state is FeedState.STALE:
+            # Only the context is stale (the title says ``ctx STALE``): its cells are greyed,
+            # the mid beside them is not.
+            for key in ("fund", "ann", "oi"):
+                cells[key] = (cells[key][0], "pane--muted")
         return cells
