@@ -160,6 +160,8 @@ class CatalogKeeper:
         if self._catalog is None:
             self._store.catalog_state.expect()
         else:
+            # Started with a catalog: it counts as loaded now (an unknown name waits the gap).
+            self._last_started = asyncio.get_running_loop().time()
             await self._wait(self.reload_every)
         failures = 0
         while True:

@@ -15,15 +15,23 @@ once.
 
 Several accounts (``settings.watched_addresses``, at most ``settings.max_users``: the
 exchange's unique-user limit; a new user's subscriptions go one at a time, each acknowledged
-before the next, see ``ws_limits``): each gets one ``clearinghouseState`` subscription for its
-summary row
-(``Store.accounts()``); only the selected one (``user``) also gets openOrders, orderUpdates,
-userEvents, userFills and userFundings. ``select_user(address)`` moves those detail feeds to
-another watched address and reconciles it over REST.
+before the next, see ``ws_limits``): each gets an ``allDexsClearinghouseState`` subscription
+(every dex, one user slot) and the default dex's ``clearinghouseState`` (same user slot: it
+keeps the default dex known when an ``allDexsClearinghouseState`` push leaves its ``""`` entry
+out, a known exchange bug) for its
+summary row (``Store.accounts()``); only the selected one (``user``) also gets openOrders,
+orderUpdates, userEvents, userFills and userFundings. Open orders are per dex: the default
+dex's from the start, and those of each dex the account turns out to be active on
+(``Store.active_dexes``, checked every ``dex_tick`` s) as soon as it is; the active dexes'
+feed keys (``account:<dex>``, ``orders:<dex>``) are then expected, so REST serves exactly
+those. ``select_user(address)`` moves the detail feeds to another watched address and
+reconciles it over REST.
 
 ``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
 as the fallback when the websocket is down or a feed is stale, and always in REST mode
-(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``.
+(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``. While REST
+serves the accounts, a discovery sweep (``dex_fetch.sweep``: the state of every other catalog
+dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push reports.
 
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
@@ -46,6 +54,7 @@ import httpx
 
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
+from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
@@ -61,6 +70,7 @@ from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
 from hlmon.state import ConnState, Store
 from hlmon.state.catalog import MarketCatalog
+from hlmon.state.dexes import account_feed, orders_feed
 
 CATALOG_FIRST = 5.0
 """Seconds the start-up reconciliation waits for the catalog's first load (see
@@ -82,6 +92,7 @@ class FeedEngine:
         fallback_down_grace: float = 3.0,
         reconcile_retry_cap: float = 30.0,
         recorder: FrameRecorder | None = None,
+        dex_tick: float = 1.0,
         catalog: MarketCatalog | None = None,
         cache_dir: Path | None = None,
     ) -> None:
@@ -97,6 +108,7 @@ class FeedEngine:
             reconcile_retry_cap: cap on the delay between failed reconciliation attempts.
             recorder: where to record received frames (started and closed by the engine), or
                 None.
+            dex_tick: seconds between two checks of the selected account's active dexes.
             catalog: a market catalog to start with (the first reload comes 10 min later);
                 None: load it at start.
             cache_dir: where the last good catalog is kept; default from the settings
@@ -156,10 +168,10 @@ class FeedEngine:
                 on_live=self._on_live,
                 on_down=self._on_down,
                 recorder=recorder,
-                max_users=settings.max_users,
-                on_held_back=self.markets.hold_back,
                 route=self.via,
                 on_daemon=self._on_daemon if self.via is not None else None,
+                max_users=settings.max_users,
+                on_held_back=self.markets.hold_back,
             )
         self.catalog = CatalogKeeper(
             self.info,
@@ -183,6 +195,12 @@ class FeedEngine:
             wall_clock=self._clock,
         )
         """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
+        self.dex_tick = dex_tick
+        self._order_dexes: set[str] = set()
+        """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
+        self._refused_dexes: set[str] = set()
+        self.sweeps = SweepClock()
+        """When each watched account's dexes were last swept over REST."""
         self._mark: Mark | None = None
         """Store contents when the socket was lost; consumed by the next reconciliation."""
         self._pending_mark: Mark | None = None
@@ -243,14 +261,19 @@ class FeedEngine:
         store.set_watched_users(self.users, dict(self.settings.labels))
         store.set_user(self.user)
         if self.user is not None:
-            self._add(subs.clearinghouse_state(self.user), "account")
+            self._add_account_subs(self.user, "account")
             for sub, key in self._detail_subs(self.user):
                 self._add(sub, key)
         for other in self._other_users():
-            # One cheap subscription per other account: its summary row.
-            self._add(subs.clearinghouse_state(other), None)
+            # Cheap subscriptions (one user slot) per other account: its summary row.
+            self._add_account_subs(other, None)
         self.markets.start()  # coins only once the catalog is in force
         self.supervisor.spawn("catalog", self.catalog.run)
+        if self.user is not None:
+            self.sync_dexes()
+            self.supervisor.spawn("dexes", self._follow_dexes)
+        if self.users and (self.settings.rest_fallback or self.ws is None):
+            self.supervisor.spawn("dex-sweep", self._sweep_dexes)
         if self.ws is not None:
             self.supervisor.spawn("ws-feed", self.ws.run)
         else:
@@ -303,6 +326,72 @@ class FeedEngine:
         if feed_key is not None:
             self.store.unexpect(feed_key)
 
+    def _add_account_subs(self, user: str, feed_key: str | None) -> None:
+        """Every dex's state in one subscription, and the default dex's on its own (see the
+        module doc). Both take the same user slot."""
+        self._add(subs.all_dexs_clearinghouse_state(user), None)
+        self._add(subs.clearinghouse_state(user), feed_key)
+
+    async def _follow_dexes(self) -> None:
+        while True:
+            await asyncio.sleep(self.dex_tick)
+            self.sync_dexes()
+
+    async def _sweep_dexes(self) -> None:
+        """While REST serves the accounts (no live websocket, so no ``allDexsClearinghouseState``
+        push), sweep each watched account's other catalog dexes every ``SWEEP_INTERVAL``: the
+        only way REST learns of a position on a dex no fill, funding or order named."""
+        while True:
+            if not self._ws_live():
+                for user in (self.user, *self._other_users()):
+                    now = time.monotonic()
+                    if user is None or not self.sweeps.due(user, now):
+                        continue
+                    if sweep_dexes(self.store, user):
+                        self.sweeps.note(user, now)
+                        await sweep(self.info, self.store, user)
+                self.sync_dexes()
+            await asyncio.sleep(self.dex_tick)
+
+    def dexes_known(self) -> bool:
+        """The selected account's active dexes are known, not just the default one: an
+        ``allDexsClearinghouseState`` push listed them, or a REST sweep of the catalog's dexes
+        did; without a live websocket and without a catalog there is nothing more to learn."""
+        if self.user is None or self.store.dexes_listed() or self.sweeps.swept(self.user):
+            return True
+        return not self._ws_live() and self.store.catalog is None
+
+    def sync_dexes(self) -> None:
+        """Follow the open orders of every dex the selected account is active on.
+
+        A newly active HIP-3 dex gets its ``openOrders`` subscription and its feed keys
+        (``account:<dex>``, ``orders:<dex>``) become expected, which the REST fallback serves
+        when the websocket cannot. A dex stays followed until the account changes (an account
+        closing and reopening positions must not churn subscriptions). Only names the catalog
+        lists are sent.
+        """
+        user = self.user
+        if user is None:
+            return
+        for dex in self.store.active_dexes():
+            if not dex or dex in self._order_dexes or dex in self._refused_dexes:
+                continue
+            if not sendable_dex(self.store, dex):
+                self._refused_dexes.add(dex)
+                self.store.health.log(f"dex {dex!r} is not in the market catalog: not followed")
+                continue
+            self._order_dexes.add(dex)
+            self.store.expect(account_feed(dex))
+            self._add(subs.open_orders(user, dex), orders_feed(dex))
+
+    def _drop_dexes(self, user: str) -> None:
+        """Stop following ``user``'s HIP-3 dexes (the selected account changes)."""
+        for dex in sorted(self._order_dexes):
+            self.store.unexpect(account_feed(dex))
+            self._remove(subs.open_orders(user, dex), orders_feed(dex))
+        self._order_dexes.clear()
+        self._refused_dexes.clear()
+
     @staticmethod
     def _detail_subs(user: str) -> list[tuple[Subscription, str | None]]:
         """The selected account's feeds besides clearinghouseState, with their feed keys."""
@@ -337,6 +426,7 @@ class FeedEngine:
             # subscribes, which is what lets the store tell the two users' frames apart.
             for sub, key in self._detail_subs(old):
                 self._remove(sub, key)
+            self._drop_dexes(old)
         # A reconciliation in flight (or retrying) is the old user's: its REST answers must
         # not land on the new one. Cancelled before any await can resume it.
         if self._reconcile_task is not None:
@@ -347,9 +437,10 @@ class FeedEngine:
         self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
         if not self._started:
             return  # start() subscribes the selected user
-        self._add(subs.clearinghouse_state(new), "account")  # already subscribed: expects only
+        self._add_account_subs(new, "account")  # already subscribed: expects only
         for sub, key in self._detail_subs(new):
             self._add(sub, key)
+        self.sync_dexes()
         label = self.settings.label_for(new)
         self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)

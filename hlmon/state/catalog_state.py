@@ -86,6 +86,12 @@ class CatalogState:
         self._unknown = {name for name in self._unknown if name not in catalog}
         self._mids_sizes.clear()
 
+    def clear(self) -> None:
+        """No catalog in force (and none awaited)."""
+        if self._status != CatalogStatus():
+            self._set(CatalogStatus())
+        self._mids_sizes.clear()
+
     def failed(self, problem: str) -> None:
         """A load from the exchange failed; the catalog in force (if any) stays."""
         st = self._status
@@ -120,11 +126,12 @@ class CatalogState:
         self._changed = True
 
     def take_changes(self) -> set[str]:
-        """``{"catalog"}`` if the status changed since the last call."""
+        """``catalog`` if the status changed since the last call, with ``account`` and
+        ``accounts`` (the catalog names each dex's collateral token those rows show)."""
         if not self._changed:
             return set()
         self._changed = False
-        return {"catalog"}
+        return {"catalog", "account", "accounts"}
 
     # ------------------------------------------------------------------ reads
 

@@ -60,10 +60,13 @@ def position_view(
     ctx_mark: str | None,
     mid: str | None,
     dex: str = "",
+    collateral: str | None = None,
+    *,
     mid_feed: str = "mids",
 ) -> PositionView:
-    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only;
-    ``mid_feed``: the freshness key of the mids ``mid`` came from, ``mids:xyz`` for xyz)."""
+    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only) on
+    ``dex``, whose amounts are in ``collateral``; ``mid_feed``: the freshness key of the mids
+    ``mid`` came from (``mids:xyz`` for xyz)."""
     p = position
     szi = try_dec(p.szi) or _ZERO
     mark_s, mark_feed, mark_source = mark_price(p, ctx_mark, mid, mid_feed)
@@ -114,6 +117,7 @@ def position_view(
         mark_feed=mark_feed,
         mark_source=mark_source,
         dex=dex,
+        collateral=collateral,
     )
 
 

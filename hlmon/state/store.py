@@ -46,6 +46,8 @@ from .accounts import AccountBook, AccountRow, AccountTotals
 from .catalog import MarketCatalog
 from .catalog_state import CatalogState
 from .clock import RebasingClock
+from .dex_reads import DexReads
+from .dexes import collateral_lookup
 from .freshness import (
     CANDLE_THRESHOLD,
     DEFAULT_EVENT_THRESHOLD,
@@ -74,12 +76,24 @@ _DEFAULT_STALE = StaleThresholds()
 REST_STALE_FACTOR = 2.5
 """A REST-fed feed turns stale this many planned poll intervals after its last answer."""
 ROW_KEY_PREFIX = "account:"
-"""``account:<address>``: the feed key of another watched account's summary row."""
+"""``account:<address>``: the feed key of another watched account's summary row. (``account:``
+followed by a dex name is the selected account's state on that dex: see ``row_address``.)"""
+
+
+def row_address(feed_key: str) -> str | None:
+    """The address of a summary-row feed key (``account:0x…``, 40 hex digits), else None:
+    ``account:xyz`` is the selected account's state on dex ``xyz``, not a row."""
+    if not feed_key.startswith(ROW_KEY_PREFIX):
+        return None
+    rest = feed_key[len(ROW_KEY_PREFIX) :]
+    return rest if len(rest) == 42 and rest.startswith("0x") else None
+
+
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
 
-class Store(MarketIngest, AccountIngest):
+class Store(MarketIngest, AccountIngest, DexReads):
     """Market + account state and freshness per feed; ``health`` holds the feeds' own facts."""
 
     def __init__(
@@ -154,6 +168,8 @@ class Store(MarketIngest, AccountIngest):
         self._positions_version = 0
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
+        self._positions_catalog: MarketCatalog | None = None
+        """The catalog the cached rows took their collateral tokens from."""
         self._summary_cache: AccountSummary | None = None
         self._summary_rows: list[PositionView] | None = None
         """The ``positions()`` rows the cached summary was built from."""
@@ -185,6 +201,14 @@ class Store(MarketIngest, AccountIngest):
         alike, so the same fill arriving three ways is kept once.
         """
         return self._add_fills(fills, source, self._clock())
+
+    def set_catalog(self, catalog: MarketCatalog | None) -> None:
+        """Put ``catalog`` in force as if fresh from the exchange (tests and tools; the feeds
+        use ``catalog_state`` directly, saying where it came from). None: no catalog."""
+        if catalog is None:
+            self.catalog_state.clear()
+        elif catalog is not self.catalog_state.catalog:
+            self.catalog_state.use(catalog, from_cache=False)
 
     def set_book_fast(self, fast: bool) -> None:
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
@@ -288,8 +312,9 @@ class Store(MarketIngest, AccountIngest):
 
     def _source_for_threshold(self, feed_key: str) -> Source | None:
         stamp = self._stamps.get(feed_key)
-        if stamp is None and feed_key.startswith(ROW_KEY_PREFIX):
-            stamp = self._accounts.stamp(feed_key[len(ROW_KEY_PREFIX) :])
+        address = row_address(feed_key) if stamp is None else None
+        if address is not None:
+            stamp = self._accounts.stamp(address)
         return None if stamp is None else stamp.source
 
     def _base_threshold(self, feed_key: str) -> float:
@@ -451,7 +476,8 @@ class Store(MarketIngest, AccountIngest):
         return self._summary_cache
 
     def positions(self) -> list[PositionView]:
-        """Open positions (default dex first) with hlmon's derived numbers.
+        """Open positions of every dex (default dex first), each with its dex and collateral,
+        with hlmon's derived numbers.
 
         One mark per coin: ``ctx:COIN`` markPx while fresh, else the mid while ``mids`` is
         fresh, else the clearinghouse's own (``mark_price``; ``PositionView.mark_source`` says
@@ -473,7 +499,13 @@ class Store(MarketIngest, AccountIngest):
             for key in (*mids_feeds, *("ctx:" + coin for coin in coins))
             if self._is_fresh(key, now, alive)
         )
-        if self._positions_cache is None or fresh != self._positions_fresh:
+        catalog = self.catalog  # positions carry their dex's collateral token
+        if (
+            self._positions_cache is None
+            or fresh != self._positions_fresh
+            or catalog is not self._positions_catalog
+        ):
+            collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
             mids = self._market.mids
             views: list[PositionView] = []
@@ -489,11 +521,13 @@ class Store(MarketIngest, AccountIngest):
                             ctx.markPx if ctx is not None else None,
                             mid,
                             dex,
-                            mid_feed,
+                            collateral_of(dex),
+                            mid_feed=mid_feed,
                         )
                     )
             self._positions_cache = views
             self._positions_fresh = fresh
+            self._positions_catalog = catalog
             self._positions_version += 1
         return self._positions_cache
 
@@ -537,6 +571,7 @@ class Store(MarketIngest, AccountIngest):
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,
+            collateral_of=collateral_lookup(self.catalog),
         )
 
     def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:

@@ -18,12 +18,14 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import FeedState, FeedStatus, Store
+from hlmon.state.dexes import account_feed
 from hlmon.ui.fmt import fmt_age
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
@@ -38,6 +40,7 @@ from hlmon.ui.widgets.account import (
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
+from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
@@ -52,6 +55,12 @@ WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
 ages)."""
+
+
+def _badness(st: FeedStatus) -> tuple[int, float]:
+    """Order feed statuses from best to worst (stale beats REST beats live)."""
+    rank = {FeedState.STALE: 3, FeedState.FALLBACK: 2, FeedState.MISSING: 1}
+    return (rank.get(st.state, 0), st.age_s or 0.0)
 
 
 def _worst(statuses: list[FeedStatus], state: FeedState) -> float | None:
@@ -276,9 +285,12 @@ class Dashboard(Screen[None]):
         if "account" in changes or "accounts" in changes:
             self._update_accounts()
         tables = self.lower.tables
-        if "orders" in changes:
+        if "orders" in changes or "account" in changes:  # a state can make a dex active
+            # Loaded only once the state and the orders of every active dex have arrived:
+            # before that an empty list would be a false "no open orders".
             tables["orders"].set_data(
-                *order_rows(self.store.open_orders(), self.clock()), loaded=self._loaded("orders")
+                *order_rows(self.store.open_orders(), self.clock()),
+                loaded=self.address is None or self.store.orders_ready(),
             )
         if "fills" in changes:
             tables["fills"].set_data(
@@ -354,15 +366,31 @@ class Dashboard(Screen[None]):
             for tape in self.tapes:
                 self._mark(tape, [f"trades:{coin}"])
         if self.address is not None:
-            # The rows are as fresh as the account and the marks they were computed with.
-            self._mark(self.positions, ["account", *self._position_mark_feeds])
+            # The rows are as fresh as every active dex's state and the marks they used.
+            self._mark(self.positions, [*store.account_feeds(), *self._position_mark_feeds])
+            self._update_dex_line()
         feed = TAB_FEEDS.get(self.lower.active)
         if feed is not None and self.address is not None:
-            st = store.feed_status(feed)
-            stale, rest = freshness_marks(st.state, st.age_s)
+            # Orders: the worst of the active dexes' order lists.
+            feeds = store.order_feeds() if feed == "orders" else [feed]
+            worst = max((store.feed_status(f) for f in feeds), key=_badness)
+            stale, rest = freshness_marks(worst.state, worst.age_s)
             self.lower.set_freshness(stale_age=stale, rest=rest)
         else:
             self.lower.set_freshness(stale_age=None, rest=False)
+
+    def _update_dex_line(self) -> None:
+        """Under the positions: each dex's account value in its own token, once the account
+        holds something on a HIP-3 dex."""
+        summaries = self.store.dex_summaries()
+        if not is_multi_dex(summaries):
+            self.positions.border_subtitle = ""
+            return
+        states = {}
+        for s in summaries:
+            st = self.store.feed_status(account_feed(s.dex))
+            states[s.dex] = (st.state, st.age_s)
+        self.positions.border_subtitle = escape(dex_line(summaries, states))
 
     def _mark(
         self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None
