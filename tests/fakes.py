@@ -2,11 +2,13 @@
 
 It implements the same two protocols the app is typed against (``Backend`` and ``Controls``,
 ``hlmon.runtime.controls``; mypy checks it wherever it is handed to ``build_app``), records
-every call, and tells the store what the real feed engine would tell it (the market catalog,
-watched accounts, selected account, watchlist, tracked coin, book mode), with the engine's own
-input checks (the protocol's subscription constructors, and exact catalog names only). No
-network: the tests fill the store by hand. ``waiting=True``: no catalog comes (the screen
-waits for it, as when the exchange cannot be reached and nothing is cached).
+every call, and tells the store what the real feed engine would tell it (watched accounts,
+selected account, watchlist, tracked coin, book mode and, when given, the market catalog), with
+the engine's own input checks (the protocol's subscription constructors, and exact catalog
+names only once a catalog is in force). No network: the tests fill the store by hand.
+``catalog=``: put in force on start, as the engine's first load would (``tests.catalogs``);
+``waiting=True``: none comes (the screen waits for it, as when the exchange cannot be reached
+and nothing is cached); neither: the store's catalog, if the test set one, is left as it is.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from hlmon.config import Settings
 from hlmon.protocol import subscriptions as subs
 from hlmon.state import Store
 from hlmon.state.catalog import MarketCatalog
-from tests.catalogs import default_catalog
 
 
 class FakeRuntime:
@@ -52,8 +53,9 @@ class FakeRuntime:
         self.users = settings.watched_addresses
         self.user = settings.address.lower() if settings.address else None
         self.watchlist = list(settings.watchlist)
-        self.catalog = None if waiting else (catalog or default_catalog())
+        self.catalog = catalog
         """Put in force on start, as the engine's first catalog load would."""
+        self.waiting = waiting
         self.from_cache = from_cache
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
@@ -67,9 +69,9 @@ class FakeRuntime:
         if self.fail_start is not None:
             raise self.fail_start
         # What FeedEngine.start tells the store before any data arrives.
-        if self.catalog is None:
+        if self.waiting:
             self.store.catalog_state.expect()
-        else:
+        elif self.catalog is not None:
             self.store.catalog_state.use(self.catalog, from_cache=self.from_cache)
         self.store.set_watched_users(self.users, dict(self.settings.labels))
         self.store.set_user(self.user)
@@ -90,8 +92,9 @@ class FakeRuntime:
 
     def _require_listed(self, coin: str) -> None:
         """The engine's last line of defence: exact listed names only, once it has a catalog."""
-        if self.catalog is not None and not self.catalog.is_listed(coin):
-            raise ValueError(self.catalog.resolve(coin).message or f"{coin!r} is not listed")
+        catalog = self.store.catalog
+        if catalog is not None and not catalog.is_listed(coin):
+            raise ValueError(catalog.resolve(coin).message or f"{coin!r} is not listed")
 
     def select_coin(self, coin: str) -> None:
         subs.trades(coin)  # refuses what the engine refuses, before anything changes

@@ -127,7 +127,7 @@ async def test_the_watchlist_follows_the_resolved_names_and_config_alerts_too() 
     clock = FakeClock()
     rules = (parse_price_rule("btc > 1"), parse_price_rule("NOPE > 1"))
     s = settings(watchlist=("BTC", "eth", "NOPE"), alerts=AlertSettings(rules=rules))
-    runtime = FakeRuntime(s, populated_store(clock), clock)
+    runtime = FakeRuntime(s, populated_store(clock), clock, catalog=catalog_of())
     runtime.watchlist = ["BTC", "ETH"]  # what the engine resolved
     app = build_app(runtime)
     async with app.run_test(size=SIZE) as pilot:
