@@ -44,6 +44,7 @@ from .account import AccountState
 from .account_ingest import AccountIngest
 from .accounts import AccountBook, AccountRow, AccountTotals
 from .catalog import MarketCatalog
+from .catalog_state import CatalogState
 from .clock import RebasingClock
 from .dex_reads import DexReads
 from .dexes import collateral_lookup
@@ -57,7 +58,7 @@ from .freshness import (
 )
 from .health import FeedHealth
 from .lag import LAG_INHERIT_FEEDS, LagMeter
-from .market import MarketState
+from .market import MarketState, dex_of_coin
 from .market_ingest import MarketIngest
 from .positions import account_summary, position_view
 from .types import (
@@ -132,6 +133,8 @@ class Store(MarketIngest, AccountIngest, DexReads):
         self._clock = rebasing.now
         self.health = FeedHealth(rebasing, alive_window=alive_window, log_cap=log_cap)
         """Connection, liveness, counters, REST usage and the event log, pushed by the feeds."""
+        self.catalog_state = CatalogState(self._clock)
+        """The market catalog in force (pushed by the feeds) and where it came from."""
         self._stale = stale
         self._book_fast = False
 
@@ -143,12 +146,13 @@ class Store(MarketIngest, AccountIngest, DexReads):
         )
         self._init_extras()
         self._web_data: dict[str, Any] | None = None
-        self._catalog: MarketCatalog | None = None
         self._user: str | None = None
         self._accounts = AccountBook()
         self._userless_closed: set[str] = set()
         """User-less channels not accepted yet after a switch of user (see ``set_user``)."""
         self._watch: frozenset[str] = frozenset()
+        self._watchlist: tuple[str, ...] | None = None
+        """None until the feeds first set it: that first call is always a change."""
         self._tracked: set[str] = set()
         self.ignored_user_msgs = 0
         """Account frames dropped because they were for another address (or none is set)."""
@@ -200,15 +204,12 @@ class Store(MarketIngest, AccountIngest, DexReads):
         return self._add_fills(fills, source, self._clock())
 
     def set_catalog(self, catalog: MarketCatalog | None) -> None:
-        """The market catalog in force (loaded by the feeds): it names each dex's collateral
-        token. Without one only the default dex's token is known (USDC)."""
-        if catalog is not self._catalog:
-            self._catalog = catalog
-            self._changes.update(("account", "accounts"))
-
-    @property
-    def catalog(self) -> MarketCatalog | None:
-        return self._catalog
+        """Put ``catalog`` in force as if fresh from the exchange (tests and tools; the feeds
+        use ``catalog_state`` directly, saying where it came from). None: no catalog."""
+        if catalog is None:
+            self.catalog_state.clear()
+        elif catalog is not self.catalog_state.catalog:
+            self.catalog_state.use(catalog, from_cache=False)
 
     def set_book_fast(self, fast: bool) -> None:
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
@@ -217,8 +218,14 @@ class Store(MarketIngest, AccountIngest, DexReads):
             self._changes.add("status")
 
     def set_watch(self, coins: Iterable[str]) -> None:
-        """The watchlist: keep mid history (sparklines) for these coins (and tracked ones)."""
-        self._watch = frozenset(coins)
+        """The watchlist, in display order: keep mid history (sparklines) for these coins
+        (and tracked ones). Change key ``watchlist`` when it changed (the feeds resolve names
+        against the catalog, so the screen follows what is really watched)."""
+        ordered = tuple(dict.fromkeys(coins))
+        if ordered != self._watchlist:
+            self._watchlist = ordered
+            self._changes.add("watchlist")
+        self._watch = frozenset(ordered)
         self._market.track(self._watch)
         self._market.untrack_except(self._watch | self._tracked)
 
@@ -391,14 +398,34 @@ class Store(MarketIngest, AccountIngest, DexReads):
         changes = self._changes
         self._changes = set()
         health = self.health.take_changes()
-        return changes | health if health else changes
+        if health:
+            changes |= health
+        return changes | self.catalog_state.take_changes()
 
     # ================================================================== reads: market
 
     @property
+    def catalog(self) -> MarketCatalog | None:
+        """The market catalog in force (``catalog_state`` says where it came from)."""
+        return self.catalog_state.catalog
+
+    @property
+    def watchlist(self) -> tuple[str, ...]:
+        """The watched coins in display order, as the feeds last set them (``set_watch``)."""
+        return self._watchlist or ()
+
+    @property
     def mids(self) -> Mapping[str, str]:
-        """The last allMids map as received. Read-only: do not mutate."""
+        """Every dex's last allMids map seen as one (routed by the coin's dex prefix).
+        Read-only: do not mutate."""
         return self._market.mids
+
+    @staticmethod
+    def mids_feed(coin: str) -> str:
+        """The freshness key of the mids that price ``coin``: ``mids`` (default dex, spot,
+        outcomes) or ``mids:<dex>`` (``mids:xyz`` for ``xyz:TSLA``)."""
+        dex = dex_of_coin(coin)
+        return "mids:" + dex if dex else "mids"
 
     def mid(self, coin: str) -> str | None:
         return self._market.mids.get(coin)
@@ -468,9 +495,10 @@ class Store(MarketIngest, AccountIngest, DexReads):
             for ch in self._account.clearinghouse.values()
             for ap in ch.assetPositions
         ]
+        mids_feeds = {self.mids_feed(coin) for coin in coins}
         fresh = frozenset(
             key
-            for key in ("mids", *("ctx:" + coin for coin in coins))
+            for key in (*mids_feeds, *("ctx:" + coin for coin in coins))
             if self._is_fresh(key, now, alive)
         )
         catalog = self.catalog  # positions carry their dex's collateral token
@@ -481,19 +509,22 @@ class Store(MarketIngest, AccountIngest, DexReads):
         ):
             collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
-            mids = self._market.mids if "mids" in fresh else {}
+            mids = self._market.mids
             views: list[PositionView] = []
             for dex in sorted(self._account.clearinghouse):
                 for ap in self._account.clearinghouse[dex].assetPositions:
                     coin = ap.position.coin
                     ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
+                    mid_feed = self.mids_feed(coin)
+                    mid = mids.get(coin) if mid_feed in fresh else None
                     views.append(
                         position_view(
                             ap.position,
                             ctx.markPx if ctx is not None else None,
-                            mids.get(coin),
+                            mid,
                             dex,
                             collateral_of(dex),
+                            mid_feed=mid_feed,
                         )
                     )
             self._positions_cache = views

@@ -75,7 +75,7 @@ async def test_spot_balances_named_and_valued_through_a_usdh_quote(
     sim = await sims("standard")
     engine = await engines(settings_for(sim))
     store = engine.store
-    await wait_for(lambda: store.spot_state() is not None and getattr(store, "catalog", None), 10)
+    await wait_for(lambda: store.spot_state() is not None and store.catalog is not None, 10)
     await wait_for(lambda: (v := store.spot_valuation()) is not None and v.row(0) is not None)
     truth = {b["coin"]: b for b in sim.truth.spot_state["balances"]}
 
@@ -127,6 +127,26 @@ async def test_each_demo_mode_reads_its_equity_and_ratio(
     if mode == "portfolio":
         assert figures.ratio == sim.truth.spot_state["portfolioMarginRatio"]
     assert engine.checks.asked == {"userRole": 1, "userAbstraction": 1, "portfolio": 1}
+
+
+async def test_the_same_money_reads_the_same_equity_in_every_mode(
+    sims: Callable[[str], Awaitable[SimServer]], engines: Make
+) -> None:
+    """The simulator keeps the same money in each mode, only where it shows differs (perp
+    pools for standard, spot for unified and portfolio margin): each mode's rules must add it
+    up to the same equity, though the perp account value alone differs widely."""
+    equities: dict[str, Decimal] = {}
+    perp_values: dict[str, Decimal] = {}
+    for mode in ("standard", "unified", "portfolio"):
+        sim = await sims(mode)
+        engine = await engines(settings_for(sim))
+        store = engine.store
+        await wait_for(lambda: store.equity().equity_usd is not None, 10)  # noqa: B023
+        equities[mode] = Decimal(store.equity().equity_usd or "0")
+        perp_values[mode] = Decimal(store.account_summary().account_value)  # type: ignore[union-attr]
+    low, high = min(equities.values()), max(equities.values())
+    assert low > 0 and (high - low) / low < Decimal("0.01"), equities
+    assert perp_values["standard"] > perp_values["unified"] * 2  # where it shows differs
 
 
 async def test_a_stop_limit_triggers_and_stays_listed(
