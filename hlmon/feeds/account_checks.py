@@ -11,15 +11,21 @@ REST weight per account: 80 once when it is added, plus 20 per ``history_interva
 selected one (4 a minute at 5 min). Spot balances come over the websocket (``spotState``, no
 weight); over REST (``spotClearinghouseState``, 2) only in the fallback and reconciliation.
 
-Requests are non-urgent and not retried by the client: a failure is logged once per address
-and kind and asked again after a growing delay; a refusal by the weight budget waits for the
-budget's ``retry_in``.
+They are paid from the REST planner's reserve (``SHARE`` of the budget a minute: the plan
+spends the rest), the mode first (equity depends on it), then the role, then the history: a
+request that does not fit this minute's share, or the budget's room now, waits (the start-up
+reconciliation and the plan's polls go first), and one dearer than the whole share
+(``userRole`` under a budget below 300) is not asked at all, once logged. Requests are
+non-urgent and not retried by the client: a failure is logged once per address and kind and
+asked again after a growing delay; a refusal by the weight budget waits for the budget's
+``retry_in``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
@@ -32,6 +38,11 @@ HISTORY_INTERVAL = 300.0
 RETRY_INITIAL = 5.0
 RETRY_MAX = 300.0
 BUDGET_WAIT_MAX = 60.0
+SHARE = 0.2
+"""Share of the REST budget per minute these checks may spend: the planner's reserve."""
+WINDOW = 60.0
+ROOM_RECHECK = 5.0
+"""A request that does not fit this minute's share asks again after this long."""
 
 ROLE, MODE, HISTORY = "userRole", "userAbstraction", "portfolio"
 CheckKey = tuple[str, str]
@@ -69,6 +80,7 @@ class AccountChecks:
         *,
         users: Callable[[], Sequence[str]],
         selected: Callable[[], str | None],
+        ready: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.monotonic,
         tick: float = 0.5,
         history_interval: float = HISTORY_INTERVAL,
@@ -79,6 +91,8 @@ class AccountChecks:
             store: where the answers land.
             users: every watched address (lower-case), read each round.
             selected: the selected address (its equity history is kept fresh).
+            ready: nothing is asked before this is true (the engine: its start-up
+                reconciliation is done, so these never crowd it out of the budget).
             clock: monotonic seconds.
             tick: seconds between two rounds.
             history_interval: seconds between two ``portfolio`` requests.
@@ -87,10 +101,14 @@ class AccountChecks:
         self._store = store
         self._users = users
         self._selected = selected
+        self._ready = ready
         self._clock = clock
         self.tick = tick
         self.history_interval = history_interval
         self._answered: set[CheckKey] = set()
+        self._spent: deque[tuple[float, int]] = deque()
+        """(time, worst-case weight) of the requests of the last ``WINDOW`` seconds."""
+        self._too_dear: set[str] = set()
         self._due: dict[CheckKey, float] = {}
         self._failures: dict[CheckKey, int] = {}
         self.asked: dict[str, int] = {}
@@ -112,13 +130,15 @@ class AccountChecks:
         """What is still to be asked once (role and mode of each watched address)."""
         out = []
         for address in self._users():
-            for kind in (ROLE, MODE):
+            for kind in (MODE, ROLE):
                 if (kind, address) not in self._answered:
                     out.append((kind, address))
         return out
 
     async def step(self) -> None:
         """One round: each due once-only request, then the selected account's history."""
+        if not self._ready():
+            return
         now = self._clock()
         for key in self.pending():
             kind, address = key
@@ -141,9 +161,37 @@ class AccountChecks:
             return info.user_abstraction(address)
         return info.portfolio(address)
 
+    def _fits(self, key: CheckKey, req: InfoRequest) -> bool:
+        """Whether ``req`` fits this minute's share; when it does not, when to ask again."""
+        now = self._clock()
+        while self._spent and now - self._spent[0][0] >= WINDOW:
+            self._spent.popleft()
+        share = self._client.budget.budget * SHARE
+        weight = self._client.worst_case(req)
+        if weight > share:
+            self._due[key] = now + WINDOW
+            if req.type not in self._too_dear:
+                self._too_dear.add(req.type)
+                self._store.health.log(
+                    f"{req.type} not asked: its weight {weight} is more than the "
+                    f"{share:.0f} a minute kept for one-off requests (REST budget "
+                    f"{self._client.budget.budget})",
+                    "warn",
+                )
+            return False
+        if sum(w for _, w in self._spent) + weight > share or self._client.room_in(req) > 0:
+            # This minute's share is spent, or the budget is full now (the start-up
+            # reconciliation, the plan's polls): never taken from them, asked again soon.
+            self._due[key] = now + ROOM_RECHECK
+            return False
+        self._spent.append((now, weight))
+        return True
+
     async def _ask(self, key: CheckKey) -> None:
         kind, address = key
         req = self._request(key)
+        if not self._fits(key, req):
+            return
         try:
             answer = await self._client.info(req, urgent=False, retries=0)
         except BudgetExhausted as exc:

@@ -53,6 +53,7 @@ from pathlib import Path
 import httpx
 
 from hlmon.feeds.account_checks import AccountChecks
+from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
@@ -78,7 +79,7 @@ CATALOG_FIRST = 5.0
 ``_reconcile_until_done``)."""
 
 
-class FeedEngine:
+class FeedEngine(AccountSubscriptions):
     """Owns every network task that feeds the store."""
 
     def __init__(
@@ -197,7 +198,11 @@ class FeedEngine:
         )
         """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
         self.checks = AccountChecks(
-            self.info, store, users=lambda: self.users, selected=lambda: self.user
+            self.info,
+            store,
+            users=lambda: self.users,
+            selected=lambda: self.user,
+            ready=lambda: self.reconciler is None or self.reconciled.is_set(),
         )
         """userRole and userAbstraction once per address, the selected one's equity history."""
         self.dex_tick = dex_tick
@@ -333,20 +338,6 @@ class FeedEngine:
         if feed_key is not None:
             self.store.unexpect(feed_key)
 
-    def _add_account_subs(self, user: str, feed_key: str | None) -> None:
-        """Every dex's state in one subscription, and the default dex's on its own (see the
-        module doc), and the spot state: the collateral of a unified or portfolio-margin
-        account (#14). All take the same user slot. ``feed_key``: the selected account's."""
-        self._add(subs.all_dexs_clearinghouse_state(user), None)
-        self._add(subs.clearinghouse_state(user), feed_key)
-        self._add(subs.spot_state(user), "spot" if feed_key is not None else None)
-
-    def _remove_account_subs(self, user: str) -> None:
-        """What ``_add_account_subs`` added for a watched account that is no longer watched."""
-        self._remove(subs.all_dexs_clearinghouse_state(user), None)
-        self._remove(subs.clearinghouse_state(user), None)
-        self._remove(subs.spot_state(user), None)
-
     async def _follow_dexes(self) -> None:
         while True:
             await asyncio.sleep(self.dex_tick)
@@ -409,24 +400,6 @@ class FeedEngine:
         self._order_dexes.clear()
         self._refused_dexes.clear()
 
-    @staticmethod
-    def _detail_subs(user: str) -> list[tuple[Subscription, str | None]]:
-        """The selected account's feeds besides clearinghouseState, with their feed keys."""
-        return [
-            (subs.open_orders(user), "orders"),
-            (subs.order_updates(user), None),
-            (subs.user_events(user), None),
-            (subs.user_fills(user), "fills"),
-            (subs.user_fundings(user), "fundings"),
-            # The whole account (#14): TWAPs, their slice fills (never on userFills), and the
-            # ledger (one of the three signals of the account's own liquidation).
-            # Not an expected feed: it has no REST source, and an account without TWAPs may
-            # never be pushed one (the TWAP tab then says it is waiting, nothing goes stale).
-            (subs.twap_states(user), None),
-            (subs.user_twap_slice_fills(user), None),
-            (subs.user_non_funding_ledger_updates(user), None),
-        ]
-
     def select_user(self, address: str) -> None:
         """Show ``address``'s detail (positions, orders, fills, fundings) instead.
 
@@ -468,34 +441,6 @@ class FeedEngine:
         label = self.settings.label_for(new)
         self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)
-
-    def watch_instead(self, old: str, new: str) -> None:
-        """Watch ``new`` in ``old``'s place (an agent wallet's master account, #14).
-
-        ``new`` takes ``old``'s place in the watched list (or ``old`` just leaves it when
-        ``new`` is already watched), gets its summary subscriptions and its one-off checks,
-        and is selected if ``old`` was; then ``old``'s subscriptions go.
-
-        Raises:
-            ValueError: ``old`` is not watched, or ``new`` is not an address.
-        """
-        was, now = old.strip().lower(), new.strip().lower()
-        subs.clearinghouse_state(now)  # validates the address before anything changes
-        if was not in self.users:
-            raise ValueError(f"not a watched address: {old!r}")
-        if was == now:
-            return
-        users = [now if u == was else u for u in self.users]
-        self.users = tuple(dict.fromkeys(users))
-        self.store.set_watched_users(self.users, dict(self.settings.labels))
-        if self._started:
-            self._add_account_subs(now, None)
-        if self.user == was:
-            self.select_user(now)
-        if self._started:
-            self._remove_account_subs(was)
-        self.checks.forget(was)
-        self.store.health.log(f"watching {now} instead of {was}")
 
     def select_coin(self, coin: str) -> None:
         """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -50,7 +51,11 @@ class Exchange:
 
 
 def make(
-    users: list[str], selected: str | None
+    users: list[str],
+    selected: str | None,
+    *,
+    budget: int = 10_000,
+    ready: Callable[[], bool] = lambda: True,
 ) -> tuple[AccountChecks, Store, Exchange, FakeClock]:
     clock = FakeClock()
     store = Store(clock)
@@ -58,9 +63,11 @@ def make(
     store.set_user(selected)
     exchange = Exchange()
     http = httpx.AsyncClient(transport=httpx.MockTransport(exchange))
-    client = InfoClient("http://x", budget=10_000, http_client=http, rng=random.Random(0))
+    client = InfoClient(
+        "http://x", budget=budget, http_client=http, rng=random.Random(0), clock=clock
+    )
     checks = AccountChecks(
-        client, store, users=lambda: users, selected=lambda: selected, clock=clock
+        client, store, users=lambda: users, selected=lambda: selected, ready=ready, clock=clock
     )
     return checks, store, exchange, clock
 
@@ -69,7 +76,7 @@ async def test_role_and_mode_once_per_address_history_on_its_interval() -> None:
     checks, store, ex, clock = make([A, B], A)
     await checks.step()
     assert ex.kinds() == [
-        ("userRole", A), ("userAbstraction", A), ("userRole", B), ("userAbstraction", B),
+        ("userAbstraction", A), ("userRole", A), ("userAbstraction", B), ("userRole", B),
         ("portfolio", A),
     ]  # fmt: skip
     reading = store.account_mode(A)
@@ -138,3 +145,35 @@ def test_roles_in_words() -> None:
     )
     assert describe_role(A, UserRole("vault")) == (f"{A} is a vault", "info")
     assert describe_role(A, UserRole("user")) is None
+
+
+async def test_paid_from_the_reserve_mode_first_and_nothing_before_ready() -> None:
+    """A budget of 200 a minute keeps 40 for one-off requests: the mode (20) goes first, the
+    history (20) fits beside it, userRole (60) never fits and is said once; nothing at all
+    before the engine is ready (its start-up reconciliation)."""
+    ready = False
+    checks, store, ex, clock = make([A], A, budget=200, ready=lambda: ready)
+    await checks.step()
+    assert ex.requests == []
+    ready = True
+    await checks.step()
+    assert ex.kinds() == [("userAbstraction", A), ("portfolio", A)]
+    clock.advance(checks.history_interval)
+    await checks.step()
+    assert ex.kinds()[-1] == ("portfolio", A) and ("userRole", A) not in ex.kinds()
+    said = [e for e in store.health.events if e.text.startswith("userRole not asked")]
+    assert len(said) == 1 and "more than the 40 a minute" in said[0].text
+
+
+async def test_a_full_minute_share_waits_for_the_next_minute() -> None:
+    """Share 60 (budget 300): the mode (20) of two addresses fits, their roles (60) only once
+    the minute has passed, one a minute."""
+    checks, _, ex, clock = make([A, B], None, budget=300)
+    await checks.step()
+    assert ex.kinds() == [("userAbstraction", A), ("userAbstraction", B)]
+    clock.advance(61)
+    await checks.step()
+    assert ex.kinds()[2:] == [("userRole", A)]
+    clock.advance(61)
+    await checks.step()
+    assert ex.kinds()[3:] == [("userRole", B)]
