@@ -15,7 +15,7 @@ socket liveness from it for freshness.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -43,6 +43,7 @@ from hlmon.state.settings import StaleThresholds
 from .account import AccountState
 from .account_ingest import AccountIngest
 from .accounts import AccountBook, AccountRow, AccountTotals
+from .changes import Listener, new_keys, rearm
 from .clock import RebasingClock
 from .freshness import (
     CANDLE_THRESHOLD,
@@ -50,6 +51,7 @@ from .freshness import (
     FUNDINGS_THRESHOLD,
     classify,
     feed_kind,
+    is_periodic,
     sort_key,
 )
 from .health import FeedHealth
@@ -129,6 +131,7 @@ class Store(MarketIngest, AccountIngest):
         self._stamps: dict[str, Stamp] = {}
         self._expected: set[str] = set()
         self._changes: set[str] = set()
+        self._listener: Listener | None = None
         self._positions_cache: list[PositionView] | None = None
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
@@ -289,11 +292,48 @@ class Store(MarketIngest, AccountIngest):
         return frozenset(self._expected)
 
     def take_changes(self) -> set[str]:
-        """Keys changed since the last call (and reset)."""
+        """Keys changed since the last call (and reset); re-arms the ``on_changes`` listener."""
         changes = self._changes
-        self._changes = set()
+        self._changes = new_keys(self._listener)
         health = self.health.take_changes()
         return changes | health if health else changes
+
+    def on_changes(self, listener: Callable[[], None] | None) -> None:
+        """Call ``listener()`` when a change is recorded and none was pending: once after each
+        ``take_changes``, not once per frame (see ``changes``). None unregisters it.
+
+        The listener runs synchronously in the writer (the feeds' event loop): it should only
+        schedule the read, e.g. a UI frame. Changes already pending call it at once.
+        """
+        self._listener = listener
+        self._changes = rearm(self._changes, listener)
+        health_pending = self.health.on_changes(listener)
+        if listener is not None and (self._changes or health_pending):
+            listener()
+
+    def next_state_change(self) -> float | None:
+        """The earliest clock time after now at which an expected feed changes state by time
+        alone (a fresh feed passes its threshold; an event feed's socket stops counting as
+        alive), or None. A reader that wakes then shows live -> stale on time without polling.
+        """
+        now = self._clock()
+        soonest: float | None = None
+        event_feed_quiet = False
+        stamps = self._stamps
+        for key in self._expected:
+            st = stamps.get(key)
+            if st is None:
+                continue
+            at = st.received_at + self.threshold(key)
+            if at > now:
+                soonest = at if soonest is None or at < soonest else soonest
+            elif not is_periodic(feed_kind(key)):
+                event_feed_quiet = True
+        if event_feed_quiet:  # QUIET turns STALE when the socket stops proving itself alive
+            alive_until = self.health.alive_until()
+            if alive_until is not None and alive_until > now:
+                soonest = alive_until if soonest is None else min(soonest, alive_until)
+        return soonest
 
     # ================================================================== reads: market
 

@@ -387,22 +387,60 @@ class TestRenderCost:
                                     "px": f"{104400 + i % 20}.0", "sz": "0.01",
                                     "time": T0_MS + i, "tid": 10_000 + i}])
                 )  # fmt: skip
-            await wait_for(pilot, lambda: d.frames >= frames + 2)
+            await wait_for(pilot, lambda: d.frames >= frames + 1)
             await pilot.pause(0.2)
             assert d.watchlist.lines_painted == wl
             assert d.book.lines_painted == book
             # the tape repainted at most its visible lines a few times, not 5000 times
             assert d.tape.lines_painted < 10 * d.tape.region.height
 
-    async def test_idle_frames_repaint_nothing_but_ages(self, app: HlmonApp) -> None:
+    async def test_idle_frames_repaint_nothing_but_ages(
+        self, app: HlmonApp, clock: FakeClock
+    ) -> None:
+        """Frames with no data change (the age tick) repaint the bars, not the panes."""
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause(0.3)
-            before = {p.id: p.lines_painted for p in (d.watchlist, d.book, d.tape, d.positions)}
+            panes = (d.watchlist, d.book, d.tape, d.positions)
+            before = {p.id: p.lines_painted for p in panes}
+            bars = d.status.lines_painted + d.header.lines_painted
+            for _ in range(6):
+                clock.advance(0.5)
+                d.refresh_frame()
+                await pilot.pause()
+            assert {p.id: p.lines_painted for p in panes} == before
+            assert d.status.lines_painted + d.header.lines_painted > bars
+
+    async def test_no_change_no_frame(self, app: HlmonApp, store: Store) -> None:
+        """Nothing arrives and the clock stands still: no frame is painted; the first change
+        after the quiet period is."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause(0.3)
             frames = d.frames
-            await wait_for(pilot, lambda: d.frames >= frames + 5)
-            after = {p.id: p.lines_painted for p in (d.watchlist, d.book, d.tape, d.positions)}
-            assert after == before
+            await pilot.pause(0.4)
+            assert d.frames <= frames + 1  # at most the once-a-second wake-up, never 12 fps
+            frames = d.frames
+            store.apply(msg("allMids", {"mids": {"BTC": "104499.5"}}))
+            await wait_for(pilot, lambda: any("104,499.5" in x for x in d.watchlist.text_lines))
+            assert d.frames == frames + 1
+
+    async def test_wakes_when_the_next_feed_goes_stale(
+        self, app: HlmonApp, store: Store, clock: FakeClock
+    ) -> None:
+        """Without any data the frame still comes when a feed passes its threshold (sooner
+        than the next whole second here), so live -> stale is never late."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            soonest = store.next_state_change()
+            assert soonest is not None
+            clock.advance(soonest - clock() - 0.4)  # the next feed goes stale in 0.4 s
+            d.refresh_frame()
+            schedule = d.schedule
+            assert schedule is not None and schedule.deadline is not None
+            wake_in = schedule.deadline - asyncio.get_running_loop().time()
+            assert 0.3 < wake_in <= 0.41
 
 
 class TestErrors:

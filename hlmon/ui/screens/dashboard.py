@@ -1,9 +1,12 @@
 """The dashboard screen: layout, keys, and the frame timer that pulls changes from the store.
 
-Render cost is bounded by the frame rate, not by traffic: a timer at ``fps`` asks the store
-which keys changed (``take_changes``) and rebuilds only the panes those keys feed; each pane
-repaints only its lines that differ. The status bar, header and panel titles are refreshed on
-every frame because ages move, but they are single lines and diffed too.
+Frames are painted on change (``FrameSchedule``): the store calls back on the first change
+after each frame, the first change after a quiet period is painted at once, and changes within
+``1 / fps`` of a frame are coalesced into the next one; nothing changed, no frame. A frame asks
+the store which keys changed (``take_changes``) and rebuilds only the panes those keys feed;
+each pane repaints only its lines that differ. Ages (status bar, header clock, panel titles)
+tick once a second, and at once when a feed changes state: the frame wakes at the moment the
+store says the next feed goes stale (``next_state_change``), so live -> stale is never late.
 
 Layout: a wide terminal (>= 110x34) shows watchlist, positions and the lower tabs on the left,
 book and trades on the right. A compact terminal shows the book or the trades (``b``) on the
@@ -12,6 +15,8 @@ right. Below 60x20 only the status line and a "window too small" note remain.
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Callable, Sequence
 
 from textual import events
@@ -23,8 +28,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
-from hlmon.state import FeedState, Store
+from hlmon.state import ConnState, FeedState, Source, Store
 from hlmon.ui.fmt import fmt_age
+from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.widgets.account import (
@@ -36,7 +42,7 @@ from hlmon.ui.widgets.account import (
     order_rows,
     position_rows,
 )
-from hlmon.ui.widgets.bars import HeaderBar, StatusBar
+from hlmon.ui.widgets.bars import SILENT_AFTER_S, HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.table import TableView
@@ -48,6 +54,11 @@ MIN_WIDTH, MIN_HEIGHT = 60, 20
 """Below this only the status line and a note are shown."""
 WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 """From this size up the full layout is used."""
+
+HEADER_KEYS = frozenset(("account", "accounts", "status"))
+"""Change keys the header shows (account numbers, the account feed's freshness)."""
+WAKE_MARGIN_S = 0.002
+"""Wake this much after a threshold, so the frame sees it crossed."""
 
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
@@ -158,7 +169,13 @@ class Dashboard(Screen[None]):
         self.clock = clock
         """Clock for ages and the header's time."""
         self.fps = max(1.0, min(fps, 60.0))
-        """Frames per second of the refresh timer."""
+        """At most this many change-driven frames a second."""
+        self.schedule: FrameSchedule | None = None
+        """When the next frame runs (set on mount)."""
+        self._states: dict[str, tuple[FeedState, Source | None]] = {}
+        """Each expected feed's state and source at the last frame (a change repaints ages)."""
+        self._age_second: int | None = None
+        """The clock's whole second at the last age tick."""
         self.address = address
         """The watched address (None: market data only)."""
         self.header = HeaderBar(store, clock, network, address, id="header")
@@ -175,6 +192,8 @@ class Dashboard(Screen[None]):
         self.status = StatusBar(store, clock, id="status")
         self.frames = 0
         """Frames processed (for tests and benchmarks)."""
+        self.age_ticks = 0
+        """Frames that refreshed the ages (once a second while the clock moves)."""
 
     def compose(self) -> ComposeResult:
         """Header, the two columns, the status line and the footer."""
@@ -193,14 +212,26 @@ class Dashboard(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Show the first coin, fill every pane, and start the frame timer."""
+        """Show the first coin, fill every pane, and paint from now on when the store changes."""
         self.positions.set_caption("Positions")
         coin = self.watchlist.selected
         self.book.show(coin)
         for tape in self.tapes:
             tape.show(coin)
         self._refresh_all()
-        self.set_interval(1.0 / self.fps, self.refresh_frame, name="frame")
+        self.schedule = FrameSchedule(self._post_frame, 1.0 / self.fps, asyncio.get_running_loop())
+        self.store.on_changes(self.schedule.changed)
+        self._plan_wake()
+
+    def on_unmount(self) -> None:
+        """Stop listening to the store and cancel the scheduled frames."""
+        self.store.on_changes(None)
+        if self.schedule is not None:
+            self.schedule.close()
+
+    def _post_frame(self) -> None:
+        """Run a frame in this screen's message queue, like any other event."""
+        self.call_later(self.refresh_frame)
 
     # ------------------------------------------------------------------ layout
 
@@ -213,20 +244,52 @@ class Dashboard(Screen[None]):
     # ------------------------------------------------------------------ frames
 
     def refresh_frame(self) -> None:
-        """One frame: rebuild panes whose data changed, then ages, titles and bars."""
+        """One frame: rebuild the panes whose data changed; the ages, titles and bars when a
+        second has passed or a feed changed state; then plan the next wake-up."""
         self.frames += 1
+        if self.schedule is not None:
+            self.schedule.frame_started()
         changes = self.store.take_changes()
-        if self.alerts is not None:
+        second = math.floor(self.clock())
+        tick = second != self._age_second
+        if self.alerts is not None and (changes or tick):
             fired = self.alerts.evaluate(self.store, changes)
             if fired:
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
-        self.update_freshness()
-        self.header.rebuild()
-        self.status.rebuild()
-        if self.frames % max(1, round(self.fps)) == 0 and self.lower.active == "accounts":
-            self._update_accounts()  # the rows carry ages: refresh them once a second
+        states = {k: (st.state, st.source) for k, st in self.store.feed_statuses().items()}
+        moved = states != self._states
+        self._states = states
+        if tick or moved:
+            self.update_freshness()
+        if tick or moved or "status" in changes:
+            self.status.rebuild()
+        if tick or moved or not HEADER_KEYS.isdisjoint(changes):
+            self.header.rebuild()
+        if tick:
+            self._age_second = second
+            self.age_ticks += 1
+            if self.lower.active == "accounts":
+                self._update_accounts()  # the rows carry ages
+        self._plan_wake()
+
+    def _plan_wake(self) -> None:
+        """Wake at the next whole second (ages, the header clock), or sooner when a feed goes
+        stale or the socket falls silent, even if nothing arrives."""
+        if self.schedule is None:
+            return
+        now = self.clock()
+        wake = 1.0 - (now % 1.0)
+        at = self.store.next_state_change()
+        if at is not None:
+            wake = min(wake, at - now)
+        conn = self.store.health.connection
+        if conn.state is ConnState.LIVE and conn.last_alive is not None:
+            silent_at = conn.last_alive + SILENT_AFTER_S
+            if silent_at > now:
+                wake = min(wake, silent_at - now)
+        self.schedule.wake_in(wake + WAKE_MARGIN_S)
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys."""
