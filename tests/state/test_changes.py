@@ -4,6 +4,9 @@ by time alone (``next_state_change``)."""
 
 from __future__ import annotations
 
+import msgspec
+
+from hlmon.protocol.messages import Fill
 from hlmon.state import ConnState, Source, Store
 from hlmon.state.changes import new_keys
 
@@ -33,10 +36,11 @@ class TestListener:
         writes = [
             lambda: store.health.log("hello"),
             lambda: store.health.set_connection(ConnState.RECONNECTING, attempt=1),
-            lambda: store.apply_fills([], Source.REST) or store.set_book_fast(True),
+            lambda: store.set_book_fast(True),
             lambda: store.expect("book:ETH"),
             lambda: store.set_user(OTHER),
             lambda: store.apply(msg("userFills", {"user": OTHER, "fills": [fill(1, 2, 3)]})),
+            lambda: store.apply_fills([msgspec.convert(fill(4, 5, 6), Fill)], Source.REST),
         ]
         for n, write in enumerate(writes, start=1):
             store.take_changes()
