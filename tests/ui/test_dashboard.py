@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.geometry import Region
 
+from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
@@ -24,6 +26,16 @@ from .helpers import (
     settings,
 )
 from .helpers import pilot_wait as wait_for
+
+
+def fills_msg_with(tid: int, ago: int) -> Message:
+    """A userFills update (not a snapshot) with one new fill ``ago`` seconds before T0."""
+    fill = {"coin": "BTC", "px": "104400.0", "sz": "0.01", "side": "B",
+            "time": T0_MS - ago * 1000, "startPosition": "0.4", "dir": "Open Long",
+            "closedPnl": "0.0", "hash": "0x00", "oid": 88000000 + tid, "crossed": True,
+            "fee": "0.01", "tid": tid}  # fmt: skip
+    return msg("userFills", {"user": USER, "fills": [fill]})
+
 
 SIZE = (120, 40)
 
@@ -393,6 +405,49 @@ class TestRenderCost:
             assert d.book.lines_painted == book
             # the tape repainted at most its visible lines a few times, not 5000 times
             assert d.tape.lines_painted < 10 * d.tape.region.height
+
+    async def test_a_new_title_repaints_the_border_line_only(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """The same book at a new exchange time: the title (which shows the time) is redrawn,
+        the ladder is not."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            painted = d.book.lines_painted
+            refreshed: list[tuple[Region, ...]] = []
+            refresh = d.book.refresh
+
+            def spy(*regions: Region, **kw: bool) -> object:
+                refreshed.append(regions)
+                return refresh(*regions, **kw)
+
+            d.book.refresh = spy  # type: ignore[method-assign,assignment]
+            store.apply(book_msg(t_ms=T0_MS + 5_300))
+            await wait_for(pilot, lambda: "14:13:25.3" in str(d.book.border_title))
+            await pilot.pause()
+            assert d.book.lines_painted == painted
+            # one line: the top border (not a whole-pane refresh, which has no region)
+            assert [[r.height for r in regions] for regions in refreshed] == [[1]]
+            width = d.book.outer_size.width
+            top = d.book.render_lines(Region(0, 0, width, 1))[0].text
+            assert "14:13:25.3" in top
+
+    async def test_hidden_tabs_are_filled_when_shown(self, app: HlmonApp, store: Store) -> None:
+        """New fills while the Orders tab is shown cost nothing until the Fills tab is."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.press("2")
+            await pilot.pause()
+            fills = d.lower.tables["fills"]
+            assert fills.row_count == 3
+            await pilot.press("1")
+            store.apply(fills_msg_with(tid=9, ago=1))
+            await wait_for(pilot, lambda: "fills" in d._stale_tabs)
+            assert fills.row_count == 3  # hidden: not rebuilt
+            await pilot.press("2")
+            await pilot.pause()
+            assert fills.row_count == 4
 
     async def test_idle_frames_repaint_nothing_but_ages(
         self, app: HlmonApp, clock: FakeClock

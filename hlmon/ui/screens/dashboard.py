@@ -60,6 +60,18 @@ HEADER_KEYS = frozenset(("account", "accounts", "status"))
 WAKE_MARGIN_S = 0.002
 """Wake this much after a threshold, so the frame sees it crossed."""
 
+TAB_KEYS: dict[str, frozenset[str]] = {
+    "orders": frozenset(("orders",)),
+    "fills": frozenset(("fills",)),
+    "funding": frozenset(("fundings",)),
+    "log": frozenset(("log",)),
+    "accounts": frozenset(("account", "accounts")),
+}
+"""The change keys each lower tab shows."""
+TABLE_ROWS_MAX = 300
+"""Rows handed to a table that shows its head or tail (no cursor): more than a terminal shows,
+far fewer than the 2,000 fills kept, which were all formatted again on every new fill."""
+
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
 ages)."""
@@ -183,6 +195,10 @@ class Dashboard(Screen[None]):
         self.positions = TableView(POSITION_COLUMNS, empty="no open positions", id="positions")
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
+        self._position_coins: frozenset[str] = frozenset()
+        """The coins of the shown positions (their ``ctx:COIN`` changes move the marks)."""
+        self._stale_tabs: set[str] = set()
+        """Lower tabs whose data changed while they were hidden."""
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
@@ -292,37 +308,48 @@ class Dashboard(Screen[None]):
         self.schedule.wake_in(wake + WAKE_MARGIN_S)
 
     def apply_changes(self, changes: set[str]) -> None:
-        """Rebuild only the panes fed by the changed keys."""
+        """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
         coin = self.watchlist.selected
-        ctx_changed = any(key.startswith("ctx:") for key in changes)
-        if "mids" in changes or ctx_changed:
+        mids = "mids" in changes
+        if mids or any(f"ctx:{c}" in changes for c in self.watchlist.coins):
             self.watchlist.rebuild()
         if coin is not None:
-            if f"book:{coin}" in changes or f"bbo:{coin}" in changes:
+            if f"book:{coin}" in changes:  # the ladder reads the book only (not the bbo)
                 self.book.rebuild()
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        if "account" in changes or "mids" in changes or ctx_changed:
+        if "account" in changes or mids or any(f"ctx:{c}" in changes for c in self._position_coins):
             self._update_positions()
-        if "account" in changes or "accounts" in changes:
+        for tab, keys in TAB_KEYS.items():
+            if not keys.isdisjoint(changes):
+                self._stale_tabs.add(tab)
+        if self.lower.active in self._stale_tabs:
+            self._fill_tab(self.lower.active)
+
+    def _fill_tab(self, tab: str) -> None:
+        """Hand a lower tab's table its rows (the visible tab only: a hidden one costs nothing
+        until it is shown)."""
+        self._stale_tabs.discard(tab)
+        if tab == "accounts":
             self._update_accounts()
-        tables = self.lower.tables
-        if "orders" in changes:
-            tables["orders"].set_data(*order_rows(self.store.open_orders(), self.clock()))
-        if "fills" in changes:
-            tables["fills"].set_data(*fill_rows(self.store.fills(), self.clock()))
-        if "fundings" in changes:
-            tables["funding"].set_data(*funding_rows(self.store.fundings(), self.clock()))
-        if "log" in changes:
-            tables["log"].set_data(*log_rows(self.store.health.events))
+            return
+        store, now, table = self.store, self.clock(), self.lower.tables[tab]
+        if tab == "orders":
+            table.set_data(*order_rows(store.open_orders(), now))
+        elif tab == "fills":
+            table.set_data(*fill_rows(store.fills()[:TABLE_ROWS_MAX], now))
+        elif tab == "funding":
+            table.set_data(*funding_rows(store.fundings()[:TABLE_ROWS_MAX], now))
+        elif tab == "log":
+            table.set_data(*log_rows(store.health.events[-TABLE_ROWS_MAX:]))
 
     def _refresh_all(self) -> None:
+        self._stale_tabs.update(TAB_KEYS)
         self.apply_changes(
-            {"mids", "account", "orders", "fills", "fundings", "log"}
+            {"mids", "account"}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
-        self._update_accounts()
         self.book.rebuild()
         for tape in self.tapes:
             tape.rebuild()
@@ -333,6 +360,7 @@ class Dashboard(Screen[None]):
     def _update_positions(self) -> None:
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
+        self._position_coins = frozenset(p.coin for p in views)
         self.positions.set_data(*position_rows(views))
 
     def _update_accounts(self) -> None:
@@ -463,8 +491,10 @@ class Dashboard(Screen[None]):
         self.toggle_class("-show-tape")
 
     def action_tab(self, tab: str) -> None:
-        """Show a lower tab."""
+        """Show a lower tab (with its rows, if they changed while it was hidden)."""
         self.lower.show(tab)
+        if tab in self._stale_tabs:
+            self._fill_tab(tab)
         self.update_freshness()
 
     def action_copy(self) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -187,6 +188,22 @@ def title_markup(caption: str, *, stale_age: str | None = None, rest: bool = Fal
     return text
 
 
+def set_border_title(widget: Widget, markup: str) -> None:
+    """Set ``widget.border_title`` and repaint only the top border line that shows it.
+
+    Textual's setter repaints the whole widget: every line re-rendered and re-sent to the
+    terminal. A title that changes several times a second (the book's exchange time, a stale
+    age) would cost the whole pane each time. Falls back to the setter before the first layout.
+    """
+    if not widget.is_mounted or not widget.size or not hasattr(widget, "_border_title"):
+        widget.border_title = markup
+        return
+    # What the setter stores (textual.widget._BorderTitle.__set__), without its refresh().
+    widget._border_title = widget.render_str(markup).expand_tabs(4).split()[0]
+    x, y = widget.content_offset  # regions are content-relative: the border is above it
+    widget.refresh(Region(-x, -y, widget.outer_size.width, 1))
+
+
 class LinePane(Widget):
     """A pane drawn line by line from cached strips; only changed lines are repainted."""
 
@@ -310,7 +327,7 @@ class LinePane(Widget):
 
     def _update_title(self) -> None:
         stale_age, rest = self._title_suffix
-        self.border_title = title_markup(self._caption, stale_age=stale_age, rest=rest)
+        set_border_title(self, title_markup(self._caption, stale_age=stale_age, rest=rest))
 
     # ------------------------------------------------------------------ painting
 
@@ -347,15 +364,30 @@ class LinePane(Widget):
         if strip is None:
             width = self.size.width
             if y < len(self._rows):
-                segments = [
-                    Segment(visible(text), self.style_for(name)) for text, name in self._rows[y]
-                ]
-                strip = Strip(segments).adjust_cell_length(width, self.style_for(""))
+                strip = self._build_strip(self._rows[y], width)
             else:
                 strip = Strip.blank(width, self.style_for(""))
             self._strips[y] = strip
             self.lines_painted += 1
         return strip
+
+    def _build_strip(self, row: Row, width: int) -> Strip:
+        """One row as a strip of exactly ``width`` cells.
+
+        The row's text is measured once (``cell_len`` of the joined text, ``len`` when it is
+        ASCII) and handed to the strip, which would otherwise measure every segment again; the
+        control-character guard runs only when the text has something unprintable.
+        """
+        style_for = self.style_for
+        text = "".join(t for t, _ in row)
+        if text.isprintable():
+            segments = [Segment(t, style_for(name)) for t, name in row]
+        else:
+            segments = [Segment(visible(t), style_for(name)) for t, name in row]
+            text = visible(text)
+        cells = len(text) if text.isascii() else cell_len(text)
+        strip = Strip(segments, cells)
+        return strip if cells == width else strip.adjust_cell_length(width, style_for(""))
 
     def on_resize(self) -> None:
         """A new size: every strip must be rebuilt, and subclasses re-layout their rows."""

@@ -76,8 +76,11 @@ class TableView(LinePane):
     ) -> None:
         """Replace the data rows; the cursor stays on the same key when it still exists."""
         old_key = self.selected_key
-        if len(rows) != len(self._data):
-            self.refresh(layout=True)  # an auto-height table grows or shrinks
+        height = self.styles.height
+        if len(rows) != len(self._data) and (height is None or height.is_auto):
+            # An auto-height table grows or shrinks (a layout pass of the whole screen: not
+            # for a table of fixed or fractional height).
+            self.refresh(layout=True)
         self._data = list(rows)
         self._keys = list(keys) if keys is not None else list(range(len(self._data)))
         if old_key is not None and old_key in self._keys:
