@@ -94,13 +94,13 @@ class FeedHealth:
         self._changes = new_keys(self._listener)
         return changes
 
-    def on_changes(self, listener: Listener | None) -> bool:
-        """Call ``listener()`` on the first change after each ``take_changes`` (``Store.on_changes``
-        registers its listener here too). Returns whether changes are pending already (the
-        caller tells the listener)."""
+    def on_changes(self, listener: Listener | None) -> bool | None:
+        """Call ``listener(False)`` on the first change after each ``take_changes``
+        (``Store.on_changes`` registers its listener here too). Returns None, or the flag the
+        caller must call the listener with now for changes already pending."""
         self._listener = listener
-        self._changes = rearm(self._changes, listener)
-        return bool(self._changes)
+        self._changes, tell = rearm(self._changes, listener)
+        return tell
 
     # ================================================================== writes: connection
 

@@ -15,7 +15,7 @@ socket liveness from it for freshness.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -132,6 +132,7 @@ class Store(MarketIngest, AccountIngest):
         self._expected: set[str] = set()
         self._changes: set[str] = set()
         self._listener: Listener | None = None
+        self._urgent: frozenset[str] = frozenset()
         self._positions_cache: list[PositionView] | None = None
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
@@ -294,22 +295,24 @@ class Store(MarketIngest, AccountIngest):
     def take_changes(self) -> set[str]:
         """Keys changed since the last call (and reset); re-arms the ``on_changes`` listener."""
         changes = self._changes
-        self._changes = new_keys(self._listener)
+        self._changes = new_keys(self._listener, self._urgent)
         health = self.health.take_changes()
         return changes | health if health else changes
 
-    def on_changes(self, listener: Callable[[], None] | None) -> None:
-        """Call ``listener()`` when a change is recorded and none was pending: once after each
-        ``take_changes``, not once per frame (see ``changes``). None unregisters it.
+    def on_changes(self, listener: Listener | None, urgent: Iterable[str] = ()) -> None:
+        """Call ``listener(False)`` when a change is recorded and none was pending: once after
+        each ``take_changes``, not once per frame (see ``changes``); ``listener(True)`` when
+        one of the ``urgent`` keys is (once more, if a plain key came first). None unregisters.
 
         The listener runs synchronously in the writer (the feeds' event loop): it should only
         schedule the read, e.g. a UI frame. Changes already pending call it at once.
         """
         self._listener = listener
-        self._changes = rearm(self._changes, listener)
-        health_pending = self.health.on_changes(listener)
-        if listener is not None and (self._changes or health_pending):
-            listener()
+        self._urgent = frozenset(urgent)
+        self._changes, tell = rearm(self._changes, listener, self._urgent)
+        health_tell = self.health.on_changes(listener)
+        if listener is not None and (tell is not None or health_tell is not None):
+            listener(bool(tell))
 
     def next_state_change(self) -> float | None:
         """The earliest clock time after now at which an expected feed changes state by time

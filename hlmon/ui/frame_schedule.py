@@ -4,6 +4,9 @@
   waiting for the next tick of a fixed timer (up to 83 ms at 12 fps).
 * Changes arriving within ``interval`` of the last frame are coalesced into one frame at
   ``last + interval``: a flood of frames costs ``1 / interval`` frames a second, no more.
+* An *urgent* change (what the user watches for latency: the selected coin's trades) waits
+  only ``urgent_interval`` after the last frame: under a steady flood of other changes it
+  would otherwise wait up to a whole ``interval`` (83 ms at 12 fps) like the rest.
 * Nothing changed: no frame, except at the deadlines the screen asks for (``wake_in``): the
   once-a-second age tick, the moment a feed goes stale.
 
@@ -19,6 +22,10 @@ import math
 import threading
 from collections.abc import Callable
 
+URGENT_INTERVAL = 0.025
+"""Urgent changes wait at most this long after the last frame (send -> painted p99 <= 50 ms
+under a flood needs the wait well under 50 ms; 40 frames a second at most, only while urgent
+changes keep coming)."""
 POST_TIMEOUT = 2.0
 """A posted frame that has not started after this long is taken as lost and posted again."""
 
@@ -32,17 +39,20 @@ class FrameSchedule:
         interval: float,
         loop: asyncio.AbstractEventLoop,
         *,
+        urgent_interval: float = URGENT_INTERVAL,
         now: Callable[[], float] | None = None,
     ) -> None:
         """
         Args:
             run: posts one frame to the UI (called on the loop, at most once per request).
             interval: the shortest time between two change-driven frames (1 / fps).
+            urgent_interval: the same for urgent changes (at most ``interval``).
             loop: the UI's event loop.
             now: monotonic seconds comparable with ``loop.call_at`` (default ``loop.time``).
         """
         self._run = run
         self.interval = interval
+        self.urgent_interval = min(interval, urgent_interval)
         self._loop = loop
         self._now = now or loop.time
         self._thread = threading.get_ident()
@@ -50,6 +60,7 @@ class FrameSchedule:
         """``now()`` when the last frame started."""
         self._pending: asyncio.TimerHandle | None = None
         """The change-driven frame asked for and not posted yet."""
+        self._pending_at = math.inf
         self._posted_at: float | None = None
         """When a frame was posted that has not started yet: it will take every change made
         until it starts. Not trusted after ``POST_TIMEOUT`` (a post the UI dropped)."""
@@ -57,14 +68,22 @@ class FrameSchedule:
         self._deadline_at = math.inf
         self.closed = False
 
-    def changed(self) -> None:
-        """Something changed: a frame now, or at ``last + interval`` (thread-safe)."""
+    def changed(self, urgent: bool = False) -> None:
+        """Something changed: a frame now, or at ``last + interval`` (``urgent_interval`` for
+        an urgent change, which may bring a frame already asked for forward). Thread-safe."""
         if threading.get_ident() != self._thread:
-            self._loop.call_soon_threadsafe(self.changed)
+            self._loop.call_soon_threadsafe(self.changed, urgent)
             return
-        if self._pending is not None or self._in_flight() or self.closed:
-            return  # coalesced into the frame already asked for
-        self._pending = self._loop.call_at(max(self._now(), self._last + self.interval), self._fire)
+        if self.closed or self._in_flight():
+            return  # the frame on its way takes every change made until it starts
+        gap = self.urgent_interval if urgent else self.interval
+        at = max(self._now(), self._last + gap)
+        if self._pending is not None:
+            if at >= self._pending_at:
+                return  # coalesced into the frame already asked for
+            self._pending.cancel()
+        self._pending_at = at
+        self._pending = self._loop.call_at(at, self._fire)
 
     def wake_in(self, delay: float) -> None:
         """Run a frame ``delay`` seconds from now even if nothing changes; replaces the
@@ -117,6 +136,7 @@ class FrameSchedule:
 
     def _fire(self) -> None:
         self._pending = None
+        self._pending_at = math.inf
         if not self._in_flight():
             self._post()
 

@@ -13,9 +13,10 @@ from hlmon.state.changes import new_keys
 from .conftest import OTHER, FakeClock, fill, msg, trade
 
 
-def listening(store: Store) -> list[int]:
-    calls: list[int] = []
-    store.on_changes(lambda: calls.append(1))
+def listening(store: Store, urgent: tuple[str, ...] = ()) -> list[bool]:
+    """The ``urgent`` flag of every call of a listener registered on ``store``."""
+    calls: list[bool] = []
+    store.on_changes(calls.append, urgent)
     return calls
 
 
@@ -50,9 +51,9 @@ class TestListener:
     def test_pending_changes_notify_at_registration(self, store: Store) -> None:
         store.apply(msg("allMids", {"mids": {"BTC": "100.5"}}))
         calls = listening(store)
-        assert calls == [1]
+        assert calls == [False]
         store.apply(msg("allMids", {"mids": {"BTC": "100.6"}}))
-        assert calls == [1]  # still pending: the reader has not taken them
+        assert calls == [False]  # still pending: the reader has not taken them
         assert store.take_changes() == {"mids"}
 
     def test_unregistered_listener_is_not_called(self, store: Store) -> None:
@@ -64,15 +65,43 @@ class TestListener:
         assert calls == []
         assert store.take_changes() == {"mids", "log"}
 
+    def test_an_urgent_key_after_a_plain_one_tells_again(self, store: Store) -> None:
+        """The selected coin's trades must not wait behind a plain change for the frame
+        interval: the listener hears of them (once) even when a plain key came first."""
+        calls = listening(store, urgent=("trades:BTC",))
+        store.apply(msg("allMids", {"mids": {"BTC": "100.5"}}))
+        store.apply(msg("trades", [trade(1, 1000, coin="ETH")]))
+        assert calls == [False]
+        for i in range(3):
+            store.apply(msg("trades", [trade(2 + i, 1001 + i)]))
+        assert calls == [False, True]
+        store.take_changes()
+        store.apply(msg("trades", [trade(9, 1009)]))  # urgent first: one call says so
+        store.apply(msg("allMids", {"mids": {"BTC": "100.7"}}))
+        assert calls == [False, True, True]
+
+    def test_pending_urgent_keys_at_registration(self, store: Store) -> None:
+        store.apply(msg("allMids", {"mids": {"BTC": "100.5"}}))
+        calls = listening(store, urgent=("trades:BTC",))
+        store.apply(msg("trades", [trade(1, 1000)]))
+        assert calls == [False, True]
+        store.take_changes()
+        store.apply(msg("trades", [trade(2, 1001)]))
+        calls2 = listening(store, urgent=("trades:BTC",))
+        assert calls2 == [True]
+
     def test_armed_keys_are_a_set(self) -> None:
-        calls: list[int] = []
-        keys = new_keys(lambda: calls.append(1))
+        calls: list[bool] = []
+        keys = new_keys(calls.append, frozenset({"u"}))
         keys.update(())
         assert calls == []  # nothing added, nothing to tell
         keys.update(("a", "b"))
         keys.add("c")
-        assert keys == {"a", "b", "c"} and calls == [1]
-        assert isinstance(keys, set) and keys | {"d"} == {"a", "b", "c", "d"}
+        assert calls == [False]
+        keys.update(("u",))
+        keys.add("u2")
+        assert keys == {"a", "b", "c", "u", "u2"} and calls == [False, True]
+        assert isinstance(keys, set) and keys | {"d"} == {"a", "b", "c", "u", "u2", "d"}
 
 
 class TestNextStateChange:

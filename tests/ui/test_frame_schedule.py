@@ -44,8 +44,8 @@ class FakeLoop:
         self.handles.append(handle)
         return handle
 
-    def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
-        self.threadsafe.append(callback)
+    def call_soon_threadsafe(self, callback: Callable[..., None], *args: object) -> None:
+        self.threadsafe.append(lambda: callback(*args))
 
     def scheduled(self) -> list[float]:
         return sorted(h.when for h in self.handles if not h.cancelled)
@@ -99,6 +99,23 @@ def test_changes_within_the_interval_are_coalesced() -> None:
     s.loop.advance(100.0 + INTERVAL - s.loop.now)
     s.run_frames()
     assert s.started == [100.0, pytest.approx(100.0 + INTERVAL)]
+
+
+def test_an_urgent_change_brings_the_frame_forward() -> None:
+    """Under a flood of plain changes the selected coin's trade waits the short interval."""
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.loop.advance(0.005)
+    s.schedule.changed()  # plain: at last + interval
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
+    s.schedule.changed(urgent=True)
+    assert s.loop.scheduled() == [pytest.approx(100.0 + s.schedule.urgent_interval)]
+    s.schedule.changed()  # a plain change does not push it back
+    assert s.loop.scheduled() == [pytest.approx(100.0 + s.schedule.urgent_interval)]
+    s.loop.advance(s.schedule.urgent_interval)
+    assert s.posted == 2
 
 
 def test_a_posted_frame_takes_the_changes_made_before_it_starts() -> None:

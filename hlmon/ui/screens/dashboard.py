@@ -236,7 +236,7 @@ class Dashboard(Screen[None]):
             tape.show(coin)
         self._refresh_all()
         self.schedule = FrameSchedule(self._post_frame, 1.0 / self.fps, asyncio.get_running_loop())
-        self.store.on_changes(self.schedule.changed)
+        self._listen()
         self._plan_wake()
 
     def on_unmount(self) -> None:
@@ -244,6 +244,14 @@ class Dashboard(Screen[None]):
         self.store.on_changes(None)
         if self.schedule is not None:
             self.schedule.close()
+
+    def _listen(self) -> None:
+        """Frames on store changes; the selected coin's trades are urgent (the tape is the
+        live view whose latency is watched; the book and the rest wait for the interval)."""
+        if self.schedule is not None:
+            coin = self.watchlist.selected
+            urgent = (f"trades:{coin}",) if coin is not None else ()
+            self.store.on_changes(self.schedule.changed, urgent)
 
     def _post_frame(self) -> None:
         """Run a frame in this screen's message queue, like any other event."""
@@ -410,6 +418,7 @@ class Dashboard(Screen[None]):
         for tape in self.tapes:
             tape.show(event.coin)
         self.update_freshness()
+        self._listen()
 
     def set_address(self, address: str | None) -> None:
         """The watched address became known (demo mode learns it from the simulator)."""
