@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -39,6 +39,9 @@ from typing import Any
 from benchmarks.common import REPO, print_table, rnd
 
 SIZE = (120, 40)
+YIELDS = 4
+"""Event-loop turns after a frame before painting: a widget's refresh reaches the screen as a
+message (widget -> screen), so a paint right after the frame would miss it."""
 ADDRESS_KEYS = ("account", "orders", "fills", "fundings")
 
 
@@ -103,6 +106,47 @@ class Clock:
         return self.now
 
 
+class ReplayLoop:
+    """The part of an event loop ``FrameSchedule`` uses, on recorded time: the dashboard's
+    own scheduling decides when frames run, as in the app."""
+
+    class Handle:
+        def __init__(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+            self.callback, self.args, self.cancelled = callback, args, False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self._heap: list[tuple[float, int, ReplayLoop.Handle]] = []
+        self._seq = 0
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[..., None], *args: Any) -> Handle:
+        handle = self.Handle(callback, args)
+        self._seq += 1
+        heapq.heappush(self._heap, (when, self._seq, handle))
+        return handle
+
+    def call_soon_threadsafe(self, callback: Callable[..., None], *args: Any) -> Handle:
+        return self.call_at(self.now, callback, *args)
+
+    def run_one_due(self, until: float) -> bool:
+        """Run the next callback due by ``until`` (time moves to it); False when none is."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        if not heap or heap[0][0] > until:
+            return False
+        when, _, handle = heapq.heappop(heap)
+        self.now = max(self.now, when)
+        handle.callback(*handle.args)
+        return True
+
+
 async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
     """Replay the recording once; CPU seconds per phase."""
     from hlmon.config import Settings
@@ -130,80 +174,61 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
     app._display = display  # type: ignore[method-assign,assignment]
     ingest = frame = paint = 0.0
     frames = 0
-    interval = 1.0 / fps
-    try:
-        from hlmon.ui.frame_schedule import URGENT_INTERVAL as urgent_interval
-    except ImportError:  # a version without it: every change waits for the frame interval
-        urgent_interval = interval
+    loop = ReplayLoop(rec.start)
+    posted: list[bool] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         dash = app.dashboard
-        # The replay runs the frames itself, on recorded time.
+        for timer in list(dash._timers):  # older versions: a fixed frame timer (simulated)
+            timer.stop()
         schedule = getattr(dash, "schedule", None)
         if schedule is not None:
+            from hlmon.ui.frame_schedule import FrameSchedule
+
             schedule.close()
-        for timer in list(dash._timers):  # older versions: a fixed frame timer
-            timer.stop()
-        changed = [False]
+            dash.schedule = FrameSchedule(lambda: posted.append(True), 1.0 / fps, loop)  # type: ignore[arg-type]
+            dash._listen()
+            dash._plan_wake()
+        else:
 
-        urgent_at = [False]
-        urgent_keys = (f"trades:{coins[0]}",)
+            def tick() -> None:
+                posted.append(True)
+                loop.call_at(loop.now + 1.0 / fps, tick)
 
-        def on_changes(urgent: bool = False) -> None:  # the hook the dashboard listens to
-            changed[0] = True
-            urgent_at[0] = urgent_at[0] or urgent
-
-        if hasattr(store, "on_changes"):
-            try:
-                store.on_changes(on_changes, urgent_keys)
-            except TypeError:  # a version without urgent keys
-                store.on_changes(on_changes)
+            tick()
         screen = app.screen
         store.take_changes()
-        last_frame = -math.inf
-        due: float | None = None
-        next_tick = math.floor(rec.start) + 1.0
         process_time = time.process_time
         total0 = process_time()
 
-        async def run_frame(at: float) -> None:
-            nonlocal frame, paint, frames, last_frame
-            clock.now = at
-            t0 = process_time()
-            dash.refresh_frame()
-            t1 = process_time()
-            screen._on_timer_update()  # paint now, as the screen's update timer would
-            t2 = process_time()
-            frame += t1 - t0
-            paint += t2 - t1
-            frames += 1
-            last_frame = at
-            await asyncio.sleep(0)  # let Textual handle what the frame posted
+        async def run_frames() -> None:
+            nonlocal frame, paint, frames
+            while posted:
+                posted.pop()
+                clock.now = loop.now
+                t0 = process_time()
+                dash.refresh_frame()
+                t1 = process_time()
+                for _ in range(YIELDS):  # the widgets tell the screen what they refreshed
+                    await asyncio.sleep(0)
+                screen._on_timer_update()  # paint now, as the screen's update timer would
+                t2 = process_time()
+                frame += t1 - t0
+                paint += t2 - t1
+                frames += 1
 
         for item in rec.frames:
             at = rec.start + item.t
-            while True:  # frames due before this message, in time order
-                nxt = min(due if due is not None else math.inf, next_tick)
-                if nxt > at:
-                    break
-                if nxt == next_tick:
-                    next_tick += 1.0  # the age tick (it takes the pending changes too)
-                due = None
-                changed[0] = urgent_at[0] = False
-                await run_frame(nxt)
-            clock.now = at
+            while loop.run_one_due(at):  # frames due before this message, in time order
+                await run_frames()
+            loop.now = clock.now = at
             t0 = process_time()
             health.note_frames(1, len(item.text), {item.channel: 1})
             health.note_alive()
             store.apply(decode(item.text.encode()))
             ingest += process_time() - t0
-            if not hasattr(store, "on_changes"):  # older versions: look at the pending keys
-                changed[0] = bool(store._changes or store.health._changes)
-            if changed[0]:  # as FrameSchedule.changed decides
-                gap = urgent_interval if urgent_at[0] else interval
-                due = min(due if due is not None else math.inf, max(at, last_frame + gap))
-        if due is not None:
-            await run_frame(due)
+        while loop.run_one_due(at + 0.5):
+            await run_frames()
         total = process_time() - total0
     return {
         "messages": len(rec.frames),

@@ -5,8 +5,11 @@
 * Changes arriving within ``interval`` of the last frame are coalesced into one frame at
   ``last + interval``: a flood of frames costs ``1 / interval`` frames a second, no more.
 * An *urgent* change (what the user watches for latency: the selected coin's trades) waits
-  only ``urgent_interval`` after the last frame: under a steady flood of other changes it
-  would otherwise wait up to a whole ``interval`` (83 ms at 12 fps) like the rest.
+  at most ``urgent_wait``: under a steady flood of other changes there is never a quiet
+  period, and it would otherwise wait up to a whole ``interval`` (83 ms at 12 fps). It brings
+  the next frame forward only when that frame is further away than ``urgent_wait``, so a
+  stream of trades adds few frames to the ``1 / interval`` a flood already costs (every frame
+  has a fixed cost in Textual's compositor, however little it paints).
 * Nothing changed: no frame, except at the deadlines the screen asks for (``wake_in``): the
   once-a-second age tick, the moment a feed goes stale.
 
@@ -22,10 +25,9 @@ import math
 import threading
 from collections.abc import Callable
 
-URGENT_INTERVAL = 0.025
-"""Urgent changes wait at most this long after the last frame (send -> painted p99 <= 50 ms
-under a flood needs the wait well under 50 ms; 40 frames a second at most, only while urgent
-changes keep coming)."""
+URGENT_WAIT = 0.020
+"""The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
+for the frame, the paint and the screen's 60 Hz refresh after it."""
 POST_TIMEOUT = 2.0
 """A posted frame that has not started after this long is taken as lost and posted again."""
 
@@ -39,20 +41,20 @@ class FrameSchedule:
         interval: float,
         loop: asyncio.AbstractEventLoop,
         *,
-        urgent_interval: float = URGENT_INTERVAL,
+        urgent_wait: float = URGENT_WAIT,
         now: Callable[[], float] | None = None,
     ) -> None:
         """
         Args:
             run: posts one frame to the UI (called on the loop, at most once per request).
             interval: the shortest time between two change-driven frames (1 / fps).
-            urgent_interval: the same for urgent changes (at most ``interval``).
+            urgent_wait: the longest an urgent change waits for its frame.
             loop: the UI's event loop.
             now: monotonic seconds comparable with ``loop.call_at`` (default ``loop.time``).
         """
         self._run = run
         self.interval = interval
-        self.urgent_interval = min(interval, urgent_interval)
+        self.urgent_wait = urgent_wait
         self._loop = loop
         self._now = now or loop.time
         self._thread = threading.get_ident()
@@ -69,15 +71,18 @@ class FrameSchedule:
         self.closed = False
 
     def changed(self, urgent: bool = False) -> None:
-        """Something changed: a frame now, or at ``last + interval`` (``urgent_interval`` for
-        an urgent change, which may bring a frame already asked for forward). Thread-safe."""
+        """Something changed: a frame now, or at ``last + interval``; no later than
+        ``now + urgent_wait`` for an urgent change (bringing a frame asked for forward).
+        Thread-safe."""
         if threading.get_ident() != self._thread:
             self._loop.call_soon_threadsafe(self.changed, urgent)
             return
         if self.closed or self._in_flight():
             return  # the frame on its way takes every change made until it starts
-        gap = self.urgent_interval if urgent else self.interval
-        at = max(self._now(), self._last + gap)
+        now = self._now()
+        at = max(now, self._last + self.interval)
+        if urgent:
+            at = min(at, now + self.urgent_wait)
         if self._pending is not None:
             if at >= self._pending_at:
                 return  # coalesced into the frame already asked for

@@ -101,21 +101,30 @@ def test_changes_within_the_interval_are_coalesced() -> None:
     assert s.started == [100.0, pytest.approx(100.0 + INTERVAL)]
 
 
-def test_an_urgent_change_brings_the_frame_forward() -> None:
-    """Under a flood of plain changes the selected coin's trade waits the short interval."""
+def test_an_urgent_change_waits_at_most_the_urgent_wait() -> None:
+    """Under a flood of plain changes the selected coin's trade is painted within
+    ``urgent_wait``: by the frame already asked for if it comes soon enough, else by bringing
+    it forward."""
     s = Screen()
+    wait = s.schedule.urgent_wait
     s.schedule.changed()
     s.loop.advance(0)
     s.run_frames()
     s.loop.advance(0.005)
     s.schedule.changed()  # plain: at last + interval
     assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
-    s.schedule.changed(urgent=True)
-    assert s.loop.scheduled() == [pytest.approx(100.0 + s.schedule.urgent_interval)]
+    s.schedule.changed(urgent=True)  # 5 ms after the frame: the next is 95 ms away
+    assert s.loop.scheduled() == [pytest.approx(100.005 + wait)]
     s.schedule.changed()  # a plain change does not push it back
-    assert s.loop.scheduled() == [pytest.approx(100.0 + s.schedule.urgent_interval)]
-    s.loop.advance(s.schedule.urgent_interval)
+    assert s.loop.scheduled() == [pytest.approx(100.005 + wait)]
+    s.loop.advance(wait)
+    s.run_frames()
     assert s.posted == 2
+    s.loop.advance(INTERVAL - wait / 2)
+    s.schedule.changed()  # plain: at last + interval, closer than the urgent wait
+    due = s.loop.scheduled()
+    s.schedule.changed(urgent=True)
+    assert s.loop.scheduled() == due  # no extra frame: the one asked for comes in time
 
 
 def test_a_posted_frame_takes_the_changes_made_before_it_starts() -> None:

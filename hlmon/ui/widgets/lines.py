@@ -33,6 +33,8 @@ Row = tuple[Cell, ...]
 Align = Literal["left", "right", "center"]
 
 _DIM = Style(dim=True)
+ROW_STRIPS_MAX = 512
+"""Strips a pane keeps by row content (cleared when full: a bound, not an LRU)."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,9 @@ class LinePane(Widget):
         super().__init__(id=id, classes=classes)
         self._rows: list[Row] = []
         self._strips: dict[int, Strip] = {}
+        self._row_strips: dict[Row, Strip] = {}
+        """Strips by row content: a row that moves (a tape scrolling, book levels shifting)
+        keeps its strip. Bounded (``ROW_STRIPS_MAX``); cleared with the strips."""
         self._style_cache: dict[str, Style] = {}
         self._dimmed = False
         self._caption = ""
@@ -292,15 +297,18 @@ class LinePane(Widget):
         self._rows = new
         if not dirty:
             return
-        width = self.size.width or 1
-        # One region per run of consecutive dirty lines.
+        # One region per run of consecutive dirty lines, across the whole pane with its
+        # borders: a terminal update that covers a pane's full width is sent as is, one that
+        # covers part of it is cut first (Textual crops every such strip on every paint).
+        left = self.content_offset.x
+        width = self.outer_size.width or 1
         start = prev = dirty[0]
         for y in dirty[1:]:
             if y != prev + 1:
-                self.refresh(Region(0, start, width, prev - start + 1))
+                self.refresh(Region(-left, start, width, prev - start + 1))
                 start = y
             prev = y
-        self.refresh(Region(0, start, width, prev - start + 1))
+        self.refresh(Region(-left, start, width, prev - start + 1))
 
     def set_caption(self, caption: str) -> None:
         """Set the title text before the freshness marks."""
@@ -333,12 +341,14 @@ class LinePane(Widget):
 
     def _invalidate_strips(self) -> None:
         self._strips.clear()
+        self._row_strips.clear()
         self._style_cache.clear()
         self.refresh()
 
     def notify_style_update(self) -> None:
         """Styles changed (theme, classes): rebuild strips with the new colours."""
         self._strips.clear()
+        self._row_strips.clear()
         self._style_cache.clear()
         super().notify_style_update()
 
@@ -362,13 +372,18 @@ class LinePane(Widget):
         """Return the cached strip for line ``y`` (built on first use)."""
         strip = self._strips.get(y)
         if strip is None:
-            width = self.size.width
-            if y < len(self._rows):
-                strip = self._build_strip(self._rows[y], width)
-            else:
-                strip = Strip.blank(width, self.style_for(""))
+            row = self._rows[y] if y < len(self._rows) else ()
+            strip = self._row_strips.get(row)
+            if strip is None:
+                width = self.size.width
+                strip = (
+                    self._build_strip(row, width) if row else Strip.blank(width, self.style_for(""))
+                )
+                if len(self._row_strips) >= ROW_STRIPS_MAX:
+                    self._row_strips.clear()
+                self._row_strips[row] = strip
+                self.lines_painted += 1
             self._strips[y] = strip
-            self.lines_painted += 1
         return strip
 
     def _build_strip(self, row: Row, width: int) -> Strip:
@@ -392,6 +407,7 @@ class LinePane(Widget):
     def on_resize(self) -> None:
         """A new size: every strip must be rebuilt, and subclasses re-layout their rows."""
         self._strips.clear()
+        self._row_strips.clear()
         self.rebuild()
 
     def rebuild(self) -> None:
