@@ -53,7 +53,10 @@ class MarketIngest:
 
     def _on_l2_book(self, msg: L2BookMsg, source: Source, now: float) -> None:
         book = msg.data
-        self._market.books[book.coin] = book
+        books = self._market.books
+        if book.coin not in books:
+            self._market.make_room(books, "book")
+        books[book.coin] = book
         key = "book:" + book.coin
         self._stamps[key] = Stamp(now, book.time, source)
         self._changes.add(key)
@@ -73,7 +76,10 @@ class MarketIngest:
 
     def _on_bbo(self, msg: BboMsg, source: Source, now: float) -> None:
         bbo = msg.data
-        self._market.bbos[bbo.coin] = bbo
+        bbos = self._market.bbos
+        if bbo.coin not in bbos:
+            self._market.make_room(bbos, "bbo")
+        bbos[bbo.coin] = bbo
         key = "bbo:" + bbo.coin
         self._stamps[key] = Stamp(now, bbo.time, source)
         self._changes.add(key)

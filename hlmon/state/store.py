@@ -55,7 +55,7 @@ from .freshness import (
     sort_key,
 )
 from .health import FeedHealth
-from .market import MarketState
+from .market import COINS_CAP, MarketState
 from .market_ingest import MarketIngest
 from .positions import account_summary, position_view
 from .types import (
@@ -89,6 +89,7 @@ class Store(MarketIngest, AccountIngest):
         candles_cap: int = 500,
         fundings_cap: int = 1000,
         ledger_cap: int = 500,
+        coins_cap: int = COINS_CAP,
     ) -> None:
         """
         Args:
@@ -102,6 +103,7 @@ class Store(MarketIngest, AccountIngest):
             candles_cap: candles kept per (coin, interval).
             fundings_cap: funding payments kept.
             ledger_cap: non-funding ledger updates kept.
+            coins_cap: coins kept per market table once their feeds stop (``market``).
         """
         # One clock for the store and its health, so one step back rebases every held time.
         rebasing = RebasingClock(clock)
@@ -113,7 +115,12 @@ class Store(MarketIngest, AccountIngest):
         self._book_fast = False
 
         self._market = MarketState(
-            trades_cap=trades_cap, history_cap=history_cap, candles_cap=candles_cap
+            trades_cap=trades_cap,
+            history_cap=history_cap,
+            candles_cap=candles_cap,
+            coins_cap=coins_cap,
+            protected=self._subscribed_coins,
+            on_evict=self._forget_stamp,
         )
         self._account = AccountState(
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
@@ -195,6 +202,16 @@ class Store(MarketIngest, AccountIngest):
         }
         self._accounts.shift_times(delta)
         self._summary_cache = None
+
+    def _subscribed_coins(self) -> set[str]:
+        """Coins some expected feed is for (their data is never evicted)."""
+        return {key.partition(":")[2] for key in self._expected}
+
+    def _forget_stamp(self, kind: str, coin: str) -> None:
+        """``MarketState`` dropped ``coin`` from a table: its stamp goes too (unless expected)."""
+        key = f"{kind}:{coin}"
+        if key not in self._expected:
+            self._stamps.pop(key, None)
 
     def forget_ctx(self, coin: str) -> None:
         """Drop ``coin``'s asset context (unsubscribed): its markPx would only get older."""
