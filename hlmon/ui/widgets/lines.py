@@ -33,8 +33,6 @@ Row = tuple[Cell, ...]
 Align = Literal["left", "right", "center"]
 
 _DIM = Style(dim=True)
-ROW_STRIPS_MAX = 512
-"""Strips a pane keeps by row content (cleared when full: a bound, not an LRU)."""
 
 
 @dataclass(frozen=True)
@@ -253,9 +251,7 @@ class LinePane(Widget):
         super().__init__(id=id, classes=classes)
         self._rows: list[Row] = []
         self._strips: dict[int, Strip] = {}
-        self._row_strips: dict[Row, Strip] = {}
-        """Strips by row content: a row that moves (a tape scrolling, book levels shifting)
-        keeps its strip. Bounded (``ROW_STRIPS_MAX``); cleared with the strips."""
+        """The strip of each line on screen, by line (see ``set_rows``)."""
         self._style_cache: dict[str, Style] = {}
         self._dimmed = False
         self._caption = ""
@@ -286,14 +282,27 @@ class LinePane(Widget):
         return self.content_region.height
 
     def set_rows(self, rows: Iterable[Row]) -> None:
-        """Replace the content; only lines that differ are repainted."""
+        """Replace the content; only lines that differ are repainted.
+
+        A row that only moved (a tape scrolling, book levels shifting) keeps its strip: the
+        line is repainted, but its Rich segments are not built again. Only the strips of rows
+        on screen are kept, so they are bounded by the pane's height.
+        """
         new = list(rows)
         old = self._rows
+        strips = self._strips
+        moved = {old[y]: strip for y, strip in strips.items() if y < len(old)}
+        kept: dict[int, Strip] = {}
         dirty: list[int] = []
         for y in range(max(len(new), len(old))):
-            if y >= len(new) or y >= len(old) or new[y] != old[y]:
-                dirty.append(y)
-                self._strips.pop(y, None)
+            if y < len(new) and y < len(old) and new[y] == old[y]:
+                if y in strips:
+                    kept[y] = strips[y]
+                continue
+            dirty.append(y)
+            if y < len(new) and (strip := moved.get(new[y])) is not None:
+                kept[y] = strip
+        self._strips = kept
         self._rows = new
         if not dirty:
             return
@@ -341,14 +350,12 @@ class LinePane(Widget):
 
     def _invalidate_strips(self) -> None:
         self._strips.clear()
-        self._row_strips.clear()
         self._style_cache.clear()
         self.refresh()
 
     def notify_style_update(self) -> None:
         """Styles changed (theme, classes): rebuild strips with the new colours."""
         self._strips.clear()
-        self._row_strips.clear()
         self._style_cache.clear()
         super().notify_style_update()
 
@@ -372,18 +379,13 @@ class LinePane(Widget):
         """Return the cached strip for line ``y`` (built on first use)."""
         strip = self._strips.get(y)
         if strip is None:
-            row = self._rows[y] if y < len(self._rows) else ()
-            strip = self._row_strips.get(row)
-            if strip is None:
-                width = self.size.width
-                strip = (
-                    self._build_strip(row, width) if row else Strip.blank(width, self.style_for(""))
-                )
-                if len(self._row_strips) >= ROW_STRIPS_MAX:
-                    self._row_strips.clear()
-                self._row_strips[row] = strip
-                self.lines_painted += 1
+            width = self.size.width
+            if y < len(self._rows):
+                strip = self._build_strip(self._rows[y], width)
+            else:
+                strip = Strip.blank(width, self.style_for(""))
             self._strips[y] = strip
+            self.lines_painted += 1
         return strip
 
     def _build_strip(self, row: Row, width: int) -> Strip:
@@ -407,7 +409,6 @@ class LinePane(Widget):
     def on_resize(self) -> None:
         """A new size: every strip must be rebuilt, and subclasses re-layout their rows."""
         self._strips.clear()
-        self._row_strips.clear()
         self.rebuild()
 
     def rebuild(self) -> None:
