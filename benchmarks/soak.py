@@ -36,7 +36,6 @@ import json
 import os
 import queue
 import random
-import re
 import subprocess
 import sys
 import threading
@@ -48,7 +47,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, RESULTS_DIR, machine_info, print_table, slope_per_minute
+from benchmarks.common import (
+    REPO,
+    RESULTS_DIR,
+    growth_sites,
+    heap_snapshot,
+    machine_info,
+    print_table,
+    slope_per_minute,
+)
 from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
@@ -199,31 +206,6 @@ class Soak:
             state=store.health.connection.state.value,
         )
 
-    def _snapshot(self) -> tracemalloc.Snapshot | None:
-        if not tracemalloc.is_tracing():
-            return None
-        return tracemalloc.take_snapshot().filter_traces(
-            (tracemalloc.Filter(False, tracemalloc.__file__),)
-        )
-
-    def _growth(self, warm: tracemalloc.Snapshot | None) -> None:
-        """The allocation sites that grew most from the end of the warm-up to now."""
-        end = self._snapshot()
-        if warm is None or end is None:
-            return
-        stats = [st for st in end.compare_to(warm, "traceback") if st.size_diff > 0]
-        for st in stats[:TOP_GROWTH]:
-            # Oldest frame first in a tracemalloc traceback: the allocation itself is last.
-            frames = [f"{_short(f.filename)}:{f.lineno}" for f in reversed(st.traceback)]
-            self.report.top_growth.append(
-                {
-                    "kb": round(st.size_diff / 1e3, 1),
-                    "blocks": st.count_diff,
-                    "site": frames[0] if frames else "?",
-                    "traceback": frames,
-                }
-            )
-
     def _fault(self, url: str, i: int) -> None:
         name, args = FAULTS[i % len(FAULTS)]
         self.report.faults.append(name)
@@ -278,7 +260,7 @@ class Soak:
             while True:
                 now = time.monotonic()
                 if warm is None and now >= warm_at:
-                    warm = self._snapshot()
+                    warm = heap_snapshot()
                 if now >= next_sample:
                     sample = self._sample(engine, store, t0)
                     self.report.samples.append(sample)
@@ -300,7 +282,7 @@ class Soak:
                     next_fault += self.fault_s
                 wake = min(next_sample, end, max(next_fault, time.monotonic() + 0.05))
                 await asyncio.sleep(max(0.0, wake - time.monotonic()) + 0.001)
-            self._growth(warm)
+            self.report.top_growth = growth_sites(warm, heap_snapshot(), TOP_GROWTH)
             _post(f"{url}/_sim/clear", {})
             live_after = await self._wait(lambda: self._live(engine, store), 15)
             self.report.live_after_s = None if live_after is None else round(live_after, 2)
@@ -382,14 +364,6 @@ class Soak:
             fails.append(f"{rep.fills_missing_recent} recent fill(s) missing")
         if rep.crashes:
             fails.append(f"{len(rep.crashes)} crash(es): {rep.crashes[:2]}")
-
-
-def _short(path: str) -> str:
-    """A path from the repository, site-packages or the standard library, not the machine's."""
-    for marker in ("site-packages/", str(REPO) + "/"):
-        if marker in path:
-            return path.split(marker, 1)[1]
-    return re.sub(r"^.*/lib/python3\.\d+/", "", path)
 
 
 def main() -> int:
