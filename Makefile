@@ -36,10 +36,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # A missing payload folder (../shared/protocol/payloads or $$HLMON_PAYLOADS) fails here, never skips;
-# so does a missing Chromium for the browser test of `hlmon serve` (.ci/run installs it; a bare
-# `pytest` skips that test instead).
+# so does a missing Chromium for the browser test of `hlmon serve`, or a missing nats-server for the
+# NATS backend's tests (.ci/run installs both; a bare `pytest` skips those tests instead).
 pytest: $(STAMP)
-	HLMON_REQUIRE_PAYLOADS=1 HLMON_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
+	HLMON_REQUIRE_PAYLOADS=1 HLMON_REQUIRE_CHROMIUM=1 HLMON_REQUIRE_NATS=1 $(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
 

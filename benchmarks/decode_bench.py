@@ -74,6 +74,35 @@ def trades_frame(rng: random.Random, count: int = 5) -> bytes:
     return json.dumps({"channel": "trades", "data": trades}, separators=(",", ":")).encode()
 
 
+def user_fills_frame(rng: random.Random, count: int = 50, without_fee: int = 0) -> bytes:
+    """A ``userFills`` push; ``without_fee`` fills lack ``fee`` (old history), which sends the
+    frame down the tolerant item-by-item path."""
+    fills = []
+    for i in range(count):
+        fill = {
+            "coin": rng.choice(("BTC", "ETH", "xyz:TSLA", "@107")),
+            "px": f"{rng.uniform(10, 100000):.1f}",
+            "sz": f"{rng.uniform(0.001, 5):.4f}",
+            "side": rng.choice("AB"),
+            "time": 1770524192528 + i,
+            "startPosition": "0.01",
+            "dir": "Close Long",
+            "closedPnl": "-0.13",
+            "hash": f"0x{rng.getrandbits(256):064x}",
+            "oid": rng.getrandbits(40),
+            "crossed": True,
+            "fee": "0.00893",
+            "tid": rng.getrandbits(50),
+            "feeToken": "USDC",
+            "twapId": None,
+        }
+        if i < without_fee:
+            del fill["fee"]
+        fills.append(fill)
+    data = {"user": "0x" + "ab" * 20, "fills": fills}
+    return json.dumps({"channel": "userFills", "data": data}, separators=(",", ":")).encode()
+
+
 def rate(fn: Callable[[bytes], object], frame: bytes, seconds: float) -> float:
     """Frames per second: best of 5 timed rounds of roughly ``seconds / 5`` each."""
     n = 1
@@ -106,6 +135,8 @@ def main() -> int:
         "allMids 700 keys": all_mids_frame(rng),
         "bbo": bbo_frame(rng),
         "trades x5": trades_frame(rng),
+        "userFills x50": user_fills_frame(rng),
+        "userFills 1 no fee": user_fills_frame(rng, without_fee=1),
     }
     generic = msgspec.json.Decoder().decode
     rows = []
@@ -125,14 +156,14 @@ def main() -> int:
             }
         )
     header = (
-        f"{'frame':<18}{'bytes':>8}{'frames/s':>12}{'MB/s':>8}{'µs/frame':>10}"
+        f"{'frame':<20}{'bytes':>8}{'frames/s':>12}{'MB/s':>8}{'µs/frame':>10}"
         f"{'json.loads/s':>14}{'untyped/s':>12}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['frame']:<18}{r['bytes']:>8}{r['frames_per_s']:>12,}{r['mb_per_s']:>8}"
+            f"{r['frame']:<20}{r['bytes']:>8}{r['frames_per_s']:>12,}{r['mb_per_s']:>8}"
             f"{r['us_per_frame']:>10}{r['json_loads_frames_per_s']:>14,}"
             f"{r['msgspec_untyped_frames_per_s']:>12,}"
         )

@@ -1,5 +1,5 @@
-"""The ``hlmon`` command line: the TUI (default), ``sim``, ``snapshot``, ``record``, ``replay``
-and ``serve``.
+"""The ``hlmon`` command line: the TUI (default), ``sim``, ``snapshot``, ``record``, ``replay``,
+``serve`` and ``daemon``.
 
 Parses flags, resolves :class:`~hlmon.config.Settings` (see :func:`hlmon.config.load_settings`)
 and hands them to the TUI or a headless command. The heavy parts (Textual, the simulator, the
@@ -166,6 +166,8 @@ def _inherited(ctx: click.Context, group_opts: dict[str, Any]) -> dict[str, Any]
 
 def _settings(opts: dict[str, Any]) -> Settings:
     """Resolve the settings with the shared options in ``opts`` as overrides."""
+    if opts.get("via") and opts.get("direct"):
+        raise HlmonError("--via and --direct contradict each other")
     overrides = settings_overrides(opts)
     try:
         settings = load_settings(opts.get("config_path"), overrides=overrides)
@@ -388,15 +390,25 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     is_flag=True,
     help="Enable fault injection (POST /_sim/<fault>, GET /_sim/faults, GET /_sim/truth).",
 )
-def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn:
+@click.option(
+    "--demo-account",
+    type=click.Choice(["standard", "unified", "portfolio"]),
+    default="standard",
+    show_default=True,
+    help="Account mode of the demo account: unified and portfolio keep the collateral in spot.",
+)
+def sim(host: str, port: int, seed: int, profile: str, faults: bool, demo_account: str) -> NoReturn:
     """Run a local Hyperliquid simulator (/info and /ws on one port).
 
     It speaks the exchange of late 2026: HIP-3 dexes xyz (USDC), flx (USDH) and hyna (USDE)
     beside the default dex, and a subscription naming a coin it does not list drops the whole
-    socket. With --faults, POST /_sim/legacy_invalid_subscription restores the older
-    "Invalid subscription" error frame; other faults: drop_all, stall, unstall,
-    send_malformed, send_error, info_status, info_hang, latency, refuse_connections, clear,
-    force_fill, advance.
+    socket. The demo account holds spot balances (one pair quoted in USDH), a Stop Limit
+    order, running TWAPs, and reads as a standard, unified or portfolio-margin account
+    (--demo-account). With --faults, POST /_sim/legacy_invalid_subscription restores the
+    older "Invalid subscription" error frame; other faults: drop_all, stall, unstall,
+    send_malformed, send_error, info_status, info_hang, latency, refuse_connections, clear;
+    scenarios: force_fill, trigger (a Stop Limit order), cancel_order, liquidate, twap,
+    deposit, advance.
     """
     if not is_loopback_host(host):
         click.echo(
@@ -407,7 +419,14 @@ def sim(host: str, port: int, seed: int, profile: str, faults: bool) -> NoReturn
         )
     run_standalone = _load_entry_point("hlmon.sim", "run_standalone", "the simulator")
     try:
-        code = run_standalone(host=host, port=port, seed=seed, profile=profile, faults=faults)
+        code = run_standalone(
+            host=host,
+            port=port,
+            seed=seed,
+            profile=profile,
+            faults=faults,
+            demo_account=demo_account,
+        )
     except KeyboardInterrupt:
         code = 130
     sys.exit(code if isinstance(code, int) else 0)
@@ -494,11 +513,104 @@ def serve(
     sees the TUI and the watched address.
     """
     merged = _merge_shared(ctx.obj or {}, opts)
-    _settings(merged)  # bad options fail here, not in every browser tab
+    settings = _settings(merged)  # bad options fail here, not in every browser tab
     _warn_exposed(host, "the web view")
     run_serve = _load_entry_point("hlmon.serve", "run_serve", "the web view")
+    serve_daemon = _load_entry_point("hlmon.serve", "start_daemon_for_tabs", "the web view")
+    daemon = serve_daemon(settings, merged)
     try:
         code = run_serve(merged, host=host, port=port, public_url=public_url)
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        if daemon is not None:  # the one serve started: stopped with it
+            daemon.terminate()
+            daemon.wait(10)
+    sys.exit(code)
+
+
+@main.command("daemon")
+@_shared_options("daemon")
+@click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Unix socket to listen on [default: daemon-NETWORK.sock in the user runtime dir].",
+)
+@click.option(
+    "--tcp-port",
+    type=click.IntRange(0, 65535),
+    help="Also listen on this TCP port (0: any free one); every request then needs the token.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address for --tcp-port.")
+@click.option("--token", help="Token for the TCP listener (default: a new one, saved 0600).")
+@click.option(
+    "--max-users",
+    type=click.IntRange(1, 15),
+    default=10,
+    show_default=True,
+    help="Unique users tracked at most (the exchange documents 10; its text says 15).",
+)
+@click.option(
+    "--rest-budget",
+    type=click.IntRange(1, 1200),
+    default=1000,
+    show_default=True,
+    help="REST weight per minute for the whole host (the exchange allows 1200 per IP).",
+)
+@click.option(
+    "--resume-window",
+    type=click.FloatRange(0, 3600),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a client that dropped keeps its subscriptions and missed events.",
+)
+@click.option("--nats", "nats_url", metavar="URL", help="Also publish to NATS (hlmon[nats]).")
+@click.option("--nats-token", envvar="HLMON_NATS_TOKEN", show_envvar=True, help="NATS token.")
+@click.pass_context
+def daemon_cmd(
+    ctx: click.Context,
+    /,
+    socket_path: Path | None,
+    tcp_port: int | None,
+    host: str,
+    token: str | None,
+    max_users: int,
+    rest_budget: int,
+    resume_window: float,
+    nats_url: str | None,
+    nats_token: str | None,
+    **opts: Any,
+) -> NoReturn:
+    """Own the exchange connections for every hlmon on this host (and any Hyperliquid client).
+
+    Speaks the exchange's protocol (/ws and POST /info) on a private Unix socket; `hlmon`,
+    `hlmon serve` and `hlmon snapshot` use it automatically. Identical subscriptions share one
+    upstream subscription, /info is answered from a shared cache inside one REST budget, and
+    the exchange's per-IP limits are enforced for all clients together. GET /_daemon/status
+    shows the upstream state, the feeds and each client's subscriptions and REST weight. It
+    never needs or accepts a key.
+    """
+    settings = _settings(_merge_shared(ctx.obj or {}, opts))
+    if token is not None and redact(token) != token:
+        raise HlmonError("--token: that looks like a private key; use a random token")
+    if tcp_port is not None:
+        _warn_exposed(host, "the daemon's TCP listener (token required)")
+    run_daemon = _load_entry_point("hlmon.daemon.standalone", "run_daemon", "the daemon")
+    try:
+        code = run_daemon(
+            settings,
+            socket_path=socket_path,
+            tcp_host=host,
+            tcp_port=tcp_port,
+            token=token,
+            max_users=max_users,
+            rest_budget=rest_budget,
+            resume_window=resume_window,
+            nats_url=nats_url,
+            nats_token=nats_token or None,
+        )
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)

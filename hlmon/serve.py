@@ -11,10 +11,13 @@ address. The CLI binds to 127.0.0.1 unless told otherwise, and warns on stderr w
 from __future__ import annotations
 
 import shlex
+import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from hlmon.config import Settings
 from hlmon.config.flags import app_argv
 
 
@@ -53,3 +56,30 @@ def run_serve(
         print(f"hlmon serve: error: {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def start_daemon_for_tabs(
+    settings: Settings, opts: Mapping[str, Any]
+) -> subprocess.Popen[bytes] | None:
+    """Start an ``hlmon daemon`` so every tab shares one connection set, unless one runs or
+    ``--direct`` / ``--via`` / ``--demo`` say otherwise; returns its process (the caller stops
+    it when serve ends) or None."""
+    if settings.daemon != "auto" or settings.demo:
+        return None
+    from hlmon.daemon import paths
+    from hlmon.daemon.standalone import start_background
+
+    socket_path = paths.default_socket_path(settings.api_url)
+    if paths.probe(socket_path):
+        return None
+    argv = [f"--{name.replace('_', '-')}={opts[name]}" for name in ("network", "api_url")
+            if opts.get(name)]  # fmt: skip
+    if opts.get("config_path"):
+        argv.append(f"--config={Path(opts['config_path']).expanduser().absolute()}")
+    try:
+        proc = start_background(argv, socket_path)
+    except OSError as exc:
+        print(f"hlmon serve: no daemon for the tabs ({exc}); each connects itself", file=sys.stderr)
+        return None
+    print(f"hlmon serve: started hlmon daemon (pid {proc.pid}) on {socket_path}", file=sys.stderr)
+    return proc

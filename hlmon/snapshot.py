@@ -17,8 +17,24 @@ Choices worth knowing:
   (``address``) one's. Every row is waited for like a requested feed.
 * "Requested feeds" are the feeds the engine subscribes to (``mids``, ``ctx:COIN`` per
   watchlist coin, ``book``/``bbo``/``trades`` of the selected coin and, with an address,
-  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. With the
-  websocket disabled, only what REST can serve is requested.
+  ``account``, ``orders``, ``fills``, ``fundings``) plus every watchlist book. Every one has
+  a REST source, so with the websocket off (``--no-ws``) or refused the snapshot completes
+  from REST, each feed's ``source`` saying ``rest``.
+* ``ok`` (top level) is true when every requested feed (and every watched account's row) has
+  data and none is ``stale``, ``lagging`` or ``missing``: the one field a script needs.
+* A feed's ``state`` says how far it can be trusted, not which path its data took: a healthy
+  feed is ``live`` whether its first data came over REST (the start-up reconciliation, the
+  watchlist books) or the socket; ``fallback`` only while the REST fallback keeps feeds the
+  websocket does not deliver. ``source`` says where the last update came from, ``lag_s`` how
+  late it was on arrival (``hlmon.state.lag``), and ``status.reason`` why the connection is
+  not live, in short.
+* ``contexts`` holds each watchlist coin's asset context (``markPx``, ``funding``,
+  ``openInterest``, ``prevDayPx``, ``dayNtlVlm``, ``premium``: exchange strings; null where
+  the coin has none, e.g. spot funding), or null before it arrived.
+* ``positions[].markPx`` is the mark the TUI uses (one per coin: the context's markPx while
+  fresh, else the mid, else the account's own), with ``markSource`` saying which;
+  ``account.equity`` and ``account.unrealizedPnl`` are computed at those marks (the
+  exchange's ``accountValue`` is passed through unchanged next to them).
 """
 
 from __future__ import annotations
@@ -37,7 +53,7 @@ from hlmon.feeds.info_client import InfoError
 from hlmon.protocol import info
 from hlmon.protocol.messages import L2Book, Level
 from hlmon.runtime.root import Runtime
-from hlmon.state import FeedState, Source, Store
+from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
 
 FILLS_LIMIT = 100
 """Newest fills included in the document."""
@@ -78,7 +94,7 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
         engine, store = runtime.engine, runtime.store
         fetcher = asyncio.create_task(_fetch_books(engine, rest_books))
         try:
-            required = _required(engine, runtime.settings)
+            required = _required(engine)
             while True:
                 if not _missing(store, engine, rest_books, required):
                     complete = True
@@ -136,10 +152,9 @@ async def _fetch_books(engine: FeedEngine, out: dict[str, tuple[L2Book, float]])
     await asyncio.gather(*(one(coin) for coin in engine.watchlist))
 
 
-def _required(engine: FeedEngine, settings: Settings) -> list[str]:
-    if settings.use_websocket:
-        return sorted(engine.store.expected)
-    return engine.fallback.servable()  # bbo/trades/ctx have no REST path here
+def _required(engine: FeedEngine) -> list[str]:
+    # Every feed has a REST source: with the websocket off or refused, REST fills them all.
+    return sorted(engine.store.expected)
 
 
 def _missing(
@@ -166,16 +181,33 @@ def _book_doc(book: L2Book) -> dict[str, Any]:
     return {"time": book.time, "bids": _levels(book.levels[0]), "asks": _levels(book.levels[1])}
 
 
+NOT_OK = frozenset((FeedState.STALE.value, FeedState.LAGGING.value, FeedState.MISSING.value))
+"""Feed states that make the document's ``ok`` false."""
+
+
+def _feed_doc(store: Store, st: FeedStatus) -> dict[str, Any]:
+    state = st.state
+    health = store.health
+    # REST data while the socket is live and no fallback runs came from the start-up
+    # reconciliation or a one-off fetch: the feed is healthy, not kept alive by REST.
+    if (
+        state is FeedState.FALLBACK
+        and health.connection.state is ConnState.LIVE
+        and not health.fallback_active
+    ):
+        state = FeedState.LIVE
+    return {
+        "state": state.value,
+        "age_s": None if st.age_s is None else round(st.age_s, 3),
+        "source": None if st.source is None else st.source.value,
+        "lag_s": None if st.lag_s is None else round(st.lag_s, 3),
+    }
+
+
 def _status(
     store: Store, engine: FeedEngine, rest_books: dict[str, tuple[L2Book, float]]
 ) -> dict[str, Any]:
-    feeds: dict[str, Any] = {}
-    for key, st in store.feed_statuses().items():
-        feeds[key] = {
-            "state": st.state.value,
-            "age_s": None if st.age_s is None else round(st.age_s, 3),
-            "source": None if st.source is None else st.source.value,
-        }
+    feeds: dict[str, Any] = {key: _feed_doc(store, st) for key, st in store.feed_statuses().items()}
     now = time.time()
     for coin in engine.watchlist:
         key = f"book:{coin}"
@@ -183,15 +215,63 @@ def _status(
             continue
         got = rest_books.get(coin)
         if got is None:
-            feeds[key] = {"state": FeedState.MISSING.value, "age_s": None, "source": None}
-        else:
             feeds[key] = {
-                "state": FeedState.FALLBACK.value,
-                "age_s": round(now - got[1], 3),
+                "state": FeedState.MISSING.value,
+                "age_s": None,
+                "source": None,
+                "lag_s": None,
+            }
+        else:
+            # Fetched once on purpose (only the selected coin's book is subscribed).
+            age = now - got[1]
+            fresh = age <= store.threshold(key)
+            feeds[key] = {
+                "state": (FeedState.LIVE if fresh else FeedState.STALE).value,
+                "age_s": round(age, 3),
                 "source": Source.REST.value,
+                "lag_s": None,
             }
     conn = store.health.connection
-    return {"connection": conn.state.value, "reconnects": conn.reconnects, "feeds": feeds}
+    return {
+        "connection": conn.state.value,
+        "reason": conn.reason,
+        "reconnects": conn.reconnects,
+        "feeds": feeds,
+    }
+
+
+def _ok(doc: dict[str, Any]) -> bool:
+    """Every requested feed (and account row) has data, none stale, lagging or missing."""
+    states = [feed["state"] for feed in doc["status"]["feeds"].values()]
+    states += [row["state"] for row in doc.get("accounts", [])]
+    return not any(state in NOT_OK for state in states)
+
+
+def _contexts(store: Store, coins: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for coin in coins:
+        perp, spot = store.ctx(coin), store.spot_ctx(coin)
+        if perp is not None:
+            out[coin] = {
+                "markPx": perp.markPx,
+                "funding": perp.funding,
+                "openInterest": perp.openInterest,
+                "prevDayPx": perp.prevDayPx,
+                "dayNtlVlm": perp.dayNtlVlm,
+                "premium": perp.premium,
+            }
+        elif spot is not None:
+            out[coin] = {
+                "markPx": spot.markPx,
+                "funding": None,
+                "openInterest": None,
+                "prevDayPx": spot.prevDayPx,
+                "dayNtlVlm": spot.dayNtlVlm,
+                "premium": None,
+            }
+        else:
+            out[coin] = None
+    return out
 
 
 def _document(
@@ -215,11 +295,13 @@ def _document(
         None
         if summary is None
         else {
-            "accountValue": summary.account_value,
+            "accountValue": summary.exchange_account_value,
             "totalMarginUsed": summary.total_margin_used,
             "totalNtlPos": summary.total_ntl_pos,
             "withdrawable": summary.withdrawable,
             "crossMaintenanceMarginUsed": summary.cross_maintenance_margin_used,
+            "equity": summary.account_value,
+            "unrealizedPnl": summary.total_upnl,
         }
     )
     positions = [
@@ -228,6 +310,7 @@ def _document(
             "szi": p.szi,
             "entryPx": p.entry_px,
             "markPx": p.mark_px,
+            "markSource": None if p.mark_source is None else p.mark_source.value,
             "positionValue": p.position_value,
             "unrealizedPnl": p.unrealized_pnl,
             "returnOnEquity": p.return_on_equity,
@@ -269,11 +352,13 @@ def _document(
         }
         for f in store.fills()[:FILLS_LIMIT]
     ]
-    doc = {
+    doc: dict[str, Any] = {
+        "ok": False,
         "network": network,
         "address": engine.user,
         "status": _status(store, engine, rest_books),
         "mids": mids,
+        "contexts": _contexts(store, engine.watchlist),
         "books": books,
         "account": account,
         "positions": positions,
@@ -282,6 +367,7 @@ def _document(
     }
     if len(engine.users) > 1:
         doc["accounts"] = _accounts_doc(store)
+    doc["ok"] = _ok(doc)
     return doc
 
 
@@ -298,6 +384,7 @@ def _accounts_doc(store: Store) -> list[dict[str, Any]]:
             "positions": r.positions,
             "source": None if r.source is None else r.source.value,
             "age_s": None if r.age_s is None else round(r.age_s, 3),
+            "state": r.state.value,
         }
         for r in store.accounts()
     ]

@@ -18,5 +18,12 @@ def _isolate_machine_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     for name in list(os.environ):
         if name.startswith("HLMON_"):
             monkeypatch.delenv(name)
-    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    # XDG_RUNTIME_DIR too: a test must never find (or start) the machine's own hlmon daemon.
+    for name in (
+        "XDG_CONFIG_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_RUNTIME_DIR",
+    ):
         monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))

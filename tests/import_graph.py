@@ -7,14 +7,16 @@ Nothing is imported to build the graph, so a broken module cannot hide an edge.
 The order, bottom first (a module may import its own layer and any lower tier; the layers
 of one tier are siblings that never import each other)::
 
-    protocol -> state -> (alerts | feeds) -> config -> runtime -> (ui | commands) -> cli
+    protocol -> state -> (alerts | feeds) -> config -> daemon -> runtime -> (ui | commands) -> cli
 
 ``commands`` are the top-level command modules (``snapshot``, ``record``, ``serve``): like
 the UI, each runs the assembled stack for one command, and only ``cli`` calls them.
 ``sim`` and ``replay`` sit beside the stack: they may import ``protocol`` and ``state``,
 and only ``runtime``, the commands and ``cli`` import them. A top-level module that imports
 nothing from hlmon (``listen``, ``shutdown``, the package root) is a ``leaf``: anyone may
-import it. ``config`` and ``runtime`` may each be a module or a package.
+import it. ``daemon`` (``hlmon daemon``, one set of exchange connections per host) builds on
+the feeds and config; the runtime imports it only to find a running daemon. ``config`` and
+``runtime`` may each be a module or a package.
 
 ``python -m tests.import_graph`` prints the edges between layers (for a closing note).
 """
@@ -33,6 +35,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("state",),
     ("alerts", "feeds"),
     ("config",),
+    ("daemon",),
     ("runtime",),
     ("ui", "commands"),
     ("cli",),

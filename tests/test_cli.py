@@ -111,6 +111,8 @@ class TestHelpAndVersion:
         assert sim.exit_code == 0
         for word in ("--host", "--port", "--seed", "--profile", "standard|stress", "--faults"):
             assert word in sim.output
+        for word in ("--demo-account", "unified", "portfolio", "liquidate", "trigger", "twap"):
+            assert word in sim.output
 
     def test_version(self) -> None:
         """--version: hlmon X.Y.Z (textual A.B.C, python ...)."""
@@ -386,12 +388,22 @@ class TestSnapshot:
 class TestSim:
     def test_arguments_passed(self, run_standalone: Calls) -> None:
         """Every option reaches run_standalone as a keyword; loopback gives no warning."""
-        result = invoke("sim", "--port", "3001", "--seed", "7", "--profile", "stress", "--faults")
+        result = invoke(
+            "sim", "--port", "3001", "--seed", "7", "--profile", "stress", "--faults",
+            "--demo-account", "unified",
+        )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert run_standalone.calls == [
             (
                 (),
-                {"host": "127.0.0.1", "port": 3001, "seed": 7, "profile": "stress", "faults": True},
+                {
+                    "host": "127.0.0.1",
+                    "port": 3001,
+                    "seed": 7,
+                    "profile": "stress",
+                    "faults": True,
+                    "demo_account": "unified",
+                },
             )
         ]
         assert "warning" not in result.stderr
@@ -410,7 +422,10 @@ class TestSim:
         result = invoke("sim", "--host", host)
         assert result.exit_code == 0 and result.stderr == ""
 
-    @pytest.mark.parametrize("args", [["--port", "70000"], ["--profile", "huge"], ["--seed", "x"]])
+    @pytest.mark.parametrize(
+        "args",
+        [["--port", "70000"], ["--profile", "huge"], ["--seed", "x"], ["--demo-account", "pm"]],
+    )
     def test_bad_flags(self, run_standalone: Calls, args: list[str]) -> None:
         """Out-of-range port, unknown profile, non-integer seed: usage errors."""
         assert_clean_failure(invoke("sim", *args), 2)

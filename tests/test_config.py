@@ -80,8 +80,10 @@ def _load(tmp_path: Path, config: Path | None = None, **kwargs: Any) -> Settings
 
 
 def _all_keys() -> set[str]:
-    # record_path is set by the --record flag only, never by a config file.
-    keys = {f.name for f in dataclasses.fields(Settings)} - {"stale", "websocket", "record_path"}
+    # record_path is set by the --record flag only, never by a config file; the daemon's
+    # endpoint and token by the runtime and the environment.
+    code_only = {"stale", "websocket", "record_path", "daemon_endpoint", "daemon_token"}
+    keys = {f.name for f in dataclasses.fields(Settings)} - code_only
     keys |= {f"stale.{f.name}" for f in dataclasses.fields(StaleThresholds)}
     keys |= {f"websocket.{name}" for name in WEBSOCKET_KEYS}
     keys.discard("alerts")
@@ -103,6 +105,7 @@ BAD_TYPES: dict[str, Any] = {
     "fps": "10",
     "theme": True,
     "demo": "false",
+    "daemon": 5,
     **{f"stale.{f.name}": "x" for f in dataclasses.fields(StaleThresholds)},
     **{f"websocket.{name}": "x" for name in WEBSOCKET_KEYS},
     "alerts.bell": "yes",
@@ -126,6 +129,8 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("api_url", "http://0.0.0.0:3001"),
     ("api_url", "https://"),
     ("api_url", "https://example.com/?a=1"),
+    ("daemon", "sometimes"),
+    ("daemon", "http://10.0.0.1:8765"),
     ("address", "0x1234"),
     ("address", "0x" + "g" * 40),
     ("address", "ab" * 20),

@@ -133,8 +133,11 @@ def test_flag_names_cover_every_setting_a_flag_sets() -> None:
     for flag in SHARED_FLAGS:
         for setting in flag.settings:
             assert setting in KEYS, (flag.name, setting)
-            assert FLAG_NAMES[setting] == flag.name
+            # --via and --direct both set ``daemon``: errors name the first (--via).
+            first = next(f.name for f in SHARED_FLAGS if setting in f.settings)
+            assert FLAG_NAMES[setting] == first
     assert FLAG_NAMES["watchlist"] == "--coins"
+    assert FLAG_NAMES["daemon"] == "--via"
     assert FLAG_NAMES["use_websocket"] == "--no-ws"
 
 
@@ -165,6 +168,8 @@ def test_serve_argv_gives_the_app_the_same_settings(
         "coins": "BTC,kPEPE",
         "demo": True,
         "no_ws": True,
+        "via": "/run/hl/d.sock",
+        "direct": False,
         "fps": 5.0,
         "theme": "nord",
     }
@@ -179,6 +184,7 @@ def test_serve_argv_gives_the_app_the_same_settings(
     assert settings.watchlist == ("BTC", "kPEPE")
     assert (settings.demo, settings.use_websocket) == (True, False)
     assert (settings.fps, settings.theme) == (5.0, "nord")
+    assert settings.daemon == "unix:/run/hl/d.sock"
 
 
 def test_flags_not_given_do_not_override_the_file(

@@ -21,6 +21,7 @@ from hlmon.config import Settings, StaleThresholds, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.sim import STANDARD, SimLimits, SimServer
 from hlmon.state import Store
+from hlmon.state.clock import SteadyClock
 
 CHAOS_WS = WebsocketSettings(
     ping_interval=0.3,
@@ -99,7 +100,13 @@ class ChaosRun:
             stale=CHAOS_STALE,
             rest_weight_budget=600 * LIMIT_SCALE,
         )
-        self.store = Store(self.store_clock, settings.stale, log_cap=CHAOS_LOG_CAP)
+        # As in the app: lag is measured on a clock the store clock's jumps do not move.
+        self.store = Store(
+            self.store_clock,
+            settings.stale,
+            log_cap=CHAOS_LOG_CAP,
+            lag_clock=SteadyClock(time.time, time.monotonic),
+        )
         self.engine = FeedEngine(
             settings,
             self.store,
@@ -308,7 +315,7 @@ class ChaosRun:
             != tuple(truth_fills[k][f] for f in fields)
         )
         summary = store.account_summary()
-        rep.equity_hlmon = summary.account_value if summary is not None else None
+        rep.equity_hlmon = summary.exchange_account_value if summary is not None else None
         rep.equity_truth = truth.clearinghouse_state["marginSummary"]["accountValue"]
         rep.equity_match = rep.equity_hlmon == rep.equity_truth
         mine = {(p.coin, p.szi, p.entry_px) for p in store.positions()}

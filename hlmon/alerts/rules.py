@@ -13,7 +13,8 @@ Threshold rules report ``past`` (beyond the level now) and ``clear`` (back on th
 the hysteresis band); event rules (fills) report ``event=True`` checks. Numbers are compared as
 ``Decimal`` on the exchange's own strings, so a level of ``110000`` is crossed exactly.
 
-Numbers are read and printed with :mod:`hlmon.state.decimals` (the one decimal toolkit) and
+Numbers are read and printed with :mod:`hlmon.state.decimals` (the one decimal toolkit, whose
+display rule the TUI uses too: an alert says ``BTC mid 106,312.5``, as the screen does) and
 key-like coin names refused with :mod:`hlmon.keyguard`.
 """
 
@@ -24,7 +25,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from hlmon.keyguard import looks_like_key
-from hlmon.state.decimals import fmt_dec, try_dec
+from hlmon.state.decimals import (
+    fmt_amount,
+    fmt_dec,
+    fmt_percent,
+    fmt_px_text,
+    fmt_usd,
+    shown_decimals,
+    try_dec,
+)
 
 if TYPE_CHECKING:
     from hlmon.state import Store
@@ -132,10 +141,11 @@ class PriceCross:
     def check(
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
-        mid = try_dec(store.mid(self.coin))
-        if mid is None:
+        mid_s = store.mid(self.coin)
+        mid = try_dec(mid_s)
+        if mid_s is None or mid is None:
             return []
-        level = fmt_dec(self.level)
+        level = _level(self.level)
         return [
             threshold_check(
                 "",
@@ -144,7 +154,7 @@ class PriceCross:
                 self.direction,
                 band_pct,
                 title=f"{self.coin} {self.direction} {level}",
-                body=f"{self.coin} mid {store.mid(self.coin)} crossed {self.direction} {level}",
+                body=f"{self.coin} mid {fmt_px_text(mid_s)} crossed {self.direction} {level}",
             )
         ]
 
@@ -189,10 +199,11 @@ class LiqDistance:
                     self.below_pct,
                     "below",
                     band_pct,
-                    title=f"{pos.coin} {dist}% from liquidation",
+                    title=f"{pos.coin} {fmt_percent(dist, 1)} from liquidation",
                     body=(
-                        f"{pos.side} {pos.size} {pos.coin}: mark {pos.mark_px}, liquidation "
-                        f"{pos.liquidation_px} ({pos.liq_distance_pct}% away, alert below {limit}%)"
+                        f"{pos.side} {_size(pos.size)} {pos.coin}: mark "
+                        f"{_px(pos.mark_px)}, liquidation {_px(pos.liquidation_px)} "
+                        f"({fmt_percent(dist, 1)} away, alert below {limit}%)"
                     ),
                 )
             )
@@ -230,8 +241,8 @@ class MarginRatio:
                 self.above_pct,
                 "above",
                 band_pct,
-                title=f"Margin ratio {ratio}%",
-                body=f"margin ratio {ratio}% is above {limit}% (100% = liquidation)",
+                title=f"Margin ratio {fmt_percent(ratio)}",
+                body=f"margin ratio {fmt_percent(ratio)} is above {limit}% (100% = liquidation)",
             )
         ]
 
@@ -271,7 +282,7 @@ class UpnlBeyond:
         total = Decimal(0)
         for pos in store.positions():
             total += try_dec(pos.live_upnl) or Decimal(0)
-        shown = fmt_dec(total)
+        shown = fmt_usd(total, sign=True)
         out: list[Check] = []
         for direction, level in (("above", self.above), ("below", self.below)):
             if level is None:
@@ -284,7 +295,7 @@ class UpnlBeyond:
                     "above" if direction == "above" else "below",
                     band_pct,
                     title=f"uPnL {shown}",
-                    body=f"total unrealised PnL {shown} USD is {direction} {fmt_dec(level)}",
+                    body=f"total unrealised PnL {shown} USD is {direction} {_level(level)}",
                 )
             )
         return out
@@ -331,7 +342,7 @@ class AnyFill:
             return []
         new.reverse()  # oldest first
         lines = [
-            f"{'BUY' if f.side == 'B' else 'SELL'} {f.sz} {f.coin} @ {f.px} ({f.dir})"
+            f"{'BUY' if f.side == 'B' else 'SELL'} {_size(f.sz)} {f.coin} @ {_px(f.px)} ({f.dir})"
             for f in new[:5]
         ]
         if len(new) > 5:
@@ -396,6 +407,22 @@ class DeadMan:
                 body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
             )
         ]
+
+
+def _px(px: str | None) -> str:
+    """A price as the TUI shows it (``hlmon.state.decimals``: one rule for both)."""
+    return "–" if px is None else fmt_px_text(px)
+
+
+def _level(level: Decimal) -> str:
+    """A user's level as written (its own decimals), with separators: ``110,000``."""
+    return fmt_amount(level, shown_decimals(fmt_dec(level)))
+
+
+def _size(sz: str) -> str:
+    """A size as the TUI shows it: the decimals it carries, with separators."""
+    d = try_dec(sz)
+    return sz if d is None else fmt_amount(d, shown_decimals(sz))
 
 
 AlertRule = PriceCross | LiqDistance | MarginRatio | UpnlBeyond | AnyFill | DeadMan

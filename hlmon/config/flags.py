@@ -19,12 +19,24 @@ from typing import Any, Literal
 from hlmon.config.settings import Settings
 from hlmon.config.validators import NETWORK_URLS, parse_coins
 
-Command = Literal["tui", "snapshot", "record", "serve"]
-"""Commands that take shared flags: the TUI (``hlmon`` alone), ``snapshot``, ``record`` and
-``serve`` (which passes them on to the TUI it serves)."""
+Command = Literal["tui", "snapshot", "record", "serve", "daemon"]
+"""Commands that take shared flags: the TUI (``hlmon`` alone), ``snapshot``, ``record``,
+``serve`` (which passes them on to the TUI it serves) and ``daemon`` (only what names the
+exchange it connects to)."""
 EVERY_COMMAND: frozenset[Command] = frozenset(("tui", "snapshot", "record", "serve"))
 WITH_SCREEN: frozenset[Command] = frozenset(("tui", "serve"))
 """Commands that draw a screen: only they take the screen's flags (``--fps``, ``--theme``)."""
+WITH_DAEMON: frozenset[Command] = EVERY_COMMAND | {"daemon"}
+"""Flags that name the exchange: the daemon takes them too."""
+VIA_DAEMON: frozenset[Command] = frozenset(("tui", "snapshot", "serve"))
+"""Commands that go through a running ``hlmon daemon`` (``record`` always connects directly:
+a recording holds what the exchange sent)."""
+
+
+def _direct_settings(given: Any) -> dict[str, Any]:
+    # Not given: leave ``daemon`` to --via (listed before it), which sets it or not.
+    return {"daemon": "off"} if given else {}
+
 
 Kind = Literal["path", "text", "choice", "number", "texts", "switch"]
 """``texts``: repeatable; ``switch``: a flag without value."""
@@ -72,6 +84,7 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
         "config_path",
         "Config file (default: $HLMON_CONFIG, ./config.toml, then the user config dir).",
         kind="path",
+        commands=WITH_DAEMON,
     ),
     SharedFlag(
         "--network",
@@ -81,6 +94,7 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
         kind="choice",
         choices=tuple(NETWORK_URLS),
         show_default=True,
+        commands=WITH_DAEMON,
     ),
     SharedFlag(
         "--api-url",
@@ -88,6 +102,7 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
         "Custom API base URL (https; http only on loopback). Implies a custom network.",
         ("api_url",),
         metavar="URL",
+        commands=WITH_DAEMON,
     ),
     SharedFlag(
         "--address",
@@ -117,6 +132,25 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
         switch_sets=False,
     ),
     SharedFlag(
+        "--via",
+        "via",
+        "Connect through the `hlmon daemon` at this socket path or URL, or nats://HOST:PORT "
+        "where one publishes (without it: through a running one for the network, else "
+        "directly).",
+        ("daemon",),
+        metavar="PATH|URL",
+        commands=VIA_DAEMON,
+    ),
+    SharedFlag(
+        "--direct",
+        "direct",
+        "Connect to the exchange directly, even when an `hlmon daemon` runs.",
+        ("daemon",),
+        kind="switch",
+        to_settings=_direct_settings,
+        commands=VIA_DAEMON,
+    ),
+    SharedFlag(
         "--fps",
         "fps",
         "UI refresh rate, 1..60.",
@@ -136,10 +170,11 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
     ),
 )
 
-FLAG_NAMES: dict[str, str] = {
-    setting: flag.name for flag in SHARED_FLAGS for setting in flag.settings
-}
-"""Setting -> the flag that sets it, to name the flag in error messages."""
+FLAG_NAMES: dict[str, str] = {}
+"""Setting -> the flag that sets it (the first listed), to name the flag in error messages."""
+for _flag in SHARED_FLAGS:
+    for _setting in _flag.settings:
+        FLAG_NAMES.setdefault(_setting, _flag.name)
 
 
 def flags_for(command: Command) -> tuple[SharedFlag, ...]:

@@ -19,6 +19,7 @@ from hlmon.config.validators import (
     check_address,
     check_addresses,
     check_api_url,
+    check_daemon,
     check_labels,
     check_network,
     check_theme,
@@ -73,6 +74,14 @@ class Settings:
     """Alert rules and delivery (the ``[alerts]`` table, ``hlmon.alerts.settings``)."""
     demo: bool = field(default=False, metadata=settable(boolean))
     """Run against the built-in simulator."""
+    daemon: str = field(default="auto", metadata=settable(check_daemon))
+    """``auto``: connect through a running ``hlmon daemon`` for this network, else directly;
+    ``off``: always directly (``--direct``); or a daemon's socket path / URL (``--via``)."""
+    daemon_endpoint: str | None = None
+    """The daemon actually used (``unix:/path`` or a URL), resolved by the runtime at start;
+    None: direct connections. Not a config key."""
+    daemon_token: str | None = None
+    """The token of a daemon's TCP listener ($HLMON_DAEMON_TOKEN); not a config key."""
     record_path: str | None = None
     """Record every websocket frame received to this gzip JSON-lines file (``--record``); a
     command-line option only, not a config-file key."""

@@ -7,11 +7,13 @@ checks of :mod:`hlmon.settable`.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hlmon.feeds.nats_endpoint import NatsEndpoint, is_nats_url
 from hlmon.keyguard import PRIVATE_KEY_WARNING, is_private_key, looks_like_key
 from hlmon.loopback import is_loopback_host
 from hlmon.settable import Invalid
@@ -55,6 +57,44 @@ def check_api_url(value: Any) -> str:
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise Invalid(expected)
     return value.strip().rstrip("/")
+
+
+def check_daemon(value: Any) -> str:
+    """``auto`` (use a running daemon, else direct), ``off`` (always direct), a daemon's socket
+    path (``/path``, ``~/path``, ``unix:/path``), its http URL (loopback http, or https), or
+    the NATS server it publishes to (``nats://`` or ``tls://``)."""
+    expected = (
+        "auto, off, a daemon socket path, a daemon URL (http on loopback, or https) or a NATS "
+        "URL (nats://HOST:PORT)"
+    )
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(expected)
+    text = value.strip()
+    if looks_like_key(text):
+        raise Invalid(PRIVATE_KEY_WARNING, show_value=False)
+    if text in ("auto", "off"):
+        return text
+    if is_nats_url(text):
+        return _check_nats(text)
+    bare = text[len("unix:") :] if text.startswith("unix:") else text
+    if bare.startswith(("/", "~")):
+        return "unix:" + bare
+    return check_api_url(text)
+
+
+def _check_nats(text: str) -> str:
+    """A NATS URL (``--via nats://…``), never echoed (it may hold a token), and nats-py (the
+    optional ``hlmon[nats]`` extra) installed to read it."""
+    try:
+        NatsEndpoint.parse(text)
+    except ValueError as exc:
+        raise Invalid(f"an invalid NATS URL: {exc}", show_value=False) from None
+    if importlib.util.find_spec("nats") is None:
+        raise Invalid(
+            "a NATS URL needs the optional nats-py package: pip install 'hlmon[nats]'",
+            show_value=False,
+        )
+    return text
 
 
 def check_address(value: Any) -> str:

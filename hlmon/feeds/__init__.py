@@ -4,9 +4,11 @@
 - ``supervisor.Supervisor``: runs the engine's long-lived tasks, restarts any that crashes.
 - ``ws_feed.WsFeed``: one websocket, heartbeat, full-jitter reconnects, resubscribe-all.
 - ``info_client.InfoClient``: budgeted, retrying ``POST /info`` client and its typed errors.
-- ``fallback.FallbackPoller``: REST polling for feeds the websocket is not keeping fresh.
-- ``accounts_poller.AccountsPoller``: REST upkeep of the other watched accounts' rows.
-- ``keyed_poller.KeyedPoller``: the per-key poll bookkeeping both pollers share.
+- ``rest_poller.RestPoller``: serves every feed on screen over ``/info`` by plan (the fallback
+  when the websocket is down or a feed is stale; the transport in REST mode).
+- ``rest_sources``: what each planned poll serves on screen, its request and its messages.
+- ``rest_plan`` / ``rest_demand`` / ``rest_schedule``: the pure planner (cadences within the
+  weight budget by priority), the screen's demand, and when each poll is due.
 - ``settings``: ``WebsocketSettings`` (the ``[websocket]`` table and the feed's timings) and
   ``EngineSettings`` (what the engine reads of the settings).
 - ``reconcile.Reconciler``: account/orders/fills over REST after every reconnect.

@@ -1,4 +1,4 @@
-"""``FeedEngine``: ties the websocket feed, the /info client, the fallback poller and
+"""``FeedEngine``: ties the websocket feed, the /info client, the REST poller and
 reconciliation to one ``Store``.
 
 The UI (or the headless snapshot) builds one engine, ``await start()``s it and calls the
@@ -10,15 +10,18 @@ Several accounts (``settings.watched_addresses``, at most 10: the exchange's uni
 limit): each gets one ``clearinghouseState`` subscription for its summary row
 (``Store.accounts()``); only the selected one (``user``) also gets openOrders, orderUpdates,
 userEvents, userFills and userFundings. ``select_user(address)`` moves those detail feeds to
-another watched address and reconciles it over REST. ``AccountsPoller`` keeps the other rows
-fresh over REST when their push stops.
+another watched address and reconciles it over REST.
+
+``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
+as the fallback when the websocket is down or a feed is stale, and always in REST mode
+(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``.
 
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 
-Every long-lived task (websocket feed, fallback poller, accounts poller, reconciliation) runs
-under a ``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows
-the connection DOWN with the reason, and is restarted with backoff.
+Every long-lived task (websocket feed, REST poller, reconciliation) runs under a ``Supervisor``
+(``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows the connection DOWN
+with the reason, and is restarted with backoff.
 """
 
 from __future__ import annotations
@@ -30,14 +33,16 @@ from collections.abc import Callable
 
 import httpx
 
-from hlmon.feeds.accounts_poller import AccountsPoller
 from hlmon.feeds.backoff import FullJitterBackoff
-from hlmon.feeds.fallback import BookParams, FallbackPoller
-from hlmon.feeds.info_client import InfoClient, InfoError
+from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
+from hlmon.feeds.rest_poller import RestPoller
+from hlmon.feeds.rest_sources import ScreenState
+from hlmon.feeds.routes import open_route
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.feeds.supervisor import Supervisor
+from hlmon.feeds.via import ViaRoute
 from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
@@ -80,8 +85,20 @@ class FeedEngine:
         self.user = settings.address.lower() if settings.address else None
         self.users: tuple[str, ...] = settings.watched_addresses
         """Every watched address (lower-case, display order); ``user`` is the selected one."""
+        self.via: ViaRoute | None = None
+        """The route through an ``hlmon daemon`` (``settings.daemon_endpoint``), or None."""
+        if settings.daemon_endpoint:
+            self.via = open_route(
+                settings.daemon_endpoint,
+                settings.daemon_token,
+                direct_api_url=settings.api_url,
+                direct_ws_url=settings.ws_url,
+                health=store.health,
+            )
+            http_client = self.via.http_client(DEFAULT_TIMEOUT)
+        self._upstream_down_at: float | None = None
         self.info = InfoClient(
-            settings.api_url,
+            self.via.api_url if self.via is not None else settings.api_url,
             budget=settings.rest_weight_budget,
             usage=store.health,
             http_client=http_client,
@@ -107,24 +124,22 @@ class FeedEngine:
                 on_live=self._on_live,
                 on_down=self._on_down,
                 recorder=recorder,
+                route=self.via,
+                on_daemon=self._on_daemon if self.via is not None else None,
             )
         self.reconciler = (
             Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
         )
-        self.fallback = FallbackPoller(
+        self.rest = RestPoller(
             self.info,
             store,
+            screen=self._screen,
             ws_live=self._ws_live,
-            book=self._book_params,
-            user=self.user,
-            down_grace=fallback_down_grace if self.ws is not None else 0.0,
+            rest_mode=self.ws is None,
+            down_grace=fallback_down_grace,
+            wall_clock=self._clock,
         )
-        self.accounts_poller = AccountsPoller(
-            self.info,
-            store,
-            others=self._other_users,
-            missing_grace=8.0 if self.ws is not None else 0.0,
-        )
+        """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
         self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
         self._selected: str | None = self._watchlist[0] if self._watchlist else None
         self._book_fast = False
@@ -155,20 +170,26 @@ class FeedEngine:
         return tuple(self._watchlist)
 
     def _ws_live(self) -> bool:
-        return self.ws is not None and self.ws.live.is_set()
+        # Through a daemon, its own link to the exchange must be live too.
+        return self.ws is not None and self.ws.live.is_set() and self.store.health.upstream_live
 
     def _other_users(self) -> list[str]:
         return [u for u in self.users if u != self.user]
 
-    def _book_params(self) -> BookParams | None:
-        if self._selected is None:
-            return None
-        return BookParams(self._selected, self._n_sig_figs)
+    def _screen(self) -> ScreenState:
+        """What the screen shows, for the REST poller's plan."""
+        return ScreenState(
+            selected_coin=self._selected,
+            n_sig_figs=self._n_sig_figs,
+            watchlist=tuple(self._watchlist),
+            user=self.user,
+            others=tuple(self._other_users()),
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Subscribe, connect, start the fallback and (with an address) bootstrap the account."""
+        """Subscribe, connect, start the REST poller and (with an address) bootstrap the account."""
         if self._started:
             return
         self._started = True
@@ -195,10 +216,8 @@ class FeedEngine:
             self.supervisor.spawn("ws-feed", self.ws.run)
         else:
             self._report_ws_disabled()
-        if self.settings.rest_fallback:
-            self.supervisor.spawn("fallback", self.fallback.run)
-            if len(self.users) > 1:
-                self.supervisor.spawn("accounts-poller", self.accounts_poller.run)
+        if self.settings.rest_fallback or self.ws is None:
+            self.supervisor.spawn("rest-poller", self.rest.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
@@ -212,22 +231,24 @@ class FeedEngine:
         if self.recorder is not None:
             await self.recorder.close()
         await self.info.aclose()
+        if self.via is not None:
+            await self.via.aclose()
 
     def _report_ws_disabled(self) -> None:
-        self.store.health.set_connection(
-            ConnState.DOWN, url=self.settings.ws_url, error="websocket disabled in settings"
-        )
+        # A choice, not an outage: REST mode, said once in the Log as information.
+        self.store.health.set_connection(ConnState.REST, url=self.settings.ws_url)
 
     def _restarted(self, name: str) -> None:
         """A crashed task runs again: put back the connection state its crash replaced.
 
-        A restarted websocket feed reports its own state (connecting, then live); after any
-        other task the socket was never lost, so it is LIVE again if it is live.
+        A restarted websocket feed reports its own state (connecting, then live: a new
+        socket, so a reconnect). After any other task the socket was never lost: if it is
+        still live the state goes back to LIVE as a recovery, not a reconnect.
         """
         if self.ws is None:
             self._report_ws_disabled()
-        elif self._ws_live():
-            self.store.health.set_connection(ConnState.LIVE, url=self.settings.ws_url)
+        elif name != "ws-feed":
+            self.store.health.recover(name, socket_live=self._ws_live())
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -271,10 +292,11 @@ class FeedEngine:
     def select_user(self, address: str) -> None:
         """Show ``address``'s detail (positions, orders, fills, fundings) instead.
 
-        Unsubscribes the previous account's detail feeds, points the store, the fallback and
-        reconciliation at the new one, subscribes its detail feeds and reconciles it over REST
-        (``orderUpdates`` has no snapshot). Every watched account keeps its clearinghouseState
-        subscription, so the new one's positions show at once from its summary row.
+        Unsubscribes the previous account's detail feeds, points the store and reconciliation
+        at the new one (the REST poller's plan follows on its next round), subscribes its
+        detail feeds and reconciles it over REST (``orderUpdates`` has no snapshot). Every
+        watched account keeps its clearinghouseState subscription, so the new one's positions
+        show at once from its summary row.
 
         Raises:
             ValueError: ``address`` is not one of the watched addresses.
@@ -297,7 +319,6 @@ class FeedEngine:
             self._reconcile_task = None
         self._mark = self._pending_mark = None
         self.store.set_user(new)
-        self.fallback.set_user(new)
         self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
         if not self._started:
             return  # start() subscribes the selected user
@@ -360,6 +381,32 @@ class FeedEngine:
             self._mark = self.reconciler.mark()
         elif self.reconciler is None and self._mark is None:
             self._mark = Mark(self._clock(), None, frozenset(), frozenset())
+
+    def _on_daemon(self, data: object) -> None:
+        """A ``_daemon`` frame: the daemon's link to the exchange. Its outages are ours too
+        (``orderUpdates`` sent meanwhile are lost upstream): reconcile after one."""
+        if not isinstance(data, dict):
+            return
+        try:
+            state = ConnState(str(data.get("state")))
+        except ValueError:
+            return
+        retry = data.get("nextRetryIn")
+        error = data.get("error")
+        self.store.health.set_upstream(
+            state,
+            attempt=int(data.get("attempt") or 0),
+            next_retry_in=float(retry) if isinstance(retry, int | float) else None,
+            error=error if isinstance(error, str) else None,
+            reconnects=int(data.get("reconnects") or 0),
+        )
+        if state is not ConnState.LIVE and self._upstream_down_at is None:
+            self._upstream_down_at = time.monotonic()
+            self._on_down()
+        elif state is ConnState.LIVE and self._upstream_down_at is not None:
+            outage = time.monotonic() - self._upstream_down_at
+            self._upstream_down_at = None
+            self._on_live(outage)
 
     def _on_live(self, outage: float | None) -> None:
         if outage is None:

@@ -8,8 +8,9 @@ after the answer, so hlmon never spends more than its budget in any window.
 Failures are typed (all ``InfoError``): 429 honours ``Retry-After`` (and pauses every other
 request too), 5xx/timeouts/connection errors are retried with full-jitter backoff, and what is
 still failing after the retries surfaces as ``RateLimited``, ``ServerError``, ``InfoTimeout``
-or ``InfoUnavailable``. A non-urgent caller (the fallback poller) gets ``BudgetExhausted``
-instead of waiting when the budget is spent.
+or ``InfoUnavailable``. A pooled keep-alive connection found dead is retried once at once,
+outside the retry count (the request is idempotent). A non-urgent caller (the REST poller)
+gets ``BudgetExhausted`` instead of waiting when the budget is spent.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ DEFAULT_TOTAL_TIMEOUT = 10.0
 byte every few seconds would otherwise hold a request open indefinitely."""
 """Explicit per-phase timeouts: a hung /info must not hold the fallback forever."""
 
+STALE_CONNECTION_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""What a dead pooled keep-alive connection raises (the server closed it while idle: no
+response, a reset, a broken pipe). Retried once at once, outside the retry count."""
+
 MAX_ITEMS_PER_RESPONSE = 2000
 """Largest list /info returns (``userFills``/``userFillsByTime``); sizes the worst-case extra."""
+MAX_ITEMS_BY_TYPE: dict[str, int] = {"userFunding": 500, "fundingHistory": 500, "recentTrades": 100}
+"""Smaller caps where the exchange has them: fundings come 500 per answer at most, and the
+recent-trades tape holds the last few trades (10 to 30 seen; 100 leaves room)."""
 
 
 class InfoError(Exception):
@@ -53,6 +61,11 @@ class BudgetExhausted(InfoError):
 
 class RateLimited(InfoError):
     """HTTP 429 persisted through every retry."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds the server asked to wait (``Retry-After``), None when it did not say."""
 
 
 class ServerError(InfoError):
@@ -128,7 +141,20 @@ class InfoClient:
     # ------------------------------------------------------------------ budget
 
     def _worst_case(self, req: InfoRequest) -> int:
-        return req.weight + extra_weight(req.type, MAX_ITEMS_PER_RESPONSE)
+        cap = MAX_ITEMS_BY_TYPE.get(req.type, MAX_ITEMS_PER_RESPONSE)
+        return req.weight + extra_weight(req.type, cap)
+
+    def worst_case(self, req: InfoRequest) -> int:
+        """The weight ``req`` reserves until its answer settles it to the true cost."""
+        return self._worst_case(req)
+
+    def room_in(self, req: InfoRequest, pending: int = 0) -> float:
+        """Seconds until ``req`` (its worst-case weight) fits the budget next to ``pending``
+        weight about to be reserved: 0 now, ``inf`` never.
+
+        A scheduler asks this before sending so a cheap poll does not overtake a costlier,
+        more important one waiting for room (and a 429 pause holds every poll)."""
+        return self.budget.wait_time(self._worst_case(req) + pending)
 
     async def _wait_for_budget(self, weight: int, urgent: bool) -> None:
         waited = 0.0
@@ -171,7 +197,7 @@ class InfoClient:
         Args:
             req: the request (its ``body`` is posted as JSON).
             urgent: wait for budget room (reconciliation); if False raise ``BudgetExhausted``
-                instead of waiting (the fallback poller, which will simply try later).
+                instead of waiting (the REST poller, which will simply try later).
             retries: retries after a 429/5xx/timeout/connection error (default
                 ``max_retries``); a poller whose next round is its retry passes 0.
 
@@ -181,6 +207,7 @@ class InfoClient:
         worst = self._worst_case(req)
         max_retries = self.max_retries if retries is None else retries
         attempt = 0
+        stale_retried = False
         while True:
             await self._wait_for_budget(worst, urgent)
             reservation = self.budget.reserve(worst)
@@ -197,6 +224,11 @@ class InfoClient:
                 # Never reached the server (refused, reset before reply): costs nothing.
                 self.budget.settle(reservation, 0)
                 self._report()
+                if not stale_retried and isinstance(exc, STALE_CONNECTION_ERRORS):
+                    # A pooled keep-alive connection the server had already closed: /info is
+                    # idempotent, so ask once more, at once, on a fresh connection.
+                    stale_retried = True
+                    continue
                 failure = InfoUnavailable(f"{req.type}: {exc!r}")
             else:
                 self.requests_sent += 1
@@ -211,7 +243,9 @@ class InfoClient:
                     delay = retry_after if retry_after is not None else self._backoff.delay(attempt)
                     # Everyone waits, not only this caller: the server said "slow down".
                     self.budget.pause_until(self._clock() + delay)
-                    failure = RateLimited(f"{req.type}: HTTP 429 (retry after {delay:.1f} s)")
+                    failure = RateLimited(
+                        f"{req.type}: HTTP 429 (retry after {delay:.1f} s)", retry_after
+                    )
                     if attempt >= max_retries:
                         raise failure
                     attempt += 1

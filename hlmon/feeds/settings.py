@@ -119,6 +119,17 @@ class EngineSettings(Protocol):
         ...
 
     @property
+    def daemon_endpoint(self) -> str | None:
+        """Connect through the ``hlmon daemon`` listening here (``unix:/path`` or an http URL),
+        or None for direct connections (resolved by the runtime)."""
+        ...
+
+    @property
+    def daemon_token(self) -> str | None:
+        """The token of a daemon's TCP listener, or None."""
+        ...
+
+    @property
     def record_path(self) -> str | None:
         """Record every received frame to this file, or None."""
         ...

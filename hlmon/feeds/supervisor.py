@@ -11,8 +11,9 @@ dies unexpectedly (any exception but cancellation, or a forever-task returning):
 2. turns the connection DOWN with the reason (``set_connection(DOWN, error=...)``);
 3. is restarted after a full-jitter backoff (``FullJitterBackoff``; a task that had run for
    ``stable_after`` seconds starts again from the first delay);
-4. once restarted, ``on_restart`` lets the owner report the true state again (the engine says
-   LIVE when the websocket is live; a restarted websocket feed reports itself).
+4. once restarted, ``on_restart`` lets the owner report the true state again (the engine
+   restores LIVE as a *recovery* when the websocket stayed live: no reconnect is counted and
+   no "reconnected" is logged; a restarted websocket feed reports itself).
 
 Cancellation is never a crash: ``stop()`` (or cancelling a task ``spawn`` returned) ends the
 supervision too.
@@ -57,7 +58,7 @@ class Crash:
     """One unexpected end of a supervised task."""
 
     name: str
-    """The task's name (``ws-feed``, ``fallback``, ...)."""
+    """The task's name (``ws-feed``, ``rest-poller``, ...)."""
     error: str
     """What killed it (the exception's repr, or "returned")."""
     restart_in: float

@@ -4,6 +4,11 @@ State machine pushed to the store's health (``FeedHealth.set_connection``)::
 
     connecting -> live -> reconnecting(attempt, next retry in s) -> live -> ...
 
+``attempt`` is the try since the connection was lost (1, 2, ...), what the status bar shows;
+the backoff grows with consecutive quick failures instead, across outages. Each failure comes
+with its full text and a short reason (``feeds.failures``). The outage reported on the way
+back to live runs from the last data frame before it, not from when it was detected.
+
 (``down`` is the engine's business: websockets disabled, or a task of the engine crashed and
 its supervisor is restarting it, see ``hlmon.feeds.supervisor``.)
 
@@ -27,6 +32,9 @@ health (``note_alive`` + ``note_frames``) once per event-loop turn, i.e. every t
 drained what the socket delivered. That push is the only path: the store never calls back into
 the feed, so what it reports is at most one loop turn behind. With a ``recorder`` (see
 ``hlmon.feeds.recorder``), each raw frame is first handed to ``recorder.write(raw, time.time())``.
+Through an ``hlmon daemon`` (``route``, see ``hlmon.feeds.via``) each attempt asks the route
+where to go, the last numbered frame (``{"seq":N,...}``) is remembered for the reconnect, and
+``_daemon`` frames (the daemon's upstream state) go to ``on_daemon``, not the store.
 """
 
 from __future__ import annotations
@@ -35,8 +43,6 @@ import asyncio
 import contextlib
 import random
 import time
-import urllib.parse
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +52,10 @@ import aiohttp
 from aiohttp import WSMsgType
 
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
+from hlmon.feeds.failures import ConnectionLost, SocketDead, describe, describe_end, reason
+from hlmon.feeds.proxy import env_proxy as _env_proxy
 from hlmon.feeds.settings import WebsocketSettings
+from hlmon.feeds.via import Route
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
@@ -87,6 +96,7 @@ class HealthSink(Protocol):
         next_retry_in: float | None = ...,
         url: str | None = ...,
         error: str | None = ...,
+        reason: str | None = ...,
     ) -> None: ...
     def log(self, text: str, level: str = ...) -> None: ...
 
@@ -103,14 +113,6 @@ class FrameSink(Protocol):
     """Where raw frames go when recording (``hlmon.feeds.recorder.FrameRecorder``)."""
 
     def write(self, raw: bytes, t: float) -> None: ...
-
-
-class SocketDead(Exception):
-    """The heartbeat decided the socket is dead (missing pong or silence)."""
-
-
-class ConnectionLost(Exception):
-    """The socket ended (close frame, dropped connection, protocol error); says why."""
 
 
 _Socket = aiohttp.ClientWebSocketResponse[Literal[False]]
@@ -161,10 +163,16 @@ class WsFeed:
         max_size: int = MAX_FRAME_BYTES,
         recorder: FrameSink | None = None,
         session: aiohttp.ClientSession | None = None,
+        route: Route | None = None,
+        on_daemon: Callable[[Any], None] | None = None,
     ) -> None:
         """``session``: an ``aiohttp.ClientSession`` to connect with (the feed then does not
         close it); by default ``run`` opens its own and closes it when it ends."""
         self.url = url
+        self.route = route
+        self._on_daemon = on_daemon
+        self.last_seq: int | None = None
+        """The last numbered frame received through a daemon (sent back on reconnect)."""
         self.recorder = recorder
         """Gets every received frame with its wall-clock receive time (must not block)."""
         self._store = store
@@ -185,6 +193,9 @@ class WsFeed:
         self._last_frame = 0.0
         self._ping_sent_at: float | None = None
         self._down_since: float | None = None
+        """When the outage began: the last data frame before the socket died."""
+        self._last_data: float | None = None
+        """Monotonic time of the last data frame (not a pong or an ack), any socket."""
         self._outage: float | None = None
         self.live = asyncio.Event()
         """Set once a connection has delivered its first frame, until it dies: an open
@@ -240,20 +251,31 @@ class WsFeed:
             await self._run(session)
 
     async def _run(self, session: aiohttp.ClientSession) -> None:
+        # ``attempt`` is what the status bar shows: tries since the connection was lost (or
+        # since start-up), 1 for the first retry. ``failures`` counts consecutive quick
+        # failures for the backoff: a socket that keeps dying soon after connecting backs off
+        # further each time, although each outage's attempts start again at 1.
         attempt = 0
+        failures = 0
         retrying = False
         error: str | None = None
+        why: str | None = None
         self._health.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
         while True:
             # Until the first connection succeeds the state stays "connecting" (with its retry
             # count); after a live connection was lost it is "reconnecting".
             waiting = ConnState.RECONNECTING if self.stats.connects else ConnState.CONNECTING
             if retrying:
-                delay = max(self._backoff.delay(attempt - 1), self._limiter.wait_time())
+                delay = max(self._backoff.delay(failures - 1), self._limiter.wait_time())
                 self.stats.delays.append(delay)
                 # The error is passed once per failure: the health logs each new one.
                 self._health.set_connection(
-                    waiting, attempt=attempt, next_retry_in=delay, url=self.url, error=error
+                    waiting,
+                    attempt=attempt,
+                    next_retry_in=delay,
+                    url=self.url,
+                    error=error,
+                    reason=why,
                 )
                 await asyncio.sleep(delay)
                 # Never more than max_new_per_minute attempts in any rolling minute.
@@ -265,39 +287,52 @@ class WsFeed:
             retrying = True
             self._limiter.note_attempt()
             self.stats.attempts += 1
+            url, via_session = self.url, None
+            if self.route is not None:
+                url, via_session = self.route.pick(self.last_seq)
+                if via_session is None:
+                    self.last_seq = None  # direct: the exchange does not number frames
+                self.url = url.split("?", 1)[0]  # shown without the client id
+            use_session = via_session or session
             try:
                 async with asyncio.timeout(self.timings.open_timeout):
-                    ws = await session.ws_connect(
-                        self.url,
+                    ws = await use_session.ws_connect(
+                        url,
                         autoping=True,  # answer the server's protocol pings
                         heartbeat=None,  # application pings only (see module docstring)
                         max_msg_size=self._max_size,
                         timeout=_WS_TIMEOUT,
                         compress=0,
                         decode_text=False,  # text frames as bytes: msgspec parses them as is
-                        proxy=_env_proxy(self.url),
+                        proxy=None if via_session is not None else _env_proxy(url),
                     )
             except asyncio.CancelledError:
                 raise
-            except TimeoutError as exc:
+            except Exception as exc:  # refused, DNS, TLS, HTTP status, timeout...
                 attempt += 1
-                error = _describe(exc) if str(exc) else "TimeoutError: timed out opening the socket"
+                failures += 1
+                error = describe(exc)
+                if isinstance(exc, TimeoutError) and not str(exc):
+                    error = "TimeoutError: timed out opening the socket"
+                why = reason(exc)
+                if self.route is not None and via_session is not None:
+                    self.route.failed()
                 continue
-            except Exception as exc:  # refused, DNS, TLS, HTTP status...
-                attempt += 1
-                error = _describe(exc)
-                continue
+            if self.route is not None:
+                self.route.connected()
             started = self._now()
-            error = await self._serve(ws)
+            error, why = await self._serve(ws)
             lived = self._now() - started
-            # attempt counts consecutive failures; the delay before attempt n is drawn from
-            # uniform(0, min(cap, initial * 2**(n-1))).
-            attempt = 1 if lived >= self.timings.stable_after else attempt + 1
+            # The delay before a retry after n consecutive quick failures is drawn from
+            # uniform(0, min(cap, initial * 2**(n-1))); a socket that lived stable_after
+            # starts the count again.
+            failures = 1 if lived >= self.timings.stable_after else failures + 1
+            attempt = 1
             # No log line here: the next set_connection carries ``error`` and the health logs
             # "connection lost: <why>, retry n in x s" once.
 
-    async def _serve(self, ws: _Socket) -> str:
-        """Run one connection until it dies; return why it died."""
+    async def _serve(self, ws: _Socket) -> tuple[str, str]:
+        """Run one connection until it dies; return why it died (full text, short reason)."""
         self._ws = ws
         self._outbox = asyncio.Queue()
         self._pending_acks.clear()
@@ -308,20 +343,22 @@ class WsFeed:
         for sub in self._subs.values():
             self._pending_acks[sub.key] = _PendingAck(sub, now)
             self._outbox.put_nowait(subscribe_frame(sub))
-        self._outage = None if self._down_since is None else now - self._down_since
         tasks = [
             asyncio.create_task(self._receive(ws), name="ws-receive"),
             asyncio.create_task(self._heartbeat(ws), name="ws-heartbeat"),
             asyncio.create_task(self._write(ws, self._outbox), name="ws-write"),
         ]
-        reason = "closed"
+        text, why = "closed", "closed"
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             # In task order: when the socket ends, the receiver's reason (close code, drop) is
             # the one to tell, not the writer's "cannot write to closing transport".
             for task in (t for t in tasks if t in done):
                 exc = task.exception()
-                reason = _describe(exc) if exc is not None else "closed by server"
+                if exc is None:
+                    text, why = "closed by server", "closed by server"
+                else:
+                    text, why = describe(exc), reason(exc)
                 if isinstance(exc, SocketDead):
                     self.stats.dead_detected += 1
                     self.stats.last_dead_reason = str(exc)
@@ -333,11 +370,13 @@ class WsFeed:
             self.live.clear()
             self._ws = None
             self._outbox = None
-            self._down_since = self._now()
+            # The outage began with the last data this socket delivered (a stall can precede
+            # the heartbeat's verdict by half a minute), not when it was declared dead.
+            self._down_since = self._last_data if self._last_data is not None else self._now()
             if self._on_down is not None:
                 self._on_down()
             await _abort(ws)
-        return reason
+        return text, why
 
     # ------------------------------------------------------------------ per-connection tasks
 
@@ -357,16 +396,21 @@ class WsFeed:
         text, binary = WSMsgType.TEXT, WSMsgType.BINARY
         ws_source = Source.WS
         live = self.live.is_set()
+        last_data = self._last_data
+        numbered = self.route is not None
         try:
             while True:
                 msg = await receive()
                 kind = msg.type
                 if kind is not text and kind is not binary:
-                    raise ConnectionLost(_describe_end(msg))
+                    raise ConnectionLost(describe_end(msg))
                 frame: bytes = msg.data
+                if numbered and frame[:7] == b'{"seq":':
+                    with contextlib.suppress(ValueError):
+                        self.last_seq = int(frame[7 : frame.find(b",", 7)])
                 if record is not None:
                     record(frame, wall())
-                self._last_frame = monotonic()
+                self._last_frame = received = monotonic()
                 if not live:
                     live = True
                     self._went_live()
@@ -390,6 +434,14 @@ class WsFeed:
                     self._ping_sent_at = None
                 elif cls is SubscriptionResponseMsg:
                     self._match_ack(cast(SubscriptionResponseMsg, decoded))
+                elif cls is UnknownMsg and self._on_daemon is not None:
+                    unknown = cast(UnknownMsg, decoded)
+                    if unknown.channel == "_daemon":
+                        self._on_daemon(unknown.data)
+                        continue
+                    last_data = received
+                else:
+                    last_data = received
                 try:
                     apply(decoded, ws_source)
                 except Exception as exc:
@@ -397,6 +449,7 @@ class WsFeed:
                     # reconnect would just replay the snapshot that triggers it).
                     health.note_rejected(f"could not apply {channel} frame: {exc!r}", "")
         finally:
+            self._last_data = last_data
             self._flush_counts()
 
     def _flush_counts(self) -> None:
@@ -417,6 +470,9 @@ class WsFeed:
         # must not turn the status bar green.
         self.live.set()
         self._health.set_connection(ConnState.LIVE, attempt=0, url=self.url)
+        # The outage: from the last data before it to now (None on the first connection).
+        down = self._down_since
+        self._outage = None if down is None else self._now() - down
         if self._on_live is not None:
             self._on_live(self._outage)
 
@@ -523,46 +579,3 @@ async def _abort(ws: _Socket) -> None:
             # Marks the socket closed and releases the connection; with the transport gone
             # the close frame fails at once instead of waiting for the peer.
             await ws.close()
-
-
-def _env_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url``, chosen as ``websockets`` (hlmon's previous
-    transport) chose it: ``wss_proxy`` then ``https_proxy`` for wss://, ``ws_proxy``,
-    ``https_proxy``, ``http_proxy`` for ws://, none for a host in ``no_proxy``; aiohttp then
-    tunnels wss:// with CONNECT. Passed explicitly rather than with aiohttp's ``trust_env``,
-    which would also read ~/.netrc. Only http:// proxies are supported (as by aiohttp); another
-    kind (socks, https) is skipped."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    secure = parts.scheme == "wss"
-    port = parts.port or (443 if secure else 80)
-    if urllib.request.proxy_bypass(f"{host}:{port}"):
-        return None
-    proxies = urllib.request.getproxies()
-    for scheme in ("wss", "https") if secure else ("ws", "https", "http"):
-        proxy = proxies.get(scheme)
-        if proxy is not None and proxy.startswith("http://"):
-            return proxy
-    return None
-
-
-def _describe_end(msg: aiohttp.WSMessage | Any) -> str:
-    """Why ``receive`` returned something other than a data frame."""
-    kind = msg.type
-    if kind is WSMsgType.CLOSE:
-        reason = f": {msg.extra}" if msg.extra else ""
-        return f"closed by server (code {msg.data}{reason})"
-    if kind is WSMsgType.ERROR:  # bad framing, frame over max_msg_size, ...
-        err = msg.data
-        if isinstance(err, aiohttp.WebSocketError):
-            return f"websocket error (code {err.code}): {err}"
-        return _describe(err) if isinstance(err, BaseException) else f"websocket error: {err!r}"
-    # CLOSED/CLOSING: EOF or a reset with no close frame (a close frame comes as CLOSE).
-    return "socket dropped without a close frame"
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionLost):
-        return str(exc)
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -7,6 +7,7 @@ from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.info import InfoRequest, decode_response, to_message
 from hlmon.protocol.messages import KNOWN_CHANNELS, KnownMsg, Message, UnknownMsg
+from hlmon.protocol.repair import Tolerance, tolerance_of
 from hlmon.protocol.subscriptions import (
     PING_FRAME,
     Subscription,
@@ -26,6 +27,7 @@ __all__ = [
     "Message",
     "ProtocolError",
     "Subscription",
+    "Tolerance",
     "UnknownMsg",
     "ack_matches",
     "canonical_key",
@@ -35,5 +37,6 @@ __all__ = [
     "post_frame",
     "subscribe_frame",
     "to_message",
+    "tolerance_of",
     "unsubscribe_frame",
 ]

@@ -3,8 +3,9 @@
 Hot path: a single msgspec decoder over the tagged union of known channels, which validates
 types while it parses. Only when that fails do we parse generically, to tell an unknown
 channel (returned as ``UnknownMsg``, not an error) from malformed input (``ProtocolError``).
-A frame that bundles independent entries (``allDexsClearinghouseState``: one state per dex)
-is then read entry by entry, so one unreadable dex costs that dex, not the whole frame.
+A frame of an account channel (fills, fundings, orders, states, TWAPs...) is then read item by
+item (``repair.FRAME_READERS``): an odd item is defaulted or left out and counted on the
+message (``repair.tolerance_of``), so one unreadable fill or dex costs that item, not the frame.
 """
 
 from __future__ import annotations
@@ -14,15 +15,9 @@ from typing import Any
 import msgspec
 
 from hlmon.protocol.errors import ProtocolError
-from hlmon.protocol.messages import (
-    KNOWN_CHANNELS,
-    AllDexsClearinghouseState,
-    AllDexsClearinghouseStateMsg,
-    ClearinghouseState,
-    KnownMsg,
-    Message,
-    UnknownMsg,
-)
+from hlmon.protocol.messages import KNOWN_CHANNELS, KnownMsg, Message, UnknownMsg
+from hlmon.protocol.repair import FRAME_READERS
+from hlmon.protocol.tolerant import Bad
 
 _FAST: msgspec.json.Decoder[Any] = msgspec.json.Decoder(KnownMsg)
 _fast_decode = _FAST.decode
@@ -63,31 +58,15 @@ def _classify(frame: object, fast_error: Exception) -> Message:
     channel = obj.get("channel")
     if not isinstance(channel, str):
         raise ProtocolError("frame has no string 'channel'", frame)
-    if channel == "allDexsClearinghouseState":
-        partial = _all_dexs_entry_by_entry(obj.get("data"))
-        if partial is not None:
-            return partial
+    reader = FRAME_READERS.get(channel)
+    if reader is not None:
+        try:
+            return reader(obj.get("data"))
+        except Bad as exc:
+            raise ProtocolError(f"invalid {channel!r} frame: {exc}", frame) from None
     if channel in KNOWN_CHANNELS:
         raise ProtocolError(f"invalid {channel!r} frame: {fast_error}", frame)
     return UnknownMsg(channel=channel, data=obj.get("data"))
-
-
-def _all_dexs_entry_by_entry(data: object) -> Message | None:
-    """The frame with its readable ``[dex, state]`` entries, or None if the frame itself is bad."""
-    if not isinstance(data, dict):
-        return None
-    user, entries = data.get("user"), data.get("clearinghouseStates")
-    if not isinstance(user, str) or not isinstance(entries, list):
-        return None
-    kept: list[tuple[str, ClearinghouseState]] = []
-    for entry in entries:
-        try:
-            kept.append(msgspec.convert(entry, tuple[str, ClearinghouseState]))
-        except (msgspec.ValidationError, TypeError, ValueError):
-            continue
-    dropped = len(entries) - len(kept)
-    state = AllDexsClearinghouseState(user=user, clearinghouseStates=kept, dropped=dropped)
-    return AllDexsClearinghouseStateMsg(data=state)
 
 
 def _json_kind(value: object) -> str:

@@ -1,7 +1,8 @@
 """REST ``POST /info``: typed request builders, weights, response structs and decoding.
 
 Builders return an ``InfoRequest`` whose ``body`` is the JSON object to post. Responses are
-decoded with ``decode_response`` into the structs below (or those in ``messages``), and
+decoded with ``decode_response`` into the structs below (or those in ``account_types``,
+``messages`` and ``meta``), and
 ``to_message`` turns the answers the store cares about into the same websocket ``Message``
 types it already applies, so REST fallback and reconciliation need no second code path.
 """
@@ -16,6 +17,17 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
+# Account item structs live in ``account_types``; re-exported here for callers of /info.
+from hlmon.protocol.account_types import EvmEscrow as EvmEscrow
+from hlmon.protocol.account_types import OrderWithStatus as OrderWithStatus
+from hlmon.protocol.account_types import PortfolioPeriod as PortfolioPeriod
+from hlmon.protocol.account_types import SpotBalance as SpotBalance
+from hlmon.protocol.account_types import SpotClearinghouseState as SpotClearinghouseState
+from hlmon.protocol.account_types import TwapHistoryItem as TwapHistoryItem
+from hlmon.protocol.account_types import TwapSliceFill as TwapSliceFill
+from hlmon.protocol.account_types import UserFundingDelta as UserFundingDelta
+from hlmon.protocol.account_types import UserFundingItem as UserFundingItem
+from hlmon.protocol.account_types import UserRole as UserRole
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
     AllMids,
@@ -32,12 +44,20 @@ from hlmon.protocol.messages import (
     Message,
     OpenOrdersData,
     OpenOrdersMsg,
+    SpotStateData,
+    SpotStateMsg,
+    Trade,
     UserFills,
     UserFillsMsg,
+    UserTwapHistory,
+    UserTwapHistoryMsg,
+    UserTwapSliceFills,
+    UserTwapSliceFillsMsg,
 )
 
 # Metadata structs live in ``meta``; re-exported here, where callers have always found them.
 from hlmon.protocol.meta import STRICT_TYPES as META_TYPES
+from hlmon.protocol.meta import TOLERANT_READERS as META_READERS
 from hlmon.protocol.meta import AssetMeta as AssetMeta
 from hlmon.protocol.meta import Meta as Meta
 from hlmon.protocol.meta import OutcomeMeta as OutcomeMeta
@@ -45,10 +65,11 @@ from hlmon.protocol.meta import PerpDex as PerpDex
 from hlmon.protocol.meta import SpotMeta as SpotMeta
 from hlmon.protocol.meta import SpotPair as SpotPair
 from hlmon.protocol.meta import SpotToken as SpotToken
-from hlmon.protocol.meta import decode_tolerant
+from hlmon.protocol.repair import REST_READERS, tolerance_of
 from hlmon.protocol.subscriptions import CANDLE_INTERVALS, check_book_params, check_dex
 from hlmon.protocol.subscriptions import MANTISSAS as MANTISSAS
 from hlmon.protocol.subscriptions import N_SIG_FIGS as N_SIG_FIGS
+from hlmon.protocol.tolerant import decode_with
 
 # --------------------------------------------------------------------------- weights
 
@@ -181,6 +202,11 @@ def l2_book(coin: str, n_sig_figs: int | None = None, mantissa: int | None = Non
     return _req("l2Book", coin=_check_str("coin", coin), nSigFigs=n_sig_figs, mantissa=mantissa)
 
 
+def recent_trades(coin: str) -> InfoRequest:
+    """The last few trades of ``coin`` (the websocket ``trades`` shape; 20 + 1 per 20 items)."""
+    return _req("recentTrades", coin=_check_str("coin", coin))
+
+
 def clearinghouse_state(user: str, dex: str | None = None) -> InfoRequest:
     """Perp account state of ``user``."""
     return _req("clearinghouseState", user=_check_str("user", user), dex=_dex(dex))
@@ -294,6 +320,35 @@ def exchange_status() -> InfoRequest:
     return _req("exchangeStatus")
 
 
+def user_abstraction(user: str) -> InfoRequest:
+    """The account mode of ``user``: a bare string (``unifiedAccount``, ``portfolioMargin``,
+    ``disabled``, ``default``, ``dexAbstraction``); read it once per address."""
+    return _req("userAbstraction", user=_check_str("user", user))
+
+
+def user_role(user: str) -> InfoRequest:
+    """``user``, ``agent`` (+ its master), ``vault``, ``subAccount`` (+ master) or ``missing``.
+
+    Weight 60, the most of any info type: call it once when an address is added.
+    """
+    return _req("userRole", user=_check_str("user", user))
+
+
+def portfolio(user: str) -> InfoRequest:
+    """Equity and PnL history: ``[[period, {accountValueHistory, pnlHistory, vlm}], ...]``."""
+    return _req("portfolio", user=_check_str("user", user))
+
+
+def user_twap_slice_fills(user: str) -> InfoRequest:
+    """The last 2000 TWAP slice fills of ``user`` (they are not in ``userFills``)."""
+    return _req("userTwapSliceFills", user=_check_str("user", user))
+
+
+def twap_history(user: str) -> InfoRequest:
+    """TWAP state changes of ``user``; each item's ``time`` is in seconds."""
+    return _req("twapHistory", user=_check_str("user", user))
+
+
 def order_status(user: str, oid: int | str) -> InfoRequest:
     """Status of one order of ``user`` by ``oid`` (int) or cloid (hex string)."""
     if isinstance(oid, bool) or not isinstance(oid, int | str) or oid == "":
@@ -304,18 +359,6 @@ def order_status(user: str, oid: int | str) -> InfoRequest:
 # --------------------------------------------------------------------------- response structs
 
 
-class SpotBalance(Struct):
-    coin: str
-    token: int
-    total: str
-    hold: str
-    entryNtl: str | None = None
-
-
-class SpotClearinghouseState(Struct):
-    balances: list[SpotBalance]
-
-
 class FundingHistoryItem(Struct):
     coin: str
     fundingRate: str
@@ -323,32 +366,9 @@ class FundingHistoryItem(Struct):
     time: int
 
 
-class UserFundingDelta(Struct):
-    type: str
-    coin: str
-    usdc: str
-    szi: str
-    fundingRate: str
-    nSamples: int | None = None
-
-
-class UserFundingItem(Struct):
-    time: int
-    hash: str
-    delta: UserFundingDelta
-
-
 class ExchangeStatus(Struct):
     time: int
     specialStatuses: Any = None
-
-
-class OrderWithStatus(Struct):
-    """An order plus its status (``orderStatus.order`` and ``historicalOrders`` items)."""
-
-    order: FrontendOrder
-    status: str
-    statusTimestamp: int
 
 
 class OrderStatus(Struct):
@@ -361,6 +381,7 @@ class OrderStatus(Struct):
 RESPONSE_TYPES: dict[str, Any] = {
     "allMids": dict[str, str],
     "l2Book": L2Book,
+    "recentTrades": list[Trade],
     "clearinghouseState": ClearinghouseState,
     "spotClearinghouseState": SpotClearinghouseState,
     "openOrders": list[FrontendOrder],
@@ -375,8 +396,16 @@ RESPONSE_TYPES: dict[str, Any] = {
     "userNonFundingLedgerUpdates": list[LedgerUpdate],
     "exchangeStatus": ExchangeStatus,
     "orderStatus": OrderStatus,
+    "userAbstraction": str,
+    "userRole": UserRole,
+    "portfolio": list[tuple[str, PortfolioPeriod]],
+    "userTwapSliceFills": list[TwapSliceFill],
+    "twapHistory": list[TwapHistoryItem],
 }
 """Decoded type per info type; other types decode to plain JSON values."""
+
+TOLERANT_READERS: dict[str, Any] = {**META_READERS, **REST_READERS}
+"""Info types read item by item when their strict decode fails (see ``decode_response``)."""
 
 _DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     name: msgspec.json.Decoder(tp) for name, tp in RESPONSE_TYPES.items()
@@ -387,10 +416,11 @@ _GENERIC: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 def decode_response(req: InfoRequest, body: bytes | str) -> Any:
     """Decode the response ``body`` of ``req`` into its type from ``RESPONSE_TYPES``.
 
-    Unknown info types decode to plain JSON values. Market metadata (``perpDexs``,
-    ``allPerpMetas``, ``meta``, ``spotMeta``, ``outcomeMeta``...) that fails the strict decode is
-    decoded again entry by entry (see ``hlmon.protocol.meta``): one odd entry is left out and
-    counted instead of losing the whole answer.
+    Unknown info types decode to plain JSON values. An answer of a type in
+    ``TOLERANT_READERS`` (market metadata, fills, fundings, orders, ledger updates, states,
+    TWAPs) that fails the strict decode is read again item by item (see ``tolerant``): an odd
+    item is defaulted or left out, and counted (``tolerance_of``), instead of losing the whole
+    answer. The strict pass is unchanged, so a well-formed answer costs nothing extra.
 
     Raises:
         ProtocolError: on malformed JSON or a body that does not fit the expected type.
@@ -401,8 +431,9 @@ def decode_response(req: InfoRequest, body: bytes | str) -> Any:
     except RecursionError:
         raise ProtocolError(f"{req.type} response nests too deeply", body) from None
     except Exception as exc:  # msgspec, unicode and type errors alike mean "malformed"
-        if req.type in META_TYPES:
-            return decode_tolerant(req.type, body)
+        reader = TOLERANT_READERS.get(req.type)
+        if reader is not None:
+            return decode_with(reader, req.type, body)
         raise ProtocolError(f"invalid {req.type} response: {exc}", body) from None
 
 
@@ -412,7 +443,9 @@ def to_message(req: InfoRequest, response: Any, user: str | None = None) -> Mess
     ``user`` defaults to ``req.body["user"]`` and is lower-cased like websocket frames.
     Returns None for types with no websocket counterpart (or when a user is needed and
     unknown). REST fills become a non-snapshot
-    ``UserFillsMsg``, so the store merges them (deduping by tid/oid) instead of replacing.
+    ``UserFillsMsg``, so the store merges them (deduping by tid/oid) instead of replacing; TWAP
+    slice fills and history likewise. ``spotClearinghouseState`` becomes a ``spotState`` push.
+    What the tolerant decoder left out or defaulted is carried over (``tolerance_of``).
     Per-dex answers (``allMids``, ``clearinghouseState``, ``openOrders``/``frontendOpenOrders``)
     carry the request's ``dex`` exactly as the websocket frames do (``allMids`` of the default
     dex without one, the others with ``""`` for it), so their stream keys match.
@@ -431,8 +464,21 @@ def to_message(req: InfoRequest, response: Any, user: str | None = None) -> Mess
     if req.type == "clearinghouseState" and isinstance(response, ClearinghouseState):
         data = ClearinghouseStateData(user=who, clearinghouseState=response, dex=dex)
         return ClearinghouseStateMsg(data=data)
-    if req.type in ("openOrders", "frontendOpenOrders") and isinstance(response, list):
-        return OpenOrdersMsg(data=OpenOrdersData(user=who, orders=response, dex=dex))
-    if req.type in ("userFills", "userFillsByTime") and isinstance(response, list):
-        return UserFillsMsg(data=UserFills(user=who, fills=response, isSnapshot=False))
+    if req.type == "spotClearinghouseState" and isinstance(response, SpotClearinghouseState):
+        return SpotStateMsg(data=SpotStateData(user=who, spotState=response))
+    if not isinstance(response, list):
+        return None
+    seen = tolerance_of(response)
+    counts = {"dropped": seen.dropped, "defaulted": seen.defaulted}
+    items = list(response)  # a plain list: the counts move to the message
+    if req.type in ("openOrders", "frontendOpenOrders"):
+        return OpenOrdersMsg(data=OpenOrdersData(user=who, orders=items, dex=dex, **counts))
+    if req.type in ("userFills", "userFillsByTime"):
+        return UserFillsMsg(data=UserFills(user=who, fills=items, isSnapshot=False, **counts))
+    if req.type == "userTwapSliceFills":
+        slices = UserTwapSliceFills(user=who, twapSliceFills=items, isSnapshot=False, **counts)
+        return UserTwapSliceFillsMsg(data=slices)
+    if req.type == "twapHistory":
+        history = UserTwapHistory(user=who, history=items, isSnapshot=False, **counts)
+        return UserTwapHistoryMsg(data=history)
     return None

@@ -1,7 +1,9 @@
 """Typed structs for every Hyperliquid websocket frame and /info response hlmon reads.
 
-Field names mirror the wire exactly (camelCase included) so values pass through unchanged;
-prices, sizes and money stay the exchange's decimal strings. Unknown fields are ignored by
+The items of account answers (positions, orders, fills, spot balances, TWAPs...) live in
+``account_types`` and are re-exported here. Field names mirror the wire exactly (camelCase
+included) so values pass through unchanged; prices, sizes and money stay the exchange's
+decimal strings. Unknown fields are ignored by
 msgspec, so additions on the exchange side never break decoding.
 
 Each websocket message class is a member of a msgspec tagged union on the ``channel`` key,
@@ -14,6 +16,34 @@ from typing import Any
 
 import msgspec
 from msgspec import Struct, field
+
+# Re-exported (``X as X``): callers have always imported the account structs from here.
+from hlmon.protocol.account_types import AssetPosition as AssetPosition
+from hlmon.protocol.account_types import ClearinghouseState as ClearinghouseState
+from hlmon.protocol.account_types import CumFunding as CumFunding
+from hlmon.protocol.account_types import EvmEscrow as EvmEscrow
+from hlmon.protocol.account_types import Fill as Fill
+from hlmon.protocol.account_types import FillLiquidation as FillLiquidation
+from hlmon.protocol.account_types import FrontendOrder as FrontendOrder
+from hlmon.protocol.account_types import Funding as Funding
+from hlmon.protocol.account_types import LedgerUpdate as LedgerUpdate
+from hlmon.protocol.account_types import Leverage as Leverage
+from hlmon.protocol.account_types import Liquidation as Liquidation
+from hlmon.protocol.account_types import MarginSummary as MarginSummary
+from hlmon.protocol.account_types import NonUserCancel as NonUserCancel
+from hlmon.protocol.account_types import OrderUpdate as OrderUpdate
+from hlmon.protocol.account_types import OrderUpdateOrder as OrderUpdateOrder
+from hlmon.protocol.account_types import PortfolioPeriod as PortfolioPeriod
+from hlmon.protocol.account_types import Position as Position
+from hlmon.protocol.account_types import SpotBalance as SpotBalance
+from hlmon.protocol.account_types import SpotClearinghouseState as SpotClearinghouseState
+from hlmon.protocol.account_types import TwapHistoryItem as TwapHistoryItem
+from hlmon.protocol.account_types import TwapSliceFill as TwapSliceFill
+from hlmon.protocol.account_types import TwapState as TwapState
+from hlmon.protocol.account_types import TwapStatus as TwapStatus
+from hlmon.protocol.account_types import TwapTrigger as TwapTrigger
+from hlmon.protocol.account_types import UserRole as UserRole
+from hlmon.protocol.account_types import UserRoleData as UserRoleData
 
 # --------------------------------------------------------------------------- market data
 
@@ -115,164 +145,38 @@ class ActiveSpotAssetCtx(Struct):
     ctx: SpotAssetCtx
 
 
-# --------------------------------------------------------------------------- account data
-
-
-class Leverage(Struct):
-    type: str
-    """``cross`` or ``isolated``."""
-    value: int
-    rawUsd: str | None = None
-
-
-class CumFunding(Struct):
-    allTime: str
-    sinceOpen: str
-    sinceChange: str
-
-
-class Position(Struct):
-    coin: str
-    szi: str
-    leverage: Leverage
-    entryPx: str | None
-    positionValue: str
-    unrealizedPnl: str
-    returnOnEquity: str
-    marginUsed: str
-    liquidationPx: str | None = None
-    maxLeverage: int | None = None
-    cumFunding: CumFunding | None = None
-
-
-class AssetPosition(Struct):
-    position: Position
-    type: str = "oneWay"
-
-
-class MarginSummary(Struct):
-    accountValue: str
-    totalNtlPos: str
-    totalRawUsd: str
-    totalMarginUsed: str
-
-
-class ClearinghouseState(Struct):
-    marginSummary: MarginSummary
-    crossMarginSummary: MarginSummary
-    withdrawable: str
-    assetPositions: list[AssetPosition]
-    crossMaintenanceMarginUsed: str = "0.0"
-    time: int | None = None
-
-
-class FrontendOrder(Struct):
-    """An open order in the frontend shape (REST ``frontendOpenOrders``, WS ``openOrders``).
-
-    The plain REST ``openOrders`` shape is a subset, so the extra fields have defaults.
-    """
-
-    coin: str
-    side: str
-    limitPx: str
-    sz: str
-    oid: int
-    timestamp: int
-    origSz: str | None = None
-    cloid: str | None = None
-    isTrigger: bool = False
-    triggerCondition: str = "N/A"
-    triggerPx: str = "0.0"
-    isPositionTpsl: bool = False
-    reduceOnly: bool = False
-    orderType: str = "Limit"
-    tif: str | None = None
-    children: list[FrontendOrder] = []
-
-
-class OrderUpdateOrder(Struct):
-    coin: str
-    side: str
-    limitPx: str
-    sz: str
-    oid: int
-    timestamp: int
-    origSz: str
-    cloid: str | None = None
-    reduceOnly: bool | None = None
-
-
-class OrderUpdate(Struct):
-    order: OrderUpdateOrder
-    status: str
-    statusTimestamp: int
-
-
-class FillLiquidation(Struct):
-    markPx: str
-    method: str
-    liquidatedUser: str | None = None
-
-
-class Fill(Struct):
-    coin: str
-    px: str
-    sz: str
-    side: str
-    time: int
-    startPosition: str
-    dir: str
-    closedPnl: str
-    hash: str
-    oid: int
-    crossed: bool
-    fee: str
-    tid: int = 0
-    """0 when absent (2023-era REST fills) and for system fills such as dust conversion."""
-    feeToken: str = "USDC"
-    builderFee: str | None = None
-    cloid: str | None = None
-    liquidation: FillLiquidation | None = None
-    twapId: int | None = None
-
-
-class Funding(Struct):
-    """One hourly funding payment (WS ``userFundings`` item and ``user`` funding event)."""
-
-    time: int
-    coin: str
-    usdc: str
-    szi: str
-    fundingRate: str
-    nSamples: int | None = None
-
-
-class LedgerUpdate(Struct):
-    time: int
-    hash: str
-    delta: dict[str, Any]
-
-
-class Liquidation(Struct):
-    lid: int
-    liquidator: str
-    liquidated_user: str
-    liquidated_ntl_pos: str
-    liquidated_account_value: str
-
-
-class NonUserCancel(Struct):
-    coin: str
-    oid: int
+# --------------------------------------------------------------------------- account frames
 
 
 class UserEvent(Struct):
-    """A ``user`` channel frame: exactly one of the members is set."""
+    """A ``user`` channel frame: exactly one of the members is set.
+
+    ``twapSliceFills`` and ``twapHistory`` are members too (TWAP slice fills never come on
+    ``userFills``). A member hlmon does not know leaves every field None: see ``is_empty``.
+    """
 
     fills: list[Fill] | None = None
     funding: Funding | None = None
     liquidation: Liquidation | None = None
     nonUserCancel: list[NonUserCancel] | None = None
+    twapSliceFills: list[TwapSliceFill] | None = None
+    twapHistory: list[TwapHistoryItem] | None = None
+    dropped: int = 0
+    """Not on the wire: items the tolerant decoder left out (see ``repair``)."""
+    defaulted: int = 0
+    """Not on the wire: items kept with a default for a missing non-essential field."""
+
+    @property
+    def is_empty(self) -> bool:
+        """No member hlmon knows is set (a new member, or everything was unreadable)."""
+        return (
+            self.fills is None
+            and self.funding is None
+            and self.liquidation is None
+            and self.nonUserCancel is None
+            and self.twapSliceFills is None
+            and self.twapHistory is None
+        )
 
 
 class UserFills(Struct):
@@ -280,18 +184,59 @@ class UserFills(Struct):
     fills: list[Fill]
     isSnapshot: bool = False
     """Absent on the wire after the first frame; absent means False."""
+    dropped: int = 0
+    """Not on the wire: fills the tolerant decoder left out (see ``repair``)."""
+    defaulted: int = 0
+    """Not on the wire: fills kept with a default for a missing field (``fee``...)."""
 
 
 class UserFundings(Struct):
     user: str
     fundings: list[Funding]
     isSnapshot: bool = False
+    dropped: int = 0
+    defaulted: int = 0
 
 
 class UserNonFundingLedgerUpdates(Struct):
     user: str
     nonFundingLedgerUpdates: list[LedgerUpdate]
     isSnapshot: bool = False
+    dropped: int = 0
+    defaulted: int = 0
+
+
+class SpotStateData(Struct):
+    """A ``spotState`` push: the full spot state every time."""
+
+    user: str
+    spotState: SpotClearinghouseState
+
+
+class TwapStatesData(Struct):
+    """Active TWAPs of ``user`` on one perp dex, as ``[twapId, state]`` pairs."""
+
+    user: str
+    states: list[tuple[int, TwapState]]
+    dex: str = ""
+    dropped: int = 0
+    defaulted: int = 0
+
+
+class UserTwapSliceFills(Struct):
+    user: str
+    twapSliceFills: list[TwapSliceFill]
+    isSnapshot: bool = False
+    dropped: int = 0
+    defaulted: int = 0
+
+
+class UserTwapHistory(Struct):
+    user: str
+    history: list[TwapHistoryItem]
+    isSnapshot: bool = False
+    dropped: int = 0
+    defaulted: int = 0
 
 
 class ClearinghouseStateData(Struct):
@@ -311,7 +256,9 @@ class AllDexsClearinghouseState(Struct):
     user: str
     clearinghouseStates: list[tuple[str, ClearinghouseState]]
     dropped: int = 0
-    """Not on the wire: entries that could not be read and were left out (see ``decode``)."""
+    """Not on the wire: entries (and positions) that could not be read and were left out."""
+    defaulted: int = 0
+    """Not on the wire: items kept with a default for a missing field (see ``repair``)."""
 
     def by_dex(self) -> dict[str, ClearinghouseState]:
         """The states keyed by dex name (``""`` = default dex), in wire order."""
@@ -323,6 +270,8 @@ class OpenOrdersData(Struct):
     orders: list[FrontendOrder]
     dex: str = ""
     """The perp dex of these orders; ``""`` (or absent) for the default dex (and spot)."""
+    dropped: int = 0
+    defaulted: int = 0
 
 
 class ActiveAssetData(Struct):
@@ -408,6 +357,9 @@ class OpenOrdersMsg(_Frame, tag="openOrders"):
 
 class OrderUpdatesMsg(_Frame, tag="orderUpdates"):
     data: list[OrderUpdate]
+    dropped: int = 0
+    """Not on the wire: updates the tolerant decoder left out (see ``repair``)."""
+    defaulted: int = 0
 
 
 class UserEventsMsg(_Frame, tag="user"):
@@ -428,8 +380,42 @@ class UserNonFundingLedgerUpdatesMsg(_Frame, tag="userNonFundingLedgerUpdates"):
     data: UserNonFundingLedgerUpdates
 
 
+class SpotStateMsg(_Frame, tag="spotState"):
+    data: SpotStateData
+
+
+class TwapStatesMsg(_Frame, tag="twapStates"):
+    data: TwapStatesData
+
+
+class UserTwapSliceFillsMsg(_Frame, tag="userTwapSliceFills"):
+    data: UserTwapSliceFills
+
+
+class UserTwapHistoryMsg(_Frame, tag="userTwapHistory"):
+    data: UserTwapHistory
+
+
 class WebData3Msg(_Frame, tag="webData3"):
     data: dict[str, Any]
+
+    @property
+    def user(self) -> str | None:
+        """``userState.user``, when the frame carries it."""
+        value = _user_state(self.data).get("user")
+        return value if isinstance(value, str) else None
+
+    @property
+    def abstraction(self) -> str | None:
+        """``userState.abstraction`` as the exchange spells it (``unifiedAccount``,
+        ``portfolioMargin``, ``disabled``...), or None when the frame does not say."""
+        value = _user_state(self.data).get("abstraction")
+        return value if isinstance(value, str) and value else None
+
+
+def _user_state(data: dict[str, Any]) -> dict[str, Any]:
+    state = data.get("userState")
+    return state if isinstance(state, dict) else {}
 
 
 class NotificationMsg(_Frame, tag="notification"):
@@ -494,6 +480,10 @@ KnownMsg = (
     | UserFillsMsg
     | UserFundingsMsg
     | UserNonFundingLedgerUpdatesMsg
+    | SpotStateMsg
+    | TwapStatesMsg
+    | UserTwapSliceFillsMsg
+    | UserTwapHistoryMsg
     | WebData3Msg
     | NotificationMsg
     | SubscriptionResponseMsg

@@ -20,13 +20,21 @@ gives the same value:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Struct
 
-from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import PerpAssetCtx, SpotAssetCtx
+from hlmon.protocol.tolerant import (
+    Bad,
+    convert,
+    decode_with,
+    int_or_none,
+    items,
+    list_or_empty,
+    obj,
+)
 
 _Name = Annotated[str, msgspec.Meta(min_length=1)]
 
@@ -184,93 +192,51 @@ STRICT_TYPES: dict[str, Any] = {
 }
 """Decoded type per metadata info type (the tolerant pass returns the same types)."""
 
-T = TypeVar("T")
-
-
-class _Bad(Exception):
-    """A top-level shape the tolerant pass cannot read either."""
-
-
-def _convert(item: Any, tp: type[T]) -> T | None:
-    try:
-        return msgspec.convert(item, tp)
-    except (msgspec.ValidationError, TypeError, ValueError):
-        return None
-
-
-def _items(raw: Any, tp: type[T], what: str) -> tuple[list[T], list[int]]:
-    """Convert each element of list ``raw``; returns (kept, positions left out)."""
-    if not isinstance(raw, list):
-        raise _Bad(f"{what} is not a list")
-    kept: list[T] = []
-    dropped: list[int] = []
-    for pos, item in enumerate(raw):
-        value = _convert(item, tp)
-        if value is None:
-            dropped.append(pos)
-        else:
-            kept.append(value)
-    return kept, dropped
-
-
-def _obj(raw: Any, what: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise _Bad(f"{what} is not an object")
-    return raw
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _list_or_empty(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
 
 def _meta(raw: Any) -> Meta:
-    obj = _obj(raw, "meta")
-    universe, dropped = _items(obj.get("universe"), AssetMeta, "meta.universe")
+    fields = obj(raw, "meta")
+    universe, dropped = items(fields.get("universe"), AssetMeta, "meta.universe")
     return Meta(
         universe=universe,
-        marginTables=_list_or_empty(obj.get("marginTables")),
-        collateralToken=_int_or_none(obj.get("collateralToken")),
+        marginTables=list_or_empty(fields.get("marginTables")),
+        collateralToken=int_or_none(fields.get("collateralToken")),
         dropped_at=dropped,
     )
 
 
 def _perp_dexs(raw: Any) -> list[PerpDex | None]:
     if not isinstance(raw, list):
-        raise _Bad("perpDexs is not a list")
+        raise Bad("perpDexs is not a list")
     # An unreadable dex becomes None in its slot: positions are dex indices.
-    return [None if item is None else _convert(item, PerpDex) for item in raw]
+    return [None if item is None else convert(item, PerpDex) for item in raw]
 
 
 def _all_perp_metas(raw: Any) -> list[Meta | None]:
     if not isinstance(raw, list):
-        raise _Bad("allPerpMetas is not a list")
+        raise Bad("allPerpMetas is not a list")
     out: list[Meta | None] = []
     for item in raw:
         try:
             out.append(_meta(item))
-        except _Bad:
+        except Bad:
             out.append(None)
     return out
 
 
 def _meta_and_ctxs(raw: Any) -> tuple[Meta, list[PerpAssetCtx]]:
     if not isinstance(raw, list) or len(raw) < 2:
-        raise _Bad("metaAndAssetCtxs is not a [meta, ctxs] pair")
-    meta_obj = _obj(raw[0], "meta")
+        raise Bad("metaAndAssetCtxs is not a [meta, ctxs] pair")
+    meta_obj = obj(raw[0], "meta")
     universe_raw, ctxs_raw = meta_obj.get("universe"), raw[1]
     if not isinstance(universe_raw, list) or not isinstance(ctxs_raw, list):
-        raise _Bad("metaAndAssetCtxs has no universe or ctxs list")
+        raise Bad("metaAndAssetCtxs has no universe or ctxs list")
     # ctxs[i] belongs to universe[i]: keep or drop them together so they stay aligned.
     universe: list[AssetMeta] = []
     ctxs: list[PerpAssetCtx] = []
     dropped: list[int] = []
     for pos in range(len(universe_raw)):
-        asset = _convert(universe_raw[pos], AssetMeta)
-        ctx = _convert(ctxs_raw[pos], PerpAssetCtx) if pos < len(ctxs_raw) else None
+        asset = convert(universe_raw[pos], AssetMeta)
+        ctx = convert(ctxs_raw[pos], PerpAssetCtx) if pos < len(ctxs_raw) else None
         if asset is None or ctx is None:
             dropped.append(pos)
         else:
@@ -278,38 +244,38 @@ def _meta_and_ctxs(raw: Any) -> tuple[Meta, list[PerpAssetCtx]]:
             ctxs.append(ctx)
     meta = Meta(
         universe=universe,
-        marginTables=_list_or_empty(meta_obj.get("marginTables")),
-        collateralToken=_int_or_none(meta_obj.get("collateralToken")),
+        marginTables=list_or_empty(meta_obj.get("marginTables")),
+        collateralToken=int_or_none(meta_obj.get("collateralToken")),
         dropped_at=dropped,
     )
     return meta, ctxs
 
 
 def _spot_meta(raw: Any) -> SpotMeta:
-    obj = _obj(raw, "spotMeta")
-    pairs, bad_pairs = _items(obj.get("universe"), SpotPair, "spotMeta.universe")
-    tokens, bad_tokens = _items(obj.get("tokens"), SpotToken, "spotMeta.tokens")
+    fields = obj(raw, "spotMeta")
+    pairs, bad_pairs = items(fields.get("universe"), SpotPair, "spotMeta.universe")
+    tokens, bad_tokens = items(fields.get("tokens"), SpotToken, "spotMeta.tokens")
     return SpotMeta(universe=pairs, tokens=tokens, dropped=len(bad_pairs) + len(bad_tokens))
 
 
 def _spot_meta_and_ctxs(raw: Any) -> tuple[SpotMeta, list[SpotAssetCtx]]:
     if not isinstance(raw, list) or len(raw) < 2:
-        raise _Bad("spotMetaAndAssetCtxs is not a [spotMeta, ctxs] pair")
+        raise Bad("spotMetaAndAssetCtxs is not a [spotMeta, ctxs] pair")
     meta = _spot_meta(raw[0])
-    ctxs, bad = _items(raw[1], SpotAssetCtx, "spotMetaAndAssetCtxs ctxs")  # each names its coin
+    ctxs, bad = items(raw[1], SpotAssetCtx, "spotMetaAndAssetCtxs ctxs")  # each names its coin
     meta.dropped += len(bad)
     return meta, ctxs
 
 
 def _outcome_meta(raw: Any) -> OutcomeMeta:
-    obj = _obj(raw, "outcomeMeta")
+    fields = obj(raw, "outcomeMeta")
     # Absent or null lists are an empty market, not a broken answer.
-    outcomes, bad_o = _items(obj.get("outcomes") or [], Outcome, "outcomeMeta.outcomes")
-    questions, bad_q = _items(obj.get("questions") or [], Question, "outcomeMeta.questions")
+    outcomes, bad_o = items(fields.get("outcomes") or [], Outcome, "outcomeMeta.outcomes")
+    questions, bad_q = items(fields.get("questions") or [], Question, "outcomeMeta.questions")
     return OutcomeMeta(outcomes=outcomes, questions=questions, dropped=len(bad_o) + len(bad_q))
 
 
-_TOLERANT: dict[str, Callable[[Any], Any]] = {
+TOLERANT_READERS: dict[str, Callable[[Any], Any]] = {
     "perpDexs": _perp_dexs,
     "allPerpMetas": _all_perp_metas,
     "meta": _meta,
@@ -318,8 +284,7 @@ _TOLERANT: dict[str, Callable[[Any], Any]] = {
     "spotMetaAndAssetCtxs": _spot_meta_and_ctxs,
     "outcomeMeta": _outcome_meta,
 }
-
-_GENERIC: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+"""Tolerant reader (parsed JSON in, ``STRICT_TYPES`` value out) per metadata info type."""
 
 
 def decode_tolerant(info_type: str, body: bytes | str) -> Any:
@@ -331,14 +296,4 @@ def decode_tolerant(info_type: str, body: bytes | str) -> Any:
         ProtocolError: when the body is not JSON or its top-level shape is wrong.
         KeyError: when ``info_type`` is not a metadata type.
     """
-    tolerant = _TOLERANT[info_type]
-    try:
-        raw = _GENERIC.decode(body)
-    except RecursionError:
-        raise ProtocolError(f"{info_type} response nests too deeply", body) from None
-    except Exception as exc:  # msgspec and unicode errors: not JSON
-        raise ProtocolError(f"invalid {info_type} response: {exc}", body) from None
-    try:
-        return tolerant(raw)
-    except _Bad as exc:
-        raise ProtocolError(f"invalid {info_type} response: {exc}", body) from None
+    return decode_with(TOLERANT_READERS[info_type], info_type, body)

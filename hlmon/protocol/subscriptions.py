@@ -10,7 +10,8 @@ Two keys exist for a subscription:
 
 - ``key``: identifies the subscription itself (what to unsubscribe, what an ack confirms).
 - ``stream_key``: identifies the data stream, without presentation-only parameters
-  (``nSigFigs``, ``mantissa``, ``fast`` on ``l2Book``; ``aggregateByTime`` on ``userFills``).
+  (``nSigFigs``, ``mantissa``, ``fast`` on ``l2Book``; ``aggregateByTime`` on ``userFills``;
+  ``ignorePortfolioMargin`` on ``spotState``).
   ``message_sub_key(msg)`` returns this key for a data message, because frames do not say
   which presentation parameters produced them.
 """
@@ -36,11 +37,15 @@ from hlmon.protocol.messages import (
     L2BookMsg,
     Message,
     OpenOrdersMsg,
+    SpotStateMsg,
     SubscriptionAck,
     TradesMsg,
+    TwapStatesMsg,
     UserFillsMsg,
     UserFundingsMsg,
     UserNonFundingLedgerUpdatesMsg,
+    UserTwapHistoryMsg,
+    UserTwapSliceFillsMsg,
     WebData3Msg,
 )
 
@@ -59,9 +64,17 @@ PING_FRAME = '{"method":"ping"}'
 """Application-level keep-alive; the server answers ``{"channel":"pong"}``."""
 
 # Values the server fills in when a client leaves the parameter out; equal to "absent".
-_SERVER_DEFAULTS: dict[str, object] = {"fast": False, "aggregateByTime": False, "dex": ""}
-# Parameters that change how a stream is presented, not which stream it is.
-_PRESENTATION_PARAMS = frozenset(("nSigFigs", "mantissa", "fast", "aggregateByTime"))
+_SERVER_DEFAULTS: dict[str, object] = {
+    "fast": False,
+    "aggregateByTime": False,
+    "dex": "",
+    "ignorePortfolioMargin": False,
+}
+# Parameters that change how a stream is presented, not which stream it is (frames do not
+# say which value produced them).
+_PRESENTATION_PARAMS = frozenset(
+    ("nSigFigs", "mantissa", "fast", "aggregateByTime", "ignorePortfolioMargin")
+)
 # Keys whose values are addresses: compared case-insensitively.
 _ADDRESS_KEYS = frozenset(("user",))
 _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -133,6 +146,16 @@ class Subscription:
     def get(self, name: str, default: Any = None) -> Any:
         """Value of the wire parameter ``name``, or ``default`` when it is not set."""
         return dict(self.params).get(name, default)
+
+    @property
+    def user(self) -> str | None:
+        """The (lower-case) address this subscription is about, or None for market data.
+
+        The exchange caps distinct users per IP (about 10); every subscription with a user
+        counts toward that user's slot.
+        """
+        value = self.get("user")
+        return value if isinstance(value, str) else None
 
 
 # --------------------------------------------------------------------------- validation
@@ -300,6 +323,35 @@ def user_non_funding_ledger_updates(user: str) -> Subscription:
     return Subscription("userNonFundingLedgerUpdates", (("user", _user(user)),))
 
 
+def spot_state(user: str, ignore_portfolio_margin: bool = False) -> Subscription:
+    """Spot balances of ``user``: the full ``spotClearinghouseState`` on every push.
+
+    ``ignorePortfolioMargin`` is always sent: the server echoes it in its ack, and ``false`` is
+    its default (so an echo with or without it confirms ``false``). It is the collateral of
+    unified and portfolio-margin accounts. Counts as a user subscription (one user slot).
+    """
+    if not isinstance(ignore_portfolio_margin, bool):
+        raise ValueError(f"ignore_portfolio_margin must be a bool, got {ignore_portfolio_margin!r}")
+    return Subscription(
+        "spotState", (("user", _user(user)), ("ignorePortfolioMargin", ignore_portfolio_margin))
+    )
+
+
+def twap_states(user: str, dex: str | None = None) -> Subscription:
+    """Active TWAPs of ``user`` on one perp dex (default when None/""); frames carry ``dex``."""
+    return Subscription("twapStates", (("user", _user(user)), *_dex(dex)))
+
+
+def user_twap_slice_fills(user: str) -> Subscription:
+    """Fills of ``user``'s TWAP slices (never on ``userFills``), with a snapshot first."""
+    return Subscription("userTwapSliceFills", (("user", _user(user)),))
+
+
+def user_twap_history(user: str) -> Subscription:
+    """State changes of ``user``'s TWAPs, with a snapshot first; ``time`` is in seconds."""
+    return Subscription("userTwapHistory", (("user", _user(user)),))
+
+
 def web_data3(user: str) -> Subscription:
     """Frontend user blob (no positions/orders). ``webData2`` is rejected by the server."""
     return Subscription("webData3", (("user", _user(user)),))
@@ -413,10 +465,17 @@ def message_sub_key(msg: Message) -> str | None:
         sub = {"type": "userFundings", "user": msg.data.user}
     elif isinstance(msg, UserNonFundingLedgerUpdatesMsg):
         sub = {"type": "userNonFundingLedgerUpdates", "user": msg.data.user}
+    elif isinstance(msg, SpotStateMsg):
+        sub = {"type": "spotState", "user": msg.data.user}
+    elif isinstance(msg, TwapStatesMsg):
+        sub = {"type": "twapStates", "user": msg.data.user, "dex": msg.data.dex}
+    elif isinstance(msg, UserTwapSliceFillsMsg):
+        sub = {"type": "userTwapSliceFills", "user": msg.data.user}
+    elif isinstance(msg, UserTwapHistoryMsg):
+        sub = {"type": "userTwapHistory", "user": msg.data.user}
     elif isinstance(msg, WebData3Msg):
-        state = msg.data.get("userState")
-        user = state.get("user") if isinstance(state, dict) else None
-        sub = {"type": "webData3", "user": user} if isinstance(user, str) else None
+        user = msg.user
+        sub = {"type": "webData3", "user": user} if user is not None else None
     else:
         sub = None
     return None if sub is None else stream_key(sub)

@@ -13,6 +13,10 @@ A client that subscribes mid-replay, and every client after a seek, first gets t
 recorded frame of each state stream (book, mids, bbo, contexts, account, orders) at the new
 position, as the exchange sends a snapshot on subscribe.
 
+Exchange timestamps (books, bbo, trades, clearinghouse states) are moved to the present
+through the replay clock (``hlmon.replay.times``; ``present_times=False`` serves the frames byte
+for byte), so a replayed feed is not taken for a lagging one.
+
 The replay clock starts when the first subscription arrives (so a client started after the
 server misses nothing), unless created ``paused``. Control, from Python or over HTTP::
 
@@ -29,6 +33,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import time
 from typing import Any
 
 import msgspec
@@ -37,6 +42,7 @@ from aiohttp import WSMsgType, web
 from hlmon.listen import listen
 from hlmon.protocol.subscriptions import stream_key
 from hlmon.replay.recording import ROUTE_ALL, ROUTE_KEY, ROUTE_TYPE, Frame, Recording
+from hlmon.replay.times import ReplayClockMap, present_data, present_text
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +139,18 @@ class _Client:
 class ReplayServer:
     """Serves one ``Recording`` (see the module docstring)."""
 
-    def __init__(self, recording: Recording, *, speed: float = 1.0, paused: bool = False) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        *,
+        speed: float = 1.0,
+        paused: bool = False,
+        present_times: bool = True,
+    ) -> None:
         _check_speed(speed)
         self.recording = recording
+        self.present_times = present_times
+        """Move exchange timestamps to the present (``hlmon.replay.times``)."""
         self.frames: list[Frame] = recording.frames
         self._times = [f.t for f in self.frames]
         self._by_key: dict[str, list[int]] = {}
@@ -150,6 +165,8 @@ class ReplayServer:
         self.clients: set[_Client] = set()
         self._pos_base = 0.0
         self._wall_base = 0.0
+        self._epoch_at_base = time.time()
+        """Wall-clock seconds when ``_wall_base`` was taken (for ``present_times``)."""
         self._running = False
         self._paused = paused
         self._started = False
@@ -188,7 +205,7 @@ class ReplayServer:
 
     def _set_running(self, running: bool) -> None:
         self._pos_base = self.position
-        self._wall_base = self._now()
+        self._wall_base, self._epoch_at_base = self._now(), time.time()
         self._running = running
         self._changed.set()
 
@@ -207,7 +224,7 @@ class ReplayServer:
         """Replay at ``speed`` times the recorded pace from now on."""
         _check_speed(speed)
         self._pos_base = self.position
-        self._wall_base = self._now()
+        self._wall_base, self._epoch_at_base = self._now(), time.time()
         self.speed = speed
         self._changed.set()
 
@@ -219,7 +236,7 @@ class ReplayServer:
         t = min(float(t), self.recording.duration)
         self.cursor = bisect.bisect_right(self._times, t)
         self._pos_base = t
-        self._wall_base = self._now()
+        self._wall_base, self._epoch_at_base = self._now(), time.time()
         if self.cursor < len(self.frames):
             self.finished.clear()
         for client in list(self.clients):
@@ -258,7 +275,7 @@ class ReplayServer:
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}"
         self.ws_url = f"ws://{shown}:{self.port}/ws"
-        self._wall_base = self._now()
+        self._wall_base, self._epoch_at_base = self._now(), time.time()
         self._task = asyncio.create_task(self._replay_loop(), name="replay")
         return self.url
 
@@ -312,15 +329,27 @@ class ReplayServer:
                 n += 1
             await asyncio.sleep(0)
 
+    def _clock_map(self) -> ReplayClockMap:
+        return ReplayClockMap(self.recording.start, self._pos_base, self._epoch_at_base, self.speed)
+
+    def _text(self, frame: Frame) -> str:
+        """The frame as sent: its exchange times moved to the present (``present_times``)."""
+        if not self.present_times:
+            return frame.text
+        return present_text(frame.text, frame.channel, self._clock_map())
+
     def _dispatch(self, frame: Frame) -> None:
         route, key = frame.route, frame.key
+        text: str | None = None
         for client in self.clients:
             if (
                 (route == ROUTE_KEY and key in client.keys)
                 or (route == ROUTE_TYPE and key in client.types)
                 or (route == ROUTE_ALL and client.keys)
             ):
-                client.send(frame.text)
+                if text is None:
+                    text = self._text(frame)
+                client.send(text)
                 self.sent += 1
 
     def _latest(self, key: str) -> Frame | None:
@@ -336,7 +365,7 @@ class ReplayServer:
             return
         frame = self._latest(key)
         if frame is not None:
-            client.send(frame.text)
+            client.send(self._text(frame))
             self.sent += 1
 
     # ------------------------------------------------------------------ websocket
@@ -419,7 +448,10 @@ class ReplayServer:
         if frame is None:
             return None
         obj = msgspec.json.decode(frame.text)
-        return obj.get("data") if isinstance(obj, dict) else None
+        data = obj.get("data") if isinstance(obj, dict) else None
+        if self.present_times and frame.channel == "l2Book":
+            data = present_data(data, self._clock_map())
+        return data
 
     def _fills(self, user: str) -> list[dict[str, Any]]:
         key = stream_key({"type": "userFills", "user": user})
@@ -457,7 +489,8 @@ class ReplayServer:
         elif kind == "clearinghouseState" and user:
             data = self._data(stream_key({"type": "clearinghouseState", "user": user, "dex": dex}))
             if isinstance(data, dict) and isinstance(data.get("clearinghouseState"), dict):
-                return True, data["clearinghouseState"]
+                state = data["clearinghouseState"]
+                return True, present_data(state, self._clock_map()) if self.present_times else state
         elif kind in ("openOrders", "frontendOpenOrders") and user:
             data = self._data(stream_key({"type": "openOrders", "user": user, "dex": dex}))
             if isinstance(data, dict) and isinstance(data.get("orders"), list):
@@ -474,7 +507,10 @@ class ReplayServer:
                 ]
             return True, fills
         elif kind == "exchangeStatus":
-            now_ms = int((self.recording.start + self.position) * 1000)
+            if self.present_times:
+                now_ms = int(time.time() * 1000)
+            else:
+                now_ms = int((self.recording.start + self.position) * 1000)
             return True, {"time": now_ms, "specialStatuses": None}
         if isinstance(kind, str) and kind in EMPTY_ANSWERS:
             return True, EMPTY_ANSWERS[kind]

@@ -10,7 +10,8 @@
 
 What the constructor settles (synchronously, so the TUI can draw its first frame at once):
 the store, the network label, the selected address. What ``__aenter__`` does (in the caller's
-event loop; the TUI enters from a worker on mount): start the simulator for ``--demo``, build
+event loop; the TUI enters from a worker on mount): start the simulator for ``--demo``, find a
+running ``hlmon daemon`` to go through (``discovery``; otherwise direct connections), build
 the recorder when ``settings.record_path`` is set, build and start the ``FeedEngine``. If any
 step fails or is cancelled, what already started is stopped before the error propagates.
 
@@ -33,7 +34,9 @@ from typing import TYPE_CHECKING
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.runtime.discovery import resolve_daemon
 from hlmon.state import Store
+from hlmon.state.clock import SteadyClock
 
 if TYPE_CHECKING:
     from hlmon.sim import SimServer
@@ -76,7 +79,10 @@ class Runtime:
             self.sim = SimServer(seed=DEMO_SEED, profile=DEMO_PROFILE)
             self.network = DEMO_NETWORK
             self.address = settings.address or self.sim.demo_address
-        self.store = Store(self.clock, settings.stale)
+        # Delays (lag) are measured on a clock that a wall-clock step (NTP) does not move.
+        self.store = Store(
+            self.clock, settings.stale, lag_clock=SteadyClock(self.clock, time.monotonic)
+        )
         """The state every reader shares; the engine writes it."""
         self._engine: FeedEngine | None = None
         self.recorder: FrameRecorder | None = None
@@ -112,6 +118,9 @@ class Runtime:
                 self.settings, network="custom", api_url=url, address=self.address
             )
             self.store.health.log(f"demo: simulator listening on {url}, account {self.address}")
+        self.settings, note = resolve_daemon(self.settings)
+        if note is not None:
+            self.store.health.log(note)
         settings = self.settings
         if settings.record_path:
             self.recorder = FrameRecorder(

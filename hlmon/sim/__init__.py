@@ -24,15 +24,25 @@ In-process API::
         autotick=None,           # None: run the block loop unless the clock is a ManualClock
         legacy_invalid_subscription=False,  # True: an unlisted name gets the older
                                  # "Invalid subscription {...}" error frame, socket kept open
+        demo_account="standard", # or "unified" / "portfolio" (ACCOUNT_MODES): where the
+                                 # demo account's collateral shows (see below)
     )
     await sim.start(host="127.0.0.1", port=0)   # returns sim.url; also sim.ws_url, sim.port
     sim.demo_address                             # "0x5e1a7ed3..." (40 hex, lower-case)
     await sim.advance(seconds, step_ms=None)     # run the blocks up to now + seconds (<= 500
                                                  #   blocks per call unless step_ms is given)
     sim.tick()                                   # one block at the clock's current time
-    sim.force_fill(coin=None)                    # fill one resting demo order now -> fill dict
-                                                 #   (coin=None: a default-dex order; name a
-                                                 #   HIP-3 coin such as "xyz:TSLA" to fill there)
+    sim.force_fill(coin=None, oid=None)          # fill one resting demo order now -> fill dict
+                                                 #   (coin=None: a default-dex perp order; name a
+                                                 #   HIP-3 coin such as "xyz:TSLA" or a spot pair
+                                                 #   "@6" to fill there; oid: that order)
+    sim.force_trigger(oid=None)                  # move the mark across a Stop Limit order's
+                                                 #   trigger and trigger it -> its orderUpdate
+    sim.cancel_order(oid)                        # "canceled" -> its orderUpdate (None: no such)
+    sim.liquidate(coin=None)                     # liquidate a position -> the userEvents
+                                                 #   liquidation object (None: the default dex's
+                                                 #   first isolated position)
+    sim.start_twap(coin, side, sz, minutes=30)   # a TWAP now -> its "activated" history item
     sim.account.force_fill(coin=None)            # same, on the DemoAccount
     sim.account.deposit("1000")                  # a userNonFundingLedgerUpdates event
     sim.truth                                    # Truth(address, fills (oldest first, history
@@ -40,7 +50,9 @@ In-process API::
                                                  #   and open_orders (default dex; REST and
                                                  #   frontend shapes), fundings, time,
                                                  #   dex_states / dex_open_orders (by dex name,
-                                                 #   "" = default, empty dexes included))
+                                                 #   "" = default, empty dexes included),
+                                                 #   account_mode, spot_state,
+                                                 #   twap_slice_fills, twap_states)
     sim.universe.dex_names                       # ("", "xyz", "flx", "hyna"): perpDexs order
     sim.connections                              # open websocket connections (set)
     await sim.stop()
@@ -65,7 +77,16 @@ Faults (``sim.faults``)::
 Over HTTP (``fault_routes=True`` or ``hlmon sim --faults``): ``POST /_sim/<name>`` with a JSON
 object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
 ``/_sim/info_status {"status": 429, "count": 3}``, ``/_sim/force_fill {"coin": "BTC"}``,
-``/_sim/advance {"seconds": 3600}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
+``/_sim/advance {"seconds": 3600}``; scenarios ``/_sim/trigger {"oid": N}`` (or ``{}``),
+``/_sim/cancel_order {"oid": N}``, ``/_sim/liquidate {"coin": "HYPE"}``,
+``/_sim/twap {"coin": "SOL", "side": "B", "sz": "0.5", "minutes": 1}``,
+``/_sim/deposit {"usdc": "1000"}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
+
+Fixed addresses (``hlmon.sim.roles``, importable from ``hlmon.sim``): ``DEMO_ADDRESS``
+(``userRole`` ``user``), ``DEMO_AGENT_ADDRESS`` (``agent`` of the demo account),
+``DEMO_SUB_ACCOUNT_ADDRESS`` (``subAccount`` whose master is the demo account),
+``DEMO_VAULT_ADDRESS`` (``vault``), ``LIQUIDATOR_ADDRESS`` (named by liquidations); any other
+address is ``missing``. Only the demo account has data.
 
 Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` beside the repository):
 
@@ -94,11 +115,40 @@ Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` besi
   ``flx:CRCL`` long cross 3x; ``hyna`` empty. Resting limit orders on every dex but ``hyna``
   (one with TP/SL children), position TP/SL trigger orders; ~40 past fills (fees in the dex's
   collateral token), 24 h of past fundings, ledger entries (deposit, spot transfer, sends to
-  ``xyz`` and ``flx``); spot USDC, PURR, USDH. A resting order fills when the book trades
-  through it, and on a schedule (every 10-30 s in ``standard``, any dex); a fresh order is
-  then placed near the market. Fills of every dex come on ``userFills``; ``clearinghouseState``
-  without ``dex`` is the default dex only. Funding is paid at each hour + 37 ms. Any other
-  valid address is an empty account.
+  ``xyz`` and ``flx``). A resting order fills when the book trades through it, and on a
+  schedule (every 10-30 s in ``standard``, any dex and spot); a fresh order is then placed
+  near the market. Fills of every dex come on ``userFills``; ``clearinghouseState`` without
+  ``dex`` is the default dex only. Funding is paid at each hour + 37 ms. Any other valid
+  address is an empty account.
+- Spot (``spotClearinghouseState`` weight 2, WS ``spotState`` with the full state on every
+  push, ``ignorePortfolioMargin`` echoed as sent, one user slot): USDC, PURR, UBTC, HYPE,
+  USDH, FELIX (whose only pair ``@161`` is quoted in USDH) and the outcome row ``+90`` (no
+  ``token``); a resting HYPE sell (``@6``) and FELIX buy hold part of HYPE and USDH. A spot
+  fill pays its fee in the token received (``feeToken`` is set on every fill).
+- Account modes (``demo_account``; ``userAbstraction`` weight 20 answers ``default`` /
+  ``unifiedAccount`` / ``portfolioMargin``, ``webData3.userState.abstraction`` ``disabled`` /
+  ``unifiedAccount`` / ``portfolioMargin``): the money is the same in each, only where it
+  shows differs. Unified and portfolio keep the collateral in spot: each collateral token's
+  row adds the perp dexes' realised money (``total``) and their margin (``hold``), and every
+  ``clearinghouseState`` reads ``accountValue`` = margin used + cross PnL, ``withdrawable`` 0
+  (positions, margins, maintenance margin, liquidation prices unchanged). Portfolio adds
+  ``portfolioMarginEnabled``, ``portfolioMarginRatio`` and per eligible row ``ltv``,
+  ``supplied``, ``borrowed``, ``spotHold`` (``hlmon.sim.spot``).
+- Orders: an AVAX Stop Limit buy waits above the mark. When the mark crosses it,
+  ``orderUpdates`` says ``triggered`` and it stays listed under the same oid as a resting limit
+  order (``isTrigger: false``, ``triggerCondition: "Triggered"``, ``tif: "Gtc"``; a choice, see
+  ``hlmon.sim.account_actions``) until it fills or is canceled; then one is armed the other way.
+- TWAP (``hlmon.sim.twap``): ETH buy 1.8 over 30 min and ``xyz:TSLA`` sell 1.5 over 20 min run
+  from the start, a slice every 30 s; when one finishes the next starts a minute later the
+  other way. ``twapStates`` (per ``dex``), ``userTwapSliceFills`` and the ``user`` channel's
+  ``twapSliceFills`` carry slice fills (zero hash, ``twapId``; never on ``userFills``),
+  ``userTwapHistory`` and ``twapHistory`` the history (``time`` in seconds), REST
+  ``userTwapSliceFills`` the last 2000 slices newest first.
+- Liquidation (``liquidate``): the account's fill ``Liquidated Isolated Short`` / ``... Cross
+  Long`` (no ``liquidation`` object), ``userEvents`` ``{"liquidation": {...}}``, a ledger
+  ``liquidation`` delta; the position leaves the state, its TP/SL end ``liquidatedCanceled``.
+- ``userRole`` (weight 60) per the fixed addresses above; ``portfolio`` (weight 20): eight
+  periods of sparse samples ending at the account's equity now (``hlmon.sim.portfolio``).
 - Errors (``error`` channel): ``Already subscribed: {...}``, ``Already unsubscribed: {...}``,
   ``Error parsing JSON into valid websocket request: <request>`` (bad JSON/envelope, unknown type,
   ``webData2``, bad address, bad candle interval, unparseable ``post``).
@@ -114,18 +164,34 @@ Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` besi
   stalled. Websocket ``action`` posts answer ``{"status":"err","response":"Unable to recover
   signer."}`` (read-only).
 
-Standalone (the ``hlmon sim`` CLI): ``run_standalone(host, port, seed, profile, faults) -> int``
-blocks, prints ``listening on http://HOST:PORT`` then ``demo address 0x...`` and serves until
-SIGINT/SIGTERM; ``serve_standalone(...)`` is the async form.
+Standalone (the ``hlmon sim`` CLI): ``run_standalone(host, port, seed, profile, faults,
+demo_account) -> int`` blocks, prints ``listening on http://HOST:PORT`` then ``demo address
+0x...`` (and ``demo account MODE`` unless standard) and serves until SIGINT/SIGTERM;
+``serve_standalone(...)`` is the async form.
 """
 
 from hlmon.sim.clock import ManualClock, WallClock
 from hlmon.sim.limits import SimLimits
 from hlmon.sim.profiles import STANDARD, STRESS, Profile
-from hlmon.sim.server import SimServer, Truth
+from hlmon.sim.roles import (
+    ACCOUNT_MODES,
+    DEMO_ADDRESS,
+    DEMO_AGENT_ADDRESS,
+    DEMO_SUB_ACCOUNT_ADDRESS,
+    DEMO_VAULT_ADDRESS,
+    LIQUIDATOR_ADDRESS,
+)
+from hlmon.sim.server import SimServer
 from hlmon.sim.standalone import run_standalone, serve_standalone
+from hlmon.sim.truth import Truth
 
 __all__ = [
+    "ACCOUNT_MODES",
+    "DEMO_ADDRESS",
+    "DEMO_AGENT_ADDRESS",
+    "DEMO_SUB_ACCOUNT_ADDRESS",
+    "DEMO_VAULT_ADDRESS",
+    "LIQUIDATOR_ADDRESS",
     "STANDARD",
     "STRESS",
     "ManualClock",

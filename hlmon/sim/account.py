@@ -4,9 +4,13 @@ Money is ``Decimal`` throughout. Each perp dex has its own margin pool in that d
 token (``pools``), and the accounting identity the exchange shows holds per dex by
 construction: ``accountValue = totalRawUsd + sum(szi * markPx)``, per margin mode. Resting
 orders fill when the market trades through them (and on a schedule, so a demo always shows
-fills); each fill removes the order, moves the position, pays a fee from its dex's pool, puts
-the trade on the tape with the fill's ``tid``, and re-places a fresh order near the market.
-The starting content is in ``hlmon.sim.account_seed``.
+fills); each fill removes the order, moves the position (or, for a spot pair, the spot
+wallet), pays a fee, puts the trade on the tape with the fill's ``tid``, and re-places a fresh
+order near the market. A Stop Limit order whose trigger the mark crosses is ``triggered`` and
+rests as a limit order; TWAPs execute a slice every 30 s; a liquidation can be forced
+(``hlmon.sim.account_actions``). The account mode (``standard``/``unified``/``portfolio``)
+changes only how the balances read (``hlmon.sim.account_views``), never the money. The
+starting content is in ``hlmon.sim.account_seed``.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from hlmon.sim import account_actions
 from hlmon.sim.account_seed import seed_demo
-from hlmon.sim.account_state import AccountState
+from hlmon.sim.account_state import MAX_FILLS, AccountState
 from hlmon.sim.dexes import dex_of
-from hlmon.sim.margin import apply_fill
 from hlmon.sim.market import FUNDING_DELAY_MS, HOUR_MS, Market
 from hlmon.sim.numbers import (
     MONEY_QUANTUM,
@@ -29,19 +33,10 @@ from hlmon.sim.numbers import (
     plain_number,
     ticks_to_decimal,
 )
-from hlmon.sim.orders import (
-    AccountEvents,
-    Order,
-    Position,
-    funding_dict,
-    update_order_dict,
-)
+from hlmon.sim.orders import AccountEvents, Order, funding_dict, update_order_dict
+from hlmon.sim.roles import DEMO_ADDRESS
 
-__all__ = ["AccountEvents", "AccountParams", "DemoAccount"]
-
-DEMO_ADDRESS = "0x5e1a7ed3b0c4d2e6f8a9b1c3d5e7f9a2b4c6d8e0"
-MAX_FILLS = 10_000
-"""Fills kept (the exchange serves only the 10 000 most recent)."""
+__all__ = ["DEMO_ADDRESS", "MAX_FILLS", "AccountEvents", "AccountParams", "DemoAccount"]
 
 
 @dataclass(slots=True)
@@ -65,8 +60,9 @@ class DemoAccount(AccountState):
         seed: int,
         params: AccountParams | None = None,
         address: str = DEMO_ADDRESS,
+        mode: str = "standard",
     ) -> None:
-        super().__init__(market, seed, address)
+        super().__init__(market, seed, address, mode)
         self.params = params or AccountParams()
         self.listener: Callable[[AccountEvents], None] | None = None
         now = market.now
@@ -80,10 +76,15 @@ class DemoAccount(AccountState):
         p = self.params
         return int(self.rng.uniform(p.fill_every_min_s, p.fill_every_max_s) * 1000)
 
+    def _emit(self, ev: AccountEvents) -> None:
+        if ev and self.listener is not None:
+            self.listener(ev)
+
     # ------------------------------------------------------------------ dynamics
 
     def step(self, now: int) -> AccountEvents:
-        """Fill crossed orders, fire the fill schedule and pay funding at block ``now``."""
+        """Fill crossed orders, fire triggers, TWAP slices, the fill schedule and funding at
+        block ``now``."""
         ev = AccountEvents()
         for order in list(self.orders.values()):
             if order.oid not in self.orders:
@@ -104,14 +105,14 @@ class DemoAccount(AccountState):
                 order.side == "A" and best_bid >= order.limit_px
             ):
                 self._fill_order(order, order.limit_px, order.sz, False, now, ev)
+        account_actions.run_twaps(self, now, ev)
         if now >= self.next_fill_at:
             self.next_fill_at = now + self._fill_gap()
             self._force(None, now, ev, any_dex=True)
         if now >= self.funding_due:
             self._pay_funding(self.funding_due, ev)
             self.funding_due = (now // HOUR_MS + 1) * HOUR_MS + FUNDING_DELAY_MS
-        if ev and self.listener is not None:
-            self.listener(ev)
+        self._emit(ev)
         return ev
 
     def deposit(self, usdc: Decimal | str = "1000") -> dict[str, Any]:
@@ -126,33 +127,78 @@ class DemoAccount(AccountState):
             "delta": {"type": "deposit", "usdc": fmt_exact(amount)},
         }
         self.ledger.append(item)
-        ev = AccountEvents(ledger=[item])
-        if self.listener is not None:
-            self.listener(ev)
+        self._emit(AccountEvents(ledger=[item]))
         return item
 
-    def force_fill(self, coin: str | None = None) -> dict[str, Any] | None:
+    # ------------------------------------------------------------------ forced events
+
+    def force_fill(self, coin: str | None = None, oid: int | None = None) -> dict[str, Any] | None:
         """Fill one resting limit order now; returns the fill or None.
 
-        ``coin`` names the market (any dex, e.g. ``xyz:TSLA``); without it a default-dex order
+        ``oid`` names the order (a triggered Stop Limit included). ``coin`` names the market
+        (any dex, e.g. ``xyz:TSLA``, or a spot pair); without either a default-dex perp order
         is chosen, so a test's forced fill always moves the default dex's state. Scheduled
-        fills choose among every dex.
+        fills choose among every dex and spot.
         """
         ev = AccountEvents()
-        fill = self._force(coin, self.market.now, ev)
-        if ev and self.listener is not None:
-            self.listener(ev)
+        fill = self._force(coin, self.market.now, ev, oid=oid)
+        self._emit(ev)
         return fill
 
+    def force_trigger(self, oid: int | None = None) -> dict[str, Any] | None:
+        """Move the mark across a Stop Limit order's trigger and trigger it now (``oid``
+        None: the oldest untriggered one); returns its ``triggered`` order update or None."""
+        ev = AccountEvents()
+        update = account_actions.force_trigger(self, oid, self.market.now, ev)
+        self._emit(ev)
+        return update
+
+    def cancel_order(self, oid: int) -> dict[str, Any] | None:
+        """Cancel an open order now (``canceled``); returns the order update or None."""
+        ev = AccountEvents()
+        update = account_actions.cancel(self, oid, "canceled", self.market.now, ev)
+        self._emit(ev)
+        return update
+
+    def liquidate(self, coin: str | None = None) -> dict[str, Any] | None:
+        """Liquidate one position now (``coin`` None: the default dex's first isolated one,
+        else any); returns the ``userEvents`` liquidation object or None."""
+        ev = AccountEvents()
+        liq = account_actions.liquidate(self, coin, self.market.now, ev)
+        self._emit(ev)
+        return liq
+
+    def start_twap(
+        self, coin: str, side: str, sz: Decimal | str, minutes: int = 30
+    ) -> dict[str, Any]:
+        """Start a TWAP now; returns its ``activated`` history item."""
+        ev = AccountEvents()
+        item = account_actions.start_twap(self, coin, side, Decimal(sz), minutes, ev)
+        self._emit(ev)
+        return item
+
     def _force(
-        self, coin: str | None, now: int, ev: AccountEvents, *, any_dex: bool = False
+        self,
+        coin: str | None,
+        now: int,
+        ev: AccountEvents,
+        *,
+        any_dex: bool = False,
+        oid: int | None = None,
     ) -> dict[str, Any] | None:
-        candidates = [
-            o
-            for o in self.orders.values()
-            if not o.is_trigger
-            and (o.coin == coin if coin is not None else any_dex or dex_of(o.coin) == "")
-        ]
+        if oid is not None:
+            candidates = [o for o in self.orders.values() if o.oid == oid and not o.is_trigger]
+        else:
+            candidates = [
+                o
+                for o in self.orders.values()
+                if not o.is_trigger
+                and (
+                    o.coin == coin
+                    if coin is not None
+                    else any_dex or (dex_of(o.coin) == "" and not self._is_spot(o.coin))
+                )
+            ]
         if not candidates:
             return None
         candidates.sort(key=lambda o: o.oid)
@@ -165,9 +211,16 @@ class DemoAccount(AccountState):
         )
         return self._fill_order(order, order.limit_px, order.sz, False, now, ev)
 
+    def _is_spot(self, coin: str) -> bool:
+        spec = self.market.universe.get(coin)
+        return spec is not None and spec.is_spot
+
     def _trigger(self, order: Order, mark: Decimal, now: int, ev: AccountEvents) -> None:
+        if not order.reduce_only:  # a Stop Limit order: it now rests on the book
+            account_actions.trigger_to_book(self, order, now, ev)
+            return
         pos = self.positions.get(order.coin)
-        self._remove(order.oid)
+        self.remove_order(order.oid)
         closing = pos is not None and ((pos.szi > 0) == (order.side == "A"))
         if pos is None or not closing:
             ev.order_updates.append(
@@ -184,17 +237,6 @@ class DemoAccount(AccountState):
         sz = min(order.sz, abs(pos.szi))
         self._fill_order(order, mark, sz, True, now, ev, already_removed=True)
 
-    def _remove(self, oid: int) -> None:
-        order = self.orders.pop(oid, None)
-        if order is None:
-            return
-        for parent in self.orders.values():
-            if oid in parent.children:
-                parent.children.remove(oid)
-        for child in order.children:
-            if child in self.orders:
-                self.orders[child].parent = None
-
     def _fill_order(
         self,
         order: Order,
@@ -207,78 +249,20 @@ class DemoAccount(AccountState):
         already_removed: bool = False,
     ) -> dict[str, Any]:
         if not already_removed:
-            self._remove(order.oid)
-        coin = order.coin
-        pos = self.positions.get(coin)
-        start = pos.szi if pos else Decimal(0)
-        delta = sz if order.side == "B" else -sz
-        if start == 0 or (start > 0) == (delta > 0):
-            direction = "Open Long" if delta > 0 else "Open Short"
-        elif abs(delta) <= abs(start):
-            direction = "Close Long" if start > 0 else "Close Short"
-        else:
-            direction = "Long > Short" if start > 0 else "Short > Long"
-        closed_pnl = Decimal(0)
-        if pos is not None and start != 0 and (start > 0) != (delta > 0):
-            closed = min(abs(delta), abs(start))
-            closed_pnl = closed * (px - pos.entry) * (1 if start > 0 else -1)
-        st = self.market.coin(coin)
-        assert st is not None
-        hash_hex = self.new_hash()
-        tid = self.market.next_tid()
-        fill = self.make_fill(
-            coin,
-            px,
-            sz,
-            order.side,
-            now,
-            start,
-            direction,
-            closed_pnl,
-            order.oid,
-            crossed,
-            tid,
-            hash_hex,
-        )
-        dex = st.spec.dex
-        self.pools[dex] -= Decimal(fill["fee"])
-        if pos is None:  # a new position: cross unless the market is isolated-only
-            lev = min(10, st.spec.max_leverage)
-            pos = Position(coin, Decimal(0), px, lev, not st.spec.strict_isolated)
-            self.positions[coin] = pos
-        self.pools[dex] += apply_fill(pos, start, delta, px)
-        if pos.szi == 0:
-            del self.positions[coin]
-        self.fills.append(fill)
-        if len(self.fills) > MAX_FILLS + 1000:  # only the most recent fills stay reachable
-            del self.fills[: len(self.fills) - MAX_FILLS]
-        ev.fills.append(fill)
+            self.remove_order(order.oid)
+        fill = self.execute(order.coin, order.side, px, sz, crossed, now, ev, order.oid)
+        self.record_fill(fill, ev)
         done = update_order_dict(order, Decimal(0))
         ev.order_updates.append({"order": done, "status": "filled", "statusTimestamp": now})
-        self.order_status[order.oid] = (done, "filled", now)
-        if len(self.order_status) > MAX_FILLS + 1000:
-            for oid in sorted(self.order_status)[: len(self.order_status) - MAX_FILLS]:
-                if oid not in self.orders:
-                    del self.order_status[oid]
+        self.set_status(order, "filled", now, Decimal(0))
         verb = "Bought" if order.side == "B" else "Sold"
         ev.notifications.append(
             f"{'Resting order' if not crossed else order.order_type + ' order'} filled: "
-            f"{verb} {plain_number(sz)} {coin} at ${plain_number(px)}"
+            f"{verb} {plain_number(sz)} {order.coin} at ${plain_number(px)}"
         )
-        other = self.rng.choice(self.market.users)
-        users = [self.address, other] if order.side == "B" else [other, self.address]
-        aggressor = ("A" if order.side == "B" else "B") if not crossed else order.side
-        trade = self.market.record_trade(
-            st.spec.index,
-            aggressor,
-            decimal_to_ticks(px, st.exp),
-            decimal_to_ticks(sz, -st.spec.sz_decimals),
-            users,
-            tid,
-            hash_hex,
-        )
-        ev.trades.append(trade)
-        if not order.is_trigger:
+        if order.triggered:
+            account_actions.rearm_stop_limit(self, order, now, ev)
+        elif not order.is_trigger:
             self._replace(order, now, ev)
         return fill
 

@@ -5,7 +5,11 @@ isolated 5x, resting limit orders (one ETH order with TP/SL children) and positi
 HIP-3: ``xyz`` (USDC) holds ``xyz:NVDA`` short isolated 5x (with a position stop) and
 ``xyz:TSLA`` long cross 10x; ``flx`` (USDH) holds ``flx:CRCL`` long cross 3x; both have a
 resting order; ``hyna`` stays empty. The margin of each dex sits in its own pool, in that dex's
-collateral token. Spot holds USDC, PURR and USDH.
+collateral token. Spot holds USDC, PURR, HYPE, UBTC, USDH, FELIX (whose only pair, ``@161``,
+is quoted in USDH) and 150 of outcome side ``+90``; a resting spot sell of HYPE and a spot buy
+of FELIX reserve part of HYPE and USDH (``hold``). An AVAX Stop Limit buy waits for its
+trigger. TWAPs run from the start: ETH buy 1.8 over 30 min (default dex) and ``xyz:TSLA`` sell
+1.5 over 20 min; a finished DOGE TWAP from two days ago is in the history.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from hlmon.sim.account_actions import arm_stop_limit
+from hlmon.sim.account_views import ZERO_HASH
 from hlmon.sim.dexes import dex_of
 from hlmon.sim.market import FUNDING_DELAY_MS, HOUR_MS
 from hlmon.sim.numbers import MONEY_QUANTUM, fmt_exact, fmt_float, ticks_to_decimal
@@ -27,12 +33,31 @@ TO_SPOT_USDC = Decimal("250")
 TO_XYZ_USDC = Decimal("20000")
 TO_FLX_USDH = Decimal("6500")
 
-SPOT_BALANCES: tuple[dict[str, str], ...] = (
-    {"coin": "USDC", "total": "250.0", "hold": "0.0", "entryNtl": "0.0"},
-    {"coin": "PURR", "total": "1200.0", "hold": "0.0", "entryNtl": "271.4"},
-    {"coin": "USDH", "total": "1500.0", "hold": "0.0", "entryNtl": "1499.76"},
+SPOT_HOLDINGS: tuple[tuple[str, str, str], ...] = (
+    ("USDC", "250.0", "0.0"),
+    ("PURR", "1200.0", "271.4"),
+    ("HYPE", "85.5", "3101.25"),
+    ("UBTC", "0.015", "1523.4"),
+    ("USDH", "1500.0", "1499.76"),
+    ("FELIX", "4000.0", "1712.0"),
 )
-"""Spot balances by token name (the token index comes from ``spotMeta``)."""
+"""Spot balances: token name, total, cost basis in USDC (the index comes from ``spotMeta``)."""
+OUTCOME_HOLDINGS: tuple[tuple[str, str, str], ...] = (("+90", "150.0", "49.5"),)
+"""Outcome sides held: ``+N`` (outcome ``N // 10``, side ``N % 10``), total, cost basis."""
+# token, side, price as a factor of the pair's mark, size: resting spot orders
+SPOT_ORDERS: tuple[tuple[str, str, float, str], ...] = (
+    ("HYPE", "A", 1.03, "4"),
+    ("FELIX", "B", 0.97, "500"),
+)
+STOP_LIMIT: tuple[str, str, str] = ("AVAX", "B", "12")
+"""The Stop Limit order armed at the start: coin, side, size."""
+# coin, side, size, minutes: TWAPs running from the start
+TWAPS: tuple[tuple[str, str, str, int], ...] = (
+    ("ETH", "B", "1.8", 30),
+    ("xyz:TSLA", "A", "1.5", 20),
+)
+PAST_TWAP: tuple[str, str, int] = ("DOGE", "6000", 5)
+"""A finished TWAP buy two days ago (coin, size, minutes), closed later by a resting sell."""
 
 # coin, szi, entry as a factor of the mark, leverage, cross
 POSITIONS: tuple[tuple[str, str, float, int, bool], ...] = (
@@ -243,8 +268,69 @@ def _orders(acc: AccountState, now: int) -> None:
         )
 
 
+def _spot(acc: AccountState, now: int) -> None:
+    """Spot and outcome holdings, and the resting spot orders that reserve part of them."""
+    for token, total, entry in SPOT_HOLDINGS:
+        acc.spot.credit(token, Decimal(total), Decimal(entry))
+    for side, total, entry in OUTCOME_HOLDINGS:
+        acc.spot.outcomes[side] = (Decimal(total), Decimal(entry))
+    universe = acc.market.universe
+    for token, order_side, factor, size in SPOT_ORDERS:
+        pair = universe.pair_of_token[universe.token_index[token]].name
+        acc.place(pair, order_side, acc.price_near(pair, factor), Decimal(size), now - 1_800_000)
+
+
+def _past_twap(acc: AccountState, now: int, history: list[dict[str, Any]]) -> None:
+    """A TWAP buy that finished two days ago (its slice fills go to the TWAP book, not to
+    ``userFills``), and the resting sell that closed the position later."""
+    coin, size, minutes = PAST_TWAP
+    st = acc.market.coin(coin)
+    assert st is not None
+    book = acc.twaps
+    twap, _ = book.start(
+        coin, "", "B", Decimal(size), minutes, now - 2 * DAY_MS, st.spec.sz_decimals
+    )
+    while not twap.done:
+        t, sz = twap.next_at, twap.slice_size()
+        px = acc.price_near(coin, 1 + acc.rng.uniform(-0.01, 0.01))
+        start = twap.executed_sz
+        fill = acc.make_fill(
+            coin,
+            px,
+            sz,
+            "B",
+            t,
+            start,
+            "Open Long",
+            Decimal(0),
+            acc.next_oid(),
+            True,
+            hash_hex=ZERO_HASH,
+        )
+        fill["twapId"] = twap.twap_id
+        book.record_slice(twap, fill)
+        acc.pools[""] -= Decimal(fill["fee"])
+    book.finish(twap, twap.start + minutes * 60_000, restart=False)
+    px_close = acc.price_near(coin, 1 + acc.rng.uniform(-0.02, 0.03))
+    history.append(
+        acc.make_fill(
+            coin,
+            px_close,
+            twap.executed_sz,
+            "A",
+            twap.start + 6 * 3_600_000,
+            twap.executed_sz,
+            "Close Long",
+            twap.executed_sz * px_close - twap.executed_ntl,
+            acc.next_oid(),
+            False,
+        )
+    )
+
+
 def seed_demo(acc: AccountState, now: int) -> None:
-    """Give a fresh ``AccountState`` its ledger, history, positions, fundings and orders."""
+    """Give a fresh ``AccountState`` its ledger, history, positions, fundings, orders, spot
+    holdings and TWAPs."""
     _ledger(acc, now)
     history: list[dict[str, Any]] = []
     t = now - 3 * DAY_MS
@@ -253,11 +339,18 @@ def seed_demo(acc: AccountState, now: int) -> None:
     for coin in HIP3_HISTORY:
         t = _round_trip(acc, coin, t, history)
     _positions(acc, now, history)
+    _past_twap(acc, now, history)
     history.sort(key=lambda f: f["time"])
     for f in history:
         dex = dex_of(f["coin"])
         acc.pools[dex] += Decimal(f["closedPnl"]) - Decimal(f["fee"])
     acc.fills = history
-    acc.spot_balances = [dict(b) for b in SPOT_BALANCES]
     _past_fundings(acc, now)
     _orders(acc, now)
+    _spot(acc, now)
+    coin, side, size = STOP_LIMIT
+    arm_stop_limit(acc, coin, side, Decimal(size), now - 1_200_000)
+    for coin, side, size, minutes in TWAPS:
+        st = acc.market.coin(coin)
+        assert st is not None
+        acc.twaps.start(coin, st.spec.dex, side, Decimal(size), minutes, now, st.spec.sz_decimals)

@@ -1,7 +1,10 @@
 """Read-only views of the demo account in the exchange's wire shapes, per perp dex.
 
 ``AccountViews`` is the base of ``DemoAccount``: everything here reads the account's state
-(pools, positions, orders, history) and changes nothing.
+(pools, positions, orders, spot wallet, TWAPs, history) and changes nothing. The account mode
+decides where the collateral shows: ``standard`` in each dex's pool; ``unified`` and
+``portfolio`` in the spot rows of each collateral token (the perp states then read only the
+margin held, ``hlmon.sim.margin``; ``hlmon.sim.spot``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from hlmon.sim.margin import Margin
 from hlmon.sim.market import Market
 from hlmon.sim.numbers import fmt_decimal, fmt_exact
 from hlmon.sim.orders import Order, Position, frontend_order_dict, plain_order_dict
+from hlmon.sim.roles import ABSTRACTION, WEBDATA3_ABSTRACTION
+from hlmon.sim.spot import PerpCollateral, SpotWallet
+from hlmon.sim.twap import TwapBook
 
 ZERO_HASH = "0x" + "0" * 64
 
@@ -32,8 +38,20 @@ class AccountViews:
     ledger: list[dict[str, Any]]
     cum_ledger: Decimal
     """USDC deposited in total (``webData3.userState.cumLedger``)."""
-    spot_balances: list[dict[str, str]]
-    """Spot balances (``coin``, ``total``, ``hold``, ``entryNtl``) by token name."""
+    spot: SpotWallet
+    twaps: TwapBook
+    mode: str
+    """``standard``, ``unified`` or ``portfolio`` (``hlmon.sim.roles.ACCOUNT_MODES``)."""
+
+    @property
+    def collateral_in_spot(self) -> bool:
+        """Unified and portfolio-margin accounts keep their collateral in spot."""
+        return self.mode != "standard"
+
+    @property
+    def abstraction(self) -> str:
+        """REST ``userAbstraction`` answer."""
+        return ABSTRACTION[self.mode]
 
     # ------------------------------------------------------------------ wire shapes
 
@@ -72,7 +90,9 @@ class AccountViews:
 
     def clearinghouse_state(self, dex: str = "") -> dict[str, Any]:
         """REST ``clearinghouseState`` body of ``dex`` (``""`` = the default dex)."""
-        return self.margin.clearinghouse_state(self.pools[dex], self._positions_on(dex))
+        return self.margin.clearinghouse_state(
+            self.pools[dex], self._positions_on(dex), collateral_in_spot=self.collateral_in_spot
+        )
 
     def all_dexs_states(self) -> list[list[Any]]:
         """``allDexsClearinghouseState`` tuples: ``[dex, state]`` for every dex, empty or not."""
@@ -90,7 +110,7 @@ class AccountViews:
         }
         if pos is not None and not pos.cross:
             leverage["rawUsd"] = fmt_decimal(pos.raw_usd)
-        avail = self.summary(st.spec.dex)["withdrawable"]
+        avail = self.available_to_trade(st.spec.dex)
         mark = self.market.mark_decimal(st)
         max_sz = avail * lev / mark if mark else Decimal(0)
         sz_q = Decimal(1).scaleb(-st.spec.sz_decimals)
@@ -103,6 +123,17 @@ class AccountViews:
             "markPx": fmt_exact(mark),
         }
 
+    def available_to_trade(self, dex: str) -> Decimal:
+        """Free collateral for a new order on ``dex``: the pool's withdrawable, or (collateral
+        in spot) the free part of the dex's collateral token row."""
+        if not self.collateral_in_spot:
+            return self.summary(dex)["withdrawable"]
+        token = self.market.universe.collateral_name(dex)
+        perp = self.perp_collateral()
+        total = self.spot.totals.get(token, Decimal(0)) + perp.settled.get(token, Decimal(0))
+        hold = self.spot.holds(self.orders.values()).get(token, Decimal(0))
+        return max(Decimal(0), total - hold - perp.margin.get(token, Decimal(0)))
+
     def web_data3(self) -> dict[str, Any]:
         """``webData3`` data (``perpDexStates`` has one entry per perp dex)."""
         return {
@@ -113,27 +144,49 @@ class AccountViews:
                 "serverTime": self.market.now,
                 "isVault": False,
                 "user": self.address,
+                "abstraction": WEBDATA3_ABSTRACTION[self.mode],
             },
             "perpDexStates": [
                 {"totalVaultEquity": "0.0", "perpsAtOpenInterestCap": []} for _ in self.pools
             ],
         }
 
-    def spot_clearinghouse_state(self) -> dict[str, Any]:
-        """REST ``spotClearinghouseState`` body."""
-        index = {t.name: t.index for t in self.market.universe.tokens}
-        return {
-            "balances": [
-                {
-                    "coin": b["coin"],
-                    "token": index[b["coin"]],
-                    "total": b["total"],
-                    "hold": b["hold"],
-                    "entryNtl": b["entryNtl"],
-                }
-                for b in self.spot_balances
-            ]
-        }
+    def perp_collateral(self) -> PerpCollateral:
+        """What the perp dexes hold, by collateral token (a unified account's spot rows)."""
+        universe = self.market.universe
+        out = PerpCollateral()
+        for dex, cash in self.pools.items():
+            positions = self._positions_on(dex)
+            if not positions and not cash:
+                continue
+            t = self.margin.summary(cash, positions)
+            token = universe.collateral_name(dex)
+            px = self.spot.usd_price(token)
+            out.settled[token] = out.settled.get(token, Decimal(0)) + t["settled"]
+            out.margin[token] = out.margin.get(token, Decimal(0)) + t["margin"]
+            out.upnl_usd += t["upnl"] * px
+            out.cross_mm_usd += t["cross_mm"] * px
+        return out
+
+    def spot_clearinghouse_state(self, ignore_portfolio_margin: bool = False) -> dict[str, Any]:
+        """REST ``spotClearinghouseState`` body (WS ``spotState``); see ``hlmon.sim.spot``."""
+        perp = self.perp_collateral() if self.collateral_in_spot else None
+        pm = self.mode == "portfolio" and not ignore_portfolio_margin
+        return self.spot.state(self.orders.values(), perp, portfolio_margin=pm)
+
+    def equity_usd(self) -> tuple[Decimal, Decimal]:
+        """(whole account, perps alone) in USDC: every pool's account value plus the spot
+        rows, each at its token's price (the same total in every mode)."""
+        perp = Decimal(0)
+        for dex, cash in self.pools.items():
+            token = self.market.universe.collateral_name(dex)
+            value = self.margin.summary(cash, self._positions_on(dex))["value"]
+            perp += value * self.spot.usd_price(token)
+        return perp + self.spot.value_usd(), perp
+
+    def twap_states(self, dex: str) -> list[list[Any]]:
+        """``twapStates`` ``states`` of ``dex``."""
+        return self.twaps.states(dex)
 
     # ------------------------------------------------------------------ history queries
 

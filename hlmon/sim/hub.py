@@ -18,10 +18,9 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from hlmon.sim import user_feeds
 from hlmon.sim.account import DemoAccount
-from hlmon.sim.dexes import dex_of
 from hlmon.sim.faults import Faults
-from hlmon.sim.margin import empty_clearinghouse_state
 from hlmon.sim.market import Market, StepResult
 from hlmon.sim.orders import AccountEvents
 from hlmon.sim.profiles import Profile
@@ -176,13 +175,11 @@ class Hub:
             "clearinghouseState": p.user_ms,
             "openOrders": p.user_ms,
             "webData3": p.user_ms,
+            "spotState": p.user_ms,
             "allDexsClearinghouseState": p.all_dexs_ms,
         }.get(sub.type, 0)
 
     # ------------------------------------------------------------------ payloads
-
-    def _is_demo(self, sub: Subscription) -> bool:
-        return sub.user == self.account.address
 
     def payload(self, sub: Subscription) -> Any:
         """Current full data for a state feed (None for event-only feeds)."""
@@ -202,81 +199,21 @@ class Hub:
         if kind == "activeAssetCtx" and st is not None:
             ctx = m.spot_ctx(st) if st.spec.is_spot else m.perp_ctx(st)
             return {"coin": st.spec.name, "ctx": ctx}
-        demo = self._is_demo(sub)
-        user = sub.user
-        if kind == "activeAssetData" and st is not None:
-            if demo:
-                return self.account.active_asset_data(st.spec.name)
-            return {
-                "user": user,
-                "coin": st.spec.name,
-                "leverage": {"type": "cross", "value": min(10, st.spec.max_leverage)},
-                "maxTradeSzs": ["0.0", "0.0"],
-                "availableToTrade": ["0.0", "0.0"],
-                "markPx": m.mid_str(st),
-            }
-        if kind == "clearinghouseState":
-            state = (
-                self.account.clearinghouse_state(sub.dex)
-                if demo
-                else empty_clearinghouse_state(m.now)
-            )
-            return {"dex": sub.dex, "user": user, "clearinghouseState": state}
-        if kind == "allDexsClearinghouseState":
-            if demo:
-                states = self.account.all_dexs_states()
-            else:
-                states = [[d, empty_clearinghouse_state(m.now)] for d in m.universe.dex_names]
-            return {"user": user, "clearinghouseStates": states}
-        if kind == "openOrders":
-            orders = self.account.frontend_open_orders(sub.dex) if demo else []
-            return {"dex": sub.dex, "user": user, "orders": orders}
-        if kind == "webData3":
-            if demo:
-                return self.account.web_data3()
-            return {
-                "userState": {
-                    "agentAddress": None,
-                    "agentValidUntil": None,
-                    "cumLedger": "0.0",
-                    "serverTime": m.now,
-                    "isVault": False,
-                    "user": user,
-                },
-                "perpDexStates": [
-                    {"totalVaultEquity": "0.0", "perpsAtOpenInterestCap": []}
-                    for _ in m.universe.dex_names
-                ],
-            }
-        return None
+        return user_feeds.state_payload(self.account, m, sub)
 
     def initial_frames(self, sub: Subscription) -> list[str]:
         """Frames a new subscriber gets after its ack."""
         kind = sub.type
-        demo = self._is_demo(sub)
-        if kind in ("orderUpdates", "userEvents", "notification"):
+        if kind in user_feeds.EVENT_ONLY:
             return []
         st = self.market.coin(sub.coin) if sub.coin is not None else None
         if st is not None and st.spec.delisted and kind in ("trades", "bbo", "candle"):
             return []  # a delisted coin never trades or quotes: these stay silent
         if kind == "trades":
             return [frame("trades", self.market.recent_trades(st))] if st else []
-        if kind == "userFills":
-            fills = self.account.fills[-2000:] if demo else []
-            return [frame("userFills", {"isSnapshot": True, "user": sub.user, "fills": fills})]
-        if kind == "userFundings":
-            fundings = self.account.fundings[-2000:] if demo else []
-            return [
-                frame("userFundings", {"isSnapshot": True, "user": sub.user, "fundings": fundings})
-            ]
-        if kind == "userNonFundingLedgerUpdates":
-            updates = self.account.ledger if demo else []
-            return [
-                frame(
-                    "userNonFundingLedgerUpdates",
-                    {"isSnapshot": True, "user": sub.user, "nonFundingLedgerUpdates": updates},
-                )
-            ]
+        snapshot = user_feeds.snapshot_frame(self.account, sub)
+        if snapshot is not None:
+            return [frame(*snapshot)]
         data = self.payload(sub)
         return [] if data is None else [frame(sub.channel, data)]
 
@@ -323,6 +260,7 @@ class Hub:
     def publish_account(self, ev: AccountEvents) -> None:
         """Push demo-account events to the demo user's feeds."""
         demo = self.account.address
+        in_spot = self.account.collateral_in_spot
         for feed in list(self.feeds.values()):
             sub = feed.sub
             if sub.type == "trades" and ev.trades:
@@ -332,50 +270,9 @@ class Hub:
                 continue
             if sub.user != demo:
                 continue
-            kind = sub.type
-            texts: list[str] = []
-            if kind == "orderUpdates" and ev.order_updates:
-                texts.append(frame("orderUpdates", ev.order_updates))
-            elif kind == "userEvents":
-                if ev.fills:
-                    texts.append(frame("user", {"fills": ev.fills}))
-                texts.extend(frame("user", {"funding": f}) for f in ev.fundings)
-            elif kind == "userFills" and ev.fills:
-                texts.append(frame("userFills", {"user": sub.user, "fills": ev.fills}))
-            elif kind == "userFundings" and ev.fundings:
-                texts.append(frame("userFundings", {"user": sub.user, "fundings": ev.fundings}))
-            elif kind == "userNonFundingLedgerUpdates" and ev.ledger:
-                texts.append(
-                    frame(
-                        "userNonFundingLedgerUpdates",
-                        {"user": sub.user, "nonFundingLedgerUpdates": ev.ledger},
-                    )
-                )
-            elif kind == "notification":
-                texts.extend(frame("notification", {"notification": n}) for n in ev.notifications)
-            elif self._state_touched(sub, ev):
-                texts.append(frame(sub.channel, self.payload(sub)))
-            for text in texts:
-                self._fan_out(feed, text)
-
-    @staticmethod
-    def _state_touched(sub: Subscription, ev: AccountEvents) -> bool:
-        """True if a state feed should be re-pushed at once after ``ev``: per-dex feeds only
-        when the event touched their dex (a deposit touches the default dex)."""
-        if sub.type in ("clearinghouseState", "openOrders"):
-            return sub.dex in touched_dexes(ev)
-        if sub.type == "allDexsClearinghouseState":
-            return bool(ev)
-        if sub.type == "activeAssetData":
-            return any(f["coin"] == sub.coin for f in ev.fills)
-        return False
-
-
-def touched_dexes(ev: AccountEvents) -> set[str]:
-    """The perp dexes whose state ``ev`` changed."""
-    coins = [f["coin"] for f in ev.fills] + [f["coin"] for f in ev.fundings]
-    coins += [u["order"]["coin"] for u in ev.order_updates]
-    dexes = {dex_of(c) for c in coins}
-    if ev.ledger:
-        dexes.add("")
-    return dexes
+            events = user_feeds.event_frames(sub, ev)
+            if events is not None:
+                for channel, data in events:
+                    self._fan_out(feed, frame(channel, data))
+            elif user_feeds.state_touched(sub, ev, in_spot):
+                self._fan_out(feed, frame(sub.channel, self.payload(sub)))

@@ -16,6 +16,8 @@ from hlmon.sim.candles import INTERVAL_MS
 from hlmon.sim.dexes import outcome_meta
 from hlmon.sim.margin import empty_clearinghouse_state
 from hlmon.sim.market import Market
+from hlmon.sim.portfolio import empty_portfolio, portfolio
+from hlmon.sim.roles import OTHER_ABSTRACTION, user_role
 from hlmon.sim.subscriptions import ADDRESS_RE
 from hlmon.sim.universe import Universe
 
@@ -36,6 +38,8 @@ PER_20_ITEMS = {
     "fundingHistory",
     "userFunding",
     "nonUserFundingUpdates",
+    "twapHistory",
+    "userTwapSliceFills",
 }
 
 
@@ -312,3 +316,24 @@ class InfoService:
             shown = self._shown_order(oid, order)
             out.append({"order": shown, "status": status, "statusTimestamp": ts})
         return out[:2000]
+
+    # ------------------------------------------------------------------ modes, roles, TWAP
+
+    def _userAbstraction(self, body: dict[str, Any]) -> Any:
+        user = _user(body)
+        return self.account.abstraction if self._is_demo(user) else OTHER_ABSTRACTION
+
+    def _userRole(self, body: dict[str, Any]) -> Any:
+        return user_role(_user(body), self.account.address)
+
+    def _portfolio(self, body: dict[str, Any]) -> Any:
+        user = _user(body)
+        return portfolio(self.account) if self._is_demo(user) else empty_portfolio()
+
+    def _userTwapSliceFills(self, body: dict[str, Any]) -> Any:
+        user = _user(body)
+        return self.account.twaps.recent_slice_fills() if self._is_demo(user) else []
+
+    def _twapHistory(self, body: dict[str, Any]) -> Any:
+        user = _user(body)
+        return list(self.account.twaps.history) if self._is_demo(user) else []

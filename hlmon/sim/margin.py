@@ -38,10 +38,14 @@ class Margin:
         """Totals used by every state view (all Decimal)."""
         cross_ntl = cross_signed = cross_margin = cross_mm = Decimal(0)
         iso_raw = iso_ntl = iso_signed = iso_margin = Decimal(0)
+        cross_upnl = upnl = Decimal(0)
         for pos in positions:
             mark = self.mark(pos.coin)
             ntl = abs(pos.szi) * mark
+            pnl = pos.szi * (mark - pos.entry)
+            upnl += pnl
             if pos.cross:
+                cross_upnl += pnl
                 cross_ntl += ntl
                 cross_signed += pos.szi * mark
                 cross_margin += ntl / pos.leverage
@@ -52,17 +56,25 @@ class Margin:
                 iso_signed += pos.szi * mark
                 iso_margin += pos.raw_usd + pos.szi * mark
         cross_value = cash + cross_signed
+        value = cross_value + iso_raw + iso_signed
         return {
             "cross_value": cross_value,
             "cross_ntl": cross_ntl,
             "cross_raw": cash,
             "cross_margin": cross_margin,
             "cross_mm": cross_mm,
-            "value": cross_value + iso_raw + iso_signed,
+            "value": value,
             "ntl": cross_ntl + iso_ntl,
             "raw": cash + iso_raw,
             "margin": cross_margin + iso_margin,
             "withdrawable": max(Decimal(0), cross_value - cross_margin),
+            "upnl": upnl,
+            "cross_upnl": cross_upnl,
+            "iso_margin": iso_margin,
+            "iso_raw": iso_raw,
+            # Realised money, margin included (every position closed at entry): what a
+            # unified account keeps in its spot balance.
+            "settled": value - upnl,
         }
 
     def liquidation_px(self, pos: Position, totals: dict[str, Decimal]) -> Decimal | None:
@@ -111,25 +123,43 @@ class Margin:
             },
         }
 
-    def clearinghouse_state(self, cash: Decimal, positions: list[Position]) -> dict[str, Any]:
-        """REST ``clearinghouseState`` body."""
+    def clearinghouse_state(
+        self, cash: Decimal, positions: list[Position], *, collateral_in_spot: bool = False
+    ) -> dict[str, Any]:
+        """REST ``clearinghouseState`` body.
+
+        ``collateral_in_spot`` (unified and portfolio-margin accounts): the balance lives in the
+        spot clearinghouse, so the perp side holds only the margin of its positions:
+        ``accountValue`` = margin used + the cross positions' unrealised PnL (an isolated
+        margin already holds its own; 0 with no position, as the exchange shows),
+        ``withdrawable`` 0. Positions, margins, maintenance margin and liquidation
+        prices stay what they are.
+        """
         t = self.summary(cash, positions)
+        if collateral_in_spot:
+            cross_value = t["cross_margin"] + t["cross_upnl"]
+            value = cross_value + t["iso_margin"]
+            cross_raw = cross_value - (t["cross_value"] - t["cross_raw"])
+            raw, withdrawable = cross_raw + t["iso_raw"], Decimal(0)
+        else:
+            cross_value, value = t["cross_value"], t["value"]
+            cross_raw, raw, withdrawable = t["cross_raw"], t["raw"], t["withdrawable"]
         cross = {
-            "accountValue": fmt_decimal(t["cross_value"]),
+            "accountValue": fmt_decimal(cross_value),
             "totalNtlPos": fmt_decimal(t["cross_ntl"]),
-            "totalRawUsd": fmt_decimal(t["cross_raw"]),
+            "totalRawUsd": fmt_decimal(cross_raw),
             "totalMarginUsed": fmt_decimal(t["cross_margin"]),
         }
         return {
             "marginSummary": {
-                "accountValue": fmt_decimal(t["value"]),
+                "accountValue": fmt_decimal(value),
                 "totalNtlPos": fmt_decimal(t["ntl"]),
-                "totalRawUsd": fmt_decimal(t["raw"]),
+                "totalRawUsd": fmt_decimal(raw),
                 "totalMarginUsed": fmt_decimal(t["margin"]),
             },
             "crossMarginSummary": cross,
             "crossMaintenanceMarginUsed": fmt_decimal(t["cross_mm"]),
-            "withdrawable": fmt_decimal(t["withdrawable"]),
+            "withdrawable": fmt_decimal(withdrawable),
             "assetPositions": [
                 {"type": "oneWay", "position": self.position_dict(p, t)} for p in positions
             ],

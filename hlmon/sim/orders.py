@@ -12,6 +12,8 @@ from typing import Any
 
 from hlmon.sim.numbers import MONEY_QUANTUM, RATE_QUANTUM, fmt_decimal, fmt_exact
 
+FEE_QUANTUM = Decimal("0.00000001")
+"""Fees print with up to 8 decimals (a spot fee paid in the base token is small)."""
 MAKER_FEE = Decimal("0.00015")
 TAKER_FEE = Decimal("0.00045")
 
@@ -37,6 +39,8 @@ class Order:
     cloid: str | None = None
     parent: int | None = None
     children: list[int] = field(default_factory=list)
+    triggered: bool = False
+    """A stop/take-profit limit order whose trigger fired: it now rests as a limit order."""
 
 
 @dataclass(slots=True)
@@ -66,9 +70,26 @@ class AccountEvents:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     trades: list[dict[str, Any]] = field(default_factory=list)
     """Tape trades made by the demo account's fills (same tid as the fill)."""
+    twap_fills: list[dict[str, Any]] = field(default_factory=list)
+    """``{fill, twapId}`` items of TWAP slices (never on ``userFills``)."""
+    twap_history: list[dict[str, Any]] = field(default_factory=list)
+    twap_dexes: set[str] = field(default_factory=set)
+    """Perp dexes whose ``twapStates`` changed."""
+    liquidations: list[dict[str, Any]] = field(default_factory=list)
+    """``userEvents`` ``liquidation`` objects of the demo account."""
+    spot_changed: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.fills or self.order_updates or self.fundings or self.ledger)
+        return bool(
+            self.fills
+            or self.order_updates
+            or self.fundings
+            or self.ledger
+            or self.twap_fills
+            or self.twap_history
+            or self.liquidations
+            or self.spot_changed
+        )
 
 
 def update_order_dict(order: Order, sz: Decimal | None = None) -> dict[str, Any]:
@@ -145,9 +166,11 @@ def fill_dict(
     hash_hex: str,
     *,
     fee_token: str = "USDC",
+    fee: Decimal | None = None,
+    twap_id: int | None = None,
 ) -> dict[str, Any]:
     """A fill as ``userFills`` / ``user`` / REST ``userFills`` carry it (``fee_token``: the
-    collateral token of the coin's dex)."""
+    collateral token of the coin's dex; ``fee``: when not the usual rate on the notional)."""
     return {
         "coin": coin,
         "px": fmt_exact(px),
@@ -160,10 +183,10 @@ def fill_dict(
         "hash": hash_hex,
         "oid": oid,
         "crossed": crossed,
-        "fee": fmt_decimal(fill_fee(px, sz, crossed)),
+        "fee": fmt_decimal(fill_fee(px, sz, crossed) if fee is None else fee, FEE_QUANTUM),
         "tid": tid,
         "feeToken": fee_token,
-        "twapId": None,
+        "twapId": twap_id,
     }
 
 

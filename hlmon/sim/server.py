@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 from hlmon.listen import listen
 from hlmon.sim.account import DemoAccount
 from hlmon.sim.clock import ClockFn, ManualClock, WallClock, is_manual
+from hlmon.sim.control import ControlRoutes
 from hlmon.sim.faults import Faults
 from hlmon.sim.hub import PONG, Connection, Hub, frame
 from hlmon.sim.info import (
@@ -39,6 +40,7 @@ from hlmon.sim.limits import (
 )
 from hlmon.sim.market import Market
 from hlmon.sim.profiles import Profile, get_profile
+from hlmon.sim.roles import check_mode
 from hlmon.sim.subscriptions import (
     InvalidSubscription,
     Ping,
@@ -49,45 +51,13 @@ from hlmon.sim.subscriptions import (
     parse_request,
     parse_subscription,
 )
+from hlmon.sim.truth import Truth, truth_of
 from hlmon.sim.universe import Universe
 
 _ENCODER = msgspec.json.Encoder()
 BAD_NAME_DROP_S = 0.1
 """Delay before the socket of a subscription naming something unlisted is dropped (2026: the
 exchange aborted 90-155 ms after the request, with no close frame and no error frame)."""
-
-
-@dataclass(slots=True)
-class Truth:
-    """The simulator's own view of the demo account, for assertions in tests."""
-
-    address: str
-    fills: list[dict[str, Any]] = field(default_factory=list)
-    """Every fill of the demo account, oldest first (history included)."""
-    clearinghouse_state: dict[str, Any] = field(default_factory=dict)
-    """The default dex's state (what ``clearinghouseState`` without ``dex`` answers)."""
-    open_orders: list[dict[str, Any]] = field(default_factory=list)
-    """Frontend-shaped open orders of the default dex."""
-    fundings: list[dict[str, Any]] = field(default_factory=list)
-    """Every funding payment, oldest first (all dexes)."""
-    time: int = 0
-    dex_states: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Every perp dex's state by dex name (``""`` = default), empty dexes included."""
-    dex_open_orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Frontend-shaped open orders by dex name."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form (``GET /_sim/truth``)."""
-        return {
-            "address": self.address,
-            "time": self.time,
-            "fills": self.fills,
-            "clearinghouseState": self.clearinghouse_state,
-            "openOrders": self.open_orders,
-            "fundings": self.fundings,
-            "dexClearinghouseStates": self.dex_states,
-            "dexOpenOrders": self.dex_open_orders,
-        }
 
 
 class SimServer:
@@ -104,6 +74,7 @@ class SimServer:
         fault_routes: bool = False,
         autotick: bool | None = None,
         legacy_invalid_subscription: bool = False,
+        demo_account: str = "standard",
     ) -> None:
         self.seed = seed
         self.profile = get_profile(profile)
@@ -115,7 +86,9 @@ class SimServer:
         self.limits = limits or SimLimits()
         self.universe = Universe()
         self.market = Market(self.universe, seed, self.now_ms(), self.profile.market)
-        self.account = DemoAccount(self.market, seed, self.profile.account)
+        self.account = DemoAccount(
+            self.market, seed, self.profile.account, mode=check_mode(demo_account)
+        )
         self.hub = Hub(self.market, self.account, self.profile)
         self.account.listener = self.hub.publish_account
         self.info = InfoService(self.universe, self.market, self.account)
@@ -140,18 +113,10 @@ class SimServer:
     @property
     def truth(self) -> Truth:
         """A snapshot of the demo account as the simulator knows it."""
-        acc = self.account
-        dexes = self.universe.dex_names
-        return Truth(
-            address=acc.address,
-            fills=list(acc.fills),
-            clearinghouse_state=acc.clearinghouse_state(),
-            open_orders=acc.frontend_open_orders(),
-            fundings=list(acc.fundings),
-            time=self.market.now,
-            dex_states={dex: acc.clearinghouse_state(dex) for dex in dexes},
-            dex_open_orders={dex: acc.frontend_open_orders(dex) for dex in dexes},
-        )
+        return truth_of(self.account)
+
+    def _truth_dict(self) -> dict[str, Any]:
+        return self.truth.as_dict()
 
     def now_ms(self) -> int:
         """Simulated time in ms (the injected clock plus any ``advance``)."""
@@ -191,9 +156,25 @@ class SimServer:
             self._offset_ms = max(self._offset_ms, target - self.clock())
         await asyncio.sleep(0)
 
-    def force_fill(self, coin: str | None = None) -> dict[str, Any] | None:
+    def force_fill(self, coin: str | None = None, oid: int | None = None) -> dict[str, Any] | None:
         """Fill one resting demo order now (see ``DemoAccount.force_fill``)."""
-        return self.account.force_fill(coin)
+        return self.account.force_fill(coin, oid)
+
+    def force_trigger(self, oid: int | None = None) -> dict[str, Any] | None:
+        """Trigger a Stop Limit order now (see ``DemoAccount.force_trigger``)."""
+        return self.account.force_trigger(oid)
+
+    def cancel_order(self, oid: int) -> dict[str, Any] | None:
+        """Cancel an open demo order now (``canceled``)."""
+        return self.account.cancel_order(oid)
+
+    def liquidate(self, coin: str | None = None) -> dict[str, Any] | None:
+        """Liquidate a demo position now (see ``DemoAccount.liquidate``)."""
+        return self.account.liquidate(coin)
+
+    def start_twap(self, coin: str, side: str, sz: str, minutes: int = 30) -> dict[str, Any]:
+        """Start a demo TWAP now; returns its ``activated`` history item."""
+        return self.account.start_twap(coin, side, sz, minutes)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on ``host:port`` (0 = any free port); returns ``self.url``."""
@@ -201,9 +182,16 @@ class SimServer:
         app.router.add_post("/info", self._handle_info)
         app.router.add_get("/ws", self._handle_ws)
         if self.fault_routes:
-            app.router.add_post("/_sim/{name}", self._handle_fault)
-            app.router.add_get("/_sim/truth", self._handle_truth)
-            app.router.add_get("/_sim/faults", self._handle_fault_state)
+            scenarios: dict[str, Callable[..., Any]] = {
+                "force_fill": self.force_fill,
+                "trigger": self.force_trigger,
+                "cancel_order": self.cancel_order,
+                "liquidate": self.liquidate,
+                "twap": self.start_twap,
+                "deposit": self.account.deposit,
+            }
+            routes = ControlRoutes(self.faults, scenarios, self.advance, self._truth_dict)
+            routes.install(app)
         self._runner, self.port = await listen(app, host, port)
         self.host = host
         self.url = f"http://{host}:{self.port}"
@@ -448,48 +436,3 @@ class SimServer:
             return web.Response(status=500, text="Internal Server Error")
         self.tracker.charge_rest(ip, request_weight(kind, result))
         return web.Response(body=_ENCODER.encode(result), content_type="application/json")
-
-    # ------------------------------------------------------------------ /_sim control
-
-    async def _handle_fault(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        raw = await request.read()
-        try:
-            args = msgspec.json.decode(raw) if raw.strip() else {}
-        except msgspec.DecodeError:
-            return web.json_response({"error": "body must be a JSON object"}, status=400)
-        if not isinstance(args, dict):
-            return web.json_response({"error": "body must be a JSON object"}, status=400)
-        actions: dict[str, Any] = {
-            "drop_all": self.faults.drop_all,
-            "stall": self.faults.stall,
-            "unstall": self.faults.unstall,
-            "send_malformed": self.faults.send_malformed,
-            "send_error": self.faults.send_error,
-            "info_status": self.faults.info_status,
-            "info_hang": self.faults.info_hang,
-            "latency": self.faults.latency,
-            "refuse_connections": self.faults.refuse_connections,
-            "legacy_invalid_subscription": self.faults.legacy_invalid_subscription,
-            "clear": self.faults.clear,
-            "force_fill": self.force_fill,
-        }
-        result: Any = None
-        try:
-            if name == "advance":
-                await self.advance(float(args.get("seconds", 0)))
-            elif name in actions:
-                result = actions[name](**args)
-            else:
-                return web.json_response({"error": f"unknown fault {name!r}"}, status=404)
-        except TypeError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response({"ok": True, "result": result, "faults": self.faults.state()})
-
-    async def _handle_truth(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(
-            body=_ENCODER.encode(self.truth.as_dict()), content_type="application/json"
-        )
-
-    async def _handle_fault_state(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.faults.state())

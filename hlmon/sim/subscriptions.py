@@ -37,6 +37,10 @@ USER_TYPES = {
     "notification": "notification",
     "activeAssetData": "activeAssetData",
     "allDexsClearinghouseState": "allDexsClearinghouseState",
+    "spotState": "spotState",
+    "twapStates": "twapStates",
+    "userTwapSliceFills": "userTwapSliceFills",
+    "userTwapHistory": "userTwapHistory",
 }
 """User-scoped subscription types and the channel their data frames use."""
 COIN_TYPES = {"l2Book", "trades", "bbo", "candle", "activeAssetCtx"}
@@ -70,6 +74,8 @@ class Subscription:
     coin: str | None = None
     user: str | None = None
     interval: str | None = None
+    """A candle's interval; for user feeds the variant that changes the frames
+    (``agg``: ``userFills`` aggregated by time; ``ignorePortfolioMargin``: ``spotState``)."""
     n_sig_figs: int | None = None
     mantissa: int | None = None
     fast: bool = False
@@ -170,7 +176,13 @@ def parse_subscription(sub: Any, universe: Universe) -> Subscription:
                 raise RequestParseError
             echo = {"type": kind, "user": raw_user, "aggregateByTime": agg}
             interval = "agg" if agg else None
-        if kind in ("clearinghouseState", "openOrders"):
+        if kind == "spotState":
+            # Echoed as sent; true leaves the portfolio-margin extras out of the pushes.
+            ignore_pm = sub.get("ignorePortfolioMargin", False)
+            if not isinstance(ignore_pm, bool):
+                raise RequestParseError
+            interval = "ignorePortfolioMargin" if ignore_pm else None
+        if kind in ("clearinghouseState", "openOrders", "twapStates"):
             dex = _dex(sub, universe)
         if kind == "activeAssetData":
             coin = _str(sub, "coin")

@@ -204,6 +204,10 @@ keys; the collateral tokens' pairs (``USDH``) follow them."""
 STABLECOINS = frozenset({"USDT0", "FEUSD", "USDE", "USDH"})
 """Spot tokens that stay within a fraction of a percent of 1 USDC."""
 DELISTED = frozenset({"MATIC"})
+QUOTED_PAIRS: tuple[tuple[str, float, int, str], ...] = (("FELIX", 0.4123, 1, "USDH"),)
+"""Spot tokens whose only pair is quoted in another token than USDC: (name, price in the quote
+token, szDecimals, quote token). Their pairs follow ``@160`` (``FELIX/USDH`` is ``@161``), and
+they sit at the end of the market table so the coins before them keep their random draws."""
 """Default-dex perps that keep their ``meta`` slot with ``isDelisted: true``."""
 
 
@@ -230,6 +234,8 @@ class CoinSpec:
     delisted: bool = False
     strict_isolated: bool = False
     growth_mode: bool = False
+    quote_token: int = 0
+    """Spot pairs: the token the price is quoted in (index in ``spotMeta.tokens``)."""
 
     @property
     def max_decimals(self) -> int:
@@ -297,8 +303,6 @@ class Universe:
             spot.append(
                 CoinSpec(base + pair, f"@{pair}", px, szd, 1, True, pair, token, activity, vol)
             )
-        self.spots: tuple[CoinSpec, ...] = tuple(spot)
-        self.tokens: tuple[SpotToken, ...] = tuple(tokens)
         self.outcomes = self._outcome_specs(len(coins) + len(spot))
         self.dexes: tuple[DexDef, ...] = HIP3_DEXES
         self.dex_names: tuple[str, ...] = ("", *(d.name for d in HIP3_DEXES))
@@ -310,13 +314,48 @@ class Universe:
             self.dex_perps[dex.name] = specs
             start += len(specs)
         hip3 = tuple(c for d in HIP3_DEXES for c in self.dex_perps[d.name])
-        self.all: tuple[CoinSpec, ...] = self.perps + self.spots + self.outcomes + hip3
+        quoted = self._quoted_specs(tokens, start, len(spot))
+        self.spots: tuple[CoinSpec, ...] = (*spot, *quoted)
+        self.tokens: tuple[SpotToken, ...] = tuple(tokens)
+        self.all: tuple[CoinSpec, ...] = (
+            self.perps + self.spots[: len(spot)] + self.outcomes + hip3 + quoted
+        )
         self.by_name: dict[str, CoinSpec] = {c.name: c for c in self.all}
         token_index = {t.name: t.index for t in self.tokens}
         self.collateral: dict[str, int] = {"": 0}
         """Dex name -> index of its collateral token in ``spotMeta.tokens``."""
         for dex in HIP3_DEXES:
             self.collateral[dex.name] = token_index[dex.collateral]
+        self.token_index: dict[str, int] = token_index
+        """Spot token name -> index in ``spotMeta.tokens``."""
+        self.pair_of_token: dict[int, CoinSpec] = {}
+        """Token index -> its spot pair (the USDC pair when it has one, as a client picks)."""
+        for c in sorted(self.spots, key=lambda c: c.quote_token != 0):
+            self.pair_of_token.setdefault(c.base_token, c)
+
+    @staticmethod
+    def _quoted_specs(tokens: list[SpotToken], start: int, pair: int) -> tuple[CoinSpec, ...]:
+        """The ``QUOTED_PAIRS`` pairs (adds their base tokens to ``tokens``)."""
+        by_name = {t.name: t.index for t in tokens}
+        specs: list[CoinSpec] = []
+        for name, px, szd, quote in QUOTED_PAIRS:
+            token = len(tokens)
+            tokens.append(SpotToken(token, name, szd, szd + 5, _token_id(token)))
+            spec = CoinSpec(
+                start + len(specs),
+                f"@{pair + len(specs)}",
+                px,
+                szd,
+                1,
+                True,
+                pair + len(specs),
+                token,
+                activity=0.15,
+                daily_vol=0.08,
+                quote_token=by_name[quote],
+            )
+            specs.append(spec)
+        return tuple(specs)
 
     @staticmethod
     def _outcome_specs(start: int) -> tuple[CoinSpec, ...]:
@@ -411,7 +450,7 @@ class Universe:
         """The REST ``spotMeta`` body."""
         universe = [
             {
-                "tokens": [c.base_token, 0],
+                "tokens": [c.base_token, c.quote_token],
                 "name": c.name,
                 "index": c.asset_index,
                 "isCanonical": c.asset_index == 0,

@@ -36,6 +36,7 @@ from .account import AccountState
 from .accounts import AccountBook, is_older
 from .freshness import feed_kind
 from .health import FeedHealth
+from .lag import LagStamps
 from .market import MarketState
 from .types import AccountSummary, Handler, PositionView, Source, Stamp
 
@@ -45,7 +46,7 @@ _USERLESS_CHANNELS = ("orderUpdates", "userEvents")
 """User channels whose frames do not name their user (subscription types)."""
 
 
-class AccountIngest:
+class AccountIngest(LagStamps):
     """Handlers for the watched user's channels and subscription acks; which user is watched."""
 
     # Set by Store.__init__.
@@ -163,7 +164,8 @@ class AccountIngest:
         elif not self._is_me(data.user):
             return
         self._account.clearinghouse[data.dex] = state
-        self._stamps["account"] = Stamp(now, state.time, source)
+        lag = self._measure_lag(state.time, source, now) if state.time else None
+        self._stamps["account"] = Stamp(now, state.time, source, lag)
         self._invalidate_account()
         self._changes.add("account")
 

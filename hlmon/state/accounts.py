@@ -195,8 +195,10 @@ class AccountBook:
         selected: str | None,
         socket_alive: bool,
         addresses: Sequence[str] | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> list[AccountRow]:
-        """One row per watched address (or per ``addresses``), in display order."""
+        """One row per watched address (or per ``addresses``), in display order;
+        ``thresholds`` overrides ``threshold`` per address (a row polled over REST)."""
         out: list[AccountRow] = []
         for address in self._watched if addresses is None else addresses:
             entry = self._entries.get(address)
@@ -204,7 +206,7 @@ class AccountBook:
                 "account",
                 None if entry is None else entry.stamp,
                 now,
-                threshold,
+                threshold if thresholds is None else thresholds.get(address, threshold),
                 socket_alive=socket_alive,
             )
             out.append(

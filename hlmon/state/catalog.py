@@ -26,7 +26,10 @@ DEFAULT_COLLATERAL_TOKEN = 0
 """The default dex settles in USDC, spot token 0 (documented); assumed only for that dex, and
 only when its meta does not say (2023-era answers)."""
 
-CACHE_VERSION = 1
+USDC_TOKEN = 0
+"""Spot token 0 is USDC, the unit every USD value is counted in."""
+
+CACHE_VERSION = 2
 """Bumped whenever the JSON layout changes: an older cache is then ignored, never misread."""
 
 MAX_SUGGESTIONS = 3
@@ -57,6 +60,8 @@ class Market:
             spot: the pair index; outcomes: ``10 * outcome + side``.
         base, quote: spot: token names of the pair.
         max_leverage: perps, when the meta says.
+        base_token, quote_token: spot: token indices of the pair; outcomes: ``quote_token``
+            is the token the outcome is priced in (None when the meta does not say).
     """
 
     name: str
@@ -71,6 +76,18 @@ class Market:
     base: str | None = None
     quote: str | None = None
     max_leverage: int | None = None
+    base_token: int | None = None
+    quote_token: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One spot token (``spotMeta.tokens``): balances, collateral and fees name tokens."""
+
+    index: int
+    name: str
+    sz_decimals: int | None = None
+    full_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +134,7 @@ class _CacheDoc(msgspec.Struct):
     loaded_at: float
     dexes: list[Dex]
     markets: list[Market]
+    tokens: list[Token] = []
     warnings: list[str] = []
     dropped: int = 0
     misaligned_dexes: list[str] = []
@@ -150,6 +168,7 @@ class MarketCatalog:
         dexes: Iterable[Dex],
         *,
         loaded_at: float,
+        tokens: Iterable[Token] = (),
         warnings: Iterable[str] = (),
         dropped: int = 0,
         misaligned_dexes: Iterable[str] = (),
@@ -167,6 +186,9 @@ class MarketCatalog:
         loader fetches their own ``meta`` instead."""
         self._index = _build_index(self._markets)
         self._dex_by_name = {d.name: d for d in self._dexes}
+        self._tokens = tuple(tokens)
+        self._token_by_index = {t.index: t for t in self._tokens}
+        self._pairs_by_base = _pairs_by_base(self._markets)
 
     # ------------------------------------------------------------------ lookups
 
@@ -222,6 +244,32 @@ class MarketCatalog:
         """The collateral token name of a perp's dex (None for spot, outcomes and unknown)."""
         mk = self._index.by_name.get(name)
         return None if mk is None else mk.collateral
+
+    # ------------------------------------------------------------------ spot tokens
+
+    def tokens(self) -> tuple[Token, ...]:
+        """Every spot token of ``spotMeta``, in its order."""
+        return self._tokens
+
+    def token(self, index: int) -> Token | None:
+        return self._token_by_index.get(index)
+
+    def token_name(self, index: int | None) -> str | None:
+        """The on-chain name of spot token ``index`` (``UBTC``, ``USDH``...), None if unknown."""
+        tok = None if index is None else self._token_by_index.get(index)
+        return None if tok is None else tok.name
+
+    def spot_pairs_of(self, base: int) -> list[Market]:
+        """Listed spot pairs that sell token ``base``: the USDC pair first, then the others in
+        catalog order (their quotes need converting to USD through their own USDC pair)."""
+        return list(self._pairs_by_base.get(base, ()))
+
+    def usdc_pair(self, base: int) -> Market | None:
+        """The listed ``base``/USDC pair, if there is one."""
+        for mk in self._pairs_by_base.get(base, ()):
+            if mk.quote_token == USDC_TOKEN:
+                return mk
+        return None
 
     def age(self, now: float) -> float:
         """Seconds since the answers were fetched."""
@@ -302,6 +350,7 @@ class MarketCatalog:
             loaded_at=self.loaded_at,
             dexes=list(self._dexes),
             markets=list(self._markets),
+            tokens=list(self._tokens),
             warnings=list(self.warnings),
             dropped=self.dropped,
             misaligned_dexes=list(self.misaligned_dexes),
@@ -325,6 +374,7 @@ class MarketCatalog:
             doc.markets,
             doc.dexes,
             loaded_at=doc.loaded_at,
+            tokens=doc.tokens,
             warnings=doc.warnings,
             dropped=doc.dropped,
             misaligned_dexes=doc.misaligned_dexes,
@@ -337,6 +387,18 @@ def _needs_dex(query: str, names: tuple[str, ...]) -> Resolution:
     else:
         message = f"{query!r} trades on several dexes: {', '.join(names)}; type one of them"
     return Resolution(query, error=ResolveError.AMBIGUOUS, message=message, candidates=names)
+
+
+def _pairs_by_base(markets: Iterable[Market]) -> dict[int, tuple[Market, ...]]:
+    """Listed spot pairs per base token, the USDC-quoted one first (a stable sort)."""
+    out: dict[int, list[Market]] = {}
+    for mk in markets:
+        if mk.kind == MarketKind.SPOT and mk.base_token is not None and not mk.delisted:
+            out.setdefault(mk.base_token, []).append(mk)
+    return {
+        base: tuple(sorted(pairs, key=lambda mk: mk.quote_token != USDC_TOKEN))
+        for base, pairs in out.items()
+    }
 
 
 def _build_index(markets: Iterable[Market]) -> _Index:
@@ -442,11 +504,14 @@ def build_catalog(
                 code = 10 * outcome.outcome + side
                 label = f"{outcome.name}: {spec.name}" if outcome.name else f"#{code}"
                 szd = tokens[spec.token].szDecimals if spec.token in tokens else None
-                add(Market(f"#{code}", MarketKind.OUTCOME, "", szd, label, asset_index=code))
+                add(Market(f"#{code}", MarketKind.OUTCOME, "", szd, label, asset_index=code,
+                           quote_token=outcome.quoteToken))  # fmt: skip
     if dropped:
         warnings.append(f"{dropped} unreadable entries were left out of the catalog")
-    return MarketCatalog(markets, dexes, loaded_at=loaded_at, warnings=warnings,
-                         dropped=dropped, misaligned_dexes=misaligned)  # fmt: skip
+    token_list = [Token(t.index, t.name.strip(), t.szDecimals, t.fullName) for t in tokens.values()]
+    return MarketCatalog(markets, dexes, loaded_at=loaded_at, tokens=token_list,
+                         warnings=warnings, dropped=dropped,
+                         misaligned_dexes=misaligned)  # fmt: skip
 
 
 def _belongs(name: str, dex: str) -> bool:
@@ -491,4 +556,6 @@ def _spot(name: str, index: int, pair: Sequence[int], tokens: Mapping[int, SpotT
         asset_index=index,
         base=base,
         quote=quote,
+        base_token=pair[0] if len(pair) == 2 else None,
+        quote_token=pair[1] if len(pair) == 2 else None,
     )

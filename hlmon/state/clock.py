@@ -42,3 +42,21 @@ class RebasingClock:
             for shift in self._shifts:
                 shift(now - last)
         return now
+
+
+class SteadyClock:
+    """Wall-clock seconds that never step: the wall time when created, advanced by a monotonic
+    clock from then on. What the store measures delays on (``Store(lag_clock=...)``): a step of
+    the wall clock must not look like every feed lagging."""
+
+    def __init__(self, wall: Clock, monotonic: Clock) -> None:
+        """
+        Args:
+            wall: seconds since the epoch (read once).
+            monotonic: a clock that only moves forward (``time.monotonic``).
+        """
+        self._monotonic = monotonic
+        self._base = wall() - monotonic()
+
+    def __call__(self) -> float:
+        return self._base + self._monotonic()

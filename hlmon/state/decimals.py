@@ -13,6 +13,18 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 _CTX = Context(prec=48, rounding=ROUND_HALF_UP)
 _ZERO = Decimal(0)
 
+SAFE = Context(prec=48, rounding=ROUND_HALF_UP, traps=[])
+"""For sums, products and quotients of exchange values in the account models: exact at these
+sizes, and never raises (hostile input such as ``1e999999`` squared gives Infinity or NaN,
+which ``dec_str`` reports as None, i.e. unknown)."""
+
+
+def dec_str(d: Decimal | None, places: int | None = None) -> str | None:
+    """``fmt_dec`` of a finite result (``places`` rounds, e.g. ratios); None otherwise."""
+    if d is None or not d.is_finite():
+        return None
+    return fmt_dec(d, places)
+
 
 def to_dec(value: str | int | Decimal) -> Decimal:
     """Parse an exchange decimal string (or int) exactly. Raises ValueError on garbage."""
@@ -108,3 +120,61 @@ def fmt_price(px: str | None, sz_decimals: int | None = None) -> str:
         int_digits = max(1, d.copy_abs().adjusted() + 1) if d != _ZERO else 1
         places = max(places, min(max(0, 6 - sz_decimals), max(0, 5 - int_digits)))
     return fmt_dec(d, places, grouped=True)
+
+
+# ---------------------------------------------------------------------- display text
+# One rule for every number a person reads: the TUI (``hlmon.ui.fmt`` builds on these) and the
+# alert texts (``hlmon.alerts``, which cannot import the UI) print the same number the same way.
+
+
+def shown_decimals(value: str) -> int:
+    """Decimals worth showing in a decimal string: those written, less trailing zeros
+    (``"104412.0"`` -> 0, ``"3688.20"`` -> 1, ``"0.00125"`` -> 5)."""
+    _, dot, frac = value.partition(".")
+    return len(frac.rstrip("0")) if dot else 0
+
+
+def price_places(d: Decimal, max_places: int = 6) -> int:
+    """Decimals the exchange allows for a price: 5 significant figures, integer prices always
+    allowed (a price of 100,000 or more has none), at most ``max_places``."""
+    if d == _ZERO:
+        return 0
+    # From the decimal exponent, not a float log: '1e400' is a valid Decimal but an inf float.
+    return max(0, min(max_places, 5 - (d.adjusted() + 1)))
+
+
+def fmt_amount(d: Decimal, places: int, *, sign: bool = False) -> str:
+    """``d`` with thousands separators and exactly ``places`` decimals (half-up), never
+    ``-0.00``; ``sign`` puts ``+`` before a positive number (PnL: the sign, not a colour)."""
+    try:
+        q = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) if places >= 0 else d
+    except InvalidOperation:  # more digits than the context holds ('1e30'): unrounded
+        q = d
+    if q == _ZERO:
+        q = abs(q)
+    text = f"{q:,.{places}f}"
+    return "+" + text if sign and q > _ZERO else text
+
+
+def fmt_px_text(value: str | Decimal) -> str:
+    """A price at the exchange's precision (``price_places``), widened to the decimals a
+    string really carries (a mid half a tick between prices); unparseable input unchanged."""
+    d = try_dec(value)
+    if d is None:
+        return str(value)
+    places = price_places(d)
+    if isinstance(value, str):
+        places = max(places, min(shown_decimals(value), 8))
+    return fmt_amount(d, places)
+
+
+def fmt_usd(value: str | Decimal, *, sign: bool = False) -> str:
+    """A USD amount with two decimals and separators (``18,204.77``, ``+921.20``)."""
+    d = try_dec(value)
+    return str(value) if d is None else fmt_amount(d, 2, sign=sign)
+
+
+def fmt_percent(value: str | Decimal, places: int = 2) -> str:
+    """A percentage already scaled to 100 (``"12.1000"`` -> ``12.10%``)."""
+    d = try_dec(value)
+    return f"{value}%" if d is None else fmt_amount(d, places) + "%"

@@ -8,6 +8,10 @@ differently once their threshold has passed:
   while the socket is alive is exactly the failure hlmon exists to show.
 * event feeds (bbo, trades, fills, fundings, ...) are pushed only when something happens, so
   silence on a socket proven alive is just a quiet market: QUIET; otherwise STALE.
+
+A feed updated within its threshold whose data was late on arrival (its lag, measured from the
+exchange's own timestamps, see ``state.lag``, past the lag threshold) is LAGGING: it moves,
+but shows the past.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ def classify(
     threshold: float,
     *,
     socket_alive: bool,
+    lag: float | None = None,
+    lag_threshold: float = float("inf"),
 ) -> FeedStatus:
     """Freshness of one feed given its last update.
 
@@ -75,15 +81,22 @@ def classify(
         now: current clock.
         threshold: seconds after which the feed is no longer fresh.
         socket_alive: the websocket is LIVE and proved alive recently.
+        lag: seconds the last update was late on arrival (default: ``stamp.lag``).
+        lag_threshold: a fresh feed whose ``lag`` is past this is LAGGING.
     """
     if stamp is None:
         return FeedStatus(feed_key, FeedState.MISSING, None, None)
+    if lag is None:
+        lag = stamp.lag
     # A clock that steps back (NTP) must not produce negative ages.
     age = max(0.0, now - stamp.received_at)
     if age <= threshold:
-        state = FeedState.FALLBACK if stamp.source is Source.REST else FeedState.LIVE
+        if lag is not None and lag > lag_threshold:
+            state = FeedState.LAGGING
+        else:
+            state = FeedState.FALLBACK if stamp.source is Source.REST else FeedState.LIVE
     elif not is_periodic(feed_kind(feed_key)) and socket_alive:
         state = FeedState.QUIET
     else:
         state = FeedState.STALE
-    return FeedStatus(feed_key, state, age, stamp.source)
+    return FeedStatus(feed_key, state, age, stamp.source, lag)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 
 from .changes import Listener, new_keys, rearm
 from .clock import RebasingClock
+from .reasons import short_reason
 from .telemetry import FrameCounter
-from .types import Clock, ConnectionInfo, ConnState, LogEvent
+from .types import Clock, ConnectionInfo, ConnState, LogEvent, RestPlanView
 
 _LEVELS = {"info": "info", "warn": "warn", "warning": "warn", "error": "error"}
 _REJECT_LOG_INTERVAL = 1.0
@@ -61,9 +63,19 @@ class FeedHealth:
         self._url = ""
         self._last_alive: float | None = None
         self._last_error: str | None = None
+        self._reason: str | None = None
         self._connected_since: float | None = None
+        self._suspended_since: float | None = None
+        """``connected_since`` of a live socket while an engine task's crash shows DOWN."""
+        self.live_epoch = 0
+        """Counts transitions into LIVE (each one a new socket): what was measured on the
+        previous socket (a round trip, a subscription's first frame) is not this one's."""
+        self._via: str | None = None
+        self._upstream: ConnectionInfo | None = None
+        """The daemon's own link to the exchange, as its ``_daemon`` frames say."""
         self.ws_rtt_ms: float | None = None
-        """Round trip of the latest application ping, in ms (None until the first pong)."""
+        """Round trip of the latest application ping on the current socket, in ms (None until
+        its first pong)."""
 
         self._frames = FrameCounter()
         self.frames_rejected = 0
@@ -76,6 +88,7 @@ class FeedHealth:
         self.rest_weight_used = 0
         self.rest_budget = 0
         self.fallback_active = False
+        self._rest_plan: RestPlanView | None = None
 
         self._log: deque[LogEvent] = deque(maxlen=log_cap)
 
@@ -84,6 +97,8 @@ class FeedHealth:
             self._last_alive += delta
         if self._connected_since is not None:
             self._connected_since += delta
+        if self._suspended_since is not None:
+            self._suspended_since += delta
         if self._next_retry_at is not None:
             self._next_retry_at += delta
 
@@ -112,25 +127,41 @@ class FeedHealth:
         next_retry_in: float | None = None,
         url: str | None = None,
         error: str | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Record the websocket state; logs transitions and counts reconnects."""
+        """Record the websocket state; logs transitions and counts reconnects.
+
+        ``error`` is the full text (logged, kept as ``last_error``); ``reason`` its short form
+        for the status bar (classified from ``error`` when not given, see ``state.reasons``).
+        A state without an error keeps the last reason until the socket is LIVE again.
+        """
         now = self._clock()
         prev_state, prev_attempt, prev_url = self._conn_state, self._attempt, self._url
         if url is not None:
             self._url = url
         if error is not None:
             self._last_error = error
+            self._reason = reason or short_reason(error)
         self._attempt = attempt
         self._next_retry_at = now + next_retry_in if next_retry_in is not None else None
         self._conn_state = state
         if state is ConnState.LIVE:
+            self._reason = None
+            self._suspended_since = None
             if prev_state is not ConnState.LIVE:
                 if self._ever_live:
                     self._reconnects += 1
                 self._ever_live = True
                 self._connected_since = now
                 self._last_alive = now  # the handshake itself proves the socket alive
+                self.live_epoch += 1
+                self.ws_rtt_ms = None  # a new socket: the old one's round trip says nothing
         else:
+            if prev_state is ConnState.LIVE and state is ConnState.DOWN:
+                # Possibly an engine task's crash with the socket still up (see ``recover``).
+                self._suspended_since = self._connected_since
+            elif state is not ConnState.DOWN:
+                self._suspended_since = None
             self._connected_since = None
         self._changes.add("status")
         if (
@@ -159,8 +190,78 @@ class FeedHealth:
             retry = f", retry {attempt}" if attempt else ""
             when = f" in {next_retry_in:.1f} s" if next_retry_in is not None else ""
             self.log(f"{what}{why}{retry}{when}", "warn")
+        elif state is ConnState.REST:
+            # A choice, not a fault: information, said once.
+            self.log("websocket off by choice (use_websocket = false): REST serves every feed")
         else:
             self.log(f"websocket down{why}", "error")
+
+    def recover(self, task: str, *, socket_live: bool) -> None:
+        """A crashed engine task other than the websocket feed (the supervisor showed DOWN
+        with the reason) runs again. With ``socket_live`` the socket was never lost: the state
+        goes back to LIVE as it was (same socket, same ``connected_since``), which is neither
+        a reconnect nor a new round trip (the log says "<task> recovered", not "reconnected").
+        Otherwise the websocket feed reports its own state, as it always does."""
+        restore = (
+            socket_live and self._conn_state is ConnState.DOWN and self._suspended_since is not None
+        )
+        if restore:
+            self._conn_state = ConnState.LIVE
+            self._connected_since = self._suspended_since
+            self._attempt = 0
+            self._next_retry_at = None
+            self._reason = None
+            self._changes.add("status")
+            self.log(f"{task} recovered; the websocket stayed connected")
+        self._suspended_since = None
+
+    # ================================================================== writes: via a daemon
+
+    def set_via(self, label: str | None) -> None:
+        """Connected through a daemon (``daemon``, or ``nats`` when reading it from a NATS
+        server), fallen back from one, or plain direct."""
+        if label == self._via:
+            return
+        self._via = label
+        if label not in ("daemon", "nats"):
+            self._upstream = None
+        self._changes.add("status")
+
+    def set_upstream(
+        self,
+        state: ConnState,
+        *,
+        attempt: int = 0,
+        next_retry_in: float | None = None,
+        error: str | None = None,
+        reconnects: int = 0,
+    ) -> None:
+        """The daemon's link to the exchange (from its ``_daemon`` frames)."""
+        now = self._clock()
+        prev = self._upstream
+        self._upstream = ConnectionInfo(
+            state=state,
+            attempt=attempt,
+            next_retry_at=None if next_retry_in is None else now + next_retry_in,
+            reconnects=reconnects,
+            url="",
+            last_alive=None,
+            last_error=error,
+            connected_since=None,
+        )
+        if prev is not None and (prev.state, prev.attempt) == (state, attempt):
+            return
+        self._changes.add("status")
+        if prev is None and state is ConnState.LIVE:
+            return
+        why = f": {error}" if error and state is not ConnState.LIVE else ""
+        level = "info" if state is ConnState.LIVE else "warn"
+        self.log(f"exchange via daemon: {state.value}{why}", level)
+
+    @property
+    def upstream_live(self) -> bool:
+        """False while a daemon says its link to the exchange is not live."""
+        return self._upstream is None or self._upstream.state is ConnState.LIVE
 
     def note_alive(self) -> None:
         """A pong or any frame proved the socket alive now.
@@ -242,6 +343,27 @@ class FeedHealth:
         # No log line here: the poller logs the switch itself, with the feeds involved.
         self._changes.add("status")
 
+    def set_rest_plan(self, plan: RestPlanView | None) -> None:
+        """The REST poller re-planned (None: no plan, nothing polled)."""
+        if plan != self._rest_plan:
+            self._rest_plan = plan
+            self._changes.add("status")
+
+    @property
+    def rest_plan(self) -> RestPlanView | None:
+        """The REST poll plan in force, or None."""
+        return self._rest_plan
+
+    def rest_cadence(self, feed_key: str) -> float | None:
+        """Planned seconds between the REST polls serving ``feed_key``; None: not planned."""
+        plan = self._rest_plan
+        return None if plan is None else plan.cadences.get(feed_key)
+
+    @property
+    def rest_mode(self) -> bool:
+        """The websocket is off by choice: REST is the transport, not a fallback."""
+        return self._conn_state is ConnState.REST
+
     # ================================================================== the event log
 
     def log(self, text: str, level: str = "info") -> None:
@@ -258,8 +380,9 @@ class FeedHealth:
 
     @property
     def connection(self) -> ConnectionInfo:
-        """The websocket connection facts as last pushed by the feed."""
-        return ConnectionInfo(
+        """The websocket connection facts as last pushed by the feed; through a daemon, the
+        daemon's link to the exchange when that one is not live."""
+        info = ConnectionInfo(
             state=self._conn_state,
             attempt=self._attempt,
             next_retry_at=self._next_retry_at,
@@ -268,12 +391,31 @@ class FeedHealth:
             last_alive=self._last_alive,
             last_error=self._last_error,
             connected_since=self._connected_since,
+            reason=self._reason if self._conn_state is not ConnState.LIVE else None,
+            via=self._via,
+        )
+        up = self._upstream
+        if up is None:
+            return info
+        info = replace(info, reconnects=info.reconnects + up.reconnects)
+        if self._conn_state is not ConnState.LIVE or up.state is ConnState.LIVE:
+            return info
+        return replace(
+            info,
+            state=up.state,
+            attempt=up.attempt,
+            next_retry_at=up.next_retry_at,
+            last_error=up.last_error,
+            connected_since=None,
+            reason=short_reason(up.last_error) or "exchange link down (daemon)",
         )
 
     def socket_alive(self, now: float | None = None) -> bool:
         """The socket is LIVE and a frame/pong arrived within ``alive_window`` of ``now``
         (default: the clock now)."""
         if self._conn_state is not ConnState.LIVE or self._last_alive is None:
+            return False
+        if not self.upstream_live:
             return False
         return (self._clock() if now is None else now) - self._last_alive <= self._alive_window
 

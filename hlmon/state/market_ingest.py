@@ -20,14 +20,23 @@ from hlmon.protocol.messages import (
     TradesMsg,
 )
 
+from .health import FeedHealth
+from .lag import LagStamps
 from .market import MarketState
 from .types import Handler, PositionView, Source, Stamp
 
 
-class MarketIngest:
-    """Handlers for allMids, l2Book, trades, bbo, candle and the asset contexts."""
+class MarketIngest(LagStamps):
+    """Handlers for allMids, l2Book, trades, bbo, candle and the asset contexts.
+
+    Books, bbo and trades are stamped with their lag (``state.lag``). A trades frame counts
+    only after the first one of its subscription on this socket: that first frame replays
+    the recent tape (about 20 s, longer on a quiet coin), old by design, not late."""
 
     # Set by Store.__init__.
+    health: FeedHealth
+    _trades_epoch: dict[str, int]
+    """trades feed key -> ``health.live_epoch`` of its last websocket frame."""
     _market: MarketState
     _stamps: dict[str, Stamp]
     _changes: set[str]
@@ -58,7 +67,7 @@ class MarketIngest:
             self._market.make_room(books, "book")
         books[book.coin] = book
         key = "book:" + book.coin
-        self._stamps[key] = Stamp(now, book.time, source)
+        self._stamps[key] = Stamp(now, book.time, source, self._measure_lag(book.time, source, now))
         self._changes.add(key)
 
     def _on_trades(self, msg: TradesMsg, source: Source, now: float) -> None:
@@ -67,7 +76,18 @@ class MarketIngest:
             return  # an empty frame names no coin
         changed = self._market.add_trades(trades)
         coins = {t.coin for t in trades} if len(trades) > 1 else {trades[0].coin}
-        stamp = Stamp(now, trades[-1].time, source)
+        newest = max(t.time for t in trades) if len(trades) > 1 else trades[0].time
+        lag = None
+        if source is Source.WS:
+            epoch = self.health.live_epoch
+            seen = self._trades_epoch
+            for coin in coins:
+                key = "trades:" + coin
+                if seen.get(key) == epoch:
+                    lag = self._measure_lag(newest, source, now)
+                else:
+                    seen[key] = epoch  # the subscription's first frame: a replay, not a lag
+        stamp = Stamp(now, newest, source, lag)
         for coin in coins:
             # Duplicates still prove the feed is flowing, so stamp every coin in the frame.
             self._stamps["trades:" + coin] = stamp
@@ -81,7 +101,7 @@ class MarketIngest:
             self._market.make_room(bbos, "bbo")
         bbos[bbo.coin] = bbo
         key = "bbo:" + bbo.coin
-        self._stamps[key] = Stamp(now, bbo.time, source)
+        self._stamps[key] = Stamp(now, bbo.time, source, self._measure_lag(bbo.time, source, now))
         self._changes.add(key)
 
     def _on_candle(self, msg: CandleMsg, source: Source, now: float) -> None:

@@ -8,12 +8,13 @@ unchanged next to hlmon's own numbers so the two can be compared on screen.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from decimal import Decimal
 
 from hlmon.protocol.messages import ClearinghouseState, Position
 
 from .decimals import fmt_dec, pct, quantize_sig, try_dec
-from .types import AccountSummary, PositionView, Source
+from .types import AccountSummary, MarkSource, PositionView, Source
 
 _ZERO = Decimal(0)
 _USD_STEP = Decimal("0.000001")  # USDC has 6 decimals on Hyperliquid
@@ -30,9 +31,9 @@ def _usd(d: Decimal) -> str:
 
 def mark_price(
     position: Position, ctx_mark: str | None, mid: str | None
-) -> tuple[str | None, str | None]:
-    """The best mark hlmon has for a position and the feed it came from: ctx markPx, else the
-    mid, else value / |size|.
+) -> tuple[str | None, str | None, MarkSource | None]:
+    """The best mark hlmon has for a position, the feed it came from and what it is: ctx
+    markPx, else the mid, else value / |size|.
 
     The caller passes ``ctx_mark`` / ``mid`` only while their feeds are fresh: a frozen ctx
     must not hide a moving market. The last resort is the clearinghouse's own implied mark
@@ -40,21 +41,23 @@ def mark_price(
     its feed is None (it is as fresh as ``account``).
     """
     if ctx_mark is not None and try_dec(ctx_mark) is not None:
-        return ctx_mark, "ctx:" + position.coin
+        return ctx_mark, "ctx:" + position.coin, MarkSource.MARK
     if mid is not None and try_dec(mid) is not None:
-        return mid, "mids"
+        return mid, "mids", MarkSource.MID
     szi = try_dec(position.szi)
     value = try_dec(position.positionValue)
     if szi is None or value is None or szi == _ZERO:
-        return None, None
-    return fmt_dec(quantize_sig(value / abs(szi))), None
+        return None, None, None
+    return fmt_dec(quantize_sig(value / abs(szi))), None, MarkSource.ACCOUNT
 
 
-def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> PositionView:
+def position_view(
+    position: Position, ctx_mark: str | None, mid: str | None, dex: str = ""
+) -> PositionView:
     """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only)."""
     p = position
     szi = try_dec(p.szi) or _ZERO
-    mark_s, mark_feed = mark_price(p, ctx_mark, mid)
+    mark_s, mark_feed, mark_source = mark_price(p, ctx_mark, mid)
     mark = try_dec(mark_s)
     entry = try_dec(p.entryPx)
     liq = try_dec(p.liquidationPx)
@@ -76,6 +79,11 @@ def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> 
             # Signed: how far the mark may still move against the position; negative once the
             # mark is past the liquidation price (a long below it, a short above it).
             liq_dist = pct(mark - liq if szi >= _ZERO else liq - mark, mark)
+    if mark_source is MarkSource.ACCOUNT and try_dec(p.unrealizedPnl) is not None:
+        # No fresher mark than the push's own: its uPnL is the exchange's, exactly
+        # (recomputed from the rounded implied mark it would only differ by noise, and the
+        # equity it adds up to is the exchange's too).
+        live_upnl = p.unrealizedPnl
 
     return PositionView(
         coin=p.coin,
@@ -95,28 +103,55 @@ def position_view(position: Position, ctx_mark: str | None, mid: str | None) -> 
         live_upnl=live_upnl,
         live_roe_pct=live_roe,
         mark_feed=mark_feed,
+        mark_source=mark_source,
+        dex=dex,
     )
 
 
-def account_summary(ch: ClearinghouseState, source: Source, received_at: float) -> AccountSummary:
-    """Account-level numbers from one clearinghouse state."""
+def account_summary(
+    ch: ClearinghouseState,
+    source: Source,
+    received_at: float,
+    rows: Sequence[PositionView] | None = None,
+) -> AccountSummary:
+    """Account-level numbers from one clearinghouse state.
+
+    ``rows``: the state's positions as shown (``position_view`` with the frame's marks). The
+    uPnL total is then their sum, and the equity the exchange's account value moved by the
+    difference between their uPnL and the exchange's (see ``AccountSummary``), so the totals
+    and the rows agree; without rows both are the exchange's figures.
+    """
     maint = try_dec(ch.crossMaintenanceMarginUsed)
     cross_value = try_dec(ch.crossMarginSummary.accountValue)
     ratio = None
     if maint is not None and cross_value is not None:
         ratio = pct(maint, cross_value)
-    total = _ZERO
+    exchange = _ZERO
     with contextlib.suppress(ArithmeticError):  # overflow: hostile input only
         for ap in ch.assetPositions:
-            total += try_dec(ap.position.unrealizedPnl) or _ZERO
+            exchange += try_dec(ap.position.unrealizedPnl) or _ZERO
+    exchange_upnl = fmt_dec(exchange)
+    value_s = ch.marginSummary.accountValue
+    upnl_s, equity_s = exchange_upnl, value_s
+    if rows is not None:
+        live = _ZERO
+        with contextlib.suppress(ArithmeticError):
+            for row in rows:
+                live += try_dec(row.live_upnl) or _ZERO
+            upnl_s = _usd(live)
+            value = try_dec(value_s)
+            if value is not None and live != exchange:
+                equity_s = _usd(value + live - exchange)
     return AccountSummary(
-        account_value=ch.marginSummary.accountValue,
+        account_value=equity_s,
         total_margin_used=ch.marginSummary.totalMarginUsed,
         total_ntl_pos=ch.marginSummary.totalNtlPos,
         withdrawable=ch.withdrawable,
         cross_maintenance_margin_used=ch.crossMaintenanceMarginUsed,
         margin_ratio_pct=ratio,
-        total_upnl=fmt_dec(total),
+        total_upnl=upnl_s,
         source=source,
         received_at=received_at,
+        exchange_account_value=value_s,
+        exchange_upnl=exchange_upnl,
     )

@@ -29,3 +29,6 @@ class StaleThresholds:
     """openOrders pushes every ~4 s."""
     fills: float = field(default=60.0, metadata=settable(seconds))
     """userFills is event-driven; silence on a live socket is 'quiet'."""
+    lag: float = field(default=2.0, metadata=settable(seconds))
+    """Data older than this on arrival (by the exchange's own timestamps, beyond the usual
+    delay) is 'lagging'; see ``state.lag``."""

@@ -55,6 +55,7 @@ from .freshness import (
     sort_key,
 )
 from .health import FeedHealth
+from .lag import LAG_INHERIT_FEEDS, LagMeter
 from .market import COINS_CAP, MarketState
 from .market_ingest import MarketIngest
 from .positions import account_summary, position_view
@@ -70,7 +71,12 @@ from .types import (
 )
 
 _DEFAULT_STALE = StaleThresholds()
+REST_STALE_FACTOR = 2.5
+"""A REST-fed feed turns stale this many planned poll intervals after its last answer."""
+ROW_KEY_PREFIX = "account:"
+"""``account:<address>``: the feed key of another watched account's summary row."""
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
+_FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
 
 class Store(MarketIngest, AccountIngest):
@@ -90,6 +96,7 @@ class Store(MarketIngest, AccountIngest):
         fundings_cap: int = 1000,
         ledger_cap: int = 500,
         coins_cap: int = COINS_CAP,
+        lag_clock: Clock | None = None,
     ) -> None:
         """
         Args:
@@ -104,6 +111,9 @@ class Store(MarketIngest, AccountIngest):
             fundings_cap: funding payments kept.
             ledger_cap: non-funding ledger updates kept.
             coins_cap: coins kept per market table once their feeds stop (``market``).
+            lag_clock: the clock delays are measured on (``state.lag``); the app passes
+                ``time.monotonic``, which a step of the wall clock (NTP) does not move, so a
+                step forward is not taken for lag. Default: ``clock``.
         """
         # One clock for the store and its health, so one step back rebases every held time.
         rebasing = RebasingClock(clock)
@@ -136,14 +146,22 @@ class Store(MarketIngest, AccountIngest):
         """Account frames dropped because they were for another address (or none is set)."""
 
         self._stamps: dict[str, Stamp] = {}
+        self._lag = LagMeter()
+        self._lag_clock = lag_clock
+        self._socket_lag: float | None = None
+        self._socket_lag_at: float | None = None
+        self._trades_epoch: dict[str, int] = {}
         self._expected: set[str] = set()
         self._changes: set[str] = set()
         self._listener: Listener | None = None
         self._urgent: frozenset[str] = frozenset()
         self._positions_cache: list[PositionView] | None = None
+        self._positions_version = 0
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._summary_cache: AccountSummary | None = None
+        self._summary_rows: list[PositionView] | None = None
+        """The ``positions()`` rows the cached summary was built from."""
 
         # type -> handler: one dict lookup per frame instead of an isinstance chain
         self._handlers: dict[type, Handler] = {
@@ -201,6 +219,10 @@ class Store(MarketIngest, AccountIngest):
             key: replace(st, received_at=st.received_at + delta) for key, st in self._stamps.items()
         }
         self._accounts.shift_times(delta)
+        if self._lag_clock is None:
+            self._lag.shift(delta)  # delays were measured on the clock that stepped
+        if self._socket_lag_at is not None:
+            self._socket_lag_at += delta
         self._summary_cache = None
 
     def _subscribed_coins(self) -> set[str]:
@@ -223,6 +245,8 @@ class Store(MarketIngest, AccountIngest):
 
     def expect(self, feed_key: str) -> None:
         """The engine subscribed to this feed: list it in ``feed_statuses``."""
+        # A new subscription's first trades frame replays the tape: not a lag sample.
+        self._trades_epoch.pop(feed_key, None)
         if feed_key not in self._expected:
             self._expected.add(feed_key)
             self._changes.add("status")
@@ -258,7 +282,26 @@ class Store(MarketIngest, AccountIngest):
         return self._book_fast
 
     def threshold(self, feed_key: str) -> float:
-        """Seconds after which ``feed_key`` is no longer fresh."""
+        """Seconds after which ``feed_key`` is no longer fresh.
+
+        Data that came over REST is judged by the cadence it is polled at: a feed polled every
+        15 s is not stale at 6 s. It turns stale ``REST_STALE_FACTOR`` planned intervals after
+        its last answer (never sooner than the configured threshold), so refused or failed
+        polls show as a growing age and then STALE, never as fresh data.
+        """
+        base = self._base_threshold(feed_key)
+        cadence = self.health.rest_cadence(feed_key)
+        if cadence is not None and self._source_for_threshold(feed_key) is Source.REST:
+            return max(base, REST_STALE_FACTOR * cadence)
+        return base
+
+    def _source_for_threshold(self, feed_key: str) -> Source | None:
+        stamp = self._stamps.get(feed_key)
+        if stamp is None and feed_key.startswith(ROW_KEY_PREFIX):
+            stamp = self._accounts.stamp(feed_key[len(ROW_KEY_PREFIX) :])
+        return None if stamp is None else stamp.source
+
+    def _base_threshold(self, feed_key: str) -> float:
         kind = feed_kind(feed_key)
         s = self._stale
         if kind == "book":
@@ -283,22 +326,45 @@ class Store(MarketIngest, AccountIngest):
     def feed_status(self, feed_key: str) -> FeedStatus:
         """Freshness of one feed (works for any key, expected or not)."""
         now = self._clock()
-        return classify(
-            feed_key,
-            self._stamps.get(feed_key),
-            now,
-            self.threshold(feed_key),
-            socket_alive=self.health.socket_alive(now),
-        )
+        return self._classify(feed_key, now, self.health.socket_alive(now))
 
     def feed_statuses(self) -> dict[str, FeedStatus]:
         """Freshness of every expected feed, in a stable display order."""
         now = self._clock()
         alive = self.health.socket_alive(now)
         return {
-            key: classify(key, self._stamps.get(key), now, self.threshold(key), socket_alive=alive)
-            for key in sorted(self._expected, key=sort_key)
+            key: self._classify(key, now, alive) for key in sorted(self._expected, key=sort_key)
         }
+
+    def _classify(self, feed_key: str, now: float, socket_alive: bool) -> FeedStatus:
+        stamp = self._stamps.get(feed_key)
+        lag = None
+        if (
+            stamp is not None
+            and stamp.lag is None
+            and stamp.source is Source.WS
+            and feed_kind(feed_key) in LAG_INHERIT_FEEDS
+        ):
+            lag = self.socket_lag(now)  # no time of its own: the socket's lag
+        return classify(
+            feed_key,
+            stamp,
+            now,
+            self.threshold(feed_key),
+            socket_alive=socket_alive,
+            lag=lag,
+            lag_threshold=self._stale.lag,
+        )
+
+    @property
+    def lag_floor(self) -> float | None:
+        """The usual delay of timed data (seconds, clock difference included; ``state.lag``)."""
+        return self._lag.floor
+
+    @property
+    def lag_settled(self) -> bool:
+        """The usual delay is known from more than one moment (``LagMeter.settled``)."""
+        return self._lag.settled
 
     def stale_feeds(self) -> list[str]:
         """Expected feeds that are STALE or MISSING right now (what the fallback should poll)."""
@@ -395,21 +461,33 @@ class Store(MarketIngest, AccountIngest):
     # ================================================================== reads: account
 
     def account_summary(self) -> AccountSummary | None:
-        """Summary of the default dex's clearinghouse state; None before the first push."""
-        if self._summary_cache is None:
+        """Summary of the default dex's clearinghouse state; None before the first push.
+
+        Its uPnL is the sum of that dex's rows of ``positions()`` and its equity moves with
+        them (``AccountSummary``): built from the very rows ``positions()`` returns now, so a
+        header and the rows read in one frame agree to the cent.
+        """
+        rows = self._position_views()
+        if self._summary_cache is None or self._summary_rows is not rows:
             ch = self._account.clearinghouse.get("")
             st = self._stamps.get("account")
             if ch is None or st is None:
                 return None
-            self._summary_cache = account_summary(ch, st.source, st.received_at)
+            mine = [p for p in rows if p.dex == ""]
+            self._summary_cache = account_summary(ch, st.source, st.received_at, mine)
+            self._summary_rows = rows
         return self._summary_cache
 
     def positions(self) -> list[PositionView]:
         """Open positions (default dex first) with hlmon's derived numbers.
 
-        Marks come only from fresh feeds (``ctx:COIN``, else ``mids``, see ``mark_price``);
-        the cache is rebuilt when which of them are fresh changes, not only on pushes.
+        One mark per coin: ``ctx:COIN`` markPx while fresh, else the mid while ``mids`` is
+        fresh, else the clearinghouse's own (``mark_price``; ``PositionView.mark_source`` says
+        which). The cache is rebuilt when which of them are fresh changes, not only on pushes.
         """
+        return list(self._position_views())
+
+    def _position_views(self) -> list[PositionView]:
         now = self._clock()
         alive = self.health.socket_alive(now)
         coins = [
@@ -432,15 +510,29 @@ class Store(MarketIngest, AccountIngest):
                     ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
                     views.append(
                         position_view(
-                            ap.position, ctx.markPx if ctx is not None else None, mids.get(coin)
+                            ap.position,
+                            ctx.markPx if ctx is not None else None,
+                            mids.get(coin),
+                            dex,
                         )
                     )
             self._positions_cache = views
             self._positions_fresh = fresh
-        return list(self._positions_cache)
+            self._positions_version += 1
+        return self._positions_cache
+
+    @property
+    def positions_version(self) -> int:
+        """Changes whenever ``positions()`` would return other rows: a push, a new mark, or
+        a mark feed turning stale or fresh (which no change key announces). A reader that
+        redraws rows only on change keys checks this once a frame, so the rows and totals
+        built from ``positions()`` on that frame agree."""
+        self._position_views()
+        return self._positions_version
 
     def _is_fresh(self, feed_key: str, now: float, socket_alive: bool) -> bool:
-        """``feed_key`` is LIVE, FALLBACK (fresh over REST) or QUIET (an event feed, alive)."""
+        """``feed_key`` is LIVE, FALLBACK (fresh over REST), LAGGING (moving, if late) or
+        QUIET (an event feed, alive)."""
         status = classify(
             feed_key,
             self._stamps.get(feed_key),
@@ -448,7 +540,7 @@ class Store(MarketIngest, AccountIngest):
             self.threshold(feed_key),
             socket_alive=socket_alive,
         )
-        return status.state in (FeedState.LIVE, FeedState.FALLBACK, FeedState.QUIET)
+        return status.state in _FRESH
 
     @property
     def watched_users(self) -> tuple[str, ...]:
@@ -460,9 +552,12 @@ class Store(MarketIngest, AccountIngest):
         with freshness; change key ``accounts``."""
         now = self._clock()
         addresses = self._accounts.watched or ((self._user,) if self._user else ())
+        # Another account's row polled over REST is judged by its own planned cadence.
+        rows = {a: self.threshold(ROW_KEY_PREFIX + a) for a in addresses if a != self._user}
         return self._accounts.rows(
             now,
             self.threshold("account"),
+            thresholds=rows,
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,

@@ -3,6 +3,19 @@
 Prices and sizes arrive as the exchange's decimal strings; they are re-formatted through
 ``Decimal`` so the screen never shows float artefacts. Derived numbers (percentages, notional)
 may be floats; they are rounded to a fixed number of places before printing.
+
+One set of rules for every pane (and the alert texts: the core of it, ``fmt_amount``,
+``fmt_px_text``, ``price_places``, ``shown_decimals``, lives in ``hlmon.state.decimals``):
+
+- thousands are separated by ``,``; a negative number starts with ``-``, a signed positive
+  one with ``+`` (PnL), so the sign never depends on colour;
+- a price shows the decimals the exchange allows (5 significant figures, integers always
+  allowed: BTC at 104,412 has none), widened to the decimals the string really carries
+  (a mid half a tick between prices); a trailing ``.0`` is not a decimal;
+- a size shows the decimals it carries, without trailing zeros;
+- an abbreviated amount (``fmt_compact``) has two decimals below 10 of its unit and one
+  above (``3.04B``, ``412.1M``, ``950.8K``); a column abbreviates all its amounts of 1,000 and
+  more as soon as one does not fit (``fmt_column``), never some of them.
 """
 
 from __future__ import annotations
@@ -10,9 +23,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from hlmon.state.decimals import fmt_amount, fmt_px_text, price_places
+from hlmon.state.decimals import shown_decimals as shown_decimals  # the panes import it here
 
 DASH = "–"
+"""A value that does not exist (no liquidation price, no trigger)."""
+WAITING = "…"
+"""A value whose feed has not delivered its first data yet."""
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -37,7 +56,8 @@ def decimals_of(value: str) -> int:
 
 
 def price_decimals(value: str | float | Decimal | None, max_decimals: int = 6) -> int:
-    """Decimals the exchange allows for a price: 5 significant figures, at least one decimal.
+    """Decimals the exchange allows for a price: 5 significant figures (integer prices are
+    always allowed, so a price of 100,000 or more has none).
 
     Args:
         value: A price.
@@ -47,11 +67,7 @@ def price_decimals(value: str | float | Decimal | None, max_decimals: int = 6) -
         The number of decimals to print so that a column of prices lines up.
     """
     d = to_decimal(value)
-    if d is None or d == 0:
-        return 1
-    # From the decimal exponent, not a float log: '1e400' is a valid Decimal but an inf float.
-    int_digits = d.adjusted() + 1  # <= 0 below 1
-    return max(1, min(max_decimals, 5 - int_digits))
+    return 0 if d is None else price_places(d, max_decimals)
 
 
 def fmt_num(value: str | float | Decimal | None, decimals: int, *, sign: bool = False) -> str:
@@ -66,18 +82,7 @@ def fmt_num(value: str | float | Decimal | None, decimals: int, *, sign: bool = 
         The text, or a dash when ``value`` is not a number.
     """
     d = to_decimal(value)
-    if d is None:
-        return DASH
-    try:
-        q = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals >= 0 else d
-    except InvalidOperation:  # more digits than the context holds ('1e30'): show it unrounded
-        q = d
-    if q == 0:
-        q = abs(q)  # never print -0.00
-    text = f"{q:,.{decimals}f}"
-    if sign and q > 0:
-        text = "+" + text
-    return text
+    return DASH if d is None else fmt_amount(d, decimals, sign=sign)
 
 
 def fmt_px(value: str | float | Decimal | None, decimals: int | None = None) -> str:
@@ -86,26 +91,25 @@ def fmt_px(value: str | float | Decimal | None, decimals: int | None = None) -> 
     Args:
         value: The price.
         decimals: Places to print; by default the 5-significant-figure rule, widened to
-            the places written in the string (a mid can sit half a tick between prices).
+            the places the string carries (a mid can sit half a tick between prices).
 
     Returns:
         The text, or a dash.
     """
-    if value is None:
+    d = to_decimal(value)
+    if d is None:
         return DASH
-    if decimals is None:
-        decimals = price_decimals(value)
-        if isinstance(value, str):
-            decimals = max(decimals, min(decimals_of(value), 8))
-    return fmt_num(value, decimals)
+    if decimals is None:  # the shared rule (``hlmon.state.decimals``), as in alert texts
+        return fmt_px_text(value if isinstance(value, str) else d)
+    return fmt_amount(d, decimals)
 
 
 def fmt_size(value: str | float | Decimal | None, decimals: int | None = None) -> str:
-    """Format a size; by default as written on the wire (exact), with separators."""
+    """Format a size; by default exact as on the wire, without trailing zeros, with separators."""
     if value is None:
         return DASH
     if decimals is None:
-        decimals = decimals_of(value) if isinstance(value, str) else 4
+        decimals = shown_decimals(value) if isinstance(value, str) else 4
     return fmt_num(value, decimals)
 
 
@@ -114,22 +118,50 @@ def fmt_money(value: str | float | Decimal | None, *, sign: bool = False) -> str
     return fmt_num(value, 2, sign=sign)
 
 
-def fmt_compact(value: float | Decimal | str | None) -> str:
-    """Format a large amount compactly: ``3.04B``, ``412.1M``, ``88.2M``, ``12.5K``."""
+_UNITS = (
+    (Decimal("1e3"), "K"),
+    (Decimal("1e6"), "M"),
+    (Decimal("1e9"), "B"),
+    (Decimal("1e12"), "T"),
+)
+
+
+def fmt_compact(value: float | Decimal | str | None, small_decimals: int = 0) -> str:
+    """Format an amount compactly: ``3.04B``, ``412.1M``, ``8.25M``, ``950.8K``.
+
+    Two decimals below 10 of the unit, one above; below 1,000 the amount itself with
+    ``small_decimals`` places. Rounding never shows ``1000.0K``: it moves to the next unit.
+    """
     d = to_decimal(value)
     if d is None:
         return DASH
-    x = float(d)
-    ax = abs(x)
-    if ax >= 1e12:
-        return f"{x / 1e12:.2f}T"
-    if ax >= 1e9:
-        return f"{x / 1e9:.2f}B"
-    if ax >= 1e6:
-        return f"{x / 1e6:.1f}M"
-    if ax >= 1e3:
-        return f"{x / 1e3:.1f}K"
-    return f"{x:.0f}"
+    small = fmt_num(d, small_decimals)
+    rounded = to_decimal(small.replace(",", ""))
+    if rounded is not None and abs(rounded) < 1000:  # 999.96 rounds to 1,000: abbreviated
+        return small
+    for i, (scale, suffix) in enumerate(_UNITS):
+        last = i == len(_UNITS) - 1
+        if not last and abs(d) >= _UNITS[i + 1][0]:
+            continue
+        x = d / scale
+        text = f"{x:.2f}"
+        if abs(Decimal(text)) >= 10:
+            text = f"{x:.1f}"
+        if abs(Decimal(text)) >= 1000 and not last:
+            continue  # 999.96K rounds to the next unit: 1.00M
+        return text + suffix
+    return small  # not reached: the last unit always returns
+
+
+def fmt_column(
+    values: Sequence[str | float | Decimal | None], decimals: int, width: int
+) -> list[str]:
+    """Format a column of amounts by one rule: exact with ``decimals`` places when every one
+    fits ``width``; otherwise every amount of 1,000 or more abbreviated (``fmt_compact``)."""
+    exact = [fmt_num(v, decimals) for v in values]
+    if all(len(t) <= width for t in exact):
+        return exact
+    return [fmt_compact(v, decimals) for v in values]
 
 
 def fmt_pct(value: float | None, decimals: int = 2, *, sign: bool = True) -> str:

@@ -36,7 +36,7 @@ async def test_accounts_key_with_two_addresses(sim: SimServer) -> None:
     assert [r["address"] for r in rows] == [sim.demo_address, B]
     assert set(rows[0]) == {
         "address", "label", "selected", "accountValue", "totalMarginUsed", "marginRatioPct",
-        "totalUpnl", "positions", "source", "age_s",
+        "totalUpnl", "positions", "source", "age_s", "state",
     }  # fmt: skip
     assert rows[0]["selected"] and not rows[1]["selected"]
     assert rows[1]["label"] == "empty"
@@ -56,6 +56,6 @@ async def test_no_accounts_key_with_one_address(sim: SimServer) -> None:
     assert complete
     assert "accounts" not in doc
     assert list(doc) == [
-        "network", "address", "status", "mids", "books", "account", "positions", "openOrders",
-        "fills",
+        "ok", "network", "address", "status", "mids", "contexts", "books", "account",
+        "positions", "openOrders", "fills",
     ]  # fmt: skip

@@ -51,9 +51,10 @@ class TestPriceCross:
         store.apply(mids(BTC="110000.5"))
         alerts = eng.evaluate(store, store.take_changes())
         assert [(a.rule_id, a.title, a.level) for a in alerts] == [
-            ("price BTC > 110000", "BTC above 110000", "warn")
+            ("price BTC > 110000", "BTC above 110,000", "warn")
         ]
-        assert "110000.5" in alerts[0].body
+        # The TUI's number rule: separators, the decimals the price carries.
+        assert alerts[0].body == "BTC mid 110,000.5 crossed above 110,000"
         for px in ("110500", "111000", "110001"):
             assert step(store, eng, clock, mids(BTC=px)) == []
 
@@ -80,11 +81,11 @@ class TestPriceCross:
     def test_below_and_configurable_band(self, store: Store, clock: FakeClock) -> None:
         eng = engine(clock, PriceCross("ETH", "below", Decimal(3000)), hysteresis_pct=1.0)
         step(store, eng, clock, mids(ETH="3100"))
-        assert step(store, eng, clock, mids(ETH="2999.9")) == ["ETH below 3000"]
+        assert step(store, eng, clock, mids(ETH="2999.9")) == ["ETH below 3,000"]
         assert step(store, eng, clock, mids(ETH="3029")) == []  # band is 30
         assert step(store, eng, clock, mids(ETH="2990")) == []
         assert step(store, eng, clock, mids(ETH="3030")) == []
-        assert step(store, eng, clock, mids(ETH="2990")) == ["ETH below 3000"]
+        assert step(store, eng, clock, mids(ETH="2990")) == ["ETH below 3,000"]
 
     def test_cooldown(self, store: Store, clock: FakeClock) -> None:
         """A re-armed crossing inside the cooldown is dropped; after it, alerts again."""
@@ -120,10 +121,10 @@ class TestRiskRules:
             position("ETH", "-1.0", "100", liq="105"),
         ]
         # ETH is 5 % from liquidation at start: fires (a risk state, not a price level).
-        assert step(store, eng, clock, clearinghouse(positions)) == ["ETH 5.00% from liquidation"]
+        assert step(store, eng, clock, clearinghouse(positions)) == ["ETH 5.0% from liquidation"]
         assert step(store, eng, clock, mids(BTC="95", ETH="100")) == []
         alerts = step(store, eng, clock, mids(BTC="88", ETH="100.5"))
-        assert alerts == ["BTC 9.09% from liquidation"]
+        assert alerts == ["BTC 9.1% from liquidation"]
         assert eng.evaluate(store, None) == []
 
     def test_liq_distance_one_coin_and_rearm(self, store: Store, clock: FakeClock) -> None:
@@ -134,20 +135,20 @@ class TestRiskRules:
         account = clearinghouse([position("BTC", "1.0", "100", liq="80"), near_eth])
         assert step(store, eng, clock, account) == []
         assert step(store, eng, clock, mids(BTC="89", ETH="100")) == []  # 10.11 %
-        assert step(store, eng, clock, mids(BTC="88", ETH="100")) == ["BTC 9.09% from liquidation"]
+        assert step(store, eng, clock, mids(BTC="88", ETH="100")) == ["BTC 9.1% from liquidation"]
         assert step(store, eng, clock, mids(BTC="87", ETH="100")) == []
         assert step(store, eng, clock, mids(BTC="89", ETH="100")) == []  # back: re-armed
-        assert step(store, eng, clock, mids(BTC="88", ETH="100")) == ["BTC 9.09% from liquidation"]
+        assert step(store, eng, clock, mids(BTC="88", ETH="100")) == ["BTC 9.1% from liquidation"]
 
     def test_liq_closed_position_starts_over(self, store: Store, clock: FakeClock) -> None:
         """A position that closes and reopens already close to liquidation alerts again."""
         eng = engine(clock, LiqDistance(Decimal(10)))
         store.apply(mids(BTC="100"))
         near = clearinghouse([position("BTC", "1.0", "100", liq="95")])
-        assert step(store, eng, clock, near) == ["BTC 5.00% from liquidation"]
+        assert step(store, eng, clock, near) == ["BTC 5.0% from liquidation"]
         assert step(store, eng, clock, near) == []
         assert step(store, eng, clock, clearinghouse([])) == []
-        assert step(store, eng, clock, near) == ["BTC 5.00% from liquidation"]
+        assert step(store, eng, clock, near) == ["BTC 5.0% from liquidation"]
 
     def test_margin_ratio(self, store: Store, clock: FakeClock) -> None:
         eng = engine(clock, MarginRatio(Decimal(80)))
@@ -169,9 +170,9 @@ class TestRiskRules:
         store.apply(mids(BTC="100"))
         assert step(store, eng, clock, clearinghouse([position("BTC", "10", "100")])) == []
         assert step(store, eng, clock, mids(BTC="97")) == []  # -30
-        assert step(store, eng, clock, mids(BTC="79")) == ["uPnL -210"]
+        assert step(store, eng, clock, mids(BTC="79")) == ["uPnL -210.00"]
         assert step(store, eng, clock, mids(BTC="75")) == []
-        assert step(store, eng, clock, mids(BTC="151")) == ["uPnL 510"]
+        assert step(store, eng, clock, mids(BTC="151")) == ["uPnL +510.00"]
         assert step(store, eng, clock, mids(BTC="152")) == []
 
 
@@ -194,7 +195,7 @@ class TestFills:
         store.apply(fills_msg(batch))
         (alert,) = eng.evaluate(store, store.take_changes())
         assert alert.title == "2 fills"
-        assert alert.body == "BUY 0.1 ETH @ 100.0 (Open Long); BUY 0.1 ETH @ 100.0 (Open Long)"
+        assert alert.body == "BUY 0.1 ETH @ 100.00 (Open Long); BUY 0.1 ETH @ 100.00 (Open Long)"
 
     def test_fills_inside_cooldown_are_held_then_delivered(
         self, store: Store, clock: FakeClock

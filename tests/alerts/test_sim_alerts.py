@@ -22,6 +22,7 @@ from hlmon.config import Settings, StaleThresholds
 from hlmon.feeds.engine import FeedEngine
 from hlmon.sim import SimServer
 from hlmon.state import Store
+from hlmon.state.decimals import fmt_amount, fmt_px_text, shown_decimals
 from tests.support import FAST_PROFILE, TEST_TIMINGS, TEST_WS, running_sim
 
 from .conftest import wait_for
@@ -121,11 +122,12 @@ async def test_price_cross_through_the_sim(sim: SimServer, run: Any) -> None:
     for rule in ev.engine.rules:
         if rule.rule_id != alert.rule_id:
             ev.engine.remove(rule.rule_id)
-    mid_then = Decimal(alert.body.split(" mid ")[1].split()[0])
+    mid_then = Decimal(alert.body.split(" mid ")[1].split()[0].replace(",", ""))
+    shown = f"{level.normalize():,f}"  # the TUI's rule: separators, the level's own decimals
     if alert.rule_id.startswith("price BTC >"):
-        assert mid_then > level and alert.title == f"BTC above {level.normalize():f}"
+        assert mid_then > level and alert.title == f"BTC above {shown}"
     else:
-        assert mid_then < level and alert.title == f"BTC below {level.normalize():f}"
+        assert mid_then < level and alert.title == f"BTC below {shown}"
     # Crossing only: several more mids pushes, still exactly one alert.
     frames = store.health.frames_by_channel.get("allMids", 0)
     await wait_for(
@@ -148,7 +150,11 @@ async def test_forced_fill_alerts(sim: SimServer, run: Any) -> None:
     alert = ev.alerts[-1]
     assert alert.rule_id == "fill" and alert.title.startswith(("Fill: BTC", "2 fills"))
     side = "BUY" if made["side"] == "B" else "SELL"
-    assert f"{side} {made['sz']} BTC @ {made['px']}" in alert.body
+    # As the TUI prints them (one number rule): the price at the exchange's precision.
+    assert (
+        f"{side} {fmt_amount(Decimal(made['sz']), shown_decimals(made['sz']))} BTC @ " in alert.body
+    )
+    assert f"@ {fmt_px_text(made['px'])} (" in alert.body
 
 
 async def test_deadman_fires_when_the_sim_stalls_with_positions_open(

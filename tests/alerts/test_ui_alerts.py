@@ -48,13 +48,13 @@ async def test_crossing_notifies_logs_and_writes_osc() -> None:
         await wait_for(lambda: written, 5)
         assert written == [
             "\x07"
-            "\x1b]9;BTC above 100: BTC mid 100.5 crossed above 100\x07"
-            "\x1b]777;notify;BTC above 100;BTC mid 100.5 crossed above 100\x07"
+            "\x1b]9;BTC above 100: BTC mid 100.50 crossed above 100\x07"
+            "\x1b]777;notify;BTC above 100;BTC mid 100.50 crossed above 100\x07"
         ]
         lines = [(e.level, e.text) for e in app.store.health.events if e.text.startswith("alert")]
-        assert lines == [("warn", "alert: BTC above 100: BTC mid 100.5 crossed above 100")]
+        assert lines == [("warn", "alert: BTC above 100: BTC mid 100.50 crossed above 100")]
         toasts = [(n.title, n.message, n.severity) for n in app._notifications]
-        assert ("BTC above 100", "BTC mid 100.5 crossed above 100", "warning") in toasts
+        assert ("BTC above 100", "BTC mid 100.50 crossed above 100", "warning") in toasts
         # Still above on later frames: no second alert.
         app.store.apply(mids(BTC="101", ETH="10"))
         frames = app.dashboard.frames

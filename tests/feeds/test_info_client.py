@@ -243,3 +243,97 @@ async def test_whole_attempt_has_a_deadline() -> None:
         await client.info(info.all_mids(), retries=0)
     assert loop.time() - started < 5
     await client.aclose()
+
+
+class KeepAliveServer:
+    """A real HTTP/1.1 server on loopback that keeps connections open and, on request, closes
+    a connection after reading a request without answering it: what a pooled connection
+    looks like when the server's idle timeout raced its reuse."""
+
+    BODY = b'{"BTC": "100.5"}'
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.answered = 0
+        self.drop_next = 0
+        """Requests to read and then drop the connection on, without answering."""
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                if self.drop_next:
+                    self.drop_next -= 1
+                    return  # close without a response
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(self.BODY), self.BODY)
+                )
+                await writer.drain()
+                self.answered += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+
+async def test_a_dead_pooled_connection_is_retried_once_at_once() -> None:
+    """The server closes the kept-alive connection as the next request arrives: the client
+    asks once more on a fresh connection, even with ``retries=0``, and nothing is lost."""
+    server = KeepAliveServer()
+    async with server as url:
+        client = InfoClient(url, budget=600)
+        try:
+            assert await client.info(info.all_mids(), retries=0) == {"BTC": "100.5"}
+            assert server.connections == 1  # the connection is now pooled
+            server.drop_next = 1
+            assert await client.info(info.all_mids(), urgent=False, retries=0) == {"BTC": "100.5"}
+            assert server.connections == 2 and server.answered == 2
+            assert client.budget.used() == 4  # the dropped attempt cost nothing
+        finally:
+            await client.aclose()
+
+
+async def test_the_dead_connection_retry_happens_once_only() -> None:
+    """A server that drops every request: one immediate retry, then the typed error."""
+    server = KeepAliveServer()
+    async with server as url:
+        client = InfoClient(url, budget=600)
+        try:
+            server.drop_next = 10
+            with pytest.raises(InfoUnavailable):
+                await client.info(info.all_mids(), retries=0)
+            assert server.connections == 2 and server.drop_next == 8
+        finally:
+            await client.aclose()
+
+
+def test_worst_case_reservations_follow_each_types_cap() -> None:
+    """Fills may come 2000 to an answer, fundings 500, the recent-trades tape a few dozen: the
+    reservation (and so the room a poll waits for) follows the cap of its type."""
+    client = InfoClient("http://127.0.0.1:1", budget=600)
+    user = "0x" + "ab" * 20
+    assert client.worst_case(info.user_fills_by_time(user, 0)) == 20 + 100
+    assert client.worst_case(info.user_funding(user, 0)) == 20 + 25
+    assert client.worst_case(info.recent_trades("BTC")) == 20 + 5
+    assert client.worst_case(info.l2_book("BTC")) == 2
+    assert client.room_in(info.l2_book("BTC"), pending=598) == 0
+    assert client.room_in(info.l2_book("BTC"), pending=599) == float("inf")

@@ -7,6 +7,7 @@ every wait is a condition with a deadline.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,7 +20,9 @@ from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoTimeout, ServerError
 from hlmon.protocol import info
 from hlmon.sim import SimServer
+from hlmon.sim.limits import SimLimits
 from hlmon.state import ConnState, FeedState, Source
+from hlmon.state.settings import StaleThresholds
 from tests.support import FAST_PROFILE, TEST_WS, engine_factory, running_sim
 
 Wait = Callable[..., Awaitable[float]]
@@ -154,10 +157,12 @@ class TestOutage:
             ),
             4,
         )
-        assert any(e.text.startswith("fallback on: mids") for e in store.health.events)
+        assert any(
+            e.text.startswith("fallback on: ") and "mids" in e.text for e in store.health.events
+        )
         fills_before = len(store.fills())
         sim.force_fill()
-        await wait(lambda: len(store.fills()) > fills_before, 12)  # fills polled every 10 s
+        await wait(lambda: len(store.fills()) > fills_before, 20)  # fills: every 10-14 s
         await wait(lambda: engine.ws.live.is_set(), 6)
         await wait(lambda: not store.health.fallback_active, 5)
         assert any(e.text.startswith("fallback off") for e in store.health.events)
@@ -180,26 +185,92 @@ class TestOutage:
         await wait(lambda: store.book("ETH") is not None and store.book("ETH").fast, 5)
 
 
+EVERY_FEED = ("mids", "book:BTC", "bbo:BTC", "trades:BTC", "ctx:BTC", "ctx:ETH", "account",
+              "orders", "fills", "fundings")  # fmt: skip
+
+
 class TestRestOnly:
-    async def test_websocket_disabled_polls_everything_over_rest(
+    async def test_rest_mode_serves_every_feed_and_is_not_down(
         self, sim: SimServer, engines: Any, wait: Wait
     ) -> None:
-        """use_websocket=False: connection 'down', every REST-servable feed kept by the
-        fallback at once (no grace), coin switches followed."""
+        """use_websocket=False: the connection is REST (a mode, said once as information),
+        every feed on screen is kept over REST at once, and coin switches are followed."""
         engine = await engines(settings_for(sim, use_websocket=False))
         store = engine.store
-        assert store.health.connection.state is ConnState.DOWN
+        assert store.health.connection.state is ConnState.REST
         await wait(
-            lambda: all(
-                store.feed_status(k).state is FeedState.FALLBACK
-                for k in ("mids", "book:BTC", "account", "orders", "fills")
-            ),
-            3,
+            lambda: all(store.feed_status(k).state is FeedState.FALLBACK for k in EVERY_FEED), 4
         )
+        assert all(store.source_of(k) is Source.REST for k in EVERY_FEED)
+        ctx = store.ctx("ETH")
+        assert ctx is not None and ctx.openInterest and ctx.funding
+        said = [e for e in store.health.events if "websocket off by choice" in e.text]
+        assert len(said) == 1 and said[0].level == "info"
+        assert not [e for e in store.health.events if e.level == "error"]
+        assert not store.health.fallback_active
+        plan = store.health.rest_plan
+        assert plan is not None and plan.cadences["book:BTC"] == 2.0
         engine.select_coin("ETH")
-        await wait(lambda: store.book("ETH") is not None, 4)
+        await wait(lambda: store.book("ETH") is not None and store.bbo("ETH") is not None, 4)
+        await wait(lambda: store.trades("ETH"), 4)
         assert store.source_of("book:ETH") is Source.REST
         assert store.health.rest_weight_used > 0 and store.health.rest_budget == 600
+
+    async def test_429_lets_the_age_grow_until_the_feed_is_stale(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """Every /info answered 429: nothing passes for fresh; the book (planned every 2 s,
+        so stale 5 s after its last answer) shows STALE with its true age, then recovers."""
+        settings = settings_for(sim, use_websocket=False, stale=StaleThresholds(book=1.0))
+        engine = await engines(settings)
+        store = engine.store
+        await wait(lambda: store.feed_status("book:BTC").state is FeedState.FALLBACK, 4)
+        assert store.threshold("book:BTC") == 5.0
+        sim.faults.info_status(429)
+        try:
+            await wait(lambda: engine.info.rate_limited > 0, 4)
+            stamp = store.stamp("book:BTC")
+            await wait(lambda: store.feed_status("book:BTC").state is FeedState.STALE, 8)
+            status = store.feed_status("book:BTC")
+            assert status.source is Source.REST and (status.age_s or 0) > 5.0
+            assert store.stamp("book:BTC") == stamp  # refusals never refreshed the as-of time
+            assert any("HTTP 429" in e.text and e.level == "warn" for e in store.health.events)
+        finally:
+            sim.faults.clear()
+        await wait(lambda: store.feed_status("book:BTC").state is FeedState.FALLBACK, 20)
+
+    async def test_poller_stays_under_budget_by_the_sims_weight_counter(
+        self, wait: Wait, engines: Any
+    ) -> None:
+        """The simulator limits REST weight to exactly hlmon's budget (120 a minute, far below
+        what the screen wants): the plan degrades and says so, the selected coin's book keeps
+        its cadence, and the simulator never has to answer 429."""
+        budget = 120
+        server = SimServer(
+            seed=11, profile=FAST_PROFILE, limits=SimLimits(rest_weight_per_minute=budget)
+        )
+        await server.start(host="127.0.0.1", port=0)
+        try:
+            engine = await engines(
+                settings_for(server, use_websocket=False, rest_weight_budget=budget)
+            )
+            store = engine.store
+            await wait(lambda: store.feed_status("book:BTC").state is FeedState.FALLBACK, 4)
+            t0 = time.monotonic()
+            books = engine.rest.polls_of("l2Book")
+            await asyncio.sleep(8.0)  # let the poller run: the point is what it spends meanwhile
+            elapsed = time.monotonic() - t0
+            spent = server.tracker.client("127.0.0.1").rest_weight.used()
+            plan = store.health.rest_plan
+            assert plan is not None and plan.degraded and plan.weight_per_min <= budget * 0.8
+            assert any(e.text.startswith("REST plan:") and e.level == "warn"
+                       for e in store.health.events)  # fmt: skip
+            assert engine.info.rate_limited == 0  # the simulator never had to refuse
+            assert 0 < spent <= engine.info.budget.used() <= budget
+            assert engine.info.budget.peak <= budget
+            assert engine.rest.polls_of("l2Book") - books >= int(elapsed / 2.0) - 1
+        finally:
+            await server.stop()
 
 
 class TestInfoAgainstSim:

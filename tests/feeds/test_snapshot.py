@@ -11,17 +11,19 @@ import pytest
 
 from hlmon.config import Settings
 from hlmon.snapshot import run_snapshot, take_snapshot
+from tests.support import FAST_PROFILE, running_sim
 
-TOP_KEYS = {"network", "address", "status", "mids", "books", "account", "positions",
-            "openOrders", "fills"}  # fmt: skip
-POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "positionValue", "unrealizedPnl",
+TOP_KEYS = {"ok", "network", "address", "status", "mids", "contexts", "books", "account",
+            "positions", "openOrders", "fills"}  # fmt: skip
+CONTEXT_KEYS = {"markPx", "funding", "openInterest", "prevDayPx", "dayNtlVlm", "premium"}
+POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "markSource", "positionValue", "unrealizedPnl",
                  "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
                  "leverage"}  # fmt: skip
 ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
               "reduceOnly", "isTrigger", "triggerPx"}  # fmt: skip
 FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "oid", "tid"}
 ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
-                "crossMaintenanceMarginUsed"}  # fmt: skip
+                "crossMaintenanceMarginUsed", "equity", "unrealizedPnl"}  # fmt: skip
 
 
 def is_decimal_string(value: object) -> bool:
@@ -32,18 +34,28 @@ def is_decimal_string(value: object) -> bool:
 
 
 async def test_demo_document_shape() -> None:
-    """--demo equivalent: complete, exact keys, exchange decimal strings unchanged."""
+    """--demo equivalent: complete, exact keys, exchange decimal strings unchanged; a healthy
+    run is ok, and every feed says live (or quiet) whichever path its first data took."""
     doc, complete = await take_snapshot(Settings(demo=True, watchlist=("BTC", "ETH", "SOL")), 10)
     assert complete
     assert set(doc) == TOP_KEYS
+    assert doc["ok"] is True
     assert doc["network"] == "demo" and doc["address"].startswith("0x")
     status = doc["status"]
-    assert set(status) == {"connection", "reconnects", "feeds"}
+    assert set(status) == {"connection", "reason", "reconnects", "feeds"}
     assert status["connection"] == "live" and status["reconnects"] == 0
+    assert status["reason"] is None
     for feed in status["feeds"].values():
-        assert set(feed) == {"state", "age_s", "source"}
-        assert feed["state"] in {"live", "quiet", "stale", "fallback"}
+        assert set(feed) == {"state", "age_s", "source", "lag_s"}
+        assert feed["state"] in {"live", "quiet"}, status["feeds"]
         assert feed["source"] in {"ws", "rest"}
+    # The account came over REST at start-up (or the socket since): live either way.
+    assert status["feeds"]["account"]["state"] == "live"
+    assert status["feeds"]["book:ETH"] == {**status["feeds"]["book:ETH"], "state": "live"}
+    assert set(doc["contexts"]) == {"BTC", "ETH", "SOL"}
+    for ctx in doc["contexts"].values():
+        assert set(ctx) == CONTEXT_KEYS
+        assert all(v is None or is_decimal_string(v) for v in ctx.values())
     assert set(doc["mids"]) == {"BTC", "ETH", "SOL"}
     assert all(is_decimal_string(v) for v in doc["mids"].values())
     assert set(doc["books"]) == {"BTC", "ETH", "SOL"}
@@ -60,6 +72,7 @@ async def test_demo_document_shape() -> None:
         assert set(pos) == POSITION_KEYS
         assert set(pos["leverage"]) == {"type", "value"}
         assert is_decimal_string(pos["markPx"])
+        assert pos["markSource"] in {"markPx", "mid", "account"}
         assert pos["liqDistancePct"] is None or is_decimal_string(pos["liqDistancePct"])
     for order in doc["openOrders"]:
         assert set(order) == ORDER_KEYS
@@ -82,8 +95,14 @@ def test_dead_url_exits_2_within_wait(capsys: pytest.CaptureFixture[str]) -> Non
     assert elapsed < 1.5 + 1.0
     doc = json.loads(out)
     assert set(doc) == TOP_KEYS
-    assert doc["status"]["connection"] != "live"
-    assert doc["status"]["feeds"]["mids"] == {"state": "missing", "age_s": None, "source": None}
+    assert doc["status"]["connection"] != "live" and doc["ok"] is False
+    assert doc["status"]["reason"] == "cannot connect: 127.0.0.1:1 refused"
+    assert doc["status"]["feeds"]["mids"] == {
+        "state": "missing",
+        "age_s": None,
+        "source": None,
+        "lag_s": None,
+    }
     assert doc["mids"] == {} and doc["account"] is None
     assert "missing: mids" in err
 
@@ -103,3 +122,33 @@ def test_bad_input_exits_1(
     assert run_snapshot(settings, wait=wait) == 1
     out, err = capsys.readouterr()
     assert out == "" and message in err
+
+
+async def test_no_ws_demo_completes_from_rest() -> None:
+    """``hlmon snapshot --demo --no-ws``: every feed (contexts, bbo, trades, fundings too) has
+    data from REST; the connection says ``rest``, not down."""
+    settings = Settings(demo=True, use_websocket=False, watchlist=("BTC", "ETH"))
+    doc, complete = await take_snapshot(settings, 10)
+    assert complete
+    feeds = doc["status"]["feeds"]
+    assert doc["status"]["connection"] == "rest"
+    assert {"mids", "book:BTC", "bbo:BTC", "trades:BTC", "ctx:BTC", "ctx:ETH", "account",
+            "orders", "fills", "fundings"} <= set(feeds)  # fmt: skip
+    assert {f["source"] for f in feeds.values()} == {"rest"}
+    assert doc["positions"] and doc["fills"]
+
+
+async def test_refused_websocket_completes_from_rest() -> None:
+    """A server whose websocket refuses every upgrade: the snapshot still completes, from
+    REST, each feed's source saying so (a cron job can tell this from an outage)."""
+    async with running_sim(FAST_PROFILE) as sim:
+        sim.faults.refuse_connections(3600)
+        settings = Settings(
+            network="custom", api_url=sim.url, address=sim.demo_address, watchlist=("BTC", "ETH")
+        )
+        doc, complete = await take_snapshot(settings, 15)
+    assert complete
+    feeds = doc["status"]["feeds"]
+    assert doc["status"]["connection"] != "live"
+    assert {"bbo:BTC", "trades:BTC", "ctx:ETH", "fundings"} <= set(feeds)
+    assert {f["source"] for f in feeds.values()} == {"rest"}

@@ -41,6 +41,15 @@ class RecordingStore(Store):
             set_connection(state, **kw)
 
         health.set_connection = recording  # type: ignore[method-assign]
+        recover = health.recover
+
+        def recovering(task: str, *, socket_live: bool) -> None:
+            was = health.connection.state
+            recover(task, socket_live=socket_live)
+            if health.connection.state is not was:
+                self.states.append((health.connection.state, None))
+
+        health.recover = recovering  # type: ignore[method-assign]
 
     def downs(self, needle: str) -> list[int]:
         """Indexes of the DOWN states whose reason contains ``needle``."""
@@ -158,7 +167,7 @@ class TestSupervisor:
 
 class FaultyEngine(FeedEngine):
     """The real engine with injectable bugs: ``on_down`` raises while ``down_faults`` > 0, the
-    fallback poller's round (which asks ``_ws_live``) raises while ``poller_broken``."""
+    REST poller's round (which asks ``_ws_live``) raises while ``poller_broken``."""
 
     down_faults = 0
     poller_broken = False
@@ -235,21 +244,27 @@ class TestFaults:
     async def test_crash_in_the_poller_goes_down_then_live(
         self, sim: SimServer, engine: FaultyEngine
     ) -> None:
-        """A bug in the fallback poller's round: DOWN with the reason while it keeps failing,
+        """A bug in the REST poller's round: DOWN with the reason while it keeps failing,
         LIVE again once its restart runs (the socket itself was never lost)."""
         store = recording(engine)
         engine.poller_broken = True
         await wait_for(lambda: len(store.downs("injected fault in the poller")) >= 2, 5)
         assert store.health.connection.state is ConnState.DOWN
-        assert "internal error in fallback" in (store.health.connection.last_error or "")
-        first = store.downs("internal error in fallback")[0]
+        assert "internal error in rest-poller" in (store.health.connection.last_error or "")
+        first = store.downs("internal error in rest-poller")[0]
         assert not store.live_after(first)  # still failing: never shown LIVE meanwhile
+        reconnects = store.health.connection.reconnects
         engine.poller_broken = False
-        await wait_for(lambda: store.live_after(store.downs("fallback")[-1]), 5)
+        await wait_for(lambda: store.live_after(store.downs("rest-poller")[-1]), 5)
         assert store.states[-1] == (ConnState.LIVE, None)
-        assert engine.supervisor.restarts["fallback"] >= 2
+        assert engine.supervisor.restarts["rest-poller"] >= 2
+        # A recovery, not a reconnect: the same socket, nothing counted, nothing "reconnected".
+        assert store.health.connection.reconnects == reconnects
+        log = [e.text for e in store.health.events]
+        assert any("rest-poller recovered" in line for line in log)
+        assert not any(line.startswith("reconnected to") for line in log)
         # The restarted poller does its job: with the socket gone, mids come over REST.
-        before = engine.fallback.polls.get("mids", 0)
+        before = engine.rest.polls_of("allMids")
         sim.faults.refuse_connections(5.0)
         sim.faults.drop_all()
-        await wait_for(lambda: engine.fallback.polls.get("mids", 0) > before, 5)
+        await wait_for(lambda: engine.rest.polls_of("allMids") > before, 5)

@@ -280,7 +280,7 @@ async def test_refused_connections_respect_limiter(wait: Wait) -> None:
 def test_proxy_from_the_environment_as_websockets_chose_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The transport moved from websockets (which honours proxy env vars) to aiohttp: the same
     proxy is still used, and no_proxy still bypasses it."""
-    from hlmon.feeds.ws_feed import _env_proxy
+    from hlmon.feeds.proxy import env_proxy as _env_proxy
 
     for var in ("http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "no_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)

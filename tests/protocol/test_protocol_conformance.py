@@ -89,6 +89,9 @@ def test_rest_sample_converts_to_message(rest_sample: tuple[str, dict[str, Any]]
         "frontendOpenOrders",
         "userFills",
         "userFillsByTime",
+        "spotClearinghouseState",
+        "userTwapSliceFills",
+        "twapHistory",
     }
     if info_type not in convertible:
         assert msg is None

@@ -86,8 +86,8 @@ def test_unknown_fields_are_ignored() -> None:
 
 
 def test_unknown_channel_is_typed_not_an_error() -> None:
-    msg = decode(b'{"channel":"twapStates","data":{"a":[1,2]}}')
-    assert msg == m.UnknownMsg(channel="twapStates", data={"a": [1, 2]})
+    msg = decode(b'{"channel":"outcomeMetaUpdates","data":{"a":[1,2]}}')
+    assert msg == m.UnknownMsg(channel="outcomeMetaUpdates", data={"a": [1, 2]})
 
 
 def test_user_channel_is_user_events() -> None:

@@ -263,7 +263,6 @@ def test_user_funding_has_typed_delta() -> None:
         (i.l2_book("BTC"), '{"coin":"BTC","time":1,"levels":[[]]}'),
         (i.l2_book("BTC"), "null"),
         (i.clearinghouse_state(USER), '{"marginSummary":null}'),
-        (i.user_fills(USER), '[{"coin":"ETH"}]'),
         (i.user_fills(USER), '{"error":"bad"}'),
         (i.meta(), '{"universe":'),
         (i.exchange_status(), "Failed to deserialize the JSON body into the target type"),

@@ -48,6 +48,11 @@ BAD_VALUES: list[tuple[list[str], int, str]] = [
     (["--fps", "61"], 1, "--fps"),
     (["--theme", ""], 1, "--theme"),
     (["--demo=yes"], 2, "--demo"),
+    (["--via", "sometimes"], 1, "--via"),
+    (["--via", "http://10.0.0.1:8765"], 1, "--via"),
+    (["--via", "/tmp/d.sock", "--direct"], 1, "--direct"),
+    (["--direct=yes"], 2, "--direct"),
+    (["snapshot", "--via", ""], 1, "--via"),
     (["--no-ws=1"], 2, "--no-ws"),
     (["--record", "/"], 2, "--record"),  # a directory
     (["--record", "/nonexistent/dir/x.gz"], 1, "--record"),
@@ -69,6 +74,7 @@ BAD_VALUES: list[tuple[list[str], int, str]] = [
     (["sim", "--port", "x"], 2, "--port"),
     (["sim", "--seed", "1.5"], 2, "--seed"),
     (["sim", "--profile", "huge"], 2, "--profile"),
+    (["sim", "--demo-account", "pm"], 2, "--demo-account"),
     (["sim", "--faults=on"], 2, "--faults"),
     (["sim", "--host"], 2, "--host"),
     (["nosuchcommand"], 2, "nosuchcommand"),
@@ -77,6 +83,11 @@ BAD_VALUES: list[tuple[list[str], int, str]] = [
     (["replay", "--port", "70000", "f.gz"], 2, "--port"),
     (["serve", "--port", "x"], 2, "--port"),
     (["record", "--duration", "x", "f.gz"], 2, "--duration"),
+    (["record", "--via", "/tmp/d.sock", "f.gz"], 2, "--via"),  # a recording is always direct
+    (["daemon", "--max-users", "16"], 2, "--max-users"),
+    (["daemon", "--rest-budget", "1201"], 2, "--rest-budget"),
+    (["daemon", "--tcp-port", "x"], 2, "--tcp-port"),
+    (["daemon", "--coins", "BTC"], 2, "--coins"),  # the daemon takes no watchlist
 ]
 CHECKED_COMMANDS = ("hlmon", "snapshot", "sim")
 """Commands whose every option must have a case above."""

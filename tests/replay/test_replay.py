@@ -67,7 +67,7 @@ async def test_raw_client_gets_its_streams_in_order(recorded: Recorded) -> None:
     rec = load_recording(recorded.path)
     expected = frames_of(rec, {s.stream_key for s in MARKET_SUBS})
     assert len(expected) > 10
-    async with ReplayServer(rec, speed=50, paused=True) as server:
+    async with ReplayServer(rec, speed=50, paused=True, present_times=False) as server:
         async with connect(server.ws_url) as ws:
             await _subscribe(ws, MARKET_SUBS)
             assert server.status()["state"] == "paused"
@@ -83,7 +83,7 @@ async def test_raw_client_gets_its_streams_in_order(recorded: Recorded) -> None:
 async def test_engine_store_ends_like_the_recording(recorded: Recorded) -> None:
     """The real FeedEngine on the replay ends with the mids and book the recording engine had."""
     rec = load_recording(recorded.path)
-    async with ReplayServer(rec, speed=50, paused=True) as server:
+    async with ReplayServer(rec, speed=50, paused=True, present_times=False) as server:
         settings = Settings(
             network="custom", api_url=server.url, address=recorded.address, watchlist=COINS
         )
@@ -117,7 +117,7 @@ async def test_pause_seek_speed_and_info_over_http(recorded: Recorded) -> None:
     assert books
     first_book = rec.frames[books[0]]
     async with (
-        ReplayServer(rec, speed=1.0) as server,
+        ReplayServer(rec, speed=1.0, present_times=False) as server,
         aiohttp.ClientSession() as http,
         connect(server.ws_url) as ws,
     ):
@@ -173,7 +173,8 @@ async def test_pause_seek_speed_and_info_over_http(recorded: Recorded) -> None:
 async def test_websocket_post_and_mid_replay_subscribe(recorded: Recorded) -> None:
     """A client subscribing mid-replay first gets the current book; posts are answered."""
     rec = load_recording(recorded.path)
-    async with ReplayServer(rec, paused=True) as server, connect(server.ws_url) as ws:
+    server = ReplayServer(rec, paused=True, present_times=False)
+    async with server, connect(server.ws_url) as ws:
         server.seek(rec.duration)
         await ws.send(subs.subscribe_frame(subs.l2_book("BTC")))
         assert isinstance(decode(await ws.recv()), SubscriptionResponseMsg)

@@ -218,7 +218,8 @@ async def test_demo_account_per_dex(sim: SimServer) -> None:
         sim, {"type": "frontendOpenOrders", "user": user, "dex": ""}
     )
     spot = await _json(sim, {"type": "spotClearinghouseState", "user": user})
-    assert [b["coin"] for b in spot["balances"]] == ["USDC", "PURR", "USDH"]
+    rows = [b["coin"] for b in spot["balances"]]
+    assert rows == ["USDC", "PURR", "UBTC", "HYPE", "USDH", "FELIX", "+90"]
 
 
 async def test_fills_of_every_dex_carry_their_fee_token(sim: SimServer) -> None:

@@ -118,12 +118,17 @@ async def test_ws_shapes_match_recordings(sim: SimServer, open_ws: Any) -> None:
         # A sent/ack pair is compared by its ack; a pushed frame as it is.
         recorded: list[dict[str, Any]] = [r.get("ack", r) for r in sent_or_pushed if r]
         channel = recorded[0]["channel"]
-        frames = by_channel.get(channel)
+        same = [r for r in recorded if r["channel"] == channel]
+        frames = by_channel.get(channel, [])
+        if channel == "user":
+            # Members with no recording (twapSliceFills, twapHistory, liquidation) are
+            # checked against hlmon's structs by test_sim_account_extras.
+            members = {k for r in same for k in r["data"]}
+            frames = [(raw, f) for raw, f in frames if set(f["data"]) <= members]
         if not frames:
             continue
         for raw, frame in frames[:3]:
             decode_frame(raw)
-            same = [r for r in recorded if r["channel"] == channel]
             assert best_match(frame, same) == [], (path.name, frame)
         checked += 1
     assert checked >= 17  # every ws_*.json recorded as of 2026-09

@@ -77,6 +77,7 @@ def clearinghouse(
     maint: str = "2202.78",
     value: str = "18204.77",
     dex: str = "",
+    time_ms: int = 1_790_000_000_000,
 ) -> Message:
     return msg(
         "clearinghouseState",
@@ -89,7 +90,7 @@ def clearinghouse(
                 "crossMaintenanceMarginUsed": maint,
                 "withdrawable": "14870.02",
                 "assetPositions": positions,
-                "time": 1_790_000_000_000,
+                "time": time_ms,
             },
         },
     )

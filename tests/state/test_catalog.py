@@ -290,6 +290,47 @@ def test_empty_answers_make_an_empty_catalog() -> None:
     assert [d.name for d in cat.dexes()] == [""]
 
 
+# --------------------------------------------------------------------------- spot tokens
+
+
+def test_tokens_are_named_from_spot_meta(cat: MarketCatalog) -> None:
+    assert [t.name for t in cat.tokens()] == ["USDC", "PURR", "HYPE", "USDT0", "USDH", "USDE"]
+    assert cat.token_name(150) == "HYPE" and cat.token_name(4242) is None
+    assert cat.token_name(None) is None
+    hype = cat.token(150)
+    assert hype is not None and hype.sz_decimals == 2 and hype.index == 150
+
+
+def test_spot_pairs_of_a_token_put_the_usdc_pair_first(cat: MarketCatalog) -> None:
+    # HYPE trades against USDC (@107) and USDT0 (@300): the USDC pair comes first.
+    assert [mk.name for mk in cat.spot_pairs_of(150)] == ["@107", "@300"]
+    assert [mk.name for mk in cat.spot_pairs_of(1)] == ["PURR/USDC"]
+    assert cat.spot_pairs_of(0) == [] and cat.spot_pairs_of(99) == []
+    usdt = cat.usdc_pair(268)
+    assert usdt is not None and usdt.name == "@166"
+    assert (usdt.base_token, usdt.quote_token) == (268, 0)
+    assert cat.usdc_pair(235) is None  # USDE has no USDC pair in these answers
+    hype_usdt = cat.market("@300")
+    assert hype_usdt is not None and (hype_usdt.base_token, hype_usdt.quote_token) == (150, 268)
+
+
+def test_usdc_pair_is_preferred_whatever_the_listing_order() -> None:
+    spot = copy.deepcopy(SPOT_META)
+    spot["universe"].reverse()  # @300 (USDT0 quote) is now listed before @107
+    cat = make(spot=spot)
+    assert [mk.name for mk in cat.spot_pairs_of(150)] == ["@107", "@300"]
+
+
+def test_outcome_markets_keep_their_quote_token() -> None:
+    outcomes = copy.deepcopy(OUTCOME_META)
+    outcomes["outcomes"][0]["quoteToken"] = 360
+    cat = make(outcomes=outcomes)
+    side = cat.market("#14880")
+    assert side is not None and side.quote_token == 360
+    plain = make().market("#14881")
+    assert plain is not None and plain.quote_token is None  # not said: unknown
+
+
 # --------------------------------------------------------------------------- JSON cache
 
 
@@ -299,6 +340,7 @@ def test_json_round_trip(cat: MarketCatalog) -> None:
     assert again.dexes() == cat.dexes()
     assert again.markets(listed_only=False) == cat.markets(listed_only=False)
     assert again.warnings == cat.warnings and again.dropped == cat.dropped
+    assert again.tokens() == cat.tokens() and again.spot_pairs_of(150) == cat.spot_pairs_of(150)
     for typed in ("btc", "XYZ:tsla", "hype/usdc", "tsla", "btcx", "matic"):
         assert again.resolve(typed) == cat.resolve(typed)
     assert json.loads(cat.to_json())["version"] == CACHE_VERSION

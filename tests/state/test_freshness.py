@@ -137,10 +137,14 @@ class TestTransitions:
 class TestFallback:
     def test_rest_then_back_to_ws(self, store: Store, clock: FakeClock) -> None:
         """REST-fed data says FALLBACK; the next websocket push makes it LIVE again."""
-        store.apply(clearinghouse([]))
+
+        def pushed() -> Message:  # stamped by the exchange when it was sent, as they are
+            return clearinghouse([], time_ms=int(clock.now * 1000))
+
+        store.apply(pushed())
         clock.advance(20)
         assert store.feed_status("account").state is FeedState.STALE
-        store.apply(clearinghouse([]), Source.REST)
+        store.apply(pushed(), Source.REST)
         st = store.feed_status("account")
         assert (st.state, st.source) == (FeedState.FALLBACK, Source.REST)
         assert store.source_of("account") is Source.REST
@@ -148,7 +152,7 @@ class TestFallback:
         assert summary is not None and summary.source is Source.REST
         clock.advance(13)
         assert store.feed_status("account").state is FeedState.STALE  # poller stopped too
-        store.apply(clearinghouse([]))
+        store.apply(pushed())
         st = store.feed_status("account")
         assert (st.state, st.source) == (FeedState.LIVE, Source.WS)
         summary = store.account_summary()

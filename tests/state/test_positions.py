@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hlmon.state import Source, Store
+from collections.abc import Iterable
+from decimal import Decimal
+
+from hlmon.state import MarkSource, Source, Store, fmt_dec
 
 from .conftest import FakeClock, clearinghouse, msg, position
 
@@ -60,16 +63,17 @@ class TestPositions:
     def test_recorded_clearinghouse_sample(self, store: Store) -> None:
         """The protocol notes' BTC position: szi 0.00061, entry 82771.8, value 47.66235, 20x.
 
-        Implied mark 47.66235 / 0.00061 = 78135 (exact); uPnL 0.00061 * (78135 - 82771.8) =
-        -2.828448; ROE -2.828448 / (0.00061 * 82771.8 / 20) = -112.036...% -> -112.04, which
-        matches the exchange's returnOnEquity -1.1203935447.
+        Implied mark 47.66235 / 0.00061 = 78135 (exact). With no fresher mark than the push's
+        own, uPnL and ROE are the exchange's: -2.82848 and -1.1203935447 -> -112.04 % (from
+        the implied mark they would be 0.00061 * (78135 - 82771.8) = -2.828448, ROE
+        -112.036...%: rounding noise, not news).
         """
         p = position("BTC", "0.00061", "82771.8", value="47.66235", upnl="-2.82848",
                      roe="-1.1203935447", lev=20)  # fmt: skip
         store.apply(clearinghouse([p], maint="0.595779", value="179.007426"))
         (v,) = store.positions()
-        assert v.mark_px == "78135"
-        assert v.live_upnl == "-2.828448"
+        assert v.mark_px == "78135" and v.mark_source is MarkSource.ACCOUNT
+        assert v.live_upnl == "-2.82848"
         assert v.live_roe_pct == "-112.04"
         s = store.account_summary()
         assert s is not None
@@ -171,3 +175,56 @@ class TestLiqDistanceSign:
         assert [p.liq_distance_pct for p in store.positions()] == ["1.10", "0.92"]
         store.apply(msg("allMids", {"mids": {"BTC": "89", "ETH": "111"}}))  # both past liq
         assert [p.liq_distance_pct for p in store.positions()] == ["-1.12", "-0.90"]
+
+
+class TestTotalsFollowTheRows:
+    """The header's uPnL and equity come from the same marks as the rows, read in one frame."""
+
+    def test_upnl_is_the_sum_of_the_rows_and_equity_moves_with_it(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        store.apply(clearinghouse([BTC_LONG, ETH_SHORT]))  # exchange: 920.0 + 94.0, 18204.77
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.apply(msg("allMids", {"mids": {"ETH": "3700.3"}}))
+        rows = store.positions()
+        s = store.account_summary()
+        assert s is not None
+        # BTC 0.4 * (104413.0 - 102110.0) = 921.2; ETH -2 * (3700.3 - 3735.3) = 70
+        assert [r.live_upnl for r in rows] == ["921.2", "70"]
+        assert s.total_upnl == "991.2"
+        # 18204.77 + (991.2 - 1014.0) = 18181.97
+        assert s.account_value == "18181.97"
+        assert (s.exchange_upnl, s.exchange_account_value) == ("1014", "18204.77")
+        # A new mark moves rows and totals together.
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104000.0")}))
+        rows, s2 = store.positions(), store.account_summary()
+        assert s2 is not None and rows[0].live_upnl == "756"
+        assert s2.total_upnl == "826" and s2.account_value == "18016.77"
+
+    def test_marks_say_where_they_came_from(self, store: Store, clock: FakeClock) -> None:
+        store.apply(clearinghouse([BTC_LONG, ETH_SHORT, SOL_BARE]))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.apply(msg("allMids", {"mids": {"ETH": "3688.2"}}))
+        btc, eth, sol = store.positions()
+        assert (btc.mark_source, eth.mark_source, sol.mark_source) == (
+            MarkSource.MARK,
+            MarkSource.MID,
+            MarkSource.ACCOUNT,
+        )
+        # The context goes stale: the mid takes over, and the totals follow.
+        store.apply(msg("allMids", {"mids": {"BTC": "104300.0", "ETH": "3688.2"}}))
+        clock.advance(6)
+        btc = store.positions()[0]
+        assert (btc.mark_source, btc.mark_px) == (MarkSource.MID, "104300.0")
+        s = store.account_summary()
+        assert s is not None
+        assert s.total_upnl == _sum(r.live_upnl for r in store.positions())
+
+    def test_without_fresher_marks_the_totals_are_the_exchanges(self, store: Store) -> None:
+        store.apply(clearinghouse([BTC_LONG, ETH_SHORT]))
+        s = store.account_summary()
+        assert s is not None and (s.total_upnl, s.account_value) == ("1014", "18204.77")
+
+
+def _sum(values: Iterable[str]) -> str:
+    return fmt_dec(sum((Decimal(v) for v in values), Decimal(0)))

@@ -5,9 +5,12 @@ change keys come out of ``Store.take_changes``, and both share one rebasing cloc
 from __future__ import annotations
 
 from hlmon.protocol.messages import UnknownMsg
-from hlmon.state import ConnState, FeedState, Store
+from hlmon.state import ConnState, FeedState, RestPlanView, Source, Store
 
 from .conftest import FakeClock, msg
+
+CTX = {"funding": "0.0000125", "openInterest": "100.0", "prevDayPx": "99.0",
+       "dayNtlVlm": "1000.0", "oraclePx": "100.0", "markPx": "100.5"}  # fmt: skip
 
 
 class TestFramesIntoHealth:
@@ -84,3 +87,43 @@ class TestSharedClock:
         assert store.feed_status("bbo:ETH").state is FeedState.QUIET
         store.health.set_connection(ConnState.RECONNECTING, attempt=1)
         assert store.feed_status("bbo:ETH").state is FeedState.STALE
+
+
+class TestRestCadence:
+    """REST data is judged by the cadence it is polled at (``health.rest_plan``)."""
+
+    @staticmethod
+    def plan(**cadences: float) -> RestPlanView:
+        keyed = {k.replace("_", ":"): v for k, v in cadences.items()}
+        return RestPlanView(keyed, 100.0, 600, (), (), "REST plan")
+
+    def test_rest_data_stale_only_past_its_planned_cadence(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        store.health.set_rest_plan(self.plan(ctx_BTC=6.0))
+        assert store.threshold("ctx:BTC") == 5.0  # nothing received yet: the websocket's
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": CTX}), Source.REST)
+        assert store.threshold("ctx:BTC") == 15.0  # 2.5 planned intervals
+        clock.advance(5.5)
+        assert store.feed_status("ctx:BTC").state is FeedState.FALLBACK  # fresh at 5.5 s
+        clock.advance(10.0)
+        assert store.feed_status("ctx:BTC").state is FeedState.STALE
+
+    def test_websocket_data_keeps_the_websocket_threshold(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        store.health.set_rest_plan(self.plan(ctx_BTC=6.0))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": CTX}), Source.WS)
+        assert store.threshold("ctx:BTC") == 5.0
+
+    def test_never_sooner_than_the_configured_threshold(self, store: Store) -> None:
+        store.health.set_rest_plan(self.plan(mids=2.0))
+        store.apply(msg("allMids", {"mids": {"BTC": "1.0"}}), Source.REST)
+        assert store.threshold("mids") == 15.0
+
+    def test_rest_mode_connection_is_information_said_once(self, store: Store) -> None:
+        for _ in range(2):
+            store.health.set_connection(ConnState.REST, url="wss://x/ws")
+        said = [e for e in store.health.events if "websocket off by choice" in e.text]
+        assert [e.level for e in said] == ["info"]
+        assert store.health.rest_mode and not store.health.socket_alive()

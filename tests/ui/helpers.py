@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from hlmon.config import Settings
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, Source, Store
@@ -87,7 +89,7 @@ def trades_msg(coin: str = "BTC", n: int = 30, t_ms: int = T0_MS - 100) -> Messa
     return msg("trades", data)
 
 
-def clearinghouse_msg(user: str = USER) -> Message:
+def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100) -> Message:
     def pos(coin: str, szi: str, entry: str, value: str, upnl: str, roe: str, liq: str,
             lev_type: str, lev: int, margin: str) -> dict[str, Any]:  # fmt: skip
         return {
@@ -118,7 +120,7 @@ def clearinghouse_msg(user: str = USER) -> Message:
                     pos("HYPE", "120.0", "37.9", "4609.2", "61.44", "0.27", "37.1",
                         "cross", 5, "921.84"),
                 ],
-                "time": T0_MS - 2100,
+                "time": t_ms,
             },
         },
     )  # fmt: skip
@@ -181,11 +183,98 @@ def fundings_msg(user: str = USER) -> Message:
     )  # fmt: skip
 
 
-def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = COINS) -> Store:
+def frontend_order(
+    oid: int, coin: str, side: str, limit: str, sz: str, *, kind: str = "Limit",
+    trigger: str | None = None, condition: str = "N/A", ro: bool = False,
+    position_tpsl: bool = False, children: list[dict[str, Any]] | None = None,
+    orig: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One order in the frontend shape (``openOrders`` / ``frontendOpenOrders``)."""
+    return {"coin": coin, "side": side, "limitPx": limit, "sz": sz, "oid": oid,
+            "timestamp": T0_MS - (oid % 1000) * 1000, "origSz": orig or sz, "orderType": kind,
+            "isTrigger": trigger is not None, "triggerPx": trigger or "0.0",
+            "triggerCondition": condition, "reduceOnly": ro, "isPositionTpsl": position_tpsl,
+            "tif": None if trigger is not None else "Gtc", "children": children or []}  # fmt: skip
+
+
+def trigger_orders_msg(user: str = USER) -> Message:
+    """Open orders with triggers, as a trader protecting the fixture's positions has them:
+    position TP/SL on the ETH short, a triggered stop limit on the BTC long, a SOL entry with
+    its TP/SL legs (nested and listed), and the three plain orders."""
+    eth_sl = frontend_order(4000001007, "ETH", "B", "4190.3", "2.0", kind="Stop Market",
+                            trigger="3809.4", condition="Price above 3809.4", ro=True,
+                            position_tpsl=True)  # fmt: skip
+    eth_tp = frontend_order(4000000957, "ETH", "B", "3946.1", "2.0", kind="Take Profit Market",
+                            trigger="3587.4", condition="Price below 3587.4", ro=True,
+                            position_tpsl=True)  # fmt: skip
+    btc_sl = frontend_order(4000000911, "BTC", "A", "101850.0", "0.1", kind="Stop Limit",
+                            trigger="101900.0", condition="Triggered", ro=True)  # fmt: skip
+    sol_tp = frontend_order(4000000861, "SOL", "A", "209.5", "10.0", kind="Take Profit Limit",
+                            trigger="210.0", condition="Price above 210.0", ro=True)  # fmt: skip
+    sol_sl = frontend_order(4000000862, "SOL", "A", "166.5", "10.0", kind="Stop Market",
+                            trigger="185.0", condition="Price below 185.0", ro=True)  # fmt: skip
+    sol = frontend_order(4000000860, "SOL", "B", "195.5", "10.0", children=[sol_tp, sol_sl])
+    plain = orders_msg(user).data.orders  # type: ignore[union-attr]
+    orders = [eth_sl, eth_tp, btc_sl, sol, sol_tp, sol_sl]
+    orders += [msgspec.to_builtins(o) for o in plain]
+    return msg("openOrders", {"user": user, "orders": orders})
+
+
+def hip3_messages(user: str = USER) -> list[Message]:
+    """A HIP-3 dex ``xyz`` with two names that differ in their last letter (``xyz:TSLA``
+    long, ``xyz:TSLL`` short) and an order on each."""
+
+    def pos(coin: str, szi: str, entry: str, value: str, upnl: str, liq: str,
+            lev: int) -> dict[str, Any]:  # fmt: skip
+        return {"type": "oneWay", "position": {
+            "coin": coin, "szi": szi, "leverage": {"type": "isolated", "value": lev},
+            "entryPx": entry, "positionValue": value, "unrealizedPnl": upnl,
+            "returnOnEquity": "0.1", "liquidationPx": liq, "marginUsed": "100.0"}}  # fmt: skip
+
+    summary = {"accountValue": "2110.4", "totalNtlPos": "12540.0", "totalRawUsd": "-10429.6",
+               "totalMarginUsed": "940.2"}  # fmt: skip
+    state = msg(
+        "clearinghouseState",
+        {"user": user, "dex": "xyz", "clearinghouseState": {
+            "marginSummary": summary, "crossMarginSummary": summary,
+            "crossMaintenanceMarginUsed": "0.0", "withdrawable": "1170.2",
+            "assetPositions": [
+                pos("xyz:TSLA", "30.0", "188.2", "5442.0", "-204.0", "151.37", 5),
+                pos("xyz:TSLL", "-500.0", "14.12", "7098.0", "-39.0", "41.37", 3),
+            ],
+            "time": T0_MS}},  # pushed when the tests apply it (at T0): not late
+    )  # fmt: skip
+    orders = msg(
+        "openOrders",
+        {"user": user, "dex": "xyz", "orders": [
+            frontend_order(4100000101, "xyz:TSLA", "A", "153.0", "30.0", kind="Stop Market",
+                           trigger="170.0", condition="Price below 170.0", ro=True,
+                           position_tpsl=True),
+            frontend_order(4100000102, "xyz:TSLL", "B", "13.5", "100.0"),
+        ]},
+    )  # fmt: skip
+    return [state, orders]
+
+
+def far_liquidation_msg(user: str = USER, t_ms: int = T0_MS) -> Message:
+    """The fixture's account with liquidation prices far away: long texts in ``liq`` and
+    ``dist`` (a short liquidated at 118,634 while ETH trades at 3,688), pushed at ``t_ms``
+    (by default at ``T0``, when the tests apply it: not late)."""
+    frame = msgspec.to_builtins(clearinghouse_msg(user, t_ms=t_ms))
+    positions = frame["data"]["clearinghouseState"]["assetPositions"]
+    positions[0]["position"]["liquidationPx"] = "9.5"
+    positions[1]["position"]["liquidationPx"] = "118634.2"
+    return msg("clearinghouseState", frame["data"])
+
+
+def populated_store(
+    clock: FakeClock | None = None, *, coins: tuple[str, ...] = COINS, account: bool = True
+) -> Store:
     """A store as the engine would leave it after a few seconds on a healthy connection.
 
     Ages are deterministic: the clock is moved between messages so each feed has its own
-    age at ``T0``, like the mockup's status bar.
+    age at ``T0``, like the mockup's status bar. ``account=False``: the market has arrived,
+    the account's first data has not (the API is slow or unreachable).
     """
     clock = clock or FakeClock()
     end = clock.now
@@ -201,15 +290,17 @@ def populated_store(clock: FakeClock | None = None, *, coins: tuple[str, ...] = 
     store.health.log("reconciled at startup: 3 fills, 3 open orders")
     store.health.set_rest_usage(12, 600)
     clock.now = end - 5.0
-    store.apply(fills_msg())
-    store.apply(fundings_msg())
+    if account:
+        store.apply(fills_msg())
+        store.apply(fundings_msg())
     for i in range(len(MID_PATHS["BTC"])):
         clock.now = end - 5.0 + i * 0.9
         store.apply(msg("allMids", {"mids": {c: MID_PATHS[c][i] for c in coins}}))
         store.health.note_frame("allMids", 300)
     clock.now = end - 2.1
-    store.apply(clearinghouse_msg())
-    store.apply(orders_msg())
+    if account:
+        store.apply(clearinghouse_msg())
+        store.apply(orders_msg())
     clock.now = end - 1.2
     store.apply(book_msg())
     for c in coins:

@@ -9,7 +9,7 @@ import pytest
 from textual.geometry import Region
 
 from hlmon.protocol.messages import Message
-from hlmon.state import ConnState, Source, Store
+from hlmon.state import ConnState, RestPlanView, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
@@ -51,16 +51,18 @@ class TestLayout:
             await pilot.pause()
             d = app.dashboard
             assert "0x8a31…f02c" in d.header.text_lines[0]
-            assert "18,204.77" in d.header.text_lines[0]
+            # Equity at the rows' marks: 18,204.77 + (1,076.60 - 1,076.84) (see HeaderTotals).
+            assert "equity 18,204.53" in d.header.text_lines[0]
             assert "14:13:20" in d.header.text_lines[0]
             wl = "\n".join(d.watchlist.text_lines)
             assert "▶ BTC" in wl and "104,412.5" in wl and "+1.50%" in wl and "3.04B" in wl
             book = "\n".join(d.book.text_lines)
-            assert "spread 1.0 (0.10 bps)" in book and "104,413.0" in book
+            # BTC above 100,000 trades in whole dollars: no ".0" on its prices
+            assert "spread 1 (0.10 bps)" in book and "104,413 " in book
             assert "Trades BTC" in str(d.tape.border_title)
             assert any("104,41" in line for line in d.tape.text_lines[1:])
             pos = "\n".join(d.positions.text_lines)
-            assert "LONG" in pos and "SHORT" in pos and "isolated 10x" in pos
+            assert "LONG" in pos and "SHORT" in pos and "iso 10x" in pos
             assert "88123401" in "\n".join(d.lower.tables["orders"].text_lines)
             assert status_text(app).startswith(" ● LIVE")
             assert "REST 12/600 w/min" in status_text(app)
@@ -183,7 +185,8 @@ class TestKeys:
                 assert lower.active == tab
                 assert lower.active_table.region.height > 0
                 label = tab.capitalize()
-                assert f"[b reverse] {key} {label} [/" in str(lower.border_title)
+                count = {"orders": " 3", "fills": " 3", "funding": " 2"}.get(tab, "")
+                assert f"[b reverse] {key} {label}{count} [/" in str(lower.border_title)
             fills = "\n".join(lower.tables["fills"].text_lines)
             assert "Close Long" in fills and "+12.35" in fills
             assert "-0.52" in "\n".join(lower.tables["funding"].text_lines)
@@ -203,7 +206,7 @@ class TestKeys:
             table = app.dashboard.lower.tables["accounts"]
             await wait_for(pilot, lambda: table.row_count == 3)
             lines = table.text_lines
-            assert lines[1].startswith("▶ 0x8a31…f02c") and "18,204.77" in lines[1]
+            assert lines[1].startswith(" ▶ 0x8a31…f02c") and "18,204.77" in lines[1]
             assert "0x31ca…974b" in lines[2] and "hedge" in lines[2] and "waiting" in lines[2]
             store.apply(clearinghouse_msg(user=other))
             await wait_for(pilot, lambda: "36,409.54" in "\n".join(table.text_lines))
@@ -318,7 +321,7 @@ class TestFreshness:
             # The fallback takes over: REST-fed values say REST, not STALE.
             store.health.set_fallback_active(True)
             store.apply(book_msg(t_ms=T0_MS + 18_000), Source.REST)
-            store.apply(clearinghouse_msg(), Source.REST)
+            store.apply(clearinghouse_msg(t_ms=T0_MS + 18_000), Source.REST)
             await wait_for(pilot, lambda: not d.book.is_stale)
             assert "REST" in str(d.book.border_title)
             assert "REST" in str(d.positions.border_title)
@@ -336,7 +339,7 @@ class TestFreshness:
             await pilot.pause()
             log = d.lower.tables["log"].text_lines
             assert "reconnected to wss://api.hyperliquid.xyz/ws" in log[-1]  # newest at the bottom
-            assert any("WARN  connection lost" in line for line in log)
+            assert any("WARN   connection lost" in line for line in log)
 
     async def test_live_shows_round_trip_then_silence(self, store: Store, clock: FakeClock) -> None:
         """A live socket shows its ping round trip; one that goes quiet says so at once."""
@@ -383,6 +386,34 @@ class TestFreshness:
             await pilot.press("5")
             await pilot.pause()
             assert "pass --address" in "\n".join(app.dashboard.lower.active_table.text_lines)
+
+    async def test_rest_mode_is_a_mode_not_an_outage(self, clock: FakeClock) -> None:
+        """Websocket off by choice: ``⇄ REST`` with no error colour, each feed's age next to
+        its planned poll interval; a stretched plan is said; STALE still shows past it."""
+        store = Store(clock)
+        store.health.set_connection(ConnState.REST, url="wss://x/ws")
+        cadences = {"mids": 7.0, "book:BTC": 2.0}
+        store.health.set_rest_plan(
+            RestPlanView(cadences, 480.0, 600, ("mids",), (), "REST plan: 480/600 w/min")
+        )
+        for key in ("mids", "book:BTC"):
+            store.expect(key)
+        store.apply(msg("allMids", {"mids": {"BTC": "104400.5"}}), Source.REST)
+        store.apply(msg("l2Book", {"coin": "BTC", "time": T0_MS, "levels": [[], []]}), Source.REST)
+        app = build_app(FakeRuntime(settings(address=None), store, clock))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            text = status_text(app)
+            assert text.startswith(" ⇄ REST plan stretched")
+            assert "mids 0.0s/7.0s" in text and "book 0.0s/2.0s" in text
+            assert "DOWN" not in text and "FALLBACK" not in text
+            styles = {style for _, style in app.dashboard.status.rows[0]}
+            assert "pane--bad" not in styles
+            # Past its threshold (here the configured 15 s, more than 2.5 planned intervals)
+            # without an answer the book is stale, in red; mids (2.5 x 7 s) not yet.
+            clock.advance(16.0)
+            await wait_for(pilot, lambda: "book 16s STALE" in status_text(app))
+            assert "mids 16s/7.0s" in status_text(app)
 
 
 class TestRenderCost:
@@ -434,7 +465,8 @@ class TestRenderCost:
             assert "14:13:25.3" in top
 
     async def test_hidden_tabs_are_filled_when_shown(self, app: HlmonApp, store: Store) -> None:
-        """New fills while the Orders tab is shown cost nothing until the Fills tab is."""
+        """New fills while the Orders tab is shown are not formatted until the Fills tab is;
+        its name counts them at once all the same."""
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.press("2")
@@ -442,12 +474,15 @@ class TestRenderCost:
             fills = d.lower.tables["fills"]
             assert fills.row_count == 3
             await pilot.press("1")
+            lines = list(fills.text_lines)
             store.apply(fills_msg_with(tid=9, ago=1))
-            await wait_for(pilot, lambda: "fills" in d._stale_tabs)
-            assert fills.row_count == 3  # hidden: not rebuilt
+            await wait_for(pilot, lambda: fills.row_count == 4)  # the count, for the tab name
+            assert "fills" in d._stale_tabs
+            assert fills.text_lines == lines  # hidden: no row formatted
+            await wait_for(pilot, lambda: "2 Fills 4" in str(d.lower.border_title))
             await pilot.press("2")
             await pilot.pause()
-            assert fills.row_count == 4
+            assert fills.row_count == 4 and fills.text_lines != lines
 
     async def test_idle_frames_repaint_nothing_but_ages(
         self, app: HlmonApp, clock: FakeClock

@@ -119,10 +119,11 @@ async def test_status_bar_shows_a_crashed_task_down_then_live(
         broken = True
         await wait_for(pilot, lambda: status(app).startswith(" ✖ DOWN"))
         error = app.store.health.connection.last_error or ""
-        assert "internal error in fallback: RuntimeError('injected fault in the poller')" in error
+        expected = "internal error in rest-poller: RuntimeError('injected fault in the poller')"
+        assert expected in error
         assert any(
             "injected fault" in e.text and e.level == "error" for e in app.store.health.events
         )
         broken = False
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
-        assert runtime.engine.supervisor.restarts["fallback"] >= 1
+        assert runtime.engine.supervisor.restarts["rest-poller"] >= 1

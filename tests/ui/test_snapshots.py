@@ -82,7 +82,7 @@ class TestTroubleSnapshots:
             store.health.set_fallback_active(True)
             store.health.set_rest_usage(212, 600)
             store.apply(book_msg(t_ms=int(clock.now * 1000) - 300), Source.REST)
-            store.apply(clearinghouse_msg(), Source.REST)
+            store.apply(clearinghouse_msg(t_ms=int(clock.now * 1000)), Source.REST)
             clock.advance(1.5)
             await settle(pilot)
 

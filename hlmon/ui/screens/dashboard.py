@@ -2,11 +2,12 @@
 
 Frames are painted on change (``FrameSchedule``): the store calls back on the first change
 after each frame, the first change after a quiet period is painted at once, and changes within
-``1 / fps`` of a frame are coalesced into the next one; nothing changed, no frame. A frame asks
-the store which keys changed (``take_changes``) and rebuilds only the panes those keys feed;
-each pane repaints only its lines that differ. Ages (status bar, header clock, panel titles)
-tick once a second, and at once when a feed changes state: the frame wakes at the moment the
-store says the next feed goes stale (``next_state_change``), so live -> stale is never late.
+``1 / fps`` of a frame are coalesced into the next one (the selected coin's trades within
+20 ms); nothing changed, no frame. A frame asks the store which keys changed
+(``take_changes``) and rebuilds only the panes those keys feed; each pane repaints only its
+lines that differ. Ages (status bar, header clock, panel titles) tick once a second, and at
+once when a feed changes state: the frame wakes at the moment the store says the next feed goes
+stale (``next_state_change``), so live -> stale is never late.
 
 Layout: a wide terminal (>= 110x34) shows watchlist, positions and the lower tabs on the left,
 book and trades on the right. A compact terminal shows the book or the trades (``b``) on the
@@ -28,7 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
-from hlmon.state import ConnState, FeedState, Source, Store
+from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
 from hlmon.ui.fmt import fmt_age
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.screens.alerts import AddAlertScreen
@@ -59,7 +60,6 @@ HEADER_KEYS = frozenset(("account", "accounts", "status"))
 """Change keys the header shows (account numbers, the account feed's freshness)."""
 WAKE_MARGIN_S = 0.002
 """Wake this much after a threshold, so the frame sees it crossed."""
-
 TAB_KEYS: dict[str, frozenset[str]] = {
     "orders": frozenset(("orders",)),
     "fills": frozenset(("fills",)),
@@ -68,13 +68,28 @@ TAB_KEYS: dict[str, frozenset[str]] = {
     "accounts": frozenset(("account", "accounts")),
 }
 """The change keys each lower tab shows."""
-TABLE_ROWS_MAX = 300
-"""Rows handed to a table that shows its head or tail (no cursor): more than a terminal shows,
-far fewer than the 2,000 fills kept, which were all formatted again on every new fill."""
+TABLE_KEYS = frozenset().union(*TAB_KEYS.values())
+
+PENDING_COUNTS: dict[str, tuple[str, Callable[[Store], int]]] = {
+    "orders": ("orders", lambda store: len(store.open_orders())),
+    "fills": ("fills", lambda store: len(store.fills())),
+    "funding": ("fundings", lambda store: len(store.fundings())),
+}
+"""Hidden tabs whose names count their rows: (feed, how many rows the store holds)."""
 
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
 ages)."""
+
+
+def _worst(statuses: list[FeedStatus], state: FeedState) -> float | None:
+    """The largest age (or lag, for LAGGING) among ``statuses`` in ``state``, else None."""
+    found = [
+        (st.lag_s if state is FeedState.LAGGING else st.age_s) or 0.0
+        for st in statuses
+        if st.state is state
+    ]
+    return max(found) if found else None
 
 
 def freshness_marks(state: FeedState, age: float | None) -> tuple[str | None, bool]:
@@ -184,15 +199,30 @@ class Dashboard(Screen[None]):
         """At most this many change-driven frames a second."""
         self.schedule: FrameSchedule | None = None
         """When the next frame runs (set on mount)."""
+        self._urgent: frozenset[str] = frozenset()
+        """Change keys whose frame comes within 20 ms (the selected coin's trades)."""
         self._states: dict[str, tuple[FeedState, Source | None]] = {}
         """Each expected feed's state and source at the last frame (a change repaints ages)."""
         self._age_second: int | None = None
         """The clock's whole second at the last age tick."""
+        self._header_due = False
+        """The positions were rebuilt: the header's totals follow on this frame."""
         self.address = address
         """The watched address (None: market data only)."""
         self.header = HeaderBar(store, clock, network, address, id="header")
         self.watchlist = Watchlist(store, coins, id="watchlist")
-        self.positions = TableView(POSITION_COLUMNS, empty="no open positions", id="positions")
+        self.positions = TableView(
+            POSITION_COLUMNS,
+            empty="no open positions",
+            waiting="waiting for account…",
+            noun="positions",
+            detail_column="tpsl",
+            id="positions",
+        )
+        self._stale_ctx: frozenset[str] = frozenset()
+        """The watchlist's stale contexts when its cells were last marked."""
+        self._positions_version = -1
+        """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self._position_coins: frozenset[str] = frozenset()
@@ -250,8 +280,8 @@ class Dashboard(Screen[None]):
         live view whose latency is watched; the book and the rest wait for the interval)."""
         if self.schedule is not None:
             coin = self.watchlist.selected
-            urgent = (f"trades:{coin}",) if coin is not None else ()
-            self.store.on_changes(self.schedule.changed, urgent)
+            self._urgent = frozenset((f"trades:{coin}",) if coin is not None else ())
+            self.store.on_changes(self.schedule.changed, self._urgent)
 
     def _post_frame(self) -> None:
         """Run a frame in this screen's message queue, like any other event."""
@@ -282,14 +312,20 @@ class Dashboard(Screen[None]):
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
+        rows_moved = self.store.positions_version != self._positions_version
+        if rows_moved:
+            # A mark went stale or fresh without a push: the rows change source (and the
+            # header, built from the same rows this frame, follows).
+            self._update_positions()
         states = {k: (st.state, st.source) for k, st in self.store.feed_statuses().items()}
         moved = states != self._states
         self._states = states
-        if tick or moved:
-            self.update_freshness()
+        if tick or moved or not TABLE_KEYS.isdisjoint(changes):
+            self.update_freshness()  # (the lower tab names count the tables' rows)
         if tick or moved or "status" in changes:
             self.status.rebuild()
-        if tick or moved or not HEADER_KEYS.isdisjoint(changes):
+        if tick or moved or self._header_due or not HEADER_KEYS.isdisjoint(changes):
+            self._header_due = False
             self.header.rebuild()
         if tick:
             self._age_second = second
@@ -327,13 +363,19 @@ class Dashboard(Screen[None]):
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        if "account" in changes or mids or any(f"ctx:{c}" in changes for c in self._position_coins):
+        marks = any(f"ctx:{c}" in changes for c in self._position_coins)
+        if "account" in changes or "orders" in changes or mids or marks:
             self._update_positions()
         for tab, keys in TAB_KEYS.items():
             if not keys.isdisjoint(changes):
                 self._stale_tabs.add(tab)
-        if self.lower.active in self._stale_tabs:
-            self._fill_tab(self.lower.active)
+        for tab in self._stale_tabs.copy():
+            if tab == self.lower.active:
+                self._fill_tab(tab)
+            elif tab in PENDING_COUNTS:
+                # Hidden: its name still counts the rows, which are formatted when shown.
+                feed, count = PENDING_COUNTS[tab]
+                self.lower.tables[tab].set_pending(count(self.store), loaded=self._loaded(feed))
 
     def _fill_tab(self, tab: str) -> None:
         """Hand a lower tab's table its rows (the visible tab only: a hidden one costs nothing
@@ -344,18 +386,18 @@ class Dashboard(Screen[None]):
             return
         store, now, table = self.store, self.clock(), self.lower.tables[tab]
         if tab == "orders":
-            table.set_data(*order_rows(store.open_orders(), now))
+            table.set_data(*order_rows(store.open_orders(), now), loaded=self._loaded("orders"))
         elif tab == "fills":
-            table.set_data(*fill_rows(store.fills()[:TABLE_ROWS_MAX], now))
+            table.set_data(*fill_rows(store.fills(), now), loaded=self._loaded("fills"))
         elif tab == "funding":
-            table.set_data(*funding_rows(store.fundings()[:TABLE_ROWS_MAX], now))
+            table.set_data(*funding_rows(store.fundings(), now), loaded=self._loaded("fundings"))
         elif tab == "log":
-            table.set_data(*log_rows(store.health.events[-TABLE_ROWS_MAX:]))
+            table.set_data(*log_rows(store.health.events))
 
     def _refresh_all(self) -> None:
         self._stale_tabs.update(TAB_KEYS)
         self.apply_changes(
-            {"mids", "account"}
+            {"mids", "account", "orders"}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
         self.book.rebuild()
@@ -365,21 +407,41 @@ class Dashboard(Screen[None]):
         self.header.rebuild()
         self.status.rebuild()
 
+    def _loaded(self, feed: str) -> bool:
+        """Whether ``feed`` has delivered its first data (without an address there is none
+        to wait for)."""
+        return self.address is None or self.store.stamp(feed) is not None
+
     def _update_positions(self) -> None:
+        self._positions_version = self.store.positions_version
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
         self._position_coins = frozenset(p.coin for p in views)
-        self.positions.set_data(*position_rows(views))
+        self._header_due = True  # its totals are these rows' (built on the same frame)
+        self.positions.set_data(
+            *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
+        )
 
     def _update_accounts(self) -> None:
         rows = self.store.accounts()
         self.lower.tables["accounts"].set_data(*account_rows(rows, self.store.accounts_total(rows)))
 
     def update_freshness(self) -> None:
-        """Stale panes are dimmed and carry the age in their title; REST-fed ones say REST."""
+        """Stale panes are dimmed and carry the age in their title; lagging ones say LAG and
+        by how much; REST-fed ones say REST. The watchlist is stale only when its mids are:
+        stale contexts alone are named in its title (``ctx STALE 32s``) and their cells
+        marked, while the mids beside them are fresh."""
         store = self.store
         coin = self.watchlist.selected
-        self._mark(self.watchlist, ["mids", *(f"ctx:{c}" for c in self.watchlist.coins)])
+        stale_ctx = self._mark(
+            self.watchlist,
+            ["mids"],
+            part=("ctx", [f"ctx:{c}" for c in self.watchlist.coins]),
+        )
+        if stale_ctx != self._stale_ctx:
+            # Contexts went stale (or fresh again) without a push: re-mark their cells.
+            self._stale_ctx = stale_ctx
+            self.watchlist.rebuild()
         if coin is not None:
             self._mark(self.book, [f"book:{coin}"])
             for tape in self.tapes:
@@ -395,20 +457,30 @@ class Dashboard(Screen[None]):
         else:
             self.lower.set_freshness(stale_age=None, rest=False)
 
-    def _mark(self, pane: LinePane, feeds: list[str]) -> None:
-        """Mark ``pane`` with the worst freshness of ``feeds`` (missing feeds don't count)."""
-        worst_stale: float | None = None
-        rest = False
-        for feed in feeds:
-            st = self.store.feed_status(feed)
-            if st.state is FeedState.STALE:
-                age = st.age_s or 0.0
-                worst_stale = age if worst_stale is None else max(worst_stale, age)
-            elif st.state is FeedState.FALLBACK:
-                rest = True
+    def _mark(
+        self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None
+    ) -> frozenset[str]:
+        """Mark ``pane`` with the worst freshness of ``feeds`` (missing feeds don't count);
+        ``part`` = (label, feeds) of a part of the pane whose staleness is named in the title
+        (``ctx STALE 32s``) without marking the whole pane stale. Returns the stale ones of
+        the part's feeds."""
+        main = [self.store.feed_status(f) for f in feeds]
+        parts = [self.store.feed_status(f) for f in part[1]] if part is not None else []
+        stale = _worst(main, FeedState.STALE)
+        lag = _worst(main + parts, FeedState.LAGGING)
+        rest = any(st.state is FeedState.FALLBACK for st in main + parts)
+        note = None
+        if part is not None and stale is None:
+            part_stale = _worst(parts, FeedState.STALE)
+            if part_stale is not None:
+                note = f"{part[0]} STALE {fmt_age(part_stale)}"
         pane.set_freshness(
-            stale_age=fmt_age(worst_stale) if worst_stale is not None else None, rest=rest
+            stale_age=fmt_age(stale) if stale is not None else None,
+            rest=rest,
+            lag_age=fmt_age(lag) if lag is not None else None,
+            note=note,
         )
+        return frozenset(st.feed for st in parts if st.state is FeedState.STALE)
 
     # ------------------------------------------------------------------ events
 
@@ -429,6 +501,8 @@ class Dashboard(Screen[None]):
         self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
         self._update_accounts()
+        # The account tables wait for this address's data now (not "empty").
+        self.apply_changes({"account", "orders", "fills", "fundings"})
 
     # ------------------------------------------------------------------ actions
 

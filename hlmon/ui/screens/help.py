@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -14,7 +15,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("d", "remove the selected coin"),
     ("1 - 5", "Orders, Fills, Funding, Log, Accounts tab"),
     ("u  U", "next / previous watched account (detail panels follow)"),
-    ("tab", "focus the orders table (↑ ↓ move its cursor)"),
+    ("tab", "focus the lower table: ↑ ↓ pgup pgdn scroll, enter shows a row whole"),
     ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
     ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
     ("b", "book / trades (compact layout)"),
@@ -28,12 +29,41 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 LEGEND: tuple[tuple[str, str], ...] = (
     ("● LIVE", "websocket connected and proven alive"),
-    ("◌ RECONNECTING n", "attempt n, with the delay before the next try"),
+    ("◌ RECONNECTING n", "attempt n since the connection was lost, and the delay before it"),
+    ("✖ DOWN  why", "not connected, and why in short (the Log has the full error)"),
     ("0.4s", "age of a feed's last update"),
     ("quiet", "event feed, nothing new on a live socket: not a fault"),
     ("18s STALE", "no update past the feed's cadence: data may be wrong"),
+    ("LAG 3.0s", "updates arrive, but 3 s older than usual (exchange timestamps)"),
+    ("ctx STALE 32s", "only that part of the panel is stale (its cells are greyed)"),
     ("REST", "kept fresh by the REST fallback (websocket out)"),
+    ("⇄ REST", "REST mode (websocket off by choice): 4s/15s = age / planned poll interval"),
     ("–", "feed never received yet"),
+)
+
+HEADER: tuple[tuple[str, str], ...] = (
+    ("margin M (P% of equity)", "margin in use, and its share of the account value"),
+    ("maint R%", "cross maintenance margin / cross account value (liquidated at 100%)"),
+    ("uPnL", "the sum of the positions' uPnL at the marks they show"),
+    ("equity", "the exchange's account value, moved by the same marks as uPnL"),
+)
+
+GLYPHS: tuple[tuple[str, str], ...] = (
+    ("…", "waiting for the first data of this value's feed"),
+    ("–", "no such value (no liquidation price, no trigger)"),
+    ("▲ ▼", "the mid moved up / down (watchlist)"),
+    ("B  S", "trade tape: a buyer lifted the ask / a seller hit the bid"),
+    ("+ -", "gain / loss (PnL, ROE, funding): the sign, not only the colour"),
+    ("!  !!", "liquidation closer than 15% / 5% of the mark"),
+    ("≈104,412.5", "a position's mark is the mid (the mark price is not fresh)"),
+    ("~104,400", "a position's mark is its value / size from the last account update"),
+    ("└ TP / SL", "the take-profit and stop triggers protecting a position"),
+    ("└ Stop Market", "a TP/SL leg of the order above it (Orders tab)"),
+    ("below / above X", "a trigger order's condition; 'triggered X' once it fired"),
+    ("RO  pos", "reduce only; a position TP/SL (its size follows the position)"),
+    ("agg", "book aggregated and no bbo: no true spread to show"),
+    ("▼ 6 more", "rows below the pane's edge (tab, then ↑ ↓ to scroll)"),
+    ("1.40M 950.8K", "abbreviated amounts: 2 decimals below 10 of the unit, else 1"),
 )
 
 
@@ -44,6 +74,11 @@ def help_text() -> str:
     lines += ["", "[b]Status bar and panel titles[/b]", ""]
     lines += [f"  [b]{key:<18}[/b] {what}" for key, what in LEGEND]
     lines += ["", "A stale panel is dimmed and its title says STALE with the age.", ""]
+    lines += ["[b]Header[/b]", ""]
+    lines += [f"  [b]{key:<24}[/b] {what}" for key, what in HEADER]
+    lines += ["", "[b]Marks in the panels[/b] (they read the same without colour)", ""]
+    lines += [f"  [b]{escape(key):<18}[/b] {what}" for key, what in GLYPHS]
+    lines += [""]
     lines += ["[dim]esc, q or ? closes this screen[/dim]"]
     return "\n".join(lines)
 
@@ -54,7 +89,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 84; max-width: 100%; height: auto; max-height: 100%;
+        width: 100; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     """

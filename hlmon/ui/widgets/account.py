@@ -1,5 +1,8 @@
 """Columns and row builders for the account tables: positions, orders, fills, funding, log,
 accounts. Each builder turns store records into ``(text, style)`` cells for a ``TableView``.
+
+Every colour-coded meaning also reads without colour: sides are words (``LONG``, ``Sell``),
+amounts carry their sign, a close liquidation is marked ``!`` / ``!!``.
 """
 
 from __future__ import annotations
@@ -7,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
-from hlmon.state import FeedState, LogEvent, PositionView, try_dec
+from hlmon.state import FeedState, LogEvent, MarkSource, PositionView, try_dec
 from hlmon.state.accounts import AccountRow, AccountTotals
 from hlmon.ui.fmt import (
     DASH,
@@ -22,6 +25,7 @@ from hlmon.ui.fmt import (
     price_decimals,
 )
 from hlmon.ui.widgets.lines import Cell, Column
+from hlmon.ui.widgets.table import DETAIL
 
 LIQ_WARN_PCT = 15.0
 """Liquidation distance under this is shown in warning colour."""
@@ -30,69 +34,77 @@ LIQ_DANGER_PCT = 5.0
 
 Rows = tuple[list[dict[str, Cell]], list[Hashable]]
 
+# Declared widths are minimums: the tables size columns by their content (``fit_columns``).
 POSITION_COLUMNS: tuple[Column, ...] = (
-    Column("coin", "coin", 5, "left", priority=100),
+    Column("coin", "coin", 4, "left", priority=100),
     Column("side", "side", 5, "left", priority=95),
-    Column("size", "size", 7, "right", priority=90),
-    Column("entry", "entry", 9, "right", priority=40),
-    Column("mark", "mark", 9, "right", priority=50),
-    Column("upnl", "uPnL", 9, "right", priority=85),
-    Column("roe", "ROE", 6, "right", priority=70),
-    Column("liq", "liq", 9, "right", priority=45),
-    Column("dist", "dist", 6, "right", priority=80),
-    Column("lev", "lev", 12, "left", priority=30, flex=True),
+    Column("size", "size", 4, "right", priority=90),
+    Column("entry", "entry", 5, "right", priority=40),
+    Column("mark", "mark", 4, "right", priority=50),
+    Column("upnl", "uPnL", 4, "right", priority=85),
+    Column("roe", "ROE", 3, "right", priority=70),
+    Column("liq", "liq", 3, "right", priority=45),
+    Column("dist", "dist", 4, "right", priority=80),
+    Column("risk", "", 0, "left", priority=79),
+    Column("lev", "lev", 3, "left", priority=30),
+    Column("tpsl", "tp/sl", 5, "left", priority=35, alt="tpsl_short"),
+    Column("_", "", 0, priority=0, flex=True),
 )
+"""The ``tpsl`` column shows a position's TP/SL triggers in full when there is room, else
+``TP SL`` marks with the prices on a line under the row (when the pane has the lines)."""
 
 ORDER_COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 14, "left", priority=60),
-    Column("coin", "coin", 6, "left", priority=100),
+    Column("time", "time", 5, "left", priority=60),
+    Column("coin", "coin", 4, "left", priority=100),
     Column("side", "side", 4, "left", priority=95),
-    Column("type", "type", 12, "left", priority=40),
-    Column("px", "price", 10, "right", priority=90),
-    Column("sz", "size", 9, "right", priority=85),
-    Column("filled", "filled", 9, "right", priority=30),
-    Column("ro", "ro", 2, "left", priority=20),
-    Column("oid", "oid", 11, "right", priority=50),
+    Column("type", "type", 4, "left", priority=88),
+    Column("trigger", "trigger", 7, "left", priority=87),
+    Column("px", "limit", 5, "right", priority=90),
+    Column("sz", "size", 4, "right", priority=85),
+    Column("filled", "filled", 6, "right", priority=30),
+    Column("tpsl", "tp/sl", 5, "left", priority=80),
+    Column("oid", "oid", 3, "right", priority=45),
+    Column("flags", "", 0, "left", priority=65, alt="flags_short"),
     Column("_", "", 0, priority=0, flex=True),
 )
 
 FILL_COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 14, "left", priority=80),
-    Column("coin", "coin", 6, "left", priority=100),
-    Column("dir", "dir", 11, "left", priority=90),
-    Column("px", "price", 10, "right", priority=95),
-    Column("sz", "size", 9, "right", priority=85),
-    Column("pnl", "closed PnL", 10, "right", priority=60),
-    Column("fee", "fee", 8, "right", priority=40),
-    Column("liq", "", 3, "left", priority=30),
+    Column("time", "time", 5, "left", priority=80),
+    Column("coin", "coin", 4, "left", priority=100),
+    Column("dir", "dir", 3, "left", priority=90),
+    Column("px", "price", 5, "right", priority=95),
+    Column("sz", "size", 4, "right", priority=85),
+    Column("pnl", "closed PnL", 4, "right", priority=60),
+    Column("fee", "fee", 3, "right", priority=40),
+    Column("liq", "", 0, "left", priority=70),
     Column("_", "", 0, priority=0, flex=True),
 )
 
 FUNDING_COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 14, "left", priority=80),
-    Column("coin", "coin", 6, "left", priority=100),
-    Column("szi", "size", 10, "right", priority=60),
-    Column("rate", "rate/h", 9, "right", priority=70),
-    Column("usdc", "payment", 10, "right", priority=90),
+    Column("time", "time", 5, "left", priority=80),
+    Column("coin", "coin", 4, "left", priority=100),
+    Column("szi", "size", 4, "right", priority=60),
+    Column("rate", "rate/h", 6, "right", priority=70),
+    Column("usdc", "payment", 7, "right", priority=90),
     Column("_", "", 0, priority=0, flex=True),
 )
 
 LOG_COLUMNS: tuple[Column, ...] = (
     Column("time", "time", 8, "left", priority=80),
-    Column("level", "", 5, "left", priority=60),
-    Column("text", "event", 20, "left", priority=100, flex=True),
+    Column("level", "", 0, "left", priority=60),
+    Column("text", "event", 20, "left", priority=100, flex=True, cut=True),
 )
 
 ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("sel", "", 1, "left", priority=100),
     Column("addr", "address", 11, "left", priority=100),
-    Column("label", "label", 10, "left", priority=35),
-    Column("equity", "equity", 12, "right", priority=95),
-    Column("margin", "margin used", 11, "right", priority=60),
+    Column("label", "label", 5, "left", priority=35, cut=True),
+    Column("equity", "equity", 6, "right", priority=95),
+    Column("margin", "margin used", 6, "right", priority=60),
     Column("ratio", "maint %", 7, "right", priority=50),
-    Column("upnl", "uPnL", 11, "right", priority=90),
+    Column("upnl", "uPnL", 4, "right", priority=90),
     Column("npos", "pos", 3, "right", priority=30),
-    Column("age", "age", 10, "left", priority=85),
+    Column("age", "age", 3, "left", priority=85),
     Column("_", "", 0, priority=0, flex=True),
 )
 
@@ -117,37 +129,134 @@ def liq_style(dist_pct: str | None) -> str:
     return ""
 
 
+def liq_mark(dist_pct: str | None) -> str:
+    """The glyph beside a close liquidation distance (``!`` under 15 %, ``!!`` under 5 %),
+    so the warning does not depend on seeing yellow or red."""
+    d = try_dec(dist_pct)
+    if d is None or d >= LIQ_WARN_PCT:
+        return ""
+    return "!!" if d < LIQ_DANGER_PCT else "!"
+
+
 def leverage_text(kind: str, value: int) -> str:
-    """``cross 20x`` / ``isolated 10x``."""
-    return f"{kind} {value}x"
+    """``cross 20x`` / ``iso 10x``."""
+    return f"{'iso' if kind == 'isolated' else kind} {value}x"
 
 
-def position_rows(positions: Sequence[PositionView]) -> Rows:
-    """Table rows for open positions (live uPnL/ROE from the latest mark)."""
+MARK_MARKERS = {MarkSource.MID: "≈", MarkSource.ACCOUNT: "~"}
+"""Before a mark that is not the exchange's mark price: a mid (``≈``), or the account's own
+positionValue / size as of its last push (``~``); see the help legend."""
+
+
+def mark_text(p: PositionView) -> str:
+    """The position's mark, marked by where it came from unless it is the exchange's."""
+    marker = MARK_MARKERS.get(p.mark_source) if p.mark_source is not None else None
+    return (marker or "") + fmt_px(p.mark_px)
+
+
+def tpsl_kind(order: FrontendOrder) -> str:
+    """``TP`` for a take-profit trigger, ``SL`` for a stop, else ``""``."""
+    if not order.isTrigger:
+        return ""
+    kind = order.orderType.lower()
+    if kind.startswith("take profit"):
+        return "TP"
+    if kind.startswith("stop"):
+        return "SL"
+    return ""
+
+
+def is_triggered(order: FrontendOrder) -> bool:
+    """The trigger has fired and the order is working (``triggerCondition`` says so)."""
+    return order.isTrigger and "triggered" in order.triggerCondition.lower()
+
+
+def trigger_text(order: FrontendOrder) -> str:
+    """``below 3,587.4`` / ``above 3,809.4`` / ``triggered 101,900``; blank for a plain order.
+
+    The price is the order's ``triggerPx`` at the exchange's precision; an unknown condition
+    text is shown as the exchange wrote it rather than guessed at."""
+    if not order.isTrigger:
+        return ""
+    px = fmt_px(order.triggerPx)
+    cond = order.triggerCondition.lower()
+    if "triggered" in cond:
+        return f"triggered {px}"
+    for word in ("above", "below"):
+        if word in cond:
+            return f"{word} {px}"
+    return f"{order.triggerCondition} ({px})"
+
+
+def child_oids(orders: Sequence[FrontendOrder]) -> dict[int, int]:
+    """``child oid -> parent oid`` for the TP/SL legs nested under open orders."""
+    out: dict[int, int] = {}
+    for o in orders:
+        for c in o.children:
+            out.setdefault(c.oid, o.oid)
+    return out
+
+
+def position_tpsl(
+    position: PositionView,
+    orders: Sequence[FrontendOrder],
+    parents: dict[int, int] | None = None,
+) -> dict[str, list[str]]:
+    """A position's TP and SL trigger prices (``{"TP": ["170.00"], "SL": [...]}``).
+
+    Counted: trigger orders on the position's coin that close it (the opposite side) and are
+    reduce-only or position TP/SL. Legs still waiting for their parent order to fill do not
+    protect the position yet and are left out.
+    """
+    closing = "A" if position.side == "LONG" else "B"
+    if parents is None:
+        parents = child_oids(orders)
+    found: dict[str, list[str]] = {"TP": [], "SL": []}
+    for o in orders:
+        if o.coin != position.coin or o.side != closing or not o.isTrigger:
+            continue
+        if not (o.reduceOnly or o.isPositionTpsl) or o.oid in parents:
+            continue
+        kind = tpsl_kind(o)
+        if kind:
+            found[kind].append(fmt_px(o.triggerPx) + (" triggered" if is_triggered(o) else ""))
+    return {kind: pxs for kind, pxs in found.items() if pxs}
+
+
+def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOrder] = ()) -> Rows:
+    """Table rows for open positions (live uPnL/ROE from the latest mark), each with its
+    TP/SL triggers on a line under it when it has any."""
     rows: list[dict[str, Cell]] = []
+    parents = child_oids(orders)
     for p in positions:
         side_style = "pane--up" if p.side == "LONG" else "pane--down"
         roe = try_dec(p.live_roe_pct)
-        rows.append(
-            {
-                "coin": (p.coin, "pane--strong"),
-                "side": (p.side, side_style),
-                "size": (fmt_size(p.size), ""),
-                "entry": (fmt_sig(p.entry_px), ""),
-                "mark": (fmt_px(p.mark_px), ""),
-                "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
-                "roe": (
-                    fmt_pct(float(roe), 1) if roe is not None else DASH,
-                    signed_style(p.live_roe_pct),
-                ),
-                "liq": (fmt_sig(p.liquidation_px), ""),
-                "dist": (
-                    f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
-                    liq_style(p.liq_distance_pct),
-                ),
-                "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
-            }
-        )
+        row: dict[str, Cell] = {
+            "coin": (p.coin, "pane--strong"),
+            "side": (p.side, side_style),
+            "size": (fmt_size(p.size), ""),
+            "entry": (fmt_sig(p.entry_px), ""),
+            "mark": (mark_text(p), ""),
+            "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
+            "roe": (
+                fmt_pct(float(roe), 1) if roe is not None else DASH,
+                signed_style(p.live_roe_pct),
+            ),
+            "liq": (fmt_sig(p.liquidation_px), ""),
+            "dist": (
+                f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
+                liq_style(p.liq_distance_pct),
+            ),
+            "risk": (liq_mark(p.liq_distance_pct), liq_style(p.liq_distance_pct)),
+            "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
+        }
+        tpsl = position_tpsl(p, orders, parents)
+        if tpsl:
+            full = " / ".join(f"{kind} {', '.join(pxs)}" for kind, pxs in tpsl.items())
+            row["tpsl"] = (full, "")
+            row["tpsl_short"] = (" ".join(tpsl), "pane--strong")
+            row[DETAIL] = (f"  └ {full}", "pane--muted")
+        rows.append(row)
     return rows, [p.coin for p in positions]
 
 
@@ -156,30 +265,56 @@ def fmt_sig(px: str | None) -> str:
     return fmt_px(px, price_decimals(px)) if px is not None else DASH
 
 
+def _order_flags(o: FrontendOrder) -> tuple[str, str]:
+    """(long, short) form of the order's flags: ``position, reduce only`` / ``pos RO``."""
+    long, short = [], []
+    if o.isPositionTpsl:
+        long.append("position")
+        short.append("pos")
+    if o.reduceOnly:
+        long.append("reduce only")
+        short.append("RO")
+    return ", ".join(long), " ".join(short)
+
+
 def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
-    """Table rows for open orders, keyed by oid."""
-    rows: list[dict[str, Cell]] = []
+    """Table rows for open orders, keyed by oid; the TP/SL legs of an order directly under
+    it (``└ Stop Market``), the rest newest first."""
+    by_oid = {o.oid: o for o in orders}
+    parents = child_oids(orders)
+    listed: list[tuple[FrontendOrder, bool]] = []
     for o in orders:
+        if parents.get(o.oid) in by_oid:
+            continue  # shown under its parent
+        listed.append((o, False))
+        # The top-level copy of a leg is the fresher one (order updates reach it).
+        listed.extend((by_oid.get(c.oid, c), True) for c in o.children)
+    rows: list[dict[str, Cell]] = []
+    for o, leg in listed:
         buy = o.side == "B"
         filled = None
         orig, sz = try_dec(o.origSz), try_dec(o.sz)
         if orig is not None and sz is not None:
             filled = fmt_size(str(orig - sz)) if orig != sz else "0"
-        kind = o.orderType + (" trg" if o.isTrigger else "")
+        flags, flags_short = _order_flags(o)
+        kind = tpsl_kind(o)
         rows.append(
             {
                 "time": (fmt_when(o.timestamp, now), "pane--muted"),
                 "coin": (o.coin, "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
-                "type": (kind, ""),
+                "type": (("└ " if leg else "") + o.orderType, ""),
+                "trigger": (trigger_text(o), "pane--accent" if is_triggered(o) else ""),
                 "px": (fmt_px(o.limitPx), ""),
                 "sz": (fmt_size(o.sz), ""),
                 "filled": (filled or DASH, "pane--muted"),
-                "ro": ("ro" if o.reduceOnly else "", "pane--muted"),
+                "tpsl": (kind, "pane--strong"),
+                "flags": (flags, "pane--muted"),
+                "flags_short": (flags_short, "pane--muted"),
                 "oid": (str(o.oid), "pane--muted"),
             }
         )
-    return rows, [o.oid for o in orders]
+    return rows, [o.oid for o, _ in listed]
 
 
 def fill_rows(fills: Sequence[Fill], now: float) -> Rows:

@@ -1,5 +1,6 @@
 """One-line bars: ``HeaderBar`` (network, address, account numbers, clock) and ``StatusBar``
-(connection, per-feed freshness, REST weight, reconnects, message rate).
+(connection and why it is not live, per-feed freshness and lag, REST weight, reconnects,
+message rate).
 
 Both are line-API panes of height 1 that lay their parts out by priority: when the terminal is
 narrow the least important parts go first, so the line never wraps or overflows. Both are
@@ -10,8 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hlmon.state import PERIODIC_FEEDS, ConnState, FeedState, FeedStatus, Source, Store
-from hlmon.ui.fmt import fmt_age, fmt_clock, fmt_money, short_address
+from hlmon.state import (
+    PERIODIC_FEEDS,
+    ConnState,
+    FeedState,
+    FeedStatus,
+    RestPlanView,
+    Source,
+    Store,
+    try_dec,
+)
+from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
 Part = tuple[int, tuple[Cell, ...]]
@@ -22,6 +32,9 @@ COMPACT_WIDTH = 100
 """Below this many columns the bars use their compact forms."""
 SILENT_AFTER_S = 3.0
 """A live socket that has said nothing for this long is flagged in the status bar."""
+REASON_COMPACT = 36
+"""Longest reason shown beside the connection state on a narrow terminal (the Log has it
+whole)."""
 
 FEED_LABELS = {"account": "acct", "fundings": "funding"}
 FEED_PRIORITY = {
@@ -30,7 +43,8 @@ FEED_PRIORITY = {
 }  # fmt: skip
 """Which healthy feeds the status bar keeps longest on a narrow terminal."""
 _BADNESS = {
-    FeedState.STALE: 4,
+    FeedState.STALE: 5,
+    FeedState.LAGGING: 4,
     FeedState.MISSING: 3,
     FeedState.FALLBACK: 2,
     FeedState.LIVE: 1,
@@ -63,20 +77,35 @@ def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
     for st in statuses:
         kind = st.feed.partition(":")[0]
         cur = out.get(kind)
-        if cur is None or (_BADNESS[st.state], st.age_s or 0.0) > (
-            _BADNESS[cur.state],
-            cur.age_s or 0.0,
-        ):
+        if cur is None or _how_bad(st) > _how_bad(cur):
             out[kind] = st
     return out
 
 
-def feed_cells(kind: str, st: FeedStatus) -> tuple[tuple[Cell, ...], int]:
-    """Cells for one feed in the status bar, and its priority (bad news ranks high)."""
+def _how_bad(st: FeedStatus) -> tuple[int, float]:
+    """Worse state first, then the larger age (or lag, for a lagging feed)."""
+    amount = st.lag_s if st.state is FeedState.LAGGING else st.age_s
+    return _BADNESS[st.state], amount or 0.0
+
+
+def feed_cells(
+    kind: str, st: FeedStatus, rest_plan: RestPlanView | None = None
+) -> tuple[tuple[Cell, ...], int]:
+    """Cells for one feed in the status bar, and its priority (bad news ranks high).
+
+    With ``rest_plan`` (REST mode), REST data is the normal case: its age is shown with the
+    planned poll interval (``ctx 4s/15s``), in no warning colour.
+    """
     label = FEED_LABELS.get(kind, kind)
     rank = FEED_PRIORITY.get(kind, 0)
+    if rest_plan is not None and st.state is FeedState.FALLBACK:
+        cadence = rest_plan.cadences.get(st.feed)
+        every = "" if cadence is None else f"/{fmt_age(cadence)}"
+        return ((f"{label} ", ""), (f"{fmt_age(st.age_s)}{every}", "")), 20 + rank
     if st.state is FeedState.STALE:
         return ((f"{label} ", ""), (f"{fmt_age(st.age_s)} STALE", "pane--bad")), 80 + rank
+    if st.state is FeedState.LAGGING:
+        return ((f"{label} ", ""), (f"LAG {fmt_age(st.lag_s)}", "pane--lag")), 75 + rank
     if st.state is FeedState.MISSING:
         return ((f"{label} ", ""), ("–", "pane--warn")), 40 + rank
     if st.state is FeedState.FALLBACK:
@@ -90,9 +119,13 @@ def feed_cells(kind: str, st: FeedStatus) -> tuple[tuple[Cell, ...], int]:
 class StatusBar(LinePane):
     """Connection state and feed freshness; always visible."""
 
+    COMPONENT_CLASSES = LinePane.COMPONENT_CLASSES | {"pane--lag"}
+
     DEFAULT_CSS = """
     StatusBar { height: 1; border: none; background: $panel; }
     StatusBar.-stale { border: none; }
+    StatusBar > .pane--lag { color: $secondary; text-style: bold; }
+    StatusBar:nocolor > .pane--lag { color: $text; text-style: bold underline; }
     """
 
     def __init__(
@@ -110,7 +143,19 @@ class StatusBar(LinePane):
         """Clock for the reconnect countdown."""
 
     def connection_cells(self, compact: bool) -> tuple[Cell, ...]:
-        """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``."""
+        """``● LIVE`` / ``◌ RECONNECTING 3 (next 4.2 s)`` / ``✖ DOWN``, and while not live
+        why, in a few words (``cannot connect: 127.0.0.1:9 refused``)."""
+        cells = self._state_cells(compact)
+        reason = self.store.health.connection.reason
+        if reason and self.store.health.connection.state is not ConnState.LIVE:
+            if compact:
+                reason = reason.removeprefix("cannot connect: ")  # "host:port refused" says it
+                if len(reason) > REASON_COMPACT:
+                    reason = reason[: REASON_COMPACT - 1] + "…"
+            cells += (("  " + reason, ""),)
+        return cells
+
+    def _state_cells(self, compact: bool) -> tuple[Cell, ...]:
         conn = self.store.health.connection
         if conn.state is ConnState.LIVE:
             # Live but silent: the heartbeat has not declared the socket dead yet, but the
@@ -122,6 +167,8 @@ class StatusBar(LinePane):
             if rtt is None or compact:
                 return (("● LIVE", "pane--up"),)
             return (("● LIVE", "pane--up"), (f"  ws {rtt:.0f} ms", ""))
+        if conn.state is ConnState.REST:
+            return self.rest_mode_cells(compact)
         if conn.state is ConnState.DOWN:
             return (("✖ DOWN", "pane--bad"),)
         if conn.state is ConnState.CONNECTING:
@@ -135,36 +182,67 @@ class StatusBar(LinePane):
                 text += f" ({wait:.1f}s)" if compact else f" (next {wait:.1f} s)"
         return ((text, "pane--warn"),)
 
+    def rest_mode_cells(self, compact: bool) -> tuple[Cell, ...]:
+        """``⇄ REST`` (a chosen mode: no error colour), and what the plan had to give up."""
+        plan = self.store.health.rest_plan
+        cells: list[Cell] = [("⇄ REST", "pane--accent")]
+        if plan is not None and plan.not_served:
+            cells.append((f" {len(plan.not_served)} not served", "pane--warn"))
+        elif plan is not None and plan.stretched:
+            cells.append((" stretched" if compact else " plan stretched", "pane--warn"))
+        return tuple(cells)
+
     @staticmethod
-    def feed_parts(kinds: dict[str, FeedStatus], room: int, compact: bool) -> list[Part]:
+    def feed_parts(
+        kinds: dict[str, FeedStatus],
+        room: int,
+        compact: bool,
+        rest_plan: RestPlanView | None = None,
+    ) -> list[Part]:
         """Status parts for the feeds: one per feed when they fit in ``room`` cells, else
-        bad news grouped (``STALE 18s: mids book``, ``REST: acct``) so none is dropped."""
-        bad = (FeedState.STALE, FeedState.FALLBACK, FeedState.MISSING)
+        bad news grouped (``STALE 18s: mids book``, ``LAG 3.0s: book bbo``, ``REST: acct``) so
+        none is dropped.
+
+        ``rest_plan`` (REST mode): feeds kept by REST are the normal case, not news."""
+        bad = {FeedState.STALE, FeedState.LAGGING, FeedState.FALLBACK, FeedState.MISSING}
+        if rest_plan is not None:
+            bad.discard(FeedState.FALLBACK)
         chosen = {k: st for k, st in kinds.items() if st.state in bad} if compact else kinds
-        parts = [(prio, cells) for cells, prio in (feed_cells(k, st) for k, st in chosen.items())]
+        parts = [
+            (prio, cells)
+            for cells, prio in (feed_cells(k, st, rest_plan) for k, st in chosen.items())
+        ]
         bad_parts = [p for p in parts if p[0] >= 40]
         needed = sum(len(t) + 3 for _, cells in bad_parts for t, _ in cells)
         if needed > room:
             parts = [p for p in parts if p[0] < 40]
             for state, label, style, prio in (
                 (FeedState.STALE, "STALE", "pane--bad", 99),
+                (FeedState.LAGGING, "LAG", "pane--lag", 97),
                 (FeedState.FALLBACK, "REST", "pane--warn", 98),
                 (FeedState.MISSING, "waiting", "pane--warn", 60),
             ):
+                if state not in bad:
+                    continue
                 group = [(k, st) for k, st in kinds.items() if st.state is state]
                 if not group:
                     continue
                 names = " ".join(FEED_LABELS.get(k, k) for k, _ in group)
-                ages = [st.age_s for _, st in group if st.age_s is not None]
-                head = (
-                    f"{label} {fmt_age(max(ages))}" if ages and state is FeedState.STALE else label
-                )
+                if state is FeedState.STALE:
+                    ages = [st.age_s for _, st in group if st.age_s is not None]
+                elif state is FeedState.LAGGING:
+                    ages = [st.lag_s for _, st in group if st.lag_s is not None]
+                else:
+                    ages = []
+                head = f"{label} {fmt_age(max(ages))}" if ages else label
                 parts.append((prio, ((f"{head}:", style), (f" {names}", ""))))
         if compact:
             live = [
                 st.age_s
                 for kind, st in kinds.items()
-                if kind in PERIODIC_FEEDS and st.state is FeedState.LIVE and st.age_s is not None
+                if kind in PERIODIC_FEEDS
+                and st.age_s is not None
+                and (st.state is FeedState.LIVE or FeedState.FALLBACK not in bad)
             ]
             if live and not chosen:
                 parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
@@ -178,9 +256,17 @@ class StatusBar(LinePane):
         store = self.store
         compact = width < COMPACT_WIDTH
         parts: list[Part] = [(100, self.connection_cells(compact))]
-        kinds = worst_by_kind(store.feed_statuses().values())
-        parts.extend(self.feed_parts(kinds, width - 40 if compact else width - 50, compact))
+        via = store.health.connection.via
+        if via is not None:
+            # Through a daemon the state above is the exchange's, as the daemon sees it.
+            through = via in ("daemon", "nats")
+            style = "pane--muted" if through else "pane--warn"
+            parts.append((96, ((f"via {via}" if through else via, style),)))
         health = store.health
+        rest_plan = health.rest_plan if health.rest_mode else None
+        kinds = worst_by_kind(store.feed_statuses().values())
+        room = width - 40 if compact else width - 50
+        parts.extend(self.feed_parts(kinds, room, compact, rest_plan))
         if health.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))
         if health.rest_budget:
@@ -193,6 +279,14 @@ class StatusBar(LinePane):
         rate = health.msgs_per_s()
         parts.append((35, ((f"{rate:.0f}/s" if compact else f"{rate:.0f} msg/s", ""),)))
         self.set_rows([fit_parts(parts, width)])
+
+
+def margin_share_pct(margin_used: str, account_value: str) -> str | None:
+    """Margin in use as a percentage of the account value, one decimal (None if no value)."""
+    used, value = try_dec(margin_used), try_dec(account_value)
+    if used is None or value is None or value <= 0:
+        return None
+    return fmt_num(used / value * 100, 1)
 
 
 class HeaderBar(LinePane):
@@ -262,16 +356,19 @@ class HeaderBar(LinePane):
                 ),
             ),
         ]
-        ratio = f" ({summary.margin_ratio_pct}%)" if summary.margin_ratio_pct is not None else ""
-        parts.append(
-            (
-                40,
-                (
-                    ("margin ", "pane--muted"),
-                    (f"{fmt_money(summary.total_margin_used)}{ratio}", ""),
-                ),
-            )
-        )
+        # Margin in use, and its share of the account value; then the maintenance ratio
+        # (cross maintenance margin / cross account value: liquidation at 100 %).
+        share = margin_share_pct(summary.total_margin_used, summary.account_value)
+        used: tuple[Cell, ...] = (("margin ", "pane--muted"),)
+        if compact:
+            used += ((share + "%" if share is not None else DASH, ""),)
+        else:
+            used += ((fmt_money(summary.total_margin_used), ""),)
+            if share is not None:
+                used += ((f" ({share}% of equity)", ""),)
+        parts.append((40, used))
+        if summary.margin_ratio_pct is not None:
+            parts.append((55, (("maint ", "pane--muted"), (f"{summary.margin_ratio_pct}%", ""))))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
         parts.append(
             (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))

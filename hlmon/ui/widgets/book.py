@@ -3,23 +3,24 @@
 Each level shows price, size, cumulative size and a cumulative depth bar scaled to the deepest
 side on screen. The book has as many levels per side as fit (at most 5 in fast mode, 20 in
 full mode). The title carries the mode, the aggregation and the book's exchange time.
+Spread and mid come from the best bid and ask, never from aggregated bucket edges.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from hlmon.protocol.messages import Level
+from hlmon.protocol.messages import L2Book, Level
 from hlmon.state import Store, try_dec
 from hlmon.ui.fmt import (
     DASH,
     bar,
-    decimals_of,
-    fmt_compact,
+    fmt_column,
     fmt_ms_clock,
     fmt_num,
     fmt_px,
     price_decimals,
+    shown_decimals,
 )
 from hlmon.ui.widgets.lines import Column, LinePane, Row, fit_columns, header_row, layout_row
 
@@ -27,6 +28,8 @@ FAST_LEVELS = 5
 FULL_LEVELS = 20
 AGGREGATIONS: tuple[int | None, ...] = (None, 5, 4, 3, 2)
 """nSigFigs values ``g`` cycles through (None = no aggregation)."""
+BBO_MAX_BEHIND_MS = 5_000
+"""With aggregation, a bbo older than the book by more than this is not used for the spread."""
 
 COLUMNS: tuple[Column, ...] = (
     Column("px", "price", 11, "right", priority=100),
@@ -103,23 +106,23 @@ class BookView(LinePane):
         ask_cum = _cumulative(asks)
         deepest = max([*bid_cum, *ask_cum, Decimal(0)])
         bar_width = next((c.width for c in cols if c.key == "bar"), 0)
-        sz_places = max((decimals_of(lv.sz) for lv in (*bids, *asks)), default=0)
-
+        sz_places = max((shown_decimals(lv.sz) for lv in (*bids, *asks)), default=0)
         widths = {c.key: c.width for c in cols}
-
-        def amount(value: str | Decimal, key: str) -> str:
-            """Exact size when it fits the column, else compact (``1.05M``)."""
-            text = fmt_num(value, sz_places)
-            return text if len(text) <= widths.get(key, 0) else fmt_compact(value)
+        # One rule per column: exact while every amount fits, else all large ones abbreviated.
+        levels = [*asks, *bids]
+        sizes = fmt_column([lv.sz for lv in levels], sz_places, widths.get("sz", 0))
+        totals = fmt_column([*ask_cum, *bid_cum], sz_places, widths.get("cum", 0))
+        text_of = {id(lv): (sz, cum) for lv, sz, cum in zip(levels, sizes, totals, strict=True)}
 
         def level_row(level: Level, cum: Decimal, side: str) -> Row:
             frac = float(cum / deepest) if deepest else 0.0
+            sz_text, cum_text = text_of[id(level)]
             return layout_row(
                 cols,
                 {
                     "px": (fmt_px(level.px, places), f"pane--{side}"),
-                    "sz": (amount(level.sz, "sz"), ""),
-                    "cum": (amount(cum, "cum"), "pane--muted"),
+                    "sz": (sz_text, ""),
+                    "cum": (cum_text, "pane--muted"),
                     "bar": (bar(frac, bar_width), f"pane--{side}-bar"),
                 },
                 width,
@@ -130,36 +133,61 @@ class BookView(LinePane):
         ask_rows = [level_row(lv, c, "ask") for lv, c in zip(asks, ask_cum, strict=True)]
         rows.extend([blank] * (per_side - len(ask_rows)))
         rows.extend(reversed(ask_rows))
-        rows.append(self._spread_row(book.levels, places, width))
+        rows.append(self._spread_row(book, places, width))
         rows.extend(level_row(lv, c, "bid") for lv, c in zip(bids, bid_cum, strict=True))
         self.set_rows(rows)
 
     def _price_places(self, bids: list[Level], asks: list[Level]) -> int:
         prices = [lv.px for lv in (*bids[:1], *asks[:1])]
         if not prices:
-            return 1
-        return max(max(price_decimals(p), decimals_of(p)) for p in prices)
+            return 0
+        return max(max(price_decimals(p), shown_decimals(p)) for p in prices)
 
-    def _spread_row(self, levels: tuple[list[Level], list[Level]], places: int, width: int) -> Row:
-        """``spread 1.0 (0.10 bps)   mid 104,412.5`` from the levels on screen."""
-        bid_s = levels[0][0].px if levels[0] else None
-        ask_s = levels[1][0].px if levels[1] else None
+    def best_bid_ask(self, book: L2Book) -> tuple[str | None, str | None, str]:
+        """(best bid, best ask, where from) for the spread line.
+
+        Without aggregation the ladder's top levels are the best bid and ask. With it, the
+        exchange has already bucketed the levels (the top bucket's edge is not a price anyone
+        quotes), so the best bid and ask come from the ``bbo`` feed, when it is there and not
+        older than the book; otherwise there is no true spread to show (``agg``).
+        """
+        bids, asks = book.levels
+        if self.n_sig_figs is None:
+            return (bids[0].px if bids else None, asks[0].px if asks else None, "book")
+        bbo = self.store.bbo(book.coin)
+        if bbo is None or bbo.time < book.time - BBO_MAX_BEHIND_MS:
+            return None, None, "agg"
+        bid, ask = bbo.bbo
+        return (bid.px if bid else None, ask.px if ask else None, "bbo")
+
+    def _spread_row(self, book: L2Book, places: int, width: int) -> Row:
+        """``spread 1 (0.10 bps)   mid 104,412.5`` from the best bid and ask."""
+        bid_s, ask_s, source = self.best_bid_ask(book)
         bid, ask = try_dec(bid_s), try_dec(ask_s)
-        if bid is None or ask is None:
-            text = "one-sided book"
+        if source == "agg":
+            options: tuple[str, ...] = (
+                "spread –  mid –  (agg: no bbo yet)",
+                "spread – (agg)",
+                "agg",
+            )
+        elif bid is None or ask is None:
+            options = ("one-sided book",)
         else:
+            if source == "bbo":  # the bbo's prices carry their own precision
+                places = max(places, shown_decimals(bid_s or ""), shown_decimals(ask_s or ""))
             spread = ask - bid
             mid = (ask + bid) / 2
             bps = float(spread / mid * 10000) if mid else 0.0
             mid_places = places + 1 if (mid * 10**places) % 1 else places
             sp, mid_text = fmt_num(spread, places), fmt_num(mid, mid_places)
+            tag = "  bbo" if source == "bbo" else ""
             options = (
-                f"spread {sp} ({bps:.2f} bps)   mid {mid_text}",
-                f"{sp} ({bps:.2f} bps)  mid {mid_text}",
+                f"spread {sp} ({bps:.2f} bps)   mid {mid_text}{tag}",
+                f"{sp} ({bps:.2f} bps)  mid {mid_text}{tag}",
                 f"{sp} {bps:.1f}bps {mid_text}",
                 f"{sp} ({bps:.2f} bps)",
             )
-            text = next((t for t in options if len(t) <= width), options[-1])
+        text = next((t for t in options if len(t) <= width), options[-1])
         return ((text.center(width)[:width], "pane--accent"),)
 
 

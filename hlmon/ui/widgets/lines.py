@@ -6,15 +6,17 @@ the new rows with the old ones and refreshes only the screen lines that differ; 
 ``Strip`` is built once and cached until that row, the width or the styles change. A pane that
 did not change costs nothing, and one that changed costs only its changed lines.
 
-Freshness is part of the base: ``set_freshness`` puts ``STALE 18s`` or ``REST`` in the border
-title, and a stale pane is dimmed (the ``dim`` attribute, which survives 16 colours and
-``NO_COLOR``) and gets the ``-stale`` class for a warning border.
+Freshness is part of the base: ``set_freshness`` puts ``STALE 18s``, ``LAG 3.0s`` or ``REST``
+in the border title, and a stale pane is dimmed (the ``dim`` attribute, which survives 16
+colours and ``NO_COLOR``) and gets the ``-stale`` class for a warning border; a lagging one gets
+``-lag`` (its own border colour, not dimmed: late data still moves).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from rich.cells import cell_len
@@ -44,44 +46,121 @@ class Column:
     label: str
     """Header text."""
     width: int
-    """Width in cells (the minimum for a flexible column)."""
+    """Width in cells: the minimum when the pane sizes columns by content."""
     align: Align = "right"
     """Alignment of header and cells."""
     priority: int = 0
     """Columns with the lowest priority are dropped first when the pane is narrow."""
     flex: bool = False
     """A flexible column takes the width left over after the fixed ones."""
+    cut: bool = False
+    """Free text (an event, a label) that may be cut (ending in ``…``) down to ``width``
+    before any column is dropped. Other columns are never cut when sized by content."""
+    alt: str | None = None
+    """Key of a shorter form of the cells (``RO`` for ``reduce only``), used instead of
+    dropping the column when the pane is narrow."""
 
 
-def fit_columns(columns: Sequence[Column], width: int, gap: int = 1) -> list[Column]:
-    """Choose the columns that fit in ``width`` cells and widen the flexible ones.
+def content_widths(rows: Iterable[Mapping[str, Cell]]) -> dict[str, int]:
+    """The widest text of each cell key over ``rows`` (for ``fit_columns``)."""
+    widths: dict[str, int] = {}
+    for row in rows:
+        for key, (text, _) in row.items():
+            n = len(text)
+            if n > widths.get(key, 0):
+                widths[key] = n
+    return widths
+
+
+def fit_columns(
+    columns: Sequence[Column],
+    width: int,
+    gap: int = 1,
+    content: Mapping[str, int] | None = None,
+    spread: int = 0,
+) -> list[Column]:
+    """Choose the columns that fit in ``width`` cells and size them.
+
+    Without ``content`` every column has its declared width. With ``content`` (the widest
+    text per key, see ``content_widths``) a column is as wide as its header and its widest
+    cell, so nothing is cut while there is room, and a column empty in every row is left
+    out (no ``trigger`` column without trigger orders); when the pane is too narrow, free-text
+    columns (``cut``) shrink first, then the least important columns switch to their short
+    form (``alt``) or are dropped, whole.
 
     Args:
         columns: All columns in display order.
         width: Available cells.
         gap: Cells between columns.
+        content: Widest cell text per key (None: declared widths).
+        spread: Up to this many spare cells are added to each fixed column (more air
+            between columns on a wide pane) before the flexible columns take the rest.
 
     Returns:
         The surviving columns, in order, with flexible columns sized to fill the width.
     """
-    cols = list(columns)
+    # Panes re-lay out on every frame that changes them, with the same columns and widths
+    # almost every time: the answer is memoised (it is a pure function of its arguments).
+    items = None if content is None else tuple(sorted(content.items()))
+    return list(_fit_columns(tuple(columns), width, gap, items, spread))
+
+
+@lru_cache(maxsize=256)
+def _fit_columns(
+    columns: tuple[Column, ...],
+    width: int,
+    gap: int,
+    content_items: tuple[tuple[str, int], ...] | None,
+    spread: int,
+) -> tuple[Column, ...]:
+    content = None if content_items is None else dict(content_items)
+
+    def natural(key: str, c: Column) -> int:
+        if content is None:
+            return c.width
+        return max(c.width, len(c.label), content.get(key, 0))
+
+    def says_something(c: Column) -> bool:
+        assert content is not None
+        return c.flex or content.get(c.key, 0) > 0 or content.get(c.alt or c.key, 0) > 0
+
+    cols = [replace(c, width=natural(c.key, c)) for c in columns]
+    if content:  # with rows, a column with nothing to say in any of them costs no room
+        cols = [c for c in cols if says_something(c)]
+    minimum = {c.key: c.width for c in columns}
 
     def needed(cs: list[Column]) -> int:
         return sum(c.width for c in cs) + gap * max(0, len(cs) - 1)
 
+    # Free text gives way first, down to its declared width.
+    for i, c in enumerate(cols):
+        excess = needed(cols) - width
+        if excess <= 0:
+            break
+        if c.cut:
+            cols[i] = replace(c, width=max(minimum[c.key], c.width - excess))
     while len(cols) > 1 and needed(cols) > width:
         victim = min(range(len(cols)), key=lambda i: (cols[i].priority, -i))
+        c = cols[victim]
+        if content is not None and c.alt is not None and c.key != c.alt:
+            short = max(len(c.label), content.get(c.alt, 0))
+            if short < c.width:
+                cols[victim] = replace(c, key=c.alt, width=short)
+                continue
         cols.pop(victim)
     spare = width - needed(cols)
+    fixed = [i for i, c in enumerate(cols) if not c.flex and c.width > 2]  # marks stay tight
+    if spread > 0 and spare > 0 and fixed:
+        extra = min(spread, spare // len(fixed))
+        for i in fixed:
+            cols[i] = replace(cols[i], width=cols[i].width + extra)
+        spare -= extra * len(fixed)
     flex = [i for i, c in enumerate(cols) if c.flex]
     if spare > 0 and flex:
         share, extra = divmod(spare, len(flex))
         for n, i in enumerate(flex):
-            c = cols[i]
-            cols[i] = Column(
-                c.key, c.label, c.width + share + (1 if n < extra else 0), c.align, c.priority, True
-            )
-    return cols
+            cols[i] = replace(cols[i], width=cols[i].width + share + (1 if n < extra else 0))
+    return tuple(cols)
 
 
 def fit_text(text: str, width: int, align: Align = "left") -> str:
@@ -178,13 +257,25 @@ def pad_row(row: Row, width: int, style: str = "") -> Row:
     return row
 
 
-def title_markup(caption: str, *, stale_age: str | None = None, rest: bool = False) -> str:
-    """Border title markup: the caption, then ``STALE 18s`` or ``REST`` when they apply."""
+def title_markup(
+    caption: str,
+    *,
+    stale_age: str | None = None,
+    rest: bool = False,
+    lag_age: str | None = None,
+    note: str | None = None,
+) -> str:
+    """Border title markup: the caption, then ``STALE 18s``, ``LAG 3.0s`` or ``REST`` when
+    they apply, then ``note`` (a part of the pane that is stale, ``ctx STALE 32s``)."""
     text = escape(caption)
     if stale_age is not None:
         text += f"  [b reverse]STALE {escape(stale_age)}[/]"
+    elif lag_age is not None:
+        text += f"  [b underline $secondary]LAG {escape(lag_age)}[/]"
     elif rest:
         text += "  [b]REST[/]"
+    if note:
+        text += f"  [b $error]{escape(note)}[/]"
     return text
 
 
@@ -232,19 +323,29 @@ class LinePane(Widget):
     }
     LinePane:focus { border: round $accent; }
     LinePane.-stale { border: round $error; border-title-color: $error; }
+    LinePane.-lag { border: round $secondary; }
     LinePane > .pane--head { color: $text-muted; text-style: bold; }
     LinePane > .pane--muted { color: $text-muted; }
     LinePane > .pane--up { color: $success; }
     LinePane > .pane--down { color: $error; }
     LinePane > .pane--warn { color: $warning; text-style: bold; }
     LinePane > .pane--bad { color: $error; text-style: bold; }
-    LinePane > .pane--sel { background: $boost; text-style: bold; }
+    LinePane > .pane--sel { background: $accent 35%; text-style: bold; }
     LinePane > .pane--accent { color: $accent; text-style: bold; }
     LinePane > .pane--strong { text-style: bold; }
     LinePane > .pane--bid { color: $success; }
     LinePane > .pane--ask { color: $error; }
     LinePane > .pane--bid-bar { color: $success 60%; }
     LinePane > .pane--ask-bar { color: $error 60%; }
+    /* NO_COLOR: Textual turns every colour grey by its luminance, and a red or a green
+       becomes a dark grey on a dark ground. Meaning is carried by signs and glyphs
+       (+/-, ▲▼, B/S, !), so values are drawn in the text colour; emphasis by bold/reverse. */
+    LinePane:nocolor > .pane--up, LinePane:nocolor > .pane--down,
+    LinePane:nocolor > .pane--bid, LinePane:nocolor > .pane--ask { color: $text; }
+    LinePane:nocolor > .pane--bid-bar, LinePane:nocolor > .pane--ask-bar { color: $text 50%; }
+    LinePane:nocolor > .pane--warn { color: $text; text-style: bold underline; }
+    LinePane:nocolor > .pane--bad { color: $text; text-style: bold reverse; }
+    LinePane:nocolor > .pane--sel { background: $surface; text-style: bold reverse; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -255,7 +356,12 @@ class LinePane(Widget):
         self._style_cache: dict[str, Style] = {}
         self._dimmed = False
         self._caption = ""
-        self._title_suffix: tuple[str | None, bool] = (None, False)
+        self._title_suffix: tuple[str | None, bool, str | None, str | None] = (
+            None,
+            False,
+            None,
+            None,
+        )
         self.lines_painted = 0
         """How many lines were (re)built: a cheap counter for tests and benchmarks."""
 
@@ -325,12 +431,22 @@ class LinePane(Widget):
             self._caption = caption
             self._update_title()
 
-    def set_freshness(self, *, stale_age: str | None, rest: bool) -> None:
-        """Mark the pane stale (dim, ``STALE age`` in the title) or REST-fed, or neither."""
-        suffix = (stale_age, rest)
+    def set_freshness(
+        self,
+        *,
+        stale_age: str | None,
+        rest: bool,
+        lag_age: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Mark the pane stale (dim, ``STALE age`` in the title), lagging (``LAG 3.0s``, the
+        ``-lag`` class: late data still moves, so it is not dimmed), REST-fed, or neither;
+        ``note`` names a stale part of the pane (``ctx STALE 32s``) without dimming the rest."""
+        suffix = (stale_age, rest, lag_age if stale_age is None else None, note)
         if suffix != self._title_suffix:
             self._title_suffix = suffix
             self._update_title()
+        self.set_class(suffix[2] is not None, "-lag")
         stale = stale_age is not None
         if stale != self._dimmed:
             self._dimmed = stale
@@ -343,8 +459,11 @@ class LinePane(Widget):
         return self._dimmed
 
     def _update_title(self) -> None:
-        stale_age, rest = self._title_suffix
-        set_border_title(self, title_markup(self._caption, stale_age=stale_age, rest=rest))
+        stale_age, rest, lag_age, note = self._title_suffix
+        set_border_title(
+            self,
+            title_markup(self._caption, stale_age=stale_age, rest=rest, lag_age=lag_age, note=note),
+        )
 
     # ------------------------------------------------------------------ painting
 

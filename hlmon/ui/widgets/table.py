@@ -1,29 +1,56 @@
 """A line-API table shared by positions, orders, fills, funding, the log and accounts.
 
-Columns have fixed widths (one may flex) and a priority: a narrow pane drops the least
-important columns instead of wrapping. Cells are ``(text, style-name)`` pairs; only changed
-lines are repainted. When focusable, the table has a cursor row (``up``/``down``) whose key is
-``selected_key``; otherwise it shows the head of its rows (or the tail, for logs).
+Columns are sized by their content (see ``fit_columns``): nothing is cut while there is room,
+and a narrow pane drops its least important columns whole instead of cutting names. Cells
+are ``(text, style-name)`` pairs; only changed lines are repainted. A row may carry a second
+line (``DETAIL``: the TP/SL under a position).
+
+The table says the truth about what it shows: ``waiting…`` until its feed's first data
+(``loaded``), its ``empty`` text only after that, and a cue line (``▼ 6 more · 12 orders``)
+whenever rows are hidden. When focusable it has a cursor row (``up``/``down``, marked ``▶``)
+and ``enter`` opens the whole row; otherwise it shows the head of its rows (or the tail, for
+logs, which then follow new lines until the cursor is moved up).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
-from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, header_row, layout_row
+from hlmon.ui.widgets.lines import (
+    Cell,
+    Column,
+    LinePane,
+    Row,
+    content_widths,
+    fit_columns,
+    fit_text,
+    header_row,
+    layout_row,
+)
+
+DETAIL = "_detail"
+"""Row key of an optional second line drawn under the row across the whole width."""
+MARGIN = 1
+"""Cells kept free on each side: the cursor mark on the left, air before the border."""
+SPREAD = 2
+"""Spare cells each column may take on a wide pane (air between columns)."""
 
 
 class TableView(LinePane):
-    """Rows under fixed-width columns, drawn with the line API."""
+    """Rows under content-sized columns, drawn with the line API."""
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "cursor(-10)", "Page up", show=False),
         Binding("pagedown", "cursor(10)", "Page down", show=False),
+        Binding("home", "cursor(-1000000)", "First", show=False),
+        Binding("end", "cursor(1000000)", "Last", show=False),
+        Binding("enter", "open_row", "Whole row", show=False),
     ]
 
     class RowHighlighted(Message):
@@ -41,6 +68,9 @@ class TableView(LinePane):
         columns: Sequence[Column],
         *,
         empty: str = "nothing to show",
+        waiting: str = "waiting for data…",
+        noun: str = "rows",
+        detail_column: str | None = None,
         tail: bool = False,
         cursor: bool = False,
         id: str | None = None,
@@ -48,21 +78,43 @@ class TableView(LinePane):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.columns = tuple(columns)
-        """All columns; the narrow ones are dropped when the pane is narrow."""
+        """All columns; the least important are dropped when the pane is narrow."""
         self.empty = empty
-        """Text shown when there are no rows."""
+        """Text shown when the feed has delivered and there are no rows."""
+        self.waiting = waiting
+        """Text shown until the feed's first data (``set_data(..., loaded=False)``)."""
+        self.noun = noun
+        """What a row is, for the ``N more`` cue (``orders``)."""
+        self.detail_column = detail_column
+        """A column that, when shown in full (not its ``alt`` form), already says what the
+        ``DETAIL`` lines say: they are then left out."""
         self.tail = tail
         """Show the last rows when they do not all fit (logs), instead of the first."""
         self.can_focus = cursor
+        self.loaded = False
+        """Whether the feed behind the table has delivered (False: ``waiting``)."""
         self._data: list[dict[str, Cell]] = []
         self._keys: list[Hashable] = []
+        self._content: dict[str, int] = {}
         self._cursor = 0
         self._top = 0
+        self._follow = True  # a tail table's cursor stays on the newest row
+        self.hidden_rows = 0
+        """Rows not on screen right now (what the cue line counts)."""
+        self._pending: int | None = None
+        """Rows waiting to be handed over while the table is hidden (``set_pending``)."""
 
     @property
     def row_count(self) -> int:
-        """Number of data rows."""
-        return len(self._data)
+        """Number of data rows (those waiting to be handed over, while hidden)."""
+        return len(self._data) if self._pending is None else self._pending
+
+    def set_pending(self, count: int, *, loaded: bool = True) -> None:
+        """The data changed while the table is hidden: ``count`` rows wait for ``set_data``
+        (called when it is shown), and ``row_count`` says so meanwhile (tab names count
+        rows) without the rows being formatted."""
+        self._pending = count
+        self.loaded = loaded
 
     @property
     def selected_key(self) -> Hashable | None:
@@ -72,69 +124,193 @@ class TableView(LinePane):
         return self._keys[min(self._cursor, len(self._keys) - 1)]
 
     def set_data(
-        self, rows: Sequence[dict[str, Cell]], keys: Sequence[Hashable] | None = None
+        self,
+        rows: Sequence[dict[str, Cell]],
+        keys: Sequence[Hashable] | None = None,
+        *,
+        loaded: bool = True,
     ) -> None:
-        """Replace the data rows; the cursor stays on the same key when it still exists."""
+        """Replace the data rows; the cursor stays on the same key when it still exists.
+
+        Args:
+            rows: Cells by column key (``DETAIL``: a second line).
+            keys: One key per row (default: the row index).
+            loaded: False while the feed has not delivered its first data: the table then
+                says ``waiting`` instead of claiming to be empty.
+        """
         old_key = self.selected_key
+        self._pending = None
         height = self.styles.height
-        if len(rows) != len(self._data) and (height is None or height.is_auto):
+        if (height is None or height.is_auto) and (
+            len(rows) != len(self._data) or self._lines(rows) != self._lines(self._data)
+        ):
             # An auto-height table grows or shrinks (a layout pass of the whole screen: not
             # for a table of fixed or fractional height).
             self.refresh(layout=True)
+        self.loaded = loaded
         self._data = list(rows)
         self._keys = list(keys) if keys is not None else list(range(len(self._data)))
-        if old_key is not None and old_key in self._keys:
+        self._content = content_widths(self._data)
+        if self.tail and self._follow:
+            self._cursor = len(self._data) - 1
+        elif old_key is not None and old_key in self._keys:
             self._cursor = self._keys.index(old_key)
-        self._cursor = min(self._cursor, max(0, len(self._data) - 1))
+        self._cursor = min(max(self._cursor, 0), max(0, len(self._data) - 1))
         self.rebuild()
 
+    @staticmethod
+    def _lines(rows: Sequence[dict[str, Cell]]) -> int:
+        return sum(2 if DETAIL in r else 1 for r in rows)
+
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
-        """Header plus one line per row (at least one, for the empty message)."""
-        return 1 + max(1, len(self._data))
+        """Header plus one line per row and detail (at least one, for a message)."""
+        return 1 + max(1, self._lines(self._data))
 
     def action_cursor(self, delta: int) -> None:
         """Move the cursor row."""
         if not self._data:
             return
-        self._cursor = min(max(self._cursor + delta, 0), len(self._data) - 1)
+        last = len(self._data) - 1
+        self._cursor = min(max(self._cursor + delta, 0), last)
+        self._follow = self._cursor == last
         self.rebuild()
         self.post_message(self.RowHighlighted(self, self.selected_key))
 
-    def on_focus(self) -> None:
-        """Show the cursor."""
+    def action_open_row(self) -> None:
+        """Show the cursor row whole, in a box over the screen (``esc`` closes it)."""
+        if not self.can_focus or not self._data:
+            return
+        from hlmon.ui.screens.detail import RowDetailScreen  # screens import widgets
+
+        self.app.push_screen(RowDetailScreen(self.row_text(self._cursor), title=self.noun))
+
+    def row_text(self, index: int) -> str:
+        """Every cell of row ``index``, labelled, one per line (nothing cut)."""
+        row = self._data[index]
+        lines = []
+        for col in self.columns:
+            text = row.get(col.key, ("", ""))[0]
+            if text:
+                lines.append(f"{col.label}: {text}" if col.label else text)
+        if DETAIL in row:
+            lines.append(row[DETAIL][0].strip())
+        return "\n".join(lines)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """The wheel moves the cursor (and so the rows shown)."""
+        if self.can_focus and self._data:
+            event.stop()
+            self.action_cursor(3)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """The wheel moves the cursor (and so the rows shown)."""
+        if self.can_focus and self._data:
+            event.stop()
+            self.action_cursor(-3)
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """Show or hide the cursor once the focus really moved (an ``on_focus`` handler here
+        would run before the base class sets ``has_focus``, and draw the old state)."""
+        super().watch_has_focus(has_focus)
         self.rebuild()
 
-    def on_blur(self) -> None:
-        """Hide the cursor."""
-        self.rebuild()
+    # ------------------------------------------------------------------ layout
+
+    def _window(self, heights: list[int], room: int) -> tuple[int, int]:
+        """First and past-the-last row shown in ``room`` lines (cursor, tail or head)."""
+        n = len(heights)
+        if self.can_focus:
+            self._top = min(self._top, self._cursor)
+            while self._top < self._cursor and sum(heights[self._top : self._cursor + 1]) > room:
+                self._top += 1
+            top = self._top
+        elif self.tail:
+            top, used = n, 0
+            while top > 0 and used + heights[top - 1] <= room:
+                top -= 1
+                used += heights[top]
+        else:
+            top = 0
+        end, used = top, 0
+        while end < n and used + heights[end] <= room:
+            used += heights[end]
+            end += 1
+        while top > 0 and used + heights[top - 1] <= room:  # no blank lines at the bottom
+            top -= 1
+            used += heights[top]
+        if end == top and top < n and room > 0:
+            end = top + 1  # a row taller than the room: shown without its detail
+        if self.can_focus:
+            self._top = top
+        return top, end
 
     def rebuild(self) -> None:
         """Lay the visible rows out for the current size."""
         width, height = self.inner_width, self.inner_height
         if width <= 0 or height <= 0:
             return
-        cols = fit_columns(self.columns, width)
-        rows: list[Row] = [header_row(cols, width)]
+        inner = max(1, width - 2 * MARGIN)
+        pad = " " * MARGIN
+        cols = self._fit(inner, max(0, height - 1))
+        rows: list[Row] = [((pad, "pane--head"), *header_row(cols, inner), (pad, "pane--head"))]
         room = max(0, height - 1)
         n = len(self._data)
-        if n == 0:
-            rows.append(((f" {self.empty}".ljust(width), "pane--muted"),))
+        self.hidden_rows = 0
+        if not self.loaded or n == 0:
+            text = self.waiting if not self.loaded else self.empty
+            rows.append(((f"{pad}{text}".ljust(width), "pane--muted"),))
             self.set_rows(rows)
             return
-        if self.can_focus:
-            # Keep the cursor in view.
-            if self._cursor < self._top:
-                self._top = self._cursor
-            elif self._cursor >= self._top + room:
-                self._top = self._cursor - room + 1
-            self._top = max(0, min(self._top, max(0, n - room)))
-            start = self._top
-        elif self.tail:
-            start = max(0, n - room)
-        else:
-            start = 0
+        # Detail lines are shown for every row or for none (a position without its TP/SL
+        # line must not look unprotected): only when they all fit, and are not already said.
+        heights = [2 if DETAIL in r else 1 for r in self._data]
+        if sum(heights) > room or any(c.key == self.detail_column for c in cols):
+            heights = [1] * n
+        details = max(heights, default=1) > 1
+        cue = sum(heights) > room
+        avail = room - 1 if cue else room
+        top, end = self._window(heights, max(0, avail)) if cue else (0, n)
         show_cursor = self.can_focus and self.has_focus
-        for i in range(start, min(n, start + room)):
+        used = 0
+        for i in range(top, end):
+            data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
-            rows.append(layout_row(cols, self._data[i], width, fill=fill))
+            lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
+            rows.append((lead, *layout_row(cols, data, inner, fill=fill), (pad, fill)))
+            used += 1
+            detail = data.get(DETAIL) if details else None
+            if detail is not None and used < avail:
+                text, style = detail
+                rows.append(((pad + fit_text(text, inner) + pad, style),))
+                used += 1
+        self.hidden_rows = n - (end - top)
+        if cue:
+            rows.append(self._cue(top, n - end, n, width))
         self.set_rows(rows)
+
+    def _fit(self, inner: int, room: int) -> list[Column]:
+        """Columns for the width; when the detail lines fit and the detail column cannot be
+        shown in full, the lines say it and the column's short form gives its room back."""
+        cols = fit_columns(self.columns, inner, content=self._content, spread=SPREAD)
+        key = self.detail_column
+        if key is None or any(c.key == key for c in cols):
+            return cols
+        if self._lines(self._data) <= room and any(DETAIL in r for r in self._data):
+            rest = [c for c in self.columns if c.key != key]
+            cols = fit_columns(rest, inner, content=self._content, spread=SPREAD)
+        return cols
+
+    def _cue(self, above: int, below: int, total: int, width: int) -> Row:
+        """``▲ 2 above · ▼ 6 more · 12 orders · tab: scroll``."""
+        parts = []
+        if above:
+            parts.append(f"▲ {above} above")
+        if below:
+            parts.append(f"▼ {below} more")
+        parts.append(f"{total} {self.noun}")
+        if self.can_focus and not self.has_focus:
+            parts.append("tab: scroll")
+        text = " · ".join(parts)
+        if len(text) + MARGIN > width:
+            text = " ".join(p for p in parts[:2])
+        return ((fit_text(" " * MARGIN + text, width), "pane--accent"),)

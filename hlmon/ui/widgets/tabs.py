@@ -1,8 +1,10 @@
 """The lower tab panel: Orders, Fills, Funding, Log, Accounts behind keys ``1``-``5``.
 
-The tab names live in the panel's border title (``1 Orders │ 2 Fills │ ...``, the active one
-highlighted) instead of a separate tab bar, which saves two lines on small terminals. Only the
-active table is displayed; the others keep their data and cost nothing to paint.
+The tab names live in the panel's border title (``1 Orders 12 │ 2 Fills 36 │ ...``, the active
+one highlighted, with row counts) instead of a separate tab bar, which saves two lines on small
+terminals. Only the active table is displayed; the others keep their data and cost nothing to
+paint. Every table but Accounts takes the focus (``tab``) to scroll, and ``enter`` shows a row
+whole.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hlmon.ui.widgets.account import (
     LOG_COLUMNS,
     ORDER_COLUMNS,
 )
-from hlmon.ui.widgets.lines import title_markup
+from hlmon.ui.widgets.lines import set_border_title, title_markup
 from hlmon.ui.widgets.table import TableView
 
 TABS: tuple[tuple[str, str], ...] = (
@@ -29,6 +31,8 @@ TABS: tuple[tuple[str, str], ...] = (
     ("accounts", "Accounts"),
 )
 """(id, label) of each tab, in key order."""
+COUNTED = ("orders", "fills", "funding")
+"""Tabs whose name carries its row count (``1 Orders 12``)."""
 
 
 class LowerTabs(Container):
@@ -56,14 +60,40 @@ class LowerTabs(Container):
         self.active = TABS[0][0]
         """Id of the visible tab."""
         self._suffix: tuple[str | None, bool] = (None, False)
+        self._shown_counts: dict[str, int] = {}
         self.tables: dict[str, TableView] = {
-            "orders": TableView(ORDER_COLUMNS, empty="no open orders", cursor=True, id="orders"),
-            "fills": TableView(FILL_COLUMNS, empty="no fills yet", id="fills"),
-            "funding": TableView(FUNDING_COLUMNS, empty="no funding payments yet", id="funding"),
-            "log": TableView(LOG_COLUMNS, empty="no events yet", tail=True, id="log"),
+            "orders": TableView(
+                ORDER_COLUMNS,
+                empty="no open orders",
+                waiting="waiting for orders…",
+                noun="orders",
+                cursor=True,
+                id="orders",
+            ),
+            "fills": TableView(
+                FILL_COLUMNS,
+                empty="no fills yet",
+                waiting="waiting for fills…",
+                noun="fills",
+                cursor=True,
+                id="fills",
+            ),
+            "funding": TableView(
+                FUNDING_COLUMNS,
+                empty="no funding payments yet",
+                waiting="waiting for funding…",
+                noun="payments",
+                cursor=True,
+                id="funding",
+            ),
+            "log": TableView(
+                LOG_COLUMNS, empty="no events yet", noun="events", tail=True, cursor=True, id="log"
+            ),
             "accounts": TableView(
                 ACCOUNT_COLUMNS,
                 empty="no address: pass --address to watch an account",
+                waiting="waiting for accounts…",
+                noun="accounts",
                 id="accounts",
             ),
         }
@@ -97,20 +127,33 @@ class LowerTabs(Container):
             self.screen.set_focus(None)
 
     def set_freshness(self, *, stale_age: str | None, rest: bool) -> None:
-        """Freshness of the visible tab's feed: title suffix, dimming, warning border."""
+        """Freshness of the visible tab's feed: title suffix, dimming, warning border (called
+        every frame, which also keeps the row counts in the tab names current)."""
         suffix = (stale_age, rest)
-        if suffix != self._suffix:
+        counts = self._counts()
+        if suffix != self._suffix or counts != self._shown_counts:
             self._suffix = suffix
             self._update_title()
         self.set_class(stale_age is not None, "-stale")
         for name, table in self.tables.items():
             table.set_freshness(stale_age=stale_age if name == self.active else None, rest=False)
 
+    def _counts(self) -> dict[str, int]:
+        """Rows per loaded table with rows (the log and accounts need no count)."""
+        return {
+            tab: t.row_count
+            for tab, t in self.tables.items()
+            if tab in COUNTED and t.loaded and t.row_count
+        }
+
     def _update_title(self) -> None:
         parts = []
+        self._shown_counts = counts = self._counts()
         for n, (tab_id, label) in enumerate(TABS, start=1):
             text = f"{n} {label}"
+            if tab_id in counts:
+                text += f" {counts[tab_id]}"
             parts.append(f"[b reverse] {text} [/]" if tab_id == self.active else f" {text} ")
         title = "│".join(parts)
         stale_age, rest = self._suffix
-        self.border_title = title + title_markup("", stale_age=stale_age, rest=rest)
+        set_border_title(self, title + title_markup("", stale_age=stale_age, rest=rest))

@@ -1,16 +1,29 @@
-"""The trade tape of the selected coin: newest trade on top, price coloured by aggressor side."""
+"""The trade tape of the selected coin: newest trade on top, price coloured by aggressor side
+and the side written out (``B`` a buyer took the ask, ``S`` a seller hit the bid), so the tape
+reads the same without colour."""
 
 from __future__ import annotations
 
 from hlmon.state import Store
-from hlmon.ui.fmt import decimals_of, fmt_ms_clock, fmt_num, fmt_px, price_decimals
-from hlmon.ui.widgets.lines import Column, LinePane, Row, fit_columns, header_row, layout_row
+from hlmon.ui.fmt import fmt_ms_clock, fmt_num, fmt_px, price_decimals, shown_decimals
+from hlmon.ui.widgets.lines import (
+    Cell,
+    Column,
+    LinePane,
+    Row,
+    content_widths,
+    fit_columns,
+    header_row,
+    layout_row,
+    pad_row,
+)
 
 COLUMNS: tuple[Column, ...] = (
-    Column("time", "time", 8, "left", priority=80),
-    Column("px", "price", 11, "right", priority=100),
-    Column("sz", "size", 9, "right", priority=90),
-    Column("side", "", 1, "left", priority=70),
+    Column("time", "time", 8, "left", priority=70),
+    Column("px", "price", 5, "right", priority=100),
+    Column("sz", "size", 4, "right", priority=90),
+    Column("side", "", 1, "left", priority=95),
+    Column("_", "", 0, priority=0, flex=True),
 )
 
 
@@ -37,27 +50,27 @@ class TapeView(LinePane):
         width, height = self.inner_width, self.inner_height
         if width <= 0 or height <= 0:
             return
-        cols = fit_columns(COLUMNS, width)
-        rows: list[Row] = [header_row(cols, width)]
         trades = self.store.trades(self.coin) if self.coin else []
         visible = trades[-(height - 1) :] if height > 1 else []
-        if not visible:
-            rows.append(((" no trades yet".ljust(width), "pane--muted"),))
-        else:
-            places = max(price_decimals(visible[-1].px), decimals_of(visible[-1].px))
-            sz_places = max(decimals_of(t.sz) for t in visible)
+        cells: list[dict[str, Cell]] = []
+        if visible:
+            places = max(price_decimals(visible[-1].px), shown_decimals(visible[-1].px))
+            sz_places = max(shown_decimals(t.sz) for t in visible)
             for t in reversed(visible):
                 side = "bid" if t.side == "B" else "ask"
-                rows.append(
-                    layout_row(
-                        cols,
-                        {
-                            "time": (fmt_ms_clock(t.time), "pane--muted"),
-                            "px": (fmt_px(t.px, places), f"pane--{side}"),
-                            "sz": (fmt_num(t.sz, sz_places), ""),
-                            "side": (t.side, f"pane--{side}"),
-                        },
-                        width,
-                    )
+                cells.append(
+                    {
+                        "time": (fmt_ms_clock(t.time), "pane--muted"),
+                        "px": (fmt_px(t.px, places), f"pane--{side}"),
+                        "sz": (fmt_num(t.sz, sz_places), ""),
+                        "side": ("B" if t.side == "B" else "S", f"pane--{side}"),
+                    }
                 )
+        cols = fit_columns(COLUMNS, width - 1, content=content_widths(cells))
+        rows: list[Row] = [pad_row(((" ", "pane--head"), *header_row(cols, width - 1)), width)]
+        if not cells:
+            waiting = self.coin is not None and self.store.stamp(f"trades:{self.coin}") is None
+            text = f" waiting for {self.coin} trades…" if waiting else " no trades yet"
+            rows.append(((text.ljust(width), "pane--muted"),))
+        rows.extend(pad_row(((" ", ""), *layout_row(cols, c, width - 1)), width) for c in cells)
         self.set_rows(rows)

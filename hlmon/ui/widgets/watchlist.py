@@ -1,8 +1,10 @@
 """The watchlist pane: one line per coin with mid, 24h change, funding, open interest, trend.
 
 The selected coin (``▶``) drives the book and the tape; moving the selection posts
-``Watchlist.CoinSelected``. Rows are rebuilt from the store only when mids or a watched coin's
-asset context changed, and only lines whose text changed are repainted.
+``Watchlist.CoinSelected``. A mid that moved carries ``▲``/``▼`` as well as its colour; a cell
+whose feed has not delivered yet shows ``…``, a value that does not exist ``–``. Rows are
+rebuilt from the store only when mids or a watched coin's asset context changed, and only lines
+whose text changed are repainted.
 """
 
 from __future__ import annotations
@@ -12,22 +14,44 @@ from decimal import Decimal
 
 from textual.message import Message
 
-from hlmon.state import Store, try_dec
-from hlmon.ui.fmt import DASH, decimals_of, fmt_compact, fmt_pct, fmt_px, price_decimals, sparkline
-from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, header_row, layout_row
+from hlmon.state import FeedState, Store, try_dec
+from hlmon.ui.fmt import (
+    DASH,
+    WAITING,
+    fmt_compact,
+    fmt_pct,
+    fmt_px,
+    price_decimals,
+    shown_decimals,
+    sparkline,
+)
+from hlmon.ui.widgets.lines import (
+    Cell,
+    Column,
+    LinePane,
+    Row,
+    content_widths,
+    fit_columns,
+    header_row,
+    layout_row,
+)
 
 HOURS_PER_YEAR = 24 * 365
 
+# Declared widths are minimums; columns are sized by content (a coin name is never cut).
 COLUMNS: tuple[Column, ...] = (
     Column("mark", "", 1, "left", priority=100),
-    Column("coin", "coin", 6, "left", priority=100),
-    Column("mid", "mid", 11, "right", priority=90),
-    Column("chg", "24h %", 7, "right", priority=80),
-    Column("fund", "funding/h", 9, "right", priority=50),
-    Column("ann", "ann.", 7, "right", priority=30),
-    Column("oi", "OI ($)", 7, "right", priority=60),
+    Column("coin", "coin", 4, "left", priority=100),
+    Column("mid", "mid", 9, "right", priority=90),
+    Column("dir", "", 1, "left", priority=85),
+    Column("chg", "24h %", 6, "right", priority=80),
+    Column("fund", "funding/h", 7, "right", priority=50),
+    Column("ann", "ann.", 5, "right", priority=30),
+    Column("oi", "OI ($)", 6, "right", priority=60),
     Column("trend", "trend", 6, "left", priority=20, flex=True),
 )
+DIRECTION_GLYPH = {"pane--up": "▲", "pane--down": "▼"}
+"""The glyph beside a mid that moved, so the direction does not depend on colour."""
 
 
 class Watchlist(LinePane):
@@ -122,11 +146,6 @@ class Watchlist(LinePane):
         width = self.inner_width
         if width <= 0:
             return
-        cols = fit_columns(COLUMNS, width)
-        rows: list[Row] = [header_row(cols, width)]
-        if not self._coins:
-            rows.append(((" no coins: press a to add one".ljust(width), "pane--muted"),))
-        trend_width = next((c.width for c in cols if c.key == "trend"), 0)
         # Scroll so the selected coin stays visible on a short pane.
         room = max(1, self.inner_height - 1)
         if self._index < self._top:
@@ -134,16 +153,38 @@ class Watchlist(LinePane):
         elif self._index >= self._top + room:
             self._top = self._index - room + 1
         self._top = max(0, min(self._top, max(0, len(self._coins) - room)))
-        for i in range(self._top, min(len(self._coins), self._top + room)):
+        shown = range(self._top, min(len(self._coins), self._top + room))
+        # Coins off the pane's edge are counted in the title (no line is spent on it).
+        hidden = [f"▲ {shown.start} above"] if shown.start else []
+        if shown.stop < len(self._coins):
+            hidden.append(f"▼ {len(self._coins) - shown.stop} more")
+        self.set_caption("  ".join(["Watchlist", *hidden]))
+        # Every coin's cells (a handful): the columns are sized by all of them, so scrolling
+        # does not make them jump, and a hidden coin's direction of change stays current.
+        cells = [self._cells(coin) for coin in self._coins]
+        content = content_widths(cells)
+        content["mark"] = content["trend"] = 1  # drawn after sizing, never empty
+        cols = fit_columns(COLUMNS, width, content=content, spread=2)
+        rows: list[Row] = [header_row(cols, width)]
+        if not self._coins:
+            rows.append(((" no coins: press a to add one".ljust(width), "pane--muted"),))
+        trend_width = next((c.width for c in cols if c.key == "trend"), 0)
+        for i in shown:
+            row = cells[i]
             coin = self._coins[i]
-            cells = self._cells(coin, trend_width)
+            if trend_width:
+                row["trend"] = (
+                    sparkline(self.store.mid_history(coin), trend_width),
+                    "pane--accent",
+                )
             fill = "pane--sel" if i == self._index else ""
             if fill:
-                cells["mark"] = ("▶", "pane--accent")
-            rows.append(layout_row(cols, cells, width, fill=fill))
+                row["mark"] = ("▶", "pane--accent")
+            rows.append(layout_row(cols, row, width, fill=fill))
         self.set_rows(rows)
 
-    def _cells(self, coin: str, trend_width: int) -> dict[str, Cell]:
+    def _cells(self, coin: str) -> dict[str, Cell]:
+        """The cells of one coin (all but the selection mark and the trend)."""
         store = self.store
         ctx = store.ctx(coin)
         mid_s = store.mid(coin)
@@ -153,7 +194,7 @@ class Watchlist(LinePane):
 
         # Sticky precision per coin, so a mid half a tick off does not make the column jitter.
         if mid_s is not None:
-            places = max(price_decimals(mid_s), decimals_of(mid_s), self._decimals.get(coin, 0))
+            places = max(price_decimals(mid_s), shown_decimals(mid_s), self._decimals.get(coin, 0))
             self._decimals[coin] = min(places, 8)
         mid_style = ""
         if mid is not None:
@@ -165,28 +206,36 @@ class Watchlist(LinePane):
 
         cells: dict[str, Cell] = {
             "coin": (coin, "pane--strong"),
-            "mid": (fmt_px(mid_s, self._decimals.get(coin)), mid_style),
+            # No mid yet: the feed has not delivered (a waiting mark, not a value).
+            "mid": (fmt_px(mid_s, self._decimals.get(coin)) if mid_s else WAITING, mid_style),
+            "dir": (DIRECTION_GLYPH.get(mid_style, " "), mid_style),
         }
+        if ctx is None:
+            for key in ("chg", "fund", "ann", "oi"):
+                cells[key] = (WAITING, "pane--muted")
+            return cells
         chg = fund = ann = oi = DASH
         chg_style = fund_style = ""
-        if ctx is not None:
-            prev_day = try_dec(ctx.prevDayPx)
-            if mid is not None and prev_day:
-                change = float((mid - prev_day) / prev_day * 100)
-                chg = fmt_pct(change)
-                chg_style = "pane--up" if change > 0 else "pane--down" if change < 0 else ""
-            rate = try_dec(ctx.funding)
-            if rate is not None:
-                fund = fmt_pct(float(rate * 100), 4, sign=False)
-                ann = fmt_pct(float(rate * 100 * HOURS_PER_YEAR), 1, sign=False)
-                fund_style = "pane--down" if rate < 0 else ""
-            oi_size, mark = try_dec(ctx.openInterest), try_dec(ctx.markPx)
-            if oi_size is not None and mark is not None:
-                oi = fmt_compact(oi_size * mark)
+        prev_day = try_dec(ctx.prevDayPx)
+        if mid is not None and prev_day:
+            change = float((mid - prev_day) / prev_day * 100)
+            chg = fmt_pct(change)
+            chg_style = "pane--up" if change > 0 else "pane--down" if change < 0 else ""
+        rate = try_dec(ctx.funding)
+        if rate is not None:
+            fund = fmt_pct(float(rate * 100), 4, sign=False)
+            ann = fmt_pct(float(rate * 100 * HOURS_PER_YEAR), 1, sign=False)
+            fund_style = "pane--down" if rate < 0 else ""
+        oi_size, mark = try_dec(ctx.openInterest), try_dec(ctx.markPx)
+        if oi_size is not None and mark is not None:
+            oi = fmt_compact(oi_size * mark)
         cells["chg"] = (chg, chg_style)
         cells["fund"] = (fund, fund_style)
         cells["ann"] = (ann, fund_style)
         cells["oi"] = (oi, "")
-        if trend_width:
-            cells["trend"] = (sparkline(store.mid_history(coin), trend_width), "pane--accent")
+        if store.feed_status("ctx:" + coin).state is FeedState.STALE:
+            # Only the context is stale (the title says ``ctx STALE``): its cells are greyed,
+            # the mid beside them is not.
+            for key in ("fund", "ann", "oi"):
+                cells[key] = (cells[key][0], "pane--muted")
         return cells

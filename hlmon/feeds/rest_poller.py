@@ -1,0 +1,379 @@
+"""``RestPoller``: serves the screen over ``POST /info``, planned within the weight budget.
+
+Two uses, one poller:
+
+* **REST mode** (``rest_mode``: the websocket is off by choice): every feed the screen shows is
+  polled, always.
+* **fallback** (websocket configured): a feed is polled when the websocket has not been live
+  for ``down_grace`` seconds, when it is stale (a periodic push stopped on a live socket), when
+  it is still missing ``missing_grace`` seconds after the socket came up, or when the poller
+  took it over and the websocket has not delivered it since. Such a feed is *held*: not polled
+  while its REST data is fresh (the websocket gets its cadence to deliver), polled again just
+  before it would turn stale, and handed back as soon as a websocket update lands. Without this
+  rule a feed would flap between "stale" and "fallback" at its threshold.
+
+What is polled and how often is planned, not a list of timers: every round the poller builds
+the screen's demand (``rest_sources.screen_demand``: selected coin, watchlist dexes, selected
+account and its active dexes, other accounts), turns it into wanted feeds
+(``rest_demand.wanted_feeds``, keeping those that serve something on screen) and hands them to a
+``RestScheduler``, which re-plans only when they change. The plan covers everything REST would
+serve; the fallback polls the needed part of it at the planned cadences. Each re-plan is pushed
+to ``store.health`` (per feed key, its planned interval: the store judges REST data's freshness
+by it and the status bar shows it) and, while REST is in use, logged once, as a warning when the
+plan is degraded (a feed stretched or not served).
+
+Polls are non-urgent with no retries: the ``InfoClient``'s rolling weight budget stays the hard
+limit. Due polls go out highest priority first, and only while the budget has room for their
+worst case: one that must wait holds back the polls below it (a cheap poll never keeps a costly,
+more important one out). One answered 429 (``Retry-After`` honoured, which pauses every poll) or
+failing is pushed back by the scheduler. Nothing here refreshes an as-of time without an
+answer: a feed whose polls keep failing ages until the screen shows it stale. Answers go through
+``rest_sources.answer_messages`` and ``Store.apply`` with ``Source.REST``, the same path as
+websocket data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import time
+from collections.abc import Callable, Collection
+
+from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError, RateLimited
+from hlmon.feeds.rest_demand import wanted_feeds
+from hlmon.feeds.rest_plan import DEFAULT_RESERVE_SHARE, PlanState, PollKey, RestPlan
+from hlmon.feeds.rest_schedule import RestScheduler
+from hlmon.feeds.rest_sources import (
+    ROW_PREFIX,
+    ScreenState,
+    answer_messages,
+    build_request,
+    screen_demand,
+    served_feeds,
+)
+from hlmon.protocol.info import InfoRequest
+from hlmon.state import FeedState, FeedStatus, RestPlanView, Source, Store, feed_kind
+from hlmon.state.freshness import is_periodic
+
+HELD_REFRESH = 0.8
+"""A held feed is polled again at this fraction of its stale threshold."""
+HOLD_MAX = 10.0
+"""A due poll waiting for budget room holds back the polls below it for at most this long."""
+LOG_LINE_WIDTH = 100
+"""The plan is logged in lines of about this many characters."""
+BUDGET_RECHECK = 1.0
+"""A poll refused by the local weight budget asks again after at most this long: the refusal
+costs nothing on the wire, and room often frees sooner than the budget's estimate (a large
+worst-case reservation is settled to its true weight when its answer arrives)."""
+
+
+class RestPoller:
+    """Polls ``/info`` for the screen's feeds by plan (see the module doc)."""
+
+    def __init__(
+        self,
+        client: InfoClient,
+        store: Store,
+        *,
+        screen: Callable[[], ScreenState],
+        ws_live: Callable[[], bool],
+        rest_mode: bool,
+        down_grace: float = 3.0,
+        missing_grace: float = 8.0,
+        reserve_share: float = DEFAULT_RESERVE_SHARE,
+        tick: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        """
+        Args:
+            client: the budgeted /info client (its budget is the plan's budget).
+            store: where answers are applied and freshness is read.
+            screen: what the screen shows now (read every round).
+            ws_live: True while the websocket is connected.
+            rest_mode: the websocket is off by choice: poll every feed, always.
+            down_grace: how long the websocket may be down before REST takes over.
+            missing_grace: how long after the socket came up a never-received feed waits for
+                its first websocket push before it is polled.
+            reserve_share: share of the budget the plan leaves to reconciliation and one-offs.
+            tick: scheduling resolution in seconds.
+            clock: monotonic seconds.
+            wall_clock: seconds since the epoch (the first fundings poll's window).
+        """
+        self._client = client
+        self._store = store
+        self._screen = screen
+        self._ws_live = ws_live
+        self.rest_mode = rest_mode
+        self.down_grace = 0.0 if rest_mode else down_grace
+        self.missing_grace = missing_grace
+        self.tick = tick
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self.scheduler = RestScheduler(
+            clock=clock, budget=client.budget.budget, reserve_share=reserve_share
+        )
+        """The plan and when each planned poll is due."""
+        self._state = ScreenState()
+        self._serves: dict[PollKey, tuple[str, ...]] = {}
+        self._inflight: dict[PollKey, asyncio.Task[None]] = {}
+        self._last_error: dict[PollKey, str] = {}
+        self._taken: set[str] = set()
+        self._live_since: float | None = None
+        self._down_since: float | None = clock()
+        self._plan_logged = False
+        self._waiting_since: dict[PollKey, float] = {}
+        self.active = False
+        """The fallback is on (never in REST mode, where REST is the transport)."""
+        self.polls: dict[PollKey, int] = {}
+        """Answered polls per key (tests and benchmarks read it)."""
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def plan(self) -> RestPlan:
+        """The plan in force."""
+        return self.scheduler.plan
+
+    def served(self) -> dict[PollKey, tuple[str, ...]]:
+        """Every planned poll and the feed keys it serves (as of the last round)."""
+        return dict(self._serves)
+
+    def polls_of(self, kind: str) -> int:
+        """Answered polls of one ``/info`` type."""
+        return sum(n for key, n in self.polls.items() if key.kind == kind)
+
+    # ------------------------------------------------------------------ planning
+
+    def replan(self) -> None:
+        """Rebuild the wanted feeds from the screen; re-plan and publish when they changed."""
+        state = self._screen()
+        feeds = []
+        serves: dict[PollKey, tuple[str, ...]] = {}
+        now_ms = int(self._wall_clock() * 1000)
+        demand = screen_demand(state, self._store, now_ms, every_dex=self.rest_mode)
+        for feed in wanted_feeds(demand):
+            keys = served_feeds(feed.key, state)
+            if keys:  # a poll that shows nothing costs weight for nothing
+                feeds.append(feed)
+                serves[feed.key] = keys
+        changed = self.scheduler.set_feeds(feeds)
+        self._state = state
+        if changed or serves != self._serves:
+            self._serves = serves
+            self._publish()
+            self._plan_logged = False
+
+    def _publish(self) -> None:
+        plan = self.scheduler.plan
+        cadences: dict[str, float] = {}
+        for entry in plan.served():
+            assert entry.interval is not None
+            for feed_key in self._serves.get(entry.key, ()):
+                cadences[feed_key] = max(cadences.get(feed_key, 0.0), entry.interval)
+        labels = {
+            state: tuple(dict.fromkeys(e.feed.label for e in plan.entries if e.state is state))
+            for state in (PlanState.STRETCHED, PlanState.NOT_SERVED)
+        }
+        self._store.health.set_rest_plan(
+            RestPlanView(
+                cadences=cadences,
+                weight_per_min=plan.weight_per_min,
+                budget=plan.budget,
+                stretched=labels[PlanState.STRETCHED],
+                not_served=labels[PlanState.NOT_SERVED],
+                summary=plan.summary(),
+            )
+        )
+
+    def _log_plan(self) -> None:
+        """Say the plan once per re-plan, while REST is in use."""
+        if self._plan_logged:
+            return
+        self._plan_logged = True
+        plan = self.scheduler.plan
+        level = "warn" if plan.degraded else "info"
+        for line in _wrap(plan.summary().split("; "), LOG_LINE_WIDTH):
+            self._store.health.log(line, level)
+
+    # ------------------------------------------------------------------ decisions
+
+    def _status(self, feed_key: str) -> FeedStatus:
+        store = self._store
+        if feed_key.startswith(ROW_PREFIX):
+            address = feed_key[len(ROW_PREFIX) :]
+            for row in store.accounts():
+                if row.address == address:
+                    return FeedStatus(feed_key, row.state, row.age_s, row.source)
+            return FeedStatus(feed_key, FeedState.MISSING, None, None)
+        return store.feed_status(feed_key)
+
+    def _threshold(self, feed_key: str) -> float:
+        return self._store.threshold(feed_key)
+
+    def needed(self) -> tuple[set[str], set[str]]:
+        """``(poll, held)``: feed keys to refresh now, and feed keys the fallback still holds.
+
+        A held feed was taken over, the websocket is back, and its REST data is still fresh: it
+        is not polled again (the websocket should deliver it within its cadence), but the
+        fallback stays on until the websocket does, or polls it again before it goes stale.
+        """
+        expected = self._store.expected
+        every = {
+            k
+            for keys in self._serves.values()
+            for k in keys
+            if k in expected or k.startswith(ROW_PREFIX)
+        }
+        if self.rest_mode:
+            return every, set()
+        now = self._clock()
+        live = self._ws_live()
+        if live:
+            self._down_since = None
+            if self._live_since is None:
+                self._live_since = now
+        else:
+            self._live_since = None
+            if self._down_since is None:
+                self._down_since = now
+        ws_gone = not live and now - (self._down_since or now) >= self.down_grace
+        if ws_gone:
+            return every, set()
+        poll: set[str] = set()
+        held: set[str] = set()
+        for key in every:
+            taken = key in self._taken
+            if not live:
+                if taken:  # within the grace period: keep serving what was taken over
+                    poll.add(key)
+                continue
+            status = self._status(key)
+            if status.state is FeedState.STALE:
+                poll.add(key)
+            elif status.state is FeedState.MISSING:
+                if now - (self._live_since or now) >= self.missing_grace:
+                    poll.add(key)
+            elif taken and status.source is Source.REST and is_periodic(feed_kind(key)):
+                # Event feeds (fills, trades) are handed back at once: the resubscribe
+                # snapshot and the reconciliation cover them, and they may stay silent for
+                # hours. A held periodic feed is refreshed just before it would turn stale.
+                if (status.age_s or 0.0) >= HELD_REFRESH * self._threshold(key):
+                    poll.add(key)
+                else:
+                    held.add(key)
+        return poll, held
+
+    # ------------------------------------------------------------------ loop
+
+    async def run(self) -> None:
+        """Plan and poll until cancelled; polls in flight are cancelled and awaited."""
+        try:
+            while True:
+                self.step()
+                await asyncio.sleep(self.tick)
+        finally:
+            for task in self._inflight.values():
+                task.cancel()
+            if self._inflight:
+                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+            self._inflight.clear()
+
+    def step(self) -> None:
+        """One round: re-plan if the screen changed, switch the fallback, start due polls."""
+        self._client.report_usage()
+        self.replan()
+        poll, held = self.needed()
+        self._switch(poll, held)
+        self._taken = poll | held
+        if self.rest_mode or self.active:
+            self._log_plan()
+        now_ms = int(self._wall_clock() * 1000)
+        pending = 0  # worst-case weight launched this round, not reserved by its task yet
+        for key in self.scheduler.due():  # highest priority first
+            wanted = frozenset(self._serves.get(key, ())) & poll
+            if not wanted or key in self._inflight:
+                continue
+            req = build_request(key, self._state, self._store, now_ms)
+            wait = self._client.room_in(req, pending)
+            if wait == math.inf and pending == 0:
+                continue  # larger than the whole budget: the client refuses it, and says why
+            if wait > 0:
+                # No room yet (or a 429 pause): polls below it wait too, so a cheap one never
+                # keeps a costlier, more important one out; room comes as the window slides.
+                # Only for a while: one that cannot fit beside the polls above it (a tiny
+                # budget) must not starve everything below it.
+                since = self._waiting_since.setdefault(key, self._clock())
+                if self._clock() - since < HOLD_MAX:
+                    break
+                continue
+            self._waiting_since.pop(key, None)
+            pending += self._client.worst_case(req)
+            self.scheduler.note_sent(key)
+            task = asyncio.create_task(self._poll(key, req, wanted), name=f"rest-{key}")
+            self._inflight[key] = task
+            task.add_done_callback(functools.partial(self._done, key))
+
+    def _switch(self, poll: set[str], held: set[str]) -> None:
+        if self.rest_mode:
+            return
+        health = self._store.health
+        if (poll or held) and not self.active:
+            self.active = True
+            health.set_fallback_active(True)
+            health.log("fallback on: " + ", ".join(sorted(poll)), "warn")
+        elif not (poll or held) and self.active:
+            self.active = False
+            health.set_fallback_active(False)
+            health.log("fallback off: websocket live and feeds fresh")
+            self._plan_logged = False  # said again the next time the fallback comes on
+
+    def _done(self, key: PollKey, _task: asyncio.Task[None]) -> None:
+        if self._inflight.get(key) is _task:
+            del self._inflight[key]
+
+    async def _poll(self, key: PollKey, req: InfoRequest, wanted: Collection[str]) -> None:
+        state, scheduler = self._state, self.scheduler
+        try:
+            response = await self._client.info(req, urgent=False, retries=0)
+        except BudgetExhausted as exc:
+            # The budget working as designed, not an error: the feed's age shows the cost.
+            scheduler.note_failure(key, retry_after=min(exc.retry_in, BUDGET_RECHECK))
+            return
+        except RateLimited as exc:
+            scheduler.note_failure(key, retry_after=exc.retry_after)
+            self._note_error(key, f"HTTP 429{_retry_text(exc.retry_after)}")
+            return
+        except InfoError as exc:
+            scheduler.note_failure(key)
+            self._note_error(key, str(exc))
+            return
+        for msg in answer_messages(req, response, state, wanted):
+            self._store.apply(msg, Source.REST)
+        scheduler.note_success(key)
+        self.polls[key] = self.polls.get(key, 0) + 1
+        if self._last_error.pop(key, None) is not None:
+            self._store.health.log(f"REST {key}: answering again")
+
+    def _note_error(self, key: PollKey, text: str) -> None:
+        # Once per distinct error, not once per poll.
+        if self._last_error.get(key) != text:
+            self._last_error[key] = text
+            self._store.health.log(f"REST {key}: {text}", "warn")
+
+
+def _wrap(parts: list[str], width: int) -> list[str]:
+    """``parts`` joined with ``; `` into lines of about ``width`` (the Log pane cuts longer
+    ones); continuation lines are indented."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += "; " + part
+        else:
+            lines.append(part if not lines else "  " + part)
+    return lines
+
+
+def _retry_text(retry_after: float | None) -> str:
+    return "" if retry_after is None else f" (Retry-After {retry_after:.0f} s)"

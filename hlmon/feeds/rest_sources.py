@@ -1,0 +1,263 @@
+"""What each planned ``/info`` poll serves on screen, how it is asked and how its answer lands.
+
+The planner (``rest_plan``, ``rest_demand``) thinks in ``PollKey``s; the screen thinks in feed
+keys (``mids``, ``book:BTC``, ``ctx:ETH``, ``account``...). This module is the bridge:
+
+===================== ======================================== ==================================
+poll                  feed keys it serves                      answer applied as
+===================== ======================================== ==================================
+``l2Book`` (coin)     ``book:C``, ``bbo:C``                    the book, and a bbo from its top
+``allMids`` (dex "")  ``mids``                                 ``allMids``
+``metaAndAssetCtxs``  ``ctx:C`` for each watchlist coin of the one ``activeAssetCtx`` per coin,
+(dex)                 dex                                      joined by position with the
+                                                               answer's own universe
+``recentTrades``      ``trades:C``                             ``trades`` (the tape dedupes by
+                                                               (time, tid) and keeps time order)
+``clearinghouseState`` ``account`` (selected user) or           ``clearinghouseState`` with its
+(user, dex)           ``account:<address>`` (another's row)    ``dex``
+``frontendOpenOrders`` ``orders`` (selected user)               ``openOrders`` with its ``dex``
+``userFillsByTime``   ``fills`` (selected user)                ``userFills``, merged (dedupe)
+``userFunding``       ``fundings`` (selected user)             ``userFundings``, merged (dedupe)
+===================== ======================================== ==================================
+
+A poll that serves nothing on screen is not polled: another account's open orders (only its
+summary row is kept), mids of another dex (the store keeps one mids map until per-dex mids
+land) and spot balances (no store target yet). Hooks for those: ``served_feeds`` and
+``answer_messages``.
+
+Pure (no I/O): the poller calls ``build_request``, sends it, and applies ``answer_messages``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from hlmon.feeds.rest_demand import DEFAULT_DEX, AccountDemand, ScreenDemand, dex_of
+from hlmon.feeds.rest_plan import PollKey
+from hlmon.protocol import info
+from hlmon.protocol.info import InfoRequest, UserFundingItem
+from hlmon.protocol.messages import (
+    ActiveAssetCtx,
+    ActiveAssetCtxMsg,
+    Bbo,
+    BboMsg,
+    Funding,
+    L2Book,
+    L2BookMsg,
+    Message,
+    PerpAssetCtx,
+    Trade,
+    TradesMsg,
+    UserFundings,
+    UserFundingsMsg,
+)
+from hlmon.protocol.meta import Meta
+from hlmon.state import Store
+from hlmon.state.store import ROW_KEY_PREFIX
+
+ROW_PREFIX = ROW_KEY_PREFIX
+"""Feed key prefix of another watched account's summary row (``account:<address>``)."""
+FILL_MARGIN_MS = 5_000
+"""Fills and fundings are asked from a little before the newest one held (dedupe absorbs it)."""
+FUNDINGS_LOOKBACK_MS = 24 * 3_600_000
+"""The first ``userFunding`` poll asks for the last day (what the Funding tab shows first)."""
+RECENT_FILLS_SCANNED = 200
+"""Newest fills whose coin prefixes may name the selected account's active dexes."""
+RECENT_FILL_MS = 3_600_000
+"""A fill this recent makes its dex active: positions opened there show within a poll, and a
+dex traded on hours ago does not cost an orders poll (20 weight) every few seconds."""
+RECENT_FUNDING_MS = 2 * 3_600_000
+"""A funding payment this recent makes its dex active: fundings are hourly, so a position held
+on a dex (however long ago it was opened) names its dex within the hour."""
+
+
+@dataclass(frozen=True)
+class ScreenState:
+    """What the screen shows, as the engine knows it (read on every poller round).
+
+    Attributes:
+        selected_coin: the coin of the book, bbo and trade tape, or None.
+        n_sig_figs: the book's precision (None: full).
+        watchlist: coins whose contexts are shown, in display order.
+        user: the selected account (lower case), or None.
+        others: the other watched accounts (lower case), in display order.
+    """
+
+    selected_coin: str | None = None
+    n_sig_figs: int | None = None
+    watchlist: tuple[str, ...] = ()
+    user: str | None = None
+    others: tuple[str, ...] = ()
+
+
+def is_perp(coin: str) -> bool:
+    """Spot pairs (``@107``, ``PURR/USDC``) have no ``metaAndAssetCtxs`` context."""
+    return not coin.startswith("@") and "/" not in coin
+
+
+def screen_demand(
+    screen: ScreenState, store: Store, now_ms: int, *, every_dex: bool = True
+) -> ScreenDemand:
+    """The planner's view of ``screen``: dexes from the watchlist; the selected account's
+    active dexes from what the store holds (positions, open orders, fills of the last hour and
+    fundings of the last two hours name their dexes; the default dex always); whether other
+    accounts hold positions.
+
+    ``every_dex`` False: the selected account on the default dex only. The websocket fallback
+    passes it while the websocket serves the default dex's state and orders only: a HIP-3
+    dex's state polled during an outage would otherwise freeze, looking fresh, once the
+    websocket is back (hook: drop it when per-dex account subscriptions land).
+    """
+    market = tuple(dict.fromkeys(dex_of(c) for c in screen.watchlist)) or (DEFAULT_DEX,)
+    selected = None
+    if screen.user is not None and not every_dex:
+        selected = AccountDemand(screen.user)
+    elif screen.user is not None:
+        coins = [p.coin for p in store.positions()]
+        coins += [o.coin for o in store.open_orders()]
+        since = now_ms - RECENT_FILL_MS
+        coins += [f.coin for f in store.fills()[:RECENT_FILLS_SCANNED] if f.time >= since]
+        since = now_ms - RECENT_FUNDING_MS
+        coins += [f.coin for f in store.fundings()[:RECENT_FILLS_SCANNED] if f.time >= since]
+        dexes = tuple(dict.fromkeys((DEFAULT_DEX, *(dex_of(c) for c in coins))))
+        selected = AccountDemand(screen.user, active_dexes=dexes)
+    rows = {r.address: r for r in store.accounts()}
+    others = []
+    for address in screen.others:
+        row = rows.get(address)
+        others.append(AccountDemand(address, has_positions=bool(row and row.positions)))
+    return ScreenDemand(
+        selected_coin=screen.selected_coin,
+        market_dexes=market,
+        selected_account=selected,
+        other_accounts=tuple(others),
+    )
+
+
+def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
+    """The feed keys the answer of ``key`` refreshes on screen (empty: nothing to show)."""
+    kind = key.kind
+    coin = key.param("coin")
+    if kind == "l2Book" and coin is not None:
+        return (f"book:{coin}", f"bbo:{coin}")
+    if kind == "recentTrades" and coin is not None:
+        return (f"trades:{coin}",)
+    dex = key.param("dex") or DEFAULT_DEX
+    if kind == "allMids":
+        return ("mids",) if dex == DEFAULT_DEX else ()
+    if kind == "metaAndAssetCtxs":
+        return tuple(f"ctx:{c}" for c in screen.watchlist if is_perp(c) and dex_of(c) == dex)
+    user = key.param("user")
+    if user is None:
+        return ()
+    if user == screen.user:
+        selected = {
+            "clearinghouseState": "account",
+            "frontendOpenOrders": "orders",
+            "userFillsByTime": "fills",
+            "userFunding": "fundings",
+        }.get(kind)
+        return () if selected is None else (selected,)
+    if kind == "clearinghouseState" and user in screen.others and dex == DEFAULT_DEX:
+        return (ROW_PREFIX + user,)
+    return ()
+
+
+def build_request(key: PollKey, screen: ScreenState, store: Store, now_ms: int) -> InfoRequest:
+    """The ``/info`` request for ``key`` now (a fills or fundings cursor, the book precision).
+
+    Raises:
+        ValueError: ``key`` is not a kind this module serves.
+    """
+    kind, param = key.kind, key.param
+    coin, user, dex = param("coin") or "", param("user") or "", param("dex") or None
+    if kind == "l2Book":
+        return info.l2_book(coin, screen.n_sig_figs if coin == screen.selected_coin else None)
+    if kind == "recentTrades":
+        return info.recent_trades(coin)
+    if kind == "allMids":
+        return info.all_mids(dex)
+    if kind == "metaAndAssetCtxs":
+        return info.meta_and_asset_ctxs(dex)
+    if kind == "clearinghouseState":
+        return info.clearinghouse_state(user, dex)
+    if kind == "spotClearinghouseState":
+        return info.spot_clearinghouse_state(user)
+    if kind == "frontendOpenOrders":
+        return info.frontend_open_orders(user, dex)
+    if kind == "userFillsByTime":
+        newest = store.newest_fill_time() if user == store.user else None
+        if newest is None:
+            return info.user_fills(user)
+        return info.user_fills_by_time(user, max(0, newest - FILL_MARGIN_MS))
+    if kind == "userFunding":
+        fundings = store.fundings() if user == store.user else []
+        start = fundings[0].time - FILL_MARGIN_MS if fundings else now_ms - FUNDINGS_LOOKBACK_MS
+        return info.user_funding(user, max(0, start))
+    raise ValueError(f"no REST source for {key}")
+
+
+def answer_messages(
+    req: InfoRequest, response: Any, screen: ScreenState, wanted: Collection[str]
+) -> list[Message]:
+    """The messages ``Store.apply`` takes for ``response``, limited to the feed keys in
+    ``wanted`` (a live websocket bbo or context is not overwritten by an older REST one)."""
+    kind = req.type
+    if kind == "l2Book" and isinstance(response, L2Book):
+        out: list[Message] = []
+        if f"book:{response.coin}" in wanted:
+            out.append(L2BookMsg(data=response))
+        if f"bbo:{response.coin}" in wanted:
+            out.append(BboMsg(data=bbo_of(response)))
+        return out
+    if kind == "metaAndAssetCtxs" and isinstance(response, tuple):
+        meta, ctxs = response
+        return ctx_messages(meta, ctxs, wanted)
+    if kind == "recentTrades" and isinstance(response, list):
+        return trade_messages(response)
+    if kind == "userFunding" and isinstance(response, list):
+        return [funding_message(req.body["user"], response)]
+    msg = info.to_message(req, response)
+    return [] if msg is None else [msg]
+
+
+def bbo_of(book: L2Book) -> Bbo:
+    """The best bid and ask of ``book`` (None for an empty side), at the book's time."""
+    bids, asks = book.levels
+    return Bbo(
+        coin=book.coin, time=book.time, bbo=(bids[0] if bids else None, asks[0] if asks else None)
+    )
+
+
+def ctx_messages(meta: Meta, ctxs: list[PerpAssetCtx], wanted: Collection[str]) -> list[Message]:
+    """One ``activeAssetCtx`` per wanted coin, joined by position with the answer's universe."""
+    out: list[Message] = []
+    for asset, ctx in zip(meta.universe, ctxs, strict=False):
+        if f"ctx:{asset.name}" in wanted:
+            out.append(ActiveAssetCtxMsg(data=ActiveAssetCtx(coin=asset.name, ctx=ctx)))
+    return out
+
+
+def trade_messages(trades: list[Trade]) -> list[Message]:
+    """The tape answer oldest first (the store dedupes it against what it holds)."""
+    if not trades:
+        return []
+    return [TradesMsg(data=sorted(trades, key=lambda t: (t.time, t.tid)))]
+
+
+def funding_message(user: str, items: list[UserFundingItem]) -> Message:
+    """``userFunding`` items as a (non-snapshot) ``userFundings`` push, merged by the store."""
+    fundings = [
+        Funding(
+            time=item.time,
+            coin=item.delta.coin,
+            usdc=item.delta.usdc,
+            szi=item.delta.szi,
+            fundingRate=item.delta.fundingRate,
+            nSamples=item.delta.nSamples,
+        )
+        for item in items
+    ]
+    return UserFundingsMsg(data=UserFundings(user=user.lower(), fundings=fundings))

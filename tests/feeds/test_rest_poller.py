@@ -1,0 +1,349 @@
+"""``RestPoller`` decisions against a fake /info (httpx.MockTransport) and a hand-driven clock:
+REST mode serves every feed by plan, freshness follows the plan, refusals never pass old data
+off as fresh, Retry-After is honoured, the fallback takes over and hands back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import msgspec
+
+from hlmon.feeds.info_client import InfoClient
+from hlmon.feeds.rest_plan import PollKey
+from hlmon.feeds.rest_poller import RestPoller
+from hlmon.feeds.rest_sources import ScreenState
+from hlmon.protocol.messages import (
+    ActiveAssetCtx,
+    ActiveAssetCtxMsg,
+    AllMids,
+    AllMidsMsg,
+    ClearinghouseState,
+    ClearinghouseStateData,
+    ClearinghouseStateMsg,
+    L2Book,
+    L2BookMsg,
+    Message,
+    OpenOrdersData,
+    OpenOrdersMsg,
+    PerpAssetCtx,
+)
+from hlmon.state import ConnState, FeedState, Source, Store
+from hlmon.state.settings import StaleThresholds
+from tests.support import FakeClock
+
+from .test_reconcile import STATE, USER
+from .test_rest_sources import META_AND_CTXS, trade
+
+SCREEN = ScreenState(selected_coin="BTC", watchlist=("BTC", "ETH"), user=USER)
+EVERY_FEED = {"mids", "book:BTC", "bbo:BTC", "trades:BTC", "ctx:BTC", "ctx:ETH", "account",
+              "orders", "fills", "fundings"}  # fmt: skip
+BOOK = {"coin": "BTC", "time": 5, "levels": [[{"px": "99", "sz": "1", "n": 1}],
+                                              [{"px": "101", "sz": "1", "n": 1}]]}  # fmt: skip
+
+
+class FakeInfo:
+    """Answers every type the poller asks, or ``status`` (with ``headers``) when set."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.asked: list[dict[str, Any]] = []
+        self.status = 200
+        self.headers: dict[str, str] = {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.asked.append(body)
+        if self.status != 200:
+            return httpx.Response(self.status, headers=self.headers, text="nope")
+        answers: dict[str, Any] = {
+            "allMids": {"BTC": "100.5", "ETH": "2000.5"},
+            "l2Book": BOOK,
+            "metaAndAssetCtxs": META_AND_CTXS,
+            "recentTrades": [trade(2, 200), trade(1, 100)],
+            "clearinghouseState": {**STATE, "time": int(self.clock() * 1000)},
+            "frontendOpenOrders": [],
+            "userFills": [],
+            "userFillsByTime": [],
+            "userFunding": [],
+        }
+        return httpx.Response(200, json=answers[body["type"]])
+
+    def kinds(self) -> list[str]:
+        return [b["type"] for b in self.asked]
+
+
+class Rig:
+    """A poller, its store and client on one fake clock."""
+
+    def __init__(
+        self,
+        *,
+        rest_mode: bool = True,
+        budget: int = 600,
+        screen: ScreenState = SCREEN,
+        others: tuple[str, ...] = (),
+        expect: frozenset[str] | set[str] = EVERY_FEED,
+    ) -> None:
+        self.clock = FakeClock()
+        self.fake = FakeInfo(self.clock)
+        self.live = False
+        self.screen = replace(screen, others=others)
+        self.store = Store(self.clock)
+        if others:
+            self.store.set_watched_users((self.screen.user or "", *others))
+        self.store.set_user(self.screen.user)
+        for key in expect:
+            self.store.expect(key)
+        http = httpx.AsyncClient(transport=httpx.MockTransport(self.fake))
+        self.client = InfoClient(
+            "http://x", budget=budget, http_client=http, rng=random.Random(0), clock=self.clock
+        )
+        self.poller = RestPoller(
+            self.client,
+            self.store,
+            screen=lambda: self.screen,
+            ws_live=lambda: self.live,
+            rest_mode=rest_mode,
+            down_grace=0.0,
+            missing_grace=5.0,
+            clock=self.clock,
+            wall_clock=self.clock,
+        )
+
+    async def settle(self) -> None:
+        """One round, and the polls it started."""
+        self.poller.step()
+        tasks = list(self.poller._inflight.values())
+        if tasks:
+            await asyncio.gather(*tasks)
+
+    async def run_for(self, seconds: float, step: float = 0.25) -> None:
+        end = self.clock.now + seconds
+        while self.clock.now < end:
+            self.clock.advance(step)
+            await self.settle()
+
+    def warnings(self) -> list[str]:
+        return [e.text for e in self.store.health.events if e.level == "warn"]
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def interval(rig: Rig, kind: str) -> float:
+    (entry,) = [e for e in rig.poller.plan.entries if e.key.kind == kind]
+    assert entry.interval is not None
+    return entry.interval
+
+
+async def test_rest_mode_serves_every_feed_at_once_and_publishes_the_plan() -> None:
+    rig = Rig()
+    try:
+        await rig.settle()
+        statuses = {k: rig.store.feed_status(k) for k in EVERY_FEED}
+        assert {k for k, st in statuses.items() if st.state is FeedState.FALLBACK} == EVERY_FEED
+        assert all(st.source is Source.REST for st in statuses.values())
+        assert not rig.store.health.fallback_active  # REST is the transport, not a fallback
+        assert rig.store.book("BTC") is not None and rig.store.bbo("BTC") is not None
+        assert [t.tid for t in rig.store.trades("BTC")] == [1, 2]
+        plan = rig.store.health.rest_plan
+        assert plan is not None and plan.budget == 600
+        assert plan.cadences["book:BTC"] == plan.cadences["bbo:BTC"] == 2.0
+        assert plan.cadences["ctx:ETH"] == interval(rig, "metaAndAssetCtxs")
+        assert plan.weight_per_min <= 600 * 0.8
+        # Spot balances serve nothing on screen yet: not planned, never asked.
+        assert "spotClearinghouseState" not in rig.fake.kinds()
+        # Said once in the Log (the plan may take several lines), not every round.
+        said = [e for e in rig.store.health.events if e.text.startswith("REST plan:")]
+        assert len(said) == 1
+        asked = len(rig.fake.asked)
+        await rig.settle()
+        assert len(rig.fake.asked) == asked  # nothing due again at the same instant
+    finally:
+        await rig.close()
+
+
+async def test_polls_follow_the_planned_cadence() -> None:
+    rig = Rig()
+    try:
+        await rig.settle()
+        await rig.run_for(20.0)
+        book_every, ctx_every = interval(rig, "l2Book"), interval(rig, "metaAndAssetCtxs")
+        kinds = rig.fake.kinds()
+        # 21 s of polling: the first at 0, then one per interval (tick 0.25 s).
+        assert kinds.count("l2Book") == 1 + int(20.0 // book_every)
+        assert kinds.count("metaAndAssetCtxs") == 1 + int(20.0 // ctx_every)
+        assert rig.client.budget.peak <= 600
+    finally:
+        await rig.close()
+
+
+async def test_rest_data_is_fresh_within_its_planned_cadence() -> None:
+    """Contexts are polled every ~20 s: fresh at 10 s although the websocket threshold is 5 s;
+    stale only past 2.5 planned intervals without an answer."""
+    rig = Rig()
+    try:
+        await rig.settle()
+        every = interval(rig, "metaAndAssetCtxs")
+        assert every > 2 * StaleThresholds().ctx  # polled far slower than it is pushed
+        rig.fake.status = 500  # from now on nothing answers
+        await rig.run_for(10.0)
+        assert rig.store.feed_status("ctx:ETH").state is FeedState.FALLBACK
+        assert rig.store.threshold("ctx:ETH") == 2.5 * every
+        await rig.run_for(2.5 * every - 10.0 + 0.5)
+        status = rig.store.feed_status("ctx:ETH")
+        assert status.state is FeedState.STALE and status.source is Source.REST
+    finally:
+        await rig.close()
+
+
+async def test_429_honours_retry_after_and_the_age_keeps_growing_to_stale() -> None:
+    rig = Rig()
+    try:
+        await rig.settle()
+        stamp = rig.store.stamp("book:BTC")
+        rig.fake.status, rig.fake.headers = 429, {"Retry-After": "30"}
+        await rig.run_for(2.0)  # the book's next poll is refused
+        refused_at = rig.clock.now
+        asked = len(rig.fake.asked)
+        assert rig.fake.asked[-1]["type"] == "l2Book"
+        assert any("HTTP 429 (Retry-After 30 s)" in w for w in rig.warnings())
+        await rig.run_for(29.0)
+        # Nothing went out while the server said to wait: not the book, not any other poll.
+        assert len(rig.fake.asked) == asked
+        # The refusal never refreshed the as-of time: the age grew until the book was stale.
+        assert rig.store.stamp("book:BTC") == stamp
+        status = rig.store.feed_status("book:BTC")
+        assert status.state is FeedState.STALE and (status.age_s or 0) > 30
+        rig.fake.status = 200
+        await rig.run_for(2.0)
+        assert len(rig.fake.asked) > asked
+        assert rig.clock.now - refused_at >= 30
+        assert rig.store.feed_status("book:BTC").state is FeedState.FALLBACK
+        assert any("answering again" in e.text for e in rig.store.health.events)
+    finally:
+        await rig.close()
+
+
+async def test_errors_are_logged_once_per_poll_and_backed_off() -> None:
+    rig = Rig()
+    try:
+        rig.fake.status = 500
+        await rig.settle()
+        first = len(rig.fake.asked)
+        await rig.run_for(1.5)  # the first backoff is 2 s: nothing retried yet
+        assert len(rig.fake.asked) == first
+        await rig.run_for(10.0)
+        per_key = [w for w in rig.warnings() if w.startswith("REST l2Book")]
+        assert len(per_key) == 1  # one line, however many failures
+        assert rig.fake.kinds().count("l2Book") < 1 + 11.5 / 2.0  # backing off, not every 2 s
+    finally:
+        await rig.close()
+
+
+async def test_a_small_budget_degrades_the_plan_and_says_so() -> None:
+    rig = Rig(budget=120)
+    try:
+        await rig.settle()
+        plan = rig.store.health.rest_plan
+        assert plan is not None and plan.degraded
+        assert "ctx" in plan.stretched and "fills" in plan.stretched
+        assert plan.cadences["book:BTC"] == 2.0  # the selected coin's book keeps its cadence
+        said = [e for e in rig.store.health.events if e.text.startswith("REST plan:")]
+        assert said and said[0].level == "warn"
+        await rig.run_for(30.0)
+        assert rig.client.budget.peak <= 120
+    finally:
+        await rig.close()
+
+
+async def test_replans_when_the_selection_changes() -> None:
+    rig = Rig()
+    try:
+        await rig.settle()
+        rig.screen = replace(rig.screen, selected_coin="ETH")
+        for key in ("book:ETH", "bbo:ETH", "trades:ETH"):  # what the engine expects on select
+            rig.store.expect(key)
+        await rig.settle()
+        plan = rig.store.health.rest_plan
+        assert plan is not None and "book:ETH" in plan.cadences and "book:BTC" not in plan.cadences
+        assert PollKey.of("l2Book", coin="ETH") in rig.poller.served()
+        assert {"type": "l2Book", "coin": "ETH"} in rig.fake.asked
+        said = [e for e in rig.store.health.events if e.text.startswith("REST plan:")]
+        assert len(said) == 2 and "book ETH" in said[-1].text
+    finally:
+        await rig.close()
+
+
+async def test_fallback_takes_over_when_the_websocket_is_down_and_hands_back() -> None:
+    rig = Rig(rest_mode=False)
+    store = rig.store
+    try:
+        await rig.settle()
+        assert store.health.fallback_active
+        assert {k for k in EVERY_FEED if store.feed_status(k).state is FeedState.FALLBACK} == (
+            EVERY_FEED
+        )
+        assert any(e.text.startswith("fallback on: ") for e in store.health.events)
+        # The websocket comes back but has not delivered yet: the fallback holds on.
+        rig.live = True
+        store.health.set_connection(ConnState.LIVE, url="ws://x/ws")
+        await rig.run_for(0.5)
+        assert store.health.fallback_active
+        # It delivers every periodic feed: handed back (event feeds are handed back at once).
+        now_ms = int(rig.clock() * 1000)
+        state = msgspec.json.decode(json.dumps({**STATE, "time": now_ms}), type=ClearinghouseState)
+        ctx = msgspec.convert(META_AND_CTXS[1][0], PerpAssetCtx)
+        pushes: list[Message] = [
+            AllMidsMsg(data=AllMids(mids={"BTC": "101"})),
+            L2BookMsg(data=L2Book(coin="BTC", time=9, levels=([], []))),
+            ClearinghouseStateMsg(data=ClearinghouseStateData(user=USER, clearinghouseState=state)),
+            OpenOrdersMsg(data=OpenOrdersData(user=USER, orders=[])),
+            *(ActiveAssetCtxMsg(data=ActiveAssetCtx(coin=c, ctx=ctx)) for c in ("BTC", "ETH")),
+        ]
+        for m in pushes:
+            store.apply(m, Source.WS)
+        await rig.run_for(0.5)
+        assert not store.health.fallback_active
+        assert any(e.text.startswith("fallback off") for e in store.health.events)
+    finally:
+        await rig.close()
+
+
+async def test_a_cheap_poll_never_overtakes_a_costlier_more_important_one() -> None:
+    """Budget 200: the first round fills it with worst-case reservations (the fills poll alone
+    holds 120 until its answer settles it) up to the fundings poll, which must wait; the other
+    account's row (weight 2, lower priority) waits behind it instead of taking the room, and
+    goes right after it once the answers settle."""
+    other = "0x" + "cd" * 20
+    rig = Rig(budget=200, others=(other,))
+    try:
+        await rig.settle()
+        assert "recentTrades" in rig.fake.kinds() and "userFunding" not in rig.fake.kinds()
+        assert [b for b in rig.fake.asked if b.get("user") == other] == []
+        await rig.settle()  # the reservations settled to the true weights: room again
+        asked = rig.fake.asked
+        funding = next(i for i, b in enumerate(asked) if b["type"] == "userFunding")
+        row = next(i for i, b in enumerate(asked) if b.get("user") == other)
+        assert funding < row
+    finally:
+        await rig.close()
+
+
+async def test_a_poll_that_cannot_fit_does_not_starve_the_polls_below() -> None:
+    """Budget 150: the book keeps part of it busy all the time, so the fills poll (worst case
+    120) may never find room; after a while the polls below it go anyway (the other account's
+    row), and the budget is never exceeded."""
+    other = "0x" + "cd" * 20
+    rig = Rig(budget=150, others=(other,))
+    try:
+        await rig.run_for(70.0)
+        assert [b for b in rig.fake.asked if b.get("user") == other]
+        assert rig.client.budget.peak <= 150
+    finally:
+        await rig.close()
