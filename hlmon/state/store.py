@@ -51,7 +51,7 @@ from .freshness import (
     FUNDINGS_THRESHOLD,
     classify,
     feed_kind,
-    is_periodic,
+    next_state_change,
     sort_key,
 )
 from .health import FeedHealth
@@ -399,27 +399,14 @@ class Store(MarketIngest, AccountIngest):
 
     def next_state_change(self) -> float | None:
         """The earliest clock time after now at which an expected feed changes state by time
-        alone (a fresh feed passes its threshold; an event feed's socket stops counting as
-        alive), or None. A reader that wakes then shows live -> stale on time without polling.
-        """
-        now = self._clock()
-        soonest: float | None = None
-        event_feed_quiet = False
+        alone (``freshness.next_state_change``), or None. A reader that wakes then shows
+        live -> stale on time without polling."""
         stamps = self._stamps
-        for key in self._expected:
-            st = stamps.get(key)
-            if st is None:
-                continue
-            at = st.received_at + self.threshold(key)
-            if at > now:
-                soonest = at if soonest is None or at < soonest else soonest
-            elif not is_periodic(feed_kind(key)):
-                event_feed_quiet = True
-        if event_feed_quiet:  # QUIET turns STALE when the socket stops proving itself alive
-            alive_until = self.health.alive_until()
-            if alive_until is not None and alive_until > now:
-                soonest = alive_until if soonest is None else min(soonest, alive_until)
-        return soonest
+        return next_state_change(
+            ((k, stamps.get(k), self.threshold(k)) for k in self._expected),
+            self._clock(),
+            self.health.alive_until(),
+        )
 
     # ================================================================== reads: market
 
