@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 URGENT_WAIT = 0.020
 """The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
@@ -150,3 +150,13 @@ class FrameSchedule:
         self._deadline_at = math.inf
         if self._pending is None and not self._in_flight():  # else a frame on its way covers it
             self._post()
+
+
+def wake_delay(now: float, deadlines: Iterable[float | None]) -> float:
+    """Seconds from ``now`` (a wall clock) to the next whole second or the first of
+    ``deadlines`` still ahead, whichever comes first (None: no such deadline)."""
+    delay = 1.0 - (now % 1.0)
+    for at in deadlines:
+        if at is not None and now < at < now + delay:
+            delay = at - now
+    return delay

@@ -13,7 +13,7 @@ from typing import cast
 
 import pytest
 
-from hlmon.ui.frame_schedule import POST_TIMEOUT, FrameSchedule
+from hlmon.ui.frame_schedule import POST_TIMEOUT, FrameSchedule, wake_delay
 
 INTERVAL = 0.1
 
@@ -193,3 +193,9 @@ def test_closed_schedules_nothing() -> None:
     s.schedule.wake_in(0.5)
     s.loop.advance(5.0)
     assert s.posted == 0
+
+
+def test_wake_delay_next_second_or_an_earlier_deadline() -> None:
+    assert wake_delay(100.25, ()) == pytest.approx(0.75)
+    assert wake_delay(100.25, (None, 100.5)) == pytest.approx(0.25)  # a feed goes stale first
+    assert wake_delay(100.25, (100.2, 103.0)) == pytest.approx(0.75)  # past or later: the tick

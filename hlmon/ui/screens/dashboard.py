@@ -31,7 +31,7 @@ from textual.widgets import Footer, Static
 from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
 from hlmon.ui.fmt import fmt_age
-from hlmon.ui.frame_schedule import FrameSchedule
+from hlmon.ui.frame_schedule import FrameSchedule, wake_delay
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.widgets.account import (
@@ -337,19 +337,12 @@ class Dashboard(Screen[None]):
     def _plan_wake(self) -> None:
         """Wake at the next whole second (ages, the header clock), or sooner when a feed goes
         stale or the socket falls silent, even if nothing arrives."""
-        if self.schedule is None:
-            return
-        now = self.clock()
-        wake = 1.0 - (now % 1.0)
-        at = self.store.next_state_change()
-        if at is not None:
-            wake = min(wake, at - now)
-        conn = self.store.health.connection
-        if conn.state is ConnState.LIVE and conn.last_alive is not None:
-            silent_at = conn.last_alive + SILENT_AFTER_S
-            if silent_at > now:
-                wake = min(wake, silent_at - now)
-        self.schedule.wake_in(wake + WAKE_MARGIN_S)
+        if self.schedule is not None:
+            conn = self.store.health.connection
+            live = conn.state is ConnState.LIVE and conn.last_alive is not None
+            silent_at = conn.last_alive + SILENT_AFTER_S if live and conn.last_alive else None
+            deadlines = (self.store.next_state_change(), silent_at)
+            self.schedule.wake_in(wake_delay(self.clock(), deadlines) + WAKE_MARGIN_S)
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
@@ -485,10 +478,17 @@ class Dashboard(Screen[None]):
     # ------------------------------------------------------------------ events
 
     def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
-        """Book and trades follow the selection (the app forwards it to the engine)."""
-        self.book.show(event.coin)
+        """Book and trades follow the selection (the app forwards it to the engine), once
+        the moved selection is on screen: a key is answered by a one-line paint, and the
+        panes of the new coin come in the next one."""
+        self.call_after_refresh(self._follow_selection, event.coin)
+
+    def _follow_selection(self, coin: str) -> None:
+        if coin != self.watchlist.selected:
+            return  # another key moved on already: that one's call follows
+        self.book.show(coin)
         for tape in self.tapes:
-            tape.show(event.coin)
+            tape.show(coin)
         self.update_freshness()
         self._listen()
 
