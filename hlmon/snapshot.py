@@ -12,6 +12,12 @@ Choices worth knowing:
   Those REST books appear in ``status.feeds`` as ``book:COIN`` too, so the status names any
   that are missing.
 * ``fills`` holds the newest ``FILLS_LIMIT`` fills, newest first.
+* ``positions`` and ``openOrders`` cover every perp dex, each entry with its ``dex`` (``""``
+  for the default dex); ``account`` keeps the default dex's figures and adds ``dexes``: per dex
+  where the user has margin or a position, its ``accountValue``, ``totalMarginUsed``,
+  ``withdrawable`` and ``collateral`` (the token those amounts are in; null while unknown).
+  With an address the document waits for the account's dexes to be listed
+  (``allDexsClearinghouseState``) and for the state and orders of each active dex.
 * ``accounts`` (only when more than one address is watched) holds one summary row per watched
   address, in order; ``account``/``positions``/``openOrders``/``fills`` stay the selected
   (``address``) one's. Every row is waited for like a requested feed.
@@ -45,6 +51,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from hlmon.config import Settings
@@ -54,6 +61,7 @@ from hlmon.protocol import info
 from hlmon.protocol.messages import L2Book, Level
 from hlmon.runtime.root import Runtime
 from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state.dexes import DexSummary, coin_dex
 
 FILLS_LIMIT = 100
 """Newest fills included in the document."""
@@ -94,8 +102,11 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
         engine, store = runtime.engine, runtime.store
         fetcher = asyncio.create_task(_fetch_books(engine, rest_books))
         try:
-            required = _required(engine)
             while True:
+                # Recomputed every round: the engine expects a dex's feeds once the account
+                # turns out to be active on it (followed now, not at the engine's next tick).
+                engine.sync_dexes()
+                required = _required(engine)
                 if not _missing(store, engine, rest_books, required):
                     complete = True
                     break
@@ -164,6 +175,11 @@ def _missing(
     required: list[str],
 ) -> list[str]:
     out = [k for k in required if store.feed_status(k).state is FeedState.MISSING]
+    if engine.user is not None:
+        if not engine.dexes_known():
+            out.append("dexes (allDexsClearinghouseState or a REST sweep)")
+        if not store.orders_ready():
+            out += [k for k in store.order_feeds() + store.account_feeds() if k not in out]
     if len(engine.users) > 1:
         out += [f"account:{r.address}" for r in store.accounts() if r.received_at is None]
     out += [f"book:{c}" for c in engine.watchlist if c not in rest_books and store.book(c) is None]
@@ -302,11 +318,14 @@ def _document(
             "crossMaintenanceMarginUsed": summary.cross_maintenance_margin_used,
             "equity": summary.account_value,
             "unrealizedPnl": summary.total_upnl,
+            "dexes": _dexes_doc(store.dex_summaries()),
         }
     )
     positions = [
         {
             "coin": p.coin,
+            "dex": p.dex,
+            "collateral": p.collateral,
             "szi": p.szi,
             "entryPx": p.entry_px,
             "markPx": p.mark_px,
@@ -324,6 +343,7 @@ def _document(
     orders = [
         {
             "coin": o.coin,
+            "dex": coin_dex(o.coin),
             "side": o.side,
             "limitPx": o.limitPx,
             "sz": o.sz,
@@ -371,6 +391,20 @@ def _document(
     return doc
 
 
+def _dexes_doc(summaries: Iterable[DexSummary]) -> dict[str, Any]:
+    """Per dex where the account has margin or a position, its figures in its own token."""
+    return {
+        s.dex: {
+            "accountValue": s.account_value,
+            "totalMarginUsed": s.total_margin_used,
+            "withdrawable": s.withdrawable,
+            "collateral": s.collateral,
+        }
+        for s in summaries
+        if s.active
+    }
+
+
 def _accounts_doc(store: Store) -> list[dict[str, Any]]:
     return [
         {
@@ -382,6 +416,7 @@ def _accounts_doc(store: Store) -> list[dict[str, Any]]:
             "marginRatioPct": r.margin_ratio_pct,
             "totalUpnl": r.total_upnl,
             "positions": r.positions,
+            "dexes": _dexes_doc(r.dexes),
             "source": None if r.source is None else r.source.value,
             "age_s": None if r.age_s is None else round(r.age_s, 3),
             "state": r.state.value,

@@ -81,7 +81,7 @@ TEST_WS = WebsocketSettings(
 """Short heartbeat and backoff so a stall is caught, and recovered from, in about a second."""
 TEST_TIMINGS = dataclasses.replace(TEST_WS, ack_timeout=1.0, stable_after=0.5)
 FAST_PROFILE = STANDARD.with_changes(
-    name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400
+    name="fast", l2book_ms=400, all_mids_ms=400, ctx_ms=200, user_ms=400, all_dexs_ms=400
 )
 """Simulator cadences sped up so the loopback tests run in seconds."""
 

@@ -318,15 +318,17 @@ class ChaosRun:
         rep.equity_hlmon = summary.exchange_account_value if summary is not None else None
         rep.equity_truth = truth.clearinghouse_state["marginSummary"]["accountValue"]
         rep.equity_match = rep.equity_hlmon == rep.equity_truth
+        # Positions and orders of every dex (hlmon holds them all since HIP-3).
         mine = {(p.coin, p.szi, p.entry_px) for p in store.positions()}
         theirs = {
             (ap["position"]["coin"], ap["position"]["szi"], ap["position"]["entryPx"])
-            for ap in truth.clearinghouse_state["assetPositions"]
+            for state in truth.dex_states.values()
+            for ap in state["assetPositions"]
         }
         rep.positions_match = mine == theirs
         rep.position_diffs = sorted(str(x) for x in mine ^ theirs)
         rep.orders_match = {o.oid for o in store.open_orders()} == {
-            o["oid"] for o in truth.open_orders
+            o["oid"] for orders in truth.dex_open_orders.values() for o in orders
         }
 
     # -------------------------------------------------------------- main

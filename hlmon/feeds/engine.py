@@ -7,14 +7,22 @@ the user acts; those only change subscriptions and expectations, the I/O happens
 engine's tasks. ``await stop()`` cancels every task, closes the socket and the HTTP client.
 
 Several accounts (``settings.watched_addresses``, at most 10: the exchange's unique-user
-limit): each gets one ``clearinghouseState`` subscription for its summary row
-(``Store.accounts()``); only the selected one (``user``) also gets openOrders, orderUpdates,
-userEvents, userFills and userFundings. ``select_user(address)`` moves those detail feeds to
-another watched address and reconciles it over REST.
+limit): each gets an ``allDexsClearinghouseState`` subscription (every dex, one user slot) and
+the default dex's ``clearinghouseState`` (same user slot: it keeps the default dex known when an
+``allDexsClearinghouseState`` push leaves its ``""`` entry out, a known exchange bug) for its
+summary row (``Store.accounts()``); only the selected one (``user``) also gets openOrders,
+orderUpdates, userEvents, userFills and userFundings. Open orders are per dex: the default
+dex's from the start, and those of each dex the account turns out to be active on
+(``Store.active_dexes``, checked every ``dex_tick`` s) as soon as it is; the active dexes'
+feed keys (``account:<dex>``, ``orders:<dex>``) are then expected, so REST serves exactly
+those. ``select_user(address)`` moves the detail feeds to another watched address and
+reconciles it over REST.
 
 ``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
 as the fallback when the websocket is down or a feed is stale, and always in REST mode
-(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``.
+(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``. While REST
+serves the accounts, a discovery sweep (``dex_fetch.sweep``: the state of every other catalog
+dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push reports.
 
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
@@ -34,6 +42,7 @@ from collections.abc import Callable
 import httpx
 
 from hlmon.feeds.backoff import FullJitterBackoff
+from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
@@ -47,6 +56,7 @@ from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
 from hlmon.state import ConnState, Store
+from hlmon.state.dexes import account_feed, orders_feed
 
 
 class FeedEngine:
@@ -64,6 +74,7 @@ class FeedEngine:
         fallback_down_grace: float = 3.0,
         reconcile_retry_cap: float = 30.0,
         recorder: FrameRecorder | None = None,
+        dex_tick: float = 1.0,
     ) -> None:
         """
         Args:
@@ -77,6 +88,7 @@ class FeedEngine:
             reconcile_retry_cap: cap on the delay between failed reconciliation attempts.
             recorder: where to record received frames (started and closed by the engine), or
                 None.
+            dex_tick: seconds between two checks of the selected account's active dexes.
         """
         self.settings = settings
         self.store = store
@@ -140,6 +152,12 @@ class FeedEngine:
             wall_clock=self._clock,
         )
         """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
+        self.dex_tick = dex_tick
+        self._order_dexes: set[str] = set()
+        """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
+        self._refused_dexes: set[str] = set()
+        self.sweeps = SweepClock()
+        """When each watched account's dexes were last swept over REST."""
         self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
         self._selected: str | None = self._watchlist[0] if self._watchlist else None
         self._book_fast = False
@@ -206,12 +224,17 @@ class FeedEngine:
         if self._selected is not None:
             self._subscribe_selected(self._selected)
         if self.user is not None:
-            self._add(subs.clearinghouse_state(self.user), "account")
+            self._add_account_subs(self.user, "account")
             for sub, key in self._detail_subs(self.user):
                 self._add(sub, key)
         for other in self._other_users():
-            # One cheap subscription per other account: its summary row.
-            self._add(subs.clearinghouse_state(other), None)
+            # Cheap subscriptions (one user slot) per other account: its summary row.
+            self._add_account_subs(other, None)
+        if self.user is not None:
+            self.sync_dexes()
+            self.supervisor.spawn("dexes", self._follow_dexes)
+        if self.users and (self.settings.rest_fallback or self.ws is None):
+            self.supervisor.spawn("dex-sweep", self._sweep_dexes)
         if self.ws is not None:
             self.supervisor.spawn("ws-feed", self.ws.run)
         else:
@@ -264,6 +287,72 @@ class FeedEngine:
         if feed_key is not None:
             self.store.unexpect(feed_key)
 
+    def _add_account_subs(self, user: str, feed_key: str | None) -> None:
+        """Every dex's state in one subscription, and the default dex's on its own (see the
+        module doc). Both take the same user slot."""
+        self._add(subs.all_dexs_clearinghouse_state(user), None)
+        self._add(subs.clearinghouse_state(user), feed_key)
+
+    async def _follow_dexes(self) -> None:
+        while True:
+            await asyncio.sleep(self.dex_tick)
+            self.sync_dexes()
+
+    async def _sweep_dexes(self) -> None:
+        """While REST serves the accounts (no live websocket, so no ``allDexsClearinghouseState``
+        push), sweep each watched account's other catalog dexes every ``SWEEP_INTERVAL``: the
+        only way REST learns of a position on a dex no fill, funding or order named."""
+        while True:
+            if not self._ws_live():
+                for user in (self.user, *self._other_users()):
+                    now = time.monotonic()
+                    if user is None or not self.sweeps.due(user, now):
+                        continue
+                    if sweep_dexes(self.store, user):
+                        self.sweeps.note(user, now)
+                        await sweep(self.info, self.store, user)
+                self.sync_dexes()
+            await asyncio.sleep(self.dex_tick)
+
+    def dexes_known(self) -> bool:
+        """The selected account's active dexes are known, not just the default one: an
+        ``allDexsClearinghouseState`` push listed them, or a REST sweep of the catalog's dexes
+        did; without a live websocket and without a catalog there is nothing more to learn."""
+        if self.user is None or self.store.dexes_listed() or self.sweeps.swept(self.user):
+            return True
+        return not self._ws_live() and self.store.catalog is None
+
+    def sync_dexes(self) -> None:
+        """Follow the open orders of every dex the selected account is active on.
+
+        A newly active HIP-3 dex gets its ``openOrders`` subscription and its feed keys
+        (``account:<dex>``, ``orders:<dex>``) become expected, which the REST fallback serves
+        when the websocket cannot. A dex stays followed until the account changes (an account
+        closing and reopening positions must not churn subscriptions). Only names the catalog
+        lists are sent.
+        """
+        user = self.user
+        if user is None:
+            return
+        for dex in self.store.active_dexes():
+            if not dex or dex in self._order_dexes or dex in self._refused_dexes:
+                continue
+            if not sendable_dex(self.store, dex):
+                self._refused_dexes.add(dex)
+                self.store.health.log(f"dex {dex!r} is not in the market catalog: not followed")
+                continue
+            self._order_dexes.add(dex)
+            self.store.expect(account_feed(dex))
+            self._add(subs.open_orders(user, dex), orders_feed(dex))
+
+    def _drop_dexes(self, user: str) -> None:
+        """Stop following ``user``'s HIP-3 dexes (the selected account changes)."""
+        for dex in sorted(self._order_dexes):
+            self.store.unexpect(account_feed(dex))
+            self._remove(subs.open_orders(user, dex), orders_feed(dex))
+        self._order_dexes.clear()
+        self._refused_dexes.clear()
+
     def _book_sub(self, coin: str) -> Subscription:
         return subs.l2_book(coin, n_sig_figs=self._n_sig_figs, fast=self._book_fast)
 
@@ -312,6 +401,7 @@ class FeedEngine:
             # subscribes, which is what lets the store tell the two users' frames apart.
             for sub, key in self._detail_subs(old):
                 self._remove(sub, key)
+            self._drop_dexes(old)
         # A reconciliation in flight (or retrying) is the old user's: its REST answers must
         # not land on the new one. Cancelled before any await can resume it.
         if self._reconcile_task is not None:
@@ -322,9 +412,10 @@ class FeedEngine:
         self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
         if not self._started:
             return  # start() subscribes the selected user
-        self._add(subs.clearinghouse_state(new), "account")  # already subscribed: expects only
+        self._add_account_subs(new, "account")  # already subscribed: expects only
         for sub, key in self._detail_subs(new):
             self._add(sub, key)
+        self.sync_dexes()
         label = self.settings.label_for(new)
         self.store.health.log(f"account {label or new} selected")
         self._schedule_reconcile(None, None)

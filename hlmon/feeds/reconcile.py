@@ -2,8 +2,11 @@
 
 ``orderUpdates`` and ``userEvents`` never replay after a reconnect, and how much history the
 ``userFills`` snapshot carries is not documented, so after every outage hlmon asks ``/info``
-for the account state, the open orders and every fill since the newest one it held when the
-socket went down (minus a margin), paging when a full page (2000) comes back. Everything goes
+for every fill since the newest one it held when the socket went down (minus a margin, paging
+when a full page (2000) comes back), then the account state and the open orders of each active
+dex (``Store.active_dexes``: the default dex, dexes with margin or positions, dexes of recent
+fills; the fills come first so their dexes count): 2 + 20 weight per active dex, never a sweep
+of every dex. Everything goes
 through ``Store.apply``/``apply_fills``, which dedupe fills (``state.account.fill_key``): a fill
 seen over the websocket and again over REST is kept once, and no fill made during the outage is
 missed.
@@ -19,8 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hlmon.feeds.info_client import InfoClient
+from hlmon.feeds.dex_fetch import fetch_into, orders_request, sendable_dex, state_request
+from hlmon.feeds.info_client import InfoClient, ServerError
 from hlmon.protocol import info
+from hlmon.protocol.info import InfoRequest
 from hlmon.protocol.messages import Fill
 from hlmon.state import Source, Store
 from hlmon.state.account import FillKey, fill_key
@@ -106,17 +111,11 @@ class Reconciler:
         # them are then at least as new as the fills (no "position without its fill" moment).
         fetched, pages, added = await self._fetch_fills(mark)
 
-        req_state = info.clearinghouse_state(self.user)
-        state = await self._client.info(req_state)
-        msg = info.to_message(req_state, state, self.user)
-        if msg is not None:
-            store.apply(msg, Source.REST)
-
-        req_orders = info.frontend_open_orders(self.user)
-        orders = await self._client.info(req_orders)
-        msg = info.to_message(req_orders, orders, self.user)
-        if msg is not None:
-            store.apply(msg, Source.REST)
+        # States before orders: a state may show a position on a dex no fill named yet.
+        for dex in self._dexes():
+            await self._fetch(state_request(self.user, dex), dex)
+        for dex in self._dexes():
+            await self._fetch(orders_request(self.user, dex), dex)
 
         oids_after = frozenset(o.oid for o in store.open_orders())
         new_fills = added
@@ -127,6 +126,20 @@ class Reconciler:
             new_fills = max(added, held_now)
         changes = len(oids_before ^ oids_after) if oids_before is not None else 0
         return ReconcileResult(new_fills, changes, fetched, pages, len(oids_after))
+
+    def _dexes(self) -> list[str]:
+        return [d for d in self._store.active_dexes(self.user) if sendable_dex(self._store, d)]
+
+    async def _fetch(self, req: InfoRequest, dex: str) -> None:
+        """Fetch one per-dex answer into the store. An HIP-3 dex answering HTTP 500 (a dex
+        the exchange no longer knows, 2026 page §3.4) is logged and skipped: it must not hold
+        back the rest of the account."""
+        try:
+            await fetch_into(self._client, self._store, req, self.user)
+        except ServerError as exc:
+            if not dex:
+                raise
+            self._store.health.log(f"reconciliation: dex {dex!r} skipped ({exc})", "warn")
 
     async def _fetch_fills(self, mark: Mark | None) -> tuple[int, int, int]:
         """Return (rows fetched, requests made, fills new to the store)."""

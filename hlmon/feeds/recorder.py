@@ -184,9 +184,14 @@ class FrameRecorder:
         """Stop the flush task, write what is buffered and the trailer, close the file.
 
         Safe to call twice."""
-        task, self._task = self._task, None
+        # Cancel the flush task only while holding the lock: a flush holds it while its batch
+        # is written in a worker thread, and cancelling that await would not stop the thread,
+        # which would then write after the trailer or into the closed file (frames lost).
+        async with self._lock:
+            task, self._task = self._task, None
+            if task is not None:
+                task.cancel()
         if task is not None:
-            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         async with self._lock:

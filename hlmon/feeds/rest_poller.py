@@ -45,7 +45,6 @@ from hlmon.feeds.rest_demand import wanted_feeds
 from hlmon.feeds.rest_plan import DEFAULT_RESERVE_SHARE, PlanState, PollKey, RestPlan
 from hlmon.feeds.rest_schedule import RestScheduler
 from hlmon.feeds.rest_sources import (
-    ROW_PREFIX,
     ScreenState,
     answer_messages,
     build_request,
@@ -55,6 +54,7 @@ from hlmon.feeds.rest_sources import (
 from hlmon.protocol.info import InfoRequest
 from hlmon.state import FeedState, FeedStatus, RestPlanView, Source, Store, feed_kind
 from hlmon.state.freshness import is_periodic
+from hlmon.state.store import row_address
 
 HELD_REFRESH = 0.8
 """A held feed is polled again at this fraction of its stale threshold."""
@@ -152,7 +152,7 @@ class RestPoller:
         feeds = []
         serves: dict[PollKey, tuple[str, ...]] = {}
         now_ms = int(self._wall_clock() * 1000)
-        demand = screen_demand(state, self._store, now_ms, every_dex=self.rest_mode)
+        demand = screen_demand(state, self._store, now_ms)
         for feed in wanted_feeds(demand):
             keys = served_feeds(feed.key, state)
             if keys:  # a poll that shows nothing costs weight for nothing
@@ -201,8 +201,8 @@ class RestPoller:
 
     def _status(self, feed_key: str) -> FeedStatus:
         store = self._store
-        if feed_key.startswith(ROW_PREFIX):
-            address = feed_key[len(ROW_PREFIX) :]
+        address = row_address(feed_key)
+        if address is not None:
             for row in store.accounts():
                 if row.address == address:
                     return FeedStatus(feed_key, row.state, row.age_s, row.source)
@@ -224,7 +224,7 @@ class RestPoller:
             k
             for keys in self._serves.values()
             for k in keys
-            if k in expected or k.startswith(ROW_PREFIX)
+            if k in expected or row_address(k) is not None
         }
         if self.rest_mode:
             return every, set()

@@ -13,9 +13,11 @@ poll                  feed keys it serves                      answer applied as
                                                                answer's own universe
 ``recentTrades``      ``trades:C``                             ``trades`` (the tape dedupes by
                                                                (time, tid) and keeps time order)
-``clearinghouseState`` ``account`` (selected user) or           ``clearinghouseState`` with its
-(user, dex)           ``account:<address>`` (another's row)    ``dex``
-``frontendOpenOrders`` ``orders`` (selected user)               ``openOrders`` with its ``dex``
+``clearinghouseState`` ``account`` / ``account:<dex>``         ``clearinghouseState`` with its
+(user, dex)           (selected user) or ``account:<address>`` ``dex``
+                      (another's row, every dex)
+``frontendOpenOrders`` ``orders`` / ``orders:<dex>``           ``openOrders`` with its ``dex``
+(user, dex)           (selected user)
 ``userFillsByTime``   ``fills`` (selected user)                ``userFills``, merged (dedupe)
 ``userFunding``       ``fundings`` (selected user)             ``userFundings``, merged (dedupe)
 ===================== ======================================== ==================================
@@ -55,6 +57,7 @@ from hlmon.protocol.messages import (
 )
 from hlmon.protocol.meta import Meta
 from hlmon.state import Store
+from hlmon.state.dexes import account_feed, orders_feed
 from hlmon.state.store import ROW_KEY_PREFIX
 
 ROW_PREFIX = ROW_KEY_PREFIX
@@ -63,14 +66,6 @@ FILL_MARGIN_MS = 5_000
 """Fills and fundings are asked from a little before the newest one held (dedupe absorbs it)."""
 FUNDINGS_LOOKBACK_MS = 24 * 3_600_000
 """The first ``userFunding`` poll asks for the last day (what the Funding tab shows first)."""
-RECENT_FILLS_SCANNED = 200
-"""Newest fills whose coin prefixes may name the selected account's active dexes."""
-RECENT_FILL_MS = 3_600_000
-"""A fill this recent makes its dex active: positions opened there show within a poll, and a
-dex traded on hours ago does not cost an orders poll (20 weight) every few seconds."""
-RECENT_FUNDING_MS = 2 * 3_600_000
-"""A funding payment this recent makes its dex active: fundings are hourly, so a position held
-on a dex (however long ago it was opened) names its dex within the hour."""
 
 
 @dataclass(frozen=True)
@@ -97,37 +92,34 @@ def is_perp(coin: str) -> bool:
     return not coin.startswith("@") and "/" not in coin
 
 
-def screen_demand(
-    screen: ScreenState, store: Store, now_ms: int, *, every_dex: bool = True
-) -> ScreenDemand:
-    """The planner's view of ``screen``: dexes from the watchlist; the selected account's
-    active dexes from what the store holds (positions, open orders, fills of the last hour and
-    fundings of the last two hours name their dexes; the default dex always); whether other
-    accounts hold positions.
+def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDemand:
+    """The planner's view of ``screen``: dexes from the watchlist; each account's active dexes
+    from the store (``Store.active_dexes``: the default dex always, dexes with margin or
+    positions, and for the selected account the dexes of its open orders, of fills and order
+    updates of the last hour and of fundings of the last two hours); whether other accounts
+    hold positions.
 
-    ``every_dex`` False: the selected account on the default dex only. The websocket fallback
-    passes it while the websocket serves the default dex's state and orders only: a HIP-3
-    dex's state polled during an outage would otherwise freeze, looking fresh, once the
-    websocket is back (hook: drop it when per-dex account subscriptions land).
+    Every active dex is polled, also by the websocket fallback: the websocket serves each
+    dex's state (``allDexsClearinghouseState``) and orders (``openOrders`` per active dex)
+    under per-dex feed keys, so a dex polled during an outage is handed back by its own age.
+    ``now_ms`` is unused since the store judges activity by its own clock (kept for callers).
     """
+    del now_ms
     market = tuple(dict.fromkeys(dex_of(c) for c in screen.watchlist)) or (DEFAULT_DEX,)
     selected = None
-    if screen.user is not None and not every_dex:
-        selected = AccountDemand(screen.user)
-    elif screen.user is not None:
-        coins = [p.coin for p in store.positions()]
-        coins += [o.coin for o in store.open_orders()]
-        since = now_ms - RECENT_FILL_MS
-        coins += [f.coin for f in store.fills()[:RECENT_FILLS_SCANNED] if f.time >= since]
-        since = now_ms - RECENT_FUNDING_MS
-        coins += [f.coin for f in store.fundings()[:RECENT_FILLS_SCANNED] if f.time >= since]
-        dexes = tuple(dict.fromkeys((DEFAULT_DEX, *(dex_of(c) for c in coins))))
-        selected = AccountDemand(screen.user, active_dexes=dexes)
+    if screen.user is not None:
+        selected = AccountDemand(screen.user, active_dexes=store.active_dexes())
     rows = {r.address: r for r in store.accounts()}
     others = []
     for address in screen.others:
         row = rows.get(address)
-        others.append(AccountDemand(address, has_positions=bool(row and row.positions)))
+        others.append(
+            AccountDemand(
+                address,
+                active_dexes=store.active_dexes(address),
+                has_positions=bool(row and row.positions),
+            )
+        )
     return ScreenDemand(
         selected_coin=screen.selected_coin,
         market_dexes=market,
@@ -154,14 +146,14 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
         return ()
     if user == screen.user:
         selected = {
-            "clearinghouseState": "account",
-            "frontendOpenOrders": "orders",
+            "clearinghouseState": account_feed(dex),
+            "frontendOpenOrders": orders_feed(dex),
             "userFillsByTime": "fills",
             "userFunding": "fundings",
         }.get(kind)
         return () if selected is None else (selected,)
-    if kind == "clearinghouseState" and user in screen.others and dex == DEFAULT_DEX:
-        return (ROW_PREFIX + user,)
+    if kind == "clearinghouseState" and user in screen.others:
+        return (ROW_PREFIX + user,)  # every active dex feeds the row (summed per token)
     return ()
 
 

@@ -21,16 +21,12 @@ from hlmon.protocol.messages import (
     OrderUpdate,
 )
 
+from .dexes import FILL_ACTIVITY_MS
+from .dexes import coin_dex as coin_dex
 from .rings import DedupeRing
 
 _TERMINAL_MEMORY = 4096
 """How many closed oids to remember, so a late ``openOrders`` push cannot resurrect them."""
-
-
-def coin_dex(coin: str) -> str:
-    """The perp dex a coin belongs to: ``"xyz:AAPL"`` -> ``"xyz"``; ``"BTC"`` -> ``""``."""
-    dex, sep, _ = coin.partition(":")
-    return dex if sep else ""
 
 
 FillKey = tuple[int | str, ...]
@@ -67,7 +63,15 @@ class AccountState:
 
     def __init__(self, *, fills_cap: int, fundings_cap: int, ledger_cap: int) -> None:
         self.clearinghouse: dict[str, ClearinghouseState] = {}
-        """By perp dex (``""`` is the default dex)."""
+        """By perp dex NAME (``""`` is the default dex). A dex missing here is unknown, not
+        empty: an ``allDexsClearinghouseState`` push without a dex leaves its state alone."""
+        self.dexes_listed = False
+        """An ``allDexsClearinghouseState`` push has listed the account's dexes."""
+        self.orders_loaded: set[str] = set()
+        """Dexes whose full open-orders list has arrived (``replace_orders``)."""
+        self.activity: dict[str, int] = {}
+        """dex -> exchange time (ms) until which a fill, funding or order update seen on it
+        keeps it "active" (its orders fetched), besides margin or positions."""
         self.orders: dict[int, FrontendOrder] = {}
         self._closed_oids: set[int] = set()
         self._closed_ring: deque[int] = deque()
@@ -80,6 +84,9 @@ class AccountState:
     def clear(self) -> None:
         """Forget everything (the watched address changed)."""
         self.clearinghouse.clear()
+        self.dexes_listed = False
+        self.orders_loaded.clear()
+        self.activity.clear()
         self.orders.clear()
         self._closed_oids.clear()
         self._closed_ring.clear()
@@ -99,8 +106,17 @@ class AccountState:
         if len(self._closed_ring) > _TERMINAL_MEMORY:
             self._closed_oids.discard(self._closed_ring.popleft())
 
+    def note_activity(self, coin: str, time_ms: int, keep_ms: int = FILL_ACTIVITY_MS) -> None:
+        """A fill, funding or order update on ``coin`` at ``time_ms``: its dex is active for
+        ``keep_ms`` more."""
+        dex = coin_dex(coin)
+        until = time_ms + keep_ms
+        if until > self.activity.get(dex, -1):
+            self.activity[dex] = until
+
     def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> None:
         """A full ``openOrders`` list for one dex replaces that dex's orders."""
+        self.orders_loaded.add(dex)
         for oid in [oid for oid, o in self.orders.items() if coin_dex(o.coin) == dex]:
             del self.orders[oid]
         for order in orders:
@@ -114,6 +130,7 @@ class AccountState:
         changed = False
         for upd in updates:
             o = upd.order
+            self.note_activity(o.coin, upd.statusTimestamp)
             if upd.status != "open":
                 self._remember_closed(o.oid)
                 if self.orders.pop(o.oid, None) is not None:

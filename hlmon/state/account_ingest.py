@@ -3,9 +3,13 @@ choice of user (``set_user``, ``set_watched_users``).
 
 Account frames reach ``AccountState`` only when they are for the watched address (``set_user``);
 frames for another address (or when none is set) are counted in ``ignored_user_msgs`` and
-dropped. Channels whose frames name no user (orderUpdates, user events) are accepted once the
-server has acknowledged the current user's subscription (see ``set_user``). A watched
-account other than the selected one only feeds its summary row (``AccountBook``).
+dropped. Clearinghouse states are kept per dex NAME, from ``allDexsClearinghouseState`` and
+per-dex ``clearinghouseState`` frames alike (feed keys ``account`` for the default dex,
+``account:<dex>`` for the others); a dex missing from a push is unknown and keeps its last
+state, and an older state (exchange ``time``) never replaces a newer one of the same dex.
+Channels whose frames name no user (orderUpdates, user events) are accepted once the server has
+acknowledged the current user's subscription (see ``set_user``). A watched account other than
+the selected one only feeds its summary row (``AccountBook``).
 
 A base class of ``Store`` for the same reason as ``MarketIngest``: bound methods sharing the
 store's stamps, change keys and caches.
@@ -18,6 +22,8 @@ from typing import Any
 
 from hlmon.protocol.messages import (
     ActiveAssetDataMsg,
+    AllDexsClearinghouseStateMsg,
+    ClearinghouseState,
     ClearinghouseStateMsg,
     Fill,
     Funding,
@@ -34,6 +40,7 @@ from hlmon.protocol.messages import (
 
 from .account import AccountState
 from .accounts import AccountBook, is_older
+from .dexes import FUNDING_ACTIVITY_MS, account_feed, orders_feed
 from .freshness import feed_kind
 from .health import FeedHealth
 from .lag import LagStamps
@@ -68,6 +75,7 @@ class AccountIngest(LagStamps):
         return {
             ActiveAssetDataMsg: self._on_asset_data,
             ClearinghouseStateMsg: self._on_clearinghouse,
+            AllDexsClearinghouseStateMsg: self._on_all_dexs,
             OpenOrdersMsg: self._on_open_orders,
             OrderUpdatesMsg: self._on_order_updates,
             UserEventsMsg: self._on_user_event,
@@ -96,10 +104,11 @@ class AccountIngest(LagStamps):
         self._web_data = None
         for key in [k for k in self._stamps if self._is_account_key(k)]:
             del self._stamps[key]
-        held = self._accounts.state_of(new) if new is not None else None
-        if held is not None:
-            # A watched account's last state shows at once, with its own age and source.
-            self._account.clearinghouse[""], self._stamps["account"] = held
+        held = self._accounts.states_of(new) if new is not None else {}
+        for dex, (state, stamp) in held.items():
+            # A watched account's last states show at once, with their own ages and sources.
+            self._account.clearinghouse[dex] = state
+            self._stamps[account_feed(dex)] = stamp
         self._invalidate_account()
         self._changes.update(_ACCOUNT_KEYS)
         self._changes.add("accounts")
@@ -152,29 +161,60 @@ class AccountIngest(LagStamps):
 
     def _on_clearinghouse(self, msg: ClearinghouseStateMsg, source: Source, now: float) -> None:
         data = msg.data
-        state = data.clearinghouseState
-        mine = self._user is not None and data.user.lower() == self._user
-        held = self._account.clearinghouse.get(data.dex) if mine else None
-        if is_older(state, held):
-            return  # an older answer (a slow REST reply) must not replace a newer push
-        if self._accounts.apply(data.user, state, source, now, dex=data.dex, also=self._user):
-            self._changes.add("accounts")
-            if data.user.lower() != self._user:
-                return  # another watched account: its row is all that is kept
-        elif not self._is_me(data.user):
+        self._apply_dex_states(data.user, ((data.dex, data.clearinghouseState),), source, now)
+
+    def _on_all_dexs(self, msg: AllDexsClearinghouseStateMsg, source: Source, now: float) -> None:
+        data = msg.data
+        if data.dropped:
+            # The decoder kept the readable dexes; the others keep their last state (unknown).
+            self.health.note_rejected(
+                f"allDexsClearinghouseState: {data.dropped} unreadable dex entries", data.user
+            )
+        self._apply_dex_states(data.user, data.clearinghouseStates, source, now)
+        if self._user is not None and data.user.lower() == self._user:
+            self._account.dexes_listed = True
+
+    def _apply_dex_states(
+        self,
+        user: str,
+        states: Iterable[tuple[str, ClearinghouseState]],
+        source: Source,
+        now: float,
+    ) -> None:
+        """Land ``user``'s per-dex states: in its summary row (any watched user) and, for the
+        selected user, in the detail. Joined by dex name; dexes not listed are left alone."""
+        address = user.lower()
+        mine = self._user is not None and address == self._user
+        if not mine and not self._accounts.accepts(address):
+            self.ignored_user_msgs += 1
             return
-        self._account.clearinghouse[data.dex] = state
-        lag = self._measure_lag(state.time, source, now) if state.time else None
-        self._stamps["account"] = Stamp(now, state.time, source, lag)
-        self._invalidate_account()
-        self._changes.add("account")
+        row_changed = changed = False
+        lags: dict[int, float | None] = {}  # one lag sample per exchange time, not per dex
+        for dex, state in states:
+            if self._accounts.apply(address, state, source, now, dex=dex, also=self._user):
+                row_changed = True
+            if not mine or is_older(state, self._account.clearinghouse.get(dex)):
+                continue  # an older answer (a slow REST reply) must not replace a newer push
+            self._account.clearinghouse[dex] = state
+            lag = None
+            if state.time:
+                if state.time not in lags:
+                    lags[state.time] = self._measure_lag(state.time, source, now)
+                lag = lags[state.time]
+            self._stamps[account_feed(dex)] = Stamp(now, state.time, source, lag)
+            changed = True
+        if row_changed:
+            self._changes.add("accounts")
+        if changed:
+            self._invalidate_account()
+            self._changes.add("account")
 
     def _on_open_orders(self, msg: OpenOrdersMsg, source: Source, now: float) -> None:
         data = msg.data
         if not self._is_me(data.user):
             return
         self._account.replace_orders(data.dex, data.orders)
-        self._stamps["orders"] = Stamp(now, None, source)
+        self._stamps[orders_feed(data.dex)] = Stamp(now, None, source)
         self._changes.add("orders")
 
     def _on_order_updates(self, msg: OrderUpdatesMsg, source: Source, now: float) -> None:
@@ -213,6 +253,9 @@ class AccountIngest(LagStamps):
             self._add_fills(msg.data.fills, source, now)
 
     def _add_fills(self, fills: Iterable[Fill], source: Source, now: float) -> int:
+        fills = list(fills)
+        for f in fills:
+            self._account.note_activity(f.coin, f.time)
         new = self._account.fills.add_many(fills)
         newest = self._account.fills.newest
         self._stamps["fills"] = Stamp(now, newest.time if newest is not None else None, source)
@@ -225,6 +268,9 @@ class AccountIngest(LagStamps):
             self._add_fundings(msg.data.fundings, source, now)
 
     def _add_fundings(self, fundings: Iterable[Funding], source: Source, now: float) -> None:
+        fundings = list(fundings)
+        for f in fundings:  # an hourly payment names the dex of a position held there
+            self._account.note_activity(f.coin, f.time, FUNDING_ACTIVITY_MS)
         new = self._account.fundings.add_many(fundings)
         newest = self._account.fundings.newest
         self._stamps["fundings"] = Stamp(now, newest.time if newest is not None else None, source)

@@ -17,6 +17,7 @@ whose ``add`` is the builtin one again. Without a listener the sets are plain se
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 Listener = Callable[[bool], None]
 """Called with ``urgent``, synchronously, by whoever records the change (normally the event
@@ -100,3 +101,44 @@ def rearm(
     if isinstance(new, _Keys):
         new.__class__ = _QuietKeys if told or not urgent else _UrgentKeys
     return new, told
+
+
+class _HealthKeys(Protocol):
+    """What ``ChangeKeys`` needs of ``FeedHealth`` (which keeps change keys of its own)."""
+
+    def take_changes(self) -> set[str]: ...
+
+    def on_changes(self, listener: Listener | None) -> bool | None: ...
+
+
+class ChangeKeys:
+    """The store's change keys and their listener: a base class of ``Store`` (which sets the
+    attributes), so ``take_changes`` stays a method of the store."""
+
+    _changes: set[str]
+    _listener: Listener | None
+    _urgent: frozenset[str]
+    _health_keys: _HealthKeys
+    """The store's ``health`` (its keys come out of ``take_changes`` too)."""
+
+    def take_changes(self) -> set[str]:
+        """Keys changed since the last call (and reset); re-arms the ``on_changes`` listener."""
+        changes = self._changes
+        self._changes = new_keys(self._listener, self._urgent)
+        health = self._health_keys.take_changes()
+        return changes | health if health else changes
+
+    def on_changes(self, listener: Listener | None, urgent: Iterable[str] = ()) -> None:
+        """Call ``listener(False)`` when a change is recorded and none was pending: once after
+        each ``take_changes``, not once per frame (see ``changes``); ``listener(True)`` when
+        one of the ``urgent`` keys is (once more, if a plain key came first). None unregisters.
+
+        The listener runs synchronously in the writer (the feeds' event loop): it should only
+        schedule the read, e.g. a UI frame. Changes already pending call it at once.
+        """
+        self._listener = listener
+        self._urgent = frozenset(urgent)
+        self._changes, tell = rearm(self._changes, listener, self._urgent)
+        health_tell = self._health_keys.on_changes(listener)
+        if listener is not None and (tell is not None or health_tell is not None):
+            listener(bool(tell))

@@ -40,7 +40,18 @@ class MarketIngest(LagStamps):
     _market: MarketState
     _stamps: dict[str, Stamp]
     _changes: set[str]
+    _expected: set[str]
     _positions_cache: list[PositionView] | None
+
+    def _subscribed_coins(self) -> set[str]:
+        """Coins some expected feed is for (their data is never evicted)."""
+        return {key.partition(":")[2] for key in self._expected}
+
+    def _forget_stamp(self, kind: str, coin: str) -> None:
+        """``MarketState`` dropped ``coin`` from a table: its stamp goes too (unless expected)."""
+        key = f"{kind}:{coin}"
+        if key not in self._expected:
+            self._stamps.pop(key, None)
 
     def _market_handlers(self) -> dict[type, Handler]:
         """Message type -> handler, for ``Store.apply``'s dispatch table."""

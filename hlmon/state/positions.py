@@ -52,9 +52,14 @@ def mark_price(
 
 
 def position_view(
-    position: Position, ctx_mark: str | None, mid: str | None, dex: str = ""
+    position: Position,
+    ctx_mark: str | None,
+    mid: str | None,
+    dex: str = "",
+    collateral: str | None = None,
 ) -> PositionView:
-    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only)."""
+    """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only) on
+    ``dex``, whose amounts are in ``collateral``."""
     p = position
     szi = try_dec(p.szi) or _ZERO
     mark_s, mark_feed, mark_source = mark_price(p, ctx_mark, mid)
@@ -105,6 +110,7 @@ def position_view(
         mark_feed=mark_feed,
         mark_source=mark_source,
         dex=dex,
+        collateral=collateral,
     )
 
 

@@ -43,8 +43,11 @@ from hlmon.state.settings import StaleThresholds
 from .account import AccountState
 from .account_ingest import AccountIngest
 from .accounts import AccountBook, AccountRow, AccountTotals
-from .changes import Listener, new_keys, rearm
+from .catalog import MarketCatalog
+from .changes import ChangeKeys, Listener
 from .clock import RebasingClock
+from .dex_reads import DexReads
+from .dexes import collateral_lookup
 from .freshness import (
     CANDLE_THRESHOLD,
     DEFAULT_EVENT_THRESHOLD,
@@ -74,12 +77,24 @@ _DEFAULT_STALE = StaleThresholds()
 REST_STALE_FACTOR = 2.5
 """A REST-fed feed turns stale this many planned poll intervals after its last answer."""
 ROW_KEY_PREFIX = "account:"
-"""``account:<address>``: the feed key of another watched account's summary row."""
+"""``account:<address>``: the feed key of another watched account's summary row. (``account:``
+followed by a dex name is the selected account's state on that dex: see ``row_address``.)"""
+
+
+def row_address(feed_key: str) -> str | None:
+    """The address of a summary-row feed key (``account:0x…``, 40 hex digits), else None:
+    ``account:xyz`` is the selected account's state on dex ``xyz``, not a row."""
+    if not feed_key.startswith(ROW_KEY_PREFIX):
+        return None
+    rest = feed_key[len(ROW_KEY_PREFIX) :]
+    return rest if len(rest) == 42 and rest.startswith("0x") else None
+
+
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
 
-class Store(MarketIngest, AccountIngest):
+class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
     """Market + account state and freshness per feed; ``health`` holds the feeds' own facts."""
 
     def __init__(
@@ -121,6 +136,7 @@ class Store(MarketIngest, AccountIngest):
         self._clock = rebasing.now
         self.health = FeedHealth(rebasing, alive_window=alive_window, log_cap=log_cap)
         """Connection, liveness, counters, REST usage and the event log, pushed by the feeds."""
+        self._health_keys = self.health
         self._stale = stale
         self._book_fast = False
 
@@ -136,6 +152,7 @@ class Store(MarketIngest, AccountIngest):
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
         self._web_data: dict[str, Any] | None = None
+        self._catalog: MarketCatalog | None = None
         self._user: str | None = None
         self._accounts = AccountBook()
         self._userless_closed: set[str] = set()
@@ -159,6 +176,8 @@ class Store(MarketIngest, AccountIngest):
         self._positions_version = 0
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
+        self._positions_catalog: MarketCatalog | None = None
+        """The catalog the cached rows took their collateral tokens from."""
         self._summary_cache: AccountSummary | None = None
         self._summary_rows: list[PositionView] | None = None
         """The ``positions()`` rows the cached summary was built from."""
@@ -190,6 +209,17 @@ class Store(MarketIngest, AccountIngest):
         alike, so the same fill arriving three ways is kept once.
         """
         return self._add_fills(fills, source, self._clock())
+
+    def set_catalog(self, catalog: MarketCatalog | None) -> None:
+        """The market catalog in force (loaded by the feeds): it names each dex's collateral
+        token. Without one only the default dex's token is known (USDC)."""
+        if catalog is not self._catalog:
+            self._catalog = catalog
+            self._changes.update(("account", "accounts"))
+
+    @property
+    def catalog(self) -> MarketCatalog | None:
+        return self._catalog
 
     def set_book_fast(self, fast: bool) -> None:
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
@@ -224,16 +254,6 @@ class Store(MarketIngest, AccountIngest):
         if self._socket_lag_at is not None:
             self._socket_lag_at += delta
         self._summary_cache = None
-
-    def _subscribed_coins(self) -> set[str]:
-        """Coins some expected feed is for (their data is never evicted)."""
-        return {key.partition(":")[2] for key in self._expected}
-
-    def _forget_stamp(self, kind: str, coin: str) -> None:
-        """``MarketState`` dropped ``coin`` from a table: its stamp goes too (unless expected)."""
-        key = f"{kind}:{coin}"
-        if key not in self._expected:
-            self._stamps.pop(key, None)
 
     def forget_ctx(self, coin: str) -> None:
         """Drop ``coin``'s asset context (unsubscribed): its markPx would only get older."""
@@ -297,8 +317,9 @@ class Store(MarketIngest, AccountIngest):
 
     def _source_for_threshold(self, feed_key: str) -> Source | None:
         stamp = self._stamps.get(feed_key)
-        if stamp is None and feed_key.startswith(ROW_KEY_PREFIX):
-            stamp = self._accounts.stamp(feed_key[len(ROW_KEY_PREFIX) :])
+        address = row_address(feed_key) if stamp is None else None
+        if address is not None:
+            stamp = self._accounts.stamp(address)
         return None if stamp is None else stamp.source
 
     def _base_threshold(self, feed_key: str) -> float:
@@ -375,28 +396,6 @@ class Store(MarketIngest, AccountIngest):
     def expected(self) -> frozenset[str]:
         return frozenset(self._expected)
 
-    def take_changes(self) -> set[str]:
-        """Keys changed since the last call (and reset); re-arms the ``on_changes`` listener."""
-        changes = self._changes
-        self._changes = new_keys(self._listener, self._urgent)
-        health = self.health.take_changes()
-        return changes | health if health else changes
-
-    def on_changes(self, listener: Listener | None, urgent: Iterable[str] = ()) -> None:
-        """Call ``listener(False)`` when a change is recorded and none was pending: once after
-        each ``take_changes``, not once per frame (see ``changes``); ``listener(True)`` when
-        one of the ``urgent`` keys is (once more, if a plain key came first). None unregisters.
-
-        The listener runs synchronously in the writer (the feeds' event loop): it should only
-        schedule the read, e.g. a UI frame. Changes already pending call it at once.
-        """
-        self._listener = listener
-        self._urgent = frozenset(urgent)
-        self._changes, tell = rearm(self._changes, listener, self._urgent)
-        health_tell = self.health.on_changes(listener)
-        if listener is not None and (tell is not None or health_tell is not None):
-            listener(bool(tell))
-
     def next_state_change(self) -> float | None:
         """The earliest clock time after now at which an expected feed changes state by time
         alone (``freshness.next_state_change``), or None. A reader that wakes then shows
@@ -466,7 +465,8 @@ class Store(MarketIngest, AccountIngest):
         return self._summary_cache
 
     def positions(self) -> list[PositionView]:
-        """Open positions (default dex first) with hlmon's derived numbers.
+        """Open positions of every dex (default dex first), each with its dex and collateral,
+        with hlmon's derived numbers.
 
         One mark per coin: ``ctx:COIN`` markPx while fresh, else the mid while ``mids`` is
         fresh, else the clearinghouse's own (``mark_price``; ``PositionView.mark_source`` says
@@ -487,7 +487,13 @@ class Store(MarketIngest, AccountIngest):
             for key in ("mids", *("ctx:" + coin for coin in coins))
             if self._is_fresh(key, now, alive)
         )
-        if self._positions_cache is None or fresh != self._positions_fresh:
+        catalog = self.catalog  # positions carry their dex's collateral token
+        if (
+            self._positions_cache is None
+            or fresh != self._positions_fresh
+            or catalog is not self._positions_catalog
+        ):
+            collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
             mids = self._market.mids if "mids" in fresh else {}
             views: list[PositionView] = []
@@ -501,10 +507,12 @@ class Store(MarketIngest, AccountIngest):
                             ctx.markPx if ctx is not None else None,
                             mids.get(coin),
                             dex,
+                            collateral_of(dex),
                         )
                     )
             self._positions_cache = views
             self._positions_fresh = fresh
+            self._positions_catalog = catalog
             self._positions_version += 1
         return self._positions_cache
 
@@ -548,6 +556,7 @@ class Store(MarketIngest, AccountIngest):
             selected=self._user,
             socket_alive=self.health.socket_alive(now),
             addresses=addresses,
+            collateral_of=collateral_lookup(self.catalog),
         )
 
     def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:

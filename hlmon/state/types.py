@@ -230,3 +230,5 @@ class PositionView:
     """What ``mark_px`` is: the exchange's mark price, a mid, or derived from the account."""
     dex: str = ""
     """The perp dex the position is on (``""``: the default dex)."""
+    collateral: str | None = None
+    """That dex's collateral token (the unit of uPnL and margin); None when unknown."""

@@ -25,6 +25,9 @@ from tests.support import TEST_WS, engine_factory, running_sim, wait_for
 from .helpers import B
 
 DETAIL_TYPES = {"openOrders", "orderUpdates", "userEvents", "userFills", "userFundings"}
+STATE_TYPES = {"allDexsClearinghouseState", "clearinghouseState"}
+"""Every watched account's state subscriptions (one user slot): every dex, and the default
+dex's own (kept known when an allDexs push leaves the default entry out)."""
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def rows_filled(engine: FeedEngine) -> bool:
 
 
 async def test_rows_for_every_address_detail_for_the_selected(sim: SimServer, engines: Any) -> None:
-    """One clearinghouseState per watched address; the detail feeds for the selected only."""
+    """Every dex's state per watched address; the detail feeds for the selected only."""
     demo = sim.demo_address
     engine = await engines(settings_for(sim))
     store = engine.store
@@ -91,8 +94,8 @@ async def test_rows_for_every_address_detail_for_the_selected(sim: SimServer, en
     await wait_for(lambda: ("userFundings", demo) in server_subs(sim))
     held = server_subs(sim)
     assert {("clearinghouseState", demo), ("clearinghouseState", B)} <= held
-    assert {t for t, u in held if u == B} == {"clearinghouseState"}
-    assert {t for t, u in held if u == demo} == DETAIL_TYPES | {"clearinghouseState"}
+    assert {t for t, u in held if u == B} == STATE_TYPES
+    assert {t for t, u in held if u == demo} == DETAIL_TYPES | STATE_TYPES
     rows = store.accounts()
     total = store.accounts_total(rows)
     assert total.accounts == total.accounts_with_data == 2
@@ -121,10 +124,8 @@ async def test_switch_user_moves_detail_and_reconciles(sim: SimServer, engines: 
     assert [r.selected for r in store.accounts()] == [False, True]
     await wait_for(lambda: engine.reconcile_count == count + 1)
     assert engine.last_reconcile is not None and engine.last_reconcile.open_orders == 0
-    await wait_for(
-        lambda: {t for t, u in server_subs(sim) if u == B} == DETAIL_TYPES | {"clearinghouseState"}
-    )
-    assert {t for t, u in server_subs(sim) if u == demo} == {"clearinghouseState"}
+    await wait_for(lambda: {t for t, u in server_subs(sim) if u == B} == DETAIL_TYPES | STATE_TYPES)
+    assert {t for t, u in server_subs(sim) if u == demo} == STATE_TYPES
     # The demo account trades on: its row updates, the detail stays B's (empty).
     before = store.account_stamp(demo)
     assert sim.force_fill() is not None
@@ -186,9 +187,10 @@ async def test_stale_row_polled_until_the_push_returns(sim: SimServer, engines: 
     store = engine.store
     await wait_for(lambda: rows_filled(engine))
     assert engine.ws is not None
-    engine.ws.unsubscribe(subs.clearinghouse_state(B))  # the push stops
+    for sub in (subs.clearinghouse_state(B), subs.all_dexs_clearinghouse_state(B)):
+        engine.ws.unsubscribe(sub)  # the pushes stop
     await wait_for(lambda: store.accounts()[1].source is Source.REST, 5)
     assert row_polls(engine, B) >= 1
     assert store.accounts()[1].state is FeedState.FALLBACK
-    engine.ws.subscribe(subs.clearinghouse_state(B))
+    engine.ws.subscribe(subs.all_dexs_clearinghouse_state(B))
     await wait_for(lambda: store.accounts()[1].source is Source.WS, 5)

@@ -36,14 +36,16 @@ async def test_accounts_key_with_two_addresses(sim: SimServer) -> None:
     assert [r["address"] for r in rows] == [sim.demo_address, B]
     assert set(rows[0]) == {
         "address", "label", "selected", "accountValue", "totalMarginUsed", "marginRatioPct",
-        "totalUpnl", "positions", "source", "age_s", "state",
+        "totalUpnl", "positions", "dexes", "source", "age_s", "state",
     }  # fmt: skip
     assert rows[0]["selected"] and not rows[1]["selected"]
     assert rows[1]["label"] == "empty"
     assert (rows[1]["accountValue"], rows[1]["totalUpnl"], rows[1]["positions"]) == ("0.0", "0", 0)
     # The selected row and the detail come from the same clearinghouseState.
     assert rows[0]["accountValue"] == doc["account"]["accountValue"]
-    assert rows[0]["positions"] == len(doc["positions"])
+    assert rows[0]["positions"] == len(doc["positions"])  # on every dex
+    assert rows[0]["dexes"] == doc["account"]["dexes"] and {"xyz", "flx"} <= set(rows[0]["dexes"])
+    assert rows[1]["dexes"] == {}  # the empty account holds nothing anywhere
     # The selected account's detail is the demo account's, as before.
     assert doc["openOrders"] and doc["fills"]
 

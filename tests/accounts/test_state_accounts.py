@@ -96,12 +96,19 @@ class TestRows:
         assert row.state is FeedState.STALE and row.age_s == pytest.approx(12.1)
         assert store.account_stamp(B) is not None and store.account_stamp(C) is None
 
-    def test_unwatched_and_other_dex_ignored(self, store: Store) -> None:
+    def test_unwatched_ignored_and_other_dex_kept_apart(self, store: Store) -> None:
+        """An unwatched user is dropped; a HIP-3 dex's state lands in the row's dexes, never in
+        its default-dex figures."""
         store.apply(clearinghouse(C))
-        store.apply(clearinghouse(B, dex="xyz"))
         assert store.take_changes() == set()
-        assert [r.account_value for r in store.accounts()] == [None, None]
-        assert store.ignored_user_msgs == 2
+        assert store.ignored_user_msgs == 1
+        store.apply(clearinghouse(B, "70.0", dex="xyz"))
+        assert store.take_changes() == {"accounts"}
+        a, b = store.accounts()
+        assert (a.account_value, b.account_value) == (None, None)
+        assert [(d.dex, d.account_value) for d in b.dexes] == [("xyz", "70.0")]
+        assert [(t.token, t.account_value) for t in b.tokens] == [(None, "70")]
+        assert store.ignored_user_msgs == 1
 
     def test_without_watched_users_the_selected_one_has_a_row(self, clock: FakeClock) -> None:
         """Single-account mode (no set_watched_users): one row, the selected user."""

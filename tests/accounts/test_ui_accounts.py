@@ -84,8 +84,11 @@ async def test_switch_through_the_simulator() -> None:
         app = build_app(runtime)
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
-            await wait_for(pilot, lambda: d.lower.tables["orders"].row_count > 0)
             engine = runtime.engine
+            await wait_for(pilot, lambda: d.lower.tables["orders"].row_count > 0)
+            # The startup reconciliation (per active dex) done, so the count below is exact:
+            # a switch cancels one still running.
+            await wait_for(pilot, lambda: engine.reconcile_count >= 1)
             await pilot.press("u")
             assert engine.user == B
             await wait_for(pilot, lambda: d.lower.tables["orders"].row_count == 0)

@@ -29,6 +29,7 @@ from hlmon.protocol.messages import (
     UserFundingsMsg,
 )
 from hlmon.state import FeedState, Source, Store
+from tests.hip3 import all_dexs, state
 from tests.payloads import MISSING, payloads_present, responses
 from tests.support import FakeClock
 
@@ -79,11 +80,16 @@ class TestServedFeeds:
             return served_feeds(PollKey.of(kind, user=user, **kw), SCREEN)
 
         assert of("clearinghouseState", USER, dex="") == ("account",)
-        assert of("clearinghouseState", USER, dex="xyz") == ("account",)
+        # Each dex's state and orders have their own feed key (and age): a dex polled during
+        # an outage is handed back to the websocket by its own push.
+        assert of("clearinghouseState", USER, dex="xyz") == ("account:xyz",)
         assert of("frontendOpenOrders", USER, dex="") == ("orders",)
+        assert of("frontendOpenOrders", USER, dex="flx") == ("orders:flx",)
         assert of("userFillsByTime", USER) == ("fills",)
         assert of("userFunding", USER) == ("fundings",)
+        # Every dex of another account feeds its row (summed per collateral token).
         assert of("clearinghouseState", OTHER, dex="") == ("account:" + OTHER,)
+        assert of("clearinghouseState", OTHER, dex="xyz") == ("account:" + OTHER,)
 
     def test_polls_with_nothing_to_show_serve_nothing(self) -> None:
         """Hooks for later: another account's orders (only its row is kept), another dex's
@@ -121,10 +127,15 @@ class TestDemand:
         demand = screen_demand(SCREEN, store, now_ms)
         assert demand.selected_account is not None
         assert demand.selected_account.dexes == ("", "flx", "hyna")
-        # The websocket fallback serves what the websocket does: the default dex's account.
-        fallback = screen_demand(SCREEN, store, now_ms, every_dex=False)
-        assert fallback.selected_account is not None
-        assert fallback.selected_account.dexes == ("",)
+        # The dexes where the account holds margin or a position are active however long
+        # ago they traded (the store's per-dex states say so); another account's too.
+        store.set_watched_users([USER, OTHER])
+        store.apply(all_dexs(OTHER, [("", state()), ("km", state("5.0"))]))
+        store.apply(all_dexs(USER, [("", state()), ("xyz", state("7.0"))]))
+        demand = screen_demand(SCREEN, store, now_ms)
+        assert demand.selected_account is not None
+        assert demand.selected_account.dexes == ("", "flx", "hyna", "xyz")
+        assert [a.dexes for a in demand.other_accounts] == [("", "km")]
         assert demand.market_dexes == ("", "xyz")  # the watchlist's (spot on the default dex)
         assert [a.address for a in demand.other_accounts] == [OTHER]
         assert demand.selected_coin == "BTC"

@@ -18,12 +18,13 @@ TOP_KEYS = {"ok", "network", "address", "status", "mids", "contexts", "books", "
 CONTEXT_KEYS = {"markPx", "funding", "openInterest", "prevDayPx", "dayNtlVlm", "premium"}
 POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "markSource", "positionValue", "unrealizedPnl",
                  "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
-                 "leverage"}  # fmt: skip
+                 "leverage", "dex", "collateral"}  # fmt: skip
 ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
-              "reduceOnly", "isTrigger", "triggerPx"}  # fmt: skip
+              "reduceOnly", "isTrigger", "triggerPx", "dex"}  # fmt: skip
 FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "oid", "tid"}
 ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
-                "crossMaintenanceMarginUsed", "equity", "unrealizedPnl"}  # fmt: skip
+                "crossMaintenanceMarginUsed", "equity", "unrealizedPnl", "dexes"}  # fmt: skip
+DEX_KEYS = {"accountValue", "totalMarginUsed", "withdrawable", "collateral"}
 
 
 def is_decimal_string(value: object) -> bool:
@@ -66,16 +67,30 @@ async def test_demo_document_shape() -> None:
         bids = [Decimal(b[0]) for b in book["bids"]]
         assert bids == sorted(bids, reverse=True)
     assert set(doc["account"]) == ACCOUNT_KEYS
+    dexes = doc["account"].pop("dexes")
     assert all(is_decimal_string(v) for v in doc["account"].values())
+    # Every dex where the demo account holds something, each in its own token (the default
+    # dex's is USDC; a HIP-3 dex's comes from the market catalog).
+    assert {"", "xyz", "flx"} <= set(dexes)
+    for dex in dexes.values():
+        assert set(dex) == DEX_KEYS
+        assert all(is_decimal_string(dex[k]) for k in DEX_KEYS - {"collateral"})
+    assert dexes[""]["collateral"] == "USDC"
+    assert doc["account"]["accountValue"] == dexes[""]["accountValue"]
     assert doc["positions"]
+    # Positions and orders of every dex, each naming its dex.
+    assert {p["dex"] for p in doc["positions"]} >= {"", "xyz", "flx"}
+    assert {o["dex"] for o in doc["openOrders"]} >= {"", "xyz", "flx"}
     for pos in doc["positions"]:
         assert set(pos) == POSITION_KEYS
+        assert pos["dex"] == (pos["coin"].split(":")[0] if ":" in pos["coin"] else "")
         assert set(pos["leverage"]) == {"type", "value"}
         assert is_decimal_string(pos["markPx"])
         assert pos["markSource"] in {"markPx", "mid", "account"}
         assert pos["liqDistancePct"] is None or is_decimal_string(pos["liqDistancePct"])
     for order in doc["openOrders"]:
         assert set(order) == ORDER_KEYS
+        assert order["dex"] == (order["coin"].split(":")[0] if ":" in order["coin"] else "")
     assert doc["fills"]
     for fill in doc["fills"]:
         assert set(fill) == FILL_KEYS

@@ -39,6 +39,42 @@ async def test_recorder_buffer_is_bounded_and_counts_drops(tmp_path: Path) -> No
     assert loaded.trailer["dropped"] == 2 and loaded.trailer["frames"] == 4
 
 
+async def test_close_during_a_flush_loses_no_frame(tmp_path: Path) -> None:
+    """``close`` while the periodic flush is writing a batch in its worker thread: the batch
+    lands before the trailer, and the trailer's count is what the file holds."""
+    import threading
+
+    path = tmp_path / "r.jsonl.gz"
+    rec = FrameRecorder(path, HEADER, flush_interval=0.01)
+    writing, release = threading.Event(), threading.Event()
+    plain = rec._write_batch
+
+    def slow(times: list[float], raws: list[bytes], trailer: bytes = b"") -> int:
+        if not trailer:  # the periodic flush's batch: hold it in the thread
+            writing.set()
+            release.wait(5)
+        return plain(times, raws, trailer)
+
+    rec._write_batch = slow  # type: ignore[method-assign]
+    rec.start()
+    for i in range(10):
+        rec.write(BOOK.encode(), 1e9 + i)
+    # The flush task took the batch and is writing it in its thread.
+    assert await asyncio.to_thread(writing.wait, 5)
+    rec.write(BOOK.encode(), 1e9 + 10)
+    closing = asyncio.create_task(rec.close())
+    # close must wait for that batch: it does not finish while the batch is held (had it
+    # cancelled the flush under the thread, it would close the file now, and the batch would
+    # be lost when the thread goes on).
+    done, _ = await asyncio.wait({closing}, timeout=0.3)
+    assert not done
+    release.set()
+    await closing
+    loaded = load_recording(path)
+    assert loaded.trailer is not None and loaded.trailer["frames"] == 11
+    assert len(loaded.frames) == 11
+
+
 def test_killed_recording_loads_up_to_the_last_flush(recorded: Recorded, tmp_path: Path) -> None:
     """Each flush is a complete gzip member: a file cut short still replays what it holds."""
     data = recorded.path.read_bytes()

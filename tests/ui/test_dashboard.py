@@ -477,7 +477,7 @@ class TestRenderCost:
             lines = list(fills.text_lines)
             store.apply(fills_msg_with(tid=9, ago=1))
             await wait_for(pilot, lambda: fills.row_count == 4)  # the count, for the tab name
-            assert "fills" in d._stale_tabs
+            assert "fills" in d.tab_rows.stale
             assert fills.text_lines == lines  # hidden: no row formatted
             await wait_for(pilot, lambda: "2 Fills 4" in str(d.lower.border_title))
             await pilot.press("2")

@@ -208,11 +208,12 @@ class TestWaiting:
             assert "waiting for orders…" in d.lower.tables["orders"].text_lines[1]
             assert "waiting for account…" in d.header.text_lines[0]
             store.apply(msg("openOrders", {"user": USER, "orders": []}))
-            await wait_for(
-                pilot, lambda: "no open orders" in d.lower.tables["orders"].text_lines[1]
-            )
-            # orders arrived, the account has not: positions still wait, never "no open..."
+            d.refresh_frame()  # the frame that takes the orders in
+            await pilot.pause()
+            # orders arrived, the account has not: positions still wait, never "no open...";
+            # so do the orders: the state may show a HIP-3 dex whose orders are not in yet.
             assert "waiting for account…" in d.positions.text_lines[1]
+            assert "waiting for orders…" in d.lower.tables["orders"].text_lines[1]
             flat = {"marginSummary": {"accountValue": "10.0", "totalNtlPos": "0.0",
                                       "totalRawUsd": "10.0", "totalMarginUsed": "0.0"},
                     "withdrawable": "10.0", "assetPositions": [], "time": T0_MS}  # fmt: skip
@@ -220,6 +221,9 @@ class TestWaiting:
             flat["crossMaintenanceMarginUsed"] = "0.0"
             store.apply(msg("clearinghouseState", {"user": USER, "clearinghouseState": flat}))
             await wait_for(pilot, lambda: "no open positions" in d.positions.text_lines[1])
+            await wait_for(
+                pilot, lambda: "no open orders" in d.lower.tables["orders"].text_lines[1]
+            )
 
     async def test_watchlist_cells_wait_for_their_feed(self) -> None:
         clock = FakeClock()

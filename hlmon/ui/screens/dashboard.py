@@ -24,27 +24,26 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state.dexes import account_feed
 from hlmon.ui.fmt import fmt_age
 from hlmon.ui.frame_schedule import FrameSchedule, wake_delay
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
+from hlmon.ui.screens.tab_rows import TAB_FEEDS, TABLE_KEYS, TabRows
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
-    account_rows,
-    fill_rows,
-    funding_rows,
-    log_rows,
-    order_rows,
     position_rows,
 )
 from hlmon.ui.widgets.bars import SILENT_AFTER_S, HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
+from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
@@ -60,26 +59,12 @@ HEADER_KEYS = frozenset(("account", "accounts", "status"))
 """Change keys the header shows (account numbers, the account feed's freshness)."""
 WAKE_MARGIN_S = 0.002
 """Wake this much after a threshold, so the frame sees it crossed."""
-TAB_KEYS: dict[str, frozenset[str]] = {
-    "orders": frozenset(("orders",)),
-    "fills": frozenset(("fills",)),
-    "funding": frozenset(("fundings",)),
-    "log": frozenset(("log",)),
-    "accounts": frozenset(("account", "accounts")),
-}
-"""The change keys each lower tab shows."""
-TABLE_KEYS = frozenset().union(*TAB_KEYS.values())
 
-PENDING_COUNTS: dict[str, tuple[str, Callable[[Store], int]]] = {
-    "orders": ("orders", lambda store: len(store.open_orders())),
-    "fills": ("fills", lambda store: len(store.fills())),
-    "funding": ("fundings", lambda store: len(store.fundings())),
-}
-"""Hidden tabs whose names count their rows: (feed, how many rows the store holds)."""
 
-TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
-"""Feed whose freshness each lower tab shows (the log has none; account rows carry their own
-ages)."""
+def _badness(st: FeedStatus) -> tuple[int, float]:
+    """Order feed statuses from best to worst (stale beats REST beats live)."""
+    rank = {FeedState.STALE: 3, FeedState.FALLBACK: 2, FeedState.MISSING: 1}
+    return (rank.get(st.state, 0), st.age_s or 0.0)
 
 
 def _worst(statuses: list[FeedStatus], state: FeedState) -> float | None:
@@ -227,9 +212,9 @@ class Dashboard(Screen[None]):
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self._position_coins: frozenset[str] = frozenset()
         """The coins of the shown positions (their ``ctx:COIN`` changes move the marks)."""
-        self._stale_tabs: set[str] = set()
-        """Lower tabs whose data changed while they were hidden."""
         self.lower = LowerTabs(id="lower")
+        self.tab_rows = TabRows(store, self.lower, clock, lambda: self.address)
+        """The lower tabs' rows: the visible tab's on change, a hidden one's when shown."""
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
         self.tape_alt = TapeView(store, id="tape-alt")
@@ -331,7 +316,7 @@ class Dashboard(Screen[None]):
             self._age_second = second
             self.age_ticks += 1
             if self.lower.active == "accounts":
-                self._update_accounts()  # the rows carry ages
+                self.tab_rows.fill("accounts")  # the rows carry ages
         self._plan_wake()
 
     def _plan_wake(self) -> None:
@@ -359,36 +344,9 @@ class Dashboard(Screen[None]):
         marks = any(f"ctx:{c}" in changes for c in self._position_coins)
         if "account" in changes or "orders" in changes or mids or marks:
             self._update_positions()
-        for tab, keys in TAB_KEYS.items():
-            if not keys.isdisjoint(changes):
-                self._stale_tabs.add(tab)
-        for tab in self._stale_tabs.copy():
-            if tab == self.lower.active:
-                self._fill_tab(tab)
-            elif tab in PENDING_COUNTS:
-                # Hidden: its name still counts the rows, which are formatted when shown.
-                feed, count = PENDING_COUNTS[tab]
-                self.lower.tables[tab].set_pending(count(self.store), loaded=self._loaded(feed))
-
-    def _fill_tab(self, tab: str) -> None:
-        """Hand a lower tab's table its rows (the visible tab only: a hidden one costs nothing
-        until it is shown)."""
-        self._stale_tabs.discard(tab)
-        if tab == "accounts":
-            self._update_accounts()
-            return
-        store, now, table = self.store, self.clock(), self.lower.tables[tab]
-        if tab == "orders":
-            table.set_data(*order_rows(store.open_orders(), now), loaded=self._loaded("orders"))
-        elif tab == "fills":
-            table.set_data(*fill_rows(store.fills(), now), loaded=self._loaded("fills"))
-        elif tab == "funding":
-            table.set_data(*funding_rows(store.fundings(), now), loaded=self._loaded("fundings"))
-        elif tab == "log":
-            table.set_data(*log_rows(store.health.events))
+        self.tab_rows.changed(changes)
 
     def _refresh_all(self) -> None:
-        self._stale_tabs.update(TAB_KEYS)
         self.apply_changes(
             {"mids", "account", "orders"}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
@@ -415,10 +373,6 @@ class Dashboard(Screen[None]):
             *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
         )
 
-    def _update_accounts(self) -> None:
-        rows = self.store.accounts()
-        self.lower.tables["accounts"].set_data(*account_rows(rows, self.store.accounts_total(rows)))
-
     def update_freshness(self) -> None:
         """Stale panes are dimmed and carry the age in their title; lagging ones say LAG and
         by how much; REST-fed ones say REST. The watchlist is stale only when its mids are:
@@ -440,15 +394,32 @@ class Dashboard(Screen[None]):
             for tape in self.tapes:
                 self._mark(tape, [f"trades:{coin}"])
         if self.address is not None:
-            # The rows are as fresh as the account and the marks they were computed with.
-            self._mark(self.positions, ["account", *self._position_mark_feeds])
+            # The rows are as fresh as every active dex's state and the marks they used.
+            self._mark(self.positions, [*store.account_feeds(), *self._position_mark_feeds])
+            self._update_dex_line()
         feed = TAB_FEEDS.get(self.lower.active)
         if feed is not None and self.address is not None:
-            st = store.feed_status(feed)
-            stale, rest = freshness_marks(st.state, st.age_s)
+            # Orders: the worst of the active dexes' order lists.
+            feeds = store.order_feeds() if feed == "orders" else [feed]
+            worst = max((store.feed_status(f) for f in feeds), key=_badness)
+            stale, rest = freshness_marks(worst.state, worst.age_s)
             self.lower.set_freshness(stale_age=stale, rest=rest)
         else:
             self.lower.set_freshness(stale_age=None, rest=False)
+
+    def _update_dex_line(self) -> None:
+        """Under the positions: each dex's account value in its own token, once the account
+        holds something on a HIP-3 dex."""
+        summaries = self.store.dex_summaries()
+        if not is_multi_dex(summaries):
+            if self.positions.border_subtitle:
+                self.positions.border_subtitle = ""
+            return
+        states = {}
+        for s in summaries:
+            st = self.store.feed_status(account_feed(s.dex))
+            states[s.dex] = (st.state, st.age_s)
+        self.positions.border_subtitle = escape(dex_line(summaries, states))
 
     def _mark(
         self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None
@@ -500,9 +471,8 @@ class Dashboard(Screen[None]):
         rows = self.store.accounts()
         self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
-        self._update_accounts()
         # The account tables wait for this address's data now (not "empty").
-        self.apply_changes({"account", "orders", "fills", "fundings"})
+        self.apply_changes({"account", "accounts", "orders", "fills", "fundings"})
 
     # ------------------------------------------------------------------ actions
 
@@ -576,8 +546,7 @@ class Dashboard(Screen[None]):
     def action_tab(self, tab: str) -> None:
         """Show a lower tab (with its rows, if they changed while it was hidden)."""
         self.lower.show(tab)
-        if tab in self._stale_tabs:
-            self._fill_tab(tab)
+        self.tab_rows.shown(tab)
         self.update_freshness()
 
     def action_copy(self) -> None:

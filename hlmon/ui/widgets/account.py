@@ -12,6 +12,7 @@ from collections.abc import Hashable, Sequence
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
 from hlmon.state import FeedState, LogEvent, MarkSource, PositionView, try_dec
 from hlmon.state.accounts import AccountRow, AccountTotals
+from hlmon.state.dexes import TokenTotal
 from hlmon.ui.fmt import (
     DASH,
     fmt_age,
@@ -24,6 +25,7 @@ from hlmon.ui.fmt import (
     fmt_when,
     price_decimals,
 )
+from hlmon.ui.widgets.dexes import token_name
 from hlmon.ui.widgets.lines import Cell, Column
 from hlmon.ui.widgets.table import DETAIL
 
@@ -99,6 +101,7 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("sel", "", 1, "left", priority=100),
     Column("addr", "address", 11, "left", priority=100),
     Column("label", "label", 5, "left", priority=35, cut=True),
+    Column("token", "token", 1, "left", priority=92),
     Column("equity", "equity", 6, "right", priority=95),
     Column("margin", "margin used", 6, "right", priority=60),
     Column("ratio", "maint %", 7, "right", priority=50),
@@ -376,9 +379,11 @@ def log_rows(events: Sequence[LogEvent]) -> Rows:
 
 
 def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = None) -> Rows:
-    """The accounts tab: one row per watched address (``▶`` marks the one shown in detail),
-    each with its own age; a total line when there is more than one."""
+    """The accounts tab: one row per watched address and collateral token (``▶`` marks the
+    one shown in detail), each address with its own age; totals per token when there is more
+    than one address. Amounts of different tokens are never added: each token has its row."""
     rows: list[dict[str, Cell]] = []
+    keys: list[Hashable] = []
     for a in accounts:
         if a.state is FeedState.STALE:
             age: Cell = (f"{fmt_age(a.age_s)} STALE", "pane--bad")
@@ -388,32 +393,46 @@ def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = 
             age = ("waiting…", "pane--muted")
         else:
             age = (fmt_age(a.age_s), "pane--muted")
-        ratio = a.margin_ratio_pct
-        rows.append(
-            {
-                "sel": ("▶" if a.selected else "", "pane--accent"),
-                "addr": (a.short_address, "pane--strong"),
-                "label": (a.label or "", "pane--muted"),
-                "equity": (fmt_money(a.account_value), ""),
-                "margin": (fmt_money(a.total_margin_used), ""),
-                "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
-                "upnl": (fmt_money(a.total_upnl, sign=True), signed_style(a.total_upnl)),
-                "npos": (str(a.positions) if a.positions is not None else DASH, ""),
-                "age": age,
-            }
-        )
-    keys: list[Hashable] = [a.address for a in accounts]
+        head: dict[str, Cell] = {
+            "sel": ("▶" if a.selected else "", "pane--accent"),
+            "addr": (a.short_address, "pane--strong"),
+            "label": (a.label or "", "pane--muted"),
+            "age": age,
+        }
+        if not a.tokens:
+            ratio = a.margin_ratio_pct
+            rows.append(
+                head
+                | {
+                    "equity": (fmt_money(a.account_value), ""),
+                    "margin": (fmt_money(a.total_margin_used), ""),
+                    "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+                    "upnl": (fmt_money(a.total_upnl, sign=True), signed_style(a.total_upnl)),
+                    "npos": (str(a.positions) if a.positions is not None else DASH, ""),
+                }
+            )
+            keys.append(a.address)
+            continue
+        for i, t in enumerate(a.tokens):
+            rows.append((head if i == 0 else {}) | _token_cells(t))
+            keys.append(a.address if i == 0 else (a.address, t.token))
     if totals is not None and len(accounts) > 1:
-        ratio = totals.margin_ratio_pct
-        rows.append(
-            {
-                "addr": (f"total ({totals.accounts})", "pane--head"),
-                "equity": (fmt_money(totals.account_value), "pane--strong"),
-                "margin": (fmt_money(totals.total_margin_used), ""),
-                "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
-                "upnl": (fmt_money(totals.total_upnl, sign=True), signed_style(totals.total_upnl)),
-                "npos": (str(totals.positions), ""),
-            }
-        )
-        keys.append("total")
+        for t in totals.by_token:
+            cells = _token_cells(t)
+            cells["equity"] = (cells["equity"][0], "pane--strong")
+            rows.append({"addr": (f"total ({totals.accounts})", "pane--head"), **cells})
+            keys.append(("total", t.token))
     return rows, keys
+
+
+def _token_cells(t: TokenTotal) -> dict[str, Cell]:
+    """One collateral token's sums (``?``: dexes whose token is not known yet)."""
+    ratio = t.margin_ratio_pct
+    return {
+        "token": (token_name(t.token), "pane--muted" if t.token is not None else "pane--warn"),
+        "equity": (fmt_money(t.account_value), ""),
+        "margin": (fmt_money(t.total_margin_used), ""),
+        "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+        "upnl": (fmt_money(t.total_upnl, sign=True), signed_style(t.total_upnl)),
+        "npos": (str(t.positions), ""),
+    }

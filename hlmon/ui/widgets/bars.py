@@ -22,6 +22,7 @@ from hlmon.state import (
     try_dec,
 )
 from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
+from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
 
 Part = tuple[int, tuple[Cell, ...]]
@@ -347,19 +348,27 @@ class HeaderBar(LinePane):
         if summary is None:
             return [(60, (("waiting for account…", "pane--muted"),))]
         status = self.store.feed_status("account")
+        # With positions or margin on a HIP-3 dex, equity and uPnL are per collateral token
+        # (every dex's pool, in its own token; tokens never added): "20,315.17 USDC · 6,500.00
+        # USDH", at the rows' marks like the default dex's. Otherwise the default dex alone.
+        tokens = self.store.token_totals() if is_multi_dex(self.store.dex_summaries()) else ()
+        equity = token_amounts(tokens, "equity") if tokens else None
         parts: list[Part] = [
             (
                 80,
                 (
                     ("eq " if compact else "equity ", "pane--muted"),
-                    (fmt_money(summary.account_value), "pane--strong"),
+                    (equity or fmt_money(summary.account_value), "pane--strong"),
                 ),
             ),
         ]
         # Margin in use, and its share of the account value; then the maintenance ratio
-        # (cross maintenance margin / cross account value: liquidation at 100 %).
+        # (cross maintenance margin / cross account value: liquidation at 100 %). Each dex
+        # liquidates on its own: with HIP-3 dexes these are the default dex's ("main"); the
+        # others' are on the dex line under the positions.
+        scope = "main " if tokens else ""
         share = margin_share_pct(summary.total_margin_used, summary.account_value)
-        used: tuple[Cell, ...] = (("margin ", "pane--muted"),)
+        used: tuple[Cell, ...] = ((scope + "margin ", "pane--muted"),)
         if compact:
             used += ((share + "%" if share is not None else DASH, ""),)
         else:
@@ -368,13 +377,21 @@ class HeaderBar(LinePane):
                 used += ((f" ({share}% of equity)", ""),)
         parts.append((40, used))
         if summary.margin_ratio_pct is not None:
-            parts.append((55, (("maint ", "pane--muted"), (f"{summary.margin_ratio_pct}%", ""))))
+            ratio = f"{summary.margin_ratio_pct}%"
+            parts.append((55, ((scope + "maint ", "pane--muted"), (ratio, ""))))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
+        upnl = token_amounts(tokens, "live_upnl", sign=True) if tokens else None
         parts.append(
-            (70, (("uPnL ", "pane--muted"), (fmt_money(summary.total_upnl, sign=True), upnl_style)))
+            (
+                70,
+                (
+                    ("uPnL ", "pane--muted"),
+                    (upnl or fmt_money(summary.total_upnl, sign=True), "" if upnl else upnl_style),
+                ),
+            )
         )
         parts.append(
-            (30, (("withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
+            (30, ((scope + "withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
         )
         if status.state is FeedState.STALE:
             parts.append((95, ((f"STALE {fmt_age(status.age_s)}", "pane--bad"),)))

@@ -1,0 +1,111 @@
+"""The per-dex reads of the ``Store`` (a base class, like the ingest halves): the catalog that
+names each dex's collateral token, each dex's summary, totals per token, the dexes an account is
+active on, and whether its open-orders list is complete.
+
+Split from ``store.py`` to keep it small; it shares the store's account state and stamps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .account import AccountState
+from .accounts import AccountBook
+from .catalog import MarketCatalog
+from .dexes import (
+    DEFAULT_DEX,
+    DexSummary,
+    TokenTotal,
+    account_feed,
+    coin_dex,
+    collateral_lookup,
+    dex_summaries,
+    orders_feed,
+    token_totals,
+)
+from .types import Clock, PositionView, Stamp
+
+
+class DexReads:
+    """Per-dex account reads for the selected user (and active dexes of any watched one)."""
+
+    # Set by Store.__init__.
+    _account: AccountState
+    _accounts: AccountBook
+    _user: str | None
+    _stamps: dict[str, Stamp]
+    _changes: set[str]
+    _clock: Clock
+
+    if TYPE_CHECKING:  # the Store provides it
+
+        @property
+        def catalog(self) -> MarketCatalog | None:
+            """The market catalog in force (each dex's collateral token comes from it)."""
+
+        def _position_views(self) -> list[PositionView]:
+            """The rows ``positions()`` returns (cached)."""
+
+    def collateral_of(self, dex: str) -> str | None:
+        """The collateral token name of ``dex`` (None: unknown, no catalog or not listed;
+        the default dex is USDC without a catalog)."""
+        return collateral_lookup(self.catalog)(dex)
+
+    def dex_summaries(self) -> tuple[DexSummary, ...]:
+        """The selected user's account on each dex with a state (empty ones included), the
+        default dex first, each in its collateral token and with its own stamp; ``equity``
+        and ``live_upnl`` at the marks of ``positions()`` (as the default dex's summary)."""
+        stamps = {
+            dex: st
+            for dex in self._account.clearinghouse
+            if (st := self._stamps.get(account_feed(dex))) is not None
+        }
+        return dex_summaries(
+            self._account.clearinghouse,
+            stamps,
+            collateral_lookup(self.catalog),
+            self._position_views(),
+        )
+
+    def token_totals(self) -> tuple[TokenTotal, ...]:
+        """The selected user's totals per collateral token (USDC first, unknown last) over the
+        default dex and the dexes with margin or a position; tokens are never added together."""
+        return token_totals(s for s in self.dex_summaries() if s.active or not s.dex)
+
+    def active_dexes(self, address: str | None = None) -> tuple[str, ...]:
+        """Dexes whose state and orders are fetched: the default dex (it carries spot orders),
+        dexes with margin or a position, and, for the selected user, the dexes of open orders,
+        of fills and order updates of the last hour and of fundings of the last two hours.
+        ``address``: another watched account (its last states only). Never every dex: only
+        where there is activity."""
+        if address is not None and address.lower() != self._user:
+            return self._accounts.active_dexes(address)
+        account = self._account
+        now_ms = int(self._clock() * 1000)
+        dexes = {DEFAULT_DEX}
+        dexes.update(s.dex for s in self.dex_summaries() if s.active)
+        dexes.update(coin_dex(o.coin) for o in account.orders.values())
+        dexes.update(dex for dex, until in account.activity.items() if until >= now_ms)
+        return tuple(sorted(dexes))
+
+    def dexes_listed(self) -> bool:
+        """An ``allDexsClearinghouseState`` push has listed the selected account's dexes (so
+        the active dexes are known, not just the default one)."""
+        return self._account.dexes_listed
+
+    def orders_ready(self) -> bool:
+        """The open-orders list is complete: both the state and the orders list of every
+        active dex have arrived. Before that an empty list would be a false "no orders"."""
+        account = self._account
+        return all(
+            dex in account.orders_loaded and dex in account.clearinghouse
+            for dex in self.active_dexes()
+        )
+
+    def account_feeds(self) -> list[str]:
+        """Feed keys of the selected user's active dexes' states (``account``, ``account:xyz``)."""
+        return [account_feed(dex) for dex in self.active_dexes()]
+
+    def order_feeds(self) -> list[str]:
+        """Feed keys of the selected user's active dexes' orders (``orders``, ``orders:xyz``)."""
+        return [orders_feed(dex) for dex in self.active_dexes()]
