@@ -173,6 +173,10 @@ def _settings(opts: dict[str, Any]) -> Settings:
         settings = load_settings(opts.get("config_path"), overrides=overrides)
     except ConfigError as exc:
         raise HlmonError(str(exc)) from None
+    if is_given(opts.get("coins")):
+        # Typed on the command line: a market the exchange does not list is an error (exit
+        # 1, checked against its catalog at start), not the config file's warning.
+        settings = dataclasses.replace(settings, strict_watchlist=True)
     logger.info(
         "settings: network=%s api_url=%s address=%s demo=%s",
         settings.network,

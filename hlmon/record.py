@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hlmon.config import Settings
 from hlmon.feeds.recorder import FrameRecorder
+from hlmon.runtime.controls import InputRejected
 from hlmon.runtime.root import Runtime
 from hlmon.shutdown import stop_event
 
@@ -82,7 +83,7 @@ def run_record(settings: Settings, path: str, duration: float | None = None) -> 
 
     try:
         asyncio.run(main())
-    except RecordInputError as exc:
+    except (RecordInputError, InputRejected) as exc:
         print(f"hlmon record: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -6,7 +6,15 @@ its ``status.feeds`` saying what is missing), 1 on bad input (with a message on 
 
 Choices worth knowing:
 
-* ``mids`` holds the watchlist coins only: the full ``allMids`` map is 700+ coins (~16 KB).
+* Coins are the exchange's exact names from its market catalog, loaded before any coin is
+  subscribed: ``--coins`` accepts any case and HIP-3 (``xyz:tsla``) and spot (``hype/usdc``)
+  names and resolves them; one the exchange does not list is an error (exit 1, naming the
+  closest listed names). A config watchlist's unknown coins are skipped with a warning instead.
+  Without any catalog (exchange unreachable, nothing cached) no coin can be subscribed: the run
+  times out with ``catalog`` among the missing feeds. ``status.catalog`` says where the catalog
+  came from (``exchange`` or ``cache``) and its age.
+* ``mids`` holds the watchlist coins only, keyed by exact name (a HIP-3 coin's mid comes from
+  its dex's ``allMids``): the full ``allMids`` map is 700+ coins (~16 KB).
 * ``books`` holds every watchlist coin: the selected coin's book comes from the websocket,
   the others from one REST ``l2Book`` each (weight 2), fetched while the engine starts.
   Those REST books appear in ``status.feeds`` as ``book:COIN`` too, so the status names any
@@ -59,6 +67,7 @@ from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.info_client import InfoError
 from hlmon.protocol import info
 from hlmon.protocol.messages import L2Book, Level
+from hlmon.runtime.controls import InputRejected
 from hlmon.runtime.root import Runtime
 from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
 from hlmon.state.dexes import DexSummary, coin_dex
@@ -93,6 +102,7 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
 
     Raises:
         SnapshotInputError: for bad input.
+        InputRejected: ``--coins`` named a market the exchange does not list.
     """
     _check(settings, wait)
     loop = asyncio.get_running_loop()
@@ -103,11 +113,12 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
         fetcher = asyncio.create_task(_fetch_books(engine, rest_books))
         try:
             while True:
-                # Recomputed every round: the engine expects a dex's feeds once the account
-                # turns out to be active on it (followed now, not at the engine's next tick).
+                # Recomputed every round: the coins' feeds are expected once the catalog is
+                # in force, a dex's once the account turns out to be active on it (followed
+                # now, not at the engine's next tick).
                 engine.sync_dexes()
                 required = _required(engine)
-                if not _missing(store, engine, rest_books, required):
+                if store.catalog is not None and not _missing(store, engine, rest_books, required):
                     complete = True
                     break
                 if loop.time() >= deadline:
@@ -126,7 +137,7 @@ def run_snapshot(settings: Settings, wait: float = 10.0) -> int:
     """Print the snapshot document to stdout; return the process exit code (0, 1 or 2)."""
     try:
         doc, complete = asyncio.run(take_snapshot(settings, wait))
-    except SnapshotInputError as exc:
+    except (SnapshotInputError, InputRejected) as exc:
         print(f"hlmon snapshot: {exc}", file=sys.stderr)
         return 1
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
@@ -146,7 +157,9 @@ def run_snapshot(settings: Settings, wait: float = 10.0) -> int:
 
 
 async def _fetch_books(engine: FeedEngine, out: dict[str, tuple[L2Book, float]]) -> None:
-    """One REST book per watchlist coin, retried until it arrives (or we are cancelled)."""
+    """One REST book per watchlist coin (exact catalog names, so once the catalog is in
+    force), retried until it arrives (or we are cancelled)."""
+    await engine.catalog.ready.wait()
 
     async def one(coin: str) -> None:
         delay = 0.25
@@ -247,12 +260,31 @@ def _status(
                 "source": Source.REST.value,
                 "lag_s": None,
             }
+    if store.catalog is None:
+        feeds["catalog"] = {
+            "state": FeedState.MISSING.value,
+            "age_s": None,
+            "source": None,
+            "lag_s": None,
+        }
     conn = store.health.connection
     return {
         "connection": conn.state.value,
         "reason": conn.reason,
         "reconnects": conn.reconnects,
+        "catalog": _catalog_doc(store),
         "feeds": feeds,
+    }
+
+
+def _catalog_doc(store: Store) -> dict[str, Any]:
+    st = store.catalog_state.status
+    age = store.catalog_state.age()
+    return {
+        "source": None if st.origin is None else st.origin.value,
+        "age_s": None if age is None else round(age, 3),
+        "markets": 0 if st.catalog is None else len(st.catalog),
+        "problem": st.problem,
     }
 
 

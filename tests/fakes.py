@@ -3,8 +3,12 @@
 It implements the same two protocols the app is typed against (``Backend`` and ``Controls``,
 ``hlmon.runtime.controls``; mypy checks it wherever it is handed to ``build_app``), records
 every call, and tells the store what the real feed engine would tell it (watched accounts,
-selected account, watchlist, tracked coin, book mode), with the engine's own input checks
-(the protocol's subscription constructors). No network: the tests fill the store by hand.
+selected account, watchlist, tracked coin, book mode and, when given, the market catalog), with
+the engine's own input checks (the protocol's subscription constructors, and exact catalog
+names only once a catalog is in force). No network: the tests fill the store by hand.
+``catalog=``: put in force on start, as the engine's first load would (``tests.catalogs``);
+``waiting=True``: none comes (the screen waits for it, as when the exchange cannot be reached
+and nothing is cached); neither: the store's catalog, if the test set one, is left as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from hlmon.config import Settings
 from hlmon.protocol import subscriptions as subs
 from hlmon.state import Store
+from hlmon.state.catalog import MarketCatalog
 
 
 class FakeRuntime:
@@ -30,6 +35,9 @@ class FakeRuntime:
         *,
         network: str | None = None,
         fail_start: BaseException | None = None,
+        catalog: MarketCatalog | None = None,
+        waiting: bool = False,
+        from_cache: bool = False,
     ) -> None:
         self.settings = settings
         self.clock: Callable[[], float] = clock or time.time
@@ -45,6 +53,10 @@ class FakeRuntime:
         self.users = settings.watched_addresses
         self.user = settings.address.lower() if settings.address else None
         self.watchlist = list(settings.watchlist)
+        self.catalog = catalog
+        """Put in force on start, as the engine's first catalog load would."""
+        self.waiting = waiting
+        self.from_cache = from_cache
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
         """Arguments of every call to ``name``."""
@@ -57,6 +69,10 @@ class FakeRuntime:
         if self.fail_start is not None:
             raise self.fail_start
         # What FeedEngine.start tells the store before any data arrives.
+        if self.waiting:
+            self.store.catalog_state.expect()
+        elif self.catalog is not None:
+            self.store.catalog_state.use(self.catalog, from_cache=self.from_cache)
         self.store.set_watched_users(self.users, dict(self.settings.labels))
         self.store.set_user(self.user)
         self.store.set_watch(self.watchlist)
@@ -74,8 +90,15 @@ class FakeRuntime:
 
     # ------------------------------------------------------------------ Controls
 
+    def _require_listed(self, coin: str) -> None:
+        """The engine's last line of defence: exact listed names only, once it has a catalog."""
+        catalog = self.store.catalog
+        if catalog is not None and not catalog.is_listed(coin):
+            raise ValueError(catalog.resolve(coin).message or f"{coin!r} is not listed")
+
     def select_coin(self, coin: str) -> None:
         subs.trades(coin)  # refuses what the engine refuses, before anything changes
+        self._require_listed(coin)
         self.calls.append(("select_coin", (coin,)))
         self.store.track_history(coin)
 
@@ -86,6 +109,7 @@ class FakeRuntime:
 
     def add_coin(self, coin: str) -> None:
         subs.active_asset_ctx(coin)
+        self._require_listed(coin)
         self.calls.append(("add_coin", (coin,)))
         if coin not in self.watchlist:
             self.watchlist.append(coin)

@@ -80,9 +80,10 @@ def _load(tmp_path: Path, config: Path | None = None, **kwargs: Any) -> Settings
 
 
 def _all_keys() -> set[str]:
-    # record_path is set by the --record flag only, never by a config file; the daemon's
-    # endpoint and token by the runtime and the environment.
-    code_only = {"stale", "websocket", "record_path", "daemon_endpoint", "daemon_token"}
+    # record_path and strict_watchlist are set by the --record and --coins flags only, never
+    # by a config file; the daemon's endpoint and token by the runtime and the environment.
+    code_only = {"stale", "websocket", "record_path", "strict_watchlist", "daemon_endpoint",
+                 "daemon_token"}  # fmt: skip
     keys = {f.name for f in dataclasses.fields(Settings)} - code_only
     keys |= {f"stale.{f.name}" for f in dataclasses.fields(StaleThresholds)}
     keys |= {f"websocket.{name}" for name in WEBSOCKET_KEYS}
@@ -102,6 +103,8 @@ BAD_TYPES: dict[str, Any] = {
     "use_websocket": "yes",
     "rest_fallback": 1,
     "rest_weight_budget": "600",
+    "max_users": "10",
+    "cache_dir": 5,
     "fps": "10",
     "theme": True,
     "demo": "false",
@@ -148,6 +151,9 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("rest_weight_budget", 0),
     ("rest_weight_budget", 1201),
     ("rest_weight_budget", 600.0),
+    ("max_users", 0),
+    ("max_users", 16),
+    ("cache_dir", ""),
     ("fps", 0),
     ("fps", 0.5),
     ("fps", 61),
@@ -552,7 +558,8 @@ class TestExampleConfig:
         assert "config/config.toml" in package_data
 
     def test_example_spells_out_every_key(self) -> None:
-        """Every setting appears in the example (address, api_url, labels as comments)."""
+        """Every setting appears in the example (address, api_url, labels, cache_dir as
+        comments)."""
         text = default_config_text()
         data = tomllib.loads(text)
         given_keys = {k for k, v in data.items() if not isinstance(v, dict)}
@@ -563,11 +570,13 @@ class TestExampleConfig:
             "address",
             "api_url",
             "labels",
+            "cache_dir",
             "alerts.command",
             "alerts.webhook",
         }
         assert "# address = " in text and "# api_url = " in text
         assert "# labels = " in text
+        assert "# cache_dir = " in text
 
 
 def test_import_has_no_side_effects() -> None:

@@ -4,6 +4,7 @@ stops everything it started. Real simulator, real engine, loopback only."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from pathlib import Path
@@ -66,12 +67,17 @@ async def test_controls_reach_the_engine_and_refusals_raise() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         runtime.select_coin("ETH")
     async with runtime:
+        engine = runtime.engine
+        await asyncio.wait_for(engine.catalog.ready.wait(), 10)  # coins go through it
         runtime.select_coin("ETH")
         runtime.add_coin("SOL")
         runtime.remove_coin("BTC")
         runtime.set_book_mode(True, 4)
-        engine = runtime.engine
         assert engine.selected_coin == "ETH" and engine.watchlist == ("ETH", "SOL")
+        with pytest.raises(ValueError, match="unknown market 'NOPE'"):
+            runtime.add_coin("NOPE")
+        with pytest.raises(ValueError, match="spelled DOGE"):
+            runtime.select_coin("doge")
         with pytest.raises(ValueError, match="not a watched address"):
             runtime.select_user(OTHER)
         with pytest.raises(ValueError, match="n_sig_figs"):

@@ -77,8 +77,8 @@ def test_settings_compose_the_layers_own_types() -> None:
     assert type(settings.alerts) is AlertSettings
     assert set(TABLES) == {"stale", "websocket", "alerts"}
     top_level = {f.name for f in dataclasses.fields(Settings)}
-    code_only = {"record_path", "daemon_endpoint", "daemon_token"}  # set by code, not a file
-    assert set(KEYS) == top_level - set(TABLES) - code_only
+    code_only = {"record_path", "strict_watchlist", "daemon_endpoint", "daemon_token"}
+    assert set(KEYS) == top_level - set(TABLES) - code_only  # set by code, not a file
 
 
 def test_settings_has_everything_the_engine_reads() -> None:

@@ -16,15 +16,17 @@ Pure: no I/O, no Textual, time from the injected clock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from hlmon.alerts.rules import AlertRule, Check
+from hlmon.alerts.rules import AlertRule, Check, LiqDistance, PriceCross
 
 if TYPE_CHECKING:
     from hlmon.state import Store
+    from hlmon.state.catalog import MarketCatalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,32 @@ class AlertEngine:
     def remove(self, rule_id: str) -> bool:
         """Remove a rule by id; True if it existed."""
         return self._states.pop(rule_id, None) is not None
+
+    def check_coins(self, catalog: MarketCatalog) -> list[str]:
+        """Hold the rules naming a coin to the exchange's market catalog.
+
+        A rule whose coin the catalog cannot resolve (unknown, ambiguous, delisted) is removed,
+        refused like any bad key; one spelled another way (``btc``) is kept with the exact name
+        (``BTC``). Returns one message per rule changed or refused, for the log.
+        """
+        notes: list[str] = []
+        states: dict[str, _RuleState] = {}
+        for rid, st in self._states.items():
+            rule = st.rule
+            if not isinstance(rule, PriceCross | LiqDistance) or rule.coin is None:
+                states[rid] = st
+                continue
+            res = catalog.resolve(rule.coin)
+            if res.name is None:
+                notes.append(f"alert {rid!r} refused: {res.message}")
+            elif res.name != rule.coin:
+                exact: AlertRule = dataclasses.replace(rule, coin=res.name)
+                states.setdefault(exact.rule_id, _RuleState(exact))
+                notes.append(f"alert {rid!r} watches {res.name}")
+            else:
+                states[rid] = st
+        self._states = states
+        return notes
 
     # ------------------------------------------------------------------ evaluation
 

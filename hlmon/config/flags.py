@@ -107,8 +107,8 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
     SharedFlag(
         "--address",
         "address",
-        "Public 0x address to watch (never a key); repeat or comma-separate to watch up to 10, "
-        "the first selected.",
+        "Public 0x address to watch (never a key); repeat or comma-separate to watch up to 10 "
+        "(max_users), the first selected.",
         ("address", "addresses"),
         kind="texts",
         metavar="ADDR",

@@ -156,10 +156,11 @@ def merge(layers: Sequence[Layer]) -> Settings:
         values["address"] = values["addresses"][0]  # only a list given: select the first
     settings = Settings(**values)
     watched = settings.watched_addresses
-    if len(watched) > MAX_ADDRESSES:
+    cap = min(settings.max_users, MAX_ADDRESSES)
+    if len(watched) > cap:
         raise ConfigError(
             f"{where.get('addresses', where.get('address', 'addresses'))}: at most "
-            f"{MAX_ADDRESSES} distinct addresses can be watched (the exchange's limit of "
+            f"{cap} distinct addresses can be watched (max_users, the exchange's limit of "
             f"unique users per IP), got {len(watched)} counting address"
         )
     return settings

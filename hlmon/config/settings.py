@@ -19,6 +19,7 @@ from hlmon.config.validators import (
     check_address,
     check_addresses,
     check_api_url,
+    check_cache_dir,
     check_daemon,
     check_labels,
     check_network,
@@ -45,7 +46,8 @@ class Settings:
     the selected one (default: the first of ``addresses``)."""
     addresses: tuple[str, ...] = field(default=(), metadata=settable(check_addresses))
     """More public addresses to watch, one account row each; ``address`` is always watched
-    too, and at most 10 distinct addresses in all (the exchange's unique-user limit)."""
+    too, and at most ``max_users`` distinct addresses in all (the exchange's unique-user
+    limit)."""
     labels: tuple[tuple[str, str], ...] = field(default=(), metadata=settable(check_labels))
     """Display names for watched addresses, ``(address, label)`` pairs (the ``labels`` table)."""
     watchlist: tuple[str, ...] = field(
@@ -58,6 +60,16 @@ class Settings:
     """Poll /info for stale feeds while the websocket is down or a feed is stale."""
     rest_weight_budget: int = field(default=600, metadata=settable(int_range(1, 1200)))
     """REST weight hlmon may spend per minute (the exchange allows 1200 per IP)."""
+    max_users: int = field(
+        default=10,
+        metadata=settable(int_range(1, 15, " (the exchange tracks at most 15 users per IP)")),
+    )
+    """Distinct addresses watched, and subscribed on the websocket, at most. The documented
+    limit is 10 per IP; the exchange of 2026 says 15 (and refuses the 15th). When it refuses a
+    user earlier, the limit it allowed is used for the rest of the run."""
+    cache_dir: str | None = field(default=None, metadata=settable(check_cache_dir))
+    """Where the last good market catalog is kept; default ``$HLMON_CACHE_DIR``, else the
+    user cache dir (``~/.cache/hlmon`` on Linux)."""
     fps: float = field(default=12.0, metadata=settable(number_range(1, 60)))
     """UI refresh rate: widgets read the store this many times a second."""
     theme: str = field(default="textual-dark", metadata=settable(check_theme))
@@ -85,6 +97,9 @@ class Settings:
     record_path: str | None = None
     """Record every websocket frame received to this gzip JSON-lines file (``--record``); a
     command-line option only, not a config-file key."""
+    strict_watchlist: bool = False
+    """The watchlist was typed on the command line (``--coins``): a name the exchange does not
+    list is an error (exit 1), not a warning. Not a config-file key."""
 
     @property
     def ws_url(self) -> str:

@@ -23,8 +23,9 @@ NETWORK_URLS: dict[str, str] = {
     "testnet": "https://api.hyperliquid-testnet.xyz",
 }
 NETWORKS: tuple[str, ...] = (*NETWORK_URLS, "custom")
-MAX_ADDRESSES = 10
-"""Distinct addresses hlmon watches at most: the exchange's unique users per IP (websocket)."""
+MAX_ADDRESSES = 15
+"""Distinct addresses hlmon can watch at most: the exchange's own count of unique users per IP
+(``max_users``, 10 by default, may be raised up to it)."""
 MAX_LABEL_LEN = 24
 
 _ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -174,6 +175,12 @@ def check_watchlist(value: Any) -> tuple[str, ...]:
     if not coins:
         raise Invalid(expected)
     return tuple(coins)
+
+
+def check_cache_dir(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise Invalid("a directory path (a non-empty string)")
+    return value.strip()
 
 
 def check_theme(value: Any) -> str:

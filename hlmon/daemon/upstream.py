@@ -41,6 +41,7 @@ from hlmon.daemon.sessions import ClientSession
 from hlmon.daemon.streams import Stream, route_of, users_of
 from hlmon.feeds.settings import WebsocketSettings
 from hlmon.feeds.ws_feed import WsFeed
+from hlmon.feeds.ws_limits import MAX_USERS_HARD
 from hlmon.protocol.messages import (
     ErrorMsg,
     KnownMsg,
@@ -116,6 +117,11 @@ class Lane:
             session=session,
             on_live=lambda _outage: owner.lane_live(self),
             on_down=owner.changed,
+            # The daemon keeps the user cap across its lanes; each lane still sends a new
+            # user's subscriptions one at a time, and tells what a drop made it hold back.
+            max_users=MAX_USERS_HARD,
+            learn_user_cap=False,
+            on_held_back=lambda held: owner.held_back(self, held),
         )
         self.task: asyncio.Task[None] | None = None
 
@@ -352,6 +358,16 @@ class Upstream:
             acked = users_of(s for s in self.streams.values() if s.ack_frame is not None)
             self.max_users = max(1, min(self.max_users, len(acked)))
         self._fail(oldest, text)
+
+    def held_back(self, lane: Lane, held: list[Subscription]) -> None:
+        """The exchange dropped ``lane`` right after these were sent (a name it does not
+        list): the lane will not resubscribe them, so their clients get an error now."""
+        for sub in held:
+            stream = self.streams.get(sub.key)
+            if stream is not None and stream.lane == lane.index:
+                self._fail(
+                    stream, f"Invalid subscription {msgspec.json.encode(sub.to_wire()).decode()}"
+                )
 
     def _named(self, text: str) -> Stream | None:
         try:

@@ -6,10 +6,19 @@ synchronous selectors (``select_coin``, ``set_book_mode``, ``add_coin``, ``remov
 the user acts; those only change subscriptions and expectations, the I/O happens in the
 engine's tasks. ``await stop()`` cancels every task, closes the socket and the HTTP client.
 
-Several accounts (``settings.watched_addresses``, at most 10: the exchange's unique-user
-limit): each gets an ``allDexsClearinghouseState`` subscription (every dex, one user slot) and
-the default dex's ``clearinghouseState`` (same user slot: it keeps the default dex known when an
-``allDexsClearinghouseState`` push leaves its ``""`` entry out, a known exchange bug) for its
+Coins: nothing that takes a coin is subscribed before the market catalog is in force
+(``CatalogKeeper`` loads it at start, from the exchange or the disk cache, and keeps it
+current), and then only the catalog's exact listed names (``MarketSubscriptions``): since 2026
+one unlisted name drops the whole socket. ``select_coin`` / ``add_coin`` refuse any other name
+with ``ValueError``. Feeds that take no coin (the accounts', the default dex's mids) start at
+once.
+
+Several accounts (``settings.watched_addresses``, at most ``settings.max_users``: the
+exchange's unique-user limit; a new user's subscriptions go one at a time, each acknowledged
+before the next, see ``ws_limits``): each gets an ``allDexsClearinghouseState`` subscription
+(every dex, one user slot) and the default dex's ``clearinghouseState`` (same user slot: it
+keeps the default dex known when an ``allDexsClearinghouseState`` push leaves its ``""`` entry
+out, a known exchange bug) for its
 summary row (``Store.accounts()``); only the selected one (``user``) also gets openOrders,
 orderUpdates, userEvents, userFills and userFundings. Open orders are per dex: the default
 dex's from the start, and those of each dex the account turns out to be active on
@@ -27,23 +36,27 @@ dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push repor
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 
-Every long-lived task (websocket feed, REST poller, reconciliation) runs under a ``Supervisor``
-(``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows the connection DOWN
-with the reason, and is restarted with backoff.
+Every long-lived task (websocket feed, REST poller, catalog keeper, reconciliation) runs under a
+``Supervisor`` (``hlmon.feeds.supervisor``): one that dies unexpectedly is logged, shows the
+connection DOWN with the reason, and is restarted with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
 from hlmon.feeds.backoff import FullJitterBackoff
+from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
+from hlmon.feeds.market_subs import MarketSubscriptions
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
 from hlmon.feeds.rest_poller import RestPoller
@@ -56,7 +69,12 @@ from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.subscriptions import Subscription
 from hlmon.state import ConnState, Store
+from hlmon.state.catalog import MarketCatalog
 from hlmon.state.dexes import account_feed, orders_feed
+
+CATALOG_FIRST = 5.0
+"""Seconds the start-up reconciliation waits for the catalog's first load (see
+``_reconcile_until_done``)."""
 
 
 class FeedEngine:
@@ -75,6 +93,8 @@ class FeedEngine:
         reconcile_retry_cap: float = 30.0,
         recorder: FrameRecorder | None = None,
         dex_tick: float = 1.0,
+        catalog: MarketCatalog | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         """
         Args:
@@ -89,6 +109,10 @@ class FeedEngine:
             recorder: where to record received frames (started and closed by the engine), or
                 None.
             dex_tick: seconds between two checks of the selected account's active dexes.
+            catalog: a market catalog to start with (the first reload comes 10 min later);
+                None: load it at start.
+            cache_dir: where the last good catalog is kept; default from the settings
+                (``cache_dir``, ``$HLMON_CACHE_DIR``, the user cache dir).
         """
         self.settings = settings
         self.store = store
@@ -126,6 +150,14 @@ class FeedEngine:
             stable_after=timings.stable_after,
         )
         """Runs every long-lived task below and restarts any that crashes."""
+        self.markets = MarketSubscriptions(
+            store,
+            settings.watchlist,
+            add=self._add,
+            remove=self._remove,
+            on_unlisted=lambda why: self.catalog.request_reload(why),
+        )
+        """Every subscription that takes a coin: catalog names only."""
         self.ws: WsFeed | None = None
         if settings.use_websocket:
             self.ws = WsFeed(
@@ -138,7 +170,18 @@ class FeedEngine:
                 recorder=recorder,
                 route=self.via,
                 on_daemon=self._on_daemon if self.via is not None else None,
+                max_users=settings.max_users,
+                on_held_back=self.markets.hold_back,
             )
+        self.catalog = CatalogKeeper(
+            self.info,
+            store,
+            cache_dir if cache_dir is not None else resolve_cache_dir(settings.cache_dir),
+            on_catalog=self._on_catalog,
+            initial=catalog,
+            rng=self._rng,
+        )
+        """Loads the market catalog at start and keeps it current."""
         self.reconciler = (
             Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
         )
@@ -158,11 +201,6 @@ class FeedEngine:
         self._refused_dexes: set[str] = set()
         self.sweeps = SweepClock()
         """When each watched account's dexes were last swept over REST."""
-        self._watchlist: list[str] = list(dict.fromkeys(settings.watchlist))
-        self._selected: str | None = self._watchlist[0] if self._watchlist else None
-        self._book_fast = False
-        self._n_sig_figs: int | None = None
-        self._coin_subs: dict[str, list[Subscription]] = {}
         self._mark: Mark | None = None
         """Store contents when the socket was lost; consumed by the next reconciliation."""
         self._pending_mark: Mark | None = None
@@ -180,12 +218,13 @@ class FeedEngine:
     @property
     def selected_coin(self) -> str | None:
         """The coin whose book, trades and bbo are subscribed."""
-        return self._selected
+        return self.markets.selected
 
     @property
     def watchlist(self) -> tuple[str, ...]:
-        """Coins with an asset-context subscription, in display order."""
-        return tuple(self._watchlist)
+        """Coins with an asset-context subscription (exact catalog names), in display order;
+        empty until the market catalog is in force."""
+        return tuple(self.markets.watchlist)
 
     def _ws_live(self) -> bool:
         # Through a daemon, its own link to the exchange must be live too.
@@ -195,19 +234,24 @@ class FeedEngine:
         return [u for u in self.users if u != self.user]
 
     def _screen(self) -> ScreenState:
-        """What the screen shows, for the REST poller's plan."""
+        """What the screen shows, for the REST poller's plan (catalog names only: nothing
+        that takes a coin before the catalog is in force)."""
         return ScreenState(
-            selected_coin=self._selected,
-            n_sig_figs=self._n_sig_figs,
-            watchlist=tuple(self._watchlist),
+            selected_coin=self.markets.selected,
+            n_sig_figs=self.markets.n_sig_figs,
+            watchlist=tuple(self.markets.watchlist),
             user=self.user,
             others=tuple(self._other_users()),
         )
 
+    def _on_catalog(self, catalog: MarketCatalog, from_cache: bool) -> None:
+        self.markets.use_catalog(catalog)
+
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Subscribe, connect, start the REST poller and (with an address) bootstrap the account."""
+        """Subscribe, connect, load the market catalog (coins are subscribed once it is in
+        force), start the REST poller and (with an address) bootstrap the account."""
         if self._started:
             return
         self._started = True
@@ -216,13 +260,6 @@ class FeedEngine:
         store = self.store
         store.set_watched_users(self.users, dict(self.settings.labels))
         store.set_user(self.user)
-        store.set_watch(self._watchlist)
-        store.set_book_fast(self._book_fast)
-        self._add(subs.all_mids(), "mids")
-        for coin in self._watchlist:
-            self._add(subs.active_asset_ctx(coin), f"ctx:{coin}")
-        if self._selected is not None:
-            self._subscribe_selected(self._selected)
         if self.user is not None:
             self._add_account_subs(self.user, "account")
             for sub, key in self._detail_subs(self.user):
@@ -230,6 +267,8 @@ class FeedEngine:
         for other in self._other_users():
             # Cheap subscriptions (one user slot) per other account: its summary row.
             self._add_account_subs(other, None)
+        self.markets.start()  # coins only once the catalog is in force
+        self.supervisor.spawn("catalog", self.catalog.run)
         if self.user is not None:
             self.sync_dexes()
             self.supervisor.spawn("dexes", self._follow_dexes)
@@ -353,20 +392,6 @@ class FeedEngine:
         self._order_dexes.clear()
         self._refused_dexes.clear()
 
-    def _book_sub(self, coin: str) -> Subscription:
-        return subs.l2_book(coin, n_sig_figs=self._n_sig_figs, fast=self._book_fast)
-
-    def _subscribe_selected(self, coin: str) -> None:
-        self._add(self._book_sub(coin), f"book:{coin}")
-        self._add(subs.trades(coin), f"trades:{coin}")
-        self._add(subs.bbo(coin), f"bbo:{coin}")
-        self.store.track_history(coin)
-
-    def _unsubscribe_selected(self, coin: str) -> None:
-        self._remove(self._book_sub(coin), f"book:{coin}")
-        self._remove(subs.trades(coin), f"trades:{coin}")
-        self._remove(subs.bbo(coin), f"bbo:{coin}")
-
     @staticmethod
     def _detail_subs(user: str) -> list[tuple[Subscription, str | None]]:
         """The selected account's feeds besides clearinghouseState, with their feed keys."""
@@ -421,47 +446,30 @@ class FeedEngine:
         self._schedule_reconcile(None, None)
 
     def select_coin(self, coin: str) -> None:
-        """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's)."""
-        subs.trades(coin)  # validates the name before anything changes
-        if coin == self._selected:
-            return
-        if self._selected is not None:
-            self._unsubscribe_selected(self._selected)
-        self._selected = coin
-        self._subscribe_selected(coin)
+        """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's).
+
+        Raises:
+            ValueError: ``coin`` is not an exact name the market catalog lists (before the
+                catalog is in force the choice is kept and resolved when it arrives).
+        """
+        self.markets.select_coin(coin)
 
     def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
         """Switch the selected coin's book between 20 levels/~5 s and 5 levels/~0.5 s
         (``fast``), optionally bucketed to ``n_sig_figs`` significant figures."""
-        new = (fast, n_sig_figs)
-        if self._selected is not None:
-            subs.l2_book(self._selected, n_sig_figs=n_sig_figs, fast=fast)  # validate first
-        if new == (self._book_fast, self._n_sig_figs):
-            return
-        if self._selected is not None and self.ws is not None:
-            self.ws.unsubscribe(self._book_sub(self._selected))
-        self._book_fast, self._n_sig_figs = new
-        self.store.set_book_fast(fast)
-        if self._selected is not None and self.ws is not None:
-            self.ws.subscribe(self._book_sub(self._selected))
+        self.markets.set_book_mode(fast, n_sig_figs)
 
     def add_coin(self, coin: str) -> None:
-        """Add ``coin`` to the watchlist (subscribes its asset context)."""
-        sub = subs.active_asset_ctx(coin)
-        if coin in self._watchlist:
-            return
-        self._watchlist.append(coin)
-        self._add(sub, f"ctx:{coin}")
-        self.store.set_watch(self._watchlist)
+        """Add ``coin`` to the watchlist (subscribes its asset context, and its dex's mids).
+
+        Raises:
+            ValueError: ``coin`` is not an exact name the market catalog lists.
+        """
+        self.markets.add_coin(coin)
 
     def remove_coin(self, coin: str) -> None:
         """Drop ``coin`` from the watchlist (the selected coin's book stays if selected)."""
-        if coin not in self._watchlist:
-            return
-        self._watchlist.remove(coin)
-        self._remove(subs.active_asset_ctx(coin), f"ctx:{coin}")
-        self.store.forget_ctx(coin)  # a position in it must not keep the last markPx forever
-        self.store.set_watch(self._watchlist)
+        self.markets.remove_coin(coin)
 
     # ------------------------------------------------------------------ reconnects
 
@@ -524,6 +532,11 @@ class FeedEngine:
 
     async def _reconcile_until_done(self, mark: Mark | None, outage: float | None) -> None:
         assert self.reconciler is not None
+        if not self.catalog.attempted.is_set():
+            # The REST budget goes to the catalog first (every coin waits on it); the start-up
+            # bootstrap follows it, or CATALOG_FIRST seconds at most.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.catalog.attempted.wait(), CATALOG_FIRST)
         attempt = 0
         while True:
             try:

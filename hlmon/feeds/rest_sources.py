@@ -7,7 +7,7 @@ keys (``mids``, ``book:BTC``, ``ctx:ETH``, ``account``...). This module is the b
 poll                  feed keys it serves                      answer applied as
 ===================== ======================================== ==================================
 ``l2Book`` (coin)     ``book:C``, ``bbo:C``                    the book, and a bbo from its top
-``allMids`` (dex "")  ``mids``                                 ``allMids``
+``allMids`` (dex)     ``mids`` (default dex), ``mids:<dex>``   ``allMids`` with its ``dex``
 ``metaAndAssetCtxs``  ``ctx:C`` for each watchlist coin of the one ``activeAssetCtx`` per coin,
 (dex)                 dex                                      joined by position with the
                                                                answer's own universe
@@ -23,9 +23,9 @@ poll                  feed keys it serves                      answer applied as
 ===================== ======================================== ==================================
 
 A poll that serves nothing on screen is not polled: another account's open orders (only its
-summary row is kept), mids of another dex (the store keeps one mids map until per-dex mids
-land) and spot balances (no store target yet). Hooks for those: ``served_feeds`` and
-``answer_messages``.
+summary row is kept) and spot balances (no store target yet). Hooks for those:
+``served_feeds`` and ``answer_messages``. A HIP-3 dex's mids land in the store's own map for
+that dex (``mids:<dex>``), beside the default dex's.
 
 Pure (no I/O): the poller calls ``build_request``, sends it, and applies ``answer_messages``.
 """
@@ -138,7 +138,7 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
         return (f"trades:{coin}",)
     dex = key.param("dex") or DEFAULT_DEX
     if kind == "allMids":
-        return ("mids",) if dex == DEFAULT_DEX else ()
+        return ("mids",) if dex == DEFAULT_DEX else (f"mids:{dex}",)
     if kind == "metaAndAssetCtxs":
         return tuple(f"ctx:{c}" for c in screen.watchlist if is_perp(c) and dex_of(c) == dex)
     user = key.param("user")

@@ -114,6 +114,17 @@ class EngineSettings(Protocol):
         ...
 
     @property
+    def max_users(self) -> int:
+        """Users subscribed on the websocket at most (lowered if the exchange refuses one)."""
+        ...
+
+    @property
+    def cache_dir(self) -> str | None:
+        """Where the last good market catalog is kept (None: ``$HLMON_CACHE_DIR``, else the
+        user cache dir)."""
+        ...
+
+    @property
     def websocket(self) -> WebsocketSettings:
         """The websocket feed's timings."""
         ...

@@ -46,7 +46,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 import aiohttp
 from aiohttp import WSMsgType
@@ -56,9 +56,13 @@ from hlmon.feeds.failures import ConnectionLost, SocketDead, describe, describe_
 from hlmon.feeds.proxy import env_proxy as _env_proxy
 from hlmon.feeds.settings import WebsocketSettings
 from hlmon.feeds.via import Route
+from hlmon.feeds.ws_limits import LimitKind
+from hlmon.feeds.ws_subscriptions import SubscriptionBook, sub_label
+from hlmon.feeds.ws_transport import WS_TIMEOUT, Socket, abort
 from hlmon.protocol.decode import decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
+    ErrorMsg,
     KnownMsg,
     Message,
     PongMsg,
@@ -68,7 +72,6 @@ from hlmon.protocol.messages import (
 from hlmon.protocol.subscriptions import (
     PING_FRAME,
     Subscription,
-    ack_matches,
     subscribe_frame,
     unsubscribe_frame,
 )
@@ -115,16 +118,6 @@ class FrameSink(Protocol):
     def write(self, raw: bytes, t: float) -> None: ...
 
 
-_Socket = aiohttp.ClientWebSocketResponse[Literal[False]]
-"""A client websocket that hands text frames over as bytes (``decode_text=False``)."""
-
-
-@dataclass
-class _PendingAck:
-    sub: Subscription
-    sent_at: float
-
-
 @dataclass
 class FeedStats:
     """Counters tests and benchmarks read."""
@@ -137,8 +130,12 @@ class FeedStats:
     """Connections the heartbeat declared dead."""
     last_dead_reason: str | None = None
     unacked_logged: int = 0
+    held_back: int = 0
+    """Market subscriptions held back after a drop right after they were sent."""
     delays: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     """The last 100 backoff delays slept, in order (bounded: the feed runs for weeks)."""
+    limit_errors: dict[str, int] = field(default_factory=dict)
+    """``error`` frames reporting an exchange limit, by kind (``users``, ``channels``...)."""
 
 
 LiveCallback = Callable[[float | None], None]
@@ -146,6 +143,9 @@ LiveCallback = Callable[[float | None], None]
 Must not block: start a task for slow work (reconciliation)."""
 DownCallback = Callable[[], None]
 """Called when a live connection is lost (before any reconnect wait)."""
+HeldBackCallback = Callable[[list[Subscription]], None]
+"""Called with the market subscriptions held back after a drop (see
+``hlmon.feeds.ws_subscriptions``); they are no longer subscribed."""
 
 
 class WsFeed:
@@ -165,9 +165,15 @@ class WsFeed:
         session: aiohttp.ClientSession | None = None,
         route: Route | None = None,
         on_daemon: Callable[[Any], None] | None = None,
+        max_users: int = 10,
+        learn_user_cap: bool = True,
+        on_held_back: HeldBackCallback | None = None,
     ) -> None:
         """``session``: an ``aiohttp.ClientSession`` to connect with (the feed then does not
-        close it); by default ``run`` opens its own and closes it when it ends."""
+        close it); by default ``run`` opens its own and closes it when it ends.
+        ``max_users``: users subscribed at most (lowered for good if the exchange refuses one
+        earlier, unless ``learn_user_cap`` is False: the owner keeps the cap across sockets);
+        ``on_held_back``: told which market subscriptions a drop made it hold back."""
         self.url = url
         self.route = route
         self._on_daemon = on_daemon
@@ -185,11 +191,13 @@ class WsFeed:
         self._on_live = on_live
         self._on_down = on_down
         self._max_size = max_size
-        self._subs: dict[str, Subscription] = {}
+        self.book = SubscriptionBook(max_users, learn_cap=learn_user_cap)
+        """What is subscribed, sent, acknowledged and held back (``ws_subscriptions``)."""
+        self._on_held_back = on_held_back
+        self._capped_logged: set[str] = set()
         self._session = session
-        self._ws: _Socket | None = None
+        self._ws: Socket | None = None
         self._outbox: asyncio.Queue[str] | None = None
-        self._pending_acks: dict[str, _PendingAck] = {}
         self._last_frame = 0.0
         self._ping_sent_at: float | None = None
         self._down_since: float | None = None
@@ -211,29 +219,25 @@ class WsFeed:
     @property
     def subscriptions(self) -> list[Subscription]:
         """What the feed is (or will be, once connected) subscribed to."""
-        return list(self._subs.values())
+        return list(self.book.subs.values())
 
     def subscribe(self, sub: Subscription) -> None:
-        """Add ``sub``; sent now if connected, and after every reconnect."""
-        if sub.key in self._subs:
-            return
-        self._subs[sub.key] = sub
-        self._send_soon(subscribe_frame(sub), sub)
+        """Add ``sub``; sent now if connected (a new user's in turn), and after every
+        reconnect."""
+        self._send_subs(self.book.add(sub, self._now()))
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Drop ``sub``; an unsubscribe is sent if connected."""
-        if self._subs.pop(sub.key, None) is None:
-            return
-        self._pending_acks.pop(sub.key, None)
-        self._send_soon(unsubscribe_frame(sub), None)
+        if self.book.discard(sub) and self._outbox is not None:
+            self._outbox.put_nowait(unsubscribe_frame(sub))
 
-    def _send_soon(self, frame: str, sub: Subscription | None) -> None:
+    def _send_subs(self, subs: list[Subscription]) -> None:
         # Queued rather than awaited: the engine's select_coin is synchronous, and one writer
         # per connection keeps unsubscribe-old / subscribe-new in order.
         if self._outbox is not None:
-            if sub is not None:
-                self._pending_acks[sub.key] = _PendingAck(sub, self._now())
-            self._outbox.put_nowait(frame)
+            for sub in subs:
+                self._outbox.put_nowait(subscribe_frame(sub))
+        self._log_capped()
 
     # ------------------------------------------------------------------ main loop
 
@@ -301,7 +305,7 @@ class WsFeed:
                         autoping=True,  # answer the server's protocol pings
                         heartbeat=None,  # application pings only (see module docstring)
                         max_msg_size=self._max_size,
-                        timeout=_WS_TIMEOUT,
+                        timeout=WS_TIMEOUT,
                         compress=0,
                         decode_text=False,  # text frames as bytes: msgspec parses them as is
                         proxy=None if via_session is not None else _env_proxy(url),
@@ -331,24 +335,23 @@ class WsFeed:
             # No log line here: the next set_connection carries ``error`` and the health logs
             # "connection lost: <why>, retry n in x s" once.
 
-    async def _serve(self, ws: _Socket) -> tuple[str, str]:
+    async def _serve(self, ws: Socket) -> tuple[str, str]:
         """Run one connection until it dies; return why it died (full text, short reason)."""
         self._ws = ws
         self._outbox = asyncio.Queue()
-        self._pending_acks.clear()
         now = self._now()
         self._last_frame = now
         self._ping_sent_at = None
         self.stats.connects += 1
-        for sub in self._subs.values():
-            self._pending_acks[sub.key] = _PendingAck(sub, now)
-            self._outbox.put_nowait(subscribe_frame(sub))
+        self._send_subs(self.book.connect(now))
         tasks = [
             asyncio.create_task(self._receive(ws), name="ws-receive"),
             asyncio.create_task(self._heartbeat(ws), name="ws-heartbeat"),
             asyncio.create_task(self._write(ws, self._outbox), name="ws-write"),
         ]
         text, why = "closed", "closed"
+        dropped = False
+        """The server or the network ended it (not our heartbeat, not a cancellation)."""
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             # In task order: when the socket ends, the receiver's reason (close code, drop) is
@@ -359,6 +362,7 @@ class WsFeed:
                     text, why = "closed by server", "closed by server"
                 else:
                     text, why = describe(exc), reason(exc)
+                dropped = not isinstance(exc, SocketDead)
                 if isinstance(exc, SocketDead):
                     self.stats.dead_detected += 1
                     self.stats.last_dead_reason = str(exc)
@@ -373,14 +377,15 @@ class WsFeed:
             # The outage began with the last data this socket delivered (a stall can precede
             # the heartbeat's verdict by half a minute), not when it was declared dead.
             self._down_since = self._last_data if self._last_data is not None else self._now()
+            self._hold_back(self.book.disconnect(self._now(), dropped=dropped))
             if self._on_down is not None:
                 self._on_down()
-            await _abort(ws)
+            await abort(ws)
         return text, why
 
     # ------------------------------------------------------------------ per-connection tasks
 
-    async def _receive(self, ws: _Socket) -> None:
+    async def _receive(self, ws: Socket) -> None:
         # The hot loop: everything it needs is bound to locals, messages are dispatched on
         # their exact type, and counting is plain dict/int increments handed over in batches.
         health = self._health
@@ -434,6 +439,8 @@ class WsFeed:
                     self._ping_sent_at = None
                 elif cls is SubscriptionResponseMsg:
                     self._match_ack(cast(SubscriptionResponseMsg, decoded))
+                elif cls is ErrorMsg:
+                    self._on_error_frame(cast(ErrorMsg, decoded).data)
                 elif cls is UnknownMsg and self._on_daemon is not None:
                     unknown = cast(UnknownMsg, decoded)
                     if unknown.channel == "_daemon":
@@ -477,19 +484,53 @@ class WsFeed:
             self._on_live(self._outage)
 
     def _match_ack(self, msg: SubscriptionResponseMsg) -> None:
-        if msg.data.method != "subscribe":
-            return
-        for key, pending in list(self._pending_acks.items()):
-            if ack_matches(pending.sub, msg.data):
-                del self._pending_acks[key]
-                return
+        self._send_subs(self.book.ack(msg.data, self._now()))
 
-    async def _write(self, ws: _Socket, outbox: asyncio.Queue[str]) -> None:
+    def _on_error_frame(self, text: str) -> None:
+        """An exchange limit reported: act on it (the store logs the text, rate-limited)."""
+        cap = self.book.gate.cap
+        limit, released = self.book.error(text, self._now())
+        if limit is None:
+            return
+        counts = self.stats.limit_errors
+        counts[limit.kind] = counts.get(limit.kind, 0) + 1
+        if limit.kind is LimitKind.USERS and self.book.gate.cap != cap:
+            self._health.log(
+                f"the exchange refused another user: at most {self.book.gate.cap} users are "
+                "subscribed from now on (the others' rows come from REST)",
+                "warn",
+            )
+        self._send_subs(released)
+
+    def _log_capped(self) -> None:
+        new = [u for u in self.book.gate.capped if u not in self._capped_logged]
+        if new:
+            self._capped_logged.update(new)
+            self._health.log(
+                f"user cap {self.book.gate.cap}: not subscribed on the websocket: "
+                f"{', '.join(new)} (their rows come from REST)",
+                "warn",
+            )
+
+    def _hold_back(self, held: list[Subscription]) -> None:
+        if not held:
+            return
+        self.stats.held_back += len(held)
+        shown = ", ".join(sub_label(s) for s in held)
+        self._health.log(
+            f"the socket was dropped right after subscribing {shown}: held back, not "
+            "resubscribed (the exchange drops a socket over a name it does not list)",
+            "error",
+        )
+        if self._on_held_back is not None:
+            self._on_held_back(held)  # after the log line: its own lines say what follows
+
+    async def _write(self, ws: Socket, outbox: asyncio.Queue[str]) -> None:
         while True:
             frame = await outbox.get()
             await ws.send_str(frame)
 
-    async def _heartbeat(self, ws: _Socket) -> None:
+    async def _heartbeat(self, ws: Socket) -> None:
         t = self.timings
         next_ping = self._now() + t.ping_interval
         while True:
@@ -516,22 +557,16 @@ class WsFeed:
                 deadlines.append(self._ping_sent_at + t.pong_timeout)
             else:
                 deadlines.append(self._last_frame + t.probe_after)
-            if self._pending_acks:
-                deadlines.append(
-                    min(p.sent_at for p in self._pending_acks.values()) + t.ack_timeout
-                )
+            oldest = self.book.oldest_pending()
+            if oldest is not None:
+                deadlines.append(oldest + t.ack_timeout)
             await asyncio.sleep(max(0.0, min(deadlines) - self._now()) + 0.001)
 
     def _log_unacked(self, now: float) -> None:
-        late = [
-            key
-            for key, pending in self._pending_acks.items()
-            if now - pending.sent_at >= self.timings.ack_timeout
-        ]
+        late, released = self.book.late(now, self.timings.ack_timeout)
+        self._send_subs(released)
         if not late:
             return
-        for key in late:
-            del self._pending_acks[key]
         self.stats.unacked_logged += len(late)
         # One line for the lot: after a reconnect to a silent server every subscription is
         # late at once, and a line each would flood the log tab.
@@ -545,12 +580,12 @@ class WsFeed:
     @property
     def pending_acks(self) -> list[Subscription]:
         """Subscriptions sent on this connection and not acknowledged yet."""
-        return [p.sub for p in self._pending_acks.values()]
+        return [p.sub for p in self.book.pending.values()]
 
     async def close(self) -> None:
         """Abort the current socket, if any (``run`` is stopped by cancelling its task)."""
         if self._ws is not None:
-            await _abort(self._ws)
+            await abort(self._ws)
 
 
 _CHANNELS: dict[type, str] = {cls: cls.__struct_config__.tag for cls in KnownMsg.__args__}
@@ -561,21 +596,3 @@ def _channel_of(msg: Message) -> str:
     if isinstance(msg, UnknownMsg):
         return msg.channel
     return _CHANNELS.get(type(msg), "?")
-
-
-_WS_TIMEOUT = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=1.0)
-"""No receive timeout (the heartbeat owns liveness); a close handshake waits at most 1 s."""
-
-
-async def _abort(ws: _Socket) -> None:
-    """Drop a socket now. A polite close handshake could wait on a stalled peer."""
-    # aiohttp has no public abort: reach the connection's transport through the response.
-    conn = getattr(getattr(ws, "_response", None), "connection", None)
-    transport = getattr(conn, "transport", None)
-    if transport is not None:
-        transport.abort()
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(1.0):
-            # Marks the socket closed and releases the connection; with the transport gone
-            # the close frame fails at once instead of waiting for the peer.
-            await ws.close()

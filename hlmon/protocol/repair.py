@@ -123,7 +123,9 @@ def _patcher(
 
 def _fill_identity(item: dict[str, Any], tally: Tally) -> int:
     tid, hash_ = item.get("tid"), item.get("hash")
-    if not (isinstance(tid, int) and tid) and not (isinstance(hash_, str) and hash_):
+    # type() and not isinstance(): a JSON true is no trade id (bool is an int in Python, and
+    # the malformed tid would then be dropped, leaving a fill without any identity).
+    if not (type(tid) is int and tid) and not (isinstance(hash_, str) and hash_):
         raise Bad("fill without tid or hash")
     if item.get("fee") is None:
         # The fee is unknown, not zero: feeToken "" keeps it out of every token's total.

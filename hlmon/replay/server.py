@@ -7,7 +7,9 @@ recorded pace divided by ``speed``. Acks, pongs and ``post`` answers are generat
 replayed. ``/info`` answers from the recorded state at the current position (the latest frame
 of the matching stream, or the first one before anything was replayed): ``allMids``,
 ``l2Book``, ``clearinghouseState``, ``openOrders``/``frontendOpenOrders``, ``userFills``,
-``userFillsByTime``, ``exchangeStatus``; other known types get an empty but valid answer.
+``userFillsByTime``, ``exchangeStatus``; the market catalog (``perpDexs``, ``allPerpMetas``,
+``spotMeta``, ``outcomeMeta``, ``meta``) lists every coin the recording holds
+(``hlmon.replay.catalog``); other known types get an empty but valid answer.
 
 A client that subscribes mid-replay, and every client after a seek, first gets the latest
 recorded frame of each state stream (book, mids, bbo, contexts, account, orders) at the new
@@ -41,6 +43,7 @@ from aiohttp import WSMsgType, web
 
 from hlmon.listen import listen
 from hlmon.protocol.subscriptions import stream_key
+from hlmon.replay.catalog import catalog_answers, recorded_coins
 from hlmon.replay.recording import ROUTE_ALL, ROUTE_KEY, ROUTE_TYPE, Frame, Recording
 from hlmon.replay.times import ReplayClockMap, present_data, present_text
 
@@ -157,6 +160,8 @@ class ReplayServer:
         for i, f in enumerate(self.frames):
             if f.route == ROUTE_KEY and f.key is not None:
                 self._by_key.setdefault(f.key, []).append(i)
+        self._catalog = catalog_answers(recorded_coins(recording))
+        """The market catalog's answers: the coins this recording can serve."""
         self.speed = speed
         self.cursor = 0
         """Index of the next frame to send."""
@@ -477,6 +482,11 @@ class ReplayServer:
         user = body.get("user")
         user = user.lower() if isinstance(user, str) else None
         dex = body.get("dex") or ""
+        if kind in ("perpDexs", "allPerpMetas", "spotMeta", "outcomeMeta"):
+            return True, self._catalog[kind]
+        if kind == "meta":
+            meta = self._catalog["meta"].get(dex)
+            return meta is not None, meta
         if kind == "allMids":
             data = self._data(stream_key({"type": "allMids", "dex": dex}))
             if isinstance(data, dict) and isinstance(data.get("mids"), dict):

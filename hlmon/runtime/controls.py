@@ -15,6 +15,11 @@ from hlmon.config import Settings
 from hlmon.state import Store
 
 
+class InputRejected(ValueError):
+    """The backend cannot start with what the user typed (``--coins`` naming a market the
+    exchange does not list): the command exits 1 with this message."""
+
+
 class Controls(Protocol):
     """The user's choices, forwarded to the running feeds. Synchronous and non-blocking: they
     change subscriptions, the I/O happens in the feeds' own tasks.
@@ -75,7 +80,13 @@ class Backend(Protocol):
         """The account selected at start (``--demo``: the simulator's demo account), or None."""
         ...
 
-    async def __aenter__(self) -> Controls: ...
+    async def __aenter__(self) -> Controls:
+        """Start the backend.
+
+        Raises:
+            InputRejected: what the user typed cannot be used (the app exits 1 with it).
+        """
+        ...
 
     async def __aexit__(
         self,

@@ -12,8 +12,13 @@ What the constructor settles (synchronously, so the TUI can draw its first frame
 the store, the network label, the selected address. What ``__aenter__`` does (in the caller's
 event loop; the TUI enters from a worker on mount): start the simulator for ``--demo``, find a
 running ``hlmon daemon`` to go through (``discovery``; otherwise direct connections), build
-the recorder when ``settings.record_path`` is set, build and start the ``FeedEngine``. If any
-step fails or is cancelled, what already started is stopped before the error propagates.
+the recorder when ``settings.record_path`` is set, build and start the ``FeedEngine`` (which
+loads the market catalog before it subscribes any coin). With ``settings.strict_watchlist``
+(the watchlist came from ``--coins``) it waits for the catalog's first load and raises
+``CoinsRejected`` (an ``InputRejected``: exit 1) naming every coin the exchange does not list,
+with the closest listed names; without a catalog at all it cannot check, says so in the log and
+goes on. If any step fails or is cancelled, what already started is stopped before the error
+propagates.
 
 ``--demo`` means the same in the TUI, ``hlmon snapshot`` and ``hlmon record``: an in-process
 simulator on a free loopback port with ``DEMO_SEED`` and ``DEMO_PROFILE`` (the market ``hlmon
@@ -34,6 +39,7 @@ from typing import TYPE_CHECKING
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.recorder import FrameRecorder, make_header
+from hlmon.runtime.controls import InputRejected
 from hlmon.runtime.discovery import resolve_daemon
 from hlmon.state import Store
 from hlmon.state.clock import SteadyClock
@@ -49,6 +55,10 @@ DEMO_NETWORK = "demo"
 """The network label of a ``--demo`` run."""
 DEMO_HOST = "127.0.0.1"
 """The demo simulator listens on loopback only, on a free port."""
+
+
+class CoinsRejected(InputRejected):
+    """``--coins`` named markets the exchange does not list (unknown, ambiguous, delisted)."""
 
 
 class Runtime:
@@ -134,6 +144,21 @@ class Runtime:
             )
         self._engine = FeedEngine(settings, self.store, recorder=self.recorder)
         await self._engine.start()
+        if settings.strict_watchlist:
+            await self._check_coins(self._engine)
+
+    async def _check_coins(self, engine: FeedEngine) -> None:
+        """``--coins``: every name must be one the exchange lists (checked on the catalog)."""
+        await engine.catalog.attempted.wait()
+        if engine.catalog.catalog is None:
+            self.store.health.log(
+                "--coins not checked: no market catalog yet; unknown names will be skipped",
+                "warn",
+            )
+            return
+        rejected = engine.markets.rejected
+        if rejected:
+            raise CoinsRejected("--coins: " + "; ".join(r.message for r in rejected))
 
     async def _stop(self) -> None:
         """Engine first (it closes the recording), then the simulator it talks to."""

@@ -40,6 +40,7 @@ from hlmon.protocol.messages import (
 
 from .account import AccountState
 from .accounts import AccountBook, is_older
+from .catalog_state import CatalogState
 from .dexes import FUNDING_ACTIVITY_MS, account_feed, orders_feed
 from .freshness import feed_kind
 from .health import FeedHealth
@@ -60,6 +61,7 @@ class AccountIngest(LagStamps):
     health: FeedHealth
     ignored_user_msgs: int
     _market: MarketState
+    catalog_state: CatalogState
     _account: AccountState
     _accounts: AccountBook
     _user: str | None
@@ -261,6 +263,8 @@ class AccountIngest(LagStamps):
         self._stamps["fills"] = Stamp(now, newest.time if newest is not None else None, source)
         if new:
             self._changes.add("fills")
+            # A fill in a market listed since the catalog loaded makes the feeds reload it.
+            self.catalog_state.note_names({f.coin for f in fills})
         return new
 
     def _on_user_fundings(self, msg: UserFundingsMsg, source: Source, now: float) -> None:

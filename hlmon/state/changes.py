@@ -120,13 +120,18 @@ class ChangeKeys:
     _urgent: frozenset[str]
     _health_keys: _HealthKeys
     """The store's ``health`` (its keys come out of ``take_changes`` too)."""
+    _key_sources: tuple[Callable[[], set[str]], ...]
+    """Every ``take_changes`` of the store's parts (health, catalog) merged into its own."""
 
     def take_changes(self) -> set[str]:
         """Keys changed since the last call (and reset); re-arms the ``on_changes`` listener."""
         changes = self._changes
         self._changes = new_keys(self._listener, self._urgent)
-        health = self._health_keys.take_changes()
-        return changes | health if health else changes
+        for take in self._key_sources:
+            more = take()
+            if more:
+                changes = changes | more
+        return changes
 
     def on_changes(self, listener: Listener | None, urgent: Iterable[str] = ()) -> None:
         """Call ``listener(False)`` when a change is recorded and none was pending: once after

@@ -12,6 +12,7 @@ Pure like the rest of ``hlmon.state``: no I/O, no asyncio, time from the injecte
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
@@ -28,6 +29,11 @@ _REJECT_LOG_INTERVAL = 1.0
 _MAX_UNKNOWN_LOGGED = 64
 _ALIVE_GAP_S = 1.0
 """Proof of life after this much silence is a change the screen must show at once."""
+_ERROR_LOG_INTERVAL = 10.0
+"""Log each kind of server error at most once per this many seconds: the exchange can send a
+limit error hundreds of times a second (2026 protocol page §1.3)."""
+_MAX_ERROR_KINDS = 64
+_DIGITS = re.compile(r"\d+")
 
 
 class FeedHealth:
@@ -85,6 +91,8 @@ class FeedHealth:
         self._unknown_logged: set[str] = set()
         self._last_reject_log: float | None = None
         self._rejects_suppressed = 0
+        self._error_logged: dict[str, tuple[float, int]] = {}
+        """Kind of server error -> (when last logged, how many since were not)."""
         self.rest_weight_used = 0
         self.rest_budget = 0
         self.fallback_active = False
@@ -310,9 +318,22 @@ class FeedHealth:
         self.log(f"rejected frame: {reason}: {snippet[:120]!r}{more}", "warn")
 
     def note_server_error(self, text: str) -> None:
-        """An ``error`` frame from the server: counted and logged; the connection is kept."""
+        """An ``error`` frame from the server: counted and logged, each kind (the text with
+        its numbers blanked) at most once per 10 s with a count of the ones left out; the
+        connection is kept."""
         self.server_errors += 1
-        self.log(f"server error: {text}", "error")
+        text = str(text)
+        kind = _DIGITS.sub("N", text[:200])
+        now = self._clock()
+        last = self._error_logged.get(kind)
+        if last is not None and 0 <= now - last[0] < _ERROR_LOG_INTERVAL:
+            self._error_logged[kind] = (last[0], last[1] + 1)
+            return
+        if last is None and len(self._error_logged) >= _MAX_ERROR_KINDS:
+            self._error_logged.pop(next(iter(self._error_logged)))
+        more = f" (+{last[1]} more)" if last is not None and last[1] else ""
+        self._error_logged[kind] = (now, 0)
+        self.log(f"server error: {text[:300]}{more}", "error")
 
     def note_unknown(self, channel: str) -> None:
         """A frame on a channel hlmon does not know: counted; logged once per channel."""

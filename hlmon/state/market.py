@@ -12,7 +12,7 @@ subscribed for (``protected``); the check runs only when a coin is new, never pe
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from hlmon.protocol.messages import (
@@ -29,6 +29,47 @@ _TradeKey = tuple[int, int]
 COINS_CAP = 64
 """Coins kept per table (book, bbo, tape, candles, asset data): far more than are subscribed
 at once, so only coins no longer watched are ever dropped."""
+
+
+def dex_of_coin(coin: str) -> str:
+    """The perp dex a wire name belongs to by its spelling: ``xyz`` for ``xyz:TSLA``, ``""``
+    for default-dex perps, spot (``@107``, ``PURR/USDC``) and outcomes (``#90``), whose mids
+    all come with the default dex's ``allMids``."""
+    prefix, colon, _ = coin.partition(":")
+    return prefix if colon else ""
+
+
+class MidsByDex(Mapping[str, str]):
+    """Every dex's last ``allMids`` map seen as one read-only map, routed by the coin's dex.
+
+    Each dex's map is replaced only by that dex's push, so a default-dex push never wipes the
+    ``xyz`` mids and the other way round; a lookup is one prefix split and two dict lookups.
+    """
+
+    __slots__ = ("_by_dex",)
+
+    def __init__(self, by_dex: dict[str, Mapping[str, str]]) -> None:
+        self._by_dex = by_dex
+
+    def __getitem__(self, coin: str) -> str:
+        mids = self._by_dex.get(dex_of_coin(coin))
+        if mids is None:
+            raise KeyError(coin)
+        return mids[coin]
+
+    def get(self, coin: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        mids = self._by_dex.get(dex_of_coin(coin))
+        return default if mids is None else mids.get(coin, default)
+
+    def __contains__(self, coin: object) -> bool:
+        return isinstance(coin, str) and self.get(coin) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        for mids in self._by_dex.values():
+            yield from mids
+
+    def __len__(self) -> int:
+        return sum(len(mids) for mids in self._by_dex.values())
 
 
 class _Tape:
@@ -94,7 +135,10 @@ class MarketState:
         self.coins_cap = max(1, coins_cap)
         self._protected = protected
         self._on_evict = on_evict
-        self.mids: Mapping[str, str] = {}
+        self.mids_by_dex: dict[str, Mapping[str, str]] = {}
+        """dex (``""`` = default) -> that dex's last ``allMids`` map, as received."""
+        self.mids = MidsByDex(self.mids_by_dex)
+        """All dexes' mids as one map (routed by the coin's dex prefix)."""
         self.books: dict[str, L2Book] = {}
         self.bbos: dict[str, Bbo] = {}
         self.tapes: dict[str, _Tape] = {}
@@ -124,9 +168,10 @@ class MarketState:
                     self._on_evict(kind, coin)
                 return
 
-    def set_mids(self, mids: dict[str, str]) -> None:
-        """Store the map as is (no copy) and sample the tracked coins' history."""
-        self.mids = mids
+    def set_mids(self, mids: dict[str, str], dex: str = "") -> None:
+        """Store one dex's map as is (no copy; other dexes' maps are kept) and sample the
+        history of the tracked coins it prices."""
+        self.mids_by_dex[dex] = mids
         for coin, ring in self.history.items():
             px = mids.get(coin)
             if px is not None:

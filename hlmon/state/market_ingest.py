@@ -20,6 +20,7 @@ from hlmon.protocol.messages import (
     TradesMsg,
 )
 
+from .catalog_state import CatalogState
 from .health import FeedHealth
 from .lag import LagStamps
 from .market import MarketState
@@ -38,6 +39,7 @@ class MarketIngest(LagStamps):
     _trades_epoch: dict[str, int]
     """trades feed key -> ``health.live_epoch`` of its last websocket frame."""
     _market: MarketState
+    catalog_state: CatalogState
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _expected: set[str]
@@ -66,9 +68,14 @@ class MarketIngest(LagStamps):
         }
 
     def _on_all_mids(self, msg: AllMidsMsg, source: Source, now: float) -> None:
-        self._market.set_mids(msg.data.mids)
-        self._stamps["mids"] = Stamp(now, None, source)
+        # Routed by data.dex (absent on the default dex): each dex keeps its own map and
+        # freshness (``mids`` / ``mids:xyz``); the change key is ``mids`` for every dex.
+        mids = msg.data.mids
+        dex = msg.data.dex or ""
+        self._market.set_mids(mids, dex)
+        self._stamps["mids:" + dex if dex else "mids"] = Stamp(now, None, source)
         self._changes.add("mids")
+        self.catalog_state.note_mids(dex, mids, len(mids))
         self._positions_cache = None  # marks may come from mids
 
     def _on_l2_book(self, msg: L2BookMsg, source: Source, now: float) -> None:

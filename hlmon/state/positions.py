@@ -30,10 +30,14 @@ def _usd(d: Decimal) -> str:
 
 
 def mark_price(
-    position: Position, ctx_mark: str | None, mid: str | None
+    position: Position,
+    ctx_mark: str | None,
+    mid: str | None,
+    mid_feed: str = "mids",
 ) -> tuple[str | None, str | None, MarkSource | None]:
     """The best mark hlmon has for a position, the feed it came from and what it is: ctx
-    markPx, else the mid, else value / |size|.
+    markPx, else the mid (from ``mid_feed``: ``mids``, or ``mids:xyz`` for xyz), else
+    value / |size|.
 
     The caller passes ``ctx_mark`` / ``mid`` only while their feeds are fresh: a frozen ctx
     must not hide a moving market. The last resort is the clearinghouse's own implied mark
@@ -43,7 +47,7 @@ def mark_price(
     if ctx_mark is not None and try_dec(ctx_mark) is not None:
         return ctx_mark, "ctx:" + position.coin, MarkSource.MARK
     if mid is not None and try_dec(mid) is not None:
-        return mid, "mids", MarkSource.MID
+        return mid, mid_feed, MarkSource.MID
     szi = try_dec(position.szi)
     value = try_dec(position.positionValue)
     if szi is None or value is None or szi == _ZERO:
@@ -57,12 +61,15 @@ def position_view(
     mid: str | None,
     dex: str = "",
     collateral: str | None = None,
+    *,
+    mid_feed: str = "mids",
 ) -> PositionView:
     """Build the display record for one position (``ctx_mark`` / ``mid``: fresh ones only) on
-    ``dex``, whose amounts are in ``collateral``."""
+    ``dex``, whose amounts are in ``collateral``; ``mid_feed``: the freshness key of the mids
+    ``mid`` came from (``mids:xyz`` for xyz)."""
     p = position
     szi = try_dec(p.szi) or _ZERO
-    mark_s, mark_feed, mark_source = mark_price(p, ctx_mark, mid)
+    mark_s, mark_feed, mark_source = mark_price(p, ctx_mark, mid, mid_feed)
     mark = try_dec(mark_s)
     entry = try_dec(p.entryPx)
     liq = try_dec(p.liquidationPx)

@@ -44,6 +44,7 @@ from .account import AccountState
 from .account_ingest import AccountIngest
 from .accounts import AccountBook, AccountRow, AccountTotals
 from .catalog import MarketCatalog
+from .catalog_state import CatalogState
 from .changes import ChangeKeys, Listener
 from .clock import RebasingClock
 from .dex_reads import DexReads
@@ -59,7 +60,7 @@ from .freshness import (
 )
 from .health import FeedHealth
 from .lag import LAG_INHERIT_FEEDS, LagMeter
-from .market import COINS_CAP, MarketState
+from .market import COINS_CAP, MarketState, dex_of_coin
 from .market_ingest import MarketIngest
 from .positions import account_summary, position_view
 from .types import (
@@ -136,28 +137,28 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._clock = rebasing.now
         self.health = FeedHealth(rebasing, alive_window=alive_window, log_cap=log_cap)
         """Connection, liveness, counters, REST usage and the event log, pushed by the feeds."""
+        self.catalog_state = CatalogState(self._clock, lambda: self._changes.add("catalog"))
+        """The market catalog in force (pushed by the feeds) and where it came from."""
         self._health_keys = self.health
+        self._key_sources = (self.health.take_changes, self.catalog_state.take_changes)
         self._stale = stale
         self._book_fast = False
 
         self._market = MarketState(
-            trades_cap=trades_cap,
-            history_cap=history_cap,
-            candles_cap=candles_cap,
-            coins_cap=coins_cap,
-            protected=self._subscribed_coins,
-            on_evict=self._forget_stamp,
-        )
+            trades_cap=trades_cap, history_cap=history_cap, candles_cap=candles_cap,
+            coins_cap=coins_cap, protected=self._subscribed_coins, on_evict=self._forget_stamp,
+        )  # fmt: skip
         self._account = AccountState(
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
         self._web_data: dict[str, Any] | None = None
-        self._catalog: MarketCatalog | None = None
         self._user: str | None = None
         self._accounts = AccountBook()
         self._userless_closed: set[str] = set()
         """User-less channels not accepted yet after a switch of user (see ``set_user``)."""
         self._watch: frozenset[str] = frozenset()
+        self._watchlist: tuple[str, ...] | None = None
+        """None until the feeds first set it: that first call is always a change."""
         self._tracked: set[str] = set()
         self.ignored_user_msgs = 0
         """Account frames dropped because they were for another address (or none is set)."""
@@ -211,15 +212,12 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         return self._add_fills(fills, source, self._clock())
 
     def set_catalog(self, catalog: MarketCatalog | None) -> None:
-        """The market catalog in force (loaded by the feeds): it names each dex's collateral
-        token. Without one only the default dex's token is known (USDC)."""
-        if catalog is not self._catalog:
-            self._catalog = catalog
-            self._changes.update(("account", "accounts"))
-
-    @property
-    def catalog(self) -> MarketCatalog | None:
-        return self._catalog
+        """Put ``catalog`` in force as if fresh from the exchange (tests and tools; the feeds
+        use ``catalog_state`` directly, saying where it came from). None: no catalog."""
+        if catalog is None:
+            self.catalog_state.clear()
+        elif catalog is not self.catalog_state.catalog:
+            self.catalog_state.use(catalog, from_cache=False)
 
     def set_book_fast(self, fast: bool) -> None:
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
@@ -228,8 +226,14 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             self._changes.add("status")
 
     def set_watch(self, coins: Iterable[str]) -> None:
-        """The watchlist: keep mid history (sparklines) for these coins (and tracked ones)."""
-        self._watch = frozenset(coins)
+        """The watchlist, in display order: keep mid history (sparklines) for these coins
+        (and tracked ones). Change key ``watchlist`` when it changed (the feeds resolve names
+        against the catalog, so the screen follows what is really watched)."""
+        ordered = tuple(dict.fromkeys(coins))
+        if ordered != self._watchlist:
+            self._watchlist = ordered
+            self._changes.add("watchlist")
+        self._watch = frozenset(ordered)
         self._market.track(self._watch)
         self._market.untrack_except(self._watch | self._tracked)
 
@@ -410,9 +414,27 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
     # ================================================================== reads: market
 
     @property
+    def catalog(self) -> MarketCatalog | None:
+        """The market catalog in force (``catalog_state`` says where it came from)."""
+        return self.catalog_state.catalog
+
+    @property
+    def watchlist(self) -> tuple[str, ...]:
+        """The watched coins in display order, as the feeds last set them (``set_watch``)."""
+        return self._watchlist or ()
+
+    @property
     def mids(self) -> Mapping[str, str]:
-        """The last allMids map as received. Read-only: do not mutate."""
+        """Every dex's last allMids map seen as one (routed by the coin's dex prefix).
+        Read-only: do not mutate."""
         return self._market.mids
+
+    @staticmethod
+    def mids_feed(coin: str) -> str:
+        """The freshness key of the mids that price ``coin``: ``mids`` (default dex, spot,
+        outcomes) or ``mids:<dex>`` (``mids:xyz`` for ``xyz:TSLA``)."""
+        dex = dex_of_coin(coin)
+        return "mids:" + dex if dex else "mids"
 
     def mid(self, coin: str) -> str | None:
         return self._market.mids.get(coin)
@@ -482,9 +504,10 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             for ch in self._account.clearinghouse.values()
             for ap in ch.assetPositions
         ]
+        mids_feeds = {self.mids_feed(coin) for coin in coins}
         fresh = frozenset(
             key
-            for key in ("mids", *("ctx:" + coin for coin in coins))
+            for key in (*mids_feeds, *("ctx:" + coin for coin in coins))
             if self._is_fresh(key, now, alive)
         )
         catalog = self.catalog  # positions carry their dex's collateral token
@@ -495,19 +518,22 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         ):
             collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
-            mids = self._market.mids if "mids" in fresh else {}
+            mids = self._market.mids
             views: list[PositionView] = []
             for dex in sorted(self._account.clearinghouse):
                 for ap in self._account.clearinghouse[dex].assetPositions:
                     coin = ap.position.coin
                     ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
+                    mid_feed = self.mids_feed(coin)
+                    mid = mids.get(coin) if mid_feed in fresh else None
                     views.append(
                         position_view(
                             ap.position,
                             ctx.markPx if ctx is not None else None,
-                            mids.get(coin),
+                            mid,
                             dex,
                             collateral_of(dex),
+                            mid_feed=mid_feed,
                         )
                     )
             self._positions_cache = views

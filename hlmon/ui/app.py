@@ -12,6 +12,7 @@ unmount. The UI never does network I/O itself; it reads the store on a timer (se
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,7 +26,7 @@ from hlmon import gc_pause
 from hlmon.alerts import Alert, AlertEngine
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
-from hlmon.runtime.controls import Backend, Controls
+from hlmon.runtime.controls import Backend, Controls, InputRejected
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.widgets.watchlist import Watchlist
@@ -75,6 +76,9 @@ class HlmonApp(App[int]):
         """Choices made before the backend started, replayed in order when it has."""
         self._backend_exit = contextlib.AsyncExitStack()
         self._backend_worker: Worker[None] | None = None
+        self.rejected_input: str | None = None
+        """Why the backend refused to start with what the user typed (``--coins`` naming an
+        unlisted market): the app exits 1 and ``run_app`` prints it."""
         alert_settings = settings.alerts
         self.alerts = AlertEngine(
             alert_settings.rules,
@@ -139,6 +143,10 @@ class HlmonApp(App[int]):
         """A background task failed: say so on screen and in the log, never swallow it."""
         if event.state is WorkerState.ERROR:
             error = event.worker.error
+            if isinstance(error, InputRejected):
+                self.rejected_input = str(error)
+                self.exit(1)
+                return
             text = f"{event.worker.name} failed: {error!r}"
             self.store.health.log(text, "error")
             self.notify(text, title="error", severity="error", timeout=15)
@@ -304,6 +312,9 @@ def run_app(settings: Settings) -> int:
         code = app.run()
     finally:
         gc_pause.resume()  # the first paint never came (an error, a quit before it)
+    if app.rejected_input is not None:
+        print(f"hlmon: error: {app.rejected_input}", file=sys.stderr)
+        return 1
     if app.return_code:
         return app.return_code
     return code or 0

@@ -72,8 +72,7 @@ def _client_settings(sim: SimServer, daemon: DaemonServer, **kw: Any) -> Setting
         address=sim.demo_address,
         watchlist=("BTC", "ETH"),
         daemon=f"unix:{daemon.socket_path}",
-        websocket=TEST_TIMINGS,
-        **kw,
+        **{"websocket": TEST_TIMINGS, **kw},
     )
 
 
@@ -86,7 +85,7 @@ async def test_many_clients_one_upstream_socket_one_budget(tmp_path: Path) -> No
     patient = dataclasses.replace(TEST_TIMINGS, pong_timeout=3.0, silence_timeout=5.0)
     async with running_sim() as sim, running_daemon(sim, tmp_path, timings=patient) as daemon:
         ip = sim.tracker.client("127.0.0.1")
-        settings = _client_settings(sim, daemon)
+        settings = _client_settings(sim, daemon, websocket=patient)
         async with contextlib.AsyncExitStack() as stack:
             runtimes = [await stack.enter_async_context(Runtime(settings)) for _ in range(3)]
             for rt in runtimes:

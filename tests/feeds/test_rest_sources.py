@@ -92,10 +92,10 @@ class TestServedFeeds:
         assert of("clearinghouseState", OTHER, dex="xyz") == ("account:" + OTHER,)
 
     def test_polls_with_nothing_to_show_serve_nothing(self) -> None:
-        """Hooks for later: another account's orders (only its row is kept), another dex's
-        mids (one mids map in the store), spot balances (no store target yet)."""
+        """Hooks for later: another account's orders (only its row is kept), spot balances
+        (no store target yet). Another dex's mids land in that dex's own map."""
         assert served_feeds(PollKey.of("frontendOpenOrders", user=OTHER, dex=""), SCREEN) == ()
-        assert served_feeds(PollKey.of("allMids", dex="xyz"), SCREEN) == ()
+        assert served_feeds(PollKey.of("allMids", dex="xyz"), SCREEN) == ("mids:xyz",)
         assert served_feeds(PollKey.of("spotClearinghouseState", user=USER), SCREEN) == ()
         assert served_feeds(PollKey.of("clearinghouseState", user="0x" + "ee" * 20), SCREEN) == ()
 

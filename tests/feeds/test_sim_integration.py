@@ -23,6 +23,7 @@ from hlmon.sim import SimServer
 from hlmon.sim.limits import SimLimits
 from hlmon.state import ConnState, FeedState, Source
 from hlmon.state.settings import StaleThresholds
+from tests.catalogs import default_catalog
 from tests.support import FAST_PROFILE, TEST_WS, engine_factory, running_sim
 
 Wait = Callable[..., Awaitable[float]]
@@ -244,7 +245,9 @@ class TestRestOnly:
     ) -> None:
         """The simulator limits REST weight to exactly hlmon's budget (120 a minute, far below
         what the screen wants): the plan degrades and says so, the selected coin's book keeps
-        its cadence, and the simulator never has to answer 429."""
+        its cadence, and the simulator never has to answer 429. The engine starts with a
+        market catalog, so this first minute is the plan's alone (a catalog load costs 60-80
+        of these 120: ``test_sim_catalog`` and the catalog benchmark cover it)."""
         budget = 120
         server = SimServer(
             seed=11, profile=FAST_PROFILE, limits=SimLimits(rest_weight_per_minute=budget)
@@ -252,7 +255,8 @@ class TestRestOnly:
         await server.start(host="127.0.0.1", port=0)
         try:
             engine = await engines(
-                settings_for(server, use_websocket=False, rest_weight_budget=budget)
+                settings_for(server, use_websocket=False, rest_weight_budget=budget),
+                catalog=default_catalog(),
             )
             store = engine.store
             await wait(lambda: store.feed_status("book:BTC").state is FeedState.FALLBACK, 4)

@@ -43,9 +43,12 @@ async def test_demo_document_shape() -> None:
     assert doc["ok"] is True
     assert doc["network"] == "demo" and doc["address"].startswith("0x")
     status = doc["status"]
-    assert set(status) == {"connection", "reason", "reconnects", "feeds"}
+    assert set(status) == {"connection", "reason", "reconnects", "catalog", "feeds"}
     assert status["connection"] == "live" and status["reconnects"] == 0
     assert status["reason"] is None
+    catalog = status["catalog"]
+    assert catalog["source"] == "exchange" and catalog["markets"] > 100
+    assert catalog["problem"] is None and 0 <= catalog["age_s"] < 10
     for feed in status["feeds"].values():
         assert set(feed) == {"state", "age_s", "source", "lag_s"}
         assert feed["state"] in {"live", "quiet"}, status["feeds"]

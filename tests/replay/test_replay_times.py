@@ -3,6 +3,7 @@ at half speed through the real engine, shows no lag and books stamped now."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import time
@@ -75,6 +76,9 @@ async def test_a_day_old_recording_is_not_lagging(recorded: Recorded, speed: flo
         await engine.start()
         try:
             assert engine.ws is not None
+            # Coins are subscribed once the catalog (made from the recording) is loaded.
+            await asyncio.wait_for(engine.catalog.ready.wait(), 10)
+            await wait_until(lambda: set(engine.watchlist) == set(COINS), what="the coins")
             n_subs = len(engine.ws.subscriptions)
             await wait_until(
                 lambda: sum(len(c.keys) for c in server.clients) == n_subs,

@@ -8,6 +8,7 @@ import msgspec
 
 from hlmon.protocol.messages import Fill
 from hlmon.state import ConnState, Source, Store
+from hlmon.state.catalog import MarketCatalog
 from hlmon.state.changes import new_keys
 
 from .conftest import OTHER, FakeClock, fill, msg, trade
@@ -42,6 +43,7 @@ class TestListener:
             lambda: store.set_user(OTHER),
             lambda: store.apply(msg("userFills", {"user": OTHER, "fills": [fill(1, 2, 3)]})),
             lambda: store.apply_fills([msgspec.convert(fill(4, 5, 6), Fill)], Source.REST),
+            lambda: store.set_catalog(MarketCatalog([], [], loaded_at=clock.now)),
         ]
         for n, write in enumerate(writes, start=1):
             store.take_changes()

@@ -24,7 +24,8 @@ class TestMids:
         """allMids is kept without copying; the feed is stamped with time and source."""
         m = msg("allMids", {"mids": {"BTC": "104412.5", "ETH": "3688.2"}})
         store.apply(m)
-        assert store.mids is m.data.mids  # type: ignore[union-attr]
+        assert store._market.mids_by_dex[""] is m.data.mids  # type: ignore[union-attr]
+        assert dict(store.mids) == m.data.mids  # type: ignore[union-attr]
         assert store.mid("BTC") == "104412.5"
         assert store.mid("DOGE") is None
         assert store.take_changes() == {"mids"}

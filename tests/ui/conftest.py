@@ -12,6 +12,7 @@ import pytest
 
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
+from tests.catalogs import default_catalog
 from tests.fakes import FakeRuntime
 
 from .helpers import FakeClock, populated_store, settings
@@ -49,8 +50,9 @@ def store(clock: FakeClock) -> Store:
 
 @pytest.fixture
 def runtime(store: Store, clock: FakeClock) -> FakeRuntime:
-    """The backend the ``app`` fixture runs on: records the UI's calls."""
-    return FakeRuntime(settings(), store, clock)
+    """The backend the ``app`` fixture runs on: records the UI's calls; the test catalog is in
+    force once it starts (what ``a`` resolves against)."""
+    return FakeRuntime(settings(), store, clock, catalog=default_catalog())
 
 
 @pytest.fixture

@@ -18,10 +18,11 @@ from hlmon.ui.fmt import (
     short_address,
     sparkline,
 )
-from hlmon.ui.screens.prompts import normalise_coin
+from hlmon.ui.screens.prompts import NOT_LOADED, resolve_coin
 from hlmon.ui.widgets.account import liq_style
 from hlmon.ui.widgets.bars import fit_parts
 from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
+from tests.catalogs import default_catalog
 
 from .helpers import T0, T0_MS
 
@@ -82,12 +83,21 @@ class TestNumbers:
     def test_address_and_coin_names(self) -> None:
         assert short_address("0x8a31c0ffee00000000000000000000000000f02c") == "0x8a31…f02c"
         assert short_address(None) == "–"
-        assert normalise_coin(" doge ") == "DOGE"
-        assert normalise_coin("kPEPE") == "kPEPE"
-        assert normalise_coin("xyz:AAPL") == "xyz:AAPL"
-        assert normalise_coin("@107") == "@107"
-        assert normalise_coin("bad name") is None
-        assert normalise_coin("") is None
+
+    def test_typed_coins_resolve_through_the_catalog(self) -> None:
+        """What ``a`` accepts: the exchange's exact names, whatever the case; nothing else."""
+        catalog = default_catalog()
+        assert resolve_coin(catalog, " doge ") == ("DOGE", "")
+        assert resolve_coin(catalog, "kpepe") == ("kPEPE", "")
+        assert resolve_coin(catalog, "XYZ:tsla") == ("xyz:TSLA", "")
+        assert resolve_coin(catalog, "hype/usdc") == ("@107", "")
+        name, why = resolve_coin(catalog, "TSLA")  # a bare HIP-3 ticker: never guessed
+        assert name is None and "xyz:TSLA" in why and "flx:TSLA" in why
+        name, why = resolve_coin(catalog, "btcx")
+        assert name is None and "unknown market 'btcx'" in why and "BTC" in why
+        name, why = resolve_coin(catalog, "matic")
+        assert name is None and "delisted" in why
+        assert resolve_coin(None, "BTC") == (None, NOT_LOADED)
 
 
 class TestGlyphs:

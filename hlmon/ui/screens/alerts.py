@@ -1,6 +1,12 @@
-"""``AddAlertScreen``: a small prompt that turns ``BTC > 110000`` into a price alert rule."""
+"""``AddAlertScreen``: a small prompt that turns ``BTC > 110000`` into a price alert rule.
+
+The coin is resolved against the exchange's market catalog once it is known (``btc`` is
+``BTC``); an unknown one is refused and the prompt stays open.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from hlmon.alerts import PriceCross, parse_price_rule
+from hlmon.state import Store
+from hlmon.ui.screens.prompts import resolve_coin
 
 
 class AddAlertScreen(ModalScreen[PriceCross | None]):
@@ -26,10 +34,13 @@ class AddAlertScreen(ModalScreen[PriceCross | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, example: str = "BTC > 110000") -> None:
+    def __init__(self, example: str = "BTC > 110000", store: Store | None = None) -> None:
         super().__init__()
         self.example = example
         """Shown as the input's placeholder (the selected coin at its current mid)."""
+        self.store = store
+        """Where the market catalog is read from (None, or no catalog yet: the coin is taken
+        as typed and checked when the catalog arrives)."""
 
     def compose(self) -> ComposeResult:
         """A label, an input and a hint line."""
@@ -43,6 +54,12 @@ class AddAlertScreen(ModalScreen[PriceCross | None]):
         """Parse and return the rule, or say what is wrong."""
         try:
             rule = parse_price_rule(event.value)
+            catalog = self.store.catalog if self.store is not None else None
+            if catalog is not None:
+                name, error = resolve_coin(catalog, rule.coin)
+                if name is None:
+                    raise ValueError(error)
+                rule = dataclasses.replace(rule, coin=name)
         except ValueError as exc:
             hint = self.query_one("#hint", Label)
             hint.update(str(exc))

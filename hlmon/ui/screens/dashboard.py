@@ -333,7 +333,14 @@ class Dashboard(Screen[None]):
         """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
         coin = self.watchlist.selected
         mids = "mids" in changes
-        if mids or any(f"ctx:{c}" in changes for c in self.watchlist.coins):
+        if "watchlist" in changes:
+            # The feeds resolved the names against the catalog (``eth`` -> ``ETH``, unknown
+            # ones skipped): show what is really watched.
+            self.watchlist.set_coins(self.store.watchlist)
+        if "catalog" in changes:
+            self._catalog_changed()
+        ctx = any(f"ctx:{c}" in changes for c in self.watchlist.coins)
+        if mids or ctx or "catalog" in changes:
             self.watchlist.rebuild()
         if coin is not None:
             if f"book:{coin}" in changes:  # the ladder reads the book only (not the bbo)
@@ -358,6 +365,15 @@ class Dashboard(Screen[None]):
         self.header.rebuild()
         self.status.rebuild()
 
+    def _catalog_changed(self) -> None:
+        """A catalog arrived (or the wait for one began): hold the alert rules to it."""
+        self.book.rebuild()
+        catalog = self.store.catalog
+        if catalog is None or self.alerts is None:
+            return
+        for note in self.alerts.check_coins(catalog):
+            self.store.health.log(note, "warn")
+
     def _loaded(self, feed: str) -> bool:
         """Whether ``feed`` has delivered its first data (without an address there is none
         to wait for)."""
@@ -380,10 +396,13 @@ class Dashboard(Screen[None]):
         marked, while the mids beside them are fresh."""
         store = self.store
         coin = self.watchlist.selected
+        coins = self.watchlist.coins
+        # The mids of every dex on the list (``mids``, ``mids:xyz``): each has its own clock.
+        mids = sorted({store.mids_feed(c) for c in coins} | {"mids"})
         stale_ctx = self._mark(
             self.watchlist,
-            ["mids"],
-            part=("ctx", [f"ctx:{c}" for c in self.watchlist.coins]),
+            mids,
+            part=("ctx", [f"ctx:{c}" for c in coins]),
         )
         if stale_ctx != self._stale_ctx:
             # Contexts went stale (or fresh again) without a push: re-mark their cells.
@@ -501,7 +520,7 @@ class Dashboard(Screen[None]):
             if coin and self.watchlist.add_coin(coin):
                 self.post_message(self.CoinAdded(coin, self.watchlist.coins))
 
-        self.app.push_screen(AddCoinScreen(), added)
+        self.app.push_screen(AddCoinScreen(self.store), added)
 
     def action_add_alert(self) -> None:
         """Ask for a price alert (``BTC > 110000``) and add it to the alert rules."""
@@ -516,7 +535,7 @@ class Dashboard(Screen[None]):
             if rule is not None:
                 self.post_message(self.AlertAdded(alerts.add(rule)))
 
-        self.app.push_screen(AddAlertScreen(example), added)
+        self.app.push_screen(AddAlertScreen(example, self.store), added)
 
     def action_remove_coin(self) -> None:
         """Remove the selected coin."""

@@ -21,6 +21,7 @@ from hlmon.state import (
     Store,
     try_dec,
 )
+from hlmon.state.catalog_state import CatalogOrigin
 from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
@@ -249,6 +250,18 @@ class StatusBar(LinePane):
                 parts.append((60, (("worst ", ""), (fmt_age(max(live)), ""))))
         return parts
 
+    def catalog_parts(self, compact: bool) -> list[Part]:
+        """``catalog waiting`` (nothing that takes a coin is subscribed until it loads) or
+        ``catalog cached 2.0h`` (the exchange's could not be fetched); nothing when fresh."""
+        status = self.store.catalog_state.status
+        if status.waiting:
+            return [(97, (("catalog waiting", "pane--bad"),))]
+        if status.origin is CatalogOrigin.CACHE:
+            age = fmt_age(status.age(self.clock()))
+            text = f"cat cached {age}" if compact else f"catalog cached {age}"
+            return [(90, ((text, "pane--warn"),))]
+        return []
+
     def rebuild(self) -> None:
         """Recompute the line from the store."""
         width = self.inner_width
@@ -268,6 +281,7 @@ class StatusBar(LinePane):
         kinds = worst_by_kind(store.feed_statuses().values())
         room = width - 40 if compact else width - 50
         parts.extend(self.feed_parts(kinds, room, compact, rest_plan))
+        parts.extend(self.catalog_parts(compact))
         if health.fallback_active:
             parts.append((95, (("FALLBACK", "pane--warn"),)))
         if health.rest_budget:

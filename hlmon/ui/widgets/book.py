@@ -93,7 +93,12 @@ class BookView(LinePane):
         # A short pane drops the header line: a level is worth more than a label.
         rows: list[Row] = [header_row(cols, width)] if height >= 12 else []
         if book is None:
-            msg = f" waiting for the {self.coin} book…" if self.coin else " no coin selected"
+            if self.store.catalog_state.status.waiting:
+                msg = " waiting for market catalog…"
+            elif self.coin:
+                msg = f" waiting for the {self.coin} book…"
+            else:
+                msg = " no coin selected"
             rows.append(((msg.ljust(width), "pane--muted"),))
             self.set_rows(rows)
             return

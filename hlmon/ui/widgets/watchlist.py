@@ -5,6 +5,11 @@ The selected coin (``▶``) drives the book and the tape; moving the selection p
 whose feed has not delivered yet shows ``…``, a value that does not exist ``–``. Rows are
 rebuilt from the store only when mids or a watched coin's asset context changed, and only lines
 whose text changed are repainted.
+
+Coins are the exchange's exact names (``xyz:TSLA`` with its dex prefix; spot ``@107`` shown as
+``HYPE/USDC``), never cut. The list follows what the feeds really watch (``set_coins``: names
+resolved by the market catalog); until the catalog is in force the pane says it is waiting for
+it (nothing that takes a coin is subscribed yet).
 """
 
 from __future__ import annotations
@@ -123,6 +128,21 @@ class Watchlist(LinePane):
         self.select_index(len(self._coins) - 1)
         return True
 
+    def set_coins(self, coins: Sequence[str]) -> None:
+        """Follow the watchlist the feeds really watch (names resolved by the catalog): keep
+        the selected coin if it is still there, else select the first, and announce a change
+        of selection."""
+        coins = list(dict.fromkeys(coins))
+        if coins == self._coins:
+            return
+        before = self.selected
+        self._coins = coins
+        self._index = coins.index(before) if before in coins else 0
+        self.refresh(layout=True)
+        self.rebuild()
+        if self.selected is not None and self.selected != before:
+            self.post_message(self.CoinSelected(self.selected))
+
     def remove_selected(self) -> str | None:
         """Remove the selected coin and select its neighbour; returns the removed coin."""
         if not self._coins:
@@ -166,6 +186,10 @@ class Watchlist(LinePane):
         content["mark"] = content["trend"] = 1  # drawn after sizing, never empty
         cols = fit_columns(COLUMNS, width, content=content, spread=2)
         rows: list[Row] = [header_row(cols, width)]
+        if self.store.catalog_state.status.waiting:
+            rows.append(((" waiting for market catalog…".ljust(width), "pane--muted"),))
+            self.set_rows(rows)
+            return
         if not self._coins:
             rows.append(((" no coins: press a to add one".ljust(width), "pane--muted"),))
         trend_width = next((c.width for c in cols if c.key == "trend"), 0)
@@ -204,8 +228,9 @@ class Watchlist(LinePane):
             self._last_mid[coin] = mid
             mid_style = self._direction.get(coin, "")
 
+        catalog = store.catalog
         cells: dict[str, Cell] = {
-            "coin": (coin, "pane--strong"),
+            "coin": (coin if catalog is None else catalog.display(coin), "pane--strong"),
             # No mid yet: the feed has not delivered (a waiting mark, not a value).
             "mid": (fmt_px(mid_s, self._decimals.get(coin)) if mid_s else WAITING, mid_style),
             "dir": (DIRECTION_GLYPH.get(mid_style, " "), mid_style),
