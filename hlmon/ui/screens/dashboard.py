@@ -44,7 +44,7 @@ from hlmon.ui.widgets.account import (
 from hlmon.ui.widgets.bars import SILENT_AFTER_S, HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
-from hlmon.ui.widgets.lines import LinePane
+from hlmon.ui.widgets.lines import LinePane, set_border_subtitle
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
 from hlmon.ui.widgets.tape import TapeView
@@ -431,14 +431,13 @@ class Dashboard(Screen[None]):
         holds something on a HIP-3 dex."""
         summaries = self.store.dex_summaries()
         if not is_multi_dex(summaries):
-            if self.positions.border_subtitle:
-                self.positions.border_subtitle = ""
+            set_border_subtitle(self.positions, "")
             return
         states = {}
         for s in summaries:
             st = self.store.feed_status(account_feed(s.dex))
             states[s.dex] = (st.state, st.age_s)
-        self.positions.border_subtitle = escape(dex_line(summaries, states))
+        set_border_subtitle(self.positions, escape(dex_line(summaries, states)))
 
     def _mark(
         self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None

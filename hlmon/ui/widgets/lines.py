@@ -295,6 +295,19 @@ def set_border_title(widget: Widget, markup: str) -> None:
     widget.refresh(Region(-x, -y, widget.outer_size.width, 1))
 
 
+def set_border_subtitle(widget: Widget, markup: str) -> None:
+    """Set ``widget.border_subtitle`` when it changed, repainting only the bottom border line
+    (see ``set_border_title``)."""
+    if markup == (widget.border_subtitle or ""):
+        return
+    if not widget.is_mounted or not widget.size or not hasattr(widget, "_border_subtitle"):
+        widget.border_subtitle = markup
+        return
+    widget._border_subtitle = widget.render_str(markup).expand_tabs(4).split()[0]
+    x, y = widget.content_offset
+    widget.refresh(Region(-x, widget.outer_size.height - 1 - y, widget.outer_size.width, 1))
+
+
 class LinePane(Widget):
     """A pane drawn line by line from cached strips; only changed lines are repainted."""
 
