@@ -175,7 +175,7 @@ class TestCues:
         app = app_on(store, clock)
         async with app.run_test(size=(120, 40)) as pilot:
             log = app.dashboard.lower.tables["log"]
-            await pilot.press("4", "tab")
+            await pilot.press("6", "tab")
             await wait_for(pilot, lambda: log.has_focus)
             assert "event 29" in log.text_lines[-2] and "above" in log.text_lines[-1]
             store.health.log("event 30")  # the tail follows new lines

@@ -28,6 +28,7 @@ from hlmon.state import FeedState, FeedStatus, Store
 from hlmon.state.dexes import account_feed
 from hlmon.ui.fmt import fmt_age
 from hlmon.ui.screens.alerts import AddAlertScreen
+from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
@@ -52,7 +53,8 @@ MIN_WIDTH, MIN_HEIGHT = 60, 20
 WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 """From this size up the full layout is used."""
 
-TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
+TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twaps",
+             "funding": "fundings"}  # fmt: skip
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
 ages)."""
 
@@ -94,11 +96,14 @@ class Dashboard(Screen[None]):
         Binding("f", "toggle_fast", "fast book"),
         Binding("g", "cycle_aggregation", "aggregate"),
         Binding("b", "toggle_tape", "book/trades", show=False),
-        Binding("1", "tab('orders')", "tabs", key_display="1-5"),
+        Binding("1", "tab('orders')", "tabs", key_display="1-7"),
         Binding("2", "tab('fills')", "Fills", show=False),
-        Binding("3", "tab('funding')", "Funding", show=False),
-        Binding("4", "tab('log')", "Log", show=False),
-        Binding("5", "tab('accounts')", "Accounts", show=False),
+        Binding("3", "tab('spot')", "Spot", show=False),
+        Binding("4", "tab('twap')", "TWAP", show=False),
+        Binding("5", "tab('funding')", "Funding", show=False),
+        Binding("6", "tab('log')", "Log", show=False),
+        Binding("7", "tab('accounts')", "Accounts", show=False),
+        Binding("W", "watch_master", "watch master", show=False, key_display="shift+w"),
         Binding("y", "copy", "copy", show=False),
         Binding("A", "add_alert", "price alert", show=False, key_display="shift+a"),
         Binding("u", "next_account(1)", "account", show=False),
@@ -147,6 +152,16 @@ class Dashboard(Screen[None]):
             super().__init__()
             self.address = address
             """The newly selected address (lower-case)."""
+
+    class WatchInstead(Message):
+        """The user asked to watch an agent wallet's master account in its place."""
+
+        def __init__(self, old: str, new: str) -> None:
+            super().__init__()
+            self.old = old
+            """The agent wallet's address."""
+            self.new = new
+            """Its master account."""
 
     class CoinRemoved(Message):
         """A coin was removed from the watchlist."""
@@ -203,6 +218,8 @@ class Dashboard(Screen[None]):
         """The trades in the book's place, for the compact layout (``b``)."""
         self.tapes = (self.tape, self.tape_alt)
         self.status = StatusBar(store, clock, id="status")
+        self.extras = ExtrasPanes(self)
+        """The Spot and TWAP tabs, the Fills tab's fees, the agent-wallet offer."""
         self.frames = 0
         """Frames processed (for tests and benchmarks)."""
 
@@ -259,8 +276,12 @@ class Dashboard(Screen[None]):
         self.update_freshness()
         self.header.rebuild()
         self.status.rebuild()
-        if self.frames % max(1, round(self.fps)) == 0 and self.lower.active == "accounts":
-            self._update_accounts()  # the rows carry ages: refresh them once a second
+        if self.frames % max(1, round(self.fps)) == 0:
+            # Rows that carry ages or time left: refreshed once a second while shown.
+            if self.lower.active == "accounts":
+                self._update_accounts()
+            elif self.lower.active == "twap":
+                self.extras.update_twaps()
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys."""
@@ -288,14 +309,17 @@ class Dashboard(Screen[None]):
         if "orders" in changes or "account" in changes:  # a state can make a dex active
             # Loaded only once the state and the orders of every active dex have arrived:
             # before that an empty list would be a false "no open orders".
+            orders = self.store.open_orders()
+            flags = {o.oid: f for o in orders if (f := self.store.order_flag(o.oid)) is not None}
             tables["orders"].set_data(
-                *order_rows(self.store.open_orders(), self.clock()),
+                *order_rows(orders, self.clock(), flags),
                 loaded=self.address is None or self.store.orders_ready(),
             )
         if "fills" in changes:
             tables["fills"].set_data(
                 *fill_rows(self.store.fills(), self.clock()), loaded=self._loaded("fills")
             )
+        self.extras.apply_changes(changes)
         if "fundings" in changes:
             tables["funding"].set_data(
                 *funding_rows(self.store.fundings(), self.clock()), loaded=self._loaded("fundings")
@@ -305,7 +329,7 @@ class Dashboard(Screen[None]):
 
     def _refresh_all(self) -> None:
         self.apply_changes(
-            {"mids", "account", "orders", "fills", "fundings", "log"}
+            {"mids", "account", "orders", "fills", "fundings", "log", *EXTRAS_CHANGES}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
         self._update_accounts()
@@ -340,7 +364,8 @@ class Dashboard(Screen[None]):
 
     def _update_accounts(self) -> None:
         rows = self.store.accounts()
-        self.lower.tables["accounts"].set_data(*account_rows(rows, self.store.accounts_total(rows)))
+        total = self.store.accounts_total(rows)
+        self.lower.tables["accounts"].set_data(*account_rows(rows, total, self.extras.facts(rows)))
 
     def update_freshness(self) -> None:
         """Stale panes are dimmed and carry the age in their title; lagging ones say LAG and
@@ -436,7 +461,7 @@ class Dashboard(Screen[None]):
         self.header.rebuild()
         self._update_accounts()
         # The account tables wait for this address's data now (not "empty").
-        self.apply_changes({"account", "orders", "fills", "fundings"})
+        self.apply_changes({"account", "orders", "fills", "fundings", *EXTRAS_CHANGES})
 
     # ------------------------------------------------------------------ actions
 
@@ -510,7 +535,18 @@ class Dashboard(Screen[None]):
     def action_tab(self, tab: str) -> None:
         """Show a lower tab."""
         self.lower.show(tab)
+        self.extras.shown(tab)
         self.update_freshness()
+
+    def action_watch_master(self) -> None:
+        """Watch the master account of the selected agent wallet in its place."""
+        offer = self.extras.master_offer()
+        if offer is None:
+            self.notify("the selected address is not an agent wallet", timeout=3)
+            return
+        agent, master = offer
+        self.set_address(master)
+        self.post_message(self.WatchInstead(agent, master))
 
     def action_copy(self) -> None:
         """Copy the focused order's id, else the address (OSC 52: works over SSH)."""
