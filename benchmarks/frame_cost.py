@@ -83,6 +83,9 @@ class ReplayBackend:
     def select_user(self, address: str) -> None:
         return None
 
+    def watch_instead(self, old: str, new: str) -> None:
+        return None
+
 
 def record(profile: str, seconds: float, out: Path) -> None:
     """``hlmon record`` against the simulator (``profile``) for ``seconds``, into ``out``."""
@@ -181,14 +184,14 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
         dash = app.dashboard
         for timer in list(dash._timers):  # older versions: a fixed frame timer (simulated)
             timer.stop()
-        schedule = getattr(dash, "schedule", None)
-        if schedule is not None:
+        painter = getattr(dash, "paint", None)
+        if painter is not None:
             from hlmon.ui.frame_schedule import FrameSchedule
 
-            schedule.close()
-            dash.schedule = FrameSchedule(lambda: posted.append(True), 1.0 / fps, loop)  # type: ignore[arg-type]
-            dash._listen()
-            dash._plan_wake()
+            painter.stop()
+            painter.schedule = FrameSchedule(lambda: posted.append(True), 1.0 / fps, loop)  # type: ignore[arg-type]
+            painter.follow(dash.watchlist.selected)
+            painter.plan_wake()
         else:
 
             def tick() -> None:

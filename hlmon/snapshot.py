@@ -19,7 +19,11 @@ Choices worth knowing:
   the others from one REST ``l2Book`` each (weight 2), fetched while the engine starts.
   Those REST books appear in ``status.feeds`` as ``book:COIN`` too, so the status names any
   that are missing.
-* ``fills`` holds the newest ``FILLS_LIMIT`` fills, newest first.
+* ``fills`` holds the newest ``FILLS_LIMIT`` fills, newest first, TWAP slices included (with
+  their ``twapId``), each with its ``feeToken``.
+* ``account`` carries the account's ``mode`` (read once with ``userAbstraction``, waited for),
+  its ``equity`` in USD by the rules of that mode (``state.equity``) and the mode's risk
+  ``ratio``; ``spot`` lists the spot balances (exchange strings) with ``valueUsd``.
 * ``positions`` and ``openOrders`` cover every perp dex, each entry with its ``dex`` (``""``
   for the default dex); ``account`` keeps the default dex's figures and adds ``dexes``: per dex
   where the user has margin or a position, its ``accountValue``, ``totalMarginUsed``,
@@ -189,6 +193,8 @@ def _missing(
 ) -> list[str]:
     out = [k for k in required if store.feed_status(k).state is FeedState.MISSING]
     if engine.user is not None:
+        if store.account_mode() is None:
+            out.append("mode")  # equity and its ratio depend on it
         if not engine.dexes_known():
             out.append("dexes (allDexsClearinghouseState or a REST sweep)")
         if not store.orders_ready():
@@ -348,9 +354,10 @@ def _document(
             "totalNtlPos": summary.total_ntl_pos,
             "withdrawable": summary.withdrawable,
             "crossMaintenanceMarginUsed": summary.cross_maintenance_margin_used,
-            "equity": summary.account_value,
             "unrealizedPnl": summary.total_upnl,
             "dexes": _dexes_doc(store.dex_summaries()),
+            # mode, equity by the rules of the mode (#14) and the mode's risk ratio
+            **_mode_doc(store),
         }
     )
     positions = [
@@ -399,8 +406,10 @@ def _document(
             "dir": f.dir,
             "closedPnl": f.closedPnl,
             "fee": f.fee,
+            "feeToken": f.feeToken,
             "oid": f.oid,
             "tid": f.tid,
+            "twapId": f.twapId,
         }
         for f in store.fills()[:FILLS_LIMIT]
     ]
@@ -416,11 +425,47 @@ def _document(
         "positions": positions,
         "openOrders": orders,
         "fills": fills,
+        "spot": _spot_doc(store),
     }
     if len(engine.users) > 1:
         doc["accounts"] = _accounts_doc(store)
     doc["ok"] = _ok(doc)
     return doc
+
+
+def _mode_doc(store: Store) -> dict[str, Any]:
+    """``mode`` (``standard``, ``unifiedAccount``, ``portfolioMargin``; the exchange's
+    ``default``/``disabled``/``dexAbstraction`` are ``standard``; None until read, or the raw
+    value when hlmon does not know it) and ``equity`` (USD, by the rules of the mode; None while
+    a part of it is unknown), with the ratio of the mode."""
+    reading = store.account_mode()
+    figures = store.equity()
+    mode = None if reading is None else reading.mode.value if reading.mode else reading.raw
+    return {
+        "mode": mode,
+        "equity": figures.equity_usd,
+        "ratio": figures.ratio,
+        "ratioKind": None if figures.ratio_kind is None else figures.ratio_kind.value,
+    }
+
+
+def _spot_doc(store: Store) -> list[dict[str, Any]] | None:
+    """Spot balances, the exchange's strings unchanged, with ``valueUsd`` computed at the
+    current mids (None when the token has no price); None before the spot state arrived."""
+    valuation = store.spot_valuation()
+    if valuation is None:
+        return None
+    return [
+        {
+            "coin": row.coin,
+            "token": row.token,
+            "total": row.total,
+            "hold": row.hold,
+            "entryNtl": row.entry_ntl,
+            "valueUsd": row.value_usd,
+        }
+        for row in valuation.rows
+    ]
 
 
 def _dexes_doc(summaries: Iterable[DexSummary]) -> dict[str, Any]:

@@ -128,3 +128,15 @@ class FakeRuntime:
         self.calls.append(("select_user", (address,)))
         self.user = new
         self.store.set_user(new)
+
+    def watch_instead(self, old: str, new: str) -> None:
+        was, now = old.strip().lower(), new.strip().lower()
+        subs.clearinghouse_state(now)
+        if was not in self.users:
+            raise ValueError(f"not a watched address: {old!r}")
+        self.calls.append(("watch_instead", (old, new)))
+        self.users = tuple(dict.fromkeys(now if u == was else u for u in self.users))
+        self.store.set_watched_users(self.users, dict(self.settings.labels))
+        if self.user == was:
+            self.user = now
+            self.store.set_user(now)

@@ -108,6 +108,7 @@ BAD_TYPES: dict[str, Any] = {
     "fps": "10",
     "theme": True,
     "demo": "false",
+    "demo_account": "merged",
     "daemon": 5,
     **{f"stale.{f.name}": "x" for f in dataclasses.fields(StaleThresholds)},
     **{f"websocket.{name}": "x" for name in WEBSOCKET_KEYS},

@@ -31,6 +31,7 @@ EXPECTED_DEFAULTS: dict[str, str] = {
     "--coins": ",".join(Settings().watchlist),
     "--fps": f"{Settings().fps:g}",
     "--theme": Settings().theme,
+    "--demo-account": Settings().demo_account,
 }
 
 
@@ -167,6 +168,7 @@ def test_serve_argv_gives_the_app_the_same_settings(
         "address": (ADDRESS_A, ADDRESS_B),
         "coins": "BTC,kPEPE",
         "demo": True,
+        "demo_account": "unified",
         "no_ws": True,
         "via": "/run/hl/d.sock",
         "direct": False,

@@ -9,6 +9,7 @@ import dataclasses
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
@@ -90,7 +91,7 @@ class ChaosRun:
             fault_routes=True,
         )
         await self.sim.start(host="127.0.0.1", port=0)
-        self._start_fills = {(f["tid"], f["oid"]) for f in self.sim.truth.fills}
+        self._start_fills = {(f["tid"], f["oid"]) for f in _made_fills(self.sim.truth)}
         settings = Settings(
             network="custom",
             api_url=self.sim.url,
@@ -298,7 +299,7 @@ class ChaosRun:
         sim, store, rep = self.sim, self.store, self.report
         assert sim is not None and store is not None
         truth = sim.truth
-        truth_fills = {(f["tid"], f["oid"]): f for f in truth.fills}
+        truth_fills = {(f["tid"], f["oid"]): f for f in _made_fills(truth)}
         held_list = [(f.tid, f.oid) for f in store.fills()]
         held = {(f.tid, f.oid): f for f in store.fills()}
         made = set(truth_fills) - self._start_fills
@@ -407,3 +408,9 @@ class ChaosRun:
         rep.odd_disconnect_reasons = sorted(odd)
         rep.crashes += len(odd)
         rep.crash_details += sorted(odd)
+
+
+def _made_fills(truth: Any) -> list[dict[str, Any]]:
+    """Every fill the simulator made: ``userFills``' and the TWAP slices (which the exchange
+    never lists on ``userFills``; hlmon shows them among the fills, marked TWAP)."""
+    return [*truth.fills, *(s["fill"] for s in truth.twap_slice_fills)]

@@ -210,9 +210,27 @@ class LiqDistance:
         return out
 
 
+_RATIO_TITLES = {
+    "crossMaintenance": "Margin ratio",
+    "unifiedAccountRatio": "Unified account ratio",
+    "portfolioMarginRatio": "Portfolio margin ratio",
+}
+_RATIO_LEVELS = {
+    "crossMaintenance": "100% = liquidation",
+    "unifiedAccountRatio": "the exchange does not publish the level it liquidates at",
+    "portfolioMarginRatio": "liquidatable above 95%",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class MarginRatio:
-    """The account's margin ratio (maintenance margin / account value) rises above a percent."""
+    """The account's liquidation-risk ratio, by the rules of its mode, rises above a percent.
+
+    The same figure as the header and the Accounts tab (``store.equity()``): a standard
+    account's worst dex (cross maintenance margin / cross account value), a unified account's
+    unified account ratio, a portfolio-margin account's ``portfolioMarginRatio``. Unknown (the
+    mode not read yet, an input missing) is no alert, never a guess.
+    """
 
     above_pct: Decimal
 
@@ -224,15 +242,18 @@ class MarginRatio:
         return f"margin ratio > {fmt_dec(self.above_pct)}%"
 
     def watch_keys(self) -> frozenset[str] | None:
-        return frozenset(("account",))
+        # The unified ratio moves with the spot balances; the mode decides which ratio it is.
+        return frozenset(("account", "spot", "mode"))
 
     def check(
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
-        summary = store.account_summary()
-        ratio = try_dec(summary.margin_ratio_pct) if summary is not None else None
-        if ratio is None:
+        figures = store.equity()
+        ratio = try_dec(figures.ratio_pct)
+        if ratio is None or figures.ratio_kind is None:
             return []
+        kind = figures.ratio_kind.value
+        name = _RATIO_TITLES.get(kind, "Margin ratio")
         limit = fmt_dec(self.above_pct)
         return [
             threshold_check(
@@ -241,8 +262,11 @@ class MarginRatio:
                 self.above_pct,
                 "above",
                 band_pct,
-                title=f"Margin ratio {fmt_percent(ratio)}",
-                body=f"margin ratio {fmt_percent(ratio)} is above {limit}% (100% = liquidation)",
+                title=f"{name} {fmt_percent(ratio)}",
+                body=(
+                    f"{name.lower()} {fmt_percent(ratio)} is above {limit}% "
+                    f"({_RATIO_LEVELS.get(kind, '')})"
+                ),
             )
         ]
 
@@ -353,6 +377,57 @@ class AnyFill:
 
 
 @dataclass(frozen=True, slots=True)
+class Liquidated:
+    """The watched account was liquidated, seen on any of its three signals (its own fill with
+    a ``Liquidated...`` direction, the ``user`` channel's liquidation event, a ledger
+    ``liquidation`` delta: ``state.liquidations``), each liquidation once.
+
+    On by default. Liquidations from before hlmon saw the account (in the fills or ledger
+    snapshot) are history: logged, not alerted. "Before" is judged in exchange time against
+    the first account state, like ``AnyFill``; the ``user`` event carries no time and is
+    always news (that channel has no snapshot).
+    """
+
+    severity = "error"
+    fire_if_past_at_start = False
+
+    @property
+    def rule_id(self) -> str:
+        return "liquidation"
+
+    def watch_keys(self) -> frozenset[str] | None:
+        return frozenset(("liquidations", "account"))
+
+    def check(
+        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
+    ) -> list[Check]:
+        user = store.user
+        found = store.own_liquidations()
+        if user is None or not found:
+            return []
+        stamp = store.stamp("account")
+        if memo.get("user") != user:
+            memo.update(user=user, since_ms=None, seen=set())
+        if memo["since_ms"] is None:
+            if stamp is None:
+                return []  # no account yet: nothing to tell history from news
+            exchange = stamp.exchange_time
+            memo["since_ms"] = exchange if exchange is not None else int(stamp.received_at * 1000)
+        seen: set[Any] = memo["seen"]
+        new = [e for e in found if e.key not in seen]
+        memo["seen"] = {e.key for e in found}  # what the store holds: bounded like it
+        news = [e for e in new if e.time is None or e.time >= memo["since_ms"]]
+        if not news:
+            return []
+        first = news[0]
+        title = "LIQUIDATED" + (f": {first.coin}" if first.coin else "")
+        body = "; ".join(e.describe() for e in news[:5])
+        if len(news) > 5:
+            body += f"; ... and {len(news) - 5} more"
+        return [Check("", event=True, title=title, body=body, count=len(news))]
+
+
+@dataclass(frozen=True, slots=True)
 class DeadMan:
     """Dead-man's switch: an expected feed stale for more than ``stale_for_s`` seconds while
     positions are open. Re-arms when every feed is fresh again or the account is flat."""
@@ -425,7 +500,7 @@ def _size(sz: str) -> str:
     return sz if d is None else fmt_amount(d, shown_decimals(sz))
 
 
-AlertRule = PriceCross | LiqDistance | MarginRatio | UpnlBeyond | AnyFill | DeadMan
+AlertRule = PriceCross | LiqDistance | MarginRatio | UpnlBeyond | AnyFill | Liquidated | DeadMan
 """Every rule kind hlmon knows (what ``[[alerts.rules]]`` tables parse to)."""
 
 RULE_KINDS: dict[str, type[AlertRule]] = {
@@ -434,6 +509,7 @@ RULE_KINDS: dict[str, type[AlertRule]] = {
     "margin_ratio": MarginRatio,
     "upnl": UpnlBeyond,
     "fill": AnyFill,
+    "liquidation": Liquidated,
     "deadman": DeadMan,
 }
 """Config ``kind`` -> rule class."""

@@ -24,6 +24,7 @@ from hlmon.alerts.rules import (
     AnyFill,
     DeadMan,
     LiqDistance,
+    Liquidated,
     MarginRatio,
     PriceCross,
     UpnlBeyond,
@@ -116,6 +117,7 @@ _RULE_KEYS: dict[str, tuple[str, ...]] = {
     "margin_ratio": ("kind", "above_pct"),
     "upnl": ("kind", "above", "below"),
     "fill": ("kind",),
+    "liquidation": ("kind",),
     "deadman": ("kind", "stale_for_s"),
 }
 _RULE_EXAMPLE = '{kind = "price", coin = "BTC", above = 110000}'
@@ -215,6 +217,8 @@ def _rule(value: Any, source: str, index: int) -> AlertRule:
         return UpnlBeyond(above, below)
     if kind == "fill":
         return AnyFill()
+    if kind == "liquidation":
+        return Liquidated()
     stale_for = get("stale_for_s", seconds)
     return DeadMan(30.0 if stale_for is None else stale_for)
 
@@ -252,9 +256,10 @@ class AlertSettings:
     timeout_s: float = field(default=5.0, metadata=settable(seconds))
     """Timeout for the command and the webhook."""
     rules: tuple[AlertRule, ...] = field(
-        default=(DeadMan(30.0),), metadata=settable_table(_parse_rules)
+        default=(DeadMan(30.0), Liquidated()), metadata=settable_table(_parse_rules)
     )
-    """The alert rules (``[[alerts.rules]]`` tables). Giving any replaces the default list."""
+    """The alert rules (``[[alerts.rules]]`` tables). Giving any replaces the default list
+    (the dead-man's switch and the watched account's own liquidation)."""
 
 
 def parse_alerts(value: Any, source: str) -> AlertSettings:

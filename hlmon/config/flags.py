@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hlmon.config.settings import Settings
-from hlmon.config.validators import NETWORK_URLS, parse_coins
+from hlmon.config.validators import DEMO_ACCOUNTS, NETWORK_URLS, parse_coins
 
 Command = Literal["tui", "snapshot", "record", "serve", "daemon"]
 """Commands that take shared flags: the TUI (``hlmon`` alone), ``snapshot``, ``record``,
@@ -123,6 +123,15 @@ SHARED_FLAGS: tuple[SharedFlag, ...] = (
         show_default=True,
     ),
     SharedFlag("--demo", "demo", "Run against the built-in simulator.", ("demo",), kind="switch"),
+    SharedFlag(
+        "--demo-account",
+        "demo_account",
+        "With --demo: the demo account's mode (unified and portfolio keep the collateral in spot).",
+        ("demo_account",),
+        kind="choice",
+        choices=DEMO_ACCOUNTS,
+        show_default=True,
+    ),
     SharedFlag(
         "--no-ws",
         "no_ws",

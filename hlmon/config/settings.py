@@ -21,6 +21,7 @@ from hlmon.config.validators import (
     check_api_url,
     check_cache_dir,
     check_daemon,
+    check_demo_account,
     check_labels,
     check_network,
     check_theme,
@@ -86,6 +87,9 @@ class Settings:
     """Alert rules and delivery (the ``[alerts]`` table, ``hlmon.alerts.settings``)."""
     demo: bool = field(default=False, metadata=settable(boolean))
     """Run against the built-in simulator."""
+    demo_account: str = field(default="standard", metadata=settable(check_demo_account))
+    """The mode of the simulator's demo account for ``demo``: ``standard``, ``unified`` or
+    ``portfolio`` (unified and portfolio keep the collateral in spot)."""
     daemon: str = field(default="auto", metadata=settable(check_daemon))
     """``auto``: connect through a running ``hlmon daemon`` for this network, else directly;
     ``off``: always directly (``--direct``); or a daemon's socket path / URL (``--via``)."""

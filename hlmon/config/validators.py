@@ -60,6 +60,17 @@ def check_api_url(value: Any) -> str:
     return value.strip().rstrip("/")
 
 
+DEMO_ACCOUNTS: tuple[str, ...] = ("standard", "unified", "portfolio")
+"""Account modes the simulator's demo account can have (``--demo-account``)."""
+
+
+def check_demo_account(value: Any) -> str:
+    """``standard``, ``unified`` or ``portfolio``: the demo account's mode."""
+    if not isinstance(value, str) or value.strip() not in DEMO_ACCOUNTS:
+        raise Invalid("one of " + ", ".join(DEMO_ACCOUNTS))
+    return value.strip()
+
+
 def check_daemon(value: Any) -> str:
     """``auto`` (use a running daemon, else direct), ``off`` (always direct), a daemon's socket
     path (``/path``, ``~/path``, ``unix:/path``), its http URL (loopback http, or https), or

@@ -55,6 +55,8 @@ BACKFILL_FIELD: dict[str, str | None] = {
     "userFills": "fills",
     "userFundings": "fundings",
     "userNonFundingLedgerUpdates": "nonFundingLedgerUpdates",
+    "userTwapSliceFills": "twapSliceFills",
+    "userTwapHistory": "history",
 }
 """Streams whose first frame is a backfill: the list the daemon merges (None: ``data``)."""
 BACKFILL_KEEP: dict[str, int] = {"trades": 100}
@@ -80,6 +82,11 @@ _ATTRIBUTED = frozenset(
         "userFundings",
         "userNonFundingLedgerUpdates",
         "webData3",
+        # The whole account (#14): frames name their user (and twapStates its dex).
+        "spotState",
+        "twapStates",
+        "userTwapSliceFills",
+        "userTwapHistory",
     )
 )
 """Types whose frames say which stream they belong to (``protocol.message_sub_key``)."""

@@ -52,6 +52,8 @@ from pathlib import Path
 
 import httpx
 
+from hlmon.feeds.account_checks import AccountChecks
+from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
@@ -77,7 +79,7 @@ CATALOG_FIRST = 5.0
 ``_reconcile_until_done``)."""
 
 
-class FeedEngine:
+class FeedEngine(AccountSubscriptions):
     """Owns every network task that feeds the store."""
 
     def __init__(
@@ -195,6 +197,14 @@ class FeedEngine:
             wall_clock=self._clock,
         )
         """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
+        self.checks = AccountChecks(
+            self.info,
+            store,
+            users=lambda: self.users,
+            selected=lambda: self.user,
+            ready=lambda: self.reconciler is None or self.reconciled.is_set(),
+        )
+        """userRole and userAbstraction once per address, the selected one's equity history."""
         self.dex_tick = dex_tick
         self._order_dexes: set[str] = set()
         """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
@@ -280,6 +290,8 @@ class FeedEngine:
             self._report_ws_disabled()
         if self.settings.rest_fallback or self.ws is None:
             self.supervisor.spawn("rest-poller", self.rest.run)
+        if self.users:
+            self.supervisor.spawn("account-checks", self.checks.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
@@ -325,12 +337,6 @@ class FeedEngine:
             self.ws.unsubscribe(sub)
         if feed_key is not None:
             self.store.unexpect(feed_key)
-
-    def _add_account_subs(self, user: str, feed_key: str | None) -> None:
-        """Every dex's state in one subscription, and the default dex's on its own (see the
-        module doc). Both take the same user slot."""
-        self._add(subs.all_dexs_clearinghouse_state(user), None)
-        self._add(subs.clearinghouse_state(user), feed_key)
 
     async def _follow_dexes(self) -> None:
         while True:
@@ -383,25 +389,16 @@ class FeedEngine:
             self._order_dexes.add(dex)
             self.store.expect(account_feed(dex))
             self._add(subs.open_orders(user, dex), orders_feed(dex))
+            self._add(subs.twap_states(user, dex), None)  # its TWAPs (#14)
 
     def _drop_dexes(self, user: str) -> None:
         """Stop following ``user``'s HIP-3 dexes (the selected account changes)."""
         for dex in sorted(self._order_dexes):
             self.store.unexpect(account_feed(dex))
             self._remove(subs.open_orders(user, dex), orders_feed(dex))
+            self._remove(subs.twap_states(user, dex), None)
         self._order_dexes.clear()
         self._refused_dexes.clear()
-
-    @staticmethod
-    def _detail_subs(user: str) -> list[tuple[Subscription, str | None]]:
-        """The selected account's feeds besides clearinghouseState, with their feed keys."""
-        return [
-            (subs.open_orders(user), "orders"),
-            (subs.order_updates(user), None),
-            (subs.user_events(user), None),
-            (subs.user_fills(user), "fills"),
-            (subs.user_fundings(user), "fundings"),
-        ]
 
     def select_user(self, address: str) -> None:
         """Show ``address``'s detail (positions, orders, fills, fundings) instead.

@@ -6,10 +6,10 @@ for every fill since the newest one it held when the socket went down (minus a m
 when a full page (2000) comes back), then the account state and the open orders of each active
 dex (``Store.active_dexes``: the default dex, dexes with margin or positions, dexes of recent
 fills; the fills come first so their dexes count): 2 + 20 weight per active dex, never a sweep
-of every dex. Everything goes
-through ``Store.apply``/``apply_fills``, which dedupe fills (``state.account.fill_key``): a fill
-seen over the websocket and again over REST is kept once, and no fill made during the outage is
-missed.
+of every dex; and the spot balances (2: the collateral of unified and portfolio-margin
+accounts). Everything goes through ``Store.apply``/``apply_fills``, which dedupe fills
+(``state.account.fill_key``): a fill seen over the websocket and again over REST is kept once,
+and no fill made during the outage is missed.
 
 What changed is measured against a ``Mark`` taken when the socket was lost (not when the REST
 answers arrive): the resubscribed websocket may already have delivered the same data by then,
@@ -116,6 +116,13 @@ class Reconciler:
             await self._fetch(state_request(self.user, dex), dex)
         for dex in self._dexes():
             await self._fetch(orders_request(self.user, dex), dex)
+
+        # Spot balances (weight 2): the collateral of unified and portfolio-margin accounts.
+        req_spot = info.spot_clearinghouse_state(self.user)
+        spot = await self._client.info(req_spot)
+        msg = info.to_message(req_spot, spot, self.user)
+        if msg is not None:
+            store.apply(msg, Source.REST)
 
         oids_after = frozenset(o.oid for o in store.open_orders())
         new_fills = added

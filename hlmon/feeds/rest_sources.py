@@ -20,12 +20,13 @@ poll                  feed keys it serves                      answer applied as
 (user, dex)           (selected user)
 ``userFillsByTime``   ``fills`` (selected user)                ``userFills``, merged (dedupe)
 ``userFunding``       ``fundings`` (selected user)             ``userFundings``, merged (dedupe)
+``spotClearinghouse`` ``spot`` (selected user)                 ``spotState``
+``State`` (user)
 ===================== ======================================== ==================================
 
 A poll that serves nothing on screen is not polled: another account's open orders (only its
-summary row is kept) and spot balances (no store target yet). Hooks for those:
-``served_feeds`` and ``answer_messages``. A HIP-3 dex's mids land in the store's own map for
-that dex (``mids:<dex>``), beside the default dex's.
+summary row is kept). Hooks for those: ``served_feeds`` and ``answer_messages``. A HIP-3
+dex's mids land in the store's own map for that dex (``mids:<dex>``), beside the default dex's.
 
 Pure (no I/O): the poller calls ``build_request``, sends it, and applies ``answer_messages``.
 """
@@ -150,6 +151,7 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
             "frontendOpenOrders": orders_feed(dex),
             "userFillsByTime": "fills",
             "userFunding": "fundings",
+            "spotClearinghouseState": "spot",
         }.get(kind)
         return () if selected is None else (selected,)
     if kind == "clearinghouseState" and user in screen.others:

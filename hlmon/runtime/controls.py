@@ -49,6 +49,11 @@ class Controls(Protocol):
         """Show another watched account's detail (positions, orders, fills, fundings)."""
         ...
 
+    def watch_instead(self, old: str, new: str) -> None:
+        """Watch ``new`` in ``old``'s place (an agent wallet's master account), selecting it if
+        ``old`` was selected."""
+        ...
+
 
 class Backend(Protocol):
     """What the UI runs on. Everything but the controls is known before it is entered, so the

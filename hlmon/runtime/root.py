@@ -23,8 +23,9 @@ propagates.
 ``--demo`` means the same in the TUI, ``hlmon snapshot`` and ``hlmon record``: an in-process
 simulator on a free loopback port with ``DEMO_SEED`` and ``DEMO_PROFILE`` (the market ``hlmon
 sim`` serves with its defaults, so a demo run can be reproduced against a standalone
-simulator), the settings pointed at it (``network="custom"``, its ``api_url``), its demo account
-selected unless an address was given, and ``demo`` as the network label on screen, in the
+simulator) and its demo account in the mode ``settings.demo_account`` (``--demo-account``),
+the settings pointed at it (``network="custom"``, its ``api_url``), its demo account selected
+unless an address was given, and ``demo`` as the network label on screen, in the
 snapshot document and in a recording's header.
 """
 
@@ -86,7 +87,9 @@ class Runtime:
         if settings.demo:
             from hlmon.sim import SimServer  # the simulator is loaded only for --demo
 
-            self.sim = SimServer(seed=DEMO_SEED, profile=DEMO_PROFILE)
+            self.sim = SimServer(
+                seed=DEMO_SEED, profile=DEMO_PROFILE, demo_account=settings.demo_account
+            )
             self.network = DEMO_NETWORK
             self.address = settings.address or self.sim.demo_address
         # Delays (lag) are measured on a clock that a wall-clock step (NTP) does not move.
@@ -201,3 +204,7 @@ class Runtime:
     def select_user(self, address: str) -> None:
         """Show another watched account's detail (``FeedEngine.select_user``)."""
         self.engine.select_user(address)
+
+    def watch_instead(self, old: str, new: str) -> None:
+        """Watch ``new`` in ``old``'s place (``FeedEngine.watch_instead``)."""
+        self.engine.watch_instead(old, new)

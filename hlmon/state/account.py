@@ -23,10 +23,11 @@ from hlmon.protocol.messages import (
 
 from .dexes import FILL_ACTIVITY_MS
 from .dexes import coin_dex as coin_dex
+from .order_status import OrderClass, classify_status
 from .rings import DedupeRing
 
 _TERMINAL_MEMORY = 4096
-"""How many closed oids to remember, so a late ``openOrders`` push cannot resurrect them."""
+"""How many closed oids to remember, so a late ``open`` update cannot resurrect them."""
 
 
 FillKey = tuple[int | str, ...]
@@ -73,8 +74,15 @@ class AccountState:
         """dex -> exchange time (ms) until which a fill, funding or order update seen on it
         keeps it "active" (its orders fetched), besides margin or positions."""
         self.orders: dict[int, FrontendOrder] = {}
+        self.order_flags: dict[int, str] = {}
+        """oid -> the last non-``open`` status that kept it listed: ``triggered``, or a
+        status hlmon does not know (until the next ``openOrders`` snapshot settles it)."""
         self._closed_oids: set[int] = set()
         self._closed_ring: deque[int] = deque()
+        self._closing: dict[str, set[int]] = {}
+        """dex -> oids ended by an update since that dex's last snapshot: the first snapshot
+        after the update may have been built before it, so it cannot list them again; the
+        one after it is the authority (never a marker that hides an order for good)."""
         self._orders_sorted: list[FrontendOrder] | None = None
         self.fills: DedupeRing[Fill] = DedupeRing(fills_cap, fill_key, _fill_order)
         self.fundings: DedupeRing[Funding] = DedupeRing(fundings_cap, _funding_key, _funding_key)
@@ -88,8 +96,10 @@ class AccountState:
         self.orders_loaded.clear()
         self.activity.clear()
         self.orders.clear()
+        self.order_flags.clear()
         self._closed_oids.clear()
         self._closed_ring.clear()
+        self._closing.clear()
         self._orders_sorted = None
         self.fills.clear()
         self.fundings.clear()
@@ -98,7 +108,9 @@ class AccountState:
 
     # ------------------------------------------------------------------ orders
 
-    def _remember_closed(self, oid: int) -> None:
+    def _remember_closed(self, oid: int, coin: str) -> None:
+        self._closing.setdefault(coin_dex(coin), set()).add(oid)
+        self.order_flags.pop(oid, None)
         if oid in self._closed_oids:
             return
         self._closed_oids.add(oid)
@@ -115,29 +127,45 @@ class AccountState:
             self.activity[dex] = until
 
     def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> None:
-        """A full ``openOrders`` list for one dex replaces that dex's orders."""
+        """A full ``openOrders`` list for one dex replaces that dex's orders.
+
+        The snapshot is the authority: only an order ended by an update since the dex's
+        previous snapshot is left out (this push may predate the update), and only this once.
+        Flags of unknown statuses are settled by it; ``triggered`` stays on listed orders.
+        """
         self.orders_loaded.add(dex)
+        closing = self._closing.pop(dex, set())
         for oid in [oid for oid, o in self.orders.items() if coin_dex(o.coin) == dex]:
             del self.orders[oid]
         for order in orders:
-            # An order we saw close cannot be open again; the push was older than the update.
-            if order.oid not in self._closed_oids:
+            if order.oid not in closing:
                 self.orders[order.oid] = order
+        for oid in [oid for oid in self.order_flags if oid not in self.orders]:
+            del self.order_flags[oid]
+        for oid, flag in list(self.order_flags.items()):
+            if flag != "triggered" and coin_dex(self.orders[oid].coin) == dex:
+                del self.order_flags[oid]
         self._orders_sorted = None
 
     def apply_order_updates(self, updates: list[OrderUpdate]) -> bool:
-        """Upsert ``open`` updates, remove on any other status; True if anything changed."""
+        """Apply status updates by class (``order_status``): ``open`` and ``triggered`` upsert
+        the order (``triggered`` is flagged: it now rests on the book), ``filled`` and every
+        cancel/reject remove it, an unknown status keeps it flagged until the next snapshot.
+        True if anything changed."""
         changed = False
         for upd in updates:
             o = upd.order
             self.note_activity(o.coin, upd.statusTimestamp)
-            if upd.status != "open":
-                self._remember_closed(o.oid)
+            cls = classify_status(upd.status)
+            if cls in (OrderClass.FILLED, OrderClass.ENDED):
+                self._remember_closed(o.oid, o.coin)
                 if self.orders.pop(o.oid, None) is not None:
                     changed = True
                 continue
             if o.oid in self._closed_oids:
-                continue  # a late "open" for an order already closed
+                continue  # a late update for an order already closed
+            if upd.status != "open":
+                self.order_flags[o.oid] = upd.status
             old = self.orders.get(o.oid)
             if old is None:
                 self.orders[o.oid] = FrontendOrder(
@@ -171,9 +199,10 @@ class AccountState:
         """System cancels (``nonUserCancel``); True if an open order was removed."""
         changed = False
         for oid in oids:
-            self._remember_closed(oid)
-            if self.orders.pop(oid, None) is not None:
+            order = self.orders.pop(oid, None)
+            if order is not None:
                 changed = True
+            self._remember_closed(oid, order.coin if order is not None else "")
         if changed:
             self._orders_sorted = None
         return changed

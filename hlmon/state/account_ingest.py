@@ -42,6 +42,7 @@ from .account import AccountState
 from .accounts import AccountBook, is_older
 from .catalog_state import CatalogState
 from .dexes import FUNDING_ACTIVITY_MS, account_feed, orders_feed
+from .extras_ingest import ExtrasIngest
 from .freshness import feed_kind
 from .health import FeedHealth
 from .lag import LagStamps
@@ -54,8 +55,10 @@ _USERLESS_CHANNELS = ("orderUpdates", "userEvents")
 """User channels whose frames do not name their user (subscription types)."""
 
 
-class AccountIngest(LagStamps):
-    """Handlers for the watched user's channels and subscription acks; which user is watched."""
+class AccountIngest(ExtrasIngest, LagStamps):
+    """Handlers for the watched user's channels and subscription acks; which user is watched.
+
+    The whole-account extras (spot, TWAP, modes, liquidations) are ``ExtrasIngest``'s."""
 
     # Set by Store.__init__.
     health: FeedHealth
@@ -73,8 +76,9 @@ class AccountIngest(LagStamps):
     _summary_cache: AccountSummary | None
 
     def _account_handlers(self) -> dict[type, Handler]:
-        """Message type -> handler, for ``Store.apply``'s dispatch table."""
-        return {
+        """Message type -> handler, for ``Store.apply``'s dispatch table (each counting what
+        the tolerant decoder did to its message first)."""
+        handlers: dict[type, Handler] = {
             ActiveAssetDataMsg: self._on_asset_data,
             ClearinghouseStateMsg: self._on_clearinghouse,
             AllDexsClearinghouseStateMsg: self._on_all_dexs,
@@ -87,7 +91,9 @@ class AccountIngest(LagStamps):
             WebData3Msg: self._on_web_data,
             NotificationMsg: self._on_notification,
             SubscriptionResponseMsg: self._on_ack,
+            **self._extras_handlers(),
         }
+        return {tp: self._tolerant(h) for tp, h in handlers.items()}
 
     def set_user(self, address: str | None) -> None:
         """Watch this address (case-insensitive). Changing it forgets all account state."""
@@ -102,6 +108,7 @@ class AccountIngest(LagStamps):
         self._userless_closed = set(_USERLESS_CHANNELS) if switched else set()
         self._user = new
         self._account.clear()
+        self._reset_extras(new)
         self._market.asset_data.clear()
         self._web_data = None
         for key in [k for k in self._stamps if self._is_account_key(k)]:
@@ -225,6 +232,7 @@ class AccountIngest(LagStamps):
         # Not an "orders" stamp: the periodic openOrders push is what proves that feed alive,
         # and incremental updates must not hide it stopping.
         self._stamps["orderUpdates"] = Stamp(now, None, source)
+        self._note_order_updates(msg.data)
         if self._account.apply_order_updates(msg.data):
             self._changes.add("orders")
 
@@ -243,12 +251,7 @@ class AccountIngest(LagStamps):
             self.health.log(f"{len(oids)} order(s) cancelled by the system", "warn")
         if ev.liquidation is not None:
             self._account.liquidations.append(ev.liquidation)
-            liq = ev.liquidation
-            self.health.log(
-                f"liquidation {liq.lid}: notional {liq.liquidated_ntl_pos}, "
-                f"account value {liq.liquidated_account_value}",
-                "error",
-            )
+        self._note_user_event(msg, source, now)
 
     def _on_user_fills(self, msg: UserFillsMsg, source: Source, now: float) -> None:
         if self._is_me(msg.data.user):
@@ -256,6 +259,7 @@ class AccountIngest(LagStamps):
 
     def _add_fills(self, fills: Iterable[Fill], source: Source, now: float) -> int:
         fills = list(fills)
+        self._note_fills_seen(fills)
         for f in fills:
             self._account.note_activity(f.coin, f.time)
         new = self._account.fills.add_many(fills)
@@ -285,6 +289,7 @@ class AccountIngest(LagStamps):
         data = msg.data
         if not self._is_me(data.user):
             return
+        self._note_ledger(data.nonFundingLedgerUpdates)
         new = self._account.ledger.add_many(data.nonFundingLedgerUpdates)
         self._stamps["ledger"] = Stamp(now, None, source)
         if new:
@@ -298,6 +303,7 @@ class AccountIngest(LagStamps):
         if not accepted:
             return
         self._web_data = msg.data
+        self._note_web_data(msg)
         self._stamps["webData3"] = Stamp(now, None, source)
         self._changes.add("webData3")
 

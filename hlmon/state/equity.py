@@ -32,7 +32,7 @@ from enum import StrEnum
 from hlmon.protocol.account_types import ClearinghouseState, SpotClearinghouseState
 from hlmon.state.account_modes import AccountMode
 from hlmon.state.catalog import MarketCatalog
-from hlmon.state.decimals import SAFE, dec_str, try_dec
+from hlmon.state.decimals import SAFE, dec_str, pct, try_dec
 from hlmon.state.spot import SpotValuation, UsdPricer, value_spot
 
 PORTFOLIO_MARGIN_LIQUIDATION = Decimal("0.95")
@@ -113,6 +113,12 @@ class AccountEquity:
     @property
     def ratio_name(self) -> str:
         return self.ratio_kind.label if self.ratio_kind is not None else "unknown"
+
+    @property
+    def ratio_pct(self) -> str | None:
+        """The ratio in percent, 2 decimals (``"4.00"``); None when unknown."""
+        ratio = try_dec(self.ratio)
+        return None if ratio is None else pct(ratio, Decimal(1))
 
     @property
     def liquidation_ratio(self) -> str | None:

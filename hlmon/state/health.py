@@ -88,6 +88,8 @@ class FeedHealth:
         self.server_errors = 0
         self.unknown_frames = 0
         self.acks = 0
+        self.tolerated: dict[str, list[int]] = {}
+        """kind -> [answers/frames repaired, items left out, items kept with defaults]."""
         self._unknown_logged: set[str] = set()
         self._last_reject_log: float | None = None
         self._rejects_suppressed = 0
@@ -346,6 +348,21 @@ class FeedHealth:
     def note_ack(self) -> None:
         """A subscription response arrived."""
         self.acks += 1
+
+    def note_tolerated(self, kind: str, dropped: int, defaulted: int) -> bool:
+        """An answer or frame of ``kind`` (channel or info type) that the tolerant decoder
+        repaired: ``dropped`` items left out, ``defaulted`` kept with defaults. Counted per
+        kind (``tolerated``); True the first time for ``kind`` (the caller logs it once)."""
+        counts = self.tolerated.get(kind)
+        first = counts is None
+        if counts is None:
+            if len(self.tolerated) >= _MAX_UNKNOWN_LOGGED:
+                return False  # a hostile feed inventing kinds: stop keeping new ones
+            counts = self.tolerated[kind] = [0, 0, 0]
+        counts[0] += 1
+        counts[1] += dropped
+        counts[2] += defaulted
+        return first
 
     # ================================================================== writes: REST
 

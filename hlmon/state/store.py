@@ -151,6 +151,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._account = AccountState(
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
+        self._init_extras()
         self._web_data: dict[str, Any] | None = None
         self._user: str | None = None
         self._accounts = AccountBook()
@@ -253,6 +254,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             key: replace(st, received_at=st.received_at + delta) for key, st in self._stamps.items()
         }
         self._accounts.shift_times(delta)
+        self._facts.shift_times(delta)
         if self._lag_clock is None:
             self._lag.shift(delta)  # delays were measured on the clock that stepped
         if self._socket_lag_at is not None:

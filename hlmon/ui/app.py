@@ -29,6 +29,7 @@ from hlmon.config import Settings
 from hlmon.runtime.controls import Backend, Controls, InputRejected
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
+from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
 
 THEMES: tuple[str, ...] = (
@@ -186,6 +187,11 @@ class HlmonApp(App[int]):
         coin = event.coin
         self._control(f"remove_coin({coin!r})", lambda c: c.remove_coin(coin))
 
+    def on_dashboard_watch_instead(self, event: Dashboard.WatchInstead) -> None:
+        """Watch an agent wallet's master account in its place."""
+        old, new = event.old, event.new
+        self._control(f"watch_instead({old!r}, {new!r})", lambda c: c.watch_instead(old, new))
+
     def on_dashboard_account_selected(self, event: Dashboard.AccountSelected) -> None:
         """Move the detail feeds (orders, fills, fundings) to another watched account."""
         address = event.address
@@ -256,18 +262,16 @@ class HlmonApp(App[int]):
         )
         yield SystemCommand("Aggregate book", "Cycle price aggregation", d.action_cycle_aggregation)
         yield SystemCommand("Book/trades", "Swap book and trades (compact)", d.action_toggle_tape)
-        for n, (tab, label) in enumerate(
-            (
-                ("orders", "Orders"),
-                ("fills", "Fills"),
-                ("funding", "Funding"),
-                ("log", "Log"),
-                ("accounts", "Accounts"),
-            ),
-            start=1,
-        ):
+        for n, (tab, label) in enumerate(TABS, start=1):
             yield SystemCommand(
-                f"Tab {n}: {label}", f"Show the {label.lower()} tab", lambda t=tab: d.action_tab(t)
+                f"Tab {n}: {label}", f"Show the {label} tab", lambda t=tab: d.action_tab(t)
+            )
+        offer = d.extras.master_offer()
+        if offer is not None:
+            yield SystemCommand(
+                "Watch master account",
+                f"{offer[0]} is an agent wallet: watch {offer[1]} instead (shift+w)",
+                d.action_watch_master,
             )
         yield SystemCommand(
             "Next account", "Show the next watched account", lambda: d.action_next_account(1)

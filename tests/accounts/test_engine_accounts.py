@@ -24,10 +24,12 @@ from tests.support import TEST_WS, engine_factory, running_sim, wait_for
 
 from .helpers import B
 
-DETAIL_TYPES = {"openOrders", "orderUpdates", "userEvents", "userFills", "userFundings"}
-STATE_TYPES = {"allDexsClearinghouseState", "clearinghouseState"}
-"""Every watched account's state subscriptions (one user slot): every dex, and the default
-dex's own (kept known when an allDexs push leaves the default entry out)."""
+DETAIL_TYPES = {"openOrders", "orderUpdates", "userEvents", "userFills", "userFundings",
+                "twapStates", "userTwapSliceFills", "userNonFundingLedgerUpdates"}  # fmt: skip
+STATE_TYPES = {"allDexsClearinghouseState", "clearinghouseState", "spotState"}
+"""Every watched account's state subscriptions (one user slot): every dex, the default dex's
+own (kept known when an allDexs push leaves the default entry out) and its spot state (the
+collateral of a unified or portfolio-margin account)."""
 
 
 @pytest.fixture

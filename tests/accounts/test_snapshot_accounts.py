@@ -59,5 +59,5 @@ async def test_no_accounts_key_with_one_address(sim: SimServer) -> None:
     assert "accounts" not in doc
     assert list(doc) == [
         "ok", "network", "address", "status", "mids", "contexts", "books", "account",
-        "positions", "openOrders", "fills",
+        "positions", "openOrders", "fills", "spot",
     ]  # fmt: skip

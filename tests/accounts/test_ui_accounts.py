@@ -45,7 +45,7 @@ async def test_u_cycles_the_selected_account() -> None:
         assert runtime.named("select_user") == [(B,)]
         assert (store.user, app.dashboard.address) == (B, B)
         await wait_for(pilot, lambda: "hedge" in header(app))
-        await pilot.press("5")
+        await pilot.press("7")
         await wait_for(pilot, lambda: app.dashboard.lower.tables["accounts"].row_count == 3)
         await wait_for(pilot, lambda: app.dashboard.positions.row_count == 1)  # B's position
         await pilot.press("U")

@@ -61,6 +61,12 @@ def fill(tid: int, time_ms: int, coin: str = "BTC", px: str = "100.0") -> dict[s
     }  # fmt: skip
 
 
+def spot_msg(usdc: str, pm_ratio: str | None = None) -> Message:
+    extra = {"portfolioMarginRatio": pm_ratio} if pm_ratio is not None else {}
+    row = {"coin": "USDC", "token": 0, "total": usdc, "hold": "0.0", "entryNtl": "0.0"}
+    return msg("spotState", {"user": USER, "spotState": {"balances": [row], **extra}})
+
+
 def fills_msg(fills: list[dict[str, Any]], snapshot: bool = False) -> Message:
     return msg("userFills", {"user": USER, "isSnapshot": snapshot, "fills": fills})
 

@@ -13,6 +13,7 @@ from hlmon.alerts import (
     AnyFill,
     DeadMan,
     LiqDistance,
+    Liquidated,
     MarginRatio,
     PriceCross,
     UpnlBeyond,
@@ -96,10 +97,11 @@ def test_every_kind_from_a_real_file(tmp_path: Path) -> None:
     )
 
 
-def test_defaults_keep_the_deadman_switch() -> None:
-    assert Settings().alerts.rules == (DeadMan(30.0),)
+def test_defaults_keep_the_deadman_switch_and_the_liquidation_alert() -> None:
+    assert Settings().alerts.rules == (DeadMan(30.0), Liquidated())
     assert settings_from_mapping({"alerts": {"bell": False}}, "c.toml").alerts.rules == (
         DeadMan(30.0),
+        Liquidated(),
     )
     # Rules given: they replace the default list (the example config says so).
     given = settings_from_mapping({"alerts": {"rules": [{"kind": "fill"}]}}, "c.toml")
@@ -120,14 +122,14 @@ def _rules(*rules: Any) -> dict[str, Any]:
             'got "10"',
         ),
         (
-            _rules({"kind": "liquidation"}),
+            _rules({"kind": "liquidations"}),
             'c.toml: key \'alerts.rules[1].kind\': expected one of "price", "liq_distance", '
-            '"margin_ratio", "upnl", "fill", "deadman", got "liquidation"',
+            '"margin_ratio", "upnl", "fill", "liquidation", "deadman", got "liquidations"',
         ),
         (
             _rules({"coin": "BTC", "above": 1}),
             'c.toml: key \'alerts.rules[1].kind\': missing (one of "price", "liq_distance", '
-            '"margin_ratio", "upnl", "fill", "deadman")',
+            '"margin_ratio", "upnl", "fill", "liquidation", "deadman")',
         ),
         (
             _rules({"kind": "price", "coin": "BTC", "abve": 1}),

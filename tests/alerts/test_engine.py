@@ -18,10 +18,11 @@ from hlmon.alerts import (
     UpnlBeyond,
     parse_price_rule,
 )
+from hlmon.config import Settings
 from hlmon.protocol.messages import Message
 from hlmon.state import Store
 
-from .conftest import FakeClock, clearinghouse, fill, fills_msg, mids, position
+from .conftest import USER, FakeClock, clearinghouse, fill, fills_msg, mids, msg, position, spot_msg
 
 
 def engine(
@@ -152,6 +153,7 @@ class TestRiskRules:
 
     def test_margin_ratio(self, store: Store, clock: FakeClock) -> None:
         eng = engine(clock, MarginRatio(Decimal(80)))
+        store.set_account_mode(USER, "default")
         assert step(store, eng, clock, clearinghouse([], maint="7000", value="10000")) == []
         alerts = eng.evaluate(store, None)
         assert alerts == []
@@ -163,6 +165,34 @@ class TestRiskRules:
         assert step(store, eng, clock, clearinghouse([], maint="8500", value="10000")) == [
             "Margin ratio 85.00%"
         ]
+
+    def test_margin_ratio_waits_for_the_mode(self, store: Store, clock: FakeClock) -> None:
+        """Which ratio applies depends on the mode: unknown is no alert, never a guess."""
+        eng = engine(clock, MarginRatio(Decimal(80)))
+        assert step(store, eng, clock, clearinghouse([], maint="9000", value="10000")) == []
+        store.set_account_mode(USER, "disabled")
+        assert step(store, eng, clock) == ["Margin ratio 90.00%"]
+
+    def test_unified_account_ratio_from_spot(self, store: Store, clock: FakeClock) -> None:
+        """Unified: cross maintenance over the spot collateral, not the perp account value."""
+        eng = engine(clock, MarginRatio(Decimal(80)))
+        store.set_account_mode(USER, "unifiedAccount")
+        # accountValue reads ~0 under a unified account: the perp figure would be meaningless.
+        assert step(store, eng, clock, clearinghouse([], maint="70", value="0.0")) == []
+        assert step(store, eng, clock, spot_msg("100.0")) == []  # 70 %
+        alerts = step(store, eng, clock, spot_msg("85.0"))  # 70 / 85 = 82.35 %
+        assert alerts == ["Unified account ratio 82.35%"]
+
+    def test_portfolio_margin_ratio_is_the_servers(self, store: Store, clock: FakeClock) -> None:
+        eng = engine(clock, MarginRatio(Decimal(90)))
+        store.set_account_mode(USER, "portfolioMargin")
+        store.apply(clearinghouse([], maint="70", value="0.0"))
+        assert step(store, eng, clock, spot_msg("100.0", pm_ratio="0.5")) == []
+        clock.advance(1)
+        store.apply(spot_msg("100.0", pm_ratio="0.96"))
+        (alert,) = eng.evaluate(store, store.take_changes())
+        assert alert.title == "Portfolio margin ratio 96.00%"
+        assert "liquidatable above 95%" in alert.body
 
     def test_upnl_above_and_below(self, store: Store, clock: FakeClock) -> None:
         """Live uPnL (szi * (mark - entry)) against both bounds, each armed on its own."""
@@ -308,3 +338,38 @@ class TestRuntime:
         with pytest.raises(ValueError) as info:
             parse_price_rule(text)
         assert "ab" * 32 not in str(info.value)
+
+
+class TestLiquidated:
+    def _liq(self, tid: int, time_ms: int) -> dict[str, object]:
+        return {
+            **fill(tid, time_ms, coin="ETH"),
+            "dir": "Liquidated Cross Long",
+            "hash": f"0x{tid}",
+        }
+
+    def test_on_by_default_history_skipped_each_new_one_fires_once(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        eng = AlertEngine(Settings().alerts.rules, clock=clock, cooldown_s=0.0)
+        now_ms = int(clock.now * 1000)
+        # A liquidation in the fills snapshot from before hlmon saw the account: history.
+        assert step(store, eng, clock, fills_msg([self._liq(1, now_ms - 60_000)], True)) == []
+        assert step(store, eng, clock, clearinghouse([])) == []
+        alerts = eng.evaluate(store, None)
+        assert alerts == []
+        clock.advance(1)
+        store.apply(fills_msg([self._liq(2, now_ms + 1000)]))
+        (alert,) = eng.evaluate(store, store.take_changes())
+        assert (alert.rule_id, alert.title, alert.level) == (
+            "liquidation",
+            "LIQUIDATED: ETH",
+            "error",
+        )
+        assert "LIQUIDATED: 0.1 ETH at 100.0 (from fill)" in alert.body
+        # The same liquidation again (REST reconciliation, a replayed snapshot): no second alert.
+        assert step(store, eng, clock, fills_msg([self._liq(2, now_ms + 1000)], True)) == []
+        # The user event of a liquidation carries no time: always news.
+        event = {"lid": 9, "liquidator": "0x" + "2" * 40, "liquidated_user": USER,
+                 "liquidated_ntl_pos": "10.0", "liquidated_account_value": "1.0"}  # fmt: skip
+        assert step(store, eng, clock, msg("user", {"liquidation": event})) == ["LIQUIDATED"]

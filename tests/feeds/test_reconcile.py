@@ -39,6 +39,9 @@ STATE = {
 }  # fmt: skip
 
 
+SPOT_USDC = {"coin": "USDC", "token": 0, "total": "10.0", "hold": "0.0", "entryNtl": "0.0"}
+
+
 class FakeExchange:
     """An /info handler over a list of fills and open orders."""
 
@@ -55,6 +58,8 @@ class FakeExchange:
             return httpx.Response(200, json=STATE)
         if kind == "frontendOpenOrders":
             return httpx.Response(200, json=self.orders)
+        if kind == "spotClearinghouseState":
+            return httpx.Response(200, json={"balances": [SPOT_USDC]})
         if kind == "userFills":
             return httpx.Response(200, json=sorted(self.fills, key=lambda f: -f["time"])[:2000])
         if kind == "userFillsByTime":
@@ -78,9 +83,10 @@ async def test_bootstrap_uses_user_fills_and_loads_orders() -> None:
     rec, store = make(ex)
     result = await rec.reconcile(None)
     assert [r["type"] for r in ex.requests] == [
-        "userFills", "clearinghouseState", "frontendOpenOrders",
+        "userFills", "clearinghouseState", "frontendOpenOrders", "spotClearinghouseState",
     ]  # fmt: skip
     assert result.new_fills == 5 and result.open_orders == 2
+    assert store.source_of("spot") is Source.REST
     assert len(store.fills()) == 5
     assert store.source_of("orders") is Source.REST
     assert Reconciler.describe(result, None) == "account loaded over REST: 2 open orders, 5 fills"

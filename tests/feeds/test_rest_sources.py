@@ -92,11 +92,12 @@ class TestServedFeeds:
         assert of("clearinghouseState", OTHER, dex="xyz") == ("account:" + OTHER,)
 
     def test_polls_with_nothing_to_show_serve_nothing(self) -> None:
-        """Hooks for later: another account's orders (only its row is kept), spot balances
-        (no store target yet). Another dex's mids land in that dex's own map."""
+        """Hooks for later: another account's orders (only its row is kept). Another dex's
+        mids land in that dex's own map; the selected account's spot balances are its ``spot``
+        feed (#14)."""
         assert served_feeds(PollKey.of("frontendOpenOrders", user=OTHER, dex=""), SCREEN) == ()
         assert served_feeds(PollKey.of("allMids", dex="xyz"), SCREEN) == ("mids:xyz",)
-        assert served_feeds(PollKey.of("spotClearinghouseState", user=USER), SCREEN) == ()
+        assert served_feeds(PollKey.of("spotClearinghouseState", user=USER), SCREEN) == ("spot",)
         assert served_feeds(PollKey.of("clearinghouseState", user="0x" + "ee" * 20), SCREEN) == ()
 
 

@@ -14,17 +14,21 @@ from hlmon.snapshot import run_snapshot, take_snapshot
 from tests.support import FAST_PROFILE, running_sim
 
 TOP_KEYS = {"ok", "network", "address", "status", "mids", "contexts", "books", "account",
-            "positions", "openOrders", "fills"}  # fmt: skip
+            "positions", "openOrders", "fills", "spot"}  # fmt: skip
 CONTEXT_KEYS = {"markPx", "funding", "openInterest", "prevDayPx", "dayNtlVlm", "premium"}
 POSITION_KEYS = {"coin", "szi", "entryPx", "markPx", "markSource", "positionValue", "unrealizedPnl",
                  "returnOnEquity", "liquidationPx", "liqDistancePct", "marginUsed",
                  "leverage", "dex", "collateral"}  # fmt: skip
 ORDER_KEYS = {"coin", "side", "limitPx", "sz", "origSz", "oid", "timestamp", "orderType",
               "reduceOnly", "isTrigger", "triggerPx", "dex"}  # fmt: skip
-FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "oid", "tid"}
+FILL_KEYS = {"coin", "px", "sz", "side", "time", "dir", "closedPnl", "fee", "feeToken", "oid",
+             "tid", "twapId"}  # fmt: skip
 ACCOUNT_KEYS = {"accountValue", "totalMarginUsed", "totalNtlPos", "withdrawable",
-                "crossMaintenanceMarginUsed", "equity", "unrealizedPnl", "dexes"}  # fmt: skip
+                "crossMaintenanceMarginUsed", "unrealizedPnl", "dexes", "mode", "equity",
+                "ratio", "ratioKind"}  # fmt: skip
 DEX_KEYS = {"accountValue", "totalMarginUsed", "withdrawable", "collateral"}
+SPOT_KEYS = {"coin", "token", "total", "hold", "entryNtl", "valueUsd"}
+MODE_KEYS = {"mode", "equity", "ratio", "ratioKind"}
 
 
 def is_decimal_string(value: object) -> bool:
@@ -69,9 +73,10 @@ async def test_demo_document_shape() -> None:
             assert is_decimal_string(px) and is_decimal_string(sz) and isinstance(n, int)
         bids = [Decimal(b[0]) for b in book["bids"]]
         assert bids == sorted(bids, reverse=True)
-    assert set(doc["account"]) == ACCOUNT_KEYS
-    dexes = doc["account"].pop("dexes")
-    assert all(is_decimal_string(v) for v in doc["account"].values())
+    account = doc["account"]
+    assert set(account) == ACCOUNT_KEYS
+    dexes = account.pop("dexes")
+    assert all(is_decimal_string(account[k]) for k in ACCOUNT_KEYS - MODE_KEYS - {"dexes"})
     # Every dex where the demo account holds something, each in its own token (the default
     # dex's is USDC; a HIP-3 dex's comes from the market catalog).
     assert {"", "xyz", "flx"} <= set(dexes)
@@ -79,7 +84,18 @@ async def test_demo_document_shape() -> None:
         assert set(dex) == DEX_KEYS
         assert all(is_decimal_string(dex[k]) for k in DEX_KEYS - {"collateral"})
     assert dexes[""]["collateral"] == "USDC"
-    assert doc["account"]["accountValue"] == dexes[""]["accountValue"]
+    assert account["accountValue"] == dexes[""]["accountValue"]
+    # The mode, the equity by its rules (every dex converted to USD, plus spot) and its ratio.
+    assert account["mode"] == "standard" and account["ratioKind"] == "crossMaintenance"
+    assert is_decimal_string(account["ratio"])
+    assert is_decimal_string(account["equity"])  # every pool and spot balance priced
+    assert doc["spot"]
+    for row in doc["spot"]:
+        assert set(row) == SPOT_KEYS
+        assert is_decimal_string(row["total"]) and is_decimal_string(row["hold"])
+        assert row["valueUsd"] is None or is_decimal_string(row["valueUsd"])
+    usdc = next(r for r in doc["spot"] if r["coin"] == "USDC")
+    assert usdc["token"] == 0 and Decimal(usdc["valueUsd"]) == Decimal(usdc["total"])
     assert doc["positions"]
     # Positions and orders of every dex, each naming its dex.
     assert {p["dex"] for p in doc["positions"]} >= {"", "xyz", "flx"}

@@ -48,6 +48,7 @@ BAD_VALUES: list[tuple[list[str], int, str]] = [
     (["--fps", "61"], 1, "--fps"),
     (["--theme", ""], 1, "--theme"),
     (["--demo=yes"], 2, "--demo"),
+    (["--demo-account", "merged"], 2, "--demo-account"),
     (["--via", "sometimes"], 1, "--via"),
     (["--via", "http://10.0.0.1:8765"], 1, "--via"),
     (["--via", "/tmp/d.sock", "--direct"], 1, "--direct"),

@@ -110,12 +110,51 @@ class TestOrders:
         assert [o.oid for o in store.open_orders()] == [1]
         assert store.take_changes() == {"orders"}
 
-    def test_every_non_open_status_is_terminal(self, store: Store) -> None:
-        statuses = ["filled", "canceled", "rejected", "marginCanceled", "triggered",
+    def test_filled_and_every_cancel_or_reject_is_terminal(self, store: Store) -> None:
+        statuses = ["filled", "canceled", "rejected", "marginCanceled", "scheduledCancel",
                     "reduceOnlyCanceled", "somethingNewRejected"]  # fmt: skip
         store.apply(msg("openOrders", {"user": USER, "orders": [order(i, i) for i in range(7)]}))
         store.apply(msg("orderUpdates", [order_update(i, s) for i, s in enumerate(statuses)]))
         assert store.open_orders() == []
+
+    def test_a_triggered_order_stays_listed_marked_and_survives_the_next_snapshot(
+        self, store: Store
+    ) -> None:
+        """The reproduction of #14: a Stop Limit triggers, then the next openOrders push."""
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(9, 1)]}))
+        store.apply(msg("orderUpdates", [order_update(9, "triggered")]))
+        assert [o.oid for o in store.open_orders()] == [9]
+        assert store.order_flag(9) == "triggered"
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(9, 1)]}))
+        assert [o.oid for o in store.open_orders()] == [9]
+        assert store.order_flag(9) == "triggered"
+        store.apply(msg("orderUpdates", [order_update(9, "filled")]))
+        assert store.open_orders() == [] and store.order_flag(9) is None
+
+    def test_an_unknown_status_keeps_the_order_flagged_and_is_logged_once(
+        self, store: Store
+    ) -> None:
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(1, 1), order(2, 2)]}))
+        store.apply(msg("orderUpdates", [order_update(1, "waitingForFunds")]))
+        store.apply(msg("orderUpdates", [order_update(2, "waitingForFunds")]))
+        assert [o.oid for o in store.open_orders()] == [2, 1]
+        assert store.order_flag(1) == "waitingForFunds"
+        logged = [e.text for e in store.health.events if "unknown status" in e.text]
+        assert logged == [
+            "order 1 (BTC): unknown status waiting for funds; kept until the next orders snapshot"
+        ]
+        # The snapshot is the truth: order 1 is gone, order 2 still open and no longer flagged.
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(2, 2)]}))
+        assert [o.oid for o in store.open_orders()] == [2]
+        assert store.order_flag(2) is None
+
+    def test_no_closed_marker_hides_an_order_from_a_later_snapshot(self, store: Store) -> None:
+        """Only the first snapshot after a cancel (maybe built before it) is overruled."""
+        store.apply(msg("orderUpdates", [order_update(7, "canceled")]))
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(7, 1)]}))
+        assert store.open_orders() == []
+        store.apply(msg("openOrders", {"user": USER, "orders": [order(7, 1)]}))
+        assert [o.oid for o in store.open_orders()] == [7]
 
     def test_open_then_filled_in_one_frame(self, store: Store) -> None:
         store.apply(msg("orderUpdates", [order_update(5, "open"), order_update(5, "filled")]))

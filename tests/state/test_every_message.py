@@ -17,6 +17,8 @@ from .conftest import USER, FakeClock, fill, funding, msg, order, order_update, 
 _LEV = {"type": "cross", "value": 20}
 _CTX = {"funding": "0", "openInterest": "1", "prevDayPx": "1", "dayNtlVlm": "1", "oraclePx": "1",
         "markPx": "1"}  # fmt: skip
+_TWAP = {"coin": "ETH", "side": "B", "sz": "1", "executedSz": "0", "executedNtl": "0",
+         "minutes": 10, "timestamp": 1}  # fmt: skip
 _SUMMARY = {"accountValue": "1", "totalNtlPos": "0", "totalRawUsd": "1", "totalMarginUsed": "0"}
 
 # One frame per known channel, with the change keys it must produce.
@@ -83,11 +85,17 @@ SAMPLES: dict[str, tuple[Any, set[str]]] = {
         },
         {"ledger"},
     ),
-    # Decoded since the whole-account protocol work (#14); the store does not apply them yet.
-    "spotState": ({"user": USER, "spotState": {"balances": []}}, set()),
-    "twapStates": ({"user": USER, "states": []}, set()),
-    "userTwapSliceFills": ({"user": USER, "twapSliceFills": []}, set()),
-    "userTwapHistory": ({"user": USER, "history": []}, set()),
+    # The whole account (#14): spot balances (also the account's row), TWAPs, slice fills.
+    "spotState": ({"user": USER, "spotState": {"balances": []}}, {"spot", "accounts"}),
+    "twapStates": ({"user": USER, "states": [[1, _TWAP]]}, {"twaps"}),
+    "userTwapSliceFills": (
+        {"user": USER, "twapSliceFills": [{"fill": fill(3, 3, 3), "twapId": 1}]},
+        {"fills"},
+    ),
+    "userTwapHistory": (
+        {"user": USER, "history": [{"time": 1, "state": _TWAP, "status": {"status": "activated"}}]},
+        {"twaps"},
+    ),
     "webData3": ({"userState": {"user": USER}}, {"webData3"}),
     "notification": ({"notification": "hi"}, {"log"}),
     "subscriptionResponse": ({"method": "subscribe", "subscription": {"type": "allMids"}}, set()),

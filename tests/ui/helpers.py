@@ -301,6 +301,9 @@ def populated_store(
     if account:
         store.apply(clearinghouse_msg())
         store.apply(orders_msg())
+        # A standard account (its perp pool is its equity) without spot balances.
+        store.set_account_mode(USER, "default")
+        store.apply(msg("spotState", {"user": USER, "spotState": {"balances": []}}))
     clock.now = end - 1.2
     store.apply(book_msg())
     for c in coins:

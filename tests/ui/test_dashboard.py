@@ -178,13 +178,14 @@ class TestKeys:
     async def test_number_keys_switch_lower_tabs(self, app: HlmonApp) -> None:
         async with app.run_test(size=SIZE) as pilot:
             lower = app.dashboard.lower
-            expected = {"1": "orders", "2": "fills", "3": "funding", "4": "log", "5": "accounts"}
+            expected = {"1": "orders", "2": "fills", "3": "spot", "4": "twap", "5": "funding",
+                        "6": "log", "7": "accounts"}  # fmt: skip
             for key, tab in expected.items():
                 await pilot.press(key)
                 await pilot.pause()
                 assert lower.active == tab
                 assert lower.active_table.region.height > 0
-                label = tab.capitalize()
+                label = "TWAP" if tab == "twap" else tab.capitalize()
                 count = {"orders": " 3", "fills": " 3", "funding": " 2"}.get(tab, "")
                 assert f"[b reverse] {key} {label}{count} [/" in str(lower.border_title)
             fills = "\n".join(lower.tables["fills"].text_lines)
@@ -196,12 +197,12 @@ class TestKeys:
     async def test_accounts_tab_rows_per_watched_address(
         self, store: Store, clock: FakeClock
     ) -> None:
-        """Tab 5 lists every watched address with its own age, and a total line."""
+        """Tab 7 lists every watched address with its own age, and a total line."""
         other = "0x31ca8395cf837de08b24da3f660e77761dfb974b"
         watching = settings(addresses=(USER, other), labels=((other, "hedge"),))
         app = build_app(FakeRuntime(watching, store, clock))
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("5")
+            await pilot.press("7")
             await pilot.pause()
             table = app.dashboard.lower.tables["accounts"]
             await wait_for(pilot, lambda: table.row_count == 3)
@@ -284,7 +285,8 @@ class TestKeys:
         async with app.run_test(size=SIZE) as pilot:
             titles = [c.title for c in app.get_system_commands(app.dashboard)]
             for title in ("Add coin", "Remove coin", "Fast/full book", "Aggregate book",
-                          "Tab 4: Log", "Copy address", "Next theme", "Help", "Quit"):  # fmt: skip
+                          "Tab 6: Log", "Tab 3: Spot", "Copy address", "Next theme", "Help",
+                          "Quit"):  # fmt: skip
                 assert title in titles
             await pilot.press("ctrl+p")
             await pilot.pause()
@@ -335,7 +337,7 @@ class TestFreshness:
             await wait_for(pilot, lambda: status_text(app).startswith(" ● LIVE"))
             await wait_for(pilot, lambda: "REST" not in str(d.book.border_title))
             assert "reconn 1" in status_text(app)
-            await pilot.press("4")
+            await pilot.press("6")
             await pilot.pause()
             log = d.lower.tables["log"].text_lines
             assert "reconnected to wss://api.hyperliquid.xyz/ws" in log[-1]  # newest at the bottom
@@ -361,7 +363,7 @@ class TestFreshness:
         app = build_app(FakeRuntime(settings(), store, clock))
         async with app.run_test(size=SIZE) as pilot:
             store.apply(msg("error", "bad \x1b]0;pwned\x07 \x1b[2J end"))
-            await pilot.press("4")
+            await pilot.press("6")
             table = app.dashboard.lower.tables["log"]
             await wait_for(pilot, lambda: any("pwned" in line for line in table.text_lines))
             drawn = "".join(
@@ -383,7 +385,7 @@ class TestFreshness:
             assert "market data only" in app.dashboard.header.text_lines[0]
             assert "waiting for the BTC book" in "\n".join(app.dashboard.book.text_lines)
             await pilot.press("y")  # no address: a warning, not a crash
-            await pilot.press("5")
+            await pilot.press("7")
             await pilot.pause()
             assert "pass --address" in "\n".join(app.dashboard.lower.active_table.text_lines)
 

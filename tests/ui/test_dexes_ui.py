@@ -99,7 +99,7 @@ async def test_accounts_tab_totals_per_token() -> None:
         await pilot_wait(pilot, lambda: store.watched_users == (USER, OTHER))
         store.apply(all_dexs(USER, [("", MAIN), ("xyz", XYZ), ("flx", FLX)]))
         store.apply(all_dexs(OTHER, [("", state("1000.0")), ("flx", FLX)]))
-        await pilot.press("5")
+        await pilot.press("7")
         table = app.dashboard.lower.tables["accounts"]
         # USER: USDC and USDH rows; OTHER: USDC and USDH rows; totals: one per token.
         await pilot_wait(pilot, lambda: table.row_count == 6)

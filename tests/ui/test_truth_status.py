@@ -51,7 +51,7 @@ class TestWhyNotConnected:
             store.health.set_connection(ConnState.DOWN, error=error)
             await wait_for(pilot, lambda: status(app).startswith(" ✖ DOWN"))
             assert status(app).startswith(" ✖ DOWN  internal error in fallback │")
-            await pilot.press("4")  # the Log tab
+            await pilot.press("6")  # the Log tab
             log = app.dashboard.lower.tables["log"]
             await wait_for(pilot, lambda: "websocket down" in "\n".join(log.text_lines))
             assert "internal error in fallback: RuntimeError" in "\n".join(log.text_lines)

@@ -16,8 +16,6 @@ right. Below 60x20 only the status line and a "window too small" note remain.
 
 from __future__ import annotations
 
-import asyncio
-import math
 from collections.abc import Callable, Sequence
 
 from textual import events
@@ -30,18 +28,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
-from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state import FeedState, FeedStatus, Store
 from hlmon.state.dexes import account_feed
 from hlmon.ui.fmt import fmt_age
-from hlmon.ui.frame_schedule import FrameSchedule, wake_delay
+from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.screens.alerts import AddAlertScreen
+from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
+from hlmon.ui.screens.paint_on_change import PaintOnChange
 from hlmon.ui.screens.prompts import AddCoinScreen
-from hlmon.ui.screens.tab_rows import TAB_FEEDS, TABLE_KEYS, TabRows
+from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
     position_rows,
 )
-from hlmon.ui.widgets.bars import SILENT_AFTER_S, HeaderBar, StatusBar
+from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
 from hlmon.ui.widgets.lines import LinePane, set_border_subtitle
@@ -55,10 +55,17 @@ MIN_WIDTH, MIN_HEIGHT = 60, 20
 WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 """From this size up the full layout is used."""
 
-HEADER_KEYS = frozenset(("account", "accounts", "status"))
-"""Change keys the header shows (account numbers, the account feed's freshness)."""
-WAKE_MARGIN_S = 0.002
-"""Wake this much after a threshold, so the frame sees it crossed."""
+COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
+"""Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
+HEADER_KEYS = frozenset(
+    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog", "mids")
+)
+"""Change keys the header shows: account numbers and mode, spot (valued at the mids), role,
+equity history, collateral tokens (the catalog), the account feed's freshness."""
+TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twaps",
+             "funding": "fundings"}  # fmt: skip
+"""Feed whose freshness each lower tab shows (the log has none; account rows carry their own
+ages)."""
 
 
 def _badness(st: FeedStatus) -> tuple[int, float]:
@@ -98,11 +105,14 @@ class Dashboard(Screen[None]):
         Binding("f", "toggle_fast", "fast book"),
         Binding("g", "cycle_aggregation", "aggregate"),
         Binding("b", "toggle_tape", "book/trades", show=False),
-        Binding("1", "tab('orders')", "tabs", key_display="1-5"),
+        Binding("1", "tab('orders')", "tabs", key_display="1-7"),
         Binding("2", "tab('fills')", "Fills", show=False),
-        Binding("3", "tab('funding')", "Funding", show=False),
-        Binding("4", "tab('log')", "Log", show=False),
-        Binding("5", "tab('accounts')", "Accounts", show=False),
+        Binding("3", "tab('spot')", "Spot", show=False),
+        Binding("4", "tab('twap')", "TWAP", show=False),
+        Binding("5", "tab('funding')", "Funding", show=False),
+        Binding("6", "tab('log')", "Log", show=False),
+        Binding("7", "tab('accounts')", "Accounts", show=False),
+        Binding("W", "watch_master", "watch master", show=False, key_display="shift+w"),
         Binding("y", "copy", "copy", show=False),
         Binding("A", "add_alert", "price alert", show=False, key_display="shift+a"),
         Binding("u", "next_account(1)", "account", show=False),
@@ -152,6 +162,16 @@ class Dashboard(Screen[None]):
             self.address = address
             """The newly selected address (lower-case)."""
 
+    class WatchInstead(Message):
+        """The user asked to watch an agent wallet's master account in its place."""
+
+        def __init__(self, old: str, new: str) -> None:
+            super().__init__()
+            self.old = old
+            """The agent wallet's address."""
+            self.new = new
+            """Its master account."""
+
     class CoinRemoved(Message):
         """A coin was removed from the watchlist."""
 
@@ -182,14 +202,8 @@ class Dashboard(Screen[None]):
         """Clock for ages and the header's time."""
         self.fps = max(1.0, min(fps, 60.0))
         """At most this many change-driven frames a second."""
-        self.schedule: FrameSchedule | None = None
-        """When the next frame runs (set on mount)."""
-        self._urgent: frozenset[str] = frozenset()
-        """Change keys whose frame comes within 20 ms (the selected coin's trades)."""
-        self._states: dict[str, tuple[FeedState, Source | None]] = {}
-        """Each expected feed's state and source at the last frame (a change repaints ages)."""
-        self._age_second: int | None = None
-        """The clock's whole second at the last age tick."""
+        self.paint = PaintOnChange(store, clock)
+        """When frames run: on store changes, once a second, when a feed changes state."""
         self._header_due = False
         """The positions were rebuilt: the header's totals follow on this frame."""
         self.address = address
@@ -213,14 +227,16 @@ class Dashboard(Screen[None]):
         self._position_coins: frozenset[str] = frozenset()
         """The coins of the shown positions (their ``ctx:COIN`` changes move the marks)."""
         self.lower = LowerTabs(id="lower")
-        self.tab_rows = TabRows(store, self.lower, clock, lambda: self.address)
-        """The lower tabs' rows: the visible tab's on change, a hidden one's when shown."""
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
         self.tape_alt = TapeView(store, id="tape-alt")
         """The trades in the book's place, for the compact layout (``b``)."""
         self.tapes = (self.tape, self.tape_alt)
         self.status = StatusBar(store, clock, id="status")
+        self.extras = ExtrasPanes(self)
+        """The Spot and TWAP tabs, the Fills tab's fees, the agent-wallet offer."""
+        self.tab_rows = TabRows(store, self.lower, clock, lambda: self.address, self.extras.facts)
+        """The lower tabs' rows: the visible tab's on change, a hidden one's when shown."""
         self.frames = 0
         """Frames processed (for tests and benchmarks)."""
         self.age_ticks = 0
@@ -250,27 +266,20 @@ class Dashboard(Screen[None]):
         for tape in self.tapes:
             tape.show(coin)
         self._refresh_all()
-        self.schedule = FrameSchedule(self._post_frame, 1.0 / self.fps, asyncio.get_running_loop())
-        self._listen()
-        self._plan_wake()
+        self.paint.start(self._post_frame, self.fps, coin)
 
     def on_unmount(self) -> None:
         """Stop listening to the store and cancel the scheduled frames."""
-        self.store.on_changes(None)
-        if self.schedule is not None:
-            self.schedule.close()
-
-    def _listen(self) -> None:
-        """Frames on store changes; the selected coin's trades are urgent (the tape is the
-        live view whose latency is watched; the book and the rest wait for the interval)."""
-        if self.schedule is not None:
-            coin = self.watchlist.selected
-            self._urgent = frozenset((f"trades:{coin}",) if coin is not None else ())
-            self.store.on_changes(self.schedule.changed, self._urgent)
+        self.paint.stop()
 
     def _post_frame(self) -> None:
         """Run a frame in this screen's message queue, like any other event."""
         self.call_later(self.refresh_frame)
+
+    @property
+    def schedule(self) -> FrameSchedule | None:
+        """When the next frame runs (None before mount)."""
+        return self.paint.schedule
 
     # ------------------------------------------------------------------ layout
 
@@ -286,11 +295,8 @@ class Dashboard(Screen[None]):
         """One frame: rebuild the panes whose data changed; the ages, titles and bars when a
         second has passed or a feed changed state; then plan the next wake-up."""
         self.frames += 1
-        if self.schedule is not None:
-            self.schedule.frame_started()
+        tick, moved = self.paint.frame_started()
         changes = self.store.take_changes()
-        second = math.floor(self.clock())
-        tick = second != self._age_second
         if self.alerts is not None and (changes or tick):
             fired = self.alerts.evaluate(self.store, changes)
             if fired:
@@ -302,10 +308,7 @@ class Dashboard(Screen[None]):
             # A mark went stale or fresh without a push: the rows change source (and the
             # header, built from the same rows this frame, follows).
             self._update_positions()
-        states = {k: (st.state, st.source) for k, st in self.store.feed_statuses().items()}
-        moved = states != self._states
-        self._states = states
-        if tick or moved or not TABLE_KEYS.isdisjoint(changes):
+        if tick or moved or not COUNTED_KEYS.isdisjoint(changes):
             self.update_freshness()  # (the lower tab names count the tables' rows)
         if tick or moved or "status" in changes:
             self.status.rebuild()
@@ -313,21 +316,13 @@ class Dashboard(Screen[None]):
             self._header_due = False
             self.header.rebuild()
         if tick:
-            self._age_second = second
             self.age_ticks += 1
+            # Rows that carry ages or time left: refreshed once a second while shown.
             if self.lower.active == "accounts":
-                self.tab_rows.fill("accounts")  # the rows carry ages
-        self._plan_wake()
-
-    def _plan_wake(self) -> None:
-        """Wake at the next whole second (ages, the header clock), or sooner when a feed goes
-        stale or the socket falls silent, even if nothing arrives."""
-        if self.schedule is not None:
-            conn = self.store.health.connection
-            live = conn.state is ConnState.LIVE and conn.last_alive is not None
-            silent_at = conn.last_alive + SILENT_AFTER_S if live and conn.last_alive else None
-            deadlines = (self.store.next_state_change(), silent_at)
-            self.schedule.wake_in(wake_delay(self.clock(), deadlines) + WAKE_MARGIN_S)
+                self.tab_rows.fill("accounts")
+            elif self.lower.active == "twap":
+                self.extras.update_twaps()
+        self.paint.plan_wake()
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
@@ -352,10 +347,11 @@ class Dashboard(Screen[None]):
         if "account" in changes or "orders" in changes or mids or marks:
             self._update_positions()
         self.tab_rows.changed(changes)
+        self.extras.apply_changes(changes)
 
     def _refresh_all(self) -> None:
         self.apply_changes(
-            {"mids", "account", "orders"}
+            {"mids", "account", "orders", *EXTRAS_CHANGES}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
         self.book.rebuild()
@@ -479,7 +475,7 @@ class Dashboard(Screen[None]):
         for tape in self.tapes:
             tape.show(coin)
         self.update_freshness()
-        self._listen()
+        self.paint.follow(coin)
 
     def set_address(self, address: str | None) -> None:
         """The watched address became known (demo mode learns it from the simulator)."""
@@ -490,7 +486,7 @@ class Dashboard(Screen[None]):
         self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
         # The account tables wait for this address's data now (not "empty").
-        self.apply_changes({"account", "accounts", "orders", "fills", "fundings"})
+        self.apply_changes({"account", "accounts", "orders", "fills", "fundings", *EXTRAS_CHANGES})
 
     # ------------------------------------------------------------------ actions
 
@@ -565,7 +561,18 @@ class Dashboard(Screen[None]):
         """Show a lower tab (with its rows, if they changed while it was hidden)."""
         self.lower.show(tab)
         self.tab_rows.shown(tab)
+        self.extras.shown(tab)
         self.update_freshness()
+
+    def action_watch_master(self) -> None:
+        """Watch the master account of the selected agent wallet in its place."""
+        offer = self.extras.master_offer()
+        if offer is None:
+            self.notify("the selected address is not an agent wallet", timeout=3)
+            return
+        agent, master = offer
+        self.set_address(master)
+        self.post_message(self.WatchInstead(agent, master))
 
     def action_copy(self) -> None:
         """Copy the focused order's id, else the address (OSC 52: works over SSH)."""

@@ -13,7 +13,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓  k j", "select coin (book and trades follow)"),
     ("a", "add a coin to the watchlist"),
     ("d", "remove the selected coin"),
-    ("1 - 5", "Orders, Fills, Funding, Log, Accounts tab"),
+    ("1 - 7", "Orders, Fills, Spot, TWAP, Funding, Log, Accounts tab"),
     ("u  U", "next / previous watched account (detail panels follow)"),
     ("tab", "focus the lower table: ↑ ↓ pgup pgdn scroll, enter shows a row whole"),
     ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
@@ -21,6 +21,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("b", "book / trades (compact layout)"),
     ("y", "copy the address (or the focused order's id) via OSC 52"),
     ("A", "add a price alert (e.g. BTC > 110000); more kinds in config.toml"),
+    ("W", "an agent (API) wallet is selected: watch its master account instead"),
     ("t", "next theme"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
@@ -42,10 +43,18 @@ LEGEND: tuple[tuple[str, str], ...] = (
 )
 
 HEADER: tuple[tuple[str, str], ...] = (
+    ("mode: standard", "each perp dex its own pool; equity = the pools + spot, in USD"),
+    ("mode: unified", "collateral in spot; equity = spot balances + the positions' uPnL"),
+    ("mode: portfolio margin", "as unified, with borrowing; PM ratio > 95% = liquidatable"),
+    ("equity 1,200.00+?", "a part could not be valued (a token without a price): at least"),
+    ("▁▃▅▇ 6d", "equity history (exchange samples, hours apart) and the span it covers"),
     ("margin M (P% of equity)", "margin in use, and its share of the account value"),
-    ("maint R%", "cross maintenance margin / cross account value (liquidated at 100%)"),
+    ("maint R%", "worst dex: cross maintenance margin / cross account value (100% = liq.)"),
+    ("UA ratio R%", "unified account ratio: cross maintenance / spot collateral"),
+    ("PM ratio R%", "the exchange's portfolio margin ratio (liquidatable above 95%)"),
     ("uPnL", "the sum of the positions' uPnL at the marks they show"),
-    ("equity", "the exchange's account value, moved by the same marks as uPnL"),
+    ("equity", "by the mode (above), moved by the same marks as uPnL"),
+    ("agent wallet", "an API wallet: no account of its own (shift+w watches its master)"),
 )
 
 GLYPHS: tuple[tuple[str, str], ...] = (
@@ -59,6 +68,11 @@ GLYPHS: tuple[tuple[str, str], ...] = (
     ("~104,400", "a position's mark is its value / size from the last account update"),
     ("└ TP / SL", "the take-profit and stop triggers protecting a position"),
     ("└ Stop Market", "a TP/SL leg of the order above it (Orders tab)"),
+    ("triggered", "a stop/TP order whose trigger fired: it now rests on the book"),
+    ("status X?", "an order status hlmon does not know: kept until the next snapshot"),
+    ("TWAP 12", "a fill that is a slice of TWAP order 12 (Fills tab)"),
+    ("LIQ", "a fill of a liquidation (this account's, or one it took over)"),
+    ("?", "unknown: no price for this token, or a fee the exchange did not state"),
     ("below / above X", "a trigger order's condition; 'triggered X' once it fired"),
     ("RO  pos", "reduce only; a position TP/SL (its size follows the position)"),
     ("agg", "book aggregated and no bbo: no true spread to show"),
@@ -89,7 +103,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 100; max-width: 100%; height: auto; max-height: 100%;
+        width: 104; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     """

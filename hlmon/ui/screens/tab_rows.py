@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hlmon.state import Store
+from hlmon.state.accounts import AccountRow
 from hlmon.ui.widgets.account import account_rows, fill_rows, funding_rows, log_rows, order_rows
 from hlmon.ui.widgets.tabs import LowerTabs
+from hlmon.ui.widgets.whole_account import AccountFacts
 
 TAB_KEYS: dict[str, frozenset[str]] = {
     "orders": frozenset(("orders", "account")),  # a state can make a dex active
@@ -30,9 +32,8 @@ PENDING_COUNTS: dict[str, Callable[[Store], int]] = {
     "funding": lambda store: len(store.fundings()),
 }
 """Tabs whose names count their rows: how many rows the store holds."""
-TAB_FEEDS = {"orders": "orders", "fills": "fills", "funding": "fundings"}
-"""Feed whose freshness each lower tab shows (the log has none; account rows carry their own
-ages)."""
+_FEEDS = {"fills": "fills", "funding": "fundings"}
+"""The feed whose first data makes a tab's rows the truth (orders: see ``loaded``)."""
 
 
 class TabRows:
@@ -44,8 +45,10 @@ class TabRows:
         lower: LowerTabs,
         clock: Callable[[], float],
         address: Callable[[], str | None],
+        account_facts: Callable[[list[AccountRow]], dict[str, AccountFacts]],
     ) -> None:
         self.store = store
+        self._account_facts = account_facts
         self.lower = lower
         self.clock = clock
         self._address = address
@@ -75,9 +78,12 @@ class TabRows:
         store, now, table = self.store, self.clock(), self.lower.tables[tab]
         if tab == "accounts":
             rows = store.accounts()
-            table.set_data(*account_rows(rows, store.accounts_total(rows)))
+            total = store.accounts_total(rows)
+            table.set_data(*account_rows(rows, total, self._account_facts(rows)))
         elif tab == "orders":
-            table.set_data(*order_rows(store.open_orders(), now), loaded=self.loaded(tab))
+            orders = store.open_orders()
+            flags = {o.oid: f for o in orders if (f := store.order_flag(o.oid)) is not None}
+            table.set_data(*order_rows(orders, now, flags), loaded=self.loaded(tab))
         elif tab == "fills":
             table.set_data(*fill_rows(store.fills(), now), loaded=self.loaded(tab))
         elif tab == "funding":
@@ -93,5 +99,5 @@ class TabRows:
             return True
         if tab == "orders":
             return self.store.orders_ready()
-        feed = TAB_FEEDS.get(tab)
+        feed = _FEEDS.get(tab)
         return feed is None or self.store.stamp(feed) is not None

@@ -7,12 +7,15 @@ amounts carry their sign, a close liquidation is marked ``!`` / ``!!``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
 from hlmon.state import FeedState, LogEvent, MarkSource, PositionView, try_dec
+from hlmon.state.account_modes import AccountMode
 from hlmon.state.accounts import AccountRow, AccountTotals
 from hlmon.state.dexes import TokenTotal
+from hlmon.state.liquidations import is_liquidated_dir
+from hlmon.state.order_status import status_text
 from hlmon.ui.fmt import (
     DASH,
     fmt_age,
@@ -28,6 +31,13 @@ from hlmon.ui.fmt import (
 from hlmon.ui.widgets.dexes import token_name
 from hlmon.ui.widgets.lines import Cell, Column
 from hlmon.ui.widgets.table import DETAIL
+from hlmon.ui.widgets.whole_account import (
+    AccountFacts,
+    account_fact_cells,
+    fee_text,
+    role_suffix,
+    usd_total_cell,
+)
 
 LIQ_WARN_PCT = 15.0
 """Liquidation distance under this is shown in warning colour."""
@@ -79,6 +89,7 @@ FILL_COLUMNS: tuple[Column, ...] = (
     Column("pnl", "closed PnL", 4, "right", priority=60),
     Column("fee", "fee", 3, "right", priority=40),
     Column("liq", "", 0, "left", priority=70),
+    Column("twap", "", 0, "left", priority=65),
     Column("_", "", 0, priority=0, flex=True),
 )
 
@@ -101,6 +112,9 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("sel", "", 1, "left", priority=100),
     Column("addr", "address", 11, "left", priority=100),
     Column("label", "label", 5, "left", priority=35, cut=True),
+    Column("mode", "mode", 4, "left", priority=70),
+    Column("usd", "total $", 7, "right", priority=96),
+    Column("risk", "risk", 4, "right", priority=75),
     Column("token", "token", 1, "left", priority=92),
     Column("equity", "equity", 6, "right", priority=95),
     Column("margin", "margin used", 6, "right", priority=60),
@@ -169,9 +183,10 @@ def tpsl_kind(order: FrontendOrder) -> str:
     return ""
 
 
-def is_triggered(order: FrontendOrder) -> bool:
-    """The trigger has fired and the order is working (``triggerCondition`` says so)."""
-    return order.isTrigger and "triggered" in order.triggerCondition.lower()
+def is_triggered(order: FrontendOrder, flag: str | None = None) -> bool:
+    """The trigger has fired and the order is working: its ``triggered`` order update
+    (``flag``), or ``triggerCondition`` saying so (then ``isTrigger`` may already be false)."""
+    return flag == "triggered" or "triggered" in order.triggerCondition.lower()
 
 
 def trigger_text(order: FrontendOrder) -> str:
@@ -179,16 +194,21 @@ def trigger_text(order: FrontendOrder) -> str:
 
     The price is the order's ``triggerPx`` at the exchange's precision; an unknown condition
     text is shown as the exchange wrote it rather than guessed at."""
+    cond = order.triggerCondition.lower()
+    if "triggered" in cond:
+        return f"triggered {fmt_px(order.triggerPx)}" if _has_px(order) else "triggered"
     if not order.isTrigger:
         return ""
     px = fmt_px(order.triggerPx)
-    cond = order.triggerCondition.lower()
-    if "triggered" in cond:
-        return f"triggered {px}"
     for word in ("above", "below"):
         if word in cond:
             return f"{word} {px}"
     return f"{order.triggerCondition} ({px})"
+
+
+def _has_px(order: FrontendOrder) -> bool:
+    px = try_dec(order.triggerPx)
+    return px is not None and px != 0
 
 
 def child_oids(orders: Sequence[FrontendOrder]) -> dict[int, int]:
@@ -280,9 +300,14 @@ def _order_flags(o: FrontendOrder) -> tuple[str, str]:
     return ", ".join(long), " ".join(short)
 
 
-def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
+def order_rows(
+    orders: Sequence[FrontendOrder], now: float, flags: Mapping[int, str] | None = None
+) -> Rows:
     """Table rows for open orders, keyed by oid; the TP/SL legs of an order directly under
-    it (``└ Stop Market``), the rest newest first."""
+    it (``└ Stop Market``), the rest newest first. ``flags``: the status that keeps an order
+    listed besides ``open`` (``triggered``: it now rests on the book; a status hlmon does not
+    know: shown until the next snapshot settles it)."""
+    flags = flags or {}
     by_oid = {o.oid: o for o in orders}
     parents = child_oids(orders)
     listed: list[tuple[FrontendOrder, bool]] = []
@@ -299,7 +324,15 @@ def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
         orig, sz = try_dec(o.origSz), try_dec(o.sz)
         if orig is not None and sz is not None:
             filled = fmt_size(str(orig - sz)) if orig != sz else "0"
-        flags, flags_short = _order_flags(o)
+        marks, marks_short = _order_flags(o)
+        flag = flags.get(o.oid)
+        triggered = is_triggered(o, flag)
+        trigger = trigger_text(o)
+        if triggered and not trigger.startswith("triggered"):
+            trigger = "triggered"  # the update said so before the order's own fields did
+        if flag is not None and flag != "triggered":
+            marks = ", ".join(filter(None, (f"status {status_text(flag)}?", marks)))
+            marks_short = " ".join(filter(None, ("?", marks_short)))
         kind = tpsl_kind(o)
         rows.append(
             {
@@ -307,13 +340,13 @@ def order_rows(orders: Sequence[FrontendOrder], now: float) -> Rows:
                 "coin": (o.coin, "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
                 "type": (("└ " if leg else "") + o.orderType, ""),
-                "trigger": (trigger_text(o), "pane--accent" if is_triggered(o) else ""),
+                "trigger": (trigger, "pane--accent" if triggered else ""),
                 "px": (fmt_px(o.limitPx), ""),
                 "sz": (fmt_size(o.sz), ""),
                 "filled": (filled or DASH, "pane--muted"),
                 "tpsl": (kind, "pane--strong"),
-                "flags": (flags, "pane--muted"),
-                "flags_short": (flags_short, "pane--muted"),
+                "flags": (marks, "pane--warn" if flag and flag != "triggered" else "pane--muted"),
+                "flags_short": (marks_short, "pane--muted"),
                 "oid": (str(o.oid), "pane--muted"),
             }
         )
@@ -333,8 +366,12 @@ def fill_rows(fills: Sequence[Fill], now: float) -> Rows:
                 "px": (fmt_px(f.px), ""),
                 "sz": (fmt_size(f.sz), ""),
                 "pnl": (fmt_money(f.closedPnl, sign=True), signed_style(f.closedPnl)),
-                "fee": (fmt_num(f.fee, 4), "pane--muted"),
-                "liq": ("LIQ" if f.liquidation is not None else "", "pane--bad"),
+                "fee": (fee_text(f.fee, f.feeToken, f.fee_known), "pane--muted"),
+                "liq": (
+                    "LIQ" if f.liquidation is not None or is_liquidated_dir(f.dir) else "",
+                    "pane--bad",
+                ),
+                "twap": (f"TWAP {f.twapId}" if f.twapId is not None else "", "pane--accent"),
             }
         )
     return rows, [(f.tid, f.oid) for f in fills]
@@ -378,13 +415,28 @@ def log_rows(events: Sequence[LogEvent]) -> Rows:
     return rows, list(range(len(rows)))
 
 
-def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = None) -> Rows:
+def account_rows(
+    accounts: Sequence[AccountRow],
+    totals: AccountTotals | None = None,
+    facts: Mapping[str, AccountFacts] | None = None,
+) -> Rows:
     """The accounts tab: one row per watched address and collateral token (``▶`` marks the
     one shown in detail), each address with its own age; totals per token when there is more
-    than one address. Amounts of different tokens are never added: each token has its row."""
+    than one address. Amounts of different tokens are never added: each token has its row.
+
+    ``facts`` (#14): per address its mode, role and equity by the rules of the mode, shown on
+    its first row (``total $`` in USD, the mode's ``risk`` ratio, the role after the label).
+    Under a unified or portfolio-margin account the per-token perp equity and maintenance
+    ratio are not balances: they show ``–``."""
+    facts = facts or {}
     rows: list[dict[str, Cell]] = []
     keys: list[Hashable] = []
     for a in accounts:
+        known = facts.get(a.address)
+        spot_collateral = known is not None and known.figures.mode not in (
+            None,
+            AccountMode.STANDARD,
+        )
         if a.state is FeedState.STALE:
             age: Cell = (f"{fmt_age(a.age_s)} STALE", "pane--bad")
         elif a.state is FeedState.FALLBACK:
@@ -396,31 +448,41 @@ def account_rows(accounts: Sequence[AccountRow], totals: AccountTotals | None = 
         head: dict[str, Cell] = {
             "sel": ("▶" if a.selected else "", "pane--accent"),
             "addr": (a.short_address, "pane--strong"),
-            "label": (a.label or "", "pane--muted"),
+            "label": ((a.label or "") + role_suffix(known.role if known else None), "pane--muted"),
             "age": age,
         }
+        if known is not None:
+            head |= account_fact_cells(known)
         if not a.tokens:
             ratio = a.margin_ratio_pct
-            rows.append(
-                head
-                | {
-                    "equity": (fmt_money(a.account_value), ""),
-                    "margin": (fmt_money(a.total_margin_used), ""),
-                    "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
-                    "upnl": (fmt_money(a.total_upnl, sign=True), signed_style(a.total_upnl)),
-                    "npos": (str(a.positions) if a.positions is not None else DASH, ""),
-                }
-            )
+            cells: dict[str, Cell] = {
+                "equity": (fmt_money(a.account_value), ""),
+                "margin": (fmt_money(a.total_margin_used), ""),
+                "ratio": (f"{ratio}%" if ratio is not None else DASH, ""),
+                "upnl": (fmt_money(a.total_upnl, sign=True), signed_style(a.total_upnl)),
+                "npos": (str(a.positions) if a.positions is not None else DASH, ""),
+            }
+            if spot_collateral:  # the collateral is in spot: these are not balances
+                cells |= {"equity": (DASH, "pane--muted"), "ratio": (DASH, "pane--muted")}
+            rows.append(head | cells)
             keys.append(a.address)
             continue
         for i, t in enumerate(a.tokens):
-            rows.append((head if i == 0 else {}) | _token_cells(t))
+            cells = _token_cells(t)
+            if spot_collateral:  # the collateral is in spot: these are not balances
+                cells |= {"equity": (DASH, "pane--muted"), "ratio": (DASH, "pane--muted")}
+            rows.append((head if i == 0 else {}) | cells)
             keys.append(a.address if i == 0 else (a.address, t.token))
     if totals is not None and len(accounts) > 1:
-        for t in totals.by_token:
+        for i, t in enumerate(totals.by_token):
             cells = _token_cells(t)
             cells["equity"] = (cells["equity"][0], "pane--strong")
-            rows.append({"addr": (f"total ({totals.accounts})", "pane--head"), **cells})
+            head = {"addr": (f"total ({totals.accounts})", "pane--head")}
+            if i == 0 and facts:
+                head["usd"] = usd_total_cell(
+                    [facts[a.address] for a in accounts if a.address in facts]
+                )
+            rows.append({**head, **cells})
             keys.append(("total", t.token))
     return rows, keys
 

@@ -21,10 +21,18 @@ from hlmon.state import (
     Store,
     try_dec,
 )
+from hlmon.state.account_modes import AccountMode
 from hlmon.state.catalog_state import CatalogOrigin
 from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
+from hlmon.ui.widgets.whole_account import (
+    equity_cells,
+    history_cells,
+    mode_cells,
+    ratio_cells,
+    role_cells,
+)
 
 Part = tuple[int, tuple[Cell, ...]]
 """A part of a bar: (priority, cells). Higher priority survives a narrow terminal longer."""
@@ -358,41 +366,56 @@ class HeaderBar(LinePane):
         )
 
     def _account_parts(self, compact: bool) -> list[Part]:
-        summary = self.store.account_summary()
+        store = self.store
+        summary = store.account_summary()
+        reading = store.account_mode()
+        # The mode changes what equity means: shown before the margin figures unless it is
+        # the standard one (then it gives way to them on a narrow terminal).
+        standard_mode = reading is not None and reading.mode is AccountMode.STANDARD
+        parts: list[Part] = [(35 if standard_mode else 65, mode_cells(reading))]
+        role = role_cells(store.user_role())
+        if role is not None:
+            parts.append((88, role))
         if summary is None:
-            return [(60, (("waiting for account…", "pane--muted"),))]
-        status = self.store.feed_status("account")
-        # With positions or margin on a HIP-3 dex, equity and uPnL are per collateral token
-        # (every dex's pool, in its own token; tokens never added): "20,315.17 USDC · 6,500.00
-        # USDH", at the rows' marks like the default dex's. Otherwise the default dex alone.
-        tokens = self.store.token_totals() if is_multi_dex(self.store.dex_summaries()) else ()
-        equity = token_amounts(tokens, "equity") if tokens else None
-        parts: list[Part] = [
-            (
-                80,
-                (
-                    ("eq " if compact else "equity ", "pane--muted"),
-                    (equity or fmt_money(summary.account_value), "pane--strong"),
-                ),
-            ),
-        ]
-        # Margin in use, and its share of the account value; then the maintenance ratio
-        # (cross maintenance margin / cross account value: liquidation at 100 %). Each dex
-        # liquidates on its own: with HIP-3 dexes these are the default dex's ("main"); the
-        # others' are on the dex line under the positions.
+            parts.append((60, (("waiting for account…", "pane--muted"),)))
+            return parts
+        status = store.feed_status("account")
+        # Equity and the risk ratio by the rules of the account's mode (``store.equity``), in
+        # USD: a standard account's dex pools (each converted from its collateral token) plus
+        # spot; a unified or portfolio-margin account's spot collateral plus its positions'
+        # uPnL (its perp account value reads about 0). At the rows' marks, like the uPnL.
+        figures = store.equity()
+        standard = figures.mode is AccountMode.STANDARD
+        # With positions or margin on a HIP-3 dex, uPnL is per collateral token (tokens never
+        # added: "+20.10 USDC · -3.00 USDH"), and margin and withdrawable are the default
+        # dex's ("main"); each dex's own are on the dex line under the positions.
+        tokens = store.token_totals() if is_multi_dex(store.dex_summaries()) else ()
         scope = "main " if tokens else ""
+        if standard and figures.equity_usd is None and tokens:
+            # A pool's token has no USD price (yet): each token's pools on their own, as
+            # they are, rather than a total with a hole in it.
+            pools = token_amounts(tokens, "equity")
+            label = "eq " if compact else "equity "
+            parts.append((80, ((label, "pane--muted"), (pools, "pane--strong"))))
+        else:
+            parts.append((80, equity_cells(figures, compact)))
+        history = history_cells(store.equity_history())
+        if history is not None:
+            parts.append((20, history))
         share = margin_share_pct(summary.total_margin_used, summary.account_value)
         used: tuple[Cell, ...] = ((scope + "margin ", "pane--muted"),)
-        if compact:
+        if compact and standard:
             used += ((share + "%" if share is not None else DASH, ""),)
+        elif compact:
+            used += ((fmt_money(summary.total_margin_used), ""),)
         else:
             used += ((fmt_money(summary.total_margin_used), ""),)
-            if share is not None:
+            if share is not None and standard:
                 used += ((f" ({share}% of equity)", ""),)
         parts.append((40, used))
-        if summary.margin_ratio_pct is not None:
-            ratio = f"{summary.margin_ratio_pct}%"
-            parts.append((55, ((scope + "maint ", "pane--muted"), (ratio, ""))))
+        ratio = ratio_cells(figures)
+        if ratio is not None:
+            parts.append((55, ratio))
         upnl_style = "pane--down" if summary.total_upnl.startswith("-") else "pane--up"
         upnl = token_amounts(tokens, "live_upnl", sign=True) if tokens else None
         parts.append(
@@ -404,9 +427,16 @@ class HeaderBar(LinePane):
                 ),
             )
         )
-        parts.append(
-            (30, ((scope + "withdrawable ", "pane--muted"), (fmt_money(summary.withdrawable), "")))
-        )
+        if standard:  # not a balance under a unified or portfolio-margin account
+            parts.append(
+                (
+                    30,
+                    (
+                        (scope + "withdrawable ", "pane--muted"),
+                        (fmt_money(summary.withdrawable), ""),
+                    ),
+                )
+            )
         if status.state is FeedState.STALE:
             parts.append((95, ((f"STALE {fmt_age(status.age_s)}", "pane--bad"),)))
         elif status.state is FeedState.FALLBACK:

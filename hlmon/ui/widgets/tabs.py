@@ -1,8 +1,11 @@
-"""The lower tab panel: Orders, Fills, Funding, Log, Accounts behind keys ``1``-``5``.
+"""The lower tab panel: Orders, Fills, Spot, TWAP, Funding, Log, Accounts behind keys
+``1``-``7``.
 
 The tab names live in the panel's border title (``1 Orders 12 │ 2 Fills 36 │ ...``, the active
 one highlighted, with row counts) instead of a separate tab bar, which saves two lines on small
-terminals. Only the active table is displayed; the others keep their data and cost nothing to
+terminals; when the full names do not fit, the inactive tabs use short ones (``3 Spot`` stays,
+``5 Fund``). A tab may have a footer line in the bottom border (the Fills tab's fees per
+token). Only the active table is displayed; the others keep their data and cost nothing to
 paint. Every table but Accounts takes the focus (``tab``) to scroll, and ``enter`` shows a row
 whole.
 """
@@ -22,16 +25,21 @@ from hlmon.ui.widgets.account import (
 )
 from hlmon.ui.widgets.lines import set_border_title, title_markup
 from hlmon.ui.widgets.table import TableView
+from hlmon.ui.widgets.whole_account import SPOT_COLUMNS, TWAP_COLUMNS
 
 TABS: tuple[tuple[str, str], ...] = (
     ("orders", "Orders"),
     ("fills", "Fills"),
+    ("spot", "Spot"),
+    ("twap", "TWAP"),
     ("funding", "Funding"),
     ("log", "Log"),
     ("accounts", "Accounts"),
 )
-"""(id, label) of each tab, in key order."""
-COUNTED = ("orders", "fills", "funding")
+"""(id, label) of each tab, in key order (the key is its position, from 1)."""
+SHORT_LABELS = {"orders": "Ord", "fills": "Fill", "funding": "Fund", "accounts": "Acct"}
+"""Labels of inactive tabs when the full names do not fit the border."""
+COUNTED = ("orders", "fills", "twap", "funding")
 """Tabs whose name carries its row count (``1 Orders 12``)."""
 
 
@@ -61,6 +69,7 @@ class LowerTabs(Container):
         """Id of the visible tab."""
         self._suffix: tuple[str | None, bool] = (None, False)
         self._shown_counts: dict[str, int] = {}
+        self._footers: dict[str, str] = {}
         self.tables: dict[str, TableView] = {
             "orders": TableView(
                 ORDER_COLUMNS,
@@ -86,6 +95,22 @@ class LowerTabs(Container):
                 cursor=True,
                 id="funding",
             ),
+            "spot": TableView(
+                SPOT_COLUMNS,
+                empty="no spot balances",
+                waiting="waiting for spot balances…",
+                noun="balances",
+                cursor=True,
+                id="spot",
+            ),
+            "twap": TableView(
+                TWAP_COLUMNS,
+                empty="no active TWAP orders",
+                waiting="waiting for TWAP orders…",
+                noun="TWAPs",
+                cursor=True,
+                id="twap",
+            ),
             "log": TableView(
                 LOG_COLUMNS, empty="no events yet", noun="events", tail=True, cursor=True, id="log"
             ),
@@ -108,6 +133,17 @@ class LowerTabs(Container):
         """Draw the tab names."""
         self._update_title()
 
+    def on_resize(self) -> None:
+        """Short or full tab names, whichever fits."""
+        self._update_title()
+
+    def set_footer(self, tab: str, text: str) -> None:
+        """A line for the bottom border while ``tab`` is shown (``""``: none)."""
+        if self._footers.get(tab, "") != text:
+            self._footers[tab] = text
+            if tab == self.active:
+                self.border_subtitle = text
+
     @property
     def active_table(self) -> TableView:
         """The visible table."""
@@ -121,6 +157,7 @@ class LowerTabs(Container):
         self.active = tab
         self.query_one(ContentSwitcher).current = tab
         self._update_title()
+        self.border_subtitle = self._footers.get(tab, "")
         if had_focus and self.active_table.can_focus:
             self.active_table.focus()
         elif had_focus:
@@ -147,13 +184,22 @@ class LowerTabs(Container):
         }
 
     def _update_title(self) -> None:
-        parts = []
         self._shown_counts = counts = self._counts()
+        stale_age, rest = self._suffix
+        suffix = title_markup("", stale_age=stale_age, rest=rest)
+        room = self.size.width - 4 - len(suffix)
+        title = self._names(counts, short=False)
+        if self.size.width and len(title.replace("[b reverse]", "").replace("[/]", "")) > room:
+            title = self._names(counts, short=True)
+        set_border_title(self, title + suffix)
+
+    def _names(self, counts: dict[str, int], *, short: bool) -> str:
+        parts = []
         for n, (tab_id, label) in enumerate(TABS, start=1):
-            text = f"{n} {label}"
+            active = tab_id == self.active
+            name = SHORT_LABELS.get(tab_id, label) if short and not active else label
+            text = f"{n} {name}"
             if tab_id in counts:
                 text += f" {counts[tab_id]}"
-            parts.append(f"[b reverse] {text} [/]" if tab_id == self.active else f" {text} ")
-        title = "│".join(parts)
-        stale_age, rest = self._suffix
-        set_border_title(self, title + title_markup("", stale_age=stale_age, rest=rest))
+            parts.append(f"[b reverse] {text} [/]" if active else f" {text} ")
+        return "│".join(parts)
