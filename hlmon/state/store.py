@@ -25,11 +25,7 @@ from hlmon.protocol.messages import (
     Candle,
     ErrorMsg,
     Fill,
-    FrontendOrder,
-    Funding,
     L2Book,
-    LedgerUpdate,
-    Liquidation,
     Message,
     PerpAssetCtx,
     PongMsg,
@@ -590,36 +586,3 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
     def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:
         """Totals over ``rows`` (default: ``accounts()``)."""
         return self._accounts.totals(self.accounts() if rows is None else rows)
-
-    def account_stamp(self, address: str) -> Stamp | None:
-        """When and from where ``address``'s row was last updated (None: never)."""
-        return self._accounts.stamp(address)
-
-    def open_orders(self) -> list[FrontendOrder]:
-        """Open orders, newest first."""
-        return self._account.open_orders()
-
-    def fills(self) -> list[Fill]:
-        """Fills, newest first, deduped by ``account.fill_key`` ((tid, oid) when tid is set)."""
-        return self._account.fills.newest_first()
-
-    def fundings(self) -> list[Funding]:
-        """Funding payments, newest first, deduped by (time, coin)."""
-        return self._account.fundings.newest_first()
-
-    def ledger(self) -> list[LedgerUpdate]:
-        """Non-funding ledger updates (deposits, withdrawals...), newest first."""
-        return self._account.ledger.newest_first()
-
-    def liquidations(self) -> list[Liquidation]:
-        """Liquidation events seen on the ``user`` channel, oldest first."""
-        return list(self._account.liquidations)
-
-    def web_data(self) -> dict[str, Any] | None:
-        """The last webData3 payload (raw), if subscribed."""
-        return self._web_data
-
-    def newest_fill_time(self) -> int | None:
-        """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there."""
-        newest = self._account.fills.newest
-        return newest.time if newest is not None else None
