@@ -22,7 +22,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from hlmon import __version__
+from hlmon import __version__, gc_pause
 from hlmon.cli_logging import LogSetupError, configure_logging, log_file_from
 from hlmon.config import ConfigError, Settings, load_settings
 from hlmon.config.flags import (
@@ -274,6 +274,8 @@ def main(
     $HLMON_NETWORK, then these flags. hlmon never needs a private key: a public address is
     enough.
     """
+    if ctx.invoked_subcommand is not None:
+        gc_pause.resume()  # only the TUI keeps the collector paused, until its first paint
     ctx.obj = _inherited(ctx, opts)
     try:
         configure_logging(

@@ -163,7 +163,10 @@ class AccountIngest(ExtrasIngest, LagStamps):
         data = msg.data
         if not self._is_me(data.user):
             return
-        self._market.asset_data[data.coin] = data
+        table = self._market.asset_data
+        if data.coin not in table:
+            self._market.make_room(table, "assetData")
+        table[data.coin] = data
         key = "assetData:" + data.coin
         self._stamps[key] = Stamp(now, None, source)
         self._changes.add(key)
