@@ -10,10 +10,12 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -153,6 +155,47 @@ def slope_per_minute(samples: Sequence[tuple[float, float]]) -> float | None:
 
 def rnd(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
+
+
+# ------------------------------------------------------------------ tracemalloc
+
+
+def short_path(path: str) -> str:
+    """A path from the repository, site-packages or the standard library, not the machine's."""
+    for marker in ("site-packages/", str(REPO) + "/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return re.sub(r"^.*/lib/python3\.\d+/", "", path)
+
+
+def heap_snapshot() -> tracemalloc.Snapshot | None:
+    """A snapshot of the traced heap without tracemalloc's own allocations (None: not tracing)."""
+    if not tracemalloc.is_tracing():
+        return None
+    return tracemalloc.take_snapshot().filter_traces(
+        (tracemalloc.Filter(False, tracemalloc.__file__),)
+    )
+
+
+def growth_sites(
+    before: tracemalloc.Snapshot | None, after: tracemalloc.Snapshot | None, top: int = 10
+) -> list[dict[str, Any]]:
+    """The allocation sites (by traceback) that grew most from ``before`` to ``after``."""
+    if before is None or after is None:
+        return []
+    out = []
+    for st in [st for st in after.compare_to(before, "traceback") if st.size_diff > 0][:top]:
+        # Oldest frame first in a tracemalloc traceback: the allocation itself is last.
+        frames = [f"{short_path(f.filename)}:{f.lineno}" for f in reversed(st.traceback)]
+        out.append(
+            {
+                "kb": round(st.size_diff / 1e3, 1),
+                "blocks": st.count_diff,
+                "site": frames[0] if frames else "?",
+                "traceback": frames,
+            }
+        )
+    return out
 
 
 # ------------------------------------------------------------------ machine facts

@@ -157,6 +157,33 @@ def measure(frames: int = 30, repeats: int = 20, seed: int = 5) -> dict[str, Any
     return results
 
 
+def section(log: Any = print) -> dict[str, Any]:
+    """The ``market`` section of ``make bench``: this module's measurement as it stands alone,
+    plus what it means for a core at one screen frame and one delta a second (the screen
+    repaints once a second; mainnet sends about one ``fastAssetCtxs`` delta a second)."""
+    res = measure()
+    per_second_ms = res["screen_frame_cpu_ms"] + res["delta_decode_apply_us"] / 1000
+    res["cpu_pct_at_1hz"] = round(per_second_ms / 10, 2)  # ms per 1000 ms, in %
+    res["target_cpu_pct"] = 5.0
+    log(f"  market: {res['names']} names, frame {res['screen_frame_cpu_ms']:.1f} ms CPU")
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in res.items()}
+
+
+def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    return [
+        ("names", res["names"], "markets in the table"),
+        ("screen frame", res["screen_frame_cpu_ms"], "CPU ms (apply one delta, rebuild, paint)"),
+        ("delta decode+apply", res["delta_decode_apply_us"], f"us ({res['delta_bytes']} bytes)"),
+        ("snapshot decode+apply", res["snapshot_decode_apply_us"], "us"),
+        ("allDexsAssetCtxs", res["all_dexs_decode_join_apply_us"], "us decode, join, apply"),
+        (
+            "cpu at 1 frame/s",
+            res["cpu_pct_at_1hz"],
+            f"% of one core (target <= {res['target_cpu_pct']})",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)

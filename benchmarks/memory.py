@@ -9,19 +9,29 @@ a leak keeps the second-half slope up).
 
 Duration: 10 minutes by default; ``BENCH_QUICK=1`` makes it 60 s, ``BENCH_MEMORY_SECONDS=N``
 sets it exactly. Run alone: ``python -m benchmarks.memory [--seconds N]``.
+
+``--trace`` answers *what* grows instead: the real app runs headless in this process against
+the ``stress`` simulator with ``tracemalloc`` on; it reports the traced heap's slope after a
+warm-up (the first quarter) and the allocation sites that grew most from the end of the
+warm-up to the end (store, UI caches, Textual's own). Slower (tracing), so not part of
+``make bench``: ``python -m benchmarks.memory --trace --seconds 600``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import time
+import tracemalloc
 from typing import Any
 
 from benchmarks.common import (
     CpuMeter,
     Tmux,
+    growth_sites,
+    heap_snapshot,
     print_table,
     rnd,
     rss_mb,
@@ -92,6 +102,55 @@ def measure(seconds: float, why: str = "", log: Any = print) -> dict[str, Any]:
     }
 
 
+async def _trace_app(seconds: float, sample_s: float, log: Any) -> dict[str, Any]:
+    """The app in this process, headless, against the stress simulator, with tracemalloc."""
+    from benchmarks.ui_cost import SIZE, _poll, _settings
+    from hlmon.runtime.root import Runtime
+    from hlmon.ui.app import build_app
+
+    tracemalloc.start(4)
+    sim = Sim("stress")
+    runtime = Runtime(_settings(sim.url, sim.address))
+    app = build_app(runtime)
+    samples: list[tuple[float, float, float]] = []  # (s, heap MB, RSS MB)
+    growth: list[dict[str, Any]] = []
+
+    async def harness() -> None:
+        nonlocal growth
+        try:
+            await _poll(lambda: runtime.store.mid("BTC") is not None, 0.1, give_up_after=30)
+            t0 = time.monotonic()
+            warm = None
+            while (elapsed := time.monotonic() - t0) < seconds:
+                heap = tracemalloc.get_traced_memory()[0] / 1e6
+                samples.append((elapsed, heap, rss_mb(os.getpid())))
+                if warm is None and elapsed >= seconds / 4:
+                    warm = heap_snapshot()
+                if len(samples) % max(1, int(60 / sample_s)) == 0:
+                    log(f"  trace {elapsed:.0f}/{seconds:.0f} s: heap {heap:.2f} MB")
+                await asyncio.sleep(sample_s)
+            growth = growth_sites(warm, heap_snapshot(), 15)
+        finally:
+            app.exit()
+
+    task = asyncio.create_task(harness())
+    try:
+        await app.run_async(headless=True, size=SIZE)
+        await task
+    finally:
+        sim.stop()
+        tracemalloc.stop()
+    warm_samples = [(t, h) for t, h, _ in samples if t >= seconds / 4]
+    return {
+        "seconds": seconds,
+        "heap_mb_start": rnd(samples[0][1], 2) if samples else None,
+        "heap_mb_end": rnd(samples[-1][1], 2) if samples else None,
+        "heap_slope_mb_per_min": rnd(slope_per_minute(warm_samples), 4),
+        "rss_mb_end": rnd(samples[-1][2]) if samples else None,
+        "top_growth": growth,
+    }
+
+
 def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
     note = f"{res['seconds']:.0f} s stress run ({res['duration_source']})"
     return [
@@ -106,7 +165,23 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float)
+    parser.add_argument("--trace", action="store_true", help="what grows, with tracemalloc")
     args = parser.parse_args()
+    if args.trace:
+        res = asyncio.run(_trace_app(args.seconds or 300.0, 5.0, print))
+        print_table(
+            "What grows (tracemalloc, after the warm-up)",
+            [
+                ("heap start / end", f"{res['heap_mb_start']} / {res['heap_mb_end']}", "MB"),
+                ("heap slope", res["heap_slope_mb_per_min"], "MB/min after the warm-up"),
+                *(
+                    (g["site"], f"{g['kb']} kB", f"{g['blocks']:+d} blocks")
+                    for g in res["top_growth"]
+                ),
+            ],
+        )
+        print(json.dumps(res))
+        return 0
     seconds, why = (args.seconds, "--seconds") if args.seconds else default_seconds()
     res = measure(seconds, why)
     print_table("Memory", table_rows(res))

@@ -6,12 +6,19 @@ Sections (each in its own module, each runnable alone):
 - ``startup``: ``hlmon --demo`` launch to first painted data;
 - ``ui``: CPU, fps, send-to-paint and key-to-paint latency, headless and in tmux, under the
   ``standard`` and ``stress`` simulator profiles;
-- ``memory``: RSS over a ``stress`` run (10 min; ``BENCH_QUICK=1``: 60 s).
+- ``memory``: RSS over a ``stress`` run (10 min; ``BENCH_QUICK=1``: 60 s);
+- ``frames``: CPU ms per frame and per message, replaying a recorded ``stress`` stream
+  in-process (CPU time of a fixed piece of work: comparable on a busy machine);
+- ``market``: the market screen's cost at ~1,600 names (``benchmarks.market_screen``).
 
 Timings are repeated and the median reported. The first run creates ``benchmarks/.sdk-venv``
-(hyperliquid-python-sdk from PyPI, never a dependency of hlmon). Needs ``tmux``.
+(hyperliquid-python-sdk from PyPI, never a dependency of hlmon). Needs ``tmux``. The processor
+(model name from ``/proc/cpuinfo``, cores) and the load average are printed first and stored
+under ``machine`` in the JSON: figures from another processor do not compare.
 
-Usage: ``python -m benchmarks.run [--only ingest,startup,ui,memory]``.
+Usage: ``python -m benchmarks.run [--only ingest,startup,ui,memory,frames,market]``; the UI
+part alone: ``--only ui,startup``. A run of some sections keeps the other sections of
+``latest.json`` as they were (each section records its own machine and date).
 """
 
 from __future__ import annotations
@@ -26,15 +33,30 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import ingest, memory, startup, ui_cost
+from benchmarks import frame_cost, ingest, market_screen, memory, startup, ui_cost
 from benchmarks.common import RESULTS_DIR, machine_info, print_table
 
-SECTIONS = ("ingest", "startup", "ui", "memory")
+SECTIONS = ("ingest", "startup", "ui", "memory", "frames", "market")
 OUTPUT = RESULTS_DIR / "latest.json"
 
 
 def log(text: str) -> None:
     print(text, flush=True)
+
+
+def cpu_line() -> str:
+    """``Intel(R) Xeon(R) Processor, 2 cores``: what the figures were measured on."""
+    m = machine_info()
+    return f"{m['cpu']}, {m['cores']} cores"
+
+
+def _previous() -> dict[str, Any]:
+    """The sections of the last ``latest.json`` (kept when only some sections run)."""
+    try:
+        doc = json.loads(OUTPUT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in doc.items() if k in SECTIONS} if isinstance(doc, dict) else {}
 
 
 def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
@@ -44,6 +66,8 @@ def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
         "startup": lambda: startup.measure(repeats=5, log=log),
         "ui": lambda: ui_cost.measure(seconds=15, repeats=3, log=log),
         "memory": lambda: memory.measure(mem_seconds, mem_why, log=log),
+        "frames": lambda: frame_cost.measure(repeats=5, log=log),
+        "market": lambda: market_screen.section(log=log),
     }
     results: dict[str, Any] = {}
     for name in SECTIONS:
@@ -63,6 +87,9 @@ def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
         results[name]["section_seconds"] = round(time.monotonic() - t0, 1)
         # Other work on a shared machine skews wall-clock figures: keep the context.
         results[name]["loadavg_1m_before"] = round(load, 2)
+        results[name]["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+        m = machine_info()
+        results[name]["machine"] = {"cpu": m["cpu"], "cores": m["cores"], "date": m["date"]}
     return results
 
 
@@ -72,6 +99,8 @@ def print_report(results: dict[str, Any]) -> None:
         "ui": ("UI cost (median CPU/fps; latency percentiles over all runs)", ui_cost.table_rows),
         "memory": ("Memory (RSS of the hlmon process)", memory.table_rows),
         "startup": ("Startup (median)", startup.table_rows),
+        "frames": ("Frame cost: replayed stress stream, CPU time (median)", frame_cost.table_rows),
+        "market": ("Market screen (~1,600 names)", market_screen.table_rows),
     }
     for name, (title, rows) in tables.items():
         section = results.get(name)
@@ -91,17 +120,14 @@ def main() -> int:
     unknown = set(only) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    log(f"machine: {cpu_line()}; load average {os.getloadavg()[0]:.2f}")
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     if quick and "memory" in only:
         log(f"BENCH_QUICK=1: the memory run is {memory.QUICK_SECONDS} s instead of 10 min")
     started = time.monotonic()
     results = run_sections(only)
-    doc = {
-        "machine": machine_info(),
-        "quick": quick,
-        **results,
-        "total_seconds": round(time.monotonic() - started, 1),
-    }
+    doc = {**_previous(), "machine": machine_info(), "quick": quick, **results}
+    doc["total_seconds"] = round(time.monotonic() - started, 1)
     print_report(results)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     tmp = OUTPUT.with_suffix(".json.tmp")

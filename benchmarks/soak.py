@@ -7,8 +7,12 @@ runs in its own process (``hlmon sim --profile stress --faults``) so this proces
 hlmon's alone; faults go over ``POST /_sim/...``: drops, drops with refused reconnects, stalls,
 malformed and error frames, /info 429s, in turn.
 
-Every sample: RSS (``/proc/self/statm``), asyncio task count, the websocket outbox and pending
-acks, and the store's rings (fills, trades, fundings, log, per-coin mid history, stamps).
+Every sample: RSS (``/proc/self/statm``), the Python heap traced by ``tracemalloc``, asyncio
+task count, the websocket outbox and pending acks, and the store's rings (fills, trades,
+fundings, log, per-coin mid history, stamps). ``tracemalloc`` snapshots at the end of the
+warm-up and at the end give the allocation sites that grew most in between (``top_growth``
+in the JSON and the table), which is where to look when a slope is not flat
+(``SOAK_TRACEMALLOC=0`` turns tracing off).
 
 Pass criteria (measured after a warm-up of the first quarter of the run, when the rings are
 full):
@@ -36,13 +40,22 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, RESULTS_DIR, machine_info, print_table, slope_per_minute
+from benchmarks.common import (
+    REPO,
+    RESULTS_DIR,
+    growth_sites,
+    heap_snapshot,
+    machine_info,
+    print_table,
+    slope_per_minute,
+)
 from benchmarks.engine_checks import engine_live, seconds_until
 from hlmon.config import Settings, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
@@ -77,10 +90,16 @@ def rss_self_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+TRACE_FRAMES = 4
+"""Frames kept per traced allocation (enough to tell which caller's list grows)."""
+TOP_GROWTH = 10
+
+
 @dataclass
 class Sample:
     t: float
     rss_mb: float
+    heap_mb: float
     tasks: int
     outbox: int
     pending_acks: int
@@ -106,6 +125,7 @@ class SoakReport:
     live_at_end: bool = False
     live_after_s: float | None = None
     crashes: list[str] = field(default_factory=list)
+    top_growth: list[dict[str, Any]] = field(default_factory=list)
     checks: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -170,6 +190,7 @@ class Soak:
         return Sample(
             t=round(time.monotonic() - t0, 1),
             rss_mb=round(rss_self_mb(), 2),
+            heap_mb=round(tracemalloc.get_traced_memory()[0] / 1e6, 3),
             tasks=len(asyncio.all_tasks()),
             outbox=outbox,
             pending_acks=len(ws.pending_acks),
@@ -231,11 +252,15 @@ class Soak:
                 raise RuntimeError("never live at start")
             t0 = time.monotonic()
             end = t0 + self.minutes * 60
+            warm_at = t0 + self.minutes * 60 / 4
+            warm: tracemalloc.Snapshot | None = None
             next_sample = t0
             next_fault = t0 + self.fault_s / 2
             n_fault = 0
             while True:
                 now = time.monotonic()
+                if warm is None and now >= warm_at:
+                    warm = heap_snapshot()
                 if now >= next_sample:
                     sample = self._sample(engine, store, t0)
                     self.report.samples.append(sample)
@@ -257,6 +282,7 @@ class Soak:
                     next_fault += self.fault_s
                 wake = min(next_sample, end, max(next_fault, time.monotonic() + 0.05))
                 await asyncio.sleep(max(0.0, wake - time.monotonic()) + 0.001)
+            self.report.top_growth = growth_sites(warm, heap_snapshot(), TOP_GROWTH)
             _post(f"{url}/_sim/clear", {})
             live_after = await self._wait(lambda: self._live(engine, store), 15)
             self.report.live_after_s = None if live_after is None else round(live_after, 2)
@@ -286,6 +312,7 @@ class Soak:
             fails.append(f"too few samples after warm-up ({len(warm)})")
             return
         rss_slope = slope_per_minute([(s.t, s.rss_mb) for s in warm])
+        heap_slope = slope_per_minute([(s.t, s.heap_mb) for s in warm])
         task_slope = slope_per_minute([(s.t, s.tasks) for s in warm])
         rss_growth = warm[-1].rss_mb - warm[0].rss_mb
         checks: dict[str, Any] = {
@@ -294,6 +321,8 @@ class Soak:
             "rss_end_mb": samples[-1].rss_mb,
             "rss_slope_mb_per_min": None if rss_slope is None else round(rss_slope, 3),
             "rss_growth_after_warmup_mb": round(rss_growth, 2),
+            "heap_slope_mb_per_min": None if heap_slope is None else round(heap_slope, 4),
+            "heap_end_mb": samples[-1].heap_mb,
             "tasks_min_max": [min(s.tasks for s in samples), max(s.tasks for s in samples)],
             "task_slope_per_min": None if task_slope is None else round(task_slope, 3),
             "outbox_max": max(s.outbox for s in samples),
@@ -339,6 +368,8 @@ class Soak:
 
 def main() -> int:
     minutes = float(os.environ.get("SOAK_MINUTES", "30"))
+    if os.environ.get("SOAK_TRACEMALLOC", "1") not in ("", "0"):
+        tracemalloc.start(TRACE_FRAMES)
     sample_s = float(os.environ.get("SOAK_SAMPLE_S", "10"))
     fault_s = float(os.environ.get("SOAK_FAULT_S", "60"))
     print(f"soak: {minutes:g} min, sample every {sample_s:g} s, a fault every {fault_s:g} s")
@@ -350,6 +381,7 @@ def main() -> int:
         ("RSS start / end MB", f"{c.get('rss_start_mb')} / {c.get('rss_end_mb')}", ""),
         ("RSS slope MB/min", c.get("rss_slope_mb_per_min"), f"max {RSS_SLOPE_MAX_MB_PER_MIN}"),
         ("RSS growth MB", c.get("rss_growth_after_warmup_mb"), f"max {RSS_GROWTH_MAX_MB:g}"),
+        ("heap slope MB/min", c.get("heap_slope_mb_per_min"), "Python heap (tracemalloc)"),
         ("tasks min..max", str(c.get("tasks_min_max")), f"slope {c.get('task_slope_per_min')}/min"),
         ("outbox max", c.get("outbox_max"), f"max {OUTBOX_MAX}"),
         ("fills held max", c.get("fills_max"), "ring cap 2000"),
@@ -360,6 +392,10 @@ def main() -> int:
         ("live at end", "yes" if rep.live_at_end else "NO", f"after {rep.live_after_s} s"),
         ("crashes", len(rep.crashes), ""),
     ]  # fmt: skip
+    rows += [
+        (f"grew: {g['site']}", f"{g['kb']} kB", f"{g['blocks']:+d} blocks after warm-up")
+        for g in rep.top_growth[:5]
+    ]
     print_table("hlmon soak", rows)
     print("\nRESULT: " + ("PASS" if not rep.failures else "FAIL: " + "; ".join(rep.failures)))
     doc = {
@@ -384,6 +420,7 @@ def main() -> int:
         "live_at_end": rep.live_at_end,
         "live_after_s": rep.live_after_s,
         "crashes": rep.crashes,
+        "top_growth": rep.top_growth,
         "fault_sequence": rep.faults,
         "samples": [s.__dict__ for s in rep.samples],
     }

@@ -154,6 +154,8 @@ class PaintObserver:
         self.app = app
         self.paints = 0
         self.measuring = False
+        self.cpu = 0.0
+        """This observer's own CPU seconds while measuring (not hlmon's: subtracted)."""
         self.seen: dict[tuple[Decimal, Decimal], float] = {}
         self.selections: list[tuple[str, float]] = []
         self._selected: str | None = None
@@ -164,7 +166,10 @@ class PaintObserver:
         def display(screen: Any, renderable: Any) -> None:
             original(screen, renderable)
             if renderable is not None:
+                t0 = time.thread_time()
                 self.on_paint(time.monotonic())
+                if self.measuring:
+                    self.cpu += time.thread_time() - t0
 
         app._display = display
 
@@ -211,6 +216,27 @@ class PaintObserver:
         return sum(1 for line in self._text(self._tape) if TRADE_ROW.search(line))
 
 
+def _record_receive_times(store: Any) -> dict[tuple[Decimal, Decimal], float]:
+    """When each COIN trade reached the store (the feed binds ``store.apply`` when it starts,
+    so this wraps it before): send -> received -> painted splits the latency."""
+    from hlmon.protocol.messages import TradesMsg
+
+    received: dict[tuple[Decimal, Decimal], float] = {}
+    apply = store.apply
+
+    def recording_apply(msg: Any, *args: Any) -> None:
+        if type(msg) is TradesMsg:
+            now = time.monotonic()
+            for t in msg.data:
+                key = trade_key(t.px, t.sz) if t.coin == COIN else None
+                if key is not None:
+                    received.setdefault(key, now)
+        apply(msg, *args)
+
+    store.apply = recording_apply
+    return received
+
+
 def _settings(url: str, address: str) -> Any:
     from hlmon.config import load_settings
 
@@ -235,6 +261,7 @@ async def _run_app(args: argparse.Namespace) -> None:
     settings = _settings(args.url, args.address)
     runtime = Runtime(settings)
     store = runtime.store
+    received = _record_receive_times(store)
     app = build_app(runtime)
     observer = PaintObserver(app)
     result: dict[str, Any] = {}
@@ -245,19 +272,26 @@ async def _run_app(args: argparse.Namespace) -> None:
             await asyncio.sleep(args.warmup)
             observer.measuring = True
             paints0, wchar0 = observer.paints, _proc_io_wchar()
+            msgs0 = store.health.frames_total
             cpu0, t0 = cpu_seconds(os.getpid()), time.monotonic()
             await asyncio.sleep(args.seconds)
             cpu1, t1 = cpu_seconds(os.getpid()), time.monotonic()
             observer.measuring = False
             span = t1 - t0
+            paints, msgs = observer.paints - paints0, store.health.frames_total - msgs0
+            hlmon_cpu = cpu1 - cpu0 - observer.cpu  # the benchmark's own reading left out
             result.update(
                 start=t0,
                 end=t1,
-                cpu_pct=100 * (cpu1 - cpu0) / span,
-                fps=(observer.paints - paints0) / span,
+                cpu_pct=100 * hlmon_cpu / span,
+                observer_cpu_pct=100 * observer.cpu / span,
+                cpu_ms_per_frame=1000 * hlmon_cpu / max(paints, 1),
+                cpu_us_per_msg=1e6 * hlmon_cpu / max(msgs, 1),
+                fps=paints / span,
                 tty_kb_per_s=(_proc_io_wchar() - wchar0) / span / 1000,
                 seen=[[str(k[0]), str(k[1]), t] for k, t in observer.seen.items()],
-                msgs_per_s=store.health.msgs_per_s(),
+                received=[[str(k[0]), str(k[1]), t] for k, t in received.items()],
+                msgs_per_s=msgs / span,
             )
             keys: list[tuple[str, float]] = []
             for i in range(args.keys):  # headless: no terminal, so keys are simulated
@@ -284,6 +318,17 @@ async def _run_app(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------ orchestration
+
+
+def _receive_latencies(app: dict[str, Any]) -> list[float]:
+    """ms from the store receiving a trade to the first paint showing it (hlmon's own share)."""
+    received = {trade_key(px, sz): t for px, sz, t in app.get("received", [])}
+    out = []
+    for px, sz, t_seen in app["seen"]:
+        t_recv = received.get(trade_key(px, sz))
+        if t_recv is not None and t_recv >= app["start"] and t_seen >= t_recv:
+            out.append(1000 * (t_seen - t_recv))
+    return out
 
 
 def _latencies(sent: list[tuple[str, str, float]], app: dict[str, Any]) -> list[float]:
@@ -382,6 +427,10 @@ def one_run(profile: str, mode: str, args: argparse.Namespace, index: int) -> di
     key_lat = _key_latencies(app, tuple(DEFAULT_WATCHLIST))
     return {
         "cpu_pct": app["cpu_pct"],
+        "observer_cpu_pct": app["observer_cpu_pct"],
+        "cpu_ms_per_frame": app["cpu_ms_per_frame"],
+        "cpu_us_per_msg": app["cpu_us_per_msg"],
+        "recv_latencies_ms": _receive_latencies(app),
         "fps": app["fps"],
         "tty_kb_per_s": app["tty_kb_per_s"],
         "msgs_per_s": app["msgs_per_s"],
@@ -394,9 +443,13 @@ def one_run(profile: str, mode: str, args: argparse.Namespace, index: int) -> di
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     lat = [x for r in runs for x in r["latencies_ms"]]
+    recv = [x for r in runs for x in r["recv_latencies_ms"]]
     keys = [x for r in runs for x in r["key_latencies_ms"]]
     return {
         "cpu_pct": rnd(median(r["cpu_pct"] for r in runs)),
+        "observer_cpu_pct": rnd(median(r["observer_cpu_pct"] for r in runs), 2),
+        "cpu_ms_per_frame": rnd(median(r["cpu_ms_per_frame"] for r in runs), 2),
+        "cpu_us_per_msg": rnd(median(r["cpu_us_per_msg"] for r in runs)),
         "fps": rnd(median(r["fps"] for r in runs)),
         "tty_kb_per_s": rnd(median(r["tty_kb_per_s"] for r in runs)),
         "feed_msgs_per_s": rnd(median(r["msgs_per_s"] for r in runs)),
@@ -404,6 +457,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_ms_p99": rnd(percentile(lat, 99)),
         "latency_ms_max": rnd(max(lat) if lat else None),
         "latency_samples": len(lat),
+        "recv_latency_ms_p50": rnd(percentile(recv, 50)),
+        "recv_latency_ms_p99": rnd(percentile(recv, 99)),
         "trades_sent_in_window": sum(r["trades_sent"] for r in runs),
         "key_latency_ms_p50": rnd(percentile(keys, 50)),
         "key_latency_ms_p99": rnd(percentile(keys, 99)),
@@ -423,7 +478,7 @@ def measure(
 ) -> dict[str, Any]:
     """Returns the ``ui`` JSON section: ``ui[profile]`` is the tmux figure when tmux ran
     (terminal output counted), ``ui[profile + "_headless"]`` the headless one."""
-    args = argparse.Namespace(seconds=seconds, warmup=3.0, keys=10, key_gap=0.4)
+    args = argparse.Namespace(seconds=seconds, warmup=3.0, keys=20, key_gap=0.4)
     res: dict[str, Any] = {
         "seconds": seconds,
         "warmup_s": args.warmup,
@@ -452,13 +507,19 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
             continue
         tag = r["label"]
         rows += [
-            (f"{tag} cpu", r["cpu_pct"], "% of one core"),
+            (
+                f"{tag} cpu",
+                r["cpu_pct"],
+                f"% of one core ({r['cpu_ms_per_frame']} ms/frame, {r['cpu_us_per_msg']} us/msg;"
+                f" the benchmark's own reading, {r['observer_cpu_pct']}%, left out)",
+            ),
             (f"{tag} fps", r["fps"], f"screen updates/s; tty {r['tty_kb_per_s']} kB/s"),
             (
                 f"{tag} latency p50",
                 r["latency_ms_p50"],
                 f"ms send->painted (p99 {r['latency_ms_p99']}, max {r['latency_ms_max']}, "
-                f"n={r['latency_samples']})",
+                f"n={r['latency_samples']}; received->painted p50 {r['recv_latency_ms_p50']}, "
+                f"p99 {r['recv_latency_ms_p99']})",
             ),
             (
                 f"{tag} key p50",

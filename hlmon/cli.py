@@ -16,13 +16,14 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from hlmon import __version__
+from hlmon import __version__, gc_pause
+from hlmon.cli_logging import LogSetupError, configure_logging, log_file_from
 from hlmon.config import ConfigError, Settings, load_settings
 from hlmon.config.flags import (
     Command,
@@ -226,68 +227,6 @@ def _warn_exposed(host: str, what: str) -> None:
         )
 
 
-# --- logging ----------------------------------------------------------------------------------
-
-_TRUTHY = {"1", "true", "yes", "on"}
-
-
-def _log_file(option: Path | None, env: Mapping[str, str]) -> Path | None:
-    """``--log-file PATH``, else ``$HLMON_LOG`` (a path, or 1/true for the user log dir)."""
-    if option is not None:
-        return option
-    value = env.get("HLMON_LOG", "").strip()
-    if not value or value.lower() in {"0", "false", "no", "off"}:
-        return None
-    if value.lower() in _TRUTHY:
-        import platformdirs
-
-        return Path(platformdirs.user_log_dir("hlmon", appauthor=False)) / "hlmon.log"
-    return Path(value).expanduser()
-
-
-_installed_handlers: list[logging.Handler] = []
-
-
-def _install(root: logging.Logger, handler: logging.Handler) -> None:
-    root.addHandler(handler)
-    _installed_handlers.append(handler)
-
-
-def configure_logging(log_file: Path | None, level: str, *, to_stderr: bool) -> None:
-    """Set up logging once: a file only when asked, stderr only for headless commands.
-
-    The TUI owns the terminal, so with no log file its records are dropped rather than let
-    Python's last-resort handler print warnings over the screen.
-    """
-    root = logging.getLogger()
-    # Calling again (tests, or main() invoked twice in one process) replaces, never stacks.
-    for old in _installed_handlers:
-        root.removeHandler(old)
-        old.close()
-    _installed_handlers.clear()
-    root.setLevel(level.upper())
-    # httpx logs every request URL at INFO and websockets every frame at DEBUG; a custom
-    # api_url may carry a token, and frames carry account data.
-    for noisy in ("httpx", "httpcore", "websockets"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-    if log_file is not None:
-        try:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
-        except OSError as exc:
-            raise HlmonError(f"--log-file {log_file}: cannot open: {exc.strerror or exc}") from None
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        _install(root, handler)
-    if to_stderr:
-        stderr = logging.StreamHandler(sys.stderr)
-        stderr.setLevel(logging.WARNING)
-        stderr.setFormatter(logging.Formatter("hlmon: %(levelname)s: %(name)s: %(message)s"))
-        _install(root, stderr)
-    elif log_file is None:
-        _install(root, logging.NullHandler())
-    logging.captureWarnings(True)
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -335,12 +274,17 @@ def main(
     $HLMON_NETWORK, then these flags. hlmon never needs a private key: a public address is
     enough.
     """
+    if ctx.invoked_subcommand is not None:
+        gc_pause.resume()  # only the TUI keeps the collector paused, until its first paint
     ctx.obj = _inherited(ctx, opts)
-    configure_logging(
-        _log_file(log_file, os.environ),
-        log_level,
-        to_stderr=ctx.invoked_subcommand is not None,
-    )
+    try:
+        configure_logging(
+            log_file_from(log_file, os.environ),
+            log_level,
+            to_stderr=ctx.invoked_subcommand is not None,
+        )
+    except LogSetupError as exc:
+        raise HlmonError(str(exc)) from None
     if record is not None and ctx.invoked_subcommand is not None:
         raise HlmonError(
             "--record is an option of the TUI; to record headless use `hlmon record FILE`"

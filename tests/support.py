@@ -124,15 +124,15 @@ async def engine_factory() -> AsyncIterator[Callable[..., Awaitable[FeedEngine]]
 def cli_logging_restored() -> Iterator[None]:
     """On exit, undo what running the CLI did to the root logger: the handlers it installed
     (removed and closed), the level, and the capture of warnings."""
-    from hlmon import cli  # only the CLI tests pay for importing it
+    from hlmon import cli_logging  # only the CLI tests pay for importing it
 
     level = logging.getLogger().level
     try:
         yield
     finally:
-        for handler in cli._installed_handlers:
+        for handler in cli_logging._installed_handlers:
             logging.getLogger().removeHandler(handler)
             handler.close()
-        cli._installed_handlers.clear()
+        cli_logging._installed_handlers.clear()
         logging.getLogger().setLevel(level)
         logging.captureWarnings(False)

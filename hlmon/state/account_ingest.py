@@ -26,7 +26,10 @@ from hlmon.protocol.messages import (
     ClearinghouseState,
     ClearinghouseStateMsg,
     Fill,
+    FrontendOrder,
     Funding,
+    LedgerUpdate,
+    Liquidation,
     NotificationMsg,
     OpenOrdersMsg,
     OrderUpdatesMsg,
@@ -160,7 +163,10 @@ class AccountIngest(ExtrasIngest, LagStamps):
         data = msg.data
         if not self._is_me(data.user):
             return
-        self._market.asset_data[data.coin] = data
+        table = self._market.asset_data
+        if data.coin not in table:
+            self._market.make_room(table, "assetData")
+        table[data.coin] = data
         key = "assetData:" + data.coin
         self._stamps[key] = Stamp(now, None, source)
         self._changes.add(key)
@@ -315,3 +321,38 @@ class AccountIngest(ExtrasIngest, LagStamps):
             user = sub.get("user")
             if isinstance(user, str) and user.lower() == self._user:
                 self._userless_closed.discard(str(sub.get("type")))
+
+    # ------------------------------------------------------------------ account reads
+
+    def account_stamp(self, address: str) -> Stamp | None:
+        """When and from where ``address``'s row was last updated (None: never)."""
+        return self._accounts.stamp(address)
+
+    def open_orders(self) -> list[FrontendOrder]:
+        """Open orders, newest first."""
+        return self._account.open_orders()
+
+    def fills(self) -> list[Fill]:
+        """Fills, newest first, deduped by ``account.fill_key`` ((tid, oid) when tid is set)."""
+        return self._account.fills.newest_first()
+
+    def fundings(self) -> list[Funding]:
+        """Funding payments, newest first, deduped by (time, coin)."""
+        return self._account.fundings.newest_first()
+
+    def ledger(self) -> list[LedgerUpdate]:
+        """Non-funding ledger updates (deposits, withdrawals...), newest first."""
+        return self._account.ledger.newest_first()
+
+    def liquidations(self) -> list[Liquidation]:
+        """Liquidation events seen on the ``user`` channel, oldest first."""
+        return list(self._account.liquidations)
+
+    def web_data(self) -> dict[str, Any] | None:
+        """The last webData3 payload (raw), if subscribed."""
+        return self._web_data
+
+    def newest_fill_time(self) -> int | None:
+        """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there."""
+        newest = self._account.fills.newest
+        return newest.time if newest is not None else None

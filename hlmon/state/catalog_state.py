@@ -61,8 +61,11 @@ UnknownListener = Callable[[str], None]
 class CatalogState:
     """The catalog holder the store owns (``store.catalog_state``); change key ``catalog``."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, on_change: Callable[[], None] | None = None) -> None:
+        """``on_change``: called when the status changes (the store records a change key
+        there, so whoever listens to the store hears of it)."""
         self._clock = clock
+        self._on_change = on_change
         self._status = CatalogStatus()
         self._changed = False
         self._unknown: set[str] = set()
@@ -124,6 +127,8 @@ class CatalogState:
     def _set(self, status: CatalogStatus) -> None:
         self._status = status
         self._changed = True
+        if self._on_change is not None:
+            self._on_change()
 
     def take_changes(self) -> set[str]:
         """``catalog`` if the status changed since the last call, with ``account`` and

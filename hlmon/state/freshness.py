@@ -16,6 +16,8 @@ but shows the past.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .types import FeedState, FeedStatus, Source, Stamp
 
 PERIODIC_FEEDS: tuple[str, ...] = ("mids", "book", "ctx", "account", "orders")
@@ -100,3 +102,25 @@ def classify(
     else:
         state = FeedState.STALE
     return FeedStatus(feed_key, state, age, stamp.source, lag)
+
+
+def next_state_change(
+    feeds: Iterable[tuple[str, Stamp | None, float]], now: float, alive_until: float | None
+) -> float | None:
+    """The earliest time after ``now`` at which one of ``feeds`` ((key, stamp, threshold))
+    changes state by time alone: a fresh feed passes its threshold, or a quiet event feed
+    turns stale when the socket stops counting as alive (``alive_until``); None if none will.
+    """
+    soonest: float | None = None
+    event_feed_quiet = False
+    for key, stamp, threshold in feeds:
+        if stamp is None:
+            continue  # MISSING stays MISSING until data arrives
+        at = stamp.received_at + threshold
+        if at > now:
+            soonest = at if soonest is None or at < soonest else soonest
+        elif not is_periodic(feed_kind(key)):
+            event_feed_quiet = True
+    if event_feed_quiet and alive_until is not None and alive_until > now:
+        soonest = alive_until if soonest is None else min(soonest, alive_until)
+    return soonest

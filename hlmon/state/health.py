@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
 
+from .changes import Listener, new_keys, rearm
 from .clock import RebasingClock
 from .reasons import short_reason
 from .telemetry import FrameCounter
@@ -26,6 +27,8 @@ _LEVELS = {"info": "info", "warn": "warn", "warning": "warn", "error": "error"}
 _REJECT_LOG_INTERVAL = 1.0
 """Log at most one rejected-frame line per second; a garbage flood must not evict the log."""
 _MAX_UNKNOWN_LOGGED = 64
+_ALIVE_GAP_S = 1.0
+"""Proof of life after this much silence is a change the screen must show at once."""
 _ERROR_LOG_INTERVAL = 10.0
 """Log each kind of server error at most once per this many seconds: the exchange can send a
 limit error hundreds of times a second (2026 protocol page §1.3)."""
@@ -56,6 +59,7 @@ class FeedHealth:
         self._clock = self._time.now
         self._alive_window = alive_window
         self._changes: set[str] = set()
+        self._listener: Listener | None = None
 
         self._conn_state = ConnState.CONNECTING
         self._attempt = 0
@@ -112,8 +116,16 @@ class FeedHealth:
         """Change keys recorded since the last call (and reset); ``Store.take_changes`` merges
         them with its own."""
         changes = self._changes
-        self._changes = set()
+        self._changes = new_keys(self._listener)
         return changes
+
+    def on_changes(self, listener: Listener | None) -> bool | None:
+        """Call ``listener(False)`` on the first change after each ``take_changes``
+        (``Store.on_changes`` registers its listener here too). Returns None, or the flag the
+        caller must call the listener with now for changes already pending."""
+        self._listener = listener
+        self._changes, tell = rearm(self._changes, listener)
+        return tell
 
     # ================================================================== writes: connection
 
@@ -262,8 +274,16 @@ class FeedHealth:
         return self._upstream is None or self._upstream.state is ConnState.LIVE
 
     def note_alive(self) -> None:
-        """A pong or any frame proved the socket alive now."""
-        self._last_alive = self._clock()
+        """A pong or any frame proved the socket alive now.
+
+        Records ``status`` only after a gap of ``_ALIVE_GAP_S`` (the screen may be showing the
+        silence), not on every batch of frames.
+        """
+        now = self._clock()
+        last = self._last_alive
+        if last is None or not 0 <= now - last < _ALIVE_GAP_S:
+            self._changes.add("status")
+        self._last_alive = now
 
     def note_rtt(self, ms: float) -> None:
         """Round trip of the latest ping/pong, in milliseconds."""
@@ -436,6 +456,13 @@ class FeedHealth:
         if not self.upstream_live:
             return False
         return (self._clock() if now is None else now) - self._last_alive <= self._alive_window
+
+    def alive_until(self) -> float | None:
+        """The clock time at which the socket stops counting as alive if nothing arrives
+        (None: not alive now)."""
+        if self._conn_state is not ConnState.LIVE or self._last_alive is None:
+            return None
+        return self._last_alive + self._alive_window
 
     @property
     def frames_total(self) -> int:

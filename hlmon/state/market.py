@@ -2,12 +2,18 @@
 
 Holds the decoded structs as they arrived (no copies: the hot path is thousands of frames a
 second) plus bounded rings where a feed is incremental.
+
+Every table by coin is bounded too (``coins_cap``): the selected coin changes, and a coin
+looked at once keeps its book, tape and candles after its feeds stop. When a table is full, a
+new coin takes the place of the coin that entered longest ago among those no feed is
+subscribed for (``protected``); the check runs only when a coin is new, never per frame.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any
 
 from hlmon.protocol.messages import (
     ActiveAssetData,
@@ -20,6 +26,9 @@ from hlmon.protocol.messages import (
 )
 
 _TradeKey = tuple[int, int]
+COINS_CAP = 64
+"""Coins kept per table (book, bbo, tape, candles, asset data): far more than are subscribed
+at once, so only coins no longer watched are ever dropped."""
 
 
 def dex_of_coin(coin: str) -> str:
@@ -102,10 +111,30 @@ class _Tape:
 class MarketState:
     """Latest market data per coin. Pure data holder; the Store stamps and tracks changes."""
 
-    def __init__(self, *, trades_cap: int, history_cap: int, candles_cap: int) -> None:
+    def __init__(
+        self,
+        *,
+        trades_cap: int,
+        history_cap: int,
+        candles_cap: int,
+        coins_cap: int = COINS_CAP,
+        protected: Callable[[], Collection[str]] = frozenset,
+        on_evict: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """
+        Args:
+            trades_cap, history_cap, candles_cap: ring sizes per coin.
+            coins_cap: coins kept per table (books, bbos, tapes, candles, asset data).
+            protected: the coins a feed is subscribed for now (never evicted).
+            on_evict: told ``(kind, coin)`` of each eviction (``book``, ``bbo``, ``trades``,
+                ``candle``, ``assetData``), so the store can forget that feed's stamp.
+        """
         self._trades_cap = trades_cap
         self._history_cap = history_cap
         self._candles_cap = candles_cap
+        self.coins_cap = max(1, coins_cap)
+        self._protected = protected
+        self._on_evict = on_evict
         self.mids_by_dex: dict[str, Mapping[str, str]] = {}
         """dex (``""`` = default) -> that dex's last ``allMids`` map, as received."""
         self.mids = MidsByDex(self.mids_by_dex)
@@ -122,6 +151,22 @@ class MarketState:
         self.candle_interval: dict[str, str] = {}
 
     # ------------------------------------------------------------------ writes
+
+    def make_room(self, table: dict[Any, Any], kind: str) -> None:
+        """Before a new coin enters ``table``: if it is full, drop the unprotected coin that
+        entered longest ago (dicts keep insertion order)."""
+        if len(table) < self.coins_cap:
+            return
+        keep = self._protected()
+        for key in table:
+            coin = key[0] if isinstance(key, tuple) else key  # candles: (coin, interval)
+            if coin not in keep:
+                del table[key]
+                if kind == "candle":
+                    self.candle_interval.pop(coin, None)
+                if self._on_evict is not None:
+                    self._on_evict(kind, coin)
+                return
 
     def set_mids(self, mids: dict[str, str], dex: str = "") -> None:
         """Store one dex's map as is (no copy; other dexes' maps are kept) and sample the
@@ -153,6 +198,7 @@ class MarketState:
         for trade in trades:
             tape = self.tapes.get(trade.coin)
             if tape is None:
+                self.make_room(self.tapes, "trades")
                 tape = self.tapes[trade.coin] = _Tape(self._trades_cap)
             if tape.add(trade):
                 changed.add(trade.coin)
@@ -163,6 +209,7 @@ class MarketState:
         key = (candle.coin, candle.interval)
         ring = self.candles.get(key)
         if ring is None:
+            self.make_room(self.candles, "candle")
             ring = self.candles[key] = deque(maxlen=self._candles_cap)
         self.candle_interval[candle.coin] = candle.interval
         if ring and ring[-1].open_time == candle.open_time:

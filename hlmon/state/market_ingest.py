@@ -42,7 +42,18 @@ class MarketIngest(LagStamps):
     catalog_state: CatalogState
     _stamps: dict[str, Stamp]
     _changes: set[str]
+    _expected: set[str]
     _positions_cache: list[PositionView] | None
+
+    def _subscribed_coins(self) -> set[str]:
+        """Coins some expected feed is for (their data is never evicted)."""
+        return {key.partition(":")[2] for key in self._expected}
+
+    def _forget_stamp(self, kind: str, coin: str) -> None:
+        """``MarketState`` dropped ``coin`` from a table: its stamp goes too (unless expected)."""
+        key = f"{kind}:{coin}"
+        if key not in self._expected:
+            self._stamps.pop(key, None)
 
     def _market_handlers(self) -> dict[type, Handler]:
         """Message type -> handler, for ``Store.apply``'s dispatch table."""
@@ -69,7 +80,10 @@ class MarketIngest(LagStamps):
 
     def _on_l2_book(self, msg: L2BookMsg, source: Source, now: float) -> None:
         book = msg.data
-        self._market.books[book.coin] = book
+        books = self._market.books
+        if book.coin not in books:
+            self._market.make_room(books, "book")
+        books[book.coin] = book
         key = "book:" + book.coin
         self._stamps[key] = Stamp(now, book.time, source, self._measure_lag(book.time, source, now))
         self._changes.add(key)
@@ -100,7 +114,10 @@ class MarketIngest(LagStamps):
 
     def _on_bbo(self, msg: BboMsg, source: Source, now: float) -> None:
         bbo = msg.data
-        self._market.bbos[bbo.coin] = bbo
+        bbos = self._market.bbos
+        if bbo.coin not in bbos:
+            self._market.make_room(bbos, "bbo")
+        bbos[bbo.coin] = bbo
         key = "bbo:" + bbo.coin
         self._stamps[key] = Stamp(now, bbo.time, source, self._measure_lag(bbo.time, source, now))
         self._changes.add(key)

@@ -25,11 +25,7 @@ from hlmon.protocol.messages import (
     Candle,
     ErrorMsg,
     Fill,
-    FrontendOrder,
-    Funding,
     L2Book,
-    LedgerUpdate,
-    Liquidation,
     Message,
     PerpAssetCtx,
     PongMsg,
@@ -45,6 +41,7 @@ from .account_ingest import AccountIngest
 from .accounts import AccountBook, AccountRow, AccountTotals
 from .catalog import MarketCatalog
 from .catalog_state import CatalogState
+from .changes import ChangeKeys, Listener
 from .clock import RebasingClock
 from .dex_reads import DexReads
 from .dexes import collateral_lookup
@@ -54,11 +51,12 @@ from .freshness import (
     FUNDINGS_THRESHOLD,
     classify,
     feed_kind,
+    next_state_change,
     sort_key,
 )
 from .health import FeedHealth
 from .lag import LAG_INHERIT_FEEDS, LagMeter
-from .market import MarketState, dex_of_coin
+from .market import COINS_CAP, MarketState, dex_of_coin
 from .market_ingest import MarketIngest
 from .positions import account_summary, position_view
 from .types import (
@@ -93,7 +91,7 @@ _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "order
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
 
-class Store(MarketIngest, AccountIngest, DexReads):
+class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
     """Market + account state and freshness per feed; ``health`` holds the feeds' own facts."""
 
     def __init__(
@@ -109,6 +107,7 @@ class Store(MarketIngest, AccountIngest, DexReads):
         candles_cap: int = 500,
         fundings_cap: int = 1000,
         ledger_cap: int = 500,
+        coins_cap: int = COINS_CAP,
         lag_clock: Clock | None = None,
     ) -> None:
         """
@@ -123,6 +122,7 @@ class Store(MarketIngest, AccountIngest, DexReads):
             candles_cap: candles kept per (coin, interval).
             fundings_cap: funding payments kept.
             ledger_cap: non-funding ledger updates kept.
+            coins_cap: coins kept per market table once their feeds stop (``market``).
             lag_clock: the clock delays are measured on (``state.lag``); the app passes
                 ``time.monotonic``, which a step of the wall clock (NTP) does not move, so a
                 step forward is not taken for lag. Default: ``clock``.
@@ -133,14 +133,17 @@ class Store(MarketIngest, AccountIngest, DexReads):
         self._clock = rebasing.now
         self.health = FeedHealth(rebasing, alive_window=alive_window, log_cap=log_cap)
         """Connection, liveness, counters, REST usage and the event log, pushed by the feeds."""
-        self.catalog_state = CatalogState(self._clock)
+        self.catalog_state = CatalogState(self._clock, lambda: self._changes.add("catalog"))
         """The market catalog in force (pushed by the feeds) and where it came from."""
+        self._health_keys = self.health
+        self._key_sources = (self.health.take_changes, self.catalog_state.take_changes)
         self._stale = stale
         self._book_fast = False
 
         self._market = MarketState(
-            trades_cap=trades_cap, history_cap=history_cap, candles_cap=candles_cap
-        )
+            trades_cap=trades_cap, history_cap=history_cap, candles_cap=candles_cap,
+            coins_cap=coins_cap, protected=self._subscribed_coins, on_evict=self._forget_stamp,
+        )  # fmt: skip
         self._account = AccountState(
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
@@ -165,6 +168,8 @@ class Store(MarketIngest, AccountIngest, DexReads):
         self._trades_epoch: dict[str, int] = {}
         self._expected: set[str] = set()
         self._changes: set[str] = set()
+        self._listener: Listener | None = None
+        self._urgent: frozenset[str] = frozenset()
         self._positions_cache: list[PositionView] | None = None
         self._positions_version = 0
         self._positions_fresh: frozenset[str] = frozenset()
@@ -393,14 +398,16 @@ class Store(MarketIngest, AccountIngest, DexReads):
     def expected(self) -> frozenset[str]:
         return frozenset(self._expected)
 
-    def take_changes(self) -> set[str]:
-        """Keys changed since the last call (and reset)."""
-        changes = self._changes
-        self._changes = set()
-        health = self.health.take_changes()
-        if health:
-            changes |= health
-        return changes | self.catalog_state.take_changes()
+    def next_state_change(self) -> float | None:
+        """The earliest clock time after now at which an expected feed changes state by time
+        alone (``freshness.next_state_change``), or None. A reader that wakes then shows
+        live -> stale on time without polling."""
+        stamps = self._stamps
+        return next_state_change(
+            ((k, stamps.get(k), self.threshold(k)) for k in self._expected),
+            self._clock(),
+            self.health.alive_until(),
+        )
 
     # ================================================================== reads: market
 
@@ -579,36 +586,3 @@ class Store(MarketIngest, AccountIngest, DexReads):
     def accounts_total(self, rows: list[AccountRow] | None = None) -> AccountTotals:
         """Totals over ``rows`` (default: ``accounts()``)."""
         return self._accounts.totals(self.accounts() if rows is None else rows)
-
-    def account_stamp(self, address: str) -> Stamp | None:
-        """When and from where ``address``'s row was last updated (None: never)."""
-        return self._accounts.stamp(address)
-
-    def open_orders(self) -> list[FrontendOrder]:
-        """Open orders, newest first."""
-        return self._account.open_orders()
-
-    def fills(self) -> list[Fill]:
-        """Fills, newest first, deduped by ``account.fill_key`` ((tid, oid) when tid is set)."""
-        return self._account.fills.newest_first()
-
-    def fundings(self) -> list[Funding]:
-        """Funding payments, newest first, deduped by (time, coin)."""
-        return self._account.fundings.newest_first()
-
-    def ledger(self) -> list[LedgerUpdate]:
-        """Non-funding ledger updates (deposits, withdrawals...), newest first."""
-        return self._account.ledger.newest_first()
-
-    def liquidations(self) -> list[Liquidation]:
-        """Liquidation events seen on the ``user`` channel, oldest first."""
-        return list(self._account.liquidations)
-
-    def web_data(self) -> dict[str, Any] | None:
-        """The last webData3 payload (raw), if subscribed."""
-        return self._web_data
-
-    def newest_fill_time(self) -> int | None:
-        """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there."""
-        newest = self._account.fills.newest
-        return newest.time if newest is not None else None

@@ -22,6 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from hlmon import gc_pause
 from hlmon.alerts import Alert, AlertEngine
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
@@ -103,13 +104,16 @@ class HlmonApp(App[int]):
     # ------------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:
-        """Apply the theme, show the dashboard, start the backend in the background."""
+        """Apply the theme, show the dashboard, start the backend in the background (its
+        network waits overlap the first paint), and once the screen is up let the garbage
+        collector run again (``gc_pause``)."""
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.push_screen(self.dashboard)
         self._backend_worker = self.run_worker(
             self._start_backend(), name="backend", exit_on_error=False
         )
+        self.call_after_refresh(gc_pause.resume)
 
     async def _start_backend(self) -> None:
         """Enter the backend (left in ``on_unmount``), then forward what the user chose since."""
@@ -308,7 +312,10 @@ def run_app(settings: Settings) -> int:
     from hlmon.runtime.root import Runtime  # loads the feeds; importing the app does not
 
     app = build_app(Runtime(settings))
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        gc_pause.resume()  # the first paint never came (an error, a quit before it)
     if app.rejected_input is not None:
         print(f"hlmon: error: {app.rejected_input}", file=sys.stderr)
         return 1

@@ -77,7 +77,21 @@ class TestConnection:
         assert health.socket_alive(clock.now + 20.0)
         clock.advance(20.5)
         assert not health.socket_alive()
-        assert health.take_changes() == set()  # liveness is read on the UI tick, no change key
+
+    def test_note_alive_records_a_change_only_after_a_gap(
+        self, health: FeedHealth, clock: FakeClock
+    ) -> None:
+        """A steady stream of frames records nothing (liveness is read when painting); proof
+        of life after a second of silence is news the screen must paint at once."""
+        health.note_alive()
+        health.take_changes()
+        for _ in range(50):
+            clock.advance(0.1)
+            health.note_alive()
+        assert health.take_changes() == set()
+        clock.advance(4.0)  # the status bar shows "silent 4.0s" by now
+        health.note_alive()
+        assert health.take_changes() == {"status"}
 
     def test_alive_only_while_live(self, health: FeedHealth, clock: FakeClock) -> None:
         health.note_alive()

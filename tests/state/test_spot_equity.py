@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -160,9 +160,11 @@ def test_property_value_and_upnl_are_exact(total: Decimal, mid: Decimal, entry: 
     valued = value_spot(_spot(_row("HYPE", str(total), 150, entry=str(entry))), CAT,
                         {"@107": str(mid)})  # fmt: skip
     row = valued.rows[0]
-    assert Decimal(row.value_usd or "nan") == total * mid
-    if total:
-        assert Decimal(row.upnl_usd or "nan") == total * mid - entry
+    with localcontext() as exact:  # the default 28 digits would round the expected side
+        exact.prec = 80
+        assert Decimal(row.value_usd or "nan") == total * mid
+        if total:
+            assert Decimal(row.upnl_usd or "nan") == total * mid - entry
 
 
 # --------------------------------------------------------------------------- standard

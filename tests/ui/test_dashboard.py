@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.geometry import Region
 
+from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, RestPlanView, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
@@ -24,6 +26,16 @@ from .helpers import (
     settings,
 )
 from .helpers import pilot_wait as wait_for
+
+
+def fills_msg_with(tid: int, ago: int) -> Message:
+    """A userFills update (not a snapshot) with one new fill ``ago`` seconds before T0."""
+    fill = {"coin": "BTC", "px": "104400.0", "sz": "0.01", "side": "B",
+            "time": T0_MS - ago * 1000, "startPosition": "0.4", "dir": "Open Long",
+            "closedPnl": "0.0", "hash": "0x00", "oid": 88000000 + tid, "crossed": True,
+            "fee": "0.01", "tid": tid}  # fmt: skip
+    return msg("userFills", {"user": USER, "fills": [fill]})
+
 
 SIZE = (120, 40)
 
@@ -420,22 +432,107 @@ class TestRenderCost:
                                     "px": f"{104400 + i % 20}.0", "sz": "0.01",
                                     "time": T0_MS + i, "tid": 10_000 + i}])
                 )  # fmt: skip
-            await wait_for(pilot, lambda: d.frames >= frames + 2)
+            await wait_for(pilot, lambda: d.frames >= frames + 1)
             await pilot.pause(0.2)
             assert d.watchlist.lines_painted == wl
             assert d.book.lines_painted == book
             # the tape repainted at most its visible lines a few times, not 5000 times
             assert d.tape.lines_painted < 10 * d.tape.region.height
 
-    async def test_idle_frames_repaint_nothing_but_ages(self, app: HlmonApp) -> None:
+    async def test_a_new_title_repaints_the_border_line_only(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """The same book at a new exchange time: the title (which shows the time) is redrawn,
+        the ladder is not."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            painted = d.book.lines_painted
+            refreshed: list[tuple[Region, ...]] = []
+            refresh = d.book.refresh
+
+            def spy(*regions: Region, **kw: bool) -> object:
+                refreshed.append(regions)
+                return refresh(*regions, **kw)
+
+            d.book.refresh = spy  # type: ignore[method-assign,assignment]
+            store.apply(book_msg(t_ms=T0_MS + 5_300))
+            await wait_for(pilot, lambda: "14:13:25.3" in str(d.book.border_title))
+            await pilot.pause()
+            assert d.book.lines_painted == painted
+            # one line: the top border (not a whole-pane refresh, which has no region)
+            assert [[r.height for r in regions] for regions in refreshed] == [[1]]
+            width = d.book.outer_size.width
+            top = d.book.render_lines(Region(0, 0, width, 1))[0].text
+            assert "14:13:25.3" in top
+
+    async def test_hidden_tabs_are_filled_when_shown(self, app: HlmonApp, store: Store) -> None:
+        """New fills while the Orders tab is shown are not formatted until the Fills tab is;
+        its name counts them at once all the same."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.press("2")
+            await pilot.pause()
+            fills = d.lower.tables["fills"]
+            assert fills.row_count == 3
+            await pilot.press("1")
+            lines = list(fills.text_lines)
+            store.apply(fills_msg_with(tid=9, ago=1))
+            await wait_for(pilot, lambda: fills.row_count == 4)  # the count, for the tab name
+            assert "fills" in d.tab_rows.stale
+            assert fills.text_lines == lines  # hidden: no row formatted
+            await wait_for(pilot, lambda: "2 Fills 4" in str(d.lower.border_title))
+            await pilot.press("2")
+            await pilot.pause()
+            assert fills.row_count == 4 and fills.text_lines != lines
+
+    async def test_idle_frames_repaint_nothing_but_ages(
+        self, app: HlmonApp, clock: FakeClock
+    ) -> None:
+        """Frames with no data change (the age tick) repaint the bars, not the panes."""
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause(0.3)
-            before = {p.id: p.lines_painted for p in (d.watchlist, d.book, d.tape, d.positions)}
+            panes = (d.watchlist, d.book, d.tape, d.positions)
+            before = {p.id: p.lines_painted for p in panes}
+            bars = d.status.lines_painted + d.header.lines_painted
+            for _ in range(6):
+                clock.advance(0.5)
+                d.refresh_frame()
+                await pilot.pause()
+            assert {p.id: p.lines_painted for p in panes} == before
+            assert d.status.lines_painted + d.header.lines_painted > bars
+
+    async def test_no_change_no_frame(self, app: HlmonApp, store: Store) -> None:
+        """Nothing arrives and the clock stands still: no frame is painted; the first change
+        after the quiet period is."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause(0.3)
             frames = d.frames
-            await wait_for(pilot, lambda: d.frames >= frames + 5)
-            after = {p.id: p.lines_painted for p in (d.watchlist, d.book, d.tape, d.positions)}
-            assert after == before
+            await pilot.pause(0.4)
+            assert d.frames <= frames + 1  # at most the once-a-second wake-up, never 12 fps
+            frames = d.frames
+            store.apply(msg("allMids", {"mids": {"BTC": "104499.5"}}))
+            await wait_for(pilot, lambda: any("104,499.5" in x for x in d.watchlist.text_lines))
+            assert d.frames == frames + 1
+
+    async def test_wakes_when_the_next_feed_goes_stale(
+        self, app: HlmonApp, store: Store, clock: FakeClock
+    ) -> None:
+        """Without any data the frame still comes when a feed passes its threshold (sooner
+        than the next whole second here), so live -> stale is never late."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            soonest = store.next_state_change()
+            assert soonest is not None
+            clock.advance(soonest - clock() - 0.4)  # the next feed goes stale in 0.4 s
+            d.refresh_frame()
+            schedule = d.schedule
+            assert schedule is not None and schedule.deadline is not None
+            wake_in = schedule.deadline - asyncio.get_running_loop().time()
+            assert 0.3 < wake_in <= 0.41
 
 
 class TestErrors:

@@ -1,9 +1,13 @@
 """The dashboard screen: layout, keys, and the frame timer that pulls changes from the store.
 
-Render cost is bounded by the frame rate, not by traffic: a timer at ``fps`` asks the store
-which keys changed (``take_changes``) and rebuilds only the panes those keys feed; each pane
-repaints only its lines that differ. The status bar, header and panel titles are refreshed on
-every frame because ages move, but they are single lines and diffed too.
+Frames are painted on change (``FrameSchedule``): the store calls back on the first change
+after each frame, the first change after a quiet period is painted at once, and changes within
+``1 / fps`` of a frame are coalesced into the next one (the selected coin's trades within
+20 ms); nothing changed, no frame. A frame asks the store which keys changed
+(``take_changes``) and rebuilds only the panes those keys feed; each pane repaints only its
+lines that differ. Ages (status bar, header clock, panel titles) tick once a second, and at
+once when a feed changes state: the frame wakes at the moment the store says the next feed goes
+stale (``next_state_change``), so live -> stale is never late.
 
 Layout: a wide terminal (>= 110x34) shows watchlist, positions and the lower tabs on the left,
 book and trades on the right. A compact terminal shows the book or the trades (``b``) on the
@@ -27,22 +31,20 @@ from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import FeedState, FeedStatus, Store
 from hlmon.state.dexes import account_feed
 from hlmon.ui.fmt import fmt_age
+from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
+from hlmon.ui.screens.paint_on_change import PaintOnChange
 from hlmon.ui.screens.prompts import AddCoinScreen
+from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
-    account_rows,
-    fill_rows,
-    funding_rows,
-    log_rows,
-    order_rows,
     position_rows,
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
-from hlmon.ui.widgets.lines import LinePane
+from hlmon.ui.widgets.lines import LinePane, set_border_subtitle
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
 from hlmon.ui.widgets.tape import TapeView
@@ -53,6 +55,13 @@ MIN_WIDTH, MIN_HEIGHT = 60, 20
 WIDE_WIDTH, WIDE_HEIGHT = 110, 34
 """From this size up the full layout is used."""
 
+COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
+"""Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
+HEADER_KEYS = frozenset(
+    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog", "mids")
+)
+"""Change keys the header shows: account numbers and mode, spot (valued at the mids), role,
+equity history, collateral tokens (the catalog), the account feed's freshness."""
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twaps",
              "funding": "fundings"}  # fmt: skip
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
@@ -192,7 +201,11 @@ class Dashboard(Screen[None]):
         self.clock = clock
         """Clock for ages and the header's time."""
         self.fps = max(1.0, min(fps, 60.0))
-        """Frames per second of the refresh timer."""
+        """At most this many change-driven frames a second."""
+        self.paint = PaintOnChange(store, clock)
+        """When frames run: on store changes, once a second, when a feed changes state."""
+        self._header_due = False
+        """The positions were rebuilt: the header's totals follow on this frame."""
         self.address = address
         """The watched address (None: market data only)."""
         self.header = HeaderBar(store, clock, network, address, id="header")
@@ -211,6 +224,8 @@ class Dashboard(Screen[None]):
         """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
+        self._position_coins: frozenset[str] = frozenset()
+        """The coins of the shown positions (their ``ctx:COIN`` changes move the marks)."""
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
@@ -220,8 +235,12 @@ class Dashboard(Screen[None]):
         self.status = StatusBar(store, clock, id="status")
         self.extras = ExtrasPanes(self)
         """The Spot and TWAP tabs, the Fills tab's fees, the agent-wallet offer."""
+        self.tab_rows = TabRows(store, self.lower, clock, lambda: self.address, self.extras.facts)
+        """The lower tabs' rows: the visible tab's on change, a hidden one's when shown."""
         self.frames = 0
         """Frames processed (for tests and benchmarks)."""
+        self.age_ticks = 0
+        """Frames that refreshed the ages (once a second while the clock moves)."""
 
     def compose(self) -> ComposeResult:
         """Header, the two columns, the status line and the footer."""
@@ -240,14 +259,27 @@ class Dashboard(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Show the first coin, fill every pane, and start the frame timer."""
+        """Show the first coin, fill every pane, and paint from now on when the store changes."""
         self.positions.set_caption("Positions")
         coin = self.watchlist.selected
         self.book.show(coin)
         for tape in self.tapes:
             tape.show(coin)
         self._refresh_all()
-        self.set_interval(1.0 / self.fps, self.refresh_frame, name="frame")
+        self.paint.start(self._post_frame, self.fps, coin)
+
+    def on_unmount(self) -> None:
+        """Stop listening to the store and cancel the scheduled frames."""
+        self.paint.stop()
+
+    def _post_frame(self) -> None:
+        """Run a frame in this screen's message queue, like any other event."""
+        self.call_later(self.refresh_frame)
+
+    @property
+    def schedule(self) -> FrameSchedule | None:
+        """When the next frame runs (None before mount)."""
+        return self.paint.schedule
 
     # ------------------------------------------------------------------ layout
 
@@ -260,79 +292,68 @@ class Dashboard(Screen[None]):
     # ------------------------------------------------------------------ frames
 
     def refresh_frame(self) -> None:
-        """One frame: rebuild panes whose data changed, then ages, titles and bars."""
+        """One frame: rebuild the panes whose data changed; the ages, titles and bars when a
+        second has passed or a feed changed state; then plan the next wake-up."""
         self.frames += 1
+        tick, moved = self.paint.frame_started()
         changes = self.store.take_changes()
-        if self.alerts is not None:
+        if self.alerts is not None and (changes or tick):
             fired = self.alerts.evaluate(self.store, changes)
             if fired:
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
-        if self.store.positions_version != self._positions_version:
+        rows_moved = self.store.positions_version != self._positions_version
+        if rows_moved:
             # A mark went stale or fresh without a push: the rows change source (and the
             # header, built from the same rows this frame, follows).
             self._update_positions()
-        self.update_freshness()
-        self.header.rebuild()
-        self.status.rebuild()
-        if self.frames % max(1, round(self.fps)) == 0:
+        if tick or moved or not COUNTED_KEYS.isdisjoint(changes):
+            self.update_freshness()  # (the lower tab names count the tables' rows)
+        if tick or moved or "status" in changes:
+            self.status.rebuild()
+        if tick or moved or self._header_due or not HEADER_KEYS.isdisjoint(changes):
+            self._header_due = False
+            self.header.rebuild()
+        if tick:
+            self.age_ticks += 1
             # Rows that carry ages or time left: refreshed once a second while shown.
             if self.lower.active == "accounts":
-                self._update_accounts()
+                self.tab_rows.fill("accounts")
             elif self.lower.active == "twap":
                 self.extras.update_twaps()
+        self.paint.plan_wake()
 
     def apply_changes(self, changes: set[str]) -> None:
-        """Rebuild only the panes fed by the changed keys."""
+        """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
         coin = self.watchlist.selected
-        ctx_changed = any(key.startswith("ctx:") for key in changes)
+        mids = "mids" in changes
         if "watchlist" in changes:
             # The feeds resolved the names against the catalog (``eth`` -> ``ETH``, unknown
             # ones skipped): show what is really watched.
             self.watchlist.set_coins(self.store.watchlist)
         if "catalog" in changes:
             self._catalog_changed()
-        if "mids" in changes or ctx_changed or "catalog" in changes:
+        ctx = any(f"ctx:{c}" in changes for c in self.watchlist.coins)
+        if mids or ctx or "catalog" in changes:
             self.watchlist.rebuild()
         if coin is not None:
-            if f"book:{coin}" in changes or f"bbo:{coin}" in changes:
+            if f"book:{coin}" in changes:  # the ladder reads the book only (not the bbo)
                 self.book.rebuild()
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        if "account" in changes or "orders" in changes or "mids" in changes or ctx_changed:
+        marks = any(f"ctx:{c}" in changes for c in self._position_coins)
+        if "account" in changes or "orders" in changes or mids or marks:
             self._update_positions()
-        if "account" in changes or "accounts" in changes:
-            self._update_accounts()
-        tables = self.lower.tables
-        if "orders" in changes or "account" in changes:  # a state can make a dex active
-            # Loaded only once the state and the orders of every active dex have arrived:
-            # before that an empty list would be a false "no open orders".
-            orders = self.store.open_orders()
-            flags = {o.oid: f for o in orders if (f := self.store.order_flag(o.oid)) is not None}
-            tables["orders"].set_data(
-                *order_rows(orders, self.clock(), flags),
-                loaded=self.address is None or self.store.orders_ready(),
-            )
-        if "fills" in changes:
-            tables["fills"].set_data(
-                *fill_rows(self.store.fills(), self.clock()), loaded=self._loaded("fills")
-            )
+        self.tab_rows.changed(changes)
         self.extras.apply_changes(changes)
-        if "fundings" in changes:
-            tables["funding"].set_data(
-                *funding_rows(self.store.fundings(), self.clock()), loaded=self._loaded("fundings")
-            )
-        if "log" in changes:
-            tables["log"].set_data(*log_rows(self.store.health.events))
 
     def _refresh_all(self) -> None:
         self.apply_changes(
-            {"mids", "account", "orders", "fills", "fundings", "log", *EXTRAS_CHANGES}
+            {"mids", "account", "orders", *EXTRAS_CHANGES}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
-        self._update_accounts()
         self.book.rebuild()
         for tape in self.tapes:
             tape.rebuild()
@@ -358,14 +379,11 @@ class Dashboard(Screen[None]):
         self._positions_version = self.store.positions_version
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
+        self._position_coins = frozenset(p.coin for p in views)
+        self._header_due = True  # its totals are these rows' (built on the same frame)
         self.positions.set_data(
             *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
         )
-
-    def _update_accounts(self) -> None:
-        rows = self.store.accounts()
-        total = self.store.accounts_total(rows)
-        self.lower.tables["accounts"].set_data(*account_rows(rows, total, self.extras.facts(rows)))
 
     def update_freshness(self) -> None:
         """Stale panes are dimmed and carry the age in their title; lagging ones say LAG and
@@ -409,13 +427,13 @@ class Dashboard(Screen[None]):
         holds something on a HIP-3 dex."""
         summaries = self.store.dex_summaries()
         if not is_multi_dex(summaries):
-            self.positions.border_subtitle = ""
+            set_border_subtitle(self.positions, "")
             return
         states = {}
         for s in summaries:
             st = self.store.feed_status(account_feed(s.dex))
             states[s.dex] = (st.state, st.age_s)
-        self.positions.border_subtitle = escape(dex_line(summaries, states))
+        set_border_subtitle(self.positions, escape(dex_line(summaries, states)))
 
     def _mark(
         self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None
@@ -445,11 +463,19 @@ class Dashboard(Screen[None]):
     # ------------------------------------------------------------------ events
 
     def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
-        """Book and trades follow the selection (the app forwards it to the engine)."""
-        self.book.show(event.coin)
+        """Book and trades follow the selection (the app forwards it to the engine), once
+        the moved selection is on screen: a key is answered by a one-line paint, and the
+        panes of the new coin come in the next one."""
+        self.call_after_refresh(self._follow_selection, event.coin)
+
+    def _follow_selection(self, coin: str) -> None:
+        if coin != self.watchlist.selected:
+            return  # another key moved on already: that one's call follows
+        self.book.show(coin)
         for tape in self.tapes:
-            tape.show(event.coin)
+            tape.show(coin)
         self.update_freshness()
+        self.paint.follow(coin)
 
     def set_address(self, address: str | None) -> None:
         """The watched address became known (demo mode learns it from the simulator)."""
@@ -459,9 +485,8 @@ class Dashboard(Screen[None]):
         rows = self.store.accounts()
         self.header.label = next((r.label for r in rows if r.address == wanted), None)
         self.header.rebuild()
-        self._update_accounts()
         # The account tables wait for this address's data now (not "empty").
-        self.apply_changes({"account", "orders", "fills", "fundings", *EXTRAS_CHANGES})
+        self.apply_changes({"account", "accounts", "orders", "fills", "fundings", *EXTRAS_CHANGES})
 
     # ------------------------------------------------------------------ actions
 
@@ -533,8 +558,9 @@ class Dashboard(Screen[None]):
         self.toggle_class("-show-tape")
 
     def action_tab(self, tab: str) -> None:
-        """Show a lower tab."""
+        """Show a lower tab (with its rows, if they changed while it was hidden)."""
         self.lower.show(tab)
+        self.tab_rows.shown(tab)
         self.extras.shown(tab)
         self.update_freshness()
 

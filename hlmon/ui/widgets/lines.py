@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -278,6 +279,35 @@ def title_markup(
     return text
 
 
+def set_border_title(widget: Widget, markup: str) -> None:
+    """Set ``widget.border_title`` and repaint only the top border line that shows it.
+
+    Textual's setter repaints the whole widget: every line re-rendered and re-sent to the
+    terminal. A title that changes several times a second (the book's exchange time, a stale
+    age) would cost the whole pane each time. Falls back to the setter before the first layout.
+    """
+    if not widget.is_mounted or not widget.size or not hasattr(widget, "_border_title"):
+        widget.border_title = markup
+        return
+    # What the setter stores (textual.widget._BorderTitle.__set__), without its refresh().
+    widget._border_title = widget.render_str(markup).expand_tabs(4).split()[0]
+    x, y = widget.content_offset  # regions are content-relative: the border is above it
+    widget.refresh(Region(-x, -y, widget.outer_size.width, 1))
+
+
+def set_border_subtitle(widget: Widget, markup: str) -> None:
+    """Set ``widget.border_subtitle`` when it changed, repainting only the bottom border line
+    (see ``set_border_title``)."""
+    if markup == (widget.border_subtitle or ""):
+        return
+    if not widget.is_mounted or not widget.size or not hasattr(widget, "_border_subtitle"):
+        widget.border_subtitle = markup
+        return
+    widget._border_subtitle = widget.render_str(markup).expand_tabs(4).split()[0]
+    x, y = widget.content_offset
+    widget.refresh(Region(-x, widget.outer_size.height - 1 - y, widget.outer_size.width, 1))
+
+
 class LinePane(Widget):
     """A pane drawn line by line from cached strips; only changed lines are repainted."""
 
@@ -335,6 +365,7 @@ class LinePane(Widget):
         super().__init__(id=id, classes=classes)
         self._rows: list[Row] = []
         self._strips: dict[int, Strip] = {}
+        """The strip of each line on screen, by line (see ``set_rows``)."""
         self._style_cache: dict[str, Style] = {}
         self._dimmed = False
         self._caption = ""
@@ -370,26 +401,42 @@ class LinePane(Widget):
         return self.content_region.height
 
     def set_rows(self, rows: Iterable[Row]) -> None:
-        """Replace the content; only lines that differ are repainted."""
+        """Replace the content; only lines that differ are repainted.
+
+        A row that only moved (a tape scrolling, book levels shifting) keeps its strip: the
+        line is repainted, but its Rich segments are not built again. Only the strips of rows
+        on screen are kept, so they are bounded by the pane's height.
+        """
         new = list(rows)
         old = self._rows
+        strips = self._strips
+        moved = {old[y]: strip for y, strip in strips.items() if y < len(old)}
+        kept: dict[int, Strip] = {}
         dirty: list[int] = []
         for y in range(max(len(new), len(old))):
-            if y >= len(new) or y >= len(old) or new[y] != old[y]:
-                dirty.append(y)
-                self._strips.pop(y, None)
+            if y < len(new) and y < len(old) and new[y] == old[y]:
+                if y in strips:
+                    kept[y] = strips[y]
+                continue
+            dirty.append(y)
+            if y < len(new) and (strip := moved.get(new[y])) is not None:
+                kept[y] = strip
+        self._strips = kept
         self._rows = new
         if not dirty:
             return
-        width = self.size.width or 1
-        # One region per run of consecutive dirty lines.
+        # One region per run of consecutive dirty lines, across the whole pane with its
+        # borders: a terminal update that covers a pane's full width is sent as is, one that
+        # covers part of it is cut first (Textual crops every such strip on every paint).
+        left = self.content_offset.x
+        width = self.outer_size.width or 1
         start = prev = dirty[0]
         for y in dirty[1:]:
             if y != prev + 1:
-                self.refresh(Region(0, start, width, prev - start + 1))
+                self.refresh(Region(-left, start, width, prev - start + 1))
                 start = y
             prev = y
-        self.refresh(Region(0, start, width, prev - start + 1))
+        self.refresh(Region(-left, start, width, prev - start + 1))
 
     def set_caption(self, caption: str) -> None:
         """Set the title text before the freshness marks."""
@@ -426,8 +473,9 @@ class LinePane(Widget):
 
     def _update_title(self) -> None:
         stale_age, rest, lag_age, note = self._title_suffix
-        self.border_title = title_markup(
-            self._caption, stale_age=stale_age, rest=rest, lag_age=lag_age, note=note
+        set_border_title(
+            self,
+            title_markup(self._caption, stale_age=stale_age, rest=rest, lag_age=lag_age, note=note),
         )
 
     # ------------------------------------------------------------------ painting
@@ -465,15 +513,30 @@ class LinePane(Widget):
         if strip is None:
             width = self.size.width
             if y < len(self._rows):
-                segments = [
-                    Segment(visible(text), self.style_for(name)) for text, name in self._rows[y]
-                ]
-                strip = Strip(segments).adjust_cell_length(width, self.style_for(""))
+                strip = self._build_strip(self._rows[y], width)
             else:
                 strip = Strip.blank(width, self.style_for(""))
             self._strips[y] = strip
             self.lines_painted += 1
         return strip
+
+    def _build_strip(self, row: Row, width: int) -> Strip:
+        """One row as a strip of exactly ``width`` cells.
+
+        The row's text is measured once (``cell_len`` of the joined text, ``len`` when it is
+        ASCII) and handed to the strip, which would otherwise measure every segment again; the
+        control-character guard runs only when the text has something unprintable.
+        """
+        style_for = self.style_for
+        text = "".join(t for t, _ in row)
+        if text.isprintable():
+            segments = [Segment(t, style_for(name)) for t, name in row]
+        else:
+            segments = [Segment(visible(t), style_for(name)) for t, name in row]
+            text = visible(text)
+        cells = len(text) if text.isascii() else cell_len(text)
+        strip = Strip(segments, cells)
+        return strip if cells == width else strip.adjust_cell_length(width, style_for(""))
 
     def on_resize(self) -> None:
         """A new size: every strip must be rebuilt, and subclasses re-layout their rows."""

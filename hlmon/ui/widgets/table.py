@@ -101,11 +101,20 @@ class TableView(LinePane):
         self._follow = True  # a tail table's cursor stays on the newest row
         self.hidden_rows = 0
         """Rows not on screen right now (what the cue line counts)."""
+        self._pending: int | None = None
+        """Rows waiting to be handed over while the table is hidden (``set_pending``)."""
 
     @property
     def row_count(self) -> int:
-        """Number of data rows."""
-        return len(self._data)
+        """Number of data rows (those waiting to be handed over, while hidden)."""
+        return len(self._data) if self._pending is None else self._pending
+
+    def set_pending(self, count: int, *, loaded: bool = True) -> None:
+        """The data changed while the table is hidden: ``count`` rows wait for ``set_data``
+        (called when it is shown), and ``row_count`` says so meanwhile (tab names count
+        rows) without the rows being formatted."""
+        self._pending = count
+        self.loaded = loaded
 
     @property
     def selected_key(self) -> Hashable | None:
@@ -130,8 +139,14 @@ class TableView(LinePane):
                 says ``waiting`` instead of claiming to be empty.
         """
         old_key = self.selected_key
-        if len(rows) != len(self._data) or self._lines(rows) != self._lines(self._data):
-            self.refresh(layout=True)  # an auto-height table grows or shrinks
+        self._pending = None
+        height = self.styles.height
+        if (height is None or height.is_auto) and (
+            len(rows) != len(self._data) or self._lines(rows) != self._lines(self._data)
+        ):
+            # An auto-height table grows or shrinks (a layout pass of the whole screen: not
+            # for a table of fixed or fractional height).
+            self.refresh(layout=True)
         self.loaded = loaded
         self._data = list(rows)
         self._keys = list(keys) if keys is not None else list(range(len(self._data)))

@@ -23,7 +23,7 @@ from hlmon.ui.widgets.account import (
     LOG_COLUMNS,
     ORDER_COLUMNS,
 )
-from hlmon.ui.widgets.lines import title_markup
+from hlmon.ui.widgets.lines import set_border_title, title_markup
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.whole_account import SPOT_COLUMNS, TWAP_COLUMNS
 
@@ -191,7 +191,7 @@ class LowerTabs(Container):
         title = self._names(counts, short=False)
         if self.size.width and len(title.replace("[b reverse]", "").replace("[/]", "")) > room:
             title = self._names(counts, short=True)
-        self.border_title = title + suffix
+        set_border_title(self, title + suffix)
 
     def _names(self, counts: dict[str, int], *, short: bool) -> str:
         parts = []

@@ -1,0 +1,162 @@
+"""When a screen runs its next frame: on change with a leading edge, and at deadlines.
+
+* The first change after a quiet period runs a frame at once (the next loop turn), instead of
+  waiting for the next tick of a fixed timer (up to 83 ms at 12 fps).
+* Changes arriving within ``interval`` of the last frame are coalesced into one frame at
+  ``last + interval``: a flood of frames costs ``1 / interval`` frames a second, no more.
+* An *urgent* change (what the user watches for latency: the selected coin's trades) waits
+  at most ``urgent_wait``: under a steady flood of other changes there is never a quiet
+  period, and it would otherwise wait up to a whole ``interval`` (83 ms at 12 fps). It brings
+  the next frame forward only when that frame is further away than ``urgent_wait``, so a
+  stream of trades adds few frames to the ``1 / interval`` a flood already costs (every frame
+  has a fixed cost in Textual's compositor, however little it paints).
+* Nothing changed: no frame, except at the deadlines the screen asks for (``wake_in``): the
+  once-a-second age tick, the moment a feed goes stale.
+
+Plain asyncio (``loop.call_at``), no Textual: the screen hands in ``run``, which must only
+post the frame to the UI's own queue (``call_later``), so the frame runs in the screen's
+message pump like any other event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable, Iterable
+
+URGENT_WAIT = 0.020
+"""The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
+for the frame, the paint and the screen's 60 Hz refresh after it."""
+POST_TIMEOUT = 2.0
+"""A posted frame that has not started after this long is taken as lost and posted again."""
+
+
+class FrameSchedule:
+    """Decides when ``run`` is called; see the module docstring."""
+
+    def __init__(
+        self,
+        run: Callable[[], None],
+        interval: float,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        urgent_wait: float = URGENT_WAIT,
+        now: Callable[[], float] | None = None,
+    ) -> None:
+        """
+        Args:
+            run: posts one frame to the UI (called on the loop, at most once per request).
+            interval: the shortest time between two change-driven frames (1 / fps).
+            urgent_wait: the longest an urgent change waits for its frame.
+            loop: the UI's event loop.
+            now: monotonic seconds comparable with ``loop.call_at`` (default ``loop.time``).
+        """
+        self._run = run
+        self.interval = interval
+        self.urgent_wait = urgent_wait
+        self._loop = loop
+        self._now = now or loop.time
+        self._thread = threading.get_ident()
+        self._last = -math.inf
+        """``now()`` when the last frame started."""
+        self._pending: asyncio.TimerHandle | None = None
+        """The change-driven frame asked for and not posted yet."""
+        self._pending_at = math.inf
+        self._posted_at: float | None = None
+        """When a frame was posted that has not started yet: it will take every change made
+        until it starts. Not trusted after ``POST_TIMEOUT`` (a post the UI dropped)."""
+        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_at = math.inf
+        self.closed = False
+
+    def changed(self, urgent: bool = False) -> None:
+        """Something changed: a frame now, or at ``last + interval``; no later than
+        ``now + urgent_wait`` for an urgent change (bringing a frame asked for forward).
+        Thread-safe."""
+        if threading.get_ident() != self._thread:
+            self._loop.call_soon_threadsafe(self.changed, urgent)
+            return
+        if self.closed or self._in_flight():
+            return  # the frame on its way takes every change made until it starts
+        now = self._now()
+        at = max(now, self._last + self.interval)
+        if urgent:
+            at = min(at, now + self.urgent_wait)
+        if self._pending is not None:
+            if at >= self._pending_at:
+                return  # coalesced into the frame already asked for
+            self._pending.cancel()
+        self._pending_at = at
+        self._pending = self._loop.call_at(at, self._fire)
+
+    def wake_in(self, delay: float) -> None:
+        """Run a frame ``delay`` seconds from now even if nothing changes; replaces the
+        previous deadline (each frame sets the next one)."""
+        if self.closed:
+            return
+        at = self._now() + max(0.0, delay)
+        if self._deadline is not None:
+            if abs(at - self._deadline_at) < 0.001:
+                return  # the same deadline: keep the handle
+            self._deadline.cancel()
+        self._deadline_at = at
+        self._deadline = self._loop.call_at(at, self._fire_deadline)
+
+    def frame_started(self) -> None:
+        """The screen calls this at the start of every frame, however it was triggered."""
+        self._last = self._now()
+        self._posted_at = None
+
+    def close(self) -> None:
+        """Cancel whatever is scheduled; later requests do nothing."""
+        self.closed = True
+        for handle in (self._pending, self._deadline):
+            if handle is not None:
+                handle.cancel()
+        self._pending = self._deadline = None
+
+    @property
+    def pending(self) -> bool:
+        """A change-driven frame is asked for and not posted yet."""
+        return self._pending is not None
+
+    @property
+    def deadline(self) -> float | None:
+        """``now()``-time of the next wake-up asked for with ``wake_in`` (None: none)."""
+        return self._deadline_at if self._deadline is not None else None
+
+    @property
+    def last_started(self) -> float:
+        """``now()`` at the start of the last frame (-inf before the first)."""
+        return self._last
+
+    def _in_flight(self) -> bool:
+        posted = self._posted_at
+        return posted is not None and self._now() - posted < POST_TIMEOUT
+
+    def _post(self) -> None:
+        self._posted_at = self._now()
+        self._run()
+
+    def _fire(self) -> None:
+        self._pending = None
+        self._pending_at = math.inf
+        if not self._in_flight():
+            self._post()
+
+    def _fire_deadline(self) -> None:
+        self._deadline = None
+        self._deadline_at = math.inf
+        if self._pending is None and not self._in_flight():  # else a frame on its way covers it
+            self._post()
+
+
+def wake_delay(now: float, deadlines: Iterable[float | None]) -> float:
+    """Seconds from ``now`` (a wall clock) to the next whole second or the first of
+    ``deadlines`` still ahead, whichever comes first (None: no such deadline)."""
+    delay = 1.0 - (now % 1.0)
+    for at in deadlines:
+        if at is not None and now < at < now + delay:
+            delay = at - now
+    return delay

@@ -1,0 +1,76 @@
+"""The dashboard's side of paint-on-change: listening to the store, posting frames, and when
+to wake up without a change (``FrameSchedule`` decides when; this wires it to a screen).
+
+Split from ``dashboard`` to keep it small. It knows the screen through a callable that posts
+one frame into the screen's own message queue, so frames run like any other event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+
+from hlmon.state import ConnState, FeedState, Source, Store
+from hlmon.ui.frame_schedule import FrameSchedule, wake_delay
+from hlmon.ui.widgets.bars import SILENT_AFTER_S
+
+WAKE_MARGIN_S = 0.002
+"""Wake this much after a threshold, so the frame sees it crossed."""
+
+
+class PaintOnChange:
+    """Frames on store changes (the selected coin's trades urgent), ages once a second and at
+    every feed's state change; see ``screens.dashboard``."""
+
+    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.clock = clock
+        self.schedule: FrameSchedule | None = None
+        """When the next frame runs (set by ``start``)."""
+        self.urgent: frozenset[str] = frozenset()
+        """Change keys whose frame comes within 20 ms (the selected coin's trades)."""
+        self._states: dict[str, tuple[FeedState, Source | None]] = {}
+        self._age_second: int | None = None
+
+    def start(self, post_frame: Callable[[], None], fps: float, coin: str | None) -> None:
+        """Listen to the store from now on (``post_frame`` posts one frame to the screen)."""
+        self.schedule = FrameSchedule(post_frame, 1.0 / fps, asyncio.get_running_loop())
+        self.follow(coin)
+        self.plan_wake()
+
+    def stop(self) -> None:
+        """Stop listening and cancel what is scheduled."""
+        self.store.on_changes(None)
+        if self.schedule is not None:
+            self.schedule.close()
+
+    def follow(self, coin: str | None) -> None:
+        """The selected coin's trades are the urgent changes (the tape is the live view whose
+        latency is watched; the book and the rest wait for the interval)."""
+        if self.schedule is not None:
+            self.urgent = frozenset((f"trades:{coin}",) if coin is not None else ())
+            self.store.on_changes(self.schedule.changed, self.urgent)
+
+    def frame_started(self) -> tuple[bool, bool]:
+        """At the start of a frame: (the ages tick: a new whole second; a feed's state or
+        source moved since the last frame)."""
+        if self.schedule is not None:
+            self.schedule.frame_started()
+        second = math.floor(self.clock())
+        tick = second != self._age_second
+        self._age_second = second
+        states = {k: (st.state, st.source) for k, st in self.store.feed_statuses().items()}
+        moved = states != self._states
+        self._states = states
+        return tick, moved
+
+    def plan_wake(self) -> None:
+        """Wake at the next whole second (ages, the header clock), or sooner when a feed goes
+        stale or the socket falls silent, even if nothing arrives."""
+        if self.schedule is not None:
+            conn = self.store.health.connection
+            live = conn.state is ConnState.LIVE and conn.last_alive is not None
+            silent_at = conn.last_alive + SILENT_AFTER_S if live and conn.last_alive else None
+            deadlines = (self.store.next_state_change(), silent_at)
+            self.schedule.wake_in(wake_delay(self.clock(), deadlines) + WAKE_MARGIN_S)

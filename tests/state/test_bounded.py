@@ -1,0 +1,108 @@
+"""Memory that stays flat for weeks: every ring, table and cache the store keeps is capped.
+
+Each test feeds many times its cap through the public write paths and checks the size, so a
+new table without a bound, or a bound that stops working, fails here rather than after days.
+"""
+
+from __future__ import annotations
+
+from hlmon.protocol.messages import UnknownMsg
+from hlmon.state import Store
+from hlmon.state.account import _TERMINAL_MEMORY  # the closed-order memory's own bound
+from hlmon.state.telemetry import _MAX_CHANNELS
+
+from .conftest import USER, FakeClock, fill, funding, msg, order_update, trade
+
+CAP = 8
+"""A small cap, so feeding ten times over stays quick."""
+
+
+def small_store(clock: FakeClock) -> Store:
+    store = Store(clock, trades_cap=CAP, fills_cap=CAP, history_cap=CAP, log_cap=CAP,
+                  candles_cap=CAP, fundings_cap=CAP, ledger_cap=CAP, coins_cap=CAP)  # fmt: skip
+    store.set_user(USER)
+    return store
+
+
+def book(coin: str, t: int) -> dict[str, object]:
+    return {"coin": coin, "time": t, "levels": [[{"px": "1.0", "sz": "1", "n": 1}], []]}
+
+
+def candle(coin: str, t: int, interval: str = "1m") -> dict[str, object]:
+    return {"t": t, "T": t + 59_999, "s": coin, "i": interval, "o": "1", "c": "1", "h": "1",
+            "l": "1", "v": "1", "n": 1}  # fmt: skip
+
+
+def test_trades_per_coin(clock: FakeClock) -> None:
+    store = small_store(clock)
+    for i in range(10 * CAP):
+        store.apply(msg("trades", [trade(i, 1000 + i)]))
+    assert len(store.trades("BTC")) == CAP
+    assert len(store._market.tapes["BTC"].keys) == CAP  # the dedupe set follows the ring
+
+
+def test_tables_by_coin_keep_the_subscribed_coins(clock: FakeClock) -> None:
+    """Looking at 10x the cap of coins one after another: each table holds at most the cap,
+    the subscribed coin survives however old its entry is, and dropped coins lose their
+    stamps (so the stamps are bounded too)."""
+    store = small_store(clock)
+    for key in ("trades:BTC", "book:BTC", "bbo:BTC"):
+        store.expect(key)
+    store.apply(msg("trades", [trade(1, 1000, coin="BTC")]))
+    store.apply(msg("l2Book", book("BTC", 1000)))
+    store.apply(msg("bbo", {"coin": "BTC", "time": 1000, "bbo": [None, None]}))
+    for i in range(10 * CAP):
+        coin = f"C{i}"
+        store.apply(msg("trades", [trade(i, 2000 + i, coin=coin)]))
+        store.apply(msg("l2Book", book(coin, 2000 + i)))
+        store.apply(msg("bbo", {"coin": coin, "time": 2000 + i, "bbo": [None, None]}))
+        store.apply(msg("candle", candle(coin, 60_000 * i)))
+        store.apply(msg("activeAssetData", {"user": USER, "coin": coin, "leverage": {
+            "type": "cross", "value": 5}, "maxTradeSzs": ["1", "1"],
+            "availableToTrade": ["1", "1"], "markPx": "1.0"}))  # fmt: skip
+    market = store._market
+    for table in (market.tapes, market.books, market.bbos, market.candles, market.asset_data):
+        assert len(table) <= CAP
+    assert store.trades("BTC") and store.book("BTC") is not None and store.bbo("BTC") is not None
+    assert len(market.candle_interval) <= CAP
+    assert len(store._stamps) <= 5 * CAP + 3
+
+
+def test_candles_per_coin(clock: FakeClock) -> None:
+    store = small_store(clock)
+    for i in range(10 * CAP):
+        store.apply(msg("candle", candle("BTC", 60_000 * i)))
+    assert len(store.candles("BTC")) == CAP
+
+
+def test_mid_history(clock: FakeClock) -> None:
+    store = small_store(clock)
+    store.set_watch(["BTC"])
+    for i in range(10 * CAP):
+        store.apply(msg("allMids", {"mids": {"BTC": f"{100 + i}.0", "ETH": "1.0"}}))
+    assert len(store.mid_history("BTC")) == CAP
+    assert store.mid_history("ETH") == []  # not watched: no history at all
+
+
+def test_fills_fundings_and_the_closed_orders_memory(clock: FakeClock) -> None:
+    store = small_store(clock)
+    for i in range(10 * CAP):
+        store.apply(msg("userFills", {"user": USER, "fills": [fill(i, i, 1000 + i)]}))
+        store.apply(msg("userFundings", {"user": USER, "fundings": [funding(1000 + i)]}))
+    assert len(store.fills()) == CAP and len(store.fundings()) == CAP
+    for oid in range(_TERMINAL_MEMORY + 100):
+        store.apply(msg("orderUpdates", [order_update(oid, "filled")]))
+    assert len(store._account._closed_oids) <= _TERMINAL_MEMORY
+    assert store.open_orders() == []
+
+
+def test_log_and_counters(clock: FakeClock) -> None:
+    store = small_store(clock)
+    for i in range(10 * CAP):
+        store.health.log(f"line {i}")
+    assert len(store.health.events) == CAP
+    for i in range(10 * _MAX_CHANNELS):  # a server inventing channel names
+        store.apply(UnknownMsg(f"made-up-{i}", {}))
+        store.health.note_frame(f"made-up-{i}", 10)
+    assert len(store.health.frames_by_channel) <= _MAX_CHANNELS + 1
+    assert len(store.health.events) == CAP

@@ -1,0 +1,201 @@
+"""``FrameSchedule``: a frame at once for the first change after a quiet period, one frame per
+interval under a stream of changes, none when nothing changes but the deadlines asked for.
+
+Driven by a hand-made loop (time moves only when told), so the decisions are checked exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import cast
+
+import pytest
+
+from hlmon.ui.frame_schedule import POST_TIMEOUT, FrameSchedule, wake_delay
+
+INTERVAL = 0.1
+
+
+class Handle:
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class FakeLoop:
+    """``time``, ``call_at`` and ``call_soon_threadsafe``; ``advance`` runs what falls due."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.handles: list[Handle] = []
+        self.threadsafe: list[Callable[[], None]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Handle:
+        handle = Handle(when, callback)
+        self.handles.append(handle)
+        return handle
+
+    def call_soon_threadsafe(self, callback: Callable[..., None], *args: object) -> None:
+        self.threadsafe.append(lambda: callback(*args))
+
+    def scheduled(self) -> list[float]:
+        return sorted(h.when for h in self.handles if not h.cancelled)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = sorted((h for h in self.handles if not h.cancelled and h.when <= self.now),
+                     key=lambda h: h.when)  # fmt: skip
+        for handle in due:
+            self.handles.remove(handle)
+            handle.callback()
+
+
+class Screen:
+    """Counts posted frames; ``run_frames`` starts them as the UI would."""
+
+    def __init__(self) -> None:
+        self.loop = FakeLoop()
+        self.posted = 0
+        self.schedule = FrameSchedule(
+            self.post, INTERVAL, cast(asyncio.AbstractEventLoop, self.loop)
+        )
+        self.started: list[float] = []
+
+    def post(self) -> None:
+        self.posted += 1
+
+    def run_frames(self) -> None:
+        while len(self.started) < self.posted:
+            self.schedule.frame_started()
+            self.started.append(self.loop.now)
+
+
+def test_first_change_after_quiet_is_painted_at_once() -> None:
+    s = Screen()
+    s.schedule.changed()
+    assert s.loop.scheduled() == [100.0]  # now, not at the next tick of a timer
+    s.loop.advance(0)
+    assert s.posted == 1
+
+
+def test_changes_within_the_interval_are_coalesced() -> None:
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    for _ in range(50):  # a flood right after the frame: one more frame, at last + interval
+        s.loop.advance(0.001)
+        s.schedule.changed()
+    assert s.loop.scheduled() == [100.0 + INTERVAL]
+    s.loop.advance(100.0 + INTERVAL - s.loop.now)
+    s.run_frames()
+    assert s.started == [100.0, pytest.approx(100.0 + INTERVAL)]
+
+
+def test_an_urgent_change_waits_at_most_the_urgent_wait() -> None:
+    """Under a flood of plain changes the selected coin's trade is painted within
+    ``urgent_wait``: by the frame already asked for if it comes soon enough, else by bringing
+    it forward."""
+    s = Screen()
+    wait = s.schedule.urgent_wait
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.loop.advance(0.005)
+    s.schedule.changed()  # plain: at last + interval
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
+    s.schedule.changed(urgent=True)  # 5 ms after the frame: the next is 95 ms away
+    assert s.loop.scheduled() == [pytest.approx(100.005 + wait)]
+    s.schedule.changed()  # a plain change does not push it back
+    assert s.loop.scheduled() == [pytest.approx(100.005 + wait)]
+    s.loop.advance(wait)
+    s.run_frames()
+    assert s.posted == 2
+    s.loop.advance(INTERVAL - wait / 2)
+    s.schedule.changed()  # plain: at last + interval, closer than the urgent wait
+    due = s.loop.scheduled()
+    s.schedule.changed(urgent=True)
+    assert s.loop.scheduled() == due  # no extra frame: the one asked for comes in time
+
+
+def test_a_posted_frame_takes_the_changes_made_before_it_starts() -> None:
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.schedule.changed()  # posted, not started: the frame will see this change
+    assert s.loop.scheduled() == [] and s.posted == 1
+    s.loop.advance(POST_TIMEOUT + 0.1)  # ...unless the post was lost: then post again
+    s.schedule.changed()
+    s.loop.advance(0)
+    assert s.posted == 2
+
+
+def test_nothing_changed_no_frame_but_the_deadline() -> None:
+    s = Screen()
+    s.schedule.wake_in(1.0)
+    s.loop.advance(0.99)
+    assert s.posted == 0
+    s.loop.advance(0.02)
+    assert s.posted == 1
+    s.run_frames()
+    s.loop.advance(10.0)
+    assert s.posted == 1  # no change, no deadline: no frame
+    assert s.schedule.deadline is None
+
+
+def test_a_new_deadline_replaces_the_old_one() -> None:
+    s = Screen()
+    s.schedule.wake_in(1.0)
+    s.schedule.wake_in(0.3)  # a feed goes stale sooner than the next age tick
+    assert s.loop.scheduled() == [100.3]
+    assert s.schedule.deadline == 100.3
+    s.schedule.wake_in(0.3)  # the same deadline keeps its handle
+    assert len(s.loop.handles) == 2
+    s.loop.advance(1.0)
+    assert s.posted == 1
+
+
+def test_a_deadline_during_a_pending_frame_adds_no_frame() -> None:
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.schedule.changed()  # due at 100.1
+    s.schedule.wake_in(0.05)
+    s.loop.advance(0.2)
+    assert s.posted == 2
+
+
+def test_changes_from_another_thread_are_handed_to_the_loop() -> None:
+    s = Screen()
+    worker = threading.Thread(target=s.schedule.changed)
+    worker.start()
+    worker.join()
+    assert s.loop.scheduled() == [] and len(s.loop.threadsafe) == 1
+    s.loop.threadsafe.pop()()
+    assert s.loop.scheduled() == [100.0]
+
+
+def test_closed_schedules_nothing() -> None:
+    s = Screen()
+    s.schedule.wake_in(1.0)
+    s.schedule.close()
+    s.schedule.changed()
+    s.schedule.wake_in(0.5)
+    s.loop.advance(5.0)
+    assert s.posted == 0
+
+
+def test_wake_delay_next_second_or_an_earlier_deadline() -> None:
+    assert wake_delay(100.25, ()) == pytest.approx(0.75)
+    assert wake_delay(100.25, (None, 100.5)) == pytest.approx(0.25)  # a feed goes stale first
+    assert wake_delay(100.25, (100.2, 103.0)) == pytest.approx(0.75)  # past or later: the tick
