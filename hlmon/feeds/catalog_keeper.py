@@ -200,11 +200,11 @@ class CatalogKeeper:
         try:
             load = await load_catalog(self._info, outcomes=self._outcomes_fit(), clock=self._wall)
         except (InfoError, TypeError, ValueError) as exc:
-            self.failures += 1
             cached = None
             if self._catalog is None and self.cache_dir is not None:
                 cached = await asyncio.to_thread(read_catalog_cache, self.cache_dir)
             self._failed(str(exc) or type(exc).__name__, cached)
+            self.failures += 1  # counted once said and in force: a reader of it sees both
             return False
         self.loads += 1
         self.last_load = load

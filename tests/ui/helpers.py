@@ -301,6 +301,11 @@ def populated_store(
     if account:
         store.apply(clearinghouse_msg())
         store.apply(orders_msg())
+        # Its dexes listed (only the default one holds anything), as every account's
+        # allDexsClearinghouseState push lists them.
+        default = msgspec.to_builtins(clearinghouse_msg())["data"]["clearinghouseState"]
+        store.apply(msg("allDexsClearinghouseState",
+                        {"user": USER, "clearinghouseStates": [["", default]]}))  # fmt: skip
         # A standard account (its perp pool is its equity) without spot balances.
         store.set_account_mode(USER, "default")
         store.apply(msg("spotState", {"user": USER, "spotState": {"balances": []}}))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import pytest
 from textual.pilot import Pilot
 
@@ -16,7 +15,7 @@ from hlmon.ui.app import HlmonApp, build_app
 from tests.fakes import FakeRuntime
 from tests.whole_account import SPOT_MIDS, balance, spot_catalog, spot_msg, use_catalog
 
-from .helpers import T0_MS, USER, FakeClock, clearinghouse_msg, msg, populated_store, settings
+from .helpers import T0_MS, USER, FakeClock, msg, populated_store, settings
 from .helpers import pilot_wait as wait_for
 from .test_snapshots import settle
 
@@ -30,11 +29,6 @@ TWAP = {"coin": "ETH", "user": USER, "side": "B", "sz": "2.0", "executedSz": "0.
 def spot_store(clock: FakeClock, **spot: Any) -> Store:
     store = populated_store(clock)
     use_catalog(store, spot_catalog())
-    # The account's dexes listed (only the default one holds anything), as the
-    # allDexsClearinghouseState push says: the figures of every dex are then known.
-    default = msgspec.to_builtins(clearinghouse_msg())["data"]["clearinghouseState"]
-    store.apply(msg("allDexsClearinghouseState",
-                    {"user": USER, "clearinghouseStates": [["", default]]}))  # fmt: skip
     mids = {**{c: store.mid(c) for c in ("BTC", "ETH", "SOL")}, **SPOT_MIDS}
     store.apply(msg("allMids", {"mids": mids}))
     store.apply(spot_msg(USER, **spot))
