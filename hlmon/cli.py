@@ -36,6 +36,7 @@ from hlmon.config.flags import (
 )
 from hlmon.keyguard import redact
 from hlmon.loopback import is_loopback_host
+from hlmon.runtime.terminal import probe_clipboard
 
 logger = logging.getLogger("hlmon.cli")
 
@@ -294,7 +295,8 @@ def main(
         if record is not None:
             settings = dataclasses.replace(settings, record_path=str(_record_target(record)))
         run_app = _load_entry_point("hlmon.ui.app", "run_app", "the TUI")
-        sys.exit(run_app(settings))
+        # Under tmux, whether a copy (y) can arrive depends on a tmux option: asked once here.
+        sys.exit(run_app(settings, clipboard=probe_clipboard(os.environ)))
 
 
 @main.command()
