@@ -94,8 +94,8 @@ KEYS: tuple[Key, ...] = (
         "an agent (API) wallet is selected: watch its master account instead", display="W"),
     Key("t", "cycle_theme", "theme", 8, "next theme", screen="app"),
     Key("ctrl+p", "command_palette", "palette", 7, "command palette", screen="textual"),
-    Key("question_mark", "help", "help", 1, "this help: every key, and what the marks mean", "?", "?",
-        screen="app"),
+    Key("question_mark", "help", "help", 1, "this help: every key, and what the marks mean",
+        "?", "?", screen="app"),
     Key("q", "quit", "quit", 1, "quit", screen="app"),
 )  # fmt: skip
 """Every key, in the order the footer and ``?`` show them."""
