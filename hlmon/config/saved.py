@@ -191,24 +191,24 @@ def find_section(text: str, source: str) -> tuple[int, int] | None:
         ConfigError: a marker twice, or one without the other, or END before BEGIN.
     """
     begins: list[int] = []
-    ends: list[int] = []
+    ends: list[tuple[int, int]] = []
     offset = 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
         if stripped == BEGIN:
             begins.append(offset)
         elif stripped == END:
-            ends.append(offset + len(line))
+            ends.append((offset, offset + len(line)))
         offset += len(line)
     if not begins and not ends:
         return None
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+    if len(begins) != 1 or len(ends) != 1 or ends[0][0] < begins[0]:
         raise ConfigError(
             f"{source}: hlmon's saved section must be one block from the line '{BEGIN}' to "
             f"the line '{END}' (found {len(begins)} and {len(ends)}); fix the file by hand. "
             "Nothing was saved and the file is left as it is"
         )
-    return begins[0], ends[0]
+    return begins[0], ends[0][1]
 
 
 def render_section(table: Mapping[str, Any], newline: str = "\n") -> str:
@@ -224,10 +224,10 @@ def _base_value(own: Layer, key: str) -> Any:
     return own.values.get(key, default_of(Settings, key))
 
 
-def saved_table(choices: SavedChoices, own: Layer, previous: SavedSection) -> dict[str, Any]:
-    """The new ``[saved]`` table: each choice that differs from the file's own value (or the
+def saved_section(choices: SavedChoices, own: Layer, previous: SavedSection) -> SavedSection:
+    """The new ``[saved]`` content: each choice that differs from the file's own value (or the
     default), the previous saved value for what is not chosen now."""
-    table: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     chosen = {
         "watchlist": choices.watchlist or None,  # an empty watchlist is not a valid setting
         "theme": choices.theme,
@@ -238,18 +238,25 @@ def saved_table(choices: SavedChoices, own: Layer, previous: SavedSection) -> di
         value = chosen[key]
         if value is None:
             if key in previous.values:
-                table[key] = previous.values[key]
+                values[key] = previous.values[key]
         elif value != _base_value(own, key):
-            table[key] = value
+            values[key] = value
     if choices.rules is None:
-        added, removed = previous.added, previous.removed
-    else:
-        added, removed = diff_rules(_base_value(own, "alerts").rules, choices.rules)
-    if removed:
-        table[RULES_REMOVED] = list(removed)
-    if added:
-        table[RULES_ADDED] = rule_tables(added)
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in table.items()}
+        return SavedSection(values, previous.added, previous.removed)
+    added, removed = diff_rules(_base_value(own, "alerts").rules, choices.rules)
+    return SavedSection(values, added, removed)
+
+
+def section_table(section: SavedSection) -> dict[str, Any]:
+    """``section`` as the TOML table to write."""
+    table: dict[str, Any] = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in section.values.items()
+    }
+    if section.removed:
+        table[RULES_REMOVED] = list(section.removed)
+    if section.added:
+        table[RULES_ADDED] = rule_tables(section.added)
+    return table
 
 
 def _read_text(path: Path) -> str | None:
@@ -295,13 +302,16 @@ def save_choices(path: Path, choices: SavedChoices) -> bool:
         )
     own = file_layer({k: v for k, v in data.items() if k != SECTION}, source)
     previous = parse_saved(data[SECTION], source) if SECTION in data else SavedSection()
-    table = saved_table(choices, own, previous)
+    section = saved_section(choices, own, previous)
     newline = "\r\n" if "\r\n" in current else "\n"
-    block = render_section(table, newline)
+    block = render_section(section_table(section), newline)
     if looks_like_key(block):
         raise ConfigError(f"{source}: a value to save looks like a private key; nothing saved")
     if span is not None:
-        new = current[: span[0]] + block + current[span[1] :]
+        head = current[: span[0]]
+        if not block and head.endswith(newline * 2):
+            head = head[: -len(newline)]  # the blank line put before the block when added
+        new = head + block + current[span[1] :]
     elif not block:
         return False
     else:
@@ -313,7 +323,7 @@ def save_choices(path: Path, choices: SavedChoices) -> bool:
         return False
     # Never write a file hlmon itself could not read back to the same choices.
     check = tomllib.loads(new).get(SECTION, {})
-    if parse_saved(check, source) != parse_saved(table, source):
+    if parse_saved(check, source) != section:
         raise ConfigError(f"{source}: the saved section did not read back; nothing saved")
     try:
         write_atomic(path, new.encode("utf-8"))

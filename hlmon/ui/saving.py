@@ -55,7 +55,8 @@ class ChoiceSaver:
         self._controls = controls
         self._log = log
         self.saved_file = saved_file
-        self._delay_s = delay_s
+        self.delay_s = delay_s
+        """Quiet time before a save (tests lengthen it to prove a burst is one write)."""
         self.changed: set[str] = set()
         """Kinds the user changed in this run (saved from now on)."""
         self._timer: Timer | None = None
@@ -87,12 +88,12 @@ class ChoiceSaver:
         self.changed.add(kind)
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self._app.set_timer(self._delay_s, self._due, name="save-settings")
+        self._timer = self._app.set_timer(self.delay_s, self._due, name="save-settings")
 
     def _due(self) -> None:
         if self._controls() is None:
             # The backend has not started yet: try again after another quiet time.
-            self._timer = self._app.set_timer(self._delay_s, self._due, name="save-settings")
+            self._timer = self._app.set_timer(self.delay_s, self._due, name="save-settings")
             return
         self._timer = None
         self._app.run_worker(self._save(), group="save-settings", exit_on_error=False)
