@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hlmon.config.toml_text import toml_key, toml_string, toml_table, toml_value
 
 # TOML text is Unicode scalar values: every character but the surrogates.
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 SCALARS = st.one_of(
     TEXT,
     st.booleans(),
