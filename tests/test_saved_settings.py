@@ -212,6 +212,16 @@ class TestReload:
         _write(cwd / "config.toml", USER_TEXT)
         assert load_settings(env={}, cwd=cwd, user_dir=user_dir).saved_file is None
 
+    def test_a_demo_run_saves_nowhere(self, tmp_path: Path) -> None:
+        """The demo is a sandbox: coins tried on the simulator's markets stay out of the
+        user's real file."""
+        user_dir = tmp_path / "user"
+        cwd = tmp_path / "cwd"
+        cwd.mkdir()
+        assert load_settings(env={}, cwd=cwd, user_dir=user_dir).saved_file is not None
+        demo = load_settings(env={}, cwd=cwd, user_dir=user_dir, overrides={"demo": True})
+        assert demo.saved_file is None
+
     def test_rules_added_to_the_file_later_still_apply(self, tmp_path: Path) -> None:
         path = _write(tmp_path / "config.toml", USER_TEXT)
         save_choices(

@@ -174,6 +174,10 @@ def load_settings(
         layers.append(flat_layer(overrides, FLAG_NAMES))
     settings = merge(layers)
     saved = saved_file_for(config_path, path, env=environ, user_dir=user_dir)
+    if settings.demo:
+        # The demo is a sandbox on the simulator's markets: what is tried there must not
+        # rewrite the user's real watchlist, theme or alerts.
+        saved = None
     return dataclasses.replace(settings, saved_file=None if saved is None else str(saved))
 
 

@@ -79,8 +79,8 @@ class ChoiceSaver:
             if not self._told_not_saved:
                 self._told_not_saved = True
                 text = (
-                    "settings changed in the UI are kept for this run only: its config file "
-                    "was named with --config or is ./config.toml"
+                    "settings changed in the UI are kept for this run only: a --demo run, "
+                    "or its config file was named with --config or is ./config.toml"
                 )
                 self._log(text, "info")
                 self._app.notify(text, timeout=5)
