@@ -22,6 +22,7 @@ from .helpers import (
     book_msg,
     clearinghouse_msg,
     msg,
+    orders_msg,
     populated_store,
     settings,
 )
@@ -485,6 +486,31 @@ class TestRenderCost:
             await pilot.press("2")
             await pilot.pause()
             assert fills.row_count == 4 and fills.text_lines != lines
+
+    async def test_state_pushes_refill_the_orders_only_when_they_change_them(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """A clearinghouse push (several a second under load) leaves the Orders tab's rows
+        alone unless it changes what they show; an orders change refills them."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            orders = d.lower.tables["orders"]
+            assert orders.loaded and d.lower.active == "orders"
+            filled: list[int] = []
+            set_data = orders.set_data
+
+            def counting(*args: object, **kwargs: object) -> None:
+                filled.append(1)
+                set_data(*args, **kwargs)  # type: ignore[arg-type]
+
+            orders.set_data = counting  # type: ignore[method-assign]
+            frames = d.frames
+            store.apply(clearinghouse_msg(t_ms=T0_MS + 1000))
+            await wait_for(pilot, lambda: d.frames > frames)
+            assert filled == []
+            store.apply(orders_msg())
+            await wait_for(pilot, lambda: filled == [1])
 
     async def test_idle_frames_repaint_nothing_but_ages(
         self, app: HlmonApp, clock: FakeClock
