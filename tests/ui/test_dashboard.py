@@ -13,6 +13,7 @@ from hlmon.state import ConnState, RestPlanView, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
+from hlmon.ui.widgets.lines import set_border_subtitle
 from tests.fakes import FakeRuntime
 
 from .helpers import (
@@ -439,6 +440,32 @@ class TestRenderCost:
             assert d.book.lines_painted == book
             # the tape repainted at most its visible lines a few times, not 5000 times
             assert d.tape.lines_painted < 10 * d.tape.region.height
+
+    async def test_an_unchanged_dex_line_repaints_nothing(self, app: HlmonApp) -> None:
+        """The dex line under the positions, set again with the same markup every frame that
+        refreshes the freshness, repaints nothing (Textual's getter gives back other markup)."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            refreshed: list[tuple[Region, ...]] = []
+            refresh = d.positions.refresh
+
+            def spy(*regions: Region, **kw: bool) -> object:
+                refreshed.append(regions)
+                return refresh(*regions, **kw)
+
+            d.positions.refresh = spy  # type: ignore[method-assign]
+            markup = "dexes: [b]main[/] 1.00 USDC"
+            set_border_subtitle(d.positions, markup)
+            assert (
+                len(refreshed) == 1
+                and d.positions.border_subtitle == "dexes: [b]main[/b] 1.00 USDC"
+            )
+            for _ in range(3):
+                set_border_subtitle(d.positions, markup)
+            assert len(refreshed) == 1
+            set_border_subtitle(d.positions, "")
+            assert len(refreshed) == 2
 
     async def test_a_new_title_repaints_the_border_line_only(
         self, app: HlmonApp, store: Store
