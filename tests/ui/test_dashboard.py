@@ -454,7 +454,7 @@ class TestRenderCost:
                 refreshed.append(regions)
                 return refresh(*regions, **kw)
 
-            d.positions.refresh = spy  # type: ignore[method-assign]
+            d.positions.refresh = spy  # type: ignore[method-assign,assignment]
             markup = "dexes: [b]main[/] 1.00 USDC"
             set_border_subtitle(d.positions, markup)
             assert (
