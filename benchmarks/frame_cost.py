@@ -86,6 +86,9 @@ class ReplayBackend:
     def watch_instead(self, old: str, new: str) -> None:
         return None
 
+    def show_market(self, on: bool) -> None:
+        return None
+
 
 def record(profile: str, seconds: float, out: Path) -> None:
     """``hlmon record`` against the simulator (``profile``) for ``seconds``, into ``out``."""

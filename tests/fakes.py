@@ -47,6 +47,8 @@ class FakeRuntime:
         self.fail_start = fail_start
         """Raised by ``__aenter__`` (a backend that cannot start)."""
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.market_shown = False
+        """The UI said the market screen is shown (``show_market``)."""
         """Every call in order: ``("start", ())``, ``("select_coin", ("ETH",))``, ..."""
         self.started = False
         self.stopped = False
@@ -140,3 +142,7 @@ class FakeRuntime:
         if self.user == was:
             self.user = now
             self.store.set_user(now)
+
+    def show_market(self, on: bool) -> None:
+        self.calls.append(("show_market", (on,)))
+        self.market_shown = on

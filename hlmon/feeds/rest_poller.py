@@ -47,6 +47,7 @@ from hlmon.feeds.rest_schedule import RestScheduler
 from hlmon.feeds.rest_sources import (
     ScreenState,
     answer_messages,
+    apply_market_answer,
     build_request,
     screen_demand,
     served_feeds,
@@ -54,6 +55,7 @@ from hlmon.feeds.rest_sources import (
 from hlmon.protocol.info import InfoRequest
 from hlmon.state import FeedState, FeedStatus, RestPlanView, Source, Store, feed_kind
 from hlmon.state.freshness import is_periodic
+from hlmon.state.market_board import REST_ONLY_FEEDS
 from hlmon.state.store import row_address
 
 HELD_REFRESH = 0.8
@@ -228,6 +230,7 @@ class RestPoller:
         }
         if self.rest_mode:
             return every, set()
+        every -= REST_ONLY_FEEDS  # served by REST in every mode: not the fallback's business
         now = self._clock()
         live = self._ws_live()
         if live:
@@ -287,6 +290,7 @@ class RestPoller:
         poll, held = self.needed()
         self._switch(poll, held)
         self._taken = poll | held
+        poll |= REST_ONLY_FEEDS & self._store.expected  # due by plan, whatever the socket
         if self.rest_mode or self.active:
             self._log_plan()
         now_ms = int(self._wall_clock() * 1000)
@@ -351,6 +355,7 @@ class RestPoller:
             return
         for msg in answer_messages(req, response, state, wanted):
             self._store.apply(msg, Source.REST)
+        apply_market_answer(self._store, req, response, wanted)
         scheduler.note_success(key)
         self.polls[key] = self.polls.get(key, 0) + 1
         if self._last_error.pop(key, None) is not None:

@@ -54,6 +54,12 @@ class Controls(Protocol):
         ``old`` was selected."""
         ...
 
+    def show_market(self, on: bool) -> None:
+        """The market screen opened (``True``) or closed: the market-wide feeds (websocket
+        streams, or REST in REST mode) run only while it is shown, into
+        ``store.market_board``."""
+        ...
+
 
 class Backend(Protocol):
     """What the UI runs on. Everything but the controls is known before it is entered, so the

@@ -208,3 +208,7 @@ class Runtime:
     def watch_instead(self, old: str, new: str) -> None:
         """Watch ``new`` in ``old``'s place (``FeedEngine.watch_instead``)."""
         self.engine.watch_instead(old, new)
+
+    def show_market(self, on: bool) -> None:
+        """Feed the market screen's table while it is shown (``FeedEngine.show_market``)."""
+        self.engine.show_market(on)

@@ -343,7 +343,7 @@ class Universe:
 
     def _add_generated(self, tokens: list[SpotToken]) -> None:
         """Append ``self.size``'s generated perps and spot pairs after every standard coin."""
-        size, added = self.size, []
+        size, added = self.size, list[CoinSpec]()
         taken = {c.name for c in self.all}
         start = len(self.all)
 
