@@ -62,8 +62,8 @@ from hlmon.protocol.messages import (
 )
 from hlmon.protocol.meta import Meta, SpotMeta
 from hlmon.state import Store
-from hlmon.state.market_board import MARKET_SPOT, market_feed
 from hlmon.state.dexes import account_feed, orders_feed
+from hlmon.state.market_board import MARKET_SPOT, market_feed
 from hlmon.state.store import ROW_KEY_PREFIX
 
 ROW_PREFIX = ROW_KEY_PREFIX
@@ -246,9 +246,12 @@ def apply_market_answer(
         dex = req.body.get("dex") or DEFAULT_DEX
         if market_feed(dex) in wanted:
             store.apply_market_perps(dex, meta, ctxs)
-    elif req.type == "spotMetaAndAssetCtxs" and isinstance(meta, SpotMeta):
-        if MARKET_SPOT in wanted:
-            store.apply_market_spot(ctxs)
+    elif (
+        req.type == "spotMetaAndAssetCtxs"
+        and isinstance(meta, SpotMeta)
+        and (MARKET_SPOT in wanted)
+    ):
+        store.apply_market_spot(ctxs)
 
 
 def bbo_of(book: L2Book) -> Bbo:

@@ -176,9 +176,7 @@ class MarketIngest(LagStamps):
         self.market_board.apply_perps(meta, ctxs, source)
         self._stamps[market_feed(dex)] = Stamp(self._clock(), None, source)
 
-    def apply_market_spot(
-        self, ctxs: Sequence[SpotAssetCtx], source: Source = Source.REST
-    ) -> None:
+    def apply_market_spot(self, ctxs: Sequence[SpotAssetCtx], source: Source = Source.REST) -> None:
         """A ``spotMetaAndAssetCtxs`` answer for the market screen's table (REST)."""
         self.market_board.apply_spot(ctxs, source)
         self._stamps[MARKET_SPOT] = Stamp(self._clock(), None, source)

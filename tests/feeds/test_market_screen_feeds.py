@@ -93,7 +93,7 @@ async def test_streams_subscribed_only_while_shown(
     assert spot is not None and spot.volume is not None  # spot contexts: REST in every mode
     expected = store.expected
     assert MARKET_SPOT in expected and market_feed("xyz") in expected
-    assert store.stamp(market_feed("xyz")).source is Source.WS  # type: ignore[union-attr]
+    assert store.stamp(market_feed("xyz")).source is Source.WS
     assert not store.health.fallback_active  # polling spot contexts is no fallback
     frames = table.fast_frames
     await wait(lambda: table.fast_frames >= frames + 2, 5)  # deltas keep coming
@@ -112,7 +112,7 @@ async def test_streams_subscribed_only_while_shown(
 
     engine.show_market(True)  # reopened: a fresh snapshot on the same socket
     await wait(lambda: sim.hub.subscribers("fastAssetCtxs") == 1, 5)
-    await wait(lambda: not table.awaiting_snapshot and table.row("BTC").prices_fast, 5)  # type: ignore[union-attr]
+    await wait(lambda: not table.awaiting_snapshot and table.row("BTC").prices_fast, 5)
 
 
 async def test_rest_mode_fills_the_table_within_budget(
