@@ -4,6 +4,11 @@ While it is shown the backend feeds the store's market table (``Controls.show_ma
 market-wide websocket streams, or REST in REST mode); closing it stops them. ``enter`` on a
 market adds it to the dashboard's watchlist the way ``a`` does (the same message, so whatever
 follows a watchlist change follows this one too) and selects it.
+
+Behind the market screen the dashboard stops listening to the store's changes: it still runs
+its once-a-second frame (alerts are evaluated then, so one fires at most a second late), but
+no longer repaints hidden panes at up to its fps for every book and trade. Closing the screen
+listens again, and the changes held meanwhile are painted at once.
 """
 
 from __future__ import annotations
@@ -49,11 +54,15 @@ def open_market(app: App[Any]) -> None:
         ctx_stale_after=lambda: max(CTX_STALE_AFTER, store.threshold(MARKET_SPOT)),
     )
     host.forward("show_market(True)", lambda c: c.show_market(True))
+    store.on_changes(None)  # the dashboard, hidden: its once-a-second frame only
     app.push_screen(screen, callback=lambda _: _closed(host))
 
 
 def _closed(host: MarketHost) -> None:
     host.forward("show_market(False)", lambda c: c.show_market(False))
+    dashboard = host.dashboard
+    if dashboard.paint.schedule is not None:
+        dashboard.paint.follow(dashboard.watchlist.selected)  # listen again; held changes now
 
 
 def add_chosen(app: App[Any], coin: str) -> None:
