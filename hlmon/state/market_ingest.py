@@ -164,6 +164,9 @@ class MarketIngest(LagStamps):
         refused = self.market_board.apply_fast(msg.data, source)
         if refused is not None:
             self.health.note_rejected(f"fastAssetCtxs: {refused}", msg.data[:80])
+        unknown = self.market_board.table.unknown_names
+        if unknown:  # a market listed since the catalog was loaded: one reload asks for it
+            self.catalog_state.note_names(unknown)
 
     def _on_all_dexs_ctxs(self, msg: AllDexsAssetCtxsMsg, source: Source, now: float) -> None:
         for dex in self.market_board.apply_all_dexs(msg.data, source):
