@@ -126,6 +126,9 @@ class RestPoller:
         self._down_since: float | None = clock()
         self._plan_logged = False
         self._waiting_since: dict[PollKey, float] = {}
+        self._wanted_since: dict[str, float] = {}
+        """When each feed key became wanted: a feed added on a live socket (a coin added, the
+        market screen opened) gets its ``missing_grace`` from then, not from the socket's start."""
         self.active = False
         """The fallback is on (never in REST mode, where REST is the transport)."""
         self.polls: dict[PollKey, int] = {}
@@ -232,6 +235,8 @@ class RestPoller:
             return every, set()
         every -= REST_ONLY_FEEDS  # served by REST in every mode: not the fallback's business
         now = self._clock()
+        wanted_since = {k: self._wanted_since.get(k, now) for k in every}
+        self._wanted_since = wanted_since
         live = self._ws_live()
         if live:
             self._down_since = None
@@ -256,7 +261,8 @@ class RestPoller:
             if status.state is FeedState.STALE:
                 poll.add(key)
             elif status.state is FeedState.MISSING:
-                if now - (self._live_since or now) >= self.missing_grace:
+                since = max(self._live_since or now, wanted_since[key])
+                if now - since >= self.missing_grace:
                     poll.add(key)
             elif taken and status.source is Source.REST and is_periodic(feed_kind(key)):
                 # Event feeds (fills, trades) are handed back at once: the resubscribe
