@@ -287,9 +287,11 @@ class MarketTable:
             if row is None:
                 self._note_unknown(name)
                 continue
+            # Prices a REST answer set are its own (judged by its time, not the stream's).
+            fast = row.prices_fast and source is Source.WS
             self._rows[name] = MarketRow(
                 row.market, ctx.markPx, ctx.midPx, ctx.prevDayPx, ctx.funding,
-                ctx.openInterest, ctx.dayNtlVlm, now, row.prices_fast, now, source,
+                ctx.openInterest, ctx.dayNtlVlm, now, fast, now, source,
             )  # fmt: skip
             changed += 1
         self._after_ctx(now, changed, source)
@@ -310,6 +312,7 @@ class MarketTable:
             self._rows[row.name] = replace(
                 row, mark=ctx.markPx, mid=ctx.midPx, prev_day=ctx.prevDayPx,
                 volume=ctx.dayNtlVlm, prices_at=now, ctx_at=now, source=source,
+                prices_fast=row.prices_fast and source is Source.WS,
             )  # fmt: skip
             changed += 1
         self._after_ctx(now, changed, source)

@@ -353,18 +353,21 @@ class MarketScreen(Screen[None]):
             if table.catalog is None:
                 return "waiting for the market catalog…"
             return "waiting for market data…"
-        rest = fast is None and table.last_source is Source.REST
-        if fast is not None:  # the stream carries the prices: judged by its last frame
-            age, limit = fast, STALE_AFTER
-        else:
-            assert ctx is not None
-            age, limit = ctx, pane.ctx_stale_after()
-        pane.set_freshness(stale_age=fmt_age(age) if age > limit else None, rest=rest)
-        if fast is not None:
+        if fast is not None and fast <= STALE_AFTER:  # the stream carries the prices
+            pane.set_freshness(stale_age=None, rest=False)
             parts = ["WS", f"prices {fmt_age(fast)}"]
             if ctx is not None:
                 parts.append(f"funding/OI {fmt_age(ctx)}")
         else:
+            # No live stream: REST (REST mode, or the fallback while the socket is out) keeps
+            # prices with the contexts; otherwise the last stream frame says how old they are.
+            rest = table.last_source is Source.REST
+            if ctx is not None and (rest or fast is None):
+                age, limit = ctx, pane.ctx_stale_after()
+            else:
+                assert fast is not None
+                age, limit = fast, STALE_AFTER
+            pane.set_freshness(stale_age=fmt_age(age) if age > limit else None, rest=rest)
             parts = ["REST" if rest else "WS", f"prices and funding/OI {fmt_age(age)}"]
         if table.catalog_reload_wanted:
             parts.append("new listings: catalog reload pending")
