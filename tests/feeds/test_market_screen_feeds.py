@@ -140,3 +140,29 @@ async def test_rest_mode_fills_the_table_within_budget(
         e.key.param("dex") in (None, "") for e in engine.rest.plan.entries
         if e.key.kind == "metaAndAssetCtxs"
     )  # fmt: skip
+
+
+async def test_socket_out_rest_fallback_serves_the_table(
+    sim: SimServer, engines: Any, wait: Wait
+) -> None:
+    """The websocket drops and cannot reconnect: the fallback polls every dex's contexts for
+    the open market screen, and the rows say REST."""
+    engine = await engines(settings_for(sim))
+    store = engine.store
+    await wait(lambda: store.catalog is not None and engine.ws is not None, 5)
+    engine.show_market(True)
+    table = store.market_board.synced()
+    await wait(lambda: complete(table) and table.fast_at is not None, 10)
+    sim.faults.refuse_connections(30)
+    sim.faults.drop_all()
+    keys = [market_feed(d) for d in sim.universe.dex_names]
+
+    def rest_served() -> bool:
+        stamps = [store.stamp(k) for k in keys]
+        return all(s is not None and s.source is Source.REST for s in stamps)
+
+    await wait(rest_served, 10)
+    assert store.health.fallback_active
+    xyz = table.row("xyz:TSLA")
+    assert xyz is not None and xyz.source is Source.REST and not xyz.prices_fast
+    assert table.last_source is Source.REST
