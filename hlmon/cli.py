@@ -83,7 +83,7 @@ class _Group(click.Group):
 
 
 def _version_text() -> str:
-    # Imported here: importlib.metadata alone is ~20 ms of every start-up (zipfile, email).
+    # Imported here: importlib.metadata (zipfile, email...) is only needed for --version.
     import importlib.metadata
     import platform
 

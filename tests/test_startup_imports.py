@@ -25,5 +25,5 @@ def test_the_entry_point_skips_httpx_command_line_client() -> None:
 
 
 def test_version_metadata_is_read_only_for_version() -> None:
-    """``importlib.metadata`` (zipfile, email: ~20 ms) is imported by ``--version`` only."""
+    """``importlib.metadata`` (zipfile, email...) is imported by ``--version`` only."""
     assert _run("import sys, hlmon.cli; print('importlib.metadata' in sys.modules)") == "False"
