@@ -31,9 +31,11 @@ from hlmon.runtime.controls import Backend, Controls, InputRejected
 from hlmon.runtime.started import StartedBackend
 from hlmon.runtime.terminal import ClipboardRoute
 from hlmon.ui.keymap import bindings
+from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
+from hlmon.ui.screens.market import MarketScreen
 from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
 
@@ -185,6 +187,9 @@ class HlmonApp(App[int]):
             self.notify(str(exc), severity="error")
             self.store.health.log(f"{what}: {exc}", "error")
 
+    forward = _control
+    """Forward one choice to the backend (queued until it has started)."""
+
     def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
         """Subscribe the selected coin's book, trades and bbo."""
         coin = event.coin
@@ -310,6 +315,14 @@ class HlmonApp(App[int]):
         """Show the key help."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_market(self) -> None:
+        """Show every market (``hlmon.ui.market_host``)."""
+        open_market(self)
+
+    def on_market_screen_coin_chosen(self, event: MarketScreen.CoinChosen) -> None:
+        """``enter`` on the market screen: add the coin to the watchlist."""
+        add_chosen(self, event.coin)
 
     def action_cycle_theme(self) -> None:
         """Switch to the next theme."""

@@ -6,16 +6,16 @@ Each ``Key`` row is one Textual binding (``bindings("dashboard")`` builds ``Dash
 the entries that fit the terminal's width, lowest rank first, in table order; ``?`` lists every
 row, those the footer hides included.
 
-Adding a key, e.g. ``m`` for the market screen, bound on the dashboard:
+Adding a key, bound on the dashboard:
 
-1. a row here, where it belongs in the order the footer shows::
+1. a row here, where it belongs in the order the footer shows (say ``z`` to maximise)::
 
-       Key("m", "market", "market", rank=3, help="the market screen: every perp and spot pair")
+       Key("z", "maximise", "zoom", rank=5, help="maximise the focused panel, again to restore")
 
    ``rank`` 1 shows first (quit, help), 9 last; None: only in ``?``. ``screen="app"`` binds it
    on the app instead (works on every screen); ``layout="-compact"`` shows it in the footer only
    while the dashboard has that class (the key means nothing in the other layout);
-2. ``action_market`` on that screen. A key that does nothing in some state says so
+2. ``action_maximise`` on that screen. A key that does nothing in some state says so
    (``self.notify(...)``) instead of doing nothing.
 
 The binding, the footer entry and the help line follow from the row; ``tests/ui/test_keys.py``
@@ -30,8 +30,8 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
-Where = Literal["app", "dashboard", "textual"]
-"""Which BINDINGS the key goes in; ``textual``: bound by Textual itself (documented only)."""
+Where = Literal["app", "dashboard"]
+"""Which screen's BINDINGS the key goes in (``app``: the app's, active on every screen)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Key:
     display: str | None = None
     """How the footer writes the key (default: Textual's display of the first key)."""
     screen: Where = "dashboard"
+    textual: bool = False
+    """Bound by Textual itself (``tab``, ``ctrl+p``): footer and help only, no binding here."""
     layout: str | None = None
     """A CSS class the screen must have for the footer to show the entry (``-compact``)."""
 
@@ -78,7 +80,7 @@ KEYS: tuple[Key, ...] = (
     Key("7", "tab('accounts')", "Accounts"),
     Key("tab", "app.focus_next", "table", 4,
         "focus the lower table: ↑ ↓ pgup pgdn scroll, enter shows a row whole",
-        screen="textual"),
+        textual=True),
     Key("u", "next_account(1)", "account", 5,
         "next / previous watched account (detail panels follow)", "u  U", "u/U"),
     Key("U", "next_account(-1)", "account"),
@@ -92,8 +94,11 @@ KEYS: tuple[Key, ...] = (
         "add a price alert (e.g. BTC > 110000); more kinds in config.toml", display="A"),
     Key("W", "watch_master", "master", 9,
         "an agent (API) wallet is selected: watch its master account instead", display="W"),
+    Key("m", "market", "markets", 3,
+        "markets: every perp and spot pair; s 1-8 sort, / filter, enter adds, esc back",
+        screen="app"),
     Key("t", "cycle_theme", "theme", 8, "next theme", screen="app"),
-    Key("ctrl+p", "command_palette", "palette", 7, "command palette", screen="textual"),
+    Key("ctrl+p", "command_palette", "palette", 7, "command palette", screen="app", textual=True),
     Key("question_mark", "help", "help", 1, "this help: every key, and what the marks mean",
         "?", "?", screen="app"),
     Key("q", "quit", "quit", 1, "quit", screen="app"),
@@ -106,7 +111,7 @@ HELP_LABEL_MORE = "all keys"
 
 def bindings(screen: Where) -> list[BindingType]:
     """The BINDINGS of ``screen`` (``app`` or ``dashboard``)."""
-    return [k.binding() for k in KEYS if k.screen == screen]
+    return [k.binding() for k in KEYS if k.screen == screen and not k.textual]
 
 
 def help_rows() -> list[tuple[str, str]]:

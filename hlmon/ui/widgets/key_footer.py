@@ -3,8 +3,9 @@
 Textual's ``Footer`` shows every binding marked ``show`` and lets the rest run off the right
 edge. ``KeyFooter`` takes the screen's active bindings (so a key a focused table has taken over
 drops out, and a disabled one is dimmed), ranks them by ``hlmon.ui.keymap`` (``rank``; a
-binding the table does not know ranks ``UNKNOWN_RANK`` when it asks to be shown) and keeps, in
-rank order, every entry that still fits; it shows them in table order. While any is left out
+binding the table does not know ranks ``UNKNOWN_RANK`` when it asks to be shown, and shows
+first: the market screen's own keys) and keeps, in rank order, every entry that still fits;
+it shows them in table order. While any is left out
 the ``?`` entry reads "all keys": ``?`` lists them. An entry with a ``layout`` shows only while
 the screen has that class (``b`` in the compact layout).
 """
@@ -20,10 +21,11 @@ from textual.binding import Binding
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from hlmon.ui.keymap import HELP_LABEL_MORE, KEYS, Key, by_binding
+from hlmon.ui.keymap import HELP_LABEL_MORE, KEYS, Key, Where, by_binding
 
-UNKNOWN_RANK = 6
-"""Rank of a shown binding the key table does not list (another widget's, a new screen's)."""
+UNKNOWN_RANK = 2
+"""Rank of a shown binding the key table does not list: a screen's own keys (the market
+screen's) matter there as much as moving the selection."""
 KEY_PADDING = 3
 """Cells around an entry's key and label: `` key label `` (Textual's FooterKey padding)."""
 
@@ -39,7 +41,7 @@ class Entry:
     action: str
     rank: int
     order: int
-    """Position in the key table (unknown bindings after it, in binding order)."""
+    """Position in the key table (unknown bindings before it, in binding order)."""
     enabled: bool = True
     tooltip: str = ""
 
@@ -77,9 +79,11 @@ def fit(entries: list[Entry], width: int) -> tuple[list[Entry], bool]:
 class KeyFooter(Footer):
     """Textual's footer, fitted to the width by rank (see the module docstring)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, screen: Where | str = "dashboard", *, id: str | None = None) -> None:
+        """``screen``: which rows of the key table are this screen's own (besides the app's and
+        Textual's); other screens' bindings show with their own description."""
         super().__init__(id=id, show_command_palette=False)
-        self._table = by_binding()
+        self._table = {k: row for k, row in by_binding().items() if row.screen in (screen, "app")}
         self._order = {key: i for i, key in enumerate(KEYS)}
         self.hidden = False
         """Whether the last fit left entries out."""
@@ -92,7 +96,8 @@ class KeyFooter(Footer):
         seen: set[Key | str] = set()
         out: list[Entry] = []
         screen = self.screen
-        for n, (_node, binding, enabled, tooltip) in enumerate(screen.active_bindings.values()):
+        bindings = screen.active_bindings
+        for n, (_node, binding, enabled, tooltip) in enumerate(bindings.values()):
             row = self._table.get((binding.key, binding.action))
             if row is not None:
                 if row.rank is None or row in seen:
@@ -105,7 +110,8 @@ class KeyFooter(Footer):
                                  self._order[row], enabled, tooltip))  # fmt: skip
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
-                out.append(self._unknown(binding, enabled, tooltip, len(KEYS) + n))
+                # The screen's own keys (a screen without rows) come first, in binding order.
+                out.append(self._unknown(binding, enabled, tooltip, n - len(bindings)))
         return out
 
     def _unknown(self, binding: Binding, enabled: bool, tooltip: str, order: int) -> Entry:
