@@ -112,17 +112,17 @@ def reuse_last(memo: dict[str, Any], now: float, every_s: float) -> list[Check] 
     the last answer while it is still good, else None (look again).
 
     Looked again at least every ``every_s``, on every evaluation whose changes are unknown,
-    and on any change while the last answer was past the level (data arriving may clear
-    it; while clear, arriving data can only keep it clear). A frame that brings a change
-    then costs nothing instead of a walk over every feed.
+    and on any change while the last answer was past the level or empty (data arriving may
+    clear it, or be the first; while clear, arriving data can only keep it clear). A frame
+    that brings a change then costs nothing instead of a walk over every feed.
     """
     last: list[Check] | None = memo.get("last")
     due: float | None = memo.get("due_at")
     changes = memo.get(CHANGES)
-    if last is None or due is None or changes is None or not 0 <= due - now <= every_s:
+    if last is None or due is None or changes is None or not 0 < due - now <= every_s:
         return None
-    if changes and any(c.past for c in last):
-        return None
+    if changes and (not last or any(c.past for c in last)):
+        return None  # waiting for data, or past: what arrives may be the answer
     return last
 
 

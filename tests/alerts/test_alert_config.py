@@ -124,7 +124,8 @@ def _rules(*rules: Any) -> dict[str, Any]:
         (
             _rules({"kind": "liquidations"}),
             'c.toml: key \'alerts.rules[1].kind\': expected one of "price", "liq_distance", '
-            '"margin_ratio", "upnl", "fill", "liquidation", "deadman", "data_lag", got "liquidations"',
+            '"margin_ratio", "upnl", "fill", "liquidation", "deadman", "data_lag", '
+            'got "liquidations"',
         ),
         (
             _rules({"coin": "BTC", "above": 1}),
@@ -172,7 +173,8 @@ def _rules(*rules: Any) -> dict[str, Any]:
         ),
         (
             _rules({"kind": "fill", "coin": "BTC"}),
-            "c.toml: key 'alerts.rules[1].coin': unknown key (known for kind \"fill\": kind, enabled)",
+            "c.toml: key 'alerts.rules[1].coin': unknown key "
+            '(known for kind "fill": kind, enabled)',
         ),
         (
             _rules("fill"),
