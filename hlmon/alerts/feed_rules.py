@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from hlmon.state import Store
 
 _LOOK_EVERY_S = 1.0
+_FLAT = "no open positions"
 
 
 def _look_every(limit_s: float) -> float:
@@ -53,7 +54,7 @@ class DeadMan:
     ) -> list[Check]:
         every = _look_every(self.stale_for_s)
         last = reuse_last(memo, now, every)
-        if last is not None and not (last[0].value == "flat" and "account" in memo["changes"]):
+        if last is not None and not (last[0].value == _FLAT and "account" in memo["changes"]):
             return last
         return remember(memo, now, every, self._look(store, now, memo))
 
@@ -62,7 +63,7 @@ class DeadMan:
         positions = store.positions()
         if not positions:
             missing_since.clear()
-            return [Check("", past=False, clear=True, value="flat")]
+            return [Check("", past=False, clear=True, value=_FLAT)]
         bad: list[tuple[str, float]] = []
         statuses = store.feed_statuses()
         for key, status in statuses.items():
@@ -80,7 +81,7 @@ class DeadMan:
             del missing_since[key]
         n = len(positions)
         if not bad:
-            return [Check("", past=False, clear=True, value=f"{n} open, data flowing")]
+            return [Check("", past=False, clear=True, value=f"fresh · {n} open")]
         feeds = ", ".join(f"{key} stale {secs:.0f} s" for key, secs in bad[:6])
         if len(bad) > 6:
             feeds += f", +{len(bad) - 6} more"

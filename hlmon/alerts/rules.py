@@ -281,6 +281,10 @@ class UpnlBeyond:
         return out
 
 
+_WATCHING = Check("")
+"""An event rule's answer when nothing new happened: watching (armed), not waiting."""
+
+
 @dataclass(frozen=True, slots=True)
 class AnyFill:
     """Any new fill of the watched account; fills from before hlmon saw the account are history.
@@ -322,7 +326,7 @@ class AnyFill:
         # Remember exactly what the store holds: its ring bounds this set.
         memo["seen"] = {(f.tid, f.oid) for f in fills}
         if not new:
-            return []
+            return [_WATCHING]
         new.reverse()  # oldest first
         lines = [
             f"{'BUY' if f.side == 'B' else 'SELL'} {fmt_size(f.sz)} {f.coin} "
@@ -367,23 +371,25 @@ class Liquidated:
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
         user = store.user
-        found = store.own_liquidations()
-        if user is None or not found:
+        if user is None:
             return []
-        stamp = store.stamp("account")
         if memo.get("user") != user:
             memo.update(user=user, since_ms=None, seen=set())
         if memo["since_ms"] is None:
+            stamp = store.stamp("account")
             if stamp is None:
                 return []  # no account yet: nothing to tell history from news
             exchange = stamp.exchange_time
             memo["since_ms"] = exchange if exchange is not None else int(stamp.received_at * 1000)
+        found = store.own_liquidations()
+        if not found:
+            return [_WATCHING]
         seen: set[Any] = memo["seen"]
         new = [e for e in found if e.key not in seen]
         memo["seen"] = {e.key for e in found}  # what the store holds: bounded like it
         news = [e for e in new if e.time is None or e.time >= memo["since_ms"]]
         if not news:
-            return []
+            return [_WATCHING]
         first = news[0]
         title = "LIQUIDATED" + (f": {first.coin}" if first.coin else "")
         body = "; ".join(e.describe() for e in news[:5])
