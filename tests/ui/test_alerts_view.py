@@ -201,6 +201,7 @@ class TestChanges:
             await pilot.press("a")
             await pilot_wait(pilot, lambda: isinstance(app.screen, AlertEditScreen))
             form = app.screen
+            assert isinstance(form, AlertEditScreen)
             # Choose the kind with the keyboard: open the list, move down to it, enter.
             form.query_one("#kind", Select).focus()
             await pilot.press("enter")
