@@ -58,7 +58,7 @@ class HlmonApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "quit"),
         Binding("t", "cycle_theme", "theme"),
-        Binding("exclamation_mark", "alerts", "alerts", key_display="!"),
+        Binding("exclamation_mark", "alerts", "alerts", key_display="!", show=False),
         Binding("question_mark", "help", "help", key_display="?"),
     ]
 
