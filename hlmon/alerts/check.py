@@ -112,24 +112,34 @@ def reuse_last(memo: dict[str, Any], now: float, every_s: float) -> list[Check] 
     the last answer while it is still good, else None (look again).
 
     Looked again at least every ``every_s``, on every evaluation whose changes are unknown,
-    and on any change while the last answer was past the level or empty (data arriving may
-    clear it, or be the first; while clear, arriving data can only keep it clear). A frame
-    that brings a change then costs nothing instead of a walk over every feed.
+    and on a change of one of the keys the last answer said could change it (``wake`` in
+    :func:`remember`: the feeds that were late, whose data arriving may clear it). A frame
+    that brings other changes then costs nothing instead of a walk over every feed.
     """
     last: list[Check] | None = memo.get("last")
     due: float | None = memo.get("due_at")
     changes = memo.get(CHANGES)
     if last is None or due is None or changes is None or not 0 < due - now <= every_s:
         return None
-    if changes and (not last or any(c.past for c in last)):
-        return None  # waiting for data, or past: what arrives may be the answer
+    wake: frozenset[str] | None = memo.get("wake")
+    if changes and (wake is None or not wake.isdisjoint(changes)):
+        return None
     return last
 
 
-def remember(memo: dict[str, Any], now: float, every_s: float, checks: list[Check]) -> list[Check]:
-    """Keep ``checks`` as the answer :func:`reuse_last` gives until ``now + every_s``."""
+def remember(
+    memo: dict[str, Any],
+    now: float,
+    every_s: float,
+    checks: list[Check],
+    wake: frozenset[str] | None = frozenset(),
+) -> list[Check]:
+    """Keep ``checks`` as the answer :func:`reuse_last` gives until ``now + every_s``, or
+    until one of the change keys ``wake`` arrives (None: any change; empty: none, time
+    alone can change the answer)."""
     memo["last"] = checks
     memo["due_at"] = now + every_s
+    memo["wake"] = wake
     return checks
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _LOOK_EVERY_S = 1.0
 _FLAT = "no open positions"
+_ACCOUNT = frozenset(("account",))
 
 
 def _look_every(limit_s: float) -> float:
@@ -54,16 +55,22 @@ class DeadMan:
     ) -> list[Check]:
         every = _look_every(self.stale_for_s)
         last = reuse_last(memo, now, every)
-        if last is not None and not (last[0].value == _FLAT and "account" in memo["changes"]):
+        if last is not None:
             return last
-        return remember(memo, now, every, self._look(store, now, memo))
+        checks, wake = self._look(store, now, memo)
+        return remember(memo, now, every, checks, wake)
 
-    def _look(self, store: Store, now: float, memo: dict[str, Any]) -> list[Check]:
+    def _look(
+        self, store: Store, now: float, memo: dict[str, Any]
+    ) -> tuple[list[Check], frozenset[str]]:
+        """The answer, and the change keys that can change it before time does: positions
+        opening (``account``) while flat, the stale feeds' data while past; none while clear
+        (data arriving cannot make it worse)."""
         missing_since: dict[str, float] = memo.setdefault("missing_since", {})
         positions = store.positions()
         if not positions:
             missing_since.clear()
-            return [Check("", past=False, clear=True, value=_FLAT)]
+            return [Check("", past=False, clear=True, value=_FLAT)], _ACCOUNT
         bad: list[tuple[str, float]] = []
         statuses = store.feed_statuses()
         for key, status in statuses.items():
@@ -81,20 +88,19 @@ class DeadMan:
             del missing_since[key]
         n = len(positions)
         if not bad:
-            return [Check("", past=False, clear=True, value=f"fresh · {n} open")]
+            return [Check("", past=False, clear=True, value=f"fresh · {n} open")], frozenset()
         feeds = ", ".join(f"{key} stale {secs:.0f} s" for key, secs in bad[:6])
         if len(bad) > 6:
             feeds += f", +{len(bad) - 6} more"
-        return [
-            Check(
-                "",
-                past=True,
-                clear=False,
-                title="Data stale with open positions",
-                body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
-                value=f"{bad[0][0]} {bad[0][1]:.0f} s",
-            )
-        ]
+        check = Check(
+            "",
+            past=True,
+            clear=False,
+            title="Data stale with open positions",
+            body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
+            value=f"{bad[0][0]} {bad[0][1]:.0f} s",
+        )
+        return [check], frozenset(key for key, _ in bad) | _ACCOUNT
 
 
 def behind_s(status: FeedStatus) -> float | None:
@@ -150,16 +156,20 @@ class DataLag:
         last = reuse_last(memo, now, every)
         if last is not None:
             return last
-        return remember(memo, now, every, self._look(store, band_pct))
+        checks, wake = self._look(store, band_pct)
+        return remember(memo, now, every, checks, wake)
 
-    def _look(self, store: Store, band_pct: Decimal) -> list[Check]:
+    def _look(self, store: Store, band_pct: Decimal) -> tuple[list[Check], frozenset[str] | None]:
+        """The answer, and the change keys that can change it before time does: any while
+        nothing has arrived, the late feeds' data while past, none while clear (a lag that
+        appears is seen within a second)."""
         if self.feed is not None and ":" in self.feed:
             statuses = [store.feed_status(self.feed)]
         else:
             statuses = [st for key, st in store.feed_statuses().items() if self._watches(key)]
         behind = [(st.feed, secs) for st in statuses if (secs := behind_s(st)) is not None]
         if not behind:
-            return []  # nothing has arrived yet: waiting for data, never a guess
+            return [], None  # nothing has arrived yet: waiting for data, never a guess
         behind.sort(key=lambda item: -item[1])
         worst_key, worst = behind[0]
         level = Decimal(str(self.lag_s))
@@ -167,15 +177,16 @@ class DataLag:
         named = ", ".join(f"{k} {s:.0f} s" for k, s in late[:6])
         if len(late) > 6:
             named += f", +{len(late) - 6} more"
-        return [
-            threshold_check(
-                "",
-                Decimal(f"{worst:.3f}"),
-                level,
-                "above",
-                band_pct,
-                title=f"Data {worst:.0f} s behind: {worst_key}",
-                body=f"data more than {self.lag_s:g} s behind: {named}",
-                shown=f"{worst_key} {worst:.1f} s",
-            )
-        ]
+        check = threshold_check(
+            "",
+            Decimal(f"{worst:.3f}"),
+            level,
+            "above",
+            band_pct,
+            title=f"Data {worst:.0f} s behind: {worst_key}",
+            body=f"data more than {self.lag_s:g} s behind: {named}",
+            shown=f"{worst_key} {worst:.1f} s",
+        )
+        # Not yet clear (past, or inside the band): the late feeds' data may clear it.
+        wake = frozenset() if check.clear else frozenset(k for k, s in behind if s > self.lag_s)
+        return [check], wake
