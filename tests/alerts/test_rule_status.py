@@ -194,6 +194,36 @@ class TestDataLag:
         eng.evaluate(store, None)
         assert calls == 6
 
+    def test_past_looks_again_on_its_own_feeds_only(self, store: Store, clock: FakeClock) -> None:
+        """Fired: other feeds' data does not make it walk the feeds again; the stale feed's
+        data does, and re-arms it at once."""
+        eng = engine(clock, DataLag(5, "account"))
+        store.expect("mids")
+        store.expect("account")
+        store.apply(clearinghouse([]))
+        store.apply(mids(BTC="100"))
+        eng.evaluate(store, store.take_changes())
+        clock.advance(6)
+        assert [a.rule_id for a in eng.evaluate(store, set())] == ["data lag account > 5s"]
+        calls = 0
+        real = store.feed_statuses
+
+        def counted() -> Any:
+            nonlocal calls
+            calls += 1
+            return real()
+
+        store.feed_statuses = counted  # type: ignore[method-assign]
+        for _ in range(5):
+            clock.advance(0.1)
+            store.apply(mids(BTC="100"))
+            eng.evaluate(store, store.take_changes())
+        assert calls == 0 and eng.status()[0].state == "fired"
+        clock.advance(0.1)
+        store.apply(clearinghouse([]))
+        eng.evaluate(store, store.take_changes())
+        assert calls == 1 and eng.status()[0].state == "armed"
+
 
 class TestConfig:
     def test_data_lag_and_enabled_parse(self) -> None:
