@@ -72,6 +72,7 @@ class DeadMan:
             missing_since.clear()
             return [Check("", past=False, clear=True, value=_FLAT)], _ACCOUNT
         bad: list[tuple[str, float]] = []
+        worst: tuple[str, float] | None = None
         statuses = store.feed_statuses()
         for key, status in statuses.items():
             stale_for: float | None = None
@@ -82,13 +83,19 @@ class DeadMan:
                 stale_for = now - missing_since.setdefault(key, now)
             else:
                 missing_since.pop(key, None)
-            if stale_for is not None and stale_for >= self.stale_for_s:
+            if stale_for is None:
+                continue
+            if worst is None or stale_for > worst[1]:
+                worst = (key, stale_for)
+            if stale_for >= self.stale_for_s:
                 bad.append((key, stale_for))
         for key in [k for k in missing_since if k not in statuses]:
             del missing_since[key]
         n = len(positions)
         if not bad:
-            return [Check("", past=False, clear=True, value=f"fresh · {n} open")], frozenset()
+            # Stale for less than the limit so far: said, not hidden behind "fresh".
+            value = f"fresh · {n} open" if worst is None else f"{worst[0]} stale {worst[1]:.0f} s"
+            return [Check("", past=False, clear=True, value=value)], frozenset()
         feeds = ", ".join(f"{key} stale {secs:.0f} s" for key, secs in bad[:6])
         if len(bad) > 6:
             feeds += f", +{len(bad) - 6} more"
@@ -98,7 +105,7 @@ class DeadMan:
             clear=False,
             title="Data stale with open positions",
             body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
-            value=f"{bad[0][0]} {bad[0][1]:.0f} s",
+            value=f"{bad[0][0]} stale {bad[0][1]:.0f} s",
         )
         return [check], frozenset(key for key, _ in bad) | _ACCOUNT
 
