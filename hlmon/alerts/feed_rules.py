@@ -105,7 +105,7 @@ class DeadMan:
             clear=False,
             title="Data stale with open positions",
             body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
-            value=f"{bad[0][0]} stale {bad[0][1]:.0f} s",
+            value=f"{worst[0]} stale {worst[1]:.0f} s" if worst is not None else "",
         )
         return [check], frozenset(key for key, _ in bad) | _ACCOUNT
 

@@ -224,6 +224,24 @@ class TestDataLag:
         eng.evaluate(store, store.take_changes())
         assert calls == 1 and eng.status()[0].state == "armed"
 
+    def test_deadman_value_says_what_is_stale(self, store: Store, clock: FakeClock) -> None:
+        eng = engine(clock, DeadMan(30))
+        store.expect("mids")
+        store.expect("account")
+        store.apply(mids(BTC="100"))
+        store.apply(clearinghouse([position("BTC", "1.0", "100")]))
+        eng.evaluate(store, store.take_changes())
+        assert states(eng) == [("deadman 30s", "armed", "fresh · 1 open")]
+        clock.advance(12 + 10)  # account threshold 12 s: stale for 10 s, below the limit
+        eng.evaluate(store, set())
+        assert states(eng) == [("deadman 30s", "armed", "account stale 10 s")]
+        clock.advance(25)
+        assert [a.rule_id for a in eng.evaluate(store, set())] == ["deadman 30s"]
+        assert states(eng) == [("deadman 30s", "fired", "account stale 35 s")]
+        store.apply(clearinghouse([]))
+        eng.evaluate(store, store.take_changes())
+        assert states(eng) == [("deadman 30s", "armed", "no open positions")]
+
 
 class TestConfig:
     def test_data_lag_and_enabled_parse(self) -> None:
