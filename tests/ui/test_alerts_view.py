@@ -6,6 +6,7 @@ populated store of the other UI tests: BTC mid 104,412.5, ETH 3,688.25)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from tests.catalogs import default_catalog
 from tests.fakes import FakeRuntime
 
 from .helpers import FakeClock, pilot_wait, populated_store, settings
+from .test_settings_stick import _app, _config, _settings
 
 BTC_UP = PriceCross("BTC", "above", Decimal(104500))
 ETH_DOWN = PriceCross("ETH", "below", Decimal(3000))
@@ -274,3 +276,30 @@ class TestSnapshot:
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+class TestSaved:
+    async def test_changes_in_the_view_are_saved_and_reloaded(self, tmp_path: Path) -> None:
+        """Switched off and added in the view, in one app; the same in the next one."""
+        path = _config(tmp_path)
+        app, runtime = _app(_settings(path, tmp_path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot_wait(pilot, lambda: runtime.started and app.store.catalog is not None)
+            view = await open_view(pilot)
+            await pilot.press("space")  # the dead-man's switch (first row): off
+            await pilot.press("a")
+            await pilot_wait(pilot, lambda: isinstance(app.screen, AlertEditScreen))
+            form = app.screen
+            assert isinstance(form, AlertEditScreen)
+            form.query_one("#kind", Select).value = "data_lag"
+            await pilot_wait(pilot, lambda: form.kind == "data_lag")
+            await type_into(pilot, "data_lag--lag_s", "7")
+            await pilot.press("enter")
+            await pilot_wait(pilot, lambda: app.screen is view)
+        rules = (DeadMan(30.0, enabled=False), Liquidated(), DataLag(7.0))
+        assert _settings(path, tmp_path).alerts.rules == rules
+        app2, runtime2 = _app(_settings(path, tmp_path))
+        async with app2.run_test(size=(120, 40)) as pilot:
+            await pilot_wait(pilot, lambda: runtime2.started)
+            assert tuple(app2.alerts.rules) == rules
+            assert app2.alerts.status()[0].state == "disabled"
