@@ -343,7 +343,16 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     show_default=True,
     help="Account mode of the demo account: unified and portfolio keep the collateral in spot.",
 )
-def sim(host: str, port: int, seed: int, profile: str, faults: bool, demo_account: str) -> NoReturn:
+@click.option(
+    "--markets",
+    type=click.Choice(["standard", "large"]),
+    default="standard",
+    show_default=True,
+    help="How many markets are listed: about 340, or about 1,600 (mainnet's size in 2026).",
+)
+def sim(
+    host: str, port: int, seed: int, profile: str, faults: bool, demo_account: str, markets: str
+) -> NoReturn:
     """Run a local Hyperliquid simulator (/info and /ws on one port).
 
     It speaks the exchange of late 2026: HIP-3 dexes xyz (USDC), flx (USDH) and hyna (USDE)
@@ -372,6 +381,7 @@ def sim(host: str, port: int, seed: int, profile: str, faults: bool, demo_accoun
             profile=profile,
             faults=faults,
             demo_account=demo_account,
+            markets=markets,
         )
     except KeyboardInterrupt:
         code = 130

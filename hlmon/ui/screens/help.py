@@ -23,6 +23,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("A", "add a price alert (e.g. BTC > 110000)"),
     ("!", "alerts view: every rule's state; a add, e edit, space on/off, d d delete"),
     ("W", "an agent (API) wallet is selected: watch its master account instead"),
+    ("m", "markets: every perp and spot pair; s 1-8 sort, / filter, enter adds, esc back"),
     ("t", "next theme"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
