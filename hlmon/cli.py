@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.metadata
 import logging
 import os
-import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +83,10 @@ class _Group(click.Group):
 
 
 def _version_text() -> str:
+    # Imported here: importlib.metadata (zipfile, email...) is only needed for --version.
+    import importlib.metadata
+    import platform
+
     try:
         # Read from metadata: importing Textual just to print a version costs ~0.3 s.
         textual = importlib.metadata.version("textual")

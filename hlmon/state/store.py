@@ -499,6 +499,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         return list(self._position_views())
 
     def _position_views(self) -> list[PositionView]:
+        if self._moment_views is not None and self._moment_views is self._positions_cache:
+            return self._moment_views  # judged once in this moment (``one_moment``)
         now = self._clock()
         alive = self.health.socket_alive(now)
         coins = [
@@ -542,6 +544,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             self._positions_fresh = fresh
             self._positions_catalog = catalog
             self._positions_version += 1
+        if self._moment:
+            self._moment_views = self._positions_cache
         return self._positions_cache
 
     @property
