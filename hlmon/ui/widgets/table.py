@@ -166,6 +166,11 @@ class TableView(LinePane):
         """Header plus one line per row and detail (at least one, for a message)."""
         return 1 + max(1, self._lines(self._data))
 
+    def select_key(self, key: Hashable) -> None:
+        """Put the cursor on the row ``key`` (if there is one)."""
+        if key in self._keys:
+            self.action_cursor(self._keys.index(key) - self._cursor)
+
     def action_cursor(self, delta: int) -> None:
         """Move the cursor row."""
         if not self._data:
