@@ -55,6 +55,7 @@ import httpx
 from hlmon.feeds.account_checks import AccountChecks
 from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
+from hlmon.feeds.candle_keeper import CandleKeeper
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
@@ -205,6 +206,13 @@ class FeedEngine(AccountSubscriptions):
             ready=lambda: self.reconciler is None or self.reconciled.is_set(),
         )
         """userRole and userAbstraction once per address, the selected one's equity history."""
+        self.candles = CandleKeeper(
+            self.info,
+            store,
+            coins=lambda: self.markets.watchlist,
+            selected=lambda: self.markets.selected,
+        )
+        """1 h candles of the watched coins (sparklines) and the selected one (its chart)."""
         self.dex_tick = dex_tick
         self._order_dexes: set[str] = set()
         """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
@@ -292,6 +300,7 @@ class FeedEngine(AccountSubscriptions):
             self.supervisor.spawn("rest-poller", self.rest.run)
         if self.users:
             self.supervisor.spawn("account-checks", self.checks.run)
+        self.supervisor.spawn("candles", self.candles.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)

@@ -1,0 +1,107 @@
+"""CandleKeeper: 1 h candles of the watched coins over REST, the selected coin more often (#17).
+
+Against the real simulator over loopback (real HTTP); an HTTP 500 from a mock transport for the
+failure path. Every wait is a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from hlmon.config import Settings
+from hlmon.feeds.candle_keeper import INTERVAL, SPAN_HOURS, CandleKeeper
+from hlmon.feeds.info_client import InfoClient
+from hlmon.sim import SimServer
+from hlmon.state import FeedState, Source, Store
+from tests.support import FAST_PROFILE, TEST_WS, FakeClock, engine_factory, running_sim
+
+Wait = Callable[..., Awaitable[float]]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimServer]:
+    async with running_sim(FAST_PROFILE) as server:
+        yield server
+
+
+async def test_keeper_fills_the_store_from_the_simulator(sim: SimServer) -> None:
+    """Four days of 1 h candles per coin, oldest first, stamped as REST data; the selected
+    coin is asked again after the fast interval, a watched one only after the slow one."""
+    store = Store(time.time)
+    clock = FakeClock()
+    client = InfoClient(sim.url, budget=1200)
+    keeper = CandleKeeper(
+        client, store, coins=lambda: ("BTC", "ETH"), selected=lambda: "BTC", clock=clock
+    )
+    try:
+        await keeper.step()
+    finally:
+        await client.aclose()
+    for coin in ("BTC", "ETH"):
+        candles = store.candles(coin, INTERVAL)
+        assert SPAN_HOURS <= len(candles) <= SPAN_HOURS + 1
+        times = [c.open_time for c in candles]
+        assert times == sorted(times) and times[1] - times[0] == 3_600_000
+        assert all(float(c.low) <= float(c.close) <= float(c.high) for c in candles)
+        status = store.feed_status(f"candles:{coin}")
+        assert status.state is FeedState.FALLBACK and status.source is Source.REST
+    assert "candles:BTC" in store.take_changes()
+    assert keeper.asked == {"BTC": 1, "ETH": 1}
+    clock.advance(keeper.fast_interval)
+    client = InfoClient(sim.url, budget=1200)
+    keeper._client = client
+    try:
+        await keeper.step()
+    finally:
+        await client.aclose()
+    assert keeper.asked == {"BTC": 2, "ETH": 1}
+
+
+async def test_failure_is_logged_once_and_asked_again_later() -> None:
+    clock = FakeClock()
+    store = Store(clock)
+    calls: list[dict[str, Any]] = []
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        calls.append({})
+        return httpx.Response(500)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(fail))
+    client = InfoClient("http://x", budget=1200, http_client=http, rng=random.Random(0))
+    keeper = CandleKeeper(client, store, coins=lambda: ("BTC",), selected=lambda: None, clock=clock)
+    await keeper.step()
+    await keeper.step()  # not due yet: backing off
+    assert len(calls) == 1
+    clock.advance(10.0)
+    await keeper.step()
+    assert len(calls) == 2
+    warned = [e.text for e in store.health.events if "candles of BTC failed" in e.text]
+    assert len(warned) == 1
+    assert store.feed_status("candles:BTC").state is FeedState.MISSING
+    await http.aclose()
+
+
+async def test_engine_keeps_watchlist_candles_over_loopback(sim: SimServer, wait: Wait) -> None:
+    """The engine runs the keeper: once the catalog is in force every watched coin has its
+    candles, selected or not, with a websocket or in REST mode."""
+    for use_websocket in (True, False):
+        settings = Settings(
+            network="custom",
+            api_url=sim.url,
+            watchlist=("BTC", "ETH"),
+            websocket=TEST_WS,
+            use_websocket=use_websocket,
+        )
+        async with engine_factory() as make:
+            engine = await make(settings)
+            store = engine.store
+            await wait(
+                lambda: all(len(store.candles(c, INTERVAL)) >= 24 for c in ("BTC", "ETH")), 10
+            )
+            assert engine.candles.asked.keys() >= {"BTC", "ETH"}
