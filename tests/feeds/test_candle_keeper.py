@@ -87,6 +87,10 @@ async def test_failure_is_logged_once_and_asked_again_later() -> None:
     await http.aclose()
 
 
+def _has_candles(store: Store) -> bool:
+    return all(len(store.candles(c, INTERVAL)) >= 24 for c in ("BTC", "ETH"))
+
+
 async def test_engine_keeps_watchlist_candles_over_loopback(sim: SimServer, wait: Wait) -> None:
     """The engine runs the keeper: once the catalog is in force every watched coin has its
     candles, selected or not, with a websocket or in REST mode."""
@@ -100,8 +104,5 @@ async def test_engine_keeps_watchlist_candles_over_loopback(sim: SimServer, wait
         )
         async with engine_factory() as make:
             engine = await make(settings)
-            store = engine.store
-            await wait(
-                lambda: all(len(store.candles(c, INTERVAL)) >= 24 for c in ("BTC", "ETH")), 10
-            )
+            await wait(lambda e=engine: _has_candles(e.store), 10)
             assert engine.candles.asked.keys() >= {"BTC", "ETH"}

@@ -1,4 +1,5 @@
-"""The watchlist pane: one line per coin with mid, 24h change, funding, open interest, trend.
+"""The watchlist pane: one line per coin with mid, 24h change, funding, open interest, and a
+sparkline of its last 24 h (1 h candles, ``widgets.candles``; ``…`` until they came).
 
 The selected coin (``▶``) drives the book and the tape; moving the selection posts
 ``Watchlist.CoinSelected``. A mid that moved carries ``▲``/``▼`` as well as its colour; a cell
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from textual import events
 from textual.message import Message
 
 from hlmon.state import FeedState, Store, try_dec
@@ -28,8 +30,8 @@ from hlmon.ui.fmt import (
     fmt_px,
     price_decimals,
     shown_decimals,
-    sparkline,
 )
+from hlmon.ui.widgets.candles import SPARK_LABEL, spark_cell
 from hlmon.ui.widgets.lines import (
     Cell,
     Column,
@@ -53,7 +55,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("fund", "funding/h", 7, "right", priority=50),
     Column("ann", "ann.", 5, "right", priority=30),
     Column("oi", "OI ($)", 6, "right", priority=60),
-    Column("trend", "trend", 6, "left", priority=20, flex=True),
+    Column("trend", SPARK_LABEL, 6, "left", priority=20, flex=True),
 )
 DIRECTION_GLYPH = {"pane--up": "▲", "pane--down": "▼"}
 """The glyph beside a mid that moved, so the direction does not depend on colour."""
@@ -84,6 +86,8 @@ class Watchlist(LinePane):
         self._coins: list[str] = list(coins)
         self._index = 0
         self._top = 0
+        self._shown = range(0)
+        """Indexes of the coins on screen (a click on a row selects one of them)."""
         self._decimals: dict[str, int] = {}
         self._last_mid: dict[str, Decimal] = {}
         self._direction: dict[str, str] = {}
@@ -155,6 +159,13 @@ class Watchlist(LinePane):
             self.post_message(self.CoinSelected(self._coins[self._index]))
         return coin
 
+    def on_click(self, event: events.Click) -> None:
+        """A click on a coin's row selects it, as the arrow keys do (``CoinSelected``)."""
+        line = event.y - self.content_offset.y
+        index = self._top + line - 1  # line 0 is the header
+        if line >= 1 and index in self._shown and not self.store.catalog_state.status.waiting:
+            self.select_index(index)
+
     # ------------------------------------------------------------------ rows
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
@@ -173,7 +184,7 @@ class Watchlist(LinePane):
         elif self._index >= self._top + room:
             self._top = self._index - room + 1
         self._top = max(0, min(self._top, max(0, len(self._coins) - room)))
-        shown = range(self._top, min(len(self._coins), self._top + room))
+        shown = self._shown = range(self._top, min(len(self._coins), self._top + room))
         # Coins off the pane's edge are counted in the title (no line is spent on it).
         hidden = [f"▲ {shown.start} above"] if shown.start else []
         if shown.stop < len(self._coins):
@@ -197,10 +208,7 @@ class Watchlist(LinePane):
             row = cells[i]
             coin = self._coins[i]
             if trend_width:
-                row["trend"] = (
-                    sparkline(self.store.mid_history(coin), trend_width),
-                    "pane--accent",
-                )
+                row["trend"] = spark_cell(self.store, coin, trend_width)
             fill = "pane--sel" if i == self._index else ""
             if fill:
                 row["mark"] = ("▶", "pane--accent")
