@@ -9,9 +9,12 @@ Cost: weight 20 plus 1 per 60 candles, 22 a request. Each watched coin is asked 
 ``slow_interval`` (5 min), the selected coin every ``fast_interval`` (60 s, so the chart's
 last candle follows the price): with ten coins about 66 a minute of the default 1200.
 
-Requests are non-urgent and not retried by the client: one that does not fit the budget now
-waits (the REST plan and reconciliation go first), a refusal by the budget waits its
-``retry_in``, and a failure is logged once per coin and asked again after a growing delay.
+They spend at most ``SHARE`` of the REST budget a minute (out of the planner's reserve, as the
+account checks do): on a small budget the sparklines refresh more slowly, the feeds the plan
+polls never do. Requests are non-urgent and not retried by the client: one that does not fit
+this minute's share or the budget now waits (the REST plan and reconciliation go first), a
+refusal by the budget waits its ``retry_in``, and a failure is logged once per coin and asked
+again after a growing delay.
 Coins come from the feeds' own watchlist and selection: exact catalog names only, nothing
 before the catalog is in force.
 """
@@ -20,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
 from hlmon.protocol import info
+from hlmon.protocol.info import InfoRequest, response_weight
 from hlmon.state import Source, Store
 
 INTERVAL = "1h"
@@ -36,6 +41,9 @@ FAST_INTERVAL = 60.0
 """Seconds between two requests for the selected coin."""
 ROOM_RECHECK = 5.0
 """A request that does not fit the budget now asks again after this long."""
+SHARE = 0.1
+"""Share of the REST budget per minute the candles may spend."""
+WINDOW = 60.0
 RETRY_INITIAL = 5.0
 RETRY_MAX = 300.0
 HOUR_MS = 3_600_000
@@ -81,6 +89,8 @@ class CandleKeeper:
         self._due: dict[str, float] = {}
         self._asked_at: dict[str, float] = {}
         self._failures: dict[str, int] = {}
+        self._spent: deque[tuple[float, int]] = deque()
+        """(time, weight) of the requests of the last ``WINDOW`` seconds."""
         self.asked: dict[str, int] = {}
         """Requests sent per coin (tests read it)."""
 
@@ -116,7 +126,7 @@ class CandleKeeper:
     async def _ask(self, coin: str, selected: bool) -> None:
         end = int(self._wall() * 1000)
         req = info.candle_snapshot(coin, INTERVAL, end - SPAN_HOURS * HOUR_MS, end)
-        if self._client.room_in(req) > 0:
+        if not self._fits(req):
             self._due[coin] = self._clock() + ROOM_RECHECK  # never taken from the plan
             return
         self.asked[coin] = self.asked.get(coin, 0) + 1
@@ -134,6 +144,19 @@ class CandleKeeper:
         self._due[coin] = now + (self.fast_interval if selected else self.slow_interval)
         if self._failures.pop(coin, None) is not None:
             self._store.health.log(f"candles of {coin}: answered")
+
+    def _fits(self, req: InfoRequest) -> bool:
+        """Whether ``req`` fits this minute's share and the budget's room now (counted as
+        spent when it does)."""
+        now = self._clock()
+        while self._spent and now - self._spent[0][0] >= WINDOW:
+            self._spent.popleft()
+        weight = response_weight(req, SPAN_HOURS + 1)
+        share = self._client.budget.budget * SHARE
+        if sum(w for _, w in self._spent) + weight > share or self._client.room_in(req) > 0:
+            return False
+        self._spent.append((now, weight))
+        return True
 
     def _failed(self, coin: str, text: str) -> None:
         n = self._failures.get(coin, 0)

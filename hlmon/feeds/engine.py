@@ -33,6 +33,9 @@ as the fallback when the websocket is down or a feed is stale, and always in RES
 serves the accounts, a discovery sweep (``dex_fetch.sweep``: the state of every other catalog
 dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push reports.
 
+``CandleKeeper`` (``hlmon.feeds.candle_keeper``) keeps 1 h candles of the watched coins over
+``/info`` (the watchlist's 24 h sparklines, the selected coin's chart), in both modes.
+
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 

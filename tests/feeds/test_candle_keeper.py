@@ -6,6 +6,7 @@ failure path. Every wait is a condition with a deadline.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -106,3 +107,32 @@ async def test_engine_keeps_watchlist_candles_over_loopback(sim: SimServer, wait
             engine = await make(settings)
             await wait(lambda e=engine: _has_candles(e.store), 10)
             assert engine.candles.asked.keys() >= {"BTC", "ETH"}
+
+
+async def test_candles_spend_only_their_share_of_the_budget() -> None:
+    """A 500 budget leaves 50 a minute to candles: two requests (22 each), the third coin
+    waits for the next minute; the answer, even empty, says the coin is loaded."""
+    clock = FakeClock()
+    store = Store(clock)
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(json.loads(request.content)["req"]["coin"])
+        return httpx.Response(200, json=[])
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    client = InfoClient("http://x", budget=500, http_client=http, clock=clock)
+    keeper = CandleKeeper(
+        client, store, coins=lambda: ("BTC", "ETH", "SOL"), selected=lambda: "ETH", clock=clock
+    )
+    await keeper.step()
+    assert asked == ["ETH", "BTC"]  # the selected coin first
+    clock.advance(30.0)
+    await keeper.step()
+    assert asked == ["ETH", "BTC"]
+    clock.advance(31.0)
+    await keeper.step()
+    assert asked == ["ETH", "BTC", "ETH", "SOL"]  # ETH's fast interval came round too
+    assert store.feed_status("candles:SOL").state is FeedState.FALLBACK
+    assert store.candles("SOL", INTERVAL) == []
+    await http.aclose()

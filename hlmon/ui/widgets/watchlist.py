@@ -164,6 +164,7 @@ class Watchlist(LinePane):
         line = event.y - self.content_offset.y
         index = self._top + line - 1  # line 0 is the header
         if line >= 1 and index in self._shown and not self.store.catalog_state.status.waiting:
+            self.screen.set_focus(None)  # the arrow keys move the coins again, not a table
             self.select_index(index)
 
     # ------------------------------------------------------------------ rows
