@@ -162,6 +162,27 @@ class TestMouse:
             await settle(pilot)
             assert any("event number 39" in line for line in log.text_lines)
 
+    async def test_the_wheel_scrolls_the_watchlist_not_the_selection(self) -> None:
+        app, runtime, _ = make_app()
+        async with app.run_test(size=(80, 20)) as pilot:
+            await settle(pilot)
+            watchlist = app.dashboard.watchlist
+            room = len(watchlist.text_lines) - 1
+            hidden = len(COINS) - room
+            assert hidden > 0 and watchlist.text_lines[1].startswith("▶ BTC")
+            assert f"▼ {hidden} more" in str(watchlist.border_title)
+            await wheel(pilot, events.MouseScrollDown, "#watchlist")
+            await settle(pilot)
+            top = min(3, hidden)  # three a notch, down to the last screenful
+            shown = [line.split()[0] for line in watchlist.text_lines[1:]]
+            assert shown == list(COINS[top : top + room])  # the selected BTC scrolled away
+            assert f"▲ {top} above" in str(watchlist.border_title)
+            assert watchlist.selected == "BTC" and runtime.named("select_coin") == [("BTC",)]
+            await pilot.press("down")  # a new selection is brought into view
+            await settle(pilot)
+            assert watchlist.selected == "ETH"
+            assert watchlist.text_lines[1].startswith("▶ ETH")
+
 
 class TestBigTerminal:
     async def test_200x60_gives_rows_to_content_and_shows_the_chart(self) -> None:

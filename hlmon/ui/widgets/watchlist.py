@@ -42,6 +42,7 @@ from hlmon.ui.widgets.lines import (
     header_row,
     layout_row,
 )
+from hlmon.ui.widgets.table import WHEEL_ROWS
 
 HOURS_PER_YEAR = 24 * 365
 
@@ -88,6 +89,9 @@ class Watchlist(LinePane):
         self._top = 0
         self._shown = range(0)
         """Indexes of the coins on screen (a click on a row selects one of them)."""
+        self._followed = -1
+        """The selection the view last scrolled to (a new one is brought into view)."""
+        self._room = 0
         self._decimals: dict[str, int] = {}
         self._last_mid: dict[str, Decimal] = {}
         self._direction: dict[str, str] = {}
@@ -167,6 +171,20 @@ class Watchlist(LinePane):
             self.screen.set_focus(None)  # the arrow keys move the coins again, not a table
             self.select_index(index)
 
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """The wheel scrolls the coins shown (the selection stays)."""
+        event.stop()
+        self._scroll(WHEEL_ROWS)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """The wheel scrolls the coins shown (the selection stays)."""
+        event.stop()
+        self._scroll(-WHEEL_ROWS)
+
+    def _scroll(self, delta: int) -> None:
+        self._top = max(0, self._top + delta)
+        self.rebuild()  # (clamped there to the last screenful)
+
     # ------------------------------------------------------------------ rows
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
@@ -178,12 +196,15 @@ class Watchlist(LinePane):
         width = self.inner_width
         if width <= 0:
             return
-        # Scroll so the selected coin stays visible on a short pane.
+        # Scroll so a newly selected coin is visible on a short pane (the wheel may scroll it
+        # out of view afterwards: the title counts the coins off the edge).
         room = max(1, self.inner_height - 1)
-        if self._index < self._top:
-            self._top = self._index
-        elif self._index >= self._top + room:
-            self._top = self._index - room + 1
+        if self._index != self._followed or self._room != room:
+            self._followed, self._room = self._index, room
+            if self._index < self._top:
+                self._top = self._index
+            elif self._index >= self._top + room:
+                self._top = self._index - room + 1
         self._top = max(0, min(self._top, max(0, len(self._coins) - room)))
         shown = self._shown = range(self._top, min(len(self._coins), self._top + room))
         # Coins off the pane's edge are counted in the title (no line is spent on it).
