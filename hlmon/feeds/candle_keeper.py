@@ -1,7 +1,11 @@
 """Candles for the watchlist's 24 h sparklines and the selected coin's chart, over REST (#17).
 
-One ``candleSnapshot`` per coin: ``INTERVAL`` (1 h) candles over the last ``SPAN_HOURS`` (four
-days: what the chart shows on a 200-column terminal; the sparkline takes the last 24). Why REST
+One ``candleSnapshot`` per coin: the last ``SPAN_HOURS`` ``INTERVAL`` candles (five days, the
+open one included: what a maximised chart shows; the sparkline takes the last 24). The range is
+whole hours, from the open of the oldest candle to the end of the open one, so the answer holds
+exactly 120 candles (a multiple of 60: its per-item weight is the same however the exchange
+rounds) and every client asking within the hour sends the same request (an ``hlmon daemon``
+answers the others from its cache). Why REST
 and not the ``candle`` subscription: the exchange caps subscriptions per connection and the
 watchlist already takes two per coin, while a 1 h candle moves slowly enough for a poll.
 
@@ -33,8 +37,8 @@ from hlmon.state import Source, Store
 
 INTERVAL = "1h"
 """Candle interval asked (the sparkline's span is ``SPARK_HOURS`` of these)."""
-SPAN_HOURS = 96
-"""Hours of candles asked per coin."""
+SPAN_HOURS = 120
+"""Candles asked per coin (hours)."""
 SLOW_INTERVAL = 300.0
 """Seconds between two requests for a watched coin."""
 FAST_INTERVAL = 60.0
@@ -124,8 +128,9 @@ class CandleKeeper:
                 await self._ask(coin, coin == selected)
 
     async def _ask(self, coin: str, selected: bool) -> None:
-        end = int(self._wall() * 1000)
-        req = info.candle_snapshot(coin, INTERVAL, end - SPAN_HOURS * HOUR_MS, end)
+        hour = int(self._wall() * 1000) // HOUR_MS * HOUR_MS  # the open candle's open time
+        start = hour - (SPAN_HOURS - 1) * HOUR_MS
+        req = info.candle_snapshot(coin, INTERVAL, start, hour + HOUR_MS - 1)
         if not self._fits(req):
             self._due[coin] = self._clock() + ROOM_RECHECK  # never taken from the plan
             return
@@ -151,7 +156,7 @@ class CandleKeeper:
         now = self._clock()
         while self._spent and now - self._spent[0][0] >= WINDOW:
             self._spent.popleft()
-        weight = response_weight(req, SPAN_HOURS + 1)
+        weight = response_weight(req, SPAN_HOURS)
         share = self._client.budget.budget * SHARE
         if sum(w for _, w in self._spent) + weight > share or self._client.room_in(req) > 0:
             return False

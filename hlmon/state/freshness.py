@@ -41,7 +41,7 @@ CANDLE_THRESHOLD = 120.0
 """A candle pushes on trades; a 1m candle on a live coin changes well within two minutes."""
 CANDLES_THRESHOLD = 900.0
 """``candles:COIN``: candle snapshots asked over REST on a timer (``feeds.candle_keeper``: every
-5 min, the selected coin every 30 s); three missed rounds of the slow cadence is stale."""
+5 min, the selected coin every 60 s); three missed rounds of the slow cadence is stale."""
 FIXED_THRESHOLDS: dict[str, float] = {
     "fundings": FUNDINGS_THRESHOLD,
     "candle": CANDLE_THRESHOLD,

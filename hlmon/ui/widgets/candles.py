@@ -133,8 +133,12 @@ def chart_rows(candles: Sequence[Candle], width: int, height: int) -> tuple[list
     def y(price: float) -> int:
         return round((hi - price) / (hi - lo) * halves)
 
-    columns = []
+    # A column of air between candles when the width holds them all twice over.
+    gap = 2 * len(shown) <= plot_w
+    columns: list[tuple[tuple[int, int], tuple[int, int], str]] = []
     for _, (o, h, low, close) in shown:
+        if gap and columns:
+            columns.append(((-1, -1), (-1, -1), ""))
         body = (y(max(o, close)), y(min(o, close)))
         columns.append((body, (y(h), y(low)), UP if close >= o else DOWN))
     last_close = shown[-1][1][3]
@@ -153,12 +157,12 @@ def chart_rows(candles: Sequence[Candle], width: int, height: int) -> tuple[list
         rows.append(_merge(cells))
     first, last = shown[0][0].open_time, shown[-1][0].open_time
     left, right = _day_time(first), _day_time(last)
-    line = (
-        fit_text(left, plot_w)
-        if plot_w < len(left) + len(right) + 1
-        else (left + right.rjust(plot_w - len(left)))
-    )
-    rows.append(((line + " " * axis_w, MUTED),))
+    span = len(columns)  # the first candle's column is ``pad``: its time starts there
+    if span < len(left) + len(right) + 1:
+        line = fit_text(left, plot_w).rjust(plot_w) if span >= len(left) else fit_text(left, plot_w)
+    else:
+        line = " " * pad + left + right.rjust(span - len(left))
+    rows.append(((fit_text(line, plot_w) + " " * axis_w, MUTED),))
     return rows, len(shown)
 
 
