@@ -101,6 +101,7 @@ class FeedEngine(AccountSubscriptions):
         dex_tick: float = 1.0,
         catalog: MarketCatalog | None = None,
         cache_dir: Path | None = None,
+        candles: bool = True,
     ) -> None:
         """
         Args:
@@ -119,6 +120,7 @@ class FeedEngine(AccountSubscriptions):
                 None: load it at start.
             cache_dir: where the last good catalog is kept; default from the settings
                 (``cache_dir``, ``$HLMON_CACHE_DIR``, the user cache dir).
+            candles: run the ``CandleKeeper`` (False: no candles are asked).
         """
         self.settings = settings
         self.store = store
@@ -216,6 +218,7 @@ class FeedEngine(AccountSubscriptions):
             selected=lambda: self.markets.selected,
         )
         """1 h candles of the watched coins (sparklines) and the selected one (its chart)."""
+        self._keep_candles = candles
         self.dex_tick = dex_tick
         self._order_dexes: set[str] = set()
         """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
@@ -303,7 +306,8 @@ class FeedEngine(AccountSubscriptions):
             self.supervisor.spawn("rest-poller", self.rest.run)
         if self.users:
             self.supervisor.spawn("account-checks", self.checks.run)
-        self.supervisor.spawn("candles", self.candles.run)
+        if self._keep_candles:
+            self.supervisor.spawn("candles", self.candles.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)

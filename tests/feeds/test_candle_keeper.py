@@ -18,6 +18,7 @@ import pytest
 from hlmon.config import Settings
 from hlmon.feeds.candle_keeper import INTERVAL, SPAN_HOURS, CandleKeeper
 from hlmon.feeds.info_client import InfoClient
+from hlmon.runtime.root import Runtime
 from hlmon.sim import SimServer
 from hlmon.state import FeedState, Source, Store
 from tests.support import FAST_PROFILE, TEST_WS, FakeClock, engine_factory, running_sim
@@ -136,3 +137,15 @@ async def test_candles_spend_only_their_share_of_the_budget() -> None:
     assert store.feed_status("candles:SOL").state is FeedState.FALLBACK
     assert store.candles("SOL", INTERVAL) == []
     await http.aclose()
+
+
+async def test_snapshot_and_record_runtimes_ask_no_candles(sim: SimServer, wait: Wait) -> None:
+    """The TUI's runtime keeps candles; the one-shot snapshot and the recording do not spend
+    REST weight on them (``Runtime(candles=False)``)."""
+    settings = Settings(network="custom", api_url=sim.url, watchlist=("BTC",), websocket=TEST_WS)
+    for candles in (True, False):
+        async with Runtime(settings, candles=candles) as rt:
+            await wait(lambda r=rt: r.store.mid("BTC") is not None and r.engine.watchlist, 10)
+            names = {t.get_name() for t in rt.engine.supervisor.tasks}
+            assert ("candles" in names) is candles
+            assert "catalog" in names
