@@ -335,10 +335,9 @@ def populated_store(
         # A standard account (its perp pool is its equity) without spot balances.
         store.set_account_mode(USER, "default")
         store.apply(msg("spotState", {"user": USER, "spotState": {"balances": []}}))
-    clock.now = end - 3.0
+    clock.now = end - 1.2
     for c in coins:  # what the candle keeper asked over REST (the sparklines, the chart)
         store.apply_candles(c, "1h", hourly_candles(c, MID_PATHS[c][-1]), Source.REST)
-    clock.now = end - 1.2
     store.apply(book_msg())
     for c in coins:
         store.apply(ctx_msg(c))
