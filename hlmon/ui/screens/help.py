@@ -19,6 +19,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
     ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
     ("b", "book / trades (compact layout)"),
+    ("z  esc", "maximise the current panel (last clicked or focused) / restore"),
+    ("mouse", "click: a coin, a tab, an order; a title maximises its panel; wheel scrolls"),
     ("y", "copy the address (or the focused order's id) via OSC 52"),
     ("A", "add a price alert (e.g. BTC > 110000)"),
     ("!", "alerts view: every rule's state; a add, e edit, space on/off, d d delete"),
@@ -42,6 +44,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("REST", "kept fresh by the REST fallback (websocket out)"),
     ("⇄ REST", "REST mode (websocket off by choice): 4s/15s = age / planned poll interval"),
     ("–", "feed never received yet"),
+    ("24h ▁▃▅▇", "watchlist: the last 24 h of 1 h candles (… until they are loaded)"),
 )
 
 HEADER: tuple[tuple[str, str], ...] = (
