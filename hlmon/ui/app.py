@@ -30,6 +30,7 @@ from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
 from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
+from hlmon.ui.covering import cover, uncover
 from hlmon.ui.screens.alerts_view import AlertsView
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
@@ -339,11 +340,13 @@ class HlmonApp(App[int]):
     def action_alerts(self) -> None:
         """Show the alerts view (``!``), or go back from it."""
         if isinstance(self.screen, AlertsView):
-            self.pop_screen()
+            self.screen.dismiss()
         elif self.screen is self.dashboard:
             coin = self.dashboard.watchlist
+            cover(self.store)  # the dashboard hidden: once a second (rules still evaluated)
             self.push_screen(
-                AlertsView(self.alerts, self, self.store, self.clock, lambda: coin.selected)
+                AlertsView(self.alerts, self, self.store, self.clock, lambda: coin.selected),
+                callback=lambda _: uncover(self.dashboard),
             )
 
     def action_help(self) -> None:

@@ -117,6 +117,19 @@ class TestView:
             hint = str(view.query_one("#alert-hint").render())
             assert hint.startswith("fired: still past its level")
 
+    async def test_the_hidden_dashboard_stops_repainting_until_the_view_closes(self) -> None:
+        """Under the view the dashboard paints once a second (its frame still evaluates the
+        rules); closing the view, by escape or by !, makes it follow the store again."""
+        app = make_app(BTC_UP)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot_wait(pilot, lambda: app.store._listener is not None)
+            for close in ("escape", "exclamation_mark"):
+                await open_view(pilot)
+                assert app.store._listener is None
+                await pilot.press(close)
+                await pilot_wait(pilot, lambda: app.screen is app.dashboard)
+                assert app.store._listener is not None
+
     async def test_readable_at_80x24(self) -> None:
         """The narrow view keeps kind, target, condition, state and value whole."""
         app = make_app(BTC_UP, ETH_DOWN, DeadMan(30), UpnlBeyond(Decimal(1000), Decimal(-500)))

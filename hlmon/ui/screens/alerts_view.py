@@ -233,5 +233,5 @@ class AlertsView(Screen[None]):
         self.table.select_key(rule_id)
 
     def action_close(self) -> None:
-        """Back to the dashboard."""
-        self.app.pop_screen()
+        """Back to the dashboard (dismissed, so whoever opened it hears it closed)."""
+        self.dismiss()
