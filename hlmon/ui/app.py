@@ -28,9 +28,9 @@ from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
+from hlmon.ui.covering import cover, uncover
 from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
-from hlmon.ui.covering import cover, uncover
 from hlmon.ui.screens.alerts_view import AlertsView
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
