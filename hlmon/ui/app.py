@@ -23,16 +23,18 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from hlmon import gc_pause
-from hlmon.alerts import Alert, AlertEngine
+from hlmon.alerts import Alert, AlertEngine, AlertRule
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
 from hlmon.runtime.started import StartedBackend
 from hlmon.runtime.terminal import ClipboardRoute
+from hlmon.ui.covering import cover, uncover
 from hlmon.ui.keymap import bindings
 from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
+from hlmon.ui.screens.alerts_view import AlertsView
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.market import MarketScreen
@@ -249,10 +251,44 @@ class HlmonApp(App[int]):
             self.store.health.log(error, "warn")
 
     def on_dashboard_alert_added(self, event: Dashboard.AlertAdded) -> None:
-        """Confirm a rule added from the prompt."""
-        self.store.health.log(f"alert added: {event.rule_id}")
-        self.notify(f"alert added: {event.rule_id}", timeout=3)
+        """A price rule added from the ``A`` prompt (already in the engine)."""
+        self._alert_rules_changed(f"alert added: {event.rule_id}")
+
+    def _alert_rules_changed(self, what: str) -> None:
+        """Every change to the alert rules made in the UI ends here (added, edited, switched
+        on or off, removed; the engine already holds the new list): said in the Log and a
+        toast, and saved with the settings."""
+        self.store.health.log(what)
+        self.notify(what, timeout=3)
         self._save_alert_rules()
+
+    def add_alert_rule(self, rule: AlertRule) -> bool:
+        """Add a rule (the alerts view); False if the same rule exists."""
+        if any(r.rule_id == rule.rule_id for r in self.alerts.rules):
+            self.notify(f"the same rule already exists: {rule.rule_id}", severity="warning")
+            return False
+        self._alert_rules_changed(f"alert added: {self.alerts.add(rule)}")
+        return True
+
+    def edit_alert_rule(self, rule_id: str, rule: AlertRule) -> bool:
+        """Put ``rule`` in the place of ``rule_id`` (the alerts view's edit)."""
+        try:
+            new_id = self.alerts.replace(rule_id, rule)
+        except (KeyError, ValueError) as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        what = (
+            f"alert {rule_id} is now {new_id}" if new_id != rule_id else f"alert edited: {new_id}"
+        )
+        self._alert_rules_changed(what)
+        return True
+
+    def set_alert_enabled(self, rule_id: str, enabled: bool) -> bool:
+        """Switch a rule on or off (the alerts view)."""
+        if not self.alerts.set_enabled(rule_id, enabled):
+            return False
+        self._alert_rules_changed(f"alert {'on' if enabled else 'off'}: {rule_id}")
+        return True
 
     def write_to_terminal(self, text: str) -> None:
         """Write raw escape sequences (bell, OSC notifications) to the terminal.
@@ -264,12 +300,12 @@ class HlmonApp(App[int]):
         if text and not self.is_headless and driver is not None:
             driver.write(text)
 
-    def remove_alert(self, rule_id: str) -> None:
-        """Remove an alert rule (command palette)."""
-        if self.alerts.remove(rule_id):
-            self.store.health.log(f"alert removed: {rule_id}")
-            self.notify(f"alert removed: {rule_id}", timeout=3)
-            self._save_alert_rules()
+    def remove_alert(self, rule_id: str) -> bool:
+        """Remove an alert rule (the alerts view, the command palette)."""
+        if not self.alerts.remove(rule_id):
+            return False
+        self._alert_rules_changed(f"alert removed: {rule_id}")
+        return True
 
     # ------------------------------------------------------------------ saved choices
 
@@ -310,6 +346,18 @@ class HlmonApp(App[int]):
         )
 
     # ------------------------------------------------------------------ actions
+
+    def action_alerts(self) -> None:
+        """Show the alerts view (``!``), or go back from it."""
+        if isinstance(self.screen, AlertsView):
+            self.screen.dismiss()
+        elif self.screen is self.dashboard:
+            coin = self.dashboard.watchlist
+            cover(self.store)  # the dashboard hidden: once a second (rules still evaluated)
+            self.push_screen(
+                AlertsView(self.alerts, self, self.store, self.clock, lambda: coin.selected),
+                callback=lambda _: uncover(self.dashboard),
+            )
 
     def action_help(self) -> None:
         """Show the key help."""
@@ -362,6 +410,11 @@ class HlmonApp(App[int]):
         yield SystemCommand("Copy address", "Copy the watched address (OSC 52)", d.action_copy)
         yield SystemCommand(
             "Add price alert", "Alert when a mid crosses a level (shift+a)", d.action_add_alert
+        )
+        yield SystemCommand(
+            "Alerts",
+            "Every alert rule: state, last value; add, edit, on/off (!)",
+            self.action_alerts,
         )
         for rule in self.alerts.rules:
             yield SystemCommand(

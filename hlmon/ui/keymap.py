@@ -54,7 +54,8 @@ class Key:
     """How the footer writes the key (default: Textual's display of the first key)."""
     screen: Where = "dashboard"
     textual: bool = False
-    """Bound by Textual itself (``tab``, ``ctrl+p``): footer and help only, no binding here."""
+    """Bound by Textual itself (``tab``, ``ctrl+p``) or handled as events (the mouse): footer
+    and help only, no binding here."""
     layout: str | None = None
     """A CSS class the screen must have for the footer to show the entry (``-compact``)."""
 
@@ -89,9 +90,16 @@ KEYS: tuple[Key, ...] = (
         "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
     Key("b", "toggle_tape", "book/trades", 3,
         "book / trades in the book's place (compact layout, below 110x34)", layout="-compact"),
+    Key("z", "zoom", "zoom", 5,
+        "maximise the current panel (last clicked or focused) / restore", "z  esc"),
+    Key("escape", "restore", "restore", 2, display="esc"),  # (only while a panel is maximised)
+    Key("mouse", "", help="click: a coin, a tab, an order; a title maximises its panel; "
+        "wheel scrolls", textual=True),
     Key("y", "copy", "copy", 5, "copy the address (or the focused order's id) via OSC 52"),
-    Key("A", "add_alert", "alert", 7,
-        "add a price alert (e.g. BTC > 110000); more kinds in config.toml", display="A"),
+    Key("A", "add_alert", "alert", 7, "add a price alert (e.g. BTC > 110000)", display="A"),
+    Key("exclamation_mark", "alerts", "alerts", 5,
+        "alerts view: every rule's state; a add, e edit, space on/off, d d delete", "!", "!",
+        screen="app"),
     Key("W", "watch_master", "master", 9,
         "an agent (API) wallet is selected: watch its master account instead", display="W"),
     Key("m", "market", "markets", 3,

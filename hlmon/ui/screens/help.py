@@ -37,6 +37,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("REST", "kept fresh by the REST fallback (websocket out)"),
     ("⇄ REST", "REST mode (websocket off by choice): 4s/15s = age / planned poll interval"),
     ("–", "feed never received yet"),
+    ("24h ▁▃▅▇", "watchlist: the last 24 h of 1 h candles (… until they are loaded)"),
 )
 
 HEADER: tuple[tuple[str, str], ...] = (
