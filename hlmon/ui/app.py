@@ -11,13 +11,13 @@ unmount. The UI never does network I/O itself; it reads the store on a timer (se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -28,7 +28,10 @@ from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
+from hlmon.runtime.started import StartedBackend
+from hlmon.runtime.terminal import ClipboardRoute
 from hlmon.ui.covering import cover, uncover
+from hlmon.ui.keymap import bindings
 from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
 from hlmon.ui.screens.alerts_view import AlertsView
@@ -37,6 +40,9 @@ from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.market import MarketScreen
 from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from hlmon.runtime.root import Runtime
 
 THEMES: tuple[str, ...] = (
     "textual-dark",
@@ -60,17 +66,14 @@ class HlmonApp(App[int]):
 
     CSS_PATH = "hlmon.tcss"
     TITLE = "hlmon"
-    BINDINGS = [
-        Binding("q", "quit", "quit"),
-        Binding("t", "cycle_theme", "theme"),
-        Binding("exclamation_mark", "alerts", "alerts", key_display="!", show=False),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("m", "market", "markets"),
-    ]
+    BINDINGS = bindings("app")
+    """From ``hlmon.ui.keymap``, like the dashboard's."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, clipboard: ClipboardRoute | None = None) -> None:
         super().__init__()
         self.backend = backend
+        self.clipboard_route = clipboard or ClipboardRoute()
+        """How a copy (OSC 52) reaches the clipboard, as probed at start (tmux or not)."""
         """What the app runs on (entered on mount, left on unmount)."""
         settings = backend.settings
         self.settings: Settings = settings
@@ -218,6 +221,13 @@ class HlmonApp(App[int]):
         """Watch an agent wallet's master account in its place."""
         old, new = event.old, event.new
         self._control(f"watch_instead({old!r}, {new!r})", lambda c: c.watch_instead(old, new))
+
+    def on_dashboard_copy_requested(self, event: Dashboard.CopyRequested) -> None:
+        """Send the text via OSC 52 and say honestly whether it can have arrived (tmux drops
+        it unless its set-clipboard is on)."""
+        self.copy_to_clipboard(event.text)
+        note, ok = self.clipboard_route.copied(event.what, event.text)
+        self.notify(note, severity="information" if ok else "warning", timeout=3 if ok else 10)
 
     def on_dashboard_account_selected(self, event: Dashboard.AccountSelected) -> None:
         """Move the detail feeds (orders, fills, fundings) to another watched account."""
@@ -417,34 +427,78 @@ class HlmonApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
-def build_app(backend: Backend) -> HlmonApp:
+def build_app(backend: Backend, clipboard: ClipboardRoute | None = None) -> HlmonApp:
     """Build the app on ``backend``; the one factory used by the CLI and the tests.
 
+    Args:
+        backend: what the app runs on (entered when it mounts).
+        clipboard: how a copy reaches the clipboard (``hlmon.runtime.terminal``; default:
+            a terminal without tmux).
+
     Returns:
-        The app, not yet running (the backend is entered when it mounts).
+        The app, not yet running.
     """
-    return HlmonApp(backend)
+    return HlmonApp(backend, clipboard)
 
 
-def run_app(settings: Settings) -> int:
+def run_app(settings: Settings, clipboard: ClipboardRoute | None = None) -> int:
     """Run the TUI until the user quits; the CLI's entry point.
 
     The app runs on a ``Runtime`` (``hlmon.runtime.root``) for ``settings``: with
-    ``settings.demo`` that starts the in-process simulator and watches its demo account.
+    ``settings.demo`` that starts the in-process simulator and watches its demo account. With
+    ``settings.strict_watchlist`` (``--coins``) the runtime is started first, so a name the
+    exchange does not list ends the run (exit 1, the message on stderr) before anything is
+    drawn; otherwise the app draws at once and starts the runtime behind its first frame.
 
     Returns:
         The process exit code.
     """
     from hlmon.runtime.root import Runtime  # loads the feeds; importing the app does not
 
-    app = build_app(Runtime(settings))
+    runtime = Runtime(settings)
     try:
+        if settings.strict_watchlist:
+            return _run_checked(runtime, clipboard)
+        app = build_app(runtime, clipboard)
         code = app.run()
     finally:
         gc_pause.resume()  # the first paint never came (an error, a quit before it)
+    return _exit_code(app, code)
+
+
+def _exit_code(app: HlmonApp, code: int | None) -> int:
     if app.rejected_input is not None:
         print(f"hlmon: error: {app.rejected_input}", file=sys.stderr)
         return 1
     if app.return_code:
         return app.return_code
     return code or 0
+
+
+CHECK_NOTE_AFTER_S = 0.5
+"""Say on stderr what the wait is for when the ``--coins`` check takes longer than this."""
+
+
+def _run_checked(runtime: Runtime, clipboard: ClipboardRoute | None) -> int:
+    """Start ``runtime`` (checking ``--coins``), then run the app on it; stop it after."""
+
+    async def main() -> int:
+        async with contextlib.AsyncExitStack() as stack:
+            entering = asyncio.ensure_future(stack.enter_async_context(runtime))
+            done, _ = await asyncio.wait({entering}, timeout=CHECK_NOTE_AFTER_S)
+            if not done:
+                print("hlmon: checking --coins against the exchange's markets…", file=sys.stderr)
+            try:
+                controls = await entering
+            except InputRejected as exc:
+                print(f"hlmon: error: {exc}", file=sys.stderr)
+                return 1
+            app = build_app(StartedBackend(runtime, controls), clipboard)
+            code = await app.run_async()
+            return _exit_code(app, code)
+        raise AssertionError("unreachable")  # (mypy: the exit stack swallows nothing)
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return 130

@@ -18,13 +18,14 @@ from typing import Protocol
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hlmon.alerts import AlertEngine, AlertRule, RuleStatus
 from hlmon.state import Store
 from hlmon.ui.fmt import fmt_clock
 from hlmon.ui.screens.alert_edit import AlertEditScreen
 from hlmon.ui.widgets.alerts_table import ALERT_COLUMNS, alert_rows
+from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import set_border_title
 from hlmon.ui.widgets.table import TableView
 
@@ -115,7 +116,7 @@ class AlertsView(Screen[None]):
         """The rules table, a hint line, the footer."""
         yield self.table
         yield Static(KEYS_HINT, id="alert-hint", markup=False)
-        yield Footer()
+        yield KeyFooter("alerts")  # fitted by rank, like the dashboard's
 
     def on_mount(self) -> None:
         """Fill the table, keep it current once a second, and give it the keys."""

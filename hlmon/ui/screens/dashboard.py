@@ -18,15 +18,15 @@ from collections.abc import Callable, Sequence
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import Store
 from hlmon.ui.frame_schedule import FrameSchedule
+from hlmon.ui.keymap import bindings
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
 from hlmon.ui.screens.paint_on_change import PaintOnChange
@@ -39,7 +39,7 @@ from hlmon.ui.screens.pane_marks import (
 )
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
-from hlmon.ui.screens.workspace import MIN_HEIGHT, MIN_WIDTH, Workspace
+from hlmon.ui.screens.workspace import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH, Workspace
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
     position_rows,
@@ -47,6 +47,7 @@ from hlmon.ui.widgets.account import (
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.candles import CandleChart
+from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import set_border_subtitle
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
@@ -72,29 +73,8 @@ class Dashboard(Screen[None]):
     AUTO_FOCUS = ""
     """Nothing is focused at start, so the arrow keys move the coin selection."""
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "coin", key_display="↑↓"),
-        Binding("down,j", "move(1)", "coin", show=False),
-        Binding("a", "add_coin", "add"),
-        Binding("d", "remove_coin", "del"),
-        Binding("f", "toggle_fast", "fast book"),
-        Binding("g", "cycle_aggregation", "aggregate"),
-        Binding("b", "toggle_tape", "book/trades", show=False),
-        Binding("1", "tab('orders')", "tabs", key_display="1-7"),
-        Binding("2", "tab('fills')", "Fills", show=False),
-        Binding("3", "tab('spot')", "Spot", show=False),
-        Binding("4", "tab('twap')", "TWAP", show=False),
-        Binding("5", "tab('funding')", "Funding", show=False),
-        Binding("6", "tab('log')", "Log", show=False),
-        Binding("7", "tab('accounts')", "Accounts", show=False),
-        Binding("W", "watch_master", "watch master", show=False, key_display="shift+w"),
-        Binding("y", "copy", "copy", show=False),
-        Binding("A", "add_alert", "price alert", show=False, key_display="shift+a"),
-        Binding("u", "next_account(1)", "account", show=False),
-        Binding("U", "next_account(-1)", "account", show=False),
-        Binding("z", "zoom", "zoom", show=False),
-        Binding("escape", "restore", "restore"),
-    ]
+    BINDINGS = bindings("dashboard")
+    """From ``hlmon.ui.keymap`` (a new key: a row there; its docstring says how)."""
 
     class BookModeChanged(Message):
         """The user asked for another book mode."""
@@ -148,6 +128,15 @@ class Dashboard(Screen[None]):
             """The agent wallet's address."""
             self.new = new
             """Its master account."""
+
+    class CopyRequested(Message):
+        """The user asked to copy ``text`` (the app sends it and says how it went)."""
+
+        def __init__(self, text: str, what: str) -> None:
+            super().__init__()
+            self.text = text
+            self.what = what
+            """What the text is (``address``, ``order id``)."""
 
     class CoinRemoved(Message):
         """A coin was removed from the watchlist."""
@@ -239,7 +228,7 @@ class Dashboard(Screen[None]):
             yield self.lower
         yield Static(f"window too small\nhlmon needs {MIN_WIDTH}x{MIN_HEIGHT}", id="too-small")
         yield self.status
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the first coin, fill every pane, and paint from now on when the store changes."""
@@ -270,6 +259,8 @@ class Dashboard(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         """Pick the layout for the terminal size (``workspace``)."""
         self.workspace.resized(*event.size)
+        for footer in self.query(KeyFooter):
+            footer.refit()  # keys of one layout (b) come and go
 
     def on_click(self, event: events.Click) -> None:
         """A click makes its panel current; on a title it maximises it, or picks a tab."""
@@ -479,6 +470,7 @@ class Dashboard(Screen[None]):
     def action_add_alert(self) -> None:
         """Ask for a price alert (``BTC > 110000``) and add it to the alert rules."""
         if self.alerts is None:
+            self.notify("alerts are off in this run", timeout=3)
             return
         coin = self.watchlist.selected or "BTC"
         mid = self.store.mid(coin)
@@ -494,7 +486,9 @@ class Dashboard(Screen[None]):
     def action_remove_coin(self) -> None:
         """Remove the selected coin."""
         coin = self.watchlist.remove_selected()
-        if coin is not None:
+        if coin is None:
+            self.notify("the watchlist is empty: nothing to remove (a adds a coin)", timeout=3)
+        else:
             self.post_message(self.CoinRemoved(coin, self.watchlist.coins))
             if not self.watchlist.coins:
                 self.book.show(None)
@@ -522,6 +516,10 @@ class Dashboard(Screen[None]):
 
     def action_toggle_tape(self) -> None:
         """Compact layout: show the trades instead of the book, or back."""
+        if not self.has_class("-compact"):
+            self.notify(f"b: book and trades are both shown at this size (b swaps them below "
+                        f"{WIDE_WIDTH}x{WIDE_HEIGHT})", timeout=3)  # fmt: skip
+            return
         self.toggle_class("-show-tape")
 
     def action_tab(self, tab: str) -> None:
@@ -542,17 +540,14 @@ class Dashboard(Screen[None]):
         self.post_message(self.WatchInstead(agent, master))
 
     def action_copy(self) -> None:
-        """Copy the focused order's id, else the address (OSC 52: works over SSH)."""
+        """Copy the focused order's id, else the address (the app sends it: OSC 52)."""
         orders = self.lower.tables["orders"]
         if orders.has_focus and orders.selected_key is not None:
-            text, what = str(orders.selected_key), "order id"
+            self.post_message(self.CopyRequested(str(orders.selected_key), "order id"))
         elif self.address:
-            text, what = self.address, "address"
+            self.post_message(self.CopyRequested(self.address, "address"))
         else:
             self.notify("nothing to copy: no address", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"copied {what} {text}", timeout=3)
 
     @property
     def tab_ids(self) -> tuple[str, ...]:
