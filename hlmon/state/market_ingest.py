@@ -54,6 +54,7 @@ class MarketIngest(LagStamps):
         key = f"{kind}:{coin}"
         if key not in self._expected:
             self._stamps.pop(key, None)
+            self._trades_epoch.pop(key, None)
 
     def _market_handlers(self) -> dict[type, Handler]:
         """Message type -> handler, for ``Store.apply``'s dispatch table."""

@@ -102,7 +102,7 @@ class TestSubscriptionBook:
         book.add(nope, 20.0)
         assert book.disconnect(20.1, dropped=True) == [nope]
         assert nope.key not in book.subs and user.key in book.subs and btc.key in book.subs
-        assert book.held_back == [nope]
+        assert list(book.held_back) == [nope]
         assert nope not in book.connect(21.0)  # not resubscribed
 
     def test_nothing_held_back_without_proof(self) -> None:
