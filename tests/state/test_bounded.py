@@ -20,6 +20,8 @@ from .conftest import USER, FakeClock, fill, funding, msg, order_update, trade
 
 CAP = 8
 """A small cap, so feeding ten times over stays quick."""
+CTX = {"funding": "0", "openInterest": "1", "prevDayPx": "1", "dayNtlVlm": "1", "oraclePx": "1",
+       "markPx": "1"}  # fmt: skip
 TWAP = {"coin": "ETH", "user": USER, "side": "B", "sz": "2.0", "executedSz": "0.5",
         "executedNtl": "1000.0", "minutes": 10, "timestamp": 1_790_000_000_000,
         "reduceOnly": False, "randomize": False}  # fmt: skip
@@ -68,12 +70,14 @@ def test_tables_by_coin_keep_the_subscribed_coins(clock: FakeClock) -> None:
         store.apply(msg("activeAssetData", {"user": USER, "coin": coin, "leverage": {
             "type": "cross", "value": 5}, "maxTradeSzs": ["1", "1"],
             "availableToTrade": ["1", "1"], "markPx": "1.0"}))  # fmt: skip
+        store.apply(msg("activeAssetCtx", {"coin": coin, "ctx": CTX}))
     market = store._market
-    for table in (market.tapes, market.books, market.bbos, market.candles, market.asset_data):
+    for table in (market.tapes, market.books, market.bbos, market.candles, market.asset_data,
+                  market.ctxs):  # fmt: skip
         assert len(table) <= CAP
     assert store.trades("BTC") and store.book("BTC") is not None and store.bbo("BTC") is not None
     assert len(market.candle_interval) <= CAP
-    assert len(store._stamps) <= 5 * CAP + 3
+    assert len(store._stamps) <= 6 * CAP + 3  # six tables by coin, and what is expected
 
 
 def test_candles_per_coin(clock: FakeClock) -> None:
