@@ -34,9 +34,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import REPO, print_table, rnd
+
+if TYPE_CHECKING:
+    from hlmon.config.saved import SavedChoices
 
 SIZE = (120, 40)
 YIELDS = 4
@@ -85,6 +88,9 @@ class ReplayBackend:
 
     def watch_instead(self, old: str, new: str) -> None:
         return None
+
+    async def save_settings(self, choices: SavedChoices) -> bool:
+        return False  # a benchmark saves nothing
 
 
 def record(profile: str, seconds: float, out: Path) -> None:

@@ -503,7 +503,8 @@ def measure(
 def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
     rows: list[tuple[str, Any, str]] = []
     for r in res.values():
-        if not isinstance(r, dict):
+        # Only the per-profile runs carry a label (the section also holds its machine line).
+        if not isinstance(r, dict) or "label" not in r:
             continue
         tag = r["label"]
         rows += [

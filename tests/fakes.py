@@ -13,12 +13,14 @@ and nothing is cached); neither: the store's catalog, if the test set one, is le
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from hlmon.config import Settings
+from hlmon.config.saved import SavedChoices, save_in_thread
 from hlmon.protocol import subscriptions as subs
 from hlmon.state import Store
 from hlmon.state.catalog import MarketCatalog
@@ -57,6 +59,7 @@ class FakeRuntime:
         """Put in force on start, as the engine's first catalog load would."""
         self.waiting = waiting
         self.from_cache = from_cache
+        self._save_lock = threading.Lock()
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
         """Arguments of every call to ``name``."""
@@ -140,3 +143,8 @@ class FakeRuntime:
         if self.user == was:
             self.user = now
             self.store.set_user(now)
+
+    async def save_settings(self, choices: SavedChoices) -> bool:
+        # The real writer, in a thread as the runtime does: a second app can read it back.
+        self.calls.append(("save_settings", (choices,)))
+        return await save_in_thread(self.settings.saved_file, choices, self._save_lock)

@@ -58,3 +58,33 @@ def test_corpus_mixes_market_and_account_channels():
         assert mix.get(channel), channel
     for channel in ("clearinghouseState", "openOrders", "userFills"):
         assert mix.get(channel), channel
+
+
+def test_report_prints_every_section_beside_its_machine_line(capsys) -> None:
+    """``run_sections`` adds a ``machine`` dict to each section: the tables must skip it (a
+    ``make bench`` once measured everything, then died printing the UI table)."""
+    from benchmarks import run, ui_cost
+
+    one = {
+        "cpu_pct": 3.0,
+        "observer_cpu_pct": 0.5,
+        "cpu_ms_per_frame": 2.0,
+        "cpu_us_per_msg": 40.0,
+        "fps": 6.0,
+        "tty_kb_per_s": 1.5,
+        "msgs_per_s": 20.0,
+        "latencies_ms": [10.0, 20.0],
+        "recv_latencies_ms": [1.0, 2.0],
+        "key_latencies_ms": [15.0],
+        "trades_sent": 5,
+        "keys_pressed": 1,
+    }
+    machine = {"cpu": "test cpu", "cores": 2, "date": "2026-12-01T00:00:00+00:00"}
+    ui = {
+        "seconds": 15,
+        "standard": {"mode": "tmux", "label": "standard tmux", **ui_cost.summarize([one])},
+        "machine": machine,
+    }
+    run.print_report({"ui": ui})
+    out = capsys.readouterr().out
+    assert "standard tmux cpu" in out

@@ -83,7 +83,7 @@ def _all_keys() -> set[str]:
     # record_path and strict_watchlist are set by the --record and --coins flags only, never
     # by a config file; the daemon's endpoint and token by the runtime and the environment.
     code_only = {"stale", "websocket", "record_path", "strict_watchlist", "daemon_endpoint",
-                 "daemon_token"}  # fmt: skip
+                 "daemon_token", "saved_file"}  # fmt: skip
     keys = {f.name for f in dataclasses.fields(Settings)} - code_only
     keys |= {f"stale.{f.name}" for f in dataclasses.fields(StaleThresholds)}
     keys |= {f"websocket.{name}" for name in WEBSOCKET_KEYS}
@@ -107,6 +107,8 @@ BAD_TYPES: dict[str, Any] = {
     "cache_dir": 5,
     "fps": "10",
     "theme": True,
+    "book_fast": "yes",
+    "book_sig_figs": 5.0,
     "demo": "false",
     "demo_account": "merged",
     "daemon": 5,
@@ -160,6 +162,8 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("fps", 61),
     ("fps", math.nan),
     ("theme", ""),
+    ("book_sig_figs", 1),
+    ("book_sig_figs", 6),
     ("stale.book", 0),
     ("stale.book", -1.5),
     ("stale.mids", math.inf),

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from hlmon.config import Settings
+from hlmon.config import Settings, load_settings, saved
+from hlmon.config.saved import SavedChoices
 from hlmon.runtime.root import DEMO_NETWORK, DEMO_PROFILE, DEMO_SEED, Runtime
 from hlmon.sim import SimServer
 from hlmon.state import ConnState
@@ -110,3 +112,27 @@ async def test_a_failed_start_stops_what_had_started(tmp_path: Path) -> None:
             pytest.fail("entered although the recording could not be created")
     assert runtime.sim is not None and runtime.sim.url
     assert await refuses(runtime.sim.url)
+
+
+async def test_save_settings_writes_the_saved_file_off_the_loop(tmp_path: Path) -> None:
+    """The UI's choices go to ``settings.saved_file`` (here a real demo run's runtime), written
+    in a worker thread; a run without a saved file writes nothing."""
+    path = tmp_path / "cfg" / "config.toml"
+    runtime = Runtime(Settings(demo=True, watchlist=("BTC",), saved_file=str(path)))
+    threads: list[str] = []
+    loop_thread = threading.current_thread().name
+    real = saved.save_choices
+
+    def spy(target: Path, choices: SavedChoices) -> bool:
+        threads.append(threading.current_thread().name)
+        return real(target, choices)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(saved, "save_choices", spy)
+        async with runtime:
+            assert await runtime.save_settings(SavedChoices(theme="nord", book_fast=True))
+    assert threads and loop_thread not in threads
+    env = {"HLMON_CONFIG": str(path)}
+    assert load_settings(env=env, cwd=tmp_path, user_dir=tmp_path / "u").theme == "nord"
+    nowhere = Runtime(Settings(saved_file=None))
+    assert await nowhere.save_settings(SavedChoices(theme="nord")) is False

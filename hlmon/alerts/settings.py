@@ -158,9 +158,9 @@ def _usd(value: Any) -> Decimal:
     return _dec(value, "an amount in USD (a number)", lambda v: True)
 
 
-def _rule(value: Any, source: str, index: int) -> AlertRule:
+def _rule(value: Any, source: str, index: int, array: str = "alerts.rules") -> AlertRule:
     def at(key: str | None = None) -> str:
-        return f"{source}: key 'alerts.rules[{index}]{'.' + key if key else ''}'"
+        return f"{source}: key '{array}[{index}]{'.' + key if key else ''}'"
 
     if not isinstance(value, Mapping):
         raise _fail(at(), value, Invalid(f"a table like {_RULE_EXAMPLE}"))
@@ -224,11 +224,19 @@ def _rule(value: Any, source: str, index: int) -> AlertRule:
 
 
 def _parse_rules(value: Any, source: str) -> tuple[AlertRule, ...]:
+    return parse_rule_tables(value, source, "alerts.rules")
+
+
+def parse_rule_tables(value: Any, source: str, array: str) -> tuple[AlertRule, ...]:
+    """Rules from an array of tables found at the dotted key ``array`` of ``source`` (the
+    ``[[alerts.rules]]`` parser, also used for hlmon's saved section); messages name that key.
+
+    Raises:
+        AlertConfigError: naming ``source`` and ``array[i].key``.
+    """
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise _fail(
-            f"{source}: key 'alerts.rules'", value, Invalid("an array of tables ([[alerts.rules]])")
-        )
-    return tuple(_rule(item, source, i) for i, item in enumerate(value, 1))
+        raise _fail(f"{source}: key '{array}'", value, Invalid(f"an array of tables ([[{array}]])"))
+    return tuple(_rule(item, source, i, array) for i, item in enumerate(value, 1))
 
 
 # --- the table ----------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ The top of the settings stack: :class:`Settings` composes each layer's own setti
   :func:`validate_address`, :func:`find_config_file`, :func:`default_config_text` (the shipped,
   commented ``config.toml``, package data; the repository's ``config.toml`` is the same text).
 - ``flags``: the one table of shared command-line flags.
+- ``saved``: the ``[saved]`` block hlmon owns in the user's config file (the UI's watchlist,
+  theme, book mode and alert rules): read over the file's own keys, written back atomically
+  (``atomic``) with everything outside it kept byte for byte (``toml_text`` writes the TOML).
 
 The TOML keys are the dataclass field names: top-level keys for :class:`Settings`, a
 ``[stale]``, a ``[websocket]`` and an ``[alerts]`` table (with ``[[alerts.rules]]``).

@@ -1,13 +1,15 @@
 """Resolve Settings from the defaults, a config file, the environment and the flags.
 
 Order (later wins): built-in defaults, then the first config file found among ``--config
-PATH``, ``$HLMON_CONFIG``, ``./config.toml``, the user config dir; then the ``HLMON_ADDRESS`` /
-``HLMON_NETWORK`` environment overrides; then the flags. Nothing here touches the machine at
-import time.
+PATH``, ``$HLMON_CONFIG``, ``./config.toml``, the user config dir (its own keys, then its
+``[saved]`` section: the UI's choices, ``hlmon.config.saved``); then the ``HLMON_ADDRESS`` /
+``HLMON_NETWORK`` environment overrides; then the flags. ``Settings.saved_file`` says where
+the UI's choices go (:func:`saved_file_for`). Nothing here touches the machine at import time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import logging
 import os
@@ -18,7 +20,8 @@ from typing import Any
 
 from hlmon.config.errors import ConfigError
 from hlmon.config.flags import FLAG_NAMES
-from hlmon.config.layers import Layer, file_layer, flat_layer, merge
+from hlmon.config.layers import Layer, flat_layer, merge
+from hlmon.config.saved import file_layers
 from hlmon.config.settings import Settings
 from hlmon.config.validators import check_address
 from hlmon.settable import Invalid, invalid_message
@@ -56,8 +59,9 @@ def validate_address(value: str, source: str) -> str:
 
 
 def settings_from_mapping(data: Mapping[str, Any], source: str) -> Settings:
-    """Build :class:`Settings` from a parsed TOML mapping; ``source`` names it in errors."""
-    return merge([file_layer(data, source)])
+    """Build :class:`Settings` from a parsed TOML mapping (its ``[saved]`` table applied);
+    ``source`` names it in errors."""
+    return merge(file_layers(data, source))
 
 
 def read_config_file(path: Path, source: str | None = None) -> dict[str, Any]:
@@ -161,11 +165,42 @@ def load_settings(
     path = find_config_file(config_path, env=environ, cwd=cwd, user_dir=user_dir)
     if path is not None:
         logger.info("config file: %s", path)
-        layers.append(file_layer(read_config_file(path), str(path)))
+        layers.extend(file_layers(read_config_file(path), str(path)))
     env_values = {key: _env_value(environ, var) for key, var in ENV_OVERRIDES.items()}
     if env_values["network"] is not None:
         env_values["network"] = env_values["network"].strip()
     layers.append(flat_layer(env_values, {k: f"${v}" for k, v in ENV_OVERRIDES.items()}))
     if overrides:
         layers.append(flat_layer(overrides, FLAG_NAMES))
-    return merge(layers)
+    settings = merge(layers)
+    saved = saved_file_for(config_path, path, env=environ, user_dir=user_dir)
+    if settings.demo:
+        # The demo is a sandbox on the simulator's markets: what is tried there must not
+        # rewrite the user's real watchlist, theme or alerts.
+        saved = None
+    return dataclasses.replace(settings, saved_file=None if saved is None else str(saved))
+
+
+def saved_file_for(
+    config_path: Path | None,
+    found: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    user_dir: Path | None = None,
+) -> Path | None:
+    """Where the UI's choices are saved: the user's own config file, never a one-off one.
+
+    ``$HLMON_CONFIG`` or the user config dir's ``config.toml`` (created on the first save when
+    no file was found). None (this run's choices are not saved) when the config was named
+    with ``--config`` or is a ``./config.toml`` in the current directory (a project's or a
+    checkout's file, not the user's).
+    """
+    environ = os.environ if env is None else env
+    if config_path is not None:
+        return None
+    if found is not None:
+        if _env_value(environ, "HLMON_CONFIG") is not None:
+            return found
+        user_file = (default_user_config_dir() if user_dir is None else user_dir) / CONFIG_FILENAME
+        return found if found == user_file else None
+    return (default_user_config_dir() if user_dir is None else user_dir) / CONFIG_FILENAME

@@ -19,6 +19,7 @@ from hlmon.config.validators import (
     check_address,
     check_addresses,
     check_api_url,
+    check_book_sig_figs,
     check_cache_dir,
     check_daemon,
     check_demo_account,
@@ -75,6 +76,11 @@ class Settings:
     """UI refresh rate: widgets read the store this many times a second."""
     theme: str = field(default="textual-dark", metadata=settable(check_theme))
     """Textual theme name."""
+    book_fast: bool = field(default=False, metadata=settable(boolean))
+    """Start with the fast book (5 levels, ~0.5 s) instead of the full one (20 levels, ~5 s)."""
+    book_sig_figs: int = field(default=0, metadata=settable(check_book_sig_figs))
+    """Start with the book aggregated to this many significant figures, 2..5 (0: exact
+    prices, the default)."""
     stale: StaleThresholds = field(default_factory=StaleThresholds, metadata=settable_table())
     """Per-feed staleness thresholds (the ``[stale]`` table)."""
     websocket: WebsocketSettings = field(
@@ -104,6 +110,11 @@ class Settings:
     strict_watchlist: bool = False
     """The watchlist was typed on the command line (``--coins``): a name the exchange does not
     list is an error (exit 1), not a warning. Not a config-file key."""
+    saved_file: str | None = field(default=None, compare=False)
+    """Where the UI's choices (watchlist, theme, book mode, alert rules) are saved, in hlmon's
+    own ``[saved]`` section (``hlmon.config.saved``); None: they last for this run only (a
+    config named with ``--config`` or ``./config.toml``). Set by ``load_settings``; not a
+    config-file key (nor compared: it says where, not what)."""
 
     @property
     def ws_url(self) -> str:

@@ -194,6 +194,13 @@ def check_cache_dir(value: Any) -> str:
     return value.strip()
 
 
+def check_book_sig_figs(value: Any) -> int:
+    # 0 stands for "exact prices": TOML has no null, and a saved choice must be able to say it.
+    if isinstance(value, bool) or not isinstance(value, int) or value not in (0, 2, 3, 4, 5):
+        raise Invalid("0 (exact prices) or 2..5 significant figures")
+    return int(value)
+
+
 def check_theme(value: Any) -> str:
     # Checked only for shape here: the theme list lives in Textual, which config must not import.
     if not isinstance(value, str) or not value.strip():

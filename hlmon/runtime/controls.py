@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol
 
 from hlmon.config import Settings
+from hlmon.config.saved import SavedChoices
 from hlmon.state import Store
 
 
@@ -22,7 +23,8 @@ class InputRejected(ValueError):
 
 class Controls(Protocol):
     """The user's choices, forwarded to the running feeds. Synchronous and non-blocking: they
-    change subscriptions, the I/O happens in the feeds' own tasks.
+    change subscriptions, the I/O happens in the feeds' own tasks (``save_settings``, the one
+    coroutine, does its file I/O in a thread).
 
     Each may raise ``ValueError`` for a refused input (a coin name the exchange cannot have, an
     address that is not watched); nothing has changed then.
@@ -52,6 +54,19 @@ class Controls(Protocol):
     def watch_instead(self, old: str, new: str) -> None:
         """Watch ``new`` in ``old``'s place (an agent wallet's master account), selecting it if
         ``old`` was selected."""
+        ...
+
+    async def save_settings(self, choices: SavedChoices) -> bool:
+        """Save the UI's choices (``hlmon.config.saved``) in the user's config file,
+        ``settings.saved_file``, off the UI's event loop (a thread), one save at a time.
+
+        Returns:
+            True if the file was written; False if it already said the same, or this run saves
+            nothing (``saved_file`` is None).
+
+        Raises:
+            ConfigError: nothing was saved and the file is as it was (the message says why).
+        """
         ...
 
 

@@ -32,12 +32,14 @@ snapshot document and in a recording's header.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from hlmon.config import Settings
+from hlmon.config.saved import SavedChoices, save_in_thread
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.recorder import FrameRecorder, make_header
 from hlmon.runtime.controls import InputRejected
@@ -101,6 +103,8 @@ class Runtime:
         self.recorder: FrameRecorder | None = None
         """Records every received frame when ``settings.record_path`` is set (built on entry)."""
         self._entered = False
+        self._save_lock = threading.Lock()
+        """One save at a time, even when an awaiting caller was cancelled mid-save."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -208,3 +212,7 @@ class Runtime:
     def watch_instead(self, old: str, new: str) -> None:
         """Watch ``new`` in ``old``'s place (``FeedEngine.watch_instead``)."""
         self.engine.watch_instead(old, new)
+
+    async def save_settings(self, choices: SavedChoices) -> bool:
+        """Save the UI's choices in ``settings.saved_file`` (``hlmon.config.saved``)."""
+        return await save_in_thread(self.settings.saved_file, choices, self._save_lock)

@@ -26,7 +26,9 @@ from hlmon import gc_pause
 from hlmon.alerts import Alert, AlertEngine
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
+from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
+from hlmon.ui.saving import ChoiceSaver
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.widgets.tabs import TABS
@@ -100,6 +102,15 @@ class HlmonApp(App[int]):
             alerts=self.alerts,
         )
         """The main screen."""
+        self.saver = ChoiceSaver(
+            self,
+            collect=self._choices,
+            controls=lambda: self.controls,
+            log=self.store.health.log,
+            saved_file=settings.saved_file,
+        )
+        """Saves the watchlist, theme, book mode and alert rules changed in the UI."""
+        self._start_theme = settings.theme
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -109,7 +120,10 @@ class HlmonApp(App[int]):
         collector run again (``gc_pause``)."""
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+        self._start_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(self.dashboard)
+        self._apply_book_mode()
         self._backend_worker = self.run_worker(
             self._start_backend(), name="backend", exit_on_error=False
         )
@@ -127,7 +141,8 @@ class HlmonApp(App[int]):
             self._control(f"select_coin({selected!r})", lambda c: c.select_coin(selected))
 
     async def on_unmount(self) -> None:
-        """Stop the backend (the engine, then the simulator)."""
+        """Save what waits to be saved, stop the backend (the engine, then the simulator)."""
+        await self.saver.finish()
         await self.alert_outputs.aclose()
         worker = self._backend_worker
         if worker is not None and not worker.is_finished:
@@ -176,16 +191,19 @@ class HlmonApp(App[int]):
         self._control(
             f"set_book_mode({fast}, {n_sig_figs})", lambda c: c.set_book_mode(fast, n_sig_figs)
         )
+        self.saver.changed_now("book")
 
     def on_dashboard_coin_added(self, event: Dashboard.CoinAdded) -> None:
         """Subscribe a new watchlist coin."""
         coin = event.coin
         self._control(f"add_coin({coin!r})", lambda c: c.add_coin(coin))
+        self._save_watchlist()
 
     def on_dashboard_coin_removed(self, event: Dashboard.CoinRemoved) -> None:
         """Unsubscribe a removed watchlist coin."""
         coin = event.coin
         self._control(f"remove_coin({coin!r})", lambda c: c.remove_coin(coin))
+        self._save_watchlist()
 
     def on_dashboard_watch_instead(self, event: Dashboard.WatchInstead) -> None:
         """Watch an agent wallet's master account in its place."""
@@ -217,6 +235,7 @@ class HlmonApp(App[int]):
         """Confirm a rule added from the prompt."""
         self.store.health.log(f"alert added: {event.rule_id}")
         self.notify(f"alert added: {event.rule_id}", timeout=3)
+        self._save_alert_rules()
 
     def write_to_terminal(self, text: str) -> None:
         """Write raw escape sequences (bell, OSC notifications) to the terminal.
@@ -233,6 +252,45 @@ class HlmonApp(App[int]):
         if self.alerts.remove(rule_id):
             self.store.health.log(f"alert removed: {rule_id}")
             self.notify(f"alert removed: {rule_id}", timeout=3)
+            self._save_alert_rules()
+
+    # ------------------------------------------------------------------ saved choices
+
+    def _save_alert_rules(self) -> None:
+        """The alert rules changed (added, removed, edited): save them with the settings."""
+        self.saver.changed_now("rules")
+
+    def _save_watchlist(self) -> None:
+        if self.settings.strict_watchlist:
+            return  # --coins: that list is for this run; the saved one stays as it was
+        self.saver.changed_now("watchlist")
+
+    def _theme_changed(self, theme: Any) -> None:
+        # Applying the start theme on mount publishes too: only a change counts.
+        if "theme" in self.saver.changed or self.theme != self._start_theme:
+            self.saver.changed_now("theme")
+
+    def _apply_book_mode(self) -> None:
+        """Start with the configured (or saved) book mode, on screen and in the feeds."""
+        fast = self.settings.book_fast
+        n_sig_figs = self.settings.book_sig_figs or None
+        if (fast, n_sig_figs) == (self.dashboard.book.fast, self.dashboard.book.n_sig_figs):
+            return
+        self.dashboard.book.set_mode(fast, n_sig_figs)
+        self._control(
+            f"set_book_mode({fast}, {n_sig_figs})", lambda c: c.set_book_mode(fast, n_sig_figs)
+        )
+
+    def _choices(self, changed: frozenset[str]) -> SavedChoices:
+        """The current value of each kind of choice changed in this run."""
+        book = self.dashboard.book
+        return SavedChoices(
+            watchlist=tuple(self.dashboard.watchlist.coins) if "watchlist" in changed else None,
+            theme=self.theme if "theme" in changed else None,
+            book_fast=book.fast if "book" in changed else None,
+            book_sig_figs=(book.n_sig_figs or 0) if "book" in changed else None,
+            rules=tuple(self.alerts.rules) if "rules" in changed else None,
+        )
 
     # ------------------------------------------------------------------ actions
 
