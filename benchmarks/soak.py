@@ -19,7 +19,10 @@ Every sample also takes the fill and the deep bytes of every capped structure
 memories). A ring still filling toward its cap is growth with a known ceiling: the table shows
 each one's held/cap, fill rate and projected plateau, and the heap slope *net* of their bytes
 (and of the soak's own samples) is the figure with no known bound. The raw slopes are reported
-beside it. ``SOAK_OUT`` writes the JSON elsewhere than ``benchmarks/results/soak.json``.
+beside it. Each sample first runs a full ``gc.collect()`` (``SOAK_GC=0`` turns it off), so the
+heap is live memory, not live memory plus however much cyclic garbage waits for the next
+generation-2 collection (a sawtooth minutes long that biases a slope). ``SOAK_OUT`` writes
+the JSON elsewhere than ``benchmarks/results/soak.json``.
 
 Pass criteria (measured after a warm-up of the first quarter of the run; the 2,000-fill ring
 takes ~53 minutes to fill at the stress profile's rate, so it may still be filling):
@@ -42,6 +45,7 @@ Writes ``benchmarks/results/soak.json``; exits 1 on failure.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import queue
@@ -114,6 +118,7 @@ class Sample:
     t: float
     rss_mb: float
     heap_mb: float
+    """Traced heap; with ``collect`` (the default), after a full collection: live memory."""
     tasks: int
     outbox: int
     pending_acks: int
@@ -129,6 +134,9 @@ class Sample:
     state: str
     capped_mb: float = 0.0
     """Deep bytes of every capped structure (``soak_rings``), for the net slope."""
+    garbage_mb: float = 0.0
+    """What the full collection before this sample freed (cyclic garbage a gen-2 collection
+    would have freed later): without it, the heap is a sawtooth whose phase biases a slope."""
     harness_mb: float = 0.0
     """Deep bytes of the soak's own record (its samples and faults so far): growth of the
     harness, not of hlmon, so it is taken out of the net slope too."""
@@ -197,13 +205,14 @@ def start_sim() -> tuple[subprocess.Popen[str], str, str]:
 
 
 class Soak:
-    def __init__(self, minutes: float, sample_s: float, fault_s: float) -> None:
+    def __init__(self, minutes: float, sample_s: float, fault_s: float, collect: bool) -> None:
         self.minutes = minutes
         self.sample_s = sample_s
         self.fault_s = fault_s
         self.report = SoakReport(minutes=minutes)
         self.rng = random.Random(11)
         self.last_rings: list[RingFill] = []
+        self.collect = collect
 
     def _sample(self, engine: FeedEngine, store: Store, t0: float) -> Sample:
         ws = engine.ws
@@ -211,6 +220,11 @@ class Soak:
         outbox = ws._outbox.qsize() if ws._outbox is not None else 0
         coins = set(store.mids) if len(store.mids) < 2000 else set()
         t = round(time.monotonic() - t0, 1)
+        garbage = 0.0
+        if self.collect:
+            before = tracemalloc.get_traced_memory()[0]
+            gc.collect()
+            garbage = (before - tracemalloc.get_traced_memory()[0]) / 1e6
         rss_mb = round(rss_self_mb(), 2)
         heap_mb = round(tracemalloc.get_traced_memory()[0] / 1e6, 3)
         self.last_rings = ring_fills(store)  # after the heap is read: it allocates while counting
@@ -219,6 +233,7 @@ class Soak:
             rss_mb=rss_mb,
             heap_mb=heap_mb,
             capped_mb=round(capped_mb(self.last_rings), 3),
+            garbage_mb=round(garbage, 3),
             harness_mb=round(deep_bytes([self.report.samples, self.report.faults]) / 1e6, 3),
             tasks=len(asyncio.all_tasks()),
             outbox=outbox,
@@ -367,6 +382,7 @@ class Soak:
             "rss_net_slope_mb_per_min": None if rss_net is None else round(rss_net, 4),
             "capped_slope_mb_per_min": None if capped_slope is None else round(capped_slope, 4),
             "capped_end_mb": samples[-1].capped_mb,
+            "garbage_mb_max": max(s.garbage_mb for s in samples),
             "harness_slope_mb_per_min": None if harness_slope is None else round(harness_slope, 4),
             "capped_plateau_mb": round(sum(r["plateau_mb"] or 0.0 for r in rep.rings), 3),
             "rings_filling": [r["name"] for r in rep.rings if not r["full"] and r["held"]],
@@ -441,7 +457,8 @@ def main() -> int:
     sample_s = float(os.environ.get("SOAK_SAMPLE_S", "10"))
     fault_s = float(os.environ.get("SOAK_FAULT_S", "60"))
     print(f"soak: {minutes:g} min, sample every {sample_s:g} s, a fault every {fault_s:g} s")
-    rep = asyncio.run(Soak(minutes, sample_s, fault_s).run())
+    collect = os.environ.get("SOAK_GC", "1") not in ("", "0")
+    rep = asyncio.run(Soak(minutes, sample_s, fault_s, collect).run())
     c = rep.checks
     rows: list[tuple[str, Any, str]] = [
         ("minutes", rep.minutes, f"{len(rep.samples)} samples"),
@@ -455,6 +472,8 @@ def main() -> int:
         ("RSS slope MB/min, net", c.get("rss_net_slope_mb_per_min"),
          "minus capped rings and harness"),
         ("harness slope MB/min", c.get("harness_slope_mb_per_min"), "the soak's own samples"),
+        ("cyclic garbage MB, max", c.get("garbage_mb_max"),
+         "freed by the collection before a sample (SOAK_GC=0: not collected)"),
         ("capped rings MB", f"{c.get('capped_end_mb')} -> {c.get('capped_plateau_mb')}",
          f"now -> when all full; slope {c.get('capped_slope_mb_per_min')} MB/min"),
         ("tasks min..max", str(c.get("tasks_min_max")), f"slope {c.get('task_slope_per_min')}/min"),
@@ -489,6 +508,10 @@ def main() -> int:
             "task_headroom": TASK_HEADROOM,
             "outbox_max": OUTBOX_MAX,
             "warm_up": "first quarter of the run",
+            "heap": "traced heap after a full gc.collect() at every sample (live memory; "
+            "SOAK_GC=0: as found, cyclic garbage included)"
+            if collect
+            else "traced heap as found (cyclic garbage included)",
             "heap_net_slope_mb_per_min": HEAP_NET_SLOPE_MAX_MB_PER_MIN,
             "net": "traced heap (or RSS) minus the deep bytes of every capped structure "
             "(benchmarks/soak_rings.py) and of the soak's own samples: growth that is not a "
