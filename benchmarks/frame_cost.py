@@ -89,6 +89,9 @@ class ReplayBackend:
     def watch_instead(self, old: str, new: str) -> None:
         return None
 
+    def show_market(self, on: bool) -> None:
+        return None
+
     async def save_settings(self, choices: SavedChoices) -> bool:
         return False  # a benchmark saves nothing
 

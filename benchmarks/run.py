@@ -9,7 +9,9 @@ Sections (each in its own module, each runnable alone):
 - ``memory``: RSS over a ``stress`` run (10 min; ``BENCH_QUICK=1``: 60 s);
 - ``frames``: CPU ms per frame and per message, replaying a recorded ``stress`` stream
   in-process (CPU time of a fixed piece of work: comparable on a busy machine);
-- ``market``: the market screen's cost at ~1,600 names (``benchmarks.market_screen``).
+- ``market``: the market screen's cost at ~1,600 names (``benchmarks.market_screen``: built
+  frames headless), and the real app with it open under ``stress`` against the simulator's
+  ~1,600 markets in tmux (``benchmarks.market_app``: CPU % of a core, target <= 5 %).
 
 Timings are repeated and the median reported. The first run creates ``benchmarks/.sdk-venv``
 (hyperliquid-python-sdk from PyPI, never a dependency of hlmon). Needs ``tmux``. The processor

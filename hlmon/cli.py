@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.metadata
 import logging
 import os
-import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +83,10 @@ class _Group(click.Group):
 
 
 def _version_text() -> str:
+    # Imported here: importlib.metadata (zipfile, email...) is only needed for --version.
+    import importlib.metadata
+    import platform
+
     try:
         # Read from metadata: importing Textual just to print a version costs ~0.3 s.
         textual = importlib.metadata.version("textual")
@@ -343,7 +345,16 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     show_default=True,
     help="Account mode of the demo account: unified and portfolio keep the collateral in spot.",
 )
-def sim(host: str, port: int, seed: int, profile: str, faults: bool, demo_account: str) -> NoReturn:
+@click.option(
+    "--markets",
+    type=click.Choice(["standard", "large"]),
+    default="standard",
+    show_default=True,
+    help="How many markets are listed: about 340, or about 1,600 (mainnet's size in 2026).",
+)
+def sim(
+    host: str, port: int, seed: int, profile: str, faults: bool, demo_account: str, markets: str
+) -> NoReturn:
     """Run a local Hyperliquid simulator (/info and /ws on one port).
 
     It speaks the exchange of late 2026: HIP-3 dexes xyz (USDC), flx (USDH) and hyna (USDE)
@@ -372,6 +383,7 @@ def sim(host: str, port: int, seed: int, profile: str, faults: bool, demo_accoun
             profile=profile,
             faults=faults,
             demo_account=demo_account,
+            markets=markets,
         )
     except KeyboardInterrupt:
         code = 130

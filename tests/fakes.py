@@ -49,6 +49,8 @@ class FakeRuntime:
         self.fail_start = fail_start
         """Raised by ``__aenter__`` (a backend that cannot start)."""
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.market_shown = False
+        """The UI said the market screen is shown (``show_market``)."""
         """Every call in order: ``("start", ())``, ``("select_coin", ("ETH",))``, ..."""
         self.started = False
         self.stopped = False
@@ -143,6 +145,10 @@ class FakeRuntime:
         if self.user == was:
             self.user = now
             self.store.set_user(now)
+
+    def show_market(self, on: bool) -> None:
+        self.calls.append(("show_market", (on,)))
+        self.market_shown = on
 
     async def save_settings(self, choices: SavedChoices) -> bool:
         # The real writer, in a thread as the runtime does: a second app can read it back.

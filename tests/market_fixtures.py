@@ -81,8 +81,13 @@ def perp_ctx(rng: random.Random, price: float) -> PerpAssetCtx:
 def filled_table(clock: Clock | None = None, seed: int = 7) -> MarketTable:
     """A table over ``synthetic_catalog`` with contexts for nearly every market and a fast
     snapshot; a few markets keep no context (their columns are unknown)."""
-    catalog = synthetic_catalog()
-    table = MarketTable(catalog, clock=clock or (lambda: T0))
+    table = MarketTable(synthetic_catalog(), clock=clock or (lambda: T0))
+    fill(table, seed)
+    return table
+
+
+def fill(table: MarketTable, seed: int = 7) -> None:
+    """Contexts for nearly every row of ``table`` and a fast snapshot (``filled_table``)."""
     rng = random.Random(seed)
     perps: dict[str, PerpAssetCtx] = {}
     spots: list[SpotAssetCtx] = []
@@ -101,4 +106,3 @@ def filled_table(clock: Clock | None = None, seed: int = 7) -> MarketTable:
     table.apply_perp_contexts(perps)
     table.apply_spot_contexts(spots)
     table.apply_fast(FastAssetCtxs(prices))
-    return table

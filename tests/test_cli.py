@@ -390,7 +390,7 @@ class TestSim:
         """Every option reaches run_standalone as a keyword; loopback gives no warning."""
         result = invoke(
             "sim", "--port", "3001", "--seed", "7", "--profile", "stress", "--faults",
-            "--demo-account", "unified",
+            "--demo-account", "unified", "--markets", "large",
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert run_standalone.calls == [
@@ -403,6 +403,7 @@ class TestSim:
                     "profile": "stress",
                     "faults": True,
                     "demo_account": "unified",
+                    "markets": "large",
                 },
             )
         ]

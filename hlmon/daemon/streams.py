@@ -8,7 +8,9 @@ joins late gets at once depends on the kind of stream:
 - backfill streams (``trades``; ``userFills``, ``userFundings``, ledger updates after their
   ``isSnapshot`` frame): the daemon keeps the newest items merged and replays them as one
   frame, shaped like the exchange's own first frame;
-- event streams without a snapshot (``orderUpdates``, ``user``, ``notification``): nothing.
+- event streams without a snapshot (``orderUpdates``, ``user``, ``notification``): nothing;
+- ``fastAssetCtxs``, whose frames after the first hold only what changed: every frame merged,
+  replayed as one full frame (``fast_ctxs``).
 
 User event streams (fills, order updates, user events, fundings, ledger, notifications) are
 numbered per client (``"seq"``, see ``sessions``) so a client that reconnects gets what it
@@ -24,6 +26,8 @@ from typing import Any, Protocol
 
 import msgspec
 
+from hlmon.daemon.fast_ctxs import FastCtxsMerge
+from hlmon.protocol.market_streams import FAST_ASSET_CTXS
 from hlmon.protocol.subscriptions import Subscription, canonical_key, stream_key
 
 
@@ -130,6 +134,7 @@ class Stream:
         self.last_frame: bytes | None = None
         self._items: deque[Any] | None = None
         self._head: dict[str, Any] = {}
+        self._fast = FastCtxsMerge() if self.kind == FAST_ASSET_CTXS else None
         self.frames = 0
         self.last_at: float | None = None
         """Monotonic time of the last frame from upstream."""
@@ -153,6 +158,8 @@ class Stream:
         self.last_at = time.monotonic()
         if self.kind in BACKFILL_FIELD:
             self._merge(raw)
+        elif self._fast is not None:
+            self._fast.apply(raw)
         elif not self.event:
             self.last_frame = raw
         event = self.event
@@ -202,6 +209,9 @@ class Stream:
                 data = {**self._head, "isSnapshot": True, name: items}
             channel = "trades" if name is None else self.kind
             return [_encode({"channel": channel, "data": data})]
+        if self._fast is not None:
+            frame = self._fast.snapshot_frame()
+            return [] if frame is None else [frame]
         if self.event or self.last_frame is None:
             return []
         return [self.last_frame]

@@ -59,6 +59,7 @@ from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
+from hlmon.feeds.market_wide import MarketWide
 from hlmon.feeds.reconcile import Mark, Reconciler, ReconcileResult
 from hlmon.feeds.recorder import FrameRecorder
 from hlmon.feeds.rest_poller import RestPoller
@@ -160,6 +161,8 @@ class FeedEngine(AccountSubscriptions):
             on_unlisted=lambda why: self.catalog.request_reload(why),
         )
         """Every subscription that takes a coin: catalog names only."""
+        self.market_wide = MarketWide(store, add=self._add, remove=self._remove)
+        """The market screen's streams and REST feeds, only while it is shown."""
         self.ws: WsFeed | None = None
         if settings.use_websocket:
             self.ws = WsFeed(
@@ -252,10 +255,17 @@ class FeedEngine(AccountSubscriptions):
             watchlist=tuple(self.markets.watchlist),
             user=self.user,
             others=tuple(self._other_users()),
+            market_dexes=self.market_wide.dexes(),
+            market_spot=self.market_wide.spot,
         )
 
     def _on_catalog(self, catalog: MarketCatalog, from_cache: bool) -> None:
         self.markets.use_catalog(catalog)
+        self.market_wide.sync()
+
+    def show_market(self, on: bool) -> None:
+        """The market screen opened or closed: its feeds run only while it is shown."""
+        self.market_wide.show(on)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -18,8 +18,13 @@ market              ``allMids`` per watched dex                           5 s   
                     ``recentTrades`` of the selected coin                 10 s        21
                     ``userFillsByTime`` of the selected account           10 s        21
                     ``userFunding`` of the selected account               60 s        21
+                    market screen: ``metaAndAssetCtxs`` per catalog dex  30 s        20
+                    (15 s for a watched dex), ``spotMetaAndAssetCtxs``    30 s        20
 background          idle accounts: ``clearinghouseState`` per active dex  60 s        2
 =================== ===================================================== =========== =======
+
+The market screen's feeds are wanted only while it is shown (``screener_dexes``); a dex both
+watched and on the screen is one call, whose answer serves both.
 
 Cadences follow the websocket's own pushes (2026 page §1.7: books and mids about 5 s, state and
 orders about 4 s, asset contexts about 15 s since June 2026, fundings hourly), a little faster
@@ -63,6 +68,9 @@ TRADES_CADENCE = 10.0
 FILLS_CADENCE = 10.0
 FUNDINGS_CADENCE = 60.0
 IDLE_ACCOUNT_CADENCE = 60.0
+SCREENER_CADENCE = 30.0
+"""The market screen's contexts: every dex and spot at 20 weight a call (about 120 w/min for
+the simulator's four dexes and spot; mainnet's 11 dexes stretch under the budget)."""
 MIDS_FLOOR = 30.0
 """Longest interval of mids: they carry the watchlist prices, and at 2 weight a dex the
 floor is cheap enough to keep ahead of the selected account's stretch."""
@@ -112,6 +120,10 @@ class ScreenDemand:
     selected_account: AccountDemand | None = None
     other_accounts: tuple[AccountDemand, ...] = ()
     spot: bool = True
+    screener_dexes: tuple[str, ...] = ()
+    """Perp dexes of the market screen (empty: it is closed)."""
+    screener_spot: bool = False
+    """The market screen shows spot pairs (``spotMetaAndAssetCtxs``)."""
 
 
 def dex_of(coin: str) -> str:
@@ -144,6 +156,15 @@ def wanted_feeds(demand: ScreenDemand) -> list[WantedFeed]:
         feeds.append(_feed("allMids", Priority.MARKET, MIDS_CADENCE, "mids", MIDS_FLOOR, dex=dex))
     for dex in dexes:
         feeds.append(_feed("metaAndAssetCtxs", Priority.MARKET, CTX_CADENCE, "ctx", dex=dex))
+    for dex in demand.screener_dexes:
+        if dex not in dexes:
+            feeds.append(
+                _feed("metaAndAssetCtxs", Priority.MARKET, SCREENER_CADENCE, "market", dex=dex)
+            )
+    if demand.screener_spot:
+        feeds.append(
+            _feed("spotMetaAndAssetCtxs", Priority.MARKET, SCREENER_CADENCE, "market spot")
+        )
     if coin is not None:
         feeds.append(
             _feed("recentTrades", Priority.MARKET, TRADES_CADENCE, f"trades {coin}", coin=coin)

@@ -47,6 +47,7 @@ from hlmon.feeds.rest_schedule import RestScheduler
 from hlmon.feeds.rest_sources import (
     ScreenState,
     answer_messages,
+    apply_market_answer,
     build_request,
     screen_demand,
     served_feeds,
@@ -54,6 +55,7 @@ from hlmon.feeds.rest_sources import (
 from hlmon.protocol.info import InfoRequest
 from hlmon.state import FeedState, FeedStatus, RestPlanView, Source, Store, feed_kind
 from hlmon.state.freshness import is_periodic
+from hlmon.state.market_board import REST_ONLY_FEEDS
 from hlmon.state.store import row_address
 
 HELD_REFRESH = 0.8
@@ -126,6 +128,9 @@ class RestPoller:
         self._down_since: float | None = clock()
         self._plan_logged = False
         self._waiting_since: dict[PollKey, float] = {}
+        self._wanted_since: dict[str, float] = {}
+        """When each feed key became wanted: a feed added on a live socket (a coin added, the
+        market screen opened) gets its ``missing_grace`` from then, not from the socket's start."""
         self.active = False
         """The fallback is on (never in REST mode, where REST is the transport)."""
         self.polls: dict[PollKey, int] = {}
@@ -237,7 +242,10 @@ class RestPoller:
         }
         if self.rest_mode:
             return every, set()
+        every -= REST_ONLY_FEEDS  # served by REST in every mode: not the fallback's business
         now = self._clock()
+        wanted_since = {k: self._wanted_since.get(k, now) for k in every}
+        self._wanted_since = wanted_since
         live = self._ws_live()
         if live:
             self._down_since = None
@@ -262,7 +270,8 @@ class RestPoller:
             if status.state is FeedState.STALE:
                 poll.add(key)
             elif status.state is FeedState.MISSING:
-                if now - (self._live_since or now) >= self.missing_grace:
+                since = max(self._live_since or now, wanted_since[key])
+                if now - since >= self.missing_grace:
                     poll.add(key)
             elif taken and status.source is Source.REST and is_periodic(feed_kind(key)):
                 # Event feeds (fills, trades) are handed back at once: the resubscribe
@@ -296,6 +305,7 @@ class RestPoller:
         poll, held = self.needed()
         self._switch(poll, held)
         self._taken = poll | held
+        poll |= REST_ONLY_FEEDS & self._store.expected  # due by plan, whatever the socket
         if self.rest_mode or self.active:
             self._log_plan()
         now_ms = int(self._wall_clock() * 1000)
@@ -360,6 +370,7 @@ class RestPoller:
             return
         for msg in answer_messages(req, response, state, wanted):
             self._store.apply(msg, Source.REST)
+        apply_market_answer(self._store, req, response, wanted)
         scheduler.note_success(key)
         self._count_poll(key)
         if self._last_error.pop(key, None) is not None:

@@ -22,6 +22,10 @@ poll                  feed keys it serves                      answer applied as
 ``userFunding``       ``fundings`` (selected user)             ``userFundings``, merged (dedupe)
 ``spotClearinghouse`` ``spot`` (selected user)                 ``spotState``
 ``State`` (user)
+``metaAndAssetCtxs``  ``market:perp:<dex>`` while the market   the market screen's table
+(dex)                 screen is shown                          (``Store.apply_market_perps``)
+``spotMetaAnd``       ``market:spot`` while the market screen  the market screen's table
+``AssetCtxs``         is shown                                 (``Store.apply_market_spot``)
 ===================== ======================================== ==================================
 
 A poll that serves nothing on screen is not polled: another account's open orders (only its
@@ -56,9 +60,10 @@ from hlmon.protocol.messages import (
     UserFundings,
     UserFundingsMsg,
 )
-from hlmon.protocol.meta import Meta
+from hlmon.protocol.meta import Meta, SpotMeta
 from hlmon.state import Store
 from hlmon.state.dexes import account_feed, orders_feed
+from hlmon.state.market_board import MARKET_SPOT, market_feed
 from hlmon.state.store import ROW_KEY_PREFIX
 
 ROW_PREFIX = ROW_KEY_PREFIX
@@ -86,6 +91,10 @@ class ScreenState:
     watchlist: tuple[str, ...] = ()
     user: str | None = None
     others: tuple[str, ...] = ()
+    market_dexes: tuple[str, ...] = ()
+    """The perp dexes the market screen shows (empty: the screen is closed)."""
+    market_spot: bool = False
+    """The market screen shows the spot pairs."""
 
 
 def is_perp(coin: str) -> bool:
@@ -126,6 +135,8 @@ def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDeman
         market_dexes=market,
         selected_account=selected,
         other_accounts=tuple(others),
+        screener_dexes=screen.market_dexes,
+        screener_spot=screen.market_spot,
     )
 
 
@@ -141,7 +152,10 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
     if kind == "allMids":
         return ("mids",) if dex == DEFAULT_DEX else (f"mids:{dex}",)
     if kind == "metaAndAssetCtxs":
-        return tuple(f"ctx:{c}" for c in screen.watchlist if is_perp(c) and dex_of(c) == dex)
+        ctx = tuple(f"ctx:{c}" for c in screen.watchlist if is_perp(c) and dex_of(c) == dex)
+        return (*ctx, market_feed(dex)) if dex in screen.market_dexes else ctx
+    if kind == "spotMetaAndAssetCtxs":
+        return (MARKET_SPOT,) if screen.market_spot else ()
     user = key.param("user")
     if user is None:
         return ()
@@ -175,6 +189,8 @@ def build_request(key: PollKey, screen: ScreenState, store: Store, now_ms: int) 
         return info.all_mids(dex)
     if kind == "metaAndAssetCtxs":
         return info.meta_and_asset_ctxs(dex)
+    if kind == "spotMetaAndAssetCtxs":
+        return info.spot_meta_and_asset_ctxs()
     if kind == "clearinghouseState":
         return info.clearinghouse_state(user, dex)
     if kind == "spotClearinghouseState":
@@ -215,6 +231,27 @@ def answer_messages(
         return [funding_message(req.body["user"], response)]
     msg = info.to_message(req, response)
     return [] if msg is None else [msg]
+
+
+def apply_market_answer(
+    store: Store, req: InfoRequest, response: Any, wanted: Collection[str]
+) -> None:
+    """Land a ``metaAndAssetCtxs`` / ``spotMetaAndAssetCtxs`` answer in the market screen's
+    table when its market feed key is wanted (the watchlist's contexts go through
+    ``answer_messages``)."""
+    if not isinstance(response, tuple) or len(response) != 2:
+        return
+    meta, ctxs = response
+    if req.type == "metaAndAssetCtxs" and isinstance(meta, Meta):
+        dex = req.body.get("dex") or DEFAULT_DEX
+        if market_feed(dex) in wanted:
+            store.apply_market_perps(dex, meta, ctxs)
+    elif (
+        req.type == "spotMetaAndAssetCtxs"
+        and isinstance(meta, SpotMeta)
+        and (MARKET_SPOT in wanted)
+    ):
+        store.apply_market_spot(ctxs)
 
 
 def bbo_of(book: L2Book) -> Bbo:

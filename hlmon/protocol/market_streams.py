@@ -90,6 +90,9 @@ class _WireFastCtx(Struct, frozen=True):
 _FAST_MAP: msgspec.json.Decoder[dict[str, _WireFastCtx]] = msgspec.json.Decoder(
     dict[str, _WireFastCtx]
 )
+_FAST_STRINGS: msgspec.json.Decoder[dict[str, FastCtx]] = msgspec.json.Decoder(dict[str, FastCtx])
+"""The wire as it is (decimal strings or null): decoded straight into ``FastCtx``, half the
+cost of the general path that also takes the numbers the docs promise."""
 _GENERIC: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 
 
@@ -130,6 +133,12 @@ def decode_fast_asset_ctxs(data: str, limit: int = MAX_INFLATED_BYTES) -> FastAs
         ProtocolError: the string cannot be inflated (see ``inflate``) or is not a JSON object.
     """
     text = inflate(data, limit)
+    try:
+        return FastAssetCtxs(_FAST_STRINGS.decode(text))
+    except msgspec.ValidationError:
+        pass  # numbers, or an unreadable entry: the general path below
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"fastAssetCtxs data is not JSON: {exc}", data) from None
     try:
         wire = _FAST_MAP.decode(text)
     except msgspec.ValidationError:

@@ -56,6 +56,12 @@ class Controls(Protocol):
         ``old`` was selected."""
         ...
 
+    def show_market(self, on: bool) -> None:
+        """The market screen opened (``True``) or closed: the market-wide feeds (websocket
+        streams, or REST in REST mode) run only while it is shown, into
+        ``store.market_board``."""
+        ...
+
     async def save_settings(self, choices: SavedChoices) -> bool:
         """Save the UI's choices (``hlmon.config.saved``) in the user's config file,
         ``settings.saved_file``, off the UI's event loop (a thread), one save at a time.

@@ -26,6 +26,8 @@ In-process API::
                                  # "Invalid subscription {...}" error frame, socket kept open
         demo_account="standard", # or "unified" / "portfolio" (ACCOUNT_MODES): where the
                                  # demo account's collateral shows (see below)
+        markets="standard",      # or "large": ~1,600 listed markets (hlmon.sim.market_sizes;
+                                 # generated perps and spot pairs after the standard ones)
     )
     await sim.start(host="127.0.0.1", port=0)   # returns sim.url; also sim.ws_url, sim.port
     sim.demo_address                             # "0x5e1a7ed3..." (40 hex, lower-case)
@@ -54,6 +56,7 @@ In-process API::
                                                  #   account_mode, spot_state,
                                                  #   twap_slice_fills, twap_states)
     sim.universe.dex_names                       # ("", "xyz", "flx", "hyna"): perpDexs order
+    sim.hub.subscribers("fastAssetCtxs")         # connections subscribed to a feed type
     sim.connections                              # open websocket connections (set)
     await sim.stop()
     async with SimServer(seed=7) as sim: ...     # starts on 127.0.0.1, random port
@@ -102,6 +105,11 @@ Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` besi
   (``data.dex`` present for a HIP-3 dex, absent for the default dex, whose map alone holds spot
   and outcomes), ``clearinghouseState``/``openOrders`` with ``dex`` (frames carry ``dex``),
   ``allDexsClearinghouseState`` (``[dex, state]`` tuples for every dex, about every 5 s).
+- Market-wide streams (``hlmon.sim.market_feeds``): ``fastAssetCtxs`` (base64 raw-DEFLATE
+  ``{coin: {markPx, midPx}}``: the full snapshot to each new subscriber, then the changed coins
+  and fields every ``Profile.fast_ctxs_ms``, 1 s; 0.5 s in ``stress``) and ``allDexsAssetCtxs``
+  (``{"ctxs": [[dex, [ctx...]]...]}`` in ``perpDexs`` and universe order, no coin names; one at
+  once, then every ``Profile.all_dexs_ctxs_ms``, 13.6 s; 2 s in ``stress``).
 - Names are exact: a subscription naming a coin the simulator does not list, a mis-cased one
   (``btc``), an upper-case dex prefix (``XYZ:TSLA``), a HIP-3 name without prefix (``TSLA``), an
   unlisted ``dex``, or bad ``l2Book`` options (``nSigFigs`` outside 2-5, ``mantissa`` without

@@ -106,9 +106,11 @@ def dex_of(coin: str) -> str:
     return head if sep else ""
 
 
-def perp_dex_entry(dex: DexDef) -> dict[str, object]:
-    """One non-null element of ``perpDexs``."""
-    coins = [f"{dex.name}:{r.name}" for r in dex.rows]
+def perp_dex_entry(dex: DexDef, coins: list[str] | None = None) -> dict[str, object]:
+    """One non-null element of ``perpDexs`` (``coins``: every perp of the dex, default its
+    ``rows``; a large universe lists more)."""
+    if coins is None:
+        coins = [f"{dex.name}:{r.name}" for r in dex.rows]
     return {
         "name": dex.name,
         "fullName": dex.full_name,

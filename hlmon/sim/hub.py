@@ -22,6 +22,12 @@ from hlmon.sim import user_feeds
 from hlmon.sim.account import DemoAccount
 from hlmon.sim.faults import Faults
 from hlmon.sim.market import Market, StepResult
+from hlmon.sim.market_feeds import (
+    ALL_DEXS_ASSET_CTXS,
+    FAST_ASSET_CTXS,
+    FastCtxs,
+    all_dexs_asset_ctxs,
+)
 from hlmon.sim.orders import AccountEvents
 from hlmon.sim.profiles import Profile
 from hlmon.sim.subscriptions import Subscription
@@ -148,8 +154,16 @@ class Hub:
             cadence = feed.cadence = self._cadence(sub)
             feed.next_due = self.market.now + cadence if cadence else 0
             self.feeds[sub.key] = feed
+            if sub.type == FAST_ASSET_CTXS:
+                feed.last_marker = FastCtxs(self.market)
         feed.conns.add(conn)
+        if sub.type == FAST_ASSET_CTXS:  # a snapshot for each new subscriber
+            return [frame(sub.channel, feed.last_marker.snapshot())]
         return self.initial_frames(sub)
+
+    def subscribers(self, kind: str) -> int:
+        """Connections subscribed to feeds of type ``kind`` (tests read it)."""
+        return sum(len(f.conns) for f in self.feeds.values() if f.sub.type == kind)
 
     def remove(self, conn: Connection, key: str) -> None:
         """Unsubscribe ``conn`` from the feed ``key``."""
@@ -177,6 +191,8 @@ class Hub:
             "webData3": p.user_ms,
             "spotState": p.user_ms,
             "allDexsClearinghouseState": p.all_dexs_ms,
+            FAST_ASSET_CTXS: p.fast_ctxs_ms,
+            ALL_DEXS_ASSET_CTXS: p.all_dexs_ctxs_ms,
         }.get(sub.type, 0)
 
     # ------------------------------------------------------------------ payloads
@@ -188,6 +204,8 @@ class Hub:
         if kind == "allMids":  # the default dex's frame has no "dex" key at all
             mids = m.all_mids(sub.dex)
             return {"dex": sub.dex, "mids": mids} if sub.dex else {"mids": mids}
+        if kind == ALL_DEXS_ASSET_CTXS:
+            return all_dexs_asset_ctxs(m)
         st = m.coin(sub.coin) if sub.coin is not None else None
         if kind == "l2Book" and st is not None:
             data = m.book(st, 5 if sub.fast else 20, sub.n_sig_figs, sub.mantissa)
@@ -250,6 +268,11 @@ class Hub:
                     self._fan_out(feed, frame("candle", self.payload(sub)))
             elif feed.next_due and now >= feed.next_due:
                 feed.next_due = max(feed.next_due + feed.cadence, now + 1)
+                if kind == FAST_ASSET_CTXS:
+                    delta = feed.last_marker.delta()
+                    if delta is not None:
+                        self._fan_out(feed, frame(sub.channel, delta))
+                    continue
                 if kind == "l2Book":
                     ver = coins[idx].ver
                     if ver == feed.last_marker and not coins[idx].spec.delisted:

@@ -27,6 +27,10 @@ class Profile:
     """clearinghouseState / openOrders / webData3 / activeAssetData re-push period."""
     all_dexs_ms: int = 5000
     """allDexsClearinghouseState push period (about 5 s even for an idle account)."""
+    fast_ctxs_ms: int = 1000
+    """fastAssetCtxs push period (about 1 s on mainnet, 2026-09)."""
+    all_dexs_ctxs_ms: int = 13_600
+    """allDexsAssetCtxs push period (mean 13.6 s on mainnet, 2026-09)."""
     market: MarketParams = field(default_factory=MarketParams)
     account: AccountParams = field(default_factory=AccountParams)
 
@@ -45,6 +49,8 @@ STRESS = Profile(
     ctx_ms=100,
     user_ms=400,
     all_dexs_ms=500,
+    fast_ctxs_ms=500,
+    all_dexs_ctxs_ms=2000,
     market=MarketParams(activity_mult=20.0, trade_mult=3.0, burst_every_ms=2000, burst_trades=5),
     account=AccountParams(fill_every_min_s=1.0, fill_every_max_s=3.0),
 )

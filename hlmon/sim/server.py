@@ -75,6 +75,7 @@ class SimServer:
         autotick: bool | None = None,
         legacy_invalid_subscription: bool = False,
         demo_account: str = "standard",
+        markets: str = "standard",
     ) -> None:
         self.seed = seed
         self.profile = get_profile(profile)
@@ -84,7 +85,7 @@ class SimServer:
         self.idle_timeout = idle_timeout
         self.fault_routes = fault_routes
         self.limits = limits or SimLimits()
-        self.universe = Universe()
+        self.universe = Universe(markets)
         self.market = Market(self.universe, seed, self.now_ms(), self.profile.market)
         self.account = DemoAccount(
             self.market, seed, self.profile.account, mode=check_mode(demo_account)

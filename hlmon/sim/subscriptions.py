@@ -44,6 +44,8 @@ USER_TYPES = {
 }
 """User-scoped subscription types and the channel their data frames use."""
 COIN_TYPES = {"l2Book", "trades", "bbo", "candle", "activeAssetCtx"}
+MARKET_WIDE_TYPES = {"fastAssetCtxs", "allDexsAssetCtxs"}
+"""Subscriptions over every coin at once (2026 page §5), taking no parameter."""
 
 
 class RequestParseError(Exception):
@@ -128,6 +130,9 @@ def parse_subscription(sub: Any, universe: Universe) -> Subscription:
         dex = _dex(sub, universe)
         echo = dict(sub)
         channel = "allMids"
+    elif kind in MARKET_WIDE_TYPES:
+        echo = {"type": kind}
+        channel = kind
     elif kind in COIN_TYPES:
         coin = _str(sub, "coin")
         spec = universe.get(coin)

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from hlmon.sim.dexes import COLLATERAL_TOKENS, HIP3_DEXES, OUTCOMES, DexDef, perp_dex_entry
+from hlmon.sim.market_sizes import STANDARD_SIZE, MarketSize, generated_names, get_size
 
 # name, reference price, szDecimals, maxLeverage.  The first rows are the coins the demo
 # account trades; the rest fill the universe to a realistic size.
@@ -270,9 +271,14 @@ def _token_id(i: int) -> str:
 
 
 class Universe:
-    """All coins known to the simulator, with lookup by exact name."""
+    """All coins known to the simulator, with lookup by exact name.
 
-    def __init__(self) -> None:
+    ``size`` (``hlmon.sim.market_sizes``): ``standard``, or ``large`` for about 1,600 listed
+    markets (generated ones appended after the standard ones, whose indices do not move).
+    """
+
+    def __init__(self, size: str | MarketSize = STANDARD_SIZE) -> None:
+        self.size = get_size(size)
         coins: list[CoinSpec] = []
         for i, (name, px, szd, lev) in enumerate(_PERP_ROWS):
             activity = _BUSY.get(name, 0.04 + 0.2 * _unit(name) ** 2)
@@ -316,10 +322,12 @@ class Universe:
         hip3 = tuple(c for d in HIP3_DEXES for c in self.dex_perps[d.name])
         quoted = self._quoted_specs(tokens, start, len(spot))
         self.spots: tuple[CoinSpec, ...] = (*spot, *quoted)
-        self.tokens: tuple[SpotToken, ...] = tuple(tokens)
         self.all: tuple[CoinSpec, ...] = (
             self.perps + self.spots[: len(spot)] + self.outcomes + hip3 + quoted
         )
+        if self.size != STANDARD_SIZE:
+            self._add_generated(tokens)
+        self.tokens: tuple[SpotToken, ...] = tuple(tokens)
         self.by_name: dict[str, CoinSpec] = {c.name: c for c in self.all}
         token_index = {t.name: t.index for t in self.tokens}
         self.collateral: dict[str, int] = {"": 0}
@@ -332,6 +340,47 @@ class Universe:
         """Token index -> its spot pair (the USDC pair when it has one, as a client picks)."""
         for c in sorted(self.spots, key=lambda c: c.quote_token != 0):
             self.pair_of_token.setdefault(c.base_token, c)
+
+    def _add_generated(self, tokens: list[SpotToken]) -> None:
+        """Append ``self.size``'s generated perps and spot pairs after every standard coin."""
+        size, added = self.size, list[CoinSpec]()
+        taken = {c.name for c in self.all}
+        start = len(self.all)
+
+        def perp(name: str, dex: str, asset: int) -> CoinSpec:
+            u = _unit(name)
+            px = round(10 ** (4 * _unit(name + "px") - 1.5), 6)
+            lev = (3, 5, 10, 20)[int(u * 4)]
+            szd = max(0, min(5, 3 - math.floor(math.log10(px))))
+            vol = 0.03 + 0.06 * _unit(name + "vol")
+            index = start + len(added)
+            return CoinSpec(index, name, px, szd, lev, False, asset, 0, 0.02 + 0.15 * u**2, vol,
+                            dex=dex)  # fmt: skip
+
+        for dex, count in (("", size.default_perps), *size.dex_perps):
+            prefix = f"{dex}:" if dex else ""
+            perps = list(self.dex_perps[dex])
+            for name in generated_names(prefix, count, taken):
+                spec = perp(name, dex, len(perps))
+                perps.append(spec)
+                added.append(spec)
+            self.dex_perps[dex] = tuple(perps)
+        self.perps = self.dex_perps[""]
+        token_names = {t.name for t in tokens}
+        pair = max(c.asset_index for c in self.spots) + 1
+        spots = list(self.spots)
+        for tname in generated_names("", size.spot_pairs, token_names):
+            token = len(tokens)
+            px = round(0.001 + 50 * _unit(tname + "spot") ** 3, 6)
+            szd = 0 if px < 1 else 1
+            tokens.append(SpotToken(token, tname, szd, szd + 5, _token_id(token)))
+            spec = CoinSpec(start + len(added), f"@{pair}", px, szd, 1, True, pair, token,
+                            0.01 + 0.08 * _unit(tname), 0.08)  # fmt: skip
+            spots.append(spec)
+            added.append(spec)
+            pair += 1
+        self.spots = tuple(spots)
+        self.all = (*self.all, *added)
 
     @staticmethod
     def _quoted_specs(tokens: list[SpotToken], start: int, pair: int) -> tuple[CoinSpec, ...]:
@@ -444,7 +493,10 @@ class Universe:
 
     def perp_dexs(self) -> list[dict[str, object] | None]:
         """The REST ``perpDexs`` body: ``null`` for the default dex, then one entry per dex."""
-        return [None, *(perp_dex_entry(d) for d in self.dexes)]
+        return [
+            None,
+            *(perp_dex_entry(d, [c.name for c in self.dex_perps[d.name]]) for d in self.dexes),
+        ]
 
     def spot_meta(self) -> dict[str, object]:
         """The REST ``spotMeta`` body."""

@@ -7,6 +7,8 @@ Split from ``store.py`` to keep it small; it shares the store's account state an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from .account import AccountState
@@ -36,6 +38,12 @@ class DexReads:
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _clock: Clock
+    _moment = False
+    """Inside ``one_moment``: ``positions()`` judges the marks' freshness once."""
+    _moment_views: list[PositionView] | None = None
+    """The rows judged in the current moment (valid while they are the cached rows)."""
+    _dex_memo: tuple[object, ...] | None = None
+    """(rows, catalog, ((dex, state, stamp), ...), summaries) of the last ``dex_summaries``."""
 
     if TYPE_CHECKING:  # the Store provides it
 
@@ -51,21 +59,35 @@ class DexReads:
         the default dex is USDC without a catalog)."""
         return collateral_lookup(self.catalog)(dex)
 
+    @contextmanager
+    def one_moment(self) -> Iterator[None]:
+        """Reads inside the block are of one moment: which marks are fresh is judged at the
+        first read, not again at each (a UI frame reads the positions, their totals and the
+        dex summaries some ten times). For a reader that runs synchronously, as a frame does
+        in the event loop: no write lands inside; one that did would drop the rows anyway."""
+        self._moment, self._moment_views = True, None
+        try:
+            yield
+        finally:
+            self._moment, self._moment_views = False, None
+
     def dex_summaries(self) -> tuple[DexSummary, ...]:
         """The selected user's account on each dex with a state (empty ones included), the
         default dex first, each in its collateral token and with its own stamp; ``equity``
         and ``live_upnl`` at the marks of ``positions()`` (as the default dex's summary)."""
-        stamps = {
-            dex: st
-            for dex in self._account.clearinghouse
-            if (st := self._stamps.get(account_feed(dex))) is not None
-        }
-        return dex_summaries(
-            self._account.clearinghouse,
-            stamps,
-            collateral_lookup(self.catalog),
-            self._position_views(),
-        )
+        rows = self._position_views()
+        catalog = self.catalog
+        states = self._account.clearinghouse
+        inputs = tuple((dex, st, self._stamps.get(account_feed(dex))) for dex, st in states.items())
+        memo = self._dex_memo
+        # States, stamps and rows are replaced, never changed in place: the same objects give
+        # the same summaries (read several times a frame, built again only after a change).
+        if memo is not None and memo[0] is rows and memo[1] is catalog and _same(memo[2], inputs):
+            return memo[3]  # type: ignore[return-value]
+        stamps = {dex: st for dex, _, st in inputs if st is not None}
+        out = dex_summaries(states, stamps, collateral_lookup(catalog), rows)
+        self._dex_memo = (rows, catalog, inputs, out)
+        return out
 
     def token_totals(self) -> tuple[TokenTotal, ...]:
         """The selected user's totals per collateral token (USDC first, unknown last) over the
@@ -109,3 +131,12 @@ class DexReads:
     def order_feeds(self) -> list[str]:
         """Feed keys of the selected user's active dexes' orders (``orders``, ``orders:xyz``)."""
         return [orders_feed(dex) for dex in self.active_dexes()]
+
+
+def _same(old: object, new: tuple[tuple[object, ...], ...]) -> bool:
+    """Whether two ``(dex, state, stamp)`` tuples hold the very same objects."""
+    if not isinstance(old, tuple) or len(old) != len(new):
+        return False
+    return all(
+        a[0] == b[0] and a[1] is b[1] and a[2] is b[2] for a, b in zip(old, new, strict=True)
+    )

@@ -42,7 +42,8 @@ CANDLE_THRESHOLD = 120.0
 DEFAULT_EVENT_THRESHOLD = 60.0
 """Threshold for feed kinds hlmon does not know the cadence of; they are treated as event feeds."""
 
-_PERIODIC = frozenset(PERIODIC_FEEDS)
+_PERIODIC = frozenset((*PERIODIC_FEEDS, "market"))
+"""``market``: the market screen's contexts (``market_board``), pushed or polled on a timer."""
 _ORDER = {kind: i for i, kind in enumerate(FEEDS)}
 
 

@@ -10,21 +10,29 @@ change keys and caches without handing containers between objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hlmon.protocol.messages import (
     ActiveAssetCtxMsg,
     ActiveSpotAssetCtxMsg,
+    AllDexsAssetCtxsMsg,
     AllMidsMsg,
     BboMsg,
     CandleMsg,
+    FastAssetCtxsMsg,
     L2BookMsg,
+    PerpAssetCtx,
+    SpotAssetCtx,
     TradesMsg,
 )
+from hlmon.protocol.meta import Meta
 
 from .catalog_state import CatalogState
 from .health import FeedHealth
 from .lag import LagStamps
 from .market import MarketState
-from .types import Handler, PositionView, Source, Stamp
+from .market_board import MARKET_SPOT, MarketBoard, market_feed
+from .types import Clock, Handler, PositionView, Source, Stamp
 
 
 class MarketIngest(LagStamps):
@@ -39,11 +47,13 @@ class MarketIngest(LagStamps):
     _trades_epoch: dict[str, int]
     """trades feed key -> ``health.live_epoch`` of its last websocket frame."""
     _market: MarketState
+    market_board: MarketBoard
     catalog_state: CatalogState
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _expected: set[str]
     _positions_cache: list[PositionView] | None
+    _clock: Clock
 
     def _subscribed_coins(self) -> set[str]:
         """Coins some expected feed is for (their data is never evicted)."""
@@ -66,6 +76,8 @@ class MarketIngest(LagStamps):
             CandleMsg: self._on_candle,
             ActiveAssetCtxMsg: self._on_ctx,
             ActiveSpotAssetCtxMsg: self._on_spot_ctx,
+            FastAssetCtxsMsg: self._on_fast_ctxs,
+            AllDexsAssetCtxsMsg: self._on_all_dexs_ctxs,
         }
 
     def _on_all_mids(self, msg: AllMidsMsg, source: Source, now: float) -> None:
@@ -150,3 +162,31 @@ class MarketIngest(LagStamps):
         key = "ctx:" + coin
         self._stamps[key] = Stamp(now, None, source)
         self._changes.add(key)
+
+    # ------------------------------------------------------------------ the whole market
+    # (the market screen's table, ``market_board``; no change key: the screen reads the
+    # table's own version on its timer, so the dashboard does not repaint for it)
+
+    def _on_fast_ctxs(self, msg: FastAssetCtxsMsg, source: Source, now: float) -> None:
+        refused = self.market_board.apply_fast(msg.data, source)
+        if refused is not None:
+            self.health.note_rejected(f"fastAssetCtxs: {refused}", msg.data[:80])
+        unknown = self.market_board.table.unknown_names
+        if unknown:  # a market listed since the catalog was loaded: one reload asks for it
+            self.catalog_state.note_names(unknown)
+
+    def _on_all_dexs_ctxs(self, msg: AllDexsAssetCtxsMsg, source: Source, now: float) -> None:
+        for dex in self.market_board.apply_all_dexs(msg.data, source):
+            self._stamps[market_feed(dex)] = Stamp(now, None, source)
+
+    def apply_market_perps(
+        self, dex: str, meta: Meta, ctxs: Sequence[PerpAssetCtx], source: Source = Source.REST
+    ) -> None:
+        """A ``metaAndAssetCtxs`` answer for the market screen's table (REST)."""
+        self.market_board.apply_perps(meta, ctxs, source)
+        self._stamps[market_feed(dex)] = Stamp(self._clock(), None, source)
+
+    def apply_market_spot(self, ctxs: Sequence[SpotAssetCtx], source: Source = Source.REST) -> None:
+        """A ``spotMetaAndAssetCtxs`` answer for the market screen's table (REST)."""
+        self.market_board.apply_spot(ctxs, source)
+        self._stamps[MARKET_SPOT] = Stamp(self._clock(), None, source)

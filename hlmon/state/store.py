@@ -57,6 +57,7 @@ from .freshness import (
 from .health import FeedHealth
 from .lag import LAG_INHERIT_FEEDS, LagMeter
 from .market import COINS_CAP, MarketState, dex_of_coin
+from .market_board import MarketBoard
 from .market_ingest import MarketIngest
 from .positions import account_summary, position_view
 from .types import (
@@ -147,6 +148,9 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._account = AccountState(
             fills_cap=fills_cap, fundings_cap=fundings_cap, ledger_cap=ledger_cap
         )
+        self.market_board = MarketBoard(lambda: self.catalog_state.catalog,
+                                        lambda: self.health.live_epoch, self._clock)  # fmt: skip
+        """The whole market for the market screen (fed only while the screen is shown)."""
         self._init_extras()
         self._web_data: dict[str, Any] | None = None
         self._user: str | None = None
@@ -497,6 +501,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         return list(self._position_views())
 
     def _position_views(self) -> list[PositionView]:
+        if self._moment_views is not None and self._moment_views is self._positions_cache:
+            return self._moment_views  # judged once in this moment (``one_moment``)
         now = self._clock()
         alive = self.health.socket_alive(now)
         coins = [
@@ -540,6 +546,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             self._positions_fresh = fresh
             self._positions_catalog = catalog
             self._positions_version += 1
+        if self._moment:
+            self._moment_views = self._positions_cache
         return self._positions_cache
 
     @property

@@ -28,9 +28,11 @@ from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
+from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
+from hlmon.ui.screens.market import MarketScreen
 from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
 
@@ -60,6 +62,7 @@ class HlmonApp(App[int]):
         Binding("q", "quit", "quit"),
         Binding("t", "cycle_theme", "theme"),
         Binding("question_mark", "help", "help", key_display="?"),
+        Binding("m", "market", "markets"),
     ]
 
     def __init__(self, backend: Backend) -> None:
@@ -180,6 +183,9 @@ class HlmonApp(App[int]):
             self.notify(str(exc), severity="error")
             self.store.health.log(f"{what}: {exc}", "error")
 
+    forward = _control
+    """Forward one choice to the backend (queued until it has started)."""
+
     def on_watchlist_coin_selected(self, event: Watchlist.CoinSelected) -> None:
         """Subscribe the selected coin's book, trades and bbo."""
         coin = event.coin
@@ -298,6 +304,14 @@ class HlmonApp(App[int]):
         """Show the key help."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_market(self) -> None:
+        """Show every market (``hlmon.ui.market_host``)."""
+        open_market(self)
+
+    def on_market_screen_coin_chosen(self, event: MarketScreen.CoinChosen) -> None:
+        """``enter`` on the market screen: add the coin to the watchlist."""
+        add_chosen(self, event.coin)
 
     def action_cycle_theme(self) -> None:
         """Switch to the next theme."""

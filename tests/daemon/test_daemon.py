@@ -23,6 +23,7 @@ from hlmon.config import Settings
 from hlmon.daemon.limits import DaemonLimits
 from hlmon.daemon.server import DaemonConfig, DaemonServer
 from hlmon.keyguard import REDACTED
+from hlmon.protocol.market_streams import inflate
 from hlmon.runtime.root import Runtime
 from hlmon.sim import SimServer
 from hlmon.snapshot import take_snapshot
@@ -270,3 +271,37 @@ async def test_bad_requests_answered_like_the_exchange(tmp_path: Path, bad: str)
         await ws.send_str('{"method":"ping"}')
         await _frames_until(ws, lambda f: f["channel"] == "pong")
         await ws.close()
+
+
+def _fast_coins(frame: dict[str, Any]) -> dict[str, Any]:
+    coins: dict[str, Any] = json.loads(inflate(frame["data"]))
+    return coins
+
+
+async def test_a_late_joiner_of_fast_asset_ctxs_gets_the_whole_market(tmp_path: Path) -> None:
+    """After its first frame the stream carries only what changed: a second client through
+    the daemon must still get every coin at once (the merge of all frames), not a delta."""
+    async with running_sim() as sim, running_daemon(sim, tmp_path) as daemon, _unix(daemon) as s:
+        a = await s.ws_connect("http://d/ws")
+        await a.send_str(_sub("fastAssetCtxs"))
+        got = await _frames_until(a, lambda f: f["channel"] == "fastAssetCtxs", within=10)
+        merged = _fast_coins(got[-1])
+        everything = len(merged)
+        # Wait for a delta that leaves coins out: what a late joiner would get otherwise.
+        while True:
+            got = await _frames_until(a, lambda f: f["channel"] == "fastAssetCtxs", within=10)
+            delta = _fast_coins(got[-1])
+            for coin, entry in delta.items():
+                merged.setdefault(coin, {}).update(entry)
+            if len(delta) < everything:
+                break
+        b = await s.ws_connect("http://d/ws")
+        await b.send_str(_sub("fastAssetCtxs"))
+        got = await _frames_until(b, lambda f: f["channel"] == "fastAssetCtxs", within=2)
+        assert any(f["channel"] == "subscriptionResponse" for f in got)
+        replayed = _fast_coins(got[-1])
+        assert set(replayed) == set(merged)
+        assert all("markPx" in entry and "midPx" in entry for entry in replayed.values())
+        assert len(daemon.upstream.streams) == 1  # still one upstream subscription
+        await a.close()
+        await b.close()

@@ -373,3 +373,31 @@ async def test_per_key_tables_do_not_keep_every_coin_ever_selected(
         assert set(rig.poller._waiting_since) <= served
     finally:
         await rig.close()
+
+
+async def test_a_feed_added_on_a_live_socket_gets_its_missing_grace_from_then() -> None:
+    """A coin added (or the market screen opened) long after the socket came up: its feed is
+    not polled as missing before ``missing_grace`` has passed since it was wanted."""
+    rig = Rig(rest_mode=False, screen=ScreenState(watchlist=("BTC",)), expect={"ctx:BTC"})
+    ctx = msgspec.convert(META_AND_CTXS[1][0], PerpAssetCtx)
+    health = rig.store.health
+
+    async def healthy(seconds: float) -> None:
+        for _ in range(int(seconds / 0.5)):
+            rig.store.apply(ActiveAssetCtxMsg(data=ActiveAssetCtx(coin="BTC", ctx=ctx)), Source.WS)
+            rig.clock.advance(0.5)
+            await rig.settle()
+
+    try:
+        rig.live = True
+        health.set_connection(ConnState.LIVE, url="ws://x/ws")
+        await healthy(20)
+        assert not health.fallback_active
+        rig.screen = replace(rig.screen, watchlist=("BTC", "ETH"))
+        rig.store.expect("ctx:ETH")
+        await healthy(4)  # within its grace: the websocket may still deliver it
+        assert not health.fallback_active and "metaAndAssetCtxs" not in rig.fake.kinds()
+        await healthy(2)
+        assert health.fallback_active and "metaAndAssetCtxs" in rig.fake.kinds()
+    finally:
+        await rig.close()

@@ -76,6 +76,7 @@ BAD_VALUES: list[tuple[list[str], int, str]] = [
     (["sim", "--seed", "1.5"], 2, "--seed"),
     (["sim", "--profile", "huge"], 2, "--profile"),
     (["sim", "--demo-account", "pm"], 2, "--demo-account"),
+    (["sim", "--markets", "huge"], 2, "--markets"),
     (["sim", "--faults=on"], 2, "--faults"),
     (["sim", "--host"], 2, "--host"),
     (["nosuchcommand"], 2, "nosuchcommand"),

@@ -81,6 +81,16 @@ def test_info_client_verifies_certificates_and_host_names() -> None:
     ctx: ssl.SSLContext = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
     assert ctx.verify_mode is ssl.CERT_REQUIRED
     assert ctx.check_hostname is True
+    assert ctx.cert_store_stats()["x509_ca"] > 0  # the CA bundle is loaded
+    asyncio.run(client.aclose())
+
+
+def test_info_client_on_plain_http_loads_no_certificates() -> None:
+    """The simulator and a local daemon speak plain http: no TLS, so the client does not parse
+    the CA bundle at start-up (tens of ms); an https URL still verifies (test above)."""
+    client = InfoClient("http://127.0.0.1:1", budget=600)
+    ctx: ssl.SSLContext = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert ctx.cert_store_stats()["x509_ca"] == 0
     asyncio.run(client.aclose())
 
 

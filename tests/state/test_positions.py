@@ -228,3 +228,45 @@ class TestTotalsFollowTheRows:
 
 def _sum(values: Iterable[str]) -> str:
     return fmt_dec(sum((Decimal(v) for v in values), Decimal(0)))
+
+
+class TestOneMoment:
+    """A UI frame reads positions, their totals and the dex summaries many times: inside
+    ``one_moment`` the marks' freshness is judged once; outside, at every read."""
+
+    def test_inside_a_moment_the_marks_are_judged_once(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        store.apply(clearinghouse([BTC_LONG]))
+        store.apply(msg("activeAssetCtx", {"coin": "BTC", "ctx": ctx("104413.0")}))
+        store.apply(msg("allMids", {"mids": {"BTC": "104000.0"}}))
+        with store.one_moment():
+            (v,) = store.positions()
+            assert v.mark_feed == "ctx:BTC"
+            clock.advance(6.0)  # the ctx goes stale mid-frame: the frame keeps one picture
+            (v,) = store.positions()
+            assert v.mark_feed == "ctx:BTC"
+        (v,) = store.positions()  # the next read (the next frame) judges again
+        assert (v.mark_px, v.mark_feed) == ("104000.0", "mids")
+
+    def test_a_write_inside_a_moment_is_not_hidden(self, store: Store) -> None:
+        store.apply(clearinghouse([BTC_LONG]))
+        with store.one_moment():
+            assert [p.coin for p in store.positions()] == ["BTC"]
+            store.apply(clearinghouse([BTC_LONG, ETH_SHORT]))
+            assert [p.coin for p in store.positions()] == ["BTC", "ETH"]
+
+    def test_dex_summaries_are_built_again_only_after_a_change(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        store.apply(clearinghouse([BTC_LONG]))
+        store.apply(msg("allMids", {"mids": {"BTC": "104000.0"}}))
+        first = store.dex_summaries()
+        assert store.dex_summaries() is first  # nothing moved: the same answer
+        store.apply(msg("allMids", {"mids": {"BTC": "105000.0"}}))  # a new mark
+        second = store.dex_summaries()
+        assert second is not first and second[0].live_upnl == "1156"  # 0.4 * (105000-102110)
+        store.apply(clearinghouse([BTC_LONG, SOL_BARE]))  # a new state (same values or not)
+        assert store.dex_summaries() is not second
+        clock.advance(20.0)  # the mids go stale: the rows fall back to the account's marks
+        assert store.dex_summaries()[0].live_upnl == "935.5"  # 920.0 + 15.5

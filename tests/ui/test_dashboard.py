@@ -13,6 +13,7 @@ from hlmon.state import ConnState, RestPlanView, Source, Store
 from hlmon.ui.app import THEMES, HlmonApp, build_app
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.prompts import AddCoinScreen
+from hlmon.ui.widgets.lines import set_border_subtitle
 from tests.fakes import FakeRuntime
 
 from .helpers import (
@@ -22,6 +23,7 @@ from .helpers import (
     book_msg,
     clearinghouse_msg,
     msg,
+    orders_msg,
     populated_store,
     settings,
 )
@@ -439,6 +441,32 @@ class TestRenderCost:
             # the tape repainted at most its visible lines a few times, not 5000 times
             assert d.tape.lines_painted < 10 * d.tape.region.height
 
+    async def test_an_unchanged_dex_line_repaints_nothing(self, app: HlmonApp) -> None:
+        """The dex line under the positions, set again with the same markup every frame that
+        refreshes the freshness, repaints nothing (Textual's getter gives back other markup)."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            refreshed: list[tuple[Region, ...]] = []
+            refresh = d.positions.refresh
+
+            def spy(*regions: Region, **kw: bool) -> object:
+                refreshed.append(regions)
+                return refresh(*regions, **kw)
+
+            d.positions.refresh = spy  # type: ignore[method-assign,assignment]
+            markup = "dexes: [b]main[/] 1.00 USDC"
+            set_border_subtitle(d.positions, markup)
+            assert (
+                len(refreshed) == 1
+                and d.positions.border_subtitle == "dexes: [b]main[/b] 1.00 USDC"
+            )
+            for _ in range(3):
+                set_border_subtitle(d.positions, markup)
+            assert len(refreshed) == 1
+            set_border_subtitle(d.positions, "")
+            assert len(refreshed) == 2
+
     async def test_a_new_title_repaints_the_border_line_only(
         self, app: HlmonApp, store: Store
     ) -> None:
@@ -485,6 +513,31 @@ class TestRenderCost:
             await pilot.press("2")
             await pilot.pause()
             assert fills.row_count == 4 and fills.text_lines != lines
+
+    async def test_state_pushes_refill_the_orders_only_when_they_change_them(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """A clearinghouse push (several a second under load) leaves the Orders tab's rows
+        alone unless it changes what they show; an orders change refills them."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            orders = d.lower.tables["orders"]
+            assert orders.loaded and d.lower.active == "orders"
+            filled: list[int] = []
+            set_data = orders.set_data
+
+            def counting(*args: object, **kwargs: object) -> None:
+                filled.append(1)
+                set_data(*args, **kwargs)  # type: ignore[arg-type]
+
+            orders.set_data = counting  # type: ignore[method-assign]
+            frames = d.frames
+            store.apply(clearinghouse_msg(t_ms=T0_MS + 1000))
+            await wait_for(pilot, lambda: d.frames > frames)
+            assert filled == []
+            store.apply(orders_msg())
+            await wait_for(pilot, lambda: filled == [1])
 
     async def test_idle_frames_repaint_nothing_but_ages(
         self, app: HlmonApp, clock: FakeClock

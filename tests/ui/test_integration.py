@@ -127,3 +127,32 @@ async def test_status_bar_shows_a_crashed_task_down_then_live(
         broken = False
         await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
         assert runtime.engine.supervisor.restarts["rest-poller"] >= 1
+
+
+async def test_market_screen_against_the_demo_simulator() -> None:
+    """``--demo``: ``m`` subscribes the market-wide streams on the simulator and fills the
+    screen (every listed perp and spot pair, prices over WS); ``escape`` unsubscribes them."""
+    settings = dataclasses.replace(Settings(watchlist=("BTC",), fps=20.0), demo=True)
+    runtime = Runtime(settings)
+    sim = runtime.sim
+    assert sim is not None
+    app = build_app(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: status(app).startswith(" ● LIVE"))
+        await wait_for(pilot, lambda: app.store.catalog is not None)
+        assert sim.hub.subscribers("fastAssetCtxs") == 0
+        await pilot.press("m")
+        await wait_for(pilot, lambda: sim.hub.subscribers("fastAssetCtxs") == 1)
+        await wait_for(pilot, lambda: sim.hub.subscribers("allDexsAssetCtxs") == 1)
+        screen = app.screen
+        table = app.store.market_board.table
+        await wait_for(pilot, lambda: all(r.mark is not None for r in table.rows()))
+        await wait_for(
+            pilot, lambda: "WS  prices" in str(screen.query_one("#market-table").border_subtitle)
+        )
+        listed = {c.name for c in sim.universe.all if not c.delisted and not c.name.startswith("#")}
+        assert {r.name for r in table.rows()} == listed
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: sim.hub.subscribers("fastAssetCtxs") == 0)
+        await wait_for(pilot, lambda: sim.hub.subscribers("allDexsAssetCtxs") == 0)
+        assert app.screen is app.dashboard

@@ -7,6 +7,7 @@ at them before committing.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from textual.app import App
@@ -14,11 +15,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from hlmon.protocol.market_streams import FastAssetCtxs, FastCtx
+from hlmon.protocol.messages import SpotAssetCtx
 from hlmon.state.catalog import Dex, Market, MarketCatalog, MarketKind
 from hlmon.state.market_query import MarketQuery, SortColumn, SortSpec
 from hlmon.state.market_table import MarketRow, MarketTable
+from hlmon.state.types import Source
 from hlmon.ui.screens.market import MarketPane, MarketScreen
-from tests.market_fixtures import filled_table
+from tests.market_fixtures import filled_table, perp_ctx
 from tests.support import T0, FakeClock
 
 
@@ -317,3 +320,29 @@ def test_snapshot_filtering_80x24(snap_compare: Any) -> None:
     app, _, _ = make_app(sort=SortSpec(SortColumn.NAME, False))
     keys = ["slash", *"spot t"]
     assert snap_compare(app, terminal_size=(80, 24), press=keys, run_before=settle)
+
+
+async def test_rest_contexts_keep_prices_current_when_the_stream_stops() -> None:
+    """The socket is out and REST serves the contexts (prices included): the table says REST
+    and is current by the answers' time, then stale once they stop too."""
+    app, table, clock = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        clock.advance(30)  # no fast frame for 30 s
+        rng = random.Random(3)
+        perps = {r.name: perp_ctx(rng, 10.0) for r in table.rows() if r.kind is MarketKind.PERP}
+        table.apply_perp_contexts(perps, Source.REST)
+        spots = [SpotAssetCtx("1.0", "5.0", "1.1", "1.1", coin=r.name)
+                 for r in table.rows() if r.kind is MarketKind.SPOT]  # fmt: skip
+        table.apply_spot_contexts(spots, Source.REST)
+        await settle(pilot)
+        pane = pane_of(app)
+        assert str(pane.border_subtitle) == "REST  prices and funding/OI 0.0s"
+        assert not pane.is_stale and "REST" in str(pane.border_title)
+        rows = pane.rows[1:]
+        assert not any(
+            "pane--muted" in style for row in rows for text, style in row if text.strip()
+        )
+        clock.advance(80)
+        await settle(pilot)
+        assert pane.is_stale and "STALE" in str(pane.border_title)

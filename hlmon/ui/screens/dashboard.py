@@ -274,7 +274,7 @@ class Dashboard(Screen[None]):
 
     def _post_frame(self) -> None:
         """Run a frame in this screen's message queue, like any other event."""
-        self.call_later(self.refresh_frame)
+        self.call_later(self.paint.run_frame, self.refresh_frame)
 
     @property
     def schedule(self) -> FrameSchedule | None:

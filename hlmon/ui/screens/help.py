@@ -22,6 +22,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("y", "copy the address (or the focused order's id) via OSC 52"),
     ("A", "add a price alert (e.g. BTC > 110000); more kinds in config.toml"),
     ("W", "an agent (API) wallet is selected: watch its master account instead"),
+    ("m", "markets: every perp and spot pair; s 1-8 sort, / filter, enter adds, esc back"),
     ("t", "next theme"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),

@@ -31,8 +31,10 @@ from hlmon.ui.fmt import DASH, fmt_age, fmt_compact, fmt_pct, fmt_px
 from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, layout_row
 
 STALE_AFTER = 20.0
-"""Seconds after which prices are marked stale: ``fastAssetCtxs`` pushes every second and the
-REST fallback polls contexts every 15 s."""
+"""Seconds after which prices from ``fastAssetCtxs`` (about one push a second) are stale."""
+CTX_STALE_AFTER = 75.0
+"""Seconds after which prices that came with the contexts are stale (``allDexsAssetCtxs``
+pushes about every 14 s; REST polls them every 30 s: 2.5 intervals)."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,12 @@ class MarketPane(LinePane):
         self._names: tuple[str, ...] = ()
         self._cells: dict[str, tuple[MarketRow, dict[str, Cell]]] = {}
         self._widths_key: tuple[object, ...] = ()
+        self._widths_names: tuple[str, ...] | None = None
+        self._widths: dict[str, int] = {}
         self._columns: list[Column] = []
+        self.ctx_stale_after: Callable[[], float] = lambda: CTX_STALE_AFTER
+        """Seconds after which prices that came with the contexts (REST, or before the fast
+        stream's snapshot) are stale: the store's threshold for the market feeds."""
         self._shown: list[str] = []
         """Names on screen, top to bottom (for clicks)."""
 
@@ -148,8 +155,6 @@ class MarketPane(LinePane):
         self._names = names = table.view_names(self.filter, self.sort)
         if self.selected not in names:
             self.selected = names[0] if names else None
-        cols = self._layout(width)
-        rows: list[Row] = [self._header(cols, width)]
         room = max(1, height - 1)
         index = self._index()
         if index < self._top:
@@ -158,16 +163,18 @@ class MarketPane(LinePane):
             self._top = index - room + 1
         self._top = max(0, min(self._top, max(0, len(names) - room)))
         self._shown = list(names[self._top : self._top + room])
+        visible = [row for name in self._shown if (row := table.row(name)) is not None]
+        cols = self._layout(width, visible)
+        rows: list[Row] = [self._header(cols, width)]
         now = self.clock()
-        for name in self._shown:
-            row = table.row(name)
-            if row is None:
-                continue
+        ctx_limit = self.ctx_stale_after()
+        for row in visible:
             cells = self._cells_of(row)
             seen = table.price_time(row)
-            if seen is None or now - seen > STALE_AFTER:  # shown, but not current: dimmed
+            limit = STALE_AFTER if row.prices_fast else ctx_limit
+            if seen is None or now - seen > limit:  # shown, but not current: dimmed
                 cells = {k: (text, "pane--muted") for k, (text, _) in cells.items()}
-            fill = "pane--sel" if name == self.selected else ""
+            fill = "pane--sel" if row.name == self.selected else ""
             rows.append(layout_row(cols, cells, width, gap=GAP, fill=fill))
         if not names:
             rows.append(((self._empty_text().ljust(width), "pane--muted"),))
@@ -175,7 +182,7 @@ class MarketPane(LinePane):
 
     def _empty_text(self) -> str:
         if self.table.catalog is None:
-            return " market catalog not loaded yet"
+            return " market catalog not loaded yet: waiting for it…"
         if not self.filter.is_empty:
             return f" no market matches {self.filter.text!r}"
         return " the catalog lists no perp or spot market"
@@ -188,18 +195,28 @@ class MarketPane(LinePane):
         self._cells[row.name] = (row, cells)
         return cells
 
-    def _layout(self, width: int) -> list[Column]:
-        """Columns as wide as their widest cell in the view, recomputed when it changes."""
-        key = (self._names, self.table.version, width, self.sort)
+    def _layout(self, width: int, visible: list[MarketRow]) -> list[Column]:
+        """Columns as wide as their widest cell: the name column over the whole view (a
+        length, nothing formatted), the numbers over the rows seen on screen since the view
+        last changed (they only grow, so scrolling never makes the table jump back). Only the
+        visible rows are formatted: ~1,600 names cost what the ~40 on screen cost."""
+        if self._names is not self._widths_names:
+            self._widths_names = self._names
+            widths = {s.column.value: len(s.label) + 2 for s in SPECS}  # room for the arrow
+            table = self.table
+            for name in self._names:
+                row = table.row(name)
+                if row is not None and len(row.display) > widths["name"]:
+                    widths["name"] = len(row.display)
+            self._widths = widths
+        widths = self._widths
+        for row in visible:
+            for k, (text, _) in self._cells_of(row).items():
+                if len(text) > widths[k]:
+                    widths[k] = len(text)
+        key = (tuple(widths.values()), width, self.sort)
         if key == self._widths_key:
             return self._columns
-        widths = {s.column.value: len(s.label) + 2 for s in SPECS}  # room for the arrow
-        for name in self._names:
-            row = self.table.row(name)
-            if row is not None:
-                for k, (text, _) in self._cells_of(row).items():
-                    if len(text) > widths[k]:
-                        widths[k] = len(text)
         columns = [
             Column(s.column.value, s.label, widths[s.column.value],
                    "left" if s.column is SortColumn.NAME else "right", s.priority)
@@ -281,6 +298,7 @@ class MarketScreen(Screen[None]):
         fps: float = 4.0,
         query: str = "",
         sort: SortSpec | None = None,
+        ctx_stale_after: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
         self.table = table
@@ -289,6 +307,8 @@ class MarketScreen(Screen[None]):
         self.pane = MarketPane(table, clock, id="market-table")
         self.pane.filter = MarketQuery.parse(query)
         self.pane.sort = sort or SortSpec()
+        if ctx_stale_after is not None:
+            self.pane.ctx_stale_after = ctx_stale_after
         self._filter_before = query
         self._seen: tuple[object, ...] = ()
 
@@ -320,20 +340,38 @@ class MarketScreen(Screen[None]):
             title += f" of {len(table):,}  filter: {pane.filter.describe()}"
         title += f"  sort: {sort} {ARROWS[pane.sort.descending]}"
         pane.set_caption(title)
-        latest = max((t for t in (table.fast_at, table.ctx_at) if t is not None), default=None)
-        if latest is None:
-            self._subtitle("waiting for prices" if len(table) else "")
+        self._subtitle(self._freshness(now))
+
+    def _freshness(self, now: float) -> str:
+        """Where the prices come from and how old they are; the pane is marked stale (dimmed,
+        ``STALE age``) or REST-fed by the same rule that dims a row."""
+        table, pane = self.table, self.pane
+        fast = None if table.fast_at is None else now - table.fast_at
+        ctx = None if table.ctx_at is None else now - table.ctx_at
+        if fast is None and ctx is None:
             pane.set_freshness(stale_age=None, rest=False)
-            return
-        age = now - latest
-        stale = fmt_age(age) if age > STALE_AFTER else None
-        pane.set_freshness(stale_age=stale, rest=table.last_source is Source.REST)
-        parts = [f"prices {fmt_age(now - table.fast_at)}" if table.fast_at is not None else ""]
-        if table.ctx_at is not None:
-            parts.append(f"funding/OI {fmt_age(now - table.ctx_at)}")
+            if table.catalog is None:
+                return "waiting for the market catalog…"
+            return "waiting for market data…"
+        if fast is not None and fast <= STALE_AFTER:  # the stream carries the prices
+            pane.set_freshness(stale_age=None, rest=False)
+            parts = ["WS", f"prices {fmt_age(fast)}"]
+            if ctx is not None:
+                parts.append(f"funding/OI {fmt_age(ctx)}")
+        else:
+            # No live stream: REST (REST mode, or the fallback while the socket is out) keeps
+            # prices with the contexts; otherwise the last stream frame says how old they are.
+            rest = table.last_source is Source.REST
+            if ctx is not None and (rest or fast is None):
+                age, limit = ctx, pane.ctx_stale_after()
+            else:
+                assert fast is not None
+                age, limit = fast, STALE_AFTER
+            pane.set_freshness(stale_age=fmt_age(age) if age > limit else None, rest=rest)
+            parts = ["REST" if rest else "WS", f"prices and funding/OI {fmt_age(age)}"]
         if table.catalog_reload_wanted:
             parts.append("new listings: catalog reload pending")
-        self._subtitle("  ".join(p for p in parts if p))
+        return "  ".join(parts)
 
     def _subtitle(self, text: str) -> None:
         if self.pane.border_subtitle != text:

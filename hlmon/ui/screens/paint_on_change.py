@@ -52,6 +52,12 @@ class PaintOnChange:
             self.urgent = frozenset((f"trades:{coin}",) if coin is not None else ())
             self.store.on_changes(self.schedule.changed, self.urgent)
 
+    def run_frame(self, frame: Callable[[], None]) -> None:
+        """Run one frame on one moment of the store: every pane reads the same marks, and the
+        positions and their totals are judged once, not once per read (``Store.one_moment``)."""
+        with self.store.one_moment():
+            frame()
+
     def frame_started(self) -> tuple[bool, bool]:
         """At the start of a frame: (the ages tick: a new whole second; a feed's state or
         source moved since the last frame)."""

@@ -8,6 +8,7 @@ name still counts them at once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from hlmon.state import Store
@@ -54,11 +55,13 @@ class TabRows:
         self._address = address
         self.stale: set[str] = set(TAB_KEYS)
         """Tabs whose data changed since their table last got its rows."""
+        self._orders_seen: tuple[bool, int] | None = None
+        """(``loaded("orders")``, local day) when the orders table last got its rows."""
 
     def changed(self, changes: set[str]) -> None:
         """Data changed: the visible tab gets its rows, hidden ones their counts."""
         for tab, keys in TAB_KEYS.items():
-            if not keys.isdisjoint(changes):
+            if not keys.isdisjoint(changes) and not self._same_orders(tab, changes):
                 self.stale.add(tab)
         for tab in self.stale.copy():
             if tab == self.lower.active:
@@ -66,6 +69,20 @@ class TabRows:
             elif tab in PENDING_COUNTS:
                 count = PENDING_COUNTS[tab](self.store)
                 self.lower.tables[tab].set_pending(count, loaded=self.loaded(tab))
+
+    def _same_orders(self, tab: str, changes: set[str]) -> bool:
+        """A state push without an orders change (several a second under load) changes the
+        orders' rows only if it completes (or undoes) the list, a dex became active (or a new
+        day began: times of older orders show their date)."""
+        return (
+            tab == "orders"
+            and "orders" not in changes
+            and tab not in self.stale
+            and self._orders_view() == self._orders_seen
+        )
+
+    def _orders_view(self) -> tuple[bool, int]:
+        return self.loaded("orders"), time.localtime(self.clock()).tm_yday
 
     def shown(self, tab: str) -> None:
         """``tab`` became visible: its rows, if they changed while it was hidden."""
@@ -83,7 +100,8 @@ class TabRows:
         elif tab == "orders":
             orders = store.open_orders()
             flags = {o.oid: f for o in orders if (f := store.order_flag(o.oid)) is not None}
-            table.set_data(*order_rows(orders, now, flags), loaded=self.loaded(tab))
+            self._orders_seen = seen = self._orders_view()
+            table.set_data(*order_rows(orders, now, flags), loaded=seen[0])
         elif tab == "fills":
             table.set_data(*fill_rows(store.fills(), now), loaded=self.loaded(tab))
         elif tab == "funding":

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
+from weakref import WeakKeyDictionary
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -295,11 +296,17 @@ def set_border_title(widget: Widget, markup: str) -> None:
     widget.refresh(Region(-x, -y, widget.outer_size.width, 1))
 
 
+_SUBTITLES: WeakKeyDictionary[Widget, str] = WeakKeyDictionary()
+"""The markup last given to ``set_border_subtitle`` per widget: Textual's getter hands back
+markup of its own (``[/]`` comes back as ``[/b]``), never equal to what was set."""
+
+
 def set_border_subtitle(widget: Widget, markup: str) -> None:
     """Set ``widget.border_subtitle`` when it changed, repainting only the bottom border line
     (see ``set_border_title``)."""
-    if markup == (widget.border_subtitle or ""):
+    if markup == _SUBTITLES.get(widget, widget.border_subtitle or ""):
         return
+    _SUBTITLES[widget] = markup
     if not widget.is_mounted or not widget.size or not hasattr(widget, "_border_subtitle"):
         widget.border_subtitle = markup
         return
