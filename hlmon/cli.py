@@ -34,6 +34,7 @@ from hlmon.config.flags import (
 )
 from hlmon.keyguard import redact
 from hlmon.loopback import is_loopback_host
+from hlmon.runtime.terminal import probe_clipboard
 
 logger = logging.getLogger("hlmon.cli")
 
@@ -296,7 +297,8 @@ def main(
         if record is not None:
             settings = dataclasses.replace(settings, record_path=str(_record_target(record)))
         run_app = _load_entry_point("hlmon.ui.app", "run_app", "the TUI")
-        sys.exit(run_app(settings))
+        # Under tmux, whether a copy (y) can arrive depends on a tmux option: asked once here.
+        sys.exit(run_app(settings, clipboard=probe_clipboard(os.environ)))
 
 
 @main.command()
@@ -323,7 +325,22 @@ def snapshot(ctx: click.Context, /, wait: float, **opts: Any) -> NoReturn:
     sys.exit(code)
 
 
-@main.command()
+class _SimCommand(click.Command):
+    """``hlmon sim``: its help ends with every fault and scenario and their parameters, read
+    from ``hlmon.sim.fault_catalog`` (loaded for the help only)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        catalog = importlib.import_module("hlmon.sim.fault_catalog")
+        for kind, title in (
+            ("fault", "Faults (with --faults: POST /_sim/<name>, a JSON object of parameters)"),
+            ("scenario", "Scenarios (same routes; on the demo account and the clock)"),
+        ):
+            with formatter.section(title):
+                formatter.write_dl(catalog.help_rows(kind), col_max=34)
+        super().format_epilog(ctx, formatter)
+
+
+@main.command(cls=_SimCommand)
 @_listen_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Market model seed.")
 @click.option(
@@ -361,11 +378,8 @@ def sim(
     beside the default dex, and a subscription naming a coin it does not list drops the whole
     socket. The demo account holds spot balances (one pair quoted in USDH), a Stop Limit
     order, running TWAPs, and reads as a standard, unified or portfolio-margin account
-    (--demo-account). With --faults, POST /_sim/legacy_invalid_subscription restores the
-    older "Invalid subscription" error frame; other faults: drop_all, stall, unstall,
-    send_malformed, send_error, info_status, info_hang, latency, refuse_connections, clear;
-    scenarios: force_fill, trigger (a Stop Limit order), cancel_order, liquidate, twap,
-    deposit, advance.
+    (--demo-account). With --faults, the controls below are routes: an unknown name or a
+    bad parameter answers 400 with this list.
     """
     if not is_loopback_host(host):
         click.echo(

@@ -50,7 +50,8 @@ async def record(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     started = loop.time()
-    async with Runtime(dataclasses.replace(settings, record_path=str(target))) as runtime:
+    recording = dataclasses.replace(settings, record_path=str(target))
+    async with Runtime(recording, candles=False) as runtime:  # REST answers are not recorded
         recorder = runtime.recorder
         if recorder is None:  # cannot happen: record_path is set
             raise RuntimeError("the runtime built no recorder")

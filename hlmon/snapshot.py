@@ -112,7 +112,7 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     rest_books: dict[str, tuple[L2Book, float]] = {}
-    async with Runtime(settings) as runtime:
+    async with Runtime(settings, candles=False) as runtime:
         engine, store = runtime.engine, runtime.store
         fetcher = asyncio.create_task(_fetch_books(engine, rest_books))
         try:

@@ -145,7 +145,7 @@ def test_flag_names_cover_every_setting_a_flag_sets() -> None:
 def _fake_run_app(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     seen: list[Settings] = []
 
-    def run_app(settings: Settings) -> int:
+    def run_app(settings: Settings, **_: object) -> int:  # (clipboard=...)
         seen.append(settings)
         return 0
 

@@ -6,12 +6,13 @@ arming, hysteresis, cooldown), ``settings`` (the ``[alerts]`` config table) and 
 ``delivery`` is not imported here: :mod:`hlmon.config` imports this package and must stay light.
 """
 
-from hlmon.alerts.engine import Alert, AlertEngine
+from hlmon.alerts.engine import Alert, AlertEngine, RuleState, RuleStatus
 from hlmon.alerts.rules import (
     RULE_KINDS,
     AlertRule,
     AnyFill,
     Check,
+    DataLag,
     DeadMan,
     LiqDistance,
     Liquidated,
@@ -31,11 +32,14 @@ __all__ = [
     "AlertSettings",
     "AnyFill",
     "Check",
+    "DataLag",
     "DeadMan",
     "LiqDistance",
     "Liquidated",
     "MarginRatio",
     "PriceCross",
+    "RuleState",
+    "RuleStatus",
     "UpnlBeyond",
     "parse_alerts",
     "parse_price_rule",

@@ -11,6 +11,10 @@ every time, like the dead-man's switch). Per rule and subject the engine keeps:
   crossing inside the cooldown is dropped (it is flapping); events (fills) inside it are held
   and delivered as one summary alert when the cooldown ends, so no fill goes unannounced.
 
+The alerts view reads :meth:`AlertEngine.status` (state, last value, last fire, cooldown per
+rule) and changes the list with :meth:`~AlertEngine.add`, :meth:`~AlertEngine.replace`,
+:meth:`~AlertEngine.set_enabled` and :meth:`~AlertEngine.remove`.
+
 Pure: no I/O, no Textual, time from the injected clock.
 """
 
@@ -20,8 +24,9 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from hlmon.alerts.check import CHANGES
 from hlmon.alerts.rules import AlertRule, Check, LiqDistance, PriceCross
 
 if TYPE_CHECKING:
@@ -42,6 +47,40 @@ class Alert:
     """Clock time it fired."""
 
 
+RuleState = Literal["disabled", "waiting", "armed", "fired", "held", "cooling"]
+"""A rule's state in the alerts view:
+
+* ``disabled``: switched off, never checked;
+* ``waiting``: nothing to look at yet (no mid, no position, no data);
+* ``armed``: on the safe side, fires on the next crossing;
+* ``fired``: fired and still past its level (re-arms back on the safe side);
+* ``held``: past its level without having fired (it was already past when it started), or
+  events held back by the cooldown;
+* ``cooling``: fired within the cooldown, back on the safe side.
+"""
+_RANK: dict[str, int] = {"waiting": 0, "armed": 1, "cooling": 2, "held": 3, "fired": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleStatus:
+    """What the alerts view shows of one rule (a copy: reading it changes nothing)."""
+
+    rule: AlertRule
+    state: RuleState
+    value: str
+    """The last value looked at (``mid 106,312.5``), ``""`` before any."""
+    last_fired: float | None
+    """Clock time of its last alert, None if it never fired."""
+    cooling_until: float | None
+    """Clock time its cooldown ends, None if not cooling."""
+    fired: int
+    """Alerts it gave since it was added (or last edited)."""
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.rule_id
+
+
 @dataclass(slots=True)
 class _Subject:
     armed: bool
@@ -49,6 +88,10 @@ class _Subject:
     held: int = 0
     """Events suppressed by the cooldown, delivered when it ends."""
     held_check: Check | None = None
+    value: str = ""
+    """The value of the last check."""
+    fired_past: bool = False
+    """Disarmed by firing (not by being past at first sight)."""
 
 
 @dataclass(slots=True)
@@ -58,6 +101,15 @@ class _RuleState:
     subjects: dict[str, _Subject] = field(default_factory=dict)
     checked: bool = False
     """Checked at least once (a new rule is checked on the next evaluation whatever changed)."""
+    watch: frozenset[str] | None = None
+    """``rule.watch_keys()``, asked once (rules are frozen)."""
+    value: str = ""
+    """The value of the last check (kept when its subject goes away)."""
+    last_fired: float | None = None
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        self.watch = self.rule.watch_keys()
 
 
 class AlertEngine:
@@ -103,6 +155,64 @@ class AlertEngine:
         """Remove a rule by id; True if it existed."""
         return self._states.pop(rule_id, None) is not None
 
+    def replace(self, rule_id: str, rule: AlertRule) -> str:
+        """Put ``rule`` in the place of ``rule_id`` (an edit): same position in the list, a
+        fresh start (armed or not by what it sees next). Returns the new id.
+
+        Raises:
+            KeyError: no rule ``rule_id``.
+            ValueError: another rule already has the new rule's id.
+        """
+        if rule_id not in self._states:
+            raise KeyError(rule_id)
+        new_id = rule.rule_id
+        if new_id != rule_id and new_id in self._states:
+            raise ValueError(f"the same rule already exists: {new_id}")
+        if new_id == rule_id and self._states[rule_id].rule == rule:
+            return rule_id  # nothing changed: keep its state
+        self._states = {
+            (new_id if rid == rule_id else rid): (_RuleState(rule) if rid == rule_id else st)
+            for rid, st in self._states.items()
+        }
+        return new_id
+
+    def set_enabled(self, rule_id: str, enabled: bool) -> bool:
+        """Switch a rule on or off; True if it exists. Off forgets what it saw, so back on it
+        starts over like a new rule (no alert for what happened while it was off)."""
+        st = self._states.get(rule_id)
+        if st is None:
+            return False
+        if st.rule.enabled != enabled:
+            self._states[rule_id] = _RuleState(dataclasses.replace(st.rule, enabled=enabled))
+        return True
+
+    def status(self) -> list[RuleStatus]:
+        """Every rule's state, last value, last fire and cooldown, in list order."""
+        now = self._clock()
+        return [self._status(st, now) for st in self._states.values()]
+
+    def _status(self, st: _RuleState, now: float) -> RuleStatus:
+        cooling_until: float | None = None
+        state: RuleState = "waiting"
+        value = st.value
+        for sub in st.subjects.values():
+            if sub.last_fired is not None and self._cooling(sub, now):
+                end = sub.last_fired + self.cooldown_s
+                cooling_until = end if cooling_until is None else max(cooling_until, end)
+            if sub.held:
+                here: RuleState = "held"
+            elif not sub.armed:
+                here = "fired" if sub.fired_past else "held"
+            elif self._cooling(sub, now):
+                here = "cooling"
+            else:
+                here = "armed"
+            if _RANK[here] > _RANK[state]:
+                state, value = here, sub.value or value
+        if not st.rule.enabled:
+            state = "disabled"
+        return RuleStatus(st.rule, state, value, st.last_fired, cooling_until, st.fired)
+
     def check_coins(self, catalog: MarketCatalog) -> list[str]:
         """Hold the rules naming a coin to the exchange's market catalog.
 
@@ -145,15 +255,26 @@ class AlertEngine:
         alerts: list[Alert] = []
         for rid, st in list(self._states.items()):
             rule = st.rule
-            watch = rule.watch_keys()
-            due = (
-                changes is None or not st.checked or watch is None or not watch.isdisjoint(changes)
-            )
+            if not rule.enabled:
+                continue
+            watch = st.watch
+            if watch is None:
+                st.memo[CHANGES] = changes
+                due = True
+            else:
+                due = changes is None or not st.checked or not watch.isdisjoint(changes)
             if due:
                 checks = rule.check(store, now, st.memo, self._band)
                 st.checked = True
-                alerts.extend(self._apply(st, rid, checks, now))
+                fired = self._apply(st, rid, checks, now)
+                if fired:
+                    alerts.extend(fired)
             alerts.extend(self._release_held(st, rid, now))
+        if alerts:
+            for alert in alerts:
+                st = self._states[alert.rule_id]
+                st.last_fired = alert.time
+                st.fired += 1
         return alerts
 
     def _cooling(self, sub: _Subject, now: float) -> bool:
@@ -166,9 +287,12 @@ class AlertEngine:
         for chk in checks:
             seen.add(chk.subject)
             sub = st.subjects.get(chk.subject)
+            if chk.value:
+                st.value = chk.value
             if chk.event:
                 if sub is None:
                     sub = st.subjects[chk.subject] = _Subject(armed=True)
+                sub.value = chk.value or sub.value
                 if self._cooling(sub, now):
                     sub.held += chk.count
                     sub.held_check = chk
@@ -178,18 +302,22 @@ class AlertEngine:
                 continue
             if sub is None:
                 # First sight: already past counts as a crossing only for rules that say so.
-                sub = st.subjects[chk.subject] = _Subject(armed=not chk.past)
+                sub = st.subjects[chk.subject] = _Subject(armed=not chk.past, value=chk.value)
                 if not (chk.past and rule.fire_if_past_at_start):
                     continue
                 sub.armed = True
+            sub.value = chk.value
             if sub.armed and chk.past:
                 sub.armed = False
                 if self._cooling(sub, now):
+                    sub.fired_past = False  # dropped: held past the level, not fired
                     continue  # flapping inside the cooldown: dropped, re-arms as usual
+                sub.fired_past = True
                 sub.last_fired = now
                 out.append(Alert(rid, chk.title, chk.body, rule.severity, now))
             elif not sub.armed and chk.clear:
                 sub.armed = True
+                sub.fired_past = False
         # A subject that disappeared (a position closed, a mid missing) starts over if it comes
         # back, unless it still holds events or is cooling down.
         for name in [n for n in st.subjects if n not in seen]:

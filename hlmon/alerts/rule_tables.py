@@ -2,7 +2,8 @@
 
 Generic over the rule dataclasses: a rule becomes ``{"kind": ..., field: value, ...}`` with
 its fields under their own names (``None`` left out: absent means "not given"), so a kind or a
-field added later with the same names in the parser round-trips without a change here. Only a
+field added later with the same names in the parser round-trips without a change here.
+``enabled`` is written only when false (a rule switched off in the alerts view). Only a
 rule whose TOML keys are not its field names needs an adapter in ``_ADAPTERS`` (``price``:
 ``direction`` + ``level`` are written as ``above = level`` or ``below = level``). The tests
 round-trip a sample of every kind in ``RULE_KINDS`` through TOML text and the parser.
@@ -25,7 +26,10 @@ _KIND_OF: dict[type[Any], str] = {cls: kind for kind, cls in RULE_KINDS.items()}
 
 def _price_table(rule: Any) -> dict[str, Any]:
     assert isinstance(rule, PriceCross)
-    return {"coin": rule.coin, rule.direction: rule.level}
+    table: dict[str, Any] = {"coin": rule.coin, rule.direction: rule.level}
+    if not rule.enabled:
+        table["enabled"] = False
+    return table
 
 
 _ADAPTERS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {PriceCross: _price_table}
@@ -38,8 +42,8 @@ def _fields_table(rule: Any) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for f in dataclasses.fields(rule):
         value = getattr(rule, f.name)
-        if value is not None:
-            table[f.name] = value
+        if value is not None and not (f.name == "enabled" and value is True):
+            table[f.name] = value  # (on is the default: only ``enabled = false`` is written)
     return table
 
 

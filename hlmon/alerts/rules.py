@@ -22,97 +22,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any
 
-from hlmon.keyguard import looks_like_key
-from hlmon.state.decimals import (
-    fmt_amount,
-    fmt_dec,
-    fmt_percent,
-    fmt_px_text,
-    fmt_usd,
-    shown_decimals,
-    try_dec,
+from hlmon.alerts.check import (
+    Check,
+    Direction,
+    Rule,
+    fmt_level,
+    fmt_px,
+    fmt_size,
+    threshold_check,
 )
+from hlmon.alerts.feed_rules import DataLag, DeadMan
+from hlmon.keyguard import looks_like_key
+from hlmon.state.decimals import fmt_dec, fmt_percent, fmt_px_text, fmt_usd, try_dec
 
 if TYPE_CHECKING:
     from hlmon.state import Store
 
-Direction = Literal["above", "below"]
-
-_HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """What one rule sees for one subject at one evaluation."""
-
-    subject: str
-    """``""`` for single-valued rules, the coin for per-position ones."""
-    past: bool = False
-    """Beyond the level now (threshold rules)."""
-    clear: bool = True
-    """Back on the safe side by the hysteresis band: the rule may re-arm."""
-    event: bool = False
-    """Something happened (fills): fire now, no arming involved."""
-    title: str = ""
-    body: str = ""
-    count: int = 1
-    """How many events this check stands for (fills in one evaluation)."""
-
-
-class Rule(Protocol):
-    """What the engine needs from a rule."""
-
-    @property
-    def rule_id(self) -> str:
-        """Stable, unique per distinct rule; also how the UI names it."""
-        ...
-
-    @property
-    def severity(self) -> str:
-        """Severity of its alerts: ``warn`` or ``error``."""
-        ...
-
-    @property
-    def fire_if_past_at_start(self) -> bool:
-        """Fire on the first observation if it is already past the level."""
-        ...
-
-    def watch_keys(self) -> frozenset[str] | None:
-        """Store change keys that can change the answer; None = check every evaluation."""
-        ...
-
-    def check(
-        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
-    ) -> list[Check]:
-        """What the rule sees now. ``memo`` is the engine's scratch space for this rule."""
-        ...
-
-
-def threshold_check(
-    subject: str,
-    value: Decimal,
-    level: Decimal,
-    direction: Direction,
-    band_pct: Decimal,
-    *,
-    title: str,
-    body: str,
-) -> Check:
-    """Past / clear for ``value`` against ``level``.
-
-    The band is ``band_pct`` percent of ``|level|``: with 0.1 %, a BTC alert above 110000
-    re-arms once the price is back at or below 109890.
-    """
-    band = abs(level) * band_pct / _HUNDRED
-    if direction == "above":
-        past = value > level
-        clear = value <= level - band
-    else:
-        past = value < level
-        clear = value >= level + band
-    return Check(subject, past=past, clear=clear and not past, title=title, body=body)
+__all__ = [
+    "RULE_KINDS",
+    "AlertRule",
+    "AnyFill",
+    "Check",
+    "DataLag",
+    "DeadMan",
+    "Direction",
+    "LiqDistance",
+    "Liquidated",
+    "MarginRatio",
+    "PriceCross",
+    "Rule",
+    "UpnlBeyond",
+    "parse_price_rule",
+    "threshold_check",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +70,8 @@ class PriceCross:
     coin: str
     direction: Direction
     level: Decimal
+    enabled: bool = True
+    """False: kept, never checked (the alerts view switches it)."""
 
     @property
     def rule_id(self) -> str:
@@ -145,7 +91,7 @@ class PriceCross:
         mid = try_dec(mid_s)
         if mid_s is None or mid is None:
             return []
-        level = _level(self.level)
+        level = fmt_level(self.level)
         return [
             threshold_check(
                 "",
@@ -155,6 +101,7 @@ class PriceCross:
                 band_pct,
                 title=f"{self.coin} {self.direction} {level}",
                 body=f"{self.coin} mid {fmt_px_text(mid_s)} crossed {self.direction} {level}",
+                shown=f"mid {fmt_px_text(mid_s)}",
             )
         ]
 
@@ -168,6 +115,8 @@ class LiqDistance:
 
     below_pct: Decimal
     coin: str | None = None
+    enabled: bool = True
+    """False: kept, never checked (the alerts view switches it)."""
 
     severity = "error"
     fire_if_past_at_start = True
@@ -201,10 +150,11 @@ class LiqDistance:
                     band_pct,
                     title=f"{pos.coin} {fmt_percent(dist, 1)} from liquidation",
                     body=(
-                        f"{pos.side} {_size(pos.size)} {pos.coin}: mark "
-                        f"{_px(pos.mark_px)}, liquidation {_px(pos.liquidation_px)} "
+                        f"{pos.side} {fmt_size(pos.size)} {pos.coin}: mark "
+                        f"{fmt_px(pos.mark_px)}, liquidation {fmt_px(pos.liquidation_px)} "
                         f"({fmt_percent(dist, 1)} away, alert below {limit}%)"
                     ),
+                    shown=f"{pos.coin} {fmt_percent(dist, 1)}",
                 )
             )
         return out
@@ -233,6 +183,8 @@ class MarginRatio:
     """
 
     above_pct: Decimal
+    enabled: bool = True
+    """False: kept, never checked (the alerts view switches it)."""
 
     severity = "error"
     fire_if_past_at_start = True
@@ -267,6 +219,7 @@ class MarginRatio:
                     f"{name.lower()} {fmt_percent(ratio)} is above {limit}% "
                     f"({_RATIO_LEVELS.get(kind, '')})"
                 ),
+                shown=fmt_percent(ratio),
             )
         ]
 
@@ -280,6 +233,8 @@ class UpnlBeyond:
 
     above: Decimal | None = None
     below: Decimal | None = None
+    enabled: bool = True
+    """False: kept, never checked (the alerts view switches it)."""
 
     severity = "warn"
     fire_if_past_at_start = True
@@ -319,10 +274,15 @@ class UpnlBeyond:
                     "above" if direction == "above" else "below",
                     band_pct,
                     title=f"uPnL {shown}",
-                    body=f"total unrealised PnL {shown} USD is {direction} {_level(level)}",
+                    body=f"total unrealised PnL {shown} USD is {direction} {fmt_level(level)}",
+                    shown=shown,
                 )
             )
         return out
+
+
+_WATCHING = Check("")
+"""An event rule's answer when nothing new happened: watching (armed), not waiting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +294,9 @@ class AnyFill:
     that (the userFills snapshot, whenever it arrives) are skipped; later ones fire even if they
     arrive late (made during an outage, recovered by reconciliation).
     """
+
+    enabled: bool = True
+    """False: kept, never checked (the alerts view switches it)."""
 
     severity = "warn"
     fire_if_past_at_start = False
@@ -363,17 +326,20 @@ class AnyFill:
         # Remember exactly what the store holds: its ring bounds this set.
         memo["seen"] = {(f.tid, f.oid) for f in fills}
         if not new:
-            return []
+            return [_WATCHING]
         new.reverse()  # oldest first
         lines = [
-            f"{'BUY' if f.side == 'B' else 'SELL'} {_size(f.sz)} {f.coin} @ {_px(f.px)} ({f.dir})"
+            f"{'BUY' if f.side == 'B' else 'SELL'} {fmt_size(f.sz)} {f.coin} "
+            f"@ {fmt_px(f.px)} ({f.dir})"
             for f in new[:5]
         ]
         if len(new) > 5:
             lines.append(f"... and {len(new) - 5} more")
         first = new[0]
         title = f"Fill: {first.coin}" if len(new) == 1 else f"{len(new)} fills"
-        return [Check("", event=True, title=title, body="; ".join(lines), count=len(new))]
+        return [
+            Check("", event=True, title=title, body="; ".join(lines), count=len(new), value=title)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +353,9 @@ class Liquidated:
     the first account state, like ``AnyFill``; the ``user`` event carries no time and is
     always news (that channel has no snapshot).
     """
+
+    enabled: bool = True
+    """False: kept, never checked (the alerts view switches it)."""
 
     severity = "error"
     fire_if_past_at_start = False
@@ -402,105 +371,36 @@ class Liquidated:
         self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
     ) -> list[Check]:
         user = store.user
-        found = store.own_liquidations()
-        if user is None or not found:
+        if user is None:
             return []
-        stamp = store.stamp("account")
         if memo.get("user") != user:
             memo.update(user=user, since_ms=None, seen=set())
         if memo["since_ms"] is None:
+            stamp = store.stamp("account")
             if stamp is None:
                 return []  # no account yet: nothing to tell history from news
             exchange = stamp.exchange_time
             memo["since_ms"] = exchange if exchange is not None else int(stamp.received_at * 1000)
+        found = store.own_liquidations()
+        if not found:
+            return [_WATCHING]
         seen: set[Any] = memo["seen"]
         new = [e for e in found if e.key not in seen]
         memo["seen"] = {e.key for e in found}  # what the store holds: bounded like it
         news = [e for e in new if e.time is None or e.time >= memo["since_ms"]]
         if not news:
-            return []
+            return [_WATCHING]
         first = news[0]
         title = "LIQUIDATED" + (f": {first.coin}" if first.coin else "")
         body = "; ".join(e.describe() for e in news[:5])
         if len(news) > 5:
             body += f"; ... and {len(news) - 5} more"
-        return [Check("", event=True, title=title, body=body, count=len(news))]
+        return [Check("", event=True, title=title, body=body, count=len(news), value=title)]
 
 
-@dataclass(frozen=True, slots=True)
-class DeadMan:
-    """Dead-man's switch: an expected feed stale for more than ``stale_for_s`` seconds while
-    positions are open. Re-arms when every feed is fresh again or the account is flat."""
-
-    stale_for_s: float = 30.0
-
-    severity = "error"
-    fire_if_past_at_start = True
-
-    @property
-    def rule_id(self) -> str:
-        return f"deadman {self.stale_for_s:g}s"
-
-    def watch_keys(self) -> frozenset[str] | None:
-        return None  # staleness is the absence of changes: look every time
-
-    def check(
-        self, store: Store, now: float, memo: dict[str, Any], band_pct: Decimal
-    ) -> list[Check]:
-        missing_since: dict[str, float] = memo.setdefault("missing_since", {})
-        positions = store.positions()
-        if not positions:
-            missing_since.clear()
-            return [Check("", past=False, clear=True)]
-        bad: list[tuple[str, float]] = []
-        statuses = store.feed_statuses()
-        for key, status in statuses.items():
-            stale_for: float | None = None
-            if status.state == "stale" and status.age_s is not None:
-                stale_for = status.age_s - store.threshold(key)
-                missing_since.pop(key, None)
-            elif status.state == "missing":
-                stale_for = now - missing_since.setdefault(key, now)
-            else:
-                missing_since.pop(key, None)
-            if stale_for is not None and stale_for >= self.stale_for_s:
-                bad.append((key, stale_for))
-        for key in [k for k in missing_since if k not in statuses]:
-            del missing_since[key]
-        if not bad:
-            return [Check("", past=False, clear=True)]
-        n = len(positions)
-        feeds = ", ".join(f"{key} stale {secs:.0f} s" for key, secs in bad[:6])
-        if len(bad) > 6:
-            feeds += f", +{len(bad) - 6} more"
-        return [
-            Check(
-                "",
-                past=True,
-                clear=False,
-                title="Data stale with open positions",
-                body=f"{n} position{'s' if n != 1 else ''} open and the data stopped: {feeds}",
-            )
-        ]
-
-
-def _px(px: str | None) -> str:
-    """A price as the TUI shows it (``hlmon.state.decimals``: one rule for both)."""
-    return "–" if px is None else fmt_px_text(px)
-
-
-def _level(level: Decimal) -> str:
-    """A user's level as written (its own decimals), with separators: ``110,000``."""
-    return fmt_amount(level, shown_decimals(fmt_dec(level)))
-
-
-def _size(sz: str) -> str:
-    """A size as the TUI shows it: the decimals it carries, with separators."""
-    d = try_dec(sz)
-    return sz if d is None else fmt_amount(d, shown_decimals(sz))
-
-
-AlertRule = PriceCross | LiqDistance | MarginRatio | UpnlBeyond | AnyFill | Liquidated | DeadMan
+AlertRule = (
+    PriceCross | LiqDistance | MarginRatio | UpnlBeyond | AnyFill | Liquidated | DeadMan | DataLag
+)
 """Every rule kind hlmon knows (what ``[[alerts.rules]]`` tables parse to)."""
 
 RULE_KINDS: dict[str, type[AlertRule]] = {
@@ -511,6 +411,7 @@ RULE_KINDS: dict[str, type[AlertRule]] = {
     "fill": AnyFill,
     "liquidation": Liquidated,
     "deadman": DeadMan,
+    "data_lag": DataLag,
 }
 """Config ``kind`` -> rule class."""
 

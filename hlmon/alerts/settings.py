@@ -12,6 +12,7 @@ Imports no :mod:`hlmon.config` (which sits above alerts): only the leaves
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from hlmon.alerts.rules import (
     RULE_KINDS,
     AlertRule,
     AnyFill,
+    DataLag,
     DeadMan,
     LiqDistance,
     Liquidated,
@@ -111,15 +113,17 @@ def _webhook(value: Any) -> str:
 
 # --- rules --------------------------------------------------------------------------------------
 
-_RULE_KEYS: dict[str, tuple[str, ...]] = {
-    "price": ("kind", "coin", "above", "below"),
-    "liq_distance": ("kind", "below_pct", "coin"),
-    "margin_ratio": ("kind", "above_pct"),
-    "upnl": ("kind", "above", "below"),
-    "fill": ("kind",),
-    "liquidation": ("kind",),
-    "deadman": ("kind", "stale_for_s"),
+RULE_KEYS: dict[str, tuple[str, ...]] = {
+    "price": ("kind", "coin", "above", "below", "enabled"),
+    "liq_distance": ("kind", "below_pct", "coin", "enabled"),
+    "margin_ratio": ("kind", "above_pct", "enabled"),
+    "upnl": ("kind", "above", "below", "enabled"),
+    "fill": ("kind", "enabled"),
+    "liquidation": ("kind", "enabled"),
+    "deadman": ("kind", "stale_for_s", "enabled"),
+    "data_lag": ("kind", "lag_s", "feed", "enabled"),
 }
+"""The keys of each rule kind's table (``enabled = false`` keeps a rule switched off)."""
 _RULE_EXAMPLE = '{kind = "price", coin = "BTC", above = 110000}'
 
 
@@ -158,19 +162,52 @@ def _usd(value: Any) -> Decimal:
     return _dec(value, "an amount in USD (a number)", lambda v: True)
 
 
+def _feed(value: Any) -> str:
+    expected = 'a feed kind or key, e.g. "mids", "book", "account", "book:BTC"'
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+        raise Invalid(expected)
+    if looks_like_key(value):
+        raise Invalid(
+            f"expected a feed name, not a private key: {PRIVATE_KEY_WARNING} "
+            "(the value is not shown)",
+            show_value=False,
+        )
+    return value.strip()
+
+
 def _rule(value: Any, source: str, index: int, array: str = "alerts.rules") -> AlertRule:
     def at(key: str | None = None) -> str:
         return f"{source}: key '{array}[{index}]{'.' + key if key else ''}'"
 
+    return parse_rule(value, at)
+
+
+def parse_rule(value: Any, at: Callable[[str | None], str]) -> AlertRule:
+    """One rule table (``{kind = "price", coin = "BTC", above = 110000}``) -> its rule.
+
+    ``at(key)`` names where a bad value is (``config.toml: key 'alerts.rules[2].coin'``;
+    the alerts view's form names the field); the config and the form share these checks.
+
+    Raises:
+        AlertConfigError: what is wrong, where.
+    """
+    rule = _parse_rule(value, at)
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _fail(at("enabled"), enabled, Invalid("true or false"))
+    return rule if enabled else dataclasses.replace(rule, enabled=False)
+
+
+def _parse_rule(value: Any, at: Callable[[str | None], str]) -> AlertRule:
     if not isinstance(value, Mapping):
-        raise _fail(at(), value, Invalid(f"a table like {_RULE_EXAMPLE}"))
+        raise _fail(at(None), value, Invalid(f"a table like {_RULE_EXAMPLE}"))
     kind = value.get("kind")
     kinds = ", ".join(f'"{k}"' for k in RULE_KINDS)
     if kind is None:
         raise AlertConfigError(f"{at('kind')}: missing (one of {kinds})")
     if not isinstance(kind, str) or kind not in RULE_KINDS:
         raise _fail(at("kind"), kind, Invalid(f"one of {kinds}"))
-    known = _RULE_KEYS[kind]
+    known = RULE_KEYS[kind]
     for key in value:
         if key not in known:
             raise AlertConfigError(
@@ -194,7 +231,7 @@ def _rule(value: Any, source: str, index: int, array: str = "alerts.rules") -> A
             raise need("coin", "the coin to watch")
         above, below = get("above", _price), get("below", _price)
         if (above is None) == (below is None):
-            raise AlertConfigError(f"{at()}: a price rule needs exactly one of above or below")
+            raise AlertConfigError(f"{at(None)}: a price rule needs exactly one of above or below")
         if above is not None:
             return PriceCross(coin, "above", above)
         return PriceCross(coin, "below", below)
@@ -211,14 +248,19 @@ def _rule(value: Any, source: str, index: int, array: str = "alerts.rules") -> A
     if kind == "upnl":
         above, below = get("above", _usd), get("below", _usd)
         if above is None and below is None:
-            raise AlertConfigError(f"{at()}: an upnl rule needs above, below or both")
+            raise AlertConfigError(f"{at(None)}: an upnl rule needs above, below or both")
         if above is not None and below is not None and below >= above:
-            raise AlertConfigError(f"{at()}: below ({below}) must be less than above ({above})")
+            raise AlertConfigError(f"{at(None)}: below ({below}) must be less than above ({above})")
         return UpnlBeyond(above, below)
     if kind == "fill":
         return AnyFill()
     if kind == "liquidation":
         return Liquidated()
+    if kind == "data_lag":
+        lag = get("lag_s", seconds)
+        if lag is None:
+            raise need("lag_s", "alert when a feed's data is more than this many seconds behind")
+        return DataLag(lag, get("feed", _feed))
     stale_for = get("stale_for_s", seconds)
     return DeadMan(30.0 if stale_for is None else stale_for)
 

@@ -12,7 +12,7 @@ block; every byte outside it (the user's keys, comments, formatting) is kept::
     book_sig_figs = 5                        # g (0: exact prices)
     alerts_removed = ["deadman 30s"]         # rule ids removed from the file's own rules
 
-    [[saved.alerts_added]]                   # rules added in the UI (shift+a)
+    [[saved.alerts_added]]                   # rules added or changed in the UI (shift+a, !)
     kind = "price"
     coin = "BTC"
     above = 110000
@@ -59,7 +59,7 @@ BEGIN = "# >>> hlmon saved settings >>>"
 END = "# <<< hlmon saved settings <<<"
 _NOTE = (
     "# Written by hlmon when the watchlist (a, d), the theme (t), the book mode (f, g) or the",
-    "# alert rules (shift+a, the palette) change in the UI. These keys win over the same",
+    "# alert rules (shift+a, the alerts view !) change in the UI. These keys win over the same",
     "# settings above; delete one (or this block) to go back to yours. Keep this block last.",
 )
 SAVED_KEYS: tuple[str, ...] = ("watchlist", "theme", "book_fast", "book_sig_figs")
@@ -136,9 +136,17 @@ def parse_saved(value: Any, source: str) -> SavedSection:
 def apply_rules(
     base: Sequence[AlertRule], added: Sequence[AlertRule], removed: Sequence[str]
 ) -> tuple[AlertRule, ...]:
-    """The file's rules without the removed ids, then the added ones (each id once)."""
+    """The file's rules without the removed ids, then the added ones (each id once). A rule
+    both removed and added under the same id was changed in place (switched off in the
+    alerts view): it keeps its place in the file's order."""
     gone = set(removed)
-    out = {r.rule_id: r for r in base if r.rule_id not in gone}
+    again = {r.rule_id: r for r in added if r.rule_id in gone}
+    out: dict[str, AlertRule] = {}
+    for r in base:
+        if r.rule_id not in gone:
+            out.setdefault(r.rule_id, r)
+        elif r.rule_id in again:
+            out.setdefault(r.rule_id, again[r.rule_id])
     for rule in added:
         out.setdefault(rule.rule_id, rule)
     return tuple(out.values())
@@ -147,11 +155,18 @@ def apply_rules(
 def diff_rules(
     base: Sequence[AlertRule], current: Sequence[AlertRule]
 ) -> tuple[tuple[AlertRule, ...], tuple[str, ...]]:
-    """(added, removed ids): what turns the file's rules ``base`` into ``current``."""
-    base_ids = {r.rule_id for r in base}
-    current_ids = {r.rule_id for r in current}
-    added = tuple(r for r in current if r.rule_id not in base_ids)
-    removed = tuple(dict.fromkeys(r.rule_id for r in base if r.rule_id not in current_ids))
+    """(added, removed ids): what turns the file's rules ``base`` into ``current``. A rule
+    whose id is in both but which differs (``enabled``) is removed and added again."""
+    base_by_id: dict[str, AlertRule] = {}
+    for r in base:
+        base_by_id.setdefault(r.rule_id, r)
+    current_by_id = {r.rule_id: r for r in current}
+    added = tuple(r for r in current if base_by_id.get(r.rule_id) != r)
+    removed = tuple(
+        dict.fromkeys(
+            r.rule_id for r in base if current_by_id.get(r.rule_id) != base_by_id[r.rule_id]
+        )
+    )
     return added, removed
 
 

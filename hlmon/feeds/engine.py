@@ -33,6 +33,9 @@ as the fallback when the websocket is down or a feed is stale, and always in RES
 serves the accounts, a discovery sweep (``dex_fetch.sweep``: the state of every other catalog
 dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push reports.
 
+``CandleKeeper`` (``hlmon.feeds.candle_keeper``) keeps 1 h candles of the watched coins over
+``/info`` (the watchlist's 24 h sparklines, the selected coin's chart), in both modes.
+
 With a ``recorder`` (built by the composition root, ``hlmon.runtime``), every frame the
 websocket receives is recorded (``hlmon.feeds.recorder``); ``stop()`` flushes and closes it.
 
@@ -55,6 +58,7 @@ import httpx
 from hlmon.feeds.account_checks import AccountChecks
 from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
+from hlmon.feeds.candle_keeper import CandleKeeper
 from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
@@ -98,6 +102,7 @@ class FeedEngine(AccountSubscriptions):
         dex_tick: float = 1.0,
         catalog: MarketCatalog | None = None,
         cache_dir: Path | None = None,
+        candles: bool = True,
     ) -> None:
         """
         Args:
@@ -116,6 +121,7 @@ class FeedEngine(AccountSubscriptions):
                 None: load it at start.
             cache_dir: where the last good catalog is kept; default from the settings
                 (``cache_dir``, ``$HLMON_CACHE_DIR``, the user cache dir).
+            candles: run the ``CandleKeeper`` (False: no candles are asked).
         """
         self.settings = settings
         self.store = store
@@ -208,6 +214,14 @@ class FeedEngine(AccountSubscriptions):
             ready=lambda: self.reconciler is None or self.reconciled.is_set(),
         )
         """userRole and userAbstraction once per address, the selected one's equity history."""
+        self.candles = CandleKeeper(
+            self.info,
+            store,
+            coins=lambda: self.markets.watchlist,
+            selected=lambda: self.markets.selected,
+        )
+        """1 h candles of the watched coins (sparklines) and the selected one (its chart)."""
+        self._keep_candles = candles
         self.dex_tick = dex_tick
         self._order_dexes: set[str] = set()
         """HIP-3 dexes whose open orders (and state keys) are followed for ``user``."""
@@ -302,6 +316,8 @@ class FeedEngine(AccountSubscriptions):
             self.supervisor.spawn("rest-poller", self.rest.run)
         if self.users:
             self.supervisor.spawn("account-checks", self.checks.run)
+        if self._keep_candles:
+            self.supervisor.spawn("candles", self.candles.run)
         if self.reconciler is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)

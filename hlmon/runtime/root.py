@@ -75,12 +75,22 @@ class Runtime:
     Implements ``hlmon.runtime.controls.Backend`` and ``Controls``; single use.
     """
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] | None = None,
+        candles: bool = True,
+    ) -> None:
         """
         Args:
             settings: what to connect to and watch (``demo``: the built-in simulator).
             clock: wall-clock seconds for the store (default ``time.time``).
+            candles: keep the watched coins' candles (the TUI's sparklines and chart); the
+                snapshot and the recording have no use for them, and would spend REST
+                weight on them.
         """
+        self._candles = candles
         self.clock: Callable[[], float] = clock or time.time
         """The store's wall clock."""
         self.settings = settings
@@ -154,7 +164,9 @@ class Runtime:
                     coins=settings.watchlist,
                 ),
             )
-        self._engine = FeedEngine(settings, self.store, recorder=self.recorder)
+        self._engine = FeedEngine(
+            settings, self.store, recorder=self.recorder, candles=self._candles
+        )
         await self._engine.start()
         if settings.strict_watchlist:
             await self._check_coins(self._engine)

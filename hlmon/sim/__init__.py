@@ -83,7 +83,9 @@ object of keyword arguments, e.g. ``/_sim/stall {"seconds": 5}``,
 ``/_sim/advance {"seconds": 3600}``; scenarios ``/_sim/trigger {"oid": N}`` (or ``{}``),
 ``/_sim/cancel_order {"oid": N}``, ``/_sim/liquidate {"coin": "HYPE"}``,
 ``/_sim/twap {"coin": "SOL", "side": "B", "sz": "0.5", "minutes": 1}``,
-``/_sim/deposit {"usdc": "1000"}``; ``GET /_sim/truth``; ``GET /_sim/faults``.
+``/_sim/deposit {"usdc": "1000"}``; ``GET /_sim/truth``; ``GET /_sim/faults``. The names and
+parameters are one table, ``hlmon.sim.fault_catalog.CONTROLS`` (``hlmon sim --help`` prints
+it); an unknown name or a bad parameter answers 400 with ``{"error", "controls"}``.
 
 Fixed addresses (``hlmon.sim.roles``, importable from ``hlmon.sim``): ``DEMO_ADDRESS``
 (``userRole`` ``user``), ``DEMO_AGENT_ADDRESS`` (``agent`` of the demo account),

@@ -95,6 +95,8 @@ class SimServer:
         self.info = InfoService(self.universe, self.market, self.account)
         self.faults = Faults(legacy_invalid_subscription)
         self.faults.install(self._drop_all, self._broadcast)
+        self.control_routes: ControlRoutes | None = None
+        """The ``/_sim`` routes, once started with ``fault_routes``."""
         self.tracker = LimitTracker(self.limits)
         self.connections: set[Connection] = set()
         self.url = ""
@@ -193,6 +195,7 @@ class SimServer:
             }
             routes = ControlRoutes(self.faults, scenarios, self.advance, self._truth_dict)
             routes.install(app)
+            self.control_routes = routes
         self._runner, self.port = await listen(app, host, port)
         self.host = host
         self.url = f"http://{host}:{self.port}"

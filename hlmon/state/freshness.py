@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from .types import FeedState, FeedStatus, Source, Stamp
 
-PERIODIC_FEEDS: tuple[str, ...] = ("mids", "book", "ctx", "account", "orders")
+PERIODIC_FEEDS: tuple[str, ...] = ("mids", "book", "ctx", "account", "orders", "candles")
 EVENT_FEEDS: tuple[str, ...] = ("bbo", "trades", "fills", "fundings")
 FEEDS: tuple[str, ...] = (
     "mids",
@@ -39,6 +39,15 @@ FUNDINGS_THRESHOLD = 3600.0 + 300.0
 """userFundings pushes once an hour (on the hour plus a few ms); allow five minutes of slack."""
 CANDLE_THRESHOLD = 120.0
 """A candle pushes on trades; a 1m candle on a live coin changes well within two minutes."""
+CANDLES_THRESHOLD = 900.0
+"""``candles:COIN``: candle snapshots asked over REST on a timer (``feeds.candle_keeper``: every
+5 min, the selected coin every 60 s); three missed rounds of the slow cadence is stale."""
+FIXED_THRESHOLDS: dict[str, float] = {
+    "fundings": FUNDINGS_THRESHOLD,
+    "candle": CANDLE_THRESHOLD,
+    "candles": CANDLES_THRESHOLD,
+}
+"""Feed kinds whose threshold is not configurable (``StaleThresholds`` has no field for them)."""
 DEFAULT_EVENT_THRESHOLD = 60.0
 """Threshold for feed kinds hlmon does not know the cadence of; they are treated as event feeds."""
 

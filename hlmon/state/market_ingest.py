@@ -18,6 +18,7 @@ from hlmon.protocol.messages import (
     AllDexsAssetCtxsMsg,
     AllMidsMsg,
     BboMsg,
+    Candle,
     CandleMsg,
     FastAssetCtxsMsg,
     L2BookMsg,
@@ -141,6 +142,28 @@ class MarketIngest(LagStamps):
         key = "candle:" + candle.coin
         self._stamps[key] = Stamp(now, candle.open_time, source)
         self._changes.add(key)
+
+    def apply_candles(
+        self, coin: str, interval: str, candles: Sequence[Candle], source: Source
+    ) -> int:
+        """Store a ``candleSnapshot`` answer for ``coin`` (oldest first, as the exchange sends
+        it); stamps ``candles:COIN`` (a feed of its own: polled on a timer, unlike the pushed
+        ``candle:COIN``) and records its change key. Candles of another coin or interval
+        (a malformed answer) are counted and skipped, the rest kept. Returns how many were kept.
+        """
+        kept = 0
+        for candle in candles:
+            if candle.coin != coin or candle.interval != interval:
+                self.health.note_rejected(
+                    f"candleSnapshot for {coin} {interval}", f"{candle.coin} {candle.interval}"
+                )
+                continue
+            self._market.add_candle(candle)
+            kept += 1
+        key = "candles:" + coin
+        self._stamps[key] = Stamp(self._clock(), None, source)
+        self._changes.add(key)
+        return kept
 
     def _on_ctx(self, msg: ActiveAssetCtxMsg, source: Source, now: float) -> None:
         coin = msg.data.coin

@@ -46,9 +46,8 @@ from .clock import RebasingClock
 from .dex_reads import DexReads
 from .dexes import collateral_lookup
 from .freshness import (
-    CANDLE_THRESHOLD,
     DEFAULT_EVENT_THRESHOLD,
-    FUNDINGS_THRESHOLD,
+    FIXED_THRESHOLDS,
     classify,
     feed_kind,
     next_state_change,
@@ -335,10 +334,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         s = self._stale
         if kind == "book":
             return s.book_fast if self._book_fast else s.book
-        if kind == "fundings":
-            return FUNDINGS_THRESHOLD
-        if kind == "candle":
-            return CANDLE_THRESHOLD
+        if kind in FIXED_THRESHOLDS:
+            return FIXED_THRESHOLDS[kind]
         # mids, bbo, trades, ctx, account, orders, fills: StaleThresholds has a field per kind.
         value = getattr(s, kind, None) if kind in _THRESHOLD_FIELDS else None
         return float(value) if isinstance(value, int | float) else DEFAULT_EVENT_THRESHOLD

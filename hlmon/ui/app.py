@@ -11,30 +11,38 @@ unmount. The UI never does network I/O itself; it reads the store on a timer (se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from hlmon import gc_pause
-from hlmon.alerts import Alert, AlertEngine
+from hlmon.alerts import Alert, AlertEngine, AlertRule
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
+from hlmon.runtime.started import StartedBackend
+from hlmon.runtime.terminal import ClipboardRoute
+from hlmon.ui.covering import cover, uncover
+from hlmon.ui.keymap import bindings
 from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
+from hlmon.ui.screens.alerts_view import AlertsView
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import HelpScreen
 from hlmon.ui.screens.market import MarketScreen
 from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from hlmon.runtime.root import Runtime
 
 THEMES: tuple[str, ...] = (
     "textual-dark",
@@ -58,16 +66,14 @@ class HlmonApp(App[int]):
 
     CSS_PATH = "hlmon.tcss"
     TITLE = "hlmon"
-    BINDINGS = [
-        Binding("q", "quit", "quit"),
-        Binding("t", "cycle_theme", "theme"),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("m", "market", "markets"),
-    ]
+    BINDINGS = bindings("app")
+    """From ``hlmon.ui.keymap``, like the dashboard's."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, clipboard: ClipboardRoute | None = None) -> None:
         super().__init__()
         self.backend = backend
+        self.clipboard_route = clipboard or ClipboardRoute()
+        """How a copy (OSC 52) reaches the clipboard, as probed at start (tmux or not)."""
         """What the app runs on (entered on mount, left on unmount)."""
         settings = backend.settings
         self.settings: Settings = settings
@@ -216,6 +222,13 @@ class HlmonApp(App[int]):
         old, new = event.old, event.new
         self._control(f"watch_instead({old!r}, {new!r})", lambda c: c.watch_instead(old, new))
 
+    def on_dashboard_copy_requested(self, event: Dashboard.CopyRequested) -> None:
+        """Send the text via OSC 52 and say honestly whether it can have arrived (tmux drops
+        it unless its set-clipboard is on)."""
+        self.copy_to_clipboard(event.text)
+        note, ok = self.clipboard_route.copied(event.what, event.text)
+        self.notify(note, severity="information" if ok else "warning", timeout=3 if ok else 10)
+
     def on_dashboard_account_selected(self, event: Dashboard.AccountSelected) -> None:
         """Move the detail feeds (orders, fills, fundings) to another watched account."""
         address = event.address
@@ -238,10 +251,44 @@ class HlmonApp(App[int]):
             self.store.health.log(error, "warn")
 
     def on_dashboard_alert_added(self, event: Dashboard.AlertAdded) -> None:
-        """Confirm a rule added from the prompt."""
-        self.store.health.log(f"alert added: {event.rule_id}")
-        self.notify(f"alert added: {event.rule_id}", timeout=3)
+        """A price rule added from the ``A`` prompt (already in the engine)."""
+        self._alert_rules_changed(f"alert added: {event.rule_id}")
+
+    def _alert_rules_changed(self, what: str) -> None:
+        """Every change to the alert rules made in the UI ends here (added, edited, switched
+        on or off, removed; the engine already holds the new list): said in the Log and a
+        toast, and saved with the settings."""
+        self.store.health.log(what)
+        self.notify(what, timeout=3)
         self._save_alert_rules()
+
+    def add_alert_rule(self, rule: AlertRule) -> bool:
+        """Add a rule (the alerts view); False if the same rule exists."""
+        if any(r.rule_id == rule.rule_id for r in self.alerts.rules):
+            self.notify(f"the same rule already exists: {rule.rule_id}", severity="warning")
+            return False
+        self._alert_rules_changed(f"alert added: {self.alerts.add(rule)}")
+        return True
+
+    def edit_alert_rule(self, rule_id: str, rule: AlertRule) -> bool:
+        """Put ``rule`` in the place of ``rule_id`` (the alerts view's edit)."""
+        try:
+            new_id = self.alerts.replace(rule_id, rule)
+        except (KeyError, ValueError) as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        what = (
+            f"alert {rule_id} is now {new_id}" if new_id != rule_id else f"alert edited: {new_id}"
+        )
+        self._alert_rules_changed(what)
+        return True
+
+    def set_alert_enabled(self, rule_id: str, enabled: bool) -> bool:
+        """Switch a rule on or off (the alerts view)."""
+        if not self.alerts.set_enabled(rule_id, enabled):
+            return False
+        self._alert_rules_changed(f"alert {'on' if enabled else 'off'}: {rule_id}")
+        return True
 
     def write_to_terminal(self, text: str) -> None:
         """Write raw escape sequences (bell, OSC notifications) to the terminal.
@@ -253,12 +300,12 @@ class HlmonApp(App[int]):
         if text and not self.is_headless and driver is not None:
             driver.write(text)
 
-    def remove_alert(self, rule_id: str) -> None:
-        """Remove an alert rule (command palette)."""
-        if self.alerts.remove(rule_id):
-            self.store.health.log(f"alert removed: {rule_id}")
-            self.notify(f"alert removed: {rule_id}", timeout=3)
-            self._save_alert_rules()
+    def remove_alert(self, rule_id: str) -> bool:
+        """Remove an alert rule (the alerts view, the command palette)."""
+        if not self.alerts.remove(rule_id):
+            return False
+        self._alert_rules_changed(f"alert removed: {rule_id}")
+        return True
 
     # ------------------------------------------------------------------ saved choices
 
@@ -299,6 +346,18 @@ class HlmonApp(App[int]):
         )
 
     # ------------------------------------------------------------------ actions
+
+    def action_alerts(self) -> None:
+        """Show the alerts view (``!``), or go back from it."""
+        if isinstance(self.screen, AlertsView):
+            self.screen.dismiss()
+        elif self.screen is self.dashboard:
+            coin = self.dashboard.watchlist
+            cover(self.store)  # the dashboard hidden: once a second (rules still evaluated)
+            self.push_screen(
+                AlertsView(self.alerts, self, self.store, self.clock, lambda: coin.selected),
+                callback=lambda _: uncover(self.dashboard),
+            )
 
     def action_help(self) -> None:
         """Show the key help."""
@@ -352,6 +411,11 @@ class HlmonApp(App[int]):
         yield SystemCommand(
             "Add price alert", "Alert when a mid crosses a level (shift+a)", d.action_add_alert
         )
+        yield SystemCommand(
+            "Alerts",
+            "Every alert rule: state, last value; add, edit, on/off (!)",
+            self.action_alerts,
+        )
         for rule in self.alerts.rules:
             yield SystemCommand(
                 f"Remove alert: {rule.rule_id}",
@@ -363,34 +427,78 @@ class HlmonApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
-def build_app(backend: Backend) -> HlmonApp:
+def build_app(backend: Backend, clipboard: ClipboardRoute | None = None) -> HlmonApp:
     """Build the app on ``backend``; the one factory used by the CLI and the tests.
 
+    Args:
+        backend: what the app runs on (entered when it mounts).
+        clipboard: how a copy reaches the clipboard (``hlmon.runtime.terminal``; default:
+            a terminal without tmux).
+
     Returns:
-        The app, not yet running (the backend is entered when it mounts).
+        The app, not yet running.
     """
-    return HlmonApp(backend)
+    return HlmonApp(backend, clipboard)
 
 
-def run_app(settings: Settings) -> int:
+def run_app(settings: Settings, clipboard: ClipboardRoute | None = None) -> int:
     """Run the TUI until the user quits; the CLI's entry point.
 
     The app runs on a ``Runtime`` (``hlmon.runtime.root``) for ``settings``: with
-    ``settings.demo`` that starts the in-process simulator and watches its demo account.
+    ``settings.demo`` that starts the in-process simulator and watches its demo account. With
+    ``settings.strict_watchlist`` (``--coins``) the runtime is started first, so a name the
+    exchange does not list ends the run (exit 1, the message on stderr) before anything is
+    drawn; otherwise the app draws at once and starts the runtime behind its first frame.
 
     Returns:
         The process exit code.
     """
     from hlmon.runtime.root import Runtime  # loads the feeds; importing the app does not
 
-    app = build_app(Runtime(settings))
+    runtime = Runtime(settings)
     try:
+        if settings.strict_watchlist:
+            return _run_checked(runtime, clipboard)
+        app = build_app(runtime, clipboard)
         code = app.run()
     finally:
         gc_pause.resume()  # the first paint never came (an error, a quit before it)
+    return _exit_code(app, code)
+
+
+def _exit_code(app: HlmonApp, code: int | None) -> int:
     if app.rejected_input is not None:
         print(f"hlmon: error: {app.rejected_input}", file=sys.stderr)
         return 1
     if app.return_code:
         return app.return_code
     return code or 0
+
+
+CHECK_NOTE_AFTER_S = 0.5
+"""Say on stderr what the wait is for when the ``--coins`` check takes longer than this."""
+
+
+def _run_checked(runtime: Runtime, clipboard: ClipboardRoute | None) -> int:
+    """Start ``runtime`` (checking ``--coins``), then run the app on it; stop it after."""
+
+    async def main() -> int:
+        async with contextlib.AsyncExitStack() as stack:
+            entering = asyncio.ensure_future(stack.enter_async_context(runtime))
+            done, _ = await asyncio.wait({entering}, timeout=CHECK_NOTE_AFTER_S)
+            if not done:
+                print("hlmon: checking --coins against the exchange's markets…", file=sys.stderr)
+            try:
+                controls = await entering
+            except InputRejected as exc:
+                print(f"hlmon: error: {exc}", file=sys.stderr)
+                return 1
+            app = build_app(StartedBackend(runtime, controls), clipboard)
+            code = await app.run_async()
+            return _exit_code(app, code)
+        raise AssertionError("unreachable")  # (mypy: the exit stack swallows nothing)
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return 130

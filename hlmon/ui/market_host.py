@@ -5,10 +5,7 @@ market-wide websocket streams, or REST in REST mode); closing it stops them. ``e
 market adds it to the dashboard's watchlist the way ``a`` does (the same message, so whatever
 follows a watchlist change follows this one too) and selects it.
 
-Behind the market screen the dashboard stops listening to the store's changes: it still runs
-its once-a-second frame (alerts are evaluated then, so one fires at most a second late), but
-no longer repaints hidden panes at up to its fps for every book and trade. Closing the screen
-listens again, and the changes held meanwhile are painted at once.
+Behind the market screen the dashboard paints once a second only (``hlmon.ui.covering``).
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from textual.app import App
 from hlmon.runtime.controls import Controls
 from hlmon.state import Store
 from hlmon.state.market_board import MARKET_SPOT
+from hlmon.ui.covering import cover, uncover
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.market import CTX_STALE_AFTER, MarketScreen
 
@@ -54,15 +52,13 @@ def open_market(app: App[Any]) -> None:
         ctx_stale_after=lambda: max(CTX_STALE_AFTER, store.threshold(MARKET_SPOT)),
     )
     host.forward("show_market(True)", lambda c: c.show_market(True))
-    store.on_changes(None)  # the dashboard, hidden: its once-a-second frame only
+    cover(store)
     app.push_screen(screen, callback=lambda _: _closed(host))
 
 
 def _closed(host: MarketHost) -> None:
     host.forward("show_market(False)", lambda c: c.show_market(False))
-    dashboard = host.dashboard
-    if dashboard.paint.schedule is not None:
-        dashboard.paint.follow(dashboard.watchlist.selected)  # listen again; held changes now
+    uncover(host.dashboard)
 
 
 def add_chosen(app: App[Any], coin: str) -> None:

@@ -124,17 +124,18 @@ def _rules(*rules: Any) -> dict[str, Any]:
         (
             _rules({"kind": "liquidations"}),
             'c.toml: key \'alerts.rules[1].kind\': expected one of "price", "liq_distance", '
-            '"margin_ratio", "upnl", "fill", "liquidation", "deadman", got "liquidations"',
+            '"margin_ratio", "upnl", "fill", "liquidation", "deadman", "data_lag", '
+            'got "liquidations"',
         ),
         (
             _rules({"coin": "BTC", "above": 1}),
             'c.toml: key \'alerts.rules[1].kind\': missing (one of "price", "liq_distance", '
-            '"margin_ratio", "upnl", "fill", "liquidation", "deadman")',
+            '"margin_ratio", "upnl", "fill", "liquidation", "deadman", "data_lag")',
         ),
         (
             _rules({"kind": "price", "coin": "BTC", "abve": 1}),
             "c.toml: key 'alerts.rules[1].abve': unknown key (known for kind \"price\": kind, "
-            "coin, above, below)",
+            "coin, above, below, enabled)",
         ),
         (
             _rules({"kind": "price", "coin": "BTC", "above": 1, "below": 2}),
@@ -172,7 +173,8 @@ def _rules(*rules: Any) -> dict[str, Any]:
         ),
         (
             _rules({"kind": "fill", "coin": "BTC"}),
-            "c.toml: key 'alerts.rules[1].coin': unknown key (known for kind \"fill\": kind)",
+            "c.toml: key 'alerts.rules[1].coin': unknown key "
+            '(known for kind "fill": kind, enabled)',
         ),
         (
             _rules("fill"),

@@ -13,6 +13,7 @@ from hlmon.alerts.rules import (
     RULE_KINDS,
     AlertRule,
     AnyFill,
+    DataLag,
     DeadMan,
     LiqDistance,
     Liquidated,
@@ -28,6 +29,7 @@ SAMPLES: dict[str, list[AlertRule]] = {
         PriceCross("BTC", "above", Decimal("110000")),
         PriceCross("xyz:TSLA", "below", Decimal("0.000123")),
         PriceCross("PURR/USDC", "above", Decimal("12.5")),
+        PriceCross("ETH", "below", Decimal("3000"), enabled=False),
     ],
     "liq_distance": [LiqDistance(Decimal("10")), LiqDistance(Decimal("2.5"), "ETH")],
     "margin_ratio": [MarginRatio(Decimal("80"))],
@@ -36,9 +38,10 @@ SAMPLES: dict[str, list[AlertRule]] = {
         UpnlBeyond(None, Decimal("-500.25")),
         UpnlBeyond(Decimal("10"), Decimal("-10")),
     ],
-    "fill": [AnyFill()],
+    "fill": [AnyFill(), AnyFill(enabled=False)],
     "liquidation": [Liquidated()],
-    "deadman": [DeadMan(30.0), DeadMan(12.5)],
+    "deadman": [DeadMan(30.0), DeadMan(12.5), DeadMan(30.0, enabled=False)],
+    "data_lag": [DataLag(10.0), DataLag(2.5, "book:BTC"), DataLag(5.0, "mids", enabled=False)],
 }
 """At least one rule of every kind, with every optional field both given and left out."""
 
@@ -51,7 +54,9 @@ def test_every_kind_has_samples() -> None:
 
 
 @pytest.mark.parametrize(
-    "rule", [r for rules in SAMPLES.values() for r in rules], ids=lambda r: r.rule_id
+    "rule",
+    [r for rules in SAMPLES.values() for r in rules],
+    ids=lambda r: r.rule_id + ("" if r.enabled else " off"),
 )
 def test_round_trip_through_toml_and_the_parser(rule: AlertRule) -> None:
     table = rule_table(rule)
@@ -60,6 +65,15 @@ def test_round_trip_through_toml_and_the_parser(rule: AlertRule) -> None:
     parsed = parse_alerts(tomllib.loads(text)["alerts"], "saved.toml")
     assert parsed.rules == (rule,)
     assert parsed.rules[0].rule_id == rule.rule_id
+
+
+def test_enabled_is_written_only_when_off() -> None:
+    assert rule_table(DeadMan(30.0)) == {"kind": "deadman", "stale_for_s": 30.0}
+    assert rule_table(DataLag(5.0, enabled=False)) == {
+        "kind": "data_lag",
+        "lag_s": 5.0,
+        "enabled": False,
+    }
 
 
 def test_an_unknown_rule_class_is_refused() -> None:

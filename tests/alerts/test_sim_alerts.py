@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hlmon.alerts import Alert, AlertEngine, AlertRule, AnyFill, DeadMan, PriceCross
+from hlmon.alerts import Alert, AlertEngine, AlertRule, AnyFill, DataLag, DeadMan, PriceCross
 from hlmon.config import Settings, StaleThresholds
 from hlmon.feeds.engine import FeedEngine
 from hlmon.sim import SimServer
@@ -195,3 +195,24 @@ async def test_deadman_quiet_when_flat(sim: SimServer, run: Any) -> None:
     ev.tick()
     assert "mids" in store.stale_feeds()
     assert ev.alerts == []
+
+
+async def test_data_lag_fires_when_the_socket_drops(sim: SimServer, run: Any) -> None:
+    """The socket dropped and the server refusing new ones: the mids stop, their age grows
+    past the level and the data-lag rule fires once; when the socket is back it re-arms."""
+    feeds, ev = await run(sim, [DataLag(1.0, "mids")], address=False)
+    store = feeds.store
+    ev.start()
+    await wait_for(lambda: ev.engine.status()[0].state == "armed", 5)
+    assert ev.alerts == []
+    sim.faults.refuse_connections(30)
+    sim.faults.drop_all()
+    await wait_for(lambda: ev.alerts, 8)
+    (alert,) = ev.alerts
+    assert alert.rule_id == "data lag mids > 1s" and alert.title.endswith("behind: mids")
+    age = store.feed_status("mids").age_s
+    assert age is not None and age > 1.0
+    assert ev.engine.status()[0].state == "fired"
+    sim.faults.refuse_until = 0.0  # let it reconnect
+    await wait_for(lambda: ev.engine.status()[0].state != "fired", 10)
+    assert len(ev.alerts) == 1  # re-armed, not re-fired

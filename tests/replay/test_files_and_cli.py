@@ -190,7 +190,7 @@ def test_tui_record_option_reaches_settings(
 
     seen: list[object] = []
 
-    def fake_run_app(settings: object) -> int:
+    def fake_run_app(settings: object, **_: object) -> int:  # (clipboard=...)
         seen.append(settings)
         return 0
 

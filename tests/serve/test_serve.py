@@ -376,7 +376,10 @@ async def test_headless_chromium_shows_the_live_dashboard_and_takes_keys(
                         return all(w in text for w in HELP_WORDS)
 
                     await _until(help_shown, 0.1)
-                    (tmp_path / "help.png").write_bytes(await devtools.screenshot())
+                    help_shot = await devtools.screenshot()
+                    (tmp_path / "help.png").write_bytes(help_shot)
+                    # The pixels follow the key too, not only xterm's text buffer.
+                    assert _png_size(help_shot) == (width, height) and help_shot != shot
     except TimeoutError:
         pytest.fail(f"the browser did not show what was expected; its terminal read:\n{text}")
     finally:

@@ -154,7 +154,7 @@ async def test_fault_http_routes(sim: SimServer) -> None:
         truth = (await client.get("/_sim/truth")).json()
         assert truth["fills"][-1]["tid"] == tid
         assert set(truth) >= {"fills", "clearinghouseState", "openOrders", "fundings"}
-        assert (await client.post("/_sim/nope")).status_code == 404
+        assert (await client.post("/_sim/nope")).status_code == 400  # with the list
 
 
 async def test_fault_routes_off_by_default() -> None:

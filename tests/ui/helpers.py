@@ -5,13 +5,14 @@ condition wait that lets a running app work."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from hlmon.config import Settings
-from hlmon.protocol.messages import Message
+from hlmon.protocol.messages import Candle, Message
 from hlmon.state import ConnState, Source, Store
 from tests.support import T0, FakeClock, msg
 
@@ -267,6 +268,31 @@ def far_liquidation_msg(user: str = USER, t_ms: int = T0_MS) -> Message:
     return msg("clearinghouseState", frame["data"])
 
 
+def hourly_candles(coin: str, last: str, n: int = 96, end_ms: int = T0_MS) -> list[Candle]:
+    """``n`` deterministic 1 h candles of ``coin`` ending in the hour of ``end_ms``, the last
+    one closing at ``last`` (what ``candleSnapshot`` answers, oldest first)."""
+    places = len(last.partition(".")[2])
+    close = float(last)
+    phase = sum(map(ord, coin)) % 17
+    drift = 0.03 if close >= float(CTX.get(coin, {}).get("prevDayPx", close)) else -0.03
+    path = [close * (1 + 0.02 * math.sin((i + phase) / 5) + 0.008 * math.sin(i * 1.3)
+                     + drift * (i - n) / 24) for i in range(n + 1)]  # fmt: skip
+    scale = close / path[-1]
+    path = [p * scale for p in path]
+    start = end_ms // 3_600_000 * 3_600_000 - (n - 1) * 3_600_000
+    out = []
+    for i in range(n):
+        o, c = path[i], path[i + 1]
+        wick = abs(c - o) * 0.6 + close * 0.002
+        out.append(Candle(
+            open_time=start + i * 3_600_000, close_time=start + (i + 1) * 3_600_000 - 1,
+            coin=coin, interval="1h", open=f"{o:.{places}f}", close=f"{c:.{places}f}",
+            high=f"{max(o, c) + wick:.{places}f}", low=f"{min(o, c) - wick:.{places}f}",
+            volume="12.5", trades=40,
+        ))  # fmt: skip
+    return out
+
+
 def populated_store(
     clock: FakeClock | None = None, *, coins: tuple[str, ...] = COINS, account: bool = True
 ) -> Store:
@@ -310,6 +336,8 @@ def populated_store(
         store.set_account_mode(USER, "default")
         store.apply(msg("spotState", {"user": USER, "spotState": {"balances": []}}))
     clock.now = end - 1.2
+    for c in coins:  # what the candle keeper asked over REST (the sparklines, the chart)
+        store.apply_candles(c, "1h", hourly_candles(c, MID_PATHS[c][-1]), Source.REST)
     store.apply(book_msg())
     for c in coins:
         store.apply(ctx_msg(c))

@@ -48,6 +48,24 @@ class TestDashboardSnapshots:
         app, _ = make_app()
         assert snap_compare(app, terminal_size=(80, 24), press=["b"], run_before=settle)
 
+    def test_dashboard_200x60(self, snap_compare: Any) -> None:
+        """A big terminal: the rows grow, the trades stand beside the book, the selected
+        coin's candle chart under the watchlist (#17)."""
+        app, _ = make_app()
+        assert snap_compare(app, terminal_size=(200, 60), run_before=settle)
+
+    def test_book_maximised_120x40(self, snap_compare: Any) -> None:
+        """``z`` after a click on the book: the book fills the body, double accent border,
+        ``esc restore`` in the footer (#17)."""
+        app, _ = make_app()
+
+        async def zoomed(pilot: Pilot[Any]) -> None:
+            await pilot.click("#book", offset=(6, 3))
+            await pilot.press("z")
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=(120, 40), run_before=zoomed)
+
     def test_too_small(self, snap_compare: Any) -> None:
         """Below 60x20: only the status line and a note."""
         app, _ = make_app()

@@ -9,9 +9,7 @@ lines that differ. Ages (status bar, header clock, panel titles) tick once a sec
 once when a feed changes state: the frame wakes at the moment the store says the next feed goes
 stale (``next_state_change``), so live -> stale is never late.
 
-Layout: a wide terminal (>= 110x34) shows watchlist, positions and the lower tabs on the left,
-book and trades on the right. A compact terminal shows the book or the trades (``b``) on the
-right. Below 60x20 only the status line and a "window too small" note remain.
+Layout, maximised panels and the mouse: ``screens.workspace``.
 """
 
 from __future__ import annotations
@@ -20,40 +18,41 @@ from collections.abc import Callable, Sequence
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
-from hlmon.state import FeedState, FeedStatus, Store
-from hlmon.state.dexes import account_feed
-from hlmon.ui.fmt import fmt_age
+from hlmon.state import Store
 from hlmon.ui.frame_schedule import FrameSchedule
+from hlmon.ui.keymap import bindings
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
 from hlmon.ui.screens.paint_on_change import PaintOnChange
+from hlmon.ui.screens.pane_marks import (
+    badness,
+    dex_subtitle,
+    freshness_marks,
+    is_stale,
+    mark_pane,
+)
 from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
+from hlmon.ui.screens.workspace import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH, Workspace
 from hlmon.ui.widgets.account import (
     POSITION_COLUMNS,
     position_rows,
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
-from hlmon.ui.widgets.dexes import dex_line, is_multi_dex
-from hlmon.ui.widgets.lines import LinePane, set_border_subtitle
+from hlmon.ui.widgets.candles import CandleChart
+from hlmon.ui.widgets.key_footer import KeyFooter
+from hlmon.ui.widgets.lines import set_border_subtitle
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tabs import TABS, LowerTabs
 from hlmon.ui.widgets.tape import TapeView
 from hlmon.ui.widgets.watchlist import Watchlist
-
-MIN_WIDTH, MIN_HEIGHT = 60, 20
-"""Below this only the status line and a note are shown."""
-WIDE_WIDTH, WIDE_HEIGHT = 110, 34
-"""From this size up the full layout is used."""
 
 COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
 """Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
@@ -68,56 +67,14 @@ TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twap
 ages)."""
 
 
-def _badness(st: FeedStatus) -> tuple[int, float]:
-    """Order feed statuses from best to worst (stale beats REST beats live)."""
-    rank = {FeedState.STALE: 3, FeedState.FALLBACK: 2, FeedState.MISSING: 1}
-    return (rank.get(st.state, 0), st.age_s or 0.0)
-
-
-def _worst(statuses: list[FeedStatus], state: FeedState) -> float | None:
-    """The largest age (or lag, for LAGGING) among ``statuses`` in ``state``, else None."""
-    found = [
-        (st.lag_s if state is FeedState.LAGGING else st.age_s) or 0.0
-        for st in statuses
-        if st.state is state
-    ]
-    return max(found) if found else None
-
-
-def freshness_marks(state: FeedState, age: float | None) -> tuple[str | None, bool]:
-    """(stale age text or None, REST-fed?) for a panel title."""
-    if state is FeedState.STALE:
-        return fmt_age(age), False
-    return None, state is FeedState.FALLBACK
-
-
 class Dashboard(Screen[None]):
     """The main screen."""
 
     AUTO_FOCUS = ""
     """Nothing is focused at start, so the arrow keys move the coin selection."""
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "coin", key_display="↑↓"),
-        Binding("down,j", "move(1)", "coin", show=False),
-        Binding("a", "add_coin", "add"),
-        Binding("d", "remove_coin", "del"),
-        Binding("f", "toggle_fast", "fast book"),
-        Binding("g", "cycle_aggregation", "aggregate"),
-        Binding("b", "toggle_tape", "book/trades", show=False),
-        Binding("1", "tab('orders')", "tabs", key_display="1-7"),
-        Binding("2", "tab('fills')", "Fills", show=False),
-        Binding("3", "tab('spot')", "Spot", show=False),
-        Binding("4", "tab('twap')", "TWAP", show=False),
-        Binding("5", "tab('funding')", "Funding", show=False),
-        Binding("6", "tab('log')", "Log", show=False),
-        Binding("7", "tab('accounts')", "Accounts", show=False),
-        Binding("W", "watch_master", "watch master", show=False, key_display="shift+w"),
-        Binding("y", "copy", "copy", show=False),
-        Binding("A", "add_alert", "price alert", show=False, key_display="shift+a"),
-        Binding("u", "next_account(1)", "account", show=False),
-        Binding("U", "next_account(-1)", "account", show=False),
-    ]
+    BINDINGS = bindings("dashboard")
+    """From ``hlmon.ui.keymap`` (a new key: a row there; its docstring says how)."""
 
     class BookModeChanged(Message):
         """The user asked for another book mode."""
@@ -171,6 +128,15 @@ class Dashboard(Screen[None]):
             """The agent wallet's address."""
             self.new = new
             """Its master account."""
+
+    class CopyRequested(Message):
+        """The user asked to copy ``text`` (the app sends it and says how it went)."""
+
+        def __init__(self, text: str, what: str) -> None:
+            super().__init__()
+            self.text = text
+            self.what = what
+            """What the text is (``address``, ``order id``)."""
 
     class CoinRemoved(Message):
         """A coin was removed from the watchlist."""
@@ -233,6 +199,10 @@ class Dashboard(Screen[None]):
         """The trades in the book's place, for the compact layout (``b``)."""
         self.tapes = (self.tape, self.tape_alt)
         self.status = StatusBar(store, clock, id="status")
+        self.chart = CandleChart(store, id="chart")
+        """The selected coin's candles (tall terminals)."""
+        self.workspace = Workspace(self)
+        """Layout for the size, the maximised panel, clicks on titles."""
         self.extras = ExtrasPanes(self)
         """The Spot and TWAP tabs, the Fills tab's fees, the agent-wallet offer."""
         self.tab_rows = TabRows(store, self.lower, clock, lambda: self.address, self.extras.facts)
@@ -247,7 +217,9 @@ class Dashboard(Screen[None]):
         yield self.header
         with Vertical(id="main"):
             with Horizontal(id="row1"):
-                yield self.watchlist
+                with Vertical(id="market"):
+                    yield self.watchlist
+                    yield self.chart
                 yield self.book
                 yield self.tape_alt
             with Horizontal(id="row2"):
@@ -256,13 +228,14 @@ class Dashboard(Screen[None]):
             yield self.lower
         yield Static(f"window too small\nhlmon needs {MIN_WIDTH}x{MIN_HEIGHT}", id="too-small")
         yield self.status
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the first coin, fill every pane, and paint from now on when the store changes."""
         self.positions.set_caption("Positions")
         coin = self.watchlist.selected
         self.book.show(coin)
+        self.chart.show(coin)
         for tape in self.tapes:
             tape.show(coin)
         self._refresh_all()
@@ -284,10 +257,24 @@ class Dashboard(Screen[None]):
     # ------------------------------------------------------------------ layout
 
     def on_resize(self, event: events.Resize) -> None:
-        """Pick the layout for the terminal size."""
-        width, height = event.size
-        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
-        self.set_class(width < WIDE_WIDTH or height < WIDE_HEIGHT, "-compact")
+        """Pick the layout for the terminal size (``workspace``)."""
+        self.workspace.resized(*event.size)
+        for footer in self.query(KeyFooter):
+            footer.refit()  # keys of one layout (b) come and go
+
+    def on_click(self, event: events.Click) -> None:
+        """A click makes its panel current; on a title it maximises it, or picks a tab."""
+        tab = self.workspace.clicked(event)
+        if tab is not None:
+            self.action_tab(tab)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The focused table's panel is the current one (``z`` maximises it)."""
+        self.workspace.set_current(event.widget)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``escape`` restores only while a panel is maximised (else it is not shown)."""
+        return action != "restore" or self.workspace.zoomed is not None
 
     # ------------------------------------------------------------------ frames
 
@@ -334,12 +321,14 @@ class Dashboard(Screen[None]):
             self.watchlist.set_coins(self.store.watchlist)
         if "catalog" in changes:
             self._catalog_changed()
-        ctx = any(f"ctx:{c}" in changes for c in self.watchlist.coins)
+        ctx = any(f"ctx:{c}" in changes or f"candles:{c}" in changes for c in self.watchlist.coins)
         if mids or ctx or "catalog" in changes:
             self.watchlist.rebuild()
         if coin is not None:
             if f"book:{coin}" in changes:  # the ladder reads the book only (not the bbo)
                 self.book.rebuild()
+            if f"candles:{coin}" in changes:
+                self.chart.rebuild()
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
@@ -395,70 +384,30 @@ class Dashboard(Screen[None]):
         coins = self.watchlist.coins
         # The mids of every dex on the list (``mids``, ``mids:xyz``): each has its own clock.
         mids = sorted({store.mids_feed(c) for c in coins} | {"mids"})
-        stale_ctx = self._mark(
-            self.watchlist,
-            mids,
-            part=("ctx", [f"ctx:{c}" for c in coins]),
-        )
+        stale_ctx = mark_pane(store, self.watchlist, mids, ("ctx", [f"ctx:{c}" for c in coins]))
+        stale_ctx |= {f for c in coins if is_stale(store, f := f"candles:{c}")}
         if stale_ctx != self._stale_ctx:
-            # Contexts went stale (or fresh again) without a push: re-mark their cells.
+            # Contexts or candles went stale (or fresh again) without a push: re-mark cells.
             self._stale_ctx = stale_ctx
             self.watchlist.rebuild()
         if coin is not None:
-            self._mark(self.book, [f"book:{coin}"])
+            mark_pane(store, self.book, [f"book:{coin}"])
+            mark_pane(store, self.chart, [f"candles:{coin}"])
             for tape in self.tapes:
-                self._mark(tape, [f"trades:{coin}"])
+                mark_pane(store, tape, [f"trades:{coin}"])
         if self.address is not None:
             # The rows are as fresh as every active dex's state and the marks they used.
-            self._mark(self.positions, [*store.account_feeds(), *self._position_mark_feeds])
-            self._update_dex_line()
+            mark_pane(store, self.positions, [*store.account_feeds(), *self._position_mark_feeds])
+            set_border_subtitle(self.positions, dex_subtitle(store))
         feed = TAB_FEEDS.get(self.lower.active)
         if feed is not None and self.address is not None:
             # Orders: the worst of the active dexes' order lists.
             feeds = store.order_feeds() if feed == "orders" else [feed]
-            worst = max((store.feed_status(f) for f in feeds), key=_badness)
+            worst = max((store.feed_status(f) for f in feeds), key=badness)
             stale, rest = freshness_marks(worst.state, worst.age_s)
             self.lower.set_freshness(stale_age=stale, rest=rest)
         else:
             self.lower.set_freshness(stale_age=None, rest=False)
-
-    def _update_dex_line(self) -> None:
-        """Under the positions: each dex's account value in its own token, once the account
-        holds something on a HIP-3 dex."""
-        summaries = self.store.dex_summaries()
-        if not is_multi_dex(summaries):
-            set_border_subtitle(self.positions, "")
-            return
-        states = {}
-        for s in summaries:
-            st = self.store.feed_status(account_feed(s.dex))
-            states[s.dex] = (st.state, st.age_s)
-        set_border_subtitle(self.positions, escape(dex_line(summaries, states)))
-
-    def _mark(
-        self, pane: LinePane, feeds: list[str], part: tuple[str, list[str]] | None = None
-    ) -> frozenset[str]:
-        """Mark ``pane`` with the worst freshness of ``feeds`` (missing feeds don't count);
-        ``part`` = (label, feeds) of a part of the pane whose staleness is named in the title
-        (``ctx STALE 32s``) without marking the whole pane stale. Returns the stale ones of
-        the part's feeds."""
-        main = [self.store.feed_status(f) for f in feeds]
-        parts = [self.store.feed_status(f) for f in part[1]] if part is not None else []
-        stale = _worst(main, FeedState.STALE)
-        lag = _worst(main + parts, FeedState.LAGGING)
-        rest = any(st.state is FeedState.FALLBACK for st in main + parts)
-        note = None
-        if part is not None and stale is None:
-            part_stale = _worst(parts, FeedState.STALE)
-            if part_stale is not None:
-                note = f"{part[0]} STALE {fmt_age(part_stale)}"
-        pane.set_freshness(
-            stale_age=fmt_age(stale) if stale is not None else None,
-            rest=rest,
-            lag_age=fmt_age(lag) if lag is not None else None,
-            note=note,
-        )
-        return frozenset(st.feed for st in parts if st.state is FeedState.STALE)
 
     # ------------------------------------------------------------------ events
 
@@ -472,6 +421,7 @@ class Dashboard(Screen[None]):
         if coin != self.watchlist.selected:
             return  # another key moved on already: that one's call follows
         self.book.show(coin)
+        self.chart.show(coin)
         for tape in self.tapes:
             tape.show(coin)
         self.update_freshness()
@@ -520,6 +470,7 @@ class Dashboard(Screen[None]):
     def action_add_alert(self) -> None:
         """Ask for a price alert (``BTC > 110000``) and add it to the alert rules."""
         if self.alerts is None:
+            self.notify("alerts are off in this run", timeout=3)
             return
         coin = self.watchlist.selected or "BTC"
         mid = self.store.mid(coin)
@@ -535,7 +486,9 @@ class Dashboard(Screen[None]):
     def action_remove_coin(self) -> None:
         """Remove the selected coin."""
         coin = self.watchlist.remove_selected()
-        if coin is not None:
+        if coin is None:
+            self.notify("the watchlist is empty: nothing to remove (a adds a coin)", timeout=3)
+        else:
             self.post_message(self.CoinRemoved(coin, self.watchlist.coins))
             if not self.watchlist.coins:
                 self.book.show(None)
@@ -553,8 +506,20 @@ class Dashboard(Screen[None]):
         self.book.set_mode(self.book.fast, AGGREGATIONS[(i + 1) % len(AGGREGATIONS)])
         self.post_message(self.BookModeChanged(self.book.fast, self.book.n_sig_figs))
 
+    def action_zoom(self) -> None:
+        """Maximise the current panel, or restore (``z``, as tmux's zoom)."""
+        self.workspace.toggle()
+
+    def action_restore(self) -> None:
+        """Put the maximised panel back (``escape``)."""
+        self.workspace.restore()
+
     def action_toggle_tape(self) -> None:
         """Compact layout: show the trades instead of the book, or back."""
+        if not self.has_class("-compact"):
+            self.notify(f"b: book and trades are both shown at this size (b swaps them below "
+                        f"{WIDE_WIDTH}x{WIDE_HEIGHT})", timeout=3)  # fmt: skip
+            return
         self.toggle_class("-show-tape")
 
     def action_tab(self, tab: str) -> None:
@@ -575,17 +540,14 @@ class Dashboard(Screen[None]):
         self.post_message(self.WatchInstead(agent, master))
 
     def action_copy(self) -> None:
-        """Copy the focused order's id, else the address (OSC 52: works over SSH)."""
+        """Copy the focused order's id, else the address (the app sends it: OSC 52)."""
         orders = self.lower.tables["orders"]
         if orders.has_focus and orders.selected_key is not None:
-            text, what = str(orders.selected_key), "order id"
+            self.post_message(self.CopyRequested(str(orders.selected_key), "order id"))
         elif self.address:
-            text, what = self.address, "address"
+            self.post_message(self.CopyRequested(self.address, "address"))
         else:
             self.notify("nothing to copy: no address", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"copied {what} {text}", timeout=3)
 
     @property
     def tab_ids(self) -> tuple[str, ...]:

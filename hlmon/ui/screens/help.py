@@ -1,4 +1,5 @@
-"""The ``?`` help screen: every key, and what the status bar and panel titles mean."""
+"""The ``?`` help screen: every key (from ``hlmon.ui.keymap``, those the footer hides too), how
+to make copy work in tmux, and what the status bar and panel titles mean."""
 
 from __future__ import annotations
 
@@ -9,25 +10,20 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, str], ...] = (
-    ("↑ ↓  k j", "select coin (book and trades follow)"),
-    ("a", "add a coin to the watchlist"),
-    ("d", "remove the selected coin"),
-    ("1 - 7", "Orders, Fills, Spot, TWAP, Funding, Log, Accounts tab"),
-    ("u  U", "next / previous watched account (detail panels follow)"),
-    ("tab", "focus the lower table: ↑ ↓ pgup pgdn scroll, enter shows a row whole"),
-    ("f", "book: fast (5 levels, 0.5 s) / full (20 levels)"),
-    ("g", "book: cycle price aggregation (none, 5, 4, 3, 2 sig figs)"),
-    ("b", "book / trades (compact layout)"),
-    ("y", "copy the address (or the focused order's id) via OSC 52"),
-    ("A", "add a price alert (e.g. BTC > 110000); more kinds in config.toml"),
-    ("W", "an agent (API) wallet is selected: watch its master account instead"),
-    ("m", "markets: every perp and spot pair; s 1-8 sort, / filter, enter adds, esc back"),
-    ("t", "next theme"),
-    ("ctrl+p", "command palette"),
-    ("?", "this help"),
-    ("q", "quit"),
+from hlmon.ui.keymap import help_rows
+
+COPY_IN_TMUX: tuple[str, ...] = (
+    "y copies with OSC 52: the terminal writes the clipboard, over SSH too; nothing comes back,",
+    "so hlmon cannot see whether it arrived. In tmux add to ~/.tmux.conf:",
+    "  set -g set-clipboard on       (the default, external, drops what programs send)",
+    "and, if the terminal outside tmux is not xterm-like (tmux 3.2+; use its $TERM):",
+    "  set -as terminal-features ',alacritty:clipboard'",
+    "Nested tmux: both need set-clipboard on, and the inner one",
+    "  set -as terminal-features ',tmux*:clipboard,screen*:clipboard'",
+    "allow-passthrough is not needed for y (a plain OSC 52); it is for desktop notifications.",
+    "In tmux, y says whether tmux passes the copy on (hlmon asks tmux at start).",
 )
+"""How to make ``y`` reach the clipboard under tmux (the README says the same)."""
 
 LEGEND: tuple[tuple[str, str], ...] = (
     ("● LIVE", "websocket connected and proven alive"),
@@ -41,6 +37,7 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("REST", "kept fresh by the REST fallback (websocket out)"),
     ("⇄ REST", "REST mode (websocket off by choice): 4s/15s = age / planned poll interval"),
     ("–", "feed never received yet"),
+    ("24h ▁▃▅▇", "watchlist: the last 24 h of 1 h candles (… until they are loaded)"),
 )
 
 HEADER: tuple[tuple[str, str], ...] = (
@@ -84,8 +81,10 @@ GLYPHS: tuple[tuple[str, str], ...] = (
 
 def help_text() -> str:
     """The help screen's content as markup."""
-    lines = ["[b]Keys[/b]", ""]
-    lines += [f"  [b]{key:<12}[/b] {what}" for key, what in KEYS]
+    lines = ["[b]Keys[/b] (the footer shows those that fit; these are all of them)", ""]
+    lines += [f"  [b]{escape(key):<12}[/b] {what}" for key, what in help_rows()]
+    lines += ["", "[b]Copy (y) under tmux[/b]", ""]
+    lines += [f"  {escape(line)}" for line in COPY_IN_TMUX]
     lines += ["", "[b]Status bar and panel titles[/b]", ""]
     lines += [f"  [b]{key:<18}[/b] {what}" for key, what in LEGEND]
     lines += ["", "A stale panel is dimmed and its title says STALE with the age.", ""]

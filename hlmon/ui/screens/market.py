@@ -21,13 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from hlmon.state.catalog import MarketKind
 from hlmon.state.market_query import MarketQuery, SortColumn, SortSpec
 from hlmon.state.market_table import MarketRow, MarketTable
 from hlmon.state.types import Source
 from hlmon.ui.fmt import DASH, fmt_age, fmt_compact, fmt_pct, fmt_px
+from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, layout_row
 
 STALE_AFTER = 20.0
@@ -315,7 +316,7 @@ class MarketScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.pane
         yield Input(placeholder="filter: BTC, dex:xyz, perp, spot", id="market-filter")
-        yield Footer()
+        yield KeyFooter("market")  # fitted by rank, like the dashboard's
 
     def on_mount(self) -> None:
         self.refresh_frame()

@@ -38,6 +38,8 @@ MARGIN = 1
 """Cells kept free on each side: the cursor mark on the left, air before the border."""
 SPREAD = 2
 """Spare cells each column may take on a wide pane (air between columns)."""
+WHEEL_ROWS = 3
+"""Rows one notch of the mouse wheel scrolls."""
 
 
 class TableView(LinePane):
@@ -98,6 +100,10 @@ class TableView(LinePane):
         self._content: dict[str, int] = {}
         self._cursor = 0
         self._top = 0
+        self._shown = 0
+        """Rows on screen at the last rebuild (the wheel keeps the cursor among them)."""
+        self._row_at: dict[int, int] = {}
+        """Screen line (content-relative) -> index of the data row drawn there."""
         self._follow = True  # a tail table's cursor stays on the newest row
         self.hidden_rows = 0
         """Rows not on screen right now (what the cue line counts)."""
@@ -166,6 +172,11 @@ class TableView(LinePane):
         """Header plus one line per row and detail (at least one, for a message)."""
         return 1 + max(1, self._lines(self._data))
 
+    def select_key(self, key: Hashable) -> None:
+        """Put the cursor on the row ``key`` (if there is one)."""
+        if key in self._keys:
+            self.action_cursor(self._keys.index(key) - self._cursor)
+
     def action_cursor(self, delta: int) -> None:
         """Move the cursor row."""
         if not self._data:
@@ -197,16 +208,47 @@ class TableView(LinePane):
         return "\n".join(lines)
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        """The wheel moves the cursor (and so the rows shown)."""
-        if self.can_focus and self._data:
+        """The wheel scrolls the rows shown (the cursor stays on screen)."""
+        if self._data:
             event.stop()
-            self.action_cursor(3)
+            self.scroll_rows(WHEEL_ROWS)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        """The wheel moves the cursor (and so the rows shown)."""
-        if self.can_focus and self._data:
+        """The wheel scrolls the rows shown (the cursor stays on screen)."""
+        if self._data:
             event.stop()
-            self.action_cursor(-3)
+            self.scroll_rows(-WHEEL_ROWS)
+
+    def scroll_rows(self, delta: int) -> None:
+        """Move the first row shown by ``delta``; a cursor the rows left behind is moved
+        onto the nearest row still shown (moving only the cursor would look like nothing
+        happened while it was still on screen, or hidden, without the focus)."""
+        n = len(self._data)
+        if not n:
+            return
+        self._top = min(max(self._top + delta, 0), n - 1)
+        if self.can_focus:
+            last_shown = self._top + max(1, self._shown) - 1
+            cursor = min(max(self._cursor, self._top), last_shown, n - 1)
+            self._follow = cursor == n - 1 and delta > 0
+            if cursor != self._cursor:
+                self._cursor = cursor
+                self.post_message(self.RowHighlighted(self, self.selected_key))
+        self.rebuild()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row moves the cursor there (and focuses a table that has one)."""
+        if not self.can_focus or not self._data:
+            return
+        index = self._row_at.get(event.y - self.content_offset.y)
+        if index is None:
+            return
+        self._cursor = index
+        self._follow = index == len(self._data) - 1
+        if not self.has_focus:
+            self.focus()
+        self.rebuild()
+        self.post_message(self.RowHighlighted(self, self.selected_key))
 
     def watch_has_focus(self, has_focus: bool) -> None:
         """Show or hide the cursor once the focus really moved (an ``on_focus`` handler here
@@ -230,7 +272,7 @@ class TableView(LinePane):
                 top -= 1
                 used += heights[top]
         else:
-            top = 0
+            top = min(self._top, max(0, n - 1))  # scrolled by the wheel
         end, used = top, 0
         while end < n and used + heights[end] <= room:
             used += heights[end]
@@ -240,7 +282,7 @@ class TableView(LinePane):
             used += heights[top]
         if end == top and top < n and room > 0:
             end = top + 1  # a row taller than the room: shown without its detail
-        if self.can_focus:
+        if not self.tail or self.can_focus:
             self._top = top
         return top, end
 
@@ -256,6 +298,7 @@ class TableView(LinePane):
         room = max(0, height - 1)
         n = len(self._data)
         self.hidden_rows = 0
+        self._row_at = {}
         if not self.loaded or n == 0:
             text = self.waiting if not self.loaded else self.empty
             rows.append(((f"{pad}{text}".ljust(width), "pane--muted"),))
@@ -276,6 +319,7 @@ class TableView(LinePane):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
             lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
+            self._row_at[len(rows)] = i
             rows.append((lead, *layout_row(cols, data, inner, fill=fill), (pad, fill)))
             used += 1
             detail = data.get(DETAIL) if details else None
@@ -284,6 +328,7 @@ class TableView(LinePane):
                 rows.append(((pad + fit_text(text, inner) + pad, style),))
                 used += 1
         self.hidden_rows = n - (end - top)
+        self._shown = end - top
         if cue:
             rows.append(self._cue(top, n - end, n, width))
         self.set_rows(rows)

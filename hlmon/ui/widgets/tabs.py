@@ -39,6 +39,8 @@ TABS: tuple[tuple[str, str], ...] = (
 """(id, label) of each tab, in key order (the key is its position, from 1)."""
 SHORT_LABELS = {"orders": "Ord", "fills": "Fill", "funding": "Fund", "accounts": "Acct"}
 """Labels of inactive tabs when the full names do not fit the border."""
+TITLE_X = 3
+"""Column of the title's first character in the top border (after ``╭─ ``)."""
 COUNTED = ("orders", "fills", "twap", "funding")
 """Tabs whose name carries its row count (``1 Orders 12``)."""
 
@@ -70,6 +72,8 @@ class LowerTabs(Container):
         self._suffix: tuple[str | None, bool] = (None, False)
         self._shown_counts: dict[str, int] = {}
         self._footers: dict[str, str] = {}
+        self._spans: list[tuple[int, int, str]] = []
+        """(first, past-the-last column, tab id) of each name in the title as drawn."""
         self.tables: dict[str, TableView] = {
             "orders": TableView(
                 ORDER_COLUMNS,
@@ -193,7 +197,17 @@ class LowerTabs(Container):
             title = self._names(counts, short=True)
         set_border_title(self, title + suffix)
 
+    def tab_at(self, x: int) -> str | None:
+        """The tab whose name is drawn at column ``x`` of the top border (a click there)."""
+        x -= TITLE_X
+        for start, end, tab in self._spans:
+            if start <= x < end:
+                return tab
+        return None
+
     def _names(self, counts: dict[str, int], *, short: bool) -> str:
+        self._spans = []
+        at = 0
         parts = []
         for n, (tab_id, label) in enumerate(TABS, start=1):
             active = tab_id == self.active
@@ -202,4 +216,6 @@ class LowerTabs(Container):
             if tab_id in counts:
                 text += f" {counts[tab_id]}"
             parts.append(f"[b reverse] {text} [/]" if active else f" {text} ")
+            self._spans.append((at, at + len(text) + 2, tab_id))
+            at += len(text) + 3  # the name, its spaces and the separator
         return "│".join(parts)

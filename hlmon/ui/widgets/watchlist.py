@@ -1,4 +1,5 @@
-"""The watchlist pane: one line per coin with mid, 24h change, funding, open interest, trend.
+"""The watchlist pane: one line per coin with mid, 24h change, funding, open interest, and a
+sparkline of its last 24 h (1 h candles, ``widgets.candles``; ``…`` until they came).
 
 The selected coin (``▶``) drives the book and the tape; moving the selection posts
 ``Watchlist.CoinSelected``. A mid that moved carries ``▲``/``▼`` as well as its colour; a cell
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from textual import events
 from textual.message import Message
 
 from hlmon.state import FeedState, Store, try_dec
@@ -28,8 +30,8 @@ from hlmon.ui.fmt import (
     fmt_px,
     price_decimals,
     shown_decimals,
-    sparkline,
 )
+from hlmon.ui.widgets.candles import SPARK_LABEL, spark_cell
 from hlmon.ui.widgets.lines import (
     Cell,
     Column,
@@ -40,6 +42,7 @@ from hlmon.ui.widgets.lines import (
     header_row,
     layout_row,
 )
+from hlmon.ui.widgets.table import WHEEL_ROWS
 
 HOURS_PER_YEAR = 24 * 365
 
@@ -53,7 +56,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("fund", "funding/h", 7, "right", priority=50),
     Column("ann", "ann.", 5, "right", priority=30),
     Column("oi", "OI ($)", 6, "right", priority=60),
-    Column("trend", "trend", 6, "left", priority=20, flex=True),
+    Column("trend", SPARK_LABEL, 6, "left", priority=20, flex=True),
 )
 DIRECTION_GLYPH = {"pane--up": "▲", "pane--down": "▼"}
 """The glyph beside a mid that moved, so the direction does not depend on colour."""
@@ -84,6 +87,11 @@ class Watchlist(LinePane):
         self._coins: list[str] = list(coins)
         self._index = 0
         self._top = 0
+        self._shown = range(0)
+        """Indexes of the coins on screen (a click on a row selects one of them)."""
+        self._followed = -1
+        """The selection the view last scrolled to (a new one is brought into view)."""
+        self._room = 0
         self._decimals: dict[str, int] = {}
         self._last_mid: dict[str, Decimal] = {}
         self._direction: dict[str, str] = {}
@@ -155,6 +163,28 @@ class Watchlist(LinePane):
             self.post_message(self.CoinSelected(self._coins[self._index]))
         return coin
 
+    def on_click(self, event: events.Click) -> None:
+        """A click on a coin's row selects it, as the arrow keys do (``CoinSelected``)."""
+        line = event.y - self.content_offset.y
+        index = self._top + line - 1  # line 0 is the header
+        if line >= 1 and index in self._shown and not self.store.catalog_state.status.waiting:
+            self.screen.set_focus(None)  # the arrow keys move the coins again, not a table
+            self.select_index(index)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        """The wheel scrolls the coins shown (the selection stays)."""
+        event.stop()
+        self._scroll(WHEEL_ROWS)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """The wheel scrolls the coins shown (the selection stays)."""
+        event.stop()
+        self._scroll(-WHEEL_ROWS)
+
+    def _scroll(self, delta: int) -> None:
+        self._top = max(0, self._top + delta)
+        self.rebuild()  # (clamped there to the last screenful)
+
     # ------------------------------------------------------------------ rows
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
@@ -166,14 +196,17 @@ class Watchlist(LinePane):
         width = self.inner_width
         if width <= 0:
             return
-        # Scroll so the selected coin stays visible on a short pane.
+        # Scroll so a newly selected coin is visible on a short pane (the wheel may scroll it
+        # out of view afterwards: the title counts the coins off the edge).
         room = max(1, self.inner_height - 1)
-        if self._index < self._top:
-            self._top = self._index
-        elif self._index >= self._top + room:
-            self._top = self._index - room + 1
+        if self._index != self._followed or self._room != room:
+            self._followed, self._room = self._index, room
+            if self._index < self._top:
+                self._top = self._index
+            elif self._index >= self._top + room:
+                self._top = self._index - room + 1
         self._top = max(0, min(self._top, max(0, len(self._coins) - room)))
-        shown = range(self._top, min(len(self._coins), self._top + room))
+        shown = self._shown = range(self._top, min(len(self._coins), self._top + room))
         # Coins off the pane's edge are counted in the title (no line is spent on it).
         hidden = [f"▲ {shown.start} above"] if shown.start else []
         if shown.stop < len(self._coins):
@@ -197,10 +230,7 @@ class Watchlist(LinePane):
             row = cells[i]
             coin = self._coins[i]
             if trend_width:
-                row["trend"] = (
-                    sparkline(self.store.mid_history(coin), trend_width),
-                    "pane--accent",
-                )
+                row["trend"] = spark_cell(self.store, coin, trend_width)
             fill = "pane--sel" if i == self._index else ""
             if fill:
                 row["mark"] = ("▶", "pane--accent")

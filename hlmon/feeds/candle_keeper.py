@@ -1,0 +1,171 @@
+"""Candles for the watchlist's 24 h sparklines and the selected coin's chart, over REST (#17).
+
+One ``candleSnapshot`` per coin: the last ``SPAN_HOURS`` ``INTERVAL`` candles (five days, the
+open one included: what a maximised chart shows; the sparkline takes the last 24). The range is
+whole hours, from the open of the oldest candle to the end of the open one, so the answer holds
+exactly 120 candles (a multiple of 60: its per-item weight is the same however the exchange
+rounds) and every client asking within the hour sends the same request (an ``hlmon daemon``
+answers the others from its cache). Why REST
+and not the ``candle`` subscription: the exchange caps subscriptions per connection and the
+watchlist already takes two per coin, while a 1 h candle moves slowly enough for a poll.
+
+Cost: weight 20 plus 1 per 60 candles, 22 a request. Each watched coin is asked every
+``slow_interval`` (5 min), the selected coin every ``fast_interval`` (60 s, so the chart's
+last candle follows the price): with ten coins about 66 a minute of the default 1200.
+
+They spend at most ``SHARE`` of the REST budget a minute (out of the planner's reserve, as the
+account checks do): on a small budget the sparklines refresh more slowly, the feeds the plan
+polls never do. Requests are non-urgent and not retried by the client: one that does not fit
+this minute's share or the budget now waits (the REST plan and reconciliation go first), a
+refusal by the budget waits its ``retry_in``, and a failure is logged once per coin and asked
+again after a growing delay.
+Coins come from the feeds' own watchlist and selection: exact catalog names only, nothing
+before the catalog is in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.protocol import info
+from hlmon.protocol.info import InfoRequest, response_weight
+from hlmon.state import Source, Store
+
+INTERVAL = "1h"
+"""Candle interval asked (the sparkline's span is ``SPARK_HOURS`` of these)."""
+SPAN_HOURS = 120
+"""Candles asked per coin (hours)."""
+SLOW_INTERVAL = 300.0
+"""Seconds between two requests for a watched coin."""
+FAST_INTERVAL = 60.0
+"""Seconds between two requests for the selected coin."""
+ROOM_RECHECK = 5.0
+"""A request that does not fit the budget now asks again after this long."""
+SHARE = 0.1
+"""Share of the REST budget per minute the candles may spend."""
+WINDOW = 60.0
+RETRY_INITIAL = 5.0
+RETRY_MAX = 300.0
+HOUR_MS = 3_600_000
+
+
+class CandleKeeper:
+    """Keeps ``INTERVAL`` candles of the watched and selected coins in the store."""
+
+    def __init__(
+        self,
+        client: InfoClient,
+        store: Store,
+        *,
+        coins: Callable[[], Sequence[str]],
+        selected: Callable[[], str | None],
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        tick: float = 1.0,
+        slow_interval: float = SLOW_INTERVAL,
+        fast_interval: float = FAST_INTERVAL,
+    ) -> None:
+        """
+        Args:
+            client: the budgeted /info client.
+            store: where the candles land (``Store.apply_candles``).
+            coins: the watched coins (exact catalog names), read each round.
+            selected: the selected coin, asked more often (its chart).
+            clock: monotonic seconds (when each coin is due).
+            wall_clock: epoch seconds (the candles' time range).
+            tick: seconds between two rounds.
+            slow_interval, fast_interval: seconds between two requests for a watched coin,
+                and for the selected one.
+        """
+        self._client = client
+        self._store = store
+        self._coins = coins
+        self._selected = selected
+        self._clock = clock
+        self._wall = wall_clock
+        self.tick = tick
+        self.slow_interval = slow_interval
+        self.fast_interval = fast_interval
+        self._due: dict[str, float] = {}
+        self._asked_at: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+        self._spent: deque[tuple[float, int]] = deque()
+        """(time, weight) of the requests of the last ``WINDOW`` seconds."""
+        self.asked: dict[str, int] = {}
+        """Requests sent per coin (tests read it)."""
+
+    async def run(self) -> None:
+        """Ask what is due until cancelled."""
+        while True:
+            await self.step()
+            await asyncio.sleep(self.tick)
+
+    def wanted(self) -> list[str]:
+        """The selected coin first (its chart is on screen), then the watchlist."""
+        selected = self._selected()
+        coins = [selected] if selected is not None else []
+        coins += [c for c in self._coins() if c != selected]
+        return coins
+
+    async def step(self) -> None:
+        """One round: every coin whose time has come, selected first."""
+        wanted = self.wanted()
+        for gone in [c for c in self._due if c not in wanted]:
+            self._due.pop(gone, None)  # asked at once if it comes back
+            self._failures.pop(gone, None)
+        selected = self._selected()
+        for coin in wanted:
+            now = self._clock()
+            due = self._due.get(coin, 0.0)
+            if coin == selected and coin not in self._failures:
+                # Selected since the last answer: its chart needs the fast cadence now.
+                due = min(due, self._asked_at.get(coin, 0.0) + self.fast_interval)
+            if now >= due:
+                await self._ask(coin, coin == selected)
+
+    async def _ask(self, coin: str, selected: bool) -> None:
+        hour = int(self._wall() * 1000) // HOUR_MS * HOUR_MS  # the open candle's open time
+        start = hour - (SPAN_HOURS - 1) * HOUR_MS
+        req = info.candle_snapshot(coin, INTERVAL, start, hour + HOUR_MS - 1)
+        if not self._fits(req):
+            self._due[coin] = self._clock() + ROOM_RECHECK  # never taken from the plan
+            return
+        self.asked[coin] = self.asked.get(coin, 0) + 1
+        try:
+            candles = await self._client.info(req, urgent=False, retries=0)
+        except BudgetExhausted as exc:
+            self._due[coin] = self._clock() + min(exc.retry_in, RETRY_MAX)
+            return
+        except InfoError as exc:
+            self._failed(coin, str(exc))
+            return
+        self._store.apply_candles(coin, INTERVAL, candles, Source.REST)
+        now = self._clock()
+        self._asked_at[coin] = now
+        self._due[coin] = now + (self.fast_interval if selected else self.slow_interval)
+        if self._failures.pop(coin, None) is not None:
+            self._store.health.log(f"candles of {coin}: answered")
+
+    def _fits(self, req: InfoRequest) -> bool:
+        """Whether ``req`` fits this minute's share and the budget's room now (counted as
+        spent when it does)."""
+        now = self._clock()
+        while self._spent and now - self._spent[0][0] >= WINDOW:
+            self._spent.popleft()
+        weight = response_weight(req, SPAN_HOURS)
+        share = self._client.budget.budget * SHARE
+        if sum(w for _, w in self._spent) + weight > share or self._client.room_in(req) > 0:
+            return False
+        self._spent.append((now, weight))
+        return True
+
+    def _failed(self, coin: str, text: str) -> None:
+        n = self._failures.get(coin, 0)
+        self._failures[coin] = n + 1
+        self._due[coin] = self._clock() + min(RETRY_MAX, RETRY_INITIAL * 2**n)
+        if n == 0:
+            self._store.health.log(f"candles of {coin} failed ({text}); asking again", "warn")
