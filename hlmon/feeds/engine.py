@@ -219,6 +219,7 @@ class FeedEngine(AccountSubscriptions):
             store,
             coins=lambda: self.markets.watchlist,
             selected=lambda: self.markets.selected,
+            burst=self._ws_live,
         )
         """1 h candles of the watched coins (sparklines) and the selected one (its chart)."""
         self._keep_candles = candles

@@ -52,7 +52,8 @@ class InfoServerError(Exception):
 
 
 def request_weight(kind: str, result: Any) -> int:
-    """Rate-limit weight of an answered request (Hyperliquid's table, +1 per 20/60 items)."""
+    """Rate-limit weight of an answered request (Hyperliquid's table, +1 per started 20 or 60
+    items, rounded up as the client counts it: over-counting is the safe side)."""
     if kind in LIGHT:
         return 2
     if kind == "userRole":
@@ -60,9 +61,9 @@ def request_weight(kind: str, result: Any) -> int:
     weight = 20
     if isinstance(result, list):
         if kind in PER_20_ITEMS:
-            weight += len(result) // 20
+            weight += -(-len(result) // 20)  # per started 20, as the client counts
         elif kind == "candleSnapshot":
-            weight += len(result) // 60
+            weight += -(-len(result) // 60)
     return weight
 
 

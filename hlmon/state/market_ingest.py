@@ -149,9 +149,15 @@ class MarketIngest(LagStamps):
         """Store a ``candleSnapshot`` answer for ``coin`` (oldest first, as the exchange sends
         it); stamps ``candles:COIN`` (a feed of its own: polled on a timer, unlike the pushed
         ``candle:COIN``) and records its change key. Candles of another coin or interval
-        (a malformed answer) are counted and skipped, the rest kept. Returns how many were kept.
+        (a malformed answer) are counted and skipped, the rest kept; an answer reaching further
+        back than the candles held replaces them. Returns how many were kept.
         """
         kept = 0
+        ring = self._market.candles.get((coin, interval))
+        if ring and candles and candles[0].open_time < ring[0].open_time:
+            # A longer span than held (a chart's five days after a sparkline's day): the
+            # ring only appends newer candles, so the answer replaces it.
+            ring.clear()
         for candle in candles:
             if candle.coin != coin or candle.interval != interval:
                 self.health.note_rejected(

@@ -16,6 +16,7 @@ from hlmon.protocol import info as api
 from hlmon.protocol import messages as m
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.account_types import UserRole
+from hlmon.protocol.info import extra_weight
 from hlmon.sim import (
     ACCOUNT_MODES,
     DEMO_AGENT_ADDRESS,
@@ -78,7 +79,7 @@ async def test_answers_decode_strictly_in_every_mode(mode: str) -> None:
 
 async def test_weights_are_charged(sim: SimServer) -> None:
     """spotClearinghouseState 2, userRole 60, userAbstraction and portfolio 20, the TWAP
-    histories 20 plus one per 20 items."""
+    histories 20 plus one per started 20 items (as the client counts)."""
     budget = sim.tracker.client("127.0.0.1").rest_weight
     user = sim.demo_address
     for req, base in (
@@ -92,7 +93,7 @@ async def test_weights_are_charged(sim: SimServer) -> None:
         before = budget.used()
         r = await _post(sim, req)
         items = r.json()
-        extra = len(items) // 20 if req.type in ("userTwapSliceFills", "twapHistory") else 0
+        extra = extra_weight(req.type, len(items))
         assert budget.used() - before == base + extra, req.type
 
 
