@@ -122,9 +122,11 @@ class AccountChecks:
 
     def forget(self, address: str) -> None:
         """``address`` is no longer watched: nothing more is asked for it."""
-        for key in [k for k in (*self._due, *self._failures) if k[1] == address.lower()]:
+        who = address.lower()
+        for key in [k for k in (*self._due, *self._failures, *self._answered) if k[1] == who]:
             self._due.pop(key, None)
             self._failures.pop(key, None)
+            self._answered.discard(key)  # watched again later: asked again (its facts went too)
 
     def pending(self) -> list[CheckKey]:
         """What is still to be asked once (role and mode of each watched address)."""

@@ -68,6 +68,8 @@ BUDGET_RECHECK = 1.0
 """A poll refused by the local weight budget asks again after at most this long: the refusal
 costs nothing on the wire, and room often frees sooner than the budget's estimate (a large
 worst-case reservation is settled to its true weight when its answer arrives)."""
+POLL_KEYS_KEPT = 256
+"""Keys kept in ``RestPoller.polls`` (a plan holds a few dozen; the rest is history)."""
 
 
 class RestPoller:
@@ -132,7 +134,10 @@ class RestPoller:
         self.active = False
         """The fallback is on (never in REST mode, where REST is the transport)."""
         self.polls: dict[PollKey, int] = {}
-        """Answered polls per key (tests and benchmarks read it)."""
+        """Answered polls per key (tests and benchmarks read it); at most ``POLL_KEYS_KEPT``
+        keys, the oldest unplanned ones go first (a key names a coin or an address, and a
+        session of weeks can view many)."""
+        self._polls_by_kind: dict[str, int] = {}
 
     # ------------------------------------------------------------------ reads
 
@@ -147,7 +152,7 @@ class RestPoller:
 
     def polls_of(self, kind: str) -> int:
         """Answered polls of one ``/info`` type."""
-        return sum(n for key, n in self.polls.items() if key.kind == kind)
+        return self._polls_by_kind.get(kind, 0)
 
     # ------------------------------------------------------------------ planning
 
@@ -167,6 +172,10 @@ class RestPoller:
         self._state = state
         if changed or serves != self._serves:
             self._serves = serves
+            # What is not planned any more has no error to clear nor turn to wait for.
+            for table in (self._last_error, self._waiting_since):
+                for key in [k for k in table if k not in serves]:
+                    del table[key]
             self._publish()
             self._plan_logged = False
 
@@ -363,9 +372,18 @@ class RestPoller:
             self._store.apply(msg, Source.REST)
         apply_market_answer(self._store, req, response, wanted)
         scheduler.note_success(key)
-        self.polls[key] = self.polls.get(key, 0) + 1
+        self._count_poll(key)
         if self._last_error.pop(key, None) is not None:
             self._store.health.log(f"REST {key}: answering again")
+
+    def _count_poll(self, key: PollKey) -> None:
+        polls = self.polls
+        polls[key] = polls.get(key, 0) + 1
+        self._polls_by_kind[key.kind] = self._polls_by_kind.get(key.kind, 0) + 1
+        if len(polls) > POLL_KEYS_KEPT:
+            old = next((k for k in polls if k not in self._serves), None)
+            if old is not None:
+                del polls[old]
 
     def _note_error(self, key: PollKey, text: str) -> None:
         # Once per distinct error, not once per poll.

@@ -20,6 +20,7 @@ Pure: no I/O, no asyncio; times are the caller's monotonic seconds.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from hlmon.feeds.ws_limits import LimitError, LimitKind, UserGate, parse_limit_error, user_of
@@ -29,6 +30,9 @@ from hlmon.protocol.subscriptions import Subscription, ack_matches
 BURST_WINDOW = 1.0
 """A socket dropped within this many seconds of a subscription's send, with that subscription
 unanswered, counts as dropped over it (the exchange drops 0.1-0.16 s after a bad name)."""
+HELD_BACK_KEPT = 64
+"""Held-back subscriptions remembered (a drop after every subscribe of a weeks-long session
+must not pile them up)."""
 
 
 @dataclass
@@ -53,8 +57,8 @@ class SubscriptionBook:
         self.connected = False
         self.acks_on_connection = 0
         """Acks received on the current connection: proof the server answers there."""
-        self.held_back: list[Subscription] = []
-        """Every subscription held back so far, oldest first."""
+        self.held_back: deque[Subscription] = deque(maxlen=HELD_BACK_KEPT)
+        """The last ``HELD_BACK_KEPT`` subscriptions held back, oldest first."""
 
     # ------------------------------------------------------------------ the set
 

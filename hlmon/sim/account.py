@@ -126,7 +126,7 @@ class DemoAccount(AccountState):
             "hash": self.new_hash(),
             "delta": {"type": "deposit", "usdc": fmt_exact(amount)},
         }
-        self.ledger.append(item)
+        self.record_ledger(item)
         self._emit(AccountEvents(ledger=[item]))
         return item
 
@@ -290,5 +290,5 @@ class DemoAccount(AccountState):
             pos.cum_open -= usdc
             pos.cum_change -= usdc
             item = funding_dict(t, pos, usdc, rate)
-            self.fundings.append(item)
+            self.record_funding(item)
             ev.fundings.append(item)

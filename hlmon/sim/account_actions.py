@@ -227,7 +227,7 @@ def liquidate(
             "liquidatedPositions": [{"coin": coin, "szi": fmt_exact(szi)}],
         },
     }
-    acc.ledger.append(item)
+    acc.record_ledger(item)
     ev.ledger.append(item)
     ev.notifications.append(f"Liquidated: {fmt_exact(abs(szi))} {coin} at ${fmt_exact(px)}")
     return liquidation

@@ -33,6 +33,17 @@ from hlmon.sim.twap import TwapBook
 
 MAX_FILLS = 10_000
 """Fills kept (the exchange serves only the 10 000 most recent)."""
+MAX_HISTORY = 10_000
+"""Fundings and ledger updates kept each: a demo of weeks must not grow without end (hlmon
+itself keeps 1 000 and 500)."""
+TRIM_SLACK = 1000
+"""A history is trimmed once it is this far over its cap (one slice delete, not one per item)."""
+
+
+def keep_recent(items: list[Any], cap: int) -> None:
+    """Drop the oldest of ``items`` (oldest first) once they are ``TRIM_SLACK`` over ``cap``."""
+    if len(items) > cap + TRIM_SLACK:
+        del items[: len(items) - cap]
 
 
 class AccountState(AccountViews):
@@ -200,14 +211,23 @@ class AccountState(AccountViews):
     def record_fill(self, fill: dict[str, Any], ev: AccountEvents) -> None:
         """List a fill on ``userFills`` (and trim the history to what the exchange keeps)."""
         self.fills.append(fill)
-        if len(self.fills) > MAX_FILLS + 1000:  # only the most recent fills stay reachable
-            del self.fills[: len(self.fills) - MAX_FILLS]
+        keep_recent(self.fills, MAX_FILLS)  # only the most recent fills stay reachable
         ev.fills.append(fill)
+
+    def record_funding(self, item: dict[str, Any]) -> None:
+        """List a funding payment (oldest trimmed past ``MAX_HISTORY``)."""
+        self.fundings.append(item)
+        keep_recent(self.fundings, MAX_HISTORY)
+
+    def record_ledger(self, item: dict[str, Any]) -> None:
+        """List a non-funding ledger update (oldest trimmed past ``MAX_HISTORY``)."""
+        self.ledger.append(item)
+        keep_recent(self.ledger, MAX_HISTORY)
 
     def set_status(self, order: Order, status: str, now: int, sz: Decimal | None = None) -> None:
         """Record an order's new status (``orderStatus``/``historicalOrders``) and trim."""
         self.order_status[order.oid] = (update_order_dict(order, sz), status, now)
-        if len(self.order_status) > MAX_FILLS + 1000:
+        if len(self.order_status) > MAX_FILLS + TRIM_SLACK:
             for oid in sorted(self.order_status)[: len(self.order_status) - MAX_FILLS]:
                 if oid not in self.orders:
                     del self.order_status[oid]

@@ -37,6 +37,8 @@ INTERVAL_MS: dict[str, int] = {
 MAX_CANDLES = 5000
 MAX_MINUTES = 5000
 """Minute prices kept per coin (the oldest are dropped in chunks)."""
+MINUTES_SLACK = 1000
+"""Minutes over ``MAX_MINUTES`` before a chunk is dropped."""
 
 
 def bucket_start(t_ms: int, interval: str) -> int:
@@ -136,7 +138,7 @@ class CandleBook:
         for _ in range(minute - last - 1):  # minutes skipped by a coarse advance
             arr.append(fill)
         arr.append(px)
-        if len(arr) > MAX_MINUTES + 1000:
+        if len(arr) > MAX_MINUTES + MINUTES_SLACK:
             drop = len(arr) - MAX_MINUTES
             del arr[:drop]
             self._minute0[coin] += drop

@@ -12,6 +12,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+MAX_CLIENTS = 1024
+"""Client addresses with a budget at once (a sim reachable on a network sees many)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SimLimits:
@@ -97,12 +100,24 @@ class LimitTracker:
 
     def client(self, ip: str) -> ClientBudget:
         """The budget of ``ip`` (created on first use)."""
-        budget = self._clients.get(ip)
-        if budget is None:
-            w = self.limits.window_s
-            budget = ClientBudget(0, SlidingWindow(w), SlidingWindow(w), SlidingWindow(w))
-            self._clients[ip] = budget
+        budget = self._clients.pop(ip, None)
+        if budget is not None:
+            self._clients[ip] = budget  # last used last: the idle ones come first
+            return budget
+        if len(self._clients) >= MAX_CLIENTS:
+            self._forget_one_idle()
+        w = self.limits.window_s
+        budget = ClientBudget(0, SlidingWindow(w), SlidingWindow(w), SlidingWindow(w))
+        self._clients[ip] = budget
         return budget
+
+    def _forget_one_idle(self) -> None:
+        """Drop the least recently used client with no connection open (its windows are a
+        minute long: one idle for longer than that loses nothing by being forgotten)."""
+        for ip, budget in self._clients.items():
+            if budget.connections == 0:
+                del self._clients[ip]
+                return
 
     def try_connect(self, ip: str) -> str | None:
         """Account a new connection; returns a refusal reason or None if allowed."""

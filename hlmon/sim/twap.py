@@ -24,6 +24,10 @@ RESTART_MS = 60_000
 """Pause between a finished demo TWAP and the next one."""
 MAX_SLICE_FILLS = 2000
 """Slice fills kept (REST ``userTwapSliceFills`` serves the last 2000)."""
+MAX_TWAP_HISTORY = 2000
+"""History items kept (a demo TWAP restarts forever: two items per run)."""
+TRIM_SLACK = 500
+"""A list is trimmed once this far over its cap (one slice delete, not one per item)."""
 
 
 @dataclass(slots=True)
@@ -123,6 +127,8 @@ class TwapBook:
             "twapId": twap.twap_id,
         }
         self.history.append(item)
+        if len(self.history) > MAX_TWAP_HISTORY + TRIM_SLACK:
+            del self.history[: len(self.history) - MAX_TWAP_HISTORY]
         return item
 
     def due(self, now: int) -> list[Twap]:
@@ -140,7 +146,7 @@ class TwapBook:
         twap.executed_ntl += sz * Decimal(fill["px"])
         item = {"fill": fill, "twapId": twap.twap_id}
         self.slice_fills.append(item)
-        if len(self.slice_fills) > MAX_SLICE_FILLS + 500:
+        if len(self.slice_fills) > MAX_SLICE_FILLS + TRIM_SLACK:
             del self.slice_fills[: len(self.slice_fills) - MAX_SLICE_FILLS]
         return item
 

@@ -79,10 +79,11 @@ class AccountState:
         status hlmon does not know (until the next ``openOrders`` snapshot settles it)."""
         self._closed_oids: set[int] = set()
         self._closed_ring: deque[int] = deque()
-        self._closing: dict[str, set[int]] = {}
+        self._closing: dict[str, dict[int, None]] = {}
         """dex -> oids ended by an update since that dex's last snapshot: the first snapshot
         after the update may have been built before it, so it cannot list them again; the
-        one after it is the authority (never a marker that hides an order for good)."""
+        one after it is the authority (never a marker that hides an order for good). Ordered
+        and capped like the closed-order memory, for a dex whose snapshots stop coming."""
         self._orders_sorted: list[FrontendOrder] | None = None
         self.fills: DedupeRing[Fill] = DedupeRing(fills_cap, fill_key, _fill_order)
         self.fundings: DedupeRing[Funding] = DedupeRing(fundings_cap, _funding_key, _funding_key)
@@ -109,7 +110,10 @@ class AccountState:
     # ------------------------------------------------------------------ orders
 
     def _remember_closed(self, oid: int, coin: str) -> None:
-        self._closing.setdefault(coin_dex(coin), set()).add(oid)
+        closing = self._closing.setdefault(coin_dex(coin), {})
+        closing[oid] = None
+        if len(closing) > _TERMINAL_MEMORY:
+            del closing[next(iter(closing))]
         self.order_flags.pop(oid, None)
         if oid in self._closed_oids:
             return
@@ -134,7 +138,7 @@ class AccountState:
         Flags of unknown statuses are settled by it; ``triggered`` stays on listed orders.
         """
         self.orders_loaded.add(dex)
-        closing = self._closing.pop(dex, set())
+        closing = self._closing.pop(dex, {})
         for oid in [oid for oid, o in self.orders.items() if coin_dex(o.coin) == dex]:
             del self.orders[oid]
         for order in orders:

@@ -135,6 +135,8 @@ class AccountIngest(ExtrasIngest, LagStamps):
         """
         if self._accounts.set_watched(addresses, labels):
             self._changes.add("accounts")
+            selected = () if self._user is None else (self._user,)
+            self._facts.keep_only((*self._accounts.watched, *selected))
 
     @staticmethod
     def _is_account_key(key: str) -> bool:

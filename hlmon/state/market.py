@@ -124,10 +124,11 @@ class MarketState:
         """
         Args:
             trades_cap, history_cap, candles_cap: ring sizes per coin.
-            coins_cap: coins kept per table (books, bbos, tapes, candles, asset data).
+            coins_cap: coins kept per table (books, bbos, tapes, candles, asset data and
+                asset contexts).
             protected: the coins a feed is subscribed for now (never evicted).
             on_evict: told ``(kind, coin)`` of each eviction (``book``, ``bbo``, ``trades``,
-                ``candle``, ``assetData``), so the store can forget that feed's stamp.
+                ``candle``, ``assetData``, ``ctx``), so the store can forget that feed's stamp.
         """
         self._trades_cap = trades_cap
         self._history_cap = history_cap

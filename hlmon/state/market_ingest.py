@@ -65,6 +65,7 @@ class MarketIngest(LagStamps):
         key = f"{kind}:{coin}"
         if key not in self._expected:
             self._stamps.pop(key, None)
+            self._trades_epoch.pop(key, None)
 
     def _market_handlers(self) -> dict[type, Handler]:
         """Message type -> handler, for ``Store.apply``'s dispatch table."""
@@ -166,7 +167,10 @@ class MarketIngest(LagStamps):
 
     def _on_ctx(self, msg: ActiveAssetCtxMsg, source: Source, now: float) -> None:
         coin = msg.data.coin
-        self._market.ctxs[coin] = msg.data.ctx
+        ctxs = self._market.ctxs
+        if coin not in ctxs:
+            self._market.make_room(ctxs, "ctx")
+        ctxs[coin] = msg.data.ctx
         key = "ctx:" + coin
         self._stamps[key] = Stamp(now, None, source)
         self._changes.add(key)
@@ -174,7 +178,10 @@ class MarketIngest(LagStamps):
 
     def _on_spot_ctx(self, msg: ActiveSpotAssetCtxMsg, source: Source, now: float) -> None:
         coin = msg.data.coin
-        self._market.spot_ctxs[coin] = msg.data.ctx
+        spot_ctxs = self._market.spot_ctxs
+        if coin not in spot_ctxs:
+            self._market.make_room(spot_ctxs, "ctx")
+        spot_ctxs[coin] = msg.data.ctx
         key = "ctx:" + coin
         self._stamps[key] = Stamp(now, None, source)
         self._changes.add(key)

@@ -278,6 +278,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
 
     def unexpect(self, feed_key: str) -> None:
         """The engine unsubscribed; the feed's last data stays readable."""
+        # Its replay marker goes too: kept, one key per coin ever viewed would pile up.
+        self._trades_epoch.pop(feed_key, None)
         if feed_key in self._expected:
             self._expected.discard(feed_key)
             self._changes.add("status")

@@ -125,6 +125,14 @@ class AddressFacts:
         self.modes[key] = reading
         return old is None or (old.mode, old.raw) != (reading.mode, reading.raw)
 
+    def keep_only(self, addresses: Iterable[str]) -> None:
+        """Forget the addresses no longer watched: their facts would outlive their rows, one
+        set per address ever watched in a session of weeks."""
+        keep = {a.lower() for a in addresses}
+        for table in (self.modes, self.roles, self.histories, self.spots):
+            for address in [a for a in table if a not in keep]:
+                del table[address]
+
     def shift_times(self, delta: float) -> None:
         """The clock stepped back: move every held time with it."""
         self.histories = {

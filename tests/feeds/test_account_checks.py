@@ -177,3 +177,22 @@ async def test_a_full_minute_share_waits_for_the_next_minute() -> None:
     clock.advance(61)
     await checks.step()
     assert ex.kinds()[3:] == [("userRole", B)]
+
+
+async def test_addresses_replaced_for_weeks_leave_nothing_behind() -> None:
+    """Watching one address after another: what was asked about the old ones is forgotten
+    with them (and an address watched again is asked again)."""
+    users = [A]
+    checks, _, ex, clock = make(users, None)
+    await checks.step()
+    for i in range(1, 40):
+        was, users[0] = users[0], f"0x{i:040x}"
+        checks.forget(was)
+        clock.advance(60.0)  # room in the checks' share of the budget
+        await checks.step()
+    assert {address for _, address in checks._answered} == {users[0]}
+    was, users[0] = users[0], A
+    checks.forget(was)
+    clock.advance(60.0)
+    await checks.step()
+    assert ex.kinds().count(("userRole", A)) == 2

@@ -134,3 +134,17 @@ def test_held_back_coins_leave_and_come_back_only_when_asked() -> None:
     assert store.watchlist == ("BTC",)
     markets.add_coin("ETH")  # the user asks again: one more try
     assert "ETH" in rec.coins() and "ETH" not in markets.held_back
+
+
+def test_mid_history_follows_the_selection_not_every_coin_ever_selected() -> None:
+    """Selecting coin after coin for weeks: only the watchlist and the selected coin keep a
+    sparkline (and are sampled on every mids push), not each coin once selected."""
+    markets, _, store = make(("BTC",))
+    markets.start()
+    markets.use_catalog(default_catalog())
+    coins = ["ETH", "SOL", "HYPE", "BTC", "ETH"]
+    for coin in coins:
+        markets.select_coin(coin)
+        assert coin in store._market.history  # the selected coin has its sparkline
+    assert set(store._market.history) == {"BTC", "ETH"}
+    assert store._tracked == {"ETH"}

@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 
+from hlmon.feeds import rest_poller
 from hlmon.feeds.info_client import InfoClient
 from hlmon.feeds.rest_plan import PollKey
 from hlmon.feeds.rest_poller import RestPoller
@@ -345,6 +347,30 @@ async def test_a_poll_that_cannot_fit_does_not_starve_the_polls_below() -> None:
         await rig.run_for(70.0)
         assert [b for b in rig.fake.asked if b.get("user") == other]
         assert rig.client.budget.peak <= 150
+    finally:
+        await rig.close()
+
+
+async def test_per_key_tables_do_not_keep_every_coin_ever_selected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A poll key names its coin: viewing coin after coin for weeks must not keep a counter and
+    an error per coin; the count per type stays whole."""
+    monkeypatch.setattr(rest_poller, "POLL_KEYS_KEPT", 6)
+    rig = Rig()
+    try:
+        await rig.settle()
+        for i in range(30):
+            rig.screen = replace(rig.screen, selected_coin=f"C{i}")
+            for key in (f"book:C{i}", f"bbo:C{i}", f"trades:C{i}"):
+                rig.store.expect(key)
+            rig.fake.status = 500 if i % 2 else 200
+            await rig.run_for(2.5)
+        served = set(rig.poller.served())
+        assert len(set(rig.poller.polls) - served) <= 6  # the plan's keys are never dropped
+        assert rig.poller.polls_of("l2Book") >= 15  # every answered poll still counted
+        assert set(rig.poller._last_error) <= served
+        assert set(rig.poller._waiting_since) <= served
     finally:
         await rig.close()
 

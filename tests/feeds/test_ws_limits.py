@@ -4,7 +4,7 @@ network (the loopback tests drive the same code against the simulator)."""
 from __future__ import annotations
 
 from hlmon.feeds.ws_limits import LimitKind, UserGate, parse_limit_error
-from hlmon.feeds.ws_subscriptions import SubscriptionBook
+from hlmon.feeds.ws_subscriptions import HELD_BACK_KEPT, SubscriptionBook
 from hlmon.protocol import subscriptions as subs
 from hlmon.protocol.messages import SubscriptionAck
 from hlmon.protocol.subscriptions import Subscription
@@ -102,7 +102,7 @@ class TestSubscriptionBook:
         book.add(nope, 20.0)
         assert book.disconnect(20.1, dropped=True) == [nope]
         assert nope.key not in book.subs and user.key in book.subs and btc.key in book.subs
-        assert book.held_back == [nope]
+        assert list(book.held_back) == [nope]
         assert nope not in book.connect(21.0)  # not resubscribed
 
     def test_nothing_held_back_without_proof(self) -> None:
@@ -156,3 +156,23 @@ def test_server_errors_are_logged_rate_limited() -> None:
         "server error: Cannot track more than 15 total users. (+299 more)",
     ]
     assert store.health.server_errors == 302
+
+
+def test_held_back_subscriptions_are_remembered_up_to_a_cap() -> None:
+    """A drop right after each new subscription, for weeks: the book remembers the last
+    ``HELD_BACK_KEPT`` held back, the newest last, not every one."""
+    book = SubscriptionBook(10, burst_window=1.0)
+    btc = subs.l2_book("BTC")
+    book.add(btc, 0.0)
+    book.connect(0.0)
+    book.ack(ack(btc), 0.01)
+    t = 1.0
+    for i in range(3 * HELD_BACK_KEPT):
+        sub = subs.l2_book(f"C{i}")
+        book.add(sub, t)
+        assert book.disconnect(t + 0.1, dropped=True) == [sub]
+        book.connect(t + 0.2)
+        book.ack(ack(btc), t + 0.3)  # the new connection answers: the next drop is proof again
+        t += 1.0
+    assert len(book.held_back) == HELD_BACK_KEPT
+    assert book.held_back[-1] == subs.l2_book(f"C{3 * HELD_BACK_KEPT - 1}")
