@@ -360,9 +360,9 @@ class HlmonApp(App[int]):
             )
 
     def action_help(self) -> None:
-        """Show the key help."""
+        """Show the keys of the screen ``?`` was pressed on."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(getattr(self.screen, "KEYMAP", "dashboard")))
 
     def action_market(self) -> None:
         """Show every market (``hlmon.ui.market_host``)."""

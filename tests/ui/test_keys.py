@@ -11,16 +11,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.dom import DOMNode
 
 from hlmon.runtime.terminal import ClipboardRoute, probe_clipboard
 from hlmon.ui.app import HlmonApp, build_app
-from hlmon.ui.keymap import KEYS, bindings
+from hlmon.ui.keymap import KEYS, bindings, rows
+from hlmon.ui.screens.alerts_view import AlertsView
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.screens.help import help_text
+from hlmon.ui.screens.market import MarketScreen
 from hlmon.ui.widgets.key_footer import Entry, KeyFooter, fit
 from tests.fakes import FakeRuntime
 
 from .helpers import USER, FakeClock, pilot_wait, populated_store, settings
+
+OWNERS: dict[str, type[DOMNode]] = {
+    "app": HlmonApp,
+    "dashboard": Dashboard,
+    "market": MarketScreen,
+    "alerts": AlertsView,
+}
 
 
 def _app(clipboard: ClipboardRoute | None = None, **kw: object) -> HlmonApp:
@@ -44,20 +54,21 @@ def test_every_row_runs_an_action_of_its_screen() -> None:
     for key in KEYS:
         if key.textual:
             continue
-        owner = HlmonApp if key.screen == "app" else Dashboard
+        owner = OWNERS[key.screen]
         name = key.action.split("(")[0]
         assert callable(getattr(owner, f"action_{name}", None)), (key.keys, key.action)
 
 
 def test_bindings_come_from_the_table() -> None:
-    own = [k.keys for k in KEYS if k.screen == "dashboard" and not k.textual]
-    assert [b.key for b in Dashboard.BINDINGS] == own  # type: ignore[union-attr]
+    for screen in ("dashboard", "market", "alerts"):
+        own = [k.keys for k in KEYS if k.screen == screen and not k.textual]
+        assert [b.key for b in OWNERS[screen].BINDINGS] == own  # type: ignore[union-attr]
     assert len(bindings("app")) == len([k for k in KEYS if k.screen == "app" and not k.textual])
 
 
 def test_help_lists_every_key_and_how_to_copy_in_tmux() -> None:
     text = help_text()
-    for key in KEYS:
+    for key in rows("dashboard"):
         if key.help:
             assert key.help in text, key.keys
     for hidden_by_default in ("u  U", "y", "A", "b", "tab", "W"):  # what the footer omitted

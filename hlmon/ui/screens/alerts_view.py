@@ -13,16 +13,16 @@ The dashboard keeps evaluating the rules underneath while the view is shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
 from hlmon.alerts import AlertEngine, AlertRule, RuleStatus
 from hlmon.state import Store
 from hlmon.ui.fmt import fmt_clock
+from hlmon.ui.keymap import ScreenName, bindings
 from hlmon.ui.screens.alert_edit import AlertEditScreen
 from hlmon.ui.widgets.alerts_table import ALERT_COLUMNS, alert_rows
 from hlmon.ui.widgets.key_footer import KeyFooter
@@ -71,13 +71,9 @@ class AlertsView(Screen[None]):
     AlertsView #alert-hint.-confirm { color: $error; text-style: bold; }
     """
 
-    BINDINGS = [
-        Binding("a", "add", "add"),
-        Binding("e,enter", "edit", "edit", priority=True),
-        Binding("space", "switch", "on/off"),
-        Binding("d,delete", "delete", "delete"),
-        Binding("escape,exclamation_mark", "close", "back", key_display="esc"),
-    ]
+    KEYMAP: ClassVar[ScreenName] = "alerts"
+    """Its rows of ``hlmon.ui.keymap``: its bindings, its footer and its ``?``."""
+    BINDINGS = bindings(KEYMAP)
 
     def __init__(
         self,
@@ -116,7 +112,7 @@ class AlertsView(Screen[None]):
         """The rules table, a hint line, the footer."""
         yield self.table
         yield Static(KEYS_HINT, id="alert-hint", markup=False)
-        yield KeyFooter("alerts")  # fitted by rank, like the dashboard's
+        yield KeyFooter(self.KEYMAP)  # fitted by rank, like the dashboard's
 
     def on_mount(self) -> None:
         """Fill the table, keep it current once a second, and give it the keys."""

@@ -1,5 +1,6 @@
-"""The ``?`` help screen: every key (from ``hlmon.ui.keymap``, those the footer hides too), how
-to make copy work in tmux, and what the status bar and panel titles mean."""
+"""The ``?`` help screen: every key of the screen it was opened from (from ``hlmon.ui.keymap``,
+those the footer hides too); over the dashboard also how to make copy work in tmux and what the
+status bar and panel titles mean."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from hlmon.ui.keymap import help_rows
+from hlmon.ui.keymap import ScreenName, help_rows
 
 COPY_IN_TMUX: tuple[str, ...] = (
     "y copies with OSC 52: the terminal writes the clipboard, over SSH too; nothing comes back,",
@@ -79,10 +80,29 @@ GLYPHS: tuple[tuple[str, str], ...] = (
 )
 
 
-def help_text() -> str:
-    """The help screen's content as markup."""
+TITLES: dict[ScreenName, str] = {
+    "dashboard": "hlmon help",
+    "market": "hlmon help: markets",
+    "alerts": "hlmon help: alerts",
+}
+CLOSE_HINT = "[dim]esc, q or ? closes this screen[/dim]"
+
+
+def _keys(rows: list[tuple[str, str]]) -> list[str]:
+    return [f"  [b]{escape(key):<12}[/b] {what}" for key, what in rows]
+
+
+def help_text(screen: ScreenName = "dashboard") -> str:
+    """The help screen's content as markup: the keys of ``screen`` (then, over the dashboard,
+    the legends)."""
+    if screen != "dashboard":
+        lines = ["[b]Keys[/b] (the footer shows those that fit; these are all of them)", ""]
+        lines += _keys(help_rows(screen, only=screen))
+        lines += ["", "[b]Everywhere[/b]", ""]
+        lines += _keys(help_rows(screen, only="app"))
+        return "\n".join([*lines, "", CLOSE_HINT])
     lines = ["[b]Keys[/b] (the footer shows those that fit; these are all of them)", ""]
-    lines += [f"  [b]{escape(key):<12}[/b] {what}" for key, what in help_rows()]
+    lines += _keys(help_rows())
     lines += ["", "[b]Copy (y) under tmux[/b]", ""]
     lines += [f"  {escape(line)}" for line in COPY_IN_TMUX]
     lines += ["", "[b]Status bar and panel titles[/b]", ""]
@@ -93,12 +113,13 @@ def help_text() -> str:
     lines += ["", "[b]Marks in the panels[/b] (they read the same without colour)", ""]
     lines += [f"  [b]{escape(key):<18}[/b] {what}" for key, what in GLYPHS]
     lines += [""]
-    lines += ["[dim]esc, q or ? closes this screen[/dim]"]
+    lines += [CLOSE_HINT]
     return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal listing the keys and the freshness legend."""
+    """A modal listing the keys of the screen it was opened from (and, over the dashboard,
+    the freshness legend)."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -112,11 +133,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "Close"),
     ]
 
+    def __init__(self, screen: ScreenName = "dashboard") -> None:
+        """``screen``: whose keys to list (the screen ``?`` was pressed on)."""
+        super().__init__()
+        self.keys_of: ScreenName = screen
+
     def compose(self) -> ComposeResult:
         """The help text in a scrollable box."""
         with VerticalScroll() as box:
-            box.border_title = "hlmon help"
-            yield Static(help_text(), id="help-text")
+            box.border_title = TITLES[self.keys_of]
+            yield Static(help_text(self.keys_of), id="help-text")
 
     def action_close(self) -> None:
         """Close the help screen."""

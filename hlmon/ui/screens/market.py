@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input
@@ -28,6 +28,7 @@ from hlmon.state.market_query import MarketQuery, SortColumn, SortSpec
 from hlmon.state.market_table import MarketRow, MarketTable
 from hlmon.state.types import Source
 from hlmon.ui.fmt import DASH, fmt_age, fmt_compact, fmt_pct, fmt_px
+from hlmon.ui.keymap import ScreenName, bindings
 from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, layout_row
 
@@ -265,23 +266,9 @@ class MarketScreen(Screen[None]):
     MarketScreen.-filtering #market-filter { display: block; }
     """
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "market", key_display="↑↓"),
-        Binding("down,j", "move(1)", "market", show=False),
-        Binding("pageup", "page(-1)", "page", show=False),
-        Binding("pagedown", "page(1)", "page", show=False),
-        Binding("home", "move(-1000000)", "top", show=False),
-        Binding("end", "move(1000000)", "bottom", show=False),
-        Binding("s", "next_sort", "sort"),
-        Binding("S", "flip_sort", "reverse", key_display="shift+s"),
-        *(
-            Binding(str(n), f"sort_by({n - 1})", spec.label, show=False)
-            for n, spec in enumerate(SPECS, 1)
-        ),
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("enter", "choose", "add to watchlist"),
-        Binding("escape", "close", "close"),
-    ]
+    KEYMAP: ClassVar[ScreenName] = "market"
+    """Its rows of ``hlmon.ui.keymap``: its bindings, its footer and its ``?``."""
+    BINDINGS = bindings(KEYMAP)
 
     class CoinChosen(Message):
         """The user chose a market (``enter``); the app adds it to the watchlist."""
@@ -316,7 +303,7 @@ class MarketScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.pane
         yield Input(placeholder="filter: BTC, dex:xyz, perp, spot", id="market-filter")
-        yield KeyFooter("market")  # fitted by rank, like the dashboard's
+        yield KeyFooter(self.KEYMAP)  # fitted by rank, like the dashboard's
 
     def on_mount(self) -> None:
         self.refresh_frame()

@@ -2,10 +2,10 @@
 
 Textual's ``Footer`` shows every binding marked ``show`` and lets the rest run off the right
 edge. ``KeyFooter`` takes the screen's active bindings (so a key a focused table has taken over
-drops out, and a disabled one is dimmed), ranks them by ``hlmon.ui.keymap`` (``rank``; a
-binding the table does not know ranks ``UNKNOWN_RANK`` when it asks to be shown, and shows
-first: the market screen's own keys) and keeps, in rank order, every entry that still fits;
-it shows them in table order. While any is left out
+drops out, and a disabled one is dimmed), ranks them by the screen's rows of
+``hlmon.ui.keymap`` (``rank``; a binding the table does not know, a focused widget's, ranks
+``UNKNOWN_RANK`` when it asks to be shown, and shows first) and keeps, in rank order, every
+entry that still fits; it shows them in table order. While any is left out
 the ``?`` entry reads "all keys": ``?`` lists them. An entry with a ``layout`` shows only while
 the screen has that class (``b`` in the compact layout).
 """
@@ -21,11 +21,11 @@ from textual.binding import Binding
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from hlmon.ui.keymap import HELP_LABEL_MORE, KEYS, Key, Where, by_binding
+from hlmon.ui.keymap import HELP_LABEL_MORE, Key, ScreenName, by_binding, rows
 
 UNKNOWN_RANK = 2
-"""Rank of a shown binding the key table does not list: a screen's own keys (the market
-screen's) matter there as much as moving the selection."""
+"""Rank of a shown binding the key table does not list (a focused widget's own keys): they
+matter there as much as moving the selection."""
 KEY_PADDING = 3
 """Cells around an entry's key and label: `` key label `` (Textual's FooterKey padding)."""
 
@@ -79,12 +79,15 @@ def fit(entries: list[Entry], width: int) -> tuple[list[Entry], bool]:
 class KeyFooter(Footer):
     """Textual's footer, fitted to the width by rank (see the module docstring)."""
 
-    def __init__(self, screen: Where | str = "dashboard", *, id: str | None = None) -> None:
-        """``screen``: which rows of the key table are this screen's own (besides the app's and
-        Textual's); other screens' bindings show with their own description."""
+    def __init__(self, screen: ScreenName = "dashboard", *, id: str | None = None) -> None:
+        """``screen``: whose rows of the key table rank and order the entries (its own and
+        the app's); other bindings show with their own description."""
         super().__init__(id=id, show_command_palette=False)
-        self._table = {k: row for k, row in by_binding().items() if row.screen in (screen, "app")}
-        self._order = {key: i for i, key in enumerate(KEYS)}
+        self._table = by_binding(screen)
+        self._order = {key: i for i, key in enumerate(rows(screen))}
+        app_keys = {k for k, row in by_binding(None).items() if row.screen == "app"}
+        self._not_here = app_keys - self._table.keys()
+        """App keys that do nothing on this screen (``!`` on the market screen): never shown."""
         self.hidden = False
         """Whether the last fit left entries out."""
         self.shown: list[Entry] = []
@@ -108,9 +111,11 @@ class KeyFooter(Footer):
                 display = row.display or self.app.get_key_display(binding)
                 out.append(Entry(binding.key, display, row.label, row.action, row.rank,
                                  self._order[row], enabled, tooltip))  # fmt: skip
+            elif (binding.key, binding.action) in self._not_here:
+                continue
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
-                # The screen's own keys (a screen without rows) come first, in binding order.
+                # A focused widget's keys (the filter box's) come first, in binding order.
                 out.append(self._unknown(binding, enabled, tooltip, n - len(bindings)))
         return out
 
