@@ -36,6 +36,7 @@ from hlmon.ui.widgets.whole_account import (
     account_fact_cells,
     fee_text,
     role_suffix,
+    signed_style,
     usd_total_cell,
 )
 
@@ -124,14 +125,6 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("age", "age", 3, "left", priority=85),
     Column("_", "", 0, priority=0, flex=True),
 )
-
-
-def signed_style(value: str | None) -> str:
-    """``pane--up`` for positive, ``pane--down`` for negative, else plain."""
-    d = try_dec(value)
-    if d is None or d == 0:
-        return ""
-    return "pane--up" if d > 0 else "pane--down"
 
 
 def liq_style(dist_pct: str | None) -> str:

@@ -69,6 +69,7 @@ TWAP_COLUMNS: tuple[Column, ...] = (
 
 
 def signed_style(value: str | None) -> str:
+    """``pane--up`` for positive, ``pane--down`` for negative, else plain."""
     d = try_dec(value)
     if d is None or d == 0:
         return ""
