@@ -38,8 +38,12 @@ typecheck: $(STAMP)
 # A missing payload folder (../shared/protocol/payloads or $$HLMON_PAYLOADS) fails here, never skips;
 # so does a missing Chromium for the browser test of `hlmon serve`, or a missing nats-server for the
 # NATS backend's tests (.ci/run installs both; a bare `pytest` skips those tests instead).
+# A stuck test fails by itself after 2 minutes (pytest-timeout, pyproject.toml); should one
+# still hang in its teardown, the whole run gets an interrupt at 20 minutes, and pytest's
+# interrupt report says which test and where (the run takes ~6 minutes).
 pytest: $(STAMP)
-	HLMON_REQUIRE_PAYLOADS=1 HLMON_REQUIRE_CHROMIUM=1 HLMON_REQUIRE_NATS=1 $(BIN)/python -m pytest -q
+	HLMON_REQUIRE_PAYLOADS=1 HLMON_REQUIRE_CHROMIUM=1 HLMON_REQUIRE_NATS=1 \
+		timeout --signal=INT --kill-after=60 1200 $(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
 

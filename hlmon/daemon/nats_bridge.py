@@ -67,6 +67,8 @@ MAX_QUEUE = 100_000
 MAX_INFO_IN_FLIGHT = 64
 STATUS_HEADER = "Hlmon-Status"
 CLIENT_HEADER = "Hlmon-Client"
+CLOSE_TIMEOUT_S = 5.0
+"""How long a NATS connection may take to close on stop (flushes, then gives up)."""
 
 RestClient = Callable[[str | None, str], ClientSession | None]
 """The session a REST request is counted against (``DaemonServer._rest_client``)."""
@@ -174,8 +176,9 @@ class NatsBridge:
         if nc is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(nc.flush(), 1.0)
+            # Bounded: nats-py's close can wait on a reconnect that never comes.
             with contextlib.suppress(Exception):
-                await nc.close()
+                await asyncio.wait_for(nc.close(), CLOSE_TIMEOUT_S)
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)

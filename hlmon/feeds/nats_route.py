@@ -43,6 +43,8 @@ logger = logging.getLogger("hlmon.feeds.nats")
 
 VIA_NATS = "nats"
 DIRECT_FALLBACK = "direct (nats down)"
+CLOSE_TIMEOUT_S = 5.0
+"""How long the NATS connection may take to close (flushes, then gives up)."""
 NATS_API_URL = "http://hlmon-nats"
 """The REST base URL the engine posts to (the transport sends it over NATS)."""
 CONFIRM_GRACE = 10.0
@@ -283,8 +285,9 @@ class NatsRoute:
             self._http = None
         nc, self._nc = self._nc, None
         if nc is not None:
+            # Bounded: nats-py's close can wait on a reconnect that never comes.
             with contextlib.suppress(Exception):
-                await nc.close()
+                await asyncio.wait_for(nc.close(), CLOSE_TIMEOUT_S)
 
 
 class NatsConnector:

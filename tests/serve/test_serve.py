@@ -275,6 +275,21 @@ async def _until(check: Callable[[], Awaitable[object]], interval: float = 0.05)
         await asyncio.sleep(interval)
 
 
+async def _stop_browser(browser: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL to the whole group: a Chromium whose main thread is stuck (a
+    first start building its font cache, a renderer that crashed) may never act on SIGTERM,
+    and a cleanup that waits for it without bound hangs the run."""
+    with contextlib.suppress(ProcessLookupError):
+        browser.terminate()
+    try:
+        await asyncio.wait_for(browser.wait(), 10)
+    except TimeoutError:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(browser.pid, signal.SIGKILL)  # and any child left behind
+    await asyncio.wait_for(browser.wait(), 10)
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR", png[:16]
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
@@ -306,6 +321,7 @@ async def test_headless_chromium_shows_the_live_dashboard_and_takes_keys(
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-dev-shm-usage",  # a container's small /dev/shm crashes renderers
         "--disable-quic",
         "--no-first-run",
         "--disable-background-networking",
@@ -318,8 +334,10 @@ async def test_headless_chromium_shows_the_live_dashboard_and_takes_keys(
         f"--user-data-dir={profile}",
         "--remote-debugging-port=0",
         served + "/",
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,  # its zygote, renderer and GPU processes go in one group
     )
     text = ""
     try:
@@ -383,6 +401,4 @@ async def test_headless_chromium_shows_the_live_dashboard_and_takes_keys(
     except TimeoutError:
         pytest.fail(f"the browser did not show what was expected; its terminal read:\n{text}")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            browser.terminate()
-        await browser.wait()
+        await _stop_browser(browser)
