@@ -4,6 +4,7 @@ in the same loop turn as the cancel.
 On Python 3.11 ``asyncio.wait_for(event.wait(), t)`` returns normally in that case and the
 cancel is lost: the catalog keeper's loop then ran on after ``FeedEngine.stop`` cancelled it, and
 the stop (and the app's exit, and a test) waited for it forever. ``asyncio.timeout`` keeps it.
+The NATS socket's subscribe chain lost its cancel the same way (a ``suppress(BaseException)``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import hlmon
 from hlmon.feeds.catalog_keeper import CatalogKeeper
 from hlmon.feeds.info_client import InfoClient
+from hlmon.feeds.nats_socket import _after
 from hlmon.state import Store
 
 
@@ -49,3 +51,21 @@ def test_no_wait_for_on_an_event_in_hlmon() -> None:
         if re.search(r"wait_for\([^)]*\.wait\(\)", line)
     ]
     assert not found, found
+
+
+async def test_a_nats_subscribe_queued_behind_another_never_runs_once_cancelled() -> None:
+    """``NatsSocket.close`` cancels the chained subscribes: one still waiting for the one
+    before it must end, not go on to subscribe after the socket closed."""
+    previous: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("subscribed")
+
+    task = asyncio.ensure_future(_after(previous, work()))
+    await asyncio.sleep(0)  # waiting for ``previous``
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2.0)
+    assert done and task.cancelled()
+    assert ran == []
+    previous.cancel()
