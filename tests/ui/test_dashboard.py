@@ -622,6 +622,8 @@ class TestRenderCost:
             soonest = store.next_state_change()
             assert soonest is not None
             clock.advance(soonest - clock() - 0.4)  # the next feed goes stale in 0.4 s
+            # (and no price move held back for later: that would wake the screen sooner)
+            d.paint.monotonic = FakeClock(time.monotonic() + 10)
             d.refresh_frame()
             schedule = d.schedule
             assert schedule is not None and schedule.deadline is not None
