@@ -16,7 +16,6 @@ socket liveness from it for freshness.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from hlmon.protocol.messages import (
@@ -249,9 +248,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
 
     def _shift_times(self, delta: float) -> None:
         """The clock stepped back by ``-delta`` s: move every held time with it (see ``clock``)."""
-        self._stamps = {
-            key: replace(st, received_at=st.received_at + delta) for key, st in self._stamps.items()
-        }
+        self._stamps = {key: st.shifted(delta) for key, st in self._stamps.items()}
         self._accounts.shift_times(delta)
         self._facts.shift_times(delta)
         if self._lag_clock is None:
