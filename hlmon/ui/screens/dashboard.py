@@ -14,6 +14,7 @@ Layout, maximised panels and the mouse: ``screens.workspace``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from textual import events
@@ -57,10 +58,14 @@ from hlmon.ui.widgets.watchlist import Watchlist
 COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
 """Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
 HEADER_KEYS = frozenset(
-    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog", "mids")
+    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog")
 )
-"""Change keys the header shows: account numbers and mode, spot (valued at the mids), role,
-equity history, collateral tokens (the catalog), the account feed's freshness."""
+"""Change keys the header shows at once: account numbers and mode, spot, role, equity history,
+collateral tokens (the catalog), the account feed's freshness. Moved prices (``mids``, the
+positions' marks) reach it with the positions, at most every ``PRICES_FOLLOW_S``."""
+PRICES_FOLLOW_S = 0.25
+"""The positions' uPnL, ROE, distances and the header's totals follow prices at most 4 times
+a second (the book, tape and watchlist at the frame rate)."""
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twaps",
              "funding": "fundings"}  # fmt: skip
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
@@ -187,11 +192,14 @@ class Dashboard(Screen[None]):
         self._stale_ctx: frozenset[str] = frozenset()
         """The watchlist's stale contexts when its cells were last marked."""
         self._positions_version = -1
+        self._positions_at = -math.inf
+        """``paint.monotonic()`` when the positions pane was last built."""
+        self._prices_due_at: float | None = None
+        """``paint.monotonic()`` when the positions and header catch up with prices that
+        moved (None: they have)."""
         """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
-        self._position_coins: frozenset[str] = frozenset()
-        """The coins of the shown positions (their ``ctx:COIN`` changes move the marks)."""
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
@@ -290,10 +298,12 @@ class Dashboard(Screen[None]):
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
-        rows_moved = self.store.positions_version != self._positions_version
-        if rows_moved:
-            # A mark went stale or fresh without a push: the rows change source (and the
-            # header, built from the same rows this frame, follows).
+        if moved and self.store.positions_version != self._positions_version:
+            # A mark feed went stale or fresh, or changed source: the rows say so at once.
+            self._update_positions()
+        elif "mids" in changes or self.store.positions_version != self._positions_version:
+            self._prices_moved()  # (mids move the header's spot and totals too)
+        elif self._prices_due_at is not None and self.paint.monotonic() >= self._prices_due_at:
             self._update_positions()
         if tick or moved or not COUNTED_KEYS.isdisjoint(changes):
             self.update_freshness()  # (the lower tab names count the tables' rows)
@@ -309,7 +319,8 @@ class Dashboard(Screen[None]):
                 self.tab_rows.fill("accounts")
             elif self.lower.active == "twap":
                 self.extras.update_twaps()
-        self.paint.plan_wake()
+        due = self._prices_due_at
+        self.paint.plan_wake(None if due is None else due - self.paint.monotonic())
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
@@ -332,9 +343,8 @@ class Dashboard(Screen[None]):
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        marks = any(f"ctx:{c}" in changes for c in self._position_coins)
-        if "account" in changes or "orders" in changes or mids or marks:
-            self._update_positions()
+        if "account" in changes or "orders" in changes:
+            self._update_positions()  # (moved marks: ``refresh_frame``, at most 4 a second)
         self.tab_rows.changed(changes)
         self.extras.apply_changes(changes)
 
@@ -364,11 +374,22 @@ class Dashboard(Screen[None]):
         to wait for)."""
         return self.address is None or self.store.stamp(feed) is not None
 
+    def _prices_moved(self) -> None:
+        """Marks or mids moved: the positions and the header's totals follow at most every
+        ``PRICES_FOLLOW_S`` (they move with every price; rebuilt on every frame they were a
+        third of its cost under a flood), at once after a quiet spell."""
+        due = self._positions_at + PRICES_FOLLOW_S
+        if self.paint.monotonic() >= due:
+            self._update_positions()
+        else:
+            self._prices_due_at = due
+
     def _update_positions(self) -> None:
         self._positions_version = self.store.positions_version
+        self._positions_at = self.paint.monotonic()
+        self._prices_due_at = None
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
-        self._position_coins = frozenset(p.coin for p in views)
         self._header_due = True  # its totals are these rows' (built on the same frame)
         self.positions.set_data(
             *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
