@@ -14,7 +14,6 @@ Layout, maximised panels and the mouse: ``screens.workspace``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 from textual import events
@@ -30,7 +29,7 @@ from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.keymap import bindings
 from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
-from hlmon.ui.screens.paint_on_change import PaintOnChange
+from hlmon.ui.screens.paint_on_change import HeldBack, PaintOnChange
 from hlmon.ui.screens.pane_marks import (
     badness,
     dex_subtitle,
@@ -62,10 +61,11 @@ HEADER_KEYS = frozenset(
 )
 """Change keys the header shows at once: account numbers and mode, spot, role, equity history,
 collateral tokens (the catalog), the account feed's freshness. Moved prices (``mids``, the
-positions' marks) reach it with the positions, at most every ``PRICES_FOLLOW_S``."""
-PRICES_FOLLOW_S = 0.25
-"""The positions' uPnL, ROE, distances and the header's totals follow prices at most 4 times
-a second (the book, tape and watchlist at the frame rate)."""
+positions' marks) reach it with the positions, at most every ``FOLLOW_S``."""
+FOLLOW_S = 0.25
+"""What moves with every price but is read, not watched tick by tick, follows at most 4 times
+a second: the positions' uPnL, ROE and distances, the header's totals, the watchlist's
+context columns. The book, the trades and the mids come at the frame rate."""
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twaps",
              "funding": "fundings"}  # fmt: skip
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
@@ -192,11 +192,15 @@ class Dashboard(Screen[None]):
         self._stale_ctx: frozenset[str] = frozenset()
         """The watchlist's stale contexts when its cells were last marked."""
         self._positions_version = -1
-        self._positions_at = -math.inf
-        """``paint.monotonic()`` when the positions pane was last built."""
-        self._prices_due_at: float | None = None
-        """``paint.monotonic()`` when the positions and header catch up with prices that
-        moved (None: they have)."""
+        self._prices = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
+        """Moved marks and mids: the positions and the header's totals follow at most every
+        ``FOLLOW_S`` (they move with every price; rebuilt on every frame they were a third
+        of its cost under a flood), at once after a quiet spell. Account and orders pushes,
+        and a mark feed going stale or fresh, are never held back."""
+        self._contexts = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
+        """Contexts and candles that moved without the mids: the watchlist's funding, OI,
+        24 h and sparkline columns follow at most every ``FOLLOW_S`` (a mids change rebuilds
+        every row at once, slow columns included)."""
         """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
@@ -302,9 +306,12 @@ class Dashboard(Screen[None]):
             # A mark feed went stale or fresh, or changed source: the rows say so at once.
             self._update_positions()
         elif "mids" in changes or self.store.positions_version != self._positions_version:
-            self._prices_moved()  # (mids move the header's spot and totals too)
-        elif self._prices_due_at is not None and self.paint.monotonic() >= self._prices_due_at:
+            if self._prices.ask():  # (mids move the header's spot and totals too)
+                self._update_positions()
+        elif self._prices.due:
             self._update_positions()
+        if self._contexts.due:
+            self._rebuild_watchlist()
         if tick or moved or not COUNTED_KEYS.isdisjoint(changes):
             self.update_freshness()  # (the lower tab names count the tables' rows)
         if tick or moved or "status" in changes:
@@ -319,8 +326,8 @@ class Dashboard(Screen[None]):
                 self.tab_rows.fill("accounts")
             elif self.lower.active == "twap":
                 self.extras.update_twaps()
-        due = self._prices_due_at
-        self.paint.plan_wake(None if due is None else due - self.paint.monotonic())
+        held = [d for d in (self._prices.due_in(), self._contexts.due_in()) if d is not None]
+        self.paint.plan_wake(min(held, default=None))
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
@@ -333,8 +340,8 @@ class Dashboard(Screen[None]):
         if "catalog" in changes:
             self._catalog_changed()
         ctx = any(f"ctx:{c}" in changes or f"candles:{c}" in changes for c in self.watchlist.coins)
-        if mids or ctx or "catalog" in changes:
-            self.watchlist.rebuild()
+        if mids or "catalog" in changes or (ctx and self._contexts.ask()):
+            self._rebuild_watchlist()
         if coin is not None:
             if f"book:{coin}" in changes:  # the ladder reads the book only (not the bbo)
                 self.book.rebuild()
@@ -374,20 +381,13 @@ class Dashboard(Screen[None]):
         to wait for)."""
         return self.address is None or self.store.stamp(feed) is not None
 
-    def _prices_moved(self) -> None:
-        """Marks or mids moved: the positions and the header's totals follow at most every
-        ``PRICES_FOLLOW_S`` (they move with every price; rebuilt on every frame they were a
-        third of its cost under a flood), at once after a quiet spell."""
-        due = self._positions_at + PRICES_FOLLOW_S
-        if self.paint.monotonic() >= due:
-            self._update_positions()
-        else:
-            self._prices_due_at = due
+    def _rebuild_watchlist(self) -> None:
+        self._contexts.done()
+        self.watchlist.rebuild()
 
     def _update_positions(self) -> None:
         self._positions_version = self.store.positions_version
-        self._positions_at = self.paint.monotonic()
-        self._prices_due_at = None
+        self._prices.done()
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
         self._header_due = True  # its totals are these rows' (built on the same frame)

@@ -86,3 +86,37 @@ class PaintOnChange:
             due = None if due_in is None else now + max(due_in, 0.001)
             deadlines = (self.store.next_state_change(), silent_at, due)
             self.schedule.wake_in(wake_delay(now, deadlines) + WAKE_MARGIN_S)
+
+
+class HeldBack:
+    """Work that runs at most once per ``interval``: at once after a quiet spell, else held
+    back until ``due_at`` (the screen wakes for it even if nothing else arrives)."""
+
+    def __init__(self, interval: float, monotonic: Callable[[], float]) -> None:
+        self.interval = interval
+        self._monotonic = monotonic
+        self._last = -math.inf
+        self.due_at: float | None = None
+        """``monotonic()`` when the held-back work is due (None: nothing held back)."""
+
+    def ask(self) -> bool:
+        """The work is wanted: True to do it now, else it is held back (see ``due``)."""
+        due = self._last + self.interval
+        if self._monotonic() >= due:
+            return True
+        self.due_at = due
+        return False
+
+    @property
+    def due(self) -> bool:
+        """Held-back work whose time has come."""
+        return self.due_at is not None and self._monotonic() >= self.due_at
+
+    def done(self) -> None:
+        """The work was done (asked for or not): the interval starts again."""
+        self._last = self._monotonic()
+        self.due_at = None
+
+    def due_in(self) -> float | None:
+        """Seconds until the held-back work is due (None: nothing held back)."""
+        return None if self.due_at is None else self.due_at - self._monotonic()
