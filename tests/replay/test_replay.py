@@ -177,9 +177,12 @@ async def test_pause_seek_speed_and_info_over_http(recorded: Recorded) -> None:
         assert await _read(ws, len(later)) == later
         await wait_until(lambda: server.finished.is_set(), what="end of the replay")
 
-        # Seeking back rewinds; bad input is a 400/404 with a message, not a crash.
+        # Seeking back rewinds (paused first: at 1000x the replay would reach the end again
+        # before the assertion); bad input is a 400/404 with a message, not a crash.
+        await post("/_replay/pause")
         code, status = await post("/_replay/seek", {"t": 0})
         assert code == 200 and status["cursor"] == 0 and not server.finished.is_set()
+        assert status["state"] == "paused"
         assert (await post("/_replay/seek", {"t": -1}))[0] == 400
         assert (await post("/_replay/speed", {"x": 0}))[0] == 400
         code, err = await post("/_replay/rewind")

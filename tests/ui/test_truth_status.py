@@ -4,6 +4,7 @@ the rows' on the same frame."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from hlmon.protocol.messages import ActiveAssetCtxMsg
@@ -173,8 +174,11 @@ class TestHeaderTotals:
         rows' uPnL and the equity the exchange's plus the same difference."""
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
+            mono = FakeClock(time.monotonic())
+            d.paint.monotonic = mono  # half a second between frames for the prices too
             for i, btc in enumerate(("104413.0", "104950.0", "103700.5", "104100.0")):
                 clock.advance(0.5)
+                mono.advance(0.5)
                 ctx = ctx_msg("BTC")
                 assert isinstance(ctx, ActiveAssetCtxMsg)
                 ctx.data.ctx.markPx = btc
