@@ -195,6 +195,9 @@ def main() -> None:
     if args.cmd == "sim":
         asyncio.run(_serve_sim(args.profile))
     elif args.cmd == "app":
+        from hlmon import gc_pause
+
+        gc_pause.pause()  # as the ``hlmon`` command starts the TUI (the app resumes it)
         asyncio.run(_run_app(args))
     else:
         res = measure(args.seconds, args.warmup, args.mode)

@@ -549,6 +549,11 @@ def main() -> int:
         p.add_argument("--keys", type=int, default=0)
         p.add_argument("--key-gap", type=float, default=0.4)
         p.add_argument("--wait-file")
+        # As the ``hlmon`` command starts the TUI: the collector paused until the first paint,
+        # then what exists frozen (``hlmon.gc_pause``; the app resumes it).
+        from hlmon import gc_pause
+
+        gc_pause.pause()
         asyncio.run(_run_app(p.parse_args()))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
