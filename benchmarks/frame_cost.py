@@ -72,7 +72,7 @@ class ReplayBackend:
         return None
 
     def select_coin(self, coin: str) -> None:
-        self.store.track_history(coin)
+        return None
 
     def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
         return None

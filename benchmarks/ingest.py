@@ -117,7 +117,7 @@ async def _aiohttp_client(url: str, address: str, frames: int) -> dict[str, Any]
 
 
 async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
-    from benchmarks.blast_server import SELECTED, subscriptions
+    from benchmarks.blast_server import subscriptions
     from hlmon.config import DEFAULT_WATCHLIST, WebsocketSettings
     from hlmon.feeds.ws_feed import WsFeed
     from hlmon.state import Store
@@ -125,7 +125,6 @@ async def _hlmon_client(url: str, address: str, frames: int) -> dict[str, Any]:
     store = Store(time.time)
     store.set_user(address)
     store.set_watch(DEFAULT_WATCHLIST)
-    store.track_history(SELECTED)
     marks: dict[str, tuple[float, float]] = {}
     closed = asyncio.Event()
 
@@ -319,7 +318,7 @@ def hot_path_us(rounds: int = 5) -> dict[str, float]:
     takes after ``recv``, on the same corpus (no socket, no profiler overhead)."""
     import timeit
 
-    from benchmarks.blast_server import SELECTED, build_corpus
+    from benchmarks.blast_server import build_corpus
     from hlmon.config import DEFAULT_WATCHLIST
     from hlmon.feeds import ws_feed
     from hlmon.protocol import decode
@@ -331,7 +330,6 @@ def hot_path_us(rounds: int = 5) -> dict[str, float]:
     store = Store(time.time)
     store.set_user(corpus.address)
     store.set_watch(DEFAULT_WATCHLIST)
-    store.track_history(SELECTED)
     loop = asyncio.new_event_loop()
 
     # The steps that return nothing run as plain loops (a list of Nones would be a wasted value).

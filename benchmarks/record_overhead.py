@@ -43,7 +43,7 @@ RESULT = BENCH_DIR / "results" / "record.json"
 
 
 async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, Any]:
-    from benchmarks.blast_server import SELECTED, subscriptions
+    from benchmarks.blast_server import subscriptions
     from hlmon.config import DEFAULT_WATCHLIST, WebsocketSettings
     from hlmon.feeds.recorder import FrameRecorder, make_header
     from hlmon.feeds.ws_feed import WsFeed
@@ -52,7 +52,6 @@ async def _client(mode: str, url: str, address: str, frames: int) -> dict[str, A
     store = Store(time.time)
     store.set_user(address)
     store.set_watch(DEFAULT_WATCHLIST)
-    store.track_history(SELECTED)
     marks: dict[str, float] = {}
     closed = asyncio.Event()
 

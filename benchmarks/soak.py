@@ -9,7 +9,7 @@ malformed and error frames, /info 429s, in turn.
 
 Every sample: RSS (``/proc/self/statm``), the Python heap traced by ``tracemalloc``, asyncio
 task count, the websocket outbox and pending acks, and the store's rings (fills, trades,
-fundings, log, per-coin mid history, stamps). ``tracemalloc`` snapshots at the end of the
+fundings, log, stamps). ``tracemalloc`` snapshots at the end of the
 warm-up and at the end give the allocation sites that grew most in between (``top_growth``
 in the JSON and the table), which is where to look when a slope is not flat
 (``SOAK_TRACEMALLOC=0`` turns tracing off).
@@ -126,7 +126,6 @@ class Sample:
     trades: int
     fundings: int
     log: int
-    mid_history: int
     stamps: int
     frames_total: int
     msgs_per_s: float
@@ -242,7 +241,6 @@ class Soak:
             trades=sum(len(store.trades(c)) for c in coins),
             fundings=len(store.fundings()),
             log=len(store.health.events),
-            mid_history=sum(len(store.mid_history(c)) for c in coins),
             stamps=len(store._stamps),
             frames_total=store.health.frames_total,
             msgs_per_s=round(store.health.msgs_per_s(), 1),

@@ -78,15 +78,6 @@ def ring_fills(store: Store) -> list[RingFill]:
             [tapes],
         )
     )
-    hist = market.history
-    out.append(
-        _ring(
-            f"mid history ({len(hist)} coins)",
-            sum(len(h) for h in hist.values()),
-            market._history_cap * len(hist),
-            [hist],
-        )
-    )
     candles = market.candles
     out.append(
         _ring(

@@ -241,9 +241,10 @@ def _settings(url: str, address: str) -> Any:
     from hlmon.config import load_settings
 
     empty = Path(tempfile.mkdtemp(prefix="hlbench-cfg-"))
-    return load_settings(
-        overrides={"api_url": url, "address": address}, env={}, cwd=empty, user_dir=empty
-    )
+    overrides: dict[str, Any] = {"api_url": url, "address": address}
+    if os.environ.get("UI_BENCH_FPS"):  # to weigh frame rate against CPU and latency
+        overrides["fps"] = float(os.environ["UI_BENCH_FPS"])
+    return load_settings(overrides=overrides, env={}, cwd=empty, user_dir=empty)
 
 
 def _proc_io_wchar() -> int:

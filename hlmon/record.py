@@ -60,7 +60,8 @@ async def record(
             url = runtime.settings.ws_url
             print(f"recording {url} to {target}{until}", file=sys.stderr, flush=True)
         try:
-            await asyncio.wait_for(stop.wait(), timeout=duration)
+            async with asyncio.timeout(duration):  # (not wait_for: it can lose a cancel on 3.11)
+                await stop.wait()
         except TimeoutError:
             pass
     # Leaving the runtime stopped the engine, which flushed and closed the recording.

@@ -105,7 +105,6 @@ class FakeRuntime:
         subs.trades(coin)  # refuses what the engine refuses, before anything changes
         self._require_listed(coin)
         self.calls.append(("select_coin", (coin,)))
-        self.store.track_history(coin)
 
     def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
         subs.l2_book("BTC", n_sig_figs=n_sig_figs, fast=fast)

@@ -135,7 +135,12 @@ class TestHelpAndVersion:
             "print('textual' in sys.modules)\n"
         )
         out = subprocess.run(
-            [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         )
         assert out.stdout.splitlines()[-1] == "False"
 

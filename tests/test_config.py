@@ -590,6 +590,11 @@ def test_import_has_no_side_effects() -> None:
         "import sys, hlmon.config; print('textual' in sys.modules, 'platformdirs' in sys.modules)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     assert out.stdout.split() == ["False", "False"]

@@ -30,7 +30,12 @@ def _loaded_after(module: str) -> set[str]:
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('hlmon'))))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return set(json.loads(out.stdout))
 
@@ -64,7 +69,12 @@ def test_config_loads_no_feed_io() -> None:
         "print(sorted(m for m in ('hlmon.feeds.engine', 'aiohttp', 'httpx') if m in sys.modules))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     assert out.stdout.strip() == "[]"
 

@@ -68,7 +68,8 @@ class DaemonCatalog:
         """Load once (waiting at most ``wait`` s), then keep it fresh in the background."""
         self._task = asyncio.get_running_loop().create_task(self._run(), name="daemon-catalog")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._loaded.wait(), wait)
+            async with asyncio.timeout(wait):  # (not wait_for: it can lose a cancel on 3.11)
+                await self._loaded.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -114,8 +115,11 @@ class DaemonCatalog:
                 self._loaded.set()
                 delay = self.refresh
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancel that lands
+            # in the turn the wake-up comes, and this loop would then outlive stop().
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     def status(self) -> dict[str, object]:
         catalog = self.catalog

@@ -186,7 +186,10 @@ class CatalogKeeper:
                 return
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), left)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancel that
+                # lands in the turn the wake-up comes, and this loop would then outlive stop().
+                async with asyncio.timeout(left):
+                    await self._wake.wait()
             except TimeoutError:
                 return
 

@@ -559,8 +559,11 @@ class FeedEngine(AccountSubscriptions):
         if not self.catalog.attempted.is_set():
             # The REST budget goes to the catalog first (every coin waits on it); the start-up
             # bootstrap follows it, or CATALOG_FIRST seconds at most.
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancel that lands
+            # in the turn the catalog comes, and the retrying loop below would outlive stop().
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.catalog.attempted.wait(), CATALOG_FIRST)
+                async with asyncio.timeout(CATALOG_FIRST):
+                    await self.catalog.attempted.wait()
         attempt = 0
         while True:
             try:

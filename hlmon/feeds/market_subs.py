@@ -245,15 +245,11 @@ class MarketSubscriptions:
         self._add(self._book_sub(coin), f"book:{coin}")
         self._add(subs.trades(coin), f"trades:{coin}")
         self._add(subs.bbo(coin), f"bbo:{coin}")
-        self._store.track_history(coin)
 
     def _unsubscribe_selected(self, coin: str) -> None:
         self._remove(self._book_sub(coin), f"book:{coin}")
         self._remove(subs.trades(coin), f"trades:{coin}")
         self._remove(subs.bbo(coin), f"bbo:{coin}")
-        # Its sparkline goes with it (kept if watched): tracked for good, every coin ever
-        # selected would keep a history and be sampled on every mids push.
-        self._store.untrack_history(coin)
 
     def _sync_dex_mids(self) -> None:
         """``allMids`` for exactly the HIP-3 dexes on the watchlist."""

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -347,9 +347,19 @@ def _error(text: str) -> bytes:
     return _encode({"channel": "error", "data": text})
 
 
-async def _after(previous: asyncio.Future[Any] | None, work: Awaitable[None]) -> None:
-    """Run ``work`` once ``previous`` (if any) has finished, however it finished."""
+async def _after(previous: asyncio.Future[Any] | None, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` once ``previous`` (if any) has finished, however it finished; never once
+    this task itself was cancelled (the socket closed) while it waited."""
     if previous is not None:
-        with contextlib.suppress(BaseException):
+        try:
             await asyncio.shield(previous)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Our own cancel, not ``previous``'s: swallowing it ran a subscribe after
+                # close() (a NATS subscription nobody would ever end).
+                work.close()
+                raise
+        except Exception:
+            pass  # ``previous`` failed: it said so itself (``_done``)
     await work

@@ -59,7 +59,7 @@ from hlmon.feeds.via import Route
 from hlmon.feeds.ws_limits import LimitKind
 from hlmon.feeds.ws_subscriptions import SubscriptionBook, sub_label
 from hlmon.feeds.ws_transport import WS_TIMEOUT, Socket, abort
-from hlmon.protocol.decode import decode
+from hlmon.protocol.decode import classify, fast_decode
 from hlmon.protocol.errors import ProtocolError
 from hlmon.protocol.messages import (
     ErrorMsg,
@@ -425,11 +425,14 @@ class WsFeed:
                     self._flush_armed = True
                     call_soon(flush)
                 try:
-                    decoded = decode(frame)
-                except ProtocolError as exc:
-                    counts["?"] = counts.get("?", 0) + 1
-                    health.note_rejected(exc.reason, exc.snippet)
-                    continue
+                    decoded = fast_decode(frame)
+                except Exception as fast_error:  # ``decode`` inlined: its slow path
+                    try:
+                        decoded = classify(frame, fast_error)
+                    except ProtocolError as exc:
+                        counts["?"] = counts.get("?", 0) + 1
+                        health.note_rejected(exc.reason, exc.snippet)
+                        continue
                 cls = type(decoded)
                 channel = channels.get(cls) or _channel_of(decoded)
                 counts[channel] = counts.get(channel, 0) + 1
@@ -465,9 +468,8 @@ class WsFeed:
         counts = self._counts
         if not counts:
             return
-        health = self._health
-        health.note_alive()
-        health.note_frames(sum(counts.values()), self._nbytes, counts)
+        self._health.note_alive()
+        self._health.note_frames(sum(counts.values()), self._nbytes, counts)
         counts.clear()
         self._nbytes = 0
 

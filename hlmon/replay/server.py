@@ -323,8 +323,11 @@ class ReplayServer:
                 continue
             ahead = frames[self.cursor].t - self.position
             if ahead > 0:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancel that
+                # lands in the turn a change (pause, seek) comes, and stop() would wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), ahead / self.speed)
+                    async with asyncio.timeout(ahead / self.speed):
+                        await self._changed.wait()
                 continue
             pos = self.position
             n = 0

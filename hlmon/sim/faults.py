@@ -142,7 +142,8 @@ class Faults:
             return
         released = self._released
         try:
-            await asyncio.wait_for(released.wait(), self.info_hang_s)
+            async with asyncio.timeout(self.info_hang_s):  # (wait_for can lose a cancel on 3.11)
+                await released.wait()
         except TimeoutError:
             pass
 

@@ -139,7 +139,7 @@ class AccountBook:
         """Move every receive time by ``delta`` s (the store's clock stepped back)."""
         for dexes in self._entries.values():
             for dex, entry in dexes.items():
-                stamp = replace(entry.stamp, received_at=entry.stamp.received_at + delta)
+                stamp = entry.stamp.shifted(delta)
                 summary = replace(entry.summary, stamp=stamp)
                 dexes[dex] = replace(entry, stamp=stamp, summary=summary)
 

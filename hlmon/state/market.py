@@ -1,4 +1,4 @@
-"""Market state: mids, books, BBOs, trade tapes, asset contexts, mid history, candles.
+"""Market state: mids, books, BBOs, trade tapes, asset contexts, candles.
 
 Holds the decoded structs as they arrived (no copies: the hot path is thousands of frames a
 second) plus bounded rings where a feed is incremental.
@@ -12,7 +12,7 @@ subscribed for (``protected``); the check runs only when a coin is new, never pe
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from hlmon.protocol.messages import (
@@ -115,7 +115,6 @@ class MarketState:
         self,
         *,
         trades_cap: int,
-        history_cap: int,
         candles_cap: int,
         coins_cap: int = COINS_CAP,
         protected: Callable[[], Collection[str]] = frozenset,
@@ -123,7 +122,7 @@ class MarketState:
     ) -> None:
         """
         Args:
-            trades_cap, history_cap, candles_cap: ring sizes per coin.
+            trades_cap, candles_cap: ring sizes per coin.
             coins_cap: coins kept per table (books, bbos, tapes, candles, asset data and
                 asset contexts).
             protected: the coins a feed is subscribed for now (never evicted).
@@ -131,7 +130,6 @@ class MarketState:
                 ``candle``, ``assetData``, ``ctx``), so the store can forget that feed's stamp.
         """
         self._trades_cap = trades_cap
-        self._history_cap = history_cap
         self._candles_cap = candles_cap
         self.coins_cap = max(1, coins_cap)
         self._protected = protected
@@ -146,7 +144,6 @@ class MarketState:
         self.ctxs: dict[str, PerpAssetCtx] = {}
         self.spot_ctxs: dict[str, SpotAssetCtx] = {}
         self.asset_data: dict[str, ActiveAssetData] = {}
-        self.history: dict[str, deque[float]] = {}
         # (coin, interval) -> candles by open time, oldest first; coin -> last interval pushed
         self.candles: dict[tuple[str, str], deque[Candle]] = {}
         self.candle_interval: dict[str, str] = {}
@@ -170,28 +167,8 @@ class MarketState:
                 return
 
     def set_mids(self, mids: dict[str, str], dex: str = "") -> None:
-        """Store one dex's map as is (no copy; other dexes' maps are kept) and sample the
-        history of the tracked coins it prices."""
+        """Store one dex's map as is (no copy; other dexes' maps are kept)."""
         self.mids_by_dex[dex] = mids
-        for coin, ring in self.history.items():
-            px = mids.get(coin)
-            if px is not None:
-                try:
-                    ring.append(float(px))  # float is fine here: only a sparkline shape
-                except ValueError:
-                    pass
-
-    def track(self, coins: Iterable[str]) -> None:
-        """Start keeping mid history for these coins (idempotent)."""
-        for coin in coins:
-            if coin not in self.history:
-                self.history[coin] = deque(maxlen=self._history_cap)
-
-    def untrack_except(self, coins: Iterable[str]) -> None:
-        """Drop the history of coins not in ``coins`` (the watch set shrank)."""
-        keep = set(coins)
-        for coin in [c for c in self.history if c not in keep]:
-            del self.history[coin]
 
     def add_trades(self, trades: list[Trade]) -> set[str]:
         """Add a trades frame; returns the coins that got at least one new trade."""
@@ -229,10 +206,6 @@ class MarketState:
     def trades(self, coin: str) -> list[Trade]:
         tape = self.tapes.get(coin)
         return list(tape.ring) if tape is not None else []
-
-    def mid_history(self, coin: str) -> list[float]:
-        ring = self.history.get(coin)
-        return list(ring) if ring is not None else []
 
     def candle_list(self, coin: str, interval: str | None = None) -> list[Candle]:
         interval = interval or self.candle_interval.get(coin)

@@ -16,7 +16,6 @@ socket liveness from it for freshness.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from hlmon.protocol.messages import (
@@ -102,7 +101,6 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         alive_window: float = 20.0,
         trades_cap: int = 200,
         fills_cap: int = 2000,
-        history_cap: int = 120,
         log_cap: int = 500,
         candles_cap: int = 500,
         fundings_cap: int = 1000,
@@ -117,7 +115,6 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             alive_window: a socket counts as alive if a frame/pong arrived this recently.
             trades_cap: trades kept per coin.
             fills_cap: fills kept (deduped by ``account.fill_key``).
-            history_cap: mid samples kept per tracked coin (sparklines).
             log_cap: log lines kept.
             candles_cap: candles kept per (coin, interval).
             fundings_cap: funding payments kept.
@@ -141,7 +138,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._book_fast = False
 
         self._market = MarketState(
-            trades_cap=trades_cap, history_cap=history_cap, candles_cap=candles_cap,
+            trades_cap=trades_cap, candles_cap=candles_cap,
             coins_cap=coins_cap, protected=self._subscribed_coins, on_evict=self._forget_stamp,
         )  # fmt: skip
         self._account = AccountState(
@@ -156,10 +153,8 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._accounts = AccountBook()
         self._userless_closed: set[str] = set()
         """User-less channels not accepted yet after a switch of user (see ``set_user``)."""
-        self._watch: frozenset[str] = frozenset()
         self._watchlist: tuple[str, ...] | None = None
         """None until the feeds first set it: that first call is always a change."""
-        self._tracked: set[str] = set()
         self.ignored_user_msgs = 0
         """Account frames dropped because they were for another address (or none is set)."""
 
@@ -226,32 +221,16 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             self._changes.add("status")
 
     def set_watch(self, coins: Iterable[str]) -> None:
-        """The watchlist, in display order: keep mid history (sparklines) for these coins
-        (and tracked ones). Change key ``watchlist`` when it changed (the feeds resolve names
-        against the catalog, so the screen follows what is really watched)."""
+        """The watchlist, in display order. Change key ``watchlist`` when it changed (the feeds
+        resolve names against the catalog, so the screen follows what is really watched)."""
         ordered = tuple(dict.fromkeys(coins))
         if ordered != self._watchlist:
             self._watchlist = ordered
             self._changes.add("watchlist")
-        self._watch = frozenset(ordered)
-        self._market.track(self._watch)
-        self._market.untrack_except(self._watch | self._tracked)
-
-    def track_history(self, coin: str) -> None:
-        """Keep mid history for one more coin (in addition to the watch set)."""
-        self._tracked.add(coin)
-        self._market.track((coin,))
-
-    def untrack_history(self, coin: str) -> None:
-        """Stop keeping history for a coin added with ``track_history`` (unless watched)."""
-        self._tracked.discard(coin)
-        self._market.untrack_except(self._watch | self._tracked)
 
     def _shift_times(self, delta: float) -> None:
         """The clock stepped back by ``-delta`` s: move every held time with it (see ``clock``)."""
-        self._stamps = {
-            key: replace(st, received_at=st.received_at + delta) for key, st in self._stamps.items()
-        }
+        self._stamps = {key: st.shifted(delta) for key, st in self._stamps.items()}
         self._accounts.shift_times(delta)
         self._facts.shift_times(delta)
         if self._lag_clock is None:
@@ -458,10 +437,6 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
 
     def asset_data(self, coin: str) -> ActiveAssetData | None:
         return self._market.asset_data.get(coin)
-
-    def mid_history(self, coin: str) -> list[float]:
-        """One mid sample per allMids push for watched/tracked coins, oldest first."""
-        return self._market.mid_history(coin)
 
     def candles(self, coin: str, interval: str | None = None) -> list[Candle]:
         """Candles oldest first, for ``interval`` or the interval last pushed for ``coin``."""

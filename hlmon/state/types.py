@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 Clock = Callable[[], float]
 """Seconds since the epoch, like ``time.time``; tests pass a fake they advance by hand."""
 
@@ -68,9 +70,14 @@ class ConnState(StrEnum):
     """The websocket is off by choice (``use_websocket = false``): REST serves every feed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
-    """When and how a feed (or an entry) was last updated."""
+class Stamp(msgspec.Struct, frozen=True, gc=False):
+    """When and how a feed (or an entry) was last updated.
+
+    A frozen msgspec struct rather than a frozen dataclass: one is built per applied frame,
+    and a frozen dataclass's ``__init__`` (an ``object.__setattr__`` per field) cost ~0.5 µs
+    of the ~5 µs a frame takes on the feed path; this costs ~0.05 µs. (``gc=False``: it holds
+    only numbers, None and an enum, so it can be in no reference cycle.)
+    """
 
     received_at: float
     """Local clock at ``apply``."""
@@ -80,6 +87,10 @@ class Stamp:
     lag: float | None = None
     """Seconds the data was late on arrival, measured from ``exchange_time`` against the
     usual delay (``state.lag.LagMeter``); None where the feed's time says nothing about lag."""
+
+    def shifted(self, delta: float) -> Stamp:
+        """This stamp with ``received_at`` moved by ``delta`` s (the clock stepped back)."""
+        return Stamp(self.received_at + delta, self.exchange_time, self.source, self.lag)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from hlmon.protocol.account_types import (
     PortfolioPeriod,
@@ -139,10 +139,7 @@ class AddressFacts:
             a: EquityHistory(h.period, h.points, h.fetched_at + delta)
             for a, h in self.histories.items()
         }
-        self.spots = {
-            a: (state, replace(stamp, received_at=stamp.received_at + delta))
-            for a, (state, stamp) in self.spots.items()
-        }
+        self.spots = {a: (state, stamp.shifted(delta)) for a, (state, stamp) in self.spots.items()}
 
 
 class AccountExtras:

@@ -57,6 +57,10 @@ THEMES: tuple[str, ...] = (
 )
 """Themes ``t`` cycles through (those the installed Textual knows)."""
 
+STOP_WAIT_S = 15.0
+"""Leaving waits at most this long for the backend to stop (its tasks, sockets, simulator): a
+stop that hangs is logged and the terminal is given back, never held."""
+
 ControlCall = Callable[[Controls], None]
 """One forwarded choice, e.g. ``lambda c: c.select_coin("ETH")``."""
 
@@ -152,6 +156,13 @@ class HlmonApp(App[int]):
     async def on_unmount(self) -> None:
         """Save what waits to be saved, stop the backend (the engine, then the simulator)."""
         await self.saver.finish()
+        try:
+            async with asyncio.timeout(STOP_WAIT_S):
+                await self._stop_backend()
+        except TimeoutError:
+            self.log.error(f"backend not stopped within {STOP_WAIT_S:g} s; leaving anyway")
+
+    async def _stop_backend(self) -> None:
         await self.alert_outputs.aclose()
         worker = self._backend_worker
         if worker is not None and not worker.is_finished:

@@ -12,6 +12,7 @@ A failed save is logged and shown, never raised; a run that saves nothing (a con
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,10 @@ from hlmon.runtime.controls import Controls
 
 SAVE_DELAY_S = 0.4
 """Quiet time before saving: a burst of changes (a few coins added) is one write."""
+
+FINISH_WAIT_S = 5.0
+"""Leaving waits at most this long for the last save: a config on a hung (network) disk must not
+keep the terminal. The write goes on in its thread, atomic as ever."""
 
 KINDS = frozenset(("watchlist", "theme", "book", "rules"))
 
@@ -128,4 +133,9 @@ class ChoiceSaver:
             return
         self._timer.stop()
         self._timer = None
-        await self._save()
+        try:
+            async with asyncio.timeout(FINISH_WAIT_S):
+                await self._save()
+        except TimeoutError:
+            self.last_error = f"the save was still running after {FINISH_WAIT_S:g} s"
+            self._log(f"settings save not awaited: {self.last_error}", "error")

@@ -288,13 +288,15 @@ async def test_a_late_joiner_of_fast_asset_ctxs_gets_the_whole_market(tmp_path: 
         merged = _fast_coins(got[-1])
         everything = len(merged)
         # Wait for a delta that leaves coins out: what a late joiner would get otherwise.
-        while True:
+        for _ in range(30):
             got = await _frames_until(a, lambda f: f["channel"] == "fastAssetCtxs", within=10)
             delta = _fast_coins(got[-1])
             for coin, entry in delta.items():
                 merged.setdefault(coin, {}).update(entry)
             if len(delta) < everything:
                 break
+        else:
+            pytest.fail("30 deltas in a row carried every coin")
         b = await s.ws_connect("http://d/ws")
         await b.send_str(_sub("fastAssetCtxs"))
         got = await _frames_until(b, lambda f: f["channel"] == "fastAssetCtxs", within=2)

@@ -136,15 +136,14 @@ def test_held_back_coins_leave_and_come_back_only_when_asked() -> None:
     assert "ETH" in rec.coins() and "ETH" not in markets.held_back
 
 
-def test_mid_history_follows_the_selection_not_every_coin_ever_selected() -> None:
-    """Selecting coin after coin for weeks: only the watchlist and the selected coin keep a
-    sparkline (and are sampled on every mids push), not each coin once selected."""
-    markets, _, store = make(("BTC",))
+def test_selecting_coin_after_coin_keeps_only_the_selected_coin_subscribed() -> None:
+    """Selecting coin after coin for weeks: only the watchlist and the selected coin stay
+    subscribed, not each coin once selected."""
+    markets, rec, _ = make(("BTC",))
     markets.start()
     markets.use_catalog(default_catalog())
-    coins = ["ETH", "SOL", "HYPE", "BTC", "ETH"]
-    for coin in coins:
+    for coin in ["ETH", "SOL", "HYPE", "BTC", "ETH"]:
         markets.select_coin(coin)
-        assert coin in store._market.history  # the selected coin has its sparkline
-    assert set(store._market.history) == {"BTC", "ETH"}
-    assert store._tracked == {"ETH"}
+        assert {f"book:{coin}", f"trades:{coin}", f"bbo:{coin}"} <= rec.expected
+    assert rec.coins() == {"BTC", "ETH"}
+    assert not {k for k in rec.expected if k.endswith(("SOL", "HYPE"))}

@@ -133,7 +133,6 @@ def _read_everything(store: Store) -> None:
         store.ctx(coin)
         store.spot_ctx(coin)
         store.asset_data(coin)
-        store.mid_history(coin)
         store.candles(coin)
     store.account_summary()
     rows = store.accounts()
@@ -165,7 +164,6 @@ def _store() -> Store:
     store.set_user(USER)
     store.set_watched_users([USER, OTHER])
     store.set_watch(["BTC", "ETH"])
-    store.track_history("@1")
     store.health.set_connection(ConnState.LIVE, url="ws://127.0.0.1/ws")
     for key in ("mids", "book:BTC", "account", "orders", "fills"):
         store.expect(key)

@@ -11,6 +11,7 @@ import inspect
 import json
 import os
 import re
+import select
 import ssl
 import subprocess
 import sys
@@ -191,6 +192,9 @@ def test_standalone_simulator_listens_on_loopback() -> None:
     )
     try:
         assert proc.stdout is not None
+        # A simulator that never says where it listens fails here, never hangs the run.
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "hlmon sim printed nothing within 30 s"
         first = proc.stdout.readline()
         assert first.startswith("listening on http://127.0.0.1:"), first
     finally:

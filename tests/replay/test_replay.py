@@ -22,6 +22,16 @@ from hlmon.state import Store
 from tests.replay.conftest import COINS, Recorded, frames_of, wait_until
 
 MARKET_SUBS = [subs.all_mids(), subs.l2_book("BTC"), subs.bbo("BTC"), subs.trades("BTC")]
+RECV_WITHIN_S = 10.0
+
+
+async def _recv(ws: ClientConnection) -> str | bytes:
+    """The next frame; fails (never hangs) if the replay sends none within ``RECV_WITHIN_S``."""
+    try:
+        async with asyncio.timeout(RECV_WITHIN_S):
+            return await ws.recv()
+    except TimeoutError:
+        raise AssertionError(f"no frame from the replay within {RECV_WITHIN_S:g} s") from None
 
 
 async def _subscribe(ws: ClientConnection, sub_list: list[subs.Subscription]) -> None:
@@ -29,7 +39,7 @@ async def _subscribe(ws: ClientConnection, sub_list: list[subs.Subscription]) ->
     for sub in sub_list:
         await ws.send(subs.subscribe_frame(sub))
     for sub in sub_list:
-        msg = decode(await ws.recv())
+        msg = decode(await _recv(ws))
         assert isinstance(msg, SubscriptionResponseMsg)
         assert subs.ack_matches(sub, msg.data)
 
@@ -37,7 +47,7 @@ async def _subscribe(ws: ClientConnection, sub_list: list[subs.Subscription]) ->
 async def _read(ws: ClientConnection, n: int) -> list[str]:
     out: list[str] = []
     while len(out) < n:
-        text = await ws.recv()
+        text = await _recv(ws)
         assert isinstance(text, str)
         out.append(text)
     return out
@@ -77,7 +87,7 @@ async def test_raw_client_gets_its_streams_in_order(recorded: Recorded) -> None:
             assert got == expected
             await wait_until(lambda: server.finished.is_set(), what="end of the replay")
             await ws.send(subs.PING_FRAME)
-            assert json.loads(await ws.recv()) == {"channel": "pong"}
+            assert json.loads(await _recv(ws)) == {"channel": "pong"}
         assert server.status()["state"] == "finished"
 
 
@@ -139,7 +149,7 @@ async def test_pause_seek_speed_and_info_over_http(recorded: Recorded) -> None:
         # Seek just past the first book: the subscribed client gets that book at once.
         code, status = await post("/_replay/seek", {"t": first_book.t})
         assert code == 200 and status["cursor"] == books[0] + 1
-        assert await ws.recv() == first_book.text
+        assert await _recv(ws) == first_book.text
         assert status["position"] == round(first_book.t, 3)
 
         # /info answers from the state at the position.
@@ -183,11 +193,11 @@ async def test_websocket_post_and_mid_replay_subscribe(recorded: Recorded) -> No
     async with server, connect(server.ws_url) as ws:
         server.seek(rec.duration)
         await ws.send(subs.subscribe_frame(subs.l2_book("BTC")))
-        assert isinstance(decode(await ws.recv()), SubscriptionResponseMsg)
-        snap = decode(await ws.recv())
+        assert isinstance(decode(await _recv(ws)), SubscriptionResponseMsg)
+        snap = decode(await _recv(ws))
         assert isinstance(snap, L2BookMsg)
         assert snap.data == recorded.book
         await ws.send(subs.post_frame(7, {"type": "allMids"}))
-        answer = json.loads(await ws.recv())
+        answer = json.loads(await _recv(ws))
         assert answer["channel"] == "post" and answer["data"]["id"] == 7
         assert answer["data"]["response"]["payload"]["data"] == recorded.mids

@@ -114,13 +114,16 @@ class WsClient:
         """The next frame on channel ``name``."""
         return await self.wait_for(lambda m: m.get("channel") == name, within)
 
-    async def drain(self, quiet: float = 0.05) -> None:
-        """Read until nothing arrives for ``quiet`` seconds (used after a burst of requests)."""
+    async def drain(self, quiet: float = 0.05, within: float = 10.0) -> None:
+        """Read until nothing arrives for ``quiet`` seconds (used after a burst of requests);
+        fails if frames still keep coming after ``within`` seconds."""
+        deadline = time.monotonic() + within
         try:
-            while True:
+            while time.monotonic() < deadline:
                 await self._read(quiet)
         except TimeoutError:
             return
+        raise AssertionError(f"frames still arriving after {within} s of draining")
 
     def channels(self) -> list[str]:
         return [m.get("channel", "") for _, m in self.log]

@@ -28,7 +28,7 @@ TWAP = {"coin": "ETH", "user": USER, "side": "B", "sz": "2.0", "executedSz": "0.
 
 
 def small_store(clock: FakeClock) -> Store:
-    store = Store(clock, trades_cap=CAP, fills_cap=CAP, history_cap=CAP, log_cap=CAP,
+    store = Store(clock, trades_cap=CAP, fills_cap=CAP, log_cap=CAP,
                   candles_cap=CAP, fundings_cap=CAP, ledger_cap=CAP, coins_cap=CAP)  # fmt: skip
     store.set_user(USER)
     return store
@@ -85,15 +85,6 @@ def test_candles_per_coin(clock: FakeClock) -> None:
     for i in range(10 * CAP):
         store.apply(msg("candle", candle("BTC", 60_000 * i)))
     assert len(store.candles("BTC")) == CAP
-
-
-def test_mid_history(clock: FakeClock) -> None:
-    store = small_store(clock)
-    store.set_watch(["BTC"])
-    for i in range(10 * CAP):
-        store.apply(msg("allMids", {"mids": {"BTC": f"{100 + i}.0", "ETH": "1.0"}}))
-    assert len(store.mid_history("BTC")) == CAP
-    assert store.mid_history("ETH") == []  # not watched: no history at all
 
 
 def test_fills_fundings_and_the_closed_orders_memory(clock: FakeClock) -> None:

@@ -36,14 +36,6 @@ class TestMidsByDex:
         assert store.mids_feed("xyz:TSLA") == "mids:xyz"
         assert store.mids_feed("BTC") == store.mids_feed("@107") == "mids"
 
-    def test_a_hip3_coin_is_sampled_from_its_dex(self, store: Store) -> None:
-        store.set_watch(["BTC", "xyz:TSLA"])
-        store.apply(mids({"BTC": "1"}))
-        store.apply(mids({"xyz:TSLA": "5"}, "xyz"))
-        store.apply(mids({"xyz:TSLA": "6"}, "xyz"))
-        assert store.mid_history("xyz:TSLA") == [5.0, 6.0]
-        assert store.mid_history("BTC") == [1.0]
-
     def test_hip3_position_marks_only_from_fresh_dex_mids(
         self, store: Store, clock: FakeClock
     ) -> None:

@@ -32,35 +32,6 @@ class TestMids:
         st = store.stamp("mids")
         assert st is not None and st.received_at == clock.now and st.source is Source.WS
 
-    def test_history_only_for_watched_or_tracked(self, store: Store) -> None:
-        store.set_watch(["BTC", "ETH"])
-        store.track_history("SOL")
-        for px in ("1", "2", "3"):
-            store.apply(msg("allMids", {"mids": {"BTC": px, "ETH": "5", "SOL": "7", "DOGE": "9"}}))
-        assert store.mid_history("BTC") == [1.0, 2.0, 3.0]
-        assert store.mid_history("SOL") == [7.0, 7.0, 7.0]
-        assert store.mid_history("DOGE") == []
-        # shrinking the watch set drops that history, but explicitly tracked coins stay
-        store.set_watch(["BTC"])
-        assert store.mid_history("ETH") == []
-        assert store.mid_history("SOL") == [7.0, 7.0, 7.0]
-        store.untrack_history("SOL")
-        store.untrack_history("BTC")  # still watched: kept
-        assert store.mid_history("SOL") == []
-        assert store.mid_history("BTC") == [1.0, 2.0, 3.0]
-
-    def test_history_ring_bounded(self, clock: FakeClock) -> None:
-        s = Store(clock, history_cap=5)
-        s.set_watch(["BTC"])
-        for i in range(20):
-            s.apply(msg("allMids", {"mids": {"BTC": str(i)}}))
-        assert s.mid_history("BTC") == [15.0, 16.0, 17.0, 18.0, 19.0]
-
-    def test_coin_missing_from_a_push_adds_no_sample(self, store: Store) -> None:
-        store.set_watch(["BTC"])
-        store.apply(msg("allMids", {"mids": {"ETH": "1"}}))
-        assert store.mid_history("BTC") == []
-
 
 class TestBookAndBbo:
     def test_book_replaced_per_coin(self, store: Store) -> None:

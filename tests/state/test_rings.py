@@ -60,4 +60,4 @@ def test_state_never_imports_ui_or_io() -> None:
         " if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

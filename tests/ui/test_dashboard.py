@@ -4,6 +4,7 @@ copying, and the status bar and panels following the store's connection and fres
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from textual.geometry import Region
@@ -581,6 +582,8 @@ class TestRenderCost:
             soonest = store.next_state_change()
             assert soonest is not None
             clock.advance(soonest - clock() - 0.4)  # the next feed goes stale in 0.4 s
+            # (and no price move held back for later: that would wake the screen sooner)
+            d.paint.monotonic = FakeClock(time.monotonic() + 10)
             d.refresh_frame()
             schedule = d.schedule
             assert schedule is not None and schedule.deadline is not None

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from hlmon.config import Settings, StaleThresholds, WebsocketSettings
-from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.rest_poller import RestPoller
 from hlmon.runtime.root import Runtime
 from hlmon.sim.server import SimServer
 from hlmon.ui.app import HlmonApp, build_app
@@ -98,14 +98,16 @@ async def test_status_bar_shows_a_crashed_task_down_then_live(
     runtime) kills that task: the status bar says DOWN while it keeps failing, the log says
     why, and once its supervised restart succeeds the bar says LIVE again."""
     broken = False
-    ws_live = FeedEngine._ws_live
+    step = RestPoller.step
 
-    def faulty_ws_live(engine: FeedEngine) -> bool:
+    # In the poller's own round: a fault in FeedEngine._ws_live, which the dex sweep and the
+    # candle keeper call too, crashed whichever ran first, and the status bar named that one.
+    def faulty_step(poller: RestPoller) -> None:
         if broken:
             raise RuntimeError("injected fault in the poller")
-        return ws_live(engine)
+        step(poller)
 
-    monkeypatch.setattr(FeedEngine, "_ws_live", faulty_ws_live)
+    monkeypatch.setattr(RestPoller, "step", faulty_step)
     settings = Settings(
         demo=True,
         watchlist=("BTC",),

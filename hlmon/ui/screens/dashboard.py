@@ -28,7 +28,7 @@ from hlmon.state import Store
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.keymap import bindings
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
-from hlmon.ui.screens.paint_on_change import PaintOnChange
+from hlmon.ui.screens.paint_on_change import HeldBack, PaintOnChange
 from hlmon.ui.screens.pane_marks import (
     badness,
     dex_subtitle,
@@ -55,10 +55,15 @@ from hlmon.ui.widgets.watchlist import Watchlist
 COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
 """Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
 HEADER_KEYS = frozenset(
-    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog", "mids")
+    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog")
 )
-"""Change keys the header shows: account numbers and mode, spot (valued at the mids), role,
-equity history, collateral tokens (the catalog), the account feed's freshness."""
+"""Change keys the header shows at once: account numbers and mode, spot, role, equity history,
+collateral tokens (the catalog), the account feed's freshness. Moved prices (``mids``, the
+positions' marks) reach it with the positions, at most every ``FOLLOW_S``."""
+FOLLOW_S = 0.25
+"""What moves with every price but is read, not watched tick by tick, follows at most 4 times
+a second: the positions' uPnL, ROE and distances, the header's totals, the watchlist's
+context columns. The book, the trades and the mids come at the frame rate."""
 TAB_FEEDS = {"orders": "orders", "fills": "fills", "spot": "spot", "twap": "twaps",
              "funding": "fundings"}  # fmt: skip
 """Feed whose freshness each lower tab shows (the log has none; account rows carry their own
@@ -185,11 +190,18 @@ class Dashboard(Screen[None]):
         self._stale_ctx: frozenset[str] = frozenset()
         """The watchlist's stale contexts when its cells were last marked."""
         self._positions_version = -1
+        self._prices = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
+        """Moved marks and mids: the positions and the header's totals follow at most every
+        ``FOLLOW_S`` (they move with every price; rebuilt on every frame they were a third
+        of its cost under a flood), at once after a quiet spell. Account and orders pushes,
+        and a mark feed going stale or fresh, are never held back."""
+        self._contexts = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
+        """Contexts and candles that moved without the mids: the watchlist's funding, OI,
+        24 h and sparkline columns follow at most every ``FOLLOW_S`` (a mids change rebuilds
+        every row at once, slow columns included)."""
         """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
-        self._position_coins: frozenset[str] = frozenset()
-        """The coins of the shown positions (their ``ctx:COIN`` changes move the marks)."""
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
@@ -288,11 +300,16 @@ class Dashboard(Screen[None]):
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
-        rows_moved = self.store.positions_version != self._positions_version
-        if rows_moved:
-            # A mark went stale or fresh without a push: the rows change source (and the
-            # header, built from the same rows this frame, follows).
+        if moved and self.store.positions_version != self._positions_version:
+            # A mark feed went stale or fresh, or changed source: the rows say so at once.
             self._update_positions()
+        elif "mids" in changes or self.store.positions_version != self._positions_version:
+            if self._prices.ask():  # (mids move the header's spot and totals too)
+                self._update_positions()
+        elif self._prices.due:
+            self._update_positions()
+        if self._contexts.due:
+            self._rebuild_watchlist()
         if tick or moved or not COUNTED_KEYS.isdisjoint(changes):
             self.update_freshness()  # (the lower tab names count the tables' rows)
         if tick or moved or "status" in changes:
@@ -307,7 +324,8 @@ class Dashboard(Screen[None]):
                 self.tab_rows.fill("accounts")
             elif self.lower.active == "twap":
                 self.extras.update_twaps()
-        self.paint.plan_wake()
+        held = [d for d in (self._prices.due_in(), self._contexts.due_in()) if d is not None]
+        self.paint.plan_wake(min(held, default=None))
 
     def apply_changes(self, changes: set[str]) -> None:
         """Rebuild only the panes fed by the changed keys (hidden tabs when they are shown)."""
@@ -320,8 +338,8 @@ class Dashboard(Screen[None]):
         if "catalog" in changes:
             self._catalog_changed()
         ctx = any(f"ctx:{c}" in changes or f"candles:{c}" in changes for c in self.watchlist.coins)
-        if mids or ctx or "catalog" in changes:
-            self.watchlist.rebuild()
+        if mids or "catalog" in changes or (ctx and self._contexts.ask()):
+            self._rebuild_watchlist()
         if coin is not None:
             if f"book:{coin}" in changes:  # the ladder reads the book only (not the bbo)
                 self.book.rebuild()
@@ -330,9 +348,8 @@ class Dashboard(Screen[None]):
             if f"trades:{coin}" in changes:
                 for tape in self.tapes:
                     tape.rebuild()
-        marks = any(f"ctx:{c}" in changes for c in self._position_coins)
-        if "account" in changes or "orders" in changes or mids or marks:
-            self._update_positions()
+        if "account" in changes or "orders" in changes:
+            self._update_positions()  # (moved marks: ``refresh_frame``, at most 4 a second)
         self.tab_rows.changed(changes)
         self.extras.apply_changes(changes)
 
@@ -362,11 +379,15 @@ class Dashboard(Screen[None]):
         to wait for)."""
         return self.address is None or self.store.stamp(feed) is not None
 
+    def _rebuild_watchlist(self) -> None:
+        self._contexts.done()
+        self.watchlist.rebuild()
+
     def _update_positions(self) -> None:
         self._positions_version = self.store.positions_version
+        self._prices.done()
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
-        self._position_coins = frozenset(p.coin for p in views)
         self._header_due = True  # its totals are these rows' (built on the same frame)
         self.positions.set_data(
             *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Callable
 
 from hlmon.state import ConnState, FeedState, Source, Store
@@ -26,6 +27,8 @@ class PaintOnChange:
     def __init__(self, store: Store, clock: Callable[[], float]) -> None:
         self.store = store
         self.clock = clock
+        self.monotonic: Callable[[], float] = time.monotonic
+        """For intervals between frames (the wall ``clock`` may step)."""
         self.schedule: FrameSchedule | None = None
         """When the next frame runs (set by ``start``)."""
         self.urgent: frozenset[str] = frozenset()
@@ -76,12 +79,49 @@ class PaintOnChange:
         self._states = states
         return tick, moved
 
-    def plan_wake(self) -> None:
+    def plan_wake(self, due_in: float | None = None) -> None:
         """Wake at the next whole second (ages, the header clock), or sooner when a feed goes
-        stale or the socket falls silent, even if nothing arrives."""
+        stale, the socket falls silent or in ``due_in`` seconds (work the screen held back),
+        even if nothing arrives."""
         if self.schedule is not None:
             conn = self.store.health.connection
             live = conn.state is ConnState.LIVE and conn.last_alive is not None
             silent_at = conn.last_alive + SILENT_AFTER_S if live and conn.last_alive else None
-            deadlines = (self.store.next_state_change(), silent_at)
-            self.schedule.wake_in(wake_delay(self.clock(), deadlines) + WAKE_MARGIN_S)
+            now = self.clock()
+            due = None if due_in is None else now + max(due_in, 0.001)
+            deadlines = (self.store.next_state_change(), silent_at, due)
+            self.schedule.wake_in(wake_delay(now, deadlines) + WAKE_MARGIN_S)
+
+
+class HeldBack:
+    """Work that runs at most once per ``interval``: at once after a quiet spell, else held
+    back until ``due_at`` (the screen wakes for it even if nothing else arrives)."""
+
+    def __init__(self, interval: float, monotonic: Callable[[], float]) -> None:
+        self.interval = interval
+        self._monotonic = monotonic
+        self._last = -math.inf
+        self.due_at: float | None = None
+        """``monotonic()`` when the held-back work is due (None: nothing held back)."""
+
+    def ask(self) -> bool:
+        """The work is wanted: True to do it now, else it is held back (see ``due``)."""
+        due = self._last + self.interval
+        if self._monotonic() >= due:
+            return True
+        self.due_at = due
+        return False
+
+    @property
+    def due(self) -> bool:
+        """Held-back work whose time has come."""
+        return self.due_at is not None and self._monotonic() >= self.due_at
+
+    def done(self) -> None:
+        """The work was done (asked for or not): the interval starts again."""
+        self._last = self._monotonic()
+        self.due_at = None
+
+    def due_in(self) -> float | None:
+        """Seconds until the held-back work is due (None: nothing held back)."""
+        return None if self.due_at is None else self.due_at - self._monotonic()

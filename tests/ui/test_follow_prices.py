@@ -1,0 +1,101 @@
+"""What follows prices at most 4 times a second (``FOLLOW_S``): the positions and the
+header's totals, the watchlist's context columns; at once after a quiet spell, by a deadline
+of their own otherwise, and never held back for account events or a feed's state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from hlmon.state import Store
+from hlmon.ui.app import HlmonApp
+
+from .helpers import FakeClock, ctx_msg, msg, orders_msg
+
+SIZE = (120, 40)
+
+
+class TestHeldBack:
+    async def test_positions_follow_prices_at_most_4_times_a_second(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """A price that moves rebuilds the positions (and the header's totals) at once after
+        a quiet spell; the next move within 0.25 s is held back, and its frame comes by the
+        deadline with nothing else arriving. An orders change is never held back."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            start = time.monotonic() + 1.0  # a second after the last build
+            mono = FakeClock(start)
+            d.paint.monotonic = mono
+            built: list[float] = []
+            set_data = d.positions.set_data
+
+            def counting(*args: object, **kwargs: object) -> None:
+                built.append(mono())
+                set_data(*args, **kwargs)  # type: ignore[arg-type]
+
+            d.positions.set_data = counting  # type: ignore[method-assign]
+            store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
+            d.refresh_frame()
+            assert built == [start]
+            mono.advance(0.05)
+            store.apply(msg("allMids", {"mids": {"BTC": "104700.5"}}))
+            d.refresh_frame()
+            assert len(built) == 1  # held back: 0.2 s left
+            schedule = d.schedule
+            assert schedule is not None and schedule.deadline is not None
+            wake_in = schedule.deadline - asyncio.get_running_loop().time()
+            assert 0.15 < wake_in <= 0.21
+            mono.advance(0.2)
+            d.refresh_frame()  # the deadline's frame, with no change of its own
+            assert built[1:] == pytest.approx([start + 0.25])
+            assert d.schedule is not None and d.schedule.deadline is not None
+            mono.advance(0.01)
+            store.apply(orders_msg())
+            d.refresh_frame()
+            assert built[2:] == pytest.approx([start + 0.26])  # an account event: at once
+
+    async def test_watchlist_contexts_follow_at_most_4_times_a_second(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """A context push alone rebuilds the watchlist at once after a quiet spell, the next
+        within 0.25 s by its deadline; a mids push rebuilds every row at once."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            start = time.monotonic() + 1.0
+            mono = FakeClock(start)
+            d.paint.monotonic = mono
+            built: list[float] = []
+            rebuild = d.watchlist.rebuild
+
+            def counting() -> None:
+                built.append(mono())
+                rebuild()
+
+            d.watchlist.rebuild = counting  # type: ignore[method-assign]
+            store.apply(ctx_msg("ETH"))
+            d.refresh_frame()
+            assert built == [start]
+            mono.advance(0.1)
+            store.apply(ctx_msg("SOL"))
+            d.refresh_frame()
+            assert len(built) == 1  # held back
+            mono.advance(0.01)
+            store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
+            d.refresh_frame()
+            assert built[1:] == pytest.approx([start + 0.11])  # mids: at once, SOL's too
+            mono.advance(0.3)
+            d.refresh_frame()
+            assert len(built) == 2  # nothing was held back any more
+            store.apply(ctx_msg("ETH"))
+            d.refresh_frame()
+            mono.advance(0.05)
+            store.apply(ctx_msg("ETH"))
+            d.refresh_frame()
+            mono.advance(0.2)
+            d.refresh_frame()  # the deadline's frame
+            assert built[2:] == pytest.approx([start + 0.41, start + 0.66])
