@@ -27,3 +27,23 @@ def test_the_entry_point_skips_httpx_command_line_client() -> None:
 def test_version_metadata_is_read_only_for_version() -> None:
     """``importlib.metadata`` (zipfile, email...) is imported by ``--version`` only."""
     assert _run("import sys, hlmon.cli; print('importlib.metadata' in sys.modules)") == "False"
+
+
+def test_screens_a_key_opens_are_imported_on_the_key() -> None:
+    """The TUI's start path (the app, the runtime) leaves out what no first frame shows: the
+    alerts view, help, the market screen and the add-coin / add-alert prompts; pressing the
+    key imports them (``tests/ui`` presses them)."""
+    deferred = (
+        "hlmon.ui.screens.alerts_view",
+        "hlmon.ui.screens.alert_edit",
+        "hlmon.ui.screens.help",
+        "hlmon.ui.screens.market",
+        "hlmon.ui.market_host",
+        "hlmon.ui.screens.alerts",
+        "hlmon.ui.screens.prompts",
+    )
+    code = (
+        "import sys, hlmon.__main__, hlmon.ui.app, hlmon.runtime.root\n"
+        f"print(sorted(m for m in {deferred!r} if m in sys.modules))"
+    )
+    assert _run(code) == "[]"

@@ -214,6 +214,13 @@ class CatalogKeeper:
         catalog = load.catalog
         for note in (*load.notes, *catalog.warnings):
             log(f"market catalog: {note}", "warn")
+        # In force first, cached after: the coins are subscribed (and the screen leaves
+        # "waiting for market catalog…") without waiting for a thread and an fsync.
+        self._use(catalog, from_cache=False)
+        log(
+            f"market catalog loaded: {len(catalog)} markets, {len(catalog.dexes())} perp dexes "
+            f"({load.seconds * 1000:.0f} ms, REST weight {load.weight})"
+        )
         if self.cache_dir is not None:
             try:
                 # Off the event loop: the write ends with an fsync, which a busy disk can make
@@ -221,11 +228,6 @@ class CatalogKeeper:
                 await asyncio.to_thread(write_catalog_cache, self.cache_dir, catalog)
             except OSError as exc:
                 log(f"market catalog not cached in {self.cache_dir}: {exc}", "warn")
-        self._use(catalog, from_cache=False)
-        log(
-            f"market catalog loaded: {len(catalog)} markets, {len(catalog.dexes())} perp dexes "
-            f"({load.seconds * 1000:.0f} ms, REST weight {load.weight})"
-        )
         return True
 
     def _outcomes_fit(self) -> bool:

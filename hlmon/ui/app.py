@@ -32,17 +32,17 @@ from hlmon.runtime.started import StartedBackend
 from hlmon.runtime.terminal import ClipboardRoute
 from hlmon.ui.covering import cover, uncover
 from hlmon.ui.keymap import bindings
-from hlmon.ui.market_host import add_chosen, open_market
 from hlmon.ui.saving import ChoiceSaver
-from hlmon.ui.screens.alerts_view import AlertsView
 from hlmon.ui.screens.dashboard import Dashboard
-from hlmon.ui.screens.help import HelpScreen
-from hlmon.ui.screens.market import MarketScreen
 from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
     from hlmon.runtime.root import Runtime
+    from hlmon.ui.screens.market import MarketScreen
+
+# The screens a key opens (alerts view, help, market screen) are imported when it is first
+# pressed: nothing of them is on screen before the first data (tests/test_startup_imports.py).
 
 THEMES: tuple[str, ...] = (
     "textual-dark",
@@ -360,6 +360,8 @@ class HlmonApp(App[int]):
 
     def action_alerts(self) -> None:
         """Show the alerts view (``!``), or go back from it."""
+        from hlmon.ui.screens.alerts_view import AlertsView
+
         if isinstance(self.screen, AlertsView):
             self.screen.dismiss()
         elif self.screen is self.dashboard:
@@ -372,15 +374,21 @@ class HlmonApp(App[int]):
 
     def action_help(self) -> None:
         """Show the keys of the screen ``?`` was pressed on."""
+        from hlmon.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(getattr(self.screen, "KEYMAP", "dashboard")))
 
     def action_market(self) -> None:
         """Show every market (``hlmon.ui.market_host``)."""
+        from hlmon.ui.market_host import open_market
+
         open_market(self)
 
     def on_market_screen_coin_chosen(self, event: MarketScreen.CoinChosen) -> None:
         """``enter`` on the market screen: add the coin to the watchlist."""
+        from hlmon.ui.market_host import add_chosen
+
         add_chosen(self, event.coin)
 
     def action_cycle_theme(self) -> None:

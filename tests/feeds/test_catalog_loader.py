@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hlmon.feeds import catalog_keeper
+from hlmon.feeds.catalog_keeper import CatalogKeeper
 from hlmon.feeds.catalog_loader import (
     CACHE_FILE_NAME,
     load_catalog,
@@ -22,6 +24,7 @@ from hlmon.feeds.catalog_loader import (
     write_catalog_cache,
 )
 from hlmon.feeds.info_client import InfoClient, InfoUnavailable, ServerError
+from hlmon.state import Store
 from hlmon.state.catalog import MarketCatalog, MarketKind, ResolveError
 from tests.payloads import MISSING, payloads_present, responses
 
@@ -279,3 +282,24 @@ async def test_a_cache_that_cannot_be_written_is_a_problem_not_a_failure(
     result = await load_or_cached(client, blocker / "sub")
     assert result.catalog is not None and not result.from_cache
     assert any(p.startswith("market catalog not cached") for p in result.problems)
+
+
+async def test_a_loaded_catalog_is_in_force_before_it_is_cached(
+    client: InfoClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache write (a thread, then an fsync) does not hold the coins back at start-up: the
+    catalog is in force, and the keeper's callback told, while it is being written."""
+    store = Store(lambda: 1000.0)
+    told: list[MarketCatalog] = []
+    in_force_during_write: list[bool] = []
+
+    def watched_write(directory: Path, catalog: MarketCatalog) -> Path:
+        in_force_during_write.append(store.catalog_state.catalog is catalog and told == [catalog])
+        return write_catalog_cache(directory, catalog)
+
+    monkeypatch.setattr(catalog_keeper, "write_catalog_cache", watched_write)
+    keeper = CatalogKeeper(client, store, tmp_path, on_catalog=lambda c, _cached: told.append(c))
+    assert await keeper.load_once()
+    assert in_force_during_write == [True]
+    cached = read_catalog_cache(tmp_path)
+    assert cached.catalog is not None and len(cached.catalog) == len(told[0])

@@ -13,7 +13,9 @@ from typing import cast
 
 import pytest
 
+from hlmon.state import Store
 from hlmon.ui.frame_schedule import POST_TIMEOUT, FrameSchedule, wake_delay
+from hlmon.ui.screens.paint_on_change import PaintOnChange
 
 INTERVAL = 0.1
 
@@ -199,3 +201,22 @@ def test_wake_delay_next_second_or_an_earlier_deadline() -> None:
     assert wake_delay(100.25, ()) == pytest.approx(0.75)
     assert wake_delay(100.25, (None, 100.5)) == pytest.approx(0.25)  # a feed goes stale first
     assert wake_delay(100.25, (100.2, 103.0)) == pytest.approx(0.75)  # past or later: the tick
+
+
+async def test_the_catalog_coming_in_force_is_an_urgent_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At start-up the watchlist waits for the catalog: its arrival (the first data on screen)
+    does not wait a whole frame interval behind the frame the first change ran."""
+    store = Store(lambda: 1000.0)
+    paint = PaintOnChange(store, lambda: 1000.0)
+    paint.start(lambda: None, 12.0, "BTC")
+    assert paint.schedule is not None
+    told: list[bool] = []
+    monkeypatch.setattr(paint.schedule, "changed", told.append)
+    paint.follow("BTC")
+    store.take_changes()
+    told.clear()
+    store.catalog_state.expect()  # the catalog's state changed (here: awaited)
+    assert told == [True]
+    paint.stop()

@@ -52,7 +52,10 @@ async def test_demo_fills_every_panel_and_survives_drop_all() -> None:
         await wait_for(pilot, lambda: d.positions.row_count > 0)
         await wait_for(pilot, lambda: d.tape.text_lines[1:2] != [] and ":" in d.tape.text_lines[1])
         await wait_for(pilot, lambda: d.lower.tables["orders"].row_count > 0)
-        assert any("BTC" in line and "%" in line for line in d.watchlist.text_lines)
+        # The 24 h change is a context column: it follows at most every FOLLOW_S (HeldBack).
+        await wait_for(
+            pilot, lambda: any("BTC" in ln and "%" in ln for ln in d.watchlist.text_lines)
+        )
         assert "equity" in d.header.text_lines[0]
 
         # Kill every socket and refuse new ones for a while.

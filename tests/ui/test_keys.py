@@ -128,6 +128,22 @@ async def test_footer_refits_on_resize_and_follows_focus() -> None:
         assert not footer.hidden
 
 
+async def test_footer_keeps_its_keys_when_the_fit_is_unchanged() -> None:
+    """A bindings update that changes nothing (one comes at every focus change and screen
+    layout) does not remount the keys; a new width does."""
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        footer = _footer(app)
+        await pilot_wait(pilot, lambda: len(footer.children) > 0)
+        await pilot.pause()
+        keys = list(footer.children)
+        await footer.recompose()
+        assert list(footer.children) == keys
+        await pilot.resize_terminal(80, 24)
+        await pilot_wait(pilot, lambda: "b book/trades" in _labels(app))
+        assert not set(footer.children) & set(keys)
+
+
 # ------------------------------------------------------------------ keys that do nothing
 
 

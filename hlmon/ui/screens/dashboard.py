@@ -27,7 +27,6 @@ from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import Store
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.keymap import bindings
-from hlmon.ui.screens.alerts import AddAlertScreen
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
 from hlmon.ui.screens.paint_on_change import HeldBack, PaintOnChange
 from hlmon.ui.screens.pane_marks import (
@@ -37,7 +36,6 @@ from hlmon.ui.screens.pane_marks import (
     is_stale,
     mark_pane,
 )
-from hlmon.ui.screens.prompts import AddCoinScreen
 from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
 from hlmon.ui.screens.workspace import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH, Workspace
 from hlmon.ui.widgets.account import (
@@ -481,6 +479,7 @@ class Dashboard(Screen[None]):
 
     def action_add_coin(self) -> None:
         """Ask for a coin and add it."""
+        from hlmon.ui.screens.prompts import AddCoinScreen  # on the key (not at start-up)
 
         def added(coin: str | None) -> None:
             if coin and self.watchlist.add_coin(coin):
@@ -490,6 +489,8 @@ class Dashboard(Screen[None]):
 
     def action_add_alert(self) -> None:
         """Ask for a price alert (``BTC > 110000``) and add it to the alert rules."""
+        from hlmon.ui.screens.alerts import AddAlertScreen  # on the key (not at start-up)
+
         if self.alerts is None:
             self.notify("alerts are off in this run", timeout=3)
             return

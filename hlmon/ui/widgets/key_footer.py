@@ -93,6 +93,8 @@ class KeyFooter(Footer):
         self.shown: list[Entry] = []
         """The entries of the last fit (for tests)."""
         self._width = -1
+        self._fitted: tuple[int, list[Entry]] | None = None
+        """The width and the candidates the shown keys were fitted to (None: none yet)."""
 
     def entries(self) -> list[Entry]:
         """The candidates: the screen's active bindings, one entry per key row."""
@@ -127,7 +129,9 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        self.shown, self.hidden = fit(self.entries(), self.size.width)
+        entries = self.entries()
+        self._fitted = (self.size.width, entries)
+        self.shown, self.hidden = fit(entries, self.size.width)
         for entry in self.shown:
             key = FooterKey(
                 entry.key,
@@ -139,6 +143,19 @@ class KeyFooter(Footer):
             )
             key.compact = False  # the widths above are the full style's
             yield key
+
+    async def recompose(self) -> None:
+        """Rebuild the entries only when the fit changed: every bindings update (a focus
+        change, a screen's first layout) asks for one, and a rebuild remounts every key
+        (20-40 ms of CPU at start-up on the 2-core Xeon, twice, around the first data)."""
+        if (
+            self.is_attached
+            and self._bindings_ready
+            and self._fitted is not None
+            and self._fitted == (self.size.width, self.entries())
+        ):
+            return
+        await super().recompose()
 
     def refit(self) -> None:
         """Fit again after the screen changed layout (``layout`` entries come and go)."""
