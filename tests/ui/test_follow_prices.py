@@ -99,3 +99,24 @@ class TestHeldBack:
             mono.advance(0.2)
             d.refresh_frame()  # the deadline's frame
             assert built[2:] == pytest.approx([start + 0.41, start + 0.66])
+
+    async def test_a_frame_that_rebuilt_the_positions_holds_nothing_back(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """Orders and prices moving in one frame: the rows are built once, with the new
+        prices, and nothing is left to do later (a held-back rebuild there would wake the
+        screen 4 times a second for ever, also under the market screen)."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            mono = FakeClock(time.monotonic() + 1.0)
+            d.paint.monotonic = mono
+            for _ in range(3):
+                mono.advance(0.3)
+                store.apply(orders_msg())
+                store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
+                d.refresh_frame()
+                schedule = d.schedule
+                assert schedule is not None and schedule.deadline is not None
+                wake_in = schedule.deadline - asyncio.get_running_loop().time()
+                assert not 0.2 < wake_in < 0.26, wake_in  # no held-back rebuild

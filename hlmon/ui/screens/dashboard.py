@@ -195,6 +195,8 @@ class Dashboard(Screen[None]):
         ``FOLLOW_S`` (they move with every price; rebuilt on every frame they were a third
         of its cost under a flood), at once after a quiet spell. Account and orders pushes,
         and a mark feed going stale or fresh, are never held back."""
+        self._positions_frame = -1
+        """``frames`` when the positions pane was last built."""
         self._contexts = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
         """Contexts and candles that moved without the mids: the watchlist's funding, OI,
         24 h and sparkline columns follow at most every ``FOLLOW_S`` (a mids change rebuilds
@@ -300,7 +302,9 @@ class Dashboard(Screen[None]):
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
-        if moved and self.store.positions_version != self._positions_version:
+        if self._positions_frame == self.frames:
+            pass  # rebuilt on this frame already (an account or orders push)
+        elif moved and self.store.positions_version != self._positions_version:
             # A mark feed went stale or fresh, or changed source: the rows say so at once.
             self._update_positions()
         elif "mids" in changes or self.store.positions_version != self._positions_version:
@@ -385,6 +389,7 @@ class Dashboard(Screen[None]):
 
     def _update_positions(self) -> None:
         self._positions_version = self.store.positions_version
+        self._positions_frame = self.frames
         self._prices.done()
         views = self.store.positions()
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
