@@ -13,8 +13,11 @@ import contextlib
 import dataclasses
 import logging
 import random
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -136,3 +139,20 @@ def cli_logging_restored() -> Iterator[None]:
         cli_logging._installed_handlers.clear()
         logging.getLogger().setLevel(level)
         logging.captureWarnings(False)
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def python_stdout(code: str, timeout: float = 60.0) -> str:
+    """What ``python -c code`` prints, run in a fresh interpreter from the repository root
+    (a non-zero exit fails; a run over ``timeout`` seconds too)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+    )
+    return out.stdout

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 import hlmon.sim
 from hlmon.cli import main
 from hlmon.config import NETWORK_URLS, Settings
-from tests.support import cli_logging_restored
+from tests.support import cli_logging_restored, python_stdout
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
@@ -134,15 +134,8 @@ class TestHelpAndVersion:
             "    pass\n"
             "print('textual' in sys.modules)\n"
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        assert out.stdout.splitlines()[-1] == "False"
+        stdout = python_stdout(code)
+        assert stdout.splitlines()[-1] == "False"
 
 
 class TestRealProcess:

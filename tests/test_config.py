@@ -6,8 +6,6 @@ import dataclasses
 import json
 import logging
 import math
-import subprocess
-import sys
 import tomllib
 import traceback
 from pathlib import Path
@@ -29,6 +27,7 @@ from hlmon.config import (
     settings_from_mapping,
     validate_address,
 )
+from tests.support import python_stdout
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADDRESS = "0x" + "AbCdEf0123" * 4
@@ -589,12 +588,5 @@ def test_import_has_no_side_effects() -> None:
     code = (
         "import sys, hlmon.config; print('textual' in sys.modules, 'platformdirs' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert out.stdout.split() == ["False", "False"]
+    stdout = python_stdout(code)
+    assert stdout.split() == ["False", "False"]

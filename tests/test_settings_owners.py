@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from hlmon.config import Settings
 from hlmon.config.layers import KEYS, TABLES
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.state.settings import StaleThresholds
+from tests.support import python_stdout
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,15 +28,8 @@ def _loaded_after(module: str) -> set[str]:
         f"import json, sys, {module}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('hlmon'))))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return set(json.loads(out.stdout))
+    stdout = python_stdout(code)
+    return set(json.loads(stdout))
 
 
 @pytest.mark.parametrize(
@@ -68,15 +60,8 @@ def test_config_loads_no_feed_io() -> None:
         "import sys, hlmon.config\n"
         "print(sorted(m for m in ('hlmon.feeds.engine', 'aiohttp', 'httpx') if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert out.stdout.strip() == "[]"
+    stdout = python_stdout(code)
+    assert stdout.strip() == "[]"
 
 
 def test_settings_compose_the_layers_own_types() -> None:
