@@ -20,8 +20,7 @@ from hlmon.protocol.repair import FRAME_READERS
 from hlmon.protocol.tolerant import Bad
 
 _FAST: msgspec.json.Decoder[Any] = msgspec.json.Decoder(KnownMsg)
-_fast_decode = _FAST.decode
-fast_decode = _fast_decode
+fast_decode = _FAST.decode
 """The typed decode alone (a C call): a hot loop calls it directly and, when it raises,
 hands the frame and its error to ``classify``: together exactly ``decode``, one Python call
 less per frame."""
@@ -41,7 +40,7 @@ def decode(frame: bytes | str) -> Message:
             fields or nulls where they are not allowed.
     """
     try:
-        msg: Message = _fast_decode(frame)
+        msg: Message = fast_decode(frame)
         return msg
     except Exception as exc:  # any failure: the slow path classifies it
         return classify(frame, exc)

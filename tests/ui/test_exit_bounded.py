@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from types import TracebackType
+from typing import Any
 
 import pytest
 
@@ -35,13 +35,8 @@ class HangingRuntime(FakeRuntime):
             await asyncio.Event().wait()
         return False
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await super().__aexit__(exc_type, exc, tb)
+    async def __aexit__(self, *exc: Any) -> None:
+        await super().__aexit__(*exc)
         if self.hang_stop:
             await asyncio.Event().wait()
 

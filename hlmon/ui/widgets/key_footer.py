@@ -92,7 +92,6 @@ class KeyFooter(Footer):
         """Whether the last fit left entries out."""
         self.shown: list[Entry] = []
         """The entries of the last fit (for tests)."""
-        self._width = -1
         self._fitted: tuple[int, list[Entry]] | None = None
         """The width and the candidates the shown keys were fitted to (None: none yet)."""
 
@@ -163,6 +162,4 @@ class KeyFooter(Footer):
             self.call_after_refresh(self.recompose)
 
     def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._width:
-            self._width = event.size.width
-            self.refit()
+        self.refit()  # (``recompose`` skips the rebuild when the width kept the same fit)
