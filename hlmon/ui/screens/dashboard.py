@@ -190,6 +190,7 @@ class Dashboard(Screen[None]):
         self._stale_ctx: frozenset[str] = frozenset()
         """The watchlist's stale contexts when its cells were last marked."""
         self._positions_version = -1
+        """``store.positions_version`` the positions pane was last built from."""
         self._prices = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
         """Moved marks and mids: the positions and the header's totals follow at most every
         ``FOLLOW_S`` (they move with every price; rebuilt on every frame they were a third
@@ -201,7 +202,6 @@ class Dashboard(Screen[None]):
         """Contexts and candles that moved without the mids: the watchlist's funding, OI,
         24 h and sparkline columns follow at most every ``FOLLOW_S`` (a mids change rebuilds
         every row at once, slow columns included)."""
-        """``store.positions_version`` the positions pane was last built from."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
         self.lower = LowerTabs(id="lower")
