@@ -51,7 +51,10 @@ async def test_a_hung_last_save_does_not_hold_the_exit(
     async with asyncio.timeout(EXIT_LIMIT_S):
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot_wait(pilot, lambda: runtime.started)
-            await pilot.press("t")  # saved on leaving: the quiet time has not passed
+            # Saved on leaving: the quiet time must not pass first (a loaded machine can take
+            # longer than the 0.4 s default to leave, and the timer's save is then cancelled).
+            app.saver.delay_s = 60.0
+            await pilot.press("t")
     assert runtime.named("save_settings") and runtime.stopped
     assert app.saver.last_error is not None and "still running" in app.saver.last_error
     assert app.saver.settled
