@@ -118,6 +118,7 @@ async def test_a_change_just_before_quitting_is_saved(tmp_path: Path) -> None:
     app, runtime = _app(_settings(path, tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: runtime.started)
+        app.saver.delay_s = 60.0  # the quiet time cannot pass before leaving, however slow
         await pilot.press("t")
         theme = app.theme
     # The quiet time had not passed: leaving saved it.
