@@ -58,7 +58,6 @@ Choices worth knowing:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import sys
@@ -66,6 +65,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.info_client import InfoError
@@ -131,9 +131,7 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
                 await asyncio.sleep(min(_POLL, max(0.0, deadline - loop.time())))
             doc = _document(runtime.network, store, engine, rest_books)
         finally:
-            fetcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fetcher
+            await cancel_and_wait([fetcher], what="snapshot fetch")
     return doc, complete
 
 

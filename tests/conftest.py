@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import hang_report
+
+hang_report.install()
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolate_session_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -17,6 +17,7 @@ import time
 
 import httpx
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.daemon.rest import InfoProxy
 from hlmon.feeds.catalog_loader import load_catalog
 from hlmon.feeds.info_client import InfoClient, InfoError
@@ -73,9 +74,7 @@ class DaemonCatalog:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait([self._task], what="daemon catalog")
             self._task = None
         await self._client.aclose()
         await self._http.aclose()

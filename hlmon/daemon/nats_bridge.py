@@ -43,6 +43,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import api as js_api
 from nats.js.errors import BadRequestError
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.daemon.catalog import DaemonCatalog
 from hlmon.daemon.nats_clients import NatsClients
 from hlmon.daemon.nats_requests import NatsRequests
@@ -163,11 +164,7 @@ class NatsBridge:
         if upstream.tap == self.tap:
             upstream.tap = None
             upstream.on_close = None
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(list(self._tasks), what="NATS bridge task")
         for holder in list(self.clients.by_id.values()):
             self.requests.drop(holder)
         await self.catalog.stop()

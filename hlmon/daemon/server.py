@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.daemon import paths
 from hlmon.daemon.checks import PARSE_ERROR, BadRequest, InvalidSubscription, parse_subscription
 from hlmon.daemon.limits import DaemonLimits
@@ -184,8 +185,7 @@ class DaemonServer:
         if self.nats is not None:
             await self.nats.stop()
             self.nats = None
-        for task in list(self._tasks):
-            task.cancel()
+        await cancel_and_wait(list(self._tasks), what="daemon task")
         for session in self.sessions.connected():
             if session.ws is not None:
                 with contextlib.suppress(Exception):

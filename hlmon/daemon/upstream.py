@@ -20,7 +20,6 @@ daemon's user cap to the users the exchange did accept.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.daemon.limits import (
     DaemonLimits,
     MessageWindow,
@@ -132,9 +132,7 @@ class Lane:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
+            await cancel_and_wait([self.task], what="daemon lane")
             self.task = None
         await self.feed.close()
 

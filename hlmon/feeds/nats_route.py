@@ -33,6 +33,7 @@ from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.feeds.nats_connect import connect, why
 from hlmon.feeds.nats_endpoint import NatsEndpoint
 from hlmon.feeds.nats_socket import NatsSocket
@@ -274,11 +275,9 @@ class NatsRoute:
     async def aclose(self) -> None:
         for sock in list(self._sockets):
             await sock.close()
-        for task in (self._renewer, self._connecting):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await cancel_and_wait(
+            [t for t in (self._renewer, self._connecting) if t is not None], what="NATS route"
+        )
         self._renewer = None
         if self._http is not None:
             await self._http.aclose()

@@ -40,6 +40,7 @@ import math
 import time
 from collections.abc import Callable, Collection
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError, RateLimited
 from hlmon.feeds.rest_demand import wanted_feeds
 from hlmon.feeds.rest_plan import DEFAULT_RESERVE_SHARE, PlanState, PollKey, RestPlan
@@ -292,10 +293,7 @@ class RestPoller:
                 self.step()
                 await asyncio.sleep(self.tick)
         finally:
-            for task in self._inflight.values():
-                task.cancel()
-            if self._inflight:
-                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+            await cancel_and_wait(list(self._inflight.values()), what="REST poll")
             self._inflight.clear()
 
     def step(self) -> None:

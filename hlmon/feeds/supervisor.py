@@ -29,6 +29,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.state.types import ConnState
 
@@ -116,11 +117,7 @@ class Supervisor:
 
     async def stop(self) -> None:
         """Cancel every supervised task and wait for them. Safe to call twice."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks), what="feed task")
 
     async def _supervise(self, name: str, factory: TaskFactory, forever: bool) -> None:
         attempt = 0

@@ -51,6 +51,7 @@ from typing import Any, Protocol, cast
 import aiohttp
 from aiohttp import WSMsgType
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
 from hlmon.feeds.failures import ConnectionLost, SocketDead, describe, describe_end, reason
 from hlmon.feeds.proxy import env_proxy as _env_proxy
@@ -368,9 +369,7 @@ class WsFeed:
                     self.stats.last_dead_reason = str(exc)
                 break
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks, what="socket task")
             self.live.clear()
             self._ws = None
             self._outbox = None

@@ -41,6 +41,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.listen import listen
 from hlmon.protocol.subscriptions import stream_key
 from hlmon.replay.catalog import catalog_answers, recorded_coins
@@ -287,9 +288,7 @@ class ReplayServer:
     async def stop(self) -> None:
         """Close every socket and stop listening."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task], what="replay")
             self._task = None
         for client in list(self.clients):
             client.closed = True

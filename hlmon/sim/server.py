@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from hlmon.cancelling import cancel_and_wait
 from hlmon.listen import listen
 from hlmon.sim.account import DemoAccount
 from hlmon.sim.clock import ClockFn, ManualClock, WallClock, is_manual
@@ -208,11 +209,7 @@ class SimServer:
 
     async def stop(self) -> None:
         """Close every socket and stop listening."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks, what="simulator task")
         self._tasks.clear()
         self.faults.clear()
         conns = list(self.connections)
