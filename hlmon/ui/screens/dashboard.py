@@ -300,6 +300,10 @@ class Dashboard(Screen[None]):
             fired = self.alerts.evaluate(self.store, changes)
             if fired:
                 self.post_message(self.AlertsFired(fired))
+        if self.paint.held is not None:  # covered (``hlmon.ui.covering``): painted on return
+            self.paint.held |= changes
+            self.paint.plan_wake()
+            return
         if changes:
             self.apply_changes(changes)
         if self._positions_frame == self.frames:
@@ -357,9 +361,13 @@ class Dashboard(Screen[None]):
         self.tab_rows.changed(changes)
         self.extras.apply_changes(changes)
 
-    def _refresh_all(self) -> None:
+    def shown_again(self, held: set[str]) -> None:
+        """Back from behind a full screen: every pane, with the changes held meanwhile."""
+        self._refresh_all(held)
+
+    def _refresh_all(self, held: set[str] | None = None) -> None:
         self.apply_changes(
-            {"mids", "account", "orders", *EXTRAS_CHANGES}
+            {"mids", "account", "orders", *EXTRAS_CHANGES, *(held or ())}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
         self.book.rebuild()

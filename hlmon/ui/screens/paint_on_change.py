@@ -31,10 +31,14 @@ class PaintOnChange:
         """For intervals between frames (the wall ``clock`` may step)."""
         self.schedule: FrameSchedule | None = None
         """When the next frame runs (set by ``start``)."""
+        self._coin: str | None = None
         self.urgent: frozenset[str] = frozenset()
         """Change keys whose frame comes within 20 ms (the selected coin's trades, the catalog)."""
         self._states: dict[str, tuple[FeedState, Source | None]] = {}
         self._age_second: int | None = None
+        self.held: set[str] | None = None
+        """While a full screen covers the dashboard: the change keys its frames took but
+        painted nothing for (None: shown)."""
 
     def start(self, post_frame: Callable[[], None], fps: float, coin: str | None) -> None:
         """Listen to the store from now on (``post_frame`` posts one frame to the screen)."""
@@ -55,10 +59,24 @@ class PaintOnChange:
         to its rows, the first data on screen at start-up, which would otherwise wait up to a
         whole interval (83 ms at 12 fps) after a frame the first change ran. It changes once
         per catalog load (minutes apart): one extra frame at most."""
+        self._coin = coin
         if self.schedule is not None:
             trades = (f"trades:{coin}",) if coin is not None else ()
             self.urgent = frozenset(("catalog", *trades))
             self.store.on_changes(self.schedule.changed, self.urgent)
+
+    def cover(self) -> None:
+        """A full screen hides the dashboard: frames hold their changes from now on."""
+        self.store.on_changes(None)  # no change-driven frames: the once-a-second ones only
+        if self.held is None:
+            self.held = set()
+
+    def uncover(self) -> set[str]:
+        """The dashboard shows again: listen to the store; returns the changes held."""
+        held, self.held = self.held or set(), None
+        if self.schedule is not None:
+            self.follow(self._coin)
+        return held
 
     def run_frame(self, frame: Callable[[], None]) -> None:
         """Run one frame on one moment of the store: every pane reads the same marks, and the
