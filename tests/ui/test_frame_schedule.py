@@ -220,3 +220,19 @@ async def test_the_catalog_coming_in_force_is_an_urgent_change(
     store.catalog_state.expect()  # the catalog's state changed (here: awaited)
     assert told == [True]
     paint.stop()
+
+
+def test_a_frame_brought_forward_within_the_interval_may_be_light() -> None:
+    """Within ``interval`` of a full frame a frame may be light (the screen paints the urgent
+    changes only); the full frames keep their own clock: a plain change after a light frame
+    waits for ``last full + interval``, not for ``last light + interval``."""
+    s = Screen()
+    assert s.schedule.frame_started(light_ok=True)  # the first frame is full
+    s.loop.advance(0.03)
+    assert not s.schedule.frame_started(light_ok=True)
+    assert s.schedule.last_full == 100.0 and s.schedule.last_started == pytest.approx(100.03)
+    s.schedule.changed()  # what the light frame held back
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
+    assert s.schedule.frame_started()  # a frame that needs every pane is full, whenever
+    s.loop.advance(INTERVAL)
+    assert s.schedule.frame_started(light_ok=True)  # the interval has passed: full
