@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
@@ -44,6 +43,7 @@ from hlmon.ui.widgets.account import (
     position_rows,
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
+from hlmon.ui.widgets.blank import BlankHorizontal, BlankVertical
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.candles import CandleChart
 from hlmon.ui.widgets.key_footer import KeyFooter
@@ -76,6 +76,9 @@ class Dashboard(Screen[None]):
 
     AUTO_FOCUS = ""
     """Nothing is focused at start, so the arrow keys move the coin selection."""
+
+    BLANK = True
+    """The screen draws nothing of its own where the panes leave it (``widgets.blank``)."""
 
     BINDINGS = bindings("dashboard")
     """From ``hlmon.ui.keymap`` (a new key: a row there; its docstring says how)."""
@@ -230,14 +233,14 @@ class Dashboard(Screen[None]):
     def compose(self) -> ComposeResult:
         """Header, the two columns, the status line and the footer."""
         yield self.header
-        with Vertical(id="main"):
-            with Horizontal(id="row1"):
-                with Vertical(id="market"):
+        with BlankVertical(id="main"):
+            with BlankHorizontal(id="row1"):
+                with BlankVertical(id="market"):
                     yield self.watchlist
                     yield self.chart
                 yield self.book
                 yield self.tape_alt
-            with Horizontal(id="row2"):
+            with BlankHorizontal(id="row2"):
                 yield self.positions
                 yield self.tape
             yield self.lower
