@@ -77,9 +77,9 @@ class FrameSchedule:
         self.closed = False
 
     def changed(self, urgent: bool = False) -> None:
-        """Something changed: a frame now, or at ``last full + interval``; no later than
-        ``now + urgent_wait`` for an urgent change (bringing a frame asked for forward).
-        Thread-safe."""
+        """Something changed: a frame now, or at ``last full + interval``; for an urgent
+        change no later than ``last + urgent_wait`` (bringing a frame asked for forward), at
+        once if that has passed. Thread-safe."""
         if threading.get_ident() != self._thread:
             self._loop.call_soon_threadsafe(self.changed, urgent)
             return
@@ -87,8 +87,8 @@ class FrameSchedule:
             return  # the frame on its way takes every change made until it starts
         now = self._now()
         at = max(now, self._last_full + self.interval)
-        if urgent:
-            at = min(at, now + self.urgent_wait)
+        if urgent:  # leading edge too: at once unless a frame ran less than urgent_wait ago
+            at = min(at, max(now, self._last + self.urgent_wait))
         if self._pending is not None:
             if at >= self._pending_at:
                 return  # coalesced into the frame already asked for
