@@ -20,4 +20,4 @@ def cover(dashboard: Dashboard) -> None:
 
 def uncover(dashboard: Dashboard) -> None:
     """The dashboard shows again: follow the store's changes; what was held is painted now."""
-    dashboard.shown_again(dashboard.paint.uncover())
+    dashboard.refresh_all(dashboard.paint.uncover())

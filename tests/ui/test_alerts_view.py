@@ -140,11 +140,11 @@ class TestView:
             watchlist = app.dashboard.watchlist
             assert any("104,412.5" in line for line in watchlist.text_lines)
             app.store.apply(mids_msg(BTC="104612.5", ETH="3688.25"))
-            await pilot_wait(pilot, lambda: "mids" in (app.dashboard.paint.held or ()), limit=5)
+            await pilot_wait(pilot, lambda: "mids" in (app.dashboard.paint.hidden or ()), limit=5)
             assert any("104,412.5" in line for line in watchlist.text_lines)
             await pilot.press("escape")
             await pilot_wait(pilot, lambda: app.screen is app.dashboard)
-            assert app.dashboard.paint.held is None
+            assert app.dashboard.paint.hidden is None
             assert any("104,612.5" in line for line in watchlist.text_lines)
 
     async def test_readable_at_80x24(self) -> None:
