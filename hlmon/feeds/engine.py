@@ -59,7 +59,7 @@ from hlmon.feeds.account_checks import AccountChecks
 from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.candle_keeper import CandleKeeper
-from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
+from hlmon.feeds.catalog_keeper import CatalogKeeper, network_cache_dir, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
@@ -187,7 +187,7 @@ class FeedEngine(AccountSubscriptions):
                 on_held_back=self.markets.hold_back,
             )
         if catalog_cache and cache_dir is None:
-            cache_dir = resolve_cache_dir(settings.cache_dir)
+            cache_dir = network_cache_dir(resolve_cache_dir(settings.cache_dir), settings.api_url)
         self.catalog = CatalogKeeper(
             self.info,
             store,
