@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import time
 import tracemalloc
 from typing import Any
@@ -36,6 +37,8 @@ from benchmarks.common import (
     rnd,
     rss_mb,
     slope_per_minute,
+    smaps_rollup_mb,
+    thread_count,
     wait_until,
 )
 from benchmarks.startup import MID_ROW, clean_env
@@ -43,6 +46,9 @@ from benchmarks.ui_cost import APP_CPU, Sim
 
 DEFAULT_SECONDS = 600
 QUICK_SECONDS = 60
+STEADY_AFTER_S = 150.0
+"""Start of the steady part: the rings, caches and allocator arenas fill in the first minutes
+(the samples climb, then flatten), so a slope over the whole run overstates lasting growth."""
 
 
 def default_seconds() -> tuple[float, str]:
@@ -54,16 +60,27 @@ def default_seconds() -> tuple[float, str]:
     return DEFAULT_SECONDS, "default (10 min)"
 
 
-def measure(seconds: float, why: str = "", log: Any = print) -> dict[str, Any]:
-    """Returns the ``memory`` JSON section."""
+def steady_after(seconds: float) -> float:
+    """Where the steady part starts: ``STEADY_AFTER_S``, or a quarter into a short run."""
+    return min(STEADY_AFTER_S, seconds / 4)
+
+
+def measure(
+    seconds: float, why: str = "", log: Any = print, extra_env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Returns the ``memory`` JSON section (``extra_env``: for the hlmon process, e.g. an
+    allocator setting to compare)."""
     interval = 2.0 if seconds <= 120 else 5.0
     sim = Sim("stress")
     tmux = Tmux("memory")
     samples: list[tuple[float, float]] = []
+    load_before = os.getloadavg()[0]
     try:
         pin = f"taskset -c {APP_CPU} " if (os.cpu_count() or 1) > 1 else ""
+        # This checkout's code (``-m`` from the repository), not whatever a venv's script finds.
         pid = tmux.start(
-            f"{pin}.venv/bin/hlmon --api-url {sim.url} --address {sim.address}", env=clean_env()
+            f"{pin}{sys.executable} -m hlmon --api-url {sim.url} --address {sim.address}",
+            env={**clean_env(), **(extra_env or {})},
         )
         if not wait_until(lambda: bool(MID_ROW.search(tmux.capture())), 30, 0.05):
             raise RuntimeError(f"hlmon showed no data within 30 s:\n{tmux.capture()}")
@@ -71,6 +88,7 @@ def measure(seconds: float, why: str = "", log: Any = print) -> dict[str, Any]:
         cpu = CpuMeter(pid)
         cpu.start()
         samples.append((0.0, rss_mb(pid)))
+        smaps_start = smaps_rollup_mb(pid)
         next_log = 60.0
         while (elapsed := time.monotonic() - t0) < seconds:
             time.sleep(min(interval, seconds - elapsed))
@@ -79,6 +97,8 @@ def measure(seconds: float, why: str = "", log: Any = print) -> dict[str, Any]:
                 log(f"  memory {samples[-1][0]:.0f}/{seconds:.0f} s: RSS {samples[-1][1]:.1f} MB")
                 next_log += 60
         cpu_pct = cpu.stop()
+        smaps_end = smaps_rollup_mb(pid)
+        threads = thread_count(pid)
         alive = not tmux.pane_dead()
         tmux.send_keys("q")
         wait_until(tmux.pane_dead, 10)
@@ -87,12 +107,25 @@ def measure(seconds: float, why: str = "", log: Any = print) -> dict[str, Any]:
         sim.stop()
     warm = [s for s in samples if s[0] >= min(30.0, seconds / 6)]
     half = [s for s in samples if s[0] >= seconds / 2]
+    steady_from = steady_after(seconds)
+    steady = [s for s in samples if s[0] >= steady_from]
     return {
         "rss_mb_start": rnd(samples[0][1]),
         "rss_mb_end": rnd(samples[-1][1]),
         "rss_mb_max": rnd(max(v for _, v in samples)),
         "slope_mb_per_min": rnd(slope_per_minute(warm), 3),
         "slope_mb_per_min_second_half": rnd(slope_per_minute(half), 3),
+        "slope_mb_per_min_steady": rnd(slope_per_minute(steady), 4),
+        "steady_after_s": steady_from,
+        "rss_mb_steady_start": rnd(steady[0][1], 2) if steady else None,
+        "slopes": "least squares over the process's RSS (/proc/PID/statm): slope_mb_per_min "
+        "after a 30 s warm-up, _steady after steady_after_s (rings, caches and allocator "
+        "arenas filled), _second_half over the second half",
+        "smaps_start_mb": smaps_start,
+        "smaps_end_mb": smaps_end,
+        "threads_at_end": threads,
+        "extra_env": extra_env or {},
+        "loadavg_1m_before_after": [rnd(load_before, 2), rnd(os.getloadavg()[0], 2)],
         "seconds": seconds,
         "duration_source": why,
         "profile": "stress",
@@ -158,6 +191,11 @@ def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
         ("RSS at end", res["rss_mb_end"], f"MB after {note}"),
         ("RSS growth", res["slope_mb_per_min"], "MB/min (after warm-up)"),
         ("RSS growth, 2nd half", res["slope_mb_per_min_second_half"], "MB/min"),
+        (
+            "RSS growth, steady",
+            res["slope_mb_per_min_steady"],
+            f"MB/min after the first {res['steady_after_s']:.0f} s",
+        ),
         ("CPU over the run", res["cpu_pct"], "% of one core (tmux, stress)"),
     ]
 
@@ -166,6 +204,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--trace", action="store_true", help="what grows, with tracemalloc")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="K=V", help="extra env for hlmon"
+    )
+    parser.add_argument("--out", help="also write the JSON section to this file")
     args = parser.parse_args()
     if args.trace:
         res = asyncio.run(_trace_app(args.seconds or 300.0, 5.0, print))
@@ -183,9 +225,13 @@ def main() -> int:
         print(json.dumps(res))
         return 0
     seconds, why = (args.seconds, "--seconds") if args.seconds else default_seconds()
-    res = measure(seconds, why)
+    extra_env = dict(kv.split("=", 1) for kv in args.env)
+    res = measure(seconds, why, extra_env=extra_env)
     print_table("Memory", table_rows(res))
     print(json.dumps(res["samples"]))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(res, f, indent=1)
     return 0
 
 
