@@ -3,9 +3,14 @@
 The simulator (``stress`` profile, its own process) serves on loopback; ``hlmon --api-url URL
 --address DEMO`` (the real CLI) runs in a detached tmux session of 120x40. RSS is read from
 ``/proc/PID/statm`` when the first data is painted (``rss_mb_start``), then every few seconds
-until the end (``rss_mb_end``). Growth is the least-squares slope of RSS over time (MB/min),
-over the whole run after a short warm-up and over its second half (rings and caches fill early;
-a leak keeps the second-half slope up).
+until the end (``rss_mb_end``). Growth is the least-squares slope of RSS over time (MB/min):
+``slope_mb_per_min`` over the whole run after a 30 s warm-up, ``slope_mb_per_min_second_half``
+over its second half, and ``slope_mb_per_min_steady`` (issue #16's figure) after the first
+``STEADY_AFTER_S`` (150 s): RSS climbs ~6 MB in the first two minutes (caches, allocator
+arenas, the first screens) and then flattens, so a whole-run slope overstates lasting growth.
+All three are the process's real RSS. ``smaps_*_mb`` split it into anonymous memory (heap,
+arenas) and file-backed pages (code). ``--env K=V`` runs hlmon with an extra environment
+variable (``MALLOC_ARENA_MAX=2``, ``PYTHONMALLOC=malloc``) to compare allocator settings.
 
 Duration: 10 minutes by default; ``BENCH_QUICK=1`` makes it 60 s, ``BENCH_MEMORY_SECONDS=N``
 sets it exactly. Run alone: ``python -m benchmarks.memory [--seconds N]``.
@@ -13,7 +18,9 @@ sets it exactly. Run alone: ``python -m benchmarks.memory [--seconds N]``.
 ``--trace`` answers *what* grows instead: the real app runs headless in this process against
 the ``stress`` simulator with ``tracemalloc`` on; it reports the traced heap's slope after a
 warm-up (the first quarter) and the allocation sites that grew most from the end of the
-warm-up to the end (store, UI caches, Textual's own). Slower (tracing), so not part of
+warm-up to the end (store, UI caches, Textual's own), the store's capped rings' bytes
+(``soak_rings``: growth toward a known ceiling) and the heap slope net of them, and every
+``lru_cache`` and Textual cache with its fill and cap. Slower (tracing), so not part of
 ``make bench``: ``python -m benchmarks.memory --trace --seconds 600``.
 """
 
@@ -41,6 +48,7 @@ from benchmarks.common import (
     thread_count,
     wait_until,
 )
+from benchmarks.soak_rings import capped_mb, ring_fills
 from benchmarks.startup import MID_ROW, clean_env
 from benchmarks.ui_cost import APP_CPU, Sim
 
@@ -145,8 +153,9 @@ async def _trace_app(seconds: float, sample_s: float, log: Any) -> dict[str, Any
     sim = Sim("stress")
     runtime = Runtime(_settings(sim.url, sim.address))
     app = build_app(runtime)
-    samples: list[tuple[float, float, float]] = []  # (s, heap MB, RSS MB)
+    samples: list[tuple[float, float, float, float]] = []  # (s, heap, RSS, capped rings) MB
     growth: list[dict[str, Any]] = []
+    caches: list[dict[str, Any]] = []
 
     async def harness() -> None:
         nonlocal growth
@@ -156,13 +165,15 @@ async def _trace_app(seconds: float, sample_s: float, log: Any) -> dict[str, Any
             warm = None
             while (elapsed := time.monotonic() - t0) < seconds:
                 heap = tracemalloc.get_traced_memory()[0] / 1e6
-                samples.append((elapsed, heap, rss_mb(os.getpid())))
+                rings = capped_mb(ring_fills(runtime.store))  # after the heap: it allocates
+                samples.append((elapsed, heap, rss_mb(os.getpid()), rings))
                 if warm is None and elapsed >= seconds / 4:
                     warm = heap_snapshot()
                 if len(samples) % max(1, int(60 / sample_s)) == 0:
                     log(f"  trace {elapsed:.0f}/{seconds:.0f} s: heap {heap:.2f} MB")
                 await asyncio.sleep(sample_s)
             growth = growth_sites(warm, heap_snapshot(), 15)
+            caches.extend(c for c in cache_fills() if c["size"])
         finally:
             app.exit()
 
@@ -173,15 +184,50 @@ async def _trace_app(seconds: float, sample_s: float, log: Any) -> dict[str, Any
     finally:
         sim.stop()
         tracemalloc.stop()
-    warm_samples = [(t, h) for t, h, _ in samples if t >= seconds / 4]
+    warm_samples = [(t, h) for t, h, _, _ in samples if t >= seconds / 4]
+    warm_rings = [(t, r) for t, _, _, r in samples if t >= seconds / 4]
+    warm_net = [(t, h - r) for t, h, _, r in samples if t >= seconds / 4]
+    warm_rss = [(t, m) for t, _, m, _ in samples if t >= seconds / 4]
     return {
         "seconds": seconds,
         "heap_mb_start": rnd(samples[0][1], 2) if samples else None,
         "heap_mb_end": rnd(samples[-1][1], 2) if samples else None,
         "heap_slope_mb_per_min": rnd(slope_per_minute(warm_samples), 4),
+        "rings_slope_mb_per_min": rnd(slope_per_minute(warm_rings), 4),
+        "heap_net_slope_mb_per_min": rnd(slope_per_minute(warm_net), 4),
+        "rss_slope_mb_per_min": rnd(slope_per_minute(warm_rss), 4),
+        "rings_mb_end": rnd(samples[-1][3], 3) if samples else None,
         "rss_mb_end": rnd(samples[-1][2]) if samples else None,
         "top_growth": growth,
+        "caches": caches,
     }
+
+
+def cache_fills() -> list[dict[str, Any]]:
+    """Every ``functools.lru_cache`` and Textual ``LRUCache``/``FIFOCache`` alive in this
+    process, fullest first: how many entries each holds against its cap (None: unbounded).
+
+    A cache filling toward its cap grows like a leak for minutes, then stops; an unbounded one
+    never stops. Textual's caches are per widget, so they are summed by where they were built.
+    """
+    import functools
+    import gc
+
+    from textual.cache import FIFOCache, LRUCache
+
+    rows: dict[str, dict[str, Any]] = {}
+    for obj in gc.get_objects():
+        if isinstance(obj, functools._lru_cache_wrapper):
+            info = obj.cache_info()
+            name = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"
+            rows[name] = {"cache": name, "n": 1, "size": info.currsize, "cap": info.maxsize}
+        elif isinstance(obj, (LRUCache, FIFOCache)):
+            name = f"textual {type(obj).__name__}({obj._maxsize})"
+            row = rows.setdefault(name, {"cache": name, "n": 0, "size": 0, "cap": 0})
+            row["n"] += 1
+            row["size"] += len(obj)
+            row["cap"] += obj._maxsize
+    return sorted(rows.values(), key=lambda r: (r["cap"] is not None, -r["size"]))
 
 
 def table_rows(res: dict[str, Any]) -> list[tuple[str, Any, str]]:
@@ -216,9 +262,20 @@ def main() -> int:
             [
                 ("heap start / end", f"{res['heap_mb_start']} / {res['heap_mb_end']}", "MB"),
                 ("heap slope", res["heap_slope_mb_per_min"], "MB/min after the warm-up"),
+                (
+                    "capped rings slope",
+                    res["rings_slope_mb_per_min"],
+                    f"MB/min (store rings filling toward their caps, {res['rings_mb_end']} MB)",
+                ),
+                ("heap slope net", res["heap_net_slope_mb_per_min"], "MB/min minus the rings"),
+                ("RSS slope", res["rss_slope_mb_per_min"], "MB/min (tracemalloc's own included)"),
                 *(
                     (g["site"], f"{g['kb']} kB", f"{g['blocks']:+d} blocks")
                     for g in res["top_growth"]
+                ),
+                *(
+                    (f"cache {c['cache']}", f"{c['size']}/{c['cap']}", f"{c['n']} instance(s)")
+                    for c in res["caches"][:25]
                 ),
             ],
         )
