@@ -143,6 +143,8 @@ class Sample:
     garbage_mb: float = 0.0
     """What the full collection before this sample freed (cyclic garbage a gen-2 collection
     would have freed later): without it, the heap is a sawtooth whose phase biases a slope."""
+    anon_mb: float = 0.0
+    """Anonymous resident memory (``smaps_rollup``): heap and arenas, not code pages."""
     harness_mb: float = 0.0
     """Deep bytes of the soak's own record (its samples and faults so far): growth of the
     harness, not of hlmon, so it is taken out of the net slope too."""
@@ -239,11 +241,13 @@ class Soak:
             gc.collect()
             garbage = (before - tracemalloc.get_traced_memory()[0]) / 1e6
         rss_mb = round(rss_self_mb(), 2)
+        anon_mb = smaps_rollup_mb(os.getpid()).get("Anonymous", 0.0)
         heap_mb = round(tracemalloc.get_traced_memory()[0] / 1e6, 3)
         self.last_rings = ring_fills(store)  # after the heap is read: it allocates while counting
         return Sample(
             t=t,
             rss_mb=rss_mb,
+            anon_mb=anon_mb,
             heap_mb=heap_mb,
             capped_mb=round(capped_mb(self.last_rings), 3),
             garbage_mb=round(garbage, 3),
@@ -328,12 +332,14 @@ class Soak:
             end = t0 + self.minutes * 60
             warm_at = t0 + self.minutes * 60 / 4
             warm: tracemalloc.Snapshot | None = None
+            warmed = False  # not ``warm is None``: without tracemalloc the snapshot is None
             next_sample = t0
             next_fault = t0 + self.fault_s / 2
             n_fault = 0
             while True:
                 now = time.monotonic()
-                if warm is None and now >= warm_at:
+                if not warmed and now >= warm_at:
+                    warmed = True
                     warm = heap_snapshot()
                     self.report.rings_warm = ring_fills(store)
                     self.report.smaps_warm = smaps_rollup_mb(os.getpid())
@@ -396,6 +402,7 @@ class Soak:
             return
         rss_slope = slope_per_minute([(s.t, s.rss_mb) for s in warm])
         heap_slope = slope_per_minute([(s.t, s.heap_mb) for s in warm])
+        anon_slope = slope_per_minute([(s.t, s.anon_mb) for s in warm])
         task_slope = slope_per_minute([(s.t, s.tasks) for s in warm])
         rss_growth = warm[-1].rss_mb - warm[0].rss_mb
         heap_net = slope_per_minute([(s.t, s.heap_mb - s.capped_mb - s.harness_mb) for s in warm])
@@ -410,6 +417,7 @@ class Soak:
             "rss_end_mb": samples[-1].rss_mb,
             "rss_slope_mb_per_min": None if rss_slope is None else round(rss_slope, 3),
             "rss_growth_after_warmup_mb": round(rss_growth, 2),
+            "anon_slope_mb_per_min": None if anon_slope is None else round(anon_slope, 4),
             "heap_slope_mb_per_min": None if heap_slope is None else round(heap_slope, 4),
             "heap_end_mb": samples[-1].heap_mb,
             "heap_net_slope_mb_per_min": None if heap_net is None else round(heap_net, 4),
@@ -511,6 +519,7 @@ def main() -> int:
         ("anonymous MB warm / end",
          f"{rep.smaps_warm.get('Anonymous')} / {rep.smaps_end.get('Anonymous')}",
          "heap and arenas (smaps_rollup); the rest of RSS is code and libraries"),
+        ("anonymous slope MB/min", c.get("anon_slope_mb_per_min"), "after warm-up"),
         ("heap trims", c.get("heap_trims"),
          f"malloc_trim(0), ms mean/max {c.get('heap_trim_ms_mean_max')}"
          + ("" if trim else " (SOAK_TRIM=0: off)")),
