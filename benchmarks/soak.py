@@ -115,6 +115,10 @@ def rss_self_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+SMALL_RINGS = {"fills_cap": 100, "log_cap": 50, "candles_cap": 50, "fundings_cap": 100}
+"""``SOAK_SMALL_RINGS=1``: caps the stress run fills within the warm-up, so the slope after it
+is the process with every ring full (what a run of weeks looks like) instead of rings filling
+for an hour; a diagnostic, not the product's caps."""
 TRACE_FRAMES = 4
 """Frames kept per traced allocation (enough to tell which caller's list grows)."""
 TOP_GROWTH = 10
@@ -218,10 +222,17 @@ def start_sim() -> tuple[subprocess.Popen[str], str, str]:
 
 class Soak:
     def __init__(
-        self, minutes: float, sample_s: float, fault_s: float, collect: bool, trim: bool = True
+        self,
+        minutes: float,
+        sample_s: float,
+        fault_s: float,
+        collect: bool,
+        trim: bool = True,
+        small_rings: bool = False,
     ) -> None:
         self.minutes = minutes
         self.trim = trim
+        self.small_rings = small_rings
         self.sample_s = sample_s
         self.fault_s = fault_s
         self.report = SoakReport(minutes=minutes)
@@ -312,7 +323,7 @@ class Soak:
             watchlist=("BTC", "ETH", "SOL", "HYPE"),
             websocket=SOAK_WS,
         )
-        store = Store(time.time, settings.stale)
+        store = Store(time.time, settings.stale, **(SMALL_RINGS if self.small_rings else {}))
         engine = FeedEngine(
             settings,
             store,
@@ -508,7 +519,8 @@ def main() -> int:
     print(f"soak: {minutes:g} min, sample every {sample_s:g} s, a fault every {fault_s:g} s")
     collect = os.environ.get("SOAK_GC", "1") not in ("", "0")
     trim = os.environ.get("SOAK_TRIM", "1") not in ("", "0")
-    rep = asyncio.run(Soak(minutes, sample_s, fault_s, collect, trim).run())
+    small = os.environ.get("SOAK_SMALL_RINGS", "") not in ("", "0")
+    rep = asyncio.run(Soak(minutes, sample_s, fault_s, collect, trim, small).run())
     c = rep.checks
     rows: list[tuple[str, Any, str]] = [
         ("minutes", rep.minutes, f"{len(rep.samples)} samples"),
@@ -553,6 +565,8 @@ def main() -> int:
     doc = {
         "machine": machine_info(),
         "minutes": rep.minutes,
+        "heap_trim": trim,
+        "small_rings": SMALL_RINGS if small else None,
         "sample_every_s": sample_s,
         "fault_every_s": fault_s,
         "passed": not rep.failures,
