@@ -57,7 +57,7 @@ async def test_a_task_that_never_ends_is_given_up_on_and_named(
     assert left == {task}
     assert loop.time() - started < 2.0
     assert "test task did not end within 0.3 s" in caplog.text and "stubborn" in caplog.text
-    task.get_coro().close()  # type: ignore[union-attr]  # end it for good (no loop left to do it)
+    task.get_coro().close()  # end it for good (no loop left to do it)
 
 
 async def test_exceptions_are_retrieved_and_done_tasks_ignored() -> None:

@@ -165,8 +165,12 @@ class CatalogKeeper:
             await self._wait(self.reload_every)
         failures = 0
         while True:
-            fresh = await self.load_once()
-            self.attempted.set()
+            try:
+                fresh = await self.load_once()
+            finally:
+                # Even when a load crashes (a bug, not an InfoError): whoever waits for the
+                # first attempt (the start's --coins check) must not wait for ever.
+                self.attempted.set()
             failures = 0 if fresh else failures + 1
             if fresh:
                 await self._wait(self.reload_every)

@@ -2,14 +2,16 @@
 
 * The first change after a quiet period runs a frame at once (the next loop turn), instead of
   waiting for the next tick of a fixed timer (up to 83 ms at 12 fps).
-* Changes arriving within ``interval`` of the last frame are coalesced into one frame at
-  ``last + interval``: a flood of frames costs ``1 / interval`` frames a second, no more.
+* Changes arriving within ``interval`` of the last *full* frame are coalesced into one frame
+  at ``last full + interval``: a flood costs ``1 / interval`` full frames a second, no more.
 * An *urgent* change (what the user watches for latency: the selected coin's trades) waits
   at most ``urgent_wait``: under a steady flood of other changes there is never a quiet
-  period, and it would otherwise wait up to a whole ``interval`` (83 ms at 12 fps). It brings
-  the next frame forward only when that frame is further away than ``urgent_wait``, so a
-  stream of trades adds few frames to the ``1 / interval`` a flood already costs (every frame
-  has a fixed cost in Textual's compositor, however little it paints).
+  period, and it would otherwise wait up to a whole ``interval``. It brings the next frame
+  forward when that frame is further away than ``urgent_wait``. A frame brought forward may
+  be *light* (``frame_started`` says so): the screen paints the urgent changes only and holds
+  the rest for the full frame at ``last full + interval``. Every repainted pane costs in
+  Textual's compositor and in bytes to the terminal, so a light frame (the tape alone) costs
+  a fraction of a full one.
 * Nothing changed: no frame, except at the deadlines the screen asks for (``wake_in``): the
   once-a-second age tick, the moment a feed goes stale.
 
@@ -28,6 +30,8 @@ from collections.abc import Callable, Iterable
 URGENT_WAIT = 0.020
 """The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
 for the frame, the paint and the screen's 60 Hz refresh after it."""
+EARLY_S = 0.002
+"""A frame this close to its full frame's time is full (timers may fire a little early)."""
 POST_TIMEOUT = 2.0
 """A posted frame that has not started after this long is taken as lost and posted again."""
 
@@ -47,7 +51,7 @@ class FrameSchedule:
         """
         Args:
             run: posts one frame to the UI (called on the loop, at most once per request).
-            interval: the shortest time between two change-driven frames (1 / fps).
+            interval: the shortest time between two change-driven full frames.
             urgent_wait: the longest an urgent change waits for its frame.
             loop: the UI's event loop.
             now: monotonic seconds comparable with ``loop.call_at`` (default ``loop.time``).
@@ -60,6 +64,8 @@ class FrameSchedule:
         self._thread = threading.get_ident()
         self._last = -math.inf
         """``now()`` when the last frame started."""
+        self._last_full = -math.inf
+        """``now()`` when the last full frame started."""
         self._pending: asyncio.TimerHandle | None = None
         """The change-driven frame asked for and not posted yet."""
         self._pending_at = math.inf
@@ -71,18 +77,18 @@ class FrameSchedule:
         self.closed = False
 
     def changed(self, urgent: bool = False) -> None:
-        """Something changed: a frame now, or at ``last + interval``; no later than
-        ``now + urgent_wait`` for an urgent change (bringing a frame asked for forward).
-        Thread-safe."""
+        """Something changed: a frame now, or at ``last full + interval``; for an urgent
+        change no later than ``last + urgent_wait`` (bringing a frame asked for forward), at
+        once if that has passed. Thread-safe."""
         if threading.get_ident() != self._thread:
             self._loop.call_soon_threadsafe(self.changed, urgent)
             return
         if self.closed or self._in_flight():
             return  # the frame on its way takes every change made until it starts
         now = self._now()
-        at = max(now, self._last + self.interval)
-        if urgent:
-            at = min(at, now + self.urgent_wait)
+        at = max(now, self._last_full + self.interval)
+        if urgent:  # leading edge too: at once unless a frame ran less than urgent_wait ago
+            at = min(at, max(now, self._last + self.urgent_wait))
         if self._pending is not None:
             if at >= self._pending_at:
                 return  # coalesced into the frame already asked for
@@ -103,10 +109,21 @@ class FrameSchedule:
         self._deadline_at = at
         self._deadline = self._loop.call_at(at, self._fire_deadline)
 
-    def frame_started(self) -> None:
-        """The screen calls this at the start of every frame, however it was triggered."""
-        self._last = self._now()
+    def frame_started(self, light_ok: bool = False) -> bool:
+        """The screen calls this at the start of every frame, however it was triggered.
+
+        Returns whether the frame is full: always when not ``light_ok`` (the screen needs
+        every pane: a new second, a feed's state), else when ``interval`` has passed since the
+        last full frame. A light frame paints the urgent changes only; the screen hands the
+        rest back with ``changed()``, which asks for the full frame at ``last full +
+        interval``."""
+        now = self._now()
+        full = not light_ok or now >= self._last_full + self.interval - EARLY_S
+        self._last = now
+        if full:
+            self._last_full = now
         self._posted_at = None
+        return full
 
     def close(self) -> None:
         """Cancel whatever is scheduled; later requests do nothing."""
@@ -130,6 +147,11 @@ class FrameSchedule:
     def last_started(self) -> float:
         """``now()`` at the start of the last frame (-inf before the first)."""
         return self._last
+
+    @property
+    def last_full(self) -> float:
+        """``now()`` at the start of the last full frame (-inf before the first)."""
+        return self._last_full
 
     def _in_flight(self) -> bool:
         posted = self._posted_at

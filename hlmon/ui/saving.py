@@ -65,6 +65,9 @@ class ChoiceSaver:
         self.changed: set[str] = set()
         """Kinds the user changed in this run (saved from now on)."""
         self._timer: Timer | None = None
+        self._writing: asyncio.Future[None] | None = None
+        """The last save handed to the backend: it may still be writing when the user leaves
+        (Textual then cancels the worker that waits for it, not the write)."""
         self._told_not_saved = False
         self.saves = 0
         """Saves finished (written, unchanged or failed): tests poll it."""
@@ -109,6 +112,10 @@ class ChoiceSaver:
             return
         choices = self._collect(frozenset(self.changed))
         self.in_flight += 1
+        self._writing = asyncio.ensure_future(self._write(controls, choices))
+        await asyncio.shield(self._writing)
+
+    async def _write(self, controls: Controls, choices: SavedChoices) -> None:
         try:
             written = await controls.save_settings(choices)
         except ConfigError as exc:
@@ -128,14 +135,23 @@ class ChoiceSaver:
             self.saves += 1
 
     async def finish(self) -> None:
-        """Leaving: save what is still waiting for its quiet time, now."""
-        if self._timer is None:
+        """Leaving: let a save already writing end, and save what is still waiting for its
+        quiet time, now (within ``FINISH_WAIT_S`` in all)."""
+        writing = self._writing if self._writing is not None and not self._writing.done() else None
+        pending = self._timer is not None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if writing is None and not pending:
             return
-        self._timer.stop()
-        self._timer = None
         try:
             async with asyncio.timeout(FINISH_WAIT_S):
-                await self._save()
+                if writing is not None:
+                    await asyncio.shield(writing)
+                if pending:
+                    await self._save()
         except TimeoutError:
+            if self._writing is not None:
+                self._writing.cancel()  # given up on (a thread already writing still ends)
             self.last_error = f"the save was still running after {FINISH_WAIT_S:g} s"
             self._log(f"settings save not awaited: {self.last_error}", "error")

@@ -303,3 +303,20 @@ async def test_a_loaded_catalog_is_in_force_before_it_is_cached(
     assert in_force_during_write == [True]
     cached = read_catalog_cache(tmp_path)
     assert cached.catalog is not None and len(cached.catalog) == len(told[0])
+
+
+async def test_a_crashing_first_load_still_counts_as_attempted(
+    client: InfoClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load that raises something unexpected (the supervisor restarts the task) must not
+    leave the start's ``--coins`` check waiting for ``attempted`` for ever."""
+
+    async def broken(*_args: Any, **_kw: Any) -> Any:
+        raise KeyError("universe")
+
+    monkeypatch.setattr(catalog_keeper, "load_catalog", broken)
+    keeper = CatalogKeeper(client, Store(lambda: 1000.0), tmp_path, on_catalog=lambda c, _: None)
+    with pytest.raises(KeyError):
+        await keeper.run()
+    assert keeper.attempted.is_set()
+    assert keeper.catalog is None

@@ -69,3 +69,43 @@ async def test_a_hung_backend_stop_does_not_hold_the_exit(monkeypatch: pytest.Mo
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot_wait(pilot, lambda: runtime.started)
     assert runtime.stopped
+
+
+class SlowDiskRuntime(FakeRuntime):
+    """A save that is still writing when the user leaves; ``release`` lets it end."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.release = asyncio.Event()
+
+    async def save_settings(self, choices: SavedChoices) -> bool:
+        self.calls.append(("save_settings", (choices,)))
+        await self.release.wait()
+        self.calls.append(("save_written", ()))
+        return True
+
+
+async def test_a_save_already_running_is_awaited_before_the_backend_stops(
+    tmp_path: Path,
+) -> None:
+    """The timer's save had started (its quiet time passed) when the user left: leaving waits
+    for it to end instead of cancelling it with the app's workers."""
+    runtime = SlowDiskRuntime(settings(saved_file=str(tmp_path / "config.toml")))
+    app = build_app(runtime)
+    finish = app.saver.finish
+
+    async def finish_releasing() -> None:
+        runtime.release.set()  # the disk answers only once the exit has begun
+        await finish()
+
+    app.saver.finish = finish_releasing  # type: ignore[method-assign]
+    async with asyncio.timeout(EXIT_LIMIT_S):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot_wait(pilot, lambda: runtime.started)
+            app.saver.delay_s = 0.01
+            await pilot.press("t")
+            await pilot_wait(pilot, lambda: runtime.named("save_settings"))
+            assert not app.saver.settled  # in flight, blocked on the disk
+    order = [name for name, _args in runtime.calls if name in ("save_written", "stop")]
+    assert order == ["save_written", "stop"]
+    assert app.saver.saves == 1 and app.saver.last_error is None

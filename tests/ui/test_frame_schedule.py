@@ -116,17 +116,16 @@ def test_an_urgent_change_waits_at_most_the_urgent_wait() -> None:
     s.schedule.changed()  # plain: at last + interval
     assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
     s.schedule.changed(urgent=True)  # 5 ms after the frame: the next is 95 ms away
-    assert s.loop.scheduled() == [pytest.approx(100.005 + wait)]
+    assert s.loop.scheduled() == [pytest.approx(100.0 + wait)]
     s.schedule.changed()  # a plain change does not push it back
-    assert s.loop.scheduled() == [pytest.approx(100.005 + wait)]
+    assert s.loop.scheduled() == [pytest.approx(100.0 + wait)]
     s.loop.advance(wait)
     s.run_frames()
     assert s.posted == 2
     s.loop.advance(INTERVAL - wait / 2)
-    s.schedule.changed()  # plain: at last + interval, closer than the urgent wait
-    due = s.loop.scheduled()
-    s.schedule.changed(urgent=True)
-    assert s.loop.scheduled() == due  # no extra frame: the one asked for comes in time
+    s.schedule.changed()  # plain: at last + interval
+    s.schedule.changed(urgent=True)  # no frame for longer than the urgent wait: at once
+    assert s.loop.scheduled() == [s.loop.now]  # the one frame asked for, brought forward
 
 
 def test_a_posted_frame_takes_the_changes_made_before_it_starts() -> None:
@@ -220,3 +219,31 @@ async def test_the_catalog_coming_in_force_is_an_urgent_change(
     store.catalog_state.expect()  # the catalog's state changed (here: awaited)
     assert told == [True]
     paint.stop()
+
+
+def test_an_urgent_change_after_a_quiet_spell_is_painted_at_once() -> None:
+    """The leading edge holds for urgent changes too: no frame ran in the last
+    ``urgent_wait`` (a full one did within the interval), so the trade does not wait."""
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.loop.advance(s.schedule.urgent_wait + 0.01)
+    s.schedule.changed(urgent=True)
+    assert s.loop.scheduled() == [s.loop.now]
+
+
+def test_a_frame_brought_forward_within_the_interval_may_be_light() -> None:
+    """Within ``interval`` of a full frame a frame may be light (the screen paints the urgent
+    changes only); the full frames keep their own clock: a plain change after a light frame
+    waits for ``last full + interval``, not for ``last light + interval``."""
+    s = Screen()
+    assert s.schedule.frame_started(light_ok=True)  # the first frame is full
+    s.loop.advance(0.03)
+    assert not s.schedule.frame_started(light_ok=True)
+    assert s.schedule.last_full == 100.0 and s.schedule.last_started == pytest.approx(100.03)
+    s.schedule.changed()  # what the light frame held back
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
+    assert s.schedule.frame_started()  # a frame that needs every pane is full, whenever
+    s.loop.advance(INTERVAL)
+    assert s.schedule.frame_started(light_ok=True)  # the interval has passed: full

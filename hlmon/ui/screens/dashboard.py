@@ -2,8 +2,9 @@
 
 Frames are painted on change (``FrameSchedule``): the store calls back on the first change
 after each frame, the first change after a quiet period is painted at once, and changes within
-``1 / fps`` of a frame are coalesced into the next one (the selected coin's trades within
-20 ms); nothing changed, no frame. A frame asks the store which keys changed
+1.5 / fps of a full frame are coalesced into the next one; the selected coin's trades come
+within 20 ms, in a light frame (the tapes alone) when a full one ran less than that ago;
+nothing changed, no frame. A frame asks the store which keys changed
 (``take_changes``) and rebuilds only the panes those keys feed; each pane repaints only its
 lines that differ. Ages (status bar, header clock, panel titles) tick once a second, and at
 once when a feed changes state: the frame wakes at the moment the store says the next feed goes
@@ -18,7 +19,6 @@ from collections.abc import Callable, Sequence
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
@@ -43,6 +43,7 @@ from hlmon.ui.widgets.account import (
     position_rows,
 )
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
+from hlmon.ui.widgets.blank import BlankHorizontal, BlankVertical
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
 from hlmon.ui.widgets.candles import CandleChart
 from hlmon.ui.widgets.key_footer import KeyFooter
@@ -75,6 +76,9 @@ class Dashboard(Screen[None]):
 
     AUTO_FOCUS = ""
     """Nothing is focused at start, so the arrow keys move the coin selection."""
+
+    BLANK = True
+    """The screen draws nothing of its own where the panes leave it (``widgets.blank``)."""
 
     BINDINGS = bindings("dashboard")
     """From ``hlmon.ui.keymap`` (a new key: a row there; its docstring says how)."""
@@ -221,20 +225,22 @@ class Dashboard(Screen[None]):
         """The lower tabs' rows: the visible tab's on change, a hidden one's when shown."""
         self.frames = 0
         """Frames processed (for tests and benchmarks)."""
+        self.light_frames = 0
+        """Of ``frames``, the light ones (the tapes alone)."""
         self.age_ticks = 0
         """Frames that refreshed the ages (once a second while the clock moves)."""
 
     def compose(self) -> ComposeResult:
         """Header, the two columns, the status line and the footer."""
         yield self.header
-        with Vertical(id="main"):
-            with Horizontal(id="row1"):
-                with Vertical(id="market"):
+        with BlankVertical(id="main"):
+            with BlankHorizontal(id="row1"):
+                with BlankVertical(id="market"):
                     yield self.watchlist
                     yield self.chart
                 yield self.book
                 yield self.tape_alt
-            with Horizontal(id="row2"):
+            with BlankHorizontal(id="row2"):
                 yield self.positions
                 yield self.tape
             yield self.lower
@@ -259,7 +265,10 @@ class Dashboard(Screen[None]):
 
     def _post_frame(self) -> None:
         """Run a frame in this screen's message queue, like any other event."""
-        self.call_later(self.paint.run_frame, self.refresh_frame)
+        self.call_later(self.paint.run_frame, self._scheduled_frame)
+
+    def _scheduled_frame(self) -> None:
+        self.refresh_frame(light_ok=True)
 
     @property
     def schedule(self) -> FrameSchedule | None:
@@ -290,18 +299,23 @@ class Dashboard(Screen[None]):
 
     # ------------------------------------------------------------------ frames
 
-    def refresh_frame(self) -> None:
+    def refresh_frame(self, light_ok: bool = False) -> None:
         """One frame: rebuild the panes whose data changed; the ages, titles and bars when a
-        second has passed or a feed changed state; then plan the next wake-up."""
+        second has passed or a feed changed state; then plan the next wake-up. With
+        ``light_ok`` (a scheduled frame) it may be light: the tapes alone, the other changes
+        left to the next full frame (``PaintOnChange.frame_started``)."""
         self.frames += 1
-        tick, moved = self.paint.frame_started()
-        changes = self.store.take_changes()
+        held_due = self._prices.due or self._contexts.due
+        tick, moved, full, changes = self.paint.frame_started(light_ok and not held_due)
         if self.alerts is not None and (changes or tick):
             fired = self.alerts.evaluate(self.store, changes)
             if fired:
                 self.post_message(self.AlertsFired(fired))
         if changes:
             self.apply_changes(changes)
+        if not full:
+            self.light_frames += 1
+            return  # nothing else changed on screen; the wake-up planned stays
         if self._positions_frame == self.frames:
             pass  # rebuilt on this frame already (an account or orders push)
         elif moved and self.store.positions_version != self._positions_version:

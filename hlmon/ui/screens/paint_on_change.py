@@ -11,6 +11,7 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from hlmon.state import ConnState, FeedState, Source, Store
 from hlmon.ui.frame_schedule import FrameSchedule, wake_delay
@@ -18,6 +19,24 @@ from hlmon.ui.widgets.bars import SILENT_AFTER_S
 
 WAKE_MARGIN_S = 0.002
 """Wake this much after a threshold, so the frame sees it crossed."""
+FULL_FRAME_SPACING = 1.5
+"""Full frames (every pane) come at most every 1.5 frame intervals: 8 a second at the default
+12 fps, under a flood. The selected coin's trades come between them in light frames (the tape
+alone), within 20 ms: under the stress profile the trades alone asked for ~16 full frames a
+second, whatever the fps, and each full frame costs the compositor every changed pane."""
+
+
+class FrameStart(NamedTuple):
+    """What a frame is to paint (``PaintOnChange.frame_started``)."""
+
+    tick: bool
+    """A new whole second: the ages tick."""
+    moved: bool
+    """A feed's state or source moved since the last frame."""
+    full: bool
+    """Every pane (else a light frame: ``changes`` holds the selected coin's trades only)."""
+    changes: set[str]
+    """The change keys to paint."""
 
 
 class PaintOnChange:
@@ -33,12 +52,17 @@ class PaintOnChange:
         """When the next frame runs (set by ``start``)."""
         self.urgent: frozenset[str] = frozenset()
         """Change keys whose frame comes within 20 ms (the selected coin's trades, the catalog)."""
+        self.light: frozenset[str] = frozenset()
+        """Change keys a light frame paints (the selected coin's trades)."""
+        self._held: set[str] = set()
+        """Change keys a light frame took from the store and left to the next full frame."""
         self._states: dict[str, tuple[FeedState, Source | None]] = {}
         self._age_second: int | None = None
 
     def start(self, post_frame: Callable[[], None], fps: float, coin: str | None) -> None:
         """Listen to the store from now on (``post_frame`` posts one frame to the screen)."""
-        self.schedule = FrameSchedule(post_frame, 1.0 / fps, asyncio.get_running_loop())
+        interval = FULL_FRAME_SPACING / fps
+        self.schedule = FrameSchedule(post_frame, interval, asyncio.get_running_loop())
         self.follow(coin)
         self.plan_wake()
 
@@ -54,9 +78,11 @@ class PaintOnChange:
         catalog: when it comes in force the watchlist goes from "waiting for market catalog…"
         to its rows, the first data on screen at start-up, which would otherwise wait up to a
         whole interval (83 ms at 12 fps) after a frame the first change ran. It changes once
-        per catalog load (minutes apart): one extra frame at most."""
+        per catalog load (minutes apart): one extra frame at most. The trades alone may come
+        in a light frame; the catalog's is a full one."""
         if self.schedule is not None:
             trades = (f"trades:{coin}",) if coin is not None else ()
+            self.light = frozenset(trades)
             self.urgent = frozenset(("catalog", *trades))
             self.store.on_changes(self.schedule.changed, self.urgent)
 
@@ -66,18 +92,37 @@ class PaintOnChange:
         with self.store.one_moment():
             frame()
 
-    def frame_started(self) -> tuple[bool, bool]:
-        """At the start of a frame: (the ages tick: a new whole second; a feed's state or
-        source moved since the last frame)."""
-        if self.schedule is not None:
-            self.schedule.frame_started()
+    def frame_started(self, light_ok: bool = False) -> FrameStart:
+        """At the start of a frame: the ages tick, a feed moved, the changes to paint.
+
+        With ``light_ok`` (a frame the schedule posted, no held-back work due) the frame is
+        light when a full one ran less than the full interval ago and it has the selected
+        coin's trades to paint: it paints them alone and leaves every other change to the
+        full frame, asked for at once at its time. A new second, a feed's state or source
+        that moved (live -> stale is never late) or the catalog makes it full."""
         second = math.floor(self.clock())
         tick = second != self._age_second
         self._age_second = second
         states = {k: (st.state, st.source) for k, st in self.store.feed_statuses().items()}
         moved = states != self._states
         self._states = states
-        return tick, moved
+        changes = self.store.take_changes()
+        if self._held:
+            changes |= self._held
+            self._held = set()
+        light_ok = (
+            light_ok
+            and not (tick or moved)
+            and not self.light.isdisjoint(changes)
+            and self.urgent.isdisjoint(changes - self.light)  # the catalog: a full frame
+        )
+        if self.schedule is None or self.schedule.frame_started(light_ok):
+            return FrameStart(tick, moved, True, changes)
+        shown = changes & self.light
+        if len(shown) < len(changes):
+            self._held = changes - shown
+            self.schedule.changed()
+        return FrameStart(tick, moved, False, shown)
 
     def plan_wake(self, due_in: float | None = None) -> None:
         """Wake at the next whole second (ages, the header clock), or sooner when a feed goes

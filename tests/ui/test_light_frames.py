@@ -1,0 +1,128 @@
+"""Light frames: under a flood the selected coin's trades are painted within 20 ms by a
+frame that rebuilds the tapes alone; every other change waits for the next full frame (at
+most every 1.5 frame intervals), and a new second or a feed changing state is never held."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from hlmon.state import Store
+from hlmon.ui.app import HlmonApp
+from hlmon.ui.frame_schedule import FrameSchedule
+from hlmon.ui.screens.dashboard import Dashboard
+
+from .helpers import T0_MS, FakeClock, book_msg, trades_msg
+
+SIZE = (120, 40)
+
+
+def hand_timed_schedule(d: Dashboard, mono: FakeClock) -> FrameSchedule:
+    """The dashboard's schedule on a clock the test moves (posted frames go nowhere: the
+    test runs them itself, as the schedule would have)."""
+    old = d.schedule
+    assert old is not None
+    old.close()
+    loop = asyncio.get_running_loop()
+    d.paint.schedule = FrameSchedule(lambda: None, old.interval, loop, now=mono)
+    d.paint.follow(d.watchlist.selected)
+    return d.paint.schedule
+
+
+def counting(d: Dashboard) -> list[str]:
+    """Which panes rebuild: the book's and the tape's ``rebuild`` calls, in order."""
+    calls: list[str] = []
+    for name, pane in (("book", d.book), ("tape", d.tape)):
+        rebuild = pane.rebuild
+
+        def wrapped(name: str = name, rebuild: object = rebuild) -> None:
+            calls.append(name)
+            rebuild()  # type: ignore[operator]
+
+        pane.rebuild = wrapped  # type: ignore[method-assign]
+    return calls
+
+
+async def test_a_trade_under_a_flood_paints_the_tape_alone(app: HlmonApp, store: Store) -> None:
+    """A trade that comes within the full interval is painted by a light frame, which does not
+    rebuild the book that changed with it; the book comes with the full frame the schedule
+    asks for at ``last full + interval``."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        mono = FakeClock(500.0)
+        schedule = hand_timed_schedule(d, mono)
+        d.refresh_frame(light_ok=True)  # full: the first on this schedule
+        calls = counting(d)
+        store.apply(book_msg("BTC", mid=104500.5, t_ms=T0_MS))
+        store.apply(trades_msg("BTC", n=3, t_ms=T0_MS + 5000))
+        mono.advance(0.02)
+        d.refresh_frame(light_ok=True)
+        assert d.light_frames == 1
+        assert calls == ["tape"]
+        assert "104,500.5" not in "\n".join(d.book.text_lines)
+        assert schedule.pending  # the book's frame is asked for...
+        mono.advance(schedule.interval)
+        d.refresh_frame(light_ok=True)  # ...and it is full
+        assert d.light_frames == 1
+        assert calls == ["tape", "book"]
+
+
+async def test_a_frame_not_posted_by_the_schedule_is_full(app: HlmonApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        mono = FakeClock(500.0)
+        hand_timed_schedule(d, mono)
+        d.refresh_frame(light_ok=True)
+        calls = counting(d)
+        store.apply(book_msg("BTC", mid=104500.5, t_ms=T0_MS))
+        store.apply(trades_msg("BTC", n=3, t_ms=T0_MS + 5000))
+        mono.advance(0.02)
+        d.refresh_frame()
+        assert d.light_frames == 0
+        assert sorted(calls) == ["book", "tape"]
+
+
+async def test_a_feed_changing_state_makes_the_frame_full(
+    app: HlmonApp, store: Store, clock: FakeClock
+) -> None:
+    """A trade arriving as a feed goes stale: the frame is full (live -> stale is never late),
+    though the last full frame ran a moment ago."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        mono = FakeClock(500.0)
+        hand_timed_schedule(d, mono)
+        change = store.next_state_change()
+        assert change is not None
+        before, after = change - 0.001, change + 0.001
+        assert math.floor(before) == math.floor(after)  # no new second: no age tick
+        clock.now = before
+        d.refresh_frame(light_ok=True)
+        full_before = d.frames - d.light_frames
+        store.apply(trades_msg("BTC", n=3, t_ms=T0_MS + 5000))
+        clock.now = after
+        mono.advance(0.002)
+        d.refresh_frame(light_ok=True)
+        assert d.light_frames == 0
+        assert d.frames - d.light_frames == full_before + 1
+
+
+async def test_a_new_second_makes_the_frame_full(
+    app: HlmonApp, store: Store, clock: FakeClock
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        mono = FakeClock(500.0)
+        hand_timed_schedule(d, mono)
+        clock.now = math.floor(clock.now) + 0.999
+        d.refresh_frame(light_ok=True)
+        ticks = d.age_ticks
+        store.apply(trades_msg("BTC", n=3, t_ms=T0_MS + 5000))
+        clock.advance(0.002)
+        mono.advance(0.002)
+        d.refresh_frame(light_ok=True)
+        assert d.light_frames == 0
+        assert d.age_ticks == ticks + 1
