@@ -220,6 +220,20 @@ def start_sim() -> tuple[subprocess.Popen[str], str, str]:
     return proc, url, address
 
 
+def _store(settings: Settings, small_rings: bool) -> Store:
+    if not small_rings:
+        return Store(time.time, settings.stale)
+    small = SMALL_RINGS
+    return Store(
+        time.time,
+        settings.stale,
+        fills_cap=small["fills_cap"],
+        log_cap=small["log_cap"],
+        candles_cap=small["candles_cap"],
+        fundings_cap=small["fundings_cap"],
+    )
+
+
 class Soak:
     def __init__(
         self,
@@ -323,7 +337,7 @@ class Soak:
             watchlist=("BTC", "ETH", "SOL", "HYPE"),
             websocket=SOAK_WS,
         )
-        store = Store(time.time, settings.stale, **(SMALL_RINGS if self.small_rings else {}))
+        store = _store(settings, self.small_rings)
         engine = FeedEngine(
             settings,
             store,
