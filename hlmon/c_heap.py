@@ -1,11 +1,11 @@
 """The C heap under a run of weeks: glibc's free pages handed back once a minute.
 
-A long ``stress`` run's RSS kept creeping up (~0.1 MB/min) while the Python heap, traced by
-``tracemalloc``, stayed flat: the growth was memory glibc's malloc had been given back but kept
-(free chunks inside its arenas, below the top of each heap, which it returns only from the
-top). ``malloc_trim(0)`` returns every free page of every arena to the system (``madvise``);
-called once a minute it costs well under a millisecond on hlmon's ~70 MB (2026-12, 2-core
-Xeon; ``benchmarks/memory.py`` measures the effect on the real app).
+glibc's malloc keeps memory that Python freed inside its arenas (it returns memory only from
+the top of a heap), so RSS creeps up while the Python heap, traced by ``tracemalloc``, stays
+flat: most visibly after reconnects, which free large buffers (the soak, a fault a minute:
+0.15 -> 0.06 MB/min with every ring full, 2026-12, 2-core Xeon; ``docs/memory.md``).
+``malloc_trim(0)`` returns every free page of every arena to the system (``madvise``); once a
+minute it costs ~0.3 ms (``benchmarks/soak.py`` times each call).
 
 Only where the C library is glibc on Linux; anywhere else ``malloc_trim`` does not exist and
 ``HeapTrimmer.run`` returns at once. Imports nothing from hlmon, so any layer may use it;
