@@ -6,11 +6,13 @@ benchmark reads other processes, so nothing here imports hlmon or psutil.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,7 @@ BENCH_DIR = REPO / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_PR_SET_PDEATHSIG = 1
 
 
 # ------------------------------------------------------------------ /proc readers
@@ -97,14 +100,32 @@ class CpuMeter:
 
 
 def pinned_to(cpu: int | None) -> Callable[[], None] | None:
-    """A ``preexec_fn`` that pins the child to one CPU (None: no pinning, or only one CPU)."""
-    if cpu is None or (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+    """A ``preexec_fn`` that pins the child to one CPU (None: no pinning, or only one CPU) and,
+    on Linux, has it killed when the bench that started it dies: a bench interrupted by a
+    timeout once left its simulator flooding loopback for most of an hour, skewing every
+    measurement made after it."""
+    pin = cpu is not None and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
+    if not pin and not sys.platform.startswith("linux"):
         return None
 
-    def pin() -> None:
-        os.sched_setaffinity(0, {cpu})
+    def setup() -> None:
+        if pin and cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+        die_with_parent()
 
-    return pin
+    return setup
+
+
+def die_with_parent() -> None:
+    """Linux: SIGTERM this process when its parent exits (prctl PR_SET_PDEATHSIG); a no-op
+    elsewhere or where prctl is not available."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def run_pinned_client(cmd: Sequence[str], cpu: int | None, what: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from benchmarks.common import (
     CpuMeter,
     machine_info,
     percentile,
+    pinned_to,
     print_table,
     rnd,
     stop_process,
@@ -51,7 +52,13 @@ SUBS = [
 
 
 def _start(cmd: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=pinned_to(None),  # not pinned: only so that it dies with the bench
+    )
 
 
 async def _client(

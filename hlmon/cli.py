@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from hlmon import __version__, gc_pause
+from hlmon import __version__, gc_pause, tls_deferral
 from hlmon.cli_logging import LogSetupError, configure_logging, log_file_from
 from hlmon.config import ConfigError, Settings, load_settings
 from hlmon.config.flags import (
@@ -34,6 +34,7 @@ from hlmon.config.flags import (
 )
 from hlmon.keyguard import redact
 from hlmon.loopback import is_loopback_host
+from hlmon.runtime.discovery import may_use_tls
 from hlmon.runtime.terminal import probe_clipboard
 
 logger = logging.getLogger("hlmon.cli")
@@ -296,6 +297,8 @@ def main(
         settings = _settings(opts)
         if record is not None:
             settings = dataclasses.replace(settings, record_path=str(_record_target(record)))
+        if not may_use_tls(settings):  # no TLS this run: skip aiohttp's CA loads (60 ms)
+            tls_deferral.import_aiohttp_deferring_certs()
         run_app = _load_entry_point("hlmon.ui.app", "run_app", "the TUI")
         # Under tmux, whether a copy (y) can arrive depends on a tmux option: asked once here.
         sys.exit(run_app(settings, clipboard=probe_clipboard(os.environ)))

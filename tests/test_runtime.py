@@ -66,6 +66,18 @@ async def test_demo_keeps_a_given_address() -> None:
         assert runtime.settings.address == OTHER and runtime.engine.user == OTHER
 
 
+async def test_a_demo_neither_reads_nor_writes_the_catalog_cache(tmp_path: Path) -> None:
+    """The simulator's catalog is always there, and the cache file is the fallback of every
+    real network: a demo must never put its markets there."""
+    cache = tmp_path / "cache"
+    runtime = Runtime(Settings(demo=True, watchlist=("BTC",), cache_dir=str(cache)))
+    async with runtime:
+        keeper = runtime.engine.catalog
+        await asyncio.wait_for(keeper.ready.wait(), 10)
+        assert keeper.loads == 1 and keeper.cache_dir is None
+    assert not cache.exists()
+
+
 async def test_controls_reach_the_engine_and_refusals_raise() -> None:
     runtime = Runtime(Settings(demo=True, watchlist=("BTC", "ETH")))
     with pytest.raises(RuntimeError, match="not running"):

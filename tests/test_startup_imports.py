@@ -47,3 +47,14 @@ def test_screens_a_key_opens_are_imported_on_the_key() -> None:
         f"print(sorted(m for m in {deferred!r} if m in sys.modules))"
     )
     assert _run(code) == "[]"
+
+
+def test_start_up_leaves_out_what_only_other_commands_use() -> None:
+    """``importlib.resources`` (the shipped config text) and the simulator's ``/_sim`` control
+    routes (``hlmon sim --faults``) are imported by what uses them, not by a demo's start."""
+    deferred = ("importlib.resources", "hlmon.sim.control")
+    code = (
+        "import sys, hlmon.__main__, hlmon.ui.app, hlmon.runtime.root, hlmon.sim\n"
+        f"print(sorted(m for m in {deferred!r} if m in sys.modules))"
+    )
+    assert _run(code) == "[]"

@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.catalog_loader import (
@@ -58,6 +60,16 @@ def resolve_cache_dir(configured: str | None) -> Path:
     import platformdirs  # only when needed: the CLI's --help never gets here
 
     return Path(platformdirs.user_cache_dir("hlmon", appauthor=False))
+
+
+def network_cache_dir(base: Path, api_url: str) -> Path:
+    """The catalog cache of the exchange at ``api_url``, inside ``base``: one per endpoint
+    (host and port), so a start that falls back to its cache on mainnet never gets testnet's
+    or a local server's markets."""
+    parts = urlsplit(api_url)
+    host = (parts.hostname or "unknown").lower()
+    name = host if parts.port is None else f"{host}_{parts.port}"
+    return base / "catalogs" / re.sub(r"[^a-z0-9._-]", "_", name)
 
 
 def age_text(seconds: float) -> str:

@@ -59,7 +59,7 @@ from hlmon.feeds.account_checks import AccountChecks
 from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.candle_keeper import CandleKeeper
-from hlmon.feeds.catalog_keeper import CatalogKeeper, resolve_cache_dir
+from hlmon.feeds.catalog_keeper import CatalogKeeper, network_cache_dir, resolve_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
@@ -102,6 +102,7 @@ class FeedEngine(AccountSubscriptions):
         dex_tick: float = 1.0,
         catalog: MarketCatalog | None = None,
         cache_dir: Path | None = None,
+        catalog_cache: bool = True,
         candles: bool = True,
     ) -> None:
         """
@@ -121,6 +122,7 @@ class FeedEngine(AccountSubscriptions):
                 None: load it at start.
             cache_dir: where the last good catalog is kept; default from the settings
                 (``cache_dir``, ``$HLMON_CACHE_DIR``, the user cache dir).
+            catalog_cache: False: no disk cache at all (the ``--demo`` simulator's catalog).
             candles: run the ``CandleKeeper`` (False: no candles are asked).
         """
         self.settings = settings
@@ -184,10 +186,12 @@ class FeedEngine(AccountSubscriptions):
                 max_users=settings.max_users,
                 on_held_back=self.markets.hold_back,
             )
+        if catalog_cache and cache_dir is None:
+            cache_dir = network_cache_dir(resolve_cache_dir(settings.cache_dir), settings.api_url)
         self.catalog = CatalogKeeper(
             self.info,
             store,
-            cache_dir if cache_dir is not None else resolve_cache_dir(settings.cache_dir),
+            cache_dir if catalog_cache else None,
             on_catalog=self._on_catalog,
             initial=catalog,
             rng=self._rng,

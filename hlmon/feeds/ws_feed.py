@@ -51,6 +51,7 @@ from typing import Any, Protocol, cast
 import aiohttp
 from aiohttp import WSMsgType
 
+from hlmon import tls_deferral
 from hlmon.cancelling import cancel_and_wait
 from hlmon.feeds.backoff import ConnectionRateLimiter, FullJitterBackoff
 from hlmon.feeds.failures import ConnectionLost, SocketDead, describe, describe_end, reason
@@ -299,6 +300,8 @@ class WsFeed:
                     self.last_seq = None  # direct: the exchange does not number frames
                 self.url = url.split("?", 1)[0]  # shown without the client id
             use_session = via_session or session
+            if url.startswith("wss:"):
+                tls_deferral.load_deferred_certs()  # a TUI start may have put them off
             try:
                 async with asyncio.timeout(self.timings.open_timeout):
                     ws = await use_session.ws_connect(

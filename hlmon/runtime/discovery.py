@@ -67,3 +67,16 @@ def _through_nats(
     token = env.get("HLMON_NATS_TOKEN") or None
     resolved = dataclasses.replace(settings, daemon_endpoint=endpoint, daemon_token=token)
     return resolved, f"through the hlmon daemon on NATS at {nats.display} (hl.{network})"
+
+
+def may_use_tls(settings: Settings) -> bool:
+    """Whether a run on ``settings`` could open a TLS connection: False only when every
+    endpoint it may reach is plain (``--demo``'s loopback simulator; an ``http://`` API URL,
+    directly or through a daemon's unix socket or plain-http listener). A daemon on NATS
+    may be ``tls://``: counted as TLS, like anything not known to be plain."""
+    if settings.demo:
+        return False
+    if not settings.api_url.strip().lower().startswith("http://"):
+        return True
+    choice = settings.daemon.strip().lower()
+    return choice not in ("auto", "off") and not choice.startswith(("unix:", "http://", "ws://"))

@@ -170,8 +170,14 @@ class Runtime:
                     coins=settings.watchlist,
                 ),
             )
+        # No catalog cache for the demo: its simulator is always there, and the one cache
+        # file is the fallback of every real network (never to hold the simulator's markets).
         self._engine = FeedEngine(
-            settings, self.store, recorder=self.recorder, candles=self._candles
+            settings,
+            self.store,
+            recorder=self.recorder,
+            candles=self._candles,
+            catalog_cache=self.sim is None,
         )
         await self._engine.start()
         if settings.strict_watchlist:

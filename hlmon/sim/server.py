@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import WSMsgType, web
@@ -21,7 +21,6 @@ from hlmon.cancelling import cancel_and_wait
 from hlmon.listen import listen
 from hlmon.sim.account import DemoAccount
 from hlmon.sim.clock import ClockFn, ManualClock, WallClock, is_manual
-from hlmon.sim.control import ControlRoutes
 from hlmon.sim.faults import Faults
 from hlmon.sim.hub import PONG, Connection, Hub, frame
 from hlmon.sim.info import (
@@ -54,6 +53,9 @@ from hlmon.sim.subscriptions import (
 )
 from hlmon.sim.truth import Truth, truth_of
 from hlmon.sim.universe import Universe
+
+if TYPE_CHECKING:
+    from hlmon.sim.control import ControlRoutes
 
 _ENCODER = msgspec.json.Encoder()
 BAD_NAME_DROP_S = 0.1
@@ -194,6 +196,8 @@ class SimServer:
                 "twap": self.start_twap,
                 "deposit": self.account.deposit,
             }
+            from hlmon.sim.control import ControlRoutes  # only with them: not for --demo
+
             routes = ControlRoutes(self.faults, scenarios, self.advance, self._truth_dict)
             routes.install(app)
             self.control_routes = routes

@@ -366,7 +366,7 @@ class HlmonApp(App[int]):
             self.screen.dismiss()
         elif self.screen is self.dashboard:
             coin = self.dashboard.watchlist
-            cover(self.store)  # the dashboard hidden: once a second (rules still evaluated)
+            cover(self.dashboard)  # hidden: paints nothing (its alert rules still run)
             self.push_screen(
                 AlertsView(self.alerts, self, self.store, self.clock, lambda: coin.selected),
                 callback=lambda _: uncover(self.dashboard),

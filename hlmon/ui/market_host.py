@@ -5,7 +5,8 @@ market-wide websocket streams, or REST in REST mode); closing it stops them. ``e
 market adds it to the dashboard's watchlist the way ``a`` does (the same message, so whatever
 follows a watchlist change follows this one too) and selects it.
 
-Behind the market screen the dashboard paints once a second only (``hlmon.ui.covering``).
+Behind the market screen the dashboard paints nothing; its alert rules run once a second
+(``hlmon.ui.covering``).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def open_market(app: App[Any]) -> None:
         ctx_stale_after=lambda: max(CTX_STALE_AFTER, store.threshold(MARKET_SPOT)),
     )
     host.forward("show_market(True)", lambda c: c.show_market(True))
-    cover(store)
+    cover(host.dashboard)
     app.push_screen(screen, callback=lambda _: _closed(host))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.state import Store
@@ -22,3 +24,22 @@ async def test_remove_coin_forgets_its_ctx() -> None:
     assert store.ctx("BTC") is None
     assert store.stamp("ctx:BTC") is None
     await engine.stop()
+
+
+async def test_each_exchange_endpoint_has_its_own_catalog_cache(tmp_path: Path) -> None:
+    """A testnet or local run must never leave its markets where a mainnet start falls back."""
+    dirs = []
+    for url in (
+        "https://api.hyperliquid.xyz",
+        "https://api.hyperliquid-testnet.xyz",
+        "http://127.0.0.1:8123",
+    ):
+        settings = Settings(network="custom", api_url=url, cache_dir=str(tmp_path))
+        engine = FeedEngine(settings, Store(FakeClock()))
+        dirs.append(engine.catalog.cache_dir)
+        await engine.stop()
+    assert dirs == [
+        tmp_path / "catalogs" / "api.hyperliquid.xyz",
+        tmp_path / "catalogs" / "api.hyperliquid-testnet.xyz",
+        tmp_path / "catalogs" / "127.0.0.1_8123",
+    ]

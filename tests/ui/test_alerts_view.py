@@ -118,8 +118,9 @@ class TestView:
             assert hint.startswith("fired: still past its level")
 
     async def test_the_hidden_dashboard_stops_repainting_until_the_view_closes(self) -> None:
-        """Under the view the dashboard paints once a second (its frame still evaluates the
-        rules); closing the view, by escape or by !, makes it follow the store again."""
+        """Under the view the dashboard stops following the store (its once-a-second frame
+        still evaluates the rules); closing the view, by escape or by !, makes it follow the
+        store again."""
         app = make_app(BTC_UP)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot_wait(pilot, lambda: app.store._listener is not None)
@@ -129,6 +130,22 @@ class TestView:
                 await pilot.press(close)
                 await pilot_wait(pilot, lambda: app.screen is app.dashboard)
                 assert app.store._listener is not None
+
+    async def test_the_hidden_dashboard_paints_nothing_and_catches_up_on_return(self) -> None:
+        """A frame under the view takes the store's changes (for the rules) but repaints no
+        pane; back on the dashboard, the change it held is on screen at once."""
+        app = make_app(BTC_UP)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await open_view(pilot)
+            watchlist = app.dashboard.watchlist
+            assert any("104,412.5" in line for line in watchlist.text_lines)
+            app.store.apply(mids_msg(BTC="104612.5", ETH="3688.25"))
+            await pilot_wait(pilot, lambda: "mids" in (app.dashboard.paint.hidden or ()), limit=5)
+            assert any("104,412.5" in line for line in watchlist.text_lines)
+            await pilot.press("escape")
+            await pilot_wait(pilot, lambda: app.screen is app.dashboard)
+            assert app.dashboard.paint.hidden is None
+            assert any("104,612.5" in line for line in watchlist.text_lines)
 
     async def test_readable_at_80x24(self) -> None:
         """The narrow view keeps kind, target, condition, state and value whole."""

@@ -99,6 +99,8 @@ async def test_footer_fits_the_width_and_names_the_rest(size: tuple[int, int]) -
         await pilot.pause()
         keys = list(footer.children)
         assert keys[-1].region.right <= size[0]  # nothing runs off the edge
+        # The full style the fit measured (set without its watcher: no restyle per key).
+        assert all(not k.compact and not k.has_class("-compact") for k in keys)  # type: ignore[attr-defined]
         labels = _labels(app)
         for useful in ("↑↓ coin", "1-7 tabs", "a add", "q quit"):
             assert useful in labels

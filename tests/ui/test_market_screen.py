@@ -346,3 +346,30 @@ async def test_rest_contexts_keep_prices_current_when_the_stream_stops() -> None
         clock.advance(80)
         await settle(pilot)
         assert pane.is_stale and "STALE" in str(pane.border_title)
+
+
+async def test_the_name_column_follows_the_filter_and_the_catalog() -> None:
+    """The name column is as wide as the longest name in the view, shown or not: a filter
+    leaving only short names narrows it, a new catalog with a longer matching name below the
+    screen's last row widens it."""
+    long_name, longer = "hyna:AVERYLONGTICKERNAMEINDEED", "hyna:BTCZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    short = [f"hyna:BTC{c}" for c in "ABCDEFGHIJKLMNOP"]
+
+    def catalog(*names: str) -> MarketCatalog:
+        markets = [Market(n, MarketKind.PERP, "hyna", 2, n, asset_index=i)
+                   for i, n in enumerate(names)]  # fmt: skip
+        return MarketCatalog(markets, [Dex("", 0), Dex("hyna", 1)], loaded_at=T0)
+
+    clock = FakeClock()
+    table = MarketTable(catalog(long_name, *short), clock)
+    app = MarketApp(table, clock, sort=SortSpec(SortColumn.NAME, False))
+    async with app.run_test(size=(120, 12)) as pilot:
+        await settle(pilot)
+        assert header(app).index(" mid ") > len(long_name)
+        pane_of(app).set_view(MarketQuery.parse("BTC"))
+        await settle(pilot)
+        assert header(app).index(" mid ") < len(long_name)
+        table.set_catalog(catalog(long_name, *short, longer))
+        await settle(pilot)
+        assert longer not in shown(app)
+        assert header(app).index(" mid ") > len(longer)

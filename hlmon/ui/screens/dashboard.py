@@ -256,7 +256,7 @@ class Dashboard(Screen[None]):
         self.chart.show(coin)
         for tape in self.tapes:
             tape.show(coin)
-        self._refresh_all()
+        self.refresh_all()
         self.paint.start(self._post_frame, self.fps, coin)
 
     def on_unmount(self) -> None:
@@ -311,6 +311,8 @@ class Dashboard(Screen[None]):
             fired = self.alerts.evaluate(self.store, changes)
             if fired:
                 self.post_message(self.AlertsFired(fired))
+        if self.paint.keep_hidden(changes):
+            return  # covered (``hlmon.ui.covering``): painted when it shows again
         if changes:
             self.apply_changes(changes)
         if not full:
@@ -371,9 +373,10 @@ class Dashboard(Screen[None]):
         self.tab_rows.changed(changes)
         self.extras.apply_changes(changes)
 
-    def _refresh_all(self) -> None:
+    def refresh_all(self, held: set[str] | None = None) -> None:
+        """Every pane (at mount, and back from behind a full screen with what it held)."""
         self.apply_changes(
-            {"mids", "account", "orders", *EXTRAS_CHANGES}
+            {"mids", "account", "orders", *EXTRAS_CHANGES, *(held or ())}
             | {f"{kind}:{c}" for c in self.watchlist.coins for kind in ("book", "trades")}
         )
         self.book.rebuild()

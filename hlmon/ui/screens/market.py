@@ -109,6 +109,8 @@ class MarketPane(LinePane):
         self._widths_key: tuple[object, ...] = ()
         self._widths_names: tuple[str, ...] | None = None
         self._widths: dict[str, int] = {}
+        self._name_width_key: tuple[object, ...] = ()
+        self._name_width_of = 0
         self._columns: list[Column] = []
         self.ctx_stale_after: Callable[[], float] = lambda: CTX_STALE_AFTER
         """Seconds after which prices that came with the contexts (REST, or before the fast
@@ -205,11 +207,7 @@ class MarketPane(LinePane):
         if self._names is not self._widths_names:
             self._widths_names = self._names
             widths = {s.column.value: len(s.label) + 2 for s in SPECS}  # room for the arrow
-            table = self.table
-            for name in self._names:
-                row = table.row(name)
-                if row is not None and len(row.display) > widths["name"]:
-                    widths["name"] = len(row.display)
+            widths["name"] = max(widths["name"], self._name_width())
             self._widths = widths
         widths = self._widths
         for row in visible:
@@ -227,6 +225,17 @@ class MarketPane(LinePane):
         self._columns = fit_columns(columns, width, gap=GAP)
         self._widths_key = key
         return self._columns
+
+    def _name_width(self) -> int:
+        """The longest name in the view. The same names in another order (a re-sort, every
+        few seconds by volume) have the same longest: measured once per filter and catalog."""
+        key = (self.filter, self.table.version[0])
+        if key != self._name_width_key:
+            table = self.table
+            rows = (table.row(name) for name in self._names)
+            self._name_width_of = max((len(r.display) for r in rows if r is not None), default=0)
+            self._name_width_key = key
+        return self._name_width_of
 
     def _header(self, cols: list[Column], width: int) -> Row:
         cells: dict[str, Cell] = {}

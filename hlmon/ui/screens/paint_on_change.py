@@ -58,6 +58,10 @@ class PaintOnChange:
         """Change keys a light frame took from the store and left to the next full frame."""
         self._states: dict[str, tuple[FeedState, Source | None]] = {}
         self._age_second: int | None = None
+        self._coin: str | None = None
+        self.hidden: set[str] | None = None
+        """While a full screen covers the dashboard: the change keys its frames took and
+        painted nothing for (None: shown)."""
 
     def start(self, post_frame: Callable[[], None], fps: float, coin: str | None) -> None:
         """Listen to the store from now on (``post_frame`` posts one frame to the screen)."""
@@ -80,11 +84,34 @@ class PaintOnChange:
         whole interval (83 ms at 12 fps) after a frame the first change ran. It changes once
         per catalog load (minutes apart): one extra frame at most. The trades alone may come
         in a light frame; the catalog's is a full one."""
+        self._coin = coin
         if self.schedule is not None:
             trades = (f"trades:{coin}",) if coin is not None else ()
             self.light = frozenset(trades)
             self.urgent = frozenset(("catalog", *trades))
             self.store.on_changes(self.schedule.changed, self.urgent)
+
+    def cover(self) -> None:
+        """A full screen hides the dashboard: frames hold their changes from now on."""
+        self.store.on_changes(None)  # no change-driven frames: the once-a-second ones only
+        if self.hidden is None:
+            self.hidden = set()
+
+    def uncover(self) -> set[str]:
+        """The dashboard shows again: listen to the store; returns the changes held."""
+        held, self.hidden = self.hidden or set(), None
+        if self.schedule is not None:
+            self.follow(self._coin)
+        return held
+
+    def keep_hidden(self, changes: set[str]) -> bool:
+        """While covered: note ``changes`` for the return, plan the next once-a-second frame,
+        and say the frame paints nothing."""
+        if self.hidden is None:
+            return False
+        self.hidden |= changes
+        self.plan_wake()
+        return True
 
     def run_frame(self, frame: Callable[[], None]) -> None:
         """Run one frame on one moment of the store: every pane reads the same marks, and the
@@ -112,6 +139,7 @@ class PaintOnChange:
             self._held = set()
         light_ok = (
             light_ok
+            and self.hidden is None  # covered: the frame paints nothing, light or full
             and not (tick or moved)
             and not self.light.isdisjoint(changes)
             and self.urgent.isdisjoint(changes - self.light)  # the catalog: a full frame
