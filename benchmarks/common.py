@@ -51,6 +51,33 @@ def rss_mb(pid: int) -> float:
     return resident_pages * PAGE_SIZE / 1e6
 
 
+SMAPS_FIELDS = ("Rss", "Pss_Anon", "Pss_File", "Private_Dirty", "Anonymous")
+
+
+def smaps_rollup_mb(pid: int) -> dict[str, float]:
+    """Where the resident memory is (``/proc/PID/smaps_rollup``, in MB): anonymous (heap,
+    arenas) or file-backed (code, shared libraries); {} where the file does not exist."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    out = {}
+    for line in lines:
+        key, _, rest = line.partition(":")
+        if key in SMAPS_FIELDS:
+            out[key] = round(int(rest.split()[0]) * 1024 / 1e6, 2)  # the file says kB
+    return out
+
+
+def thread_count(pid: int) -> int:
+    """Threads of ``pid`` now (each may own a glibc malloc arena)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
 class CpuMeter:
     """CPU percent of one core used by a process between ``start()`` and ``stop()``."""
 

@@ -24,6 +24,11 @@ heap is live memory, not live memory plus however much cyclic garbage waits for 
 generation-2 collection (a sawtooth minutes long that biases a slope). ``SOAK_OUT`` writes
 the JSON elsewhere than ``benchmarks/results/soak.json``.
 
+The product's runtime and daemon trim the C heap once a minute (``hlmon.c_heap``); the soak
+runs the same trimmer beside the engine, times each call (``heap_trim_ms_mean_max``) and reads
+``/proc/self/smaps_rollup`` at the end of the warm-up and at the end, so RSS growth can be told
+apart as anonymous memory (heap, arenas) or file-backed (``SOAK_TRIM=0``: no trimmer).
+
 Pass criteria (measured after a warm-up of the first quarter of the run; the 2,000-fill ring
 takes ~53 minutes to fill at the stress profile's rate, so it may still be filling):
 
@@ -69,9 +74,11 @@ from benchmarks.common import (
     machine_info,
     print_table,
     slope_per_minute,
+    smaps_rollup_mb,
 )
 from benchmarks.engine_checks import engine_live, seconds_until
 from benchmarks.soak_rings import RingFill, capped_mb, deep_bytes, plateau_rows, ring_fills
+from hlmon.c_heap import HeapTrimmer, glibc_malloc_trim
 from hlmon.config import Settings, WebsocketSettings
 from hlmon.feeds.engine import FeedEngine
 from hlmon.state import Store
@@ -108,6 +115,10 @@ def rss_self_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+SMALL_RINGS = {"fills_cap": 100, "log_cap": 50, "candles_cap": 50, "fundings_cap": 100}
+"""``SOAK_SMALL_RINGS=1``: caps the stress run fills within the warm-up, so the slope after it
+is the process with every ring full (what a run of weeks looks like) instead of rings filling
+for an hour; a diagnostic, not the product's caps."""
 TRACE_FRAMES = 4
 """Frames kept per traced allocation (enough to tell which caller's list grows)."""
 TOP_GROWTH = 10
@@ -136,6 +147,8 @@ class Sample:
     garbage_mb: float = 0.0
     """What the full collection before this sample freed (cyclic garbage a gen-2 collection
     would have freed later): without it, the heap is a sawtooth whose phase biases a slope."""
+    anon_mb: float = 0.0
+    """Anonymous resident memory (``smaps_rollup``): heap and arenas, not code pages."""
     harness_mb: float = 0.0
     """Deep bytes of the soak's own record (its samples and faults so far): growth of the
     harness, not of hlmon, so it is taken out of the net slope too."""
@@ -152,6 +165,10 @@ class SoakReport:
     live_after_s: float | None = None
     crashes: list[str] = field(default_factory=list)
     top_growth: list[dict[str, Any]] = field(default_factory=list)
+    trim_ms: list[float] = field(default_factory=list)
+    """How long each of the heap trimmer's ``malloc_trim`` calls took."""
+    smaps_warm: dict[str, float] = field(default_factory=dict)
+    smaps_end: dict[str, float] = field(default_factory=dict)
     rings_warm: list[RingFill] = field(default_factory=list)
     rings_end: list[RingFill] = field(default_factory=list)
     rings: list[dict[str, Any]] = field(default_factory=list)
@@ -203,9 +220,33 @@ def start_sim() -> tuple[subprocess.Popen[str], str, str]:
     return proc, url, address
 
 
+def _store(settings: Settings, small_rings: bool) -> Store:
+    if not small_rings:
+        return Store(time.time, settings.stale)
+    small = SMALL_RINGS
+    return Store(
+        time.time,
+        settings.stale,
+        fills_cap=small["fills_cap"],
+        log_cap=small["log_cap"],
+        candles_cap=small["candles_cap"],
+        fundings_cap=small["fundings_cap"],
+    )
+
+
 class Soak:
-    def __init__(self, minutes: float, sample_s: float, fault_s: float, collect: bool) -> None:
+    def __init__(
+        self,
+        minutes: float,
+        sample_s: float,
+        fault_s: float,
+        collect: bool,
+        trim: bool = True,
+        small_rings: bool = False,
+    ) -> None:
         self.minutes = minutes
+        self.trim = trim
+        self.small_rings = small_rings
         self.sample_s = sample_s
         self.fault_s = fault_s
         self.report = SoakReport(minutes=minutes)
@@ -225,11 +266,13 @@ class Soak:
             gc.collect()
             garbage = (before - tracemalloc.get_traced_memory()[0]) / 1e6
         rss_mb = round(rss_self_mb(), 2)
+        anon_mb = smaps_rollup_mb(os.getpid()).get("Anonymous", 0.0)
         heap_mb = round(tracemalloc.get_traced_memory()[0] / 1e6, 3)
         self.last_rings = ring_fills(store)  # after the heap is read: it allocates while counting
         return Sample(
             t=t,
             rss_mb=rss_mb,
+            anon_mb=anon_mb,
             heap_mb=heap_mb,
             capped_mb=round(capped_mb(self.last_rings), 3),
             garbage_mb=round(garbage, 3),
@@ -260,6 +303,19 @@ class Soak:
         else:
             _post(f"{url}/_sim/{name}", args)
 
+    def _timed_trim(self) -> Any:
+        """glibc's ``malloc_trim``, timed into the report (None off glibc)."""
+        trim = glibc_malloc_trim()
+        if trim is None:
+            return None
+
+        def timed() -> None:
+            t = time.perf_counter()
+            trim()
+            self.report.trim_ms.append(round((time.perf_counter() - t) * 1e3, 3))
+
+        return timed
+
     def _live(self, engine: FeedEngine, store: Store) -> bool:
         return engine_live(engine, store)
 
@@ -281,13 +337,18 @@ class Soak:
             watchlist=("BTC", "ETH", "SOL", "HYPE"),
             websocket=SOAK_WS,
         )
-        store = Store(time.time, settings.stale)
+        store = _store(settings, self.small_rings)
         engine = FeedEngine(
             settings,
             store,
             rng=random.Random(11),
             timings=replace(SOAK_WS, stable_after=2.0),
         )
+        # The product's runtime and daemon run this trimmer beside the engine (hlmon.c_heap):
+        # the soak measures that process, so it runs it too (SOAK_TRIM=0: without).
+        trimmer = None
+        if self.trim and (timed := self._timed_trim()) is not None:
+            trimmer = asyncio.create_task(HeapTrimmer(timed).run(), name="heap-trim")
         try:
             await engine.start()
             if await self._wait(lambda: self._live(engine, store), 30) is None:
@@ -296,14 +357,17 @@ class Soak:
             end = t0 + self.minutes * 60
             warm_at = t0 + self.minutes * 60 / 4
             warm: tracemalloc.Snapshot | None = None
+            warmed = False  # not ``warm is None``: without tracemalloc the snapshot is None
             next_sample = t0
             next_fault = t0 + self.fault_s / 2
             n_fault = 0
             while True:
                 now = time.monotonic()
-                if warm is None and now >= warm_at:
+                if not warmed and now >= warm_at:
+                    warmed = True
                     warm = heap_snapshot()
                     self.report.rings_warm = ring_fills(store)
+                    self.report.smaps_warm = smaps_rollup_mb(os.getpid())
                 if now >= next_sample:
                     sample = self._sample(engine, store, t0)
                     self.report.samples.append(sample)
@@ -329,6 +393,7 @@ class Soak:
                 wake = min(next_sample, end, max(next_fault, time.monotonic() + 0.05))
                 await asyncio.sleep(max(0.0, wake - time.monotonic()) + 0.001)
             self.report.top_growth = growth_sites(warm, heap_snapshot(), TOP_GROWTH)
+            self.report.smaps_end = smaps_rollup_mb(os.getpid())
             self.report.rings_end = self.last_rings
             _post(f"{url}/_sim/clear", {})
             live_after = await self._wait(lambda: self._live(engine, store), 15)
@@ -341,6 +406,8 @@ class Soak:
             self.report.fills_made_recent = len(recent)
             self.report.fills_missing_recent = len(recent - held)
         finally:
+            if trimmer is not None:
+                trimmer.cancel()
             await engine.stop()
             proc.terminate()
             try:
@@ -360,6 +427,7 @@ class Soak:
             return
         rss_slope = slope_per_minute([(s.t, s.rss_mb) for s in warm])
         heap_slope = slope_per_minute([(s.t, s.heap_mb) for s in warm])
+        anon_slope = slope_per_minute([(s.t, s.anon_mb) for s in warm])
         task_slope = slope_per_minute([(s.t, s.tasks) for s in warm])
         rss_growth = warm[-1].rss_mb - warm[0].rss_mb
         heap_net = slope_per_minute([(s.t, s.heap_mb - s.capped_mb - s.harness_mb) for s in warm])
@@ -374,6 +442,7 @@ class Soak:
             "rss_end_mb": samples[-1].rss_mb,
             "rss_slope_mb_per_min": None if rss_slope is None else round(rss_slope, 3),
             "rss_growth_after_warmup_mb": round(rss_growth, 2),
+            "anon_slope_mb_per_min": None if anon_slope is None else round(anon_slope, 4),
             "heap_slope_mb_per_min": None if heap_slope is None else round(heap_slope, 4),
             "heap_end_mb": samples[-1].heap_mb,
             "heap_net_slope_mb_per_min": None if heap_net is None else round(heap_net, 4),
@@ -392,6 +461,13 @@ class Soak:
             "reconnects": samples[-1].reconnects,
             "frames_total": samples[-1].frames_total,
             "faults": len(rep.faults),
+            "heap_trims": len(rep.trim_ms),
+            "heap_trim_ms_mean_max": [
+                round(sum(rep.trim_ms) / len(rep.trim_ms), 3) if rep.trim_ms else None,
+                max(rep.trim_ms, default=None),
+            ],
+            "smaps_warm_mb": rep.smaps_warm,
+            "smaps_end_mb": rep.smaps_end,
         }
         rep.checks = checks
         if rss_slope is not None and rss_slope > RSS_SLOPE_MAX_MB_PER_MIN:
@@ -456,7 +532,9 @@ def main() -> int:
     fault_s = float(os.environ.get("SOAK_FAULT_S", "60"))
     print(f"soak: {minutes:g} min, sample every {sample_s:g} s, a fault every {fault_s:g} s")
     collect = os.environ.get("SOAK_GC", "1") not in ("", "0")
-    rep = asyncio.run(Soak(minutes, sample_s, fault_s, collect).run())
+    trim = os.environ.get("SOAK_TRIM", "1") not in ("", "0")
+    small = os.environ.get("SOAK_SMALL_RINGS", "") not in ("", "0")
+    rep = asyncio.run(Soak(minutes, sample_s, fault_s, collect, trim, small).run())
     c = rep.checks
     rows: list[tuple[str, Any, str]] = [
         ("minutes", rep.minutes, f"{len(rep.samples)} samples"),
@@ -464,6 +542,13 @@ def main() -> int:
         ("RSS start / end MB", f"{c.get('rss_start_mb')} / {c.get('rss_end_mb')}", ""),
         ("RSS slope MB/min", c.get("rss_slope_mb_per_min"), f"max {RSS_SLOPE_MAX_MB_PER_MIN}"),
         ("RSS growth MB", c.get("rss_growth_after_warmup_mb"), f"max {RSS_GROWTH_MAX_MB:g}"),
+        ("anonymous MB warm / end",
+         f"{rep.smaps_warm.get('Anonymous')} / {rep.smaps_end.get('Anonymous')}",
+         "heap and arenas (smaps_rollup); the rest of RSS is code and libraries"),
+        ("anonymous slope MB/min", c.get("anon_slope_mb_per_min"), "after warm-up"),
+        ("heap trims", c.get("heap_trims"),
+         f"malloc_trim(0), ms mean/max {c.get('heap_trim_ms_mean_max')}"
+         + ("" if trim else " (SOAK_TRIM=0: off)")),
         ("heap slope MB/min, raw", c.get("heap_slope_mb_per_min"), "traced heap, after warm-up"),
         ("heap slope MB/min, net", c.get("heap_net_slope_mb_per_min"),
          f"minus capped rings and harness; max {HEAP_NET_SLOPE_MAX_MB_PER_MIN}"),
@@ -494,6 +579,8 @@ def main() -> int:
     doc = {
         "machine": machine_info(),
         "minutes": rep.minutes,
+        "heap_trim": trim,
+        "small_rings": SMALL_RINGS if small else None,
         "sample_every_s": sample_s,
         "fault_every_s": fault_s,
         "passed": not rep.failures,

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hlmon.c_heap import HeapTrimmer
 from hlmon.config import Settings, load_settings, saved
 from hlmon.config.saved import SavedChoices
+from hlmon.runtime import root
 from hlmon.runtime.root import DEMO_NETWORK, DEMO_PROFILE, DEMO_SEED, Runtime
 from hlmon.sim import SimServer
 from hlmon.state import ConnState
@@ -148,3 +150,18 @@ async def test_save_settings_writes_the_saved_file_off_the_loop(tmp_path: Path) 
     assert load_settings(env=env, cwd=tmp_path, user_dir=tmp_path / "u").theme == "nord"
     nowhere = Runtime(Settings(saved_file=None))
     assert await nowhere.save_settings(SavedChoices(theme="nord")) is False
+
+
+async def test_the_c_heap_is_trimmed_while_the_runtime_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runtime runs the heap trimmer (``hlmon.c_heap``) from entry to exit, and its task
+    is gone after the exit."""
+    trims: list[int] = []
+    monkeypatch.setattr(
+        root, "HeapTrimmer", lambda: HeapTrimmer(lambda: trims.append(1), every_s=0.01)
+    )
+    async with Runtime(Settings(demo=True, watchlist=("BTC",))):
+        await wait_for(lambda: len(trims) >= 3, 10)
+        assert [t for t in asyncio.all_tasks() if t.get_name() == "heap-trim"]
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "heap-trim"]

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from hlmon.c_heap import HeapTrimmer
+from hlmon.cancelling import cancel_and_wait
 from hlmon.config import Settings
 from hlmon.daemon import paths
 from hlmon.daemon.limits import DaemonLimits
@@ -63,6 +65,8 @@ async def _serve(config: DaemonConfig) -> int:
     stop = stop_event()
     server = DaemonServer(config)
     await server.start()
+    # Free C heap pages back to the system once a minute: a daemon runs for weeks.
+    heap_trim = asyncio.create_task(HeapTrimmer().run(), name="heap-trim")
     try:
         where = [] if server.socket_path is None else [f"unix:{server.socket_path}"]
         if server.tcp_port is not None:
@@ -83,6 +87,7 @@ async def _serve(config: DaemonConfig) -> int:
             )
         await stop.wait()
     finally:
+        await cancel_and_wait([heap_trim], what="heap trim")
         await server.stop()
     return 0
 

@@ -31,6 +31,7 @@ snapshot document and in a recording's header.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 import time
@@ -38,6 +39,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from hlmon.c_heap import HeapTrimmer
+from hlmon.cancelling import cancel_and_wait
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices, save_in_thread
 from hlmon.feeds.engine import FeedEngine
@@ -118,6 +121,8 @@ class Runtime:
         self.recorder: FrameRecorder | None = None
         """Records every received frame when ``settings.record_path`` is set (built on entry)."""
         self._entered = False
+        self._heap_trim: asyncio.Task[None] | None = None
+        """Hands the C heap's free pages back once a minute (``c_heap``): RSS stays flat."""
         self._save_lock = threading.Lock()
         """One save at a time, even when an awaiting caller was cancelled mid-save."""
 
@@ -144,6 +149,7 @@ class Runtime:
         await self._stop()
 
     async def _start(self) -> None:
+        self._heap_trim = asyncio.create_task(HeapTrimmer().run(), name="heap-trim")
         if self.sim is not None:
             url = await self.sim.start(host=DEMO_HOST, port=0)
             self.settings = dataclasses.replace(
@@ -192,6 +198,8 @@ class Runtime:
 
     async def _stop(self) -> None:
         """Engine first (it closes the recording), then the simulator it talks to."""
+        if self._heap_trim is not None:
+            await cancel_and_wait([self._heap_trim], what="heap trim")
         try:
             if self._engine is not None:
                 await self._engine.stop()
