@@ -121,7 +121,8 @@ class FeedEngine(AccountSubscriptions):
             catalog: a market catalog to start with (the first reload comes 10 min later);
                 None: load it at start.
             cache_dir: where the last good catalog is kept; default from the settings
-                (``cache_dir``, ``$HLMON_CACHE_DIR``, the user cache dir).
+                (``cache_dir``, ``$HLMON_CACHE_DIR``, the user cache dir), one directory per
+                exchange endpoint (``network_cache_dir``).
             catalog_cache: False: no disk cache at all (the ``--demo`` simulator's catalog).
             candles: run the ``CandleKeeper`` (False: no candles are asked).
         """

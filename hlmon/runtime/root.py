@@ -170,8 +170,8 @@ class Runtime:
                     coins=settings.watchlist,
                 ),
             )
-        # No catalog cache for the demo: its simulator is always there, and the one cache
-        # file is the fallback of every real network (never to hold the simulator's markets).
+        # No catalog cache for the demo: its simulator is always there to answer, and it
+        # listens on a new port each run (a cache per endpoint that nothing would ever read).
         self._engine = FeedEngine(
             settings,
             self.store,
