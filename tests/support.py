@@ -146,13 +146,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def python_stdout(code: str, timeout: float = 60.0) -> str:
     """What ``python -c code`` prints, run in a fresh interpreter from the repository root
-    (a non-zero exit fails; a run over ``timeout`` seconds too)."""
+    (a non-zero exit fails with the child's stderr; a run over ``timeout`` seconds too)."""
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        check=True,
         timeout=timeout,
     )
+    assert out.returncode == 0, out.stderr
     return out.stdout

@@ -18,9 +18,8 @@ from click.testing import CliRunner, Result
 import hlmon.sim
 from hlmon.cli import main
 from hlmon.config import NETWORK_URLS, Settings
-from tests.support import cli_logging_restored, python_stdout
+from tests.support import REPO_ROOT, cli_logging_restored, python_stdout
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 ADDRESS = "0x" + "AbCdEf0123" * 4
 

@@ -27,9 +27,8 @@ from hlmon.config import (
     settings_from_mapping,
     validate_address,
 )
-from tests.support import python_stdout
+from tests.support import REPO_ROOT, python_stdout
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ADDRESS = "0x" + "AbCdEf0123" * 4
 PRIVATE_KEY_DIGITS = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 WEBSOCKET_KEYS = (

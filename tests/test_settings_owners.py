@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,6 @@ from hlmon.config.layers import KEYS, TABLES
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.state.settings import StaleThresholds
 from tests.support import python_stdout
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _loaded_after(module: str) -> set[str]:

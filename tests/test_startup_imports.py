@@ -3,15 +3,11 @@ in a fresh interpreter, as a launch does."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.support import python_stdout
 
 
 def _run(code: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    return out.stdout.strip()
+    return python_stdout(code).strip()
 
 
 def test_the_entry_point_skips_httpx_command_line_client() -> None:

@@ -5,22 +5,17 @@ first. Each deferral runs in a fresh interpreter: it only works before aiohttp i
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
 from hlmon.config import Settings
 from hlmon.runtime.discovery import may_use_tls
+from tests.support import python_stdout
 
 
 def _run(code: str) -> list[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.split()
+    return python_stdout(textwrap.dedent(code)).split()
 
 
 def test_the_import_leaves_aiohttp_contexts_empty_until_the_loads_run() -> None:
