@@ -100,32 +100,39 @@ class CpuMeter:
 
 
 def pinned_to(cpu: int | None) -> Callable[[], None] | None:
-    """A ``preexec_fn`` that pins the child to one CPU (None: no pinning, or only one CPU) and,
-    on Linux, has it killed when the bench that started it dies: a bench interrupted by a
-    timeout once left its simulator flooding loopback for most of an hour, skewing every
-    measurement made after it."""
-    pin = cpu is not None and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
-    if not pin and not sys.platform.startswith("linux"):
-        return None
+    """A ``preexec_fn`` that pins the child to one CPU (None: no pinning, or only one CPU) and
+    has it die with the bench (``die_with_parent``)."""
+    if cpu is None or (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        return die_with_parent
+    pinned = cpu
 
     def setup() -> None:
-        if pin and cpu is not None:
-            os.sched_setaffinity(0, {cpu})
+        os.sched_setaffinity(0, {pinned})
         die_with_parent()
 
     return setup
 
 
-def die_with_parent() -> None:
-    """Linux: SIGTERM this process when its parent exits (prctl PR_SET_PDEATHSIG); a no-op
-    elsewhere or where prctl is not available."""
+def _find_prctl() -> Callable[..., int] | None:
+    # Looked up here, in the parent: a forked child may not safely dlopen before its exec.
     if not sys.platform.startswith("linux"):
-        return
+        return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return prctl
+
+
+_PRCTL = _find_prctl()
+
+
+def die_with_parent() -> None:
+    """A ``preexec_fn``: on Linux the child gets SIGTERM when the bench that started it exits
+    (``PR_SET_PDEATHSIG``), elsewhere nothing. A bench interrupted by a timeout once left its
+    simulator flooding loopback for most of an hour, skewing every measurement made after."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def run_pinned_client(cmd: Sequence[str], cpu: int | None, what: str) -> dict[str, Any]:

@@ -30,9 +30,9 @@ import aiohttp
 from benchmarks.common import (
     RESULTS_DIR,
     CpuMeter,
+    die_with_parent,
     machine_info,
     percentile,
-    pinned_to,
     print_table,
     rnd,
     stop_process,
@@ -57,7 +57,7 @@ def _start(cmd: list[str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        preexec_fn=pinned_to(None),  # not pinned: only so that it dies with the bench
+        preexec_fn=die_with_parent,
     )
 
 

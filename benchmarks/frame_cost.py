@@ -9,7 +9,8 @@ fixed piece of work moves much less. This benchmark:
 2. replays it into the real app (``build_app``, headless, 120x40) on a fixed clock: every
    frame is decoded and applied to the store at its recorded time, and frames run as the
    dashboard's ``FrameSchedule`` runs them (the first change after a quiet period at once,
-   then at most one per ``1 / fps``, plus the once-a-second age tick); each frame is painted
+   then at most one full frame per its interval, light frames with the selected coin's trades
+   between them, plus the once-a-second age tick); each frame is painted
    at once (the screen's compositor update) and turned into the escape sequences a terminal
    would be sent (``render_segments``, as in a tmux run);
 3. reports CPU milliseconds (``time.process_time``) per frame, split into the frame (what
@@ -196,10 +197,9 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
         painter = getattr(dash, "paint", None)
         if painter is not None:
             from hlmon.ui.frame_schedule import FrameSchedule
-            from hlmon.ui.screens import paint_on_change
 
+            interval = painter.schedule.interval  # the dashboard's own (full frames)
             painter.stop()
-            interval = getattr(paint_on_change, "FULL_FRAME_SPACING", 1.0) / fps
             painter.schedule = FrameSchedule(lambda: posted.append(True), interval, loop)  # type: ignore[arg-type]
             painter.follow(dash.watchlist.selected)
             painter.plan_wake()

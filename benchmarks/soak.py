@@ -69,6 +69,7 @@ from typing import Any
 from benchmarks.common import (
     REPO,
     RESULTS_DIR,
+    die_with_parent,
     growth_sites,
     heap_snapshot,
     machine_info,
@@ -200,6 +201,7 @@ def start_sim() -> tuple[subprocess.Popen[str], str, str]:
         [str(Path(sys.executable).parent / "hlmon"), "sim", "--profile", "stress", "--faults",
          "--port", "0", "--seed", "11"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        preexec_fn=die_with_parent,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
