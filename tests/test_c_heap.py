@@ -8,20 +8,14 @@ import sys
 
 import pytest
 
+from benchmarks.common import rss_mb
 from hlmon import c_heap
 from hlmon.c_heap import HeapTrimmer, glibc_malloc_trim
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support import FakeClock
 
 
 def test_trims_once_per_period_from_the_start() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     calls: list[float] = []
     trimmer = HeapTrimmer(lambda: calls.append(clock.now), clock=clock, every_s=60)
     assert not trimmer.poll()  # built now: the first trim is a period away
@@ -39,7 +33,7 @@ def test_trims_once_per_period_from_the_start() -> None:
 
 
 def test_a_late_poll_trims_once_and_reschedules_from_then() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     calls: list[float] = []
     trimmer = HeapTrimmer(lambda: calls.append(clock.now), clock=clock, every_s=60)
     clock.now += 500  # a suspended laptop: no burst of catch-up trims
@@ -50,7 +44,7 @@ def test_a_late_poll_trims_once_and_reschedules_from_then() -> None:
 
 
 async def test_run_sleeps_until_each_due_time_and_trims() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     calls: list[float] = []
     slept: list[float] = []
     trimmer = HeapTrimmer(lambda: calls.append(clock.now), clock=clock, every_s=60)
@@ -69,7 +63,7 @@ async def test_run_sleeps_until_each_due_time_and_trims() -> None:
 
 async def test_run_returns_when_there_is_nothing_to_call(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(c_heap, "glibc_malloc_trim", lambda: None)
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     trimmer = HeapTrimmer(clock=clock, every_s=60)
 
     async def sleep(seconds: float) -> None:
@@ -97,7 +91,7 @@ def test_no_malloc_trim_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_default_trimmer_off_glibc_calls_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "win32")
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     trimmer = HeapTrimmer(clock=clock, every_s=60)
     clock.now += 60
     assert not trimmer.poll()
@@ -124,5 +118,4 @@ def test_glibc_trim_returns_memory_that_free_kept() -> None:
 
 
 def _rss_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return rss_mb(os.getpid())

@@ -54,6 +54,7 @@ async def test_the_daemon_trims_while_it_serves_and_stops_trimming_on_exit(
     )
     serving = asyncio.create_task(standalone._serve(config))
     await wait_for(lambda: len(trims) >= 3, 10)
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "heap-trim"]  # the one stopped
     stop.set()
     assert await serving == 0
     assert servers[0].stopped
