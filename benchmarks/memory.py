@@ -73,6 +73,17 @@ def steady_after(seconds: float) -> float:
     return min(STEADY_AFTER_S, seconds / 4)
 
 
+def rss_slopes(samples: list[tuple[float, float]], seconds: float) -> dict[str, float | None]:
+    """The slopes (MB/min) of (second, RSS MB) samples: after a 30 s warm-up, over the second
+    half, and over the steady part (``steady_after``)."""
+    steady_from = steady_after(seconds)
+    return {
+        "warm": slope_per_minute([s for s in samples if s[0] >= min(30.0, seconds / 6)]),
+        "second_half": slope_per_minute([s for s in samples if s[0] >= seconds / 2]),
+        "steady": slope_per_minute([s for s in samples if s[0] >= steady_from]),
+    }
+
+
 def measure(
     seconds: float, why: str = "", log: Any = print, extra_env: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -113,17 +124,16 @@ def measure(
     finally:
         tmux.close()
         sim.stop()
-    warm = [s for s in samples if s[0] >= min(30.0, seconds / 6)]
-    half = [s for s in samples if s[0] >= seconds / 2]
+    slopes = rss_slopes(samples, seconds)
     steady_from = steady_after(seconds)
     steady = [s for s in samples if s[0] >= steady_from]
     return {
         "rss_mb_start": rnd(samples[0][1]),
         "rss_mb_end": rnd(samples[-1][1]),
         "rss_mb_max": rnd(max(v for _, v in samples)),
-        "slope_mb_per_min": rnd(slope_per_minute(warm), 3),
-        "slope_mb_per_min_second_half": rnd(slope_per_minute(half), 3),
-        "slope_mb_per_min_steady": rnd(slope_per_minute(steady), 4),
+        "slope_mb_per_min": rnd(slopes["warm"], 3),
+        "slope_mb_per_min_second_half": rnd(slopes["second_half"], 3),
+        "slope_mb_per_min_steady": rnd(slopes["steady"], 4),
         "steady_after_s": steady_from,
         "rss_mb_steady_start": rnd(steady[0][1], 2) if steady else None,
         "slopes": "least squares over the process's RSS (/proc/PID/statm): slope_mb_per_min "
@@ -184,10 +194,11 @@ async def _trace_app(seconds: float, sample_s: float, log: Any) -> dict[str, Any
     finally:
         sim.stop()
         tracemalloc.stop()
-    warm_samples = [(t, h) for t, h, _, _ in samples if t >= seconds / 4]
-    warm_rings = [(t, r) for t, _, _, r in samples if t >= seconds / 4]
-    warm_net = [(t, h - r) for t, h, _, r in samples if t >= seconds / 4]
-    warm_rss = [(t, m) for t, _, m, _ in samples if t >= seconds / 4]
+    warm = [s for s in samples if s[0] >= seconds / 4]
+    warm_samples = [(t, h) for t, h, _, _ in warm]
+    warm_rings = [(t, r) for t, _, _, r in warm]
+    warm_net = [(t, h - r) for t, h, _, r in warm]
+    warm_rss = [(t, m) for t, _, m, _ in warm]
     return {
         "seconds": seconds,
         "heap_mb_start": rnd(samples[0][1], 2) if samples else None,
