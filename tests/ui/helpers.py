@@ -372,3 +372,15 @@ async def pilot_wait(
 def apply_rest(store: Store, message: Message) -> None:
     """Apply a message as the REST fallback would."""
     store.apply(message, Source.REST)
+
+
+def note_calls(obj: object, name: str, note: Callable[[], object]) -> None:
+    """Wrap ``obj.name`` so that every call runs ``note()`` first, then the method itself
+    (which pane was rebuilt, and when)."""
+    method = getattr(obj, name)
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        note()
+        return method(*args, **kwargs)
+
+    setattr(obj, name, noted)

@@ -24,6 +24,7 @@ from .helpers import (
     book_msg,
     clearinghouse_msg,
     msg,
+    note_calls,
     orders_msg,
     populated_store,
     settings,
@@ -526,13 +527,7 @@ class TestRenderCost:
             orders = d.lower.tables["orders"]
             assert orders.loaded and d.lower.active == "orders"
             filled: list[int] = []
-            set_data = orders.set_data
-
-            def counting(*args: object, **kwargs: object) -> None:
-                filled.append(1)
-                set_data(*args, **kwargs)  # type: ignore[arg-type]
-
-            orders.set_data = counting  # type: ignore[method-assign]
+            note_calls(orders, "set_data", lambda: filled.append(1))
             frames = d.frames
             store.apply(clearinghouse_msg(t_ms=T0_MS + 1000))
             await wait_for(pilot, lambda: d.frames > frames)

@@ -12,7 +12,7 @@ import pytest
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
 
-from .helpers import FakeClock, ctx_msg, msg, orders_msg
+from .helpers import FakeClock, ctx_msg, msg, note_calls, orders_msg
 
 SIZE = (120, 40)
 
@@ -31,13 +31,7 @@ class TestHeldBack:
             mono = FakeClock(start)
             d.paint.monotonic = mono
             built: list[float] = []
-            set_data = d.positions.set_data
-
-            def counting(*args: object, **kwargs: object) -> None:
-                built.append(mono())
-                set_data(*args, **kwargs)  # type: ignore[arg-type]
-
-            d.positions.set_data = counting  # type: ignore[method-assign]
+            note_calls(d.positions, "set_data", lambda: built.append(mono()))
             store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
             d.refresh_frame()
             assert built == [start]
@@ -70,13 +64,7 @@ class TestHeldBack:
             mono = FakeClock(start)
             d.paint.monotonic = mono
             built: list[float] = []
-            rebuild = d.watchlist.rebuild
-
-            def counting() -> None:
-                built.append(mono())
-                rebuild()
-
-            d.watchlist.rebuild = counting  # type: ignore[method-assign]
+            note_calls(d.watchlist, "rebuild", lambda: built.append(mono()))
             store.apply(ctx_msg("ETH"))
             d.refresh_frame()
             assert built == [start]

@@ -12,7 +12,7 @@ from hlmon.ui.app import HlmonApp
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.screens.dashboard import Dashboard
 
-from .helpers import T0_MS, FakeClock, book_msg, trades_msg
+from .helpers import T0_MS, FakeClock, book_msg, note_calls, trades_msg
 
 SIZE = (120, 40)
 
@@ -33,13 +33,7 @@ def counting(d: Dashboard) -> list[str]:
     """Which panes rebuild: the book's and the tape's ``rebuild`` calls, in order."""
     calls: list[str] = []
     for name, pane in (("book", d.book), ("tape", d.tape)):
-        rebuild = pane.rebuild
-
-        def wrapped(name: str = name, rebuild: object = rebuild) -> None:
-            calls.append(name)
-            rebuild()  # type: ignore[operator]
-
-        pane.rebuild = wrapped  # type: ignore[method-assign]
+        note_calls(pane, "rebuild", lambda name=name: calls.append(name))  # type: ignore[misc]
     return calls
 
 
