@@ -23,6 +23,7 @@ from hlmon.alerts import AlertEngine, AlertRule, RuleStatus
 from hlmon.state import Store
 from hlmon.ui.fmt import fmt_clock
 from hlmon.ui.keymap import ScreenName, bindings
+from hlmon.ui.lean_compositor import use_lean_compositor
 from hlmon.ui.screens.alert_edit import AlertEditScreen
 from hlmon.ui.widgets.alerts_table import ALERT_COLUMNS, alert_rows
 from hlmon.ui.widgets.key_footer import KeyFooter
@@ -92,6 +93,7 @@ class AlertsView(Screen[None]):
             coin: the dashboard's selected coin, offered for a new price rule.
         """
         super().__init__()
+        use_lean_compositor(self)
         self.engine = engine
         self.editor = editor
         self.store = store

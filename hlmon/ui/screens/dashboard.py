@@ -27,6 +27,7 @@ from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import Store
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.keymap import bindings
+from hlmon.ui.lean_compositor import use_lean_compositor
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
 from hlmon.ui.screens.paint_on_change import HeldBack, PaintOnChange
 from hlmon.ui.screens.pane_marks import (
@@ -167,6 +168,7 @@ class Dashboard(Screen[None]):
         alerts: AlertEngine | None = None,
     ) -> None:
         super().__init__()
+        use_lean_compositor(self)
         self.store = store
         self.alerts = alerts
         """Alert rules evaluated every frame with the frame's changes (None: no alerts)."""

@@ -29,6 +29,7 @@ from hlmon.state.market_table import MarketRow, MarketTable
 from hlmon.state.types import Source
 from hlmon.ui.fmt import DASH, fmt_age, fmt_compact, fmt_pct, fmt_px
 from hlmon.ui.keymap import ScreenName, bindings
+from hlmon.ui.lean_compositor import use_lean_compositor
 from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, layout_row
 
@@ -298,6 +299,7 @@ class MarketScreen(Screen[None]):
         ctx_stale_after: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
+        use_lean_compositor(self)
         self.table = table
         self.clock = clock
         self.fps = max(1.0, min(fps, 30.0))
