@@ -32,12 +32,15 @@ from hlmon.runtime.started import StartedBackend
 from hlmon.runtime.terminal import ClipboardRoute
 from hlmon.ui.covering import cover, uncover
 from hlmon.ui.keymap import bindings
+from hlmon.ui.one_write import display_in_one_write
 from hlmon.ui.saving import ChoiceSaver
 from hlmon.ui.screens.dashboard import Dashboard
 from hlmon.ui.widgets.tabs import TABS
 from hlmon.ui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from hlmon.runtime.root import Runtime
     from hlmon.ui.screens.market import MarketScreen
 
@@ -124,6 +127,10 @@ class HlmonApp(App[int]):
         )
         """Saves the watchlist, theme, book mode and alert rules changed in the UI."""
         self._start_theme = settings.theme
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        """Textual's own, with the update's writes joined into one (``ui.one_write``)."""
+        display_in_one_write(super()._display, self, screen, renderable)
 
     # ------------------------------------------------------------------ lifecycle
 
