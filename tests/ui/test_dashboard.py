@@ -169,6 +169,8 @@ class TestKeys:
         """An empty watchlist says how to add a coin; nothing crashes."""
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
+            await pilot.pause()  # the dashboard shown: a key pressed before goes elsewhere
+            assert len(d.watchlist.coins) == 6
             await pilot.press(*"dddddd")
             await pilot.pause()
             assert d.watchlist.coins == []
