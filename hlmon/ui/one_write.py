@@ -2,10 +2,11 @@
 
 Textual's ``App._display`` hands the driver three writes for each update: "begin synchronized
 update", the update, "end synchronized update". The Linux driver queues each for its writer
-thread, and every queued write wakes that thread (a lock hand-off and a futex call), three
-times a frame. Under the ``stress`` profile that was about 6 % of the app's samples, for
-sequences that reach the terminal together anyway. Here the three are joined into one write,
-in the same order, so the terminal receives exactly the same bytes.
+thread, and every queued write wakes that thread, which writes and flushes it alone: three
+wake-ups and three tty writes a frame, for sequences that reach the terminal together anyway.
+Here the three are joined into one write, in the same order, so the terminal receives exactly
+the same bytes. (py-spy put about 6 % of the ``stress`` samples on the queue's notify; a
+microbenchmark of the put does not confirm that: what is saved is two wake-ups and two writes.)
 
 Private API: ``App._display`` and ``App._driver`` (Textual is pinned in ``requirements.lock``;
 ``tests/ui/test_one_write.py`` fails if the display stops going through the driver's write).
