@@ -54,3 +54,20 @@ def test_start_up_leaves_out_what_only_other_commands_use() -> None:
         f"print(sorted(m for m in {deferred!r} if m in sys.modules))"
     )
     assert _run(code) == "[]"
+
+
+def test_textual_paints_at_hlmons_tick_rate_unless_the_user_set_one() -> None:
+    """``hlmon.ui`` sets ``TEXTUAL_FPS`` before Textual is first imported (Textual reads it
+    once): nothing on the entry point's path imports Textual earlier."""
+    code = (
+        "import sys, hlmon.__main__, hlmon.cli, hlmon.runtime.root\n"
+        "print('textual' in sys.modules, end=' ')\n"
+        "import hlmon.ui.app, textual.constants, textual.screen\n"
+        "print(textual.constants.MAX_FPS, round(1 / textual.screen.UPDATE_PERIOD))"
+    )
+    assert _run(code) == "False 240 240"
+    code = (
+        "import os; os.environ['TEXTUAL_FPS'] = '30'\n"
+        "import hlmon.ui.app, textual.constants; print(textual.constants.MAX_FPS)"
+    )
+    assert _run(code) == "30"

@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterable
 
 URGENT_WAIT = 0.020
 """The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
-for the frame, the paint and the screen's 60 Hz refresh after it."""
+for the frame, the paint and the wait for the screen's next paint tick
+(``ui.PAINT_TICKS_PER_S``)."""
 EARLY_S = 0.002
 """A frame this close to its full frame's time is full (timers may fire a little early)."""
 POST_TIMEOUT = 2.0
