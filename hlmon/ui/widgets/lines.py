@@ -28,6 +28,8 @@ from textual.markup import escape
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hlmon.ui.widgets.pane_styles import PaneStylesCache
+
 Cell = tuple[str, str]
 """One run of text and the name of its style (``""`` is the pane's own style)."""
 Row = tuple[Cell, ...]
@@ -384,6 +386,7 @@ class LinePane(Widget):
         )
         self.lines_painted = 0
         """How many lines were (re)built: a cheap counter for tests and benchmarks."""
+        self._styles_cache = PaneStylesCache()  # side borders without per-line style work
 
     # ------------------------------------------------------------------ content
 

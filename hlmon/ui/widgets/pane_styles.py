@@ -1,0 +1,134 @@
+"""A pane's changed lines styled without Textual's per-line border work.
+
+Textual styles every repainted line of a widget anew (``StylesCache.render_line``): for a line
+between a bordered pane's top and bottom edges that means, per side, a colour blend, a new
+``Style``, a box lookup keyed by that style, and a new list around the content. For an hlmon
+pane (no padding, tint, opacity, hatch or outline) that was about half of the ~40 µs a changed
+line cost, and under load some 500 lines change a second.
+
+``PaneStylesCache`` works out the two side cells once per border (type, colour, backgrounds)
+and then builds such a line as ``[left, *content, right]`` itself: the same segments, in the
+same styles, as Textual's path gives (``tests/ui/test_pane_styles.py`` compares both for every
+pane and border state, and the SVG snapshots would show any difference). Any other line (the
+top and bottom edges with their titles), or a pane whose styles use anything outside that
+simple case, goes through Textual's own code.
+
+Private API: ``textual._styles_cache.StylesCache`` and ``Widget._styles_cache`` (Textual is
+pinned in ``requirements.lock``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.segment import Segment
+from textual._styles_cache import StylesCache
+from textual.color import Color
+from textual.css.styles import StylesBase
+from textual.geometry import Size, Spacing
+from textual.strip import Strip
+from textual.style import Style
+
+SIDES = {
+    "round": "│",
+    "solid": "│",
+    "double": "║",
+    "heavy": "┃",
+    "ascii": "|",
+}
+"""Border types whose side cell is drawn in the border's own colour on the pane's background
+(Textual's inner style): the ones drawn here. Others (``tall``, ``panel``...) mix reversed
+styles and are left to Textual."""
+
+_Plan = tuple[Segment, Segment, Any] | None
+"""(left cell, right cell, the background's Rich style), or None: Textual's path."""
+
+
+class PaneStylesCache(StylesCache):
+    """``StylesCache`` that draws simple side borders itself (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._plan_key: tuple[object, ...] | None = None
+        self._plan: _Plan = None
+
+    def _plan_for(
+        self,
+        styles: StylesBase,
+        padding: Spacing,
+        base_background: Color,
+        background: Color,
+        opacity: float,
+    ) -> _Plan:
+        border = styles.border
+        key = (border, padding, base_background, background, opacity)
+        if key == self._plan_key:
+            return self._plan
+        self._plan_key = key
+        (top, _), (right, right_color), (bottom, _), (left, left_color) = border
+        simple = (
+            top
+            and bottom
+            and left in SIDES
+            and right in SIDES
+            and not any(padding)
+            and opacity == 1.0
+            and styles.text_opacity == 1.0
+            and not styles.tint.a
+            and not any(edge for edge, _ in styles.outline)
+            and not (styles.has_rule("hatch") and styles.hatch != "none")
+        )
+        if not simple:
+            self._plan = None
+            return None
+        inner = Style(background=base_background + background)
+
+        def cell(edge: str, color: Color) -> Segment:
+            return Segment(
+                SIDES[edge], (inner + Style(foreground=base_background + color)).rich_style
+            )
+
+        self._plan = (cell(left, left_color), cell(right, right_color), inner.rich_style)
+        return self._plan
+
+    def render_line(
+        self,
+        styles: StylesBase,
+        y: int,
+        size: Size,
+        content_size: Size,
+        padding: Spacing,
+        base_background: Color,
+        background: Color,
+        render_content_line: Callable[[int], Strip],
+        border_title: Any,
+        border_subtitle: Any,
+        opacity: float,
+        ansi_theme: Any,
+        native_ansi: bool,
+    ) -> Strip:
+        plan = self._plan_for(styles, padding, base_background, background, opacity)
+        width, height = size
+        content_y = y - 1
+        if plan is None or y == 0 or y == height - 1 or content_y >= content_size.height:
+            return super().render_line(
+                styles,
+                y,
+                size,
+                content_size,
+                padding,
+                base_background,
+                background,
+                render_content_line,
+                border_title,
+                border_subtitle,
+                opacity,
+                ansi_theme,
+                native_ansi,
+            )
+        left, right, background_style = plan
+        content = render_content_line(content_y)
+        if content.cell_length != content_size.width:
+            content = content.adjust_cell_length(content_size.width, background_style)
+        return Strip([left, *content, right], width)
