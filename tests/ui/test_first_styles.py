@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from hlmon.ui.app import HlmonApp
+from hlmon.state import Store
+from hlmon.ui.app import build_app
+from tests.catalogs import default_catalog
+from tests.fakes import FakeRuntime
+from tests.support import FakeClock
+from tests.ui.helpers import settings
 
 
 def _styles(screen: Screen[Any]) -> list[tuple[object, ...]]:
@@ -22,13 +28,19 @@ def _styles(screen: Screen[Any]) -> list[tuple[object, ...]]:
     return [of(node) for node in screen.walk_children(with_self=True)]
 
 
-async def test_first_resume_skips_a_restyle_that_changes_nothing(app: HlmonApp) -> None:
+@pytest.mark.parametrize("theme", ["textual-dark", "nord", "textual-light"])
+async def test_first_resume_skips_a_restyle_that_changes_nothing(
+    theme: str, store: Store, clock: FakeClock
+) -> None:
+    """With the default theme and with others (set on mount, before the push)."""
+    app = build_app(FakeRuntime(settings(theme=theme), store, clock, catalog=default_catalog()))
     restyled: list[DOMNode] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.pause()
         screen = app.screen
         assert screen is app.dashboard
+        assert app.theme == theme
         assert app.dashboard._resumed
         before = _styles(screen)
         update = app.stylesheet.update_nodes
