@@ -2,6 +2,7 @@
 garbage collector paused (see ``gc_pause``; the TUI resumes it after its first paint, every
 other command at once) and without httpx's own command-line client."""
 
+import importlib
 import sys
 
 from hlmon import gc_pause
@@ -13,6 +14,16 @@ gc_pause.pause()
 # runs. A None entry makes that import fail as if they were missing; httpx then defines a
 # stub ``httpx.main`` and everything else is unchanged.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+try:
+    # httpcore imports sniffio (an optional package hlmon does not install) inside every
+    # request, to learn the event loop's library: when it is missing, each try searches the
+    # whole sys.path again, ~45 us on a small Xeon, some 90 times before the demo's first data
+    # (and on every REST request after). A None entry fails that import at once; httpcore
+    # and anyio then take asyncio, as they do without sniffio.
+    importlib.import_module("sniffio")
+except ImportError:
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 from hlmon.cli import main  # noqa: E402  (after the pause: this import is most of start-up)
 

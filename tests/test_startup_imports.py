@@ -3,6 +3,8 @@ in a fresh interpreter, as a launch does."""
 
 from __future__ import annotations
 
+import importlib.util
+
 from tests.support import python_stdout
 
 
@@ -71,3 +73,21 @@ def test_textual_paints_at_hlmons_tick_rate_unless_the_user_set_one() -> None:
         "import hlmon.ui.app, textual.constants; print(textual.constants.MAX_FPS)"
     )
     assert _run(code) == "30"
+
+
+def test_a_missing_sniffio_fails_at_once_and_httpcore_takes_asyncio() -> None:
+    """httpcore try-imports sniffio in every request: without the package, the entry point
+    leaves a None in ``sys.modules`` (no search of sys.path each time); httpcore's events
+    still work on asyncio. With sniffio installed, it is the real module."""
+    installed = importlib.util.find_spec("sniffio") is not None
+    code = (
+        "import asyncio, sys, hlmon.__main__\n"
+        "from httpcore._synchronization import AsyncEvent\n"
+        "async def main():\n"
+        "    event = AsyncEvent()\n"
+        "    event.set()\n"
+        "    await event.wait()\n"
+        "asyncio.run(main())\n"
+        "print(sys.modules['sniffio'] is None)"
+    )
+    assert _run(code) == str(not installed)
