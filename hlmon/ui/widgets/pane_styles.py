@@ -111,7 +111,13 @@ class PaneStylesCache(StylesCache):
         plan = self._plan_for(styles, padding, base_background, background, opacity)
         width, height = size
         content_y = y - 1
-        if plan is None or y == 0 or y == height - 1 or content_y >= content_size.height:
+        if (
+            plan is None
+            or y == 0
+            or y == height - 1
+            or content_y >= content_size.height
+            or content_size.width + 2 != width  # something else beside the content (a scrollbar)
+        ):
             return super().render_line(
                 styles,
                 y,
