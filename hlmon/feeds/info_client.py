@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.request import getproxies
 
 import httpx
 
@@ -45,6 +46,13 @@ MAX_ITEMS_PER_RESPONSE = 2000
 MAX_ITEMS_BY_TYPE: dict[str, int] = {"userFunding": 500, "fundingHistory": 500, "recentTrades": 100}
 """Smaller caps where the exchange has them: fundings come 500 per answer at most, and the
 recent-trades tape holds the last few trades (10 to 30 seen; 100 leaves room)."""
+
+
+def environment_proxies() -> bool:
+    """Whether the environment names a proxy httpx would mount (``http``, ``https`` or
+    ``all``, as ``httpx._utils.get_environment_proxies`` reads ``getproxies``)."""
+    found = getproxies()
+    return any(found.get(scheme) for scheme in ("http", "https", "all"))
 
 
 class InfoError(Exception):
@@ -125,8 +133,12 @@ class InfoClient:
         # the first TLS connection: a plain-http URL, the simulator or a local daemon, never
         # loads the CA bundle, 17 ms of CPU on a small Xeon). The transport is httpx's HTTP/1.1
         # without httpcore and anyio (~25 ms of imports before the first data; asyncio_http).
+        # httpx ignores the environment's proxies (HTTPS_PROXY...) for a client given its own
+        # transport: with one set, the client is built as before, on httpx's transport.
+        tls = api_url.lower().startswith("https:")
+        transport = None if environment_proxies() else AsyncioTransport(verify=True)
         self._http = http_client or httpx.AsyncClient(
-            timeout=timeout, transport=AsyncioTransport(verify=True)
+            timeout=timeout, verify=tls, transport=transport
         )
         self._timeout = timeout
         self.total_timeout = total_timeout
