@@ -6,8 +6,10 @@ set. With a listener registered (``Store.on_changes``) the new set is *armed*: t
 added to it calls ``listener(urgent)`` and disarms it, so the listener runs once per
 ``take_changes``, never once per frame received. Keys the reader marked *urgent* (what the user
 watches for latency: the selected coin's trades) call it once more, with ``True``, if they
-arrive after a plain first key. Every write path of the store records its keys with
-``set.add``/``set.update``, so none can forget to notify.
+arrive after a plain first key. Keys starting with one of the reader's *quiet* prefixes are
+recorded but call nobody: the reader shows nothing that moves with them alone (the dashboard:
+``bbo:*``), so it takes them with the next change it does show. Every write path of the store
+records its keys with ``set.add``/``set.update``, so none can forget to notify.
 
 The hot path pays nothing once told: an armed set is a ``set`` subclass whose ``add`` is Python
 code only until it has told the listener everything it can; it then becomes a ``_QuietKeys``,
@@ -27,9 +29,10 @@ loop's thread; a listener that can be called from another thread must hand over 
 class _Keys(set[str]):
     """The common layout of the key sets below (so one can become another in place)."""
 
-    __slots__ = ("listener", "urgent")
+    __slots__ = ("listener", "quiet", "urgent")
     listener: Listener
     urgent: frozenset[str]
+    quiet: tuple[str, ...]
 
     def _tell(self, urgent: bool) -> None:
         # From now on adds are the builtin ones, or watch for an urgent key only.
@@ -69,32 +72,44 @@ class _ArmedKeys(_Keys):
 
     def add(self, key: str) -> None:
         set.add(self, key)
-        self._tell(key in self.urgent)
+        if not key.startswith(self.quiet):
+            self._tell(key in self.urgent)
 
     def update(self, *keys: Iterable[str]) -> None:
         set.update(self, *keys)
-        if self:
+        quiet = self.quiet
+        if any(not key.startswith(quiet) for key in self):
             self._tell(not self.urgent.isdisjoint(self))
 
 
-def new_keys(listener: Listener | None, urgent: frozenset[str] = frozenset()) -> set[str]:
-    """An empty key set, armed for ``listener`` (a plain set when there is none)."""
+def new_keys(
+    listener: Listener | None,
+    urgent: frozenset[str] = frozenset(),
+    quiet: tuple[str, ...] = (),
+) -> set[str]:
+    """An empty key set, armed for ``listener`` (a plain set when there is none); keys
+    starting with a ``quiet`` prefix do not call it."""
     if listener is None:
         return set()
     keys = _ArmedKeys()
     keys.listener = listener
     keys.urgent = urgent
+    keys.quiet = quiet
     return keys
 
 
 def rearm(
-    keys: set[str], listener: Listener | None, urgent: frozenset[str] = frozenset()
+    keys: set[str],
+    listener: Listener | None,
+    urgent: frozenset[str] = frozenset(),
+    quiet: tuple[str, ...] = (),
 ) -> tuple[set[str], bool | None]:
     """``keys`` handed over to a new listener: ``(key set, tell)``, where ``tell`` is None when
-    nothing is pending, else the ``urgent`` flag the caller must call the listener with now.
-    The new set goes on watching for what it has not told yet."""
-    new = new_keys(listener, urgent)
-    if not keys:
+    nothing is pending (or only quiet keys), else the ``urgent`` flag the caller must call the
+    listener with now. The new set goes on watching for what it has not told yet."""
+    new = new_keys(listener, urgent, quiet)
+    if all(key.startswith(quiet) for key in keys):  # nothing pending, or quiet keys only
+        set.update(new, keys)
         return new, None
     set.update(new, keys)  # the builtin update: the caller tells the listener itself
     told = not urgent.isdisjoint(keys)
@@ -118,6 +133,7 @@ class ChangeKeys:
     _changes: set[str]
     _listener: Listener | None
     _urgent: frozenset[str]
+    _quiet: tuple[str, ...]
     _health_keys: _HealthKeys
     """The store's ``health`` (its keys come out of ``take_changes`` too)."""
     _key_sources: tuple[Callable[[], set[str]], ...]
@@ -126,24 +142,28 @@ class ChangeKeys:
     def take_changes(self) -> set[str]:
         """Keys changed since the last call (and reset); re-arms the ``on_changes`` listener."""
         changes = self._changes
-        self._changes = new_keys(self._listener, self._urgent)
+        self._changes = new_keys(self._listener, self._urgent, self._quiet)
         for take in self._key_sources:
             more = take()
             if more:
                 changes = changes | more
         return changes
 
-    def on_changes(self, listener: Listener | None, urgent: Iterable[str] = ()) -> None:
+    def on_changes(
+        self, listener: Listener | None, urgent: Iterable[str] = (), quiet: tuple[str, ...] = ()
+    ) -> None:
         """Call ``listener(False)`` when a change is recorded and none was pending: once after
         each ``take_changes``, not once per frame (see ``changes``); ``listener(True)`` when
-        one of the ``urgent`` keys is (once more, if a plain key came first). None unregisters.
+        one of the ``urgent`` keys is (once more, if a plain key came first). Keys starting
+        with a ``quiet`` prefix are recorded without a call. None unregisters.
 
         The listener runs synchronously in the writer (the feeds' event loop): it should only
         schedule the read, e.g. a UI frame. Changes already pending call it at once.
         """
         self._listener = listener
         self._urgent = frozenset(urgent)
-        self._changes, tell = rearm(self._changes, listener, self._urgent)
+        self._quiet = quiet
+        self._changes, tell = rearm(self._changes, listener, self._urgent, quiet)
         health_tell = self._health_keys.on_changes(listener)
         if listener is not None and (tell is not None or health_tell is not None):
             listener(bool(tell))

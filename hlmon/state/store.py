@@ -168,6 +168,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._changes: set[str] = set()
         self._listener: Listener | None = None
         self._urgent: frozenset[str] = frozenset()
+        self._quiet: tuple[str, ...] = ()
         self._positions_cache: list[PositionView] | None = None
         self._positions_version = 0
         self._positions_fresh: frozenset[str] = frozenset()

@@ -137,3 +137,38 @@ class TestNextStateChange:
         store.health.note_alive()
         alive_until = store.health.alive_until()
         assert alive_until is not None and store.next_state_change() == alive_until
+
+
+class TestQuietKeys:
+    def test_a_quiet_key_alone_calls_nobody_and_waits_for_the_next_read(self, store: Store) -> None:
+        calls: list[bool] = []
+        store.on_changes(calls.append, ("trades:BTC",), quiet=("bbo:",))
+        store.apply(msg("bbo", {"coin": "BTC", "time": 1, "bbo": [None, None]}))
+        assert calls == []
+        store.apply(msg("allMids", {"mids": {"BTC": "100.5"}}))
+        assert calls == [False]
+        assert store.take_changes() >= {"bbo:BTC", "mids"}  # recorded all along
+
+    def test_urgent_keys_still_call_after_a_quiet_one(self, store: Store) -> None:
+        calls: list[bool] = []
+        store.on_changes(calls.append, ("trades:BTC",), quiet=("bbo:",))
+        store.apply(msg("bbo", {"coin": "BTC", "time": 1, "bbo": [None, None]}))
+        store.apply(msg("trades", [trade(1, 1000)]))
+        assert calls == [True]
+
+    def test_pending_quiet_keys_do_not_call_a_new_listener(self, store: Store) -> None:
+        store.take_changes()
+        store.apply(msg("bbo", {"coin": "BTC", "time": 1, "bbo": [None, None]}))
+        calls: list[bool] = []
+        store.on_changes(calls.append, (), quiet=("bbo:",))
+        assert calls == []
+        store.on_changes(calls.append)  # without the quiet prefix: pending, told at once
+        assert calls == [False]
+
+    def test_update_with_quiet_keys_only(self) -> None:
+        calls: list[bool] = []
+        keys = new_keys(calls.append, frozenset(), ("bbo:",))
+        keys.update({"bbo:BTC", "bbo:ETH"})
+        assert calls == []
+        keys.update({"mids"})
+        assert calls == [False]

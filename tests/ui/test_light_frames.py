@@ -11,6 +11,7 @@ from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.screens.dashboard import Dashboard
+from tests.support import msg
 
 from .helpers import T0_MS, FakeClock, book_msg, note_calls, trades_msg
 
@@ -120,3 +121,23 @@ async def test_a_new_second_makes_the_frame_full(
         d.refresh_frame(light_ok=True)
         assert d.light_frames == 0
         assert d.age_ticks == ticks + 1
+
+
+async def test_a_bbo_push_alone_asks_for_no_frame(app: HlmonApp, store: Store) -> None:
+    """Nothing on the dashboard moves with a bbo push alone (``QUIET_KEYS``): no frame is
+    asked for; the push is taken by the next frame a shown change asks for."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        mono = FakeClock(500.0)
+        schedule = hand_timed_schedule(d, mono)
+        d.refresh_frame(light_ok=True)
+        bbo = {"coin": "BTC", "time": T0_MS, "bbo": [None, None]}
+        store.apply(msg("bbo", bbo))
+        assert not schedule.pending
+        store.apply(book_msg("BTC", mid=104500.5, t_ms=T0_MS))
+        assert schedule.pending
+        mono.advance(schedule.interval)
+        d.refresh_frame(light_ok=True)
+        assert "104,500.5" in "\n".join(d.book.text_lines)
+        assert not store.take_changes()  # the bbo went with that frame

@@ -19,6 +19,12 @@ from hlmon.ui.widgets.bars import SILENT_AFTER_S
 
 WAKE_MARGIN_S = 0.002
 """Wake this much after a threshold, so the frame sees it crossed."""
+QUIET_KEYS = ("bbo:",)
+"""Change keys that do not call for a frame: nothing on the dashboard moves with a bbo push
+alone (the ladder and its spread line read the book and are rebuilt on book pushes; the
+status line's bbo age ticks once a second, its state changes wake a frame of their own). Under
+the ``standard`` profile half the frames were bbo-only frames that painted nothing."""
+
 FULL_FRAME_SPACING = 1.5
 """Full frames (every pane) come at most every 1.5 frame intervals: 8 a second at the default
 12 fps, under a flood. The selected coin's trades come between them in light frames (the tape
@@ -89,7 +95,7 @@ class PaintOnChange:
             trades = (f"trades:{coin}",) if coin is not None else ()
             self.light = frozenset(trades)
             self.urgent = frozenset(("catalog", *trades))
-            self.store.on_changes(self.schedule.changed, self.urgent)
+            self.store.on_changes(self.schedule.changed, self.urgent, QUIET_KEYS)
 
     def cover(self) -> None:
         """A full screen hides the dashboard: frames hold their changes from now on."""
