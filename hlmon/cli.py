@@ -35,7 +35,7 @@ from hlmon.config.flags import (
 from hlmon.keyguard import redact
 from hlmon.loopback import is_loopback_host
 from hlmon.runtime.discovery import may_use_tls
-from hlmon.runtime.terminal import probe_clipboard
+from hlmon.runtime.terminal import ClipboardRoute, start_clipboard_probe
 
 logger = logging.getLogger("hlmon.cli")
 
@@ -300,8 +300,15 @@ def main(
         if not may_use_tls(settings):  # no TLS this run: skip aiohttp's CA loads (60 ms)
             tls_deferral.import_aiohttp_deferring_certs()
         run_app = _load_entry_point("hlmon.ui.app", "run_app", "the TUI")
-        # Under tmux, whether a copy (y) can arrive depends on a tmux option: asked once here.
-        sys.exit(run_app(settings, clipboard=probe_clipboard(os.environ)))
+        # Under tmux, whether a copy (y) can arrive depends on a tmux option: asked here, the
+        # answer read when a copy needs it (the start does not wait for tmux).
+        clipboard = start_clipboard_probe(os.environ)
+        try:
+            code = run_app(settings, clipboard=clipboard)
+        finally:
+            if not isinstance(clipboard, ClipboardRoute):
+                clipboard.close()  # reaps the process (it answered long ago)
+        sys.exit(code)
 
 
 @main.command()

@@ -29,7 +29,7 @@ from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices
 from hlmon.runtime.controls import Backend, Controls, InputRejected
 from hlmon.runtime.started import StartedBackend
-from hlmon.runtime.terminal import ClipboardRoute
+from hlmon.runtime.terminal import Clipboard, ClipboardRoute
 from hlmon.ui.covering import cover, uncover
 from hlmon.ui.keymap import bindings
 from hlmon.ui.one_write import display_in_one_write
@@ -76,11 +76,12 @@ class HlmonApp(App[int]):
     BINDINGS = bindings("app")
     """From ``hlmon.ui.keymap``, like the dashboard's."""
 
-    def __init__(self, backend: Backend, clipboard: ClipboardRoute | None = None) -> None:
+    def __init__(self, backend: Backend, clipboard: Clipboard | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.clipboard_route = clipboard or ClipboardRoute()
-        """How a copy (OSC 52) reaches the clipboard, as probed at start (tmux or not)."""
+        """How a copy (OSC 52) reaches the clipboard, as probed at start (tmux or not; tmux's
+        answer read when a copy first needs it)."""
         """What the app runs on (entered on mount, left on unmount)."""
         settings = backend.settings
         self.settings: Settings = settings
@@ -453,7 +454,7 @@ class HlmonApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
-def build_app(backend: Backend, clipboard: ClipboardRoute | None = None) -> HlmonApp:
+def build_app(backend: Backend, clipboard: Clipboard | None = None) -> HlmonApp:
     """Build the app on ``backend``; the one factory used by the CLI and the tests.
 
     Args:
@@ -467,7 +468,7 @@ def build_app(backend: Backend, clipboard: ClipboardRoute | None = None) -> Hlmo
     return HlmonApp(backend, clipboard)
 
 
-def run_app(settings: Settings, clipboard: ClipboardRoute | None = None) -> int:
+def run_app(settings: Settings, clipboard: Clipboard | None = None) -> int:
     """Run the TUI until the user quits; the CLI's entry point.
 
     The app runs on a ``Runtime`` (``hlmon.runtime.root``) for ``settings``: with
@@ -505,7 +506,7 @@ CHECK_NOTE_AFTER_S = 0.5
 """Say on stderr what the wait is for when the ``--coins`` check takes longer than this."""
 
 
-def _run_checked(runtime: Runtime, clipboard: ClipboardRoute | None) -> int:
+def _run_checked(runtime: Runtime, clipboard: Clipboard | None) -> int:
     """Start ``runtime`` (checking ``--coins``), then run the app on it; stop it after."""
 
     async def main() -> int:

@@ -9,6 +9,7 @@ import random
 import httpx
 import pytest
 
+from hlmon.feeds.asyncio_http import AsyncioTransport
 from hlmon.feeds.info_client import (
     BadResponse,
     BudgetExhausted,
@@ -337,3 +338,22 @@ def test_worst_case_reservations_follow_each_types_cap() -> None:
     assert client.worst_case(info.l2_book("BTC")) == 2
     assert client.room_in(info.l2_book("BTC"), pending=598) == 0
     assert client.room_in(info.l2_book("BTC"), pending=599) == float("inf")
+
+
+def test_environment_proxies_still_go_through_httpxs_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx ignores the environment's proxies for a client given a transport: with one set,
+    the client is httpx's own as before (the proxy mounted); without, asyncio's transport."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    http = InfoClient("https://api.example", budget=600)._http
+    assert isinstance(http._transport, httpx.AsyncHTTPTransport)
+    proxied = http._transport_for_url(httpx.URL("https://api.example/info"))
+    assert proxied is not http._transport and isinstance(proxied, httpx.AsyncHTTPTransport)
+    monkeypatch.delenv("HTTPS_PROXY")
+    direct = InfoClient("https://api.example", budget=600)._http
+    assert isinstance(
+        direct._transport_for_url(httpx.URL("https://api.example/info")), AsyncioTransport
+    )

@@ -79,7 +79,8 @@ def test_real_networks_are_https_and_wss(network: str) -> None:
 
 def test_info_client_verifies_certificates_and_host_names() -> None:
     client = InfoClient(NETWORK_URLS["mainnet"], budget=600)
-    ctx: ssl.SSLContext = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    # What the transport wraps every https connection in (built on the first one).
+    ctx: ssl.SSLContext = client._http._transport._ssl_context()  # type: ignore[attr-defined]
     assert ctx.verify_mode is ssl.CERT_REQUIRED
     assert ctx.check_hostname is True
     assert ctx.cert_store_stats()["x509_ca"] > 0  # the CA bundle is loaded
@@ -89,10 +90,15 @@ def test_info_client_verifies_certificates_and_host_names() -> None:
 def test_info_client_on_plain_http_loads_no_certificates() -> None:
     """The simulator and a local daemon speak plain http: no TLS, so the client does not parse
     the CA bundle at start-up (tens of ms); an https URL still verifies (test above)."""
-    client = InfoClient("http://127.0.0.1:1", budget=600)
-    ctx: ssl.SSLContext = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
-    assert ctx.cert_store_stats()["x509_ca"] == 0
-    asyncio.run(client.aclose())
+
+    async def attempt() -> None:
+        client = InfoClient("http://127.0.0.1:1", budget=600, max_retries=0)
+        with pytest.raises(InfoError):  # refused: nothing listens on port 1
+            await client.info(info.all_mids())
+        assert client._http._transport._ssl is None  # type: ignore[attr-defined]
+        await client.aclose()
+
+    asyncio.run(attempt())
 
 
 def test_websocket_connect_keeps_the_library_default_tls() -> None:

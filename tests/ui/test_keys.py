@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 from textual.dom import DOMNode
 
-from hlmon.runtime.terminal import ClipboardRoute, probe_clipboard
+from hlmon.runtime.terminal import (
+    PROBE_TIMEOUT_S,
+    ClipboardRoute,
+    PendingClipboard,
+    probe_clipboard,
+    start_clipboard_probe,
+)
 from hlmon.ui.app import HlmonApp, build_app
 from hlmon.ui.keymap import KEYS, bindings, rows
 from hlmon.ui.screens.alerts_view import AlertsView
@@ -228,3 +234,37 @@ def test_probe_asks_the_real_tmux(tmux_server: Path, monkeypatch: pytest.MonkeyP
     subprocess.run(["tmux", "-S", str(tmux_server), "set", "-g", "set-clipboard", "on"],
                    check=True, timeout=10)  # fmt: skip
     assert probe_clipboard(env) == ClipboardRoute(True, "on")
+
+
+def test_the_started_probe_is_read_when_a_copy_needs_it(
+    tmux_server: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TUI's start launches the probe without waiting; its answer, once tmux gave it, is
+    the one ``probe_clipboard`` gets."""
+    assert start_clipboard_probe({}) == ClipboardRoute()
+    env = {"TMUX": f"{tmux_server},0,0"}
+    monkeypatch.setenv("TMUX", env["TMUX"])
+    pending = start_clipboard_probe(env)
+    assert isinstance(pending, PendingClipboard)
+    pending._process.wait(timeout=10)  # tmux has answered (as it has long before any copy)
+    assert pending.route() == ClipboardRoute(True, "external") == probe_clipboard(env)
+    note, ok = pending.copied("address", USER)
+    assert not ok and note.startswith("not copied: tmux's set-clipboard is external")
+    pending.close()
+    assert pending.route() == ClipboardRoute(True, "external")
+
+
+def test_a_probe_not_answered_yet_says_not_known_then_gives_up() -> None:
+    """A tmux that has not answered: "not known" (a copy says it arrives only with the option
+    on), asked again next time; after ``PROBE_TIMEOUT_S`` the process is killed."""
+    clock = FakeClock(0.0)
+    mute = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pending = PendingClipboard(mute, clock)
+    assert pending.route() == ClipboardRoute(True)
+    assert "arrives only with `set -g set-clipboard on`" in pending.copied("address", USER)[0]
+    assert mute.poll() is None
+    clock.advance(PROBE_TIMEOUT_S)
+    assert pending.route() == ClipboardRoute(True)
+    assert mute.poll() is not None  # killed and reaped
+    assert mute.stdin is not None
+    mute.stdin.close()
