@@ -156,3 +156,17 @@ def python_stdout(code: str, timeout: float = 60.0) -> str:
     )
     assert out.returncode == 0, out.stderr
     return out.stdout
+
+
+def self_signed_certificate(folder: Path, *, ip_name: bool = False) -> tuple[Path, Path]:
+    """A one-day self-signed certificate for ``CN=127.0.0.1`` and its key, made by openssl in
+    ``folder``; ``ip_name`` also names 127.0.0.1 as a subject alternative name (what host-name
+    verification checks)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    names = ["-addext", "subjectAltName=IP:127.0.0.1"] if ip_name else []
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", *names, "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key

@@ -29,6 +29,7 @@ from hlmon.feeds.info_client import InfoClient, InfoError
 from hlmon.protocol import info
 from hlmon.sim import SimServer
 from hlmon.state import Store
+from tests.support import self_signed_certificate
 
 KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 """A well-known test private key (never fund it): what a user might paste by mistake."""
@@ -116,14 +117,7 @@ def test_websocket_connect_keeps_the_library_default_tls() -> None:
 
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
