@@ -35,7 +35,7 @@ from hlmon.config.flags import (
 from hlmon.keyguard import redact
 from hlmon.loopback import is_loopback_host
 from hlmon.runtime.discovery import may_use_tls
-from hlmon.runtime.terminal import ClipboardRoute, start_clipboard_probe
+from hlmon.runtime.terminal import start_clipboard_probe
 
 logger = logging.getLogger("hlmon.cli")
 
@@ -306,8 +306,7 @@ def main(
         try:
             code = run_app(settings, clipboard=clipboard)
         finally:
-            if not isinstance(clipboard, ClipboardRoute):
-                clipboard.close()  # reaps the process (it answered long ago)
+            clipboard.close()  # reaps tmux's process, if one was asked (it answered long ago)
         sys.exit(code)
 
 

@@ -6,7 +6,7 @@
 - ``controls.Controls`` / ``controls.Backend``: what the UI may ask of a running stack and
   what it runs on (typed protocols; the UI imports these, never the engine or the simulator).
 - ``started.StartedBackend``: a runtime entered before the UI (``--coins`` checked first).
-- ``terminal.probe_clipboard``: asks tmux at start whether an OSC 52 copy can arrive.
+- ``terminal.start_clipboard_probe``: asks tmux at start whether an OSC 52 copy can arrive.
 
 Nothing is imported here, so ``import hlmon.runtime.controls`` stays light.
 """

@@ -4,12 +4,11 @@ reach the user's clipboard.
 hlmon copies (``y``) by writing OSC 52, which the terminal turns into a clipboard write; no
 answer comes back. Under tmux the sequence goes to tmux first, and tmux acts on a program's
 OSC 52 only when its ``set-clipboard`` option is ``on``: with the default, ``external``, or
-``off`` it is dropped. ``probe_clipboard`` asks tmux for the option (a process run with a
-short timeout); ``ClipboardRoute.copied`` says what a copy did, as far as can be known.
-
-The TUI's start does not wait for tmux: ``start_clipboard_probe`` launches the same process
-(0.3 ms) and ``PendingClipboard`` reads its answer when a copy first needs it, long after the
-process is done (waiting for it cost 4-7 ms of every start-up in tmux on a small Xeon).
+``off`` it is dropped. ``start_clipboard_probe`` asks tmux for the option (a process, launched
+at start in 0.3 ms) and ``PendingClipboard`` reads its answer when a copy first needs it, long
+after the process is done (waiting for it cost 4-7 ms of every start-up in tmux on a small
+Xeon); ``probe_clipboard`` is the same question asked and waited for. ``ClipboardRoute.copied``
+says what a copy did, as far as can be known.
 """
 
 from __future__ import annotations
@@ -53,6 +52,9 @@ class ClipboardRoute:
             f"sent {what} {text} via OSC 52; in tmux it arrives only with `{TMUX_ENABLE}`",
             True,
         )
+
+    def close(self) -> None:
+        """Nothing to reap (``PendingClipboard.close`` reaps its process)."""
 
 
 def _run(argv: list[str]) -> str | None:

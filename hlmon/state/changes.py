@@ -108,10 +108,9 @@ def rearm(
     nothing is pending (or only quiet keys), else the ``urgent`` flag the caller must call the
     listener with now. The new set goes on watching for what it has not told yet."""
     new = new_keys(listener, urgent, quiet)
-    if all(key.startswith(quiet) for key in keys):  # nothing pending, or quiet keys only
-        set.update(new, keys)
-        return new, None
     set.update(new, keys)  # the builtin update: the caller tells the listener itself
+    if all(key.startswith(quiet) for key in keys):  # nothing pending, or quiet keys only
+        return new, None
     told = not urgent.isdisjoint(keys)
     if isinstance(new, _Keys):
         new.__class__ = _QuietKeys if told or not urgent else _UrgentKeys
