@@ -18,9 +18,10 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 try:
     # httpcore imports sniffio (an optional package hlmon does not install) inside every
     # request, to learn the event loop's library: when it is missing, each try searches the
-    # whole sys.path again, ~45 us on a small Xeon, some 90 times before the demo's first data
-    # (and on every REST request after). A None entry fails that import at once; httpcore
-    # and anyio then take asyncio, as they do without sniffio.
+    # whole sys.path again, ~45 us on a small Xeon. The REST client no longer goes through
+    # httpcore (``feeds.asyncio_http``), but the daemon route, a proxied client and webhook
+    # alerts still do. A None entry fails that import at once; httpcore and anyio then take
+    # asyncio, as they do without sniffio.
     importlib.import_module("sniffio")
 except ImportError:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
