@@ -90,6 +90,15 @@ class _Judged:
     until_wall: float
     poll: frozenset[str]
     held: frozenset[str]
+    fresh: dict[str, Source | None]
+    """Feeds judged fresh and not polled, and their stamps' source: a newer stamp from it
+    changes nothing (fresh, and a held one further from its refresh)."""
+    stamps: dict[str, object]
+    """Every other feed's stamp (or the row's): any other one is judged again."""
+
+
+_FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING))
+"""Within the threshold (``freshness.classify``): a newer stamp keeps a feed there."""
 
 
 class RestPoller:
@@ -307,14 +316,16 @@ class RestPoller:
     ) -> tuple[set[str], set[str]]:
         """``needed`` on a live socket: each feed by its freshness.
 
-        The answer changes only when what it reads changes (a feed's stamp, the feeds, those
-        taken over, the socket's liveness, the thresholds) or when time alone turns a feed
+        The answer changes only when what it reads changes (the feeds, those taken over, the
+        socket's liveness, the thresholds, a feed's stamp) or when time alone turns a feed
         (stale, due for a held refresh, past its missing grace): until then the last answer
-        is reused, without judging every feed again 4 times a second."""
+        is reused, without judging every feed again 4 times a second. A fresh feed's newer
+        stamp from the same source changes nothing (it stays fresh, and its turn in time can
+        only come later); any other stamp change is judged."""
         store = self._store
         wall = self._wall_clock()  # the store's clock: the feeds' ages run on it
         inputs = (
-            {key: self._stamp(key) for key in every},
+            frozenset(every),
             frozenset(self._taken),
             self._live_since,
             store.health.socket_alive(),
@@ -328,12 +339,15 @@ class RestPoller:
             and now < judged.until
             and wall < judged.until_wall
             and judged.inputs == inputs
+            and self._stamps_hold(judged)
         ):
             return set(judged.poll), set(judged.held)
         self.judgements += 1
         poll: set[str] = set()
         held: set[str] = set()
         until = until_wall = math.inf
+        fresh: dict[str, Source | None] = {}
+        stamps: dict[str, object] = {}
         for key in every:
             status = self._status(key)
             if status.state is FeedState.STALE:
@@ -356,8 +370,23 @@ class RestPoller:
                     held.add(key)
             if status.age_s is not None:
                 until_wall = min(until_wall, self._next_turn(key, wall - status.age_s, wall))
-        self._judged = _Judged(inputs, until, until_wall, frozenset(poll), frozenset(held))
+            if status.state in _FRESH and key not in poll and row_address(key) is None:
+                fresh[key] = status.source
+            else:
+                stamps[key] = self._stamp(key)
+        self._judged = _Judged(
+            inputs, until, until_wall, frozenset(poll), frozenset(held), fresh, stamps
+        )
         return poll, held
+
+    def _stamps_hold(self, judged: _Judged) -> bool:
+        """No stamp changed in a way that could change ``judged`` (see ``_judge``)."""
+        stamp = self._store.stamp
+        for key, source in judged.fresh.items():
+            now = stamp(key)
+            if now is None or now.source is not source:
+                return False
+        return all(self._stamp(key) is was for key, was in judged.stamps.items())
 
     def _stamp(self, feed_key: str) -> object:
         """What ``_status`` judges ``feed_key`` by, besides the time (a new one: judge again)."""

@@ -33,6 +33,14 @@ def bbo_push(rig: Rig) -> Message:
     return msg("bbo", {"coin": "BTC", "time": int(rig.clock() * 1000), "bbo": [None, None]})
 
 
+async def run_alive(rig: Rig, seconds: float, step: float = 0.25) -> None:
+    """``rig.run_for``, the socket proving itself alive (pongs) every round."""
+    end = rig.clock() + seconds
+    while rig.clock() < end:
+        rig.store.health.note_alive()
+        await rig.run_for(step, step)
+
+
 def live_rig(expect: set[str]) -> Rig:
     """A poller on a live socket whose ``expect``ed feeds have not arrived yet."""
     rig = Rig(rest_mode=False, expect=expect)
@@ -66,6 +74,11 @@ async def test_nothing_changes_nothing_is_planned_nor_judged(counted: list[str])
         assert replans == 1 and judgements == 1 and counted
         counted.clear()
         await rig.run_for(1.0)  # the book's threshold is further away; nothing else moves
+        assert (rig.poller.replans, rig.poller.judgements) == (replans, judgements)
+        assert counted == []
+        for _ in range(8):  # live pushes of a fresh feed change no decision either
+            rig.store.apply(book_push(rig), Source.WS)
+            await rig.run_for(0.25)
         assert (rig.poller.replans, rig.poller.judgements) == (replans, judgements)
         assert counted == []
         assert not rig.store.health.fallback_active
@@ -229,5 +242,35 @@ async def test_a_quiet_event_feed_is_polled_once_the_socket_stops_counting_as_al
         await rig.run_for(until - rig.clock() + 0.25)  # nothing proves the socket alive
         assert rig.poller.polls.get(trades) == 1  # stale, so taken over at once
         assert rig.store.feed_status("trades:BTC").state is FeedState.FALLBACK
+    finally:
+        await rig.close()
+
+
+STEP = 0.35
+
+
+async def test_a_held_feed_refreshed_over_rest_is_held_again_not_polled_on_the_plan() -> None:
+    rig = live_rig({"book:BTC", "bbo:BTC"})
+    # Rounds off the thresholds' grid: the refresh is seen a little after its time, as a busy
+    # event loop would see it.
+    try:
+        await rig.settle()
+        await run_alive(rig, rig.poller.missing_grace, STEP)  # taken over, then held
+        stamp = rig.store.stamp("book:BTC")
+        assert stamp is not None and stamp.source is Source.REST
+        threshold = rig.store.threshold("book:BTC")
+        every = rig.poller.plan.entry(BOOK_KEY)
+        assert every is not None and every.interval is not None
+        # A poll at the plan's interval would come before the old answer turned stale.
+        assert every.interval + 0.5 < (1 - HELD_REFRESH) * threshold
+        refresh_at = stamp.received_at + HELD_REFRESH * threshold
+        await run_alive(rig, refresh_at - rig.clock() + STEP, STEP)
+        polled = rig.poller.polls[BOOK_KEY]
+        assert polled == 2  # the take-over, and the refresh before the threshold
+        # Refreshed: held again, left to the websocket until its next refresh; not polled at
+        # the plan's interval as if the fallback served it.
+        await run_alive(rig, (1 - HELD_REFRESH) * threshold + STEP, STEP)
+        assert rig.poller.polls[BOOK_KEY] == polled
+        assert rig.store.health.fallback_active
     finally:
         await rig.close()
