@@ -82,12 +82,12 @@ TURN_MARGIN = 1e-6
 @dataclass(frozen=True)
 class _Judged:
     """One judgement of the feeds on a live socket (``RestPoller._judge``), and how long it
-    holds: until a monotonic ``until`` (a missing grace) and a store-clock ``until_wall`` (a
-    feed's threshold), as long as ``inputs`` stay equal."""
+    holds: until a monotonic ``until`` (a missing grace) and ``until_aged`` on the store's
+    clock (a feed's threshold), as long as ``inputs`` and the stamps hold."""
 
     inputs: tuple[object, ...]
     until: float
-    until_wall: float
+    until_aged: float
     poll: frozenset[str]
     held: frozenset[str]
     fresh: dict[str, Source | None]
@@ -323,7 +323,7 @@ class RestPoller:
         stamp from the same source changes nothing (it stays fresh, and its turn in time can
         only come later); any other stamp change is judged."""
         store = self._store
-        wall = self._wall_clock()  # the store's clock: the feeds' ages run on it
+        aged_now = store.now()  # the feeds' ages and thresholds run on the store's clock
         inputs = (
             frozenset(every),
             frozenset(self._taken),
@@ -337,7 +337,7 @@ class RestPoller:
         if (
             judged is not None
             and now < judged.until
-            and wall < judged.until_wall
+            and aged_now < judged.until_aged
             and judged.inputs == inputs
             and self._stamps_hold(judged)
         ):
@@ -345,7 +345,7 @@ class RestPoller:
         self.judgements += 1
         poll: set[str] = set()
         held: set[str] = set()
-        until = until_wall = math.inf
+        until = until_aged = math.inf
         fresh: dict[str, Source | None] = {}
         stamps: dict[str, object] = {}
         for key in every:
@@ -369,13 +369,15 @@ class RestPoller:
                 else:
                     held.add(key)
             if status.age_s is not None:
-                until_wall = min(until_wall, self._next_turn(key, wall - status.age_s, wall))
+                until_aged = min(
+                    until_aged, self._next_turn(key, aged_now - status.age_s, aged_now)
+                )
             if status.state in _FRESH and key not in poll and row_address(key) is None:
                 fresh[key] = status.source
             else:
                 stamps[key] = self._stamp(key)
         self._judged = _Judged(
-            inputs, until, until_wall, frozenset(poll), frozenset(held), fresh, stamps
+            inputs, until, until_aged, frozenset(poll), frozenset(held), fresh, stamps
         )
         return poll, held
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from hlmon.feeds.rest_plan import PollKey
-from hlmon.feeds.rest_poller import HELD_REFRESH
+from hlmon.feeds.rest_poller import HELD_REFRESH, RestPoller
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source
 from tests import hip3
@@ -272,5 +272,31 @@ async def test_a_held_feed_refreshed_over_rest_is_held_again_not_polled_on_the_p
         await run_alive(rig, (1 - HELD_REFRESH) * threshold + STEP, STEP)
         assert rig.poller.polls[BOOK_KEY] == polled
         assert rig.store.health.fallback_active
+    finally:
+        await rig.close()
+
+
+async def test_the_turns_in_time_are_read_on_the_stores_clock() -> None:
+    """The feeds' ages run on the store's clock: a poller whose own wall clock says otherwise
+    (another clock injected, or one that stepped) still sees a feed turn stale on time."""
+    rig = live_rig({"book:BTC", "bbo:BTC"})
+    rig.poller = RestPoller(
+        rig.client,
+        rig.store,
+        screen=lambda: rig.screen,
+        ws_live=lambda: rig.live,
+        rest_mode=False,
+        down_grace=0.0,
+        missing_grace=5.0,
+        clock=rig.clock,
+        wall_clock=lambda: 0.0,
+    )
+    try:
+        rig.store.apply(book_push(rig), Source.WS)
+        rig.store.apply(bbo_push(rig), Source.WS)
+        await run_alive(rig, 0.25)
+        assert not rig.store.health.fallback_active
+        await run_alive(rig, rig.store.threshold("book:BTC") + 0.25)
+        assert rig.poller.polls.get(BOOK_KEY, 0) >= 1
     finally:
         await rig.close()
