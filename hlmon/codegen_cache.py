@@ -1,0 +1,188 @@
+"""Code generated at import time, compiled once and kept between launches (as bytecode is).
+
+``@dataclass`` writes the source of each class's ``__init__``, ``__repr__``, ``__eq__``,
+``__hash__`` (and ``__setattr__``/``__delattr__`` when frozen) and compiles it with ``exec`` every
+time the class is created, i.e. at every import; ``typing`` compiles every string annotation of
+a ``NamedTuple`` or ``TypedDict`` (a ``ForwardRef``). A TUI start does this ~750 and ~730 times
+(hlmon's classes, Textual's, h11's): some 50 ms of CPU on a small Xeon, two thirds of all the
+time dataclasses take. ``install`` gives those two modules a ``compile`` (dataclasses: an
+``exec``) that looks the source up in a table of code objects (``marshal``, loaded in ~3 ms) and
+compiles only what the table lacks; at exit the table is written back if it grew.
+
+The same text compiled with the same file name, mode and ``__future__`` flags (those of the
+module that compiles it, as the builtin inherits them) is the same code, so every class is built
+exactly as before. The table lives where the package's bytecode does (``hlmon/__pycache__``, or
+under ``sys.pycache_prefix``), one file per interpreter, and is written under the same rule as
+bytecode: never when ``sys.dont_write_bytecode`` (``PYTHONDONTWRITEBYTECODE``) is set.
+``python -m hlmon.codegen_cache`` writes it at once for every hlmon module, as ``compileall``
+does the bytecode. A table that cannot be read is ignored, never trusted.
+
+Only the ``hlmon`` entry point installs it: library use (the tests) compiles as usual.
+"""
+
+from __future__ import annotations
+import __future__
+
+import atexit
+import builtins
+import contextlib
+import dataclasses
+import marshal
+import os
+import sys
+import typing
+from collections.abc import Callable
+from types import CodeType, ModuleType
+from typing import Any
+
+HEADER = f"hlmon generated code {sys.version} optimize={sys.flags.optimize}"
+"""The file's first item: a table another interpreter wrote is not used."""
+MAX_ENTRIES = 8000
+"""Past this many sources (all hlmon's modules need ~2,000), a save keeps only this run's."""
+
+_Key = tuple[int, str, str, str]
+"""(``__future__`` flags, mode, file name, source)."""
+
+_table: dict[_Key, CodeType] = {}
+_used: set[_Key] = set()
+_compiled = 0
+_path: str | None = None
+
+
+def cache_file() -> str:
+    """The table's path: beside hlmon's bytecode, named for the interpreter (like a ``.pyc``)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    if sys.pycache_prefix:
+        directory = os.path.join(sys.pycache_prefix, package.lstrip(os.sep))
+    else:
+        directory = os.path.join(package, "__pycache__")
+    tag = sys.implementation.cache_tag or sys.implementation.name
+    return os.path.join(directory, f"generated-code.{tag}.marshal")
+
+
+def _load(path: str) -> dict[_Key, CodeType]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()  # marshal.load(file) reads in small pieces: 5x slower
+        header, table = marshal.loads(data)
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return table if header == HEADER and isinstance(table, dict) else {}
+
+
+def _future_flags(module: ModuleType) -> int:
+    """The ``__future__`` features ``module`` imports: what the builtin ``compile`` and ``exec``
+    inherit when that module calls them."""
+    flags = 0
+    for value in vars(module).values():
+        if isinstance(value, __future__._Feature):
+            flags |= value.compiler_flag
+    return flags
+
+
+def _compiler(module: ModuleType) -> Callable[..., Any]:
+    """A ``compile`` for ``module``'s own calls: from the table when the call is a plain one."""
+    inherited = _future_flags(module)
+
+    def cached_compile(
+        source: Any,
+        filename: Any,
+        mode: str,
+        flags: int = 0,
+        dont_inherit: bool = False,
+        optimize: int = -1,
+    ) -> Any:
+        global _compiled
+        if (
+            dont_inherit
+            or flags
+            or optimize != -1
+            or type(source) is not str
+            or type(filename) is not str
+        ):
+            return builtins.compile(
+                source, filename, mode, flags | (0 if dont_inherit else inherited), True, optimize
+            )
+        key = (inherited, mode, filename, source)
+        code = _table.get(key)
+        if type(code) is not CodeType:
+            # The builtin raises as it would have (typing turns a SyntaxError into its own).
+            code = _table[key] = builtins.compile(source, filename, mode, inherited, True)
+            _compiled += 1
+        _used.add(key)
+        return code
+
+    return cached_compile
+
+
+def _executor(module: ModuleType) -> Callable[..., None]:
+    """An ``exec`` for ``module``'s own calls, whose source strings compile through the table."""
+    cached_compile = _compiler(module)
+
+    def cached_exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
+        if type(source) is str:
+            source = cached_compile(source, "<string>", "exec")
+        builtins.exec(source, vars(module) if globals is None else globals, locals)
+
+    return cached_exec
+
+
+def install(path: str | None = None) -> None:
+    """Load the table (``cache_file()`` by default) and give ``dataclasses`` and ``typing``
+    their table-backed ``exec``/``compile`` (a module global shadows the builtin); the table is
+    saved at exit. Installing twice does nothing more."""
+    global _path
+    if _path is not None:
+        return
+    _path = path or cache_file()
+    _table.update(_load(_path))
+    dataclasses.exec = _executor(dataclasses)  # type: ignore[attr-defined]
+    typing.compile = _compiler(typing)  # type: ignore[attr-defined]
+    atexit.register(save)
+
+
+def save() -> bool:
+    """Write the table if this run compiled something new (and bytecode may be written)."""
+    global _compiled
+    if _path is None or not _compiled or sys.dont_write_bytecode:
+        return False
+    table = _table if len(_table) <= MAX_ENTRIES else {key: _table[key] for key in _used}
+    temporary = f"{_path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(_path), exist_ok=True)
+        with open(temporary, "wb") as f:
+            f.write(marshal.dumps((HEADER, table)))
+        os.replace(temporary, _path)  # atomic: another launch reads the old table or this one
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return False
+    _compiled = 0
+    return True
+
+
+def stats() -> tuple[int, int]:
+    """(sources in the table, sources this process compiled because the table lacked them)."""
+    return len(_table), _compiled
+
+
+def prime() -> str:
+    """Import every hlmon module with the table installed and write it (even when
+    ``PYTHONDONTWRITEBYTECODE`` is set: asking for it is the point). Returns the path."""
+    import importlib
+    import pkgutil
+
+    import hlmon
+
+    install()
+    for module in pkgutil.walk_packages(hlmon.__path__, "hlmon."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    sys.dont_write_bytecode = False
+    save()
+    assert _path is not None
+    return _path
+
+
+if __name__ == "__main__":
+    print(prime())

@@ -1,0 +1,139 @@
+"""``hlmon.codegen_cache``: dataclass methods and ``typing`` annotations compiled once and kept
+on disk. Each check runs fresh interpreters (``install`` changes ``dataclasses`` and ``typing``
+for the whole process), the table in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import textwrap
+from pathlib import Path
+
+from tests.support import python_stdout
+
+# Classes as hlmon writes them: frozen with slots, defaults and a factory, ordering, a
+# NamedTuple and a TypedDict whose annotations are strings (``typing`` compiles each one).
+# The module has no ``from __future__ import annotations``: the generated ``__init__`` must
+# then carry real types, not the strings the cache module's own future import would give.
+CLASSES = """
+import dataclasses, typing
+from dataclasses import dataclass, field
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    coin: str
+    px: float = 0.0
+    tags: tuple = field(default_factory=tuple)
+
+@dataclass(order=True)
+class Level:
+    px: float
+    sz: float
+
+class Pair(typing.NamedTuple):
+    base: "str"
+    quote: "str" = "USDC"
+
+class Row(typing.TypedDict):
+    coin: "str"
+    mid: "float | None"
+
+fill = Fill("BTC", 1.5)
+try:
+    fill.px = 2.0
+    frozen = False
+except dataclasses.FrozenInstanceError:
+    frozen = True
+facts = {
+    "repr": repr(fill),
+    "eq": fill == Fill("BTC", 1.5, ()),
+    "hash": hash(fill) == hash(Fill("BTC", 1.5)),
+    "frozen": frozen,
+    "order": Level(1.0, 2.0) < Level(1.5, 0.0),
+    "init_annotations": {k: repr(v) for k, v in Fill.__init__.__annotations__.items()},
+    "pair": repr(Pair("ETH")),
+    "row_hints": repr(Row.__annotations__),
+}
+"""
+
+RUN = """
+import json, sys
+sys.dont_write_bytecode = {no_bytecode}
+from hlmon import codegen_cache
+codegen_cache.install({path!r})
+loaded = codegen_cache.stats()[0]
+{classes}
+compiled = codegen_cache.stats()[1]
+saved = codegen_cache.save()
+print(json.dumps({{"loaded": loaded, "compiled": compiled, "saved": saved, "facts": facts}}))
+"""
+
+
+def _run(path: Path, *, no_bytecode: bool = False) -> dict[str, object]:
+    code = RUN.format(path=str(path), no_bytecode=no_bytecode, classes=textwrap.dedent(CLASSES))
+    result: dict[str, object] = json.loads(python_stdout(code))
+    return result
+
+
+def _plain_facts() -> object:
+    """The same classes built without the cache."""
+    return json.loads(python_stdout(CLASSES + "\nimport json\nprint(json.dumps(facts))"))
+
+
+def test_a_second_launch_compiles_nothing_and_builds_the_same_classes(tmp_path: Path) -> None:
+    table = tmp_path / "cache" / "generated-code.marshal"
+    first = _run(table)
+    assert first["loaded"] == 0
+    assert isinstance(first["compiled"], int) and first["compiled"] > 0
+    assert first["saved"] is True and table.exists()
+
+    second = _run(table)
+    assert second["loaded"] == first["compiled"]
+    assert second["compiled"] == 0  # every method and annotation came from the table
+    assert second["saved"] is False  # nothing new: the file is not rewritten
+    assert first["facts"] == second["facts"] == _plain_facts()
+    facts = second["facts"]
+    assert isinstance(facts, dict)
+    assert facts["init_annotations"]["px"] == "<class 'float'>"  # not the string 'float'
+    assert facts["frozen"] is True and facts["order"] is True
+
+
+def test_an_unreadable_or_foreign_table_is_ignored(tmp_path: Path) -> None:
+    table = tmp_path / "generated-code.marshal"
+    for content in (b"\x00garbage", marshal.dumps(("another interpreter", {})), b""):
+        table.write_bytes(content)
+        run = _run(table)
+        assert run["loaded"] == 0
+        assert run["facts"] == _plain_facts()
+    assert run["saved"] is True  # replaced by a good one
+
+
+def test_nothing_is_written_where_bytecode_would_not_be(tmp_path: Path) -> None:
+    table = tmp_path / "generated-code.marshal"
+    run = _run(table, no_bytecode=True)
+    assert run["saved"] is False
+    assert not table.exists()
+
+
+def test_typing_still_rejects_a_bad_annotation() -> None:
+    """A string that does not compile raises typing's own SyntaxError, cache or not."""
+    code = (
+        "import typing, tempfile, os\n"
+        "from hlmon import codegen_cache\n"
+        "codegen_cache.install(os.path.join(tempfile.mkdtemp(), 'table'))\n"
+        "try:\n"
+        "    typing.ForwardRef('1 +')\n"
+        "except SyntaxError as exc:\n"
+        "    print(exc)\n"
+    )
+    assert python_stdout(code).strip() == "Forward reference must be an expression -- got '1 +'"
+
+
+def test_only_the_entry_point_installs_it() -> None:
+    code = (
+        "import builtins, dataclasses, typing, hlmon.cli\n"
+        "print(hasattr(dataclasses, 'exec'), hasattr(typing, 'compile'), end=' ')\n"
+        "import hlmon.__main__\n"
+        "print(dataclasses.exec is not builtins.exec, typing.compile is not builtins.compile)"
+    )
+    assert python_stdout(code).strip() == "False False True True"
