@@ -1,13 +1,15 @@
 """Code generated at import time, compiled once and kept between launches (as bytecode is).
 
 ``@dataclass`` writes the source of each class's ``__init__``, ``__repr__``, ``__eq__``,
-``__hash__`` (and ``__setattr__``/``__delattr__`` when frozen) and compiles it with ``exec`` every
-time the class is created, i.e. at every import; ``typing`` compiles every string annotation of
-a ``NamedTuple`` or ``TypedDict`` (a ``ForwardRef``). A TUI start does this ~750 and ~730 times
-(hlmon's classes, Textual's, h11's): some 50 ms of CPU on a small Xeon, two thirds of all the
-time dataclasses take. ``install`` gives those two modules a ``compile`` (dataclasses: an
-``exec``) that looks the source up in a table of code objects (``marshal``, loaded in ~3 ms) and
-compiles only what the table lacks; at exit the table is written back if it grew.
+``__hash__`` (and ``__setattr__``/``__delattr__`` when frozen) and compiles it every time the
+class is created, i.e. at every import; ``typing`` compiles every string annotation of a
+``NamedTuple`` or ``TypedDict`` (a ``ForwardRef``), ``namedtuple`` its ``__new__``. A TUI
+start compiles some 1,550 such sources (hlmon's classes, Textual's, h11's): ~50 ms of CPU on a
+small Xeon before the first data. (attrs, aiohttp's classes, is left alone: the ``__hash__`` it
+writes holds a number that changes at every launch, so its sources never repeat.) ``install``
+gives those modules a ``compile`` (or ``exec``/``eval``) that looks the source up in a table of
+code objects (``marshal``, loaded in ~3 ms) and compiles only what the table lacks; at exit the
+table is written back if it grew.
 
 The same text compiled with the same file name, mode and ``__future__`` flags (those of the
 module that compiles it, as the builtin inherits them) is the same code, so every class is built
@@ -25,6 +27,7 @@ import __future__
 
 import atexit
 import builtins
+import collections
 import contextlib
 import dataclasses
 import marshal
@@ -115,29 +118,31 @@ def _compiler(module: ModuleType) -> Callable[..., Any]:
     return cached_compile
 
 
-def _executor(module: ModuleType) -> Callable[..., None]:
-    """An ``exec`` for ``module``'s own calls, whose source strings compile through the table."""
+def _runner(module: ModuleType, run: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    """``exec`` or ``eval`` (``run``) for ``module``'s own calls: source strings compile
+    through the table (as the builtin would, file name ``<string>``)."""
     cached_compile = _compiler(module)
 
-    def cached_exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
+    def cached_run(source: Any, globals: Any = None, locals: Any = None, /) -> Any:
         if type(source) is str:
-            source = cached_compile(source, "<string>", "exec")
-        builtins.exec(source, vars(module) if globals is None else globals, locals)
+            source = cached_compile(source, "<string>", mode)
+        return run(source, vars(module) if globals is None else globals, locals)
 
-    return cached_exec
+    return cached_run
 
 
 def install(path: str | None = None) -> None:
-    """Load the table (``cache_file()`` by default) and give ``dataclasses`` and ``typing``
-    their table-backed ``exec``/``compile`` (a module global shadows the builtin); the table is
-    saved at exit. Installing twice does nothing more."""
+    """Load the table (``cache_file()`` by default) and give ``dataclasses``, ``typing`` and
+    ``collections`` (``namedtuple``) their table-backed ``exec``/``compile``/``eval`` (a module
+    global shadows the builtin); the table is saved at exit. Installing twice does nothing."""
     global _path
     if _path is not None:
         return
     _path = path or cache_file()
     _table.update(_load(_path))
-    dataclasses.exec = _executor(dataclasses)  # type: ignore[attr-defined]
+    dataclasses.exec = _runner(dataclasses, builtins.exec, "exec")  # type: ignore[attr-defined]
     typing.compile = _compiler(typing)  # type: ignore[attr-defined]
+    collections.eval = _runner(collections, builtins.eval, "eval")  # type: ignore[attr-defined]
     atexit.register(save)
 
 
