@@ -8,8 +8,9 @@ start compiles some 1,550 such sources (hlmon's classes, Textual's, h11's): ~50 
 small Xeon before the first data. (attrs, aiohttp's classes, is left alone: the ``__hash__`` it
 writes holds a number that changes at every launch, so its sources never repeat.) ``install``
 gives those modules a ``compile`` (or ``exec``/``eval``) that looks the source up in a table of
-code objects (``marshal``, loaded in ~3 ms) and compiles only what the table lacks; at exit the
-table is written back if it grew.
+code objects (``marshal``, loaded in ~3 ms) and compiles only what the table lacks; when
+start-up is over (``release``: the TUI's first paint) or at exit, the table is written back if
+it grew.
 
 The same text compiled with the same file name, mode and ``__future__`` flags (those of the
 module that compiles it, as the builtin inherits them) is the same code, so every class is built
@@ -50,6 +51,8 @@ _table: dict[_Key, CodeType] = {}
 _used: set[_Key] = set()
 _compiled = 0
 _path: str | None = None
+_covered: list[tuple[ModuleType, str, Callable[..., Any]]] = []
+"""(module, name, stand-in) for each builtin shadowed, to undo in ``release``."""
 
 
 def cache_file() -> str:
@@ -140,10 +143,32 @@ def install(path: str | None = None) -> None:
         return
     _path = path or cache_file()
     _table.update(_load(_path))
-    dataclasses.exec = _runner(dataclasses, builtins.exec, "exec")  # type: ignore[attr-defined]
-    typing.compile = _compiler(typing)  # type: ignore[attr-defined]
-    collections.eval = _runner(collections, builtins.eval, "eval")  # type: ignore[attr-defined]
+    for module, name, stand_in in (
+        (dataclasses, "exec", _runner(dataclasses, builtins.exec, "exec")),
+        (typing, "compile", _compiler(typing)),
+        (collections, "eval", _runner(collections, builtins.eval, "eval")),
+    ):
+        setattr(module, name, stand_in)
+        _covered.append((module, name, stand_in))
     atexit.register(save)
+
+
+def release() -> None:
+    """Start-up is over (the TUI's first paint; nothing compiles through the table after it):
+    save the table if it grew, give its memory back (~2 MB) and let those modules compile as
+    usual again (a screen opened later compiles its few classes itself)."""
+    global _path
+    if _path is None:
+        return
+    save()
+    atexit.unregister(save)
+    for module, name, stand_in in _covered:
+        if vars(module).get(name) is stand_in:
+            delattr(module, name)
+    _covered.clear()
+    _table.clear()
+    _used.clear()
+    _path = None
 
 
 def save() -> bool:
@@ -164,6 +189,11 @@ def save() -> bool:
         return False
     _compiled = 0
     return True
+
+
+def installed() -> bool:
+    """Whether ``install`` is in effect (and ``release`` has not ended it)."""
+    return _path is not None
 
 
 def stats() -> tuple[int, int]:

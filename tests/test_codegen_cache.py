@@ -4,12 +4,18 @@ for the whole process), the table in a temporary directory."""
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import json
 import marshal
 import textwrap
 from pathlib import Path
 
+from hlmon import codegen_cache
+from hlmon.ui.app import build_app
+from tests.fakes import FakeRuntime
 from tests.support import python_stdout
+from tests.ui.helpers import FakeClock, pilot_wait, populated_store, settings
 
 # Classes as hlmon writes them: frozen with slots, defaults and a factory, ordering, a
 # NamedTuple and a TypedDict whose annotations are strings (``typing`` compiles each one) and
@@ -144,3 +150,40 @@ def test_only_the_entry_point_installs_it() -> None:
         f"print({patched})"
     )
     assert python_stdout(code).strip() == "[False, False, False] [True, True, True]"
+
+
+def test_release_saves_the_table_and_lets_go(tmp_path: Path) -> None:
+    """After start-up the modules compile as usual again and the table's memory is let go;
+    what start-up compiled is saved for the next launch."""
+    table = tmp_path / "generated-code.marshal"
+    code = (
+        "import builtins, dataclasses, sys\n"
+        "sys.dont_write_bytecode = False\n"
+        "from hlmon import codegen_cache\n"
+        f"codegen_cache.install({str(table)!r})\n"
+        "@dataclasses.dataclass\n"
+        "class A:\n"
+        "    x: int\n"
+        "codegen_cache.release()\n"
+        "@dataclasses.dataclass\n"
+        "class B:\n"
+        "    y: int = 2\n"
+        "print(codegen_cache.installed(), hasattr(dataclasses, 'exec'), codegen_cache.stats(),"
+        " codegen_cache.save(), repr(A(1)), repr(B()))"
+    )
+    out = python_stdout(code).strip()
+    assert out == "False False (0, 0) False A(x=1) B(y=2)"
+    assert table.exists()  # saved by release, once
+
+
+async def test_the_tui_releases_the_table_after_its_first_paint(tmp_path: Path) -> None:
+    clock = FakeClock()
+    app = build_app(FakeRuntime(settings(), populated_store(clock), clock))
+    codegen_cache.install(str(tmp_path / "table"))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot_wait(pilot, lambda: not codegen_cache.installed())
+            assert app.dashboard.header.text_lines  # painted
+    finally:
+        codegen_cache.release()
+    assert getattr(dataclasses, "exec", builtins.exec) is builtins.exec
