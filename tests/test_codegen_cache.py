@@ -1,6 +1,6 @@
-"""``hlmon.codegen_cache``: dataclass methods and ``typing`` annotations compiled once and kept
-on disk. Each check runs fresh interpreters (``install`` changes ``dataclasses`` and ``typing``
-for the whole process), the table in a temporary directory."""
+"""``hlmon.codegen_cache``: dataclass methods, ``typing`` annotations, namedtuples and regular
+expressions compiled once and kept on disk. Each check runs fresh interpreters (``install``
+changes those modules for the whole process), the table in a temporary directory."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from tests.support import python_stdout
 from tests.ui.helpers import FakeClock, pilot_wait, populated_store, settings
 
 # Classes as hlmon writes them: frozen with slots, defaults and a factory, ordering, a
-# NamedTuple and a TypedDict whose annotations are strings (``typing`` compiles each one) and
-# a namedtuple (its ``__new__`` is compiled).
+# NamedTuple and a TypedDict whose annotations are strings (``typing`` compiles each one), a
+# namedtuple (its ``__new__`` is compiled), and regular expressions (str and bytes, named groups,
+# inline and given flags). Patterns compare equal when their flags, text and code are.
 # The module has no ``from __future__ import annotations``: the generated ``__init__`` must
 # then carry real types, not the strings the cache module's own future import would give.
-CLASSES = """
-import collections, dataclasses, typing
+CLASSES = r"""
+import collections, dataclasses, re, typing
 from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,20 @@ class Row(typing.TypedDict):
 
 Point = collections.namedtuple("Point", "x y", defaults=(0,))
 
+PATTERNS = [
+    (r"(?P<coin>[A-Z]+)-(?P<quote>USDC?)\s*(\d+\.\d*)", re.I),
+    (r"(?x) \b  (?P<word> \w+ ) (?<=s) ", 0),
+    (rb"^\x00(?P<len>..)(.*)$", re.S),
+    (r"[^\W\d_]+|\$\{(?P<var>[a-z_]+)\}", re.A | re.M),
+]
+regexes = [re.compile(text, flags) for text, flags in PATTERNS]
+match = regexes[0].match("btc-usdc  12.5")
+try:
+    re.compile("(unclosed")
+    error = None
+except re.error as exc:
+    error = str(exc)
+
 fill = Fill("BTC", 1.5)
 try:
     fill.px = 2.0
@@ -63,24 +78,34 @@ facts = {
     "pair": repr(Pair("ETH")),
     "row_hints": repr(Row.__annotations__),
     "point": repr(Point(1)),
+    "patterns": [
+        [repr(p), p.flags, p.groups, dict(p.groupindex)] for p in regexes
+    ],
+    "match": [match.groupdict(), match.groups(), match.span(3)],
+    "regex_error": error,
 }
 """
 
 RUN = """
 import json, sys
 sys.dont_write_bytecode = {no_bytecode}
+import re._compiler
 from hlmon import codegen_cache
+plain_compile = re._compiler.compile
 codegen_cache.install({path!r})
 loaded = codegen_cache.stats()[0]
 {classes}
 compiled = codegen_cache.stats()[1]
 saved = codegen_cache.save()
-print(json.dumps({{"loaded": loaded, "compiled": compiled, "saved": saved, "facts": facts}}))
+same = all(plain_compile(t, f) == p for (t, f), p in zip(PATTERNS, regexes))
+print(json.dumps({{"loaded": loaded, "compiled": compiled, "saved": saved, "facts": facts,
+                  "same_patterns": same}}))
 """
 
 
-def _run(path: Path, *, no_bytecode: bool = False) -> dict[str, object]:
-    code = RUN.format(path=str(path), no_bytecode=no_bytecode, classes=textwrap.dedent(CLASSES))
+def _run(path: Path, *, no_bytecode: bool = False, extra: str = "") -> dict[str, object]:
+    classes = textwrap.dedent(CLASSES) + extra
+    code = RUN.format(path=str(path), no_bytecode=no_bytecode, classes=classes)
     result: dict[str, object] = json.loads(python_stdout(code))
     return result
 
@@ -102,10 +127,24 @@ def test_a_second_launch_compiles_nothing_and_builds_the_same_classes(tmp_path: 
     assert second["compiled"] == 0  # every method and annotation came from the table
     assert second["saved"] is False  # nothing new: the file is not rewritten
     assert first["facts"] == second["facts"] == _plain_facts()
+    assert first["same_patterns"] is second["same_patterns"] is True  # flags, text and code
     facts = second["facts"]
     assert isinstance(facts, dict)
     assert facts["init_annotations"]["px"] == "<class 'float'>"  # not the string 'float'
     assert facts["frozen"] is True and facts["order"] is True
+
+
+def test_a_few_new_sources_do_not_rewrite_the_table(tmp_path: Path) -> None:
+    """Some libraries' patterns differ at every launch (built from a set): a handful of misses
+    leaves the file as it is rather than rewriting ~1 MB at every start."""
+    table = tmp_path / "generated-code.marshal"
+    _run(table)
+    before = table.read_bytes()
+    extra = "\n@dataclass\nclass Extra:\n    z: int = 0\nfacts['extra'] = repr(Extra())\n"
+    run = _run(table, extra=extra)
+    assert 0 < run["compiled"] < codegen_cache.MIN_NEW  # type: ignore[operator]
+    assert run["saved"] is False
+    assert table.read_bytes() == before
 
 
 def test_an_unreadable_or_foreign_table_is_ignored(tmp_path: Path) -> None:
@@ -142,14 +181,17 @@ def test_typing_still_rejects_a_bad_annotation() -> None:
 def test_only_the_entry_point_installs_it() -> None:
     """Library use (``hlmon.cli`` imported, as the tests do) compiles as usual."""
     covered = "(dataclasses, 'exec'), (typing, 'compile'), (collections, 'eval')"
-    patched = f"[getattr(m, n, None) not in (None, getattr(builtins, n)) for m, n in ({covered})]"
+    patched = (
+        f"[getattr(m, n, None) not in (None, getattr(builtins, n)) for m, n in ({covered})]"
+        " + [re._compiler.compile.__module__ != 're._compiler']"
+    )
     code = (
-        "import builtins, collections, dataclasses, typing, hlmon.cli\n"
+        "import builtins, collections, dataclasses, re, typing, hlmon.cli\n"
         f"print({patched}, end=' ')\n"
         "import hlmon.__main__\n"
         f"print({patched})"
     )
-    assert python_stdout(code).strip() == "[False, False, False] [True, True, True]"
+    assert python_stdout(code).strip() == "[False, False, False, False] [True, True, True, True]"
 
 
 def test_release_saves_the_table_and_lets_go(tmp_path: Path) -> None:
@@ -164,6 +206,8 @@ def test_release_saves_the_table_and_lets_go(tmp_path: Path) -> None:
         "@dataclasses.dataclass\n"
         "class A:\n"
         "    x: int\n"
+        "for i in range(8):\n"  # enough new sources to be saved (MIN_NEW)
+        "    dataclasses.make_dataclass(f'C{i}', [(f'f{i}', int)])\n"
         "codegen_cache.release()\n"
         "@dataclasses.dataclass\n"
         "class B:\n"
