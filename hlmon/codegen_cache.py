@@ -237,9 +237,8 @@ def save() -> bool:
     temporary = f"{_path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(_path), exist_ok=True)
-        data = marshal.dumps((HEADER, table))
-        with open(temporary, "wb") as f:
-            f.write(data)
+        with open(temporary, "wb") as f:  # first: where it cannot be written, fail at once
+            f.write(marshal.dumps((HEADER, table)))
         os.replace(temporary, _path)  # atomic: another launch reads the old table or this one
     except (OSError, ValueError):  # ValueError: something marshal cannot write (a bug: skip)
         with contextlib.suppress(OSError):

@@ -164,6 +164,15 @@ def test_nothing_is_written_where_bytecode_would_not_be(tmp_path: Path) -> None:
     assert not table.exists()
 
 
+def test_a_table_that_cannot_be_written_is_left_alone(tmp_path: Path) -> None:
+    """A package directory the user cannot write (a system install): no table, no error."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    run = _run(blocker / "generated-code.marshal")
+    assert run["saved"] is False
+    assert run["facts"] == _plain_facts()
+
+
 def test_typing_still_rejects_a_bad_annotation() -> None:
     """A string that does not compile raises typing's own SyntaxError, cache or not."""
     code = (
