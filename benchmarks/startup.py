@@ -149,7 +149,7 @@ def measure(repeats: int = 5, log: Any = print) -> dict[str, Any]:
         "repeats": repeats,
         "method": "hlmon --demo in tmux 120x40 pinned to one CPU, capture-pane polled every "
         "10 ms from the other; data = a mid price on the BTC watchlist row; hlmon's bytecode "
-        "compiled first (as installed)",
+        "compiled first (as installed), its generated-code table written first (as after a launch)",
     }
 
 
