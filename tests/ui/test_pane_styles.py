@@ -1,14 +1,22 @@
 """A pane's lines styled by ``PaneStylesCache`` are the lines Textual's ``StylesCache`` gives,
-segment for segment, for every pane of the dashboard in every border state it takes."""
+segment for segment, for every pane of the dashboard in every border state it takes, after the
+app's line filters (``LeanStrip`` skips the truecolor one where it would change nothing)."""
 
 from __future__ import annotations
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from textual._styles_cache import StylesCache
+from textual.color import Color
+from textual.filter import ANSIToTruecolor
 from textual.strip import Strip
 from textual.widget import Widget
 
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
+from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.pane_styles import PaneStylesCache
 
@@ -19,7 +27,7 @@ SIZE = (120, 40)
 
 def styled(widget: Widget, cache: StylesCache) -> list[list[tuple[str, object]]]:
     cache.clear()
-    strips: list[Strip] = cache.render_widget(widget, widget.size.region.reset_offset)
+    strips: list[Strip] = cache.render_widget(widget, widget.outer_size.region)
     return [[(s.text, s.style) for s in strip] for strip in strips]
 
 
@@ -73,3 +81,63 @@ async def test_a_border_type_it_does_not_know_goes_to_textual(app: HlmonApp) -> 
         assert isinstance(cache, PaneStylesCache)
         assert styled(book, cache) == styled(book, StylesCache())
         assert cache._plan is None
+
+
+async def test_truecolor_lines_skip_the_filter_and_dimmed_ones_do_not(
+    app: HlmonApp, store: Store
+) -> None:
+    """A pane's content lines in true colours come out of the truecolor filter as they went
+    in, so the filter is not run on them; a stale pane's dimmed lines need it (it blends the
+    dim colour), so it runs on every line; either way every line is Textual's."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
+        app.dashboard.refresh_frame()
+        await pilot.pause()
+        tape = app.dashboard.tape
+        truecolor = next(f for f in app._filters if isinstance(f, ANSIToTruecolor))
+        assert truecolor.enabled
+        converted: list[int] = []
+        original = truecolor.apply
+
+        def counting(segments: list[Segment], background: Color) -> list[Segment]:
+            converted.append(len(segments))
+            return original(segments, background)
+
+        truecolor.apply = counting  # type: ignore[method-assign]
+        ours = styled(tape, tape._styles_cache)
+        assert len(converted) == 2  # the two border edges (Textual's path)
+        converted.clear()
+        assert ours == styled(tape, StylesCache())
+        assert len(converted) == tape.outer_size.height  # Textual converts every line
+        converted.clear()
+        tape.set_freshness(stale_age="18s", rest=False)
+        await pilot.pause()
+        converted.clear()
+        ours = styled(tape, tape._styles_cache)
+        assert len(converted) == tape.outer_size.height
+        assert ours == styled(tape, StylesCache())
+        styles = [style for line in ours for _, style in line]
+        assert styles and not any(s.dim and s.color for s in styles)  # type: ignore[attr-defined]
+
+
+def test_lean_strip_acts_as_a_strip() -> None:
+    red, grey = RichStyle(color="#ff0000"), RichStyle(color="#808080", dim=True)
+    segments = [Segment("abc", red), Segment("de", grey)]
+    lean, plain_strip = LeanStrip(list(segments), 5), Strip(segments, 5)
+    assert list(lean.crop(1, 4)) == list(plain_strip.crop(1, 4))
+    assert [list(s) for s in lean.divide([2, 5])] == [list(s) for s in plain_strip.divide([2, 5])]
+    assert lean.text == "abcde" and lean.cell_length == 5
+    assert lean.render(Console()) == plain_strip.render(Console())
+    assert not truecolor_plain(grey) and truecolor_plain(red)
+    assert not truecolor_plain(RichStyle(color="red")) and truecolor_plain(RichStyle(dim=True))
+    truecolor = ANSIToTruecolor(DEFAULT_TERMINAL_THEME)
+    # Not marked plain: filtered as Textual filters (the dim grey is blended).
+    assert list(lean.apply_filter(truecolor, Color(0, 0, 0))) == list(
+        plain_strip.apply_filter(truecolor, Color(0, 0, 0))
+    )
+    marked = LeanStrip([Segment("abc", red)], 3, plain=True)
+    assert marked.apply_filter(truecolor, Color(0, 0, 0)) is marked
+    assert list(marked) == list(
+        Strip([Segment("abc", red)], 3).apply_filter(truecolor, Color(0, 0, 0))
+    )

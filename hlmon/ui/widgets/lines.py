@@ -28,6 +28,7 @@ from textual.markup import escape
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
 from hlmon.ui.widgets.pane_styles import PaneStylesCache
 
 Cell = tuple[str, str]
@@ -376,6 +377,8 @@ class LinePane(Widget):
         self._strips: dict[int, Strip] = {}
         """The strip of each line on screen, by line (see ``set_rows``)."""
         self._style_cache: dict[str, Style] = {}
+        self._plain: dict[str, bool] = {}
+        """Style name -> whether the truecolor filter leaves its style as it is (``LeanStrip``)."""
         self._dimmed = False
         self._caption = ""
         self._title_suffix: tuple[str | None, bool, str | None, str | None] = (
@@ -493,12 +496,14 @@ class LinePane(Widget):
     def _invalidate_strips(self) -> None:
         self._strips.clear()
         self._style_cache.clear()
+        self._plain.clear()
         self.refresh()
 
     def notify_style_update(self) -> None:
         """Styles changed (theme, classes): rebuild strips with the new colours."""
         self._strips.clear()
         self._style_cache.clear()
+        self._plain.clear()
         super().notify_style_update()
 
     def style_for(self, name: str) -> Style:
@@ -515,6 +520,7 @@ class LinePane(Widget):
             if self._dimmed:
                 base = base + _DIM
             style = self._style_cache[name] = base
+            self._plain[name] = truecolor_plain(style)
         return style
 
     def render_line(self, y: int) -> Strip:
@@ -525,7 +531,8 @@ class LinePane(Widget):
             if y < len(self._rows):
                 strip = self._build_strip(self._rows[y], width)
             else:
-                strip = Strip.blank(width, self.style_for(""))
+                style = self.style_for("")
+                strip = LeanStrip([Segment(" " * width, style)], width, self._plain[""])
             self._strips[y] = strip
             self.lines_painted += 1
         return strip
@@ -535,7 +542,8 @@ class LinePane(Widget):
 
         The row's text is measured once (``cell_len`` of the joined text, ``len`` when it is
         ASCII) and handed to the strip, which would otherwise measure every segment again; the
-        control-character guard runs only when the text has something unprintable.
+        control-character guard runs only when the text has something unprintable. A row
+        shorter than the pane is padded in the pane's own style (as ``Strip`` would).
         """
         style_for = self.style_for
         text = "".join(t for t, _ in row)
@@ -545,8 +553,13 @@ class LinePane(Widget):
             segments = [Segment(visible(t), style_for(name)) for t, name in row]
             text = visible(text)
         cells = len(text) if text.isascii() else cell_len(text)
-        strip = Strip(segments, cells)
-        return strip if cells == width else strip.adjust_cell_length(width, style_for(""))
+        pane_style = style_for("")
+        if cells > width:  # wider than the pane: Textual's crop
+            return Strip(segments, cells).adjust_cell_length(width, pane_style)
+        if cells < width:
+            segments.append(Segment(" " * (width - cells), pane_style))
+        plain = self._plain
+        return LeanStrip(segments, width, plain[""] and all(plain[name] for _, name in row))
 
     def on_resize(self) -> None:
         """A new size: every strip must be rebuilt, and subclasses re-layout their rows."""

@@ -30,6 +30,8 @@ from textual.geometry import Size, Spacing
 from textual.strip import Strip
 from textual.style import Style
 
+from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
+
 SIDES = {
     "round": "│",
     "solid": "│",
@@ -41,8 +43,9 @@ SIDES = {
 (Textual's inner style): the ones drawn here. Others (``tall``, ``panel``...) mix reversed
 styles and are left to Textual."""
 
-_Plan = tuple[Segment, Segment, Any] | None
-"""(left cell, right cell, the background's Rich style), or None: Textual's path."""
+_Plan = tuple[Segment, Segment, Any, bool] | None
+"""(left cell, right cell, the background's Rich style, whether both cells' styles are
+truecolor-plain), or None: Textual's path."""
 
 
 class PaneStylesCache(StylesCache):
@@ -89,7 +92,9 @@ class PaneStylesCache(StylesCache):
                 SIDES[edge], (inner + Style(foreground=base_background + color)).rich_style
             )
 
-        self._plan = (cell(left, left_color), cell(right, right_color), inner.rich_style)
+        left_cell, right_cell = cell(left, left_color), cell(right, right_color)
+        plain = all(truecolor_plain(c.style) for c in (left_cell, right_cell) if c.style)
+        self._plan = (left_cell, right_cell, inner.rich_style, plain)
         return self._plan
 
     def render_line(
@@ -133,8 +138,9 @@ class PaneStylesCache(StylesCache):
                 ansi_theme,
                 native_ansi,
             )
-        left, right, background_style = plan
+        left, right, background_style, plain = plan
         content = render_content_line(content_y)
         if content.cell_length != content_size.width:
             content = content.adjust_cell_length(content_size.width, background_style)
-        return Strip([left, *content, right], width)
+        plain = plain and isinstance(content, LeanStrip) and content.plain
+        return LeanStrip([left, *content, right], width, plain)

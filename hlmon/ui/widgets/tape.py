@@ -37,6 +37,13 @@ class TapeView(LinePane):
         self.coin: str | None = None
         """The coin shown."""
         self.set_caption("Trades")
+        self._cells: dict[tuple[object, ...], dict[str, Cell]] = {}
+        """The shown trades' formatted cells, by trade and decimals (a trade is formatted
+        once while it stays on screen, not at every new trade)."""
+        self._laid: dict[tuple[object, ...], Row] = {}
+        """The shown trades' rows, for ``_laid_for`` (the columns and width they were laid
+        out in)."""
+        self._laid_for: tuple[list[Column], int] = ([], 0)
 
     def show(self, coin: str | None) -> None:
         """Show another coin's trades."""
@@ -52,25 +59,40 @@ class TapeView(LinePane):
             return
         trades = self.store.trades(self.coin) if self.coin else []
         visible = trades[-(height - 1) :] if height > 1 else []
+        keys: list[tuple[object, ...]] = []
         cells: list[dict[str, Cell]] = []
         if visible:
             places = max(price_decimals(visible[-1].px), shown_decimals(visible[-1].px))
             sz_places = max(shown_decimals(t.sz) for t in visible)
+            memo, self._cells = self._cells, {}
             for t in reversed(visible):
-                side = "bid" if t.side == "B" else "ask"
-                cells.append(
-                    {
+                key = (t.time, t.px, t.sz, t.side, places, sz_places)
+                row_cells = memo.get(key)
+                if row_cells is None:
+                    side = "bid" if t.side == "B" else "ask"
+                    row_cells = {
                         "time": (fmt_ms_clock(t.time), "pane--muted"),
                         "px": (fmt_px(t.px, places), f"pane--{side}"),
                         "sz": (fmt_num(t.sz, sz_places), ""),
                         "side": ("B" if t.side == "B" else "S", f"pane--{side}"),
                     }
-                )
+                self._cells[key] = row_cells
+                keys.append(key)
+                cells.append(row_cells)
+        else:
+            self._cells = {}
         cols = fit_columns(COLUMNS, width - 1, content=content_widths(cells))
         rows: list[Row] = [pad_row(((" ", "pane--head"), *header_row(cols, width - 1)), width)]
         if not cells:
             waiting = self.coin is not None and self.store.stamp(f"trades:{self.coin}") is None
             text = f" waiting for {self.coin} trades…" if waiting else " no trades yet"
             rows.append(((text.ljust(width), "pane--muted"),))
-        rows.extend(pad_row(((" ", ""), *layout_row(cols, c, width - 1)), width) for c in cells)
+        laid = self._laid if self._laid_for == (cols, width) else {}
+        self._laid, self._laid_for = {}, (cols, width)
+        for shown_key, row_cells in zip(keys, cells, strict=True):
+            row = laid.get(shown_key)
+            if row is None:
+                row = pad_row(((" ", ""), *layout_row(cols, row_cells, width - 1)), width)
+            self._laid[shown_key] = row
+            rows.append(row)
         self.set_rows(rows)
