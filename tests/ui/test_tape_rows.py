@@ -8,6 +8,7 @@ import pytest
 from hlmon.state import Store
 from hlmon.ui import widgets
 from hlmon.ui.app import HlmonApp
+from hlmon.ui.fmt import fmt_ms_clock
 from hlmon.ui.widgets.lines import Row
 from hlmon.ui.widgets.tape import TapeView
 
@@ -33,7 +34,7 @@ async def test_a_trade_is_formatted_once_and_rows_match_a_fresh_tape(
     app: HlmonApp, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     formatted: list[object] = []
-    original = widgets.tape.fmt_ms_clock
+    original = fmt_ms_clock  # what the tape calls (its module imports it from ui.fmt)
 
     def counting(ms: object) -> str:
         formatted.append(ms)
