@@ -86,6 +86,9 @@ def row_address(feed_key: str) -> str | None:
     return rest if len(rest) == 42 and rest.startswith("0x") else None
 
 
+BASE_THRESHOLDS_CAP = 1024
+"""Feed keys whose configured threshold is remembered (``Store._base_thresholds``); past it
+the memory starts again."""
 _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "orders", "fills"))
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
@@ -165,6 +168,10 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._socket_lag_at: float | None = None
         self._trades_epoch: dict[str, int] = {}
         self._expected: set[str] = set()
+        self._expected_order: list[str] | None = None
+        """``_expected`` in display order, until it changes (``feed_statuses`` runs each frame)."""
+        self._base_thresholds: dict[str, float] = {}
+        """feed key -> its configured threshold, until ``book_fast`` changes (bounded below)."""
         self._changes: set[str] = set()
         self._listener: Listener | None = None
         self._urgent: frozenset[str] = frozenset()
@@ -219,6 +226,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         """Book freshness uses ``stale.book_fast`` while the fast (0.5 s) book is subscribed."""
         if fast != self._book_fast:
             self._book_fast = fast
+            self._base_thresholds.clear()
             self._changes.add("status")
 
     def set_watch(self, coins: Iterable[str]) -> None:
@@ -254,6 +262,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._trades_epoch.pop(feed_key, None)
         if feed_key not in self._expected:
             self._expected.add(feed_key)
+            self._expected_order = None
             self._changes.add("status")
 
     def unexpect(self, feed_key: str) -> None:
@@ -262,6 +271,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         self._trades_epoch.pop(feed_key, None)
         if feed_key in self._expected:
             self._expected.discard(feed_key)
+            self._expected_order = None
             self._changes.add("status")
 
     # ------------------------------------------------------------------ stream handlers
@@ -310,6 +320,15 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         return None if stamp is None else stamp.source
 
     def _base_threshold(self, feed_key: str) -> float:
+        known = self._base_thresholds.get(feed_key)
+        if known is not None:
+            return known
+        if len(self._base_thresholds) >= BASE_THRESHOLDS_CAP:  # any key may be asked about
+            self._base_thresholds.clear()
+        value = self._base_thresholds[feed_key] = self._configured_threshold(feed_key)
+        return value
+
+    def _configured_threshold(self, feed_key: str) -> float:
         kind = feed_kind(feed_key)
         s = self._stale
         if kind == "book":
@@ -338,9 +357,10 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         """Freshness of every expected feed, in a stable display order."""
         now = self._clock()
         alive = self.health.socket_alive(now)
-        return {
-            key: self._classify(key, now, alive) for key in sorted(self._expected, key=sort_key)
-        }
+        order = self._expected_order
+        if order is None:
+            order = self._expected_order = sorted(self._expected, key=sort_key)
+        return {key: self._classify(key, now, alive) for key in order}
 
     def _classify(self, feed_key: str, now: float, socket_alive: bool) -> FeedStatus:
         stamp = self._stamps.get(feed_key)

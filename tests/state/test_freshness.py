@@ -191,3 +191,24 @@ class TestClassify:
         assert classify("mids", stamp, 101, 1, socket_alive=True).state is FeedState.LIVE
         assert classify("mids", stamp, 102, 1, socket_alive=True).state is FeedState.STALE
         assert classify("weird:X", stamp, 102, 1, socket_alive=True).state is FeedState.QUIET
+
+
+class TestRemembered:
+    """``feed_statuses`` runs every frame: the order and thresholds it reads are remembered,
+    and follow every change."""
+
+    def test_listed_feeds_follow_expect_and_unexpect(self, store: Store) -> None:
+        store.expect("trades:BTC")
+        store.expect("mids")
+        assert list(store.feed_statuses()) == ["mids", "trades:BTC"]
+        store.expect("book:BTC")
+        assert list(store.feed_statuses()) == ["mids", "book:BTC", "trades:BTC"]
+        store.unexpect("mids")
+        assert list(store.feed_statuses()) == ["book:BTC", "trades:BTC"]
+
+    def test_threshold_memory_is_bounded(self, store: Store) -> None:
+        from hlmon.state.store import BASE_THRESHOLDS_CAP
+
+        for i in range(BASE_THRESHOLDS_CAP + 10):
+            assert store.threshold(f"book:C{i}") == store.threshold("book:BTC")
+        assert len(store._base_thresholds) <= BASE_THRESHOLDS_CAP

@@ -18,7 +18,7 @@ from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
 from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
 from hlmon.ui.widgets.lines import LinePane
-from hlmon.ui.widgets.pane_styles import PaneStylesCache
+from hlmon.ui.widgets.pane_styles import BARE, PaneStylesCache
 
 from .helpers import T0_MS, trades_msg
 
@@ -45,7 +45,7 @@ def assert_same_as_textuals(app: HlmonApp) -> int:
         assert isinstance(cache, PaneStylesCache)
         ours = styled(pane, cache)
         assert ours == styled(pane, StylesCache()), pane.id
-        drawn += cache._plan is not None
+        drawn += isinstance(cache._plan, tuple)
     return drawn
 
 
@@ -56,6 +56,11 @@ async def test_every_pane_in_every_border_state(app: HlmonApp, store: Store) -> 
         app.dashboard.refresh_frame()
         await pilot.pause()
         assert assert_same_as_textuals(app) >= 4  # book, tape, watchlist, positions at least
+        # No border at all: the line is the pane's own content strip, as it is.
+        for bare in (app.dashboard.header, app.dashboard.status):
+            assert bare._styles_cache._plan == BARE
+            lines = bare._styles_cache.render_widget(bare, bare.outer_size.region)
+            assert all(line is bare.render_line(y) for y, line in enumerate(lines))
         book = app.dashboard.book
         book.set_freshness(stale_age="18s", rest=False)  # red border, dimmed rows
         book.focus()

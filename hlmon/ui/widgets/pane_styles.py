@@ -20,9 +20,10 @@ pinned in ``requirements.lock``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from rich.segment import Segment
+from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.css.styles import StylesBase
@@ -43,9 +44,12 @@ SIDES = {
 (Textual's inner style): the ones drawn here. Others (``tall``, ``panel``...) mix reversed
 styles and are left to Textual."""
 
-_Plan = tuple[Segment, Segment, Any, bool] | None
+BARE: Literal["bare"] = "bare"
+"""The plan of a pane with no border, padding or effect: its lines are its content's."""
+
+_Plan = tuple[Segment, Segment, Any, bool] | Literal["bare"] | None
 """(left cell, right cell, the background's Rich style, whether both cells' styles are
-truecolor-plain), or None: Textual's path."""
+truecolor-plain), ``BARE``, or None: Textual's path."""
 
 
 class PaneStylesCache(StylesCache):
@@ -56,6 +60,45 @@ class PaneStylesCache(StylesCache):
         self._plan_key: tuple[object, ...] | None = None
         self._plan: _Plan = None
 
+    def render(
+        self,
+        styles: StylesBase,
+        size: Size,
+        base_background: Color,
+        background: Color,
+        render_content_line: Callable[[int], Strip],
+        filters: Any,
+        border_title: Any,
+        border_subtitle: Any,
+        content_size: Size | None = None,
+        padding: Spacing | None = None,
+        crop: Any = None,
+        opacity: float = 1.0,
+        ansi_theme: Any = DEFAULT_TERMINAL_THEME,
+        native_ansi: bool = False,
+    ) -> list[Strip]:
+        # The plan is made once per render (every line of it shares the styles).
+        self._plan = self._plan_for(
+            styles, styles.padding if padding is None else padding, base_background, background,
+            opacity,
+        )  # fmt: skip
+        return super().render(
+            styles,
+            size,
+            base_background,
+            background,
+            render_content_line,
+            filters,
+            border_title,
+            border_subtitle,
+            content_size,
+            padding,
+            crop,
+            opacity,
+            ansi_theme,
+            native_ansi,
+        )
+
     def _plan_for(
         self,
         styles: StylesBase,
@@ -65,25 +108,25 @@ class PaneStylesCache(StylesCache):
         opacity: float,
     ) -> _Plan:
         border = styles.border
-        key = (border, padding, base_background, background, opacity)
+        text_opacity, tint, outline = styles.text_opacity, styles.tint, styles.outline
+        hatch = styles.hatch if styles.has_rule("hatch") else "none"
+        key = (border, padding, base_background, background, opacity, text_opacity, tint,
+               outline, hatch)  # fmt: skip
         if key == self._plan_key:
             return self._plan
         self._plan_key = key
         (top, _), (right, right_color), (bottom, _), (left, left_color) = border
         simple = (
-            top
-            and bottom
-            and left in SIDES
-            and right in SIDES
-            and not any(padding)
+            not any(padding)
             and opacity == 1.0
-            and styles.text_opacity == 1.0
-            and not styles.tint.a
-            and not any(edge for edge, _ in styles.outline)
-            and not (styles.has_rule("hatch") and styles.hatch != "none")
+            and text_opacity == 1.0
+            and not tint.a
+            and not any(edge for edge, _ in outline)
+            and hatch == "none"
         )
-        if not simple:
-            self._plan = None
+        if simple and not (top or right or bottom or left):
+            return BARE
+        if not (simple and top and bottom and left in SIDES and right in SIDES):
             return None
         inner = Style(background=base_background + background)
 
@@ -94,8 +137,7 @@ class PaneStylesCache(StylesCache):
 
         left_cell, right_cell = cell(left, left_color), cell(right, right_color)
         plain = all(truecolor_plain(c.style) for c in (left_cell, right_cell) if c.style)
-        self._plan = (left_cell, right_cell, inner.rich_style, plain)
-        return self._plan
+        return (left_cell, right_cell, inner.rich_style, plain)
 
     def render_line(
         self,
@@ -113,34 +155,38 @@ class PaneStylesCache(StylesCache):
         ansi_theme: Any,
         native_ansi: bool,
     ) -> Strip:
-        plan = self._plan_for(styles, padding, base_background, background, opacity)
+        plan = self._plan
         width, height = size
-        content_y = y - 1
-        if (
-            plan is None
-            or y == 0
-            or y == height - 1
-            or content_y >= content_size.height
-            or content_size.width + 2 != width  # something else beside the content (a scrollbar)
+        if plan == BARE:
+            # No border, padding or effect: Textual's line is the content line as it is.
+            if y < content_size.height and content_size.width == width:
+                content = render_content_line(y)
+                if content.cell_length == width:
+                    return content
+        elif (
+            isinstance(plan, tuple)
+            and 0 < y < height - 1
+            and y - 1 < content_size.height
+            and content_size.width + 2 == width  # nothing else beside the content (a scrollbar)
         ):
-            return super().render_line(
-                styles,
-                y,
-                size,
-                content_size,
-                padding,
-                base_background,
-                background,
-                render_content_line,
-                border_title,
-                border_subtitle,
-                opacity,
-                ansi_theme,
-                native_ansi,
-            )
-        left, right, background_style, plain = plan
-        content = render_content_line(content_y)
-        if content.cell_length != content_size.width:
-            content = content.adjust_cell_length(content_size.width, background_style)
-        plain = plain and isinstance(content, LeanStrip) and content.plain
-        return LeanStrip([left, *content, right], width, plain)
+            left, right, background_style, plain = plan
+            content = render_content_line(y - 1)
+            if content.cell_length != content_size.width:
+                content = content.adjust_cell_length(content_size.width, background_style)
+            plain = plain and isinstance(content, LeanStrip) and content.plain
+            return LeanStrip([left, *content, right], width, plain)
+        return super().render_line(
+            styles,
+            y,
+            size,
+            content_size,
+            padding,
+            base_background,
+            background,
+            render_content_line,
+            border_title,
+            border_subtitle,
+            opacity,
+            ansi_theme,
+            native_ansi,
+        )
