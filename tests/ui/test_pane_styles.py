@@ -4,6 +4,8 @@ app's line filters (``LeanStrip`` skips the truecolor one where it would change 
 
 from __future__ import annotations
 
+import gc
+
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -147,3 +149,24 @@ def test_lean_strip_acts_as_a_strip() -> None:
     assert list(marked) == list(
         Strip([Segment("abc", red)], 3).apply_filter(truecolor, Color(0, 0, 0))
     )
+
+
+def test_a_line_painted_whole_leaves_no_cycle() -> None:
+    """The compositor divides each painted line; one piece is the strip itself, which
+    Textual's ``Strip`` keeps in its own cache (a cycle for the garbage collector)."""
+    segments = [Segment("abc", RichStyle(color="#ff0000")), Segment("de")]
+    gc.collect()
+    gc.disable()
+    try:
+        lean = LeanStrip(list(segments), 5)
+        assert lean.divide([5, 9]) == [lean]
+        del lean
+        assert gc.collect() == 0
+        textuals = Strip(segments, 5)
+        assert textuals.divide([5]) == [textuals]
+        del textuals
+        assert gc.collect() > 0  # Textual's strip: a cycle
+        lean = LeanStrip(list(segments), 5)
+        assert [s.text for s in lean.divide([2, 5])] == ["ab", "cde"]
+    finally:
+        gc.enable()
