@@ -109,6 +109,10 @@ class TableView(LinePane):
         """Rows not on screen right now (what the cue line counts)."""
         self._pending: int | None = None
         """Rows waiting to be handed over while the table is hidden (``set_pending``)."""
+        self._laid: dict[tuple[object, ...], Row] = {}
+        """The shown rows laid out, by their cells and highlight, for ``_laid_for`` (the
+        columns and width): a row whose cells did not change is not laid out again."""
+        self._laid_for: tuple[list[Column], int] = ([], 0)
 
     @property
     def row_count(self) -> int:
@@ -315,12 +319,19 @@ class TableView(LinePane):
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
         show_cursor = self.can_focus and self.has_focus
         used = 0
+        laid = self._laid if self._laid_for == (cols, inner) else {}
+        self._laid, self._laid_for = {}, (cols, inner)
         for i in range(top, end):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
-            lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
             self._row_at[len(rows)] = i
-            rows.append((lead, *layout_row(cols, data, inner, fill=fill), (pad, fill)))
+            key = (fill, *data.items())
+            row = laid.get(key)
+            if row is None:
+                lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
+                row = (lead, *layout_row(cols, data, inner, fill=fill), (pad, fill))
+            self._laid[key] = row
+            rows.append(row)
             used += 1
             detail = data.get(DETAIL) if details else None
             if detail is not None and used < avail:

@@ -1,5 +1,6 @@
-"""The tape formats a trade once while it stays on screen, and its rows are always the rows a
-tape built from nothing shows (new decimals, a resize, another coin)."""
+"""The tape formats a trade once while it stays on screen, and a table lays a row out once
+while its cells stay the same; their rows are always the rows a pane built from nothing shows
+(new data, new decimals, a resize, another coin, the cursor moving)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hlmon.ui import widgets
 from hlmon.ui.app import HlmonApp
 from hlmon.ui.fmt import fmt_ms_clock
 from hlmon.ui.widgets.lines import Row
+from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tape import TapeView
 
 from .helpers import T0_MS, msg, trades_msg
@@ -23,6 +25,14 @@ def from_nothing(tape: TapeView) -> list[Row]:
     tape._laid.clear()
     tape.rebuild()
     assert tape.rows == shown
+    return shown
+
+
+def table_from_nothing(table: TableView) -> list[Row]:
+    shown = list(table.rows)
+    table._laid.clear()
+    table.rebuild()
+    assert table.rows == shown
     return shown
 
 
@@ -71,3 +81,42 @@ async def test_a_trade_is_formatted_once_and_rows_match_a_fresh_tape(
         await pilot.pause()
         assert tape.coin != "BTC"
         from_nothing(tape)
+
+
+async def test_table_rows_match_a_fresh_table(
+    app: HlmonApp, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    laid: list[object] = []
+    original = widgets.table.layout_row
+
+    def counting(*args: object, **kwargs: object) -> Row:
+        laid.append(args[1])
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(widgets.table, "layout_row", counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        positions = app.dashboard.positions
+        assert len(positions.rows) >= 3  # the populated store's positions
+        table_from_nothing(positions)
+        laid.clear()
+        positions.rebuild()  # nothing changed: nothing laid out again
+        assert laid == []
+        data = [dict(row) for row in positions._data]
+        first = next(iter(data[0]))
+        text, _ = data[0][first]
+        data[0][first] = (text, "pane--warn")  # same widths: the columns stay
+        positions.set_data(data, loaded=True)
+        await pilot.pause()
+        assert laid == [data[0]]  # that row alone
+        assert any(name == "pane--warn" for _, name in positions.rows[1])
+        table_from_nothing(positions)
+        positions.focus()  # the cursor row is highlighted: laid out again
+        await pilot.pause()
+        table_from_nothing(positions)
+        await pilot.press("down")
+        await pilot.pause()
+        table_from_nothing(positions)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        table_from_nothing(positions)
