@@ -5,9 +5,11 @@ other command at once) and without httpx's own command-line client."""
 import importlib
 import sys
 
-from hlmon import gc_pause
+from hlmon import codegen_cache, gc_pause
 
 gc_pause.pause()
+# Dataclass methods and annotations compiled by an earlier launch (see ``codegen_cache``).
+codegen_cache.install()
 # httpx imports its optional command-line client whenever rich, pygments and click are
 # installed (Textual and this CLI bring them): 20-odd modules, 7 ms of CPU at every start-up
 # on a small Xeon (min of 14, the collector paused), for the `httpx` command hlmon never

@@ -48,9 +48,11 @@ def test_screens_a_key_opens_are_imported_on_the_key() -> None:
 
 
 def test_start_up_leaves_out_what_only_other_commands_use() -> None:
-    """``importlib.resources`` (the shipped config text) and the simulator's ``/_sim`` control
-    routes (``hlmon sim --faults``) are imported by what uses them, not by a demo's start."""
-    deferred = ("importlib.resources", "hlmon.sim.control")
+    """``importlib.resources`` (the shipped config text), the simulator's ``/_sim`` control
+    routes (``hlmon sim --faults``) and the daemon's socket paths (looked up only when a run may
+    go through a daemon, never by a demo) are imported by what uses them, not by a demo's
+    start."""
+    deferred = ("importlib.resources", "hlmon.sim.control", "hlmon.daemon")
     code = (
         "import sys, hlmon.__main__, hlmon.ui.app, hlmon.runtime.root, hlmon.sim\n"
         f"print(sorted(m for m in {deferred!r} if m in sys.modules))"

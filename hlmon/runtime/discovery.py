@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hlmon.config import Settings
-from hlmon.daemon.paths import default_socket_path, probe, upstream_name
 from hlmon.feeds.nats_endpoint import NatsEndpoint, is_nats_url
 
 
@@ -34,6 +33,9 @@ def resolve_daemon(
     choice = settings.daemon
     if settings.demo or settings.record_path or choice == "off":
         return direct, None
+    # Here, not at import: the CLI imports this module for every run, a demo never gets here.
+    from hlmon.daemon.paths import default_socket_path, probe
+
     if choice == "auto":
         path = default_socket_path(settings.api_url, runtime_dir)
         if not probe(path):
@@ -59,6 +61,8 @@ def _through_nats(
     """A NATS server: the network's subjects named in the endpoint (``/NETWORK``, from the API
     URL unless the URL names one), the token from ``$HLMON_NATS_TOKEN`` unless in the URL.
     The feed's route falls back to direct connections when no daemon answers there."""
+    from hlmon.daemon.paths import upstream_name
+
     nats = NatsEndpoint.parse(url)
     network = nats.network or upstream_name(settings.api_url)
     endpoint = url

@@ -22,7 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from hlmon import gc_pause
+from hlmon import codegen_cache, gc_pause
 from hlmon.alerts import Alert, AlertEngine, AlertRule
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
@@ -137,8 +137,8 @@ class HlmonApp(App[int]):
 
     def on_mount(self) -> None:
         """Apply the theme, show the dashboard, start the backend in the background (its
-        network waits overlap the first paint), and once the screen is up let the garbage
-        collector run again (``gc_pause``)."""
+        network waits overlap the first paint), and once the screen is up end start-up's
+        pauses."""
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self._start_theme = self.theme
@@ -148,7 +148,13 @@ class HlmonApp(App[int]):
         self._backend_worker = self.run_worker(
             self._start_backend(), name="backend", exit_on_error=False
         )
-        self.call_after_refresh(gc_pause.resume)
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        """Start-up's pauses end: the collector runs again, the table of generated code is
+        saved if it grew and let go (``gc_pause``, ``codegen_cache``)."""
+        gc_pause.resume()
+        codegen_cache.release()
 
     async def _start_backend(self) -> None:
         """Enter the backend (left in ``on_unmount``), then forward what the user chose since."""

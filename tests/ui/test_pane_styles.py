@@ -60,8 +60,9 @@ async def test_every_pane_in_every_border_state(app: HlmonApp, store: Store) -> 
         assert assert_same_as_textuals(app) >= 4  # book, tape, watchlist, positions at least
         # No border at all: the line is the pane's own content strip, as it is.
         for bare in (app.dashboard.header, app.dashboard.status):
-            assert bare._styles_cache._plan == BARE
-            lines = bare._styles_cache.render_widget(bare, bare.outer_size.region)
+            cache = bare._styles_cache
+            assert isinstance(cache, PaneStylesCache) and cache._plan == BARE
+            lines = cache.render_widget(bare, bare.outer_size.region)
             assert all(line is bare.render_line(y) for y, line in enumerate(lines))
         book = app.dashboard.book
         book.set_freshness(stale_age="18s", rest=False)  # red border, dimmed rows

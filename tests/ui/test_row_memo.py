@@ -9,7 +9,8 @@ import pytest
 from hlmon.state import Store
 from hlmon.ui import widgets
 from hlmon.ui.app import HlmonApp
-from hlmon.ui.widgets.lines import Row
+from hlmon.ui.fmt import fmt_ms_clock
+from hlmon.ui.widgets.lines import Row, layout_row
 from hlmon.ui.widgets.table import TableView
 from hlmon.ui.widgets.tape import TapeView
 
@@ -43,7 +44,7 @@ async def test_a_trade_is_formatted_once_and_rows_match_a_fresh_tape(
     app: HlmonApp, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     formatted: list[object] = []
-    original = widgets.tape.fmt_ms_clock
+    original = fmt_ms_clock  # what the tape calls (its module imports it from ui.fmt)
 
     def counting(ms: object) -> str:
         formatted.append(ms)
@@ -86,7 +87,7 @@ async def test_table_rows_match_a_fresh_table(
     app: HlmonApp, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     laid: list[object] = []
-    original = widgets.table.layout_row
+    original = layout_row  # what the table calls (its module imports it from lines)
 
     def counting(*args: object, **kwargs: object) -> Row:
         laid.append(args[1])
