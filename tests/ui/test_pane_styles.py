@@ -144,6 +144,8 @@ def test_lean_strip_acts_as_a_strip() -> None:
     assert list(lean.apply_filter(truecolor, Color(0, 0, 0))) == list(
         plain_strip.apply_filter(truecolor, Color(0, 0, 0))
     )
+    for slot in Strip.__slots__:  # every slot Strip's methods may read is there (an upgrade)
+        getattr(LeanStrip([Segment("x")], 1), slot)
     marked = LeanStrip([Segment("abc", red)], 3, plain=True)
     assert marked.apply_filter(truecolor, Color(0, 0, 0)) is marked
     assert list(marked) == list(
