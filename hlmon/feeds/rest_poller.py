@@ -16,7 +16,10 @@ What is polled and how often is planned, not a list of timers: every round the p
 the screen's demand (``rest_sources.screen_demand``: selected coin, watchlist dexes, selected
 account and its active dexes, other accounts), turns it into wanted feeds
 (``rest_demand.wanted_feeds``, keeping those that serve something on screen) and hands them to a
-``RestScheduler``, which re-plans only when they change. The plan covers everything REST would
+``RestScheduler``, which re-plans only when they change (and they are built again only when the
+screen or its demand changed; on a live socket the feeds' freshness is judged again only when a
+stamp, the socket's liveness or a threshold in time says it may have moved: a round in which
+nothing changed costs a few lookups). The plan covers everything REST would
 serve; the fallback polls the needed part of it at the planned cadences. Each re-plan is pushed
 to ``store.health`` (per feed key, its planned interval: the store judges REST data's freshness
 by it and the status bar shows it) and, while REST is in use, logged once, as a warning when the
@@ -39,10 +42,11 @@ import functools
 import math
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from hlmon.cancelling import cancel_and_wait
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError, RateLimited
-from hlmon.feeds.rest_demand import wanted_feeds
+from hlmon.feeds.rest_demand import ScreenDemand, wanted_feeds
 from hlmon.feeds.rest_plan import DEFAULT_RESERVE_SHARE, PlanState, PollKey, RestPlan
 from hlmon.feeds.rest_schedule import RestScheduler
 from hlmon.feeds.rest_sources import (
@@ -71,6 +75,30 @@ costs nothing on the wire, and room often frees sooner than the budget's estimat
 worst-case reservation is settled to its true weight when its answer arrives)."""
 POLL_KEYS_KEPT = 256
 """Keys kept in ``RestPoller.polls`` (a plan holds a few dozen; the rest is history)."""
+TURN_MARGIN = 1e-6
+"""Freshness is judged again this much before a feed's threshold (float sums round)."""
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One judgement of the feeds on a live socket (``RestPoller._judge``), and how long it
+    holds: until a monotonic ``until`` (a missing grace) and ``until_aged`` on the store's
+    clock (a feed's threshold), as long as ``inputs`` and the stamps hold."""
+
+    inputs: tuple[object, ...]
+    until: float
+    until_aged: float
+    poll: frozenset[str]
+    held: frozenset[str]
+    fresh: dict[str, Source | None]
+    """Feeds judged fresh and not polled, and their stamps' source: a newer stamp from it
+    changes nothing (fresh, and a held one further from its refresh)."""
+    stamps: dict[str, object]
+    """Every other feed's stamp (or the row's): any other one is judged again."""
+
+
+_FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING))
+"""Within the threshold (``freshness.classify``): a newer stamp keeps a feed there."""
 
 
 class RestPoller:
@@ -121,6 +149,11 @@ class RestPoller:
         )
         """The plan and when each planned poll is due."""
         self._state = ScreenState()
+        self._demand: ScreenDemand | None = None
+        """The demand the plan in force was built from (None: not planned yet)."""
+        self._judged: _Judged | None = None
+        """The last judgement of the feeds' freshness, reused while its inputs hold."""
+        self._plans_published = 0
         self._serves: dict[PollKey, tuple[str, ...]] = {}
         self._inflight: dict[PollKey, asyncio.Task[None]] = {}
         self._last_error: dict[PollKey, str] = {}
@@ -139,6 +172,11 @@ class RestPoller:
         keys, the oldest unplanned ones go first (a key names a coin or an address, and a
         session of weeks can view many)."""
         self._polls_by_kind: dict[str, int] = {}
+        self.replans = 0
+        """Rounds whose demand or screen had changed, so the wanted feeds were built again."""
+        self.judgements = 0
+        """Rounds that judged the feeds' freshness on a live socket (the others reused the
+        last judgement: nothing it read had changed)."""
 
     # ------------------------------------------------------------------ reads
 
@@ -158,12 +196,21 @@ class RestPoller:
     # ------------------------------------------------------------------ planning
 
     def replan(self) -> None:
-        """Rebuild the wanted feeds from the screen; re-plan and publish when they changed."""
+        """Rebuild the wanted feeds when the screen or its demand changed; re-plan and publish
+        when they changed.
+
+        The wanted feeds and what each poll serves are pure functions of the screen and its
+        demand (the accounts' active dexes and positions, read from the store every round):
+        the same inputs as last round give the same plan, so nothing is built again."""
         state = self._screen()
-        feeds = []
-        serves: dict[PollKey, tuple[str, ...]] = {}
         now_ms = int(self._wall_clock() * 1000)
         demand = screen_demand(state, self._store, now_ms)
+        if demand == self._demand and state == self._state:
+            return
+        self.replans += 1
+        self._demand = demand
+        feeds = []
+        serves: dict[PollKey, tuple[str, ...]] = {}
         for feed in wanted_feeds(demand):
             keys = served_feeds(feed.key, state)
             if keys:  # a poll that shows nothing costs weight for nothing
@@ -181,6 +228,7 @@ class RestPoller:
             self._plan_logged = False
 
     def _publish(self) -> None:
+        self._plans_published += 1  # the REST thresholds follow the published cadences
         plan = self.scheduler.plan
         cadences: dict[str, float] = {}
         for entry in plan.served():
@@ -259,14 +307,48 @@ class RestPoller:
         ws_gone = not live and now - (self._down_since or now) >= self.down_grace
         if ws_gone:
             return every, set()
+        if not live:  # within the grace period: keep serving what was taken over
+            return every & self._taken, set()
+        return self._judge(every, now, wanted_since)
+
+    def _judge(
+        self, every: set[str], now: float, wanted_since: dict[str, float]
+    ) -> tuple[set[str], set[str]]:
+        """``needed`` on a live socket: each feed by its freshness.
+
+        The answer changes only when what it reads changes (the feeds, those taken over, the
+        socket's liveness, the thresholds, a feed's stamp) or when time alone turns a feed
+        (stale, due for a held refresh, past its missing grace): until then the last answer
+        is reused, without judging every feed again 4 times a second. A fresh feed's newer
+        stamp from the same source changes nothing (it stays fresh, and its turn in time can
+        only come later); any other stamp change is judged."""
+        store = self._store
+        aged_now = store.now()  # the feeds' ages and thresholds run on the store's clock
+        inputs = (
+            frozenset(every),
+            frozenset(self._taken),
+            self._live_since,
+            store.health.socket_alive(),
+            store.book_fast,
+            self._plans_published,
+            store.watched_users,
+        )
+        judged = self._judged
+        if (
+            judged is not None
+            and now < judged.until
+            and aged_now < judged.until_aged
+            and judged.inputs == inputs
+            and self._stamps_hold(judged)
+        ):
+            return set(judged.poll), set(judged.held)
+        self.judgements += 1
         poll: set[str] = set()
         held: set[str] = set()
+        until = until_aged = math.inf
+        fresh: dict[str, Source | None] = {}
+        stamps: dict[str, object] = {}
         for key in every:
-            taken = key in self._taken
-            if not live:
-                if taken:  # within the grace period: keep serving what was taken over
-                    poll.add(key)
-                continue
             status = self._status(key)
             if status.state is FeedState.STALE:
                 poll.add(key)
@@ -274,7 +356,11 @@ class RestPoller:
                 since = max(self._live_since or now, wanted_since[key])
                 if now - since >= self.missing_grace:
                     poll.add(key)
-            elif taken and status.source is Source.REST and is_periodic(feed_kind(key)):
+                else:
+                    until = min(until, since + self.missing_grace)
+            elif (
+                key in self._taken and status.source is Source.REST and is_periodic(feed_kind(key))
+            ):
                 # Event feeds (fills, trades) are handed back at once: the resubscribe
                 # snapshot and the reconciliation cover them, and they may stay silent for
                 # hours. A held periodic feed is refreshed just before it would turn stale.
@@ -282,7 +368,44 @@ class RestPoller:
                     poll.add(key)
                 else:
                     held.add(key)
+            if status.age_s is not None:
+                until_aged = min(
+                    until_aged, self._next_turn(key, aged_now - status.age_s, aged_now)
+                )
+            if status.state in _FRESH and key not in poll and row_address(key) is None:
+                fresh[key] = status.source
+            else:
+                stamps[key] = self._stamp(key)
+        self._judged = _Judged(
+            inputs, until, until_aged, frozenset(poll), frozenset(held), fresh, stamps
+        )
         return poll, held
+
+    def _stamps_hold(self, judged: _Judged) -> bool:
+        """No stamp changed in a way that could change ``judged`` (see ``_judge``)."""
+        stamp = self._store.stamp
+        for key, source in judged.fresh.items():
+            now = stamp(key)
+            if now is None or now.source is not source:
+                return False
+        return all(self._stamp(key) is was for key, was in judged.stamps.items())
+
+    def _stamp(self, feed_key: str) -> object:
+        """What ``_status`` judges ``feed_key`` by, besides the time (a new one: judge again)."""
+        address = row_address(feed_key)
+        if address is not None:
+            return self._store.account_stamp(address)
+        return self._store.stamp(feed_key)
+
+    def _next_turn(self, feed_key: str, received_at: float, now: float) -> float:
+        """The first clock time after ``now`` at which the feed received at ``received_at``
+        may change state by time alone: past its threshold (stale, or quiet) or past the held
+        refresh; a hair early, never late (judging again early costs one round)."""
+        thresholds = [self._threshold(feed_key)]
+        if row_address(feed_key) is not None:
+            thresholds.append(self._threshold("account"))  # the selected user's own row
+        turns = [received_at + f * t for t in thresholds for f in (HELD_REFRESH, 1.0)]
+        return min((t - TURN_MARGIN for t in turns if t >= now), default=math.inf)
 
     # ------------------------------------------------------------------ loop
 

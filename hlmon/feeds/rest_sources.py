@@ -119,7 +119,8 @@ def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDeman
     selected = None
     if screen.user is not None:
         selected = AccountDemand(screen.user, active_dexes=store.active_dexes())
-    rows = {r.address: r for r in store.accounts()}
+    # The rows only say whether another account holds positions: none to build without one.
+    rows = {r.address: r for r in store.accounts()} if screen.others else {}
     others = []
     for address in screen.others:
         row = rows.get(address)

@@ -22,6 +22,7 @@ from .dexes import (
     coin_dex,
     collateral_lookup,
     dex_summaries,
+    has_margin_or_position,
     orders_feed,
     token_totals,
 )
@@ -105,7 +106,14 @@ class DexReads:
         account = self._account
         now_ms = int(self._clock() * 1000)
         dexes = {DEFAULT_DEX}
-        dexes.update(s.dex for s in self.dex_summaries() if s.active)
+        # The dexes whose summary is ``active``, read from the states alone: building the
+        # summaries would judge every position's mark (the REST poller asks 4 times a second).
+        stamps = self._stamps
+        dexes.update(
+            dex
+            for dex, state in account.clearinghouse.items()
+            if stamps.get(account_feed(dex)) is not None and has_margin_or_position(state)
+        )
         dexes.update(coin_dex(o.coin) for o in account.orders.values())
         dexes.update(dex for dex, until in account.activity.items() if until >= now_ms)
         return tuple(sorted(dexes))

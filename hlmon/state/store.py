@@ -298,6 +298,10 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
     def book_fast(self) -> bool:
         return self._book_fast
 
+    def now(self) -> float:
+        """The clock ages are measured on (``stamp.received_at``, ``next_state_change``)."""
+        return self._clock()
+
     def threshold(self, feed_key: str) -> float:
         """Seconds after which ``feed_key`` is no longer fresh.
 

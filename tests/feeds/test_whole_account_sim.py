@@ -93,7 +93,10 @@ async def test_spot_balances_named_and_valued_through_a_usdh_quote(
         assert (row.total, row.hold) == (truth[coin]["total"], truth[coin]["hold"])
     felix = rows["FELIX"]
     assert felix.price_via is not None and " via " in felix.price_via  # FELIX/USDH x USDH/USDC
-    assert store.source_of("spot") is Source.WS
+    # Over the websocket: the start-up reconciliation's REST answer may land just after the
+    # first push (a race of a few ms on loopback); the next push, every ``user_ms``, is the
+    # websocket's again.
+    await wait_for(lambda: store.source_of("spot") is Source.WS, 5)
     outcome = next(r for r in valued.rows if r.coin.startswith("+"))
     assert outcome.name != outcome.coin  # named from the catalog's outcomeMeta
 

@@ -156,6 +156,20 @@ class TestActiveDexes:
         assert store.account_feeds() == ["account", "account:flx", "account:xyz"]
         assert store.order_feeds() == ["orders", "orders:flx", "orders:xyz"]
 
+    def test_active_dexes_are_the_active_summaries_without_judging_a_mark(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        store.apply(all_dexs([("", state()), ("xyz", XYZ), ("flx", FLX), ("hyna", HYNA)]))
+        summaries = {s.dex for s in store.dex_summaries() if s.active}
+        assert summaries == {"flx", "xyz"}
+
+        def judged(*_: object) -> bool:
+            raise AssertionError("active_dexes judged a mark's freshness")
+
+        # The REST poller reads them 4 times a second: the states tell, the marks do not.
+        monkeypatch.setattr(store, "_is_fresh", judged)
+        assert store.active_dexes() == ("", *sorted(summaries))
+
     def test_recent_fills_and_order_updates_make_a_dex_active(
         self, store: Store, clock: FakeClock
     ) -> None:

@@ -30,6 +30,15 @@ def hand_timed_schedule(d: Dashboard, mono: FakeClock) -> FrameSchedule:
     return d.paint.schedule
 
 
+async def posted(schedule: FrameSchedule) -> None:
+    """Let the loop run until the frame asked for is posted (its time is past)."""
+    for _ in range(100):
+        if not schedule.pending:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the frame asked for was never posted")
+
+
 def counting(d: Dashboard) -> list[str]:
     """Which panes rebuild: the book's and the tape's ``rebuild`` calls, in order."""
     calls: list[str] = []
@@ -141,3 +150,36 @@ async def test_a_bbo_push_alone_asks_for_no_frame(app: HlmonApp, store: Store) -
         d.refresh_frame(light_ok=True)
         assert "104,500.5" in "\n".join(d.book.text_lines)
         assert not store.take_changes()  # the bbo went with that frame
+
+
+async def test_a_bbo_left_by_a_light_frame_asks_for_no_frame(app: HlmonApp, store: Store) -> None:
+    """A bbo that came with the selected coin's trades is left by their light frame as if it
+    had come alone: it asks for no full frame (which would paint nothing); the next change
+    shown takes it. Anything else left behind still asks for its full frame."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        mono = FakeClock(500.0)
+        schedule = hand_timed_schedule(d, mono)
+        d.refresh_frame(light_ok=True)  # full: the first on this schedule
+        calls = counting(d)
+        store.apply(msg("bbo", {"coin": "BTC", "time": T0_MS, "bbo": [None, None]}))
+        store.apply(trades_msg("BTC", n=3, t_ms=T0_MS + 5000))
+        mono.advance(0.02)
+        await posted(schedule)  # the trades' frame (the test runs it)
+        d.refresh_frame(light_ok=True)
+        assert d.light_frames == 1 and calls == ["tape"]
+        assert not schedule.pending  # no frame for the bbo alone
+        store.apply(book_msg("BTC", mid=104500.5, t_ms=T0_MS))
+        assert schedule.pending  # a shown change: its frame takes the bbo too
+        mono.advance(schedule.interval)
+        d.refresh_frame(light_ok=True)
+        assert calls == ["tape", "book"]
+        assert not store.take_changes()
+        # A book left by a light frame still asks for its full frame.
+        store.apply(book_msg("BTC", mid=104501.5, t_ms=T0_MS + 10))
+        store.apply(trades_msg("BTC", n=3, t_ms=T0_MS + 6000))
+        mono.advance(0.02)
+        await posted(schedule)
+        d.refresh_frame(light_ok=True)
+        assert d.light_frames == 2 and schedule.pending
