@@ -26,6 +26,12 @@ Listener = Callable[[bool], None]
 loop's thread; a listener that can be called from another thread must hand over itself)."""
 
 
+def all_quiet(keys: Iterable[str], quiet: tuple[str, ...]) -> bool:
+    """Whether every key of ``keys`` starts with one of the ``quiet`` prefixes (True when
+    there are none): such keys call for no read on their own."""
+    return all(key.startswith(quiet) for key in keys)
+
+
 class _Keys(set[str]):
     """The common layout of the key sets below (so one can become another in place)."""
 
@@ -77,8 +83,7 @@ class _ArmedKeys(_Keys):
 
     def update(self, *keys: Iterable[str]) -> None:
         set.update(self, *keys)
-        quiet = self.quiet
-        if any(not key.startswith(quiet) for key in self):
+        if not all_quiet(self, self.quiet):
             self._tell(not self.urgent.isdisjoint(self))
 
 
@@ -109,7 +114,7 @@ def rearm(
     listener with now. The new set goes on watching for what it has not told yet."""
     new = new_keys(listener, urgent, quiet)
     set.update(new, keys)  # the builtin update: the caller tells the listener itself
-    if all(key.startswith(quiet) for key in keys):  # nothing pending, or quiet keys only
+    if all_quiet(keys, quiet):  # nothing pending, or quiet keys only
         return new, None
     told = not urgent.isdisjoint(keys)
     if isinstance(new, _Keys):
