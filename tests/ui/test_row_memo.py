@@ -22,7 +22,7 @@ SIZE = (120, 40)
 def from_nothing(tape: TapeView) -> list[Row]:
     shown = list(tape.rows)
     tape._cells.clear()
-    tape._laid.clear()
+    tape._shown_rows.clear()
     tape.rebuild()
     assert tape.rows == shown
     return shown
@@ -30,7 +30,7 @@ def from_nothing(tape: TapeView) -> list[Row]:
 
 def table_from_nothing(table: TableView) -> list[Row]:
     shown = list(table.rows)
-    table._laid.clear()
+    table._shown_rows.clear()
     table.rebuild()
     assert table.rows == shown
     return shown

@@ -14,7 +14,7 @@ colours and ``NO_COLOR``) and gets the ``-stale`` class for a warning border; a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
@@ -250,6 +250,37 @@ _CONTROL_TABLE = str.maketrans(_CONTROLS)
 def visible(text: str) -> str:
     """``text`` with every control character replaced by U+FFFD (same cell count)."""
     return text.translate(_CONTROL_TABLE)
+
+
+class ShownRows:
+    """The rows a pane laid out at its last rebuild, by a key of what each row shows, kept for
+    the next rebuild while the layout (columns and width) is the same: a row whose key is
+    unchanged is not formatted and laid out again. It holds one screen's worth (the last
+    rebuild's rows)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Hashable, Row] = {}
+        self._last: dict[Hashable, Row] = {}
+        self._layout: tuple[list[Column], int] = ([], 0)
+
+    def begin(self, columns: list[Column], width: int) -> None:
+        """A rebuild starts in this layout: the last rebuild's rows are usable if it is the
+        same one."""
+        self._last = self._rows if self._layout == (columns, width) else {}
+        self._rows, self._layout = {}, (columns, width)
+
+    def row(self, key: Hashable, build: Callable[[], Row]) -> Row:
+        """The row for ``key``: the last rebuild's, else ``build()``'s."""
+        row = self._last.get(key)
+        if row is None:
+            row = build()
+        self._rows[key] = row
+        return row
+
+    def clear(self) -> None:
+        """Forget every row (the next rebuild lays each out)."""
+        self._rows.clear()
+        self._last.clear()
 
 
 def pad_row(row: Row, width: int, style: str = "") -> Row:

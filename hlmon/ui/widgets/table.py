@@ -15,6 +15,7 @@ logs, which then follow new lines until the cursor is moved up).
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from functools import partial
 
 from textual import events
 from textual.binding import Binding
@@ -25,6 +26,7 @@ from hlmon.ui.widgets.lines import (
     Column,
     LinePane,
     Row,
+    ShownRows,
     content_widths,
     fit_columns,
     fit_text,
@@ -109,10 +111,9 @@ class TableView(LinePane):
         """Rows not on screen right now (what the cue line counts)."""
         self._pending: int | None = None
         """Rows waiting to be handed over while the table is hidden (``set_pending``)."""
-        self._laid: dict[tuple[object, ...], Row] = {}
-        """The shown rows laid out, by their cells and highlight, for ``_laid_for`` (the
-        columns and width): a row whose cells did not change is not laid out again."""
-        self._laid_for: tuple[list[Column], int] = ([], 0)
+        self._shown_rows = ShownRows()
+        """The shown rows, by their cells and highlight: a row whose cells did not change is
+        not laid out again while the columns and width stay."""
 
     @property
     def row_count(self) -> int:
@@ -319,19 +320,19 @@ class TableView(LinePane):
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
         show_cursor = self.can_focus and self.has_focus
         used = 0
-        laid = self._laid if self._laid_for == (cols, inner) else {}
-        self._laid, self._laid_for = {}, (cols, inner)
+        shown_rows = self._shown_rows
+        shown_rows.begin(cols, inner)
+
+        def laid_out(data: dict[str, Cell], fill: str) -> Row:
+            lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
+            return (lead, *layout_row(cols, data, inner, fill=fill), (pad, fill))
+
         for i in range(top, end):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
             self._row_at[len(rows)] = i
             key = (fill, *data.items())
-            row = laid.get(key)
-            if row is None:
-                lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
-                row = (lead, *layout_row(cols, data, inner, fill=fill), (pad, fill))
-            self._laid[key] = row
-            rows.append(row)
+            rows.append(shown_rows.row(key, partial(laid_out, data, fill)))
             used += 1
             detail = data.get(DETAIL) if details else None
             if detail is not None and used < avail:

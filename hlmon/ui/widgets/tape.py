@@ -4,6 +4,8 @@ reads the same without colour."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from hlmon.state import Store
 from hlmon.ui.fmt import fmt_ms_clock, fmt_num, fmt_px, price_decimals, shown_decimals
 from hlmon.ui.widgets.lines import (
@@ -11,6 +13,7 @@ from hlmon.ui.widgets.lines import (
     Column,
     LinePane,
     Row,
+    ShownRows,
     content_widths,
     fit_columns,
     header_row,
@@ -40,10 +43,8 @@ class TapeView(LinePane):
         self._cells: dict[tuple[object, ...], dict[str, Cell]] = {}
         """The shown trades' formatted cells, by trade and decimals (a trade is formatted
         once while it stays on screen, not at every new trade)."""
-        self._laid: dict[tuple[object, ...], Row] = {}
-        """The shown trades' rows, for ``_laid_for`` (the columns and width they were laid
-        out in)."""
-        self._laid_for: tuple[list[Column], int] = ([], 0)
+        self._shown_rows = ShownRows()
+        """The shown trades' rows (laid out once while the columns and width stay)."""
 
     def show(self, coin: str | None) -> None:
         """Show another coin's trades."""
@@ -87,12 +88,12 @@ class TapeView(LinePane):
             waiting = self.coin is not None and self.store.stamp(f"trades:{self.coin}") is None
             text = f" waiting for {self.coin} trades…" if waiting else " no trades yet"
             rows.append(((text.ljust(width), "pane--muted"),))
-        laid = self._laid if self._laid_for == (cols, width) else {}
-        self._laid, self._laid_for = {}, (cols, width)
+        shown_rows = self._shown_rows
+        shown_rows.begin(cols, width)
+
+        def laid_out(row_cells: dict[str, Cell]) -> Row:
+            return pad_row(((" ", ""), *layout_row(cols, row_cells, width - 1)), width)
+
         for shown_key, row_cells in zip(keys, cells, strict=True):
-            row = laid.get(shown_key)
-            if row is None:
-                row = pad_row(((" ", ""), *layout_row(cols, row_cells, width - 1)), width)
-            self._laid[shown_key] = row
-            rows.append(row)
+            rows.append(shown_rows.row(shown_key, partial(laid_out, row_cells)))
         self.set_rows(rows)
