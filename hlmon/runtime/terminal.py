@@ -103,12 +103,11 @@ class PendingClipboard:
             if process.poll() is None:
                 if self._clock() - self._started < PROBE_TIMEOUT_S:
                     return ClipboardRoute(True)  # not answered yet: ask again next time
-                process.kill()
-                process.communicate()
-                self._route = ClipboardRoute(True)
+                self.close()
             else:  # done: its output is all in the pipe, reading does not wait
                 out, _ = process.communicate()
                 self._route = _tmux_route(out if process.returncode == 0 else None)
+        assert self._route is not None
         return self._route
 
     def copied(self, what: str, text: str) -> tuple[str, bool]:
@@ -116,7 +115,8 @@ class PendingClipboard:
         return self.route().copied(what, text)
 
     def close(self) -> None:
-        """Reap the process (killed first if it has still not answered)."""
+        """Reap the process (killed first if it has still not answered); a route not known
+        by then stays "not known"."""
         if self._route is None:
             if self._process.poll() is None:
                 self._process.kill()

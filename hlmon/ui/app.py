@@ -79,10 +79,10 @@ class HlmonApp(App[int]):
     def __init__(self, backend: Backend, clipboard: Clipboard | None = None) -> None:
         super().__init__()
         self.backend = backend
+        """What the app runs on (entered on mount, left on unmount)."""
         self.clipboard_route = clipboard or ClipboardRoute()
         """How a copy (OSC 52) reaches the clipboard, as probed at start (tmux or not; tmux's
         answer read when a copy first needs it)."""
-        """What the app runs on (entered on mount, left on unmount)."""
         settings = backend.settings
         self.settings: Settings = settings
         """Display settings (watchlist, fps, theme, alerts)."""
