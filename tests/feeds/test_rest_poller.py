@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -90,7 +91,9 @@ class Rig:
         screen: ScreenState = SCREEN,
         others: tuple[str, ...] = (),
         expect: frozenset[str] | set[str] = EVERY_FEED,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
+        """``wall_clock``: the poller's own (default: the store's fake clock)."""
         self.clock = FakeClock()
         self.fake = FakeInfo(self.clock)
         self.live = False
@@ -114,7 +117,7 @@ class Rig:
             down_grace=0.0,
             missing_grace=5.0,
             clock=self.clock,
-            wall_clock=self.clock,
+            wall_clock=wall_clock or self.clock,
         )
 
     async def settle(self) -> None:

@@ -4,13 +4,13 @@ time alone), the socket. While nothing changes, a round builds no plan and judge
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
 
 from hlmon.feeds.rest_plan import PollKey
-from hlmon.feeds.rest_poller import HELD_REFRESH, RestPoller
+from hlmon.feeds.rest_poller import HELD_REFRESH
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source
 from tests import hip3
@@ -41,9 +41,9 @@ async def run_alive(rig: Rig, seconds: float, step: float = 0.25) -> None:
         await rig.run_for(step, step)
 
 
-def live_rig(expect: set[str]) -> Rig:
+def live_rig(expect: set[str], wall_clock: Callable[[], float] | None = None) -> Rig:
     """A poller on a live socket whose ``expect``ed feeds have not arrived yet."""
-    rig = Rig(rest_mode=False, expect=expect)
+    rig = Rig(rest_mode=False, expect=expect, wall_clock=wall_clock)
     rig.live = True
     rig.store.health.set_connection(ConnState.LIVE, url="ws://x/ws")
     return rig
@@ -279,18 +279,7 @@ async def test_a_held_feed_refreshed_over_rest_is_held_again_not_polled_on_the_p
 async def test_the_turns_in_time_are_read_on_the_stores_clock() -> None:
     """The feeds' ages run on the store's clock: a poller whose own wall clock says otherwise
     (another clock injected, or one that stepped) still sees a feed turn stale on time."""
-    rig = live_rig({"book:BTC", "bbo:BTC"})
-    rig.poller = RestPoller(
-        rig.client,
-        rig.store,
-        screen=lambda: rig.screen,
-        ws_live=lambda: rig.live,
-        rest_mode=False,
-        down_grace=0.0,
-        missing_grace=5.0,
-        clock=rig.clock,
-        wall_clock=lambda: 0.0,
-    )
+    rig = live_rig({"book:BTC", "bbo:BTC"}, wall_clock=lambda: 0.0)
     try:
         rig.store.apply(book_push(rig), Source.WS)
         rig.store.apply(bbo_push(rig), Source.WS)
