@@ -7,8 +7,6 @@ Split from ``store.py`` to keep it small; it shares the store's account state an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from .account import AccountState
@@ -39,10 +37,6 @@ class DexReads:
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _clock: Clock
-    _moment = False
-    """Inside ``one_moment``: ``positions()`` judges the marks' freshness once."""
-    _moment_views: list[PositionView] | None = None
-    """The rows judged in the current moment (valid while they are the cached rows)."""
     _dex_memo: tuple[object, ...] | None = None
     """(rows, catalog, ((dex, state, stamp), ...), summaries) of the last ``dex_summaries``."""
 
@@ -59,18 +53,6 @@ class DexReads:
         """The collateral token name of ``dex`` (None: unknown, no catalog or not listed;
         the default dex is USDC without a catalog)."""
         return collateral_lookup(self.catalog)(dex)
-
-    @contextmanager
-    def one_moment(self) -> Iterator[None]:
-        """Reads inside the block are of one moment: which marks are fresh is judged at the
-        first read, not again at each (a UI frame reads the positions, their totals and the
-        dex summaries some ten times). For a reader that runs synchronously, as a frame does
-        in the event loop: no write lands inside; one that did would drop the rows anyway."""
-        self._moment, self._moment_views = True, None
-        try:
-            yield
-        finally:
-            self._moment, self._moment_views = False, None
 
     def dex_summaries(self) -> tuple[DexSummary, ...]:
         """The selected user's account on each dex with a state (empty ones included), the

@@ -57,6 +57,7 @@ from .lag import LAG_INHERIT_FEEDS, LagMeter
 from .market import COINS_CAP, MarketState, dex_of_coin
 from .market_board import MarketBoard
 from .market_ingest import MarketIngest
+from .moment import OneMoment
 from .positions import account_summary, position_view
 from .types import (
     AccountSummary,
@@ -93,7 +94,7 @@ _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "order
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
 
-class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
+class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
     """Market + account state and freshness per feed; ``health`` holds the feeds' own facts."""
 
     def __init__(
@@ -353,17 +354,19 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         return st.source if st is not None else None
 
     def feed_status(self, feed_key: str) -> FeedStatus:
-        """Freshness of one feed (works for any key, expected or not)."""
-        now = self._clock()
-        return self._classify(feed_key, now, self.health.socket_alive(now))
+        """Freshness of one feed (works for any key, expected or not); judged once per
+        ``one_moment``."""
+        return self._judge(feed_key)
 
     def feed_statuses(self) -> dict[str, FeedStatus]:
-        """Freshness of every expected feed, in a stable display order."""
-        now = self._clock()
-        alive = self.health.socket_alive(now)
+        """Freshness of every expected feed, in a stable display order (as ``feed_status``)."""
         order = self._expected_order
         if order is None:
             order = self._expected_order = sorted(self._expected, key=sort_key)
+        if self._moment_statuses is not None:
+            return {key: self._judge(key) for key in order}
+        now = self._clock()
+        alive = self.health.socket_alive(now)
         return {key: self._classify(key, now, alive) for key in order}
 
     def _classify(self, feed_key: str, now: float, socket_alive: bool) -> FeedStatus:
