@@ -7,6 +7,7 @@ amounts carry their sign, a close liquidation is marked ``!`` / ``!!``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Mapping, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
@@ -293,13 +294,26 @@ def _order_flags(o: FrontendOrder) -> tuple[str, str]:
     return ", ".join(long), " ".join(short)
 
 
+OrderRowMemo = dict[
+    tuple[int, bool], tuple[FrontendOrder, str | None, tuple[int, int], dict[str, Cell]]
+]
+"""(oid, leg) -> (the order, its flag, the local day, its row) of the rows last built: an order
+is replaced on every change, never changed in place, so the same order with the same flag on
+the same day has the same row (its time shows the date once it is not today's)."""
+
+
 def order_rows(
-    orders: Sequence[FrontendOrder], now: float, flags: Mapping[int, str] | None = None
+    orders: Sequence[FrontendOrder],
+    now: float,
+    flags: Mapping[int, str] | None = None,
+    memo: OrderRowMemo | None = None,
 ) -> Rows:
     """Table rows for open orders, keyed by oid; the TP/SL legs of an order directly under
     it (``└ Stop Market``), the rest newest first. ``flags``: the status that keeps an order
     listed besides ``open`` (``triggered``: it now rests on the book; a status hlmon does not
-    know: shown until the next snapshot settles it)."""
+    know: shown until the next snapshot settles it). ``memo``: the rows of the last call
+    (updated to this call's), so an order that did not change is not formatted again (under
+    load the orders list is rebuilt several times a second for one or two changed orders)."""
     flags = flags or {}
     by_oid = {o.oid: o for o in orders}
     parents = child_oids(orders)
@@ -311,39 +325,54 @@ def order_rows(
         # The top-level copy of a leg is the fresher one (order updates reach it).
         listed.extend((by_oid.get(c.oid, c), True) for c in o.children)
     rows: list[dict[str, Cell]] = []
+    local = time.localtime(now)
+    day = (local.tm_year, local.tm_yday)
+    held = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()  # only the orders listed now are kept: bounded by the list
     for o, leg in listed:
-        buy = o.side == "B"
-        filled = None
-        orig, sz = try_dec(o.origSz), try_dec(o.sz)
-        if orig is not None and sz is not None:
-            filled = fmt_size(str(orig - sz)) if orig != sz else "0"
-        marks, marks_short = _order_flags(o)
         flag = flags.get(o.oid)
-        triggered = is_triggered(o, flag)
-        trigger = trigger_text(o)
-        if triggered and not trigger.startswith("triggered"):
-            trigger = "triggered"  # the update said so before the order's own fields did
-        if flag is not None and flag != "triggered":
-            marks = ", ".join(filter(None, (f"status {status_text(flag)}?", marks)))
-            marks_short = " ".join(filter(None, ("?", marks_short)))
-        kind = tpsl_kind(o)
-        rows.append(
-            {
-                "time": (fmt_when(o.timestamp, now), "pane--muted"),
-                "coin": (o.coin, "pane--strong"),
-                "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
-                "type": (("└ " if leg else "") + o.orderType, ""),
-                "trigger": (trigger, "pane--accent" if triggered else ""),
-                "px": (fmt_px(o.limitPx), ""),
-                "sz": (fmt_size(o.sz), ""),
-                "filled": (filled or DASH, "pane--muted"),
-                "tpsl": (kind, "pane--strong"),
-                "flags": (marks, "pane--warn" if flag and flag != "triggered" else "pane--muted"),
-                "flags_short": (marks_short, "pane--muted"),
-                "oid": (str(o.oid), "pane--muted"),
-            }
-        )
+        known = held.get((o.oid, leg))
+        if known is not None and known[0] is o and known[1] == flag and known[2] == day:
+            row = known[3]
+        else:
+            row = _order_row(o, leg, flag, now)
+        if memo is not None:
+            memo[(o.oid, leg)] = (o, flag, day, row)
+        rows.append(row)
     return rows, [o.oid for o, _ in listed]
+
+
+def _order_row(o: FrontendOrder, leg: bool, flag: str | None, now: float) -> dict[str, Cell]:
+    """One order's row (``order_rows``)."""
+    buy = o.side == "B"
+    filled = None
+    orig, sz = try_dec(o.origSz), try_dec(o.sz)
+    if orig is not None and sz is not None:
+        filled = fmt_size(str(orig - sz)) if orig != sz else "0"
+    marks, marks_short = _order_flags(o)
+    triggered = is_triggered(o, flag)
+    trigger = trigger_text(o)
+    if triggered and not trigger.startswith("triggered"):
+        trigger = "triggered"  # the update said so before the order's own fields did
+    if flag is not None and flag != "triggered":
+        marks = ", ".join(filter(None, (f"status {status_text(flag)}?", marks)))
+        marks_short = " ".join(filter(None, ("?", marks_short)))
+    kind = tpsl_kind(o)
+    return {
+        "time": (fmt_when(o.timestamp, now), "pane--muted"),
+        "coin": (o.coin, "pane--strong"),
+        "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
+        "type": (("└ " if leg else "") + o.orderType, ""),
+        "trigger": (trigger, "pane--accent" if triggered else ""),
+        "px": (fmt_px(o.limitPx), ""),
+        "sz": (fmt_size(o.sz), ""),
+        "filled": (filled or DASH, "pane--muted"),
+        "tpsl": (kind, "pane--strong"),
+        "flags": (marks, "pane--warn" if flag and flag != "triggered" else "pane--muted"),
+        "flags_short": (marks_short, "pane--muted"),
+        "oid": (str(o.oid), "pane--muted"),
+    }
 
 
 def fill_rows(fills: Sequence[Fill], now: float) -> Rows:
