@@ -39,6 +39,8 @@ class DexReads:
     _clock: Clock
     _dex_memo: tuple[object, ...] | None = None
     """(rows, catalog, ((dex, state, stamp), ...), summaries) of the last ``dex_summaries``."""
+    _totals_memo: tuple[tuple[DexSummary, ...], tuple[TokenTotal, ...]] | None = None
+    """(summaries, totals) of the last ``token_totals``."""
 
     if TYPE_CHECKING:  # the Store provides it
 
@@ -75,7 +77,13 @@ class DexReads:
     def token_totals(self) -> tuple[TokenTotal, ...]:
         """The selected user's totals per collateral token (USDC first, unknown last) over the
         default dex and the dexes with margin or a position; tokens are never added together."""
-        return token_totals(s for s in self.dex_summaries() if s.active or not s.dex)
+        summaries = self.dex_summaries()
+        memo = self._totals_memo
+        if memo is not None and memo[0] is summaries:
+            return memo[1]  # the same summaries (``dex_summaries`` is memoised): same totals
+        out = token_totals(s for s in summaries if s.active or not s.dex)
+        self._totals_memo = (summaries, out)
+        return out
 
     def active_dexes(self, address: str | None = None) -> tuple[str, ...]:
         """Dexes whose state and orders are fetched: the default dex (it carries spot orders),

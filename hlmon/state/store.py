@@ -58,7 +58,7 @@ from .market import COINS_CAP, MarketState, dex_of_coin
 from .market_board import MarketBoard
 from .market_ingest import MarketIngest
 from .moment import OneMoment
-from .positions import account_summary, position_view
+from .positions import PositionViews, ViewInputs, account_summary
 from .types import (
     AccountSummary,
     Clock,
@@ -182,6 +182,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._positions_catalog: MarketCatalog | None = None
+        self._views = PositionViews()  # an unchanged position's view is reused
         """The catalog the cached rows took their collateral tokens from."""
         self._summary_cache: AccountSummary | None = None
         self._summary_rows: list[PositionView] | None = None
@@ -525,24 +526,16 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
             collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
             mids = self._market.mids
-            views: list[PositionView] = []
+            inputs: list[ViewInputs] = []
             for dex in sorted(self._account.clearinghouse):
                 for ap in self._account.clearinghouse[dex].assetPositions:
                     coin = ap.position.coin
                     ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
                     mid_feed = self.mids_feed(coin)
                     mid = mids.get(coin) if mid_feed in fresh else None
-                    views.append(
-                        position_view(
-                            ap.position,
-                            ctx.markPx if ctx is not None else None,
-                            mid,
-                            dex,
-                            collateral_of(dex),
-                            mid_feed=mid_feed,
-                        )
-                    )
-            self._positions_cache = views
+                    mark = ctx.markPx if ctx is not None else None
+                    inputs.append((ap.position, mark, mid, dex, collateral_of(dex), mid_feed))
+            self._positions_cache = self._views.build(inputs)
             self._positions_fresh = fresh
             self._positions_catalog = catalog
             self._positions_version += 1
