@@ -240,33 +240,30 @@ def position_tpsl(
     return {kind: pxs for kind, pxs in found.items() if pxs}
 
 
-def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOrder] = ()) -> Rows:
+PositionRowMemo = dict[tuple[str, str], tuple[PositionView, dict[str, Cell]]]
+"""(dex, coin) -> (the view, its cells without the TP/SL) of the rows last built: the store
+hands out the same view object while its position and marks did not change."""
+
+
+def position_rows(
+    positions: Sequence[PositionView],
+    orders: Sequence[FrontendOrder] = (),
+    memo: PositionRowMemo | None = None,
+) -> Rows:
     """Table rows for open positions (live uPnL/ROE from the latest mark), each with its
-    TP/SL triggers on a line under it when it has any."""
+    TP/SL triggers on a line under it when it has any. ``memo``: the cells of the last call
+    (updated to this call's), so a view that did not change is not formatted again."""
     rows: list[dict[str, Cell]] = []
     parents = child_oids(orders)
+    held = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()  # only the positions shown now are kept
     for p in positions:
-        side_style = "pane--up" if p.side == "LONG" else "pane--down"
-        roe = try_dec(p.live_roe_pct)
-        row: dict[str, Cell] = {
-            "coin": (p.coin, "pane--strong"),
-            "side": (p.side, side_style),
-            "size": (fmt_size(p.size), ""),
-            "entry": (fmt_sig(p.entry_px), ""),
-            "mark": (mark_text(p), ""),
-            "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
-            "roe": (
-                fmt_pct(float(roe), 1) if roe is not None else DASH,
-                signed_style(p.live_roe_pct),
-            ),
-            "liq": (fmt_sig(p.liquidation_px), ""),
-            "dist": (
-                f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
-                liq_style(p.liq_distance_pct),
-            ),
-            "risk": (liq_mark(p.liq_distance_pct), liq_style(p.liq_distance_pct)),
-            "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
-        }
+        known = held.get((p.dex, p.coin))
+        cells = known[1] if known is not None and known[0] is p else _position_cells(p)
+        if memo is not None:
+            memo[(p.dex, p.coin)] = (p, cells)
+        row = dict(cells)
         tpsl = position_tpsl(p, orders, parents)
         if tpsl:
             full = " / ".join(f"{kind} {', '.join(pxs)}" for kind, pxs in tpsl.items())
@@ -275,6 +272,31 @@ def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOr
             row[DETAIL] = (f"  └ {full}", "pane--muted")
         rows.append(row)
     return rows, [p.coin for p in positions]
+
+
+def _position_cells(p: PositionView) -> dict[str, Cell]:
+    """A position's cells but its TP/SL (``position_rows``)."""
+    side_style = "pane--up" if p.side == "LONG" else "pane--down"
+    roe = try_dec(p.live_roe_pct)
+    return {
+        "coin": (p.coin, "pane--strong"),
+        "side": (p.side, side_style),
+        "size": (fmt_size(p.size), ""),
+        "entry": (fmt_sig(p.entry_px), ""),
+        "mark": (mark_text(p), ""),
+        "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
+        "roe": (
+            fmt_pct(float(roe), 1) if roe is not None else DASH,
+            signed_style(p.live_roe_pct),
+        ),
+        "liq": (fmt_sig(p.liquidation_px), ""),
+        "dist": (
+            f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
+            liq_style(p.liq_distance_pct),
+        ),
+        "risk": (liq_mark(p.liq_distance_pct), liq_style(p.liq_distance_pct)),
+        "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
+    }
 
 
 def fmt_sig(px: str | None) -> str:
