@@ -55,6 +55,27 @@ class OneMoment:
             self._moment, self._moment_views = False, None
             self._moment_statuses, self._moment_clock = None, None
 
+    def _judge_all(self, feed_keys: list[str]) -> dict[str, FeedStatus]:
+        """``_judge`` of each key, inside a moment (one loop: every frame reads them all)."""
+        held = self._moment_statuses
+        assert held is not None
+        at = self._moment_clock
+        if at is None:
+            now = self._clock()
+            at = self._moment_clock = (now, self.health.socket_alive(now))
+        now, alive = at
+        stamps = self._stamps
+        out: dict[str, FeedStatus] = {}
+        for key in feed_keys:
+            stamp = stamps.get(key)
+            judged = held.get(key)
+            if judged is not None and judged[0] is stamp:
+                out[key] = judged[1]
+            else:
+                status = out[key] = self._classify(key, now, alive)
+                held[key] = (stamp, status)
+        return out
+
     def _judge(self, feed_key: str) -> FeedStatus:
         """The status of ``feed_key``: judged now outside a moment, once inside one."""
         held = self._moment_statuses

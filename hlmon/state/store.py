@@ -365,7 +365,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         if order is None:
             order = self._expected_order = sorted(self._expected, key=sort_key)
         if self._moment_statuses is not None:
-            return {key: self._judge(key) for key in order}
+            return self._judge_all(order)
         now = self._clock()
         alive = self.health.socket_alive(now)
         return {key: self._classify(key, now, alive) for key in order}
