@@ -55,15 +55,20 @@ class OneMoment:
             self._moment, self._moment_views = False, None
             self._moment_statuses, self._moment_clock = None, None
 
-    def _judge_all(self, feed_keys: list[str]) -> dict[str, FeedStatus]:
-        """``_judge`` of each key, inside a moment (one loop: every frame reads them all)."""
-        held = self._moment_statuses
-        assert held is not None
+    def _judged_at(self) -> tuple[float, bool]:
+        """(now, socket alive) of the moment: taken at its first status judgement."""
         at = self._moment_clock
         if at is None:
             now = self._clock()
             at = self._moment_clock = (now, self.health.socket_alive(now))
-        now, alive = at
+        return at
+
+    def _judge_all(
+        self, feed_keys: list[str], held: dict[str, tuple[Stamp | None, FeedStatus]]
+    ) -> dict[str, FeedStatus]:
+        """``_judge`` of each key inside a moment (``held``: its statuses), in one loop:
+        every frame reads them all."""
+        now, alive = self._judged_at()
         stamps = self._stamps
         out: dict[str, FeedStatus] = {}
         for key in feed_keys:
@@ -86,10 +91,6 @@ class OneMoment:
         judged = held.get(feed_key)
         if judged is not None and judged[0] is stamp:
             return judged[1]
-        at = self._moment_clock
-        if at is None:
-            now = self._clock()
-            at = self._moment_clock = (now, self.health.socket_alive(now))
-        status = self._classify(feed_key, *at)
+        status = self._classify(feed_key, *self._judged_at())
         held[feed_key] = (stamp, status)
         return status

@@ -182,8 +182,8 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._positions_catalog: MarketCatalog | None = None
-        self._views = PositionViews()  # an unchanged position's view is reused
         """The catalog the cached rows took their collateral tokens from."""
+        self._views = PositionViews()  # an unchanged position's view is reused
         self._summary_cache: AccountSummary | None = None
         self._summary_rows: list[PositionView] | None = None
         """The ``positions()`` rows the cached summary was built from."""
@@ -364,8 +364,9 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         order = self._expected_order
         if order is None:
             order = self._expected_order = sorted(self._expected, key=sort_key)
-        if self._moment_statuses is not None:
-            return self._judge_all(order)
+        held = self._moment_statuses
+        if held is not None:
+            return self._judge_all(order, held)
         now = self._clock()
         alive = self.health.socket_alive(now)
         return {key: self._classify(key, now, alive) for key in order}
