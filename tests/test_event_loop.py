@@ -6,6 +6,7 @@ no loop policy is set anywhere (a test checks the global one is left alone)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import sys
 import warnings
@@ -64,7 +65,7 @@ def test_a_bad_choice_is_refused_before_any_loop_starts() -> None:
         warnings.simplefilter("error")  # "coroutine was never awaited" would be a warning
         with pytest.raises(ValueError, match="expected one of auto, uvloop, asyncio, got 'x'"):
             event_loop.run(coro, "x")
-    assert coro.cr_frame is None  # closed
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
 
 
 def test_the_setting_names_its_source_when_bad(tmp_path: Path) -> None:
