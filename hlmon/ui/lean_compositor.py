@@ -16,7 +16,9 @@ crop) go through Textual's own code unchanged.
 
 A partial update also asks each pane only for the rows the update writes (a pane beside a
 changed one shares its rows, not all of its lines), builds the cut table only for those rows,
-and does not divide a line that is one piece between its cuts (most pane lines).
+and does not divide a line that is one piece between its cuts (most pane lines). Its escape
+sequences are Textual's, with the cursor moves written as text rather than built as Rich
+``Control`` objects and read back.
 
 Textual has no public hook for this: ``render_partial_update``, ``_get_renders``, ``cuts`` and
 ``Screen._compositor`` are private (Textual is pinned in ``requirements.lock``; the test above
@@ -28,10 +30,37 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.console import Console
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+
+
+def _move_to(x: int, y: int) -> str:
+    """Rich's ``Control.move_to(x, y)`` as text (the same sequence, without its objects)."""
+    return f"\x1b[{y + 1};{x + 1}H"
+
+
+class LeanChopsUpdate(ChopsUpdate):
+    """Textual's ``ChopsUpdate``, writing its cursor moves without Rich ``Control`` objects."""
+
+    def render_segments(self, console: Console) -> str:
+        sequences: list[str] = []
+        append = sequences.append
+        chops, chop_ends = self.chops, self.chop_ends
+        last_y = self.spans[-1][0]
+        for y, x1, x2 in self.spans:
+            for end, (x, strip) in zip(chop_ends[y], chops[y].items(), strict=False):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                if not (x2 > x >= x1 and end <= x2):
+                    strip = strip.crop(0, min(end, x2) - x)
+                append(_move_to(x, y))
+                append(strip.render(console))
+            if y != last_y:
+                append("\n")
+        return "".join(sequences)
 
 
 class LeanCompositor(Compositor):
@@ -61,7 +90,7 @@ class LeanCompositor(Compositor):
         rows = {y for y, _, _ in spans}
         cuts = self.cuts
         chop_ends = [cut_set[1:] if y in rows else [] for y, cut_set in enumerate(cuts)]
-        return ChopsUpdate(self._partial_chops(crop, rows), spans, chop_ends)
+        return LeanChopsUpdate(self._partial_chops(crop, rows), spans, chop_ends)
 
     def _partial_chops(self, crop: Region, rows: set[int]) -> list[dict[int, Strip | None]]:
         """Textual's ``_render_chops`` for the screen ``rows`` a partial update writes: the
@@ -76,10 +105,10 @@ class LeanCompositor(Compositor):
             shown = region.intersection(clip)
             if not (shown.area and meets(shown)):
                 continue
-            wanted = [y for y in shown.line_range if y in rows]
+            wanted = rows.intersection(shown.line_range)
             if not wanted:
                 continue
-            top, bottom = wanted[0], wanted[-1] + 1
+            top, bottom = min(wanted), max(wanted) + 1
             x, width = shown.x, shown.width
             strips = widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top))
             first_cut, last_cut = x, x + width

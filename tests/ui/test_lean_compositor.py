@@ -32,14 +32,14 @@ def partial_update(compositor: Compositor, dirty: list[Region], app: HlmonApp) -
     return update.render_segments(app.console)
 
 
-def stock(lean: LeanCompositor) -> LeanCompositor:
+def stock(lean: Compositor) -> Compositor:
     """``lean`` with Textual's own partial update and renders (on this instance only)."""
     lean.render_partial_update = types.MethodType(Compositor.render_partial_update, lean)  # type: ignore[method-assign]
     lean._get_renders = types.MethodType(Compositor._get_renders, lean)  # type: ignore[method-assign]
     return lean
 
 
-def unstock(lean: LeanCompositor) -> None:
+def unstock(lean: Compositor) -> None:
     del lean.render_partial_update
     del lean._get_renders
 

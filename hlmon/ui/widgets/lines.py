@@ -540,7 +540,7 @@ class LinePane(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Textual's lines of the pane, without its per-paint style lookups (``pane_render``)."""
-        return self._paint_context.render_lines(self, crop)
+        return self._paint_context.render_lines(self, crop, self.line_at)
 
     def style_for(self, name: str) -> Style:
         """The Rich style for a style name (cached until the styles change)."""
@@ -561,9 +561,12 @@ class LinePane(Widget):
 
     def render_line(self, y: int) -> Strip:
         """Return the cached strip for line ``y`` (built on first use)."""
+        return self.line_at(y, self.size.width)
+
+    def line_at(self, y: int, width: int) -> Strip:
+        """``render_line`` for a content ``width`` the caller already knows (a paint)."""
         strip = self._strips.get(y)
         if strip is None:
-            width = self.size.width
             if y < len(self._rows):
                 strip = build_line(self._rows[y], width, self.style_for, self._plain)
             else:

@@ -110,8 +110,11 @@ class PaintContext:
     def forget(self) -> None:
         self._known = None
 
-    def render_lines(self, widget: Widget, crop: Region) -> list[Strip]:
-        """``widget``'s lines within ``crop``, as ``Widget.render_lines`` gives them."""
+    def render_lines(
+        self, widget: Widget, crop: Region, line_at: Callable[[int, int], Strip]
+    ) -> list[Strip]:
+        """``widget``'s lines within ``crop``, as ``Widget.render_lines`` gives them;
+        ``line_at(y, width)`` is its ``render_line`` for a known content width."""
         known = self._known
         if known is None:
             base_background, background = widget.background_colors
@@ -128,18 +131,21 @@ class PaintContext:
         base_background, background, title_info, subtitle_info, opacity, theme, native = known
         title, subtitle = widget._border_title, widget._border_subtitle
         styles = widget.styles
+        region = widget.region
+        content_size = region.shrink(styles.gutter).size  # Widget.content_region's
+        width = content_size.width
         cache = widget._styles_cache
         cache._simple_strip = None  # as render_widget does before each render
         strips = cache.render(
             styles,
-            widget.region.size,
+            region.size,
             base_background,
             background,
-            widget.render_line,
+            lambda y: line_at(y, width),  # Widget.render_line, its width known
             widget.get_line_filters(),
             None if title is None else (title, *title_info),
             None if subtitle is None else (subtitle, *subtitle_info),
-            content_size=widget.content_region.size,
+            content_size=content_size,
             padding=styles.padding,
             crop=crop,
             opacity=opacity,
