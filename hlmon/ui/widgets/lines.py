@@ -27,6 +27,7 @@ from textual.markup import escape
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hlmon.ui.frame_repaints import take_repaint
 from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
 from hlmon.ui.widgets.pane_render import Cell as Cell
 from hlmon.ui.widgets.pane_render import PaintContext, build_line
@@ -537,6 +538,12 @@ class LinePane(Widget):
         if not regions:
             self._paint_context.forget()
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def check_idle(self) -> None:
+        """A refresh within a frame is handed to the screen when the frame ends
+        (``frame_repaints``); any other goes through this pane's message loop."""
+        if not take_repaint(self):
+            super().check_idle()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Textual's lines of the pane, without its per-paint style lookups (``pane_render``)."""
