@@ -4,8 +4,10 @@ Processes (2 cores): the simulator (``python -m benchmarks.ui_cost sim``: ``hlmo
 ``SimServer`` with the ``standard`` or ``stress`` profile, pinned to CPU 0) records the
 ``time.monotonic()`` at which it pushes every BTC trade; the app (``python -m benchmarks.ui_cost
 app``, pinned to CPU 1) is hlmon's real app, built by ``hlmon.ui.app.build_app`` on a real
-``Runtime`` (feed engine included) exactly as ``run_app`` builds it, watching the simulator's
-demo account, at 120x40. It runs in one of two modes:
+``Runtime`` (feed engine included) exactly as ``run_app`` builds it, on the event loop the
+command would choose (``hlmon.event_loop``: uvloop, or asyncio's with ``HLMON_EVENT_LOOP=asyncio``
+in the benchmark's environment), watching the simulator's demo account, at 120x40. It runs in
+one of two modes:
 
 - ``headless``: ``App.run_async(headless=True)``; Textual renders every widget and composes
   each update but writes nothing to a terminal.
@@ -244,7 +246,9 @@ def _settings(url: str, address: str) -> Any:
     overrides: dict[str, Any] = {"api_url": url, "address": address}
     if os.environ.get("UI_BENCH_FPS"):  # to weigh frame rate against CPU and latency
         overrides["fps"] = float(os.environ["UI_BENCH_FPS"])
-    return load_settings(overrides=overrides, env={}, cwd=empty, user_dir=empty)
+    # $HLMON_EVENT_LOOP as the command reads it (auto: uvloop when installed), nothing else.
+    env = {"HLMON_EVENT_LOOP": os.environ.get("HLMON_EVENT_LOOP", "")}
+    return load_settings(overrides=overrides, env=env, cwd=empty, user_dir=empty)
 
 
 def _proc_io_wchar() -> int:
@@ -255,11 +259,10 @@ def _proc_io_wchar() -> int:
     return 0
 
 
-async def _run_app(args: argparse.Namespace) -> None:
+async def _run_app(args: argparse.Namespace, settings: Any) -> None:
     from hlmon.runtime.root import Runtime
     from hlmon.ui.app import build_app
 
-    settings = _settings(args.url, args.address)
     runtime = Runtime(settings)
     store = runtime.store
     received = _record_receive_times(store)
@@ -550,11 +553,14 @@ def main() -> int:
         p.add_argument("--key-gap", type=float, default=0.4)
         p.add_argument("--wait-file")
         # As the ``hlmon`` command starts the TUI: the collector paused until the first paint,
-        # then what exists frozen (``hlmon.gc_pause``; the app resumes it).
-        from hlmon import gc_pause
+        # then what exists frozen (``hlmon.gc_pause``; the app resumes it); the loop its
+        # settings choose (``hlmon.event_loop``: uvloop unless $HLMON_EVENT_LOOP says asyncio).
+        from hlmon import event_loop, gc_pause
 
         gc_pause.pause()
-        asyncio.run(_run_app(p.parse_args()))
+        args = p.parse_args()
+        settings = _settings(args.url, args.address)
+        event_loop.run(_run_app(args, settings), settings.event_loop)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)

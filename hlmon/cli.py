@@ -275,8 +275,8 @@ def main(
 
     With no command, runs the TUI. Settings come from defaults, then the first config file
     found (--config, $HLMON_CONFIG, ./config.toml, the user config dir), then $HLMON_ADDRESS /
-    $HLMON_NETWORK, then these flags. hlmon never needs a private key: a public address is
-    enough.
+    $HLMON_NETWORK / $HLMON_EVENT_LOOP, then these flags. hlmon never needs a private key: a
+    public address is enough.
     """
     if ctx.invoked_subcommand is not None:
         gc_pause.resume()  # only the TUI keeps the collector paused, until its first paint

@@ -15,6 +15,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from hlmon import event_loop
 from hlmon.config import Settings
 from hlmon.feeds.recorder import FrameRecorder
 from hlmon.runtime.controls import InputRejected
@@ -84,7 +85,7 @@ def run_record(settings: Settings, path: str, duration: float | None = None) -> 
         await record(settings, path, duration, stop=stop_event())
 
     try:
-        asyncio.run(main())
+        event_loop.run(main(), settings.event_loop)
     except (RecordInputError, InputRejected) as exc:
         print(f"hlmon record: error: {exc}", file=sys.stderr)
         return 1

@@ -65,6 +65,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from hlmon import event_loop
 from hlmon.cancelling import cancel_and_wait
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
@@ -138,7 +139,7 @@ async def take_snapshot(settings: Settings, wait: float) -> tuple[dict[str, Any]
 def run_snapshot(settings: Settings, wait: float = 10.0) -> int:
     """Print the snapshot document to stdout; return the process exit code (0, 1 or 2)."""
     try:
-        doc, complete = asyncio.run(take_snapshot(settings, wait))
+        doc, complete = event_loop.run(take_snapshot(settings, wait), settings.event_loop)
     except (SnapshotInputError, InputRejected) as exc:
         print(f"hlmon snapshot: {exc}", file=sys.stderr)
         return 1

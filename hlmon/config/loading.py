@@ -3,8 +3,9 @@
 Order (later wins): built-in defaults, then the first config file found among ``--config
 PATH``, ``$HLMON_CONFIG``, ``./config.toml``, the user config dir (its own keys, then its
 ``[saved]`` section: the UI's choices, ``hlmon.config.saved``); then the ``HLMON_ADDRESS`` /
-``HLMON_NETWORK`` environment overrides; then the flags. ``Settings.saved_file`` says where
-the UI's choices go (:func:`saved_file_for`). Nothing here touches the machine at import time.
+``HLMON_NETWORK`` / ``HLMON_EVENT_LOOP`` environment overrides; then the flags.
+``Settings.saved_file`` says where the UI's choices go (:func:`saved_file_for`). Nothing here
+touches the machine at import time.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ logger = logging.getLogger("hlmon.config")
 CONFIG_FILENAME = "config.toml"
 APP_NAME = "hlmon"
 
-ENV_OVERRIDES: dict[str, str] = {"address": "HLMON_ADDRESS", "network": "HLMON_NETWORK"}
+ENV_OVERRIDES: dict[str, str] = {
+    "address": "HLMON_ADDRESS",
+    "network": "HLMON_NETWORK",
+    "event_loop": "HLMON_EVENT_LOOP",
+}
 """Environment variables that override single settings."""
 
 
@@ -152,7 +157,7 @@ def load_settings(
     Args:
         config_path: ``--config PATH``; must exist if given.
         env: the environment (default ``os.environ``): ``HLMON_CONFIG``, ``HLMON_ADDRESS``,
-            ``HLMON_NETWORK``. Empty values count as unset.
+            ``HLMON_NETWORK``, ``HLMON_EVENT_LOOP``. Empty values count as unset.
         cwd: where ``./config.toml`` is looked for (default the process's cwd).
         overrides: already-parsed CLI flags keyed by setting name (``network``, ``api_url``,
             ``address``, ``watchlist`` (a list or a ``"BTC,ETH"`` string), ``demo``, ``fps``,

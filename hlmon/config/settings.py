@@ -23,6 +23,7 @@ from hlmon.config.validators import (
     check_cache_dir,
     check_daemon,
     check_demo_account,
+    check_event_loop,
     check_labels,
     check_network,
     check_theme,
@@ -99,6 +100,9 @@ class Settings:
     daemon: str = field(default="auto", metadata=settable(check_daemon))
     """``auto``: connect through a running ``hlmon daemon`` for this network, else directly;
     ``off``: always directly (``--direct``); or a daemon's socket path / URL (``--via``)."""
+    event_loop: str = field(default="auto", metadata=settable(check_event_loop))
+    """The event loop the commands run on (``hlmon.event_loop``): ``auto`` (uvloop when it is
+    installed, else asyncio's own), ``uvloop`` or ``asyncio``."""
     daemon_endpoint: str | None = None
     """The daemon actually used (``unix:/path`` or a URL), resolved by the runtime at start;
     None: direct connections. Not a config key."""

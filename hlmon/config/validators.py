@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hlmon.event_loop import EVENT_LOOPS
 from hlmon.feeds.nats_endpoint import NatsEndpoint, is_nats_url
 from hlmon.keyguard import PRIVATE_KEY_WARNING, is_private_key, looks_like_key
 from hlmon.loopback import is_loopback_host
@@ -107,6 +108,17 @@ def _check_nats(text: str) -> str:
             show_value=False,
         )
     return text
+
+
+def check_event_loop(value: Any) -> str:
+    """``auto`` (uvloop when installed, else asyncio's loop), ``uvloop`` (installed) or
+    ``asyncio``."""
+    if not isinstance(value, str) or value.strip() not in EVENT_LOOPS:
+        raise Invalid("one of " + ", ".join(EVENT_LOOPS))
+    choice = value.strip()
+    if choice == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise Invalid("uvloop installed (pip install uvloop), or auto / asyncio")
+    return choice
 
 
 def check_address(value: Any) -> str:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from hlmon import event_loop
 from hlmon.c_heap import HeapTrimmer
 from hlmon.cancelling import cancel_and_wait
 from hlmon.config import Settings
@@ -55,7 +56,7 @@ def run_daemon(
         nats_token=nats_token,
     )
     try:
-        return asyncio.run(_serve(config))
+        return event_loop.run(_serve(config), settings.event_loop)
     except OSError as exc:
         print(f"hlmon daemon: error: {exc}", file=sys.stderr)
         return 1

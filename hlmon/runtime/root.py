@@ -43,6 +43,7 @@ from hlmon.c_heap import HeapTrimmer
 from hlmon.cancelling import cancel_and_wait
 from hlmon.config import Settings
 from hlmon.config.saved import SavedChoices, save_in_thread
+from hlmon.event_loop import running_loop_name
 from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.recorder import FrameRecorder, make_header
 from hlmon.runtime.controls import InputRejected
@@ -149,6 +150,8 @@ class Runtime:
         await self._stop()
 
     async def _start(self) -> None:
+        # In the Log tab: which loop runs this (uvloop or asyncio, ``hlmon.event_loop``).
+        self.store.health.log(f"event loop: {running_loop_name()}")
         self._heap_trim = asyncio.create_task(HeapTrimmer().run(), name="heap-trim")
         if self.sim is not None:
             url = await self.sim.start(host=DEMO_HOST, port=0)

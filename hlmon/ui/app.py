@@ -22,7 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from hlmon import codegen_cache, gc_pause
+from hlmon import codegen_cache, event_loop, gc_pause
 from hlmon.alerts import Alert, AlertEngine, AlertRule
 from hlmon.alerts.delivery import AlertOutputs
 from hlmon.config import Settings
@@ -493,7 +493,8 @@ def run_app(settings: Settings, clipboard: Clipboard | None = None) -> int:
         if settings.strict_watchlist:
             return _run_checked(runtime, clipboard)
         app = build_app(runtime, clipboard)
-        code = app.run()
+        # Textual's app.run() is asyncio.run(app.run_async()); this picks the loop too.
+        code = event_loop.run(app.run_async(), settings.event_loop)
     finally:
         gc_pause.resume()  # the first paint never came (an error, a quit before it)
     return _exit_code(app, code)
@@ -532,6 +533,6 @@ def _run_checked(runtime: Runtime, clipboard: Clipboard | None) -> int:
         raise AssertionError("unreachable")  # (mypy: the exit stack swallows nothing)
 
     try:
-        return asyncio.run(main())
+        return event_loop.run(main(), runtime.settings.event_loop)
     except KeyboardInterrupt:
         return 130

@@ -14,19 +14,53 @@ so what reaches the terminal is the same (``tests/ui/test_lean_compositor.py`` c
 escape sequences of both on the real dashboard). Full updates and whole-screen renders (no
 crop) go through Textual's own code unchanged.
 
-Textual has no public hook for this: ``_get_renders`` and ``Screen._compositor`` are private
-(Textual is pinned in ``requirements.lock``; the test above fails if either changes shape).
+A partial update also asks each pane only for the rows the update writes (a pane beside a
+changed one shares its rows, not all of its lines), builds the cut table only for those rows,
+and does not divide a line that is one piece between its cuts (most pane lines). Its escape
+sequences are Textual's, with the cursor moves written as text rather than built as Rich
+``Control`` objects and read back.
+
+Textual has no public hook for this: ``render_partial_update``, ``_get_renders``, ``cuts`` and
+``Screen._compositor`` are private (Textual is pinned in ``requirements.lock``; the test above
+fails if they change shape).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from textual._compositor import Compositor
+from rich.console import Console
+from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+
+
+def _move_to(x: int, y: int) -> str:
+    """Rich's ``Control.move_to(x, y)`` as text (the same sequence, without its objects)."""
+    return f"\x1b[{y + 1};{x + 1}H"
+
+
+class LeanChopsUpdate(ChopsUpdate):
+    """Textual's ``ChopsUpdate``, writing its cursor moves without Rich ``Control`` objects."""
+
+    def render_segments(self, console: Console) -> str:
+        sequences: list[str] = []
+        append = sequences.append
+        chops, chop_ends = self.chops, self.chop_ends
+        last_y = self.spans[-1][0]
+        for y, x1, x2 in self.spans:
+            for end, (x, strip) in zip(chop_ends[y], chops[y].items(), strict=False):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                if not (x2 > x >= x1 and end <= x2):
+                    strip = strip.crop(0, min(end, x2) - x)
+                append(_move_to(x, y))
+                append(strip.render(console))
+            if y != last_y:
+                append("\n")
+        return "".join(sequences)
 
 
 class LeanCompositor(Compositor):
@@ -44,6 +78,53 @@ class LeanCompositor(Compositor):
             if shown.area and meets(shown):
                 # The shown part in the widget's own coordinates: all of it when unclipped.
                 yield region, clip, widget.render_lines(shown.translate((-region.x, -region.y)))
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        # Textual's method, with the rows to write handed to the render (``_partial_chops``).
+        update_regions = self._dirty_regions.copy()
+        self._dirty_regions.clear()
+        if not update_regions:
+            return None
+        crop = Region.from_union(update_regions).intersection(self.size.region)
+        spans = list(self._regions_to_spans(update_regions))
+        rows = {y for y, _, _ in spans}
+        cuts = self.cuts
+        chop_ends = [cut_set[1:] if y in rows else [] for y, cut_set in enumerate(cuts)]
+        return LeanChopsUpdate(self._partial_chops(crop, rows), spans, chop_ends)
+
+    def _partial_chops(self, crop: Region, rows: set[int]) -> list[dict[int, Strip | None]]:
+        """Textual's ``_render_chops`` for the screen ``rows`` a partial update writes: the
+        chops of every other row stay empty (the update never reads them)."""
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [
+            dict.fromkeys(cut_set[:-1]) if y in rows else {} for y, cut_set in enumerate(cuts)
+        ]
+        meets = crop.overlaps
+        # Front to back, as Textual paints: the first strip given for a cut wins.
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            if not (shown.area and meets(shown)):
+                continue
+            wanted = rows.intersection(shown.line_range)
+            if not wanted:
+                continue
+            top, bottom = min(wanted), max(wanted) + 1
+            x, width = shown.x, shown.width
+            strips = widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top))
+            first_cut, last_cut = x, x + width
+            for y, strip in zip(range(top, bottom), strips, strict=False):
+                if y not in rows:
+                    continue
+                line = chops[y]
+                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                if len(final_cuts) == 2 and strip.cell_length == width:
+                    pieces: Sequence[Strip] = (strip,)  # one piece: what divide returns
+                else:
+                    pieces = strip.divide([cut - x for cut in final_cuts[1:]])
+                for cut, piece in zip(final_cuts, pieces, strict=False):
+                    if line.get(cut) is None:
+                        line[cut] = piece
+        return chops
 
 
 def use_lean_compositor(screen: Screen[Any]) -> None:

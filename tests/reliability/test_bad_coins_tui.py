@@ -1,7 +1,8 @@
 """``hlmon --coins NOPE`` refuses before the TUI takes the terminal: exit 1, the message with
 the closest listed names, and nothing drawn (no alternate screen). Run as a user runs it: a
 subprocess on a pseudo-terminal, against the simulator on loopback. The same run with a listed
-coin does take the screen (so the check can see a drawing), and quits on ``q``."""
+coin does take the screen (so the check can see a drawing), and quits on ``q``; with or without
+``--coins``, the TUI runs on uvloop (``hlmon.event_loop``), or on asyncio's loop when told."""
 
 from __future__ import annotations
 
@@ -42,13 +43,14 @@ class PtyRun:
     """``python -m hlmon ARGS`` on a pseudo-terminal of 80x24; its output collected by a
     thread until the terminal closes."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, env_extra: dict[str, str] | None = None) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = {k: v for k, v in os.environ.items() if not k.startswith("HLMON_")}
         env.update({"TERM": "xterm-256color", "XDG_CONFIG_HOME": str(cwd), "HOME": str(cwd),
                     "HLMON_CACHE_DIR": str(cwd / "cache")})  # fmt: skip
         env.pop("TMUX", None)
+        env.update(env_extra or {})
         self.proc = subprocess_on(slave, args, cwd, env)
         os.close(slave)
         self.master = master
@@ -124,8 +126,18 @@ async def test_unlisted_coin_exits_1_before_anything_is_drawn(
     assert b"Traceback" not in out
 
 
+def _loop_lines(log: Path) -> list[str]:
+    """The ``event loop: NAME`` lines of a run's log file."""
+    lines = log.read_text(encoding="utf-8").splitlines()
+    return [
+        line.rpartition("hlmon.event_loop: ")[2] for line in lines if "hlmon.event_loop" in line
+    ]
+
+
 async def test_listed_coins_take_the_screen_and_quit_on_q(sim: SimServer, tmp_path: Path) -> None:
-    run = PtyRun(["--api-url", sim.url, "--direct", "--coins", "btc,ETH"], tmp_path)
+    log = tmp_path / "hlmon.log"
+    args = ["--api-url", sim.url, "--direct", "--coins", "btc,ETH", "--log-file", str(log)]
+    run = PtyRun(args, tmp_path)
     try:
         await run.until(lambda: ALT_SCREEN in run.text(), 60, "the TUI taking the screen")
         await run.until(lambda: b"Watchlist" in run.text(), 60, "the dashboard drawn")
@@ -135,3 +147,24 @@ async def test_listed_coins_take_the_screen_and_quit_on_q(sim: SimServer, tmp_pa
         if run.proc.poll() is None:
             run.kill()
     assert code == 0, run.text()[-2000:]
+    assert _loop_lines(log) == ["event loop: uvloop"]
+
+
+@pytest.mark.parametrize(("env_value", "loop"), [(None, "uvloop"), ("asyncio", "asyncio")])
+async def test_the_tui_runs_on_the_event_loop_chosen(
+    sim: SimServer, tmp_path: Path, env_value: str | None, loop: str
+) -> None:
+    """``hlmon`` without ``--coins`` (the TUI drawn at once, the runtime behind it): uvloop by
+    default, asyncio's own loop with ``HLMON_EVENT_LOOP=asyncio``; the log says which."""
+    log = tmp_path / "hlmon.log"
+    env = {} if env_value is None else {"HLMON_EVENT_LOOP": env_value}
+    run = PtyRun(["--api-url", sim.url, "--direct", "--log-file", str(log)], tmp_path, env)
+    try:
+        await run.until(lambda: b"Watchlist" in run.text(), 60, "the dashboard drawn")
+        os.write(run.master, b"q")
+        code = await run.finish()
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+    assert code == 0, run.text()[-2000:]
+    assert _loop_lines(log) == [f"event loop: {loop}"]

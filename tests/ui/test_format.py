@@ -160,7 +160,7 @@ class TestLayout:
 
 def test_control_characters_never_reach_the_terminal() -> None:
     """An ESC or BEL inside an exchange string is drawn as a visible mark, same width."""
-    from hlmon.ui.widgets.lines import visible
+    from hlmon.ui.widgets.pane_render import visible
 
     hostile = "BTC\x1b[31m\x07\x9b"
     shown = visible(hostile)

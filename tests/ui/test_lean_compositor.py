@@ -20,13 +20,28 @@ SIZE = (120, 40)
 
 
 def partial_update(compositor: Compositor, dirty: list[Region], app: HlmonApp) -> str:
-    """What ``render_partial_update`` sends for ``dirty`` (without consuming the compositor's
-    own dirty regions)."""
-    crop = Region.from_union(dirty).intersection(compositor.size.region)
-    spans = list(compositor._regions_to_spans(dirty))
-    chops = compositor._render_chops(crop, {y for y, _, _ in spans}.__contains__)
-    update = ChopsUpdate(chops, spans, [cuts[1:] for cuts in compositor.cuts])
+    """What ``render_partial_update`` sends for ``dirty`` (the compositor's own dirty regions
+    are put back after)."""
+    kept = compositor._dirty_regions
+    compositor._dirty_regions = set(dirty)
+    try:
+        update = compositor.render_partial_update()
+    finally:
+        compositor._dirty_regions = kept
+    assert isinstance(update, ChopsUpdate)
     return update.render_segments(app.console)
+
+
+def stock(lean: Compositor) -> Compositor:
+    """``lean`` with Textual's own partial update and renders (on this instance only)."""
+    lean.render_partial_update = types.MethodType(Compositor.render_partial_update, lean)  # type: ignore[method-assign]
+    lean._get_renders = types.MethodType(Compositor._get_renders, lean)  # type: ignore[method-assign]
+    return lean
+
+
+def unstock(lean: Compositor) -> None:
+    del lean.render_partial_update
+    del lean._get_renders
 
 
 def rendering(widgets: list[Widget]) -> list[str]:
@@ -44,7 +59,7 @@ def rendering(widgets: list[Widget]) -> list[str]:
 
 
 async def test_partial_updates_send_the_same_bytes_as_textuals(app: HlmonApp, store: Store) -> None:
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         screen = app.dashboard
         lean = screen._compositor
@@ -61,16 +76,31 @@ async def test_partial_updates_send_the_same_bytes_as_textuals(app: HlmonApp, st
             [screen.book.region, screen.watchlist.region, Region(0, 0, SIZE[0], 1)],
             [Region(0, 0, *SIZE)],  # everything
         ]
-        stock = types.MethodType(Compositor._get_renders, lean)
         for dirty in cases:
             ours = partial_update(lean, dirty, app)
-            lean._get_renders = stock  # type: ignore[method-assign]
             try:
-                textuals = partial_update(lean, dirty, app)
+                textuals = partial_update(stock(lean), dirty, app)
             finally:
-                del lean._get_renders
+                unstock(lean)
             assert ours == textuals, dirty
             assert ours  # the case painted something
+        # A toast in front of the tape: the same bytes, the toast's cells winning.
+        app.notify("a toast over the panes", timeout=60)
+        toasts: list[Widget] = []
+        for _ in range(50):  # mounted, then placed by the next layout
+            await pilot.pause()
+            toasts = [w for w in lean.visible_widgets if type(w).__name__ == "Toast"]
+            if toasts:
+                break
+        assert toasts, "the toast never showed"
+        toast = toasts[0]
+        for dirty in ([tape], [toast.region], [Region(0, 0, *SIZE)]):
+            ours = partial_update(lean, dirty, app)
+            try:
+                textuals = partial_update(stock(lean), dirty, app)
+            finally:
+                unstock(lean)
+            assert ours == textuals, dirty
 
 
 async def test_a_tape_update_renders_the_tape_alone(app: HlmonApp) -> None:
@@ -83,8 +113,39 @@ async def test_a_tape_update_renders_the_tape_alone(app: HlmonApp) -> None:
         partial_update(lean, [screen.tape.region], app)
         assert seen == ["tape"]
         seen.clear()
-        lean._get_renders = types.MethodType(Compositor._get_renders, lean)  # type: ignore[method-assign]
-        partial_update(lean, [screen.tape.region], app)
+        try:
+            partial_update(stock(lean), [screen.tape.region], app)
+        finally:
+            unstock(lean)
         # Textual's: every pane whose container meets the box, the status bar included (its
         # clip is the whole screen), not the book and watchlist (their row's clip does not).
         assert set(seen) == {"tape", "status"}
+
+
+async def test_a_pane_is_asked_only_for_the_rows_the_update_writes(app: HlmonApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.dashboard
+        lean = screen._compositor
+        book, watchlist = screen.book, screen.watchlist
+        asked: list[tuple[str, Region]] = []
+        for widget in (book, watchlist):
+            original = widget.render_lines
+
+            def noted(crop: Region, w: Widget = widget, original: Any = original) -> Any:
+                asked.append((w.id or "", crop))
+                return original(crop)
+
+            widget.render_lines = noted  # type: ignore[method-assign]
+        # Three lines across both panes (the box meets both): each is asked for those lines.
+        row = book.region.y + 3
+        dirty = [Region(watchlist.region.x, row, book.region.right - watchlist.region.x, 3)]
+        ours = partial_update(lean, dirty, app)
+        assert sorted(asked) == [
+            ("book", Region(0, 3, book.region.width, 3)),
+            ("watchlist", Region(0, row - watchlist.region.y, watchlist.region.width, 3)),
+        ]
+        try:
+            assert partial_update(stock(lean), dirty, app) == ours
+        finally:
+            unstock(lean)

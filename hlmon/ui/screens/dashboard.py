@@ -25,6 +25,7 @@ from textual.widgets import Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
 from hlmon.state import Store
+from hlmon.ui.frame_repaints import repaints_at_frame_end
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.keymap import bindings
 from hlmon.ui.lean_compositor import use_lean_compositor
@@ -282,7 +283,8 @@ class Dashboard(Screen[None]):
         self.call_later(self.paint.run_frame, self._scheduled_frame)
 
     def _scheduled_frame(self) -> None:
-        self.refresh_frame(light_ok=True)
+        with repaints_at_frame_end(self):
+            self.refresh_frame(light_ok=True)
 
     @property
     def schedule(self) -> FrameSchedule | None:

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from hlmon.ui.widgets.lines import visible
+from hlmon.ui.widgets.pane_render import visible
 
 
 class RowDetailScreen(ModalScreen[None]):

@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 from weakref import WeakKeyDictionary
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -28,13 +27,12 @@ from textual.markup import escape
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hlmon.ui.frame_repaints import take_repaint
 from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
+from hlmon.ui.widgets.pane_render import Cell as Cell
+from hlmon.ui.widgets.pane_render import PaintContext, build_line
+from hlmon.ui.widgets.pane_render import Row as Row
 from hlmon.ui.widgets.pane_styles import PaneStylesCache
-
-Cell = tuple[str, str]
-"""One run of text and the name of its style (``""`` is the pane's own style)."""
-Row = tuple[Cell, ...]
-"""One screen line of a pane."""
 
 Align = Literal["left", "right", "center"]
 
@@ -241,17 +239,6 @@ def clip_row(row: Row, width: int) -> Row:
     return tuple(out)
 
 
-# C0 controls, DEL and C1 controls shown as a visible mark: exchange strings (coin names,
-# server error texts) reach the screen, and an ESC or BEL in one must not reach the terminal.
-_CONTROLS = {c: "\ufffd" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
-_CONTROL_TABLE = str.maketrans(_CONTROLS)
-
-
-def visible(text: str) -> str:
-    """``text`` with every control character replaced by U+FFFD (same cell count)."""
-    return text.translate(_CONTROL_TABLE)
-
-
 class ShownRows:
     """The rows a pane laid out at its last rebuild, by a key of what each row shows, kept for
     the next rebuild while the layout (columns and width) is the same: a row whose key is
@@ -403,6 +390,7 @@ class LinePane(Widget):
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        self._paint_context = PaintContext()  # first: Textual may refresh during __init__
         super().__init__(id=id, classes=classes)
         self._rows: list[Row] = []
         self._strips: dict[int, Strip] = {}
@@ -535,7 +523,31 @@ class LinePane(Widget):
         self._strips.clear()
         self._style_cache.clear()
         self._plain.clear()
+        self._paint_context.forget()
         super().notify_style_update()
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Repaint; a whole-pane repaint (an inline style of the pane or of an ancestor
+        changed, among others) also forgets the paint context (``pane_render``)."""
+        if not regions:
+            self._paint_context.forget()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def check_idle(self) -> None:
+        """A refresh within a frame is handed to the screen when the frame ends
+        (``frame_repaints``); any other goes through this pane's message loop."""
+        if not take_repaint(self):
+            super().check_idle()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Textual's lines of the pane, without its per-paint style lookups (``pane_render``)."""
+        return self._paint_context.render_lines(self, crop, self.line_at)
 
     def style_for(self, name: str) -> Style:
         """The Rich style for a style name (cached until the styles change)."""
@@ -556,41 +568,20 @@ class LinePane(Widget):
 
     def render_line(self, y: int) -> Strip:
         """Return the cached strip for line ``y`` (built on first use)."""
+        return self.line_at(y, self.size.width)
+
+    def line_at(self, y: int, width: int) -> Strip:
+        """``render_line`` for a content ``width`` the caller already knows (a paint)."""
         strip = self._strips.get(y)
         if strip is None:
-            width = self.size.width
             if y < len(self._rows):
-                strip = self._build_strip(self._rows[y], width)
+                strip = build_line(self._rows[y], width, self.style_for, self._plain)
             else:
                 style = self.style_for("")
                 strip = LeanStrip([Segment(" " * width, style)], width, self._plain[""])
             self._strips[y] = strip
             self.lines_painted += 1
         return strip
-
-    def _build_strip(self, row: Row, width: int) -> Strip:
-        """One row as a strip of exactly ``width`` cells.
-
-        The row's text is measured once (``cell_len`` of the joined text, ``len`` when it is
-        ASCII) and handed to the strip, which would otherwise measure every segment again; the
-        control-character guard runs only when the text has something unprintable. A row
-        shorter than the pane is padded in the pane's own style (as ``Strip`` would).
-        """
-        style_for = self.style_for
-        text = "".join(t for t, _ in row)
-        if text.isprintable():
-            segments = [Segment(t, style_for(name)) for t, name in row]
-        else:
-            segments = [Segment(visible(t), style_for(name)) for t, name in row]
-            text = visible(text)
-        cells = len(text) if text.isascii() else cell_len(text)
-        pane_style = style_for("")
-        if cells > width:  # wider than the pane: Textual's crop
-            return Strip(segments, cells).adjust_cell_length(width, pane_style)
-        if cells < width:
-            segments.append(Segment(" " * (width - cells), pane_style))
-        plain = self._plain
-        return LeanStrip(segments, width, plain[""] and all(plain[name] for _, name in row))
 
     def on_resize(self) -> None:
         """A new size: every strip must be rebuilt, and subclasses re-layout their rows."""
