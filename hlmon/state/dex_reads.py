@@ -7,8 +7,6 @@ Split from ``store.py`` to keep it small; it shares the store's account state an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from .account import AccountState
@@ -39,12 +37,10 @@ class DexReads:
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _clock: Clock
-    _moment = False
-    """Inside ``one_moment``: ``positions()`` judges the marks' freshness once."""
-    _moment_views: list[PositionView] | None = None
-    """The rows judged in the current moment (valid while they are the cached rows)."""
     _dex_memo: tuple[object, ...] | None = None
     """(rows, catalog, ((dex, state, stamp), ...), summaries) of the last ``dex_summaries``."""
+    _totals_memo: tuple[tuple[DexSummary, ...], tuple[TokenTotal, ...]] | None = None
+    """(summaries, totals) of the last ``token_totals``."""
 
     if TYPE_CHECKING:  # the Store provides it
 
@@ -59,18 +55,6 @@ class DexReads:
         """The collateral token name of ``dex`` (None: unknown, no catalog or not listed;
         the default dex is USDC without a catalog)."""
         return collateral_lookup(self.catalog)(dex)
-
-    @contextmanager
-    def one_moment(self) -> Iterator[None]:
-        """Reads inside the block are of one moment: which marks are fresh is judged at the
-        first read, not again at each (a UI frame reads the positions, their totals and the
-        dex summaries some ten times). For a reader that runs synchronously, as a frame does
-        in the event loop: no write lands inside; one that did would drop the rows anyway."""
-        self._moment, self._moment_views = True, None
-        try:
-            yield
-        finally:
-            self._moment, self._moment_views = False, None
 
     def dex_summaries(self) -> tuple[DexSummary, ...]:
         """The selected user's account on each dex with a state (empty ones included), the
@@ -93,7 +77,13 @@ class DexReads:
     def token_totals(self) -> tuple[TokenTotal, ...]:
         """The selected user's totals per collateral token (USDC first, unknown last) over the
         default dex and the dexes with margin or a position; tokens are never added together."""
-        return token_totals(s for s in self.dex_summaries() if s.active or not s.dex)
+        summaries = self.dex_summaries()
+        memo = self._totals_memo
+        if memo is not None and memo[0] is summaries:
+            return memo[1]  # the same summaries (``dex_summaries`` is memoised): same totals
+        out = token_totals(s for s in summaries if s.active or not s.dex)
+        self._totals_memo = (summaries, out)
+        return out
 
     def active_dexes(self, address: str | None = None) -> tuple[str, ...]:
         """Dexes whose state and orders are fetched: the default dex (it carries spot orders),

@@ -57,7 +57,8 @@ from .lag import LAG_INHERIT_FEEDS, LagMeter
 from .market import COINS_CAP, MarketState, dex_of_coin
 from .market_board import MarketBoard
 from .market_ingest import MarketIngest
-from .positions import account_summary, position_view
+from .moment import OneMoment
+from .positions import PositionViews, ViewInputs, account_summary
 from .types import (
     AccountSummary,
     Clock,
@@ -93,7 +94,7 @@ _THRESHOLD_FIELDS = frozenset(("mids", "bbo", "trades", "ctx", "account", "order
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING, FeedState.QUIET))
 
 
-class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
+class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
     """Market + account state and freshness per feed; ``health`` holds the feeds' own facts."""
 
     def __init__(
@@ -182,6 +183,7 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._positions_catalog: MarketCatalog | None = None
         """The catalog the cached rows took their collateral tokens from."""
+        self._views = PositionViews()  # an unchanged position's view is reused
         self._summary_cache: AccountSummary | None = None
         self._summary_rows: list[PositionView] | None = None
         """The ``positions()`` rows the cached summary was built from."""
@@ -353,17 +355,20 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
         return st.source if st is not None else None
 
     def feed_status(self, feed_key: str) -> FeedStatus:
-        """Freshness of one feed (works for any key, expected or not)."""
-        now = self._clock()
-        return self._classify(feed_key, now, self.health.socket_alive(now))
+        """Freshness of one feed (works for any key, expected or not); judged once per
+        ``one_moment``."""
+        return self._judge(feed_key)
 
     def feed_statuses(self) -> dict[str, FeedStatus]:
-        """Freshness of every expected feed, in a stable display order."""
-        now = self._clock()
-        alive = self.health.socket_alive(now)
+        """Freshness of every expected feed, in a stable display order (as ``feed_status``)."""
         order = self._expected_order
         if order is None:
             order = self._expected_order = sorted(self._expected, key=sort_key)
+        held = self._moment_statuses
+        if held is not None:
+            return self._judge_all(order, held)
+        now = self._clock()
+        alive = self.health.socket_alive(now)
         return {key: self._classify(key, now, alive) for key in order}
 
     def _classify(self, feed_key: str, now: float, socket_alive: bool) -> FeedStatus:
@@ -522,24 +527,16 @@ class Store(MarketIngest, AccountIngest, DexReads, ChangeKeys):
             collateral_of = collateral_lookup(catalog)
             ctxs = self._market.ctxs
             mids = self._market.mids
-            views: list[PositionView] = []
+            inputs: list[ViewInputs] = []
             for dex in sorted(self._account.clearinghouse):
                 for ap in self._account.clearinghouse[dex].assetPositions:
                     coin = ap.position.coin
                     ctx = ctxs.get(coin) if "ctx:" + coin in fresh else None
                     mid_feed = self.mids_feed(coin)
                     mid = mids.get(coin) if mid_feed in fresh else None
-                    views.append(
-                        position_view(
-                            ap.position,
-                            ctx.markPx if ctx is not None else None,
-                            mid,
-                            dex,
-                            collateral_of(dex),
-                            mid_feed=mid_feed,
-                        )
-                    )
-            self._positions_cache = views
+                    mark = ctx.markPx if ctx is not None else None
+                    inputs.append((ap.position, mark, mid, dex, collateral_of(dex), mid_feed))
+            self._positions_cache = self._views.build(inputs)
             self._positions_fresh = fresh
             self._positions_catalog = catalog
             self._positions_version += 1

@@ -38,6 +38,12 @@ BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 def to_decimal(value: str | float | Decimal | None) -> Decimal | None:
     """Parse a wire string (or number) into a Decimal; ``None`` if it is not a number."""
+    if type(value) is str:  # the usual case first (every cell of every frame)
+        try:
+            d = Decimal(value)
+        except InvalidOperation:
+            return None
+        return d if d.is_finite() else None
     if value is None:
         return None
     if isinstance(value, Decimal):

@@ -18,6 +18,10 @@ from hlmon.state.decimals import (
     try_dec,
 )
 
+PARSE_CASES = ["104412.5", "-0", "0.000001", "1e999999", "-1E-999999", " 7.50 ", "1_000", "",
+               "abc", "NaN", "sNaN", "-Infinity", "inf", "1,5", "0x10", "\u0661\u0662"]  # fmt: skip
+"""Strings the parsers must agree on (``hlmon.ui.fmt.to_decimal`` too: ``tests/ui``)."""
+
 
 class TestParse:
     def test_exact(self) -> None:
@@ -33,6 +37,16 @@ class TestParse:
         assert try_dec(None) is None
         assert try_dec("x") is None
         assert try_dec("-2.5") == Decimal("-2.5")
+
+    @pytest.mark.parametrize("text", PARSE_CASES)
+    def test_a_string_parses_as_to_dec_says(self, text: str) -> None:
+        """Strings (the hot case) take a shorter path: the same answers as ``to_dec``."""
+        try:
+            expected: Decimal | None = to_dec(text)
+        except ValueError:
+            expected = None
+        got = try_dec(text)
+        assert got == expected and str(got) == str(expected)  # same digits and exponent
 
 
 class TestFormat:

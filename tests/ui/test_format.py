@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from hlmon.state.decimals import try_dec
 from hlmon.ui.fmt import (
     bar,
     fmt_age,
@@ -17,17 +18,26 @@ from hlmon.ui.fmt import (
     fmt_when,
     short_address,
     sparkline,
+    to_decimal,
 )
 from hlmon.ui.screens.prompts import NOT_LOADED, resolve_coin
 from hlmon.ui.widgets.account import liq_style
 from hlmon.ui.widgets.bars import fit_parts
 from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
 from tests.catalogs import default_catalog
+from tests.state.test_decimals import PARSE_CASES
 
 from .helpers import T0, T0_MS
 
 
 class TestNumbers:
+    @pytest.mark.parametrize("text", PARSE_CASES)
+    def test_a_string_parses_as_the_state_parses_it(self, text: str) -> None:
+        """``to_decimal``'s shorter path for strings: None for garbage and non-finite, else
+        the exact number, as ``try_dec`` (and as a float or Decimal input would give)."""
+        got, expected = to_decimal(text), try_dec(text)
+        assert got == expected and str(got) == str(expected)
+
     @pytest.mark.parametrize(
         ("value", "expected"),
         [

@@ -227,3 +227,32 @@ def test_spot_tab_snapshot(snap_compare: Any, size: tuple[int, int]) -> None:
         await settle(pilot)
 
     assert snap_compare(spot_app(), terminal_size=size, run_before=show)
+
+
+async def test_hidden_spot_and_fills_tabs_are_brought_up_to_date_when_shown() -> None:
+    """Hidden, the Spot tab and the Fills tab's fee line are not redrawn on every change
+    (nothing of them is on screen); shown, they are what following every change gives."""
+    clock = FakeClock()
+    store = spot_store(clock, balances=[balance("HYPE", "2.0", 150)])
+    app = app_on(store, clock)
+    usdh_fill = {"coin": "flx:TSLA", "px": "3720.0", "sz": "0.1", "side": "B",
+                 "time": T0_MS - 1000, "startPosition": "0.0", "dir": "Open Long",
+                 "closedPnl": "0.0", "hash": "0x01", "oid": 78, "crossed": True, "tid": 902,
+                 "fee": "0.25", "feeToken": "USDH"}  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "HYPE" in lines(app, "spot"))
+        await pilot.press("1")  # the orders: Spot and Fills hidden
+        store.apply(spot_msg(USER, balances=[balance("HYPE", "3.0", 150)]))
+        store.apply(msg("allMids", {"mids": {"@107": "41.5"}}))
+        store.apply(msg("userFills", {"user": USER, "fills": [usdh_fill]}))
+        # The frame that took those changes ran (the Fills tab's name counts the new fill).
+        await wait_for(pilot, lambda: "Fills 4" in str(app.dashboard.lower.border_title))
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "124.50" in lines(app, "spot"))  # 3.0 HYPE x 41.5
+        assert str(app.dashboard.lower.border_subtitle).startswith("total $")
+        await pilot.press("2")
+        await wait_for(
+            pilot,
+            lambda: str(app.dashboard.lower.border_subtitle) == "fees 0.1236 USDC · 0.2500 USDH",
+        )

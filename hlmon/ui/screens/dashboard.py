@@ -40,10 +40,7 @@ from hlmon.ui.screens.pane_marks import (
 )
 from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
 from hlmon.ui.screens.workspace import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH, Workspace
-from hlmon.ui.widgets.account import (
-    POSITION_COLUMNS,
-    position_rows,
-)
+from hlmon.ui.widgets.account import POSITION_COLUMNS, PositionRowMemo, position_rows
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
 from hlmon.ui.widgets.blank import BlankHorizontal, BlankVertical
 from hlmon.ui.widgets.book import AGGREGATIONS, BookView
@@ -211,6 +208,7 @@ class Dashboard(Screen[None]):
         every row at once, slow columns included)."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
+        self._position_cells: PositionRowMemo = {}  # a row's cells while its view stays
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")
@@ -430,7 +428,8 @@ class Dashboard(Screen[None]):
         self._position_mark_feeds = sorted({p.mark_feed for p in views if p.mark_feed})
         self._header_due = True  # its totals are these rows' (built on the same frame)
         self.positions.set_data(
-            *position_rows(views, self.store.open_orders()), loaded=self._loaded("account")
+            *position_rows(views, self.store.open_orders(), self._position_cells),
+            loaded=self._loaded("account"),
         )
 
     def update_freshness(self) -> None:

@@ -48,6 +48,8 @@ class Host(Protocol):
 
 EXTRAS_CHANGES = frozenset(("spot", "twaps", "role"))
 """Change keys these panes redraw on (a full refresh passes them all)."""
+SPOT_KEYS = frozenset(("spot", "mids", "catalog"))
+"""What the Spot tab shows: the balances, valued at the mids, named by the catalog."""
 
 
 class ExtrasPanes:
@@ -59,14 +61,17 @@ class ExtrasPanes:
         """Agent wallets whose master account was offered already (once per address)."""
 
     def apply_changes(self, changes: set[str] | frozenset[str]) -> None:
-        """Redraw what the changed keys feed. Spot values move with the mids, so the Spot tab
-        follows them while it is shown (and is brought up to date when it is shown)."""
+        """Redraw what the changed keys feed. The Spot tab (its values move with the mids)
+        and the Fills tab's fee line follow while they are shown, and are brought up to date
+        when they are shown: hidden, nothing of them is on screen (under load the spot state
+        and the fills, summed whole for the fees, change several times a second). The TWAP
+        tab's name counts its rows: it follows hidden too."""
         active = self.dashboard.lower.active
-        if "spot" in changes or ("mids" in changes and active == "spot") or "catalog" in changes:
+        if active == "spot" and not SPOT_KEYS.isdisjoint(changes):
             self.update_spot()
         if "twaps" in changes:
             self.update_twaps()
-        if "fills" in changes or "spot" in changes:
+        if active == "fills" and ("fills" in changes or "spot" in changes):
             self.update_fees()
         if "role" in changes:
             self.offer_master()
@@ -77,6 +82,8 @@ class ExtrasPanes:
             self.update_spot()
         elif tab == "twap":
             self.update_twaps()
+        elif tab == "fills":
+            self.update_fees()
 
     def update_spot(self) -> None:
         d = self.dashboard

@@ -13,7 +13,14 @@ from collections.abc import Callable
 
 from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
-from hlmon.ui.widgets.account import account_rows, fill_rows, funding_rows, log_rows, order_rows
+from hlmon.ui.widgets.account import (
+    OrderRowMemo,
+    account_rows,
+    fill_rows,
+    funding_rows,
+    log_rows,
+    order_rows,
+)
 from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import AccountFacts
 
@@ -57,6 +64,8 @@ class TabRows:
         """Tabs whose data changed since their table last got its rows."""
         self._orders_seen: tuple[bool, int] | None = None
         """(``loaded("orders")``, local day) when the orders table last got its rows."""
+        self._order_rows: OrderRowMemo = {}
+        """The orders' rows last handed over (an unchanged order is not formatted again)."""
 
     def changed(self, changes: set[str]) -> None:
         """Data changed: the visible tab gets its rows, hidden ones their counts."""
@@ -101,7 +110,7 @@ class TabRows:
             orders = store.open_orders()
             flags = {o.oid: f for o in orders if (f := store.order_flag(o.oid)) is not None}
             self._orders_seen = seen = self._orders_view()
-            table.set_data(*order_rows(orders, now, flags), loaded=seen[0])
+            table.set_data(*order_rows(orders, now, flags, self._order_rows), loaded=seen[0])
         elif tab == "fills":
             table.set_data(*fill_rows(store.fills(), now), loaded=self.loaded(tab))
         elif tab == "funding":

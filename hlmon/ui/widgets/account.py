@@ -7,6 +7,7 @@ amounts carry their sign, a close liquidation is marked ``!`` / ``!!``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Mapping, Sequence
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
@@ -239,33 +240,30 @@ def position_tpsl(
     return {kind: pxs for kind, pxs in found.items() if pxs}
 
 
-def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOrder] = ()) -> Rows:
+PositionRowMemo = dict[tuple[str, str], tuple[PositionView, dict[str, Cell]]]
+"""(dex, coin) -> (the view, its cells without the TP/SL) of the rows last built: the store
+hands out the same view object while its position and marks did not change."""
+
+
+def position_rows(
+    positions: Sequence[PositionView],
+    orders: Sequence[FrontendOrder] = (),
+    memo: PositionRowMemo | None = None,
+) -> Rows:
     """Table rows for open positions (live uPnL/ROE from the latest mark), each with its
-    TP/SL triggers on a line under it when it has any."""
+    TP/SL triggers on a line under it when it has any. ``memo``: the cells of the last call
+    (updated to this call's), so a view that did not change is not formatted again."""
     rows: list[dict[str, Cell]] = []
     parents = child_oids(orders)
+    held = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()  # only the positions shown now are kept
     for p in positions:
-        side_style = "pane--up" if p.side == "LONG" else "pane--down"
-        roe = try_dec(p.live_roe_pct)
-        row: dict[str, Cell] = {
-            "coin": (p.coin, "pane--strong"),
-            "side": (p.side, side_style),
-            "size": (fmt_size(p.size), ""),
-            "entry": (fmt_sig(p.entry_px), ""),
-            "mark": (mark_text(p), ""),
-            "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
-            "roe": (
-                fmt_pct(float(roe), 1) if roe is not None else DASH,
-                signed_style(p.live_roe_pct),
-            ),
-            "liq": (fmt_sig(p.liquidation_px), ""),
-            "dist": (
-                f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
-                liq_style(p.liq_distance_pct),
-            ),
-            "risk": (liq_mark(p.liq_distance_pct), liq_style(p.liq_distance_pct)),
-            "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
-        }
+        known = held.get((p.dex, p.coin))
+        cells = known[1] if known is not None and known[0] is p else _position_cells(p)
+        if memo is not None:
+            memo[(p.dex, p.coin)] = (p, cells)
+        row = dict(cells)
         tpsl = position_tpsl(p, orders, parents)
         if tpsl:
             full = " / ".join(f"{kind} {', '.join(pxs)}" for kind, pxs in tpsl.items())
@@ -274,6 +272,31 @@ def position_rows(positions: Sequence[PositionView], orders: Sequence[FrontendOr
             row[DETAIL] = (f"  └ {full}", "pane--muted")
         rows.append(row)
     return rows, [p.coin for p in positions]
+
+
+def _position_cells(p: PositionView) -> dict[str, Cell]:
+    """A position's cells but its TP/SL (``position_rows``)."""
+    side_style = "pane--up" if p.side == "LONG" else "pane--down"
+    roe = try_dec(p.live_roe_pct)
+    return {
+        "coin": (p.coin, "pane--strong"),
+        "side": (p.side, side_style),
+        "size": (fmt_size(p.size), ""),
+        "entry": (fmt_sig(p.entry_px), ""),
+        "mark": (mark_text(p), ""),
+        "upnl": (fmt_money(p.live_upnl, sign=True), signed_style(p.live_upnl)),
+        "roe": (
+            fmt_pct(float(roe), 1) if roe is not None else DASH,
+            signed_style(p.live_roe_pct),
+        ),
+        "liq": (fmt_sig(p.liquidation_px), ""),
+        "dist": (
+            f"{fmt_num(p.liq_distance_pct, 1)}%" if p.liq_distance_pct else DASH,
+            liq_style(p.liq_distance_pct),
+        ),
+        "risk": (liq_mark(p.liq_distance_pct), liq_style(p.liq_distance_pct)),
+        "lev": (leverage_text(p.leverage_type, p.leverage_value), "pane--muted"),
+    }
 
 
 def fmt_sig(px: str | None) -> str:
@@ -293,13 +316,26 @@ def _order_flags(o: FrontendOrder) -> tuple[str, str]:
     return ", ".join(long), " ".join(short)
 
 
+OrderRowMemo = dict[
+    tuple[int, bool], tuple[FrontendOrder, str | None, tuple[int, int], dict[str, Cell]]
+]
+"""(oid, leg) -> (the order, its flag, the local day, its row) of the rows last built: an order
+is replaced on every change, never changed in place, so the same order with the same flag on
+the same day has the same row (its time shows the date once it is not today's)."""
+
+
 def order_rows(
-    orders: Sequence[FrontendOrder], now: float, flags: Mapping[int, str] | None = None
+    orders: Sequence[FrontendOrder],
+    now: float,
+    flags: Mapping[int, str] | None = None,
+    memo: OrderRowMemo | None = None,
 ) -> Rows:
     """Table rows for open orders, keyed by oid; the TP/SL legs of an order directly under
     it (``└ Stop Market``), the rest newest first. ``flags``: the status that keeps an order
     listed besides ``open`` (``triggered``: it now rests on the book; a status hlmon does not
-    know: shown until the next snapshot settles it)."""
+    know: shown until the next snapshot settles it). ``memo``: the rows of the last call
+    (updated to this call's), so an order that did not change is not formatted again (under
+    load the orders list is rebuilt several times a second for one or two changed orders)."""
     flags = flags or {}
     by_oid = {o.oid: o for o in orders}
     parents = child_oids(orders)
@@ -311,39 +347,54 @@ def order_rows(
         # The top-level copy of a leg is the fresher one (order updates reach it).
         listed.extend((by_oid.get(c.oid, c), True) for c in o.children)
     rows: list[dict[str, Cell]] = []
+    local = time.localtime(now)
+    day = (local.tm_year, local.tm_yday)
+    held = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()  # only the orders listed now are kept: bounded by the list
     for o, leg in listed:
-        buy = o.side == "B"
-        filled = None
-        orig, sz = try_dec(o.origSz), try_dec(o.sz)
-        if orig is not None and sz is not None:
-            filled = fmt_size(str(orig - sz)) if orig != sz else "0"
-        marks, marks_short = _order_flags(o)
         flag = flags.get(o.oid)
-        triggered = is_triggered(o, flag)
-        trigger = trigger_text(o)
-        if triggered and not trigger.startswith("triggered"):
-            trigger = "triggered"  # the update said so before the order's own fields did
-        if flag is not None and flag != "triggered":
-            marks = ", ".join(filter(None, (f"status {status_text(flag)}?", marks)))
-            marks_short = " ".join(filter(None, ("?", marks_short)))
-        kind = tpsl_kind(o)
-        rows.append(
-            {
-                "time": (fmt_when(o.timestamp, now), "pane--muted"),
-                "coin": (o.coin, "pane--strong"),
-                "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
-                "type": (("└ " if leg else "") + o.orderType, ""),
-                "trigger": (trigger, "pane--accent" if triggered else ""),
-                "px": (fmt_px(o.limitPx), ""),
-                "sz": (fmt_size(o.sz), ""),
-                "filled": (filled or DASH, "pane--muted"),
-                "tpsl": (kind, "pane--strong"),
-                "flags": (marks, "pane--warn" if flag and flag != "triggered" else "pane--muted"),
-                "flags_short": (marks_short, "pane--muted"),
-                "oid": (str(o.oid), "pane--muted"),
-            }
-        )
+        known = held.get((o.oid, leg))
+        if known is not None and known[0] is o and known[1] == flag and known[2] == day:
+            row = known[3]
+        else:
+            row = _order_row(o, leg, flag, now)
+        if memo is not None:
+            memo[(o.oid, leg)] = (o, flag, day, row)
+        rows.append(row)
     return rows, [o.oid for o, _ in listed]
+
+
+def _order_row(o: FrontendOrder, leg: bool, flag: str | None, now: float) -> dict[str, Cell]:
+    """One order's row (``order_rows``)."""
+    buy = o.side == "B"
+    filled = None
+    orig, sz = try_dec(o.origSz), try_dec(o.sz)
+    if orig is not None and sz is not None:
+        filled = fmt_size(str(orig - sz)) if orig != sz else "0"
+    marks, marks_short = _order_flags(o)
+    triggered = is_triggered(o, flag)
+    trigger = trigger_text(o)
+    if triggered and not trigger.startswith("triggered"):
+        trigger = "triggered"  # the update said so before the order's own fields did
+    if flag is not None and flag != "triggered":
+        marks = ", ".join(filter(None, (f"status {status_text(flag)}?", marks)))
+        marks_short = " ".join(filter(None, ("?", marks_short)))
+    kind = tpsl_kind(o)
+    return {
+        "time": (fmt_when(o.timestamp, now), "pane--muted"),
+        "coin": (o.coin, "pane--strong"),
+        "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
+        "type": (("└ " if leg else "") + o.orderType, ""),
+        "trigger": (trigger, "pane--accent" if triggered else ""),
+        "px": (fmt_px(o.limitPx), ""),
+        "sz": (fmt_size(o.sz), ""),
+        "filled": (filled or DASH, "pane--muted"),
+        "tpsl": (kind, "pane--strong"),
+        "flags": (marks, "pane--warn" if flag and flag != "triggered" else "pane--muted"),
+        "flags_short": (marks_short, "pane--muted"),
+        "oid": (str(o.oid), "pane--muted"),
+    }
 
 
 def fill_rows(fills: Sequence[Fill], now: float) -> Rows:
