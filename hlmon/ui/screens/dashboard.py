@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from textual import events
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from hlmon.alerts import Alert, AlertEngine, PriceCross
@@ -273,6 +273,11 @@ class Dashboard(Screen[None]):
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
+        self.paint.set_behind_modal(False)
+
+    def on_screen_suspend(self) -> None:
+        """A modal over the dashboard: its panes at most once a second meanwhile."""
+        self.paint.set_behind_modal(isinstance(self.app.screen, ModalScreen))
 
     def on_unmount(self) -> None:
         """Stop listening to the store and cancel the scheduled frames."""
