@@ -110,15 +110,17 @@ class PaintOnChange:
 
     def set_behind_modal(self, behind: bool) -> None:
         """A modal opened over the dashboard (``behind``) or closed: the frames' pace
-        (``BEHIND_MODAL_INTERVAL``); on closing, what changed meanwhile is painted at once."""
+        (``BEHIND_MODAL_INTERVAL``). On closing, a frame held back to the slow pace comes at
+        the usual one (at once when the last frame is older than an interval); with nothing
+        held, no frame: the next change keeps its leading edge."""
         if behind == self.behind_modal or self.schedule is None:
             return
         self.behind_modal = behind
         self.schedule.interval = BEHIND_MODAL_INTERVAL if behind else self._interval
         if self.hidden is None:  # covered by a full screen: ``uncover`` follows again
             self.follow(self._coin)
-            if not behind:
-                self.schedule.changed(urgent=True)
+            if not behind and self.schedule.pending:
+                self.schedule.changed()
 
     def cover(self) -> None:
         """A full screen hides the dashboard: frames hold their changes from now on."""
