@@ -28,6 +28,7 @@ fails if they change shape).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 from rich.console import Console
@@ -100,23 +101,36 @@ class LeanCompositor(Compositor):
             dict.fromkeys(cut_set[:-1]) if y in rows else {} for y, cut_set in enumerate(cuts)
         ]
         meets = crop.overlaps
-        # Front to back, as Textual paints: the first strip given for a cut wins.
+        crop_left, crop_right = crop.column_span
+        # Front to back, as Textual paints: the first strip given for a cut wins. A widget
+        # whose every piece of a row within the crop is already taken (a container behind
+        # its panes) is not asked for that row, nor divided for it: the update writes only
+        # within the crop.
         for widget, (region, clip) in self.visible_widgets.items():
             shown = region.intersection(clip)
             if not (shown.area and meets(shown)):
                 continue
-            wanted = rows.intersection(shown.line_range)
-            if not wanted:
-                continue
-            top, bottom = min(wanted), max(wanted) + 1
             x, width = shown.x, shown.width
-            strips = widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top))
             first_cut, last_cut = x, x + width
-            for y, strip in zip(range(top, bottom), strips, strict=False):
-                if y not in rows:
-                    continue
+            todo: dict[int, list[int]] = {}
+            for y in rows.intersection(shown.line_range):
                 line = chops[y]
                 final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                for cut, end in pairwise(final_cuts):
+                    # A piece still to fill that the update can write (as render_segments
+                    # reads a span: a piece starting at its end is written, empty).
+                    if line.get(cut) is None and cut <= crop_right and end > crop_left:
+                        todo[y] = final_cuts
+                        break
+            if not todo:
+                continue
+            top, bottom = min(todo), max(todo) + 1
+            strips = widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top))
+            for y, final_cuts in todo.items():
+                if y - top >= len(strips):
+                    continue
+                strip = strips[y - top]
+                line = chops[y]
                 if len(final_cuts) == 2 and strip.cell_length == width:
                     pieces: Sequence[Strip] = (strip,)  # one piece: what divide returns
                 else:

@@ -108,7 +108,8 @@ async def test_a_tape_update_renders_the_tape_alone(app: HlmonApp) -> None:
         await pilot.pause()
         screen = app.dashboard
         lean = screen._compositor
-        panes = [screen.tape, screen.book, screen.watchlist, screen.query_one("#status")]
+        row = screen.query_one("#row2")  # the tape's container, wholly behind its panes
+        panes = [screen.tape, screen.book, screen.watchlist, screen.query_one("#status"), row]
         seen = rendering(panes)
         partial_update(lean, [screen.tape.region], app)
         assert seen == ["tape"]
@@ -117,9 +118,10 @@ async def test_a_tape_update_renders_the_tape_alone(app: HlmonApp) -> None:
             partial_update(stock(lean), [screen.tape.region], app)
         finally:
             unstock(lean)
-        # Textual's: every pane whose container meets the box, the status bar included (its
-        # clip is the whole screen), not the book and watchlist (their row's clip does not).
-        assert set(seen) == {"tape", "status"}
+        # Textual's: every widget whose clip meets the box, the status bar included (its
+        # clip is the whole screen) and the tape's row, not the book and watchlist (their
+        # row's clip does not).
+        assert set(seen) == {"tape", "status", "row2"}
 
 
 async def test_a_pane_is_asked_only_for_the_rows_the_update_writes(app: HlmonApp) -> None:
