@@ -351,8 +351,10 @@ class Dashboard(Screen[None]):
             self._update_positions()
         if self._contexts.due:
             self._rebuild_watchlist()
-        if tick or moved or not COUNTED_KEYS.isdisjoint(changes):
-            self.update_freshness()  # (the lower tab names count the tables' rows)
+        if tick or moved:
+            self.update_freshness()
+        elif not COUNTED_KEYS.isdisjoint(changes):
+            self.update_account_lines()  # the tab names count rows; the dex line, the values
         if tick or moved or "status" in changes:
             self.status.rebuild()
         if tick or moved or self._header_due or not HEADER_KEYS.isdisjoint(changes):
@@ -461,6 +463,14 @@ class Dashboard(Screen[None]):
         if self.address is not None:
             # The rows are as fresh as every active dex's state and the marks they used.
             mark_pane(store, self.positions, [*store.account_feeds(), *self._position_mark_feeds])
+        self.update_account_lines()
+
+    def update_account_lines(self) -> None:
+        """The dex line under the positions and the lower tabs' names (row counts, the shown
+        table's freshness): on every account or table push. The panes' marks change only with
+        a feed's state or source, or their ages once a second (``update_freshness``)."""
+        store = self.store
+        if self.address is not None:
             set_border_subtitle(self.positions, dex_subtitle(store))
         feed = TAB_FEEDS.get(self.lower.active)
         if feed is not None and self.address is not None:
