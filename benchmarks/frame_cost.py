@@ -212,8 +212,17 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
             tick()
         screen = app.screen
         store.take_changes()
-        # As the schedule runs them (older versions: every frame full).
-        scheduled_frame = getattr(dash, "_scheduled_frame", dash.refresh_frame)
+        # As the schedule runs them (older versions: every frame full), on one moment of the
+        # store as the screen's posted frame runs (``PaintOnChange.run_frame``).
+        frame_of = getattr(dash, "_scheduled_frame", dash.refresh_frame)
+        run_frame = getattr(getattr(dash, "paint", None), "run_frame", None)
+
+        def scheduled_frame() -> None:
+            if run_frame is None:
+                frame_of()
+            else:
+                run_frame(frame_of)
+
         process_time = time.process_time
         total0 = process_time()
 
