@@ -138,8 +138,16 @@ async def test_listed_coins_take_the_screen_and_quit_on_q(sim: SimServer, tmp_pa
     log = tmp_path / "hlmon.log"
     args = ["--api-url", sim.url, "--direct", "--coins", "btc,ETH", "--log-file", str(log)]
     run = PtyRun(args, tmp_path)
+    await _draw_and_quit(run, ALT_SCREEN)
+    assert _loop_lines(log) == ["event loop: uvloop"]
+
+
+async def _draw_and_quit(run: PtyRun, screen_taken: bytes | None = None) -> None:
+    """Wait for the TUI (its taking the screen first, when given) and the dashboard, quit
+    with ``q`` and check it exits cleanly."""
     try:
-        await run.until(lambda: ALT_SCREEN in run.text(), 60, "the TUI taking the screen")
+        if screen_taken is not None:
+            await run.until(lambda: screen_taken in run.text(), 60, "the TUI taking the screen")
         await run.until(lambda: b"Watchlist" in run.text(), 60, "the dashboard drawn")
         os.write(run.master, b"q")
         code = await run.finish()
@@ -147,7 +155,6 @@ async def test_listed_coins_take_the_screen_and_quit_on_q(sim: SimServer, tmp_pa
         if run.proc.poll() is None:
             run.kill()
     assert code == 0, run.text()[-2000:]
-    assert _loop_lines(log) == ["event loop: uvloop"]
 
 
 @pytest.mark.parametrize(("env_value", "loop"), [(None, "uvloop"), ("asyncio", "asyncio")])
@@ -159,12 +166,5 @@ async def test_the_tui_runs_on_the_event_loop_chosen(
     log = tmp_path / "hlmon.log"
     env = {} if env_value is None else {"HLMON_EVENT_LOOP": env_value}
     run = PtyRun(["--api-url", sim.url, "--direct", "--log-file", str(log)], tmp_path, env)
-    try:
-        await run.until(lambda: b"Watchlist" in run.text(), 60, "the dashboard drawn")
-        os.write(run.master, b"q")
-        code = await run.finish()
-    finally:
-        if run.proc.poll() is None:
-            run.kill()
-    assert code == 0, run.text()[-2000:]
+    await _draw_and_quit(run)
     assert _loop_lines(log) == [f"event loop: {loop}"]
