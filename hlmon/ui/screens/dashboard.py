@@ -16,19 +16,20 @@ Layout, maximised panels and the mouse: ``screens.workspace``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeAlias
 
 from textual import events
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from hlmon.alerts import Alert, AlertEngine, PriceCross
+from hlmon.alerts import AlertEngine, PriceCross
 from hlmon.state import Store
 from hlmon.ui.frame_repaints import repaints_at_frame_end
 from hlmon.ui.frame_schedule import FrameSchedule
 from hlmon.ui.keymap import bindings
 from hlmon.ui.lean_compositor import use_lean_compositor
+from hlmon.ui.screens import dashboard_messages
 from hlmon.ui.screens.extras import EXTRAS_CHANGES, ExtrasPanes
 from hlmon.ui.screens.paint_on_change import HeldBack, PaintOnChange
 from hlmon.ui.screens.pane_marks import (
@@ -82,77 +83,15 @@ class Dashboard(Screen[None]):
     BINDINGS = bindings("dashboard")
     """From ``hlmon.ui.keymap`` (a new key: a row there; its docstring says how)."""
 
-    class BookModeChanged(Message):
-        """The user asked for another book mode."""
-
-        def __init__(self, fast: bool, n_sig_figs: int | None) -> None:
-            super().__init__()
-            self.fast = fast
-            """Fast mode (5 levels, 0.5 s)."""
-            self.n_sig_figs = n_sig_figs
-            """Aggregation, None for none."""
-
-    class CoinAdded(Message):
-        """A coin was added to the watchlist."""
-
-        def __init__(self, coin: str, coins: Sequence[str]) -> None:
-            super().__init__()
-            self.coin = coin
-            """The new coin."""
-            self.coins = tuple(coins)
-            """The whole watchlist after the change."""
-
-    class AlertsFired(Message):
-        """Alert rules fired this frame (the app delivers them)."""
-
-        def __init__(self, alerts: Sequence[Alert]) -> None:
-            super().__init__()
-            self.alerts = tuple(alerts)
-            """The alerts, in rule order."""
-
-    class AlertAdded(Message):
-        """The user added an alert rule (already in the engine)."""
-
-        def __init__(self, rule_id: str) -> None:
-            super().__init__()
-            self.rule_id = rule_id
-
-    class AccountSelected(Message):
-        """The user chose another watched account to show in detail."""
-
-        def __init__(self, address: str) -> None:
-            super().__init__()
-            self.address = address
-            """The newly selected address (lower-case)."""
-
-    class WatchInstead(Message):
-        """The user asked to watch an agent wallet's master account in its place."""
-
-        def __init__(self, old: str, new: str) -> None:
-            super().__init__()
-            self.old = old
-            """The agent wallet's address."""
-            self.new = new
-            """Its master account."""
-
-    class CopyRequested(Message):
-        """The user asked to copy ``text`` (the app sends it and says how it went)."""
-
-        def __init__(self, text: str, what: str) -> None:
-            super().__init__()
-            self.text = text
-            self.what = what
-            """What the text is (``address``, ``order id``)."""
-
-    class CoinRemoved(Message):
-        """A coin was removed from the watchlist."""
-
-        def __init__(self, coin: str, coins: Sequence[str]) -> None:
-            super().__init__()
-            self.coin = coin
-            """The removed coin."""
-            self.coins = tuple(coins)
-            """The whole watchlist after the change."""
+    # The messages it posts to the app (``dashboard_messages``).
+    BookModeChanged: TypeAlias = dashboard_messages.BookModeChanged
+    CoinAdded: TypeAlias = dashboard_messages.CoinAdded
+    AlertsFired: TypeAlias = dashboard_messages.AlertsFired
+    AlertAdded: TypeAlias = dashboard_messages.AlertAdded
+    AccountSelected: TypeAlias = dashboard_messages.AccountSelected
+    WatchInstead: TypeAlias = dashboard_messages.WatchInstead
+    CopyRequested: TypeAlias = dashboard_messages.CopyRequested
+    CoinRemoved: TypeAlias = dashboard_messages.CoinRemoved
 
     def __init__(
         self,
