@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from hlmon.state.decimals import fmt_amount, fmt_px_text, price_places
+from hlmon.state.decimals import fmt_amount, fmt_px_text, price_places, try_dec
 from hlmon.state.decimals import shown_decimals as shown_decimals  # the panes import it here
 
 DASH = "–"
@@ -37,22 +37,9 @@ BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
 def to_decimal(value: str | float | Decimal | None) -> Decimal | None:
-    """Parse a wire string (or number) into a Decimal; ``None`` if it is not a number."""
-    if type(value) is str:  # the usual case first (every cell of every frame)
-        try:
-            d = Decimal(value)
-        except InvalidOperation:
-            return None
-        return d if d.is_finite() else None
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value
-    try:
-        d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
+    """Parse a wire string (or number) into a Decimal; ``None`` if it is not a number (a
+    float through its shortest text, as it prints)."""
+    return try_dec(str(value) if isinstance(value, float) else value)
 
 
 def decimals_of(value: str) -> int:
