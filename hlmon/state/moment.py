@@ -23,13 +23,11 @@ class OneMoment:
     # Set by Store.__init__.
     _stamps: dict[str, Stamp]
     _clock: Clock
-    _moment = False
-    """Inside ``one_moment``: ``positions()`` judges the marks' freshness once."""
     _moment_views: list[PositionView] | None = None
     """The rows judged in the current moment (valid while they are the cached rows)."""
     _moment_statuses: dict[str, tuple[Stamp | None, FeedStatus]] | None = None
-    """Inside ``one_moment``: feed key -> (its stamp when judged, its status). Only the keys
-    one frame reads (tens), dropped when the moment ends."""
+    """Inside ``one_moment`` (None outside): feed key -> (its stamp when judged, its status).
+    Only the keys one frame reads (tens), dropped when the moment ends."""
     _moment_clock: tuple[float, bool] | None = None
     """(now, socket alive) of the moment's first status judgement: every status of the moment
     is judged at that time."""
@@ -47,13 +45,15 @@ class OneMoment:
         positions, their totals and the dex summaries some ten times). For a reader that runs
         synchronously, as a frame does in the event loop: no write lands inside; one that
         did would drop the rows anyway, and a feed whose stamp it replaced is judged again."""
-        self._moment, self._moment_views = True, None
-        self._moment_statuses, self._moment_clock = {}, None
+        self._moment_views, self._moment_statuses, self._moment_clock = None, {}, None
         try:
             yield
         finally:
-            self._moment, self._moment_views = False, None
-            self._moment_statuses, self._moment_clock = None, None
+            self._moment_views, self._moment_statuses, self._moment_clock = None, None, None
+
+    @property
+    def _in_moment(self) -> bool:
+        return self._moment_statuses is not None
 
     def _judged_at(self) -> tuple[float, bool]:
         """(now, socket alive) of the moment: taken at its first status judgement."""
@@ -66,20 +66,9 @@ class OneMoment:
     def _judge_all(
         self, feed_keys: list[str], held: dict[str, tuple[Stamp | None, FeedStatus]]
     ) -> dict[str, FeedStatus]:
-        """``_judge`` of each key inside a moment (``held``: its statuses), in one loop:
-        every frame reads them all."""
+        """``_judge`` of each key inside a moment (``held``: its statuses)."""
         now, alive = self._judged_at()
-        stamps = self._stamps
-        out: dict[str, FeedStatus] = {}
-        for key in feed_keys:
-            stamp = stamps.get(key)
-            judged = held.get(key)
-            if judged is not None and judged[0] is stamp:
-                out[key] = judged[1]
-            else:
-                status = out[key] = self._classify(key, now, alive)
-                held[key] = (stamp, status)
-        return out
+        return {key: self._judge_held(key, held, now, alive) for key in feed_keys}
 
     def _judge(self, feed_key: str) -> FeedStatus:
         """The status of ``feed_key``: judged now outside a moment, once inside one."""
@@ -87,10 +76,21 @@ class OneMoment:
         if held is None:
             now = self._clock()
             return self._classify(feed_key, now, self.health.socket_alive(now))
+        return self._judge_held(feed_key, held, *self._judged_at())
+
+    def _judge_held(
+        self,
+        feed_key: str,
+        held: dict[str, tuple[Stamp | None, FeedStatus]],
+        now: float,
+        alive: bool,
+    ) -> FeedStatus:
+        """The moment's status of ``feed_key``: the one judged already unless its stamp was
+        replaced since (a push within the moment)."""
         stamp = self._stamps.get(feed_key)
         judged = held.get(feed_key)
         if judged is not None and judged[0] is stamp:
             return judged[1]
-        status = self._classify(feed_key, *self._judged_at())
+        status = self._classify(feed_key, now, alive)
         held[feed_key] = (stamp, status)
         return status

@@ -540,7 +540,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
             self._positions_fresh = fresh
             self._positions_catalog = catalog
             self._positions_version += 1
-        if self._moment:
+        if self._in_moment:
             self._moment_views = self._positions_cache
         return self._positions_cache
 
