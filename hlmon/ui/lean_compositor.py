@@ -1,33 +1,30 @@
-"""A compositor that renders only the panes a partial update touches.
+"""A compositor whose partial updates render only what they write.
 
 For a partial update Textual's compositor takes the box around the dirty regions and asks
 every widget whose *clip* meets that box for all its lines. A pane's clip is its container's
 region (the whole screen for the header, the footer and the rows), so a light frame that
-changes eight lines of the trade tape also walks the header, the status bar, the footer, the
-positions table and the tabs: each a ``render_lines`` through the styles cache, ancestors'
-background colours and border titles included, only for the compositor to drop every one of
-those lines. Under the ``stress`` profile that was about half the CPU of a tape-only frame.
+changes eight lines of the trade tape also walked the header, the status bar, the footer, the
+positions table and the tabs, each a ``render_lines`` through the styles cache, only for the
+compositor to drop every one of those lines; and every widget was divided at every cut of every
+written row.
 
-Here a widget is rendered only when its *shown* area (region within clip) meets the box. Lines
-of any other widget lie outside the update's rows or columns, which the update never writes,
-so what reaches the terminal is the same (``tests/ui/test_lean_compositor.py`` compares the
-escape sequences of both on the real dashboard). Full updates and whole-screen renders (no
-crop) go through Textual's own code unchanged.
+Here a partial update asks a widget only for the rows it writes, and only where its *shown*
+area (region within clip) meets the box and a piece of the row within the box is still to fill:
+front to back, a container behind its panes is not rendered for rows the panes fill. Cuts are
+built for the written rows only, and a line that is one piece between its cuts is not divided.
+Its escape sequences are Textual's, with the cursor moves written as text rather than built as
+Rich ``Control`` objects. ``tests/ui/test_lean_compositor.py`` compares the bytes with
+Textual's own partial update on the real dashboard, a toast in front included. Full updates
+and whole-screen renders go through Textual's code unchanged.
 
-A partial update also asks each pane only for the rows the update writes (a pane beside a
-changed one shares its rows, not all of its lines), builds the cut table only for those rows,
-and does not divide a line that is one piece between its cuts (most pane lines). Its escape
-sequences are Textual's, with the cursor moves written as text rather than built as Rich
-``Control`` objects and read back.
-
-Textual has no public hook for this: ``render_partial_update``, ``_get_renders``, ``cuts`` and
+Textual has no public hook for this: ``render_partial_update``, ``cuts``, ``ChopsUpdate`` and
 ``Screen._compositor`` are private (Textual is pinned in ``requirements.lock``; the test above
 fails if they change shape).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -66,19 +63,6 @@ class LeanChopsUpdate(ChopsUpdate):
 
 class LeanCompositor(Compositor):
     """``Compositor`` whose partial updates skip the widgets they do not touch."""
-
-    def _get_renders(
-        self, crop: Region | None = None
-    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if crop is None:
-            yield from super()._get_renders(None)
-            return
-        meets = crop.overlaps
-        for widget, (region, clip) in self.visible_widgets.items():
-            shown = region.intersection(clip)
-            if shown.area and meets(shown):
-                # The shown part in the widget's own coordinates: all of it when unclipped.
-                yield region, clip, widget.render_lines(shown.translate((-region.x, -region.y)))
 
     def render_partial_update(self) -> ChopsUpdate | None:
         # Textual's method, with the rows to write handed to the render (``_partial_chops``).

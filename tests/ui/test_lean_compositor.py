@@ -33,15 +33,13 @@ def partial_update(compositor: Compositor, dirty: list[Region], app: HlmonApp) -
 
 
 def stock(lean: Compositor) -> Compositor:
-    """``lean`` with Textual's own partial update and renders (on this instance only)."""
+    """``lean`` with Textual's own partial update (on this instance only)."""
     lean.render_partial_update = types.MethodType(Compositor.render_partial_update, lean)  # type: ignore[method-assign]
-    lean._get_renders = types.MethodType(Compositor._get_renders, lean)  # type: ignore[method-assign]
     return lean
 
 
 def unstock(lean: Compositor) -> None:
     del lean.render_partial_update
-    del lean._get_renders
 
 
 def assert_same_bytes(lean: Compositor, cases: list[list[Region]], app: HlmonApp) -> None:

@@ -103,9 +103,11 @@ class PaintOnChange:
         in a light frame; the catalog's is a full one."""
         self._coin = coin
         if self.schedule is not None:
-            trades = (f"trades:{coin}",) if coin is not None and not self.behind_modal else ()
+            trades = (f"trades:{coin}",) if coin is not None else ()
             self.light = frozenset(trades)
-            self.urgent = frozenset(("catalog", *trades) if not self.behind_modal else ())
+            self.urgent = frozenset(("catalog", *trades))
+            if self.behind_modal:  # nothing jumps the queue behind a modal
+                self.light = self.urgent = frozenset()
             self.store.on_changes(self.schedule.changed, self.urgent, QUIET_KEYS)
 
     def set_behind_modal(self, behind: bool) -> None:
