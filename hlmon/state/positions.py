@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 
 from hlmon.protocol.messages import ClearinghouseState, Position
+from hlmon.round_memo import RoundMemo
 
 from .decimals import fmt_dec, pct, quantize_sig, try_dec
 from .types import AccountSummary, MarkSource, PositionView, Source
@@ -128,34 +130,25 @@ collateral, mid feed), the arguments of ``position_view``."""
 
 class PositionViews:
     """``position_view`` for a list of positions, reusing the view of a position whose inputs
-    did not change since the last list: a position is replaced on every push, never changed in
-    place, so the same position at the same marks has the same view. Under load a mids push
-    rebuilds every row several times a second while most positions' marks did not move. Holds
-    the last list's views only."""
+    did not change since the last list (``RoundMemo``: a position is replaced on every push,
+    never changed in place). Under load a mids push rebuilds every row several times a second
+    while most positions' marks did not move. Holds the last list's views only."""
 
     def __init__(self) -> None:
-        self._last: dict[tuple[str, str], tuple[ViewInputs, PositionView]] = {}
+        self._memo: RoundMemo[tuple[str, str], PositionView] = RoundMemo()
 
     def build(self, inputs: Sequence[ViewInputs]) -> list[PositionView]:
         """The views of ``inputs``, in order (each as ``position_view`` builds it)."""
-        last, kept = self._last, {}
+        memo = self._memo
+        memo.begin()
         views: list[PositionView] = []
         for args in inputs:
             position, ctx_mark, mid, dex, collateral, mid_feed = args
-            key = (dex, position.coin)
-            held = last.get(key)
-            if held is not None and _same_inputs(held[0], args):
-                view = held[1]
-            else:
-                view = position_view(position, ctx_mark, mid, dex, collateral, mid_feed=mid_feed)
-            kept[key] = (args, view)
-            views.append(view)
-        self._last = kept
+            build = partial(
+                position_view, position, ctx_mark, mid, dex, collateral, mid_feed=mid_feed
+            )
+            views.append(memo.get((dex, position.coin), args, build))
         return views
-
-
-def _same_inputs(old: ViewInputs, new: ViewInputs) -> bool:
-    return old[0] is new[0] and old[1:] == new[1:]
 
 
 def account_summary(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import msgspec
 
 from hlmon.protocol.messages import FrontendOrder
+from hlmon.round_memo import RoundMemo
 from hlmon.ui.widgets.account import (
     OrderRowMemo,
     PositionRowMemo,
@@ -25,7 +26,7 @@ def orders() -> list[FrontendOrder]:
 
 
 def test_rows_with_a_memo_equal_rows_built_from_scratch() -> None:
-    memo: OrderRowMemo = {}
+    memo: OrderRowMemo = RoundMemo()
     listed = orders()
     first = order_rows(listed, T0, None, memo)
     assert first == order_rows(listed, T0)
@@ -51,7 +52,7 @@ def test_rows_with_a_memo_equal_rows_built_from_scratch() -> None:
 
 
 def test_a_new_day_shows_the_date() -> None:
-    memo: OrderRowMemo = {}
+    memo: OrderRowMemo = RoundMemo()
     listed = orders()
     today = order_rows(listed, T0, None, memo)
     tomorrow = order_rows(listed, T0 + DAY, None, memo)
@@ -62,7 +63,7 @@ def test_a_new_day_shows_the_date() -> None:
 def test_position_rows_with_a_memo_equal_rows_built_from_scratch() -> None:
     clock = FakeClock()
     store = populated_store(clock)
-    memo: PositionRowMemo = {}
+    memo: PositionRowMemo = RoundMemo()
     first = position_rows(store.positions(), store.open_orders(), memo)
     assert first == position_rows(store.positions(), store.open_orders())
     # The orders change (TP/SL under the positions): the cells are the same, the lines new.
@@ -73,13 +74,13 @@ def test_position_rows_with_a_memo_equal_rows_built_from_scratch() -> None:
     # A mark moves: that position's cells are new, the others' kept.
     ctx = {"funding": "0.0", "openInterest": "1.0", "prevDayPx": "1.0", "dayNtlVlm": "1.0",
            "oraclePx": "3700.0", "markPx": "3700.0"}  # fmt: skip
-    btc_cells = memo[("", "BTC")][1]
+    btc_cells = memo[("", "BTC")]
     store.apply(msg("activeAssetCtx", {"coin": "ETH", "ctx": ctx}))
     again = position_rows(store.positions(), store.open_orders(), memo)
     assert again == position_rows(store.positions(), store.open_orders())
     i = keys.index("ETH")
     assert again[0][i]["mark"] == ("3,700.0", "") != rows[i]["mark"]
-    assert memo[("", "BTC")][1] is btc_cells  # BTC did not move: not formatted again
+    assert memo[("", "BTC")] is btc_cells  # BTC did not move: not formatted again
     # The time passing (marks going stale) and a position gone.
     clock.advance(30.0)
     assert position_rows(store.positions(), store.open_orders(), memo) == position_rows(

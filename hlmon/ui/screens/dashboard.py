@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from hlmon.alerts import AlertEngine, PriceCross
+from hlmon.round_memo import RoundMemo
 from hlmon.state import Store
 from hlmon.ui.frame_repaints import repaints_at_frame_end
 from hlmon.ui.frame_schedule import FrameSchedule
@@ -147,7 +148,7 @@ class Dashboard(Screen[None]):
         every row at once, slow columns included)."""
         self._position_mark_feeds: list[str] = []
         """The feeds (``ctx:COIN``, ``mids``) the shown positions took their marks from."""
-        self._position_cells: PositionRowMemo = {}  # a row's cells while its view stays
+        self._position_cells: PositionRowMemo = RoundMemo()  # a row's cells while its view stays
         self.lower = LowerTabs(id="lower")
         self.book = BookView(store, id="book")
         self.tape = TapeView(store, id="tape")

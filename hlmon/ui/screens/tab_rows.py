@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from hlmon.round_memo import RoundMemo
 from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
 from hlmon.ui.widgets.account import (
@@ -64,7 +65,7 @@ class TabRows:
         """Tabs whose data changed since their table last got its rows."""
         self._orders_seen: tuple[bool, int] | None = None
         """(``loaded("orders")``, local day) when the orders table last got its rows."""
-        self._order_rows: OrderRowMemo = {}
+        self._order_rows: OrderRowMemo = RoundMemo()
         """The orders' rows last handed over (an unchanged order is not formatted again)."""
 
     def changed(self, changes: set[str]) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Mapping, Sequence
+from functools import partial
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
+from hlmon.round_memo import RoundMemo
 from hlmon.state import FeedState, LogEvent, MarkSource, PositionView, try_dec
 from hlmon.state.account_modes import AccountMode
 from hlmon.state.accounts import AccountRow, AccountTotals
@@ -240,9 +242,9 @@ def position_tpsl(
     return {kind: pxs for kind, pxs in found.items() if pxs}
 
 
-PositionRowMemo = dict[tuple[str, str], tuple[PositionView, dict[str, Cell]]]
-"""(dex, coin) -> (the view, its cells without the TP/SL) of the rows last built: the store
-hands out the same view object while its position and marks did not change."""
+PositionRowMemo = RoundMemo[tuple[str, str], dict[str, Cell]]
+"""(dex, coin) -> a row's cells but its TP/SL, built from the view: the store hands out the
+same view object while its position and marks did not change."""
 
 
 def position_rows(
@@ -255,14 +257,13 @@ def position_rows(
     (updated to this call's), so a view that did not change is not formatted again."""
     rows: list[dict[str, Cell]] = []
     parents = child_oids(orders)
-    held = dict(memo) if memo is not None else {}
     if memo is not None:
-        memo.clear()  # only the positions shown now are kept
+        memo.begin()
     for p in positions:
-        known = held.get((p.dex, p.coin))
-        cells = known[1] if known is not None and known[0] is p else _position_cells(p)
-        if memo is not None:
-            memo[(p.dex, p.coin)] = (p, cells)
+        if memo is None:
+            cells = _position_cells(p)
+        else:
+            cells = memo.get((p.dex, p.coin), (p,), partial(_position_cells, p))
         row = dict(cells)
         tpsl = position_tpsl(p, orders, parents)
         if tpsl:
@@ -316,12 +317,10 @@ def _order_flags(o: FrontendOrder) -> tuple[str, str]:
     return ", ".join(long), " ".join(short)
 
 
-OrderRowMemo = dict[
-    tuple[int, bool], tuple[FrontendOrder, str | None, tuple[int, int], dict[str, Cell]]
-]
-"""(oid, leg) -> (the order, its flag, the local day, its row) of the rows last built: an order
-is replaced on every change, never changed in place, so the same order with the same flag on
-the same day has the same row (its time shows the date once it is not today's)."""
+OrderRowMemo = RoundMemo[tuple[int, bool], dict[str, Cell]]
+"""(oid, leg) -> its row, built from (the order, its flag, the local day): an order is replaced
+on every change, never changed in place, so the same order with the same flag on the same day
+has the same row (its time shows the date once it is not today's)."""
 
 
 def order_rows(
@@ -349,19 +348,15 @@ def order_rows(
     rows: list[dict[str, Cell]] = []
     local = time.localtime(now)
     day = (local.tm_year, local.tm_yday)
-    held = dict(memo) if memo is not None else {}
     if memo is not None:
-        memo.clear()  # only the orders listed now are kept: bounded by the list
+        memo.begin()  # only the orders listed now are kept: bounded by the list
     for o, leg in listed:
         flag = flags.get(o.oid)
-        known = held.get((o.oid, leg))
-        if known is not None and known[0] is o and known[1] == flag and known[2] == day:
-            row = known[3]
+        if memo is None:
+            rows.append(_order_row(o, leg, flag, now))
         else:
-            row = _order_row(o, leg, flag, now)
-        if memo is not None:
-            memo[(o.oid, leg)] = (o, flag, day, row)
-        rows.append(row)
+            build = partial(_order_row, o, leg, flag, now)
+            rows.append(memo.get((o.oid, leg), (o, flag, day), build))
     return rows, [o.oid for o, _ in listed]
 
 

@@ -27,6 +27,7 @@ from textual.markup import escape
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hlmon.round_memo import RoundMemo
 from hlmon.ui.frame_repaints import take_repaint
 from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
 from hlmon.ui.widgets.pane_render import Cell as Cell
@@ -246,28 +247,22 @@ class ShownRows:
     rebuild's rows)."""
 
     def __init__(self) -> None:
-        self._rows: dict[Hashable, Row] = {}
-        self._last: dict[Hashable, Row] = {}
+        self._rows: RoundMemo[Hashable, Row] = RoundMemo()
         self._layout: tuple[list[Column], int] = ([], 0)
 
     def begin(self, columns: list[Column], width: int) -> None:
         """A rebuild starts in this layout: the last rebuild's rows are usable if it is the
         same one."""
-        self._last = self._rows if self._layout == (columns, width) else {}
-        self._rows, self._layout = {}, (columns, width)
+        self._rows.begin(keep=self._layout == (columns, width))
+        self._layout = (columns, width)
 
     def row(self, key: Hashable, build: Callable[[], Row]) -> Row:
         """The row for ``key``: the last rebuild's, else ``build()``'s."""
-        row = self._last.get(key)
-        if row is None:
-            row = build()
-        self._rows[key] = row
-        return row
+        return self._rows.get(key, (), build)
 
     def clear(self) -> None:
         """Forget every row (the next rebuild lays each out)."""
         self._rows.clear()
-        self._last.clear()
 
 
 def pad_row(row: Row, width: int, style: str = "") -> Row:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from hlmon.protocol.messages import Trade
+from hlmon.round_memo import RoundMemo
 from hlmon.state import Store
 from hlmon.ui.fmt import fmt_ms_clock, fmt_num, fmt_px, price_decimals, shown_decimals
 from hlmon.ui.widgets.lines import (
@@ -40,7 +42,7 @@ class TapeView(LinePane):
         self.coin: str | None = None
         """The coin shown."""
         self.set_caption("Trades")
-        self._cells: dict[tuple[object, ...], dict[str, Cell]] = {}
+        self._cells: RoundMemo[tuple[object, ...], dict[str, Cell]] = RoundMemo()
         """The shown trades' formatted cells, by trade and decimals (a trade is formatted
         once while it stays on screen, not at every new trade)."""
         self._shown_rows = ShownRows()
@@ -62,26 +64,14 @@ class TapeView(LinePane):
         visible = trades[-(height - 1) :] if height > 1 else []
         keys: list[tuple[object, ...]] = []
         cells: list[dict[str, Cell]] = []
+        self._cells.begin()
         if visible:
             places = max(price_decimals(visible[-1].px), shown_decimals(visible[-1].px))
             sz_places = max(shown_decimals(t.sz) for t in visible)
-            memo, self._cells = self._cells, {}
             for t in reversed(visible):
                 key = (t.time, t.px, t.sz, t.side, places, sz_places)
-                row_cells = memo.get(key)
-                if row_cells is None:
-                    side = "bid" if t.side == "B" else "ask"
-                    row_cells = {
-                        "time": (fmt_ms_clock(t.time), "pane--muted"),
-                        "px": (fmt_px(t.px, places), f"pane--{side}"),
-                        "sz": (fmt_num(t.sz, sz_places), ""),
-                        "side": ("B" if t.side == "B" else "S", f"pane--{side}"),
-                    }
-                self._cells[key] = row_cells
                 keys.append(key)
-                cells.append(row_cells)
-        else:
-            self._cells = {}
+                cells.append(self._cells.get(key, (), partial(_trade_cells, t, places, sz_places)))
         cols = fit_columns(COLUMNS, width - 1, content=content_widths(cells))
         rows: list[Row] = [pad_row(((" ", "pane--head"), *header_row(cols, width - 1)), width)]
         if not cells:
@@ -97,3 +87,14 @@ class TapeView(LinePane):
         for shown_key, row_cells in zip(keys, cells, strict=True):
             rows.append(shown_rows.row(shown_key, partial(laid_out, row_cells)))
         self.set_rows(rows)
+
+
+def _trade_cells(t: Trade, places: int, sz_places: int) -> dict[str, Cell]:
+    """One trade's cells at these decimals."""
+    side = "bid" if t.side == "B" else "ask"
+    return {
+        "time": (fmt_ms_clock(t.time), "pane--muted"),
+        "px": (fmt_px(t.px, places), f"pane--{side}"),
+        "sz": (fmt_num(t.sz, sz_places), ""),
+        "side": ("B" if t.side == "B" else "S", f"pane--{side}"),
+    }
