@@ -117,3 +117,34 @@ def test_style_runs_are_joined_and_the_cells_are_the_same() -> None:
     assert [(s.text, s.style) for s in padded] == [(" 1   ", styles[""])]
     control = build_line((("a\x1bb", ""),), 3, styles.__getitem__, plain)
     assert control.text == "a\ufffdb"  # an escape never reaches the terminal
+
+
+async def test_a_panes_screen_is_kept_per_parent_and_forgotten_when_it_leaves(
+    app: HlmonApp,
+) -> None:
+    """``LinePane.screen`` answers from what it found while the pane keeps its parent, is
+    found again under a new parent, and is none (Textual's ``NoScreen``) once removed."""
+    from textual.dom import NoScreen
+    from textual.screen import Screen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tape = app.dashboard.tape
+        assert tape.screen is app.dashboard
+        assert tape._known_screen == (tape._parent, app.dashboard)
+        assert tape.region == app.dashboard.find_widget(tape).region
+        other: Screen[object] = Screen()
+        await app.push_screen(other)
+        await pilot.pause()
+        loose = LinePane(id="loose")
+        await other.mount(loose)
+        assert loose.screen is other
+        await loose.remove()
+        try:
+            found = loose.screen
+        except NoScreen:
+            found = None
+        assert found is None
+        await other.mount(loose)  # mounted again: found again, not the old answer
+        assert loose.screen is other
+        assert tape.screen is app.dashboard

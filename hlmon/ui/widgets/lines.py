@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 from weakref import WeakKeyDictionary
 
 from rich.segment import Segment
@@ -34,6 +34,9 @@ from hlmon.ui.widgets.pane_render import Cell as Cell
 from hlmon.ui.widgets.pane_render import PaintContext, build_line
 from hlmon.ui.widgets.pane_render import Row as Row
 from hlmon.ui.widgets.pane_styles import PaneStylesCache
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 Align = Literal["left", "right", "center"]
 
@@ -385,7 +388,9 @@ class LinePane(Widget):
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        self._paint_context = PaintContext()  # first: Textual may refresh during __init__
+        # first: Textual may refresh (and so read the screen) during __init__
+        self._paint_context = PaintContext()
+        self._known_screen: tuple[object, Screen[object] | None] = (None, None)
         super().__init__(id=id, classes=classes)
         self._rows: list[Row] = []
         self._strips: dict[int, Strip] = {}
@@ -416,6 +421,16 @@ class LinePane(Widget):
     def text_lines(self) -> list[str]:
         """The current content as plain text lines (for tests)."""
         return ["".join(t for t, _ in row) for row in self._rows]
+
+    @property
+    def screen(self) -> Screen[object]:
+        """The screen this pane is on, looked up once per parent: Textual walks the ancestors
+        on every read, and a pane's region (read at each rebuild and paint) starts there."""
+        parent, screen = self._known_screen
+        if screen is None or parent is not self._parent:
+            screen = super().screen  # NoScreen while not mounted, as Textual's
+            self._known_screen = (self._parent, screen)
+        return screen
 
     @property
     def inner_width(self) -> int:

@@ -35,6 +35,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from hlmon.ui.widgets.lean_strip import LeanStrip
+from hlmon.ui.widgets.pane_styles import PaneStylesCache
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -116,7 +117,10 @@ class PaintContext:
         """``widget``'s lines within ``crop``, as ``Widget.render_lines`` gives them;
         ``line_at(y, width)`` is its ``render_line`` for a known content width."""
         known = self._known
+        cache = widget._styles_cache
         if known is None:
+            if isinstance(cache, PaneStylesCache):
+                cache.forget_plan()  # worked out again in this render, then kept
             base_background, background = widget.background_colors
             app = widget.app
             known = self._known = (
@@ -134,7 +138,6 @@ class PaintContext:
         region = widget.region
         content_size = region.shrink(styles.gutter).size  # Widget.content_region's
         width = content_size.width
-        cache = widget._styles_cache
         cache._simple_strip = None  # as render_widget does before each render
         strips = cache.render(
             styles,
@@ -152,6 +155,8 @@ class PaintContext:
             ansi_theme=theme,
             native_ansi=native,
         )
+        if isinstance(cache, PaneStylesCache):
+            cache.keep_plan()
         if widget.auto_links:  # as render_widget: a hovered link's style
             hover_style = widget.hover_style
             if hover_style._link_id and hover_style._meta and "@click" in hover_style.meta:

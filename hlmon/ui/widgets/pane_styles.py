@@ -59,6 +59,16 @@ class PaneStylesCache(StylesCache):
         super().__init__()
         self._plan_key: tuple[object, ...] | None = None
         self._plan: _Plan = None
+        self._plan_kept = False
+        """Whether the plan still holds (``keep_plan``): not worked out again per render."""
+
+    def keep_plan(self) -> None:
+        """The styles the plan reads cannot change until ``forget_plan``: the pane's paint
+        context (``pane_render``) says so, and is forgotten whenever they can."""
+        self._plan_kept = True
+
+    def forget_plan(self) -> None:
+        self._plan_kept = False
 
     def render(
         self,
@@ -77,11 +87,13 @@ class PaneStylesCache(StylesCache):
         ansi_theme: Any = DEFAULT_TERMINAL_THEME,
         native_ansi: bool = False,
     ) -> list[Strip]:
-        # The plan is made once per render (every line of it shares the styles).
-        self._plan = self._plan_for(
-            styles, styles.padding if padding is None else padding, base_background, background,
-            opacity,
-        )  # fmt: skip
+        # The plan is made once per render (every line of it shares the styles), or once
+        # while it is kept.
+        if not self._plan_kept:
+            self._plan = self._plan_for(
+                styles, styles.padding if padding is None else padding, base_background,
+                background, opacity,
+            )  # fmt: skip
         return super().render(
             styles,
             size,
