@@ -3,7 +3,8 @@
 - A token row is named from ``spotMeta`` (the catalog), the row's own ``coin`` otherwise.
 - Its USD price is the mid of its USDC pair (``@N``, or ``PURR/USDC``); without one, the mid
   of another pair times the quote token's own USDC mid (quotes are permissionless: USDT0,
-  USDH...). USDC itself is worth exactly 1.
+  USDH...). USDC itself is worth exactly 1. Where it came from is said with the pairs' shown
+  names (``HYPE/USDC``), as the web app and the watchlist write them.
 - An outcome row ``+N`` (side ``N % 10`` of outcome ``N // 10``) is named from the catalog's
   ``#N`` market and priced at mid ``#N`` in its quote token; a settled ``oN`` row is shown
   raw, without a price (its value is not in the mids).
@@ -21,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from hlmon.protocol.account_types import SpotBalance, SpotClearinghouseState
-from hlmon.state.catalog import USDC_TOKEN, MarketCatalog, MarketKind
+from hlmon.state.catalog import USDC_TOKEN, Market, MarketCatalog, MarketKind
 from hlmon.state.decimals import SAFE, dec_str, try_dec
 
 _ONE = Decimal(1)
@@ -30,7 +31,8 @@ _ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """A USD price and the markets it was read from (``@107``; ``@300 via @166``)."""
+    """A USD price and the markets it was read from, by the names a trader reads
+    (``HYPE/USDC``; ``HYPE/USDT0 via USDT0/USDC``), not the wire's ``@107``."""
 
     usd: Decimal
     via: str
@@ -57,10 +59,10 @@ class UsdPricer:
             if mid is None:
                 continue
             if pair.quote_token == USDC_TOKEN:
-                return Price(mid, pair.name)
+                return Price(mid, _shown(pair))
             quote = self._usdc_only(pair.quote_token)
             if quote is not None:
-                return Price(SAFE.multiply(mid, quote.usd), f"{pair.name} via {quote.via}")
+                return Price(SAFE.multiply(mid, quote.usd), f"{_shown(pair)} via {quote.via}")
         return None
 
     def _usdc_only(self, token: int | None) -> Price | None:
@@ -71,7 +73,7 @@ class UsdPricer:
             return Price(_ONE, "USDC")
         pair = self._catalog.usdc_pair(token)
         mid = None if pair is None else self._mid(pair.name)
-        return None if pair is None or mid is None else Price(mid, pair.name)
+        return None if pair is None or mid is None else Price(mid, _shown(pair))
 
     def outcome(self, code: int) -> Price | None:
         """The USD price of one share of outcome side ``#code``, or None when unknown."""
@@ -83,6 +85,11 @@ class UsdPricer:
         if quote is None:
             return None  # the quote token is not said (or not priced): unknown, not USDC
         return Price(SAFE.multiply(mid, quote.usd), f"#{code} via {quote.via}")
+
+
+def _shown(pair: Market) -> str:
+    """A spot pair as the web app names it (``HYPE/USDC``), its wire name when it has none."""
+    return pair.display or pair.name
 
 
 class SpotRowKind(StrEnum):

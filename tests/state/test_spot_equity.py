@@ -86,12 +86,12 @@ def test_usd_price_through_the_pair_and_through_a_non_usdc_quote() -> None:
     usdc = pricer.token(0)
     assert usdc is not None and usdc.usd == 1 and usdc.via == "USDC"
     hype = pricer.token(150)
-    assert hype is not None and (hype.usd, hype.via) == (Decimal("40.0"), "@107")
+    assert hype is not None and (hype.usd, hype.via) == (Decimal("40.0"), "HYPE/USDC")
     # Without a HYPE/USDC mid, HYPE/USDT0 times USDT0/USDC.
     only_usdt = {k: v for k, v in MIDS.items() if k != "@107"}
     hype = UsdPricer(CAT, only_usdt).token(150)
     assert hype is not None and hype.usd == Decimal("39.9") * Decimal("1.001")
-    assert hype.via == "@300 via @166"
+    assert hype.via == "HYPE/USDT0 via USDT0/USDC"  # named as a trader reads them, not @300
     # Without the quote's own USDC mid there is no price at all: unknown, never a guess.
     assert UsdPricer(CAT, {"@300": "39.9"}).token(150) is None
     assert pricer.token(235) is None and pricer.token(4242) is None
@@ -103,7 +103,7 @@ def test_usd_price_through_the_pair_and_through_a_non_usdc_quote() -> None:
 def test_outcome_price_is_in_its_quote_token() -> None:
     side = UsdPricer(CAT, MIDS).outcome(14880)
     assert side is not None and side.usd == Decimal("0.6") * Decimal("0.999")
-    assert side.via == "#14880 via @230"
+    assert side.via == "#14880 via USDH/USDC"
     assert UsdPricer(_catalog(outcome_quote=None), MIDS).outcome(14880) is None
     assert UsdPricer(CAT, MIDS).outcome(99990) is None
     assert outcome_code("+14880") == outcome_code("o14880") == 14880
@@ -126,7 +126,7 @@ def test_spot_rows_are_named_valued_and_priced() -> None:
     usdc, hype, purr, side, settled, usde = valued.rows
     assert (usdc.name, usdc.value_usd, usdc.free, usdc.upnl_usd) == ("USDC", "1200.5", "1100.5",
                                                                       None)  # fmt: skip
-    assert (hype.value_usd, hype.upnl_usd, hype.price_via) == ("400", "100", "@107")
+    assert (hype.value_usd, hype.upnl_usd, hype.price_via) == ("400", "100", "HYPE/USDC")
     assert hype.total == "10.0" and hype.entry_ntl == "300.0"  # the exchange's strings
     assert purr.name == "PURR" and purr.coin == "UBTC" and purr.value_usd == "0.33466294015"
     assert (side.kind, side.name) == (SpotRowKind.OUTCOME, "BTC above 150k: Yes")

@@ -62,7 +62,7 @@ async def test_spot_tab_names_values_and_says_what_it_cannot_price() -> None:
         assert "value $: 500.00" in hype and "uPnL $: +100.00" in hype
         # FELIX has only a USDH pair: 20,000 x 0.05 USDH x 0.999 USD
         felix = rows["token: FELIX"]
-        assert "value $: 999.00" in felix and "priced from: @161 via @230" in felix
+        assert "value $: 999.00" in felix and "priced from: FELIX/USDH via USDH/USDC" in felix
         assert "BTC above 150k: Yes" in text  # an outcome side by name
         assert "o14881" in text and "settled: no price" in text
         # The settled outcome is not valued: the total is at least this much.
