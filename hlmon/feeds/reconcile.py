@@ -64,6 +64,9 @@ class ReconcileResult:
     """``userFills``/``userFillsByTime`` requests made."""
     open_orders: int = 0
     """Open orders held after the merge."""
+    fills_held: int | None = None
+    """Fills held after the merge (None: not counted); more than ``new_fills`` when the
+    websocket's snapshot delivered them before REST answered."""
 
 
 def _plural(n: int, word: str) -> str:
@@ -132,7 +135,9 @@ class Reconciler:
             held_now = sum(1 for f in store.fills() if fill_key(f) not in mark.fill_keys)
             new_fills = max(added, held_now)
         changes = len(oids_before ^ oids_after) if oids_before is not None else 0
-        return ReconcileResult(new_fills, changes, fetched, pages, len(oids_after))
+        return ReconcileResult(
+            new_fills, changes, fetched, pages, len(oids_after), len(store.fills())
+        )
 
     def _dexes(self) -> list[str]:
         return [d for d in self._store.active_dexes(self.user) if sendable_dex(self._store, d)]
@@ -180,10 +185,12 @@ class Reconciler:
     def describe(result: ReconcileResult, outage_s: float | None) -> str:
         """The log line, e.g. ``reconnected after 14 s; recovered 2 fills, 1 order change``."""
         if outage_s is None:
-            return (
-                f"account loaded over REST: {_plural(result.open_orders, 'open order')}, "
-                f"{_plural(result.new_fills, 'fill')}"
-            )
+            fills = _plural(result.new_fills, "fill")
+            held = result.fills_held
+            if held is not None and held > result.new_fills:
+                # The websocket's snapshot came first: "0 fills" would read as none held.
+                fills = f"{_plural(held, 'fill')} ({result.new_fills} new over REST)"
+            return f"account loaded over REST: {_plural(result.open_orders, 'open order')}, {fills}"
         return (
             f"reconnected after {outage_s:.0f} s; recovered {_plural(result.new_fills, 'fill')}, "
             f"{_plural(result.order_changes, 'order change')}"

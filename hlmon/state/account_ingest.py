@@ -269,12 +269,24 @@ class AccountIngest(ExtrasIngest, LagStamps):
             self._account.note_activity(f.coin, f.time)
         new = self._account.fills.add_many(fills)
         newest = self._account.fills.newest
-        self._stamps["fills"] = Stamp(now, newest.time if newest is not None else None, source)
+        if not self._confirms_socket("fills", new, source, now):
+            self._stamps["fills"] = Stamp(now, newest.time if newest is not None else None, source)
         if new:
             self._changes.add("fills")
             # A fill in a market listed since the catalog loaded makes the feeds reload it.
             self.catalog_state.note_names({f.coin for f in fills})
         return new
+
+    def _confirms_socket(self, feed: str, new: int, source: Source, now: float) -> bool:
+        """Whether a REST answer that added nothing to a history the live websocket already
+        delivered leaves its stamp as it is. The start-up load often lands just after the
+        websocket's snapshot; stamped, it would show ``fills REST`` until the next fill (an
+        event feed can stay quiet for hours) while the socket carries the feed. With the
+        socket down, a REST answer is the feed: it is stamped, new rows or not."""
+        if new or source is not Source.REST:
+            return False
+        stamp = self._stamps.get(feed)
+        return stamp is not None and stamp.source is Source.WS and self.health.socket_alive(now)
 
     def _on_user_fundings(self, msg: UserFundingsMsg, source: Source, now: float) -> None:
         if self._is_me(msg.data.user):
@@ -286,7 +298,10 @@ class AccountIngest(ExtrasIngest, LagStamps):
             self._account.note_activity(f.coin, f.time, FUNDING_ACTIVITY_MS)
         new = self._account.fundings.add_many(fundings)
         newest = self._account.fundings.newest
-        self._stamps["fundings"] = Stamp(now, newest.time if newest is not None else None, source)
+        if not self._confirms_socket("fundings", new, source, now):
+            self._stamps["fundings"] = Stamp(
+                now, newest.time if newest is not None else None, source
+            )
         if new:
             self._changes.add("fundings")
 

@@ -92,6 +92,19 @@ async def test_bootstrap_uses_user_fills_and_loads_orders() -> None:
     assert Reconciler.describe(result, None) == "account loaded over REST: 2 open orders, 5 fills"
 
 
+async def test_bootstrap_after_the_websockets_snapshot_says_the_fills_held() -> None:
+    """The snapshot came first: REST adds nothing, and the log line must not read as if the
+    account had no fills."""
+    ex = FakeExchange([fill(i, 1000 + i) for i in range(5)], [order(1)])
+    rec, store = make(ex)
+    store.apply_fills([Fill(**fill(i, 1000 + i)) for i in range(5)], Source.WS)
+    result = await rec.reconcile(None)
+    assert (result.new_fills, result.fills_held) == (0, 5)
+    assert Reconciler.describe(result, None) == (
+        "account loaded over REST: 1 open order, 5 fills (0 new over REST)"
+    )
+
+
 async def test_outage_fills_recovered_once_with_margin_and_order_diff() -> None:
     ex = FakeExchange([fill(i, 10_000 + i * 1000) for i in range(3)], [order(1), order(2)])
     rec, store = make(ex)
@@ -106,8 +119,9 @@ async def test_outage_fills_recovered_once_with_margin_and_order_diff() -> None:
     by_time = [r for r in ex.requests if r["type"] == "userFillsByTime"]
     assert by_time[-1]["startTime"] == 12_000 - rec.margin_ms
     assert result == ReconcileResult(
-        new_fills=2, order_changes=2, fills_fetched=result.fills_fetched, pages=1, open_orders=2
-    )
+        new_fills=2, order_changes=2, fills_fetched=result.fills_fetched, pages=1, open_orders=2,
+        fills_held=5,
+    )  # fmt: skip
     keys = [(f.tid, f.oid) for f in store.fills()]
     assert len(keys) == len(set(keys)) == 5
     assert (

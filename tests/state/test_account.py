@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from hlmon.protocol.messages import Fill, Message
-from hlmon.state import Source, Store
+from hlmon.state import ConnState, Source, Store
 
 from .conftest import (
     OTHER,
@@ -52,6 +52,34 @@ class TestFills:
         store.apply(fills_msg(fill(1, 10, 1000), fill(2, 10, 1001), snapshot=True))
         assert store.take_changes() == set()
         assert len(store.fills()) == 2
+
+    def test_rest_with_nothing_new_leaves_the_live_sockets_stamp(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """The start-up REST load lands after the websocket's snapshot: the feed still says
+        ws. With the socket down, a REST answer is the feed and is stamped, new rows or not."""
+        store.health.note_alive()
+        store.apply(fills_msg(fill(1, 10, 1000), snapshot=True))
+        store.apply(msg("userFundings", {"user": USER, "isSnapshot": True,
+                                         "fundings": [funding(1000)]}))  # fmt: skip
+        ws_fills, ws_fundings = store.stamp("fills"), store.stamp("fundings")
+        clock.advance(1.0)
+        store.health.note_alive()
+        assert store.apply_fills(rest_fills(fill(1, 10, 1000)), Source.REST) == 0
+        store.apply(msg("userFundings", {"user": USER, "fundings": [funding(1000)]}), Source.REST)
+        assert store.stamp("fills") is ws_fills and store.stamp("fundings") is ws_fundings
+        # A fill only REST had: the screen's newest fill came over REST, and says so.
+        assert store.apply_fills(rest_fills(fill(2, 10, 1001)), Source.REST) == 1
+        assert store.source_of("fills") is Source.REST
+        # Socket down: the REST answer is what keeps the feed, stamped even with nothing new.
+        store.apply(fills_msg(fill(3, 11, 1002)))
+        assert store.source_of("fills") is Source.WS
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=1.0)
+        clock.advance(1.0)
+        assert store.apply_fills(rest_fills(fill(3, 11, 1002)), Source.REST) == 0
+        assert store.source_of("fills") is Source.REST
+        stamp = store.stamp("fills")
+        assert stamp is not None and stamp.received_at == clock()
 
     def test_same_tid_other_oid_is_distinct(self, store: Store) -> None:
         """Dust conversions share tid 0; (tid, oid) keeps them apart."""
