@@ -130,13 +130,17 @@ class AccountState:
         if until > self.activity.get(dex, -1):
             self.activity[dex] = until
 
-    def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> None:
-        """A full ``openOrders`` list for one dex replaces that dex's orders.
+    def replace_orders(self, dex: str, orders: list[FrontendOrder]) -> bool:
+        """A full ``openOrders`` list for one dex replaces that dex's orders; True if what is
+        held changed (the exchange re-pushes the list every few seconds, mostly the same:
+        nothing on screen needs rebuilding then).
 
         The snapshot is the authority: only an order ended by an update since the dex's
         previous snapshot is left out (this push may predate the update), and only this once.
         Flags of unknown statuses are settled by it; ``triggered`` stays on listed orders.
         """
+        before = self._dex_orders(dex)
+        first = dex not in self.orders_loaded
         self.orders_loaded.add(dex)
         closing = self._closing.pop(dex, {})
         for oid in [oid for oid, o in self.orders.items() if coin_dex(o.coin) == dex]:
@@ -149,7 +153,15 @@ class AccountState:
         for oid, flag in list(self.order_flags.items()):
             if flag != "triggered" and coin_dex(self.orders[oid].coin) == dex:
                 del self.order_flags[oid]
+        if not first and self._dex_orders(dex) == before:
+            return False
         self._orders_sorted = None
+        return True
+
+    def _dex_orders(self, dex: str) -> tuple[dict[int, FrontendOrder], dict[int, str]]:
+        """``dex``'s orders and their flags, by oid (to tell a changed list from a re-push)."""
+        orders = {oid: o for oid, o in self.orders.items() if coin_dex(o.coin) == dex}
+        return orders, {oid: f for oid, f in self.order_flags.items() if oid in orders}
 
     def apply_order_updates(self, updates: list[OrderUpdate]) -> bool:
         """Apply status updates by class (``order_status``): ``open`` and ``triggered`` upsert

@@ -227,9 +227,10 @@ class AccountIngest(ExtrasIngest, LagStamps):
         data = msg.data
         if not self._is_me(data.user):
             return
-        self._account.replace_orders(data.dex, data.orders)
+        changed = self._account.replace_orders(data.dex, data.orders)
         self._stamps[orders_feed(data.dex)] = Stamp(now, None, source)
-        self._changes.add("orders")
+        if changed:  # a re-push of the same list rebuilds nothing (its age is in the stamp)
+            self._changes.add("orders")
 
     def _on_order_updates(self, msg: OrderUpdatesMsg, source: Source, now: float) -> None:
         if not self._have_user("orderUpdates"):

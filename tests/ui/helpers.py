@@ -127,7 +127,10 @@ def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100) -> Message:
     )  # fmt: skip
 
 
-def orders_msg(user: str = USER) -> Message:
+def orders_msg(user: str = USER, btc_sz: str = "0.05") -> Message:
+    """The user's open orders; another ``btc_sz`` (the BTC bid partly filled) makes a list
+    that differs from the one held (a re-push of the same list is no change)."""
+
     def order(oid: int, coin: str, side: str, px: str, sz: str, orig: str, ro: bool = False,
               kind: str = "Limit") -> dict[str, Any]:  # fmt: skip
         return {"coin": coin, "side": side, "limitPx": px, "sz": sz, "oid": oid,
@@ -139,7 +142,7 @@ def orders_msg(user: str = USER) -> Message:
         {
             "user": user,
             "orders": [
-                order(88123401, "BTC", "B", "103000.0", "0.05", "0.05"),
+                order(88123401, "BTC", "B", "103000.0", btc_sz, "0.05"),
                 order(88123455, "ETH", "A", "3800.0", "1.0", "1.5", ro=True),
                 order(88123502, "SOL", "B", "195.5", "10.0", "10.0"),
             ],

@@ -522,7 +522,8 @@ class TestRenderCost:
         self, app: HlmonApp, store: Store
     ) -> None:
         """A clearinghouse push (several a second under load) leaves the Orders tab's rows
-        alone unless it changes what they show; an orders change refills them."""
+        alone unless it changes what they show, and so does the same orders list pushed
+        again (every few seconds); an orders change refills them."""
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause()
@@ -534,7 +535,11 @@ class TestRenderCost:
             store.apply(clearinghouse_msg(t_ms=T0_MS + 1000))
             await wait_for(pilot, lambda: d.frames > frames)
             assert filled == []
-            store.apply(orders_msg())
+            frames = d.frames
+            store.apply(orders_msg())  # the same list pushed again: nothing to refill
+            await wait_for(pilot, lambda: d.frames > frames)
+            assert filled == []
+            store.apply(orders_msg(btc_sz="0.02"))
             await wait_for(pilot, lambda: filled == [1])
 
     async def test_idle_frames_repaint_nothing_but_ages(

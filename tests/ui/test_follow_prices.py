@@ -48,9 +48,9 @@ class TestHeldBack:
             assert built[1:] == pytest.approx([start + 0.25])
             assert d.schedule is not None and d.schedule.deadline is not None
             mono.advance(0.01)
-            store.apply(orders_msg())
+            store.apply(orders_msg(btc_sz="0.02"))
             d.refresh_frame()
-            assert built[2:] == pytest.approx([start + 0.26])  # an account event: at once
+            assert built[2:] == pytest.approx([start + 0.26])  # an orders change: at once
 
     async def test_watchlist_contexts_follow_at_most_4_times_a_second(
         self, app: HlmonApp, store: Store
