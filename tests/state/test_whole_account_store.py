@@ -51,6 +51,27 @@ def test_spot_lands_for_the_selected_and_every_watched_account(store: Store) -> 
     assert store.source_of("spot") is Source.REST
 
 
+def test_the_same_balances_pushed_again_change_nothing_but_the_stamp(
+    store: Store, clock: FakeClock
+) -> None:
+    """The exchange re-pushes the balances every few seconds: then the held state (and what
+    was valued from it) stays, with no change for the header or the Spot tab."""
+    store.apply(spot(USER, usdc("100.0"), hype("2.0")))
+    store.take_changes()
+    held, equity = store.spot_state(), store.equity()
+    clock.advance(2.0)
+    store.apply(spot(USER, usdc("100.0"), hype("2.0")))
+    assert store.take_changes() == set()
+    assert store.spot_state() is held and store.equity() is equity
+    stamp = store.stamp("spot")
+    assert stamp is not None and stamp.received_at == clock()
+    store.apply(spot(USER, usdc("100.0"), hype("2.5")), Source.REST)
+    assert store.take_changes() == {"spot", "accounts"}
+    state = store.spot_state()
+    assert state is not None and state.balances[1].total == "2.5"
+    assert store.source_of("spot") is Source.REST
+
+
 def test_spot_without_a_catalog_values_usdc_only_and_says_what_is_unknown(store: Store) -> None:
     store.apply(spot(USER, usdc("100.0"), hype("2.0")))
     valued = store.spot_valuation()
