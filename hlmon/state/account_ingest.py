@@ -58,6 +58,14 @@ _USERLESS_CHANNELS = ("orderUpdates", "userEvents")
 """User channels whose frames do not name their user (subscription types)."""
 
 
+def _shape(state: ClearinghouseState) -> list[tuple[object, ...]]:
+    """What a re-mark leaves as it is: each position's coin, size, entry and leverage."""
+    return [
+        (p.position.coin, p.position.szi, p.position.entryPx, p.position.leverage)
+        for p in state.assetPositions
+    ]
+
+
 class AccountIngest(ExtrasIngest, LagStamps):
     """Handlers for the watched user's channels and subscription acks; which user is watched.
 
@@ -77,6 +85,17 @@ class AccountIngest(ExtrasIngest, LagStamps):
     _changes: set[str]
     _positions_cache: list[PositionView] | None
     _summary_cache: AccountSummary | None
+    _shape_version: int = 0
+    """Moves when a position of the selected account opens, closes, changes size, side, entry
+    or leverage, or the account is switched (``position_shape_version``)."""
+
+    @property
+    def position_shape_version(self) -> int:
+        """Moves when the selected account's positions change in shape (see ``_shape_version``),
+        not when a push only re-marks them: the exchange re-pushes each dex's state every few
+        seconds with new uPnL, margin and liquidation prices as the marks move. A reader that
+        follows prices at its own pace can tell the two apart (``screens.dashboard``)."""
+        return self._shape_version
 
     def _account_handlers(self) -> dict[type, Handler]:
         """Message type -> handler, for ``Store.apply``'s dispatch table (each counting what
@@ -122,6 +141,7 @@ class AccountIngest(ExtrasIngest, LagStamps):
             self._account.clearinghouse[dex] = state
             self._stamps[account_feed(dex)] = stamp
         self._invalidate_account()
+        self._shape_version += 1
         self._changes.update(_ACCOUNT_KEYS)
         self._changes.add("accounts")
 
@@ -207,8 +227,11 @@ class AccountIngest(ExtrasIngest, LagStamps):
         for dex, state in states:
             if self._accounts.apply(address, state, source, now, dex=dex, also=self._user):
                 row_changed = True
-            if not mine or is_older(state, self._account.clearinghouse.get(dex)):
+            held = self._account.clearinghouse.get(dex)
+            if not mine or is_older(state, held):
                 continue  # an older answer (a slow REST reply) must not replace a newer push
+            if held is None or _shape(held) != _shape(state):
+                self._shape_version += 1
             self._account.clearinghouse[dex] = state
             lag = None
             if state.time:

@@ -19,6 +19,7 @@ from .conftest import (
     msg,
     order,
     order_update,
+    position,
     summary,
 )
 
@@ -365,3 +366,24 @@ class TestClearinghouseOrder:
         store.apply(self.state(2_000, "950"), Source.REST)  # same time: accepted
         s = store.account_summary()
         assert s is not None and s.account_value == "950"
+
+
+def test_position_shape_moves_with_a_position_not_with_a_re_mark(store: Store) -> None:
+    """``position_shape_version``: a position opened, resized, closed or re-levered, or
+    another account selected; not a re-push with new uPnL, margin and liquidation prices."""
+    versions = [store.position_shape_version]
+
+    def push(*positions: dict[str, Any], upnl: str = "0.0", dex: str = "") -> int:
+        store.apply(clearinghouse(list(positions), dex=dex, value=upnl))
+        versions.append(store.position_shape_version)
+        return versions[-1] - versions[-2]
+
+    btc = position("BTC", "0.1", "100.0", upnl="1.0", liq="80.0")
+    assert push(btc) == 1  # the first state
+    assert push(position("BTC", "0.1", "100.0", upnl="3.5", liq="79.0"), upnl="2.5") == 0
+    assert push(position("BTC", "0.2", "101.0", upnl="3.5")) == 1  # a fill: resized
+    assert push(position("BTC", "0.2", "101.0", lev=10)) == 1  # re-levered
+    assert push(position("BTC", "0.2", "101.0", lev=10), dex="xyz") == 1  # another dex's first
+    assert push() == 1  # closed
+    store.set_user(OTHER)
+    assert store.position_shape_version > versions[-1]

@@ -90,7 +90,10 @@ def trades_msg(coin: str = "BTC", n: int = 30, t_ms: int = T0_MS - 100) -> Messa
     return msg("trades", data)
 
 
-def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100) -> Message:
+def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100, btc_szi: str = "0.4") -> Message:
+    """The user's default-dex state at ``t_ms``; another ``btc_szi`` resizes the BTC position
+    (a fill), where another ``t_ms`` alone is a re-push that only re-marks."""
+
     def pos(coin: str, szi: str, entry: str, value: str, upnl: str, roe: str, liq: str,
             lev_type: str, lev: int, margin: str) -> dict[str, Any]:  # fmt: skip
         return {
@@ -114,7 +117,7 @@ def clearinghouse_msg(user: str = USER, t_ms: int = T0_MS - 2100) -> Message:
                 "crossMaintenanceMarginUsed": "581.3",
                 "withdrawable": "14870.02",
                 "assetPositions": [
-                    pos("BTC", "0.4", "102110.0", "41765.2", "921.2", "0.451", "81020.5",
+                    pos("BTC", btc_szi, "102110.0", "41765.2", "921.2", "0.451", "81020.5",
                         "cross", 20, "2088.26"),
                     pos("ETH", "-2.0", "3735.3", "7376.4", "94.2", "0.252", "3950.0",
                         "isolated", 10, "737.64"),

@@ -1,6 +1,7 @@
 """What follows prices at most 4 times a second (``FOLLOW_S``): the positions and the
-header's totals, the watchlist's context columns; at once after a quiet spell, by a deadline
-of their own otherwise, and never held back for account events or a feed's state."""
+header's totals, the watchlist's context columns, and account pushes that only re-mark the
+positions; at once after a quiet spell, by a deadline of their own otherwise, and never held
+back for a position that changes, an orders change or a feed's state."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
 
-from .helpers import FakeClock, ctx_msg, msg, note_calls, orders_msg
+from .helpers import T0_MS, FakeClock, clearinghouse_msg, ctx_msg, msg, note_calls, orders_msg
 
 SIZE = (120, 40)
 
@@ -51,6 +52,39 @@ class TestHeldBack:
             store.apply(orders_msg(btc_sz="0.02"))
             d.refresh_frame()
             assert built[2:] == pytest.approx([start + 0.26])  # an orders change: at once
+
+    async def test_an_account_push_that_only_re_marks_follows_with_the_prices(
+        self, app: HlmonApp, store: Store
+    ) -> None:
+        """The exchange re-pushes each dex's state every few seconds with new uPnL, margin and
+        liquidation prices: such a push follows at most 4 times a second, the header and the
+        dex line with the positions. A push that resizes a position (a fill) is built at once."""
+        async with app.run_test(size=SIZE) as pilot:
+            d = app.dashboard
+            await pilot.pause()
+            start = time.monotonic() + 1.0
+            mono = FakeClock(start)
+            d.paint.monotonic = mono
+            built: list[float] = []
+            headers: list[float] = []
+            note_calls(d.positions, "set_data", lambda: built.append(mono()))
+            note_calls(d.header, "rebuild", lambda: headers.append(mono()))
+            store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
+            d.refresh_frame()
+            assert built == [start]
+            mono.advance(0.05)
+            before = len(headers)
+            store.apply(clearinghouse_msg(t_ms=T0_MS + 1000))  # re-marked only
+            d.refresh_frame()
+            assert built == [start] and len(headers) == before  # held back: 0.2 s left
+            mono.advance(0.2)
+            d.refresh_frame()  # the deadline's frame
+            assert built[1:] == pytest.approx([start + 0.25]) and len(headers) == before + 1
+            mono.advance(0.01)
+            store.apply(clearinghouse_msg(t_ms=T0_MS + 2000, btc_szi="0.5"))  # BTC resized
+            d.refresh_frame()
+            assert built[2:] == pytest.approx([start + 0.26])  # at once
+            assert any("0.5" in line for line in d.positions.text_lines)
 
     async def test_watchlist_contexts_follow_at_most_4_times_a_second(
         self, app: HlmonApp, store: Store

@@ -56,12 +56,12 @@ from hlmon.ui.widgets.watchlist import Watchlist
 
 COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
 """Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
-HEADER_KEYS = frozenset(
-    ("account", "accounts", "status", "spot", "role", "mode", "equityHistory", "catalog")
-)
+HEADER_KEYS = frozenset(("account", "status", "spot", "role", "mode", "equityHistory", "catalog"))
 """Change keys the header shows at once: account numbers and mode, spot, role, equity history,
 collateral tokens (the catalog), the account feed's freshness. Moved prices (``mids``, the
-positions' marks) reach it with the positions, at most every ``FOLLOW_S``."""
+positions' marks) and account pushes that only re-mark reach it with the positions, at most
+every ``FOLLOW_S``. Not the watched accounts' rows (``accounts``, with every push of the
+selected one too): the header shows the selected account only, its label set on a switch."""
 FOLLOW_S = 0.25
 """What moves with every price but is read, not watched tick by tick, follows at most 4 times
 a second: the positions' uPnL, ROE and distances, the header's totals, the watchlist's
@@ -138,10 +138,16 @@ class Dashboard(Screen[None]):
         self._prices = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
         """Moved marks and mids: the positions and the header's totals follow at most every
         ``FOLLOW_S`` (they move with every price; rebuilt on every frame they were a third
-        of its cost under a flood), at once after a quiet spell. Account and orders pushes,
-        and a mark feed going stale or fresh, are never held back."""
+        of its cost under a flood), at once after a quiet spell. So do account pushes that
+        only re-mark the positions (``store.position_shape_version`` unmoved: new uPnL, margin,
+        liquidation prices). A position opened, closed or resized, an orders push, and a mark
+        feed going stale or fresh are never held back."""
         self._positions_frame = -1
         """``frames`` when the positions pane was last built."""
+        self._shape_version = -1
+        """``store.position_shape_version`` the positions pane was last built from."""
+        self._account_lines_due = False
+        """A re-mark was held back: the dex line follows with the positions."""
         self._contexts = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
         """Contexts and candles that moved without the mids: the watchlist's funding, OI,
         24 h and sparkline columns follow at most every ``FOLLOW_S`` (a mids change rebuilds
@@ -274,6 +280,11 @@ class Dashboard(Screen[None]):
                 self.post_message(self.AlertsFired(fired))
         if self.paint.keep_hidden(changes):
             return  # covered (``hlmon.ui.covering``): painted when it shows again
+        if "account" in changes and self.store.position_shape_version == self._shape_version:
+            # Re-marked only (~5 pushes a second under stress): it follows with the prices,
+            # the header and the dex line with it (``_prices``).
+            changes = changes - {"account"}
+            self._account_lines_due = True
         if changes:
             self.apply_changes(changes)
         if not full:
@@ -293,7 +304,9 @@ class Dashboard(Screen[None]):
             self._rebuild_watchlist()
         if tick or moved:
             self.update_freshness()
-        elif not COUNTED_KEYS.isdisjoint(changes):
+        elif not COUNTED_KEYS.isdisjoint(changes) or (
+            self._account_lines_due and self._positions_frame == self.frames
+        ):
             self.update_account_lines()  # the tab names count rows; the dex line, the values
         if tick or moved or "status" in changes:
             self.status.rebuild()
@@ -369,6 +382,7 @@ class Dashboard(Screen[None]):
 
     def _update_positions(self) -> None:
         self._positions_version = self.store.positions_version
+        self._shape_version = self.store.position_shape_version
         self._positions_frame = self.frames
         self._prices.done()
         views = self.store.positions()
@@ -410,6 +424,7 @@ class Dashboard(Screen[None]):
         table's freshness): on every account or table push. The panes' marks change only with
         a feed's state or source, or their ages once a second (``update_freshness``)."""
         store = self.store
+        self._account_lines_due = False
         if self.address is not None:
             set_border_subtitle(self.positions, dex_subtitle(store))
         feed = TAB_FEEDS.get(self.lower.active)
