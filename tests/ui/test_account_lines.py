@@ -12,7 +12,9 @@ from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
 from hlmon.ui.screens.pane_marks import mark_pane
 
-from .helpers import FakeClock, orders_msg
+from .helpers import USER, FakeClock, note_calls, orders_msg
+
+OTHER = "0x31ca8395cf837de08b24da3f660e77761dfb974b"
 
 SIZE = (120, 40)
 
@@ -42,3 +44,22 @@ async def test_a_table_push_updates_the_counts_and_marks_no_pane(
         clock.advance(1.0)  # a new second: the ages tick, every pane is marked
         d.refresh_frame()
         assert {"book", "watchlist", "positions"} <= set(marked)
+
+
+async def test_a_watched_rows_push_alone_draws_no_lines(app: HlmonApp, store: Store) -> None:
+    """``accounts`` (the watched rows, moved by every push of the selected account too) is no
+    key of those lines: that tab carries no count, and the dex line follows the account."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        d.refresh_frame()  # settle: whatever was pending
+        drawn: list[int] = []
+        note_calls(d, "update_account_lines", lambda: drawn.append(1))
+        store.set_watched_users([USER, OTHER])  # an 'accounts' change and nothing else
+        d.refresh_frame()
+        assert drawn == []
+        message = orders_msg()
+        cast(Any, message).data.orders.pop()  # a counted tab's rows: drawn
+        store.apply(message)
+        d.refresh_frame()
+        assert drawn == [1]

@@ -40,7 +40,7 @@ from hlmon.ui.screens.pane_marks import (
     is_stale,
     mark_pane,
 )
-from hlmon.ui.screens.tab_rows import TABLE_KEYS, TabRows
+from hlmon.ui.screens.tab_rows import TAB_KEYS, TabRows
 from hlmon.ui.screens.workspace import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH, Workspace
 from hlmon.ui.widgets.account import POSITION_COLUMNS, PositionRowMemo, position_rows
 from hlmon.ui.widgets.bars import HeaderBar, StatusBar
@@ -50,12 +50,18 @@ from hlmon.ui.widgets.candles import CandleChart
 from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import set_border_subtitle
 from hlmon.ui.widgets.table import TableView
-from hlmon.ui.widgets.tabs import TABS, LowerTabs
+from hlmon.ui.widgets.tabs import COUNTED, TABS, LowerTabs
 from hlmon.ui.widgets.tape import TapeView
 from hlmon.ui.widgets.watchlist import Watchlist
 
-COUNTED_KEYS = TABLE_KEYS | EXTRAS_CHANGES
-"""Change keys of the lower tabs (their names count rows: refreshed with the freshness)."""
+COUNTED_KEYS = (
+    frozenset().union(*(TAB_KEYS[tab] for tab in COUNTED if tab in TAB_KEYS))
+    | EXTRAS_CHANGES
+    | {"account"}
+)
+"""Change keys of the lines ``update_account_lines`` draws: the counted tabs' names (their
+row counts) and the dex line (the account's values). Not ``accounts`` (the watched rows,
+which every push of the selected account changes too: that tab has no count) nor the log."""
 HEADER_KEYS = frozenset(("account", "status", "spot", "role", "mode", "equityHistory", "catalog"))
 """Change keys the header shows at once: account numbers and mode, spot, role, equity history,
 collateral tokens (the catalog), the account feed's freshness. Moved prices (``mids``, the

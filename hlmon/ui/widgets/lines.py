@@ -434,13 +434,15 @@ class LinePane(Widget):
 
     @property
     def inner_width(self) -> int:
-        """Width available to rows."""
+        """Width available to rows (0 while hidden)."""
+        if not self.display:  # not laid out: Textual's lookup would end in an exception
+            return 0
         return self.scrollable_content_region.width or self.content_region.width
 
     @property
     def inner_height(self) -> int:
-        """Height available to rows."""
-        return self.content_region.height
+        """Height available to rows (0 while hidden)."""
+        return self.content_region.height if self.display else 0
 
     def set_rows(self, rows: Iterable[Row]) -> None:
         """Replace the content; only lines that differ are repainted.
