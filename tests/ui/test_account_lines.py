@@ -63,3 +63,21 @@ async def test_a_watched_rows_push_alone_draws_no_lines(app: HlmonApp, store: St
         store.apply(message)
         d.refresh_frame()
         assert drawn == [1]
+
+
+async def test_a_connection_change_redraws_the_status_line_not_the_header(
+    app: HlmonApp, store: Store
+) -> None:
+    """``status`` (a new ping time, the REST weight) is the status line's: the header shows
+    the account, whose feed's state moves the panes' marks on its own (``moved``)."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        d = app.dashboard
+        d.refresh_frame()  # settle: whatever was pending
+        headers: list[int] = []
+        statuses: list[int] = []
+        note_calls(d.header, "rebuild", lambda: headers.append(1))
+        note_calls(d.status, "rebuild", lambda: statuses.append(1))
+        store.health.note_rtt(7.0)
+        d.refresh_frame()
+        assert (headers, statuses) == ([], [1])

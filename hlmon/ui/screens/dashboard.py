@@ -62,12 +62,14 @@ COUNTED_KEYS = (
 """Change keys of the lines ``update_account_lines`` draws: the counted tabs' names (their
 row counts) and the dex line (the account's values). Not ``accounts`` (the watched rows,
 which every push of the selected account changes too: that tab has no count) nor the log."""
-HEADER_KEYS = frozenset(("account", "status", "spot", "role", "mode", "equityHistory", "catalog"))
+HEADER_KEYS = frozenset(("account", "spot", "role", "mode", "equityHistory", "catalog"))
 """Change keys the header shows at once: account numbers and mode, spot, role, equity history,
-collateral tokens (the catalog), the account feed's freshness. Moved prices (``mids``, the
-positions' marks) and account pushes that only re-mark reach it with the positions, at most
-every ``FOLLOW_S``. Not the watched accounts' rows (``accounts``, with every push of the
-selected one too): the header shows the selected account only, its label set on a switch."""
+collateral tokens (the catalog). The account feed's freshness moves with its state (``moved``)
+and its age with the tick; the connection is the status line's (``status``). Moved prices
+(``mids``, the positions' marks) and account pushes that only re-mark reach it with the
+positions, at most every ``FOLLOW_S``. Not the watched accounts' rows (``accounts``, with every
+push of the selected one too): the header shows the selected account only, its label set on a
+switch."""
 FOLLOW_S = 0.25
 """What moves with every price but is read, not watched tick by tick, follows at most 4 times
 a second: the positions' uPnL, ROE and distances, the header's totals, the watchlist's

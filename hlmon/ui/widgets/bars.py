@@ -341,6 +341,8 @@ class HeaderBar(LinePane):
         """Watched address, if any."""
         self.label: str | None = None
         """The selected account's configured label, shown before its address."""
+        self._history: tuple[object, tuple[Cell, ...] | None] = (None, None)
+        """The equity history drawn last and its sparkline (a push replaces the history)."""
 
     def rebuild(self) -> None:
         """Recompute the line."""
@@ -399,7 +401,11 @@ class HeaderBar(LinePane):
             parts.append((80, ((label, "pane--muted"), (pools, "pane--strong"))))
         else:
             parts.append((80, equity_cells(figures, compact)))
-        history = history_cells(store.equity_history())
+        held = store.equity_history()
+        drawn, history = self._history
+        if held is not drawn:  # the sparkline parses its samples: once per history
+            history = history_cells(held)
+            self._history = (held, history)
         if history is not None:
             parts.append((20, history))
         share = margin_share_pct(summary.total_margin_used, summary.account_value)
