@@ -12,10 +12,31 @@ import pytest
 
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
+from hlmon.ui.screens.dashboard import Dashboard
 
 from .helpers import T0_MS, FakeClock, clearinghouse_msg, ctx_msg, msg, note_calls, orders_msg
 
 SIZE = (120, 40)
+
+
+def quiet_clock(d: Dashboard) -> FakeClock:
+    """A hand-moved clock for the dashboard's pacing, a second after its last build: the
+    next change is the first after a quiet spell."""
+    mono = FakeClock(time.monotonic() + 1.0)
+    d.paint.monotonic = mono
+    return mono
+
+
+def positions_built_on_a_price(d: Dashboard, store: Store) -> tuple[FakeClock, list[float]]:
+    """A price move after a quiet spell: the positions are built at once. Returns the clock
+    and the times of every build from then on."""
+    mono = quiet_clock(d)
+    built: list[float] = []
+    note_calls(d.positions, "set_data", lambda: built.append(mono()))
+    store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
+    d.refresh_frame()
+    assert built == [mono()]
+    return mono, built
 
 
 class TestHeldBack:
@@ -28,14 +49,8 @@ class TestHeldBack:
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause()
-            start = time.monotonic() + 1.0  # a second after the last build
-            mono = FakeClock(start)
-            d.paint.monotonic = mono
-            built: list[float] = []
-            note_calls(d.positions, "set_data", lambda: built.append(mono()))
-            store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
-            d.refresh_frame()
-            assert built == [start]
+            mono, built = positions_built_on_a_price(d, store)
+            start = built[0]
             mono.advance(0.05)
             store.apply(msg("allMids", {"mids": {"BTC": "104700.5"}}))
             d.refresh_frame()
@@ -62,16 +77,10 @@ class TestHeldBack:
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause()
-            start = time.monotonic() + 1.0
-            mono = FakeClock(start)
-            d.paint.monotonic = mono
-            built: list[float] = []
+            mono, built = positions_built_on_a_price(d, store)
+            start = built[0]
             headers: list[float] = []
-            note_calls(d.positions, "set_data", lambda: built.append(mono()))
             note_calls(d.header, "rebuild", lambda: headers.append(mono()))
-            store.apply(msg("allMids", {"mids": {"BTC": "104600.5"}}))
-            d.refresh_frame()
-            assert built == [start]
             mono.advance(0.05)
             before = len(headers)
             store.apply(clearinghouse_msg(t_ms=T0_MS + 1000))  # re-marked only
@@ -94,9 +103,8 @@ class TestHeldBack:
         async with app.run_test(size=SIZE) as pilot:
             d = app.dashboard
             await pilot.pause()
-            start = time.monotonic() + 1.0
-            mono = FakeClock(start)
-            d.paint.monotonic = mono
+            mono = quiet_clock(d)
+            start = mono()
             built: list[float] = []
             note_calls(d.watchlist, "rebuild", lambda: built.append(mono()))
             store.apply(ctx_msg("ETH"))
