@@ -48,13 +48,13 @@ async def test_a_table_push_updates_the_counts_and_marks_no_pane(
 
 async def test_a_watched_rows_push_alone_draws_no_lines(app: HlmonApp, store: Store) -> None:
     """``accounts`` (the watched rows, moved by every push of the selected account too) is no
-    key of those lines: that tab carries no count, and the dex line follows the account."""
+    key of those lines: that tab carries no count, and the dex line follows the positions."""
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         d = app.dashboard
         d.refresh_frame()  # settle: whatever was pending
         drawn: list[int] = []
-        note_calls(d, "update_account_lines", lambda: drawn.append(1))
+        note_calls(d, "update_tab_names", lambda: drawn.append(1))
         store.set_watched_users([USER, OTHER])  # an 'accounts' change and nothing else
         d.refresh_frame()
         assert drawn == []

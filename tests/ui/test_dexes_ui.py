@@ -4,6 +4,7 @@ Accounts tab's rows and totals per token (never adding different tokens)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual.pilot import Pilot
@@ -12,7 +13,20 @@ from hlmon.config import Settings
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp, build_app
 from tests.fakes import FakeRuntime
-from tests.hip3 import FLX, HYNA, MAIN, XYZ, all_dexs, open_orders, order, state, use_catalog
+from tests.hip3 import (
+    FLX,
+    HYNA,
+    MAIN,
+    T_MS,
+    XYZ,
+    all_dexs,
+    open_orders,
+    order,
+    per_dex,
+    position,
+    state,
+    use_catalog,
+)
 
 from .helpers import USER, FakeClock, pilot_wait, populated_store, settings
 
@@ -127,3 +141,20 @@ def test_dex_line_snapshot(snap_compare: Any) -> None:
 def test_settings_with_two_addresses() -> None:
     """The accounts test's settings watch both addresses (guards the fixture above)."""
     assert Settings(address=USER, addresses=(USER, OTHER)).watched_addresses == (USER, OTHER)
+
+
+async def test_the_dex_line_follows_the_positions() -> None:
+    """A push that only re-marks a dex (its value moved, its positions the same) reaches the
+    dex line with the positions, in the same frame, with no tick between."""
+    clock = FakeClock()
+    store = hip3_store(clock)
+    app = make_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        dash = app.dashboard
+        await pilot_wait(pilot, lambda: "flx 6,500.00" in str(dash.positions.border_subtitle))
+        dash.paint.monotonic = FakeClock(time.monotonic() + 1.0)  # quiet since the last build
+        flx = state("6600.0", positions=[position("flx:CRCL", "10", "80.0", value="812.0",
+                    upnl="12.0")], margin="266.0", maint="100.0", time=T_MS + 1000)  # fmt: skip
+        store.apply(per_dex(USER, "flx", flx))
+        dash.refresh_frame()
+        assert "flx 6,600.00 USDH" in str(dash.positions.border_subtitle)

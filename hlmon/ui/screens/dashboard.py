@@ -55,13 +55,11 @@ from hlmon.ui.widgets.tape import TapeView
 from hlmon.ui.widgets.watchlist import Watchlist
 
 COUNTED_KEYS = (
-    frozenset().union(*(TAB_KEYS[tab] for tab in COUNTED if tab in TAB_KEYS))
-    | EXTRAS_CHANGES
-    | {"account"}
+    frozenset().union(*(TAB_KEYS[tab] for tab in COUNTED if tab in TAB_KEYS)) | EXTRAS_CHANGES
 )
-"""Change keys of the lines ``update_account_lines`` draws: the counted tabs' names (their
-row counts) and the dex line (the account's values). Not ``accounts`` (the watched rows,
-which every push of the selected account changes too: that tab has no count) nor the log."""
+"""Change keys of the counted tabs' rows: their names carry the counts (``update_tab_names``).
+Not ``accounts`` (the watched rows, which every push of the selected account changes too:
+that tab has no count) nor the log."""
 HEADER_KEYS = frozenset(("account", "spot", "role", "mode", "equityHistory", "catalog"))
 """Change keys the header shows at once: account numbers and mode, spot, role, equity history,
 collateral tokens (the catalog). The account feed's freshness moves with its state (``moved``)
@@ -154,8 +152,6 @@ class Dashboard(Screen[None]):
         """``frames`` when the positions pane was last built."""
         self._shape_version = -1
         """``store.position_shape_version`` the positions pane was last built from."""
-        self._account_lines_due = False
-        """A re-mark was held back: the dex line follows with the positions."""
         self._contexts = HeldBack(FOLLOW_S, lambda: self.paint.monotonic())
         """Contexts and candles that moved without the mids: the watchlist's funding, OI,
         24 h and sparkline columns follow at most every ``FOLLOW_S`` (a mids change rebuilds
@@ -292,7 +288,6 @@ class Dashboard(Screen[None]):
             # Re-marked only (~5 pushes a second under stress): it follows with the prices,
             # the header and the dex line with it (``_prices``).
             changes = changes - {"account"}
-            self._account_lines_due = True
         if changes:
             self.apply_changes(changes)
         if not full:
@@ -312,10 +307,8 @@ class Dashboard(Screen[None]):
             self._rebuild_watchlist()
         if tick or moved:
             self.update_freshness()
-        elif not COUNTED_KEYS.isdisjoint(changes) or (
-            self._account_lines_due and self._positions_frame == self.frames
-        ):
-            self.update_account_lines()  # the tab names count rows; the dex line, the values
+        elif not COUNTED_KEYS.isdisjoint(changes):
+            self.update_tab_names()  # they count rows
         if tick or moved or "status" in changes:
             self.status.rebuild()
         if tick or moved or self._header_due or not HEADER_KEYS.isdisjoint(changes):
@@ -400,6 +393,12 @@ class Dashboard(Screen[None]):
             *position_rows(views, self.store.open_orders(), self._position_cells),
             loaded=self._loaded("account"),
         )
+        self._draw_dex_line()  # each dex's equity at these rows' marks
+
+    def _draw_dex_line(self) -> None:
+        """Under the positions: each dex's equity (at the rows' marks) and a stale dex's age."""
+        if self.address is not None:
+            set_border_subtitle(self.positions, dex_subtitle(self.store))
 
     def update_freshness(self) -> None:
         """Stale panes are dimmed and carry the age in their title; lagging ones say LAG and
@@ -425,16 +424,14 @@ class Dashboard(Screen[None]):
         if self.address is not None:
             # The rows are as fresh as every active dex's state and the marks they used.
             mark_pane(store, self.positions, [*store.account_feeds(), *self._position_mark_feeds])
-        self.update_account_lines()
+        self._draw_dex_line()  # a stale dex's age
+        self.update_tab_names()
 
-    def update_account_lines(self) -> None:
-        """The dex line under the positions and the lower tabs' names (row counts, the shown
-        table's freshness): on every account or table push. The panes' marks change only with
-        a feed's state or source, or their ages once a second (``update_freshness``)."""
+    def update_tab_names(self) -> None:
+        """The lower tabs' names (row counts, the shown table's freshness): on every push to
+        a counted tab. The panes' marks change only with a feed's state or source, or their
+        ages once a second (``update_freshness``)."""
         store = self.store
-        self._account_lines_due = False
-        if self.address is not None:
-            set_border_subtitle(self.positions, dex_subtitle(store))
         feed = TAB_FEEDS.get(self.lower.active)
         if feed is not None and self.address is not None:
             # Orders: the worst of the active dexes' order lists.
