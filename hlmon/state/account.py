@@ -154,6 +154,7 @@ class AccountState:
             if flag != "triggered" and coin_dex(self.orders[oid].coin) == dex:
                 del self.order_flags[oid]
         if not first and self._dex_orders(dex) == before:
+            self.orders.update(before[0])  # the held objects stay, as the sorted list has them
             return False
         self._orders_sorted = None
         return True

@@ -85,7 +85,7 @@ class AccountIngest(ExtrasIngest, LagStamps):
     _changes: set[str]
     _positions_cache: list[PositionView] | None
     _summary_cache: AccountSummary | None
-    _shape_version: int = 0
+    _shape_version: int
     """Moves when a position of the selected account opens, closes, changes size, side, entry
     or leverage, or the account is switched (``position_shape_version``)."""
 

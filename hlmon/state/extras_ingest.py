@@ -307,14 +307,14 @@ class ExtrasIngest:
         # The exchange re-pushes the balances every few seconds, mostly the same (49 of 51
         # under the stress profile): then only the stamp moves, and the held object stays,
         # so what was valued from it (the equity, the Spot tab) is not worked out again.
-        same = held is not None and held[0] == state
-        self._facts.spots[address] = (held[0] if same and held else state, stamp)
-        if not same:
-            self._changes.add("accounts")
+        changed = held is None or held[0] != state
+        if held is not None and not changed:
+            state = held[0]
+        self._facts.spots[address] = (state, stamp)
         if mine:
             self._stamps["spot"] = stamp
-            if not same:
-                self._changes.add("spot")
+        if changed:
+            self._changes.update(("accounts", "spot") if mine else ("accounts",))
 
     def _on_twap_states(self, msg: TwapStatesMsg, source: Source, now: float) -> None:
         data = msg.data

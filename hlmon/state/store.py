@@ -179,6 +179,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         self._quiet: tuple[str, ...] = ()
         self._positions_cache: list[PositionView] | None = None
         self._positions_version = 0
+        self._shape_version = 0
         self._positions_fresh: frozenset[str] = frozenset()
         """The mark feeds (``mids``, ``ctx:COIN``) that were fresh when the cache was built."""
         self._positions_catalog: MarketCatalog | None = None

@@ -155,6 +155,9 @@ class TestOrders:
         store.apply(msg("openOrders", push))
         assert store.take_changes() == set()
         assert store.open_orders() == shown
+        # The held orders are the ones already shown, not equal copies (rows built from them,
+        # keyed on the objects, stay).
+        assert all(store._account.orders[o.oid] is o for o in shown)
         stamp = store.stamp("orders")
         assert stamp is not None and stamp.received_at == clock()
         store.apply(msg("openOrders", {**push, "orders": [order(1, 100), order(2, 200, sz="0.5")]}))
