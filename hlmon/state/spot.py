@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from hlmon.protocol.account_types import SpotBalance, SpotClearinghouseState
-from hlmon.state.catalog import USDC_TOKEN, Market, MarketCatalog, MarketKind
+from hlmon.state.catalog import USDC_TOKEN, MarketCatalog, MarketKind
 from hlmon.state.decimals import SAFE, dec_str, try_dec
 
 _ONE = Decimal(1)
@@ -59,10 +59,10 @@ class UsdPricer:
             if mid is None:
                 continue
             if pair.quote_token == USDC_TOKEN:
-                return Price(mid, _shown(pair))
+                return Price(mid, pair.display)
             quote = self._usdc_only(pair.quote_token)
             if quote is not None:
-                return Price(SAFE.multiply(mid, quote.usd), f"{_shown(pair)} via {quote.via}")
+                return Price(SAFE.multiply(mid, quote.usd), f"{pair.display} via {quote.via}")
         return None
 
     def _usdc_only(self, token: int | None) -> Price | None:
@@ -73,7 +73,7 @@ class UsdPricer:
             return Price(_ONE, "USDC")
         pair = self._catalog.usdc_pair(token)
         mid = None if pair is None else self._mid(pair.name)
-        return None if pair is None or mid is None else Price(mid, _shown(pair))
+        return None if pair is None or mid is None else Price(mid, pair.display)
 
     def outcome(self, code: int) -> Price | None:
         """The USD price of one share of outcome side ``#code``, or None when unknown."""
@@ -85,11 +85,6 @@ class UsdPricer:
         if quote is None:
             return None  # the quote token is not said (or not priced): unknown, not USDC
         return Price(SAFE.multiply(mid, quote.usd), f"#{code} via {quote.via}")
-
-
-def _shown(pair: Market) -> str:
-    """A spot pair as the web app names it (``HYPE/USDC``), its wire name when it has none."""
-    return pair.display or pair.name
 
 
 class SpotRowKind(StrEnum):
