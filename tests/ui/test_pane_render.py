@@ -7,6 +7,8 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual._styles_cache import StylesCache
+from textual.dom import NoScreen
+from textual.screen import Screen
 from textual.strip import Strip
 
 from hlmon.state import Store
@@ -124,9 +126,6 @@ async def test_a_panes_screen_is_kept_per_parent_and_forgotten_when_it_leaves(
 ) -> None:
     """``LinePane.screen`` answers from what it found while the pane keeps its parent, is
     found again under a new parent, and is none (Textual's ``NoScreen``) once removed."""
-    from textual.dom import NoScreen
-    from textual.screen import Screen
-
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         tape = app.dashboard.tape
