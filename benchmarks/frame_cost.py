@@ -200,6 +200,10 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
 
             interval = painter.schedule.interval  # the dashboard's own (full frames)
             painter.stop()
+            # The follows held back to their pace (positions and header with the prices, the
+            # watchlist with the contexts) on recorded time too: on the wall clock a replay
+            # running ~20x faster than recorded ran them ~20x less often than the app does.
+            painter.monotonic = loop.time
             painter.schedule = FrameSchedule(lambda: posted.append(True), interval, loop)  # type: ignore[arg-type]
             painter.follow(dash.watchlist.selected)
             painter.plan_wake()
