@@ -102,16 +102,23 @@ def classify(
         lag = stamp.lag
     # A clock that steps back (NTP) must not produce negative ages.
     age = max(0.0, now - stamp.received_at)
-    if age <= threshold:
-        if lag is not None and lag > lag_threshold:
-            state = FeedState.LAGGING
-        else:
-            state = FeedState.FALLBACK if stamp.source is Source.REST else FeedState.LIVE
-    elif not is_periodic(feed_kind(feed_key)) and socket_alive:
-        state = FeedState.QUIET
-    else:
-        state = FeedState.STALE
+    lagging = lag is not None and lag > lag_threshold
+    state = state_at(stamp, age, threshold, is_periodic(feed_kind(feed_key)), socket_alive, lagging)
     return FeedStatus(feed_key, state, age, stamp.source, lag)
+
+
+def state_at(
+    stamp: Stamp, age: float, threshold: float, periodic: bool, socket_alive: bool, lagging: bool
+) -> FeedState:
+    """The state ``classify`` gives a feed last updated by ``stamp``, ``age`` seconds ago
+    (``lagging``: its lag is past the lag threshold)."""
+    if age <= threshold:
+        if lagging:
+            return FeedState.LAGGING
+        return FeedState.FALLBACK if stamp.source is Source.REST else FeedState.LIVE
+    if not periodic and socket_alive:
+        return FeedState.QUIET
+    return FeedState.STALE
 
 
 def next_state_change(

@@ -49,8 +49,10 @@ from .freshness import (
     FIXED_THRESHOLDS,
     classify,
     feed_kind,
+    is_periodic,
     next_state_change,
     sort_key,
+    state_at,
 )
 from .health import FeedHealth
 from .lag import LAG_INHERIT_FEEDS, LagMeter
@@ -362,9 +364,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
 
     def feed_statuses(self) -> dict[str, FeedStatus]:
         """Freshness of every expected feed, in a stable display order (as ``feed_status``)."""
-        order = self._expected_order
-        if order is None:
-            order = self._expected_order = sorted(self._expected, key=sort_key)
+        order = self._feed_order()
         held = self._moment_statuses
         if held is not None:
             return self._judge_all(order, held)
@@ -372,23 +372,53 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         alive = self.health.socket_alive(now)
         return {key: self._classify(key, now, alive) for key in order}
 
+    def feed_states(self) -> dict[str, tuple[FeedState, Source | None]]:
+        """Each expected feed's (state, source), as ``feed_statuses`` judges them (inside a
+        moment, on its clock), without building the statuses: what a frame compares at its
+        start to know whether a feed moved, every frame, the light ones included."""
+        if self._moment_statuses is not None:
+            now, alive = self._judged_at()
+        else:
+            now = self._clock()
+            alive = self.health.socket_alive(now)
+        stamps = self._stamps
+        lag_threshold = self._stale.lag
+        out: dict[str, tuple[FeedState, Source | None]] = {}
+        for key in self._feed_order():
+            stamp = stamps.get(key)
+            if stamp is None:
+                out[key] = (FeedState.MISSING, None)
+                continue
+            kind = feed_kind(key)
+            lag = self._lag_of(kind, stamp, now)
+            lagging = lag is not None and lag > lag_threshold
+            age = max(0.0, now - stamp.received_at)
+            state = state_at(stamp, age, self.threshold(key), is_periodic(kind), alive, lagging)
+            out[key] = (state, stamp.source)
+        return out
+
+    def _feed_order(self) -> list[str]:
+        order = self._expected_order
+        if order is None:
+            order = self._expected_order = sorted(self._expected, key=sort_key)
+        return order
+
+    def _lag_of(self, kind: str, stamp: Stamp, now: float) -> float | None:
+        """The lag a feed of ``kind`` last updated by ``stamp`` is judged by: its own, or over
+        the websocket for a kind without a time of its own, the socket's (None: unmeasured)."""
+        if stamp.lag is None and stamp.source is Source.WS and kind in LAG_INHERIT_FEEDS:
+            return self.socket_lag(now)
+        return stamp.lag
+
     def _classify(self, feed_key: str, now: float, socket_alive: bool) -> FeedStatus:
         stamp = self._stamps.get(feed_key)
-        lag = None
-        if (
-            stamp is not None
-            and stamp.lag is None
-            and stamp.source is Source.WS
-            and feed_kind(feed_key) in LAG_INHERIT_FEEDS
-        ):
-            lag = self.socket_lag(now)  # no time of its own: the socket's lag
         return classify(
             feed_key,
             stamp,
             now,
             self.threshold(feed_key),
             socket_alive=socket_alive,
-            lag=lag,
+            lag=None if stamp is None else self._lag_of(feed_kind(feed_key), stamp, now),
             lag_threshold=self._stale.lag,
         )
 

@@ -163,7 +163,7 @@ class PaintOnChange:
         second = math.floor(self.clock())
         tick = second != self._age_second
         self._age_second = second
-        states = {k: (st.state, st.source) for k, st in self.store.feed_statuses().items()}
+        states = self.store.feed_states()
         moved = states != self._states
         self._states = states
         changes = self.store.take_changes()
