@@ -24,6 +24,7 @@ fails if they change shape).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -33,6 +34,7 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 
 
 def _move_to(x: int, y: int) -> str:
@@ -64,6 +66,22 @@ class LeanChopsUpdate(ChopsUpdate):
 class LeanCompositor(Compositor):
     """``Compositor`` whose partial updates skip the widgets they do not touch."""
 
+    _shown: tuple[object, list[tuple[Widget, Region, Region]]] | None = None
+    """(``visible_widgets`` when derived, each widget with its region and shown area)."""
+
+    def _shown_widgets(self) -> list[tuple[Widget, Region, Region]]:
+        """The visible widgets front to back, each with its region and its shown area (region
+        within clip; none empty), derived once per layout (Textual replaces
+        ``visible_widgets`` when it arranges the screen again), not on every update."""
+        visible = self.visible_widgets
+        held = self._shown
+        if held is None or held[0] is not visible:
+            shown = [
+                (w, region, region.intersection(clip)) for w, (region, clip) in visible.items()
+            ]
+            held = self._shown = (visible, [item for item in shown if item[2].area])
+        return held[1]
+
     def render_partial_update(self) -> ChopsUpdate | None:
         # Textual's method, with the rows to write handed to the render (``_partial_chops``).
         update_regions = self._dirty_regions.copy()
@@ -90,16 +108,18 @@ class LeanCompositor(Compositor):
         # whose every piece of a row within the crop is already taken (a container behind
         # its panes) is not asked for that row, nor divided for it: the update writes only
         # within the crop.
-        for widget, (region, clip) in self.visible_widgets.items():
-            shown = region.intersection(clip)
-            if not (shown.area and meets(shown)):
+        for widget, region, shown in self._shown_widgets():
+            if not meets(shown):
                 continue
             x, width = shown.x, shown.width
             first_cut, last_cut = x, x + width
             todo: dict[int, list[int]] = {}
             for y in rows.intersection(shown.line_range):
                 line = chops[y]
-                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                cut_set = cuts[y]  # ascending: the cuts within the widget are one slice
+                final_cuts = cut_set[
+                    bisect_left(cut_set, first_cut) : bisect_right(cut_set, last_cut)
+                ]
                 for cut, end in pairwise(final_cuts):
                     # A piece still to fill that the update can write (as render_segments
                     # reads a span: a piece starting at its end is written, empty).
