@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hlmon.round_memo import RoundMemo
+
 from .account import AccountState
 from .accounts import AccountBook
 from .catalog import MarketCatalog
@@ -37,6 +39,8 @@ class DexReads:
     _stamps: dict[str, Stamp]
     _changes: set[str]
     _clock: Clock
+    _dex_rounds: RoundMemo[str, DexSummary]
+    """Each dex's last summary, by the inputs it was built from (``dexes.dex_summaries``)."""
     _dex_memo: tuple[object, ...] | None = None
     """(rows, catalog, ((dex, state, stamp), ...), summaries) of the last ``dex_summaries``."""
     _totals_memo: tuple[tuple[DexSummary, ...], tuple[TokenTotal, ...]] | None = None
@@ -70,7 +74,7 @@ class DexReads:
         if memo is not None and memo[0] is rows and memo[1] is catalog and _same(memo[2], inputs):
             return memo[3]  # type: ignore[return-value]
         stamps = {dex: st for dex, _, st in inputs if st is not None}
-        out = dex_summaries(states, stamps, collateral_lookup(catalog), rows)
+        out = dex_summaries(states, stamps, collateral_lookup(catalog), rows, self._dex_rounds)
         self._dex_memo = (rows, catalog, inputs, out)
         return out
 

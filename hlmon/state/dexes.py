@@ -16,9 +16,11 @@ import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from hlmon.protocol.messages import ClearinghouseState
+from hlmon.round_memo import RoundMemo
 
 from .decimals import fmt_dec, pct, try_dec
 from .positions import account_summary
@@ -171,18 +173,30 @@ def dex_summaries(
     stamps: Mapping[str, Stamp],
     collateral_of: CollateralOf,
     rows: Sequence[PositionView] | None = None,
+    memo: RoundMemo[str, DexSummary] | None = None,
 ) -> tuple[DexSummary, ...]:
     """Every dex with a state and a stamp, the default dex first, then by name; ``rows``: the
-    positions as shown (each dex's equity then moves with its rows' marks)."""
+    positions as shown (each dex's equity then moves with its rows' marks). ``memo``: the last
+    call's summaries, each reused while its dex's state, stamp, token and rows are the same (a
+    new mark moves the rows of its own dex only)."""
     by_dex: dict[str, list[PositionView]] = {}
     for row in rows or ():
         by_dex.setdefault(row.dex, []).append(row)
+    if memo is not None:
+        memo.begin()
     out: list[DexSummary] = []
     for dex in sorted(states):
         stamp = stamps.get(dex)
-        if stamp is not None:
-            mine = by_dex.get(dex, []) if rows is not None else None
-            out.append(dex_summary(dex, states[dex], collateral_of(dex), stamp, mine))
+        if stamp is None:
+            continue
+        state, collateral = states[dex], collateral_of(dex)
+        mine = by_dex.get(dex, []) if rows is not None else None
+        build = partial(dex_summary, dex, state, collateral, stamp, mine)
+        if memo is None:
+            out.append(build())
+        else:
+            inputs = (state, stamp, collateral, None if mine is None else tuple(mine))
+            out.append(memo.get(dex, inputs, build))
     return tuple(out)
 
 

@@ -33,6 +33,7 @@ from hlmon.protocol.messages import (
     Trade,
     UnknownMsg,
 )
+from hlmon.round_memo import RoundMemo
 from hlmon.state.settings import StaleThresholds
 
 from .account import AccountState
@@ -173,6 +174,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         self._expected: set[str] = set()
         self._expected_order: list[str] | None = None
         """``_expected`` in display order, until it changes (``feed_statuses`` runs each frame)."""
+        self._dex_rounds = RoundMemo()
         self._base_thresholds: dict[str, float] = {}
         """feed key -> its configured threshold, until ``book_fast`` changes (bounded below)."""
         self._changes: set[str] = set()

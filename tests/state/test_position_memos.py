@@ -99,3 +99,17 @@ def test_token_totals_are_summed_again_only_when_the_summaries_change(store: Sto
     store.apply(per_dex(USER, "flx", state("7000.0", positions=FLX["assetPositions"])))
     second = store.token_totals()
     assert second is not first and second[1].account_value == "7000"
+
+
+def test_a_dex_whose_rows_did_not_move_keeps_its_summary(store: Store) -> None:
+    use_catalog(store)
+    store.apply(per_dex(USER, "", BTC_ETH))
+    store.apply(per_dex(USER, "xyz", XYZ))
+    store.apply(mids(BTC="104000.0", ETH="3700.0"))
+    main, xyz = store.dex_summaries()
+    store.apply(mids(BTC="104500.0", ETH="3700.0"))  # a default dex mark moves, not xyz's
+    main2, xyz2 = store.dex_summaries()
+    assert xyz2 is xyz
+    assert main2 is not main and main2.equity != main.equity
+    store.apply(per_dex(USER, "xyz", XYZ))  # a state of its own: built again
+    assert store.dex_summaries()[1] is not xyz
