@@ -474,13 +474,15 @@ class LinePane(Widget):
         # covers part of it is cut first (Textual crops every such strip on every paint).
         left = self.content_offset.x
         width = self.outer_size.width or 1
+        runs: list[Region] = []
         start = prev = dirty[0]
         for y in dirty[1:]:
             if y != prev + 1:
-                self.refresh(Region(-left, start, width, prev - start + 1))
+                runs.append(Region(-left, start, width, prev - start + 1))
                 start = y
             prev = y
-        self.refresh(Region(-left, start, width, prev - start + 1))
+        runs.append(Region(-left, start, width, prev - start + 1))
+        self.refresh(*runs)  # one refresh for them all (each is a pass through Textual's)
 
     def set_caption(self, caption: str) -> None:
         """Set the title text before the freshness marks."""
