@@ -13,6 +13,7 @@ from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.filter import ANSIToTruecolor
+from textual.geometry import Size, Spacing
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -77,6 +78,35 @@ async def test_every_pane_in_every_border_state(app: HlmonApp, store: Store) -> 
         app.theme = "textual-light"
         await pilot.pause()
         assert_same_as_textuals(app)
+
+
+async def test_a_line_that_only_moved_keeps_its_framed_strip(app: HlmonApp, store: Store) -> None:
+    """A tape scrolling keeps its content strips (``LinePane.set_rows``), and each one's line
+    between the side borders is handed back, not built again; the pane still paints what
+    Textual would, and a border of another colour frames every line anew."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
+        app.dashboard.refresh_frame()
+        await pilot.pause()
+        tape = app.dashboard.tape
+        cache = tape._styles_cache
+        assert isinstance(cache, PaneStylesCache) and isinstance(cache._plan, tuple)
+        framed = {id(content): line for content, line in cache._framed.values()}
+        store.apply(trades_msg("BTC", n=6, t_ms=T0_MS + 7000))  # one more: the rows move down
+        app.dashboard.refresh_frame()
+        await pilot.pause()
+        moved = [strip for strip in tape._strips.values() if id(strip) in framed]
+        assert len(moved) >= 4
+        assert all(cache._framed[id(strip)][1] is framed[id(strip)] for strip in moved)
+        painted = cache.render_widget(tape, tape.outer_size.region)  # as the screen paints it
+        textuals = styled(tape, StylesCache())
+        assert [[(s.text, s.style) for s in line] for line in painted] == textuals
+        tape.focus()  # the accent border: another plan
+        await pilot.pause()
+        again = [(id(c), line) for c, line in cache._framed.values() if id(c) in framed]
+        assert again and not any(line is framed[key] for key, line in again)
+        assert assert_same_as_textuals(app)
 
 
 async def test_a_border_type_it_does_not_know_goes_to_textual(app: HlmonApp) -> None:
@@ -172,3 +202,29 @@ def test_a_line_painted_whole_leaves_no_cycle() -> None:
         assert [s.text for s in lean.divide([2, 5])] == ["ab", "cde"]
     finally:
         gc.enable()
+
+
+def test_a_framed_line_is_of_its_plan_and_width() -> None:
+    """The same content line between other side cells, or at another width, is framed anew."""
+    cache = PaneStylesCache()
+    content = LeanStrip([Segment("abc", RichStyle(color="#ff0000"))], 3)
+    red, blue = RichStyle(color="#ff0000"), RichStyle(color="#0000ff")
+
+    def line(plan: object, width: int) -> Strip:
+        cache._plan = plan  # type: ignore[assignment]
+        size, content_size = Size(width, 5), Size(width - 2, 3)
+        return cache.render_line(
+            None, 1, size, content_size, Spacing(), Color(0, 0, 0), Color(0, 0, 0),  # type: ignore[arg-type]
+            lambda y: content, None, None, 1.0, DEFAULT_TERMINAL_THEME, False,
+        )  # fmt: skip
+
+    a = (Segment("│", red), Segment("│", red), RichStyle(), True)
+    b = (Segment("│", blue), Segment("│", blue), RichStyle(), True)
+    first = line(a, 5)
+    assert line(a, 5) is first
+    other = line(b, 5)
+    assert other is not first and other.text == first.text
+    assert next(iter(other)).style == blue
+    assert line(a, 5) is not first  # framed anew, not an entry of the old plan kept
+    wider = line(a, 7)
+    assert wider.cell_length == 7

@@ -61,6 +61,12 @@ class PaneStylesCache(StylesCache):
         self._plan: _Plan = None
         self._plan_kept = False
         """Whether the plan still holds (``keep_plan``): not worked out again per render."""
+        self._framed: dict[int, tuple[Strip, Strip]] = {}
+        """id(content line) -> (the content line, it between the side cells), for the plan
+        and the content width ``_framed_for``: a line that only moved (a tape scrolling, the
+        pane keeps its content strip: ``LinePane.set_rows``) gets its framed strip back, and
+        with it what Textual cached on that strip (its filtered copy, its escape sequences)."""
+        self._framed_for: tuple[object, int] | None = None
 
     def keep_plan(self) -> None:
         """The styles the plan reads cannot change until ``forget_plan``: the pane's paint
@@ -69,6 +75,11 @@ class PaneStylesCache(StylesCache):
 
     def forget_plan(self) -> None:
         self._plan_kept = False
+
+    def clear(self) -> None:
+        """Forget every line (a whole-pane repaint): the framed ones too."""
+        super().clear()
+        self._framed.clear()
 
     def render(
         self,
@@ -181,12 +192,21 @@ class PaneStylesCache(StylesCache):
             and y - 1 < content_size.height
             and content_size.width + 2 == width  # nothing else beside the content (a scrollbar)
         ):
-            left, right, background_style, plain = plan
             content = render_content_line(y - 1)
-            if content.cell_length != content_size.width:
-                content = content.adjust_cell_length(content_size.width, background_style)
-            plain = plain and isinstance(content, LeanStrip) and content.plain
-            return LeanStrip([left, *content, right], width, plain)
+            framed = self._framed
+            if self._framed_for != (plan, width):
+                framed.clear()
+                self._framed_for = (plan, width)
+            key = id(content)  # the entry holds the content: the id is not reused meanwhile
+            held = framed.pop(key, None)
+            line = held[1] if held is not None and held[0] is content else None
+            if line is None:
+                line = self._frame(plan, content, content_size.width, width)
+            framed[key] = (content, line)  # the most recent last
+            if len(framed) > 2 * height:  # keep a screen's worth: the oldest scrolled off
+                for old in list(framed)[: len(framed) - height]:
+                    del framed[old]
+            return line
         return super().render_line(
             styles,
             y,
@@ -202,3 +222,14 @@ class PaneStylesCache(StylesCache):
             ansi_theme,
             native_ansi,
         )
+
+    @staticmethod
+    def _frame(
+        plan: tuple[Segment, Segment, Any, bool], content: Strip, content_width: int, width: int
+    ) -> Strip:
+        """``content`` between the plan's side cells, as Textual would draw the line."""
+        left, right, background_style, plain = plan
+        if content.cell_length != content_width:
+            content = content.adjust_cell_length(content_width, background_style)
+        plain = plain and isinstance(content, LeanStrip) and content.plain
+        return LeanStrip([left, *content, right], width, plain)
