@@ -149,11 +149,20 @@ def price_places(d: Decimal, max_places: int = 6) -> int:
     return max(0, min(max_places, 5 - (d.adjusted() + 1)))
 
 
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(19))
+"""``1``, ``0.1``, ... ``1e-18``: the quantum of each number of places (made once, not per
+number formatted: a fifth of ``fmt_amount``'s time, and the UI formats thousands a second)."""
+
+
 def fmt_amount(d: Decimal, places: int, *, sign: bool = False) -> str:
     """``d`` with thousands separators and exactly ``places`` decimals (half-up), never
     ``-0.00``; ``sign`` puts ``+`` before a positive number (PnL: the sign, not a colour)."""
     try:
-        q = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) if places >= 0 else d
+        if places < 0:
+            q = d
+        else:
+            quantum = _QUANTA[places] if places < len(_QUANTA) else Decimal(1).scaleb(-places)
+            q = d.quantize(quantum, rounding=ROUND_HALF_UP)
     except InvalidOperation:  # more digits than the context holds ('1e30'): unrounded
         q = d
     if q == _ZERO:
