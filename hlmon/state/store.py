@@ -588,15 +588,14 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
 
     def _is_fresh(self, feed_key: str, now: float, socket_alive: bool) -> bool:
         """``feed_key`` is LIVE, FALLBACK (fresh over REST), LAGGING (moving, if late) or
-        QUIET (an event feed, alive)."""
-        status = classify(
-            feed_key,
-            self._stamps.get(feed_key),
-            now,
-            self.threshold(feed_key),
-            socket_alive=socket_alive,
-        )
-        return status.state in _FRESH
+        QUIET (an event feed, alive). Lagging or not, a feed is fresh: its lag is not asked."""
+        stamp = self._stamps.get(feed_key)
+        if stamp is None:
+            return False  # MISSING
+        age = max(0.0, now - stamp.received_at)
+        periodic = is_periodic(feed_kind(feed_key))
+        state = state_at(stamp, age, self.threshold(feed_key), periodic, socket_alive, False)
+        return state in _FRESH
 
     @property
     def watched_users(self) -> tuple[str, ...]:
