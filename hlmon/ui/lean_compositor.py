@@ -107,14 +107,19 @@ class LeanCompositor(Compositor):
         # Front to back, as Textual paints: the first strip given for a cut wins. A widget
         # whose every piece of a row within the crop is already taken (a container behind
         # its panes) is not asked for that row, nor divided for it: the update writes only
-        # within the crop.
+        # within the crop. A row whose every such piece is taken is done: the widgets behind
+        # are not even looked at for it, nor at all once every row is (a light frame: the
+        # tape fills its rows, and the containers behind it are skipped).
+        open_rows = set(rows)
         for widget, region, shown in self._shown_widgets():
+            if not open_rows:
+                break
             if not meets(shown):
                 continue
             x, width = shown.x, shown.width
             first_cut, last_cut = x, x + width
             todo: dict[int, list[int]] = {}
-            for y in rows.intersection(shown.line_range):
+            for y in open_rows.intersection(shown.line_range):
                 line = chops[y]
                 cut_set = cuts[y]  # ascending: the cuts within the widget are one slice
                 final_cuts = cut_set[
@@ -142,6 +147,12 @@ class LeanCompositor(Compositor):
                 for cut, piece in zip(final_cuts, pieces, strict=False):
                     if line.get(cut) is None:
                         line[cut] = piece
+                if all(
+                    line.get(cut) is not None
+                    for cut, end in pairwise(cuts[y])
+                    if cut <= crop_right and end > crop_left
+                ):
+                    open_rows.discard(y)
         return chops
 
 
