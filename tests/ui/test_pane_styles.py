@@ -14,6 +14,7 @@ from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.filter import ANSIToTruecolor
 from textual.geometry import Size, Spacing
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -22,6 +23,7 @@ from hlmon.ui.app import HlmonApp
 from hlmon.ui.widgets.lean_strip import LeanStrip, truecolor_plain
 from hlmon.ui.widgets.lines import LinePane
 from hlmon.ui.widgets.pane_styles import BARE, PaneStylesCache
+from hlmon.ui.widgets.tape import TapeView
 
 from .helpers import T0_MS, trades_msg
 
@@ -40,6 +42,15 @@ def panes(app: HlmonApp) -> list[LinePane]:
     return shown
 
 
+async def tape_with_trades(app: HlmonApp, store: Store, pilot: Pilot[int]) -> TapeView:
+    """The dashboard's tape, painted with five trades."""
+    await pilot.pause()
+    store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
+    app.dashboard.refresh_frame()
+    await pilot.pause()
+    return app.dashboard.tape
+
+
 def assert_same_as_textuals(app: HlmonApp) -> int:
     """Compares every shown pane; returns how many had side borders drawn here."""
     drawn = 0
@@ -54,10 +65,7 @@ def assert_same_as_textuals(app: HlmonApp) -> int:
 
 async def test_every_pane_in_every_border_state(app: HlmonApp, store: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
-        app.dashboard.refresh_frame()
-        await pilot.pause()
+        await tape_with_trades(app, store, pilot)
         assert assert_same_as_textuals(app) >= 4  # book, tape, watchlist, positions at least
         # No border at all: the line is the pane's own content strip, as it is.
         for bare in (app.dashboard.header, app.dashboard.status):
@@ -85,11 +93,7 @@ async def test_a_line_that_only_moved_keeps_its_framed_strip(app: HlmonApp, stor
     between the side borders is handed back, not built again; the pane still paints what
     Textual would, and a border of another colour frames every line anew."""
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
-        app.dashboard.refresh_frame()
-        await pilot.pause()
-        tape = app.dashboard.tape
+        tape = await tape_with_trades(app, store, pilot)
         cache = tape._styles_cache
         assert isinstance(cache, PaneStylesCache) and isinstance(cache._plan, tuple)
         framed = {id(content): line for content, line in cache._framed.values()}
@@ -128,11 +132,7 @@ async def test_truecolor_lines_skip_the_filter_and_dimmed_ones_do_not(
     in, so the filter is not run on them; a stale pane's dimmed lines need it (it blends the
     dim colour), so it runs on every line; either way every line is Textual's."""
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
-        app.dashboard.refresh_frame()
-        await pilot.pause()
-        tape = app.dashboard.tape
+        tape = await tape_with_trades(app, store, pilot)
         truecolor = next(f for f in app._filters if isinstance(f, ANSIToTruecolor))
         assert truecolor.enabled
         converted: list[int] = []
