@@ -384,20 +384,25 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
             now = self._clock()
             alive = self.health.socket_alive(now)
         stamps = self._stamps
-        lag_threshold = self._stale.lag
         out: dict[str, tuple[FeedState, Source | None]] = {}
         for key in self._feed_order():
             stamp = stamps.get(key)
             if stamp is None:
                 out[key] = (FeedState.MISSING, None)
-                continue
-            kind = feed_kind(key)
-            lag = self._lag_of(kind, stamp, now)
-            lagging = lag is not None and lag > lag_threshold
-            age = max(0.0, now - stamp.received_at)
-            state = state_at(stamp, age, self.threshold(key), is_periodic(kind), alive, lagging)
-            out[key] = (state, stamp.source)
+            else:
+                out[key] = (self._state_of(key, stamp, now, alive), stamp.source)
         return out
+
+    def _state_of(self, feed_key: str, stamp: Stamp, now: float, socket_alive: bool) -> FeedState:
+        """The state ``_classify`` gives ``feed_key``, last updated by ``stamp``, without its
+        status (for the readers that ask the state alone)."""
+        kind = feed_kind(feed_key)
+        lag = self._lag_of(kind, stamp, now)
+        lagging = lag is not None and lag > self._stale.lag
+        age = max(0.0, now - stamp.received_at)
+        return state_at(
+            stamp, age, self.threshold(feed_key), is_periodic(kind), socket_alive, lagging
+        )
 
     def _feed_order(self) -> list[str]:
         order = self._expected_order
@@ -588,14 +593,9 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
 
     def _is_fresh(self, feed_key: str, now: float, socket_alive: bool) -> bool:
         """``feed_key`` is LIVE, FALLBACK (fresh over REST), LAGGING (moving, if late) or
-        QUIET (an event feed, alive). Lagging or not, a feed is fresh: its lag is not asked."""
+        QUIET (an event feed, alive)."""
         stamp = self._stamps.get(feed_key)
-        if stamp is None:
-            return False  # MISSING
-        age = max(0.0, now - stamp.received_at)
-        periodic = is_periodic(feed_kind(feed_key))
-        state = state_at(stamp, age, self.threshold(feed_key), periodic, socket_alive, False)
-        return state in _FRESH
+        return stamp is not None and self._state_of(feed_key, stamp, now, socket_alive) in _FRESH
 
     @property
     def watched_users(self) -> tuple[str, ...]:
