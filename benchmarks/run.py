@@ -16,7 +16,10 @@ Sections (each in its own module, each runnable alone):
 Timings are repeated and the median reported. The first run creates ``benchmarks/.sdk-venv``
 (hyperliquid-python-sdk from PyPI, never a dependency of hlmon). Needs ``tmux``. The processor
 (model name from ``/proc/cpuinfo``, cores) and the load average are printed first and stored
-under ``machine`` in the JSON: figures from another processor do not compare.
+under ``machine`` in the JSON: figures from another processor do not compare. Neither do
+figures from another VM with the same processor name: ``benchmarks.host_speed`` times one fixed
+piece of work before each section (``<section>.machine.speed_ms``) and at the end
+(``machine.speed_ms_at_end``), so a slower or busier host shows in the results.
 
 Usage: ``python -m benchmarks.run [--only ingest,startup,ui,memory,frames,market]``; the UI
 part alone: ``--only ui,startup``. A run of some sections keeps the other sections of
@@ -35,7 +38,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import frame_cost, ingest, market_screen, memory, startup, ui_cost
+from benchmarks import frame_cost, host_speed, ingest, market_screen, memory, startup, ui_cost
 from benchmarks.common import RESULTS_DIR, machine_info, print_table
 
 SECTIONS = ("ingest", "startup", "ui", "memory", "frames", "market")
@@ -79,7 +82,11 @@ def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
             results[name] = {"error": "tmux is not installed"}
             continue
         load = os.getloadavg()[0]
-        log(f"== {name} (load average {load:.2f} on {os.cpu_count()} cores)")
+        speed = host_speed.measure()
+        log(
+            f"== {name} (load average {load:.2f} on {os.cpu_count()} cores; "
+            f"{host_speed.describe(speed)})"
+        )
         t0 = time.monotonic()
         try:
             results[name] = plan[name]()
@@ -91,7 +98,12 @@ def run_sections(only: tuple[str, ...]) -> dict[str, Any]:
         results[name]["loadavg_1m_before"] = round(load, 2)
         results[name]["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
         m = machine_info()
-        results[name]["machine"] = {"cpu": m["cpu"], "cores": m["cores"], "date": m["date"]}
+        results[name]["machine"] = {
+            "cpu": m["cpu"],
+            "cores": m["cores"],
+            "date": m["date"],
+            "speed_ms": speed,
+        }
     return results
 
 
@@ -123,12 +135,15 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     log(f"machine: {cpu_line()}; load average {os.getloadavg()[0]:.2f}")
+    log(f"host speed: {host_speed.describe(host_speed.measure())} (see benchmarks.host_speed)")
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     if quick and "memory" in only:
         log(f"BENCH_QUICK=1: the memory run is {memory.QUICK_SECONDS} s instead of 10 min")
     started = time.monotonic()
     results = run_sections(only)
+    # Measured again at the end: a VM's speed drifts, and the sections' own probes show by how much.
     doc = {**_previous(), "machine": machine_info(), "quick": quick, **results}
+    doc["machine"]["speed_ms_at_end"] = host_speed.measure()
     doc["total_seconds"] = round(time.monotonic() - started, 1)
     print_report(results)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -141,6 +156,7 @@ def main() -> int:
         f"textual {m['versions']['textual']}, websockets {m['versions']['websockets']}"
         f"{'  [BENCH_QUICK]' if quick else ''}  total {doc['total_seconds']:.0f} s"
     )
+    print(f"host speed at the end: {host_speed.describe(m['speed_ms_at_end'])}")
     print(f"wrote {OUTPUT.relative_to(OUTPUT.parents[2])}")
     failed = [name for name in results if "error" in results[name]]
     return 1 if failed else 0
