@@ -88,3 +88,15 @@ def test_report_prints_every_section_beside_its_machine_line(capsys) -> None:
     run.print_report({"ui": ui})
     out = capsys.readouterr().out
     assert "standard tmux cpu" in out
+
+
+def test_each_section_records_the_host_speed_beside_its_machine(monkeypatch) -> None:
+    """Two VMs with one processor name ran the same code a factor of two apart: a section's
+    figures must carry the host-speed reading taken just before them."""
+    from benchmarks import frame_cost, run
+
+    monkeypatch.setattr(frame_cost, "measure", lambda **_: {"frame_ms": 1.0})
+    results = run.run_sections(("frames",))
+    machine = results["frames"]["machine"]
+    assert machine["cpu"] and machine["cores"]
+    assert 0 < machine["speed_ms"]["best_ms"] <= machine["speed_ms"]["median_ms"]
