@@ -3,7 +3,7 @@ the same processor can be told apart.
 
 Two VMs that both say ``Intel(R) Xeon(R) Processor, 2 cores`` have run the same hlmon code at
 speeds a factor of two apart (the same replayed stream: 0.53 and 0.995 CPU ms a frame, on one day),
-and one VM's speed drifts by a third from one second to the next. A CPU percentage means little
+and one VM's speed swung by a factor of two within seconds. A CPU percentage means little
 without that context. ``make bench`` therefore runs this probe before each section and stores
 the result beside the section's machine line (``speed_ms``), and once more at the end.
 
@@ -25,8 +25,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from benchmarks.ui_cost import APP_CPU
+
 ROUNDS = 9
-APP_CPU = 1
 _ROWS = 400
 _PASSES = 24
 
@@ -52,6 +53,8 @@ def work() -> int:
 
 
 def _pin(cpu: int) -> set[int] | None:
+    """Pin this process to ``cpu``; returns the CPUs to restore (``common.pinned_to`` pins a
+    child before its exec, and ``startup`` pins for good: the bench itself must get them back)."""
     if (os.cpu_count() or 1) > 1 and hasattr(os, "sched_getaffinity"):
         before = os.sched_getaffinity(0)
         if cpu in before:

@@ -135,7 +135,6 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     log(f"machine: {cpu_line()}; load average {os.getloadavg()[0]:.2f}")
-    log(f"host speed: {host_speed.describe(host_speed.measure())} (see benchmarks.host_speed)")
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     if quick and "memory" in only:
         log(f"BENCH_QUICK=1: the memory run is {memory.QUICK_SECONDS} s instead of 10 min")

@@ -4,8 +4,9 @@ from benchmarks import host_speed
 
 
 def test_the_work_is_fixed() -> None:
-    # The same checksum every call: the probe's instruction count cannot depend on the run.
-    assert host_speed.work() == host_speed.work()
+    # The fingerprint of the work: readings stored in earlier results compare with new ones only
+    # while the work is the same, so a change to it must be deliberate (and said in the notes).
+    assert host_speed.work() == 190448529
 
 
 def test_a_reading_has_the_fastest_round_first() -> None:
