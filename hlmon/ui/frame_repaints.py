@@ -9,12 +9,14 @@ every one of them the same way.
 During a frame (``repaints_at_frame_end``) a pane's refresh only notes the pane
 (``take_repaint``, from ``LinePane.check_idle``). When the frame ends, each noted pane gets
 what its idle handler would have done for a repaint: the flag cleared and the pane added to the
-screen's dirty widgets, and the screen's update timer resumed as its own idle handler would.
+screen's dirty widgets. Then the screen paints at once, as its update timer would on its next
+tick (``Screen._on_timer_update``): a frame is the one moment its panes change, so waiting for
+the tick only added the wait (up to 1 / ``TEXTUAL_FPS``) and the timer task's wake-ups.
 A pane with anything else pending (a layout, styles to refresh, a scroll, a recompose, a
 callback to run after the refresh) is left to Textual's own path, untouched.
 
 Private API: ``Widget._repaint_required`` and the other flags ``Widget._check_refresh`` reads,
-``MessagePump._next_callbacks``, ``Screen._dirty_widgets``, ``Screen._update_timer``,
+``MessagePump._next_callbacks``, ``Screen._dirty_widgets``, ``Screen._on_timer_update``,
 ``Screen._compositor``, ``App._batch_count`` (Textual is pinned in ``requirements.lock``;
 ``tests/ui/test_frame_repaints.py`` fails if the hand-over stops reaching the screen).
 """
@@ -94,6 +96,8 @@ def hand_over(screen: Screen[Any], widgets: set[Widget]) -> None:
         return  # as Screen._on_update: a screen not composed yet ignores updates
     screen._dirty_widgets.update(dirty)
     if not screen.app._batch_count and screen.is_current:
-        screen._update_timer.resume()
+        # What the update timer's tick would do, done now: resuming the timer cost two more
+        # loop turns and task wake-ups a frame, and the wait for its next tick.
+        screen._on_timer_update()
     else:
         screen.check_idle()

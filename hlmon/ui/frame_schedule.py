@@ -29,8 +29,7 @@ from collections.abc import Callable, Iterable
 
 URGENT_WAIT = 0.020
 """The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
-for the frame, the paint and the wait for the screen's next paint tick
-(``ui.PAINT_TICKS_PER_S``)."""
+for the frame and its paint (a frame paints when it ends: ``frame_repaints``), on a slow host."""
 EARLY_S = 0.002
 """A frame this close to its full frame's time is full (timers may fire a little early)."""
 POST_TIMEOUT = 2.0

@@ -3,8 +3,11 @@ each pane's own loop; anything else a pane has pending still goes Textual's way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import messages
 from textual.message import Message
+from textual.screen import Screen
 
 from hlmon.state import Store
 from hlmon.ui.app import HlmonApp
@@ -28,15 +31,24 @@ async def test_a_frame_hands_its_repaints_to_the_screen(app: HlmonApp, store: St
         tape = d.tape
         assert not d._dirty_widgets
         store.apply(trades_msg("BTC", n=5, t_ms=T0_MS + 5000))
+        painted: list[object] = []
+        display = app._display
+
+        def noting(screen: Screen[Any], update: Any) -> None:
+            painted.append(update)
+            display(screen, update)
+
+        app._display = noting  # type: ignore[method-assign,assignment]
         with repaints_at_frame_end(d):
             d.refresh_frame()
             assert tape._repaint_required  # refreshed, and nothing posted to it
             assert not any(isinstance(m, messages.Prompt) for m in posted(tape))
         assert not tape._repaint_required
-        assert tape in d._dirty_widgets  # as the screen's Update handler would note it
-        assert d._update_timer._active.is_set()  # and its update timer runs again
-        await pilot.pause()
-        assert not d._dirty_widgets  # painted
+        # Painted when the frame ended, not on the update timer's next tick: nothing is left
+        # dirty, the timer is not running, and the trades are in what was sent to the terminal.
+        assert not d._dirty_widgets
+        assert not d._update_timer._active.is_set()
+        assert painted, "the frame's end sent nothing to the terminal"
         shown = "\n".join(line.text for line in d._compositor.render_strips())
         assert "Trades BTC" in shown and "104,4" in shown  # the trades reached the screen
 

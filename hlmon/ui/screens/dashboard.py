@@ -234,8 +234,16 @@ class Dashboard(Screen[None]):
         self.paint.stop()
 
     def _post_frame(self) -> None:
-        """Run a frame in this screen's message queue, like any other event."""
-        self.call_later(self.paint.run_frame, self._scheduled_frame)
+        """Run a frame in this screen's message queue, like any other event.
+
+        Posted as a ``Callback`` of a plain method rather than with ``call_later``: that wraps
+        the callback in a new ``partial`` each time, and Textual then reads the wrapped
+        method's signature (``inspect.signature``) on every frame; a method's parameter count
+        it keeps."""
+        self.post_message(events.Callback(callback=self._run_scheduled_frame))
+
+    def _run_scheduled_frame(self) -> None:
+        self.paint.run_frame(self._scheduled_frame)
 
     def _scheduled_frame(self) -> None:
         with repaints_at_frame_end(self):
