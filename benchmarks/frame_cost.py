@@ -229,21 +229,35 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
 
         process_time = time.process_time
         total0 = process_time()
+        # The paint is timed wherever it runs: a frame paints when it ends (newer versions,
+        # ``frame_repaints``), or the screen's update timer paints after it (older ones).
+        painting = 0.0
+        screen_update = screen._on_timer_update
+
+        def timed_screen_update() -> None:
+            nonlocal painting
+            t = process_time()
+            screen_update()
+            painting += process_time() - t
+
+        screen._on_timer_update = timed_screen_update  # type: ignore[method-assign]
 
         async def run_frames() -> None:
-            nonlocal frame, paint, frames
+            nonlocal frame, paint, frames, painting
             while posted:
                 posted.pop()
                 clock.now = loop.now
+                painting = 0.0
                 t0 = process_time()
                 scheduled_frame()
                 t1 = process_time()
+                in_frame = painting  # what the frame's end painted
                 for _ in range(YIELDS):  # the widgets tell the screen what they refreshed
                     await asyncio.sleep(0)
                 screen._on_timer_update()  # paint now, as the screen's update timer would
                 t2 = process_time()
-                frame += t1 - t0
-                paint += t2 - t1
+                frame += t1 - t0 - in_frame
+                paint += in_frame + t2 - t1
                 frames += 1
 
         for item in rec.frames:
