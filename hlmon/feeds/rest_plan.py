@@ -13,9 +13,13 @@ The budget left after the reserve is spent in three passes, each with what the l
 2. every other feed at its *floor* (``max_interval``, 5 min by default), in priority order. A
    feed whose floor no longer fits is *not served*: the lowest priorities are dropped first,
    and only when even the floors do not fit;
-3. the rest raises feeds back towards their cadence, highest class first, one stretch factor
-   per class (capped at each feed's floor). Lower classes are therefore stretched first as
-   feeds are added, and a class is stretched only once every class below sits at its floor.
+3. the rest raises every class back towards its cadence together, on one scale: a class's
+   feeds are stretched by ``factor * CLASS_STRETCH[class]`` (at least 1, capped at each feed's
+   floor), with the smallest ``factor`` that fits. A lower class weighs more, so it is stretched
+   first as feeds are added and always at least as far as a class above it; but a class above
+   gives way before a class below is pushed to its floor. Strict priority did the opposite:
+   with the selected account on three dexes its state (every 4.8 s) took the whole budget and
+   the selected coin's trades, the fills and the contexts fell to their 5 min floor.
 
 Within a class, the order of the wanted feeds is their importance (used to decide who is
 dropped first among equals, and to order due polls). The planned weight per minute never
@@ -125,6 +129,15 @@ class Priority(IntEnum):
 
 PROTECTED = Priority.SELECTED_COIN
 """The class planned at its cadence before any other feed gets its floor."""
+
+CLASS_STRETCH: dict[Priority, Fraction] = {
+    Priority.SELECTED_ACCOUNT: Fraction(1),
+    Priority.AT_RISK: Fraction(3, 2),
+    Priority.MARKET: Fraction(2),
+    Priority.BACKGROUND: Fraction(4),
+}
+"""How far each class is stretched for one step of the planner's factor (pass 3): under one
+budget, market data waits twice as many cadences as the selected account's state."""
 
 
 @dataclass(frozen=True)
@@ -267,18 +280,12 @@ def plan_rest(
     # Pass 2: everything else at its floor, by priority; what does not fit is not served.
     served_others = _admit(others, remaining)
     remaining -= sum((_floor_rate(f) for f in served_others), Fraction(0))
-    # Pass 3: the rest raises each class from its floor towards its cadence, top class first.
-    # Once a class had to be stretched the budget is spent: the classes below keep their
-    # floors (not the crumbs the millisecond rounding leaves).
-    exhausted = False
-    for priority in sorted({f.priority for f in served_others}):
-        members = [f for f in served_others if f.priority is priority]
-        if exhausted:
-            intervals.update((f.key, f.max_interval) for f in members)
-            continue
-        floors = sum((_floor_rate(f) for f in members), Fraction(0))
-        remaining -= _place(members, remaining + floors, intervals) - floors
-        exhausted = any(intervals[f.key] != f.cadence for f in members)
+    # Pass 3: the rest raises every class from its floor towards its cadence on one scale,
+    # lower classes stretched further (``CLASS_STRETCH``).
+    floors = sum((_floor_rate(f) for f in served_others), Fraction(0))
+    factor = _graded_factor(served_others, remaining + floors)
+    for f in served_others:
+        intervals[f.key] = _interval(f, _class_factor(f, factor))
     entries = tuple(_entry(f, intervals.get(f.key)) for f in ordered)
     return RestPlan(budget, reserve_share, entries)
 
@@ -354,6 +361,49 @@ def _stretch(feeds: Sequence[WantedFeed], room: Fraction) -> Fraction | None:
 
 def _cap_factor(f: WantedFeed) -> Fraction:
     return Fraction(f.max_interval) / Fraction(f.cadence)
+
+
+def _class_factor(f: WantedFeed, factor: Fraction) -> Fraction:
+    """The stretch of ``f`` at the planner's ``factor``: its class's share of it, at least 1
+    (its cadence), at most its cap (its floor)."""
+    return min(max(Fraction(1), factor * CLASS_STRETCH[f.priority]), _cap_factor(f))
+
+
+def _graded_factor(feeds: Sequence[WantedFeed], room: Fraction) -> Fraction:
+    """The smallest factor at which ``feeds``, each stretched by ``_class_factor``, spend at
+    most ``room`` per minute (0: all fit at their cadence). Their floors must fit in ``room``.
+
+    The spend falls as the factor grows, one piece at a time: a feed costs its desired rate
+    until ``factor * stretch`` passes 1, then ``desired / (factor * stretch)`` until it reaches
+    its cap, then its floor rate. Between those points the spend is ``fixed + scaled / factor``,
+    solved exactly for the factor."""
+    fixed = sum((_desired_rate(f) for f in feeds), Fraction(0))
+    if fixed <= room:
+        return Fraction(0)
+    events: list[tuple[Fraction, Fraction, Fraction]] = []
+    """(factor, change of ``fixed``, change of ``scaled``) where a feed changes piece."""
+    for f in feeds:
+        stretch = CLASS_STRETCH[f.priority]
+        desired, scaled = _desired_rate(f), _desired_rate(f) / stretch
+        cap = _cap_factor(f)
+        if cap > 1:
+            events.append((1 / stretch, -desired, scaled))
+            events.append((cap / stretch, _floor_rate(f), -scaled))
+        else:  # never stretched: from its cadence straight to its floor (the same rate)
+            events.append((1 / stretch, _floor_rate(f) - desired, Fraction(0)))
+    events.sort(key=lambda e: e[0])
+    scaled = Fraction(0)
+    for i, (at, d_fixed, d_scaled) in enumerate(events):
+        fixed += d_fixed
+        scaled += d_scaled
+        end = events[i + 1][0] if i + 1 < len(events) else None
+        if fixed + (scaled / at if scaled else 0) <= room:
+            return at  # fits the moment this piece starts
+        if scaled and room > fixed:
+            factor = scaled / (room - fixed)
+            if end is None or factor <= end:
+                return factor
+    return events[-1][0]  # every feed at its floor
 
 
 def _interval(f: WantedFeed, factor: Fraction | None) -> float:

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hlmon.feeds.rest_demand import AccountDemand, ScreenDemand, wanted_feeds
 from hlmon.feeds.rest_plan import (
+    CLASS_STRETCH,
     DEFAULT_MAX_INTERVAL,
     PROTECTED,
     REST_WEIGHTS,
@@ -174,20 +176,49 @@ class TestPlan:
         assert by["idle"].weight_per_min == pytest.approx(20, rel=1e-6)
         assert plan.weight_per_min <= 100
 
-    def test_a_class_stretches_only_once_the_classes_below_sit_at_their_floor(self) -> None:
+    def test_classes_stretch_together_lower_ones_further(self) -> None:
+        """70 w/min after the book for 360 wanted: the account gives way too, at half the
+        market's stretch, rather than leaving the market at its floor."""
         feeds = [
             feed("book", PROTECTED, 2, 1),  # 30
             feed("acct", Priority.SELECTED_ACCOUNT, 2, 2),  # 60 wanted
-            feed("ctx", Priority.MARKET, 6, 20, max_interval=60),  # floor 20
-            feed("idle", Priority.BACKGROUND, 6, 10, max_interval=60),  # floor 10
+            feed("ctx", Priority.MARKET, 6, 20, max_interval=60),  # 200 wanted, floor 20
+            feed("idle", Priority.BACKGROUND, 6, 10, max_interval=60),  # 100 wanted, floor 10
         ]
         plan = plan_rest(feeds, budget=100, reserve_share=0.0)
         by = {e.feed.label: e for e in plan.entries}
         assert by["book"].state is PlanState.OK
-        assert by["ctx"].interval == 60 and by["idle"].interval == 60
-        assert by["acct"].state is PlanState.STRETCHED
-        # Everything the floors and the book leave goes to the account: 100 - 30 - 20 - 10.
-        assert by["acct"].weight_per_min == pytest.approx(40, rel=1e-6)
+        # At factor F the account waits F cadences, ctx 2F, idle 4F up to its 10x floor:
+        # 60/F + 200/(2F) + 10 = 70 gives F = 8/3.
+        assert by["acct"].interval == pytest.approx(2 * 8 / 3, abs=1e-3)
+        assert by["ctx"].interval == pytest.approx(6 * 2 * 8 / 3, abs=1e-3)
+        assert by["idle"].interval == 60
+        assert plan.weight_per_min == pytest.approx(100, rel=1e-4)
+
+    def test_three_dexes_do_not_starve_the_market(self) -> None:
+        """The selected account active on three dexes: under strict priority its state and
+        orders took the budget and trades, fills and contexts fell to their 5 min floor."""
+        dexes = ("", "xyz", "flx")
+        account = AccountDemand("0xabc", dexes, has_positions=True)
+        demand = ScreenDemand(selected_coin="BTC", market_dexes=dexes, selected_account=account)
+        plan = plan_rest(wanted_feeds(demand), budget=600, reserve_share=0.2)
+        by_kind: dict[str, list[float]] = {}
+        for e in plan.entries:
+            assert e.interval is not None
+            by_kind.setdefault(e.key.kind, []).append(e.interval)
+        assert by_kind["l2Book"] == [2.0]
+        assert max(by_kind["clearinghouseState"]) <= 10
+        for kind in ("recentTrades", "userFillsByTime"):
+            assert max(by_kind[kind]) <= 60, kind
+        assert max(by_kind["metaAndAssetCtxs"]) <= 90
+        assert max(by_kind["allMids"]) <= 30
+        # The account still comes first: stretched half as far as the market, in cadences.
+        state = plan.entries[1]
+        trades = next(e for e in plan.entries if e.key.kind == "recentTrades")
+        assert state.key.kind == "clearinghouseState"
+        assert state.interval is not None and trades.interval is not None
+        ratio = (trades.interval / trades.feed.cadence) / (state.interval / state.feed.cadence)
+        assert ratio == pytest.approx(2, rel=1e-3)
 
     def test_stretch_is_one_factor_per_class_capped_at_each_floor(self) -> None:
         feeds = [
@@ -339,12 +370,27 @@ def test_any_plan_respects_budget_floors_and_priority(
             assert e.feed.cadence <= e.interval <= e.feed.max_interval
             assert (e.state is PlanState.OK) == (e.interval == e.feed.cadence)
     unprotected = [e for e in plan.served() if e.feed.priority is not PROTECTED]
+
+    # One factor F for every class: each feed waits clamp(F * its class's stretch, 1, its cap)
+    # cadences (intervals are rounded up to the millisecond, hence the tolerance).
+    def stretch(e: PlannedFeed) -> float:
+        assert e.interval is not None
+        return e.interval / e.feed.cadence
+
+    def cap(e: PlannedFeed) -> float:
+        return e.feed.max_interval / e.feed.cadence
+
+    between = [e for e in unprotected if 1 < stretch(e) < cap(e) * (1 - 1e-6)]
+    if between:
+        factor = stretch(between[0]) / float(CLASS_STRETCH[between[0].feed.priority])
+        for e in unprotected:
+            expected = min(max(1.0, factor * float(CLASS_STRETCH[e.feed.priority])), cap(e))
+            assert stretch(e) == pytest.approx(expected, rel=2e-3, abs=5e-3)
+    # Priority: a lower class never waits fewer cadences than a higher one, short of its cap.
     for e in unprotected:
-        if e.state is PlanState.STRETCHED:
-            # A class is stretched only once every class below it sits at its floor.
-            for lower in unprotected:
-                if lower.feed.priority > e.feed.priority:
-                    assert lower.interval == lower.feed.max_interval
+        for lower in unprotected:
+            if lower.feed.priority > e.feed.priority:
+                assert stretch(lower) * (1 + 2e-3) + 5e-3 >= min(cap(lower), stretch(e))
     if any(e.state is PlanState.STRETCHED for e in plan.entries):
         # Work-conserving: a stretch means the budget is spent (intervals are rounded up to
         # the millisecond, which leaves a little).
