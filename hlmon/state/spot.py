@@ -32,7 +32,8 @@ _ZERO = Decimal(0)
 @dataclass(frozen=True, slots=True)
 class Price:
     """A USD price and the markets it was read from, by the names a trader reads
-    (``HYPE/USDC``; ``HYPE/USDT0 via USDT0/USDC``), not the wire's ``@107``."""
+    (``HYPE/USDC``; ``HYPE/USDT0 via USDT0/USDC``; ``outcome mid via USDH/USDC``), not the
+    wire's ``@107`` or ``#90``."""
 
     usd: Decimal
     via: str
@@ -84,7 +85,12 @@ class UsdPricer:
         quote = self.token(market.quote_token) if market.quote_token is not None else None
         if quote is None:
             return None  # the quote token is not said (or not priced): unknown, not USDC
-        return Price(SAFE.multiply(mid, quote.usd), f"#{code} via {quote.via}")
+        # The side's own book, which its row already names (not the wire's ``#N``), and the
+        # quote token's conversion when it is not USDC.
+        via = "outcome mid"
+        if market.quote_token != USDC_TOKEN:
+            via = f"{via} via {quote.via}"
+        return Price(SAFE.multiply(mid, quote.usd), via)
 
 
 class SpotRowKind(StrEnum):

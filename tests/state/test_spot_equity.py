@@ -103,7 +103,10 @@ def test_usd_price_through_the_pair_and_through_a_non_usdc_quote() -> None:
 def test_outcome_price_is_in_its_quote_token() -> None:
     side = UsdPricer(CAT, MIDS).outcome(14880)
     assert side is not None and side.usd == Decimal("0.6") * Decimal("0.999")
-    assert side.via == "#14880 via USDH/USDC"
+    # From the side's own book (never the wire's #14880), and the quote's conversion.
+    assert side.via == "outcome mid via USDH/USDC"
+    in_usdc = UsdPricer(_catalog(outcome_quote=0), MIDS).outcome(14880)
+    assert in_usdc is not None and in_usdc.via == "outcome mid"  # no "via USDC"
     assert UsdPricer(_catalog(outcome_quote=None), MIDS).outcome(14880) is None
     assert UsdPricer(CAT, MIDS).outcome(99990) is None
     assert outcome_code("+14880") == outcome_code("o14880") == 14880
