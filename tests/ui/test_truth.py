@@ -195,6 +195,32 @@ class TestCues:
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.dashboard)
 
+    async def test_a_log_line_wider_than_the_pane_goes_on_below_not_cut(self) -> None:
+        """At 80 columns a REST plan line (~100 characters) is read whole over two lines,
+        the time and level said once; a very long one takes three and ends in ``…``."""
+        clock = FakeClock()
+        store = populated_store(clock)
+        plan = (
+            "REST plan: 480/600 w/min (120 reserved); book BTC every 2 s; account every"
+            " 6.2 s (stretched) END"
+        )
+        store.health.log(plan, level="warn")
+        store.health.log("reconnected after 42 s without data: " + "detail " * 40 + "END")
+        store.health.log("the event after")
+        app = app_on(store, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            log = app.dashboard.lower.tables["log"]
+            await pilot.press("6", "tab", "z")  # the log, maximised
+            await wait_for(pilot, lambda: any("REST plan" in line for line in log.text_lines))
+            lines = log.text_lines
+            first = next(i for i, line in enumerate(lines) if "REST plan" in line)
+            assert "WARN" in lines[first] and "…" not in lines[first]
+            assert "(stretched) END" in lines[first + 1]  # the rest of it, on the next line
+            assert lines[first + 1][:14].strip() == ""  # no time or level of its own
+            start = next(i for i, line in enumerate(lines) if "reconnected after" in line)
+            assert "detail" in lines[start + 2] and lines[start + 2].rstrip().endswith("…")
+            assert "the event after" in lines[start + 3]  # three lines at most
+
 
 class TestWaiting:
     async def test_positions_wait_then_show_then_say_empty(self) -> None:

@@ -109,7 +109,7 @@ FUNDING_COLUMNS: tuple[Column, ...] = (
 LOG_COLUMNS: tuple[Column, ...] = (
     Column("time", "time", 8, "left", priority=80),
     Column("level", "", 0, "left", priority=60),
-    Column("text", "event", 20, "left", priority=100, flex=True, cut=True),
+    Column("text", "event", 20, "left", priority=100, flex=True, cut=True, wrap=True),
 )
 
 ACCOUNT_COLUMNS: tuple[Column, ...] = (

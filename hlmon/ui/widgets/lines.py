@@ -14,6 +14,7 @@ colours and ``NO_COLOR``) and gets the ``-stale`` class for a warning border; a 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -65,6 +66,9 @@ class Column:
     alt: str | None = None
     """Key of a shorter form of the cells (``RO`` for ``reduce only``), used instead of
     dropping the column when the pane is narrow."""
+    wrap: bool = False
+    """Free text shown whole (a table's event log): a cell wider than the column goes on over
+    the lines below it, instead of being cut."""
 
 
 def content_widths(rows: Iterable[Mapping[str, Cell]]) -> dict[str, int]:
@@ -180,6 +184,24 @@ def fit_text(text: str, width: int, align: Align = "left") -> str:
     if align == "center":
         return text.center(width)
     return text.ljust(width)
+
+
+WRAP_LINES = 3
+"""The most lines a wrapped cell takes; a longer text ends its last line with ``…`` (a table
+shows it whole on Enter)."""
+
+
+@lru_cache(maxsize=2048)
+def wrap_text(text: str, width: int) -> tuple[str, ...]:
+    """``text`` in at most ``WRAP_LINES`` lines of at most ``width`` cells, broken between
+    words where it can; a leading indent is kept on the first line."""
+    if width <= 0 or len(text) <= width:
+        return (text,)
+    lines = textwrap.wrap(text, width, break_on_hyphens=False) or [text[:width]]
+    if len(lines) > WRAP_LINES:
+        rest = " ".join(lines[WRAP_LINES - 1 :])
+        lines = [*lines[: WRAP_LINES - 1], fit_text(rest, width).rstrip()]
+    return tuple(lines)
 
 
 def layout_row(

@@ -32,6 +32,7 @@ from hlmon.ui.widgets.lines import (
     fit_text,
     header_row,
     layout_row,
+    wrap_text,
 )
 
 DETAIL = "_detail"
@@ -309,12 +310,19 @@ class TableView(LinePane):
             rows.append(((f"{pad}{text}".ljust(width), "pane--muted"),))
             self.set_rows(rows)
             return
-        # Detail lines are shown for every row or for none (a position without its TP/SL
-        # line must not look unprotected): only when they all fit, and are not already said.
-        heights = [2 if DETAIL in r else 1 for r in self._data]
-        if sum(heights) > room or any(c.key == self.detail_column for c in cols):
-            heights = [1] * n
-        details = max(heights, default=1) > 1
+        wrap = next((c for c in cols if c.wrap), None)
+        wrapped: list[tuple[str, ...]] | None = None
+        if wrap is not None:
+            # A text wider than its column goes on over the lines below (an event log).
+            wrapped = [wrap_text(r.get(wrap.key, ("", ""))[0], wrap.width) for r in self._data]
+            heights = [len(lines) for lines in wrapped]
+        else:
+            # Detail lines are shown for every row or for none (a position without its TP/SL
+            # line must not look unprotected): only when they all fit, and are not said yet.
+            heights = [2 if DETAIL in r else 1 for r in self._data]
+            if sum(heights) > room or any(c.key == self.detail_column for c in cols):
+                heights = [1] * n
+        details = wrap is None and max(heights, default=1) > 1
         cue = sum(heights) > room
         avail = room - 1 if cue else room
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
@@ -323,17 +331,28 @@ class TableView(LinePane):
         shown_rows = self._shown_rows
         shown_rows.begin(cols, inner)
 
-        def laid_out(data: dict[str, Cell], fill: str) -> Row:
-            lead = ("▶", "pane--accent pane--sel") if fill else (pad, "")
+        def laid_out(data: dict[str, Cell], fill: str, first: bool = True) -> Row:
+            lead = ("▶", "pane--accent pane--sel") if fill and first else (pad, fill)
             return (lead, *layout_row(cols, data, inner, fill=fill), (pad, fill))
 
         for i in range(top, end):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
+            lines = wrapped[i] if wrapped is not None else ()
+            if wrap is not None and len(lines) > 1:  # its first line here, the rest below
+                data = {**data, wrap.key: (lines[0], data[wrap.key][1])}
             self._row_at[len(rows)] = i
             key = (fill, *data.items())
             rows.append(shown_rows.row(key, partial(laid_out, data, fill)))
             used += 1
+            for line in lines[1:]:
+                if used >= avail or wrap is None:
+                    break
+                more = {wrap.key: (line, data[wrap.key][1])}
+                self._row_at[len(rows)] = i
+                more_key = ("more", fill, *more.items())
+                rows.append(shown_rows.row(more_key, partial(laid_out, more, fill, False)))
+                used += 1
             detail = data.get(DETAIL) if details else None
             if detail is not None and used < avail:
                 text, style = detail
