@@ -131,6 +131,7 @@ PROTECTED = Priority.SELECTED_COIN
 """The class planned at its cadence before any other feed gets its floor."""
 
 CLASS_STRETCH: dict[Priority, Fraction] = {
+    Priority.SELECTED_COIN: Fraction(1),  # planned alone, before the others (pass 1)
     Priority.SELECTED_ACCOUNT: Fraction(1),
     Priority.AT_RISK: Fraction(3, 2),
     Priority.MARKET: Fraction(2),
@@ -283,9 +284,7 @@ def plan_rest(
     # Pass 3: the rest raises every class from its floor towards its cadence on one scale,
     # lower classes stretched further (``CLASS_STRETCH``).
     floors = sum((_floor_rate(f) for f in served_others), Fraction(0))
-    factor = _graded_factor(served_others, remaining + floors)
-    for f in served_others:
-        intervals[f.key] = _interval(f, _class_factor(f, factor))
+    _place(served_others, remaining + floors, intervals)
     entries = tuple(_entry(f, intervals.get(f.key)) for f in ordered)
     return RestPlan(budget, reserve_share, entries)
 
@@ -327,36 +326,16 @@ def _admit(feeds: Sequence[WantedFeed], room: Fraction) -> list[WantedFeed]:
 
 
 def _place(feeds: Sequence[WantedFeed], room: Fraction, out: dict[PollKey, float]) -> Fraction:
-    """Give ``feeds`` (whose floors fit in ``room``) one stretch factor, store their intervals
-    in ``out`` and return the weight per minute they spend (at most ``room``)."""
-    factor = _stretch(feeds, room)
+    """Stretch ``feeds`` (whose floors fit in ``room``) on one factor (``_graded_factor``),
+    store their intervals in ``out`` and return the weight per minute they spend (at most
+    ``room``)."""
+    factor = _graded_factor(feeds, room)
     spent = Fraction(0)
     for f in feeds:
-        interval = _interval(f, factor)
+        interval = _interval(f, _class_factor(f, factor))
         out[f.key] = interval
         spent += _rate(f, interval)
     return spent
-
-
-def _stretch(feeds: Sequence[WantedFeed], room: Fraction) -> Fraction | None:
-    """The smallest factor >= 1 such that the feeds, each at ``min(cadence * factor,
-    max_interval)``, spend at most ``room`` per minute; None when all sit at their floor."""
-    if sum((_desired_rate(f) for f in feeds), Fraction(0)) <= room:
-        return Fraction(1)
-    # Raise the factor past each feed's cap in turn; between caps the spend is
-    # capped_floors + uncapped_desired / factor, solved exactly for the factor.
-    by_cap = sorted(feeds, key=_cap_factor)
-    capped = Fraction(0)
-    uncapped = sum((_desired_rate(f) for f in feeds), Fraction(0))
-    for f in by_cap:
-        left = room - capped
-        if left > 0:
-            factor = uncapped / left
-            if factor <= _cap_factor(f):
-                return max(Fraction(1), factor)
-        capped += _floor_rate(f)
-        uncapped -= _desired_rate(f)
-    return None
 
 
 def _cap_factor(f: WantedFeed) -> Fraction:
@@ -406,12 +385,12 @@ def _graded_factor(feeds: Sequence[WantedFeed], room: Fraction) -> Fraction:
     return events[-1][0]  # every feed at its floor
 
 
-def _interval(f: WantedFeed, factor: Fraction | None) -> float:
+def _interval(f: WantedFeed, factor: Fraction) -> float:
     """The feed's interval for ``factor``, rounded up to the millisecond (never shorter than
     the exact one, so the rate never exceeds what was planned)."""
     if factor == 1:
         return f.cadence
-    if factor is None or factor >= _cap_factor(f):
+    if factor >= _cap_factor(f):
         return f.max_interval
     exact = Fraction(f.cadence) * factor
     interval = math.ceil(exact * 1000) / 1000
