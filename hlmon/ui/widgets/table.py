@@ -311,10 +311,11 @@ class TableView(LinePane):
             self.set_rows(rows)
             return
         wrap = next((c for c in cols if c.wrap), None)
+        wrap_key = wrap.key if wrap is not None else ""
         wrapped: list[tuple[str, ...]] | None = None
         if wrap is not None:
             # A text wider than its column goes on over the lines below (an event log).
-            wrapped = [wrap_text(r.get(wrap.key, ("", ""))[0], wrap.width) for r in self._data]
+            wrapped = [wrap_text(r.get(wrap_key, ("", ""))[0], wrap.width) for r in self._data]
             heights = [len(lines) for lines in wrapped]
         else:
             # Detail lines are shown for every row or for none (a position without its TP/SL
@@ -339,16 +340,16 @@ class TableView(LinePane):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
             lines = wrapped[i] if wrapped is not None else ()
-            if wrap is not None and len(lines) > 1:  # its first line here, the rest below
-                data = {**data, wrap.key: (lines[0], data[wrap.key][1])}
+            if len(lines) > 1:  # its first line here, the rest below
+                data = {**data, wrap_key: (lines[0], data[wrap_key][1])}
             self._row_at[len(rows)] = i
             key = (fill, *data.items())
             rows.append(shown_rows.row(key, partial(laid_out, data, fill)))
             used += 1
-            for line in lines[1:]:
-                if used >= avail or wrap is None:
+            for line in lines[1:]:  # only a wrapped row has more lines
+                if used >= avail:
                     break
-                more = {wrap.key: (line, data[wrap.key][1])}
+                more = {wrap_key: (line, data[wrap_key][1])}
                 self._row_at[len(rows)] = i
                 more_key = ("more", fill, *more.items())
                 rows.append(shown_rows.row(more_key, partial(laid_out, more, fill, False)))
