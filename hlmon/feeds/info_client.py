@@ -209,7 +209,7 @@ class InfoClient:
     # ------------------------------------------------------------------ requests
 
     async def info(
-        self, req: InfoRequest, *, urgent: bool = True, retries: int | None = None
+        self, req: InfoRequest, *, urgent: bool = True, retries: int | None = None, tag: str = ""
     ) -> Any:
         """Send ``req`` and return ``decode_response(req, body)``.
 
@@ -219,6 +219,7 @@ class InfoClient:
                 instead of waiting (the REST poller, which will simply try later).
             retries: retries after a 429/5xx/timeout/connection error (default
                 ``max_retries``); a poller whose next round is its retry passes 0.
+            tag: who spends the weight (``WeightBudget.used`` can leave one spender out).
 
         Raises:
             InfoError: one of its subclasses, never a raw httpx exception.
@@ -229,7 +230,7 @@ class InfoClient:
         stale_retried = False
         while True:
             await self._wait_for_budget(worst, urgent)
-            reservation = self.budget.reserve(worst)
+            reservation = self.budget.reserve(worst, tag)
             self._report()
             try:
                 async with asyncio.timeout(self.total_timeout):

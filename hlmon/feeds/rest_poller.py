@@ -33,6 +33,13 @@ failing is pushed back by the scheduler. Nothing here refreshes an as-of time wi
 answer: a feed whose polls keep failing ages until the screen shows it stale. Answers go through
 ``rest_sources.answer_messages`` and ``Store.apply`` with ``Source.REST``, the same path as
 websocket data.
+
+The plan is a rate; the budget is a rolling window. What the plan does not pay for (the
+catalog, account checks, candles, a reconciliation, each feed's first poll) comes from the
+reserve, and when it outgrows it (at start-up it is two-thirds of the first minute) the
+excess is cut from the plan until it has left the window (``_fit_window``): cadences stretch
+for a minute, said on screen, instead of the polls filling the window and the screen going
+stale until it slides.
 """
 
 from __future__ import annotations
@@ -77,6 +84,14 @@ POLL_KEYS_KEPT = 256
 """Keys kept in ``RestPoller.polls`` (a plan holds a few dozen; the rest is history)."""
 TURN_MARGIN = 1e-6
 """Freshness is judged again this much before a feed's threshold (float sums round)."""
+PLAN_TAG = "rest-plan"
+"""The budget tag of a feed's repeat polls: the spending the plan's rate accounts for. A feed's
+first poll is tagged like any other load: it is paid once, not every interval."""
+CUT_STEP = 0.05
+"""The plan's cut (see ``RestPoller._fit_window``) moves in steps of this share of the budget,
+so that weight sliding out of the window re-plans a few times, not on every tick."""
+MAX_SHARE_KEPT = 0.9
+"""The cut never leaves the plan less than this share of the budget short."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,10 @@ class RestPoller:
             clock=clock, budget=client.budget.budget, reserve_share=reserve_share
         )
         """The plan and when each planned poll is due."""
+        self._reserve_share = reserve_share
+        self.cut = 0
+        """Weight per minute taken from the plan while loads outside it hold more of the
+        window than the reserve (``_fit_window``)."""
         self._state = ScreenState()
         self._demand: ScreenDemand | None = None
         """The demand the plan in force was built from (None: not planned yet)."""
@@ -259,6 +278,36 @@ class RestPoller:
         level = "warn" if plan.degraded else "info"
         for line in _wrap(plan.summary().split("; "), LOG_LINE_WIDTH):
             self._store.health.log(line, level)
+
+    def _fit_window(self) -> None:
+        """Plan on what the rolling window leaves to the plan.
+
+        The plan's rate is a long-run average within ``budget * (1 - reserve_share)``; the
+        reserve pays for loads outside it (the catalog, a reconciliation, role checks, candles,
+        each feed's first poll). At start-up those outgrow the reserve: planned at full rate,
+        the polls would fill the window within half a minute and then wait, the screen stale,
+        until the start-up loads slid out of it. Instead the excess is cut from the plan
+        (stretched cadences, said on screen) until it has left the window."""
+        budget = self.scheduler.plan.budget
+        outside = self._client.budget.used(except_tag=PLAN_TAG)
+        step = max(1, round(budget * CUT_STEP))
+        over = math.ceil((outside - budget * self._reserve_share) / step) * step
+        cut = max(0, min(over, int(budget * (MAX_SHARE_KEPT - self._reserve_share))))
+        if cut == self.cut:
+            return
+        was, self.cut = self.cut, cut
+        self.scheduler.set_budget(budget, self._reserve_share + cut / budget)
+        self._publish()
+        if not was:
+            self._store.health.log(
+                f"REST: loads outside the plan hold {outside} of the minute's {budget} weight: "
+                "cadences stretched until they leave the window",
+                "warn",
+            )
+        elif not cut:
+            full = self.scheduler.plan.available
+            self._store.health.log(f"REST: the plan runs on its full {full:.0f} w/min again")
+            self._plan_logged = False  # and says its cadences again
 
     # ------------------------------------------------------------------ decisions
 
@@ -428,6 +477,7 @@ class RestPoller:
         self._taken = poll | held
         poll |= REST_ONLY_FEEDS & self._store.expected  # due by plan, whatever the socket
         if self.rest_mode or self.active:
+            self._fit_window()
             self._log_plan()
         now_ms = int(self._wall_clock() * 1000)
         pending = 0  # worst-case weight launched this round, not reserved by its task yet
@@ -476,7 +526,8 @@ class RestPoller:
     async def _poll(self, key: PollKey, req: InfoRequest, wanted: Collection[str]) -> None:
         state, scheduler = self._state, self.scheduler
         try:
-            response = await self._client.info(req, urgent=False, retries=0)
+            tag = PLAN_TAG if key in self.polls else ""  # a first poll is paid once
+            response = await self._client.info(req, urgent=False, retries=0, tag=tag)
         except BudgetExhausted as exc:
             # The budget working as designed, not an error: the feed's age shows the cost.
             scheduler.note_failure(key, retry_after=min(exc.retry_in, BUDGET_RECHECK))

@@ -20,6 +20,8 @@ class Reservation:
 
     at: float
     weight: int
+    tag: str = ""
+    """Who spent it (``WeightBudget.used`` can leave one spender out)."""
 
 
 class WeightBudget:
@@ -46,10 +48,13 @@ class WeightBudget:
         if self._entries and self._entries[0].at <= cutoff:
             self._entries = [e for e in self._entries if e.at > cutoff]
 
-    def used(self) -> int:
-        """Weight spent (or reserved) in the current window."""
+    def used(self, *, except_tag: str | None = None) -> int:
+        """Weight spent (or reserved) in the current window; with ``except_tag``, leaving out
+        what reservations with that tag hold."""
         self._expire(self._clock())
-        return sum(e.weight for e in self._entries)
+        if except_tag is None:
+            return sum(e.weight for e in self._entries)
+        return sum(e.weight for e in self._entries if e.tag != except_tag)
 
     def wait_time(self, weight: int) -> float:
         """Seconds until ``weight`` fits in the window (0 = now; inf = never, too big)."""
@@ -70,11 +75,12 @@ class WeightBudget:
                     break
         return wait
 
-    def reserve(self, weight: int) -> Reservation:
-        """Hold ``weight`` now. The caller must have checked ``wait_time(weight) == 0``."""
+    def reserve(self, weight: int, tag: str = "") -> Reservation:
+        """Hold ``weight`` now, for the spender ``tag``. The caller must have checked
+        ``wait_time(weight) == 0``."""
         now = self._clock()
         self._expire(now)
-        entry = Reservation(at=now, weight=weight)
+        entry = Reservation(at=now, weight=weight, tag=tag)
         self._entries.append(entry)
         self._note_peak()
         return entry

@@ -85,6 +85,19 @@ class TestWeightBudget:
         assert b.used() == 4
         assert b.wait_time(6) == 0.0
 
+    def test_used_can_leave_one_spender_out(self) -> None:
+        """The REST poller tells its repeat polls from every other load by tag; both leave
+        the window alike."""
+        ft = FakeTime()
+        b = WeightBudget(100, clock=ft)
+        b.reserve(30, "plan")
+        ft.now = 10.0
+        b.settle(b.reserve(25), 20)
+        b.reserve(5, "other")
+        assert (b.used(), b.used(except_tag="plan"), b.used(except_tag="other")) == (55, 25, 50)
+        ft.now = 60.0
+        assert (b.used(), b.used(except_tag="plan")) == (25, 25)
+
     def test_settle_lowers_reservation(self) -> None:
         ft = FakeTime()
         b = WeightBudget(200, clock=ft)

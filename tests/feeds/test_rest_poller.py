@@ -267,6 +267,45 @@ async def test_a_small_budget_degrades_the_plan_and_says_so() -> None:
         await rig.close()
 
 
+async def test_loads_outside_the_plan_cut_it_until_they_leave_the_window() -> None:
+    """Start-up loads (the catalog, the account checks, candles) outgrow the reserve. At full
+    rate the plan's polls would fill the rolling window within seconds and then wait, the
+    screen stale, until the loads slid out of it. The excess is cut from the plan instead:
+    cadences stretch and say so, nothing turns stale, the window never passes the budget, and
+    the full plan is back once the loads have left."""
+    rig = Rig()
+    try:
+        await rig.settle()
+        full = rig.poller.plan.available
+        assert rig.poller.cut == 0
+        rig.client.budget.reserve(350)  # spent by another part of hlmon, just now
+        loaded_at = rig.clock.now
+        stale: set[str] = set()
+        while rig.clock.now < loaded_at + 59.0:
+            rig.clock.advance(0.25)
+            await rig.settle()
+            statuses = {k: rig.store.feed_status(k).state for k in EVERY_FEED}
+            stale |= {k for k, state in statuses.items() if state is FeedState.STALE}
+        cut = rig.poller.cut
+        assert cut > 0 and rig.poller.plan.available == pytest.approx(full - cut)
+        assert not stale
+        assert rig.client.budget.peak <= 600
+        said = [e for e in rig.store.health.events if "loads outside the plan" in e.text]
+        assert len(said) == 1 and said[0].level == "warn"
+        plan = rig.store.health.rest_plan
+        assert plan is not None and plan.cadences["account"] > 4.0 and "account" in plan.stretched
+        plans_said = sum(e.text.startswith("REST plan:") for e in rig.store.health.events)
+        await rig.run_for(3.0)
+        assert rig.poller.cut == 0 and rig.poller.plan.available == full
+        assert any("full 480 w/min again" in e.text for e in rig.store.health.events)
+        again = sum(e.text.startswith("REST plan:") for e in rig.store.health.events)
+        assert again == plans_said + 1  # the cadences in force, said again
+        plan = rig.store.health.rest_plan
+        assert plan is not None and "account" not in plan.stretched
+    finally:
+        await rig.close()
+
+
 async def test_replans_when_the_selection_changes() -> None:
     rig = Rig()
     try:
