@@ -29,7 +29,10 @@ reconciles it over REST.
 
 ``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
 as the fallback when the websocket is down or a feed is stale, and always in REST mode
-(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``. While REST
+(``use_websocket = false``), where the connection shows ``REST``, not ``DOWN``. In REST mode the
+poller's first polls are the account's load: there is no socket to reconcile with, and a
+reconciliation would fetch the same states, orders, spot and fills again (about 90 weight of
+a 600 budget, in the minute that is shortest of it). While REST
 serves the accounts, a discovery sweep (``dex_fetch.sweep``: the state of every other catalog
 dex, every ``SWEEP_INTERVAL``) finds HIP-3 activity that no websocket push reports.
 
@@ -216,7 +219,7 @@ class FeedEngine(AccountSubscriptions):
             store,
             users=lambda: self.users,
             selected=lambda: self.user,
-            ready=lambda: self.reconciler is None or self.reconciled.is_set(),
+            ready=lambda: self.reconciler is None or self.ws is None or self.reconciled.is_set(),
         )
         """userRole and userAbstraction once per address, the selected one's equity history."""
         self.candles = CandleKeeper(
@@ -324,7 +327,7 @@ class FeedEngine(AccountSubscriptions):
             self.supervisor.spawn("account-checks", self.checks.run)
         if self._keep_candles:
             self.supervisor.spawn("candles", self.candles.run)
-        if self.reconciler is not None:
+        if self.reconciler is not None and self.ws is not None:
             # orderUpdates has no snapshot: the open orders (and recent fills) come from REST.
             self._schedule_reconcile(None, None)
 
@@ -472,7 +475,8 @@ class FeedEngine(AccountSubscriptions):
         self.sync_dexes()
         label = self.settings.label_for(new)
         self.store.health.log(f"account {label or new} selected")
-        self._schedule_reconcile(None, None)
+        if self.ws is not None:  # in REST mode the poller's next round loads it
+            self._schedule_reconcile(None, None)
 
     def select_coin(self, coin: str) -> None:
         """Show ``coin``'s book, trades and bbo (unsubscribing the previous coin's).

@@ -217,6 +217,25 @@ class TestRestOnly:
         assert store.source_of("book:ETH") is Source.REST
         assert store.health.rest_weight_used > 0 and store.health.rest_budget == 600
 
+    async def test_rest_mode_loads_the_account_once(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """The poller's first polls are the account's load: no start-up reconciliation
+        fetches the same states, orders, spot and fills again (there is no socket to
+        reconcile with), and the account checks do not wait for one."""
+        engine = await engines(settings_for(sim, use_websocket=False))
+        store = engine.store
+        user = sim.demo_address
+        await wait(
+            lambda: (
+                bool(store.open_orders() and store.fills()) and store.account_mode(user) is not None
+            ),
+            5,
+        )
+        assert engine.reconcile_count == 0 and not engine.reconciled.is_set()
+        assert store.source_of("orders") is Source.REST
+        assert engine.rest.polls_of("frontendOpenOrders") >= 1
+
     async def test_429_lets_the_age_grow_until_the_feed_is_stale(
         self, sim: SimServer, engines: Any, wait: Wait
     ) -> None:
