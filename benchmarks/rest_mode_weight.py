@@ -9,6 +9,12 @@ second for ``--seconds``; the report gives its mean and peak (hlmon's budget is 
 and how often the plan changed meanwhile (the demo account trades on HIP-3 dexes now and then,
 and a dex with a fill in the last hour is an active dex: orders there cost 20 a poll).
 
+The warm-up is watched too, every half second from the engine's start (``start``): how long
+any feed on screen was STALE, the simulator's window at its peak, and how far and how long
+the plan was cut for the start-up loads (``RestPoller._fit_window``). Before the cut, the
+first minute held ~40 s of STALE feeds: the plan's polls filled the window by t=31 s and
+waited for the start-up burst to slide out.
+
 Run from the repo root: ``.venv/bin/python -m benchmarks.rest_mode_weight [--seconds 60]``
 """
 
@@ -26,7 +32,7 @@ from hlmon.feeds.engine import FeedEngine
 from hlmon.feeds.rest_plan import format_interval
 from hlmon.runtime.root import DEMO_PROFILE, DEMO_SEED
 from hlmon.sim import SimServer
-from hlmon.state import Store
+from hlmon.state import FeedState, Store
 
 SIM_IP = "127.0.0.1"
 
@@ -41,7 +47,7 @@ async def measure(seconds: float, warmup: float) -> dict[str, Any]:
     engine = FeedEngine(settings, Store(time.time, settings.stale))
     try:
         await engine.start()
-        await asyncio.sleep(warmup)
+        start = await _watch_start(engine, sim, warmup)
         polls0 = dict(engine.rest.polls)
         plans0 = _plans_logged(engine)
         samples: list[int] = []
@@ -74,12 +80,47 @@ async def measure(seconds: float, warmup: float) -> dict[str, Any]:
             "client_peak_window": engine.info.budget.peak,
             "seconds": round(elapsed, 1),
             "replans_during": _plans_logged(engine) - plans0,
+            "start": start,
             "plan": plan.summary(),
             "feeds": feeds,
         }
     finally:
         await engine.stop()
         await sim.stop()
+
+
+async def _watch_start(engine: FeedEngine, sim: SimServer, seconds: float) -> dict[str, Any]:
+    """Sample the first ``seconds`` after start every half second (see the module doc)."""
+    step = 0.5
+    t0 = time.monotonic()
+    stale_samples = 0
+    stale_feeds: set[str] = set()
+    peak = cut_max = 0
+    cut_last = None
+    account_every: list[float] = []
+    while (now := time.monotonic() - t0) < seconds:
+        await asyncio.sleep(step)
+        stale = {k for k, st in engine.store.feed_statuses().items() if st.state is FeedState.STALE}
+        stale_samples += bool(stale)
+        stale_feeds |= stale
+        peak = max(peak, sim.tracker.client(SIM_IP).rest_weight.used())
+        cut = engine.rest.cut
+        cut_max = max(cut_max, cut)
+        if cut:
+            cut_last = now
+        plan = engine.store.health.rest_plan
+        if plan is not None and "account" in plan.cadences:
+            account_every.append(plan.cadences["account"])
+    return {
+        "seconds": seconds,
+        "stale_s": stale_samples * step,
+        "stale_feeds": sorted(stale_feeds),
+        "sim_peak_window": peak,
+        "cut_max_w_per_min": cut_max,
+        "cut_until_s": None if cut_last is None else round(cut_last, 1),
+        "account_every_s_max": round(max(account_every), 1) if account_every else None,
+        "account_every_s_end": round(account_every[-1], 1) if account_every else None,
+    }
 
 
 def _plans_logged(engine: FeedEngine) -> int:
