@@ -18,8 +18,9 @@ The same text compiled with the same file name, mode and ``__future__`` flags (t
 module that compiles it, as the builtin inherits them) is the same code, and a pattern gets the
 very arguments ``re`` would have given ``_sre.compile``, so everything is built exactly as
 before. The table lives where the package's bytecode does (``hlmon/__pycache__``, or under
-``sys.pycache_prefix``), one file per interpreter, and is written under the same rule as
-bytecode: never when ``sys.dont_write_bytecode`` (``PYTHONDONTWRITEBYTECODE``) is set.
+``sys.pycache_prefix``), one file per interpreter, or in the user's cache directory when that
+one cannot be written, and is written under the same rule as bytecode: never when
+``sys.dont_write_bytecode`` (``PYTHONDONTWRITEBYTECODE``) is set.
 ``python -m hlmon.codegen_cache`` writes it at once for every hlmon module, as ``compileall``
 does the bytecode. A table that cannot be read is ignored, never trusted.
 
@@ -67,14 +68,36 @@ _covered: list[tuple[ModuleType, str, Callable[..., Any], Any]] = []
 
 
 def cache_file() -> str:
-    """The table's path: beside hlmon's bytecode, named for the interpreter (like a ``.pyc``)."""
+    """The table's path: beside hlmon's bytecode, named for the interpreter (like a ``.pyc``).
+
+    Where that directory cannot be written (a system-wide install run by a user, who gets the
+    installed bytecode but never a table), in the user's cache directory instead, named for
+    the installation too (the table's keys are its modules' paths)."""
     package = os.path.dirname(os.path.abspath(__file__))
     if sys.pycache_prefix:
         directory = os.path.join(sys.pycache_prefix, package.lstrip(os.sep))
     else:
         directory = os.path.join(package, "__pycache__")
     tag = sys.implementation.cache_tag or sys.implementation.name
-    return os.path.join(directory, f"generated-code.{tag}.marshal")
+    name = f"generated-code.{tag}.marshal"
+    if _writable(directory):
+        return os.path.join(directory, name)
+    import zlib
+
+    from hlmon.cache_dir import resolve_cache_dir
+
+    install = f"{zlib.crc32(package.encode()):08x}"
+    return os.path.join(resolve_cache_dir(None), "generated-code", install, name)
+
+
+def _writable(directory: str) -> bool:
+    """Whether ``directory`` can be written, or made in its nearest existing parent."""
+    while not os.path.isdir(directory):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
+    return os.access(directory, os.W_OK)
 
 
 def _load(path: str) -> dict[_Key, Any]:

@@ -8,8 +8,11 @@ import builtins
 import dataclasses
 import json
 import marshal
+import os
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from hlmon import codegen_cache
 from hlmon.ui.app import build_app
@@ -240,3 +243,29 @@ async def test_the_tui_releases_the_table_after_its_first_paint(tmp_path: Path) 
     finally:
         codegen_cache.release()
     assert getattr(dataclasses, "exec", builtins.exec) is builtins.exec
+
+
+def test_an_unwritable_package_keeps_its_table_in_the_user_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A system-wide install run by a user: the package's ``__pycache__`` cannot be written,
+    so the table goes to the user's cache directory, named for the installation, and a
+    launch writes it there."""
+    monkeypatch.setenv("HLMON_CACHE_DIR", str(tmp_path))
+    beside = Path(codegen_cache.cache_file())
+    assert beside.parent == Path(codegen_cache.__file__).resolve().parent / "__pycache__"
+    monkeypatch.setattr(codegen_cache, "_writable", lambda directory: False)
+    moved = Path(codegen_cache.cache_file())
+    assert moved.name == beside.name and moved.parent.parent == tmp_path / "generated-code"
+    assert not moved.exists()
+    result = _run(moved)
+    assert result["saved"] is True and moved.exists()
+
+
+def test_writable_means_writable_or_creatable(tmp_path: Path) -> None:
+    assert codegen_cache._writable(str(tmp_path))
+    assert codegen_cache._writable(str(tmp_path / "not" / "yet"))  # made on the first save
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert not codegen_cache._writable(str(locked / "__pycache__"))

@@ -17,7 +17,6 @@ Every fresh catalog is written to the cache.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import time
@@ -41,25 +40,11 @@ RELOAD_EVERY = 600.0
 """Seconds between catalog reloads (new perps are listed, old ones delisted)."""
 MIN_RELOAD_GAP = 60.0
 """An unknown name triggers a reload at most this often (a catalog load costs 80 weight)."""
-CACHE_DIR_ENV = "HLMON_CACHE_DIR"
 FULL_LOAD_WEIGHT = 80
 """perpDexs + allPerpMetas + spotMeta + outcomeMeta, 20 each."""
 
 CatalogCallback = Callable[[MarketCatalog, bool], None]
 """Told each catalog put in force, and whether it came from the disk cache."""
-
-
-def resolve_cache_dir(configured: str | None) -> Path:
-    """Where the catalog cache lives: ``cache_dir`` from the settings, else
-    ``$HLMON_CACHE_DIR``, else the user cache dir (``~/.cache/hlmon`` on Linux)."""
-    if configured:
-        return Path(configured).expanduser()
-    env = os.environ.get(CACHE_DIR_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    import platformdirs  # only when needed: the CLI's --help never gets here
-
-    return Path(platformdirs.user_cache_dir("hlmon", appauthor=False))
 
 
 def network_cache_dir(base: Path, api_url: str) -> Path:

@@ -58,11 +58,12 @@ from pathlib import Path
 
 import httpx
 
+from hlmon.cache_dir import resolve_cache_dir
 from hlmon.feeds.account_checks import AccountChecks
 from hlmon.feeds.account_subs import AccountSubscriptions
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.candle_keeper import CandleKeeper
-from hlmon.feeds.catalog_keeper import CatalogKeeper, network_cache_dir, resolve_cache_dir
+from hlmon.feeds.catalog_keeper import CatalogKeeper, network_cache_dir
 from hlmon.feeds.dex_fetch import SweepClock, sendable_dex, sweep, sweep_dexes
 from hlmon.feeds.info_client import DEFAULT_TIMEOUT, InfoClient, InfoError
 from hlmon.feeds.market_subs import MarketSubscriptions
