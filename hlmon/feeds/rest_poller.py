@@ -92,6 +92,9 @@ CUT_STEP = 0.05
 so that weight sliding out of the window re-plans a few times, not on every tick."""
 MAX_SHARE_KEPT = 0.9
 """The cut never leaves the plan less than this share of the budget short."""
+CUT_SETTLE = 2.0
+"""After the cut grew, the plan is logged again once it has not grown for this long (the
+start-up loads land over a second or two: one plan said, not one per step)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ class RestPoller:
         self._live_since: float | None = None
         self._down_since: float | None = clock()
         self._plan_logged = False
+        self._cut_grew_at = -math.inf
         self._waiting_since: dict[PollKey, float] = {}
         self._wanted_since: dict[str, float] = {}
         """When each feed key became wanted: a feed added on a live socket (a coin added, the
@@ -270,8 +274,9 @@ class RestPoller:
         )
 
     def _log_plan(self) -> None:
-        """Say the plan once per re-plan, while REST is in use."""
-        if self._plan_logged:
+        """Say the plan once per re-plan, while REST is in use (a cut still growing: once it
+        settled)."""
+        if self._plan_logged or self._clock() - self._cut_grew_at < CUT_SETTLE:
             return
         self._plan_logged = True
         plan = self.scheduler.plan
@@ -298,6 +303,9 @@ class RestPoller:
         was, self.cut = self.cut, cut
         self.scheduler.set_budget(budget, self._reserve_share + cut / budget)
         self._publish()
+        if cut > was:
+            self._cut_grew_at = self._clock()
+            self._plan_logged = False
         if not was:
             self._store.health.log(
                 f"REST: loads outside the plan hold {outside} of the minute's {budget} weight: "
