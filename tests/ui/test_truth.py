@@ -5,6 +5,7 @@ aggregated buckets, and toasts stay off the status line."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -220,6 +221,31 @@ class TestCues:
             start = next(i for i, line in enumerate(lines) if "reconnected after" in line)
             assert "detail" in lines[start + 2] and lines[start + 2].rstrip().endswith("…")
             assert "the event after" in lines[start + 3]  # three lines at most
+
+    async def test_a_maximised_log_has_no_blank_line_above_its_cue(self) -> None:
+        """Two-line events in a maximised log: at one of two heights the room left above the
+        newest events is one line. The event there shows its first line, cut with ``…``,
+        not a blank line."""
+        left_over: list[bool] = []
+        for height in (24, 25):
+            clock = FakeClock()
+            store = populated_store(clock)
+            for i in range(30):
+                store.health.log(f"event {i:02d} " + "word " * 16 + "END")
+            app = app_on(store, clock)
+            async with app.run_test(size=(80, height)) as pilot:
+                log = app.dashboard.lower.tables["log"]
+                await pilot.press("6", "tab", "z")
+                await wait_for(pilot, lambda: any("event 29" in s for s in log.text_lines))  # noqa: B023
+                lines = log.text_lines
+                assert "above" in lines[-1]  # the cue
+                assert all(line.strip() for line in lines[:-1]), (height, lines)
+                firsts = [i for i, line in enumerate(lines) if re.search(r"event \d\d", line)]
+                cut = [i for i in firsts if lines[i].rstrip().endswith("…")]
+                assert cut in ([], [firsts[0]]) and firsts[0] == 1  # only the top one is cut
+                assert sum("END" in line for line in lines) == len(firsts) - len(cut)
+                left_over.append(bool(cut))
+        assert left_over == [False, True] or left_over == [True, False]  # one height each
 
 
 class TestWaiting:

@@ -327,6 +327,15 @@ class TableView(LinePane):
         cue = sum(heights) > room
         avail = room - 1 if cue else room
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
+        if wrapped is not None and wrap is not None and cue and top > 0:
+            left = avail - sum(heights[top:end])
+            if left > 0:
+                # The row above the first one shown, cut to the lines left (its last ends in
+                # "…"): no blank line above the cue when a wrapped row does not fit whole.
+                top -= 1
+                lines = wrapped[top]
+                rest = fit_text(" ".join(lines[left - 1 :]) + " …", wrap.width).rstrip()
+                wrapped[top] = (*lines[: left - 1], rest)
         show_cursor = self.can_focus and self.has_focus
         used = 0
         shown_rows = self._shown_rows
