@@ -526,6 +526,10 @@ class RestPoller:
             health.set_fallback_active(False)
             health.log("fallback off: websocket live and feeds fresh")
             self._plan_logged = False  # said again the next time the fallback comes on
+            if self.cut:  # judged again the next time; meanwhile REST data's cadences are whole
+                self.cut = 0
+                self.scheduler.set_budget(self.scheduler.plan.budget, self._reserve_share)
+                self._publish()
 
     def _done(self, key: PollKey, _task: asyncio.Task[None]) -> None:
         if self._inflight.get(key) is _task:

@@ -339,6 +339,10 @@ async def test_fallback_takes_over_when_the_websocket_is_down_and_hands_back() -
             EVERY_FEED
         )
         assert any(e.text.startswith("fallback on: ") for e in store.health.events)
+        full = rig.poller.plan.available
+        rig.client.budget.reserve(350)  # a reconciliation, the checks: the plan is cut
+        await rig.settle()
+        assert rig.poller.cut > 0
         # The websocket comes back but has not delivered yet: the fallback holds on.
         rig.live = True
         store.health.set_connection(ConnState.LIVE, url="ws://x/ws")
@@ -360,6 +364,10 @@ async def test_fallback_takes_over_when_the_websocket_is_down_and_hands_back() -
         await rig.run_for(0.5)
         assert not store.health.fallback_active
         assert any(e.text.startswith("fallback off") for e in store.health.events)
+        # Off duty, the plan is whole again (a REST-fed feed is judged by whole cadences).
+        assert rig.poller.cut == 0 and rig.poller.plan.available == full
+        plan = store.health.rest_plan
+        assert plan is not None and plan.cadences["account"] == 4.0
     finally:
         await rig.close()
 
