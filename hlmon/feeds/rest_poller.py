@@ -308,8 +308,8 @@ class RestPoller:
             self._plan_logged = False
         if not was:
             self._store.health.log(
-                f"REST: loads outside the plan hold {outside} of the minute's {budget} weight: "
-                "cadences stretched until they leave the window",
+                f"REST: one-off loads hold {outside}/{budget} of this minute's weight: "
+                "the plan is cut until they leave the window",
                 "warn",
             )
         elif not cut:

@@ -292,7 +292,7 @@ async def test_loads_outside_the_plan_cut_it_until_they_leave_the_window() -> No
         assert cut > 0 and rig.poller.plan.available == pytest.approx(full - cut)
         assert not stale
         assert rig.client.budget.peak <= 600
-        said = [e for e in rig.store.health.events if "loads outside the plan" in e.text]
+        said = [e for e in rig.store.health.events if "one-off loads hold" in e.text]
         assert len(said) == 1 and said[0].level == "warn"
         plan = rig.store.health.rest_plan
         assert plan is not None and plan.cadences["account"] > 4.0 and "account" in plan.stretched

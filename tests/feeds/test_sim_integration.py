@@ -293,7 +293,7 @@ class TestRestOnly:
             assert 0 < spent <= engine.info.budget.used() <= budget
             assert engine.info.budget.peak <= budget
             assert engine.rest.cut > 0 and any(
-                "loads outside the plan" in e.text for e in store.health.events
+                "one-off loads hold" in e.text for e in store.health.events
             )
             book_every = plan.cadences["book:BTC"]
             assert engine.rest.polls_of("l2Book") - books >= int(elapsed / book_every) - 1
