@@ -213,6 +213,7 @@ class FeedEngine(AccountSubscriptions):
             rest_mode=self.ws is None,
             down_grace=fallback_down_grace,
             wall_clock=self._clock,
+            follow_demand=self.sync_dexes,
         )
         """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
         self.checks = AccountChecks(

@@ -136,6 +136,7 @@ class RestPoller:
         tick: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        follow_demand: Callable[[], None] | None = None,
     ) -> None:
         """
         Args:
@@ -151,6 +152,9 @@ class RestPoller:
             tick: scheduling resolution in seconds.
             clock: monotonic seconds.
             wall_clock: seconds since the epoch (the first fundings poll's window).
+            follow_demand: called when the screen's demand changed, before the plan follows
+                it: the engine makes a newly active dex's feed keys expected, so they are
+                polled this round, not after the engine's next check of the active dexes.
         """
         self._client = client
         self._store = store
@@ -162,6 +166,7 @@ class RestPoller:
         self.tick = tick
         self._clock = clock
         self._wall_clock = wall_clock
+        self._follow_demand = follow_demand
         self.scheduler = RestScheduler(
             clock=clock, budget=client.budget.budget, reserve_share=reserve_share
         )
@@ -232,6 +237,8 @@ class RestPoller:
             return
         self.replans += 1
         self._demand = demand
+        if self._follow_demand is not None:
+            self._follow_demand()
         feeds = []
         serves: dict[PollKey, tuple[str, ...]] = {}
         for feed in wanted_feeds(demand):

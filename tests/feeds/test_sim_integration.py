@@ -222,8 +222,10 @@ class TestRestOnly:
     ) -> None:
         """The poller's first polls are the account's load: no start-up reconciliation
         fetches the same states, orders, spot and fills again (there is no socket to
-        reconcile with), and the account checks do not wait for one."""
-        engine = await engines(settings_for(sim, use_websocket=False))
+        reconcile with), and the account checks do not wait for one. A dex found active is
+        polled in the poller's next round, not at the engine's next check of the dexes (a
+        minute away here)."""
+        engine = await engines(settings_for(sim, use_websocket=False), dex_tick=60.0)
         store = engine.store
         user = sim.demo_address
         await wait(
@@ -232,6 +234,10 @@ class TestRestOnly:
             ),
             5,
         )
+        await wait(lambda: len(store.active_dexes()) > 1 and store.orders_ready(), 5)
+        hip3 = [d for d in store.active_dexes() if d]
+        assert {o.coin.partition(":")[0] for o in store.open_orders() if ":" in o.coin} <= set(hip3)
+        assert all(store.stamp(f"orders:{d}") is not None for d in hip3)
         assert engine.reconcile_count == 0 and not engine.reconciled.is_set()
         assert store.source_of("orders") is Source.REST
         assert engine.rest.polls_of("frontendOpenOrders") >= 1
