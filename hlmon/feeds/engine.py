@@ -22,10 +22,11 @@ out, a known exchange bug) for its
 summary row (``Store.accounts()``); only the selected one (``user``) also gets openOrders,
 orderUpdates, userEvents, userFills and userFundings. Open orders are per dex: the default
 dex's from the start, and those of each dex the account turns out to be active on
-(``Store.active_dexes``, checked every ``dex_tick`` s) as soon as it is; the active dexes'
+(``Store.active_dexes``, checked every ``dex_tick`` s and whenever the REST poller's demand
+changed) as soon as it is; the active dexes'
 feed keys (``account:<dex>``, ``orders:<dex>``) are then expected, so REST serves exactly
 those. ``select_user(address)`` moves the detail feeds to another watched address and
-reconciles it over REST.
+reconciles it over REST when a websocket is in use (in REST mode the poller's next round loads it).
 
 ``RestPoller`` (``hlmon.feeds.rest_poller``) serves every feed on screen over ``/info`` by plan:
 as the fallback when the websocket is down or a feed is stale, and always in REST mode
