@@ -245,6 +245,10 @@ class TestCues:
                 assert cut in ([], [firsts[0]]) and firsts[0] == 1  # only the top one is cut
                 assert sum("END" in line for line in lines) == len(firsts) - len(cut)
                 left_over.append(bool(cut))
+                # The wheel moves whole rows, a partly shown one not counted as shown.
+                top = log._top
+                log.scroll_rows(-3)
+                assert log._top == top - 3, (height, top, log._top)
         assert left_over == [False, True] or left_over == [True, False]  # one height each
 
 

@@ -327,6 +327,7 @@ class TableView(LinePane):
         cue = sum(heights) > room
         avail = room - 1 if cue else room
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
+        full_top = top  # the first row shown whole (scrolling counts whole rows)
         if wrapped is not None and wrap is not None and cue and top > 0:
             left = avail - sum(heights[top:end])
             if left > 0:
@@ -349,7 +350,7 @@ class TableView(LinePane):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
             lines = wrapped[i] if wrapped is not None else ()
-            if len(lines) > 1:  # its first line here, the rest below
+            if len(lines) > 1 or i < full_top:  # its first line here, the rest below
                 data = {**data, wrap_key: (lines[0], data[wrap_key][1])}
             self._row_at[len(rows)] = i
             key = (fill, *data.items())
@@ -369,7 +370,7 @@ class TableView(LinePane):
                 rows.append(((pad + fit_text(text, inner) + pad, style),))
                 used += 1
         self.hidden_rows = n - (end - top)
-        self._shown = end - top
+        self._shown = end - full_top
         if cue:
             rows.append(self._cue(top, n - end, n, width))
         self.set_rows(rows)
