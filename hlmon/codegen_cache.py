@@ -91,8 +91,12 @@ def cache_file() -> str:
 
 
 def _writable(directory: str) -> bool:
-    """Whether ``directory`` can be written, or made in its nearest existing parent."""
+    """Whether ``directory`` can be written, or made in its nearest existing parent (a
+    relative ``sys.pycache_prefix`` is relative to the working directory)."""
+    directory = os.path.abspath(directory)
     while not os.path.isdir(directory):
+        if os.path.lexists(directory):
+            return False  # a file where the directory should be: it cannot be made
         parent = os.path.dirname(directory)
         if parent == directory:
             return False

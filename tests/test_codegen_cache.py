@@ -9,6 +9,7 @@ import dataclasses
 import json
 import marshal
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -252,6 +253,8 @@ def test_an_unwritable_package_keeps_its_table_in_the_user_cache(
     so the table goes to the user's cache directory, named for the installation, and a
     launch writes it there."""
     monkeypatch.setenv("HLMON_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(codegen_cache, "_writable", lambda directory: True)
     beside = Path(codegen_cache.cache_file())
     assert beside.parent == Path(codegen_cache.__file__).resolve().parent / "__pycache__"
     monkeypatch.setattr(codegen_cache, "_writable", lambda directory: False)
@@ -262,9 +265,15 @@ def test_an_unwritable_package_keeps_its_table_in_the_user_cache(
     assert result["saved"] is True and moved.exists()
 
 
-def test_writable_means_writable_or_creatable(tmp_path: Path) -> None:
+def test_writable_means_writable_or_creatable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert codegen_cache._writable(str(tmp_path))
     assert codegen_cache._writable(str(tmp_path / "not" / "yet"))  # made on the first save
+    monkeypatch.chdir(tmp_path)
+    assert codegen_cache._writable("relative/prefix")  # PYTHONPYCACHEPREFIX=relative
+    (tmp_path / "a-file").write_text("")
+    assert not codegen_cache._writable(str(tmp_path / "a-file" / "__pycache__"))
     if os.geteuid() != 0:  # root may write anywhere
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
