@@ -189,6 +189,9 @@ class RestPoller:
         self._down_since: float | None = clock()
         self._plan_logged = False
         self._cut_grew_at = -math.inf
+        self._sent_before: set[PollKey] = set()
+        """Keys polled since REST took over (or the key was planned again): their next polls
+        are the plan's (``PLAN_TAG``), the first one is paid once, from the reserve."""
         self._waiting_since: dict[PollKey, float] = {}
         self._wanted_since: dict[str, float] = {}
         """When each feed key became wanted: a feed added on a live socket (a coin added, the
@@ -250,6 +253,7 @@ class RestPoller:
         self._state = state
         if changed or serves != self._serves:
             self._serves = serves
+            self._sent_before &= serves.keys()  # planned again later: a first poll again
             # What is not planned any more has no error to clear nor turn to wait for.
             for table in (self._last_error, self._waiting_since):
                 for key in [k for k in table if k not in serves]:
@@ -516,7 +520,9 @@ class RestPoller:
             self._waiting_since.pop(key, None)
             pending += self._client.worst_case(req)
             self.scheduler.note_sent(key)
-            task = asyncio.create_task(self._poll(key, req, wanted), name=f"rest-{key}")
+            tag = PLAN_TAG if key in self._sent_before else ""  # a first poll is paid once
+            self._sent_before.add(key)
+            task = asyncio.create_task(self._poll(key, req, wanted, tag), name=f"rest-{key}")
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._done, key))
 
@@ -533,6 +539,7 @@ class RestPoller:
             health.set_fallback_active(False)
             health.log("fallback off: websocket live and feeds fresh")
             self._plan_logged = False  # said again the next time the fallback comes on
+            self._sent_before.clear()  # the next outage's polls start with first polls
             if self.cut:  # judged again the next time; meanwhile REST data's cadences are whole
                 self.cut = 0
                 self.scheduler.set_budget(self.scheduler.plan.budget, self._reserve_share)
@@ -542,10 +549,11 @@ class RestPoller:
         if self._inflight.get(key) is _task:
             del self._inflight[key]
 
-    async def _poll(self, key: PollKey, req: InfoRequest, wanted: Collection[str]) -> None:
+    async def _poll(
+        self, key: PollKey, req: InfoRequest, wanted: Collection[str], tag: str
+    ) -> None:
         state, scheduler = self._state, self.scheduler
         try:
-            tag = PLAN_TAG if key in self.polls else ""  # a first poll is paid once
             response = await self._client.info(req, urgent=False, retries=0, tag=tag)
         except BudgetExhausted as exc:
             # The budget working as designed, not an error: the feed's age shows the cost.

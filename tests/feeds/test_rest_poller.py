@@ -311,6 +311,37 @@ async def test_loads_outside_the_plan_cut_it_until_they_leave_the_window() -> No
         await rig.close()
 
 
+async def test_first_polls_are_paid_once_from_the_reserve() -> None:
+    """Budget 200 (40 kept back): the feeds' first polls alone outgrow the reserve, so they cut
+    the plan (counted as the plan's, the plan would fill the window beside them). A feed's
+    later polls are the plan's; after the fallback handed back, the next outage's first polls
+    are first polls again."""
+    rig = Rig(budget=200)
+    try:
+        await rig.run_for(1.0)
+        assert rig.poller.cut > 0
+        outside = rig.client.budget.used(except_tag=rest_poller.PLAN_TAG)
+        answered = [e.feed.weight for e in rig.poller.plan.entries if e.key in rig.poller.polls]
+        assert outside >= sum(answered) - 5  # each first poll (settled within a few of planned)
+        await rig.run_for(61.0)
+        assert rig.poller.cut == 0  # the first polls left the window; repeats are the plan's
+    finally:
+        await rig.close()
+
+    rig = Rig(rest_mode=False)
+    try:
+        await rig.settle()
+        rig.poller._switch(set(), set())  # handed back (every feed fresh over the websocket)
+        assert not rig.poller.active
+        rig.clock.advance(61.0)  # the first episode's weight leaves the window
+        await rig.settle()  # the websocket still down: the fallback comes on again
+        assert rig.poller.active
+        again = rig.client.budget.used(except_tag=rest_poller.PLAN_TAG)
+        assert again == rig.client.budget.used() > 0  # first polls again, not the plan's
+    finally:
+        await rig.close()
+
+
 async def test_replans_when_the_selection_changes() -> None:
     rig = Rig()
     try:
