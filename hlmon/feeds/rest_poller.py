@@ -189,6 +189,8 @@ class RestPoller:
         self._down_since: float | None = clock()
         self._plan_logged = False
         self._cut_grew_at = -math.inf
+        self._cadence_floor: dict[PollKey, float] = {}
+        """Cadences published longer than planned until the key's next answer (``_set_cut``)."""
         self._sent_before: set[PollKey] = set()
         """Keys polled since REST took over (or the key was planned again): their next polls
         are the plan's (``PLAN_TAG``), the first one is paid once, from the reserve."""
@@ -254,6 +256,8 @@ class RestPoller:
         if changed or serves != self._serves:
             self._serves = serves
             self._sent_before &= serves.keys()  # planned again later: a first poll again
+            for key in [k for k in self._cadence_floor if k not in serves]:
+                del self._cadence_floor[key]
             # What is not planned any more has no error to clear nor turn to wait for.
             for table in (self._last_error, self._waiting_since):
                 for key in [k for k in table if k not in serves]:
@@ -265,10 +269,12 @@ class RestPoller:
         self._plans_published += 1  # the REST thresholds follow the published cadences
         plan = self.scheduler.plan
         cadences: dict[str, float] = {}
+        floors = self._cadence_floor
         for entry in plan.served():
             assert entry.interval is not None
+            interval = max(entry.interval, floors.get(entry.key, 0.0))
             for feed_key in self._serves.get(entry.key, ()):
-                cadences[feed_key] = max(cadences.get(feed_key, 0.0), entry.interval)
+                cadences[feed_key] = max(cadences.get(feed_key, 0.0), interval)
         labels = {
             state: tuple(dict.fromkeys(e.feed.label for e in plan.entries if e.state is state))
             for state in (PlanState.STRETCHED, PlanState.NOT_SERVED)
@@ -311,9 +317,8 @@ class RestPoller:
         cut = max(0, min(over, int(budget * (MAX_SHARE_KEPT - self._reserve_share))))
         if cut == self.cut:
             return
-        was, self.cut = self.cut, cut
-        self.scheduler.set_budget(budget, self._reserve_share + cut / budget)
-        self._publish()
+        was = self.cut
+        self._set_cut(cut)
         if cut > was:
             self._cut_grew_at = self._clock()
             self._plan_logged = False
@@ -327,6 +332,24 @@ class RestPoller:
             full = self.scheduler.plan.available
             self._store.health.log(f"REST: the plan runs on its full {full:.0f} w/min again")
             self._plan_logged = False  # and says its cadences again
+
+    def _set_cut(self, cut: int, *, in_use: bool = True) -> None:
+        """Plan with ``cut`` taken from the budget, and publish it. While REST is in use
+        (``in_use``), a cadence the new plan shortens is published at its old length until
+        that feed's next answer: data polled at the old cadence must not turn STALE at the
+        moment the plan speeds up. (Handed back to the websocket, no floor is kept.)"""
+        plan = self.scheduler.plan
+        before = {e.key: e.interval for e in plan.served()}
+        self.cut = cut
+        self.scheduler.set_budget(plan.budget, self._reserve_share + cut / plan.budget)
+        floors = self._cadence_floor
+        if not in_use:
+            floors.clear()
+        for entry in self.scheduler.plan.served() if in_use else ():
+            old = before.get(entry.key)
+            if old is not None and entry.interval is not None and entry.interval < old:
+                floors[entry.key] = max(floors.get(entry.key, 0.0), old)
+        self._publish()
 
     # ------------------------------------------------------------------ decisions
 
@@ -541,9 +564,7 @@ class RestPoller:
             self._plan_logged = False  # said again the next time the fallback comes on
             self._sent_before.clear()  # the next outage's polls start with first polls
             if self.cut:  # judged again the next time; meanwhile REST data's cadences are whole
-                self.cut = 0
-                self.scheduler.set_budget(self.scheduler.plan.budget, self._reserve_share)
-                self._publish()
+                self._set_cut(0, in_use=False)
 
     def _done(self, key: PollKey, _task: asyncio.Task[None]) -> None:
         if self._inflight.get(key) is _task:
@@ -572,6 +593,8 @@ class RestPoller:
         apply_market_answer(self._store, req, response, wanted)
         scheduler.note_success(key)
         self._count_poll(key)
+        if self._cadence_floor.pop(key, None) is not None:
+            self._publish()  # answered at the new cadence: judged by it from now on
         if self._last_error.pop(key, None) is not None:
             self._store.health.log(f"REST {key}: answering again")
 

@@ -311,6 +311,32 @@ async def test_loads_outside_the_plan_cut_it_until_they_leave_the_window() -> No
         await rig.close()
 
 
+async def test_no_feed_turns_stale_the_moment_the_cut_is_lifted() -> None:
+    """When the start-up loads leave the window the plan speeds up at once (the account from
+    every ~25 s to every 4 s), and with it each feed's stale threshold. Data polled at the
+    slow cadence must not read STALE in the moment before its next poll answers: a shortened
+    cadence is published at its old length until then."""
+    rig = Rig()
+    try:
+        await rig.settle()
+        rig.client.budget.reserve(350)
+        loaded_at = rig.clock.now
+        await rig.run_for(58.0)
+        assert rig.poller.cut > 0
+        stale: set[str] = set()
+        while rig.clock.now < loaded_at + 64.0:
+            rig.clock.advance(0.25)
+            rig.poller.step()  # the plan may speed up here; its polls are not answered yet
+            states = {k: rig.store.feed_status(k).state for k in EVERY_FEED}
+            stale |= {k for k, state in states.items() if state is FeedState.STALE}
+            await asyncio.gather(*rig.poller._inflight.values())
+        assert rig.poller.cut == 0 and not stale
+        plan = rig.store.health.rest_plan
+        assert plan is not None and plan.cadences["account"] == 4.0  # answered: whole again
+    finally:
+        await rig.close()
+
+
 async def test_first_polls_are_paid_once_from_the_reserve() -> None:
     """Budget 200 (40 kept back): the feeds' first polls alone outgrow the reserve, so they cut
     the plan (counted as the plan's, the plan would fill the window beside them). A feed's
