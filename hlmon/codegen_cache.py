@@ -107,11 +107,23 @@ def _writable(directory: str) -> bool:
 def _load(path: str) -> dict[_Key, Any]:
     try:
         with open(path, "rb") as f:
+            if not _trusted(os.fstat(f.fileno())):
+                return {}
             data = f.read()  # marshal.load(file) reads in small pieces: 5x slower
         header, table = marshal.loads(data)
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     return table if header == HEADER and isinstance(table, dict) else {}
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """Whether a table may be run: its code objects execute as this user, so it must be this
+    user's or root's (as bytecode of an install is), and writable by no one else (a shared
+    ``$HLMON_CACHE_DIR``)."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # no POSIX owners (Windows): the user's own profile directories
+        return True
+    return st.st_uid in (0, getuid()) and not st.st_mode & 0o022
 
 
 def _future_flags(module: ModuleType) -> int:
@@ -265,6 +277,8 @@ def save() -> bool:
     try:
         os.makedirs(os.path.dirname(_path), exist_ok=True)
         with open(temporary, "wb") as f:  # first: where it cannot be written, fail at once
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o644)  # whatever the umask: ``_trusted`` reads it
             f.write(marshal.dumps((HEADER, table)))
         os.replace(temporary, _path)  # atomic: another launch reads the old table or this one
     except (OSError, ValueError):  # ValueError: something marshal cannot write (a bug: skip)

@@ -265,6 +265,18 @@ def test_an_unwritable_package_keeps_its_table_in_the_user_cache(
     assert result["saved"] is True and moved.exists()
 
 
+def test_a_table_others_can_write_is_not_run(tmp_path: Path) -> None:
+    """Its code objects run as this user: a table in a shared directory that anyone may
+    rewrite is ignored (and written again, with the usual permissions)."""
+    path = tmp_path / "table.marshal"
+    assert _run(path)["saved"] is True
+    path.chmod(0o666)
+    again = _run(path)
+    assert again["loaded"] == 0 and again["compiled"] != 0 and again["saved"] is True
+    assert path.stat().st_mode & 0o022 == 0  # rewritten as the user's own
+    assert _run(path)["loaded"] != 0
+
+
 def test_writable_means_writable_or_creatable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
