@@ -192,15 +192,16 @@ shows it whole on Enter)."""
 
 
 @lru_cache(maxsize=2048)
-def wrap_text(text: str, width: int) -> tuple[str, ...]:
-    """``text`` in at most ``WRAP_LINES`` lines of at most ``width`` cells, broken between
-    words where it can; a leading indent is kept on the first line."""
+def wrap_text(text: str, width: int, max_lines: int = WRAP_LINES) -> tuple[str, ...]:
+    """``text`` in at most ``max_lines`` lines of at most ``width`` cells, broken between
+    words where it can (a leading indent is kept on the first line); the last line of a
+    longer text ends in ``…``."""
     if width <= 0 or len(text) <= width:
         return (text,)
     lines = textwrap.wrap(text, width, break_on_hyphens=False) or [text[:width]]
-    if len(lines) > WRAP_LINES:
-        rest = " ".join(lines[WRAP_LINES - 1 :])
-        lines = [*lines[: WRAP_LINES - 1], fit_text(rest, width).rstrip()]
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1 :])
+        lines = [*lines[: max_lines - 1], fit_text(rest, width).rstrip()]
     return tuple(lines)
 
 

@@ -312,7 +312,7 @@ class TableView(LinePane):
             return
         wrap = next((c for c in cols if c.wrap), None)
         wrap_key = wrap.key if wrap is not None else ""
-        wrapped: list[tuple[str, ...]] | None = None
+        wrapped: list[tuple[str, ...]] = []
         if wrap is not None:
             # A text wider than its column goes on over the lines below (an event log).
             wrapped = [wrap_text(r.get(wrap_key, ("", ""))[0], wrap.width) for r in self._data]
@@ -328,15 +328,14 @@ class TableView(LinePane):
         avail = room - 1 if cue else room
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
         full_top = top  # the first row shown whole (scrolling counts whole rows)
-        if wrapped is not None and wrap is not None and cue and top > 0:
+        if wrap is not None and cue and top > 0:
             left = avail - sum(heights[top:end])
             if left > 0:
-                # The row above the first one shown, cut to the lines left (its last ends in
+                # The row above the first one shown, in the lines left (its last ends in
                 # "…"): no blank line above the cue when a wrapped row does not fit whole.
                 top -= 1
-                lines = wrapped[top]
-                rest = fit_text(" ".join(lines[left - 1 :]) + " …", wrap.width).rstrip()
-                wrapped[top] = (*lines[: left - 1], rest)
+                text = self._data[top].get(wrap_key, ("", ""))[0]
+                wrapped[top] = wrap_text(text, wrap.width, left)
         show_cursor = self.can_focus and self.has_focus
         used = 0
         shown_rows = self._shown_rows
@@ -349,7 +348,7 @@ class TableView(LinePane):
         for i in range(top, end):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
-            lines = wrapped[i] if wrapped is not None else ()
+            lines = wrapped[i] if wrapped else ()
             if len(lines) > 1 or i < full_top:  # its first line here, the rest below
                 data = {**data, wrap_key: (lines[0], data[wrap_key][1])}
             self._row_at[len(rows)] = i
