@@ -227,6 +227,7 @@ class TestCues:
         newest events is one line. The event there shows its first line, cut with ``…``,
         not a blank line."""
         left_over: list[bool] = []
+        bottom_cut: list[bool] = []
         for height in (24, 25):
             clock = FakeClock()
             store = populated_store(clock)
@@ -249,7 +250,14 @@ class TestCues:
                 top = log._top
                 log.scroll_rows(-3)
                 assert log._top == top - 3, (height, top, log._top)
+                # At the oldest events the room left is at the bottom: the same, below.
+                log.action_cursor(-len(log._data))
+                await pilot.pause()
+                lines = log.text_lines
+                assert "more" in lines[-1] and all(line.strip() for line in lines[:-1]), lines
+                bottom_cut.append(lines[-2].rstrip().endswith("…") and "END" not in lines[-2])
         assert left_over == [False, True] or left_over == [True, False]  # one height each
+        assert sorted(bottom_cut) == [False, True]
 
 
 class TestWaiting:

@@ -327,15 +327,20 @@ class TableView(LinePane):
         cue = sum(heights) > room
         avail = room - 1 if cue else room
         top, end = self._window(heights, max(0, avail)) if cue else (0, n)
-        full_top = top  # the first row shown whole (scrolling counts whole rows)
-        if wrap is not None and cue and top > 0:
+        full_top, full_end = top, end  # the rows shown whole (scrolling counts whole rows)
+        cut_row: int | None = None
+        if wrap is not None and cue:
             left = avail - sum(heights[top:end])
-            if left > 0:
-                # The row above the first one shown, in the lines left (its last ends in
-                # "…"): no blank line above the cue when a wrapped row does not fit whole.
-                top -= 1
-                text = self._data[top].get(wrap_key, ("", ""))[0]
-                wrapped[top] = wrap_text(text, wrap.width, left)
+            if left > 0 and (top > 0 or end < n):
+                # A wrapped row that does not fit whole shows the lines left (its last ends
+                # in "…"), not a blank: the one above the first shown (the newest at the
+                # bottom), else the one below the last.
+                if top > 0:
+                    top = cut_row = top - 1
+                else:
+                    cut_row, end = end, end + 1
+                text = self._data[cut_row].get(wrap_key, ("", ""))[0]
+                wrapped[cut_row] = wrap_text(text, wrap.width, left)
         show_cursor = self.can_focus and self.has_focus
         used = 0
         shown_rows = self._shown_rows
@@ -349,7 +354,7 @@ class TableView(LinePane):
             data = self._data[i]
             fill = "pane--sel" if show_cursor and i == self._cursor else ""
             lines = wrapped[i] if wrapped else ()
-            if len(lines) > 1 or i < full_top:  # its first line here, the rest below
+            if len(lines) > 1 or i == cut_row:  # its first line here, the rest below
                 data = {**data, wrap_key: (lines[0], data[wrap_key][1])}
             self._row_at[len(rows)] = i
             key = (fill, *data.items())
@@ -369,7 +374,7 @@ class TableView(LinePane):
                 rows.append(((pad + fit_text(text, inner) + pad, style),))
                 used += 1
         self.hidden_rows = n - (end - top)
-        self._shown = end - full_top
+        self._shown = full_end - full_top
         if cue:
             rows.append(self._cue(top, n - end, n, width))
         self.set_rows(rows)
