@@ -17,7 +17,7 @@ import pytest
 
 from hlmon.feeds import rest_poller
 from hlmon.feeds.info_client import InfoClient
-from hlmon.feeds.rest_plan import PollKey
+from hlmon.feeds.rest_plan import PlanState, PollKey
 from hlmon.feeds.rest_poller import RestPoller
 from hlmon.feeds.rest_sources import ScreenState
 from hlmon.protocol.messages import (
@@ -307,6 +307,25 @@ async def test_loads_outside_the_plan_cut_it_until_they_leave_the_window() -> No
         assert again == plans_said + 1  # the cadences in force, said again
         plan = rig.store.health.rest_plan
         assert plan is not None and "account" not in plan.stretched
+    finally:
+        await rig.close()
+
+
+async def test_the_cut_stretches_feeds_but_never_drops_one() -> None:
+    """Loads outside the plan fill the window to the brim: the cut takes what it can, but
+    the selected coin keeps its cadence and every other feed at least its floor. A feed left
+    out of the plan would wait the whole minute for its first data (the market screen opened
+    at start-up did)."""
+    rig = Rig()
+    try:
+        await rig.settle()
+        rig.client.budget.reserve(480)
+        await rig.run_for(1.0)
+        plan = rig.poller.plan
+        assert rig.poller.cut > 0
+        assert [e.feed.label for e in plan.entries if e.state is PlanState.NOT_SERVED] == []
+        assert interval(rig, "l2Book") == 2.0
+        assert rig.client.budget.peak <= 600
     finally:
         await rig.close()
 
