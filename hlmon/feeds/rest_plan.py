@@ -32,6 +32,7 @@ catalog reload) are not planned: they are paid from the reserve.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -301,7 +302,15 @@ def _ordered(feeds: Iterable[WantedFeed]) -> list[WantedFeed]:
 
 
 def _rate(f: WantedFeed, interval: float) -> Fraction:
-    return Fraction(f.weight) * 60 / Fraction(interval)
+    return _per_minute(f.weight, interval)
+
+
+@functools.lru_cache(maxsize=1024)
+def _per_minute(weight: float, interval: float) -> Fraction:
+    # Cached: a re-plan (each selection change, each step of the REST cut) plans the same
+    # feeds again, and the exact rational of a float has a denominator near 2**52, slow to
+    # build and divide. The same inputs give the same Fraction: nothing else changes.
+    return Fraction(weight) * 60 / Fraction(interval)
 
 
 def _desired_rate(f: WantedFeed) -> Fraction:
@@ -339,7 +348,12 @@ def _place(feeds: Sequence[WantedFeed], room: Fraction, out: dict[PollKey, float
 
 
 def _cap_factor(f: WantedFeed) -> Fraction:
-    return Fraction(f.max_interval) / Fraction(f.cadence)
+    return _ratio(f.max_interval, f.cadence)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ratio(a: float, b: float) -> Fraction:
+    return Fraction(a) / Fraction(b)
 
 
 def _class_factor(f: WantedFeed, factor: Fraction) -> Fraction:
