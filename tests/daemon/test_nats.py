@@ -158,8 +158,12 @@ async def test_two_nats_terminals_and_a_local_one_share_one_upstream_socket(
             "daemon",
         ]
         ip = d.sim.tracker.client("127.0.0.1")
-        assert ip.new_connections.used() == 1
-        assert len(d.sim.connections) == 1
+        lanes = d.daemon.upstream.lanes
+        assert len(lanes) == 1 and len(d.sim.connections) == 1
+        # One socket was opened; on a loaded host its heartbeat may have timed out and the
+        # lane reconnected (once in a run beside a busy loop): the same socket again.
+        reconnects = lanes[0].health.connection.reconnects
+        assert ip.new_connections.used() == 1 + reconnects
         streams = d.daemon.upstream.streams
         assert d.upstream_subs() == len(streams)
         book = streams[subs.l2_book("BTC").key]
