@@ -320,17 +320,21 @@ class RestPoller:
         outside = self._client.budget.used(except_tag=PLAN_TAG)
         step = max(1, round(budget * CUT_STEP))
         over = math.ceil((outside - budget * self._reserve_share) / step) * step
-        # A stretch, not a drop: every feed keeps its floor and the selected coin its cadence
-        # (a feed the plan does not serve waits the whole minute for its first data), unless
-        # the budget cannot hold even that uncut: then the cut stretches as far as it must.
-        least = sum(
-            f.desired_rate if f.priority is PROTECTED else f.floor_rate
-            for f in self.scheduler.feeds
-        )
-        most = (MAX_SHARE_KEPT - self._reserve_share) * budget
-        if least < self._full_rate():
-            most = min(most, self._full_rate() - least)
-        cut = max(0, min(over, math.floor(most)))
+        cut = 0
+        if over > 0:
+            # A stretch, not a drop: every feed keeps its floor and the selected coin its
+            # cadence (a feed the plan does not serve waits the whole minute for its first
+            # data), unless the budget cannot hold even that uncut: then the cut stretches as
+            # far as it must.
+            full = budget * (1 - self._reserve_share)
+            least = sum(
+                f.desired_rate if f.priority is PROTECTED else f.floor_rate
+                for f in self.scheduler.feeds
+            )
+            most = (MAX_SHARE_KEPT - self._reserve_share) * budget
+            if least < full:
+                most = min(most, full - least)
+            cut = min(over, math.floor(most))
         if cut == self.cut:
             return
         was = self.cut
@@ -348,10 +352,6 @@ class RestPoller:
             full = self.scheduler.plan.available
             self._store.health.log(f"REST: the plan runs on its full {full:.0f} w/min again")
             self._plan_logged = False  # and says its cadences again
-
-    def _full_rate(self) -> float:
-        """What the plan may spend a minute without a cut."""
-        return self.scheduler.plan.budget * (1 - self._reserve_share)
 
     def _set_cut(self, cut: int, *, in_use: bool = True) -> None:
         """Plan with ``cut`` taken from the budget, and publish it. While REST is in use
