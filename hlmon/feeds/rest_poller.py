@@ -259,6 +259,16 @@ class RestPoller:
                 serves[feed.key] = keys
         changed = self.scheduler.set_feeds(feeds)
         self._state = state
+        stamp = self._store.stamp
+        for key, keys in serves.items():
+            # A poll that now serves a feed with no data yet (the market screen opened: the
+            # watchlist's contexts poll serves its rows too) is due at once, as a first poll.
+            before = self._serves.get(key)
+            if before is not None and any(
+                k not in before and row_address(k) is None and stamp(k) is None for k in keys
+            ):
+                self.scheduler.due_now(key)
+                self._sent_before.discard(key)
         if changed or serves != self._serves:
             self._serves = serves
             self._sent_before &= serves.keys()  # planned again later: a first poll again

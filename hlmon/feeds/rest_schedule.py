@@ -135,6 +135,13 @@ class RestScheduler:
         planned = -math.inf if record.sent_at is None else record.sent_at + entry.interval
         return max(planned, record.not_before)
 
+    def due_now(self, key: PollKey) -> None:
+        """Make ``key`` due at once (a backoff still holds): it serves something new that has
+        no data yet, which must not wait out an interval planned for what it served before."""
+        record = self._records.get(key)
+        if record is not None:
+            record.sent_at = None
+
     def due(self, allowance: float | None = None) -> list[PollKey]:
         """Feeds to poll now, highest priority first (then in the order they were wanted).
 

@@ -532,3 +532,29 @@ async def test_a_feed_added_on_a_live_socket_gets_its_missing_grace_from_then() 
         assert health.fallback_active and "metaAndAssetCtxs" in rig.fake.kinds()
     finally:
         await rig.close()
+
+
+async def test_a_poll_that_now_serves_a_feed_without_data_is_due_at_once() -> None:
+    """A coin added in REST mode: the contexts poll already serves the other coins, but the new
+    one's context must not wait out the interval planned for them."""
+    rig = Rig(screen=ScreenState(watchlist=("BTC", "ETH")), expect={"ctx:BTC", "ctx:ETH"})
+    try:
+        await rig.settle()
+        assert rig.fake.kinds().count("metaAndAssetCtxs") == 1
+        rig.clock.advance(1.0)  # well within the contexts' interval
+        await rig.settle()
+        assert rig.fake.kinds().count("metaAndAssetCtxs") == 1
+        rig.screen = replace(rig.screen, watchlist=("BTC", "ETH", "SOL"))
+        rig.store.expect("ctx:SOL")
+        rig.clock.advance(0.25)
+        await rig.settle()
+        assert rig.fake.kinds().count("metaAndAssetCtxs") == 2
+        st = rig.store.feed_status("ctx:SOL")
+        assert st.state is FeedState.FALLBACK and st.source is Source.REST
+        # Then the plan's cadence again: nothing more before the interval has passed.
+        rig.clock.advance(1.0)
+        await rig.settle()
+        assert rig.fake.kinds().count("metaAndAssetCtxs") == 2
+    finally:
+        await rig.close()
+
