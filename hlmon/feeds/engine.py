@@ -192,6 +192,18 @@ class FeedEngine(AccountSubscriptions):
                 max_users=settings.max_users,
                 on_held_back=self.markets.hold_back,
             )
+        self.rest = RestPoller(
+            self.info,
+            store,
+            screen=self._screen,
+            ws_live=self._ws_live,
+            rest_mode=self.ws is None,
+            down_grace=fallback_down_grace,
+            wall_clock=self._clock,
+            follow_demand=self.sync_dexes,
+        )
+        """Serves the screen over /info by plan: the fallback, or the transport in REST mode
+        (made before the catalog keeper, whose initial catalog pokes it)."""
         if catalog_cache and cache_dir is None:
             cache_dir = network_cache_dir(resolve_cache_dir(settings.cache_dir), settings.api_url)
         self.catalog = CatalogKeeper(
@@ -206,17 +218,6 @@ class FeedEngine(AccountSubscriptions):
         self.reconciler = (
             Reconciler(self.info, store, self.user, clock=self._clock) if self.user else None
         )
-        self.rest = RestPoller(
-            self.info,
-            store,
-            screen=self._screen,
-            ws_live=self._ws_live,
-            rest_mode=self.ws is None,
-            down_grace=fallback_down_grace,
-            wall_clock=self._clock,
-            follow_demand=self.sync_dexes,
-        )
-        """Serves the screen over /info by plan: the fallback, or the transport in REST mode."""
         self.checks = AccountChecks(
             self.info,
             store,
@@ -288,10 +289,12 @@ class FeedEngine(AccountSubscriptions):
     def _on_catalog(self, catalog: MarketCatalog, from_cache: bool) -> None:
         self.markets.use_catalog(catalog)
         self.market_wide.sync()
+        self.rest.poke()  # the watchlist's names are in force: the plan follows at once
 
     def show_market(self, on: bool) -> None:
         """The market screen opened or closed: its feeds run only while it is shown."""
         self.market_wide.show(on)
+        self.rest.poke()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -470,6 +473,7 @@ class FeedEngine(AccountSubscriptions):
         self._mark = self._pending_mark = None
         self.store.set_user(new)
         self.reconciler = Reconciler(self.info, self.store, new, clock=self._clock)
+        self.rest.poke()
         if not self._started:
             return  # start() subscribes the selected user
         self._add_account_subs(new, "account")  # already subscribed: expects only
@@ -489,11 +493,13 @@ class FeedEngine(AccountSubscriptions):
                 catalog is in force the choice is kept and resolved when it arrives).
         """
         self.markets.select_coin(coin)
+        self.rest.poke()
 
     def set_book_mode(self, fast: bool, n_sig_figs: int | None) -> None:
         """Switch the selected coin's book between 20 levels/~5 s and 5 levels/~0.5 s
         (``fast``), optionally bucketed to ``n_sig_figs`` significant figures."""
         self.markets.set_book_mode(fast, n_sig_figs)
+        self.rest.poke()
 
     def add_coin(self, coin: str) -> None:
         """Add ``coin`` to the watchlist (subscribes its asset context, and its dex's mids).
@@ -502,14 +508,17 @@ class FeedEngine(AccountSubscriptions):
             ValueError: ``coin`` is not an exact name the market catalog lists.
         """
         self.markets.add_coin(coin)
+        self.rest.poke()
 
     def remove_coin(self, coin: str) -> None:
         """Drop ``coin`` from the watchlist (the selected coin's book stays if selected)."""
         self.markets.remove_coin(coin)
+        self.rest.poke()
 
     # ------------------------------------------------------------------ reconnects
 
     def _on_down(self) -> None:
+        self.rest.poke()  # the fallback's grace starts now, not at its next calm round
         # Keep the oldest mark until a reconciliation consumed it: after two quick drops the
         # outage to recover is the union of both.
         if self.reconciler is not None and self._mark is None:
@@ -535,6 +544,7 @@ class FeedEngine(AccountSubscriptions):
             error=error if isinstance(error, str) else None,
             reconnects=int(data.get("reconnects") or 0),
         )
+        self.rest.poke()  # the daemon's link is part of the socket's liveness (``_ws_live``)
         if state is not ConnState.LIVE and self._upstream_down_at is None:
             self._upstream_down_at = time.monotonic()
             self._on_down()
@@ -544,6 +554,7 @@ class FeedEngine(AccountSubscriptions):
             self._on_live(outage)
 
     def _on_live(self, outage: float | None) -> None:
+        self.rest.poke()
         if outage is None:
             return
         mark, self._mark = self._mark, None

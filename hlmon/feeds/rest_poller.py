@@ -40,6 +40,12 @@ reserve, and when it outgrows it (at start-up it is two-thirds of the first minu
 excess is cut from the plan until it has left the window (``_fit_window``): cadences stretch
 for a minute, said on screen, instead of the polls filling the window and the screen going
 stale until it slides.
+
+Rounds run every ``tick`` while REST is in use or about to be (the socket down, a feed past
+its grace or stale, a poll in flight or waiting for room). While the socket is live and every
+feed fresh, a round would only find the same answer: the poller sleeps until time alone could
+change it (a threshold, a missing grace, a REST-only poll's turn), at most ``CALM_WAIT_MAX``,
+and the engine wakes it at once (``poke``) when the screen or the socket changes.
 """
 
 from __future__ import annotations
@@ -90,6 +96,10 @@ POLL_KEYS_KEPT = 256
 """Keys kept in ``RestPoller.polls`` (a plan holds a few dozen; the rest is history)."""
 TURN_MARGIN = 1e-6
 """Freshness is judged again this much before a feed's threshold (float sums round)."""
+CALM_WAIT_MAX = 1.0
+"""The longest sleep between rounds while the socket is live and every feed fresh: what no
+poke announces (an account newly active on a dex, the weight the status bar shows) is seen
+within it."""
 PLAN_TAG = "rest-plan"
 """The budget tag of a feed's repeat polls: the spending the plan's rate accounts for. A feed's
 first poll is tagged like any other load: it is paid once, not every interval."""
@@ -213,6 +223,10 @@ class RestPoller:
         self._polls_by_kind: dict[str, int] = {}
         self.replans = 0
         """Rounds whose demand or screen had changed, so the wanted feeds were built again."""
+        self.rounds = 0
+        """Rounds run (``step``): every ``tick`` while REST is in use, fewer while calm."""
+        self._waiter: asyncio.Future[None] | None = None
+        """The sleep between rounds (``_sleep``), which ``poke`` ends early."""
         self.judgements = 0
         """Rounds that judged the feeds' freshness on a live socket (the others reused the
         last judgement: nothing it read had changed)."""
@@ -535,13 +549,64 @@ class RestPoller:
         try:
             while True:
                 self.step()
-                await asyncio.sleep(self.tick)
+                await self._sleep(self.next_round_in())
         finally:
             await cancel_and_wait(list(self._inflight.values()), what="REST poll")
             self._inflight.clear()
 
+    def poke(self) -> None:
+        """Run the next round now: the screen or the socket changed (``FeedEngine``)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(seconds, _settle, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    def next_round_in(self) -> float:
+        """Seconds until the next round: ``tick``, or longer while calm (see the module doc).
+
+        Calm: not REST mode, the fallback off (so the last round judged every feed fresh on a
+        live socket), no poll in flight or waiting for room. Then the last judgement holds
+        until its ``until`` (a missing grace) and ``until_aged`` (a threshold, on the store's
+        clock) or until the socket falls silent, unless a stamp changes; a stamp that could
+        change it comes with a socket or screen change the engine pokes for, or is seen within
+        ``CALM_WAIT_MAX``."""
+        tick = self.tick
+        judged = self._judged
+        if (
+            self.rest_mode
+            or self.active
+            or self._inflight
+            or self._waiting_since
+            or judged is None
+            or self._live_since is None
+            or not self._ws_live()
+        ):
+            return tick
+        now, aged_now = self._clock(), self._store.now()
+        wait = min(CALM_WAIT_MAX, judged.until - now, judged.until_aged - aged_now)
+        alive_until = self._store.health.alive_until()  # a silent socket: judged again then
+        if alive_until is not None:
+            wait = min(wait, alive_until - aged_now)
+        rest_only = REST_ONLY_FEEDS & self._store.expected
+        if rest_only:  # polled by plan whatever the socket: wake for its turn
+            for key, served in self._serves.items():
+                due = None if rest_only.isdisjoint(served) else self.scheduler.next_due(key)
+                if due is not None:
+                    wait = min(wait, due - now)
+        return max(tick, wait)
+
     def step(self) -> None:
         """One round: re-plan if the screen changed, switch the fallback, start due polls."""
+        self.rounds += 1
         self._client.report_usage()
         self.replan()
         poll, held = self.needed()
@@ -642,6 +707,11 @@ class RestPoller:
         if self._last_error.get(key) != text:
             self._last_error[key] = text
             self._store.health.log(f"REST {key}: {text}", "warn")
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _wrap(parts: list[str], width: int) -> list[str]:

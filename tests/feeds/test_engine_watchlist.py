@@ -43,3 +43,32 @@ async def test_each_exchange_endpoint_has_its_own_catalog_cache(tmp_path: Path) 
         tmp_path / "catalogs" / "api.hyperliquid-testnet.xyz",
         tmp_path / "catalogs" / "127.0.0.1_8123",
     ]
+
+
+async def test_every_screen_and_socket_change_wakes_the_rest_poller() -> None:
+    """While calm the poller sleeps up to a second between rounds: each change that moves its
+    plan or its judgement (the screen, the socket) wakes it at once."""
+    user = "0x" + "ab" * 20
+    settings = Settings(watchlist=("BTC", "ETH"), addresses=(user, "0x" + "cd" * 20))
+    engine = FeedEngine(settings, Store(FakeClock()), catalog=default_catalog())
+    engine.markets.start()
+    pokes: list[str] = []
+    engine.rest.poke = lambda: pokes.append("poke")  # type: ignore[method-assign]
+    changes = {
+        "select_coin": lambda: engine.select_coin("ETH"),
+        "add_coin": lambda: engine.add_coin("SOL"),
+        "remove_coin": lambda: engine.remove_coin("SOL"),
+        "set_book_mode": lambda: engine.set_book_mode(True, None),
+        "show_market": lambda: engine.show_market(True),
+        "select_user": lambda: engine.select_user("0x" + "cd" * 20),
+        "socket down": engine._on_down,
+        "socket live": lambda: engine._on_live(None),
+        "daemon link": lambda: engine._on_daemon({"state": "connecting"}),
+    }
+    try:
+        for what, change in changes.items():
+            before = len(pokes)
+            change()
+            assert len(pokes) > before, what
+    finally:
+        await engine.stop()

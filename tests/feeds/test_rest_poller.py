@@ -37,7 +37,7 @@ from hlmon.protocol.messages import (
 )
 from hlmon.state import ConnState, FeedState, Source, Store
 from hlmon.state.settings import StaleThresholds
-from tests.support import FakeClock
+from tests.support import FakeClock, wait_for
 
 from .test_reconcile import STATE, USER
 from .test_rest_sources import META_AND_CTXS, trade
@@ -558,3 +558,62 @@ async def test_a_poll_that_now_serves_a_feed_without_data_is_due_at_once() -> No
     finally:
         await rig.close()
 
+
+async def test_calm_rounds_sleep_until_something_can_change() -> None:
+    """Socket live, every feed fresh: the next round is due when time alone could turn a feed
+    (here the contexts' stale threshold), at most ``CALM_WAIT_MAX``; every ``tick`` while the
+    fallback is on or before the socket is live."""
+    rig = Rig(rest_mode=False, screen=ScreenState(watchlist=("BTC",)), expect={"ctx:BTC"})
+    ctx = msgspec.convert(META_AND_CTXS[1][0], PerpAssetCtx)
+    health = rig.store.health
+    poller = rig.poller
+    try:
+        assert poller.next_round_in() == poller.tick  # nothing judged yet
+        await rig.settle()
+        assert health.fallback_active  # the socket is down: REST serves
+        assert poller.next_round_in() == poller.tick
+        rig.live = True
+        health.set_connection(ConnState.LIVE, url="ws://x/ws")
+        rig.store.apply(ActiveAssetCtxMsg(data=ActiveAssetCtx(coin="BTC", ctx=ctx)), Source.WS)
+        health.note_alive()
+        await rig.settle()
+        assert not health.fallback_active
+        assert poller.next_round_in() == rest_poller.CALM_WAIT_MAX
+        # Near the threshold, the round comes just before it (never later, never in a tick).
+        threshold = rig.store.threshold("ctx:BTC")
+        rig.clock.advance(threshold - 0.5)
+        health.note_alive()
+        await rig.settle()
+        assert poller.next_round_in() == pytest.approx(0.5, abs=1e-3)
+        rig.clock.advance(0.6)
+        health.note_alive()
+        await rig.settle()
+        assert rig.store.feed_status("ctx:BTC").state is FeedState.STALE
+        assert health.fallback_active and poller.next_round_in() == poller.tick
+    finally:
+        await rig.close()
+
+
+async def test_a_poke_runs_the_next_round_at_once() -> None:
+    """The engine pokes on a screen or socket change: a calm poller does not sleep it out."""
+    rig = Rig(rest_mode=False, screen=ScreenState(watchlist=("BTC",)), expect={"ctx:BTC"})
+    ctx = msgspec.convert(META_AND_CTXS[1][0], PerpAssetCtx)
+    rig.live = True
+    rig.store.health.set_connection(ConnState.LIVE, url="ws://x/ws")
+    rig.store.apply(ActiveAssetCtxMsg(data=ActiveAssetCtx(coin="BTC", ctx=ctx)), Source.WS)
+    rig.store.health.note_alive()
+    poller = rig.poller
+    poller.tick = 30.0  # a round that is not poked would come far past this test's deadline
+    task = asyncio.create_task(poller.run())
+    try:
+        await wait_for(lambda: poller.rounds >= 1, 5.0)
+        rounds = poller.rounds
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert poller.rounds == rounds  # asleep
+        poller.poke()
+        await wait_for(lambda: poller.rounds > rounds, 5.0)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await rig.close()

@@ -20,6 +20,7 @@ import pytest
 from hlmon.config import Settings
 from hlmon.feeds.backoff import FullJitterBackoff
 from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.rest_sources import ScreenState
 from hlmon.feeds.supervisor import Supervisor
 from hlmon.sim import SimServer
 from hlmon.state import ConnState, Store
@@ -167,7 +168,8 @@ class TestSupervisor:
 
 class FaultyEngine(FeedEngine):
     """The real engine with injectable bugs: ``on_down`` raises while ``down_faults`` > 0, the
-    REST poller's round (which asks ``_ws_live``) raises while ``poller_broken``."""
+    REST poller's round (which alone asks ``_screen``) and the report of its restart raise
+    while ``poller_broken``."""
 
     down_faults = 0
     poller_broken = False
@@ -178,10 +180,15 @@ class FaultyEngine(FeedEngine):
             raise RuntimeError("injected fault in on_down")
         super()._on_down()
 
-    def _ws_live(self) -> bool:
+    def _screen(self) -> ScreenState:
         if self.poller_broken:
             raise RuntimeError("injected fault in the poller")
-        return super()._ws_live()
+        return super()._screen()
+
+    def _restarted(self, name: str) -> None:
+        if self.poller_broken and name == "rest-poller":
+            raise RuntimeError("injected fault in the poller's restart")
+        super()._restarted(name)
 
 
 @pytest.fixture
@@ -248,16 +255,18 @@ class TestFaults:
         LIVE again once its restart runs (the socket itself was never lost)."""
         store = recording(engine)
         engine.poller_broken = True
-        await wait_for(lambda: len(store.downs("injected fault in the poller")) >= 2, 5)
+        # (A calm poller sleeps up to ``CALM_WAIT_MAX`` before its first round meets it.)
+        await wait_for(lambda: len(store.downs("internal error in rest-poller")) >= 2, 5)
         assert store.health.connection.state is ConnState.DOWN
         assert "internal error in rest-poller" in (store.health.connection.last_error or "")
         first = store.downs("internal error in rest-poller")[0]
         assert not store.live_after(first)  # still failing: never shown LIVE meanwhile
         reconnects = store.health.connection.reconnects
         engine.poller_broken = False
+        # Its second crash is still waiting out its backoff: LIVE once that restart ran.
+        await wait_for(lambda: engine.supervisor.restarts.get("rest-poller", 0) >= 2, 5)
         await wait_for(lambda: store.live_after(store.downs("rest-poller")[-1]), 5)
         assert store.states[-1] == (ConnState.LIVE, None)
-        assert engine.supervisor.restarts["rest-poller"] >= 2
         # A recovery, not a reconnect: the same socket, nothing counted, nothing "reconnected".
         assert store.health.connection.reconnects == reconnects
         log = [e.text for e in store.health.events]
