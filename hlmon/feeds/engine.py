@@ -547,7 +547,6 @@ class FeedEngine(AccountSubscriptions):
             error=error if isinstance(error, str) else None,
             reconnects=int(data.get("reconnects") or 0),
         )
-        self.rest.poke()  # the daemon's link is part of the socket's liveness (``_ws_live``)
         if state is not ConnState.LIVE and self._upstream_down_at is None:
             self._upstream_down_at = time.monotonic()
             self._on_down()

@@ -98,8 +98,8 @@ TURN_MARGIN = 1e-6
 """Freshness is judged again this much before a feed's threshold (float sums round)."""
 CALM_WAIT_MAX = 1.0
 """The longest sleep between rounds while the socket is live and every feed fresh: what no
-poke announces (an account newly active on a dex, the weight the status bar shows) is seen
-within it."""
+poke announces (a key the engine expects on its own timer, the weight the status bar shows) is
+seen within it."""
 PLAN_TAG = "rest-plan"
 """The budget tag of a feed's repeat polls: the spending the plan's rate accounts for. A feed's
 first poll is tagged like any other load: it is paid once, not every interval."""
@@ -563,7 +563,7 @@ class RestPoller:
     async def _sleep(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(seconds, _settle, waiter)
+        timer = loop.call_later(seconds, self.poke)  # the same wake-up, on time
         try:
             await waiter
         finally:
@@ -707,11 +707,6 @@ class RestPoller:
         if self._last_error.get(key) != text:
             self._last_error[key] = text
             self._store.health.log(f"REST {key}: {text}", "warn")
-
-
-def _settle(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 def _wrap(parts: list[str], width: int) -> list[str]:

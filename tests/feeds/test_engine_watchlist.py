@@ -63,7 +63,8 @@ async def test_every_screen_and_socket_change_wakes_the_rest_poller() -> None:
         "select_user": lambda: engine.select_user("0x" + "cd" * 20),
         "socket down": engine._on_down,
         "socket live": lambda: engine._on_live(None),
-        "daemon link": lambda: engine._on_daemon({"state": "connecting"}),
+        "daemon link down": lambda: engine._on_daemon({"state": "connecting"}),
+        "daemon link back": lambda: engine._on_daemon({"state": "live"}),
     }
     try:
         for what, change in changes.items():

@@ -76,7 +76,7 @@ class TestReconnect:
         await wait(lambda: store.health.frames_by_channel.get("bbo", 0) > frames, 5)
         # Everything the engine holds is subscribed again. It may hold more than before the
         # drop: on a loaded host the demo account's HIP-3 dexes can be found active after
-        # ``before`` was taken (the engine checks once a second), and their feeds join.
+        # ``before`` was taken (the engine checks every ``dex_tick``), and their feeds join.
         await wait(lambda: ws_subs_on_sim(sim) == len(engine.ws.subscriptions), 3)
         assert before <= set(engine.ws.subscriptions)
         assert store.health.connection.state is ConnState.LIVE
