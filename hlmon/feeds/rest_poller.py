@@ -5,12 +5,13 @@ Two uses, one poller:
 * **REST mode** (``rest_mode``: the websocket is off by choice): every feed the screen shows is
   polled, always.
 * **fallback** (websocket configured): a feed is polled when the websocket has not been live
-  for ``down_grace`` seconds, when it is stale (a periodic push stopped on a live socket), when
-  it is still missing ``missing_grace`` seconds after the socket came up, or when the poller
-  took it over and the websocket has not delivered it since. Such a feed is *held*: not polled
-  while its REST data is fresh (the websocket gets its cadence to deliver), polled again just
-  before it would turn stale, and handed back as soon as a websocket update lands. Without this
-  rule a feed would flap between "stale" and "fallback" at its threshold.
+  for ``down_grace`` seconds (one not heard from within the store's alive window, not even by
+  a pong, counts as down: half-open), when it is stale (a periodic push stopped on a live
+  socket), when it is still missing ``missing_grace`` seconds after the socket came up, or when
+  the poller took it over and the websocket has not delivered it since. Such a feed is *held*:
+  not polled while its REST data is fresh (the websocket gets its cadence to deliver), polled
+  again just before it would turn stale, and handed back as soon as a websocket update lands.
+  Without this rule a feed would flap between "stale" and "fallback" at its threshold.
 
 What is polled and how often is planned, not a list of timers: every round the poller builds
 the screen's demand (``rest_sources.screen_demand``: selected coin, watchlist dexes, selected
@@ -430,7 +431,11 @@ class RestPoller:
         now = self._clock()
         wanted_since = {k: self._wanted_since.get(k, now) for k in every}
         self._wanted_since = wanted_since
-        live = self._ws_live()
+        # A socket not heard from for ``ALIVE_WINDOW`` (no frame, not even the probe's pong)
+        # is taken for down: half-open, it would deliver nothing, and say nothing either.
+        health = self._store.health
+        connected = self._ws_live()
+        live = connected and health.socket_alive()
         if live:
             self._down_since = None
             if self._live_since is None:
@@ -439,6 +444,9 @@ class RestPoller:
             self._live_since = None
             if self._down_since is None:
                 self._down_since = now
+                heard = health.connection.last_alive if connected else None
+                if heard is not None:  # silent since then: the alive window was its grace
+                    self._down_since = now - max(0.0, self._store.now() - heard)
         ws_gone = not live and now - (self._down_since or now) >= self.down_grace
         if ws_gone:
             return every, set()

@@ -7,7 +7,11 @@ differently once their threshold has passed:
   anything changed, so silence always means the data stopped: STALE. A periodic feed that stops
   while the socket is alive is exactly the failure hlmon exists to show.
 * event feeds (bbo, trades, fills, fundings, ...) are pushed only when something happens, so
-  silence on a socket proven alive is just a quiet market: QUIET; otherwise STALE.
+  silence on a socket proven alive is just a quiet market: QUIET; otherwise STALE. What they
+  show also claims that nothing newer happened, and over the websocket only a socket proven
+  alive vouches for that: on a socket that fell silent (half-open) or dropped, an event feed
+  is STALE however recent its last event (its REST answers, within their threshold, are
+  FALLBACK as for any feed).
 
 A feed updated within its threshold whose data was late on arrival (its lag, measured from the
 exchange's own timestamps, see ``state.lag``, past the lag threshold) is LAGGING: it moves,
@@ -113,6 +117,10 @@ def state_at(
     """The state ``classify`` gives a feed last updated by ``stamp``, ``age`` seconds ago
     (``lagging``: its lag is past the lag threshold)."""
     if age <= threshold:
+        if not periodic and not socket_alive and stamp.source is Source.WS:
+            # An event feed's rows also say "nothing newer happened", which only a socket
+            # heard from lately can vouch for (a half-open one delivers nothing, silently).
+            return FeedState.STALE
         if lagging:
             return FeedState.LAGGING
         return FeedState.FALLBACK if stamp.source is Source.REST else FeedState.LIVE
@@ -125,19 +133,24 @@ def next_state_change(
     feeds: Iterable[tuple[str, Stamp | None, float]], now: float, alive_until: float | None
 ) -> float | None:
     """The earliest time after ``now`` at which one of ``feeds`` ((key, stamp, threshold))
-    changes state by time alone: a fresh feed passes its threshold, or a quiet event feed
-    turns stale when the socket stops counting as alive (``alive_until``); None if none will.
+    changes state by time alone: a fresh feed passes its threshold, or an event feed (quiet,
+    or fresh from the websocket) turns stale when the socket stops counting as alive
+    (``alive_until``); None if none will.
     """
     soonest: float | None = None
-    event_feed_quiet = False
+    # An event feed whose state holds only while the socket counts as alive: quiet, or fresh
+    # from the websocket.
+    on_the_socket = False
     for key, stamp, threshold in feeds:
         if stamp is None:
             continue  # MISSING stays MISSING until data arrives
         at = stamp.received_at + threshold
         if at > now:
             soonest = at if soonest is None or at < soonest else soonest
+            if stamp.source is Source.WS and not is_periodic(feed_kind(key)):
+                on_the_socket = True
         elif not is_periodic(feed_kind(key)):
-            event_feed_quiet = True
-    if event_feed_quiet and alive_until is not None and alive_until > now:
+            on_the_socket = True
+    if on_the_socket and alive_until is not None and alive_until > now:
         soonest = alive_until if soonest is None else min(soonest, alive_until)
     return soonest

@@ -29,6 +29,13 @@ _REJECT_LOG_INTERVAL = 1.0
 _MAX_UNKNOWN_LOGGED = 64
 _ALIVE_GAP_S = 1.0
 """Proof of life after this much silence is a change the screen must show at once."""
+ALIVE_WINDOW = 8.0
+"""A socket counts as alive while a frame or pong arrived this recently. A healthy socket is
+never silent this long: the feeds' own pushes come every second or more often, and one silent
+for 5 s is probed with a ping (``WebsocketSettings.probe_after``) whose pong comes within a
+round trip; 3 s of slack covers a slow path. A half-open socket is then doubted after 8 s, well
+before the heartbeat declares it dead (probe + 10 s without a pong), and what only a live
+socket vouches for (a quiet event feed, the tape's "nothing newer") is marked stale by then."""
 _ERROR_LOG_INTERVAL = 10.0
 """Log each kind of server error at most once per this many seconds: the exchange can send a
 limit error hundreds of times a second (2026 protocol page §1.3)."""
@@ -45,7 +52,11 @@ class FeedHealth:
     """
 
     def __init__(
-        self, clock: Clock | RebasingClock, *, alive_window: float = 20.0, log_cap: int = 500
+        self,
+        clock: Clock | RebasingClock,
+        *,
+        alive_window: float = ALIVE_WINDOW,
+        log_cap: int = 500,
     ) -> None:
         """
         Args:

@@ -55,7 +55,7 @@ from .freshness import (
     sort_key,
     state_at,
 )
-from .health import FeedHealth
+from .health import ALIVE_WINDOW, FeedHealth
 from .lag import LAG_INHERIT_FEEDS, LagMeter
 from .market import COINS_CAP, MarketState, dex_of_coin
 from .market_board import MarketBoard
@@ -105,7 +105,7 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         clock: Clock,
         stale: StaleThresholds = _DEFAULT_STALE,
         *,
-        alive_window: float = 20.0,
+        alive_window: float = ALIVE_WINDOW,
         trades_cap: int = 200,
         fills_cap: int = 2000,
         log_cap: int = 500,

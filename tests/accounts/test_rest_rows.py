@@ -27,6 +27,7 @@ def push(rig: Rig, user: str, **kw: Any) -> None:
     assert isinstance(m, ClearinghouseStateMsg)
     m.data.clearinghouseState.time = int(rig.clock() * 1000)
     rig.store.apply(m)
+    rig.store.health.note_alive()  # as the feed notes each batch of frames
 
 
 def websocket_rig() -> Rig:

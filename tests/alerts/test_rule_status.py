@@ -21,7 +21,7 @@ from hlmon.alerts import (
     PriceCross,
 )
 from hlmon.alerts.settings import parse_alerts
-from hlmon.state import Store
+from hlmon.state import ConnState, Store
 from hlmon.state.decimals import fmt_px_text
 
 from .conftest import FakeClock, clearinghouse, fill, fills_msg, mids, position
@@ -152,6 +152,7 @@ class TestDataLag:
         self, store: Store, clock: FakeClock
     ) -> None:
         eng = engine(clock, DataLag(10))
+        store.health.set_connection(ConnState.LIVE)  # what vouches for a quiet event feed
         for feed in ("mids", "account", "fills"):
             store.expect(feed)
         store.apply(mids(BTC="100"))
@@ -161,6 +162,7 @@ class TestDataLag:
         assert eng.evaluate(store, store.take_changes()) == []
         clock.advance(11)
         store.apply(mids(BTC="100"))
+        store.health.note_alive()  # the frame's socket, as the feed notes it
         (alert,) = eng.evaluate(store, store.take_changes())
         assert alert.rule_id == "data lag any > 10s"
         assert alert.body == "data more than 10 s behind: account 11 s"  # fills: a quiet feed

@@ -97,6 +97,9 @@ class Rig:
         self.clock = FakeClock()
         self.fake = FakeInfo(self.clock)
         self.live = False
+        self.heard = True
+        """While ``live``: the socket's frames or pongs keep arriving (``run_for`` notes it
+        alive every step). False: a half-open socket, silent."""
         self.screen = replace(screen, others=others)
         self.store = Store(self.clock)
         if others:
@@ -131,6 +134,8 @@ class Rig:
         end = self.clock.now + seconds
         while self.clock.now < end:
             self.clock.advance(step)
+            if self.live and self.heard:
+                self.store.health.note_alive()
             await self.settle()
 
     def warnings(self) -> list[str]:
@@ -516,6 +521,7 @@ async def test_a_feed_added_on_a_live_socket_gets_its_missing_grace_from_then() 
     async def healthy(seconds: float) -> None:
         for _ in range(int(seconds / 0.5)):
             rig.store.apply(ActiveAssetCtxMsg(data=ActiveAssetCtx(coin="BTC", ctx=ctx)), Source.WS)
+            health.note_alive()  # as the feed notes each batch of frames
             rig.clock.advance(0.5)
             await rig.settle()
 

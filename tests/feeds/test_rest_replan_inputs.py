@@ -13,11 +13,13 @@ from hlmon.feeds.rest_plan import PollKey
 from hlmon.feeds.rest_poller import HELD_REFRESH
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source
+from hlmon.state.health import ALIVE_WINDOW
 from tests import hip3
 from tests.support import msg
 
 from .test_reconcile import USER
 from .test_rest_poller import Rig
+from .test_rest_sources import trade
 
 OTHER = "0x" + "cd" * 20
 BOOK_KEY = PollKey.of("l2Book", coin="BTC")
@@ -157,15 +159,48 @@ async def test_a_feed_turning_stale_by_time_alone_is_polled_in_that_round(
         rig.store.apply(bbo_push(rig), Source.WS)
         await rig.settle()
         threshold = rig.store.threshold("book:BTC")
-        await rig.run_for(threshold - 0.25)
+        await run_alive(rig, threshold - 0.25)
         assert rig.store.feed_status("book:BTC").state is FeedState.LIVE
         assert BOOK_KEY not in rig.poller.polls and not rig.store.health.fallback_active
         counted.clear()
-        await rig.run_for(0.5)  # past the threshold: no push, no new screen, only time
+        await run_alive(rig, 0.5)  # past the threshold: no push, no new screen, only time
         assert counted  # judged again at the turn
         assert rig.store.health.fallback_active
         assert rig.poller.polls.get(BOOK_KEY) == 1
         assert rig.store.feed_status("book:BTC").state is FeedState.FALLBACK
+    finally:
+        await rig.close()
+
+
+async def test_a_socket_gone_silent_has_its_event_feeds_polled() -> None:
+    """A half-open socket delivers nothing and says nothing: once it has not been heard from
+    for ``ALIVE_WINDOW``, the tape and the bbo are no longer vouched for (however recent their
+    last event) and REST serves them, long before the book's own threshold or the heartbeat's
+    verdict; its silence was the grace a dropped socket gets (``down_grace``), so nothing waits
+    for another one. A pong hands them back."""
+    rig = live_rig({"book:BTC", "bbo:BTC", "trades:BTC"})
+    rig.poller.down_grace = 3.0
+    trades_key = PollKey.of("recentTrades", coin="BTC")
+    try:
+        rig.store.health.note_alive()
+        rig.store.apply(book_push(rig), Source.WS)
+        rig.store.apply(bbo_push(rig), Source.WS)
+        rig.store.apply(msg("trades", [trade(1, int(rig.clock() * 1000))]), Source.WS)
+        await rig.settle()
+        rig.heard = False
+        await rig.run_for(ALIVE_WINDOW - 0.5)  # nothing arrives, not even a pong
+        assert rig.store.feed_status("trades:BTC").state is FeedState.LIVE
+        assert not rig.store.health.fallback_active and not rig.poller.polls
+        await rig.run_for(1.0)
+        assert rig.store.health.fallback_active
+        assert rig.poller.polls.get(trades_key) == 1 and rig.poller.polls.get(BOOK_KEY) == 1
+        assert rig.store.feed_status("trades:BTC").state is FeedState.FALLBACK
+        assert rig.store.feed_status("bbo:BTC").state is FeedState.FALLBACK
+        rig.store.health.note_alive()  # the probe's pong: nothing was lost after all
+        rig.store.apply(book_push(rig), Source.WS)
+        rig.store.apply(bbo_push(rig), Source.WS)
+        await rig.settle()
+        assert not rig.store.health.fallback_active
     finally:
         await rig.close()
 
@@ -239,6 +274,7 @@ async def test_a_quiet_event_feed_is_polled_once_the_socket_stops_counting_as_al
         assert trades not in rig.poller.polls
         until = health.alive_until()
         assert until is not None
+        rig.heard = False
         await rig.run_for(until - rig.clock() + 0.25)  # nothing proves the socket alive
         assert rig.poller.polls.get(trades) == 1  # stale, so taken over at once
         assert rig.store.feed_status("trades:BTC").state is FeedState.FALLBACK

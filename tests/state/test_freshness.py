@@ -7,7 +7,8 @@ import pytest
 from hlmon.config import StaleThresholds
 from hlmon.protocol.messages import Message
 from hlmon.state import ConnState, FeedState, Source, Store
-from hlmon.state.freshness import classify
+from hlmon.state.freshness import classify, next_state_change
+from hlmon.state.health import ALIVE_WINDOW
 from hlmon.state.types import Stamp
 
 from .conftest import USER, FakeClock, clearinghouse, fill, msg, trade
@@ -44,8 +45,8 @@ class TestTransitions:
         clock.advance(60)
         store.health.note_alive()
         assert store.feed_status("bbo:BTC").state is FeedState.QUIET
-        # no proof of life for longer than alive_window (20 s): stale
-        clock.advance(21)
+        # no proof of life for longer than alive_window: stale
+        clock.advance(ALIVE_WINDOW + 1)
         assert store.feed_status("bbo:BTC").state is FeedState.STALE
         store.health.note_alive()
         assert store.feed_status("bbo:BTC").state is FeedState.QUIET
@@ -70,6 +71,7 @@ class TestTransitions:
         store.apply(msg("userFills", {"user": USER, "fills": [fill(1, 1, 1)]}))
         store.apply(msg("userFundings", {"user": USER, "fundings": []}))
         clock.advance(fresh_for)
+        store.health.note_alive()  # the socket vouches that nothing newer came
         assert store.feed_status(key).state is FeedState.LIVE
         clock.advance(0.01)
         store.health.note_alive()
@@ -78,6 +80,46 @@ class TestTransitions:
         assert store.feed_status(key).state is FeedState.STALE
         store.health.set_connection(ConnState.LIVE)  # the new handshake proves the socket alive
         assert store.feed_status(key).state is FeedState.QUIET
+
+    @pytest.mark.parametrize("key", ["bbo:BTC", "trades:BTC", "fills"])
+    def test_event_feed_from_the_socket_is_stale_once_the_socket_falls_silent(
+        self, store: Store, clock: FakeClock, key: str
+    ) -> None:
+        """A recent trade on a socket that went half-open: the tape's "nothing newer" is no
+        longer vouched for, long before the trade itself is 30 s old. A periodic feed keeps
+        its own threshold (its age says how old it is)."""
+        store.health.note_alive()
+        store.apply(bbo())
+        store.apply(msg("trades", [trade(1, 1)]))
+        store.apply(msg("userFills", {"user": USER, "fills": [fill(1, 1, 1)]}))
+        store.apply(mids())
+        clock.advance(ALIVE_WINDOW)
+        assert store.feed_status(key).state is FeedState.LIVE
+        clock.advance(0.5)
+        assert store.feed_status(key).state is FeedState.STALE
+        assert store.feed_status("mids").state is FeedState.LIVE  # its age is its truth
+        store.health.note_alive()  # a pong: the socket is back in touch, nothing was missed
+        assert store.feed_status(key).state is FeedState.LIVE
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1)
+        assert store.feed_status(key).state is FeedState.STALE
+
+    def test_event_feed_from_rest_keeps_its_threshold_without_a_socket(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """The fallback's answer is the feed while the socket is away: FALLBACK."""
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1)
+        store.apply(msg("trades", [trade(1, 1)]), source=Source.REST)
+        clock.advance(30.0)
+        assert store.feed_status("trades:BTC").state is FeedState.FALLBACK
+
+    def test_a_fresh_event_feed_from_the_socket_changes_when_the_socket_goes_quiet(self) -> None:
+        """``next_state_change``: a frame wakes the screen when the socket stops vouching for
+        a websocket event feed, not at its own (later) threshold; a REST one waits for that."""
+        ws, rest = Stamp(100.0, None, Source.WS), Stamp(100.0, None, Source.REST)
+        assert next_state_change([("trades:BTC", ws, 30.0)], 101.0, 120.0) == 120.0
+        assert next_state_change([("trades:BTC", rest, 30.0)], 101.0, 120.0) == 130.0
+        assert next_state_change([("mids", ws, 15.0)], 101.0, 120.0) == 115.0
+        assert next_state_change([("trades:BTC", ws, 30.0)], 101.0, None) == 130.0
 
     @pytest.mark.parametrize(
         ("key", "threshold"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hlmon.state import ConnState, FeedHealth
+from hlmon.state.health import ALIVE_WINDOW
 
 from .conftest import FakeClock
 
@@ -74,8 +75,8 @@ class TestConnection:
         health.note_alive()
         assert health.connection.last_alive == clock.now
         assert health.socket_alive()
-        assert health.socket_alive(clock.now + 20.0)
-        clock.advance(20.5)
+        assert health.socket_alive(clock.now + ALIVE_WINDOW)
+        clock.advance(ALIVE_WINDOW + 0.5)
         assert not health.socket_alive()
 
     def test_note_alive_records_a_change_only_after_a_gap(

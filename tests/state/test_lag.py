@@ -28,11 +28,13 @@ def ms(clock: FakeClock, late: float = 0.0, skew: float = 0.0) -> int:
 
 
 def feed(store: Store, clock: FakeClock, seconds: float, late: float, skew: float = 0.0) -> None:
-    """A book and a bbo every 0.5 s for ``seconds``, each ``late`` s old on arrival."""
+    """A book and a bbo every 0.5 s for ``seconds``, each ``late`` s old on arrival, over a
+    socket whose feed notes it alive (as ``WsFeed`` does after each batch)."""
     for _ in range(int(seconds * 2)):
         clock.advance(0.5)
         store.apply(book(ms(clock, late, skew)))
         store.apply(bbo(ms(clock, late, skew)))
+        store.health.note_alive()
 
 
 class TestLagMeter:
@@ -70,6 +72,7 @@ class TestFeedLag:
     def test_skewed_clock_alone_never_lags(self, clock: FakeClock, skew: float) -> None:
         """The machine's clock behind (or ahead of) the exchange's: no lag."""
         store = Store(clock)
+        store.health.set_connection(ConnState.LIVE)
         feed(store, clock, 10, late=0.05, skew=skew)
         assert store.feed_status("book:BTC").state is FeedState.LIVE
         assert store.feed_status("bbo:BTC").state is FeedState.LIVE

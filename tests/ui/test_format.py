@@ -22,7 +22,7 @@ from hlmon.ui.fmt import (
 )
 from hlmon.ui.screens.prompts import NOT_LOADED, resolve_coin
 from hlmon.ui.widgets.account import liq_style
-from hlmon.ui.widgets.bars import fit_parts
+from hlmon.ui.widgets.bars import fit_parts, names_within
 from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
 from tests.catalogs import default_catalog
 from tests.state.test_decimals import PARSE_CASES
@@ -156,6 +156,15 @@ class TestLayout:
         text = "".join(t for t, _ in row)
         assert text.rstrip() == " ● LIVE │ book 18s STALE"
         assert len(text) == 30
+
+    def test_a_long_group_of_feeds_is_shortened_never_dropped(self) -> None:
+        """Nine stale feeds on an 80-column bar: the first names, then how many more."""
+        labels = ["mids", "book", "bbo", "trades", "ctx", "acct", "orders", "fills", "funding"]
+        assert names_within(labels, 61) == " ".join(labels)  # fits: all of them
+        assert names_within(labels, 29) == "mids book bbo trades ctx +4"
+        assert names_within(labels, 3) == "+9"
+        assert names_within(["mids"], 5) == "mids"  # " mids": its leading space counts
+        assert names_within(["mids"], 4) == "+1"
 
 
 def test_control_characters_never_reach_the_terminal() -> None:

@@ -81,6 +81,23 @@ def fit_parts(parts: list[Part], width: int, *, sep: Cell = SEP, lead: str = " "
     return pad_row(tuple(cells), width)
 
 
+def names_within(labels: list[str], room: int) -> str:
+    """`` mids book bbo``: the labels that fit in ``room`` cells (each with its leading space),
+    then how many did not (`` +4``), so a long group is shortened, never dropped."""
+    full = "".join(f" {label}" for label in labels)
+    if len(full) <= room:
+        return full[1:]
+    shown: list[str] = []
+    used = 0
+    for i, label in enumerate(labels):
+        tail = len(f" +{len(labels) - i - 1}") if i < len(labels) - 1 else 0
+        if used + 1 + len(label) + tail > room:
+            break
+        shown.append(label)
+        used += 1 + len(label)
+    return " ".join([*shown, f"+{len(labels) - len(shown)}"])
+
+
 def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
     """Collapse ``book:BTC``, ``book:ETH``... into one status per kind: the worst one."""
     out: dict[str, FeedStatus] = {}
@@ -237,7 +254,7 @@ class StatusBar(LinePane):
                 group = [(k, st) for k, st in kinds.items() if st.state is state]
                 if not group:
                     continue
-                names = " ".join(FEED_LABELS.get(k, k) for k, _ in group)
+                labels = [FEED_LABELS.get(k, k) for k, _ in group]
                 if state is FeedState.STALE:
                     ages = [st.age_s for _, st in group if st.age_s is not None]
                 elif state is FeedState.LAGGING:
@@ -245,6 +262,7 @@ class StatusBar(LinePane):
                 else:
                     ages = []
                 head = f"{label} {fmt_age(max(ages))}" if ages else label
+                names = names_within(labels, room - len(head) - 1)
                 parts.append((prio, ((f"{head}:", style), (f" {names}", ""))))
         if compact:
             live = [
