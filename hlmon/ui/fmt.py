@@ -246,3 +246,9 @@ def bar(fraction: float, width: int) -> str:
     full, rest = divmod(eighths, 8)
     text = "█" * full + (BAR_EIGHTHS[rest] if rest else "")
     return text.ljust(width)
+
+
+def as_listed(coin: str) -> str:
+    """A coin's name as the exchange lists it: how a table names coins before a catalog can
+    give their display names (``HYPE/USDC`` for ``@107``)."""
+    return coin

@@ -256,3 +256,34 @@ async def test_hidden_spot_and_fills_tabs_are_brought_up_to_date_when_shown() ->
             pilot,
             lambda: str(app.dashboard.lower.border_subtitle) == "fees 0.1236 USDC · 0.2500 USDH",
         )
+
+
+async def test_spot_orders_and_fills_show_the_pair_not_the_exchange_index() -> None:
+    """``@107`` is how the exchange names the HYPE/USDC pair; the Orders, Fills and TWAP tabs
+    show the pair, as the watchlist and the market screen do, once the catalog says so."""
+    clock = FakeClock()
+    store = populated_store(clock)
+    spot_fill = {"coin": "@107", "px": "40.0", "sz": "2.5", "side": "B", "time": T0_MS - 5_000,
+                 "startPosition": "0.0", "dir": "Buy", "closedPnl": "0.0", "hash": "0x00",
+                 "oid": 88000999, "crossed": True, "fee": "0.01", "tid": 999,
+                 "feeToken": "HYPE"}  # fmt: skip
+    store.apply(msg("userFills", {"user": USER, "fills": [spot_fill]}))
+    spot_order = {"coin": "@107", "side": "A", "limitPx": "45.0", "sz": "2.0", "oid": 88000777,
+                  "timestamp": T0_MS - 2_000, "origSz": "2.0", "orderType": "Limit",
+                  "reduceOnly": False, "tif": "Gtc"}  # fmt: skip
+    store.apply(msg("openOrders", {"user": USER, "orders": [spot_order]}))
+    spot_twap = {**TWAP, "coin": "@107"}
+    store.apply(msg("twapStates", {"user": USER, "dex": "", "states": [[43, spot_twap]]}))
+    app = app_on(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "@107" in lines(app, "fills"))  # no catalog yet: as listed
+        use_catalog(store, spot_catalog())
+        await wait_for(pilot, lambda: "HYPE/USDC" in lines(app, "fills"))
+        assert "@107" not in lines(app, "fills")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "HYPE/USDC" in "\n".join(all_rows(app, "orders")))
+        assert "@107" not in "\n".join(all_rows(app, "orders"))
+        await pilot.press("4")
+        await wait_for(pilot, lambda: "HYPE/USDC" in lines(app, "twap"))
+        assert "@107" not in lines(app, "twap")

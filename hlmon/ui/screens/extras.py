@@ -15,7 +15,7 @@ from textual.notifications import SeverityLevel
 
 from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
-from hlmon.ui.fmt import short_address
+from hlmon.ui.fmt import as_listed, short_address
 from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import (
     AccountFacts,
@@ -69,7 +69,7 @@ class ExtrasPanes:
         active = self.dashboard.lower.active
         if active == "spot" and not SPOT_KEYS.isdisjoint(changes):
             self.update_spot()
-        if "twaps" in changes:
+        if "twaps" in changes or "catalog" in changes:
             self.update_twaps()
         if active == "fills" and ("fills" in changes or "spot" in changes):
             self.update_fees()
@@ -98,7 +98,9 @@ class ExtrasPanes:
 
     def update_twaps(self) -> None:
         d = self.dashboard
-        d.lower.tables["twap"].set_data(*twap_rows(d.store.twaps()), loaded=d._loaded("twaps"))
+        catalog = d.store.catalog
+        rows = twap_rows(d.store.twaps(), as_listed if catalog is None else catalog.display)
+        d.lower.tables["twap"].set_data(*rows, loaded=d._loaded("twaps"))
 
     def update_fees(self) -> None:
         d = self.dashboard

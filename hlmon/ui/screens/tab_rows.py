@@ -14,6 +14,7 @@ from collections.abc import Callable
 from hlmon.round_memo import RoundMemo
 from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
+from hlmon.ui.fmt import as_listed
 from hlmon.ui.widgets.account import (
     OrderRowMemo,
     account_rows,
@@ -26,8 +27,9 @@ from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import AccountFacts
 
 TAB_KEYS: dict[str, frozenset[str]] = {
-    "orders": frozenset(("orders", "account")),  # a state can make a dex active
-    "fills": frozenset(("fills",)),
+    # A state can make a dex active; the catalog names a spot pair (``@107`` -> HYPE/USDC).
+    "orders": frozenset(("orders", "account", "catalog")),
+    "fills": frozenset(("fills", "catalog")),
     "funding": frozenset(("fundings",)),
     "log": frozenset(("log",)),
     "accounts": frozenset(("account", "accounts")),
@@ -83,10 +85,10 @@ class TabRows:
     def _same_orders(self, tab: str, changes: set[str]) -> bool:
         """A state push without an orders change (several a second under load) changes the
         orders' rows only if it completes (or undoes) the list, a dex became active (or a new
-        day began: times of older orders show their date)."""
+        day began: times of older orders show their date). A new catalog may rename a coin."""
         return (
             tab == "orders"
-            and "orders" not in changes
+            and changes.isdisjoint(("orders", "catalog"))
             and tab not in self.stale
             and self._orders_view() == self._orders_seen
         )
@@ -111,13 +113,20 @@ class TabRows:
             orders = store.open_orders()
             flags = {o.oid: f for o in orders if (f := store.order_flag(o.oid)) is not None}
             self._orders_seen = seen = self._orders_view()
-            table.set_data(*order_rows(orders, now, flags, self._order_rows), loaded=seen[0])
+            listed = order_rows(orders, now, flags, self._order_rows, self._shown())
+            table.set_data(*listed, loaded=seen[0])
         elif tab == "fills":
-            table.set_data(*fill_rows(store.fills(), now), loaded=self.loaded(tab))
+            table.set_data(*fill_rows(store.fills(), now, self._shown()), loaded=self.loaded(tab))
         elif tab == "funding":
             table.set_data(*funding_rows(store.fundings(), now), loaded=self.loaded(tab))
         elif tab == "log":
             table.set_data(*log_rows(store.health.events))
+
+    def _shown(self) -> Callable[[str], str]:
+        """How a coin is named on screen: the catalog's display name (``HYPE/USDC`` for a
+        spot pair the exchange calls ``@107``), as the watchlist and market screen show it."""
+        catalog = self.store.catalog
+        return as_listed if catalog is None else catalog.display
 
     def loaded(self, tab: str) -> bool:
         """Whether a tab's rows are the truth yet (without an address there is nothing to wait

@@ -8,7 +8,7 @@ amounts carry their sign, a close liquidation is marked ``!`` / ``!!``.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import partial
 
 from hlmon.protocol.messages import Fill, FrontendOrder, Funding
@@ -21,6 +21,7 @@ from hlmon.state.liquidations import is_liquidated_dir
 from hlmon.state.order_status import status_text
 from hlmon.ui.fmt import (
     DASH,
+    as_listed,
     fmt_age,
     fmt_clock,
     fmt_money,
@@ -328,13 +329,15 @@ def order_rows(
     now: float,
     flags: Mapping[int, str] | None = None,
     memo: OrderRowMemo | None = None,
+    shown: Callable[[str], str] = as_listed,
 ) -> Rows:
     """Table rows for open orders, keyed by oid; the TP/SL legs of an order directly under
     it (``└ Stop Market``), the rest newest first. ``flags``: the status that keeps an order
     listed besides ``open`` (``triggered``: it now rests on the book; a status hlmon does not
     know: shown until the next snapshot settles it). ``memo``: the rows of the last call
     (updated to this call's), so an order that did not change is not formatted again (under
-    load the orders list is rebuilt several times a second for one or two changed orders)."""
+    load the orders list is rebuilt several times a second for one or two changed orders).
+    ``shown``: the name a coin is shown by (the catalog's: ``HYPE/USDC`` for ``@107``)."""
     flags = flags or {}
     by_oid = {o.oid: o for o in orders}
     parents = child_oids(orders)
@@ -352,15 +355,18 @@ def order_rows(
         memo.begin()  # only the orders listed now are kept: bounded by the list
     for o, leg in listed:
         flag = flags.get(o.oid)
+        name = shown(o.coin)
         if memo is None:
-            rows.append(_order_row(o, leg, flag, now))
+            rows.append(_order_row(o, leg, flag, now, name))
         else:
-            build = partial(_order_row, o, leg, flag, now)
-            rows.append(memo.get((o.oid, leg), (o, flag, day), build))
+            build = partial(_order_row, o, leg, flag, now, name)
+            rows.append(memo.get((o.oid, leg), (o, flag, day, name), build))
     return rows, [o.oid for o, _ in listed]
 
 
-def _order_row(o: FrontendOrder, leg: bool, flag: str | None, now: float) -> dict[str, Cell]:
+def _order_row(
+    o: FrontendOrder, leg: bool, flag: str | None, now: float, name: str
+) -> dict[str, Cell]:
     """One order's row (``order_rows``)."""
     buy = o.side == "B"
     filled = None
@@ -378,7 +384,7 @@ def _order_row(o: FrontendOrder, leg: bool, flag: str | None, now: float) -> dic
     kind = tpsl_kind(o)
     return {
         "time": (fmt_when(o.timestamp, now), "pane--muted"),
-        "coin": (o.coin, "pane--strong"),
+        "coin": (name, "pane--strong"),
         "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
         "type": (("└ " if leg else "") + o.orderType, ""),
         "trigger": (trigger, "pane--accent" if triggered else ""),
@@ -392,15 +398,16 @@ def _order_row(o: FrontendOrder, leg: bool, flag: str | None, now: float) -> dic
     }
 
 
-def fill_rows(fills: Sequence[Fill], now: float) -> Rows:
-    """Table rows for fills, newest first, keyed by (tid, oid)."""
+def fill_rows(fills: Sequence[Fill], now: float, shown: Callable[[str], str] = as_listed) -> Rows:
+    """Table rows for fills, newest first, keyed by (tid, oid); each coin by its ``shown``
+    name (the catalog's: a spot fill of ``@107`` is ``HYPE/USDC``)."""
     rows: list[dict[str, Cell]] = []
     for f in fills:
         buy = f.side == "B"
         rows.append(
             {
                 "time": (fmt_when(f.time, now), "pane--muted"),
-                "coin": (f.coin, "pane--strong"),
+                "coin": (shown(f.coin), "pane--strong"),
                 "dir": (f.dir, "pane--up" if buy else "pane--down"),
                 "px": (fmt_px(f.px), ""),
                 "sz": (fmt_size(f.sz), ""),

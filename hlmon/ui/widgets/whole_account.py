@@ -8,7 +8,7 @@ mid yet), a total that lacks some of its parts shows what is known followed by `
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from hlmon.state.whole_account import EquityHistory, ModeReading, role_label
 from hlmon.ui.fmt import (
     DASH,
     WAITING,
+    as_listed,
     bar,
     fmt_age,
     fmt_money,
@@ -139,8 +140,9 @@ def fmt_left(ms: int) -> str:
     return fmt_age(ms / 1000) if ms > 0 else "ending"
 
 
-def twap_rows(twaps: Sequence[TwapProgress]) -> Rows:
-    """One row per active TWAP: executed / total size with a bar, average price, time left."""
+def twap_rows(twaps: Sequence[TwapProgress], shown: Callable[[str], str] = as_listed) -> Rows:
+    """One row per active TWAP: executed / total size with a bar, average price, time left;
+    its coin by the ``shown`` name (the catalog's: ``HYPE/USDC`` for ``@107``)."""
     rows: list[dict[str, Cell]] = []
     for t in twaps:
         buy = t.side == "B"
@@ -150,7 +152,7 @@ def twap_rows(twaps: Sequence[TwapProgress]) -> Rows:
             flags.append(f"{'above' if t.trigger_above else 'below'} {fmt_px(t.trigger_px)}")
         rows.append(
             {
-                "coin": (t.coin, "pane--strong"),
+                "coin": (shown(t.coin), "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
                 "done": (f"{fmt_size(t.executed)} / {fmt_size(t.size)}", ""),
                 "bar": (bar(float(fraction), 10) if fraction is not None else "", "pane--accent"),
