@@ -328,15 +328,17 @@ class AnyFill:
         if not new:
             return [_WATCHING]
         new.reverse()  # oldest first
+        catalog = store.catalog  # a spot pair by its name (HYPE/USDC), not its index (@107)
+        name = (lambda coin: coin) if catalog is None else catalog.display
         lines = [
-            f"{'BUY' if f.side == 'B' else 'SELL'} {fmt_size(f.sz)} {f.coin} "
+            f"{'BUY' if f.side == 'B' else 'SELL'} {fmt_size(f.sz)} {name(f.coin)} "
             f"@ {fmt_px(f.px)} ({f.dir})"
             for f in new[:5]
         ]
         if len(new) > 5:
             lines.append(f"... and {len(new) - 5} more")
         first = new[0]
-        title = f"Fill: {first.coin}" if len(new) == 1 else f"{len(new)} fills"
+        title = f"Fill: {name(first.coin)}" if len(new) == 1 else f"{len(new)} fills"
         return [
             Check("", event=True, title=title, body="; ".join(lines), count=len(new), value=title)
         ]

@@ -21,6 +21,7 @@ from hlmon.alerts import (
 from hlmon.config import Settings
 from hlmon.protocol.messages import Message
 from hlmon.state import Store
+from tests.catalogs import default_catalog
 
 from .conftest import USER, FakeClock, clearinghouse, fill, fills_msg, mids, msg, position, spot_msg
 
@@ -226,6 +227,19 @@ class TestFills:
         (alert,) = eng.evaluate(store, store.take_changes())
         assert alert.title == "2 fills"
         assert alert.body == "BUY 0.1 ETH @ 100.00 (Open Long); BUY 0.1 ETH @ 100.00 (Open Long)"
+
+    def test_a_spot_fill_is_named_by_its_pair(self, store: Store, clock: FakeClock) -> None:
+        """The exchange's ``@107`` is HYPE/USDC in the alert, as on screen."""
+        store.set_catalog(default_catalog())
+        eng = engine(clock, AnyFill())
+        t = int(clock.now * 1000)
+        store.apply(clearinghouse([]))
+        eng.evaluate(store, store.take_changes())
+        clock.advance(1)
+        store.apply(fills_msg([fill(1, t + 1, coin="@107", px="40.0")]))
+        (alert,) = eng.evaluate(store, store.take_changes())
+        assert alert.title == "Fill: HYPE/USDC"
+        assert alert.body == "BUY 0.1 HYPE/USDC @ 40.000 (Open Long)"
 
     def test_fills_inside_cooldown_are_held_then_delivered(
         self, store: Store, clock: FakeClock
