@@ -82,8 +82,8 @@ def fit_parts(parts: list[Part], width: int, *, sep: Cell = SEP, lead: str = " "
 
 
 def names_within(labels: list[str], room: int) -> str:
-    """`` mids book bbo``: the labels that fit in ``room`` cells (each with its leading space),
-    then how many did not (`` +4``), so a long group is shortened, never dropped."""
+    """``mids book bbo``, or ``mids book +4``: the labels that fit in ``room`` cells (a space
+    before each counted), then how many did not, so a long group is shortened, never dropped."""
     full = "".join(f" {label}" for label in labels)
     if len(full) <= room:
         return full[1:]
