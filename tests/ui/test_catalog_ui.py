@@ -64,6 +64,8 @@ async def test_add_coin_against_the_simulator() -> None:
             assert isinstance(app.screen, AddCoinScreen)
             assert hint(app) == "unknown market 'btcx'; closest listed: BTC"
             assert sim_coins(sim) == before and runtime.engine.watchlist == ("BTC",)
+            await pilot.press("backspace")  # editing the name: the error was about 'btcx'
+            await wait_for(pilot, lambda: hint(app) == "enter: add   esc: cancel")
 
             await type_coin(pilot, app, "tsla")
             assert isinstance(app.screen, AddCoinScreen)

@@ -31,6 +31,10 @@ def resolve_coin(catalog: MarketCatalog | None, text: str) -> tuple[str | None, 
     return res.name, ""
 
 
+HINT = "enter: add   esc: cancel"
+"""The prompt's hint line while no error stands."""
+
+
 class AddCoinScreen(ModalScreen[str | None]):
     """Ask for a coin name; dismisses with the exact catalog name, or None when cancelled."""
 
@@ -57,7 +61,7 @@ class AddCoinScreen(ModalScreen[str | None]):
             box.border_title = "Add coin"
             yield Label("Coin to add to the watchlist:")
             yield Input(placeholder="e.g. DOGE, kPEPE, xyz:TSLA, HYPE/USDC", id="coin")
-            yield Label("enter: add   esc: cancel", id="hint")
+            yield Label(HINT, id="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Resolve and return the coin, or say why not and stay open."""
@@ -68,6 +72,13 @@ class AddCoinScreen(ModalScreen[str | None]):
             hint.add_class("error")
             return
         self.dismiss(name)
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        """An error is about what was submitted: once the name is edited it no longer is."""
+        hint = self.query_one("#hint", Label)
+        if hint.has_class("error"):
+            hint.update(HINT)
+            hint.remove_class("error")
 
     def action_cancel(self) -> None:
         """Close without adding."""
