@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from hlmon.state import FeedState, FeedStatus, Source
 from hlmon.state.decimals import try_dec
 from hlmon.ui.fmt import (
     bar,
@@ -22,7 +23,7 @@ from hlmon.ui.fmt import (
 )
 from hlmon.ui.screens.prompts import NOT_LOADED, resolve_coin
 from hlmon.ui.widgets.account import liq_style
-from hlmon.ui.widgets.bars import fit_parts, names_within
+from hlmon.ui.widgets.bars import fit_parts, names_within, stale_no_longer_than_silence
 from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
 from tests.catalogs import default_catalog
 from tests.state.test_decimals import PARSE_CASES
@@ -156,6 +157,19 @@ class TestLayout:
         text = "".join(t for t, _ in row)
         assert text.rstrip() == " ● LIVE │ book 18s STALE"
         assert len(text) == 30
+
+    def test_an_event_feed_is_stale_as_long_as_the_socket_is_silent(self) -> None:
+        """During a 2 s reconnect the hourly funding feed is 2 s stale, not 45 min; a periodic
+        feed keeps its age, and so does everything when the socket was never heard."""
+        kinds = {
+            "funding": FeedStatus("fundings", FeedState.STALE, 2700.0, Source.WS),
+            "trades": FeedStatus("trades:BTC", FeedState.STALE, 1.0, Source.WS),
+            "mids": FeedStatus("mids", FeedState.STALE, 20.0, Source.WS),
+            "bbo": FeedStatus("bbo:BTC", FeedState.QUIET, 90.0, Source.WS),
+        }
+        ages = {k: st.age_s for k, st in stale_no_longer_than_silence(kinds, 2.0).items()}
+        assert ages == {"funding": 2.0, "trades": 1.0, "mids": 20.0, "bbo": 90.0}
+        assert stale_no_longer_than_silence(kinds, None) == kinds
 
     def test_a_long_group_of_feeds_is_shortened_never_dropped(self) -> None:
         """Nine stale feeds on an 80-column bar: the first names, then how many more."""

@@ -10,6 +10,7 @@ redrawn on the UI timer; the diff in ``set_rows`` makes an unchanged bar free.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from hlmon.state import (
     PERIODIC_FEEDS,
@@ -23,6 +24,7 @@ from hlmon.state import (
 )
 from hlmon.state.account_modes import AccountMode
 from hlmon.state.catalog_state import CatalogOrigin
+from hlmon.state.freshness import is_periodic
 from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
@@ -96,6 +98,22 @@ def names_within(labels: list[str], room: int) -> str:
         shown.append(label)
         used += 1 + len(label)
     return " ".join([*shown, f"+{len(labels) - len(shown)}"])
+
+
+def stale_no_longer_than_silence(
+    kinds: dict[str, FeedStatus], silent: float | None
+) -> dict[str, FeedStatus]:
+    """An event feed stale because the socket stopped vouching for it has been stale about as
+    long as the socket has been silent, not as long as its last event is old: the funding feed
+    pushes once an hour, and ``STALE 45m: … funding`` during a two-second reconnect would say
+    the wrong thing. ``silent``: seconds since the socket was last heard (None: never)."""
+    if silent is None:
+        return kinds
+    out = dict(kinds)
+    for kind, st in kinds.items():
+        if st.state is FeedState.STALE and not is_periodic(kind) and (st.age_s or 0.0) > silent:
+            out[kind] = replace(st, age_s=silent)
+    return out
 
 
 def worst_by_kind(statuses: Iterable[FeedStatus]) -> dict[str, FeedStatus]:
@@ -305,6 +323,9 @@ class StatusBar(LinePane):
         health = store.health
         rest_plan = health.rest_plan if health.rest_mode else None
         kinds = worst_by_kind(store.feed_statuses().values())
+        heard = health.connection.last_alive
+        silent = None if heard is None else max(0.0, self.clock() - heard)
+        kinds = stale_no_longer_than_silence(kinds, silent)
         room = width - 40 if compact else width - 50
         parts.extend(self.feed_parts(kinds, room, compact, rest_plan))
         parts.extend(self.catalog_parts(compact))
