@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hlmon.alerts.check import Check, remember, reuse_last, threshold_check
-from hlmon.state.freshness import feed_kind, is_periodic
+from hlmon.state.freshness import feed_kind, is_periodic, stale_for
 from hlmon.state.types import FeedState, FeedStatus
 
 if TYPE_CHECKING:
@@ -74,21 +74,22 @@ class DeadMan:
         bad: list[tuple[str, float]] = []
         worst: tuple[str, float] | None = None
         statuses = store.feed_statuses()
+        silent = store.health.silent_for()  # an event feed is stale since the socket went quiet
         for key, status in statuses.items():
-            stale_for: float | None = None
+            secs: float | None = None
             if status.state == "stale" and status.age_s is not None:
-                stale_for = status.age_s - store.threshold(key)
+                secs = stale_for(status, store.threshold(key), silent)
                 missing_since.pop(key, None)
             elif status.state == "missing":
-                stale_for = now - missing_since.setdefault(key, now)
+                secs = now - missing_since.setdefault(key, now)
             else:
                 missing_since.pop(key, None)
-            if stale_for is None:
+            if secs is None:
                 continue
-            if worst is None or stale_for > worst[1]:
-                worst = (key, stale_for)
-            if stale_for >= self.stale_for_s:
-                bad.append((key, stale_for))
+            if worst is None or secs > worst[1]:
+                worst = (key, secs)
+            if secs >= self.stale_for_s:
+                bad.append((key, secs))
         for key in [k for k in missing_since if k not in statuses]:
             del missing_since[key]
         n = len(positions)
@@ -110,12 +111,14 @@ class DeadMan:
         return [check], frozenset(key for key, _ in bad) | _ACCOUNT
 
 
-def behind_s(status: FeedStatus) -> float | None:
+def behind_s(status: FeedStatus, silent: float | None = None) -> float | None:
     """How many seconds behind the data of one feed is; None: nothing to say (never arrived,
     or an event feed that is quiet on a live socket: a quiet market, not old data).
 
     A periodic feed is as old as its last update plus how late that update was; an event
-    feed that moves is behind by its lag; one gone stale (the socket not alive) by its age.
+    feed that moves is behind by its lag; one gone stale (the socket not alive) by its age, or
+    by how long the exchange has been silent (``silent``) when that is shorter: nothing was
+    missed before the socket went quiet, however old the last event.
     """
     state = status.state
     if state in (FeedState.MISSING, FeedState.QUIET) or status.age_s is None:
@@ -123,7 +126,9 @@ def behind_s(status: FeedStatus) -> float | None:
     lag = status.lag_s or 0.0
     if is_periodic(feed_kind(status.feed)):
         return status.age_s + lag
-    return status.age_s if state is FeedState.STALE else lag
+    if state is not FeedState.STALE:
+        return lag
+    return status.age_s if silent is None else min(status.age_s, silent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +179,8 @@ class DataLag:
             statuses = [store.feed_status(self.feed)]
         else:
             statuses = [st for key, st in store.feed_statuses().items() if self._watches(key)]
-        behind = [(st.feed, secs) for st in statuses if (secs := behind_s(st)) is not None]
+        silent = store.health.silent_for()
+        behind = [(st.feed, secs) for st in statuses if (secs := behind_s(st, silent)) is not None]
         if not behind:
             return [], None  # nothing has arrived yet: waiting for data, never a guess
         behind.sort(key=lambda item: -item[1])

@@ -129,6 +129,22 @@ def state_at(
     return FeedState.STALE
 
 
+def stale_for(status: FeedStatus, threshold: float, silent: float | None) -> float | None:
+    """Seconds a STALE feed has been stale (None: it is not, or never arrived).
+
+    A periodic feed turned stale at its threshold. An event feed turned stale when the socket
+    stopped vouching for it (``silent``: ``FeedHealth.silent_for``): one stamped over the
+    websocket then, however old its last event; one stamped over REST at its threshold or
+    then, whichever came later. Measured by its age instead, a fill an hour old would make an
+    hour-stale feed of a one-second reconnect."""
+    if status.state is not FeedState.STALE or status.age_s is None:
+        return None
+    past = status.age_s - threshold
+    if is_periodic(feed_kind(status.feed)) or silent is None:
+        return past
+    return silent if status.source is Source.WS else min(past, silent)
+
+
 def next_state_change(
     feeds: Iterable[tuple[str, Stamp | None, float]], now: float, alive_until: float | None
 ) -> float | None:

@@ -89,6 +89,8 @@ class FeedHealth:
         previous socket (a round trip, a subscription's first frame) is not this one's."""
         self._via: str | None = None
         self._upstream: ConnectionInfo | None = None
+        self._upstream_down_since: float | None = None
+        """When the daemon's link to the exchange went down (None: live, or no daemon)."""
         """The daemon's own link to the exchange, as its ``_daemon`` frames say."""
         self.ws_rtt_ms: float | None = None
         """Round trip of the latest application ping on the current socket, in ms (None until
@@ -122,6 +124,8 @@ class FeedHealth:
             self._suspended_since += delta
         if self._next_retry_at is not None:
             self._next_retry_at += delta
+        if self._upstream_down_since is not None:
+            self._upstream_down_since += delta
 
     def take_changes(self) -> set[str]:
         """Change keys recorded since the last call (and reset); ``Store.take_changes`` merges
@@ -246,6 +250,7 @@ class FeedHealth:
         self._via = label
         if label not in ("daemon", "nats"):
             self._upstream = None
+            self._upstream_down_since = None
         self._changes.add("status")
 
     def set_upstream(
@@ -260,6 +265,10 @@ class FeedHealth:
         """The daemon's link to the exchange (from its ``_daemon`` frames)."""
         now = self._clock()
         prev = self._upstream
+        if state is ConnState.LIVE:
+            self._upstream_down_since = None
+        elif self._upstream_down_since is None:
+            self._upstream_down_since = now
         self._upstream = ConnectionInfo(
             state=state,
             attempt=attempt,
@@ -467,6 +476,17 @@ class FeedHealth:
         if not self.upstream_live:
             return False
         return (self._clock() if now is None else now) - self._last_alive <= self._alive_window
+
+    def silent_for(self, now: float | None = None) -> float | None:
+        """Seconds since the exchange was last heard from: the last frame or pong, or through
+        a daemon whose own link is down, when that link went down (None: never heard). How
+        long an event feed has gone unvouched for (``freshness.stale_for``)."""
+        heard = self._last_alive
+        if heard is None:
+            return None
+        if self._upstream_down_since is not None:
+            heard = min(heard, self._upstream_down_since)
+        return max(0.0, (self._clock() if now is None else now) - heard)
 
     def alive_until(self) -> float | None:
         """The clock time at which the socket stops counting as alive if nothing arrives

@@ -20,7 +20,7 @@ from hlmon.alerts import (
 )
 from hlmon.config import Settings
 from hlmon.protocol.messages import Message
-from hlmon.state import Store
+from hlmon.state import ConnState, FeedState, Store
 from tests.catalogs import default_catalog
 
 from .conftest import USER, FakeClock, clearinghouse, fill, fills_msg, mids, msg, position, spot_msg
@@ -291,6 +291,31 @@ class TestDeadMan:
         assert eng.evaluate(store, store.take_changes()) == []
         clock.advance(50)
         assert [a.title for a in eng.evaluate(store, set())] == ["Data stale with open positions"]
+
+    def test_a_reconnect_does_not_make_an_old_fill_an_old_outage(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Fills quiet for ten minutes on a live socket: a reconnect makes them stale, but
+        stale since the socket went quiet, not since the last fill. The switch fires after
+        30 s of that, not at once."""
+        eng = engine(clock, DeadMan(30))
+        store.health.set_connection(ConnState.LIVE, url="wss://x/ws")
+        for feed in ("mids", "account", "fills"):
+            store.expect(feed)
+        store.apply(fills_msg([fill(1, int(clock.now * 1000) - 1000)], snapshot=True))
+        for _ in range(600):  # the market and the account push; no fill
+            clock.advance(1)
+            store.apply(mids(BTC="100"))
+            store.apply(clearinghouse([position("BTC", "1.0", "100")]))
+            store.health.note_alive()
+            assert eng.evaluate(store, store.take_changes()) == []
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1, next_retry_in=1.0)
+        clock.advance(1)
+        assert store.feed_status("fills").state is FeedState.STALE
+        assert eng.evaluate(store, store.take_changes()) == []  # was "fills stale 541 s"
+        clock.advance(30)
+        (alert,) = eng.evaluate(store, set())
+        assert "fills stale 31 s" in alert.body
 
     def test_not_when_flat(self, store: Store, clock: FakeClock) -> None:
         eng = engine(clock, DeadMan(30))

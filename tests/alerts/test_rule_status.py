@@ -167,6 +167,25 @@ class TestDataLag:
         assert alert.rule_id == "data lag any > 10s"
         assert alert.body == "data more than 10 s behind: account 11 s"  # fills: a quiet feed
 
+    def test_a_reconnect_puts_a_quiet_feed_behind_by_the_silence_not_its_age(
+        self, store: Store, clock: FakeClock
+    ) -> None:
+        """Fills quiet for ten minutes, then the socket drops: they are 1 s behind (nothing
+        was missed before it), not 600 s."""
+        eng = engine(clock, DataLag(10))
+        store.health.set_connection(ConnState.LIVE)
+        store.expect("fills")
+        store.apply(fills_msg([], snapshot=True))
+        clock.advance(600)
+        store.health.note_alive()
+        assert eng.evaluate(store, store.take_changes()) == []  # quiet: nothing to say
+        store.health.set_connection(ConnState.RECONNECTING, attempt=1)
+        clock.advance(1)
+        assert eng.evaluate(store, store.take_changes()) == []
+        clock.advance(10)
+        (alert,) = eng.evaluate(store, set())
+        assert alert.body == "data more than 10 s behind: fills 11 s"
+
     def test_looks_once_a_second_not_every_frame(self, store: Store, clock: FakeClock) -> None:
         """Frames that only bring data do not walk the feeds again while the answer is clear
         (arriving data cannot make it worse); time passing or unknown changes do."""

@@ -6,8 +6,8 @@ import pytest
 
 from hlmon.config import StaleThresholds
 from hlmon.protocol.messages import Message
-from hlmon.state import ConnState, FeedState, Source, Store
-from hlmon.state.freshness import classify, next_state_change
+from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state.freshness import classify, next_state_change, stale_for
 from hlmon.state.health import ALIVE_WINDOW
 from hlmon.state.types import Stamp
 
@@ -111,6 +111,19 @@ class TestTransitions:
         store.apply(msg("trades", [trade(1, 1)]), source=Source.REST)
         clock.advance(30.0)
         assert store.feed_status("trades:BTC").state is FeedState.FALLBACK
+
+    def test_how_long_a_feed_has_been_stale(self) -> None:
+        """``stale_for``: a periodic feed since its threshold; an event feed since the socket
+        went quiet (over REST: its threshold, if that came later)."""
+        ws_fills = FeedStatus("fills", FeedState.STALE, 600.0, Source.WS)
+        rest_fills = FeedStatus("fills", FeedState.STALE, 70.0, Source.REST)
+        mids_st = FeedStatus("mids", FeedState.STALE, 20.0, Source.WS)
+        assert stale_for(ws_fills, 60.0, 1.0) == 1.0  # a reconnect, not a 9-minute outage
+        assert stale_for(rest_fills, 60.0, 30.0) == 10.0
+        assert stale_for(rest_fills, 60.0, 4.0) == 4.0
+        assert stale_for(mids_st, 15.0, 1.0) == 5.0
+        assert stale_for(ws_fills, 60.0, None) == 540.0
+        assert stale_for(FeedStatus("fills", FeedState.QUIET, 600.0, Source.WS), 60.0, 1.0) is None
 
     def test_a_fresh_event_feed_from_the_socket_changes_when_the_socket_goes_quiet(self) -> None:
         """``next_state_change``: a frame wakes the screen when the socket stops vouching for

@@ -79,6 +79,22 @@ class TestConnection:
         clock.advance(ALIVE_WINDOW + 0.5)
         assert not health.socket_alive()
 
+    def test_silent_for_counts_from_the_last_frame_or_the_daemons_link(
+        self, health: FeedHealth, clock: FakeClock
+    ) -> None:
+        """Through a daemon, frames keep coming from it while its own link to the exchange is
+        down: the exchange is silent since that link went down."""
+        health.note_alive()
+        clock.advance(3)
+        assert health.silent_for() == 3.0
+        health.set_via("daemon")
+        health.set_upstream(ConnState.RECONNECTING, attempt=1)
+        clock.advance(2)
+        health.note_alive()  # the daemon's own frames
+        assert health.silent_for() == 2.0
+        health.set_upstream(ConnState.LIVE)
+        assert health.silent_for() == 0.0
+
     def test_note_alive_records_a_change_only_after_a_gap(
         self, health: FeedHealth, clock: FakeClock
     ) -> None:

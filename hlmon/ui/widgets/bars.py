@@ -323,9 +323,7 @@ class StatusBar(LinePane):
         health = store.health
         rest_plan = health.rest_plan if health.rest_mode else None
         kinds = worst_by_kind(store.feed_statuses().values())
-        heard = health.connection.last_alive
-        silent = None if heard is None else max(0.0, self.clock() - heard)
-        kinds = stale_no_longer_than_silence(kinds, silent)
+        kinds = stale_no_longer_than_silence(kinds, health.silent_for())
         room = width - 40 if compact else width - 50
         parts.extend(self.feed_parts(kinds, room, compact, rest_plan))
         parts.extend(self.catalog_parts(compact))
