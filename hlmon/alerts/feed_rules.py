@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hlmon.alerts.check import Check, remember, reuse_last, threshold_check
-from hlmon.state.freshness import feed_kind, is_periodic, stale_for
+from hlmon.state.freshness import feed_kind, is_periodic, stale_age, stale_for
 from hlmon.state.types import FeedState, FeedStatus
 
 if TYPE_CHECKING:
@@ -126,9 +126,7 @@ def behind_s(status: FeedStatus, silent: float | None = None) -> float | None:
     lag = status.lag_s or 0.0
     if is_periodic(feed_kind(status.feed)):
         return status.age_s + lag
-    if state is not FeedState.STALE:
-        return lag
-    return status.age_s if silent is None else min(status.age_s, silent)
+    return stale_age(status, silent) if state is FeedState.STALE else lag
 
 
 @dataclass(frozen=True, slots=True)

@@ -328,8 +328,7 @@ class AnyFill:
         if not new:
             return [_WATCHING]
         new.reverse()  # oldest first
-        catalog = store.catalog  # a spot pair by its name (HYPE/USDC), not its index (@107)
-        name = (lambda coin: coin) if catalog is None else catalog.display
+        name = store.display_name  # a spot pair by its name (HYPE/USDC), not its index (@107)
         lines = [
             f"{'BUY' if f.side == 'B' else 'SELL'} {fmt_size(f.sz)} {name(f.coin)} "
             f"@ {fmt_px(f.px)} ({f.dir})"

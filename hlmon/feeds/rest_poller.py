@@ -444,9 +444,9 @@ class RestPoller:
             self._live_since = None
             if self._down_since is None:
                 self._down_since = now
-                heard = health.connection.last_alive if connected else None
-                if heard is not None:  # silent since then: the alive window was its grace
-                    self._down_since = now - max(0.0, self._store.now() - heard)
+                silent = health.silent_for() if connected else None
+                if silent is not None:  # down since last heard: the alive window was its grace
+                    self._down_since = now - silent
         ws_gone = not live and now - (self._down_since or now) >= self.down_grace
         if ws_gone:
             return every, set()

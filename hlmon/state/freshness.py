@@ -129,6 +129,22 @@ def state_at(
     return FeedState.STALE
 
 
+def stale_age(status: FeedStatus, silent: float | None) -> float | None:
+    """How old a feed's data counts as: its age, but for an event feed gone STALE with the
+    socket no more than the exchange's silence (``silent``: ``FeedHealth.silent_for``; nothing
+    was missed before it went quiet). The hourly funding feed is then two seconds stale in a
+    two-second reconnect, not three quarters of an hour."""
+    age = status.age_s
+    if (
+        age is None
+        or silent is None
+        or status.state is not FeedState.STALE
+        or is_periodic(feed_kind(status.feed))
+    ):
+        return age
+    return min(age, silent)
+
+
 def stale_for(status: FeedStatus, threshold: float, silent: float | None) -> float | None:
     """Seconds a STALE feed has been stale (None: it is not, or never arrived).
 

@@ -89,9 +89,9 @@ class FeedHealth:
         previous socket (a round trip, a subscription's first frame) is not this one's."""
         self._via: str | None = None
         self._upstream: ConnectionInfo | None = None
+        """The daemon's own link to the exchange, as its ``_daemon`` frames say."""
         self._upstream_down_since: float | None = None
         """When the daemon's link to the exchange went down (None: live, or no daemon)."""
-        """The daemon's own link to the exchange, as its ``_daemon`` frames say."""
         self.ws_rtt_ms: float | None = None
         """Round trip of the latest application ping on the current socket, in ms (None until
         its first pong)."""

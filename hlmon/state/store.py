@@ -466,6 +466,12 @@ class Store(MarketIngest, AccountIngest, DexReads, OneMoment, ChangeKeys):
         """The market catalog in force (``catalog_state`` says where it came from)."""
         return self.catalog_state.catalog
 
+    def display_name(self, coin: str) -> str:
+        """How ``coin`` is shown: the catalog's name (``HYPE/USDC`` for the exchange's
+        ``@107``), or as the exchange lists it while no catalog is in force."""
+        catalog = self.catalog_state.catalog
+        return coin if catalog is None else catalog.display(coin)
+
     @property
     def watchlist(self) -> tuple[str, ...]:
         """The watched coins in display order, as the feeds last set them (``set_watch``)."""

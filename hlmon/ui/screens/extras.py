@@ -15,7 +15,7 @@ from textual.notifications import SeverityLevel
 
 from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
-from hlmon.ui.fmt import as_listed, short_address
+from hlmon.ui.fmt import short_address
 from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import (
     AccountFacts,
@@ -98,8 +98,7 @@ class ExtrasPanes:
 
     def update_twaps(self) -> None:
         d = self.dashboard
-        catalog = d.store.catalog
-        rows = twap_rows(d.store.twaps(), as_listed if catalog is None else catalog.display)
+        rows = twap_rows(d.store.twaps(), d.store.display_name)
         d.lower.tables["twap"].set_data(*rows, loaded=d._loaded("twaps"))
 
     def update_fees(self) -> None:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from hlmon.round_memo import RoundMemo
 from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
-from hlmon.ui.fmt import as_listed
 from hlmon.ui.widgets.account import (
     OrderRowMemo,
     account_rows,
@@ -113,20 +112,15 @@ class TabRows:
             orders = store.open_orders()
             flags = {o.oid: f for o in orders if (f := store.order_flag(o.oid)) is not None}
             self._orders_seen = seen = self._orders_view()
-            listed = order_rows(orders, now, flags, self._order_rows, self._shown())
+            listed = order_rows(orders, now, flags, self._order_rows, store.display_name)
             table.set_data(*listed, loaded=seen[0])
         elif tab == "fills":
-            table.set_data(*fill_rows(store.fills(), now, self._shown()), loaded=self.loaded(tab))
+            fills = fill_rows(store.fills(), now, store.display_name)
+            table.set_data(*fills, loaded=self.loaded(tab))
         elif tab == "funding":
             table.set_data(*funding_rows(store.fundings(), now), loaded=self.loaded(tab))
         elif tab == "log":
             table.set_data(*log_rows(store.health.events))
-
-    def _shown(self) -> Callable[[str], str]:
-        """How a coin is named on screen: the catalog's display name (``HYPE/USDC`` for a
-        spot pair the exchange calls ``@107``), as the watchlist and market screen show it."""
-        catalog = self.store.catalog
-        return as_listed if catalog is None else catalog.display
 
     def loaded(self, tab: str) -> bool:
         """Whether a tab's rows are the truth yet (without an address there is nothing to wait

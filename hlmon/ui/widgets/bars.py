@@ -24,7 +24,7 @@ from hlmon.state import (
 )
 from hlmon.state.account_modes import AccountMode
 from hlmon.state.catalog_state import CatalogOrigin
-from hlmon.state.freshness import is_periodic
+from hlmon.state.freshness import stale_age
 from hlmon.ui.fmt import DASH, fmt_age, fmt_clock, fmt_money, fmt_num, short_address
 from hlmon.ui.widgets.dexes import is_multi_dex, token_amounts
 from hlmon.ui.widgets.lines import Cell, LinePane, Row, pad_row
@@ -103,16 +103,16 @@ def names_within(labels: list[str], room: int) -> str:
 def stale_no_longer_than_silence(
     kinds: dict[str, FeedStatus], silent: float | None
 ) -> dict[str, FeedStatus]:
-    """An event feed stale because the socket stopped vouching for it has been stale about as
-    long as the socket has been silent, not as long as its last event is old: the funding feed
-    pushes once an hour, and ``STALE 45m: … funding`` during a two-second reconnect would say
-    the wrong thing. ``silent``: seconds since the socket was last heard (None: never)."""
-    if silent is None:
-        return kinds
-    out = dict(kinds)
+    """``kinds`` with each age as ``freshness.stale_age`` counts it: an event feed stale with
+    the socket is as old as the exchange's silence, not its last event (``STALE 2.0s: …
+    funding`` in a two-second reconnect, not ``STALE 45m``)."""
+    out = kinds
     for kind, st in kinds.items():
-        if st.state is FeedState.STALE and not is_periodic(kind) and (st.age_s or 0.0) > silent:
-            out[kind] = replace(st, age_s=silent)
+        age = stale_age(st, silent)
+        if age != st.age_s:
+            if out is kinds:
+                out = dict(kinds)
+            out[kind] = replace(st, age_s=age)
     return out
 
 

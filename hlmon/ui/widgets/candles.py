@@ -198,8 +198,7 @@ class CandleChart(LinePane):
         width, height = self.inner_width, self.inner_height
         if width <= 0 or height <= 0 or not self.display:
             return
-        coin = self.store.catalog.display(self.coin) if self.store.catalog and self.coin else None
-        coin = coin or self.coin or ""
+        coin = self.store.display_name(self.coin) if self.coin else ""
         candles = self.store.candles(self.coin, INTERVAL) if self.coin else []
         waiting = self.coin is not None and self.store.stamp("candles:" + self.coin) is None
         last = candles[-1] if candles else None

@@ -258,9 +258,8 @@ class Watchlist(LinePane):
             self._last_mid[coin] = mid
             mid_style = self._direction.get(coin, "")
 
-        catalog = store.catalog
         cells: dict[str, Cell] = {
-            "coin": (coin if catalog is None else catalog.display(coin), "pane--strong"),
+            "coin": (store.display_name(coin), "pane--strong"),
             # No mid yet: the feed has not delivered (a waiting mark, not a value).
             "mid": (fmt_px(mid_s, self._decimals.get(coin)) if mid_s else WAITING, mid_style),
             "dir": (DIRECTION_GLYPH.get(mid_style, " "), mid_style),
