@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from textual.pilot import Pilot
 
+from hlmon.protocol.account_types import TwapState
 from hlmon.state import Store
+from hlmon.state.twap import twap_progress
 from hlmon.ui.app import HlmonApp, build_app
+from hlmon.ui.widgets.whole_account import twap_rows
 from tests.fakes import FakeRuntime
 from tests.whole_account import SPOT_MIDS, balance, spot_catalog, spot_msg, use_catalog
 
@@ -33,6 +37,19 @@ def spot_store(clock: FakeClock, **spot: Any) -> Store:
     store.apply(msg("allMids", {"mids": mids}))
     store.apply(spot_msg(USER, **spot))
     return store
+
+
+def test_a_twap_average_is_shown_at_price_precision() -> None:
+    """The average is executed notional / executed size: a quotient with many digits, shown at
+    the exchange's 5 significant figures (as the coin's prices are), not all of them."""
+    sliced = {"coin": "xyz:TSLA", "sz": "1.5", "executedSz": "0.075", "executedNtl": "32.10521"}
+    states = [
+        msgspec.convert({**TWAP, **sliced}, TwapState),
+        msgspec.convert({**TWAP, "executedSz": "0.0", "executedNtl": "0.0"}, TwapState),
+    ]
+    rows, _ = twap_rows([twap_progress(1, s, T0_MS) for s in states])
+    assert str(twap_progress(1, states[0], T0_MS).average_px).startswith("428.06946666")
+    assert [r["avg"][0] for r in rows] == ["428.07", "–"]
 
 
 def app_on(store: Store, clock: FakeClock, **kw: Any) -> HlmonApp:

@@ -157,7 +157,9 @@ def twap_rows(twaps: Sequence[TwapProgress], shown: Callable[[str], str] = as_li
                 "done": (f"{fmt_size(t.executed)} / {fmt_size(t.size)}", ""),
                 "bar": (bar(float(fraction), 10) if fraction is not None else "", "pane--accent"),
                 "pct": (f"{t.percent}%" if t.percent is not None else DASH, ""),
-                "avg": (fmt_px(t.average_px) if t.average_px is not None else DASH, ""),
+                # A quotient, not a price as sent: at the exchange's precision, not widened
+                # to every digit the division produced (``428.06946667``).
+                "avg": (fmt_px(try_dec(t.average_px)), ""),
                 "left": (fmt_left(t.time_left_ms), ""),
                 "flags": (", ".join(flags), "pane--muted"),
                 "id": (str(t.twap_id), "pane--muted"),
