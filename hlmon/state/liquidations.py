@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from hlmon.protocol.account_types import Fill, LedgerUpdate, Liquidation
+from hlmon.state.decimals import fmt_px_text, fmt_usd
 
 LIQUIDATED_DIR_PREFIX = "Liquidated"
 DEFAULT_MEMORY = 4096
@@ -65,10 +66,10 @@ class OwnLiquidation:
     def describe(self) -> str:
         """One log line."""
         what = f"{self.size} {self.coin}" if self.size and self.coin else self.coin or "positions"
-        at = f" at {self.price}" if self.price else ""
-        extra = f", notional {self.notional}" if self.notional else ""
+        at = f" at {fmt_px_text(self.price)}" if self.price else ""
+        extra = f", notional ${fmt_usd(self.notional)}" if self.notional else ""
         if self.account_value:
-            extra += f", account value {self.account_value}"
+            extra += f", account value ${fmt_usd(self.account_value)}"
         return f"LIQUIDATED: {what}{at}{extra} (from {self.source.value})"
 
 

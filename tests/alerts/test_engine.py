@@ -405,7 +405,7 @@ class TestLiquidated:
             "LIQUIDATED: ETH",
             "error",
         )
-        assert "LIQUIDATED: 0.1 ETH at 100.0 (from fill)" in alert.body
+        assert "LIQUIDATED: 0.1 ETH at 100.00 (from fill)" in alert.body
         # The same liquidation again (REST reconciliation, a replayed snapshot): no second alert.
         assert step(store, eng, clock, fills_msg([self._liq(2, now_ms + 1000)], True)) == []
         # The user event of a liquidation carries no time: always news.

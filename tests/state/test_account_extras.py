@@ -183,7 +183,7 @@ def test_own_liquidation_from_a_fill_without_a_liquidation_object() -> None:
     assert own is not None and own.source == LiquidationSource.FILL
     assert (own.coin, own.hash, own.user, own.size, own.price) == ("ETH", "0xh1", USER, "1.0",
                                                                     "2000.0")  # fmt: skip
-    assert own.describe().startswith("LIQUIDATED: 1.0 ETH at 2000.0")
+    assert own.describe().startswith("LIQUIDATED: 1.0 ETH at 2,000.0")
 
 
 def test_own_liquidation_when_the_object_names_the_watched_address() -> None:

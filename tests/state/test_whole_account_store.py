@@ -171,6 +171,11 @@ def test_own_liquidation_from_each_signal_logged_once(store: Store) -> None:
     assert [e.source.value for e in found] == ["fill", "userEvent", "ledger"]
     lines = [e for e in store.health.events if e.text.startswith("LIQUIDATED")]
     assert len(lines) == 3 and all(e.level == "error" for e in lines)
+    # Amounts read as money, at a price's or a dollar's precision, whatever the wire's text.
+    assert [e.text for e in lines][:2] == [
+        "LIQUIDATED: 0.1 ETH at 100.00 (from fill)",
+        "LIQUIDATED: positions, notional $500.00, account value $20.00 (from userEvent)",
+    ]
     assert "liquidations" in store.take_changes()
 
 
