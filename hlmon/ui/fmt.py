@@ -111,6 +111,23 @@ def fmt_money(value: str | float | Decimal | None, *, sign: bool = False) -> str
     return fmt_num(value, 2, sign=sign)
 
 
+SMALL_PLACES_MAX = 6
+"""USDC's own precision on the exchange: a payment is never shown with more places."""
+
+
+def fmt_payment(value: str | float | Decimal | None, *, sign: bool = False) -> str:
+    """A money amount that is often under a cent (a funding payment): two decimals, but one
+    below a cent keeps two significant figures (``+0.0041``, ``-0.00012``) rather than reading
+    ``0.00``, which would say nothing was paid, in neither direction."""
+    d = to_decimal(value)
+    if d is None:
+        return DASH
+    places = 2
+    if d and abs(d) < Decimal("0.01"):
+        places = min(SMALL_PLACES_MAX, 1 - d.adjusted())
+    return fmt_amount(d, places, sign=sign)
+
+
 _UNITS = (
     (Decimal("1e3"), "K"),
     (Decimal("1e6"), "M"),

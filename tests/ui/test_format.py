@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from hlmon.protocol.account_types import Funding
 from hlmon.state import FeedState, FeedStatus, Source
 from hlmon.state.decimals import try_dec
 from hlmon.ui.fmt import (
@@ -14,6 +15,7 @@ from hlmon.ui.fmt import (
     fmt_compact,
     fmt_money,
     fmt_num,
+    fmt_payment,
     fmt_pct,
     fmt_px,
     fmt_when,
@@ -22,7 +24,7 @@ from hlmon.ui.fmt import (
     to_decimal,
 )
 from hlmon.ui.screens.prompts import NOT_LOADED, resolve_coin
-from hlmon.ui.widgets.account import liq_style
+from hlmon.ui.widgets.account import funding_rows, liq_style
 from hlmon.ui.widgets.bars import fit_parts, names_within, stale_no_longer_than_silence
 from hlmon.ui.widgets.lines import Column, fit_columns, layout_row
 from tests.catalogs import default_catalog
@@ -38,6 +40,24 @@ class TestNumbers:
         the exact number, as ``try_dec`` (and as a float or Decimal input would give)."""
         got, expected = to_decimal(text), try_dec(text)
         assert got == expected and str(got) == str(expected)
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("0.004099", "+0.0041"),  # received: a plus, never a bare 0.00
+            ("-0.014482", "-0.01"),
+            ("-0.000123", "-0.00012"),
+            ("0.0000001", "0.000000"),  # past USDC's 6 places: what is left is nothing
+            ("0", "0.00"),
+            ("-0.561738", "-0.56"),
+            ("1234.5", "+1,234.50"),
+            (None, "–"),
+        ],
+    )
+    def test_payments_under_a_cent_keep_two_significant_figures(
+        self, value: str | None, expected: str
+    ) -> None:
+        assert fmt_payment(value, sign=True) == expected
 
     @pytest.mark.parametrize(
         ("value", "expected"),
@@ -195,3 +215,14 @@ def test_liq_distance_past_liquidation_is_red() -> None:
     """L1: a negative distance (mark past the liquidation price) is the worst case."""
     assert liq_style("-1.12") == "pane--bad"
     assert liq_style("4.99") == "pane--bad" and liq_style("10") == "pane--warn"
+
+
+def test_a_funding_payment_under_a_cent_is_shown_with_its_sign() -> None:
+    """The simulator's xyz:NVDA short received 0.004099 USDC in an hour: the Funding tab read
+    ``0.00`` unstyled, as if nothing had been paid."""
+    paid = [
+        Funding(time=T0_MS, coin="xyz:NVDA", usdc="0.004099", szi="-25.0", fundingRate="8e-7"),
+        Funding(time=T0_MS, coin="SOL", usdc="-0.561738", szi="120.0", fundingRate="2.6e-5"),
+    ]
+    rows, _ = funding_rows(paid, T0)
+    assert [r["usdc"] for r in rows] == [("+0.0041", "pane--up"), ("-0.56", "pane--down")]

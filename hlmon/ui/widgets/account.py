@@ -26,6 +26,7 @@ from hlmon.ui.fmt import (
     fmt_clock,
     fmt_money,
     fmt_num,
+    fmt_payment,
     fmt_pct,
     fmt_px,
     fmt_size,
@@ -437,7 +438,7 @@ def funding_rows(fundings: Sequence[Funding], now: float) -> Rows:
                     fmt_pct(float(rate * 100), 4, sign=False) if rate is not None else DASH,
                     "",
                 ),
-                "usdc": (fmt_money(f.usdc, sign=True), signed_style(f.usdc)),
+                "usdc": (fmt_payment(f.usdc, sign=True), signed_style(f.usdc)),
             }
         )
     return rows, [(f.time, f.coin) for f in fundings]
