@@ -266,7 +266,7 @@ class WsFeed:
         retrying = False
         error: str | None = None
         why: str | None = None
-        self._health.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
+        announced = False
         while True:
             # Until the first connection succeeds the state stays "connecting" (with its retry
             # count); after a live connection was lost it is "reconnecting".
@@ -299,6 +299,9 @@ class WsFeed:
                 if via_session is None:
                     self.last_seq = None  # direct: the exchange does not number frames
                 self.url = url.split("?", 1)[0]  # shown without the client id
+            if not announced:  # where the route sends it (the daemon), not the upstream
+                announced = True
+                self._health.set_connection(ConnState.CONNECTING, attempt=0, url=self.url)
             use_session = via_session or session
             if url.startswith("wss:"):
                 tls_deferral.load_deferred_certs()  # a TUI start may have put them off

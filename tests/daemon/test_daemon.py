@@ -250,6 +250,24 @@ async def test_daemon_gone_clients_fall_back_to_direct(tmp_path: Path) -> None:
             assert sim.tracker.client("127.0.0.1").new_connections.used() == 2
 
 
+async def test_the_log_names_the_daemon_it_connects_through(tmp_path: Path) -> None:
+    """The first line said ``connecting to ws://127.0.0.1:PORT/ws`` (the upstream) and the
+    next ``connected to ws://hlmon-daemon/ws``: the socket only ever went to the daemon."""
+    async with (
+        running_sim() as sim,
+        running_daemon(sim, tmp_path) as daemon,
+        Runtime(_client_settings(sim, daemon)) as rt,
+    ):
+        health = rt.store.health
+        await wait_for(lambda: health.connection.state is ConnState.LIVE, 10)
+        lines = [e.text for e in health.events if e.text.startswith(("connect", "through"))]
+        assert lines == [
+            f"through the hlmon daemon at unix:{daemon.socket_path}",
+            "connecting to ws://hlmon-daemon/ws",
+            "connected to ws://hlmon-daemon/ws",
+        ]
+
+
 async def test_no_daemon_running_means_direct(tmp_path: Path) -> None:
     async with running_sim() as sim:
         settings = Settings(
