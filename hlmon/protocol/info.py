@@ -344,6 +344,19 @@ def user_twap_slice_fills(user: str) -> InfoRequest:
     return _req("userTwapSliceFills", user=_check_str("user", user))
 
 
+def user_twap_slice_fills_by_time(
+    user: str, start_time: int, end_time: int | None = None
+) -> InfoRequest:
+    """TWAP slice fills of ``user`` in ``[start_time, end_time]`` ms, oldest first, at most 2000
+    (end defaults to now server-side): the REST poll's cursor, as ``userFillsByTime``."""
+    return _req(
+        "userTwapSliceFillsByTime",
+        user=_check_str("user", user),
+        startTime=_check_ms("start_time", start_time),
+        endTime=_check_ms("end_time", end_time),
+    )
+
+
 def twap_history(user: str) -> InfoRequest:
     """TWAP state changes of ``user``; each item's ``time`` is in seconds."""
     return _req("twapHistory", user=_check_str("user", user))
@@ -400,6 +413,7 @@ RESPONSE_TYPES: dict[str, Any] = {
     "userRole": UserRole,
     "portfolio": list[tuple[str, PortfolioPeriod]],
     "userTwapSliceFills": list[TwapSliceFill],
+    "userTwapSliceFillsByTime": list[TwapSliceFill],
     "twapHistory": list[TwapHistoryItem],
 }
 """Decoded type per info type; other types decode to plain JSON values."""
@@ -475,7 +489,7 @@ def to_message(req: InfoRequest, response: Any, user: str | None = None) -> Mess
         return OpenOrdersMsg(data=OpenOrdersData(user=who, orders=items, dex=dex, **counts))
     if req.type in ("userFills", "userFillsByTime"):
         return UserFillsMsg(data=UserFills(user=who, fills=items, isSnapshot=False, **counts))
-    if req.type == "userTwapSliceFills":
+    if req.type in ("userTwapSliceFills", "userTwapSliceFillsByTime"):
         slices = UserTwapSliceFills(user=who, twapSliceFills=items, isSnapshot=False, **counts)
         return UserTwapSliceFillsMsg(data=slices)
     if req.type == "twapHistory":

@@ -284,6 +284,9 @@ REST_READERS: dict[str, Callable[[Any], Any]] = {
     "userFills": _list_reader(Fill, patch_fill, "userFills"),
     "userFillsByTime": _list_reader(Fill, patch_fill, "userFillsByTime"),
     "userTwapSliceFills": _list_reader(TwapSliceFill, patch_slice_fill, "userTwapSliceFills"),
+    "userTwapSliceFillsByTime": _list_reader(
+        TwapSliceFill, patch_slice_fill, "userTwapSliceFillsByTime"
+    ),
     "twapHistory": _list_reader(TwapHistoryItem, patch_twap_history, "twapHistory"),
     "userFunding": _list_reader(UserFundingItem, patch_user_funding, "userFunding"),
     "userNonFundingLedgerUpdates": _list_reader(LedgerUpdate, patch_ledger, "ledger updates"),

@@ -153,7 +153,9 @@ Behaviour worth knowing (the wire rules: ``shared/protocol/hyperliquid.md`` besi
   other way. ``twapStates`` (per ``dex``), ``userTwapSliceFills`` and the ``user`` channel's
   ``twapSliceFills`` carry slice fills (zero hash, ``twapId``; never on ``userFills``),
   ``userTwapHistory`` and ``twapHistory`` the history (``time`` in seconds), REST
-  ``userTwapSliceFills`` the last 2000 slices newest first.
+  ``userTwapSliceFills`` the last 2000 slices newest first, ``userTwapSliceFillsByTime``
+  (``startTime``, optional ``endTime``; in the exchange's docs and the TypeScript SDK) those of
+  a window, oldest first, 2000 at most, as ``userFillsByTime``.
 - Liquidation (``liquidate``): the account's fill ``Liquidated Isolated Short`` / ``... Cross
   Long`` (no ``liquidation`` object), ``userEvents`` ``{"liquidation": {...}}``, a ledger
   ``liquidation`` delta; the position leaves the state, its TP/SL end ``liquidatedCanceled``.

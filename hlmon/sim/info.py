@@ -40,6 +40,7 @@ PER_20_ITEMS = {
     "nonUserFundingUpdates",
     "twapHistory",
     "userTwapSliceFills",
+    "userTwapSliceFillsByTime",
 }
 
 
@@ -334,6 +335,10 @@ class InfoService:
     def _userTwapSliceFills(self, body: dict[str, Any]) -> Any:
         user = _user(body)
         return self.account.twaps.recent_slice_fills() if self._is_demo(user) else []
+
+    def _userTwapSliceFillsByTime(self, body: dict[str, Any]) -> Any:
+        window = self._demo_window(body)
+        return [] if window is None else self.account.twaps.slice_fills_between(*window)
 
     def _twapHistory(self, body: dict[str, Any]) -> Any:
         user = _user(body)

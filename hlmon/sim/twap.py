@@ -178,3 +178,10 @@ class TwapBook:
     def recent_slice_fills(self, limit: int = MAX_SLICE_FILLS) -> list[dict[str, Any]]:
         """REST ``userTwapSliceFills``: the most recent slice fills, newest first."""
         return list(reversed(self.slice_fills[-limit:]))
+
+    def slice_fills_between(
+        self, start: int, end: int, limit: int = MAX_SLICE_FILLS
+    ) -> list[dict[str, Any]]:
+        """REST ``userTwapSliceFillsByTime``: slices with ``start <= time <= end``, oldest
+        first, at most ``limit`` (as ``userFillsByTime`` pages)."""
+        return [i for i in self.slice_fills if start <= i["fill"]["time"] <= end][:limit]

@@ -183,6 +183,24 @@ async def test_twap_slices_advance_and_never_reach_user_fills(sim: SimServer, op
     rest_slices = await _info(sim, {"type": "userTwapSliceFills", "user": user})
     assert slice_tids <= {s["fill"]["tid"] for s in rest_slices}
     assert rest_slices[0]["fill"]["time"] >= rest_slices[-1]["fill"]["time"]  # newest first
+    # By time (the REST poll's cursor): the window's slices only, oldest first.
+    since = min(s["fill"]["time"] for s in mine)
+    windowed = await _info(
+        sim, {"type": "userTwapSliceFillsByTime", "user": user, "startTime": since}
+    )
+    in_window = {s["fill"]["tid"] for s in rest_slices if s["fill"]["time"] >= since}
+    assert {s["fill"]["tid"] for s in windowed} == in_window
+    assert {s["fill"]["tid"] for s in mine} <= in_window
+    times = [s["fill"]["time"] for s in windowed]
+    assert times == sorted(times) and min(times) >= since
+    before = await _info(
+        sim,
+        {"type": "userTwapSliceFillsByTime", "user": user, "startTime": 0, "endTime": since - 1},
+    )
+    assert before and all(s["fill"]["time"] < since for s in before)
+    other = await _info(sim, {"type": "userTwapSliceFillsByTime", "user": "0x" + "1" * 40,
+                              "startTime": 0})  # fmt: skip
+    assert other == []
     # A one-minute TWAP: two slices, then "finished" in the history.
     started = await _control(sim, "twap", {"coin": "SOL", "side": "B", "sz": "0.5", "minutes": 1})
     short_id = started["twapId"]
