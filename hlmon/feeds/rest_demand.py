@@ -17,6 +17,7 @@ market              ``allMids`` per watched dex                           5 s   
                     ``metaAndAssetCtxs`` per watched dex                  15 s        20
                     ``recentTrades`` of the selected coin                 10 s        21
                     ``userFillsByTime`` of the selected account           10 s        21
+                    ``userTwapSliceFillsByTime`` of the selected account  30 s        21
                     ``userFunding`` of the selected account               60 s        21
                     market screen: ``metaAndAssetCtxs`` per catalog dex  30 s        20
                     (15 s for a watched dex), ``spotMetaAndAssetCtxs``    30 s        20
@@ -66,6 +67,8 @@ CTX_CADENCE = 15.0
 MIDS_CADENCE = 5.0
 TRADES_CADENCE = 10.0
 FILLS_CADENCE = 10.0
+TWAP_FILLS_CADENCE = 30.0
+"""A TWAP trades a slice every 30 s, and its slices are never in ``userFills``."""
 FUNDINGS_CADENCE = 60.0
 IDLE_ACCOUNT_CADENCE = 60.0
 SCREENER_CADENCE = 30.0
@@ -172,6 +175,15 @@ def wanted_feeds(demand: ScreenDemand) -> list[WantedFeed]:
     if account is not None:
         user = account.address
         feeds.append(_feed("userFillsByTime", Priority.MARKET, FILLS_CADENCE, "fills", user=user))
+        feeds.append(
+            _feed(
+                "userTwapSliceFillsByTime",
+                Priority.MARKET,
+                TWAP_FILLS_CADENCE,
+                "TWAP fills",
+                user=user,
+            )
+        )
         feeds.append(_feed("userFunding", Priority.MARKET, FUNDINGS_CADENCE, "fundings", user=user))
     for other in others:
         if not (other.near_liquidation or other.has_positions):

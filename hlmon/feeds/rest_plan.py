@@ -48,6 +48,7 @@ REST_WEIGHTS: dict[str, int] = {
     "l2Book": 2,
     "frontendOpenOrders": 20,
     "userFillsByTime": 20,
+    "userTwapSliceFillsByTime": 20,
     "metaAndAssetCtxs": 20,
     "recentTrades": 20,
     "userFunding": 20,
@@ -57,7 +58,9 @@ REST_WEIGHTS: dict[str, int] = {
 }
 """Base weight of one call (2026 protocol page §7). Per-dex kinds cost this once per dex."""
 
-PER_20_ITEMS_KINDS = frozenset(("userFillsByTime", "recentTrades", "userFunding"))
+PER_20_ITEMS_KINDS = frozenset(
+    ("userFillsByTime", "userTwapSliceFillsByTime", "recentTrades", "userFunding")
+)
 """Kinds charged one more weight per 20 items returned (rounded up, as the budget counts it)."""
 
 DEFAULT_REST_WEIGHT = 20

@@ -19,6 +19,8 @@ poll                  feed keys it serves                      answer applied as
 ``frontendOpenOrders`` ``orders`` / ``orders:<dex>``           ``openOrders`` with its ``dex``
 (user, dex)           (selected user)
 ``userFillsByTime``   ``fills`` (selected user)                ``userFills``, merged (dedupe)
+``userTwapSlice``     ``fills`` (selected user): TWAP slices   ``userTwapSliceFills``, merged;
+``FillsByTime``       are never in ``userFills``               its own cursor (newest slice)
 ``userFunding``       ``fundings`` (selected user)             ``userFundings``, merged (dedupe)
 ``spotClearinghouse`` ``spot`` (selected user)                 ``spotState``
 ``State`` (user)
@@ -165,6 +167,7 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
             "clearinghouseState": account_feed(dex),
             "frontendOpenOrders": orders_feed(dex),
             "userFillsByTime": "fills",
+            "userTwapSliceFillsByTime": "fills",  # slices are fills the other call lacks
             "userFunding": "fundings",
             "spotClearinghouseState": "spot",
         }.get(kind)
@@ -199,10 +202,15 @@ def build_request(key: PollKey, screen: ScreenState, store: Store, now_ms: int) 
     if kind == "frontendOpenOrders":
         return info.frontend_open_orders(user, dex)
     if kind == "userFillsByTime":
-        newest = store.newest_fill_time() if user == store.user else None
+        newest = store.newest_fill_time(twap=False) if user == store.user else None
         if newest is None:
             return info.user_fills(user)
         return info.user_fills_by_time(user, max(0, newest - FILL_MARGIN_MS))
+    if kind == "userTwapSliceFillsByTime":
+        newest = store.newest_fill_time(twap=True) if user == store.user else None
+        if newest is None:  # the most recent slices first, as the websocket's snapshot has
+            return info.user_twap_slice_fills(user)
+        return info.user_twap_slice_fills_by_time(user, max(0, newest - FILL_MARGIN_MS))
     if kind == "userFunding":
         fundings = store.fundings() if user == store.user else []
         start = fundings[0].time - FILL_MARGIN_MS if fundings else now_ms - FUNDINGS_LOOKBACK_MS

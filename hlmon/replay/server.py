@@ -95,6 +95,8 @@ EMPTY_ANSWERS: dict[str, Any] = {
     "historicalOrders": [],
     "userFills": [],
     "userFillsByTime": [],
+    "userTwapSliceFills": [],
+    "userTwapSliceFillsByTime": [],
     "candleSnapshot": [],
     "meta": {"universe": []},
     "metaAndAssetCtxs": [{"universe": []}, []],

@@ -393,7 +393,15 @@ class AccountIngest(ExtrasIngest, LagStamps):
         """The last webData3 payload (raw), if subscribed."""
         return self._web_data
 
-    def newest_fill_time(self) -> int | None:
-        """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there."""
-        newest = self._account.fills.newest
-        return newest.time if newest is not None else None
+    def newest_fill_time(self, *, twap: bool | None = None) -> int | None:
+        """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there.
+        ``twap`` True: of TWAP slice fills only, False: of the others only. REST serves the
+        two by separate calls, each with its own cursor: a slice polled first must not move
+        the fills' cursor past a plain fill not polled yet."""
+        if twap is None:
+            newest = self._account.fills.newest
+            return newest.time if newest is not None else None
+        for fill in self._account.fills.newest_first():
+            if (fill.twapId is not None) is twap:
+                return fill.time
+        return None

@@ -50,12 +50,16 @@ class TestWantedFeeds:
             ("metaAndAssetCtxs", ""): Priority.MARKET,
             ("recentTrades", None): Priority.MARKET,
             ("userFillsByTime", None): Priority.MARKET,
+            ("userTwapSliceFillsByTime", None): Priority.MARKET,
             ("userFunding", None): Priority.MARKET,
         }
         book = next(f for f in feeds if f.key.kind == "l2Book")
         assert book.key.param("coin") == "BTC" and book.cadence == BOOK_CADENCE
         weights = {f.key.kind: f.weight for f in feeds}
         assert weights["recentTrades"] == weights["userFillsByTime"] == 21
+        # TWAP slices are never in userFills: their own call, at the slices' 30 s pace.
+        slices = next(f for f in feeds if f.key.kind == "userTwapSliceFillsByTime")
+        assert slices.weight == 21 and slices.cadence == 30.0
         assert weights["frontendOpenOrders"] == 20 and weights["clearinghouseState"] == 2
 
     def test_selected_coins_dex_gets_its_market_data(self) -> None:

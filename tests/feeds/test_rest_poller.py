@@ -72,6 +72,8 @@ class FakeInfo:
             "frontendOpenOrders": [],
             "userFills": [],
             "userFillsByTime": [],
+            "userTwapSliceFills": [],
+            "userTwapSliceFillsByTime": [],
             "userFunding": [],
         }
         return httpx.Response(200, json=answers[body["type"]])
@@ -195,8 +197,9 @@ async def test_polls_follow_the_planned_cadence() -> None:
 
 async def test_rest_data_is_fresh_within_its_planned_cadence() -> None:
     """Contexts are polled every ~20 s: fresh at 10 s although the websocket threshold is 5 s;
-    stale only past 2.5 planned intervals without an answer."""
-    rig = Rig()
+    stale only past 2.5 planned intervals without an answer. (A budget whose reserve holds
+    every first poll: no cut moves the interval while it is measured.)"""
+    rig = Rig(budget=1000)
     try:
         await rig.settle()
         every = interval(rig, "metaAndAssetCtxs")
@@ -324,7 +327,8 @@ async def test_the_cut_stretches_feeds_but_never_drops_one() -> None:
     rig = Rig()
     try:
         await rig.settle()
-        rig.client.budget.reserve(480)
+        budget = rig.client.budget
+        budget.reserve(budget.budget - budget.used())  # the brim, whatever the first polls took
         await rig.run_for(1.0)
         plan = rig.poller.plan
         assert rig.poller.cut > 0
@@ -393,7 +397,7 @@ async def test_first_polls_are_paid_once_from_the_reserve() -> None:
 
 
 async def test_replans_when_the_selection_changes() -> None:
-    rig = Rig()
+    rig = Rig(budget=1000)  # every first poll within the reserve: no cut holds the plan's line
     try:
         await rig.settle()
         rig.screen = replace(rig.screen, selected_coin="ETH")
@@ -454,17 +458,22 @@ async def test_fallback_takes_over_when_the_websocket_is_down_and_hands_back() -
 
 
 async def test_a_cheap_poll_never_overtakes_a_costlier_more_important_one() -> None:
-    """Budget 200: the first round fills it with worst-case reservations (the fills poll alone
-    holds 120 until its answer settles it) up to the fundings poll, which must wait; the other
-    account's row (weight 2, lower priority) waits behind it instead of taking the room, and
-    goes right after it once the answers settle."""
+    """Budget 240: the first round fills it with worst-case reservations (the fills poll alone
+    holds 120 until its answer settles it) up to the TWAP fills poll (120 too), which must
+    wait with the fundings poll; the other account's row (weight 2, lower priority) waits
+    behind them instead of taking the room, and goes right after them once the answers
+    settle."""
     other = "0x" + "cd" * 20
-    rig = Rig(budget=200, others=(other,))
+    rig = Rig(budget=240, others=(other,))
     try:
         await rig.settle()
         assert "recentTrades" in rig.fake.kinds() and "userFunding" not in rig.fake.kinds()
+        assert "userTwapSliceFills" not in rig.fake.kinds()
         assert [b for b in rig.fake.asked if b.get("user") == other] == []
-        await rig.settle()  # the reservations settled to the true weights: room again
+        await rig.settle()  # settled to the true weights: room for the TWAP fills, not more
+        assert "userTwapSliceFills" in rig.fake.kinds() and "userFunding" not in rig.fake.kinds()
+        assert [b for b in rig.fake.asked if b.get("user") == other] == []
+        await rig.settle()
         asked = rig.fake.asked
         funding = next(i for i, b in enumerate(asked) if b["type"] == "userFunding")
         row = next(i for i, b in enumerate(asked) if b.get("user") == other)

@@ -23,10 +23,13 @@ from hlmon.protocol import info
 from hlmon.protocol.messages import Fill as FillStruct
 from hlmon.protocol.messages import (
     Funding,
+    TwapSliceFill,
     UserFills,
     UserFillsMsg,
     UserFundings,
     UserFundingsMsg,
+    UserTwapSliceFills,
+    UserTwapSliceFillsMsg,
 )
 from hlmon.state import FeedState, Source, Store
 from tests.hip3 import all_dexs, state
@@ -86,6 +89,8 @@ class TestServedFeeds:
         assert of("frontendOpenOrders", USER, dex="") == ("orders",)
         assert of("frontendOpenOrders", USER, dex="flx") == ("orders:flx",)
         assert of("userFillsByTime", USER) == ("fills",)
+        assert of("userTwapSliceFillsByTime", USER) == ("fills",)  # never in userFills
+        assert of("userTwapSliceFillsByTime", OTHER) == ()
         assert of("userFunding", USER) == ("fundings",)
         # Every dex of another account feeds its row (summed per collateral token).
         assert of("clearinghouseState", OTHER, dex="") == ("account:" + OTHER,)
@@ -178,6 +183,43 @@ class TestRequests:
         req = build_request(fills, SCREEN, store, now_ms)
         assert req.type == "userFillsByTime"
         assert req.body["startTime"] == 5_000_000 - FILL_MARGIN_MS
+
+    def test_twap_slices_have_their_own_cursor(self) -> None:
+        """A slice polled before a plain fill must not move the fills' cursor past it (and
+        the other way round): each call asks from the newest of its own kind."""
+        store = Store(FakeClock())
+        store.set_user(USER)
+        now_ms = 1_790_000_000_000
+        fills = PollKey.of("userFillsByTime", user=USER)
+        slices = PollKey.of("userTwapSliceFillsByTime", user=USER)
+        assert build_request(slices, SCREEN, store, now_ms).type == "userTwapSliceFills"
+
+        def fill(time: int, tid: int, twap: int | None) -> FillStruct:
+            return msgspec.convert(
+                {"coin": "BTC", "px": "1", "sz": "1", "side": "B", "time": time, "oid": tid,
+                 "tid": tid, "startPosition": "0", "dir": "Open Long", "closedPnl": "0",
+                 "hash": "0x0", "crossed": True, "fee": "0", "twapId": twap},
+                FillStruct,
+            )  # fmt: skip
+
+        slice_at = 9_000_000
+        twap = UserTwapSliceFills(user=USER, twapSliceFills=[
+            TwapSliceFill(fill=fill(slice_at, 7, 42), twapId=42)])  # fmt: skip
+        store.apply(UserTwapSliceFillsMsg(data=twap))
+        # Only a slice held: the fills still start from the recent list, not from the slice.
+        assert build_request(fills, SCREEN, store, now_ms).type == "userFills"
+        req = build_request(slices, SCREEN, store, now_ms)
+        assert (req.type, req.body["startTime"]) == (
+            "userTwapSliceFillsByTime",
+            slice_at - FILL_MARGIN_MS,
+        )
+        store.apply(UserFillsMsg(data=UserFills(user=USER, fills=[fill(5_000_000, 2, None)])))
+        assert build_request(fills, SCREEN, store, now_ms).body["startTime"] == (
+            5_000_000 - FILL_MARGIN_MS
+        )
+        assert build_request(slices, SCREEN, store, now_ms).body["startTime"] == (
+            slice_at - FILL_MARGIN_MS
+        )
 
     def test_unknown_kind_is_an_error(self) -> None:
         with pytest.raises(ValueError, match="no REST source"):

@@ -20,6 +20,8 @@ import pytest
 from hlmon.alerts import AlertEngine
 from hlmon.config import Settings
 from hlmon.feeds.engine import FeedEngine
+from hlmon.feeds.rest_plan import PollKey
+from hlmon.feeds.rest_sources import FILL_MARGIN_MS, build_request
 from hlmon.sim import DEMO_AGENT_ADDRESS, DEMO_SUB_ACCOUNT_ADDRESS, SimServer
 from hlmon.state import Source
 from hlmon.state.account_modes import AccountMode
@@ -248,3 +250,34 @@ async def test_spot_over_rest_when_the_websocket_is_refused(
     await wait_for(lambda: store.spot_state() is not None, 10)
     assert store.source_of("spot") is Source.REST
     await wait_for(lambda: store.equity().equity_usd is not None, 10)
+
+
+async def test_twap_slices_reach_the_fills_in_rest_mode(
+    sims: Callable[[str], Awaitable[SimServer]], engines: Make
+) -> None:
+    """TWAP slices are never in ``userFills``: without the websocket (``--no-ws``), the Fills
+    tab lacked every slice while the positions moved with them. REST now asks for them on
+    their own call and cursor (``userTwapSliceFillsByTime``), and a slice polled first never
+    moves the plain fills' cursor past a fill not polled yet."""
+    sim = await sims("standard")
+    engine = await engines(settings_for(sim, use_websocket=False))
+    store = engine.store
+    await sim.advance(61)  # two slices of each running TWAP
+    truth = sim.truth.twap_slice_fills
+    assert truth
+    await wait_for(lambda: {f.tid for f in store.fills() if f.twapId is not None}
+                   >= {s["fill"]["tid"] for s in truth}, 15)  # fmt: skip
+    assert store.source_of("fills") is Source.REST
+    newest_slice = store.newest_fill_time(twap=True)
+    newest_plain = store.newest_fill_time(twap=False)
+    assert newest_slice is not None and newest_slice == max(s["fill"]["time"] for s in truth)
+    assert newest_plain is not None and newest_plain < newest_slice
+    # The next poll asks by time, from the newest slice held (the start-up loads stretch
+    # the plan for their first minute: built here rather than waited for).
+    screen = engine.rest._state
+    req = build_request(PollKey.of("userTwapSliceFillsByTime", user=sim.demo_address), screen,
+                        store, int(time.time() * 1000))  # fmt: skip
+    assert req.type == "userTwapSliceFillsByTime"
+    assert req.body["startTime"] == newest_slice - FILL_MARGIN_MS
+    answer = await engine.info.info(req)
+    assert {s.fill.tid for s in answer} <= {f.tid for f in store.fills()}  # nothing missed
