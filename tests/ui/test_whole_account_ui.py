@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from hlmon.protocol.account_types import TwapState
-from hlmon.state import Store
+from hlmon.state import ConnState, Store
 from hlmon.state.twap import twap_progress
 from hlmon.ui.app import HlmonApp, build_app
 from hlmon.ui.widgets.whole_account import twap_rows
@@ -102,6 +102,19 @@ async def test_spot_tab_waits_then_is_empty_then_follows_the_mids() -> None:
         await wait_for(pilot, lambda: "?" in lines(app, "spot"))  # no mid yet: unknown
         store.apply(msg("allMids", {"mids": {"@107": "41.5"}}))
         await wait_for(pilot, lambda: "83.00" in lines(app, "spot"))
+
+
+async def test_twap_tab_in_rest_mode_says_why_it_stays_empty() -> None:
+    """Without the websocket by choice there is no call for the TWAPs' progress: the tab says
+    so instead of waiting for ever, and points at the slices' fills."""
+    clock = FakeClock()
+    store = populated_store(clock)
+    store.health.set_connection(ConnState.REST, url="wss://x/ws")
+    app = app_on(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_for(pilot, lambda: "websocket only" in lines(app, "twap"))
+        assert "waiting for TWAP" not in lines(app, "twap")
 
 
 async def test_twap_tab_lists_progress_and_time_left() -> None:

@@ -13,11 +13,13 @@ from typing import Protocol
 
 from textual.notifications import SeverityLevel
 
-from hlmon.state import Store
+from hlmon.state import ConnState, Store
 from hlmon.state.accounts import AccountRow
 from hlmon.ui.fmt import short_address
 from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import (
+    TWAP_WAITING,
+    TWAP_WS_ONLY,
     AccountFacts,
     fee_summary,
     spot_rows,
@@ -99,7 +101,10 @@ class ExtrasPanes:
     def update_twaps(self) -> None:
         d = self.dashboard
         rows = twap_rows(d.store.twaps(), d.store.display_name)
-        d.lower.tables["twap"].set_data(*rows, loaded=d._loaded("twaps"))
+        table = d.lower.tables["twap"]
+        rest_mode = d.store.health.connection.state is ConnState.REST
+        table.waiting = TWAP_WS_ONLY if rest_mode else TWAP_WAITING
+        table.set_data(*rows, loaded=d._loaded("twaps"))
 
     def update_fees(self) -> None:
         d = self.dashboard

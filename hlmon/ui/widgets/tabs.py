@@ -25,7 +25,7 @@ from hlmon.ui.widgets.account import (
 )
 from hlmon.ui.widgets.lines import set_border_title, title_markup
 from hlmon.ui.widgets.table import TableView
-from hlmon.ui.widgets.whole_account import SPOT_COLUMNS, TWAP_COLUMNS
+from hlmon.ui.widgets.whole_account import SPOT_COLUMNS, TWAP_COLUMNS, TWAP_WAITING
 
 TABS: tuple[tuple[str, str], ...] = (
     ("orders", "Orders"),
@@ -110,7 +110,7 @@ class LowerTabs(Container):
             "twap": TableView(
                 TWAP_COLUMNS,
                 empty="no active TWAP orders",
-                waiting="waiting for TWAP orders…",
+                waiting=TWAP_WAITING,
                 noun="TWAPs",
                 cursor=True,
                 id="twap",

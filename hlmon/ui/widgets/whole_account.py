@@ -55,6 +55,14 @@ SPOT_COLUMNS: tuple[Column, ...] = (
     Column("_", "", 0, priority=0, flex=True),
 )
 
+TWAP_WAITING = "waiting for TWAP orders…"
+TWAP_WS_ONLY = (
+    "TWAP progress comes over the websocket only, off in REST mode: the slices' fills are in "
+    "the Fills tab"
+)
+"""The TWAP tab without a websocket by choice: the exchange has no REST call for the running
+TWAPs' progress (``twapStates``), so "waiting" would wait forever."""
+
 TWAP_COLUMNS: tuple[Column, ...] = (
     Column("coin", "coin", 4, "left", priority=100),
     Column("side", "side", 4, "left", priority=95),
