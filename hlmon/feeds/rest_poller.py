@@ -134,6 +134,8 @@ class _Judged:
 
 _FRESH = frozenset((FeedState.LIVE, FeedState.FALLBACK, FeedState.LAGGING))
 """Within the threshold (``freshness.classify``): a newer stamp keeps a feed there."""
+_NEEDS_DATA = frozenset((FeedState.STALE, FeedState.MISSING))
+"""What a feed taken over must be polled at once for (``_due_when_taken``)."""
 
 
 class RestPoller:
@@ -619,6 +621,7 @@ class RestPoller:
         self.replan()
         poll, held = self.needed()
         self._switch(poll, held)
+        self._due_when_taken(poll - self._taken)
         self._taken = poll | held
         poll |= REST_ONLY_FEEDS & self._store.expected  # due by plan, whatever the socket
         if self.rest_mode or self.active:
@@ -651,6 +654,20 @@ class RestPoller:
             task = asyncio.create_task(self._poll(key, req, wanted, tag), name=f"rest-{key}")
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._done, key))
+
+    def _due_when_taken(self, taken: set[str]) -> None:
+        """Feeds the fallback takes over now that have no fresh data: their polls are due at
+        once (a backoff still holds). Their turn otherwise counts from their last poll, which
+        may be an earlier outage's: a feed polled then, planned every 5 min under a cut, would
+        stay STALE through a whole new outage. A feed still fresh from REST keeps its turn."""
+        if not taken:
+            return
+        needy = {k for k in taken if self._status(k).state in _NEEDS_DATA}
+        if not needy:
+            return
+        for key, served in self._serves.items():
+            if not needy.isdisjoint(served):
+                self.scheduler.due_now(key)
 
     def _switch(self, poll: set[str], held: set[str]) -> None:
         if self.rest_mode:

@@ -34,6 +34,8 @@ from hlmon.protocol.messages import (
     OpenOrdersData,
     OpenOrdersMsg,
     PerpAssetCtx,
+    UserFundings,
+    UserFundingsMsg,
 )
 from hlmon.state import ConnState, FeedState, Source, Store
 from hlmon.state.settings import StaleThresholds
@@ -396,6 +398,37 @@ async def test_first_polls_are_paid_once_from_the_reserve() -> None:
         await rig.close()
 
 
+async def test_a_feed_taken_over_again_is_polled_at_once_not_at_its_planned_turn() -> None:
+    """Found in tmux (a 40 s stall, minutes after start): the funding payments stayed STALE for
+    the whole outage and the dead-man's switch fired. Their last poll, in an earlier outage,
+    set their next turn a planned interval (60 s, 5 min under a cut) after it. A feed the
+    fallback takes over again needs data now: its polls are due at once (a backoff holds)."""
+    rig = Rig(rest_mode=False)
+    store = rig.store
+    try:
+        await rig.settle()  # the first outage: every feed polled
+        polled = rig.fake.kinds().count("userFunding")
+        assert polled == 1
+        # Handed back (every feed fresh over the websocket, as the step on a live socket
+        # leaves it): nothing taken over any more.
+        rig.poller._switch(set(), set())
+        rig.poller._taken = set()
+        rig.clock.advance(20.0)  # far less than the fundings' planned interval
+        store.apply(UserFundingsMsg(data=UserFundings(user=USER, fundings=[])), Source.WS)
+        # The socket falls silent: what it vouched for is STALE at once.
+        assert store.feed_status("fundings").state is FeedState.STALE
+        await rig.settle()  # down again
+        assert rig.fake.kinds().count("userFunding") == polled + 1
+        assert store.feed_status("fundings").state is FeedState.FALLBACK
+        # Fresh from REST again, the plan's turns hold: no second poll before its interval.
+        fresh = rig.fake.kinds().count("metaAndAssetCtxs")
+        await rig.settle()
+        assert rig.fake.kinds().count("userFunding") == polled + 1
+        assert rig.fake.kinds().count("metaAndAssetCtxs") == fresh
+    finally:
+        await rig.close()
+
+
 async def test_replans_when_the_selection_changes() -> None:
     rig = Rig(budget=1000)  # every first poll within the reserve: no cut holds the plan's line
     try:
@@ -602,8 +635,12 @@ async def test_calm_rounds_sleep_until_something_can_change() -> None:
         assert poller.next_round_in() == pytest.approx(0.5, abs=1e-3)
         rig.clock.advance(0.6)
         health.note_alive()
+        asked = rig.fake.kinds().count("metaAndAssetCtxs")
         await rig.settle()
-        assert rig.store.feed_status("ctx:BTC").state is FeedState.STALE
+        # It turned stale, and the fallback took it over and polled it at once.
+        assert rig.fake.kinds().count("metaAndAssetCtxs") == asked + 1
+        status = rig.store.feed_status("ctx:BTC")
+        assert (status.state, status.source) == (FeedState.FALLBACK, Source.REST)
         assert health.fallback_active and poller.next_round_in() == poller.tick
     finally:
         await rig.close()
