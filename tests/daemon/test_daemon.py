@@ -45,6 +45,21 @@ async def running_daemon(sim: SimServer, tmp_path: Path, **kw: Any) -> AsyncIter
         await daemon.stop()
 
 
+@contextlib.asynccontextmanager
+async def live_through_daemon(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[SimServer, DaemonServer, Runtime]]:
+    """A simulator, a daemon in front of it and a terminal's runtime through the daemon,
+    yielded once the terminal's socket is live."""
+    async with (
+        running_sim() as sim,
+        running_daemon(sim, tmp_path) as daemon,
+        Runtime(_client_settings(sim, daemon)) as rt,
+    ):
+        await wait_for(lambda: rt.store.health.connection.state is ConnState.LIVE, 10)
+        yield sim, daemon, rt
+
+
 def _unix(daemon: DaemonServer) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(daemon.socket_path)))
 
@@ -216,13 +231,8 @@ async def test_socket_private_and_tcp_needs_the_token(tmp_path: Path) -> None:
 
 async def test_exchange_outage_shows_through_the_daemon(tmp_path: Path) -> None:
     """The daemon's own link going down reaches the terminal: RECONNECTING, via daemon."""
-    async with (
-        running_sim() as sim,
-        running_daemon(sim, tmp_path) as daemon,
-        Runtime(_client_settings(sim, daemon)) as rt,
-    ):
+    async with live_through_daemon(tmp_path) as (sim, _daemon, rt):
         health = rt.store.health
-        await wait_for(lambda: health.connection.state is ConnState.LIVE, 10)
         sim.faults.refuse_connections(2.0)
         sim.faults.drop_all()
         await wait_for(lambda: health.connection.state is not ConnState.LIVE)
@@ -253,13 +263,8 @@ async def test_daemon_gone_clients_fall_back_to_direct(tmp_path: Path) -> None:
 async def test_the_log_names_the_daemon_it_connects_through(tmp_path: Path) -> None:
     """The first line said ``connecting to ws://127.0.0.1:PORT/ws`` (the upstream) and the
     next ``connected to ws://hlmon-daemon/ws``: the socket only ever went to the daemon."""
-    async with (
-        running_sim() as sim,
-        running_daemon(sim, tmp_path) as daemon,
-        Runtime(_client_settings(sim, daemon)) as rt,
-    ):
+    async with live_through_daemon(tmp_path) as (_sim, daemon, rt):
         health = rt.store.health
-        await wait_for(lambda: health.connection.state is ConnState.LIVE, 10)
         lines = [e.text for e in health.events if e.text.startswith(("connect", "through"))]
         assert lines == [
             f"through the hlmon daemon at unix:{daemon.socket_path}",

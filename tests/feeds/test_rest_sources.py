@@ -66,6 +66,27 @@ META_AND_CTXS: list[Any] = [
 ]  # fmt: skip
 
 
+NOW_MS = 1_790_000_000_000
+FILLS_POLL = PollKey.of("userFillsByTime", user=USER)
+
+
+def _users_store() -> Store:
+    """An empty store watching ``USER``."""
+    store = Store(FakeClock())
+    store.set_user(USER)
+    return store
+
+
+def _fill(time: int, tid: int, twap: int | None = None) -> FillStruct:
+    """A fill of the selected user at ``time`` (a TWAP slice with ``twap``)."""
+    return msgspec.convert(
+        {"coin": "BTC", "px": "1", "sz": "1", "side": "B", "time": time, "oid": tid,
+         "tid": tid, "startPosition": "0", "dir": "Open Long", "closedPnl": "0",
+         "hash": "0x0", "crossed": True, "fee": "0", "twapId": twap},
+        FillStruct,
+    )  # fmt: skip
+
+
 class TestServedFeeds:
     def test_market_polls(self) -> None:
         assert served_feeds(PollKey.of("l2Book", coin="BTC"), SCREEN) == ("book:BTC", "bbo:BTC")
@@ -163,23 +184,14 @@ class TestRequests:
         assert "dex" not in build_request(key, SCREEN, store, 0).body
 
     def test_fills_and_fundings_cursors(self) -> None:
-        store = Store(FakeClock())
-        store.set_user(USER)
-        now_ms = 1_790_000_000_000
-        fills = PollKey.of("userFillsByTime", user=USER)
-        fundings = PollKey.of("userFunding", user=USER)
+        store, now_ms = _users_store(), NOW_MS
+        fills, fundings = FILLS_POLL, PollKey.of("userFunding", user=USER)
         # Nothing held yet: the recent fills, and a day of fundings.
         assert build_request(fills, SCREEN, store, now_ms).type == "userFills"
         assert build_request(fundings, SCREEN, store, now_ms).body["startTime"] == (
             now_ms - FUNDINGS_LOOKBACK_MS
         )
-        fill = msgspec.convert(
-            {"coin": "BTC", "px": "1", "sz": "1", "side": "B", "time": 5_000_000, "oid": 1,
-             "tid": 2, "startPosition": "0", "dir": "Open Long", "closedPnl": "0",
-             "hash": "0x0", "crossed": True, "fee": "0"},
-            FillStruct,
-        )  # fmt: skip
-        store.apply(UserFillsMsg(data=UserFills(user=USER, fills=[fill])))
+        store.apply(UserFillsMsg(data=UserFills(user=USER, fills=[_fill(5_000_000, 2)])))
         req = build_request(fills, SCREEN, store, now_ms)
         assert req.type == "userFillsByTime"
         assert req.body["startTime"] == 5_000_000 - FILL_MARGIN_MS
@@ -187,24 +199,13 @@ class TestRequests:
     def test_twap_slices_have_their_own_cursor(self) -> None:
         """A slice polled before a plain fill must not move the fills' cursor past it (and
         the other way round): each call asks from the newest of its own kind."""
-        store = Store(FakeClock())
-        store.set_user(USER)
-        now_ms = 1_790_000_000_000
-        fills = PollKey.of("userFillsByTime", user=USER)
-        slices = PollKey.of("userTwapSliceFillsByTime", user=USER)
+        store, now_ms = _users_store(), NOW_MS
+        fills, slices = FILLS_POLL, PollKey.of("userTwapSliceFillsByTime", user=USER)
         assert build_request(slices, SCREEN, store, now_ms).type == "userTwapSliceFills"
-
-        def fill(time: int, tid: int, twap: int | None) -> FillStruct:
-            return msgspec.convert(
-                {"coin": "BTC", "px": "1", "sz": "1", "side": "B", "time": time, "oid": tid,
-                 "tid": tid, "startPosition": "0", "dir": "Open Long", "closedPnl": "0",
-                 "hash": "0x0", "crossed": True, "fee": "0", "twapId": twap},
-                FillStruct,
-            )  # fmt: skip
 
         slice_at = 9_000_000
         twap = UserTwapSliceFills(user=USER, twapSliceFills=[
-            TwapSliceFill(fill=fill(slice_at, 7, 42), twapId=42)])  # fmt: skip
+            TwapSliceFill(fill=_fill(slice_at, 7, 42), twapId=42)])  # fmt: skip
         store.apply(UserTwapSliceFillsMsg(data=twap))
         # Only a slice held: the fills still start from the recent list, not from the slice.
         assert build_request(fills, SCREEN, store, now_ms).type == "userFills"
@@ -213,7 +214,7 @@ class TestRequests:
             "userTwapSliceFillsByTime",
             slice_at - FILL_MARGIN_MS,
         )
-        store.apply(UserFillsMsg(data=UserFills(user=USER, fills=[fill(5_000_000, 2, None)])))
+        store.apply(UserFillsMsg(data=UserFills(user=USER, fills=[_fill(5_000_000, 2)])))
         assert build_request(fills, SCREEN, store, now_ms).body["startTime"] == (
             5_000_000 - FILL_MARGIN_MS
         )
