@@ -100,3 +100,18 @@ def test_each_section_records_the_host_speed_beside_its_machine(monkeypatch) -> 
     machine = results["frames"]["machine"]
     assert machine["cpu"] and machine["cores"]
     assert 0 < machine["speed_ms"]["best_ms"] <= machine["speed_ms"]["median_ms"]
+
+
+def test_the_paired_ratio_pairs_each_repeat():
+    """The ingest section of 2026-12-03 15:27 (a host swinging within the run): hlmon / raw
+    per repeat read 0.83, 1.31, 0.71, 1.03, 0.50 (median 0.83), while the ratio of the two
+    columns' medians read 0.707."""
+    hlmon = [125039.0, 116980.0, 98908.0, 88614.0, 79902.0]
+    raw = [151435.0, 89194.0, 139946.0, 85809.0, 158353.0]
+    runs = {
+        "hlmon": [{"msgs_per_s": v} for v in hlmon],
+        "raw": [{"msgs_per_s": v} for v in raw],
+    }
+    assert ingest.rnd(ingest._ratio(runs, "hlmon", "raw"), 3) == 0.707
+    assert ingest.rnd(ingest.paired_ratio(runs, "hlmon", "raw"), 3) == 0.826
+    assert ingest.paired_ratio({"hlmon": [], "raw": []}, "hlmon", "raw") is None
