@@ -39,32 +39,9 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from fractions import Fraction
 
+from hlmon.protocol import info
+
 # --------------------------------------------------------------------------- weights
-
-REST_WEIGHTS: dict[str, int] = {
-    "clearinghouseState": 2,
-    "spotClearinghouseState": 2,
-    "allMids": 2,
-    "l2Book": 2,
-    "frontendOpenOrders": 20,
-    "userFillsByTime": 20,
-    "userTwapSliceFillsByTime": 20,
-    "metaAndAssetCtxs": 20,
-    "recentTrades": 20,
-    "userFunding": 20,
-    "userRole": 60,
-    "userAbstraction": 20,
-    "portfolio": 20,
-}
-"""Base weight of one call (2026 protocol page §7). Per-dex kinds cost this once per dex."""
-
-PER_20_ITEMS_KINDS = frozenset(
-    ("userFillsByTime", "userTwapSliceFillsByTime", "recentTrades", "userFunding")
-)
-"""Kinds charged one more weight per 20 items returned (rounded up, as the budget counts it)."""
-
-DEFAULT_REST_WEIGHT = 20
-"""Weight of a kind not in ``REST_WEIGHTS`` (the exchange's default)."""
 
 DEFAULT_BUDGET = 600
 """hlmon's share of the exchange's 1200 weight per minute per IP."""
@@ -77,11 +54,9 @@ DEFAULT_MAX_INTERVAL = 300.0
 
 
 def poll_weight(kind: str, expected_items: int = 0) -> int:
-    """Expected weight of one ``kind`` call whose answer holds ``expected_items`` items."""
-    base = REST_WEIGHTS.get(kind, DEFAULT_REST_WEIGHT)
-    if kind in PER_20_ITEMS_KINDS and expected_items > 0:
-        return base + math.ceil(expected_items / 20)
-    return base
+    """Expected weight of one ``kind`` call whose answer holds ``expected_items`` items, by
+    the protocol's table (2026 protocol page §7), the one every request is charged by."""
+    return info.base_weight(kind) + info.extra_weight(kind, expected_items)
 
 
 # --------------------------------------------------------------------------- wanted feeds
@@ -97,12 +72,12 @@ class PollKey:
 
     kind: str
     params: tuple[tuple[str, str], ...] = ()
-    base_weight: int = field(default=DEFAULT_REST_WEIGHT, compare=False)
+    base_weight: int = field(default=info.DEFAULT_WEIGHT, compare=False)
 
     @classmethod
     def of(cls, kind: str, **params: str) -> PollKey:
         """The key for ``kind`` with ``params`` (sorted, so equal calls give equal keys)."""
-        return cls(kind, tuple(sorted(params.items())), REST_WEIGHTS.get(kind, DEFAULT_REST_WEIGHT))
+        return cls(kind, tuple(sorted(params.items())), info.base_weight(kind))
 
     def param(self, name: str) -> str | None:
         """The value of parameter ``name``, None when absent."""

@@ -14,7 +14,6 @@ from hlmon.feeds.rest_plan import (
     CLASS_STRETCH,
     DEFAULT_MAX_INTERVAL,
     PROTECTED,
-    REST_WEIGHTS,
     PlannedFeed,
     PlanState,
     PollKey,
@@ -26,6 +25,12 @@ from hlmon.feeds.rest_plan import (
     poll_weight,
 )
 from hlmon.protocol import info
+
+PLANNED_KINDS = ("clearinghouseState", "spotClearinghouseState", "allMids", "l2Book",
+                 "frontendOpenOrders", "userFillsByTime", "userTwapSliceFillsByTime",
+                 "metaAndAssetCtxs", "recentTrades", "userFunding", "userRole",
+                 "userAbstraction", "portfolio")  # fmt: skip
+"""Every kind the planner's table listed, with the weights it held (the protocol's)."""
 
 
 def feed(
@@ -75,10 +80,11 @@ class TestWeights:
     def test_flat_kinds_ignore_items(self) -> None:
         assert poll_weight("l2Book", 500) == 2
 
-    @pytest.mark.parametrize("kind", sorted(REST_WEIGHTS))
+    @pytest.mark.parametrize("kind", sorted(PLANNED_KINDS))
     def test_agrees_with_the_protocol_table(self, kind: str) -> None:
-        """The planner's table and the request builders' table must not drift apart."""
-        assert REST_WEIGHTS[kind] == info.base_weight(kind)
+        """The planner plans by the weights every request is charged by (one table)."""
+        assert PollKey.of(kind).base_weight == info.base_weight(kind)
+        assert poll_weight(kind) == info.base_weight(kind)
         assert poll_weight(kind, 45) == info.base_weight(kind) + info.extra_weight(kind, 45)
 
     def test_one_account_sweep_matches_the_page(self) -> None:
