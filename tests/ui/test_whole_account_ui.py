@@ -9,13 +9,14 @@ from typing import Any
 
 import msgspec
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
 
 from hlmon.protocol.account_types import TwapState
 from hlmon.state import ConnState, Store
 from hlmon.state.twap import twap_progress
 from hlmon.ui.app import HlmonApp, build_app
-from hlmon.ui.widgets.whole_account import twap_rows
+from hlmon.ui.widgets.whole_account import TWAP_WS_ONLY, twap_rows
 from tests.fakes import FakeRuntime
 from tests.whole_account import SPOT_MIDS, balance, spot_catalog, spot_msg, use_catalog
 
@@ -104,17 +105,21 @@ async def test_spot_tab_waits_then_is_empty_then_follows_the_mids() -> None:
         await wait_for(pilot, lambda: "83.00" in lines(app, "spot"))
 
 
-async def test_twap_tab_in_rest_mode_says_why_it_stays_empty() -> None:
+@pytest.mark.parametrize("size", SIZES)
+async def test_twap_tab_in_rest_mode_says_why_it_stays_empty(size: tuple[int, int]) -> None:
     """Without the websocket by choice there is no call for the TWAPs' progress: the tab says
-    so instead of waiting for ever, and points at the slices' fills."""
+    so instead of waiting for ever, and points at the slices' fills, whole at 80 columns."""
     clock = FakeClock()
     store = populated_store(clock)
     store.health.set_connection(ConnState.REST, url="wss://x/ws")
     app = app_on(store, clock)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("4")
         await wait_for(pilot, lambda: "websocket only" in lines(app, "twap"))
         assert "waiting for TWAP" not in lines(app, "twap")
+        table = app.dashboard.lower.tables["twap"]
+        painted = [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
+        assert any(TWAP_WS_ONLY in line for line in painted)  # whole, not cut at the edge
 
 
 async def test_twap_tab_lists_progress_and_time_left() -> None:

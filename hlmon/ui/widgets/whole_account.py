@@ -56,12 +56,9 @@ SPOT_COLUMNS: tuple[Column, ...] = (
 )
 
 TWAP_WAITING = "waiting for TWAP orders…"
-TWAP_WS_ONLY = (
-    "TWAP progress comes over the websocket only, off in REST mode: the slices' fills are in "
-    "the Fills tab"
-)
+TWAP_WS_ONLY = "REST mode: TWAP progress comes over the websocket only (their fills: tab 2)"
 """The TWAP tab without a websocket by choice: the exchange has no REST call for the running
-TWAPs' progress (``twapStates``), so "waiting" would wait forever."""
+TWAPs' progress (``twapStates``), so "waiting" would wait forever. Fits 80 columns."""
 
 TWAP_COLUMNS: tuple[Column, ...] = (
     Column("coin", "coin", 4, "left", priority=100),
