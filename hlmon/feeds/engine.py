@@ -161,7 +161,10 @@ class FeedEngine(AccountSubscriptions):
             rng=self._rng,
         )
         self.recorder = recorder
-        """Records every received websocket frame, or None."""
+        """Records every received websocket frame (and the /info answers a replay needs), or
+        None."""
+        if recorder is not None:
+            self.info.on_answer = recorder.info_answer
         timings = timings or settings.websocket
         self.supervisor = Supervisor(
             store.health,

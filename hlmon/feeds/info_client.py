@@ -19,7 +19,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from urllib.request import getproxies
 
@@ -151,6 +151,9 @@ class InfoClient:
         """Attempts that went out on the wire (tests and the status bar read it)."""
         self.rate_limited = 0
         """How many 429 answers were seen."""
+        self.on_answer: Callable[[Mapping[str, Any], bytes], None] | None = None
+        """Told each answer that decoded (the request's body, the answer's bytes): a
+        recording keeps the ones a replay needs (``FrameRecorder.info_answer``)."""
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -292,6 +295,8 @@ class InfoClient:
         items = len(decoded) if isinstance(decoded, list | tuple) else 0
         self.budget.settle(reservation, req.weight + extra_weight(req.type, items))
         self._report()
+        if self.on_answer is not None:
+            self.on_answer(req.body, body)
         return decoded
 
 

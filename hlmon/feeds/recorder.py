@@ -2,14 +2,21 @@
 
 The file is gzip-compressed JSON lines::
 
-    {"hlmon_recording": 1, "version": "...", "network": "...", "api_url": "...",
+    {"hlmon_recording": 2, "version": "...", "network": "...", "api_url": "...",
      "address": "0x..." | null, "coins": ["BTC", ...], "start": 1767000000.123}
+    {"t": 1767000000.301, "info": {"type": "perpDexs"}, "a": <the answer, as received>}
     {"t": 1767000000.456, "f": "<the raw frame text>"}
     ...
     {"end": 1767000060.0, "frames": 1234, "dropped": 0}
 
 ``t`` is the local wall-clock receive time (``time.time()``), ``f`` the frame exactly as
 received. The trailer line is written by a clean ``close()``; readers must not require it.
+
+``info`` lines keep the /info answers a replay could not make up from the frames
+(``RECORDED_INFO``): the market catalog (which dexes, their collateral tokens, size decimals)
+and the account's role, mode and portfolio. Without them a replay lists only the coins its
+frames name, with made-up metadata. An answer is written when it differs from the last one
+kept for the same request (the catalog reloads every few minutes and rarely changes).
 
 The receive loop only calls ``write(raw, t)``, which appends to an in-memory list (no encoding,
 no I/O). A flush task started with ``start()`` hands the list to a worker thread every
@@ -27,7 +34,8 @@ import contextlib
 import gzip
 import logging
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +46,20 @@ from hlmon.recording_format import RECORDING_FORMAT
 logger = logging.getLogger(__name__)
 
 _ENCODER = msgspec.json.Encoder()
+
+RECORDED_INFO = frozenset(
+    {
+        "perpDexs",
+        "allPerpMetas",
+        "meta",
+        "spotMeta",
+        "outcomeMeta",
+        "userRole",
+        "userAbstraction",
+        "portfolio",
+    }
+)
+"""/info answers kept in a recording: what a replay cannot derive from the frames."""
 
 
 def make_header(
@@ -100,6 +122,13 @@ class FrameRecorder:
         # them cost ~7x the append itself.
         self._times: list[float] = []
         self._raws: list[bytes] = []
+        self._answers: list[bytes] = []
+        """``info`` lines, encoded, waiting for the next flush."""
+        self._last_answer: dict[bytes, int] = {}
+        """The checksum of the last answer kept, by request body: an unchanged answer is
+        not written again."""
+        self.answers = 0
+        """``info`` lines accepted by ``info_answer``."""
         self._pending_bytes = 0
         self._file: IO[bytes] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -118,6 +147,29 @@ class FrameRecorder:
         self._raws.append(raw if isinstance(raw, bytes) else raw.encode())
         self._pending_bytes += size
         self.frames += 1
+
+    def info_answer(self, body: Mapping[str, Any], raw: bytes, t: float | None = None) -> None:
+        """Keep the /info answer ``raw`` (valid JSON, as received) to the request ``body`` when
+        its type is one a replay needs (``RECORDED_INFO``) and it changed since the last one
+        kept for the same request. Encoded here (answers are rare), written at the next flush."""
+        if body.get("type") not in RECORDED_INFO or self._closed:
+            return
+        key = _ENCODER.encode(body)
+        digest = zlib.crc32(raw)
+        if self._last_answer.get(key) == digest:
+            return
+        if b"\n" in raw:  # one line per answer (JSON allows line breaks between tokens)
+            raw = _ENCODER.encode(msgspec.json.decode(raw))
+        line = _ENCODER.encode(
+            {"t": time.time() if t is None else t, "info": body, "a": msgspec.Raw(raw)}
+        )
+        if self._pending_bytes + len(line) > self.max_pending_bytes:
+            self.dropped += 1
+            return
+        self._last_answer[key] = digest
+        self._answers.append(line)
+        self._pending_bytes += len(line)
+        self.answers += 1
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -155,22 +207,24 @@ class FrameRecorder:
     async def flush(self) -> None:
         """Write every buffered frame to the file (in a worker thread)."""
         async with self._lock:
-            if not self._raws or self._file is None:
+            if not (self._raws or self._answers) or self._file is None:
                 return
-            times, raws = self._take()
-            self.bytes_written += await asyncio.to_thread(self._write_batch, times, raws)
+            times, raws, answers = self._take()
+            self.bytes_written += await asyncio.to_thread(self._write_batch, times, raws, answers)
 
-    def _take(self) -> tuple[list[float], list[bytes]]:
-        times, raws = self._times, self._raws
-        self._times, self._raws, self._pending_bytes = [], [], 0
-        return times, raws
+    def _take(self) -> tuple[list[float], list[bytes], list[bytes]]:
+        times, raws, answers = self._times, self._raws, self._answers
+        self._times, self._raws, self._answers, self._pending_bytes = [], [], [], 0
+        return times, raws, answers
 
-    def _write_batch(self, times: list[float], raws: list[bytes], trailer: bytes = b"") -> int:
+    def _write_batch(
+        self, times: list[float], raws: list[bytes], answers: list[bytes], trailer: bytes = b""
+    ) -> int:
         fh = self._file
         if fh is None:
             return 0
         encode = _ENCODER.encode
-        parts = [
+        parts = answers + [
             encode({"t": t, "f": raw.decode("utf-8", "replace")})
             for t, raw in zip(times, raws, strict=True)
         ]
@@ -198,14 +252,14 @@ class FrameRecorder:
             fh = self._file
             if fh is None:
                 return
-            times, raws = self._take()
+            times, raws, answers = self._take()
             self._closed = True
             trailer = _ENCODER.encode(
                 {"end": time.time(), "frames": self.frames, "dropped": self.dropped}
             )
             try:
                 self.bytes_written += await asyncio.to_thread(
-                    self._write_batch, times, raws, trailer + b"\n"
+                    self._write_batch, times, raws, answers, trailer + b"\n"
                 )
             finally:
                 self._file = None

@@ -9,6 +9,7 @@ cut short (the recording process was killed) loads up to its last complete frame
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import math
 import zlib
@@ -31,7 +32,7 @@ from hlmon.protocol.messages import (
     UserEventsMsg,
 )
 from hlmon.protocol.subscriptions import message_sub_key
-from hlmon.recording_format import RECORDING_FORMAT
+from hlmon.recording_format import READABLE_FORMATS
 
 # Data frames that carry no user or coin are routed by subscription type.
 _ROUTE_BY_TYPE: dict[type, str] = {
@@ -81,6 +82,9 @@ class Recording:
     header: dict[str, Any]
     """The header line (``hlmon_recording``, version, network, api_url, address, coins, start)."""
     frames: list[Frame] = field(default_factory=list)
+    answers: dict[str, list[tuple[float, Any]]] = field(default_factory=dict)
+    """The recorded /info answers (format 2's ``info`` lines) by ``answer_key`` of their
+    request: ``(seconds since the start, answer)``, oldest first."""
     trailer: dict[str, Any] | None = None
     """The closing line of a cleanly stopped recording, else None."""
     truncated: bool = False
@@ -95,6 +99,25 @@ class Recording:
     def duration(self) -> float:
         """Seconds from the start to the last frame."""
         return self.frames[-1].t if self.frames else 0.0
+
+    def answer(self, body: dict[str, Any], at: float) -> tuple[bool, Any]:
+        """``(found, answer)``: the recorded answer to the /info request ``body`` in force at
+        ``at`` seconds (the last one recorded by then; before the first, the first)."""
+        kept = self.answers.get(answer_key(body))
+        if not kept:
+            return False, None
+        i = bisect.bisect_right(kept, at, key=lambda item: item[0])
+        return True, kept[max(i - 1, 0)][1]
+
+
+def answer_key(body: dict[str, Any]) -> str:
+    """One key for the /info requests that ask the same question: keys sorted, the address
+    in lower case, the default dex (``"dex": ""``) the same as no ``dex``."""
+    norm = {k: v for k, v in body.items() if not (k == "dex" and v == "")}
+    user = norm.get("user")
+    if isinstance(user, str):
+        norm["user"] = user.lower()
+    return msgspec.json.encode(norm, order="sorted").decode()
 
 
 def classify(text: str) -> tuple[int, str | None, str]:
@@ -131,13 +154,31 @@ def _check_header(path: Path, line: bytes) -> dict[str, Any]:
     if not isinstance(header, dict) or "hlmon_recording" not in header:
         raise _bad(path, "line 1", "not an hlmon recording (no header line)")
     fmt = header["hlmon_recording"]
-    if fmt != RECORDING_FORMAT:
-        what = f"recording format {fmt!r} is not supported (expected {RECORDING_FORMAT})"
+    if isinstance(fmt, bool) or fmt not in READABLE_FORMATS:
+        expected = " or ".join(str(f) for f in READABLE_FORMATS)
+        what = f"recording format {fmt!r} is not supported (expected {expected})"
         raise _bad(path, "line 1", what)
     start = header.get("start")
     if isinstance(start, bool) or not isinstance(start, int | float) or not math.isfinite(start):
         raise _bad(path, "line 1", "header has no valid 'start' time")
     return header
+
+
+def _add_answer(rec: Recording, obj: dict[str, Any], path: Path, lineno: int) -> None:
+    t, body = obj.get("t"), obj.get("info")
+    if (
+        isinstance(t, bool)
+        or not isinstance(t, int | float)
+        or not math.isfinite(t)
+        or not isinstance(body, dict)
+        or not isinstance(body.get("type"), str)
+        or "a" not in obj
+    ):
+        what = 'expected {"t": seconds, "info": {"type": ...}, "a": answer}'
+        raise _bad(path, f"line {lineno}", what)
+    kept = rec.answers.setdefault(answer_key(body), [])
+    at = max(float(t) - rec.start, kept[-1][0] if kept else 0.0)
+    kept.append((at, obj["a"]))
 
 
 def load_recording(path: str | Path) -> Recording:
@@ -182,6 +223,9 @@ def load_recording(path: str | Path) -> Recording:
                     raise _bad(p, f"line {lineno}", "expected a JSON object")
                 if "end" in obj and "f" not in obj:
                     rec.trailer = obj
+                    continue
+                if "info" in obj and "f" not in obj:
+                    _add_answer(rec, obj, p, lineno)
                     continue
                 t, text = obj.get("t"), obj.get("f")
                 if (

@@ -7,9 +7,13 @@ recorded pace divided by ``speed``. Acks, pongs and ``post`` answers are generat
 replayed. ``/info`` answers from the recorded state at the current position (the latest frame
 of the matching stream, or the first one before anything was replayed): ``allMids``,
 ``l2Book``, ``clearinghouseState``, ``openOrders``/``frontendOpenOrders``, ``userFills``,
-``userFillsByTime``, ``exchangeStatus``; the market catalog (``perpDexs``, ``allPerpMetas``,
-``spotMeta``, ``outcomeMeta``, ``meta``) lists every coin the recording holds
-(``hlmon.replay.catalog``); other known types get an empty but valid answer.
+``userFillsByTime``, ``exchangeStatus``. The market catalog (``perpDexs``, ``allPerpMetas``,
+``spotMeta``, ``outcomeMeta``, ``meta``) and an account's ``userRole``, ``userAbstraction`` and
+``portfolio`` are answered as the exchange answered the recording client (a format-2
+recording keeps those answers; the one in force at the current position). A recording
+without them (format 1) gets a catalog made up of every coin the recording names
+(``hlmon.replay.catalog``), and no answer on the account's role, mode or portfolio. Other
+known types get an empty but valid answer.
 
 A client that subscribes mid-replay, and every client after a seek, first gets the latest
 recorded frame of each state stream (book, mids, bbo, contexts, account, orders) at the new
@@ -486,6 +490,9 @@ class ReplayServer:
         user = body.get("user")
         user = user.lower() if isinstance(user, str) else None
         dex = body.get("dex") or ""
+        found, recorded = self.recording.answer(body, self.position)
+        if found:
+            return True, recorded
         if kind in ("perpDexs", "allPerpMetas", "spotMeta", "outcomeMeta"):
             return True, self._catalog[kind]
         if kind == "meta":

@@ -38,6 +38,12 @@ class Recorded:
     book: L2Book | None
     frames: int
     api_url: str
+    dexes: list[tuple[str, str | None]]
+    """The recording engine's catalog: each perp dex and its collateral token."""
+    mode: Any
+    """The account's mode (``userAbstraction``) as the recording engine read it."""
+    role: Any
+    """The account's ``userRole`` answer."""
 
 
 async def _record(path: Path) -> Recorded:
@@ -60,6 +66,8 @@ async def _record(path: Path) -> Recorded:
                     and store.book("BTC") is not None
                     and store.bbo("BTC") is not None
                     and rec.frames >= 60
+                    and store.account_mode() is not None
+                    and store.user_role() is not None
                 ),
                 what="a couple of seconds of traffic",
             )
@@ -70,7 +78,16 @@ async def _record(path: Path) -> Recorded:
             book=store.book("BTC"),
             frames=rec.frames,
             api_url=sim.url,
+            dexes=_dexes(runtime),
+            mode=store.account_mode(),
+            role=store.user_role(),
         )
+
+
+def _dexes(runtime: Runtime) -> list[tuple[str, str | None]]:
+    catalog = runtime.engine.catalog.catalog
+    assert catalog is not None
+    return [(d.name, d.collateral) for d in catalog.dexes()]
 
 
 @pytest.fixture(scope="session")

@@ -49,11 +49,13 @@ async def test_close_during_a_flush_loses_no_frame(tmp_path: Path) -> None:
     writing, release = threading.Event(), threading.Event()
     plain = rec._write_batch
 
-    def slow(times: list[float], raws: list[bytes], trailer: bytes = b"") -> int:
+    def slow(
+        times: list[float], raws: list[bytes], answers: list[bytes], trailer: bytes = b""
+    ) -> int:
         if not trailer:  # the periodic flush's batch: hold it in the thread
             writing.set()
             release.wait(5)
-        return plain(times, raws, trailer)
+        return plain(times, raws, answers, trailer)
 
     rec._write_batch = slow  # type: ignore[method-assign]
     rec.start()
@@ -84,6 +86,48 @@ def test_killed_recording_loads_up_to_the_last_flush(recorded: Recorded, tmp_pat
     assert loaded.truncated and 0 < len(loaded.frames) < recorded.frames
 
 
+async def test_recorder_keeps_the_answers_a_replay_needs_once_each(tmp_path: Path) -> None:
+    """/info answers: only the types a replay cannot make up, each written again only when it
+    changed; a replay then answers with the one in force at its position."""
+    path = tmp_path / "r.jsonl.gz"
+    rec = FrameRecorder(path, HEADER)
+    rec.start()
+    start = HEADER["start"]
+    dexes_v1 = b'[null,{"name":"xyz","fullName":"XYZ"}]'
+    dexes_v2 = b'[null,\n {"name":"xyz","fullName":"XYZ"},\n {"name":"flx","fullName":"Felix"}]'
+    rec.info_answer({"type": "perpDexs"}, dexes_v1, start + 1)
+    rec.info_answer({"type": "perpDexs"}, dexes_v1, start + 2)  # unchanged: not kept again
+    rec.info_answer({"type": "l2Book", "coin": "BTC"}, b"{}", start + 2)  # the frames have it
+    rec.info_answer({"type": "userRole", "user": "0xAB"}, b'{"role":"user"}', start + 3)
+    rec.info_answer({"type": "perpDexs"}, dexes_v2, start + 10)  # a new listing
+    rec.write(BOOK.encode(), start + 11)
+    assert rec.answers == 3
+    await rec.close()
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    assert len(lines) == 1 + 3 + 1 + 1  # header, answers, the frame, trailer: one line each
+    loaded = load_recording(path)
+    assert len(loaded.frames) == 1
+    v1, v2 = json.loads(dexes_v1), json.loads(dexes_v2)
+    assert loaded.answer({"type": "perpDexs"}, 0.0) == (True, v1)  # before the first: the first
+    assert loaded.answer({"type": "perpDexs"}, 5.0) == (True, v1)
+    assert loaded.answer({"type": "perpDexs"}, 10.0) == (True, v2)
+    # The same question asked another way: address case, the default dex spelled out.
+    assert loaded.answer({"user": "0xab", "type": "userRole"}, 4.0) == (True, {"role": "user"})
+    assert loaded.answer({"type": "userRole", "user": "0xcd"}, 4.0) == (False, None)
+    assert loaded.answer({"type": "l2Book", "coin": "BTC"}, 4.0) == (False, None)
+
+
+def test_a_format_1_recording_still_loads(tmp_path: Path) -> None:
+    """Recordings made before the answers were kept: read as before, with no answers."""
+    header = {**HEADER, "hlmon_recording": 1}
+    path = _gz(tmp_path / "old.jsonl.gz", json.dumps(header) + "\n" + json.dumps(
+        {"t": header["start"] + 1, "f": BOOK}) + "\n")  # fmt: skip
+    loaded = load_recording(path)
+    assert len(loaded.frames) == 1 and loaded.answers == {}
+    assert loaded.answer({"type": "perpDexs"}, 1.0) == (False, None)
+
+
 def _gz(path: Path, text: str) -> Path:
     path.write_bytes(gzip.compress(text.encode()))
     return path
@@ -99,6 +143,8 @@ def _gz(path: Path, text: str) -> Path:
         ('{"hlmon_recording": 99, "start": 1}\n', "format 99 is not supported"),
         (json.dumps(HEADER) + "\nnot json\n", "line 2: not a JSON line"),
         (json.dumps(HEADER) + '\n{"t": "x", "f": 1}\n', "line 2: expected"),
+        (json.dumps(HEADER) + '\n{"t": 1, "info": {"type": 5}, "a": 1}\n', "line 2: expected"),
+        (json.dumps(HEADER) + '\n{"t": 1, "info": {"type": "meta"}}\n', "line 2: expected"),
     ],
 )
 def test_bad_files_give_a_clear_error(

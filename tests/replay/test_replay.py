@@ -54,11 +54,20 @@ async def _read(ws: ClientConnection, n: int) -> list[str]:
 
 
 def test_recording_file_has_header_frames_and_trailer(recorded: Recorded) -> None:
-    """The file is gzip JSON lines: header, one {"t", "f"} line per frame, then a trailer."""
+    """The file is gzip JSON lines: header, one {"t", "f"} line per frame and one {"t", "info",
+    "a"} line per /info answer a replay needs, then a trailer."""
     with gzip.open(recorded.path, "rt", encoding="utf-8") as fh:
         lines = [json.loads(line) for line in fh]
-    header, body, trailer = lines[0], lines[1:-1], lines[-1]
-    assert header["hlmon_recording"] == 1
+    header, trailer = lines[0], lines[-1]
+    body = [line for line in lines[1:-1] if "f" in line]
+    answers = [line for line in lines[1:-1] if "info" in line]
+    assert len(body) + len(answers) == len(lines) - 2
+    assert header["hlmon_recording"] == 2
+    # The market catalog as the simulator answered it, each answer once.
+    kinds = [a["info"]["type"] for a in answers]
+    assert {"perpDexs", "allPerpMetas", "spotMeta", "outcomeMeta"} <= set(kinds)
+    assert kinds.count("perpDexs") == 1
+    assert all(a["t"] >= header["start"] for a in answers)
     assert header["network"] == "custom" and header["api_url"] == recorded.api_url
     assert header["address"] == recorded.address and header["coins"] == list(COINS)
     assert isinstance(header["version"], str) and header["start"] > 1e9
@@ -119,6 +128,36 @@ async def test_engine_store_ends_like_the_recording(recorded: Recorded) -> None:
             )
             assert engine.ws.pending_acks == []
             assert store.book("BTC") is not None
+        finally:
+            await engine.stop()
+
+
+async def test_a_replay_answers_the_catalog_and_the_account_as_the_exchange_did(
+    recorded: Recorded,
+) -> None:
+    """The replay serves the recorded /info answers: the engine on it lists the simulator's
+    dexes with their collateral tokens (HIP-3 ones included, though no market frame names
+    them) and reads the account's mode and role as the recording engine did."""
+    rec = load_recording(recorded.path)
+    assert any(name == "flx" and token == "USDH" for name, token in recorded.dexes)
+    async with ReplayServer(rec, speed=50, paused=True) as server:
+        settings = Settings(
+            network="custom", api_url=server.url, address=recorded.address, watchlist=COINS
+        )
+        store = Store(time.time, settings.stale)
+        engine = FeedEngine(settings, store)
+        await engine.start()
+        try:
+            await asyncio.wait_for(engine.catalog.ready.wait(), 10)
+            catalog = engine.catalog.catalog
+            assert catalog is not None
+            assert [(d.name, d.collateral) for d in catalog.dexes()] == recorded.dexes
+            await wait_until(
+                lambda: store.account_mode() is not None and store.user_role() is not None,
+                what="the account's mode and role",
+            )
+            assert store.account_mode() == recorded.mode
+            assert store.user_role() == recorded.role
         finally:
             await engine.stop()
 
