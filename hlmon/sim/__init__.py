@@ -65,7 +65,7 @@ Faults (``sim.faults``)::
 
     drop_all()                     abort every websocket (no close frame)
     stall(seconds=None)            sockets stay open, nothing is sent (no pongs) until unstall()
-    unstall()
+    unstall()                      requests held meanwhile are answered (late pongs), pushes resume
     send_malformed(n=1)            n malformed frames (truncated JSON, non-JSON, wrong types)
     send_error(text)               {"channel":"error","data":text} to every socket
     info_status(status=429, count=None)   next `count` /info answers (all if None) get `status`

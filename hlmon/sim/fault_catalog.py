@@ -102,7 +102,11 @@ CONTROLS: tuple[Control, ...] = (
         "keep sockets open but send nothing (not even pongs)",
         (_p("seconds", "number", "None", "how long (None: until unstall or clear)"),),
     ),
-    Control("unstall", "fault", "end a stall; pushes resume with the next block"),
+    Control(
+        "unstall",
+        "fault",
+        "end a stall; what clients sent meanwhile is answered, pushes resume with the next block",
+    ),
     Control(
         "send_malformed",
         "fault",

@@ -36,6 +36,7 @@ class Faults:
         self.legacy_invalid = legacy_default
         self._on_drop_all: Callable[[], None] = lambda: None
         self._on_broadcast: Callable[[list[str]], None] = lambda frames: None
+        self._on_unstall: Callable[[], None] = lambda: None
         self._stalled = False
         self._unstall_handle: asyncio.TimerHandle | None = None
         self.latency_s = 0.0
@@ -47,11 +48,16 @@ class Faults:
         self._malformed_next = 0
 
     def install(
-        self, on_drop_all: Callable[[], None], on_broadcast: Callable[[list[str]], None]
+        self,
+        on_drop_all: Callable[[], None],
+        on_broadcast: Callable[[list[str]], None],
+        on_unstall: Callable[[], None] = lambda: None,
     ) -> None:
-        """Called by the server to connect the one-shot actions."""
+        """Called by the server to connect the one-shot actions (``on_unstall``: answer
+        what the clients asked during the stall)."""
         self._on_drop_all = on_drop_all
         self._on_broadcast = on_broadcast
+        self._on_unstall = on_unstall
 
     # -------------------------------------------------------------- websocket faults
 
@@ -60,7 +66,11 @@ class Faults:
         self._on_drop_all()
 
     def stall(self, seconds: float | None = None) -> None:
-        """Keep sockets open but send nothing (not even pongs) for ``seconds`` or until unstall."""
+        """Keep sockets open but send nothing (not even pongs) for ``seconds`` or until unstall.
+
+        A frozen server: what clients send meanwhile is held, not read, and answered in order
+        when the stall ends (a ping gets its pong late, never not at all); the pushes of the
+        stall are lost."""
         self._stalled = True
         if self._unstall_handle is not None:
             self._unstall_handle.cancel()
@@ -70,11 +80,15 @@ class Faults:
             self._unstall_handle = loop.call_later(seconds, self.unstall)
 
     def unstall(self) -> None:
-        """End a stall; pushes resume with the next block."""
+        """End a stall: what clients sent meanwhile is answered now; pushes resume with the
+        next block."""
+        was = self._stalled
         self._stalled = False
         if self._unstall_handle is not None:
             self._unstall_handle.cancel()
             self._unstall_handle = None
+        if was:
+            self._on_unstall()
 
     @property
     def stalled(self) -> bool:

@@ -58,6 +58,8 @@ class Connection:
         self.faults = faults
         self.queue_max = queue_max
         self.subs: dict[str, Subscription] = {}
+        self.held: list[str] = []
+        """Text frames the client sent during a stall, answered when it ends."""
         self.closed = False
         self.last_send = time.monotonic()
         self.frames_sent = 0

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 
 _ENCODER = msgspec.json.Encoder()
 BAD_NAME_DROP_S = 0.1
+HELD_MAX = 1000
+"""Client frames a socket holds during a stall; one more drops it (an overflowing buffer)."""
 """Delay before the socket of a subscription naming something unlisted is dropped (2026: the
 exchange aborted 90-155 ms after the request, with no close frame and no error frame)."""
 
@@ -97,7 +99,7 @@ class SimServer:
         self.account.listener = self.hub.publish_account
         self.info = InfoService(self.universe, self.market, self.account)
         self.faults = Faults(legacy_invalid_subscription)
-        self.faults.install(self._drop_all, self._broadcast)
+        self.faults.install(self._drop_all, self._broadcast, self._answer_held)
         self.control_routes: ControlRoutes | None = None
         """The ``/_sim`` routes, once started with ``fault_routes``."""
         self.tracker = LimitTracker(self.limits)
@@ -267,6 +269,15 @@ class SimServer:
         for conn in list(self.connections):
             conn.abort()
 
+    def _answer_held(self) -> None:
+        """The stall ended: answer each connection's requests held meanwhile, in order."""
+        for conn in list(self.connections):
+            held, conn.held = conn.held, []
+            for raw in held:
+                if conn.closed:
+                    break
+                self._on_message(conn, raw)
+
     def _broadcast(self, texts: list[str]) -> None:
         for conn in list(self.connections):
             for text in texts:
@@ -293,7 +304,12 @@ class SimServer:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    self._on_message(conn, msg.data)
+                    if self.faults.stalled:  # frozen: read later (``_answer_held``)
+                        conn.held.append(msg.data)
+                        if len(conn.held) > HELD_MAX:
+                            conn.abort()  # its buffer would overflow
+                    else:
+                        self._on_message(conn, msg.data)
                 elif msg.type == WSMsgType.BINARY:
                     conn.send(frame("error", parse_error_text(msg.data)))
                 if conn.closed:

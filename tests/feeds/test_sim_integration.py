@@ -24,7 +24,7 @@ from hlmon.sim.limits import SimLimits
 from hlmon.state import ConnState, FeedState, Source
 from hlmon.state.settings import StaleThresholds
 from tests.catalogs import default_catalog
-from tests.support import FAST_PROFILE, TEST_WS, engine_factory, running_sim
+from tests.support import FAST_PROFILE, TEST_TIMINGS, TEST_WS, engine_factory, running_sim
 
 Wait = Callable[..., Awaitable[float]]
 
@@ -99,6 +99,35 @@ class TestReconnect:
         assert detect <= TEST_WS.ping_interval + TEST_WS.pong_timeout + 0.2
         sim.faults.unstall()
         await wait(lambda: store.health.connection.reconnects >= 1 and engine.ws.live.is_set(), 5)
+
+    async def test_a_short_stall_ends_without_a_reconnect(
+        self, sim: SimServer, engines: Any, wait: Wait
+    ) -> None:
+        """The server freezes for less than the pong timeout: the ping sent meanwhile is
+        answered when it thaws (late, not lost), so the socket is kept. (The simulator once
+        dropped those pings: the socket was killed seconds after data had resumed.)"""
+        # Scheduled pings far apart: the ping of the stall is the silence probe, and no later
+        # ping's pong would clear it.
+        timings = dataclasses.replace(
+            TEST_TIMINGS, ping_interval=60.0, probe_after=0.3, pong_timeout=1.5, silence_timeout=5.0
+        )
+        engine = await engines(settings_for(sim, address=None), timings=timings)
+        store = engine.store
+        await wait(lambda: engine.ws.live.is_set() and store.mid("BTC") is not None, 5)
+        pongs = store.health.frames_by_channel.get("pong", 0)
+        sim.faults.stall()
+        # After probe_after of silence the probe goes out, and gets no answer yet.
+        await wait(lambda: engine.ws._ping_sent_at is not None, 3)
+        probed_at = time.monotonic()
+        await wait(lambda: time.monotonic() - probed_at > 0.3, 2)
+        assert store.health.frames_by_channel.get("pong", 0) == pongs
+        sim.faults.unstall()
+        await wait(lambda: store.health.frames_by_channel.get("pong", 0) > pongs, 3)
+        # Past the moment the unanswered probe would have had the socket declared dead.
+        deadline = probed_at + timings.pong_timeout + 0.3
+        await wait(lambda: time.monotonic() > deadline, timings.pong_timeout + 2)
+        assert engine.ws.stats.dead_detected == 0
+        assert store.health.connection.reconnects == 0
 
     async def test_malformed_and_error_frames_counted(
         self, sim: SimServer, engines: Any, wait: Wait

@@ -30,18 +30,30 @@ async def test_drop_all_aborts_every_socket(sim: SimServer, open_ws: Any) -> Non
 
 
 async def test_stall_and_unstall(sim: SimServer, open_ws: Any) -> None:
-    """While stalled, nothing is sent (not even pongs); after unstall, pongs come back."""
+    """While stalled, nothing is sent (not even pongs); after unstall, what the client sent
+    meanwhile is answered in order (a frozen server reads it late, never loses it), and pongs
+    come back."""
     ws = await open_ws(sim)
     await ws.subscribe({"type": "bbo", "coin": "BTC"})
     await ws.channel("bbo")
     before = len(ws.log)
     sim.faults.stall()
     await ws.send({"method": "ping"})
+    await ws.subscribe({"type": "trades", "coin": "ETH"})
     await sim.advance(2)
     with pytest.raises(AssertionError):
         await ws.channel("pong", within=0.3)
     assert ws.log[before:] == []
     sim.faults.unstall()
+    await ws.channel("pong")
+    await ws.wait_for(
+        lambda m: (
+            m.get("channel") == "subscriptionResponse"
+            and m["data"]["subscription"] == {"type": "trades", "coin": "ETH"}
+        )
+    )
+    answered = ws.channels()[before:]
+    assert answered.index("pong") < answered.index("subscriptionResponse")
     await ws.send({"method": "ping"})
     await ws.channel("pong")
     sim.faults.stall(seconds=0.1)
