@@ -23,7 +23,8 @@ Choices worth knowing:
   their ``twapId``), each with its ``feeToken``.
 * ``account`` carries the account's ``mode`` (read once with ``userAbstraction``, waited for),
   its ``equity`` in USD by the rules of that mode (``state.equity``) and the mode's risk
-  ``ratio``; ``spot`` lists the spot balances (exchange strings) with ``valueUsd``.
+  ``ratio``; ``spot`` lists the spot balances (exchange strings) with ``valueUsd``. USD
+  amounts hlmon computes (``equity``, ``valueUsd``) are rounded to USDC's 6 places.
 * ``positions`` and ``openOrders`` cover every perp dex, each entry with its ``dex`` (``""``
   for the default dex); ``account`` keeps the default dex's figures and adds ``dexes``: per dex
   where the user has margin or a position, its ``accountValue``, ``totalMarginUsed``,
@@ -63,6 +64,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from hlmon import event_loop
@@ -75,9 +77,12 @@ from hlmon.protocol.messages import L2Book, Level
 from hlmon.runtime.controls import InputRejected
 from hlmon.runtime.root import Runtime
 from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
+from hlmon.state.decimals import try_dec
 from hlmon.state.dexes import DexSummary, coin_dex
 
 FILLS_LIMIT = 100
+USD_PLACES = Decimal("0.000001")
+"""USD amounts hlmon computes are printed to USDC's 6 places."""
 """Newest fills included in the document."""
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _POLL = 0.05
@@ -442,10 +447,21 @@ def _mode_doc(store: Store) -> dict[str, Any]:
     mode = None if reading is None else reading.mode.value if reading.mode else reading.raw
     return {
         "mode": mode,
-        "equity": figures.equity_usd,
+        "equity": _usd(figures.equity_usd),
         "ratio": figures.ratio,
         "ratioKind": None if figures.ratio_kind is None else figures.ratio_kind.value,
     }
+
+
+def _usd(value: str | None) -> str | None:
+    """A USD amount hlmon computed (sums, balances at mids), to USDC's 6 places, trailing
+    zeros dropped: the arithmetic is exact and would print every digit of its products
+    (``116495.02521515793``)."""
+    d = try_dec(value)
+    if d is None:
+        return value
+    q = d.quantize(USD_PLACES, rounding=ROUND_HALF_EVEN)
+    return "0" if q.is_zero() else format(q.normalize(), "f")
 
 
 def _spot_doc(store: Store) -> list[dict[str, Any]] | None:
@@ -461,7 +477,7 @@ def _spot_doc(store: Store) -> list[dict[str, Any]] | None:
             "total": row.total,
             "hold": row.hold,
             "entryNtl": row.entry_ntl,
-            "valueUsd": row.value_usd,
+            "valueUsd": _usd(row.value_usd),
         }
         for row in valuation.rows
     ]

@@ -89,6 +89,9 @@ async def test_demo_document_shape() -> None:
     assert account["mode"] == "standard" and account["ratioKind"] == "crossMaintenance"
     assert is_decimal_string(account["ratio"])
     assert is_decimal_string(account["equity"])  # every pool and spot balance priced
+    # Computed USD amounts to USDC's 6 places (the exact sum prints ~17 digits).
+    for usd in [account["equity"], *(r["valueUsd"] for r in doc["spot"] if r["valueUsd"])]:
+        assert Decimal(usd) == Decimal(usd).quantize(Decimal("0.000001")), usd
     assert doc["spot"]
     for row in doc["spot"]:
         assert set(row) == SPOT_KEYS
