@@ -361,7 +361,10 @@ class RestPoller:
             most = (MAX_SHARE_KEPT - self._reserve_share) * budget
             if least < full:
                 most = min(most, full - least)
-            cut = min(over, math.floor(most))
+            # Below ``most`` by a whole weight when it is one: the share it becomes is a float,
+            # and 0.2 + 378/600 lands above 0.83, leaving the floors a hair short of what
+            # they sum to (the last feed was then not served).
+            cut = max(0, min(over, math.ceil(most) - 1))
         if cut == self.cut:
             return
         was = self.cut
