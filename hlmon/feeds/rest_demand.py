@@ -22,6 +22,7 @@ market              ``allMids`` per watched dex                           5 s   
                     market screen: ``metaAndAssetCtxs`` per catalog dex  30 s        20
                     (15 s for a watched dex), ``spotMetaAndAssetCtxs``    30 s        20
 background          idle accounts: ``clearinghouseState`` per active dex  60 s        2
+                    ``twapHistory`` of the selected account               60 s        21
 =================== ===================================================== =========== =======
 
 The market screen's feeds are wanted only while it is shown (``screener_dexes``); a dex both
@@ -70,6 +71,9 @@ FILLS_CADENCE = 10.0
 TWAP_FILLS_CADENCE = 30.0
 """A TWAP trades a slice every 30 s, and its slices are never in ``userFills``."""
 FUNDINGS_CADENCE = 60.0
+TWAP_HISTORY_CADENCE = 60.0
+"""Without the websocket's ``twapStates`` the TWAP tab is derived from the TWAPs' history
+(started, finished...) and their slice fills; a TWAP starts or ends minutes apart."""
 IDLE_ACCOUNT_CADENCE = 60.0
 SCREENER_CADENCE = 30.0
 """The market screen's contexts: every dex and spot at 20 weight a call (about 120 w/min for
@@ -185,6 +189,15 @@ def wanted_feeds(demand: ScreenDemand) -> list[WantedFeed]:
             )
         )
         feeds.append(_feed("userFunding", Priority.MARKET, FUNDINGS_CADENCE, "fundings", user=user))
+        feeds.append(
+            _feed(
+                "twapHistory",
+                Priority.BACKGROUND,
+                TWAP_HISTORY_CADENCE,
+                "TWAP history",
+                user=user,
+            )
+        )
     for other in others:
         if not (other.near_liquidation or other.has_positions):
             for dex in other.dexes:

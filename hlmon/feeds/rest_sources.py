@@ -22,6 +22,8 @@ poll                  feed keys it serves                      answer applied as
 ``userTwapSlice``     ``fills`` (selected user): TWAP slices   ``userTwapSliceFills``, merged;
 ``FillsByTime``       are never in ``userFills``               its own cursor (newest slice)
 ``userFunding``       ``fundings`` (selected user)             ``userFundings``, merged (dedupe)
+``twapHistory``       ``fills`` (selected user): which TWAPs   ``userTwapHistory``, merged: the
+(user)                run, their slices being fills            TWAP tab without ``twapStates``
 ``spotClearinghouse`` ``spot`` (selected user)                 ``spotState``
 ``State`` (user)
 ``metaAndAssetCtxs``  ``market:perp:<dex>`` while the market   the market screen's table
@@ -170,6 +172,9 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
             "userTwapSliceFillsByTime": "fills",  # slices are fills the other call lacks
             "userFunding": "fundings",
             "spotClearinghouseState": "spot",
+            # Which TWAPs run, their slices being fills: the TWAP tab without twapStates (a
+            # websocket-only stream) is rebuilt from the two.
+            "twapHistory": "fills",
         }.get(kind)
         return () if selected is None else (selected,)
     if kind == "clearinghouseState" and user in screen.others:
@@ -215,6 +220,8 @@ def build_request(key: PollKey, screen: ScreenState, store: Store, now_ms: int) 
         fundings = store.fundings() if user == store.user else []
         start = fundings[0].time - FILL_MARGIN_MS if fundings else now_ms - FUNDINGS_LOOKBACK_MS
         return info.user_funding(user, max(0, start))
+    if kind == "twapHistory":
+        return info.twap_history(user)
     raise ValueError(f"no REST source for {key}")
 
 

@@ -50,6 +50,7 @@ from .freshness import feed_kind
 from .health import FeedHealth
 from .lag import LagStamps
 from .market import MarketState
+from .twap import SLICES_ANSWERED, TwapProgress, derived_twaps
 from .types import AccountSummary, Handler, PositionView, Source, Stamp
 
 _ACCOUNT_KEYS = ("account", "orders", "fills", "fundings", "ledger", "webData3")
@@ -392,6 +393,25 @@ class AccountIngest(ExtrasIngest, LagStamps):
     def web_data(self) -> dict[str, Any] | None:
         """The last webData3 payload (raw), if subscribed."""
         return self._web_data
+
+    def twaps(self) -> list[TwapProgress]:
+        """Active TWAPs of the selected account, oldest first: from ``twapStates`` once the
+        websocket has sent them, else rebuilt from the TWAP history and the slice fills held
+        (REST mode: ``state.twap.derived_twaps``)."""
+        if self.twaps_streamed():
+            return super().twaps()
+        ring = self._account.fills
+        held = ring.newest_first()
+        slices = [f for f in held if f.twapId is not None]
+        # Slices older than the oldest held may be missing: the ring dropped them, or the
+        # exchange's answer (the last SLICES_ANSWERED) did not reach back that far.
+        since = None
+        if len(ring) >= ring.cap:
+            since = held[-1].time
+        elif len(slices) >= SLICES_ANSWERED:
+            since = slices[-1].time
+        now_ms = int(self._clock() * 1000)
+        return derived_twaps(self.twap_history(), slices, now_ms, since)
 
     def newest_fill_time(self, *, twap: bool | None = None) -> int | None:
         """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there.

@@ -79,6 +79,10 @@ EXTRAS_KEYS = ("spot", "twaps", "mode", "liquidations")
 """Change keys of the selected account's extras (also set on a switch of account)."""
 
 
+TWAP_HISTORY_FEED = "twapHistory"
+"""Stamp of the TWAP history (websocket ``userTwapHistory`` or REST ``twapHistory``)."""
+
+
 def twap_feed(dex: str) -> str:
     """Feed key of a dex's ``twapStates``: ``twaps`` (default dex), ``twaps:xyz``."""
     return f"twaps:{dex}" if dex else "twaps"
@@ -223,7 +227,11 @@ class ExtrasIngest:
     def _reset_extras(self, user: str | None) -> None:
         """Another account is selected: its extras show from what is held for it."""
         self._extras.clear(user)
-        for key in [k for k in self._stamps if k == "spot" or k.partition(":")[0] == "twaps"]:
+        for key in [
+            k
+            for k in self._stamps
+            if k in ("spot", TWAP_HISTORY_FEED) or k.partition(":")[0] == "twaps"
+        ]:
             del self._stamps[key]
         held = self._facts.spots.get(user) if user is not None else None
         if held is not None:
@@ -330,7 +338,9 @@ class ExtrasIngest:
 
     def _on_twap_history(self, msg: UserTwapHistoryMsg, source: Source, now: float) -> None:
         if self._is_me(msg.data.user):
+            self._stamps[TWAP_HISTORY_FEED] = Stamp(now, None, source)
             self._add_twap_history(msg.data.history)
+            self._changes.add("twaps")  # loaded, even when nothing in it is new
 
     def _add_twap_history(self, items: Iterable[TwapHistoryItem]) -> None:
         if self._extras.add_history(items):
@@ -459,6 +469,14 @@ class ExtrasIngest:
     def _held_states(self, address: str) -> dict[str, ClearinghouseState]:
         """The perp states held for a watched account that is not the selected one."""
         return {dex: state for dex, (state, _) in self._accounts.states_of(address).items()}
+
+    def twaps_loaded(self) -> bool:
+        """The TWAP tab has its first data: ``twapStates`` or the TWAP history."""
+        return self.twaps_streamed() or TWAP_HISTORY_FEED in self._stamps
+
+    def twaps_streamed(self) -> bool:
+        """The websocket's ``twapStates`` has spoken for the selected account (any dex)."""
+        return any(k.partition(":")[0] == "twaps" for k in self._stamps)
 
     def twaps(self) -> list[TwapProgress]:
         """Active TWAPs of the selected account (every dex), oldest first."""

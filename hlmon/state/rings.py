@@ -40,6 +40,11 @@ class DedupeRing(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def cap(self) -> int:
+        """The most records kept (the oldest by time go first)."""
+        return self._cap
+
     def __contains__(self, item: T) -> bool:
         return self._key(item) in self._items
 

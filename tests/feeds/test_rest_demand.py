@@ -52,6 +52,8 @@ class TestWantedFeeds:
             ("userFillsByTime", None): Priority.MARKET,
             ("userTwapSliceFillsByTime", None): Priority.MARKET,
             ("userFunding", None): Priority.MARKET,
+            # The TWAP tab's source without twapStates (REST mode): cut before the rest.
+            ("twapHistory", None): Priority.BACKGROUND,
         }
         book = next(f for f in feeds if f.key.kind == "l2Book")
         assert book.key.param("coin") == "BTC" and book.cadence == BOOK_CADENCE
@@ -92,6 +94,7 @@ class TestWantedFeeds:
             ("0xliq", "frontendOpenOrders", Priority.AT_RISK),
             ("0xpos", "clearinghouseState", Priority.AT_RISK),
             ("0xpos", "frontendOpenOrders", Priority.AT_RISK),
+            ("0xsel", "twapHistory", Priority.BACKGROUND),
             ("0xidle", "clearinghouseState", Priority.BACKGROUND),
             ("0xidle", "clearinghouseState", Priority.BACKGROUND),
         ]

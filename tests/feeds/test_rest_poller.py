@@ -77,6 +77,7 @@ class FakeInfo:
             "userTwapSliceFills": [],
             "userTwapSliceFillsByTime": [],
             "userFunding": [],
+            "twapHistory": [],
         }
         return httpx.Response(200, json=answers[body["type"]])
 
@@ -494,8 +495,8 @@ async def test_a_cheap_poll_never_overtakes_a_costlier_more_important_one() -> N
     """Budget 240: the first round fills it with worst-case reservations (the fills poll alone
     holds 120 until its answer settles it) up to the TWAP fills poll (120 too), which must
     wait with the fundings poll; the other account's row (weight 2, lower priority) waits
-    behind them instead of taking the room, and goes right after them once the answers
-    settle."""
+    behind them instead of taking the room, and goes after them once the answers settle (and
+    the TWAP history poll, next in line, has not found room for a while)."""
     other = "0x" + "cd" * 20
     rig = Rig(budget=240, others=(other,))
     try:
@@ -507,10 +508,16 @@ async def test_a_cheap_poll_never_overtakes_a_costlier_more_important_one() -> N
         assert "userTwapSliceFills" in rig.fake.kinds() and "userFunding" not in rig.fake.kinds()
         assert [b for b in rig.fake.asked if b.get("user") == other] == []
         await rig.settle()
+        assert "userFunding" in rig.fake.kinds()
+        assert [b for b in rig.fake.asked if b.get("user") == other] == []
+        # Next in line, the TWAP history poll (120 worst case, before the row in its class)
+        # finds no room in this small budget; the row does not wait for it for ever.
+        await rig.run_for(30.0)
         asked = rig.fake.asked
         funding = next(i for i, b in enumerate(asked) if b["type"] == "userFunding")
         row = next(i for i, b in enumerate(asked) if b.get("user") == other)
-        assert funding < row
+        assert funding < row and "twapHistory" not in rig.fake.kinds()
+        assert rig.client.budget.peak <= 240
     finally:
         await rig.close()
 

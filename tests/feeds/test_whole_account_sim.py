@@ -281,3 +281,34 @@ async def test_twap_slices_reach_the_fills_in_rest_mode(
     assert req.body["startTime"] == newest_slice - FILL_MARGIN_MS
     answer = await engine.info.info(req)
     assert {s.fill.tid for s in answer} <= {f.tid for f in store.fills()}  # nothing missed
+
+
+async def test_rest_mode_rebuilds_the_twap_tab_from_history_and_slices(
+    sims: Callable[[str], Awaitable[SimServer]], engines: Make
+) -> None:
+    """``twapStates`` is websocket-only: without it (``--no-ws``) the TWAP tab waited for ever.
+    REST polls ``twapHistory``; the running TWAPs are rebuilt from it, each with what its
+    slice fills add up to, which is what the exchange's own state says they executed."""
+    sim = await sims("standard")
+    engine = await engines(settings_for(sim, use_websocket=False))
+    store = engine.store
+    await sim.advance(61)  # two slices of each running TWAP
+    truth = {tid: state for states in sim.truth.twap_states.values() for tid, state in states}
+    assert truth and all(Decimal(s["executedSz"]) > 0 for s in truth.values())
+
+    def rebuilt() -> bool:
+        got = {t.twap_id: t for t in store.twaps()}
+        return set(got) == set(truth) and all(
+            Decimal(got[tid].executed) == Decimal(state["executedSz"])
+            for tid, state in truth.items()
+        )
+
+    await wait_for(rebuilt, 15)
+    assert store.twaps_loaded() and not store.twaps_streamed()
+    for t in store.twaps():
+        state = truth[t.twap_id]
+        assert t.derived and not t.partial
+        assert (t.coin, t.side, t.size, t.minutes) == (
+            state["coin"], state["side"], state["sz"], state["minutes"],
+        )  # fmt: skip
+        assert Decimal(t.executed_ntl) == Decimal(state["executedNtl"])

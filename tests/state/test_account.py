@@ -112,6 +112,28 @@ class TestFills:
         assert [f.tid for f in s.fills()] == [9, 4, 3]
         assert s.newest_fill_time() == 2000
 
+    def test_twaps_rebuilt_from_a_full_ring_are_at_least_what_it_holds(
+        self, clock: FakeClock
+    ) -> None:
+        """REST mode (no twapStates): a TWAP older than the oldest fill of a full ring may
+        have slices the ring dropped; one whose slices are all held is exact."""
+        s = Store(clock, fills_cap=3)
+        s.set_user(USER)
+        assert s.twaps() == [] and not s.twaps_loaded()
+        state = {"coin": "BTC", "side": "B", "sz": "1.0", "executedSz": "0.0",
+                 "executedNtl": "0.0", "minutes": 30, "timestamp": 1500}  # fmt: skip
+        history = [{"time": 1, "state": state, "status": {"status": "activated"}, "twapId": 7}]
+        s.apply(msg("userTwapHistory", {"user": USER, "history": history}), Source.REST)
+        slices = [{**fill(i, 50 + i, 2000 + i), "twapId": 7} for i in range(2)]
+        s.apply_fills(rest_fills(*slices), Source.REST)
+        (twap,) = s.twaps()
+        assert s.twaps_loaded() and (twap.executed, twap.derived, twap.partial) == (
+            "0.2", True, False,
+        )  # fmt: skip
+        s.apply_fills(rest_fills(fill(5, 60, 3000), fill(6, 61, 3001)), Source.REST)
+        (twap,) = s.twaps()  # the ring kept the newest 3: one slice left, older ones maybe not
+        assert (twap.executed, twap.partial) == ("0.1", True)
+
     def test_empty_snapshot_still_stamps(self, store: Store) -> None:
         store.apply(fills_msg(snapshot=True))
         assert store.fills() == []

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from hlmon.protocol import decode
 from hlmon.protocol import messages as m
-from hlmon.protocol.account_types import Fill, LedgerUpdate, Liquidation, TwapState
+from hlmon.protocol.account_types import (
+    Fill,
+    LedgerUpdate,
+    Liquidation,
+    TwapHistoryItem,
+    TwapState,
+    TwapStatus,
+)
 from hlmon.state.account_modes import AccountMode, mode_of_web_data3, normalise_mode
 from hlmon.state.fees import total_fees
 from hlmon.state.liquidations import (
@@ -31,7 +38,7 @@ from hlmon.state.order_status import (
     keeps_order,
     status_text,
 )
-from hlmon.state.twap import twap_progress, twaps_of
+from hlmon.state.twap import derived_twaps, twap_progress, twaps_of
 
 from .conftest import USER
 
@@ -287,3 +294,42 @@ def test_twap_progress_and_time_left() -> None:
 def test_twaps_of_a_push() -> None:
     data = m.TwapStatesData(user=USER, states=[(1, _twap()), (2, _twap(coin="ETH"))], dex="")
     assert [(p.twap_id, p.coin) for p in twaps_of(data, 0)] == [(1, "BTC"), (2, "ETH")]
+
+
+def _history(twap_id: int, status: str, time_s: int, **state: Any) -> TwapHistoryItem:
+    return TwapHistoryItem(
+        time=time_s, state=_twap(executedSz="0.0", executedNtl="0.0", **state),
+        status=TwapStatus(status=status), twapId=twap_id,
+    )  # fmt: skip
+
+
+def test_twaps_rebuilt_from_history_and_slices() -> None:
+    """Without twapStates: the TWAPs whose latest history entry says they run, each executed
+    as far as its slice fills add up; a TWAP older than the slices held is at least that."""
+    start_s = 1_790_000_000
+    history = [
+        _history(1, "activated", start_s),
+        _history(2, "activated", start_s, coin="ETH", side="A", timestamp=start_s * 1000 + 5),
+        _history(3, "activated", start_s - 600, coin="SOL"),
+        _history(3, "finished", start_s - 300, coin="SOL"),  # ended: not listed
+        _history(4, "activated", start_s),
+        _history(4, "terminated", start_s),  # ended the same second: the later entry wins
+        _history(5, "waitingForTrigger", start_s, coin="HYPE"),
+    ]
+    fills = [
+        _fill(coin="BTC", px="100000", sz="0.25", twapId=1, tid=10),
+        _fill(coin="BTC", px="102000", sz="0.25", twapId=1, tid=11),
+        _fill(coin="SOL", px="150", sz="1", twapId=3, tid=12),
+        _fill(coin="BTC", px="99000", sz="1", tid=13),  # not a slice
+    ]
+    now = start_s * 1000 + 10 * 60_000
+    got = {t.twap_id: t for t in derived_twaps(history, fills, now)}
+    assert list(got) == [1, 5, 2]  # oldest first (5 and 1 started together: by id)
+    btc = got[1]
+    assert (btc.executed, btc.executed_ntl, btc.average_px) == ("0.5", "50500", "101000")
+    assert (btc.fraction, btc.derived, btc.partial) == ("0.25", True, False)
+    assert (got[2].executed, got[2].average_px, got[2].side) == ("0", None, "A")
+    assert got[5].coin == "HYPE"
+    # Slices held only from a minute after the TWAPs started: at least what they show.
+    partial = derived_twaps(history, fills, now, slices_from_ms=start_s * 1000 + 60_000)
+    assert all(t.partial for t in partial)

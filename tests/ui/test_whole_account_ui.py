@@ -9,18 +9,17 @@ from typing import Any
 
 import msgspec
 import pytest
-from textual.geometry import Region
 from textual.pilot import Pilot
 
 from hlmon.protocol.account_types import TwapState
 from hlmon.state import ConnState, Store
 from hlmon.state.twap import twap_progress
 from hlmon.ui.app import HlmonApp, build_app
-from hlmon.ui.widgets.whole_account import TWAP_WS_ONLY, twap_rows
+from hlmon.ui.widgets.whole_account import TWAP_DERIVED, twap_rows
 from tests.fakes import FakeRuntime
 from tests.whole_account import SPOT_MIDS, balance, spot_catalog, spot_msg, use_catalog
 
-from .helpers import T0_MS, USER, FakeClock, msg, populated_store, settings
+from .helpers import T0_MS, USER, FakeClock, apply_rest, msg, populated_store, settings
 from .helpers import pilot_wait as wait_for
 from .test_snapshots import settle
 
@@ -106,20 +105,34 @@ async def test_spot_tab_waits_then_is_empty_then_follows_the_mids() -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_twap_tab_in_rest_mode_says_why_it_stays_empty(size: tuple[int, int]) -> None:
-    """Without the websocket by choice there is no call for the TWAPs' progress: the tab says
-    so instead of waiting for ever, and points at the slices' fills, whole at 80 columns."""
+async def test_twap_tab_in_rest_mode_is_rebuilt_and_says_so(size: tuple[int, int]) -> None:
+    """Without the websocket there is no ``twapStates``: the tab waits for the TWAP history
+    (REST), then lists the running TWAP with what its slice fills add up to, marked ``~``, and
+    its footer says where that comes from, whole at 80 columns."""
     clock = FakeClock()
     store = populated_store(clock)
     store.health.set_connection(ConnState.REST, url="wss://x/ws")
     app = app_on(store, clock)
     async with app.run_test(size=size) as pilot:
         await pilot.press("4")
-        await wait_for(pilot, lambda: "websocket only" in lines(app, "twap"))
-        assert "waiting for TWAP" not in lines(app, "twap")
-        table = app.dashboard.lower.tables["twap"]
-        painted = [strip.text for strip in table.render_lines(Region(0, 0, *table.size))]
-        assert any(TWAP_WS_ONLY in line for line in painted)  # whole, not cut at the edge
+        await wait_for(pilot, lambda: "waiting for TWAP orders" in lines(app, "twap"))
+        started = {**TWAP, "executedSz": "0.0", "executedNtl": "0.0"}
+        history = [{"time": (T0_MS - 600_000) // 1000, "state": started,
+                    "status": {"status": "activated"}, "twapId": 42}]  # fmt: skip
+        apply_rest(store, msg("userTwapHistory", {"user": USER, "history": history}))
+        await wait_for(pilot, lambda: "~0 / 2" in lines(app, "twap"))
+        sliced = {"coin": "ETH", "px": "3720.0", "sz": "0.5", "side": "B", "time": T0_MS - 1000,
+                  "startPosition": "0.0", "dir": "Open Long", "closedPnl": "0.0",
+                  "hash": "0x" + "0" * 64, "oid": 77, "crossed": True, "tid": 901,
+                  "fee": "0.5", "feeToken": "USDC"}  # fmt: skip
+        slices = {"user": USER, "twapSliceFills": [{"fill": sliced, "twapId": 42}]}
+        apply_rest(store, msg("userTwapSliceFills", slices))
+        await wait_for(pilot, lambda: "~0.5 / 2" in lines(app, "twap"))
+        text = lines(app, "twap")
+        assert "~25.0%" in text and "~3,720" in text
+        assert "4 TWAP 1" in str(app.dashboard.lower.border_title)
+        painted = [line.text for line in app.screen._compositor.render_strips()]
+        assert any(TWAP_DERIVED in line for line in painted)  # whole, not cut at the edge
 
 
 async def test_twap_tab_lists_progress_and_time_left() -> None:

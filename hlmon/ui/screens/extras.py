@@ -13,17 +13,16 @@ from typing import Protocol
 
 from textual.notifications import SeverityLevel
 
-from hlmon.state import ConnState, Store
+from hlmon.state import Store
 from hlmon.state.accounts import AccountRow
 from hlmon.ui.fmt import short_address
 from hlmon.ui.widgets.tabs import LowerTabs
 from hlmon.ui.widgets.whole_account import (
-    TWAP_WAITING,
-    TWAP_WS_ONLY,
     AccountFacts,
     fee_summary,
     spot_rows,
     spot_total_text,
+    twap_footer,
     twap_rows,
 )
 
@@ -71,7 +70,10 @@ class ExtrasPanes:
         active = self.dashboard.lower.active
         if active == "spot" and not SPOT_KEYS.isdisjoint(changes):
             self.update_spot()
-        if "twaps" in changes or "catalog" in changes:
+        store = self.dashboard.store
+        # Without twapStates a TWAP's progress is its slice fills: they move it too.
+        derived = "fills" in changes and not store.twaps_streamed()
+        if "twaps" in changes or "catalog" in changes or derived:
             self.update_twaps()
         if active == "fills" and ("fills" in changes or "spot" in changes):
             self.update_fees()
@@ -100,11 +102,11 @@ class ExtrasPanes:
 
     def update_twaps(self) -> None:
         d = self.dashboard
-        rows = twap_rows(d.store.twaps(), d.store.display_name)
+        twaps = d.store.twaps()
+        rows = twap_rows(twaps, d.store.display_name)
         table = d.lower.tables["twap"]
-        rest_mode = d.store.health.connection.state is ConnState.REST
-        table.waiting = TWAP_WS_ONLY if rest_mode else TWAP_WAITING
-        table.set_data(*rows, loaded=d._loaded("twaps"))
+        table.set_data(*rows, loaded=d.address is None or d.store.twaps_loaded())
+        d.lower.set_footer("twap", twap_footer(twaps))
 
     def update_fees(self) -> None:
         d = self.dashboard

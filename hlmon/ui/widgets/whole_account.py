@@ -56,9 +56,11 @@ SPOT_COLUMNS: tuple[Column, ...] = (
 )
 
 TWAP_WAITING = "waiting for TWAP orders…"
-TWAP_WS_ONLY = "REST mode: TWAP progress comes over the websocket only (their fills: tab 2)"
-"""The TWAP tab without a websocket by choice: the exchange has no REST call for the running
-TWAPs' progress (``twapStates``), so "waiting" would wait forever. Fits 80 columns."""
+TWAP_DERIVED = "~ from the TWAP history and slice fills (twapStates is websocket-only)"
+"""The TWAP tab's footer when its rows are rebuilt (REST mode): the exchange has no REST call
+for the running TWAPs' progress. Fits 80 columns."""
+TWAP_PARTIAL = "≥ at least: slices older than those held"
+"""Added when a TWAP started before the oldest slice fill held."""
 
 TWAP_COLUMNS: tuple[Column, ...] = (
     Column("coin", "coin", 4, "left", priority=100),
@@ -155,22 +157,34 @@ def twap_rows(twaps: Sequence[TwapProgress], shown: Callable[[str], str] = as_li
         flags = [f for f, on in (("reduce only", t.reduce_only), ("randomized", t.randomize)) if on]
         if t.trigger_px is not None:
             flags.append(f"{'above' if t.trigger_above else 'below'} {fmt_px(t.trigger_px)}")
+        # Rebuilt from slice fills (REST mode): ``~``; maybe missing older slices: ``≥``.
+        mark = "≥" if t.partial else "~" if t.derived else ""
+        avg = fmt_px(try_dec(t.average_px))
         rows.append(
             {
                 "coin": (shown(t.coin), "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
-                "done": (f"{fmt_size(t.executed)} / {fmt_size(t.size)}", ""),
+                "done": (f"{mark}{fmt_size(t.executed)} / {fmt_size(t.size)}", ""),
                 "bar": (bar(float(fraction), 10) if fraction is not None else "", "pane--accent"),
-                "pct": (f"{t.percent}%" if t.percent is not None else DASH, ""),
+                "pct": (f"{mark}{t.percent}%" if t.percent is not None else DASH, ""),
                 # A quotient, not a price as sent: at the exchange's precision, not widened
                 # to every digit the division produced (``428.06946667``).
-                "avg": (fmt_px(try_dec(t.average_px)), ""),
+                "avg": (f"~{avg}" if t.derived and avg != DASH else avg, ""),
                 "left": (fmt_left(t.time_left_ms), ""),
                 "flags": (", ".join(flags), "pane--muted"),
                 "id": (str(t.twap_id), "pane--muted"),
             }
         )
     return rows, [(t.dex, t.twap_id) for t in twaps]
+
+
+def twap_footer(twaps: Sequence[TwapProgress]) -> str:
+    """What the marks of rebuilt rows mean, when there are any."""
+    if not any(t.derived for t in twaps):
+        return ""
+    if any(t.partial for t in twaps):
+        return f"{TWAP_DERIVED} · {TWAP_PARTIAL}"
+    return TWAP_DERIVED
 
 
 def fee_summary(totals: FeeTotals) -> str:
