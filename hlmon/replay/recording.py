@@ -15,7 +15,7 @@ import math
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -158,18 +158,20 @@ def _check_header(path: Path, line: bytes) -> dict[str, Any]:
         expected = " or ".join(str(f) for f in READABLE_FORMATS)
         what = f"recording format {fmt!r} is not supported (expected {expected})"
         raise _bad(path, "line 1", what)
-    start = header.get("start")
-    if isinstance(start, bool) or not isinstance(start, int | float) or not math.isfinite(start):
+    if not _is_time(header.get("start")):
         raise _bad(path, "line 1", "header has no valid 'start' time")
     return header
+
+
+def _is_time(t: Any) -> TypeGuard[int | float]:
+    """A finite number of seconds (not a bool, which JSON would also give as a number)."""
+    return not isinstance(t, bool) and isinstance(t, int | float) and math.isfinite(t)
 
 
 def _add_answer(rec: Recording, obj: dict[str, Any], path: Path, lineno: int) -> None:
     t, body = obj.get("t"), obj.get("info")
     if (
-        isinstance(t, bool)
-        or not isinstance(t, int | float)
-        or not math.isfinite(t)
+        not _is_time(t)
         or not isinstance(body, dict)
         or not isinstance(body.get("type"), str)
         or "a" not in obj
@@ -228,12 +230,7 @@ def load_recording(path: str | Path) -> Recording:
                     _add_answer(rec, obj, p, lineno)
                     continue
                 t, text = obj.get("t"), obj.get("f")
-                if (
-                    isinstance(t, bool)
-                    or not isinstance(t, int | float)
-                    or not math.isfinite(t)
-                    or not isinstance(text, str)
-                ):
+                if not _is_time(t) or not isinstance(text, str):
                     raise _bad(p, f"line {lineno}", 'expected {"t": seconds, "f": frame text}')
                 # Wall-clock steps backwards (NTP) must not reorder the replay.
                 rel = max(prev_t, float(t) - rec.start)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -51,6 +53,20 @@ async def _read(ws: ClientConnection, n: int) -> list[str]:
         assert isinstance(text, str)
         out.append(text)
     return out
+
+
+@contextlib.asynccontextmanager
+async def engine_on(server: ReplayServer, recorded: Recorded) -> AsyncIterator[FeedEngine]:
+    """The real FeedEngine on ``server``, watching the recorded account; stopped on exit."""
+    settings = Settings(
+        network="custom", api_url=server.url, address=recorded.address, watchlist=COINS
+    )
+    engine = FeedEngine(settings, Store(time.time, settings.stale))
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
 
 
 def test_recording_file_has_header_frames_and_trailer(recorded: Recorded) -> None:
@@ -103,33 +119,28 @@ async def test_raw_client_gets_its_streams_in_order(recorded: Recorded) -> None:
 async def test_engine_store_ends_like_the_recording(recorded: Recorded) -> None:
     """The real FeedEngine on the replay ends with the mids and book the recording engine had."""
     rec = load_recording(recorded.path)
-    async with ReplayServer(rec, speed=50, paused=True, present_times=False) as server:
-        settings = Settings(
-            network="custom", api_url=server.url, address=recorded.address, watchlist=COINS
+    async with (
+        ReplayServer(rec, speed=50, paused=True, present_times=False) as server,
+        engine_on(server, recorded) as engine,
+    ):
+        store = engine.store
+        assert engine.ws is not None
+        # Coins are subscribed once the catalog (made from the recording) is loaded.
+        await asyncio.wait_for(engine.catalog.ready.wait(), 10)
+        assert set(engine.watchlist) == set(COINS)
+        n_subs = len(engine.ws.subscriptions)
+        await wait_until(
+            lambda: sum(len(c.keys) for c in server.clients) == n_subs,
+            what="every subscription to reach the replay server",
         )
-        store = Store(time.time, settings.stale)
-        engine = FeedEngine(settings, store)
-        await engine.start()
-        try:
-            assert engine.ws is not None
-            # Coins are subscribed once the catalog (made from the recording) is loaded.
-            await asyncio.wait_for(engine.catalog.ready.wait(), 10)
-            assert set(engine.watchlist) == set(COINS)
-            n_subs = len(engine.ws.subscriptions)
-            await wait_until(
-                lambda: sum(len(c.keys) for c in server.clients) == n_subs,
-                what="every subscription to reach the replay server",
-            )
-            server.resume()
-            await wait_until(lambda: server.finished.is_set(), what="end of the replay")
-            await wait_until(
-                lambda: dict(store.mids) == recorded.mids and store.book("BTC") == recorded.book,
-                what="the store to match the recording",
-            )
-            assert engine.ws.pending_acks == []
-            assert store.book("BTC") is not None
-        finally:
-            await engine.stop()
+        server.resume()
+        await wait_until(lambda: server.finished.is_set(), what="end of the replay")
+        await wait_until(
+            lambda: dict(store.mids) == recorded.mids and store.book("BTC") == recorded.book,
+            what="the store to match the recording",
+        )
+        assert engine.ws.pending_acks == []
+        assert store.book("BTC") is not None
 
 
 async def test_a_replay_answers_the_catalog_and_the_account_as_the_exchange_did(
@@ -140,26 +151,21 @@ async def test_a_replay_answers_the_catalog_and_the_account_as_the_exchange_did(
     them) and reads the account's mode and role as the recording engine did."""
     rec = load_recording(recorded.path)
     assert any(name == "flx" and token == "USDH" for name, token in recorded.dexes)
-    async with ReplayServer(rec, speed=50, paused=True) as server:
-        settings = Settings(
-            network="custom", api_url=server.url, address=recorded.address, watchlist=COINS
+    async with (
+        ReplayServer(rec, speed=50, paused=True) as server,
+        engine_on(server, recorded) as engine,
+    ):
+        store = engine.store
+        await asyncio.wait_for(engine.catalog.ready.wait(), 10)
+        catalog = engine.catalog.catalog
+        assert catalog is not None
+        assert [(d.name, d.collateral) for d in catalog.dexes()] == recorded.dexes
+        await wait_until(
+            lambda: store.account_mode() is not None and store.user_role() is not None,
+            what="the account's mode and role",
         )
-        store = Store(time.time, settings.stale)
-        engine = FeedEngine(settings, store)
-        await engine.start()
-        try:
-            await asyncio.wait_for(engine.catalog.ready.wait(), 10)
-            catalog = engine.catalog.catalog
-            assert catalog is not None
-            assert [(d.name, d.collateral) for d in catalog.dexes()] == recorded.dexes
-            await wait_until(
-                lambda: store.account_mode() is not None and store.user_role() is not None,
-                what="the account's mode and role",
-            )
-            assert store.account_mode() == recorded.mode
-            assert store.user_role() == recorded.role
-        finally:
-            await engine.stop()
+        assert store.account_mode() == recorded.mode
+        assert store.user_role() == recorded.role
 
 
 async def test_pause_seek_speed_and_info_over_http(recorded: Recorded) -> None:

@@ -4,20 +4,23 @@ exactly the recorded coins, HIP-3, spot and outcome names included."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from hlmon.protocol import info
 from hlmon.replay.catalog import catalog_answers, recorded_coins
 from hlmon.replay.recording import Frame, Recording, classify
-from hlmon.state.catalog import MarketKind, build_catalog
+from hlmon.state.catalog import MarketCatalog, MarketKind, build_catalog
 
 COINS = ["BTC", "kPEPE", "xyz:TSLA", "xyz:NVDA", "flx:CRCL", "@107", "PURR/USDC", "#90", "#91"]
 
 
-def test_recorded_coins_make_a_catalog_that_lists_them() -> None:
-    answers = catalog_answers(COINS)
+def _catalog_of(coins: Iterable[str]) -> tuple[dict[str, Any], MarketCatalog]:
+    """The made-up answers for ``coins``, and the catalog hlmon builds from them."""
+    answers = catalog_answers(coins)
 
     def decoded(req: info.InfoRequest) -> object:
         return info.decode_response(req, msgspec.json.encode(answers[req.type]))
@@ -29,6 +32,11 @@ def test_recorded_coins_make_a_catalog_that_lists_them() -> None:
         decoded(info.outcome_meta()),  # type: ignore[arg-type]
         loaded_at=0.0,
     )
+    return answers, catalog
+
+
+def test_recorded_coins_make_a_catalog_that_lists_them() -> None:
+    answers, catalog = _catalog_of(COINS)
     assert not catalog.warnings
     assert {m.name for m in catalog.markets()} == set(COINS)
     assert [d.name for d in catalog.dexes()] == ["", "flx", "xyz"]
@@ -95,18 +103,7 @@ def test_a_recording_without_answers_lists_the_dexes_its_account_trades_on() -> 
     recording = Recording(Path("old.jsonl.gz"), header, frames)
     coins = recorded_coins(recording)
     assert coins == {"BTC", "ETH", "xyz:TSLA", "xyz:NVDA", "km:GOLD", "flx:CRCL", "hyna:SOL"}
-    answers = catalog_answers(coins)
-
-    def decoded(req: info.InfoRequest) -> object:
-        return info.decode_response(req, msgspec.json.encode(answers[req.type]))
-
-    catalog = build_catalog(
-        decoded(info.perp_dexs()),  # type: ignore[arg-type]
-        decoded(info.all_perp_metas()),  # type: ignore[arg-type]
-        decoded(info.spot_meta()),  # type: ignore[arg-type]
-        decoded(info.outcome_meta()),  # type: ignore[arg-type]
-        loaded_at=0.0,
-    )
+    _, catalog = _catalog_of(coins)
     assert not catalog.warnings
     assert [(d.name, d.collateral) for d in catalog.dexes()] == [
         ("", "USDC"), ("flx", None), ("hyna", None), ("km", None), ("xyz", None),
