@@ -59,10 +59,10 @@ if TYPE_CHECKING:
 
 _ENCODER = msgspec.json.Encoder()
 BAD_NAME_DROP_S = 0.1
-HELD_MAX = 1000
-"""Client frames a socket holds during a stall; one more drops it (an overflowing buffer)."""
 """Delay before the socket of a subscription naming something unlisted is dropped (2026: the
 exchange aborted 90-155 ms after the request, with no close frame and no error frame)."""
+HELD_MAX = 1000
+"""Client frames a socket holds during a stall; one more drops it (an overflowing buffer)."""
 
 
 class SimServer:

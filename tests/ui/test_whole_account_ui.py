@@ -5,6 +5,7 @@ liquidation alert; snapshots of the Spot tab at 120x40 and 80x24."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ from hlmon.protocol.account_types import TwapState
 from hlmon.state import ConnState, Store
 from hlmon.state.twap import twap_progress
 from hlmon.ui.app import HlmonApp, build_app
-from hlmon.ui.widgets.whole_account import TWAP_DERIVED, twap_rows
+from hlmon.ui.widgets.whole_account import TWAP_DERIVED, TWAP_PARTIAL, twap_footer, twap_rows
 from tests.fakes import FakeRuntime
 from tests.whole_account import SPOT_MIDS, balance, spot_catalog, spot_msg, use_catalog
 
@@ -37,6 +38,25 @@ def spot_store(clock: FakeClock, **spot: Any) -> Store:
     store.apply(msg("allMids", {"mids": mids}))
     store.apply(spot_msg(USER, **spot))
     return store
+
+
+def test_rebuilt_twap_rows_are_marked_and_the_footer_says_why() -> None:
+    """REST mode's rows: ``~`` on what the slice fills add up to, ``≥`` when older slices may
+    be missing; the footer explains the marks in one line that fits 80 columns."""
+    state = msgspec.convert(TWAP, TwapState)
+    exact = dataclasses.replace(twap_progress(1, state, T0_MS), derived=True)
+    partial = dataclasses.replace(exact, partial=True)
+    live = twap_progress(2, state, T0_MS)
+    rows, _ = twap_rows([exact, partial, live])
+    assert [(r["done"][0], r["pct"][0], r["avg"][0]) for r in rows] == [
+        ("~0.5 / 2", "~25.0%", "~3,720.0"),
+        ("≥0.5 / 2", "≥25.0%", "~3,720.0"),
+        ("0.5 / 2", "25.0%", "3,720.0"),
+    ]
+    assert twap_footer([live]) == ""
+    assert twap_footer([exact, live]) == TWAP_DERIVED
+    assert twap_footer([exact, partial]) == TWAP_PARTIAL
+    assert max(len(TWAP_DERIVED), len(TWAP_PARTIAL)) <= 76  # inside an 80-column border
 
 
 def test_a_twap_average_is_shown_at_price_precision() -> None:

@@ -59,8 +59,8 @@ TWAP_WAITING = "waiting for TWAP orders…"
 TWAP_DERIVED = "~ from the TWAP history and slice fills (twapStates is websocket-only)"
 """The TWAP tab's footer when its rows are rebuilt (REST mode): the exchange has no REST call
 for the running TWAPs' progress. Fits 80 columns."""
-TWAP_PARTIAL = "≥ at least: slices older than those held"
-"""Added when a TWAP started before the oldest slice fill held."""
+TWAP_PARTIAL = "~ from TWAP history and slice fills · ≥ at least: older slices not held"
+"""The footer instead when a TWAP started before the oldest slice fill held. Fits 80 columns."""
 
 TWAP_COLUMNS: tuple[Column, ...] = (
     Column("coin", "coin", 4, "left", priority=100),
@@ -182,9 +182,7 @@ def twap_footer(twaps: Sequence[TwapProgress]) -> str:
     """What the marks of rebuilt rows mean, when there are any."""
     if not any(t.derived for t in twaps):
         return ""
-    if any(t.partial for t in twaps):
-        return f"{TWAP_DERIVED} · {TWAP_PARTIAL}"
-    return TWAP_DERIVED
+    return TWAP_PARTIAL if any(t.partial for t in twaps) else TWAP_DERIVED
 
 
 def fee_summary(totals: FeeTotals) -> str:
