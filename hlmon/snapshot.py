@@ -64,7 +64,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from hlmon import event_loop
@@ -77,13 +77,13 @@ from hlmon.protocol.messages import L2Book, Level
 from hlmon.runtime.controls import InputRejected
 from hlmon.runtime.root import Runtime
 from hlmon.state import ConnState, FeedState, FeedStatus, Source, Store
-from hlmon.state.decimals import try_dec
+from hlmon.state.decimals import SAFE, dec_str, try_dec
 from hlmon.state.dexes import DexSummary, coin_dex
 
 FILLS_LIMIT = 100
+"""Newest fills included in the document."""
 USD_PLACES = Decimal("0.000001")
 """USD amounts hlmon computes are printed to USDC's 6 places."""
-"""Newest fills included in the document."""
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _POLL = 0.05
 """Seconds between checks of the completion condition (cheap: reads the store)."""
@@ -460,8 +460,8 @@ def _usd(value: str | None) -> str | None:
     d = try_dec(value)
     if d is None:
         return value
-    q = d.quantize(USD_PLACES, rounding=ROUND_HALF_EVEN)
-    return "0" if q.is_zero() else format(q.normalize(), "f")
+    rounded = SAFE.quantize(d, USD_PLACES)  # NaN, never an exception, past 48 digits
+    return dec_str(rounded if rounded.is_finite() else d)
 
 
 def _spot_doc(store: Store) -> list[dict[str, Any]] | None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from hlmon.config import Settings
-from hlmon.snapshot import run_snapshot, take_snapshot
+from hlmon.snapshot import _usd, run_snapshot, take_snapshot
 from tests.support import FAST_PROFILE, running_sim
 
 TOP_KEYS = {"ok", "network", "address", "status", "mids", "contexts", "books", "account",
@@ -189,3 +189,13 @@ async def test_refused_websocket_completes_from_rest() -> None:
     assert doc["status"]["connection"] != "live"
     assert {"bbo:BTC", "trades:BTC", "ctx:ETH", "fundings"} <= set(feeds)
     assert {f["source"] for f in feeds.values()} == {"rest"}
+
+
+def test_computed_usd_amounts_are_rounded_and_never_raise() -> None:
+    """USDC's 6 places, trailing zeros dropped, no ``-0``; a value too long for 6 places (the
+    arithmetic on hostile input) comes out unrounded rather than failing the document."""
+    assert _usd("116495.02521515793") == "116495.025215"
+    assert _usd("250.0") == "250"
+    assert _usd("-0.0000001") == "0"
+    assert _usd("1e40") == "1" + "0" * 40
+    assert _usd(None) is None
