@@ -22,7 +22,8 @@ market              ``allMids`` per watched dex                           5 s   
                     market screen: ``metaAndAssetCtxs`` per catalog dex  30 s        20
                     (15 s for a watched dex), ``spotMetaAndAssetCtxs``    30 s        20
 background          idle accounts: ``clearinghouseState`` per active dex  60 s        2
-                    ``twapHistory`` of the selected account               60 s        21
+                    ``twapHistory`` of the selected account, while no     60 s        21
+                    ``twapStates`` came (the TWAP tab is rebuilt from it)
 =================== ===================================================== =========== =======
 
 The market screen's feeds are wanted only while it is shown (``screener_dexes``); a dex both
@@ -120,6 +121,8 @@ class ScreenDemand:
         selected_account: the account in focus (None: no account).
         other_accounts: the other watched accounts, most important first.
         spot: poll the selected account's spot balances.
+        twap_history: poll the selected account's TWAP history: the TWAP tab is rebuilt from
+            it while the websocket's ``twapStates`` has not spoken (REST mode).
     """
 
     selected_coin: str | None = None
@@ -127,6 +130,7 @@ class ScreenDemand:
     selected_account: AccountDemand | None = None
     other_accounts: tuple[AccountDemand, ...] = ()
     spot: bool = True
+    twap_history: bool = True
     screener_dexes: tuple[str, ...] = ()
     """Perp dexes of the market screen (empty: it is closed)."""
     screener_spot: bool = False
@@ -189,15 +193,16 @@ def wanted_feeds(demand: ScreenDemand) -> list[WantedFeed]:
             )
         )
         feeds.append(_feed("userFunding", Priority.MARKET, FUNDINGS_CADENCE, "fundings", user=user))
-        feeds.append(
-            _feed(
-                "twapHistory",
-                Priority.BACKGROUND,
-                TWAP_HISTORY_CADENCE,
-                "TWAP history",
-                user=user,
+        if demand.twap_history:
+            feeds.append(
+                _feed(
+                    "twapHistory",
+                    Priority.BACKGROUND,
+                    TWAP_HISTORY_CADENCE,
+                    "TWAP history",
+                    user=user,
+                )
             )
-        )
     for other in others:
         if not (other.near_liquidation or other.has_positions):
             for dex in other.dexes:

@@ -140,6 +140,7 @@ def screen_demand(screen: ScreenState, store: Store, now_ms: int) -> ScreenDeman
         market_dexes=market,
         selected_account=selected,
         other_accounts=tuple(others),
+        twap_history=not store.twaps_streamed(),  # its only reader: the rebuilt TWAP tab
         screener_dexes=screen.market_dexes,
         screener_spot=screen.market_spot,
     )

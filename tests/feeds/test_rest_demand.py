@@ -102,6 +102,11 @@ class TestWantedFeeds:
         assert near.cadence < positions.cadence
         assert len({f.key for f in feeds}) == len(feeds)
 
+    def test_no_twap_history_once_the_websocket_sends_twap_states(self) -> None:
+        """The history is read only to rebuild the TWAP tab without ``twapStates``."""
+        demand = ScreenDemand(selected_account=AccountDemand("0xa"), twap_history=False)
+        assert "twapHistory" not in by_kind(demand)
+
     def test_no_spot(self) -> None:
         demand = ScreenDemand(selected_account=AccountDemand("0xa"), spot=False)
         assert "spotClearinghouseState" not in by_kind(demand)

@@ -24,6 +24,7 @@ from hlmon.protocol.messages import Fill as FillStruct
 from hlmon.protocol.messages import (
     Funding,
     TwapSliceFill,
+    TwapStatesMsg,
     UserFills,
     UserFillsMsg,
     UserFundings,
@@ -166,6 +167,18 @@ class TestDemand:
         assert demand.market_dexes == ("", "xyz")  # the watchlist's (spot on the default dex)
         assert [a.address for a in demand.other_accounts] == [OTHER]
         assert demand.selected_coin == "BTC"
+
+    def test_the_twap_history_is_wanted_until_twap_states_come(self) -> None:
+        """Without ``twapStates`` (REST mode, or before the socket's first) the TWAP tab is
+        rebuilt from the history; once the websocket has sent them nothing reads it."""
+        store = Store(FakeClock())
+        store.set_user(USER)
+        assert screen_demand(SCREEN, store, 0).twap_history
+        store.apply(msgspec.convert(
+            {"channel": "twapStates", "data": {"user": USER, "dex": "", "states": []}},
+            TwapStatesMsg,
+        ))  # fmt: skip
+        assert not screen_demand(SCREEN, store, 0).twap_history
 
 
 class TestRequests:
