@@ -6,7 +6,7 @@ keys (``mids``, ``book:BTC``, ``ctx:ETH``, ``account``...). This module is the b
 ===================== ======================================== ==================================
 poll                  feed keys it serves                      answer applied as
 ===================== ======================================== ==================================
-``l2Book`` (coin)     ``book:C``, ``bbo:C``                    the book, and a bbo from its top
+``l2Book`` (coin)     ``book:C``, ``bbo:C`` (full precision)   the book, and a bbo from its top
 ``allMids`` (dex)     ``mids`` (default dex), ``mids:<dex>``   ``allMids`` with its ``dex``
 ``metaAndAssetCtxs``  ``ctx:C`` for each watchlist coin of the one ``activeAssetCtx`` per coin,
 (dex)                 dex                                      joined by position with the
@@ -151,7 +151,9 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
     kind = key.kind
     coin = key.param("coin")
     if kind == "l2Book" and coin is not None:
-        return (f"book:{coin}", f"bbo:{coin}")
+        if _book_precision(coin, screen) is None:
+            return (f"book:{coin}", f"bbo:{coin}")
+        return (f"book:{coin}",)  # an aggregated book's top is a bucket edge, not a bbo
     if kind == "recentTrades" and coin is not None:
         return (f"trades:{coin}",)
     dex = key.param("dex") or DEFAULT_DEX
@@ -183,6 +185,12 @@ def served_feeds(key: PollKey, screen: ScreenState) -> tuple[str, ...]:
     return ()
 
 
+def _book_precision(coin: str, screen: ScreenState) -> int | None:
+    """The ``nSigFigs`` the book of ``coin`` is polled with: the screen's aggregation for
+    the selected coin, full precision (None) for any other."""
+    return screen.n_sig_figs if coin == screen.selected_coin else None
+
+
 def build_request(key: PollKey, screen: ScreenState, store: Store, now_ms: int) -> InfoRequest:
     """The ``/info`` request for ``key`` now (a fills or fundings cursor, the book precision).
 
@@ -192,7 +200,7 @@ def build_request(key: PollKey, screen: ScreenState, store: Store, now_ms: int) 
     kind, param = key.kind, key.param
     coin, user, dex = param("coin") or "", param("user") or "", param("dex") or None
     if kind == "l2Book":
-        return info.l2_book(coin, screen.n_sig_figs if coin == screen.selected_coin else None)
+        return info.l2_book(coin, _book_precision(coin, screen))
     if kind == "recentTrades":
         return info.recent_trades(coin)
     if kind == "allMids":
@@ -236,7 +244,8 @@ def answer_messages(
         out: list[Message] = []
         if f"book:{response.coin}" in wanted:
             out.append(L2BookMsg(data=response))
-        if f"bbo:{response.coin}" in wanted:
+        # Aggregated, the top levels are buckets whose edges nobody quotes: no bbo from them.
+        if f"bbo:{response.coin}" in wanted and req.body.get("nSigFigs") is None:
             out.append(BboMsg(data=bbo_of(response)))
         return out
     if kind == "metaAndAssetCtxs" and isinstance(response, tuple):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -90,7 +91,11 @@ def _fill(time: int, tid: int, twap: int | None = None) -> FillStruct:
 
 class TestServedFeeds:
     def test_market_polls(self) -> None:
-        assert served_feeds(PollKey.of("l2Book", coin="BTC"), SCREEN) == ("book:BTC", "bbo:BTC")
+        # SCREEN aggregates the selected coin's book: its top levels are buckets, not a bbo.
+        assert served_feeds(PollKey.of("l2Book", coin="BTC"), SCREEN) == ("book:BTC",)
+        full = replace(SCREEN, n_sig_figs=None)
+        assert served_feeds(PollKey.of("l2Book", coin="BTC"), full) == ("book:BTC", "bbo:BTC")
+        assert served_feeds(PollKey.of("l2Book", coin="ETH"), SCREEN) == ("book:ETH", "bbo:ETH")
         assert served_feeds(PollKey.of("recentTrades", coin="BTC"), SCREEN) == ("trades:BTC",)
         assert served_feeds(PollKey.of("allMids", dex=""), SCREEN) == ("mids",)
         # Contexts per dex: the watchlist's perps of that dex, never a spot pair.
@@ -260,6 +265,23 @@ class TestAnswers:
         assert [type(m).__name__ for m in answer_messages(req, book, SCREEN, {"book:BTC"})] == [
             "L2BookMsg"
         ]
+
+    def test_an_aggregated_book_gives_no_bbo(self) -> None:
+        """Buckets of 100 around a 1-wide spread: their edges are not the best bid and ask,
+        so the answer lands as the book alone, whatever is wanted."""
+        store = Store(FakeClock())
+        req = build_request(PollKey.of("l2Book", coin="BTC"), SCREEN, store, 0)
+        assert req.body["nSigFigs"] == 4
+        book = decoded(
+            req,
+            {"coin": "BTC", "time": 7, "levels": [[{"px": "104100", "sz": "3", "n": 9}],
+             [{"px": "104200", "sz": "4", "n": 8}]]},
+        )  # fmt: skip
+        msgs = answer_messages(req, book, SCREEN, {"book:BTC", "bbo:BTC"})
+        assert [type(m).__name__ for m in msgs] == ["L2BookMsg"]
+        for m in msgs:
+            store.apply(m, Source.REST)
+        assert store.bbo("BTC") is None and store.book("BTC") is not None
 
     def test_contexts_split_per_watchlist_coin(self) -> None:
         """One metaAndAssetCtxs answer: a context per wanted coin, joined by position."""

@@ -318,7 +318,7 @@ class TestBookSpread:
             assert "1,000" not in lines
             store.apply(msg("l2Book", {**bucketed, "time": T0_MS + 60_000}))  # bbo now old
             await wait_for(pilot, lambda: "agg" in "\n".join(book.text_lines))
-            assert "spread –" in "\n".join(book.text_lines)
+            assert "spread –  mid –  (agg: no live bbo)" in "\n".join(book.text_lines)
 
 
 class TestLabelsAndToasts:

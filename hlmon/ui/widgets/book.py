@@ -171,7 +171,7 @@ class BookView(LinePane):
         bid, ask = try_dec(bid_s), try_dec(ask_s)
         if source == "agg":
             options: tuple[str, ...] = (
-                "spread –  mid –  (agg: no bbo yet)",
+                "spread –  mid –  (agg: no live bbo)",
                 "spread – (agg)",
                 "agg",
             )
