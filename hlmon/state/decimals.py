@@ -183,6 +183,14 @@ def fmt_px_text(value: str | Decimal) -> str:
     return fmt_amount(d, places)
 
 
+def fmt_size_text(value: str) -> str:
+    """A size as the exchange wrote it, less trailing zeros, with separators (``"120.0"``
+    -> ``120``, ``"1500.25"`` -> ``1,500.25``), as the panes show sizes; unparseable input
+    unchanged."""
+    d = try_dec(value)
+    return value if d is None else fmt_amount(d, shown_decimals(value))
+
+
 def fmt_usd(value: str | Decimal, *, sign: bool = False) -> str:
     """A USD amount with two decimals and separators (``18,204.77``, ``+921.20``)."""
     d = try_dec(value)

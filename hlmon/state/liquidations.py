@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from hlmon.protocol.account_types import Fill, LedgerUpdate, Liquidation
-from hlmon.state.decimals import fmt_px_text, fmt_usd
+from hlmon.state.decimals import fmt_px_text, fmt_size_text, fmt_usd
 
 LIQUIDATED_DIR_PREFIX = "Liquidated"
 DEFAULT_MEMORY = 4096
@@ -65,7 +65,8 @@ class OwnLiquidation:
 
     def describe(self) -> str:
         """One log line."""
-        what = f"{self.size} {self.coin}" if self.size and self.coin else self.coin or "positions"
+        size = fmt_size_text(self.size) if self.size else None
+        what = f"{size} {self.coin}" if size and self.coin else self.coin or "positions"
         at = f" at {fmt_px_text(self.price)}" if self.price else ""
         extra = f", notional ${fmt_usd(self.notional)}" if self.notional else ""
         if self.account_value:

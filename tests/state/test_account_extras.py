@@ -190,7 +190,10 @@ def test_own_liquidation_from_a_fill_without_a_liquidation_object() -> None:
     assert own is not None and own.source == LiquidationSource.FILL
     assert (own.coin, own.hash, own.user, own.size, own.price) == ("ETH", "0xh1", USER, "1.0",
                                                                     "2000.0")  # fmt: skip
-    assert own.describe().startswith("LIQUIDATED: 1.0 ETH at 2,000.0")
+    # The size as the panes show it (``1``, not the wire's ``1.0``); the price at its precision.
+    assert own.describe().startswith("LIQUIDATED: 1 ETH at 2,000.0")
+    big = fill_liquidation(_fill(dir="Liquidated Cross Long", sz="1500.250"), USER)
+    assert big is not None and big.describe().startswith("LIQUIDATED: 1,500.25 ETH at")
 
 
 def test_own_liquidation_when_the_object_names_the_watched_address() -> None:

@@ -12,6 +12,7 @@ from hlmon.state.decimals import (
     decimals_of,
     fmt_dec,
     fmt_price,
+    fmt_size_text,
     pct,
     quantize_sig,
     to_dec,
@@ -115,3 +116,12 @@ class TestPrice:
     def test_odd_input(self) -> None:
         assert fmt_price(None) == ""
         assert fmt_price("n/a") == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("wire", "shown"),
+    [("120.0", "120"), ("1500.250", "1,500.25"), ("0.00125", "0.00125"), ("0", "0"),
+     ("-3.50", "-3.5"), ("abc", "abc"), ("NaN", "NaN")],
+)  # fmt: skip
+def test_a_size_as_the_panes_show_it(wire: str, shown: str) -> None:
+    assert fmt_size_text(wire) == shown

@@ -274,7 +274,7 @@ async def test_own_liquidation_alerts_and_logs() -> None:
         await wait_for(pilot, lambda: any(n.title == "LIQUIDATED: HYPE"
                                           for n in app._notifications))  # fmt: skip
         await pilot.press("6")
-        await wait_for(pilot, lambda: "LIQUIDATED: 120.0 HYPE at 37.1" in lines(app, "log"))
+        await wait_for(pilot, lambda: "LIQUIDATED: 120 HYPE at 37.1" in lines(app, "log"))
         await pilot.press("2")
         await wait_for(pilot, lambda: "LIQ" in lines(app, "fills"))
 
