@@ -45,7 +45,7 @@ from .account import AccountState
 from .accounts import AccountBook, is_older
 from .catalog_state import CatalogState
 from .dexes import FUNDING_ACTIVITY_MS, account_feed, orders_feed
-from .extras_ingest import ExtrasIngest
+from .extras_ingest import TWAP_SLICES_FEED, ExtrasIngest
 from .freshness import feed_kind
 from .health import FeedHealth
 from .lag import LagStamps
@@ -411,7 +411,8 @@ class AccountIngest(ExtrasIngest, LagStamps):
         elif len(slices) >= SLICES_ANSWERED:
             since = slices[-1].time
         now_ms = int(self._clock() * 1000)
-        return derived_twaps(self.twap_history(), slices, now_ms, since)
+        loaded = TWAP_SLICES_FEED in self._stamps
+        return derived_twaps(self.twap_history(), slices, now_ms, since, loaded)
 
     def newest_fill_time(self, *, twap: bool | None = None) -> int | None:
         """Exchange time (ms) of the newest fill kept; reconciliation asks REST from there.

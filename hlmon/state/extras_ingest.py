@@ -81,6 +81,9 @@ EXTRAS_KEYS = ("spot", "twaps", "mode", "liquidations")
 
 TWAP_HISTORY_FEED = "twapHistory"
 """Stamp of the TWAP history (websocket ``userTwapHistory`` or REST ``twapHistory``)."""
+TWAP_SLICES_FEED = "twapSlices"
+"""Stamp of the TWAP slice fills (websocket ``userTwapSliceFills`` or REST
+``userTwapSliceFillsByTime``): without it a rebuilt TWAP's progress is not known yet."""
 
 
 def twap_feed(dex: str) -> str:
@@ -230,7 +233,7 @@ class ExtrasIngest:
         for key in [
             k
             for k in self._stamps
-            if k in ("spot", TWAP_HISTORY_FEED) or k.partition(":")[0] == "twaps"
+            if k in ("spot", TWAP_HISTORY_FEED, TWAP_SLICES_FEED) or k.partition(":")[0] == "twaps"
         ]:
             del self._stamps[key]
         held = self._facts.spots.get(user) if user is not None else None
@@ -334,7 +337,11 @@ class ExtrasIngest:
 
     def _on_twap_slice_fills(self, msg: UserTwapSliceFillsMsg, source: Source, now: float) -> None:
         if self._is_me(msg.data.user):
+            first = TWAP_SLICES_FEED not in self._stamps
+            self._stamps[TWAP_SLICES_FEED] = Stamp(now, None, source)
             self._add_fills(slice_fills(msg.data.twapSliceFills), source, now)
+            if first:
+                self._changes.add("twaps")  # rebuilt rows: their progress is known now
 
     def _on_twap_history(self, msg: UserTwapHistoryMsg, source: Source, now: float) -> None:
         if self._is_me(msg.data.user):

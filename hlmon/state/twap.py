@@ -62,6 +62,9 @@ class TwapProgress:
     partial: bool = False
     """``derived`` from slices that may not reach back to the TWAP's start: it has executed
     at least ``executed``."""
+    slices_waiting: bool = False
+    """``derived`` before any slice fills were answered: how much has executed is not known
+    yet (``executed`` says 0 only for want of slices)."""
 
     @property
     def percent(self) -> str | None:
@@ -123,10 +126,12 @@ def derived_twaps(
     fills: Iterable[Fill],
     now_ms: int,
     slices_from_ms: int | None = None,
+    slices_loaded: bool = True,
 ) -> list[TwapProgress]:
     """The running TWAPs by their history (oldest first), with the size and notional their
     slice ``fills`` add up to; ``slices_from_ms``: the time before which slices may be missing
-    (None: every slice is held). Oldest first."""
+    (None: every slice is held); ``slices_loaded``: False while no slice fills have been
+    answered (the TWAPs' progress is then unknown, not zero). Oldest first."""
     latest: dict[int, TwapHistoryItem] = {}
     for item in history:
         if item.twapId is not None:
@@ -151,5 +156,9 @@ def derived_twaps(
         )
         progress = twap_progress(tid, state, now_ms, coin_dex(state.coin))
         partial = slices_from_ms is not None and slices_from_ms > state.timestamp
-        out.append(dataclasses.replace(progress, derived=True, partial=partial))
+        out.append(
+            dataclasses.replace(
+                progress, derived=True, partial=partial, slices_waiting=not slices_loaded
+            )
+        )
     return sorted(out, key=lambda t: (t.started_ms, t.twap_id))

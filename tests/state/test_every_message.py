@@ -90,7 +90,7 @@ SAMPLES: dict[str, tuple[Any, set[str]]] = {
     "twapStates": ({"user": USER, "states": [[1, _TWAP]]}, {"twaps"}),
     "userTwapSliceFills": (
         {"user": USER, "twapSliceFills": [{"fill": fill(3, 3, 3), "twapId": 1}]},
-        {"fills"},
+        {"fills", "twaps"},  # the first answer: a rebuilt TWAP's progress is known from now
     ),
     "userTwapHistory": (
         {"user": USER, "history": [{"time": 1, "state": _TWAP, "status": {"status": "activated"}}]},

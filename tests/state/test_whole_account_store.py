@@ -150,6 +150,28 @@ def test_twap_states_and_slice_fills_from_both_channels(store: Store) -> None:
     assert len(store.twap_history()) == 1
 
 
+def test_a_rebuilt_twap_waits_for_its_slice_fills(store: Store) -> None:
+    """REST mode: with the history in and no slice fills answered, how much a TWAP has
+    executed is not known (not 0); an answer, even an empty one, makes it known; another
+    account waits for its own."""
+    item = {"time": 1_790_000_000, "state": TWAP, "status": {"status": "activated"}, "twapId": 7}
+    store.apply(msg("userTwapHistory", {"user": USER, "history": [item]}), Source.REST)
+    (twap,) = store.twaps()
+    assert twap.derived and twap.slices_waiting
+    store.take_changes()
+    answer = {"user": USER, "twapSliceFills": []}
+    store.apply(msg("userTwapSliceFills", answer), Source.REST)
+    (twap,) = store.twaps()
+    assert (twap.slices_waiting, twap.executed) == (False, "0")
+    assert "twaps" in store.take_changes()  # the rows change: their progress is known now
+    store.apply(msg("userTwapSliceFills", answer), Source.REST)
+    assert "twaps" not in store.take_changes()  # known already: nothing more to redraw
+    store.set_user(OTHER)
+    store.apply(msg("userTwapHistory", {"user": OTHER, "history": [item]}), Source.REST)
+    (twap,) = store.twaps()
+    assert twap.slices_waiting
+
+
 def _liq_fill(**over: Any) -> dict[str, Any]:
     return {**fill(50, 60, 1_790_000_001_000, coin="ETH"), "dir": "Liquidated Isolated Short",
             "hash": "0xab", **over}  # fmt: skip

@@ -16,7 +16,13 @@ from hlmon.protocol.account_types import TwapState
 from hlmon.state import ConnState, Store
 from hlmon.state.twap import twap_progress
 from hlmon.ui.app import HlmonApp, build_app
-from hlmon.ui.widgets.whole_account import TWAP_DERIVED, TWAP_PARTIAL, twap_footer, twap_rows
+from hlmon.ui.widgets.whole_account import (
+    TWAP_DERIVED,
+    TWAP_PARTIAL,
+    TWAP_SLICES_WAITING,
+    twap_footer,
+    twap_rows,
+)
 from tests.fakes import FakeRuntime
 from tests.whole_account import SPOT_MIDS, balance, spot_catalog, spot_msg, use_catalog
 
@@ -47,16 +53,21 @@ def test_rebuilt_twap_rows_are_marked_and_the_footer_says_why() -> None:
     exact = dataclasses.replace(twap_progress(1, state, T0_MS), derived=True)
     partial = dataclasses.replace(exact, partial=True)
     live = twap_progress(2, state, T0_MS)
-    rows, _ = twap_rows([exact, partial, live])
-    assert [(r["done"][0], r["pct"][0], r["avg"][0]) for r in rows] == [
-        ("~0.5 / 2", "~25.0%", "~3,720.0"),
-        ("≥0.5 / 2", "≥25.0%", "~3,720.0"),
-        ("0.5 / 2", "25.0%", "3,720.0"),
+    waiting = dataclasses.replace(exact, slices_waiting=True)
+    rows, _ = twap_rows([exact, partial, live, waiting])
+    assert [(r["done"][0], r["pct"][0], r["avg"][0], r["bar"][0]) for r in rows] == [
+        ("~0.5 / 2", "~25.0%", "~3,720.0", rows[0]["bar"][0]),
+        ("≥0.5 / 2", "≥25.0%", "~3,720.0", rows[1]["bar"][0]),
+        ("0.5 / 2", "25.0%", "3,720.0", rows[2]["bar"][0]),
+        ("… / 2", "…", "…", ""),  # no slice fills answered yet: unknown, no bar
     ]
+    assert rows[0]["bar"][0].strip()
     assert twap_footer([live]) == ""
     assert twap_footer([exact, live]) == TWAP_DERIVED
     assert twap_footer([exact, partial]) == TWAP_PARTIAL
-    assert max(len(TWAP_DERIVED), len(TWAP_PARTIAL)) <= 76  # inside an 80-column border
+    assert twap_footer([partial, waiting]) == TWAP_SLICES_WAITING
+    footers = (TWAP_DERIVED, TWAP_PARTIAL, TWAP_SLICES_WAITING)
+    assert max(map(len, footers)) <= 76  # inside an 80-column border
 
 
 def test_a_twap_average_is_shown_at_price_precision() -> None:
@@ -140,6 +151,12 @@ async def test_twap_tab_in_rest_mode_is_rebuilt_and_says_so(size: tuple[int, int
         history = [{"time": (T0_MS - 600_000) // 1000, "state": started,
                     "status": {"status": "activated"}, "twapId": 42}]  # fmt: skip
         apply_rest(store, msg("userTwapHistory", {"user": USER, "history": history}))
+        # No slice fills answered yet: how much has executed is not known (not ``~0``).
+        await wait_for(pilot, lambda: "… / 2" in lines(app, "twap"))
+        assert "~0" not in lines(app, "twap")
+        painted = [line.text for line in app.screen._compositor.render_strips()]
+        assert any(TWAP_SLICES_WAITING in line for line in painted)
+        apply_rest(store, msg("userTwapSliceFills", {"user": USER, "twapSliceFills": []}))
         await wait_for(pilot, lambda: "~0 / 2" in lines(app, "twap"))
         sliced = {"coin": "ETH", "px": "3720.0", "sz": "0.5", "side": "B", "time": T0_MS - 1000,
                   "startPosition": "0.0", "dir": "Open Long", "closedPnl": "0.0",

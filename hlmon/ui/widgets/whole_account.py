@@ -61,6 +61,8 @@ TWAP_DERIVED = "~ from the TWAP history and slice fills (twapStates is websocket
 for the running TWAPs' progress. Fits 80 columns."""
 TWAP_PARTIAL = "~ from TWAP history and slice fills · ≥ at least: older slices not held"
 """The footer instead when a TWAP started before the oldest slice fill held. Fits 80 columns."""
+TWAP_SLICES_WAITING = "~ from TWAP history and slice fills · … slice fills not loaded yet"
+"""The footer while the history is in and the slice fills are not: progress unknown, not 0."""
 
 TWAP_COLUMNS: tuple[Column, ...] = (
     Column("coin", "coin", 4, "left", priority=100),
@@ -160,16 +162,26 @@ def twap_rows(twaps: Sequence[TwapProgress], shown: Callable[[str], str] = as_li
         # Rebuilt from slice fills (REST mode): ``~``; maybe missing older slices: ``≥``.
         mark = "≥" if t.partial else "~" if t.derived else ""
         avg = fmt_px(try_dec(t.average_px))
+        progress: tuple[Cell, Cell, Cell, Cell] = (
+            (f"{mark}{fmt_size(t.executed)} / {fmt_size(t.size)}", ""),
+            (bar(float(fraction), 10) if fraction is not None else "", "pane--accent"),
+            (f"{mark}{t.percent}%" if t.percent is not None else DASH, ""),
+            # A quotient, not a price as sent: at the exchange's precision, not widened to
+            # every digit the division produced (``428.06946667``).
+            (f"~{avg}" if t.derived and avg != DASH else avg, ""),
+        )
+        if t.slices_waiting:  # no slice fills answered yet: unknown, not zero
+            waiting: Cell = (WAITING, "pane--muted")
+            progress = ((f"{WAITING} / {fmt_size(t.size)}", ""), ("", ""), waiting, waiting)
+        done, bar_cell, pct, avg_cell = progress
         rows.append(
             {
                 "coin": (shown(t.coin), "pane--strong"),
                 "side": ("Buy" if buy else "Sell", "pane--up" if buy else "pane--down"),
-                "done": (f"{mark}{fmt_size(t.executed)} / {fmt_size(t.size)}", ""),
-                "bar": (bar(float(fraction), 10) if fraction is not None else "", "pane--accent"),
-                "pct": (f"{mark}{t.percent}%" if t.percent is not None else DASH, ""),
-                # A quotient, not a price as sent: at the exchange's precision, not widened
-                # to every digit the division produced (``428.06946667``).
-                "avg": (f"~{avg}" if t.derived and avg != DASH else avg, ""),
+                "done": done,
+                "bar": bar_cell,
+                "pct": pct,
+                "avg": avg_cell,
                 "left": (fmt_left(t.time_left_ms), ""),
                 "flags": (", ".join(flags), "pane--muted"),
                 "id": (str(t.twap_id), "pane--muted"),
@@ -182,6 +194,8 @@ def twap_footer(twaps: Sequence[TwapProgress]) -> str:
     """What the marks of rebuilt rows mean, when there are any."""
     if not any(t.derived for t in twaps):
         return ""
+    if any(t.slices_waiting for t in twaps):
+        return TWAP_SLICES_WAITING
     return TWAP_PARTIAL if any(t.partial for t in twaps) else TWAP_DERIVED
 
 
