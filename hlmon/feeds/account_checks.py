@@ -23,12 +23,12 @@ asked again after a growing delay; a refusal by the weight budget waits for the 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.feeds.ticks import sleep_on_grid
 from hlmon.protocol import info
 from hlmon.protocol.info import InfoRequest, UserRole
 from hlmon.state import Store
@@ -118,7 +118,7 @@ class AccountChecks:
         """Ask what is due until cancelled."""
         while True:
             await self.step()
-            await asyncio.sleep(self.tick)
+            await sleep_on_grid(self.tick)  # with the engine's other periodic loops
 
     def forget(self, address: str) -> None:
         """``address`` is no longer watched: nothing more is asked for it."""

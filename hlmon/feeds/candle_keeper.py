@@ -36,12 +36,12 @@ before the catalog is in force.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
 from hlmon.feeds.info_client import BudgetExhausted, InfoClient, InfoError
+from hlmon.feeds.ticks import sleep_on_grid
 from hlmon.protocol import info
 from hlmon.protocol.info import InfoRequest, response_weight
 from hlmon.state import Source, Store
@@ -125,7 +125,7 @@ class CandleKeeper:
         """Ask what is due until cancelled."""
         while True:
             await self.step()
-            await asyncio.sleep(self.tick)
+            await sleep_on_grid(self.tick)  # with the engine's other periodic loops
 
     def wanted(self) -> list[str]:
         """The selected coin first (its chart is on screen), then the watchlist."""

@@ -76,6 +76,7 @@ from hlmon.feeds.rest_sources import ScreenState
 from hlmon.feeds.routes import open_route
 from hlmon.feeds.settings import EngineSettings, WebsocketSettings
 from hlmon.feeds.supervisor import Supervisor
+from hlmon.feeds.ticks import sleep_on_grid
 from hlmon.feeds.via import ViaRoute
 from hlmon.feeds.ws_feed import WsFeed
 from hlmon.protocol import subscriptions as subs
@@ -387,7 +388,7 @@ class FeedEngine(AccountSubscriptions):
 
     async def _follow_dexes(self) -> None:
         while True:
-            await asyncio.sleep(self.dex_tick)
+            await sleep_on_grid(self.dex_tick)  # with the other periodic loops (``ticks``)
             self.sync_dexes()
 
     async def _sweep_dexes(self) -> None:
@@ -404,7 +405,7 @@ class FeedEngine(AccountSubscriptions):
                         self.sweeps.note(user, now)
                         await sweep(self.info, self.store, user)
                 self.sync_dexes()
-            await asyncio.sleep(self.dex_tick)
+            await sleep_on_grid(self.dex_tick)
 
     def dexes_known(self) -> bool:
         """The selected account's active dexes are known, not just the default one: an
