@@ -94,6 +94,19 @@ async def test_default_view_is_every_market_by_volume() -> None:
         assert pane.selected == want[0]
 
 
+async def test_the_title_counts_the_rows_from_the_first_paint() -> None:
+    """The first rows come from the pane's first resize, after the screen's first frame found
+    it without a size: the title counts them then, not at the next frame (a second later)."""
+    app, _, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = pane_of(app)
+        for _ in range(50):  # a few message-loop turns, far less than a frame (1 s)
+            await pilot.pause()
+            if shown(app):
+                break
+        assert shown(app) and "Markets  1,600" in str(pane.border_title)
+
+
 async def test_s_cycles_the_sort_column_and_S_flips_it() -> None:
     app, table, _ = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -118,6 +118,9 @@ class MarketPane(LinePane):
         stream's snapshot) are stale: the store's threshold for the market feeds."""
         self._shown: list[str] = []
         """Names on screen, top to bottom (for clicks)."""
+        self.after_rebuild: Callable[[], None] | None = None
+        """Called when the rows were rebuilt, whoever asked (a frame, a key, a resize): the
+        screen's title counts ``names``, which only a rebuild with a size knows."""
 
     # ------------------------------------------------------------------ model
 
@@ -184,6 +187,8 @@ class MarketPane(LinePane):
         if not names:
             rows.append(((self._empty_text().ljust(width), "pane--muted"),))
         self.set_rows(rows)
+        if self.after_rebuild is not None:
+            self.after_rebuild()
 
     def _empty_text(self) -> str:
         if self.table.catalog is None:
@@ -310,6 +315,9 @@ class MarketScreen(Screen[None]):
             self.pane.ctx_stale_after = ctx_stale_after
         self._filter_before = query
         self._seen: tuple[object, ...] = ()
+        # The first rows come from the pane's first resize, after ``on_mount``'s frame found it
+        # without a size: its title ("Markets 0") must not wait for the next frame to count.
+        self.pane.after_rebuild = lambda: self._update_titles(self.clock())
 
     def compose(self) -> ComposeResult:
         yield self.pane
