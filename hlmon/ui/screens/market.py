@@ -336,8 +336,9 @@ class MarketScreen(Screen[None]):
         seen = (self.table.version, int(now))
         if seen != self._seen:
             self._seen = seen
-            self.pane.rebuild()
-        self._update_titles(now)
+            self.pane.rebuild()  # the titles follow it (``after_rebuild``)
+            return
+        self._update_titles(now)  # the ages in the subtitle
 
     def _update_titles(self, now: float) -> None:
         table, pane = self.table, self.pane
@@ -394,18 +395,15 @@ class MarketScreen(Screen[None]):
 
     def action_next_sort(self) -> None:
         self.pane.set_view(sort=self.pane.sort.by(self.pane.sort.column.next()))
-        self._update_titles(self.clock())
 
     def action_flip_sort(self) -> None:
         self.pane.set_view(sort=self.pane.sort.flipped())
-        self._update_titles(self.clock())
 
     def action_sort_by(self, index: int) -> None:
         """Sort by the column at ``index``; the current column flips its direction."""
         column = SPECS[index].column
         sort = self.pane.sort
         self.pane.set_view(sort=sort.flipped() if sort.column is column else sort.by(column))
-        self._update_titles(self.clock())
 
     def action_filter(self) -> None:
         box = self.query_one("#market-filter", Input)
@@ -417,7 +415,6 @@ class MarketScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         """Filter as the user types."""
         self.pane.set_view(query=MarketQuery.parse(event.value))
-        self._update_titles(self.clock())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._end_filter()
@@ -435,7 +432,6 @@ class MarketScreen(Screen[None]):
         if self.has_class("-filtering"):
             self.pane.set_view(query=MarketQuery.parse(self._filter_before))
             self._end_filter()
-            self._update_titles(self.clock())
             return
         self.dismiss(None)
 
