@@ -183,12 +183,14 @@ def fmt_px_text(value: str | Decimal) -> str:
     return fmt_amount(d, places)
 
 
-def fmt_size_text(value: str) -> str:
+def fmt_size_text(value: str, unparsed: str | None = None) -> str:
     """A size as the exchange wrote it, less trailing zeros, with separators (``"120.0"``
-    -> ``120``, ``"1500.25"`` -> ``1,500.25``), as the panes show sizes; unparseable input
-    unchanged."""
+    -> ``120``, ``"1500.25"`` -> ``1,500.25``): the panes' sizes and the log's. Input that
+    does not parse gives ``unparsed`` (None: the input unchanged)."""
     d = try_dec(value)
-    return value if d is None else fmt_amount(d, shown_decimals(value))
+    if d is None:
+        return value if unparsed is None else unparsed
+    return fmt_amount(d, shown_decimals(value))
 
 
 def fmt_usd(value: str | Decimal, *, sign: bool = False) -> str:

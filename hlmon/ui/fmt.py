@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from decimal import Decimal
 
-from hlmon.state.decimals import fmt_amount, fmt_px_text, price_places, try_dec
+from hlmon.state.decimals import fmt_amount, fmt_px_text, fmt_size_text, price_places, try_dec
 from hlmon.state.decimals import shown_decimals as shown_decimals  # the panes import it here
 
 DASH = "–"
@@ -101,9 +101,9 @@ def fmt_size(value: str | float | Decimal | None, decimals: int | None = None) -
     """Format a size; by default exact as on the wire, without trailing zeros, with separators."""
     if value is None:
         return DASH
-    if decimals is None:
-        decimals = shown_decimals(value) if isinstance(value, str) else 4
-    return fmt_num(value, decimals)
+    if decimals is None and isinstance(value, str):  # the shared rule, as in the log's lines
+        return fmt_size_text(value, DASH)
+    return fmt_num(value, 4 if decimals is None else decimals)
 
 
 def fmt_money(value: str | float | Decimal | None, *, sign: bool = False) -> str:

@@ -125,3 +125,5 @@ class TestPrice:
 )  # fmt: skip
 def test_a_size_as_the_panes_show_it(wire: str, shown: str) -> None:
     assert fmt_size_text(wire) == shown
+    # The panes ask for a dash where the text does not parse (``hlmon.ui.fmt.fmt_size``).
+    assert fmt_size_text(wire, "–") == (shown if try_dec(wire) is not None else "–")
