@@ -128,10 +128,10 @@ def derived_twaps(
     slices_from_ms: int | None = None,
     slices_loaded: bool = True,
 ) -> list[TwapProgress]:
-    """The running TWAPs by their history (oldest first), with the size and notional their
+    """The running TWAPs by their history, oldest first, with the size and notional their
     slice ``fills`` add up to; ``slices_from_ms``: the time before which slices may be missing
     (None: every slice is held); ``slices_loaded``: False while no slice fills have been
-    answered (the TWAPs' progress is then unknown, not zero). Oldest first."""
+    answered (the TWAPs' progress is then unknown, not zero)."""
     latest: dict[int, TwapHistoryItem] = {}
     for item in history:
         if item.twapId is not None:
