@@ -166,7 +166,12 @@ async def test_two_nats_terminals_and_a_local_one_share_one_upstream_socket(
         assert ip.new_connections.used() == 1 + reconnects
         streams = d.daemon.upstream.streams
         assert d.upstream_subs() == len(streams)
-        book = streams[subs.l2_book("BTC").key]
+        key = subs.l2_book("BTC").key
+        # A NATS terminal's book can show before the daemon has counted its subscription (the
+        # subject reaches every listener), and a session renewed on a loaded host subscribes
+        # again: the count is checked once it has had the time to settle.
+        await wait_for(lambda: key in streams and len(streams[key].subscribers) == 3, 10)
+        book = streams[key]
         assert len(book.subscribers) == 3  # two NATS clients and the local one, ref-counted
         # One terminal leaves: still held for the others, still one upstream subscription.
         await stack.aclose()
