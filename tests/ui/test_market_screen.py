@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -166,6 +167,20 @@ async def test_slash_filters_as_you_type_and_enter_keeps_it() -> None:
         assert app.chosen == []  # enter in the box applies the filter, it chooses nothing
         await pilot.press("enter")
         assert app.chosen == ["xyz:NVDA"]
+
+
+async def test_keys_right_behind_the_slash_go_to_the_filter_box() -> None:
+    """A terminal hands over a burst of keys at once (a paste, tmux send-keys, a fast typist
+    over SSH): those queued behind ``/`` land in the box, none reaches the pane."""
+    app, _, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key, char in (("slash", "/"), ("h", "h"), ("y", "y"), ("p", "p")):
+            app.post_message(events.Key(key, char))  # all queued before any is handled
+        await settle(pilot)
+        box = app.market.query_one("#market-filter", Input)
+        assert box.has_focus and box.value == "hyp"
+        assert pane_of(app).filter == MarketQuery.parse("hyp")
 
 
 async def test_kind_filter_and_no_match() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hlmon.protocol.messages import FrontendOrder
-from hlmon.state import Store
+from hlmon.state import ConnState, RestPlanView, Source, Store
 from hlmon.ui.app import HlmonApp, build_app
 from hlmon.ui.fmt import fmt_column, fmt_compact, fmt_px, fmt_size
 from hlmon.ui.screens.detail import RowDetailScreen
@@ -319,6 +319,35 @@ class TestBookSpread:
             store.apply(msg("l2Book", {**bucketed, "time": T0_MS + 60_000}))  # bbo now old
             await wait_for(pilot, lambda: "agg" in "\n".join(book.text_lines))
             assert "spread –  mid –  (agg: no live bbo)" in "\n".join(book.text_lines)
+
+    async def test_rest_bbo_is_used_only_while_rest_polls_it(self) -> None:
+        """REST mode: a bbo comes only with a full-precision book poll. Once the poll is
+        aggregated (``g``) the last one is frozen, young as it is: the line says ``agg``
+        instead of a spread nobody is keeping up."""
+        clock = FakeClock()
+        store = populated_store(clock)
+        store.health.set_connection(ConnState.REST, url="wss://x/ws")
+        rest_bbo = {"coin": "BTC", "time": T0_MS,
+                    "bbo": [{"px": "104412.0", "sz": "0.8", "n": 2},
+                            {"px": "104413.0", "sz": "1.1", "n": 3}]}  # fmt: skip
+        store.apply(msg("bbo", rest_bbo), Source.REST)
+        plan = ({"book:BTC": 2.0}, 100.0, 600, (), (), "REST plan")
+        store.health.set_rest_plan(RestPlanView(*plan))  # the aggregated book only
+        app = app_on(store, clock)
+        async with app.run_test(size=(120, 40)) as pilot:
+            book = app.dashboard.book
+            book.set_mode(False, 3)
+            bucketed = {"coin": "BTC", "time": T0_MS + 1_000,
+                        "levels": [[{"px": "104000.0", "sz": "9.5", "n": 40}],
+                                   [{"px": "105000.0", "sz": "8.1", "n": 33}]]}  # fmt: skip
+            store.apply(msg("l2Book", bucketed), Source.REST)
+            await wait_for(pilot, lambda: "104,000" in "\n".join(book.text_lines))
+            assert "spread –  mid –  (agg: no live bbo)" in "\n".join(book.text_lines)
+            # A plan that polls the bbo too (a full-precision book): the same bbo is used.
+            store.health.set_rest_plan(RestPlanView({"book:BTC": 2.0, "bbo:BTC": 2.0}, *plan[1:]))
+            store.apply(msg("l2Book", {**bucketed, "time": T0_MS + 2_000}), Source.REST)
+            await wait_for(pilot, lambda: "mid 104,412.5" in "\n".join(book.text_lines))
+            assert "spread 1 (0.10 bps)   mid 104,412.5  bbo" in "\n".join(book.text_lines)
 
 
 class TestLabelsAndToasts:

@@ -28,7 +28,7 @@ from hlmon.state.market_query import MarketQuery, SortColumn, SortSpec
 from hlmon.state.market_table import MarketRow, MarketTable
 from hlmon.state.types import Source
 from hlmon.ui.fmt import DASH, fmt_age, fmt_compact, fmt_pct, fmt_px
-from hlmon.ui.keymap import ScreenName, bindings
+from hlmon.ui.keymap import ScreenName, bindings, rows
 from hlmon.ui.lean_compositor import use_lean_compositor
 from hlmon.ui.widgets.key_footer import KeyFooter
 from hlmon.ui.widgets.lines import Cell, Column, LinePane, Row, fit_columns, layout_row
@@ -38,6 +38,10 @@ STALE_AFTER = 20.0
 CTX_STALE_AFTER = 75.0
 """Seconds after which prices that came with the contexts are stale (``allDexsAssetCtxs``
 pushes about every 14 s; REST polls them every 30 s: 2.5 intervals)."""
+FILTER_KEYS = frozenset(
+    name for key in rows("market") if key.action == "filter" for name in key.keys.split(",")
+)
+"""The Textual key names that open the filter box (``slash``)."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,27 @@ class MarketPane(LinePane):
         stream's snapshot) are stale: the store's threshold for the market feeds."""
         self._shown: list[str] = []
         """Names on screen, top to bottom (for clicks)."""
+        self.open_filter: Callable[[], None] | None = None
+        """Opens the screen's filter box (the filter key, handled here: ``on_key``)."""
         self.after_rebuild: Callable[[], None] | None = None
         """Called when the rows were rebuilt, whoever asked (a frame, a key, a resize): the
         screen's title counts ``names``, which only a rebuild with a size knows."""
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys right behind a ``/`` (a paste, tmux ``send-keys``, a fast typist over SSH)
+        were all routed here before the filter box opened. A binding runs only once its key
+        has bubbled up to the app, after this pane has taken the next keys, so the filter
+        key opens the box here, at once; the keys after it, arriving while the box has the
+        focus, are handed on to it, in order."""
+        focused = self.screen.focused
+        if focused is not None and focused is not self:
+            event.stop()
+            event.prevent_default()  # nor the screen's bindings
+            focused.post_message(events.Key(event.key, event.character))
+        elif event.key in FILTER_KEYS and self.open_filter is not None:
+            event.stop()
+            event.prevent_default()
+            self.open_filter()
 
     # ------------------------------------------------------------------ model
 
@@ -318,6 +340,7 @@ class MarketScreen(Screen[None]):
         # The first rows come from the pane's first resize, after ``on_mount``'s frame found it
         # without a size: its title ("Markets 0") must not wait for the next frame to count.
         self.pane.after_rebuild = lambda: self._update_titles(self.clock())
+        self.pane.open_filter = self.action_filter
 
     def compose(self) -> ComposeResult:
         yield self.pane
@@ -410,7 +433,9 @@ class MarketScreen(Screen[None]):
         self._filter_before = self.pane.filter.text
         box.value = self.pane.filter.text
         self.add_class("-filtering")
-        box.focus()
+        # At once, not ``box.focus()`` (which waits its turn in the app's queue): the keys
+        # already queued behind the ``/`` are handed on by the pane (``MarketPane.on_key``).
+        self.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Filter as the user types."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hlmon.protocol.messages import L2Book, Level
-from hlmon.state import Store, try_dec
+from hlmon.state import FeedState, Source, Store, try_dec
 from hlmon.ui.fmt import (
     DASH,
     bar,
@@ -160,10 +160,20 @@ class BookView(LinePane):
         if self.n_sig_figs is None:
             return (bids[0].px if bids else None, asks[0].px if asks else None, "book")
         bbo = self.store.bbo(book.coin)
-        if bbo is None or bbo.time < book.time - BBO_MAX_BEHIND_MS:
+        if bbo is None or bbo.time < book.time - BBO_MAX_BEHIND_MS or not self._bbo_fed(book.coin):
             return None, None, "agg"
         bid, ask = bbo.bbo
         return (bid.px if bid else None, ask.px if ask else None, "bbo")
+
+    def _bbo_fed(self, coin: str) -> bool:
+        """Whether ``coin``'s bbo is still being kept up: not stale, and when it came over REST
+        (from a full-precision book poll), REST still polls it. An aggregated poll gives no
+        bbo, so after ``g`` the last full-precision one is frozen however young it looks."""
+        key = f"bbo:{coin}"
+        status = self.store.feed_status(key)
+        if status.state in (FeedState.STALE, FeedState.MISSING):
+            return False
+        return status.source is not Source.REST or self.store.health.rest_cadence(key) is not None
 
     def _spread_row(self, book: L2Book, places: int, width: int) -> Row:
         """``spread 1 (0.10 bps)   mid 104,412.5`` from the best bid and ask."""
