@@ -181,6 +181,25 @@ async def test_keys_right_behind_the_slash_go_to_the_filter_box() -> None:
         box = app.market.query_one("#market-filter", Input)
         assert box.has_focus and box.value == "hyp"
         assert pane_of(app).filter == MarketQuery.parse("hyp")
+        app.post_message(events.Key("escape", None))
+        await settle(pilot)
+        # Typed into the box with the rest: the old filter is replaced, enter keeps the new
+        # one and the key after it moves the table's selection; escape in a burst undoes.
+        before = pane_of(app).selected
+        burst = [("slash", "/"), *((c, c) for c in "dex:xyq"), ("backspace", "\x7f"),
+                 ("z", "z"), ("enter", "\r"), ("j", "j")]  # fmt: skip
+        for key, char in burst:
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert not box.display and pane_of(app).has_focus
+        assert pane_of(app).filter == MarketQuery.parse("dex:xyz")
+        names = pane_of(app).names
+        assert before not in names and pane_of(app).selected == names[1]
+        undone: list[tuple[str, str | None]] = [("slash", "/"), ("z", "z"), ("escape", None)]
+        for key, typed in undone:
+            app.post_message(events.Key(key, typed))
+        await settle(pilot)
+        assert pane_of(app).filter == MarketQuery.parse("dex:xyz") and pane_of(app).has_focus
 
 
 async def test_kind_filter_and_no_match() -> None:

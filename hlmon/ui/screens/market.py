@@ -122,6 +122,8 @@ class MarketPane(LinePane):
         stream's snapshot) are stale: the store's threshold for the market feeds."""
         self._shown: list[str] = []
         """Names on screen, top to bottom (for clicks)."""
+        self.type_ahead: Callable[[events.Key], None] | None = None
+        """Takes a key that reached the table while the filter box has the focus."""
         self.open_filter: Callable[[], None] | None = None
         """Opens the screen's filter box (the filter key, handled here: ``on_key``)."""
         self.after_rebuild: Callable[[], None] | None = None
@@ -138,7 +140,10 @@ class MarketPane(LinePane):
         if focused is not None and focused is not self:
             event.stop()
             event.prevent_default()  # nor the screen's bindings
-            focused.post_message(events.Key(event.key, event.character))
+            if self.type_ahead is not None:
+                self.type_ahead(event)
+            else:
+                focused.post_message(events.Key(event.key, event.character))
         elif event.key in FILTER_KEYS and self.open_filter is not None:
             event.stop()
             event.prevent_default()
@@ -341,10 +346,15 @@ class MarketScreen(Screen[None]):
         # without a size: its title ("Markets 0") must not wait for the next frame to count.
         self.pane.after_rebuild = lambda: self._update_titles(self.clock())
         self.pane.open_filter = self.action_filter
+        self.pane.type_ahead = self._type_ahead
 
     def compose(self) -> ComposeResult:
         yield self.pane
-        yield Input(placeholder="filter: BTC, dex:xyz, perp, spot", id="market-filter")
+        yield Input(
+            placeholder="filter: BTC, dex:xyz, perp, spot",
+            id="market-filter",
+            select_on_focus=False,  # ``action_filter`` selects: the focus comes after type-ahead
+        )
         yield KeyFooter(self.KEYMAP)  # fitted by rank, like the dashboard's
 
     def on_mount(self) -> None:
@@ -432,21 +442,44 @@ class MarketScreen(Screen[None]):
         box = self.query_one("#market-filter", Input)
         self._filter_before = self.pane.filter.text
         box.value = self.pane.filter.text
+        box.select_all()  # what is typed replaces the old filter
         self.add_class("-filtering")
         # At once, not ``box.focus()`` (which waits its turn in the app's queue): the keys
         # already queued behind the ``/`` are handed on by the pane (``MarketPane.on_key``).
         self.set_focus(box)
 
+    def _type_ahead(self, event: events.Key) -> None:
+        """A key typed right behind ``/`` that reached the table, not the box: done here, at
+        once, as the box would (characters, backspace, enter, escape), so the keys after it
+        keep their order; other editing keys go to the box in their turn."""
+        box = self.query_one("#market-filter", Input)
+        if event.key == "enter":
+            self.pane.set_view(query=MarketQuery.parse(box.value))
+            self._end_filter()
+        elif event.key == "escape":
+            self.action_close()
+        elif event.is_printable and event.character:
+            if box.selection.is_empty:
+                box.insert_text_at_cursor(event.character)
+            else:
+                box.replace(event.character, *box.selection)
+        elif event.key == "backspace":
+            box.action_delete_left()
+        else:  # through the app, so the box's bindings see it (arrows, ctrl+u)
+            self.app.post_message(events.Key(event.key, event.character))
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Filter as the user types."""
-        self.pane.set_view(query=MarketQuery.parse(event.value))
+        """Filter as the user types (a change still queued when the box has closed, after
+        type-ahead's escape, is not applied)."""
+        if self.has_class("-filtering"):
+            self.pane.set_view(query=MarketQuery.parse(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._end_filter()
 
     def _end_filter(self) -> None:
         self.remove_class("-filtering")
-        self.pane.focus()
+        self.set_focus(self.pane)  # at once: the next key queued is the table's
 
     def action_choose(self) -> None:
         if self.pane.selected is not None:
