@@ -122,32 +122,18 @@ class MarketPane(LinePane):
         stream's snapshot) are stale: the store's threshold for the market feeds."""
         self._shown: list[str] = []
         """Names on screen, top to bottom (for clicks)."""
-        self.type_ahead: Callable[[events.Key], None] | None = None
-        """Takes a key that reached the table while the filter box has the focus."""
-        self.open_filter: Callable[[], None] | None = None
-        """Opens the screen's filter box (the filter key, handled here: ``on_key``)."""
+        self.take_key: Callable[[events.Key], bool] | None = None
+        """Offered each key the table gets, before its bindings: True when it took it (the
+        screen's filter and its type-ahead, ``MarketScreen.take_key``)."""
         self.after_rebuild: Callable[[], None] | None = None
         """Called when the rows were rebuilt, whoever asked (a frame, a key, a resize): the
         screen's title counts ``names``, which only a rebuild with a size knows."""
 
     def on_key(self, event: events.Key) -> None:
-        """Keys right behind a ``/`` (a paste, tmux ``send-keys``, a fast typist over SSH)
-        were all routed here before the filter box opened. A binding runs only once its key
-        has bubbled up to the app, after this pane has taken the next keys, so the filter
-        key opens the box here, at once; the keys after it, arriving while the box has the
-        focus, are handed on to it, in order."""
-        focused = self.screen.focused
-        if focused is not None and focused is not self:
-            event.stop()
-            event.prevent_default()  # nor the screen's bindings
-            if self.type_ahead is not None:
-                self.type_ahead(event)
-            else:
-                focused.post_message(events.Key(event.key, event.character))
-        elif event.key in FILTER_KEYS and self.open_filter is not None:
+        """A key the screen takes goes no further (nor to the bindings)."""
+        if self.take_key is not None and self.take_key(event):
             event.stop()
             event.prevent_default()
-            self.open_filter()
 
     # ------------------------------------------------------------------ model
 
@@ -345,8 +331,7 @@ class MarketScreen(Screen[None]):
         # The first rows come from the pane's first resize, after ``on_mount``'s frame found it
         # without a size: its title ("Markets 0") must not wait for the next frame to count.
         self.pane.after_rebuild = lambda: self._update_titles(self.clock())
-        self.pane.open_filter = self.action_filter
-        self.pane.type_ahead = self._type_ahead
+        self.pane.take_key = self.take_key
 
     def compose(self) -> ComposeResult:
         yield self.pane
@@ -448,11 +433,21 @@ class MarketScreen(Screen[None]):
         # already queued behind the ``/`` are handed on by the pane (``MarketPane.on_key``).
         self.set_focus(box)
 
-    def _type_ahead(self, event: events.Key) -> None:
-        """A key typed right behind ``/`` that reached the table, not the box: done here, at
-        once, as the box would (characters, backspace, enter, escape), so the keys after it
-        keep their order; other editing keys go to the box in their turn."""
+    def take_key(self, event: events.Key) -> bool:
+        """A key that reached the table (``MarketPane.on_key``), before its bindings.
+
+        Keys right behind a ``/`` (a paste, tmux ``send-keys``, a fast typist over SSH) are
+        all routed to the table before the filter box opens, and a binding runs only once its
+        key has bubbled up to the app, after the table has taken the next keys. So the filter
+        key opens the box here, at once; the keys after it, reaching the table while the box
+        has the focus, are typed into the box here, in order, as the box would (characters,
+        backspace, enter, escape); other editing keys go to the box in their turn."""
         box = self.query_one("#market-filter", Input)
+        if self.focused is not box:
+            if event.key not in FILTER_KEYS:
+                return False  # the table's own key
+            self.action_filter()
+            return True
         if event.key == "enter":
             self.pane.set_view(query=MarketQuery.parse(box.value))
             self._end_filter()
@@ -467,6 +462,7 @@ class MarketScreen(Screen[None]):
             box.action_delete_left()
         else:  # through the app, so the box's bindings see it (arrows, ctrl+u)
             self.app.post_message(events.Key(event.key, event.character))
+        return True
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Filter as the user types (a change still queued when the box has closed, after
