@@ -12,6 +12,12 @@
   the rest for the full frame at ``last full + interval``. Every repainted pane costs in
   Textual's compositor and in bytes to the terminal, so a light frame (the tape alone) costs
   a fraction of a full one.
+* A coalesced frame whose time has come runs on the first change after it, in the loop
+  wake-up that brought the change, and on a timer of its own only ``late_ok`` after its time
+  when no change comes. Under a flood a change comes every few milliseconds, and a wake-up of
+  its own costs a frame more than its work: on the 2-core Xeon a frame's CPU time live is
+  2-3x the same frame's in a warm replay (``benchmarks.frame_cost``). Urgent frames keep their
+  exact time.
 * Nothing changed: no frame, except at the deadlines the screen asks for (``wake_in``): the
   once-a-second age tick, the moment a feed goes stale.
 
@@ -30,6 +36,10 @@ from collections.abc import Callable, Iterable
 URGENT_WAIT = 0.020
 """The longest an urgent change waits for its frame: send -> painted p99 <= 50 ms leaves room
 for the frame and its paint (a frame paints when it ends: ``frame_repaints``), on a slow host."""
+LATE_OK = 0.030
+"""How late a coalesced (not urgent) frame may run when no change comes to run it: a quarter of
+the full frames' interval at 12 fps; the book and the watchlist follow a flood ~8 times a
+second, a few milliseconds later each."""
 EARLY_S = 0.002
 """A frame this close to its full frame's time is full (timers may fire a little early)."""
 POST_TIMEOUT = 2.0
@@ -46,6 +56,7 @@ class FrameSchedule:
         loop: asyncio.AbstractEventLoop,
         *,
         urgent_wait: float = URGENT_WAIT,
+        late_ok: float = LATE_OK,
         now: Callable[[], float] | None = None,
     ) -> None:
         """
@@ -53,12 +64,14 @@ class FrameSchedule:
             run: posts one frame to the UI (called on the loop, at most once per request).
             interval: the shortest time between two change-driven full frames.
             urgent_wait: the longest an urgent change waits for its frame.
+            late_ok: how late a coalesced frame may run when no change comes to run it.
             loop: the UI's event loop.
             now: monotonic seconds comparable with ``loop.call_at`` (default ``loop.time``).
         """
         self._run = run
         self.interval = interval
         self.urgent_wait = urgent_wait
+        self.late_ok = late_ok
         self._loop = loop
         self._now = now or loop.time
         self._thread = threading.get_ident()
@@ -69,6 +82,9 @@ class FrameSchedule:
         self._pending: asyncio.TimerHandle | None = None
         """The change-driven frame asked for and not posted yet."""
         self._pending_at = math.inf
+        """When the frame asked for is due (it runs on the first change from then on)."""
+        self._timer_at = math.inf
+        """When its timer runs it if no change has: its time, or ``late_ok`` after."""
         self._posted_at: float | None = None
         """When a frame was posted that has not started yet: it will take every change made
         until it starts. Not trusted after ``POST_TIMEOUT`` (a post the UI dropped)."""
@@ -79,22 +95,31 @@ class FrameSchedule:
     def changed(self, urgent: bool = False) -> None:
         """Something changed: a frame now, or at ``last full + interval``; for an urgent
         change no later than ``last + urgent_wait`` (bringing a frame asked for forward), at
-        once if that has passed. Thread-safe."""
+        once if that has passed. A frame asked for whose time has come runs now. Thread-safe."""
         if threading.get_ident() != self._thread:
             self._loop.call_soon_threadsafe(self.changed, urgent)
             return
         if self.closed or self._in_flight():
             return  # the frame on its way takes every change made until it starts
         now = self._now()
+        pending = self._pending
+        if pending is not None and now >= self._pending_at:
+            pending.cancel()  # its time has come: in this wake-up, not its timer's
+            self._fire()
+            return
         at = max(now, self._last_full + self.interval)
         if urgent:  # leading edge too: at once unless a frame ran less than urgent_wait ago
             at = min(at, max(now, self._last + self.urgent_wait))
-        if self._pending is not None:
-            if at >= self._pending_at:
+        timer_at = at if urgent or at <= now else at + self.late_ok
+        if pending is not None:
+            if at >= self._pending_at and timer_at >= self._timer_at:
                 return  # coalesced into the frame already asked for
-            self._pending.cancel()
+            pending.cancel()
+            at = min(at, self._pending_at)
+            timer_at = min(timer_at, self._timer_at)
         self._pending_at = at
-        self._pending = self._loop.call_at(at, self._fire)
+        self._timer_at = timer_at
+        self._pending = self._loop.call_at(timer_at, self._fire)
 
     def wake_in(self, delay: float) -> None:
         """Run a frame ``delay`` seconds from now even if nothing changes; replaces the
@@ -110,7 +135,8 @@ class FrameSchedule:
         self._deadline = self._loop.call_at(at, self._fire_deadline)
 
     def frame_started(self, light_ok: bool = False) -> bool:
-        """The screen calls this at the start of every frame, however it was triggered.
+        """The screen calls this at the start of every frame, however it was triggered: the
+        frame takes every change made until now, so a frame asked for is not run again.
 
         Returns whether the frame is full: always when not ``light_ok`` (the screen needs
         every pane: a new second, a feed's state), else when ``interval`` has passed since the
@@ -123,6 +149,9 @@ class FrameSchedule:
         if full:
             self._last_full = now
         self._posted_at = None
+        if self._pending is not None:  # this frame takes every change made until now
+            self._pending.cancel()
+            self._forget_pending()
         return full
 
     def close(self) -> None:
@@ -137,6 +166,11 @@ class FrameSchedule:
     def pending(self) -> bool:
         """A change-driven frame is asked for and not posted yet."""
         return self._pending is not None
+
+    @property
+    def due(self) -> float | None:
+        """``now()``-time the change-driven frame asked for is due (None: none asked for)."""
+        return self._pending_at if self._pending is not None else None
 
     @property
     def deadline(self) -> float | None:
@@ -161,9 +195,12 @@ class FrameSchedule:
         self._posted_at = self._now()
         self._run()
 
-    def _fire(self) -> None:
+    def _forget_pending(self) -> None:
         self._pending = None
-        self._pending_at = math.inf
+        self._pending_at = self._timer_at = math.inf
+
+    def _fire(self) -> None:
+        self._forget_pending()
         if not self._in_flight():
             self._post()
 

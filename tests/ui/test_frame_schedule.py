@@ -14,7 +14,7 @@ from typing import cast
 import pytest
 
 from hlmon.state import Store
-from hlmon.ui.frame_schedule import POST_TIMEOUT, FrameSchedule, wake_delay
+from hlmon.ui.frame_schedule import LATE_OK, POST_TIMEOUT, FrameSchedule, wake_delay
 from hlmon.ui.screens.paint_on_change import PaintOnChange
 
 INTERVAL = 0.1
@@ -90,17 +90,69 @@ def test_first_change_after_quiet_is_painted_at_once() -> None:
 
 
 def test_changes_within_the_interval_are_coalesced() -> None:
+    """A flood right after a frame: one more frame, due at last + interval. With no change
+    to run it then, its own timer runs it ``late_ok`` later."""
     s = Screen()
     s.schedule.changed()
     s.loop.advance(0)
     s.run_frames()
-    for _ in range(50):  # a flood right after the frame: one more frame, at last + interval
+    for _ in range(50):
         s.loop.advance(0.001)
         s.schedule.changed()
-    assert s.loop.scheduled() == [100.0 + INTERVAL]
-    s.loop.advance(100.0 + INTERVAL - s.loop.now)
+    assert s.schedule.due == pytest.approx(100.0 + INTERVAL)
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL + LATE_OK)]
+    s.loop.advance(100.0 + INTERVAL + LATE_OK - s.loop.now)
     s.run_frames()
-    assert s.started == [100.0, pytest.approx(100.0 + INTERVAL)]
+    assert s.posted == 2
+    assert s.started == [100.0, pytest.approx(100.0 + INTERVAL + LATE_OK)]
+
+
+def test_a_frame_due_runs_on_the_first_change_after_its_time() -> None:
+    """Under a flood the frame due runs in the wake-up of the first change at or after its
+    time, not on a timer of its own (one loop wake-up less per frame)."""
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.loop.advance(0.01)
+    s.schedule.changed()  # due at last + interval
+    s.loop.advance(INTERVAL - 0.011)
+    s.schedule.changed()  # 1 ms before its time: still waits
+    assert s.posted == 1
+    s.loop.advance(0.003)
+    s.schedule.changed()  # 2 ms after it: posted from this call
+    assert s.posted == 2 and s.loop.scheduled() == []
+    s.run_frames()
+    assert s.started[-1] == pytest.approx(100.0 + INTERVAL + 0.002)
+
+
+def test_a_frame_takes_the_changes_asked_for_before_it() -> None:
+    """A frame that did not come from the schedule (a key's) paints every change made
+    before it: the frame they asked for is not run again."""
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.loop.advance(0.01)
+    s.schedule.changed()
+    assert s.schedule.pending
+    assert s.schedule.frame_started()
+    assert not s.schedule.pending and s.loop.scheduled() == []
+
+
+def test_an_urgent_change_is_not_held_by_a_late_timer() -> None:
+    """An urgent change due when a plain one is keeps its exact time: the plain frame's
+    timer (``late_ok`` after its time) is brought forward to it."""
+    s = Screen()
+    assert s.schedule.frame_started(light_ok=True)  # full, at 100.0
+    s.loop.advance(INTERVAL - 0.008)
+    assert not s.schedule.frame_started(light_ok=True)  # light, at 100.092
+    s.loop.advance(0.001)
+    s.schedule.changed()  # due at 100.1, its timer at 100.1 + late_ok
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL + LATE_OK)]
+    s.schedule.changed(urgent=True)  # due at 100.1 too (the full frame comes first)
+    assert s.schedule.due == pytest.approx(100.0 + INTERVAL)
+    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
 
 
 def test_an_urgent_change_waits_at_most_the_urgent_wait() -> None:
@@ -113,8 +165,8 @@ def test_an_urgent_change_waits_at_most_the_urgent_wait() -> None:
     s.loop.advance(0)
     s.run_frames()
     s.loop.advance(0.005)
-    s.schedule.changed()  # plain: at last + interval
-    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
+    s.schedule.changed()  # plain: at last + interval (its timer late_ok after)
+    assert s.schedule.due == pytest.approx(100.0 + INTERVAL)
     s.schedule.changed(urgent=True)  # 5 ms after the frame: the next is 95 ms away
     assert s.loop.scheduled() == [pytest.approx(100.0 + wait)]
     s.schedule.changed()  # a plain change does not push it back
@@ -243,7 +295,7 @@ def test_a_frame_brought_forward_within_the_interval_may_be_light() -> None:
     assert not s.schedule.frame_started(light_ok=True)
     assert s.schedule.last_full == 100.0 and s.schedule.last_started == pytest.approx(100.03)
     s.schedule.changed()  # what the light frame held back
-    assert s.loop.scheduled() == [pytest.approx(100.0 + INTERVAL)]
+    assert s.schedule.due == pytest.approx(100.0 + INTERVAL)
     assert s.schedule.frame_started()  # a frame that needs every pane is full, whenever
     s.loop.advance(INTERVAL)
     assert s.schedule.frame_started(light_ok=True)  # the interval has passed: full
