@@ -270,6 +270,8 @@ async def replay(path: Path, fps: float = 12.0) -> dict[str, Any]:
             health.note_alive()
             store.apply(decode(item.text.encode()))
             ingest += process_time() - t0
+            if posted:  # a frame due runs on the first change after its time (``changed``)
+                await run_frames()
         while loop.run_one_due(at + 0.5):
             await run_frames()
         total = process_time() - total0
