@@ -7,7 +7,6 @@ needs its own venv, built by ``make bench``).
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from benchmarks import ingest
 from benchmarks.blast_server import start, subscriptions
+from hlmon.feeds.recorder import FrameRecorder, make_header
 
 FRAMES = 600
 
@@ -121,27 +121,27 @@ def test_the_paired_ratio_pairs_each_repeat():
     assert ingest.paired_ratio({"hlmon": [], "raw": []}, "hlmon", "raw") is None
 
 
-def _mids_and_trades_recording(path: Path, seconds: float) -> None:
+async def _mids_and_trades_recording(path: Path, seconds: float) -> None:
     """BTC's mids every 10 ms (plain changes: the full frames' pace) and a trade every
-    100 ms (urgent: light frames), in hlmon's recording format."""
+    100 ms (urgent: light frames), written by hlmon's own recorder."""
     start = 1_796_341_679.0
-    header = {"hlmon_recording": 2, "version": "0", "network": "custom",
-              "api_url": "http://127.0.0.1:1", "address": None, "coins": ["BTC"],
-              "start": start}  # fmt: skip
-    with gzip.open(path, "wt") as f:
-        f.write(json.dumps(header) + "\n")
-        for i in range(int(seconds * 100)):
-            t = start + i / 100
-            frames: list[dict[str, object]] = [
-                {"channel": "allMids", "data": {"mids": {"BTC": str(100_000 + i)}}}
-            ]
-            if i % 10 == 0:
-                trade = {"coin": "BTC", "side": "B", "px": str(100_000 + i), "sz": "0.1",
-                         "time": int(t * 1000), "hash": "0x" + "0" * 64, "tid": i + 1,
-                         "users": ["0x" + "1" * 40, "0x" + "2" * 40]}  # fmt: skip
-                frames.append({"channel": "trades", "data": [trade]})
-            for frame in frames:
-                f.write(json.dumps({"t": t, "f": json.dumps(frame)}) + "\n")
+    header = make_header(network="custom", api_url="http://127.0.0.1:1", address=None,
+                         coins=["BTC"], start=start)  # fmt: skip
+    recorder = FrameRecorder(path, header)
+    recorder.open()
+    for i in range(int(seconds * 100)):
+        t = start + i / 100
+        frames: list[dict[str, object]] = [
+            {"channel": "allMids", "data": {"mids": {"BTC": str(100_000 + i)}}}
+        ]
+        if i % 10 == 0:
+            trade = {"coin": "BTC", "side": "B", "px": str(100_000 + i), "sz": "0.1",
+                     "time": int(t * 1000), "hash": "0x" + "0" * 64, "tid": i + 1,
+                     "users": ["0x" + "1" * 40, "0x" + "2" * 40]}  # fmt: skip
+            frames.append({"channel": "trades", "data": [trade]})
+        for frame in frames:
+            recorder.write(json.dumps(frame), t)
+    await recorder.close()
 
 
 async def test_the_frame_replay_runs_frames_at_the_apps_pace(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ async def test_the_frame_replay_runs_frames_at_the_apps_pace(tmp_path: Path) -> 
 
     path = tmp_path / "mids.jsonl.gz"
     seconds = 3.0
-    _mids_and_trades_recording(path, seconds)
+    await _mids_and_trades_recording(path, seconds)
     result = await frame_cost.replay(path, fps=12.0)
     full = result["frames"] - result["light_frames"]
     assert full >= 0.8 * seconds / (FULL_FRAME_SPACING / 12.0)
