@@ -12,8 +12,8 @@
   the rest for the full frame at ``last full + interval``. Every repainted pane costs in
   Textual's compositor and in bytes to the terminal, so a light frame (the tape alone) costs
   a fraction of a full one.
-* A coalesced frame whose time has come runs on the first change after it, in the loop
-  wake-up that brought the change, and on a timer of its own only ``late_ok`` after its time
+* A coalesced frame whose time has come runs on the first change (or deadline) after it, in
+  the loop wake-up that brought it, and on a timer of its own only ``late_ok`` after its time
   when no change comes. Under a flood a change comes every few milliseconds, and a wake-up of
   its own costs a frame more than its work: on the 2-core Xeon a frame's CPU time live is
   2-3x the same frame's in a warm replay (``benchmarks.frame_cost``). Urgent frames keep their
@@ -102,11 +102,9 @@ class FrameSchedule:
         if self.closed or self._in_flight():
             return  # the frame on its way takes every change made until it starts
         now = self._now()
-        pending = self._pending
-        if pending is not None and now >= self._pending_at:
-            pending.cancel()  # its time has come: in this wake-up, not its timer's
-            self._fire()
+        if self._run_if_due(now):
             return
+        pending = self._pending
         at = max(now, self._last_full + self.interval)
         if urgent:  # leading edge too: at once unless a frame ran less than urgent_wait ago
             at = min(at, max(now, self._last + self.urgent_wait))
@@ -207,8 +205,20 @@ class FrameSchedule:
     def _fire_deadline(self) -> None:
         self._deadline = None
         self._deadline_at = math.inf
+        if self._run_if_due(self._now()):
+            return
         if self._pending is None and not self._in_flight():  # else a frame on its way covers it
             self._post()
+
+    def _run_if_due(self, now: float) -> bool:
+        """Run the frame asked for if its time has come, in this wake-up rather than on its
+        timer (``late_ok`` after its time); True if it did."""
+        pending = self._pending
+        if pending is None or now < self._pending_at:
+            return False
+        pending.cancel()
+        self._fire()
+        return True
 
 
 def wake_delay(now: float, deadlines: Iterable[float | None]) -> float:

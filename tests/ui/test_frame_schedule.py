@@ -228,6 +228,24 @@ def test_a_deadline_during_a_pending_frame_adds_no_frame() -> None:
     assert s.posted == 2
 
 
+def test_a_deadline_runs_a_frame_due_and_waiting_for_its_late_timer() -> None:
+    """A deadline (a feed going stale) after the time of the frame asked for runs that frame
+    then, not ``late_ok`` later on its timer, and it runs once."""
+    s = Screen()
+    s.schedule.changed()
+    s.loop.advance(0)
+    s.run_frames()
+    s.loop.advance(0.01)
+    s.schedule.changed()  # due at 100.1, its timer at 100.1 + late_ok
+    s.schedule.wake_in(INTERVAL)  # at 100.11
+    s.loop.advance(INTERVAL)
+    assert s.posted == 2
+    s.run_frames()
+    assert s.started[-1] == pytest.approx(100.0 + INTERVAL + 0.01)
+    s.loop.advance(LATE_OK)
+    assert s.posted == 2
+
+
 def test_changes_from_another_thread_are_handed_to_the_loop() -> None:
     s = Screen()
     worker = threading.Thread(target=s.schedule.changed)
